@@ -1,0 +1,192 @@
+"""The analysis: pure functions over a database connection.
+
+Aggregation runs in SQL (GROUP BY in the database); pandas only receives the
+grouped rows and shapes them (zero-fill, pivots).  Every function takes the
+validated value objects from :mod:`moviedash.params`, so the JSON routes, the
+dashboard callbacks and the reports compute their numbers the same way.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .db import DIALECT, SQLiteDialect
+from .params import Filters, SeriesQuery, TopQuery
+
+#: Minutes as an integer, also in databases made with sqlite's ``.import``
+#: (where an empty field is the string '' rather than NULL).
+MINUTES = "CAST(totalminuteswatched AS integer)"
+#: A title that counts in the top list: not NULL and not empty.
+HAS_TITLE = "title IS NOT NULL AND title <> ''"
+
+_FREQ = {"daily": "D", "weekly": "W-MON", "monthly": "MS"}
+_RANK_EXPR = {"plays": "COUNT(*)", "minutes": f"COALESCE(SUM({MINUTES}), 0)", "viewers": "COUNT(DISTINCT userid)"}
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def where(filters: Filters) -> tuple[str, list[Any]]:
+    """The WHERE clause (always valid SQL) and its bound parameters for ``filters``.
+
+    Only placeholders are formatted into the SQL; every value is a parameter.
+    """
+    clauses: list[str] = ["event_date IS NOT NULL"]
+    params: list[Any] = []
+    if filters.start is not None:
+        clauses.append("event_date >= ?")
+        params.append(filters.start.isoformat())
+    if filters.end is not None:
+        # Dates are stored as 'YYYY-MM-DD HH:MM:SS' text, so "before the next
+        # day" includes the whole of the end day.
+        clauses.append("event_date < ?")
+        params.append((filters.end + dt.timedelta(days=1)).isoformat())
+    for column in ("sessiontype", "device", "market"):
+        values = getattr(filters, column)
+        if values:
+            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    return " AND ".join(clauses), params
+
+
+def period_start(day: dt.date, resolution: str) -> dt.date:
+    """The label of the period containing ``day`` (Monday of its week, 1st of its month)."""
+    if resolution == "daily":
+        return day
+    if resolution == "weekly":
+        return day - dt.timedelta(days=day.weekday())
+    if resolution == "monthly":
+        return day.replace(day=1)
+    raise ValueError(f"unknown resolution {resolution!r}")
+
+
+def zero_fill(
+    df: pd.DataFrame,
+    resolution: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pd.DataFrame:
+    """Give every period between the first and last (or of ``start``..``end``) a row, 0 if absent.
+
+    ``df`` has columns ``date`` (``YYYY-MM-DD`` labels) and ``values``.  An empty
+    frame stays empty: there is nothing to show for an empty selection.
+    """
+    df = df.dropna(subset=["date"])
+    if df.empty:
+        return pd.DataFrame({"date": pd.Series([], dtype=object), "values": pd.Series([], dtype="int64")})
+    first = period_start(start, resolution) if start else dt.date.fromisoformat(df["date"].min())
+    last = period_start(end, resolution) if end else dt.date.fromisoformat(df["date"].max())
+    labels = [d.strftime("%Y-%m-%d") for d in pd.date_range(first, last, freq=_FREQ[resolution])]
+    values = df.set_index("date")["values"].reindex(labels, fill_value=0).astype("int64")
+    return pd.DataFrame({"date": pd.Series(labels, dtype=object), "values": values.to_numpy()})
+
+
+def _series(conn: sqlite3.Connection, query: SeriesQuery, aggregate: str, dialect: SQLiteDialect) -> pd.DataFrame:
+    clause, params = where(query.filters)
+    sql = (
+        f"SELECT {dialect.bucket(query.resolution)} AS date, {aggregate} AS n "
+        f"FROM movies WHERE {clause} GROUP BY 1 ORDER BY 1"
+    )
+    df = pd.read_sql_query(sql, conn, params=params).rename(columns={"n": "values"})
+    return zero_fill(df, query.resolution, query.filters.start, query.filters.end)
+
+
+def unique_users(conn: sqlite3.Connection, query: SeriesQuery, dialect: SQLiteDialect = DIALECT) -> pd.DataFrame:
+    """Distinct ``userid`` per period, zero-filled: columns ``date``, ``values``."""
+    return _series(conn, query, "COUNT(DISTINCT userid)", dialect)
+
+
+def minutes_watched(conn: sqlite3.Connection, query: SeriesQuery, dialect: SQLiteDialect = DIALECT) -> pd.DataFrame:
+    """Sum of ``totalminuteswatched`` per period, zero-filled: columns ``date``, ``values``."""
+    return _series(conn, query, f"COALESCE(SUM({MINUTES}), 0)", dialect)
+
+
+def toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:
+    """The top N titles, most first, ties by title ascending: columns ``title``, ``values``.
+
+    ``values`` is the number of events (``rank="plays"``, the course's
+    definition), minutes watched, or distinct viewers.
+    """
+    clause, params = where(query.filters)
+    sql = (
+        f"SELECT title, {_RANK_EXPR[query.rank]} AS n FROM movies "
+        f"WHERE {clause} AND {HAS_TITLE} GROUP BY title ORDER BY n DESC, title ASC LIMIT ?"
+    )
+    df = pd.read_sql_query(sql, conn, params=[*params, query.num])
+    return pd.DataFrame({"title": df["title"].astype(object), "values": df["n"].astype("int64")})
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Headline numbers of a selection."""
+
+    viewers: int
+    plays: int
+    minutes: int
+
+    @property
+    def hours(self) -> float:
+        return self.minutes / 60
+
+    @property
+    def minutes_per_viewer(self) -> float | None:
+        return self.minutes / self.viewers if self.viewers else None
+
+
+def totals(conn: sqlite3.Connection, filters: Filters) -> Totals:
+    """Unique viewers, plays (events) and minutes watched of a selection."""
+    clause, params = where(filters)
+    row = conn.execute(
+        f"SELECT COUNT(DISTINCT userid), COUNT(*), COALESCE(SUM({MINUTES}), 0) FROM movies WHERE {clause}",
+        params,
+    ).fetchone()
+    return Totals(viewers=int(row[0]), plays=int(row[1]), minutes=int(row[2]))
+
+
+def heatmap(conn: sqlite3.Connection, filters: Filters, dialect: SQLiteDialect = DIALECT) -> pd.DataFrame:
+    """Plays by weekday (rows ``Mon``..``Sun``) and hour started (columns 0..23), zero-filled."""
+    clause, params = where(filters)
+    sql = (
+        f"SELECT {dialect.weekday()} AS weekday, {dialect.hour()} AS hour, COUNT(*) AS n "
+        f"FROM movies WHERE {clause} GROUP BY 1, 2"
+    )
+    df = pd.read_sql_query(sql, conn, params=params).dropna()
+    grid = (
+        df.pivot_table(index="weekday", columns="hour", values="n", aggfunc="sum", fill_value=0)
+        .reindex(index=range(7), columns=range(24), fill_value=0)
+        .astype("int64")
+    )
+    grid.index = pd.Index(WEEKDAYS, name="weekday")
+    grid.columns = pd.Index(range(24), name="hour")
+    return grid
+
+
+@dataclass(frozen=True)
+class Span:
+    """What the database holds: first and last event day and the number of events."""
+
+    first: dt.date | None
+    last: dt.date | None
+    events: int
+
+
+def span(conn: sqlite3.Connection) -> Span:
+    """First and last event day and the event count (``None`` dates when empty)."""
+    first, last, events = conn.execute(
+        "SELECT MIN(event_date), MAX(event_date), COUNT(*) FROM movies WHERE event_date IS NOT NULL AND event_date <> ''"
+    ).fetchone()
+    as_date = lambda v: dt.date.fromisoformat(str(v)[:10]) if v else None  # noqa: E731
+    return Span(as_date(first), as_date(last), int(events))
+
+
+def options(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """The distinct non-empty values of each filter column, sorted."""
+    out: dict[str, list[str]] = {}
+    for column in ("sessiontype", "device", "market"):
+        rows = conn.execute(
+            f"SELECT DISTINCT {column} FROM movies WHERE {column} IS NOT NULL AND {column} <> '' ORDER BY 1"
+        ).fetchall()
+        out[column] = [str(r[0]) for r in rows]
+    return out

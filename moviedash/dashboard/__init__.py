@@ -1,0 +1,1 @@
+"""The Dash user interface: layout, callbacks and URL state."""

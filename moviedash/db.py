@@ -1,0 +1,174 @@
+"""The database: connections, schema and the dialect-specific SQL.
+
+Serving opens SQLite read-only through a URI (``mode=ro``) so a bug in the web
+layer can never write; loading opens it read-write in WAL mode so an import can
+run while the dashboard serves.  Every value reaches SQL as a bound parameter.
+
+All SQL that differs between database engines (date bucketing, weekday/hour
+extraction) lives in :class:`SQLiteDialect`, so a second backend only has to
+provide its own dialect.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from .errors import DatabaseNotFound, MoviedashError
+
+#: The course's table, unchanged in name, columns and order.
+COLUMNS: tuple[str, ...] = (
+    "event_date",
+    "userid",
+    "contentid",
+    "device",
+    "market",
+    "totalminuteswatched",
+    "runningtime",
+    "viewpercentage",
+    "errorperception",
+    "sessiontype",
+    "title",
+    "seasonnumber",
+    "episodenumber",
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS movies (
+    event_date timestamp,
+    userid text,
+    contentid text,
+    device text,
+    market text,
+    totalminuteswatched integer,
+    runningtime integer,
+    viewpercentage real,
+    errorperception real,
+    sessiontype text,
+    title text,
+    seasonnumber integer,
+    episodenumber integer
+);
+-- One row per imported file: refuses a second import of the same content.
+CREATE TABLE IF NOT EXISTS moviedash_loads (
+    id integer PRIMARY KEY,
+    sha256 text NOT NULL,
+    filename text NOT NULL,
+    rows integer NOT NULL,
+    rejected integer NOT NULL,
+    loaded_at text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS moviedash_loads_sha256 ON moviedash_loads(sha256);
+-- Date-range filters and the data span read this index instead of the table.
+CREATE INDEX IF NOT EXISTS movies_event_date ON movies(event_date);
+"""
+
+
+@dataclass(frozen=True)
+class SQLiteDialect:
+    """SQL fragments that are specific to SQLite."""
+
+    name: str = "sqlite"
+
+    def bucket(self, resolution: str, column: str = "event_date") -> str:
+        """An expression giving the period label ``YYYY-MM-DD`` of ``column``.
+
+        Weeks start on Monday: ``weekday 0`` moves forward to the coming Sunday
+        (or stays on a Sunday), ``-6 days`` then lands on that week's Monday.
+        (The often copied ``'weekday 1', '-7 days'`` is wrong on Mondays.)
+        """
+        if resolution == "daily":
+            return f"date({column})"
+        if resolution == "weekly":
+            return f"date({column}, 'weekday 0', '-6 days')"
+        if resolution == "monthly":
+            return f"date({column}, 'start of month')"
+        raise ValueError(f"unknown resolution {resolution!r}")
+
+    def weekday(self, column: str = "event_date") -> str:
+        """Day of week, 0 = Monday ... 6 = Sunday."""
+        return f"((CAST(strftime('%w', {column}) AS integer) + 6) % 7)"
+
+    def hour(self, column: str = "event_date") -> str:
+        """Hour of day, 0-23."""
+        return f"CAST(strftime('%H', {column}) AS integer)"
+
+    def day_after(self, placeholder: str) -> str:
+        """The day after a ``YYYY-MM-DD`` parameter, as text (exclusive end bound)."""
+        return f"date({placeholder}, '+1 day')"
+
+
+DIALECT = SQLiteDialect()
+
+
+def resolve_path(path: str | os.PathLike[str]) -> Path:
+    """Accept a plain path or a ``sqlite:///path`` URL."""
+    text = os.fspath(path)
+    if text.startswith("sqlite:///"):
+        text = text[len("sqlite:///") :]
+    return Path(text)
+
+
+def _uri(path: Path, mode: str) -> str:
+    return f"file:{quote(str(path.resolve()))}?mode={mode}"
+
+
+def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """Open an existing database read-only, for serving.
+
+    Raises :class:`DatabaseNotFound` (and creates nothing) when the file is missing.
+    """
+    db_path = resolve_path(path)
+    if not db_path.is_file():
+        raise DatabaseNotFound(str(path))
+    try:
+        conn = sqlite3.connect(_uri(db_path, "ro"), uri=True, check_same_thread=False)
+        conn.execute("SELECT 1 FROM movies LIMIT 0")
+    except sqlite3.DatabaseError as exc:
+        raise MoviedashError(
+            f"cannot read database {path}: {exc}", status=503
+        ) from None
+    return conn
+
+
+def connect_readwrite(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Connection:
+    """Open (and with ``create``, make) a database for loading, in WAL mode with the schema."""
+    db_path = resolve_path(path)
+    if not create and not db_path.is_file():
+        raise DatabaseNotFound(str(path))
+    if db_path.parent and not db_path.parent.exists():
+        raise MoviedashError(f"folder does not exist: {db_path.parent}")
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so one import is
+    # exactly one transaction.
+    conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+def check_exists(path: str | os.PathLike[str]) -> Path:
+    """Return the resolved path, or raise :class:`DatabaseNotFound`."""
+    db_path = resolve_path(path)
+    if not db_path.is_file():
+        raise DatabaseNotFound(str(path))
+    return db_path
+
+
+INSERT_SQL = f"INSERT INTO movies ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+
+
+def insert_rows(conn: sqlite3.Connection, rows) -> None:  # rows: Iterable[Sequence[object]]
+    """Bulk-insert event rows (tuples in :data:`COLUMNS` order) on an open transaction."""
+    conn.executemany(INSERT_SQL, rows)
+
+
+def refresh_derived(conn: sqlite3.Connection) -> None:
+    """Bring indexes and derived data up to date after rows were added.
+
+    Called inside the loading transaction, so readers see the new rows and
+    anything derived from them at the same instant.
+    """
+    conn.execute("ANALYZE movies")

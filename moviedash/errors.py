@@ -1,0 +1,71 @@
+"""One error type and one JSON error shape for the whole application.
+
+Every problem a user can cause (a bad query parameter, a missing database, an
+unknown chart) is raised as :class:`MoviedashError`.  The web layer turns it
+into ``{"error": ..., "parameter": ...}`` with its HTTP status; the CLI turns it
+into a clean one-line message.  Nothing user-facing ever shows a traceback.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+
+class MoviedashError(Exception):
+    """A problem to report to the user, with the HTTP status it maps to."""
+
+    def __init__(self, message: str, *, status: int = 400, parameter: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.parameter = parameter
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON error body: ``error`` always, ``parameter`` when one is to blame."""
+        body: dict[str, Any] = {"error": self.message}
+        if self.parameter is not None:
+            body["parameter"] = self.parameter
+        return body
+
+
+class DatabaseNotFound(MoviedashError):
+    """The database path named by the user does not exist."""
+
+    def __init__(self, path: str):
+        super().__init__(f"database not found: {path}", status=503)
+        self.path = path
+
+
+def error_response(error: MoviedashError) -> Response:
+    """Render ``error`` in the standard JSON shape."""
+    response = jsonify(error.to_dict())
+    response.status_code = error.status
+    return response
+
+
+def handle_exception(exc: Exception) -> Response:
+    """The single error handler registered on the Flask server."""
+    if isinstance(exc, MoviedashError):
+        return error_response(exc)
+    if isinstance(exc, HTTPException):
+        code = exc.code or 500
+        message = {404: "not found", 405: "method not allowed"}.get(code, exc.name.lower())
+        response = error_response(MoviedashError(message, status=code))
+        if code == 405 and exc.response is None:
+            # Keep the Allow header werkzeug computed for the route.
+            allow = exc.get_headers()
+            for name, value in allow:
+                if name.lower() == "allow":
+                    response.headers["Allow"] = value
+        return response
+    # Anything else is our bug: log it server-side, never show it to the client.
+    logging.getLogger("moviedash").exception("unhandled error")
+    return error_response(MoviedashError("internal error", status=500))
+
+
+def register_error_handlers(server: Flask) -> None:
+    """Route every exception raised while serving through :func:`handle_exception`."""
+    server.register_error_handler(Exception, handle_exception)

@@ -1,0 +1,45 @@
+"""The application factory: Flask server + JSON routes + Dash app + callbacks."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import dash
+from flask import Flask
+
+from . import api, context
+from .db import check_exists
+from .errors import register_error_handlers
+
+#: The project's top-level ``assets/`` folder (CSS served by Dash).
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Dash:
+    """Build the dashboard over the SQLite database at ``db``.
+
+    The database must exist (it is opened read-only per request; nothing is
+    created).  Extra keyword arguments go into the Flask config.  Returns the
+    Dash app; ``app.server`` is the Flask server that also serves ``/data/...``.
+    """
+    path = check_exists(db)
+    server = Flask("moviedash")
+    server.config.update(MOVIEDASH_DB=str(path), JSON_SORT_KEYS=False)
+    server.config.update(config)
+    register_error_handlers(server)
+    context.init_app(server)
+    server.register_blueprint(api.bp)
+
+    from .dashboard import callbacks, layout  # Dash parts import plotly: load them only here
+
+    app = dash.Dash(
+        "moviedash",
+        server=server,
+        title="moviedash",
+        assets_folder=str(ASSETS),
+        update_title=None,
+    )
+    app.layout = layout.serve_layout
+    callbacks.register_callbacks(app)
+    return app

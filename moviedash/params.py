@@ -1,0 +1,206 @@
+"""Parse and validate request parameters once, into small immutable value objects.
+
+The JSON routes, the Dash callbacks, the figures API and the report all build
+their queries from these objects, so a selection means the same thing
+everywhere.  Every problem is a :class:`~moviedash.errors.MoviedashError` that
+names the parameter at fault.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .errors import MoviedashError
+
+RESOLUTIONS: tuple[str, ...] = ("daily", "weekly", "monthly")
+RANKS: tuple[str, ...] = ("plays", "minutes", "viewers")
+FORMATS: tuple[str, ...] = ("json", "csv")
+FILTER_KEYS: tuple[str, ...] = ("sessiontype", "device", "market")
+NUM_MIN, NUM_MAX, NUM_DEFAULT = 1, 1000, 10
+#: Guards against absurd requests; real filters have a handful of values.
+MAX_VALUES, MAX_VALUE_LENGTH = 100, 200
+
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INT_RE = re.compile(r"[+-]?\d{1,9}")
+
+
+def _one(name: str, values: Sequence[str]) -> str:
+    if len(values) != 1:
+        raise MoviedashError(f"{name} may be given only once", parameter=name)
+    return values[0]
+
+
+def parse_resolution(value: Any, name: str = "resolution") -> str:
+    """``daily``, ``weekly`` or ``monthly``."""
+    if value not in RESOLUTIONS:
+        raise MoviedashError(f"{name} must be one of {', '.join(RESOLUTIONS)}", parameter=name)
+    return str(value)
+
+
+def parse_rank(value: Any, name: str = "rank") -> str:
+    """``plays``, ``minutes`` or ``viewers``."""
+    if value not in RANKS:
+        raise MoviedashError(f"{name} must be one of {', '.join(RANKS)}", parameter=name)
+    return str(value)
+
+
+def parse_num(value: Any, name: str = "num", maximum: int = NUM_MAX) -> int:
+    """An integer from 1 to ``maximum`` (given as int or decimal text)."""
+    if isinstance(value, bool):
+        value = None  # True is an int in Python, never a valid N
+    if isinstance(value, str) and _INT_RE.fullmatch(value.strip()):
+        value = int(value.strip())
+    if not isinstance(value, int) or not NUM_MIN <= value <= maximum:
+        raise MoviedashError(
+            f"{name} must be an integer from {NUM_MIN} to {maximum}", parameter=name
+        )
+    return value
+
+
+def parse_date(value: Any, name: str) -> dt.date | None:
+    """A ``YYYY-MM-DD`` date; ``None`` or an omitted value means unbounded."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and _DATE_RE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise MoviedashError(f"{name} must be a date YYYY-MM-DD", parameter=name)
+
+
+def _parse_values(value: Any, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise MoviedashError(f"{name} must be a list of strings", parameter=name)
+    if len(value) > MAX_VALUES:
+        raise MoviedashError(f"{name} may be given at most {MAX_VALUES} times", parameter=name)
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not item or len(item) > MAX_VALUE_LENGTH:
+            raise MoviedashError(
+                f"{name} values must be non-empty strings of at most {MAX_VALUE_LENGTH} characters",
+                parameter=name,
+            )
+        if item not in out:
+            out.append(item)
+    return tuple(sorted(out))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The selection shared by every metric: an inclusive date range and value filters.
+
+    Empty tuples mean "no filter".  Values are kept sorted and de-duplicated so
+    that equal selections compare (and cache) equal.
+    """
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    sessiontype: tuple[str, ...] = ()
+    device: tuple[str, ...] = ()
+    market: tuple[str, ...] = ()
+
+    @classmethod
+    def create(
+        cls,
+        start: Any = None,
+        end: Any = None,
+        sessiontype: Any = None,
+        device: Any = None,
+        market: Any = None,
+    ) -> "Filters":
+        """Validate loose values (strings, dates, lists) into a :class:`Filters`."""
+        start_d = parse_date(start, "start")
+        end_d = parse_date(end, "end")
+        if start_d and end_d and end_d < start_d:
+            raise MoviedashError("end must not be before start", parameter="end")
+        return cls(
+            start=start_d,
+            end=end_d,
+            sessiontype=_parse_values(sessiontype, "sessiontype"),
+            device=_parse_values(device, "device"),
+            market=_parse_values(market, "market"),
+        )
+
+    def with_range(self, start: dt.date | None, end: dt.date | None) -> "Filters":
+        """The same value filters over another date range."""
+        return replace(self, start=start, end=end)
+
+    def is_default(self) -> bool:
+        """True when nothing is filtered."""
+        return self == Filters()
+
+
+@dataclass(frozen=True)
+class SeriesQuery:
+    """A time series: a metric's resolution over a selection."""
+
+    resolution: str = "daily"
+    filters: Filters = field(default_factory=Filters)
+
+
+@dataclass(frozen=True)
+class TopQuery:
+    """A top list: N titles ranked by plays, minutes or viewers over a selection."""
+
+    num: int = NUM_DEFAULT
+    rank: str = "plays"
+    filters: Filters = field(default_factory=Filters)
+
+
+def _check_known(args: Mapping[str, list[str]], allowed: Iterable[str]) -> None:
+    allowed = set(allowed)
+    for key in args:
+        if key not in allowed:
+            raise MoviedashError(
+                f"unknown parameter {key!r}; allowed: {', '.join(sorted(allowed))}",
+                parameter=key,
+            )
+
+
+def _filters_from_args(args: Mapping[str, list[str]]) -> Filters:
+    def single(name: str) -> str | None:
+        return _one(name, args[name]) if name in args else None
+
+    return Filters.create(
+        start=single("start"),
+        end=single("end"),
+        **{key: args.get(key) for key in FILTER_KEYS},
+    )
+
+
+def _format_from_args(args: Mapping[str, list[str]]) -> str:
+    value = _one("format", args["format"]) if "format" in args else "json"
+    if value not in FORMATS:
+        raise MoviedashError(f"format must be one of {', '.join(FORMATS)}", parameter="format")
+    return value
+
+
+SERIES_PARAMS = ("resolution", "start", "end", *FILTER_KEYS, "format")
+TOP_PARAMS = ("num", "rank", "start", "end", *FILTER_KEYS, "format")
+
+
+def series_query_from_args(args: Mapping[str, list[str]]) -> tuple[SeriesQuery, str]:
+    """Parse a time-series route's query string (``{key: [values]}``) and output format."""
+    _check_known(args, SERIES_PARAMS)
+    resolution = parse_resolution(_one("resolution", args["resolution"])) if "resolution" in args else "daily"
+    return SeriesQuery(resolution, _filters_from_args(args)), _format_from_args(args)
+
+
+def top_query_from_args(args: Mapping[str, list[str]]) -> tuple[TopQuery, str]:
+    """Parse the top-list route's query string (``{key: [values]}``) and output format."""
+    _check_known(args, TOP_PARAMS)
+    num = parse_num(_one("num", args["num"])) if "num" in args else NUM_DEFAULT
+    rank = parse_rank(_one("rank", args["rank"])) if "rank" in args else "plays"
+    return TopQuery(num, rank, _filters_from_args(args)), _format_from_args(args)
