@@ -190,3 +190,72 @@ def options(conn: sqlite3.Connection) -> dict[str, list[str]]:
         ).fetchall()
         out[column] = [str(r[0]) for r in rows]
     return out
+
+
+# --------------------------------------------------------------------------- #
+# Dashboard additions: the KPI comparison and membership checks.
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class PeriodComparison:
+    """A selection's totals next to those of the previous period of equal length.
+
+    ``start``..``end`` is the concrete current range (an open bound of the
+    selection is the data's first or last day); ``previous`` is ``None`` when
+    the previous period holds no events (nothing to compare with).
+    """
+
+    current: Totals
+    previous: Totals | None
+    start: dt.date | None
+    end: dt.date | None
+
+    @property
+    def days(self) -> int:
+        """Length of the compared periods in days (0 for an empty database)."""
+        if self.start is None or self.end is None:
+            return 0
+        return (self.end - self.start).days + 1
+
+
+def compare_previous(conn: sqlite3.Connection, filters: Filters) -> PeriodComparison:
+    """Totals of ``filters`` and of the same value filters over the preceding equal-length period.
+
+    For ``2013-03-01..2013-03-30`` (30 days) the previous period is
+    ``2013-01-30..2013-02-28``.
+    """
+    current = totals(conn, filters)
+    whole = span(conn)
+    start = filters.start or whole.first
+    end = filters.end or whole.last
+    if start is None or end is None or end < start:
+        return PeriodComparison(current, None, start, end)
+    length = dt.timedelta(days=(end - start).days + 1)
+    previous = totals(conn, filters.with_range(start - length, start - dt.timedelta(days=1)))
+    return PeriodComparison(current, previous if previous.plays else None, start, end)
+
+
+def relative_change(current: float | None, previous: float | None) -> float | None:
+    """``(current - previous) / previous``, or ``None`` when there is nothing to compare with."""
+    if current is None or previous is None or previous == 0:
+        return None
+    return (current - previous) / previous
+
+
+def unknown_values(conn: sqlite3.Connection, filters: Filters) -> dict[str, tuple[str, ...]]:
+    """The filter values of ``filters`` that occur nowhere in their column, by column.
+
+    Equivalent to checking membership in :func:`options`, but each check stops
+    at the first matching row, so real values cost next to nothing.
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for column in ("sessiontype", "device", "market"):
+        missing = tuple(
+            value
+            for value in getattr(filters, column)
+            if not conn.execute(f"SELECT EXISTS (SELECT 1 FROM movies WHERE {column} = ?)", (value,)).fetchone()[0]
+        )
+        if missing:
+            out[column] = missing
+    return out

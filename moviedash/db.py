@@ -61,8 +61,6 @@ CREATE TABLE IF NOT EXISTS moviedash_loads (
     loaded_at text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS moviedash_loads_sha256 ON moviedash_loads(sha256);
--- Date-range filters and the data span read this index instead of the table.
-CREATE INDEX IF NOT EXISTS movies_event_date ON movies(event_date);
 """
 
 
@@ -166,9 +164,9 @@ def insert_rows(conn: sqlite3.Connection, rows) -> None:  # rows: Iterable[Seque
 
 
 def refresh_derived(conn: sqlite3.Connection) -> None:
-    """Bring indexes and derived data up to date after rows were added.
+    """Bring planner statistics (and any derived data) up to date after rows were added.
 
-    Called inside the loading transaction, so readers see the new rows and
-    anything derived from them at the same instant.
+    Called inside the loading transaction, so readers see new rows and what is
+    derived from them at the same instant.
     """
-    conn.execute("ANALYZE movies")
+    conn.execute("PRAGMA optimize")

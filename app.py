@@ -1,0 +1,24 @@
+"""Run the dashboard: ``python app.py`` (http://127.0.0.1:8050), or ``gunicorn app:server``.
+
+The database is ``$MOVIEDASH_DB`` or ``./moviedb``; when neither names an
+existing file and no database was named, a demo database is generated first so
+a new user sees the product at once.
+"""
+import os
+import sys
+
+from moviedash import create_app
+from moviedash.cli import DEFAULT_DB, ensure_demo_database, run_server
+from moviedash.errors import MoviedashError
+
+DB = os.environ.get("MOVIEDASH_DB") or DEFAULT_DB
+
+try:
+    ensure_demo_database(DB, named=bool(os.environ.get("MOVIEDASH_DB")))
+    app = create_app(db=DB)
+except MoviedashError as exc:
+    sys.exit(f"moviedash: {exc.message}")
+server = app.server
+
+if __name__ == "__main__":
+    run_server(app, host="127.0.0.1", port=8050, threads=8, debug=False)

@@ -1,0 +1,493 @@
+"""CSV import: read, validate, and insert viewing events in one transaction.
+
+Two CSV forms are accepted: the course's (no header, the 13 columns in table
+order) and one with a header row naming the columns in any order.  Every row
+is checked (dates, integers, reals, required fields); valid rows go in, invalid
+ones are written to a rejects CSV with their line number, the reason and the raw
+row.  Parsing and validation are vectorised
+(pyarrow's CSV reader and compute kernels) over blocks of rows, so large files
+load at a few hundred thousand rows a second.
+
+The whole command is one SQLite transaction: an error, ``--strict`` with a bad
+row, a duplicate file, or the process being killed leaves the database exactly
+as it was.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from .db import COLUMNS, connect_readwrite, insert_rows, refresh_derived
+from .errors import MoviedashError
+
+INTEGER_COLUMNS = ("totalminuteswatched", "runningtime", "seasonnumber", "episodenumber")
+REAL_COLUMNS = ("viewpercentage", "errorperception")
+REQUIRED_COLUMNS = ("event_date", "userid")
+NON_NEGATIVE = ("totalminuteswatched", "runningtime")
+#: SQLite integers are 64-bit; keep well inside so sums cannot overflow.
+INT_LIMIT = 2**53
+
+_DATE_RE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
+_INT_RE = r"[+-]?\d{1,18}"
+_ESCAPE_RE = re.compile(r"<([0-9a-fA-F]{2})>")
+REJECT_HEADER = ("file", "line", "reason", "raw")
+
+
+@dataclass
+class FileReport:
+    """What happened to one input file."""
+
+    path: Path
+    loaded: int = 0
+    rejected: int = 0
+    rejects_path: Path | None = None
+    sha256: str = ""
+
+
+@dataclass
+class LoadReport:
+    """What a load command did: per file, and whether anything was written."""
+
+    files: list[FileReport] = field(default_factory=list)
+    committed: bool = False
+
+    @property
+    def loaded(self) -> int:
+        return sum(f.loaded for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+
+def decode_escapes(text: str) -> str:
+    """Turn the course file's ``<e5>``-style Latin-1 escapes into letters (``p<e5>`` → ``på``)."""
+    if "<" not in text:
+        return text
+    return _ESCAPE_RE.sub(lambda m: bytes([int(m.group(1), 16)]).decode("latin-1"), text)
+
+
+def file_digest(path: Path) -> tuple[str, str]:
+    """The file's SHA-256 and its text encoding (UTF-8 when it decodes, else Latin-1)."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+        if utf8:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8 = False
+    return digest.hexdigest(), ("utf-8-sig" if utf8 else "latin-1")
+
+
+def _header_columns(first: Sequence[str]) -> list[str] | None:
+    """The column order named by a header row, or ``None`` when ``first`` is data.
+
+    A row is a header when one of its fields is ``event_date``; then every field
+    must be a known column, each once, and the required ones must be there.
+    """
+    names = [f.strip().lower() for f in first]
+    if "event_date" not in names:
+        return None
+    unknown = [n for n in names if n not in COLUMNS]
+    if unknown:
+        raise MoviedashError(
+            f"unknown column(s) in header: {', '.join(repr(u) for u in unknown)}; "
+            f"known columns: {', '.join(COLUMNS)}"
+        )
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise MoviedashError(f"column(s) named twice in header: {', '.join(dupes)}")
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    if missing:
+        raise MoviedashError(f"header lacks required column(s): {', '.join(missing)}")
+    return names
+
+
+def sniff_columns(path: Path, encoding: str) -> tuple[list[str], bool]:
+    """The file's column order and whether its first line is a header."""
+    with path.open("r", encoding=encoding, newline="") as fh:
+        try:
+            first = next(csv.reader(fh))
+        except StopIteration:
+            return list(COLUMNS), False
+        except csv.Error as exc:
+            raise MoviedashError(f"{path}: line 1: {exc}") from None
+    header = _header_columns(first)
+    return (header, True) if header else (list(COLUMNS), False)
+
+
+def read_batches(
+    path: Path,
+    encoding: str,
+    columns: Sequence[str],
+    has_header: bool,
+    on_misshapen: Callable[[], None],
+    block_size: int = 8 << 20,
+) -> Iterator[pa.RecordBatch]:
+    """Stream the file as batches of string columns (pyarrow's C++ CSV reader).
+
+    Rows with the wrong number of fields are skipped here (``on_misshapen`` is
+    called for each) and reported from :func:`locate_rows`, which knows their
+    line numbers for certain.
+    """
+
+    def skip(_row: object) -> str:
+        on_misshapen()
+        return "skip"
+
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(
+            column_names=list(columns),
+            skip_rows=1 if has_header else 0,
+            encoding="utf8" if encoding.startswith("utf-8") else encoding,
+            use_threads=False,
+            block_size=block_size,
+        ),
+        parse_options=pacsv.ParseOptions(
+            invalid_row_handler=skip, ignore_empty_lines=False, newlines_in_values=True
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in columns},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    try:
+        yield from reader
+    except pa.ArrowInvalid as exc:
+        raise MoviedashError(f"{path}: cannot parse CSV: {exc}") from None
+
+
+_REAL_RE = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+
+
+def _normalise_dates(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Dates as ``YYYY-MM-DD HH:MM:SS`` text, and which rows hold a real date.
+
+    Accepts a space or ``T`` separator, fractional seconds (dropped) and a
+    missing time or seconds (taken as zero).
+    """
+    shaped = pc.match_substring_regex(text, f"^{_DATE_RE}$")
+    norm = pc.utf8_slice_codeunits(pc.replace_substring(text, "T", " ", max_replacements=1), 0, 19)
+    length = pc.utf8_length(norm)
+    norm = pc.if_else(pc.equal(length, 10), pc.binary_join_element_wise(norm, " 00:00:00", ""), norm)
+    norm = pc.if_else(pc.equal(length, 16), pc.binary_join_element_wise(norm, ":00", ""), norm)
+    # strptime rejects 25:00 but rolls 2013-02-30 over to March: formatting
+    # the parsed value back and comparing catches both.
+    fmt = "%Y-%m-%d %H:%M:%S"
+    parsed = pc.strptime(pc.if_else(shaped, norm, None), format=fmt, unit="s", error_is_null=True)
+    same = pc.equal(pc.strftime(parsed, format=fmt), norm)
+    return norm, pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+
+
+def validate_batch(batch: pa.RecordBatch) -> tuple[list[list], np.ndarray, list[str | None]]:
+    """Check and convert one batch.
+
+    Returns the converted columns in :data:`COLUMNS` order (Python lists, NULL
+    as ``None``), a mask of bad rows, and a reason for each bad row (``None``
+    for good ones).
+    """
+    n = batch.num_rows
+    bad = np.zeros(n, dtype=bool)
+    why: list[str | None] = [None] * n
+    names = batch.schema.names
+
+    def flag(mask: np.ndarray, column: str, problem: str, raw: pa.Array) -> None:
+        new = np.flatnonzero(mask & ~bad)
+        if len(new):
+            values = raw.take(pa.array(new)).to_pylist()
+            for j, value in zip(new, values):
+                why[j] = f"{column} {problem}: {value!r}" if problem != "is empty" else f"{column} is empty"
+        bad[:] = bad | mask
+
+    out: list[list] = []
+    for column in COLUMNS:
+        if column not in names:
+            out.append([None] * n)
+            continue
+        raw = batch.column(names.index(column))
+        stripped = pc.utf8_trim_whitespace(raw)
+        empty = pc.equal(stripped, "").to_numpy(zero_copy_only=False)
+        if column in REQUIRED_COLUMNS:
+            flag(empty, column, "is empty", raw)
+        if column == "event_date":
+            norm, ok = _normalise_dates(stripped)
+            flag(~ok & ~empty, column, "is not a date", raw)
+            out.append(norm.to_pylist())
+            continue
+        if column in INTEGER_COLUMNS or column in REAL_COLUMNS:
+            integer = column in INTEGER_COLUMNS
+            shaped = pc.match_substring_regex(stripped, f"^{_INT_RE if integer else _REAL_RE}$")
+            numbers = pc.cast(pc.if_else(shaped, stripped, None), pa.int64() if integer else pa.float64())
+            ok = shaped.to_numpy(zero_copy_only=False)
+            if integer:
+                ok &= pc.fill_null(pc.less(pc.abs(numbers), INT_LIMIT), False).to_numpy(zero_copy_only=False)
+            else:
+                ok &= pc.fill_null(pc.is_finite(numbers), False).to_numpy(zero_copy_only=False)
+            flag(~ok & ~empty, column, "is not an integer" if integer else "is not a number", raw)
+            if column in NON_NEGATIVE:
+                negative = pc.fill_null(pc.less(numbers, 0), False).to_numpy(zero_copy_only=False)
+                flag(negative & ok, column, "is negative", raw)
+            out.append(numbers.to_pylist())
+            continue
+        values = pc.if_else(pa.array(empty), None, raw).to_pylist()
+        if column == "title":
+            for j in np.flatnonzero(pc.match_substring(raw, "<").to_numpy(zero_copy_only=False)):
+                if values[j] is not None:
+                    values[j] = decode_escapes(values[j])
+        out.append(values)
+    return out, bad, why
+
+
+def locate_rows(path: Path, encoding: str, has_header: bool, n_columns: int, wanted: set[int]) -> tuple[dict[int, tuple[int, list[str]]], list[tuple[int, list[str]]]]:
+    """Second pass, only when something was rejected: line numbers and raw fields.
+
+    Returns ``{ordinal: (line, fields)}`` for the wanted ordinals of well-shaped
+    rows (as the fast reader numbered them), and ``(line, fields)`` of every row
+    with the wrong number of fields.
+    """
+    found: dict[int, tuple[int, list[str]]] = {}
+    misshapen: list[tuple[int, list[str]]] = []
+    with path.open("r", encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh)
+        start, ordinal = 1, 0
+        if has_header:
+            next(reader, None)
+            start = reader.line_num + 1
+        for fields in reader:
+            # The fast reader reads a blank line as a row of empty fields.
+            if len(fields) == n_columns or not fields:
+                if ordinal in wanted:
+                    found[ordinal] = (start, fields)
+                ordinal += 1
+            else:
+                misshapen.append((start, fields))
+            start = reader.line_num + 1
+    return found, misshapen
+
+
+def default_rejects_path(path: Path) -> Path:
+    """``movies.csv`` → ``movies.rejects.csv`` beside it."""
+    return path.with_name(f"{path.stem}.rejects.csv" if path.suffix.lower() == ".csv" else f"{path.name}.rejects.csv")
+
+
+def write_rejects(path: Path, rejects: Sequence[tuple[Path, int, str, list[str]]]) -> Path:
+    """Write ``(file, line, reason, raw fields)`` rows to a CSV; fall back to the
+    working folder when ``path``'s folder is not writable (e.g. read-only data)."""
+    try:
+        fh = path.open("w", encoding="utf-8", newline="")
+    except OSError:
+        path = Path.cwd() / path.name
+        fh = path.open("w", encoding="utf-8", newline="")
+    with fh:
+        writer = csv.writer(fh)
+        writer.writerow(REJECT_HEADER)
+        buf = io.StringIO()
+        raw_writer = csv.writer(buf, lineterminator="")
+        for source, line, reason, raw in rejects:
+            buf.seek(0)
+            buf.truncate()
+            raw_writer.writerow(raw)
+            writer.writerow((str(source), line, reason, buf.getvalue()))
+    return path
+
+
+_DONE = object()
+
+
+def _prefetch(items: Iterator, depth: int = 2) -> Iterator:
+    """Run ``items`` in a background thread, ``depth`` ahead; re-raise its errors here."""
+    channel: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                channel.put(item)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            channel.put(exc)
+            return
+        channel.put(_DONE)
+
+    worker = threading.Thread(target=produce, name="moviedash-load", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = channel.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            # Unblock a producer waiting on a full queue.
+            try:
+                channel.get_nowait()
+            except queue.Empty:
+                pass
+            worker.join(timeout=0.05)
+
+
+def _load_file(
+    conn: sqlite3.Connection, path: Path, encoding: str, *, insert: bool, on_rows: Callable[[int], None] | None
+) -> tuple[FileReport, list[tuple[Path, int, str, list[str]]]]:
+    """Validate and (with ``insert``) insert one file on the open transaction."""
+    report = FileReport(path=path)
+    columns, has_header = sniff_columns(path, encoding)
+    bad_ordinals: dict[int, str] = {}
+    ordinal = 0
+    misshapen_count = 0
+
+    def count_misshapen() -> None:
+        nonlocal misshapen_count
+        misshapen_count += 1
+
+    batches = read_batches(path, encoding, columns, has_header, count_misshapen)
+    # Parse and validate the next block in a thread while this one inserts:
+    # pyarrow and SQLite both release the GIL for their heavy parts.
+    for batch, (values, bad, why) in _prefetch((b, validate_batch(b)) for b in batches):
+        keep = np.flatnonzero(~bad)
+        if len(keep) == batch.num_rows:
+            rows: Iterable[tuple] = zip(*values)
+        else:
+            rows = [tuple(col[j] for col in values) for j in keep]
+            for j in np.flatnonzero(bad):
+                bad_ordinals[ordinal + int(j)] = why[j] or "invalid row"
+        if insert:
+            insert_rows(conn, rows)
+        report.loaded += len(keep)
+        ordinal += batch.num_rows
+        if on_rows is not None:
+            on_rows(batch.num_rows)
+    rejects: list[tuple[Path, int, str, list[str]]] = []
+    # Exact line numbers need the csv module's record-by-record reading: only
+    # pay for that second pass when something was rejected.
+    if bad_ordinals or misshapen_count:
+        found, misshapen = locate_rows(path, encoding, has_header, len(columns), set(bad_ordinals))
+        for k, reason in bad_ordinals.items():
+            line, fields = found.get(k, (0, []))
+            rejects.append((path, line, reason, fields))
+        for line, fields in misshapen:
+            rejects.append((path, line, f"expected {len(columns)} fields, found {len(fields)}", fields))
+        rejects.sort(key=lambda r: r[1])
+    report.rejected = len(rejects)
+    return report, rejects
+
+
+def load_files(
+    db: str | os.PathLike[str],
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    strict: bool = False,
+    rejects: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    on_rows: Callable[[int], None] | None = None,
+) -> LoadReport:
+    """Load CSV files into the database at ``db`` (created if missing) in one transaction.
+
+    Invalid rows go to a rejects CSV (``rejects``, else ``FILE.rejects.csv``
+    per file).  With ``strict``, any invalid row means nothing is written
+    (``committed`` is False).  Raises :class:`MoviedashError`, writing nothing,
+    for a file already loaded (unless ``force``), an unreadable file or a bad header.
+    """
+    files = [Path(p) for p in paths]
+    report = LoadReport()
+    digests = []
+    for path in files:
+        if not path.is_file():
+            raise MoviedashError(f"no such file: {path}")
+        digests.append(file_digest(path))
+    seen: dict[str, Path] = {}
+    for path, (sha, _) in zip(files, digests):
+        if sha in seen and not force:
+            raise MoviedashError(f"{path} has the same content as {seen[sha]}; nothing loaded")
+        seen[sha] = path
+
+    conn = connect_readwrite(db)
+    all_rejects: list[tuple[Path, int, str, list[str]]] = []
+    try:
+        # IMMEDIATE takes the write lock now, so the duplicate check and the
+        # inserts see one database state.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for path, (sha, encoding) in zip(files, digests):
+                if not force:
+                    _refuse_duplicate(conn, path, sha)
+                file_report, file_rejects = _load_file(
+                    conn, path, encoding, insert=not (strict and report.rejected), on_rows=on_rows
+                )
+                file_report.sha256 = sha
+                report.files.append(file_report)
+                all_rejects.extend(file_rejects)
+                if file_rejects and rejects is None:
+                    file_report.rejects_path = write_rejects(default_rejects_path(path), file_rejects)
+                conn.execute(
+                    "INSERT INTO moviedash_loads (sha256, filename, rows, rejected, loaded_at) VALUES (?, ?, ?, ?, ?)",
+                    (sha, str(path.resolve()), file_report.loaded, file_report.rejected,
+                     dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
+                )
+            if all_rejects and rejects is not None:
+                written = write_rejects(Path(rejects), all_rejects)
+                for file_report in report.files:
+                    if file_report.rejected:
+                        file_report.rejects_path = written
+            if strict and report.rejected:
+                conn.execute("ROLLBACK")
+                for file_report in report.files:
+                    file_report.loaded = 0
+                return report
+            refresh_derived(conn)
+            conn.execute("COMMIT")
+            report.committed = True
+        except BaseException:
+            # Also on KeyboardInterrupt: roll back, then let it propagate.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    except sqlite3.DatabaseError as exc:
+        raise MoviedashError(f"cannot load into {db}: {exc}") from None
+    finally:
+        conn.close()
+    return report
+
+
+def _refuse_duplicate(conn: sqlite3.Connection, path: Path, sha: str) -> None:
+    row = conn.execute(
+        "SELECT filename, loaded_at FROM moviedash_loads WHERE sha256 = ? ORDER BY id DESC LIMIT 1", (sha,)
+    ).fetchone()
+    if row is not None:
+        raise MoviedashError(
+            f"{path} was already loaded (same content as {row[0]}, loaded {row[1]}); "
+            "nothing loaded. Use --force to load it again."
+        )
