@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .db import DIALECT, SQLiteDialect
+from .escapes import decode_escapes
 from .params import Filters, SeriesQuery, TopQuery
 
 #: Minutes as an integer, also in databases made with sqlite's ``.import``
@@ -115,7 +116,9 @@ def toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:
         f"WHERE {clause} AND {HAS_TITLE} GROUP BY title ORDER BY n DESC, title ASC LIMIT ?"
     )
     df = pd.read_sql_query(sql, conn, params=[*params, query.num])
-    return pd.DataFrame({"title": df["title"].astype(object), "values": df["n"].astype("int64")})
+    # A database imported the course's way still holds the file's '<e5>' escapes.
+    titles = [decode_escapes(str(t)) for t in df["title"]]
+    return pd.DataFrame({"title": pd.Series(titles, dtype=object), "values": df["n"].astype("int64")})
 
 
 @dataclass(frozen=True)

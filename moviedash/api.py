@@ -55,3 +55,10 @@ def toplist() -> Response:
     """The N most watched titles."""
     query, fmt = top_query_from_args(_args())
     return frame_response(analysis.toplist(get_connection(), query), fmt, f"toplist_{query.rank}")
+
+
+@bp.route("/", defaults={"rest": ""})
+@bp.route("/<path:rest>")
+def not_found(rest: str) -> Response:
+    """Everything else under /data is a JSON 404 (not Dash's catch-all page)."""
+    raise MoviedashError(f"not found: /data/{rest}", status=404)

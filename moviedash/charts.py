@@ -1,44 +1,421 @@
-"""Pure figure builders: ``DataFrame + options -> plotly Figure`` (no Dash, no database).
+"""Pure presentation: ``DataFrame + options -> plotly Figure``, and the KPI texts.
 
-The dashboard, the reports and the figures API all draw with these, from the
-frames :mod:`moviedash.analysis` returns.
+No Dash and no database here: the dashboard, the reports and the figures API
+draw with these builders from the frames :mod:`moviedash.analysis` returns, so
+a chart looks (and counts) the same wherever it appears.  Every builder takes a
+``theme`` (``"light"`` or ``"dark"``) and an optional ``title`` (the dashboard
+puts titles in its card headers and passes ``title=None``).
 """
 from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
 EMPTY_MESSAGE = "No data for this selection"
+THEMES: tuple[str, ...] = ("light", "dark")
+#: The sentinel for "use the chart's standard title".
+DEFAULT_TITLE = "__default__"
 
-_SERIES_TITLES = {
-    "unique_users": ("Unique users", "Unique users"),
-    "minutes_watched": ("Minutes watched", "Minutes watched"),
+FONT_FAMILY = 'Inter, system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The colours of one theme; ``paper`` matches the dashboard's card background."""
+
+    paper: str
+    text: str
+    muted: str
+    grid: str
+    hover_bg: str
+    hover_border: str
+    users: str
+    minutes: str
+    bars: str
+    scale: tuple[str, ...]
+
+
+PALETTES: dict[str, Palette] = {
+    "light": Palette(
+        paper="#ffffff", text="#0f172a", muted="#64748b", grid="#e8edf4",
+        hover_bg="#ffffff", hover_border="#cbd5e1",
+        users="#4f46e5", minutes="#0d9488", bars="#6366f1",
+        scale=("#f4f5ff", "#c7d2fe", "#818cf8", "#4f46e5", "#312e81"),
+    ),
+    "dark": Palette(
+        paper="#161d2c", text="#e2e8f0", muted="#94a3b8", grid="#253047",
+        hover_bg="#0f1524", hover_border="#334155",
+        users="#818cf8", minutes="#2dd4bf", bars="#818cf8",
+        scale=("#1b2336", "#312e81", "#4f46e5", "#818cf8", "#e0e7ff"),
+    ),
 }
-_PERIOD = {"daily": "Day", "weekly": "Week (starting Monday)", "monthly": "Month"}
+
+_SERIES = {
+    # metric: (title, y axis title, unit in hover text)
+    "unique_users": ("Unique users", "Unique users", "unique users"),
+    "minutes_watched": ("Minutes watched", "Minutes watched", "minutes"),
+}
+_PERIOD_AXIS = {"daily": "Day", "weekly": "Week (starting Monday)", "monthly": "Month"}
+_RANKS = {
+    # rank: (axis title, unit in hover text)
+    "plays": ("Plays", "plays"),
+    "minutes": ("Minutes watched", "minutes"),
+    "viewers": ("Unique viewers", "unique viewers"),
+}
+_TOP_LABEL_CHARS = 34
 
 
-def empty_figure(message: str = EMPTY_MESSAGE, title: str | None = None) -> go.Figure:
-    """A figure with no axes and a centred message, for an empty selection."""
+def palette(theme: str) -> Palette:
+    """The colours of ``theme``; raises ``ValueError`` for an unknown theme."""
+    try:
+        return PALETTES[theme]
+    except KeyError:
+        raise ValueError(f"unknown theme {theme!r}; one of {', '.join(THEMES)}") from None
+
+
+def template(theme: str = "light") -> go.layout.Template:
+    """A small Plotly template for ``theme`` (fonts, colours, grid, hover labels)."""
+    p = palette(theme)
+    axis = {
+        "gridcolor": p.grid,
+        "linecolor": p.grid,
+        "zerolinecolor": p.grid,
+        "tickcolor": p.grid,
+        "title": {"font": {"color": p.muted, "size": 12}},
+        "tickfont": {"color": p.muted, "size": 11},
+        "automargin": True,
+    }
+    return go.layout.Template(
+        layout={
+            "font": {"family": FONT_FAMILY, "color": p.text, "size": 13},
+            "paper_bgcolor": p.paper,
+            "plot_bgcolor": p.paper,
+            "colorway": [p.users, p.minutes, p.bars],
+            "xaxis": {**axis, "showgrid": False},
+            "yaxis": axis,
+            "hoverlabel": {
+                "bgcolor": p.hover_bg,
+                "bordercolor": p.hover_border,
+                "font": {"family": FONT_FAMILY, "color": p.text, "size": 13},
+            },
+            "margin": {"l": 8, "r": 16, "t": 12, "b": 8},
+        }
+    )
+
+
+def _base_layout(fig: go.Figure, theme: str, title: str | None) -> go.Figure:
+    fig.update_layout(template=template(theme), showlegend=False)
+    if title:
+        fig.update_layout(
+            title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 16}},
+            margin={"t": 48},
+        )
+    return fig
+
+
+def _title(title: str | None, standard: str) -> str | None:
+    return standard if title == DEFAULT_TITLE else title
+
+
+def empty_figure(
+    message: str = EMPTY_MESSAGE, title: str | None = None, *, theme: str = "light"
+) -> go.Figure:
+    """A figure with no axes and a centred message (empty selection, invalid input)."""
     fig = go.Figure()
+    _base_layout(fig, theme, title)
     fig.update_layout(
-        title=title,
         xaxis={"visible": False},
         yaxis={"visible": False},
         annotations=[
-            {"text": message, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
-             "showarrow": False, "font": {"size": 16}}
+            {
+                "text": message,
+                "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                "showarrow": False,
+                "font": {"size": 15, "color": palette(theme).muted},
+            }
         ],
     )
     return fig
 
 
-def timeseries_figure(df: pd.DataFrame, metric: str, resolution: str) -> go.Figure:
-    """A line chart of a ``date``/``values`` frame for ``unique_users`` or ``minutes_watched``."""
-    title, y_title = _SERIES_TITLES[metric]
+def period_label(day: dt.date, resolution: str) -> str:
+    """How a period reads in hover text: ``Mon 7 Jan 2013``, ``Week of Mon 7 Jan 2013``, ``January 2013``."""
+    text = f"{day:%a} {day.day} {day:%b %Y}"
+    if resolution == "daily":
+        return text
+    if resolution == "weekly":
+        return f"Week of {text}"
+    if resolution == "monthly":
+        return f"{day:%B %Y}"
+    raise ValueError(f"unknown resolution {resolution!r}")
+
+
+def _period_ticks(days: list[dt.date], resolution: str) -> dict[str, Any]:
+    """Ticks on period starts for weekly/monthly series (Plotly's own would fall mid-week).
+
+    At most about ten ticks; the year is shown on the first tick and when it changes.
+    """
+    if resolution == "daily" or not days:
+        return {}
+    step = max(1, math.ceil(len(days) / 10))
+    chosen = days[::step]
+    texts, year = [], None
+    for day in chosen:
+        text = f"{day.day} {day:%b}" if resolution == "weekly" else f"{day:%b}"
+        if day.year != year:
+            text += f"<br>{day.year}"
+            year = day.year
+        texts.append(text)
+    return {"tickmode": "array", "tickvals": [d.isoformat() for d in chosen], "ticktext": texts}
+
+
+def timeseries_figure(
+    df: pd.DataFrame,
+    metric: str,
+    resolution: str,
+    *,
+    theme: str = "light",
+    title: str | None = DEFAULT_TITLE,
+) -> go.Figure:
+    """An area line of a ``date``/``values`` frame for ``unique_users`` or ``minutes_watched``.
+
+    ``x`` holds the period labels exactly as the JSON routes give them (weeks
+    by their Monday) and ``y`` the values; hover text names the whole period,
+    with thousands separators, and minutes also as hours.
+    """
+    standard, y_title, unit = _SERIES[metric]
+    title = _title(title, standard)
     if df.empty:
-        return empty_figure(title=title)
+        return empty_figure(title=title, theme=theme)
+    p = palette(theme)
+    labels = [str(d) for d in df["date"]]
+    days = [dt.date.fromisoformat(d) for d in labels]
+    values = [int(v) for v in df["values"]]
+    colour = p.users if metric == "unique_users" else p.minutes
+    if metric == "minutes_watched":
+        customdata = [[period_label(d, resolution), v / 60] for d, v in zip(days, values)]
+        hover = f"<b>%{{customdata[0]}}</b><br>%{{y:,}} {unit} (%{{customdata[1]:,.1f}} hours)<extra></extra>"
+    else:
+        customdata = [[period_label(d, resolution)] for d in days]
+        hover = f"<b>%{{customdata[0]}}</b><br>%{{y:,}} {unit}<extra></extra>"
+    dense = resolution == "daily" and len(values) > 45
     fig = go.Figure(
-        go.Scatter(x=list(df["date"]), y=[int(v) for v in df["values"]], mode="lines", name=title)
+        go.Scatter(
+            x=labels,
+            y=values,
+            customdata=customdata,
+            hovertemplate=hover,
+            mode="lines" if dense else "lines+markers",
+            line={"color": colour, "width": 2, "shape": "linear"},
+            marker={"size": 6, "color": colour},
+            fill="tozeroy",
+            fillcolor=_with_alpha(colour, 0.12),
+            name=standard,
+        )
     )
-    fig.update_layout(title=title, xaxis_title=_PERIOD[resolution], yaxis_title=y_title)
+    _base_layout(fig, theme, title)
+    fig.update_layout(hovermode="x")
+    fig.update_xaxes(
+        title_text=_PERIOD_AXIS[resolution],
+        type="date",
+        showspikes=True, spikemode="across", spikethickness=1, spikecolor=p.muted, spikedash="dot",
+        **_period_ticks(days, resolution),
+    )
+    fig.update_yaxes(title_text=y_title, rangemode="tozero", tickformat="~s" if max(values) >= 10_000 else ",d")
     return fig
+
+
+def _short(text: str, limit: int = _TOP_LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def toplist_height(rows: int) -> int:
+    """Pixel height giving each of ``rows`` bars room for its label."""
+    return max(300, 90 + 26 * rows)
+
+
+def toplist_figure(
+    df: pd.DataFrame,
+    rank: str,
+    *,
+    theme: str = "light",
+    title: str | None = DEFAULT_TITLE,
+) -> go.Figure:
+    """Horizontal bars of a ``title``/``values`` top list, the first row at the top.
+
+    ``y`` keeps the full titles in the frame's order (long ones are shortened
+    only in the tick labels); ``x`` holds the values.
+    """
+    axis_title, unit = _RANKS[rank]
+    title = _title(title, f"Top {len(df)} titles by {axis_title.lower()}" if len(df) else "Top titles")
+    if df.empty:
+        return empty_figure(title=title, theme=theme)
+    p = palette(theme)
+    titles = [str(t) for t in df["title"]]
+    values = [int(v) for v in df["values"]]
+    if rank == "minutes":
+        customdata = [v / 60 for v in values]
+        hover = f"<b>%{{y}}</b><br>%{{x:,}} {unit} (%{{customdata:,.1f}} hours)<extra></extra>"
+    else:
+        customdata = None
+        hover = f"<b>%{{y}}</b><br>%{{x:,}} {unit}<extra></extra>"
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=titles,
+            orientation="h",
+            customdata=customdata,
+            hovertemplate=hover,
+            marker={"color": p.bars, "cornerradius": 3},
+            text=[f"{v:,}" for v in values],
+            textposition="outside",
+            textfont={"color": p.muted, "size": 11},
+            cliponaxis=False,
+            name=axis_title,
+        )
+    )
+    _base_layout(fig, theme, title)
+    fig.update_layout(height=toplist_height(len(titles)) + (36 if title else 0), bargap=0.28)
+    fig.update_yaxes(
+        type="category",
+        autorange="reversed",  # most watched first, at the top
+        tickmode="array",
+        tickvals=titles,
+        ticktext=[_short(t) for t in titles],
+        showgrid=False,
+        ticks="",
+    )
+    fig.update_xaxes(
+        title_text=axis_title,
+        showgrid=True,
+        range=[0, max(values) * 1.15 or 1],  # room for the value labels
+        tickformat="~s" if max(values) >= 10_000 else ",d",
+    )
+    return fig
+
+
+def hour_range(hour: int) -> str:
+    """``18:00–19:00``."""
+    return f"{hour:02d}:00–{(hour + 1) % 24:02d}:00"
+
+
+def heatmap_figure(
+    grid: pd.DataFrame,
+    *,
+    theme: str = "light",
+    title: str | None = DEFAULT_TITLE,
+) -> go.Figure:
+    """Plays by weekday (rows, Monday at the top) and hour started (columns 0-23)."""
+    title = _title(title, "When people watch")
+    if grid.empty or int(grid.to_numpy().sum()) == 0:
+        return empty_figure(title=title, theme=theme)
+    p = palette(theme)
+    hours = [int(h) for h in grid.columns]
+    weekdays = [str(d) for d in grid.index]
+    z = [[int(v) for v in row] for row in grid.to_numpy()]
+    scale = [[i / (len(p.scale) - 1), colour] for i, colour in enumerate(p.scale)]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=hours,
+            y=weekdays,
+            customdata=[[hour_range(h) for h in hours] for _ in weekdays],
+            hovertemplate="<b>%{y} %{customdata}</b><br>%{z:,} plays<extra></extra>",
+            colorscale=scale,
+            xgap=2,
+            ygap=2,
+            colorbar={"title": {"text": "Plays", "side": "top"}, "thickness": 10, "outlinewidth": 0,
+                      "tickfont": {"color": p.muted, "size": 11}},
+            name="Plays",
+        )
+    )
+    _base_layout(fig, theme, title)
+    fig.update_xaxes(
+        title_text="Hour of day (start of viewing)",
+        tickmode="array",
+        tickvals=list(range(0, 24, 3)),
+        ticktext=[f"{h:02d}:00" for h in range(0, 24, 3)],
+        showgrid=False,
+        zeroline=False,
+    )
+    fig.update_yaxes(title_text="", autorange="reversed", showgrid=False, zeroline=False, type="category")
+    return fig
+
+
+def _with_alpha(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+# --------------------------------------------------------------------------- #
+# KPI texts (the dashboard's cards; the reports can print the same).
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One headline number, formatted: ``change`` is ``"—"`` when there is nothing to compare."""
+
+    name: str
+    label: str
+    value: str
+    change: str
+    direction: str  # "up", "down", "flat" or "none"
+    comparison: str
+
+
+def format_change(ratio: float | None) -> str:
+    """``+12%``, ``-4.5%``; ``—`` when there is no previous value."""
+    if ratio is None:
+        return "—"
+    percent = ratio * 100
+    return f"{percent:+,.0f}%" if abs(percent) >= 10 else f"{percent:+.1f}%"
+
+
+def comparison_text(days: int) -> str:
+    """``vs previous 30 days``."""
+    return "vs previous day" if days == 1 else f"vs previous {days:,} days"
+
+
+def format_hours(minutes: float) -> str:
+    """Minutes as hours: ``1,235`` (one decimal below 100 hours)."""
+    hours = minutes / 60
+    return f"{hours:,.0f}" if hours >= 100 else f"{hours:,.1f}"
+
+
+def kpis(current: Any, previous: Any | None, days: int) -> list[Kpi]:
+    """The four KPI cards from two :class:`moviedash.analysis.Totals` (``previous`` may be ``None``)."""
+
+    def change(now: float | None, before: float | None) -> tuple[str, str]:
+        if now is None or before is None or before == 0:
+            return "—", "none"
+        ratio = (now - before) / before
+        text = format_change(ratio)
+        return text, "flat" if text in ("+0.0%", "-0.0%") else ("up" if ratio > 0 else "down")
+
+    def prev(attr: str) -> float | None:
+        return None if previous is None else getattr(previous, attr)
+
+    per_viewer = current.minutes_per_viewer
+    rows = [
+        ("viewers", "Unique viewers", f"{current.viewers:,}", current.viewers, prev("viewers")),
+        ("plays", "Plays", f"{current.plays:,}", current.plays, prev("plays")),
+        ("hours", "Hours watched", format_hours(current.minutes), current.minutes, prev("minutes")),
+        (
+            "minutes-per-viewer",
+            "Avg. minutes per viewer",
+            "—" if per_viewer is None else f"{per_viewer:,.1f}",
+            per_viewer,
+            prev("minutes_per_viewer"),
+        ),
+    ]
+    out = []
+    for name, label, value, now, before in rows:
+        text, direction = change(now, before)
+        out.append(Kpi(name, label, value, text, direction, comparison_text(days) if days else ""))
+    return out

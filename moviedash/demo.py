@@ -503,8 +503,9 @@ def _remove(path: Path) -> None:
         pass
 
 
-def _sidecars(path: Path) -> tuple[Path, Path, Path]:
-    return tuple(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))  # type: ignore[return-value]
+def _sidecars(path: Path) -> tuple[Path, ...]:
+    """The files SQLite keeps next to a database."""
+    return tuple(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))
 
 
 def write_demo(

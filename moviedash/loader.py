@@ -20,7 +20,6 @@ import datetime as dt
 import hashlib
 import io
 import os
-import re
 import queue
 import sqlite3
 import threading
@@ -36,6 +35,7 @@ import pyarrow.csv as pacsv
 
 from .db import COLUMNS, connect_readwrite, insert_rows, refresh_derived
 from .errors import MoviedashError
+from .escapes import decode_escapes
 
 INTEGER_COLUMNS = ("totalminuteswatched", "runningtime", "seasonnumber", "episodenumber")
 REAL_COLUMNS = ("viewpercentage", "errorperception")
@@ -46,7 +46,6 @@ INT_LIMIT = 2**53
 
 _DATE_RE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
 _INT_RE = r"[+-]?\d{1,18}"
-_ESCAPE_RE = re.compile(r"<([0-9a-fA-F]{2})>")
 REJECT_HEADER = ("file", "line", "reason", "raw")
 
 
@@ -75,13 +74,6 @@ class LoadReport:
     @property
     def rejected(self) -> int:
         return sum(f.rejected for f in self.files)
-
-
-def decode_escapes(text: str) -> str:
-    """Turn the course file's ``<e5>``-style Latin-1 escapes into letters (``p<e5>`` → ``på``)."""
-    if "<" not in text:
-        return text
-    return _ESCAPE_RE.sub(lambda m: bytes([int(m.group(1), 16)]).decode("latin-1"), text)
 
 
 def file_digest(path: Path) -> tuple[str, str]:
@@ -161,24 +153,29 @@ def read_batches(
         on_misshapen()
         return "skip"
 
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(
-            column_names=list(columns),
-            skip_rows=1 if has_header else 0,
-            encoding="utf8" if encoding.startswith("utf-8") else encoding,
-            use_threads=False,
-            block_size=block_size,
-        ),
-        parse_options=pacsv.ParseOptions(
-            invalid_row_handler=skip, ignore_empty_lines=False, newlines_in_values=True
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={c: pa.string() for c in columns},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                column_names=list(columns),
+                skip_rows=1 if has_header else 0,
+                encoding="utf8" if encoding.startswith("utf-8") else encoding,
+                use_threads=False,
+                block_size=block_size,
+            ),
+            parse_options=pacsv.ParseOptions(
+                invalid_row_handler=skip, ignore_empty_lines=False, newlines_in_values=True
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in columns},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):
+            return  # nothing but (at most) a header
+        raise MoviedashError(f"{path}: cannot parse CSV: {exc}") from None
     try:
         yield from reader
     except pa.ArrowInvalid as exc:

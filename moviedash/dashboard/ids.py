@@ -1,0 +1,49 @@
+"""Component ids, in one place: the layout, the callbacks and the browser tests share them."""
+from __future__ import annotations
+
+APP = "app"
+URL = "url"
+#: The query string the server computed for the current controls (written to history client-side).
+URL_QUERY = "url-query"
+#: A URL the user navigated to (load, back/forward) that the controls must be restored from.
+URL_RESTORE = "url-restore"
+URL_ECHO = "url-echo"
+NOTICE = "notice"
+THEME = "theme"
+
+DATE_RANGE = "date-range"
+PRESETS = ("preset-7", "preset-30", "preset-90", "preset-all")
+SESSIONTYPE = "sessiontype"
+DEVICE = "device"
+MARKET = "market"
+
+USERS_RESOLUTION = "users-resolution"
+MINUTES_RESOLUTION = "minutes-resolution"
+TOP_N = "top-n"
+RANK = "rank"
+
+KPIS = ("viewers", "plays", "hours", "minutes-per-viewer")
+
+
+def kpi_value(name: str) -> str:
+    return f"kpi-{name}-value"
+
+
+def kpi_delta(name: str) -> str:
+    return f"kpi-{name}-delta"
+
+
+#: The charts: each has ``<name>-graph``, ``<name>-csv`` (button) and ``<name>-download``.
+CHARTS = ("users", "minutes", "top", "heatmap")
+
+
+def graph(chart: str) -> str:
+    return f"{chart}-graph"
+
+
+def csv_button(chart: str) -> str:
+    return f"{chart}-csv"
+
+
+def download(chart: str) -> str:
+    return f"{chart}-download"

@@ -1,0 +1,153 @@
+"""The dashboard's view state and its query string, both ways (pure functions, no Dash).
+
+``?users=weekly&minutes=monthly&top=5&rank=plays&start=2013-03-01&end=2013-06-30
+&sessiontype=MOVIE&device=iPad&market=NO`` - multi-value keys repeat.  Defaults are
+left out, so the plain page is ``/`` and every view has exactly one URL.
+
+Reading is lenient (a shared link with one bad value still opens, with that
+value at its default, and the names of the ignored parameters are reported);
+membership in the data's options is checked later, in :mod:`.selection`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields
+from urllib.parse import parse_qs, urlencode
+
+from ..errors import MoviedashError
+from ..params import (
+    NUM_DEFAULT,
+    Filters,
+    SeriesQuery,
+    TopQuery,
+    parse_date,
+    parse_num,
+    parse_rank,
+    parse_resolution,
+)
+
+#: The top-N slider's range.
+TOP_MIN, TOP_MAX = 1, 50
+#: The query-string keys, in the order they are written.
+KEYS: tuple[str, ...] = ("users", "minutes", "top", "rank", "start", "end", "sessiontype", "device", "market")
+_MULTI = ("device", "market")
+#: More fields than any real link has: refuse to parse absurd query strings.
+_MAX_FIELDS = 200
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Everything a shared link restores: chart controls and the filter bar.
+
+    ``start``/``end`` ``None`` mean the whole date range; empty tuples and a
+    ``None`` session type mean "no filter".
+    """
+
+    users: str = "daily"
+    minutes: str = "daily"
+    top: int = NUM_DEFAULT
+    rank: str = "plays"
+    start: dt.date | None = None
+    end: dt.date | None = None
+    sessiontype: str | None = None
+    device: tuple[str, ...] = field(default_factory=tuple)
+    market: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def filters(self) -> Filters:
+        """The selection every chart and KPI shares."""
+        return Filters(
+            start=self.start,
+            end=self.end,
+            sessiontype=(self.sessiontype,) if self.sessiontype else (),
+            device=self.device,
+            market=self.market,
+        )
+
+    def series_query(self, metric: str) -> SeriesQuery:
+        """The query of the ``users`` or ``minutes`` chart."""
+        resolution = {"users": self.users, "minutes": self.minutes}[metric]
+        return SeriesQuery(resolution, self.filters)
+
+    def top_query(self) -> TopQuery:
+        """The query of the top-titles chart."""
+        return TopQuery(self.top, self.rank, self.filters)
+
+
+def parse_top(value: object) -> int:
+    """The slider's N: an integer from 1 to 50."""
+    return parse_num(value, "top", maximum=TOP_MAX)
+
+
+def _single_text(values: list[str], name: str) -> str:
+    if len(values) != 1 or not values[0]:
+        raise MoviedashError(f"{name} must be given once, non-empty", parameter=name)
+    return Filters.create(sessiontype=values[0]).sessiontype[0]  # same length/emptiness rules
+
+
+_SINGLE_PARSERS = {
+    "users": lambda v: parse_resolution(v, "users"),
+    "minutes": lambda v: parse_resolution(v, "minutes"),
+    "top": parse_top,
+    "rank": parse_rank,
+    "start": lambda v: parse_date(v, "start"),
+    "end": lambda v: parse_date(v, "end"),
+}
+
+
+def parse_query(search: str | None) -> tuple[ViewState, tuple[str, ...]]:
+    """Read a query string (with or without ``?``) into a :class:`ViewState`.
+
+    Returns the state and the names of the parameters that were ignored
+    (unknown, malformed or repeated): those keep their default.
+    """
+    text = (search or "").lstrip("?")
+    try:
+        args = parse_qs(text, keep_blank_values=True, max_num_fields=_MAX_FIELDS)
+    except ValueError:
+        return ViewState(), ("query",)
+    ignored: list[str] = [key for key in args if key not in KEYS]
+    values: dict[str, object] = {}
+    for key, parse in _SINGLE_PARSERS.items():
+        if key not in args:
+            continue
+        try:
+            if len(args[key]) != 1:
+                raise MoviedashError(f"{key} may be given only once", parameter=key)
+            values[key] = parse(args[key][0])
+        except MoviedashError:
+            ignored.append(key)
+    if "sessiontype" in args:
+        try:
+            values["sessiontype"] = _single_text(args["sessiontype"], "sessiontype")
+        except MoviedashError:
+            ignored.append("sessiontype")
+    for key in _MULTI:
+        if key in args:
+            try:
+                values[key] = getattr(Filters.create(**{key: args[key]}), key)
+            except MoviedashError:
+                ignored.append(key)
+    start, end = values.get("start"), values.get("end")
+    if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+        del values["end"]
+        ignored.append("end")
+    return ViewState(**values), tuple(ignored)  # type: ignore[arg-type]
+
+
+def to_query(state: ViewState) -> str:
+    """The canonical query string of ``state``: ``""`` for the defaults, else ``"?..."``."""
+    default = ViewState()
+    pairs: list[tuple[str, str]] = []
+    for f in fields(ViewState):
+        value = getattr(state, f.name)
+        if value == getattr(default, f.name):
+            continue
+        if f.name in _MULTI:
+            pairs.extend((f.name, item) for item in value)
+        elif isinstance(value, dt.date):
+            pairs.append((f.name, value.isoformat()))
+        else:
+            pairs.append((f.name, str(value)))
+    pairs.sort(key=lambda pair: KEYS.index(pair[0]))  # stable: repeated keys keep their order
+    return "?" + urlencode(pairs) if pairs else ""

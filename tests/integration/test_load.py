@@ -1,0 +1,262 @@
+"""The CSV loader: both CSV forms, every kind of bad row, strict, rejects, the ledger, atomicity."""
+from __future__ import annotations
+
+import csv
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from moviedash import create_app
+from moviedash.errors import MoviedashError
+import re
+
+from moviedash.escapes import decode_escapes
+from moviedash.loader import load_files
+
+GOOD = [
+    "2013-01-22 17:20:56,u1,c1,Computer,NO,29,,,,,,,",
+    '2013-03-09 16:33:25,u2,c2,iPad,SE,87,89,97.7528,,MOVIE,"Sommaren p<e5> landet",,',
+    '2013-03-10 20:10:48,u3,c3,Computer,NO,21,21,100,,SERIES,"Solsidan, F<f6>rlossning",1,10',
+]
+
+
+def write(tmp_path: Path, lines: list[str], name: str = "events.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def rows(db: Path, sql: str = "SELECT * FROM movies ORDER BY event_date") -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_course_format_is_loaded_with_types_nulls_and_decoded_titles(tmp_path):
+    db = tmp_path / "m.db"
+    report = load_files(db, [write(tmp_path, GOOD)])
+    assert (report.loaded, report.rejected, report.committed) == (3, 0, True)
+    assert report.files[0].rejects_path is None
+    assert rows(db) == [
+        ("2013-01-22 17:20:56", "u1", "c1", "Computer", "NO", 29, None, None, None, None, None, None, None),
+        ("2013-03-09 16:33:25", "u2", "c2", "iPad", "SE", 87, 89, 97.7528, None, "MOVIE", "Sommaren på landet", None, None),
+        ("2013-03-10 20:10:48", "u3", "c3", "Computer", "NO", 21, 21, 100.0, None, "SERIES", "Solsidan, Förlossning", 1, 10),
+    ]
+    assert rows(db, "SELECT typeof(totalminuteswatched), typeof(viewpercentage) FROM movies LIMIT 1") == [("integer", "null")]
+    assert rows(db, "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_header_form_in_any_order_with_missing_optional_columns(tmp_path):
+    db = tmp_path / "m.db"
+    path = write(tmp_path, [
+        "title,userid,EVENT_DATE,totalminuteswatched",
+        "Argo,u1,2013-01-01T10:00:00,5",
+        "Argo,u2,2013-01-02 10:00:00.123456,7",
+        ",u3,2013-01-03,9",
+    ])
+    report = load_files(db, [path])
+    assert (report.loaded, report.rejected) == (3, 0)
+    assert rows(db, "SELECT event_date, userid, title, totalminuteswatched, device FROM movies ORDER BY 1") == [
+        ("2013-01-01 10:00:00", "u1", "Argo", 5, None),
+        ("2013-01-02 10:00:00", "u2", "Argo", 7, None),
+        ("2013-01-03 00:00:00", "u3", None, 9, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("event_date,userid,colour", "unknown column(s) in header: 'colour'"),
+        ("event_date,userid,userid", "named twice"),
+        ("event_date,title", "lacks required column(s): userid"),
+    ],
+)
+def test_bad_headers_are_errors_and_nothing_is_written(tmp_path, header, message):
+    db = tmp_path / "m.db"
+    load_files(db, [write(tmp_path, GOOD, "first.csv")])
+    with pytest.raises(MoviedashError, match=re.escape(message)):
+        load_files(db, [write(tmp_path, [header, "2013-01-01 00:00:00,u1,x"], "bad.csv")])
+    assert len(rows(db)) == 3
+
+
+BAD_ROWS = [
+    ("2013-02-30 10:00:00,u,c,Computer,NO,1,,,,,,,", "event_date is not a date: '2013-02-30 10:00:00'"),
+    ("2013-01-01 25:00:00,u,c,Computer,NO,1,,,,,,,", "event_date is not a date"),
+    ("yesterday,u,c,Computer,NO,1,,,,,,,", "event_date is not a date: 'yesterday'"),
+    ("2013-01-01 10:00:00+02:00,u,c,Computer,NO,1,,,,,,,", "event_date is not a date"),
+    (",u,c,Computer,NO,1,,,,,,,", "event_date is empty"),
+    ("2013-01-01 10:00:00,,c,Computer,NO,1,,,,,,,", "userid is empty"),
+    ("2013-01-01 10:00:00,u,c,Computer,NO,ten,,,,,,,", "totalminuteswatched is not an integer: 'ten'"),
+    ("2013-01-01 10:00:00,u,c,Computer,NO,1.5,,,,,,,", "totalminuteswatched is not an integer: '1.5'"),
+    ("2013-01-01 10:00:00,u,c,Computer,NO,-3,,,,,,,", "totalminuteswatched is negative: '-3'"),
+    ("2013-01-01 10:00:00,u,c,Computer,NO,1,abc,,,,,,", "runningtime is not an integer: 'abc'"),
+    ("2013-01-01 10:00:00,u,c,Computer,NO,1,10,1O.5,,,,,", "viewpercentage is not a number: '1O.5'"),
+    ("2013-01-01 10:00:00,u,c,Computer,NO,1,10,inf,,,,,", "viewpercentage is not a number: 'inf'"),
+    ("2013-01-01 10:00:00,u,c,Computer,NO,1,10,5,,MOVIE,T,x,", "seasonnumber is not an integer: 'x'"),
+    ("2013-01-01 10:00:00,u,c,Computer,NO", "expected 13 fields, found 5"),
+    ("2013-01-01 10:00:00,u,c,Computer,NO,1,,,,,,,,extra", "expected 13 fields, found 14"),
+]
+
+
+@pytest.mark.parametrize(("line", "reason"), BAD_ROWS)
+def test_each_kind_of_bad_row_is_rejected_with_line_number_and_reason(tmp_path, line, reason):
+    db = tmp_path / "m.db"
+    path = write(tmp_path, [GOOD[0], line, GOOD[1]])
+    report = load_files(db, [path])
+    assert (report.loaded, report.rejected, report.committed) == (2, 1, True)
+    assert report.files[0].rejects_path == tmp_path / "events.rejects.csv"
+    with open(report.files[0].rejects_path, newline="", encoding="utf-8") as fh:
+        rejects = list(csv.DictReader(fh))
+    assert len(rejects) == 1
+    assert rejects[0]["line"] == "2"
+    assert rejects[0]["reason"].startswith(reason)
+    assert rejects[0]["file"] == str(path)
+    assert next(csv.reader([rejects[0]["raw"]])) == next(csv.reader([line]))
+    assert len(rows(db)) == 2
+
+
+def test_line_numbers_count_physical_lines_with_quoted_newlines_and_blank_lines(tmp_path):
+    path = write(tmp_path, [
+        "event_date,userid,title,totalminuteswatched",
+        '2013-01-01 10:00:00,u1,"A title\nover two lines",5',
+        "",
+        "2013-01-01 10:00:00,u2,B,five",
+        "2013-01-01 10:00:00,u3,C",
+    ])
+    report = load_files(tmp_path / "m.db", [path])
+    assert (report.loaded, report.rejected) == (1, 3)
+    with open(report.files[0].rejects_path, newline="", encoding="utf-8") as fh:
+        found = [(r["line"], r["reason"]) for r in csv.DictReader(fh)]
+    assert found == [
+        ("4", "event_date is empty"),
+        ("5", "totalminuteswatched is not an integer: 'five'"),
+        ("6", "expected 4 fields, found 3"),
+    ]
+    assert rows(tmp_path / "m.db", "SELECT title FROM movies") == [("A title\nover two lines",)]
+
+
+def test_strict_writes_nothing_when_a_row_is_bad(tmp_path):
+    db = tmp_path / "m.db"
+    load_files(db, [write(tmp_path, GOOD[:1], "first.csv")])
+    report = load_files(db, [write(tmp_path, [GOOD[1], "bad,row", GOOD[2]])], strict=True)
+    assert (report.committed, report.loaded, report.rejected) == (False, 0, 1)
+    assert report.files[0].rejects_path.exists()
+    assert len(rows(db)) == 1
+    assert rows(db, "SELECT count(*) FROM moviedash_loads") == [(1,)]
+
+
+def test_rejects_option_collects_every_file(tmp_path):
+    db = tmp_path / "m.db"
+    a = write(tmp_path, [GOOD[0], "bad"], "a.csv")
+    b = write(tmp_path, ["worse", GOOD[1]], "b.csv")
+    out = tmp_path / "all-rejects.csv"
+    report = load_files(db, [a, b], rejects=out)
+    assert (report.loaded, report.rejected) == (2, 2)
+    with open(out, newline="", encoding="utf-8") as fh:
+        found = [(r["file"], r["line"]) for r in csv.DictReader(fh)]
+    assert found == [(str(a), "2"), (str(b), "1")]
+
+
+def test_loading_the_same_content_again_is_refused_unless_forced(tmp_path):
+    db = tmp_path / "m.db"
+    first = write(tmp_path, GOOD, "first.csv")
+    load_files(db, [first])
+    copy = write(tmp_path, GOOD, "renamed-copy.csv")
+    with pytest.raises(MoviedashError, match="already loaded"):
+        load_files(db, [copy])
+    assert len(rows(db)) == 3
+    report = load_files(db, [copy], force=True)
+    assert report.loaded == 3 and len(rows(db)) == 6
+    ledger = rows(db, "SELECT filename, rows, rejected FROM moviedash_loads ORDER BY id")
+    assert ledger == [(str(first.resolve()), 3, 0), (str(copy.resolve()), 3, 0)]
+
+
+def test_the_same_file_twice_in_one_command_is_refused(tmp_path):
+    a = write(tmp_path, GOOD, "a.csv")
+    with pytest.raises(MoviedashError, match="same content"):
+        load_files(tmp_path / "m.db", [a, a])
+
+
+def test_a_failed_load_leaves_the_database_as_it_was(tmp_path, monkeypatch):
+    db = tmp_path / "m.db"
+    load_files(db, [write(tmp_path, GOOD, "first.csv")])
+    before = rows(db)
+    import moviedash.loader as loader
+
+    calls = {"n": 0}
+    real_insert = loader.insert_rows
+
+    def failing_insert(conn, batch):
+        calls["n"] += 1
+        real_insert(conn, batch)  # the rows are written...
+        raise OSError("disk on fire")  # ...then the load dies before committing
+
+    monkeypatch.setattr(loader, "insert_rows", failing_insert)
+    with pytest.raises(OSError):
+        load_files(db, [write(tmp_path, [GOOD[0].replace("u1", "u9")], "second.csv")])
+    assert calls["n"] == 1
+    assert rows(db) == before
+    assert rows(db, "SELECT count(*) FROM moviedash_loads") == [(1,)]
+    assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_latin1_file_is_read(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("2013-01-01 10:00:00,u1,c,Computer,NO,5,,,,MOVIE,Sm\xe5 ting,,\n".encode("latin-1"))
+    load_files(tmp_path / "m.db", [path])
+    assert rows(tmp_path / "m.db", "SELECT title FROM movies") == [("Små ting",)]
+
+
+def test_empty_file_loads_nothing(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    report = load_files(tmp_path / "m.db", [path])
+    assert (report.loaded, report.rejected, report.committed) == (0, 0, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("p<e5>", "på"), ("<C5>land", "Åland"), ("F<f6>rlossning", "Förlossning"), ("a<b>c", "a<b>c"), ("<zz>", "<zz>")],
+)
+def test_decode_escapes(text, expected):
+    assert decode_escapes(text) == expected
+
+
+def test_database_made_the_course_way_is_served_like_a_loaded_one(tmp_path):
+    """sqlite3's .import: TEXT values with '' for missing fields, no extra tables or indexes."""
+    lines = GOOD + [
+        "2013-03-11 10:00:00,u1,c2,iPad,,40,89,44.9,,MOVIE,Argo,,",
+        "2013-03-18 10:00:00,u2,c2,iPad,0,50,89,56.1,,MOVIE,Argo,,",
+    ]
+    path = write(tmp_path, lines)
+    course = tmp_path / "course.db"
+    conn = sqlite3.connect(course)
+    conn.execute(
+        "CREATE TABLE movies (event_date timestamp, userid text, contentid text, device text, market text, "
+        "totalminuteswatched integer, runningtime integer, viewpercentage real, errorperception real, "
+        "sessiontype text, title text, seasonnumber integer, episodenumber integer)"
+    )
+    with open(path, newline="", encoding="utf-8") as fh:
+        conn.executemany(f"INSERT INTO movies VALUES ({', '.join('?' * 13)})", csv.reader(fh))
+    conn.commit()
+    conn.close()
+    loaded = tmp_path / "loaded.db"
+    load_files(loaded, [path])
+
+    course_client = create_app(db=course).server.test_client()
+    loaded_client = create_app(db=loaded).server.test_client()
+    for url in [
+        *(f"/data/{m}/?resolution={r}" for m in ("unique_users", "minutes_watched") for r in ("daily", "weekly", "monthly")),
+        "/data/toplist/?num=10",
+        "/data/toplist/?num=10&rank=minutes",
+        "/data/minutes_watched/?resolution=weekly&device=iPad&market=0",
+    ]:
+        a, b = course_client.get(url), loaded_client.get(url)
+        assert a.status_code == b.status_code == 200
+        assert a.get_json() == b.get_json(), url
+    assert course_client.get("/data/minutes_watched/?resolution=monthly").get_json() == [
+        {"date": "2013-01-01", "values": 29}, {"date": "2013-02-01", "values": 0}, {"date": "2013-03-01", "values": 198},
+    ]

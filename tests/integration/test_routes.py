@@ -1,0 +1,201 @@
+"""The course's JSON routes through the Flask test client."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from moviedash import create_app
+from tests.conftest import event
+
+EVENTS = [
+    event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),
+    event("2013-01-07 00:00:00", "b", minutes=20, title="Skyfall"),
+    event("2013-01-07 10:00:00", "b", minutes=30, title="Argo", sessiontype="SERIES", market="SE"),
+    event("2013-01-21 10:00:00", "c", minutes=40, title=""),
+    event("2013-03-01 10:00:00", "a", minutes=50, title="Argo"),
+]
+
+
+@pytest.fixture
+def client(make_db):
+    app = create_app(db=make_db(EVENTS))
+    return app.server.test_client()
+
+
+def get_json(client, url: str, status: int = 200):
+    response = client.get(url)
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    return response.get_json()
+
+
+# The course's seven URLs, with the answers worked out by hand from EVENTS.
+def test_unique_users_daily(client):
+    data = get_json(client, "/data/unique_users/?resolution=daily")
+    assert data[:3] == [
+        {"date": "2013-01-06", "values": 1}, {"date": "2013-01-07", "values": 1}, {"date": "2013-01-08", "values": 0},
+    ]
+    assert len(data) == 55 and data[-1] == {"date": "2013-03-01", "values": 1}
+    assert sum(d["values"] for d in data) == 4
+
+
+def test_unique_users_weekly(client):
+    data = get_json(client, "/data/unique_users/?resolution=weekly")
+    assert data[:4] == [
+        {"date": "2012-12-31", "values": 1}, {"date": "2013-01-07", "values": 1},
+        {"date": "2013-01-14", "values": 0}, {"date": "2013-01-21", "values": 1},
+    ]
+    assert data[-1] == {"date": "2013-02-25", "values": 1} and len(data) == 9
+
+
+def test_unique_users_monthly(client):
+    assert get_json(client, "/data/unique_users/?resolution=monthly") == [
+        {"date": "2013-01-01", "values": 3}, {"date": "2013-02-01", "values": 0}, {"date": "2013-03-01", "values": 1},
+    ]
+
+
+def test_minutes_watched_daily(client):
+    data = get_json(client, "/data/minutes_watched/?resolution=daily")
+    assert data[0] == {"date": "2013-01-06", "values": 10} and data[1] == {"date": "2013-01-07", "values": 50}
+    assert sum(d["values"] for d in data) == 150
+
+
+def test_minutes_watched_weekly(client):
+    data = get_json(client, "/data/minutes_watched/?resolution=weekly")
+    assert data[:4] == [
+        {"date": "2012-12-31", "values": 10}, {"date": "2013-01-07", "values": 50},
+        {"date": "2013-01-14", "values": 0}, {"date": "2013-01-21", "values": 40},
+    ]
+
+
+def test_minutes_watched_monthly(client):
+    assert get_json(client, "/data/minutes_watched/?resolution=monthly") == [
+        {"date": "2013-01-01", "values": 100}, {"date": "2013-02-01", "values": 0}, {"date": "2013-03-01", "values": 50},
+    ]
+
+
+def test_toplist(client):
+    assert get_json(client, "/data/toplist/?num=10") == [
+        {"title": "Argo", "values": 2}, {"title": "Skyfall", "values": 2},
+    ]
+    assert get_json(client, "/data/toplist/?num=1") == [{"title": "Argo", "values": 2}]
+
+
+def test_defaults_are_daily_and_ten(client):
+    assert get_json(client, "/data/unique_users/") == get_json(client, "/data/unique_users/?resolution=daily")
+    assert get_json(client, "/data/toplist/") == get_json(client, "/data/toplist/?num=10")
+
+
+def test_json_keys_and_bytes_match_the_course_shape(client):
+    body = client.get("/data/toplist/?num=1").get_data(as_text=True)
+    assert body == '[{"title":"Argo","values":2}]'
+
+
+def test_filters_apply_to_every_route(client):
+    assert get_json(client, "/data/minutes_watched/?resolution=monthly&device=iPad") == [{"date": "2013-01-01", "values": 10}]
+    assert get_json(client, "/data/toplist/?market=SE") == [{"title": "Argo", "values": 1}]
+    assert get_json(client, "/data/toplist/?sessiontype=MOVIE&sessiontype=SERIES&rank=minutes") == [
+        {"title": "Argo", "values": 80}, {"title": "Skyfall", "values": 30},
+    ]
+    assert get_json(client, "/data/unique_users/?resolution=daily&start=2013-01-07&end=2013-01-08") == [
+        {"date": "2013-01-07", "values": 1}, {"date": "2013-01-08", "values": 0},
+    ]
+
+
+def test_empty_selection_is_an_empty_list(client):
+    assert get_json(client, "/data/unique_users/?market=DK") == []
+    assert get_json(client, "/data/toplist/?start=2020-01-01") == []
+
+
+def test_empty_database(make_db):
+    client = create_app(db=make_db([], name="empty.db")).server.test_client()
+    for url in ("/data/unique_users/", "/data/minutes_watched/?resolution=weekly", "/data/toplist/"):
+        assert get_json(client, url) == []
+
+
+def test_csv_format_returns_the_same_rows(client):
+    response = client.get("/data/unique_users/?resolution=monthly&format=csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.get_data(as_text=True).splitlines() == [
+        "date,values", "2013-01-01,3", "2013-02-01,0", "2013-03-01,1",
+    ]
+    assert "attachment" in response.headers["Content-Disposition"]
+    top = client.get("/data/toplist/?format=csv").get_data(as_text=True).splitlines()
+    assert top == ["title,values", "Argo,2", "Skyfall,2"]
+
+
+MALFORMED = [
+    ("/data/unique_users/?resolution=yearly", 400, "resolution"),
+    ("/data/unique_users/?resolution=", 400, "resolution"),
+    ("/data/unique_users/?resolution=DAILY", 400, "resolution"),
+    ("/data/unique_users/?resolution=daily&resolution=weekly", 400, "resolution"),
+    ("/data/minutes_watched/?resolution=%00", 400, "resolution"),
+    ("/data/minutes_watched/?resolution=daily%27%20OR%201=1--", 400, "resolution"),
+    ("/data/toplist/?num=-1", 400, "num"),
+    ("/data/toplist/?num=0", 400, "num"),
+    ("/data/toplist/?num=1001", 400, "num"),
+    ("/data/toplist/?num=abc", 400, "num"),
+    ("/data/toplist/?num=", 400, "num"),
+    ("/data/toplist/?num=1.5", 400, "num"),
+    ("/data/toplist/?num=1e3", 400, "num"),
+    ("/data/toplist/?num=99999999999999999999999", 400, "num"),
+    ("/data/toplist/?num=5&num=6", 400, "num"),
+    ("/data/toplist/?rank=title", 400, "rank"),
+    ("/data/toplist/?resolution=daily", 400, "resolution"),
+    ("/data/unique_users/?num=5", 400, "num"),
+    ("/data/unique_users/?start=2013-02-30", 400, "start"),
+    ("/data/unique_users/?start=yesterday", 400, "start"),
+    ("/data/unique_users/?end=2013/01/01", 400, "end"),
+    ("/data/unique_users/?start=2013-03-01&end=2013-01-01", 400, "end"),
+    ("/data/unique_users/?device=", 400, "device"),
+    ("/data/unique_users/?market=" + "x" * 300, 400, "market"),
+    ("/data/unique_users/?format=xml", 400, "format"),
+    ("/data/unique_users/?foo=bar", 400, "foo"),
+    ("/data/unique_users/?%FF=1", 400, None),
+    ("/data/toplist/?num=%FF", 400, "num"),
+    ("/data/toplist/?" + "&".join(["device=d%d" % i for i in range(101)]), 400, "device"),
+    ("/data/unknown/", 404, None),
+    ("/data/unique_users/extra/", 404, None),
+    ("/data/", 404, None),
+]
+
+
+@pytest.mark.parametrize(("url", "status", "parameter"), MALFORMED)
+def test_malformed_query_strings_get_json_errors(client, url, status, parameter):
+    response = client.get(url)
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert isinstance(body["error"], str) and body["error"]
+    assert set(body) <= {"error", "parameter"}
+    if parameter is not None:
+        assert body["parameter"] == parameter
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text and ".py" not in text
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
+def test_wrong_method_is_405_json(client, method):
+    response = getattr(client, method)("/data/toplist/")
+    assert response.status_code == 405
+    assert response.get_json() == {"error": "method not allowed"}
+    assert "GET" in response.headers["Allow"]
+
+
+def test_error_shape_is_pinned(client):
+    response = client.get("/data/unique_users/?resolution=hourly")
+    assert response.status_code == 400
+    assert json.loads(response.get_data()) == {
+        "error": "resolution must be one of daily, weekly, monthly",
+        "parameter": "resolution",
+    }
+
+
+def test_database_removed_while_serving_is_a_503(make_db):
+    path = make_db(EVENTS, name="gone.db")
+    client = create_app(db=path).server.test_client()
+    assert get_json(client, "/data/toplist/")
+    path.unlink()
+    body = get_json(client, "/data/toplist/", status=503)
+    assert "database not found" in body["error"]

@@ -1,0 +1,331 @@
+"""The synthetic demo database: shape, realism, determinism and safe writing."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from moviedash import demo
+from moviedash.db import COLUMNS, connect_readonly
+from moviedash.errors import MoviedashError
+
+EVENTS = 20_000
+SEED = 7
+FIRST = "2023-01-01 00:00:00"
+LAST = "2024-12-31 23:59:59"
+
+
+def _frame(events: int = EVENTS, seed: int = SEED, **kwargs) -> pd.DataFrame:
+    return pd.concat(list(demo.generate_events(events, seed, **kwargs)), ignore_index=True)
+
+
+def _as_rows(frame: pd.DataFrame) -> list[tuple]:
+    """The frame's rows with NULLs as None, as the database returns them."""
+    plain = frame.astype(object)
+    return list(plain.where(frame.notna(), None).itertuples(index=False, name=None))
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return _frame()
+
+
+@pytest.fixture(scope="module")
+def titled(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["title"].notna()]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    assert demo.write_demo(path, EVENTS, SEED) == EVENTS
+    return path
+
+
+# --- shape ------------------------------------------------------------------ #
+
+
+def test_defaults() -> None:
+    assert demo.DEFAULT_EVENTS == 100_000
+    assert demo.DEFAULT_SEED == 42
+
+
+def test_columns_and_types(frame: pd.DataFrame) -> None:
+    assert tuple(frame.columns) == COLUMNS
+    assert len(frame) == EVENTS
+    for column in ("event_date", "userid", "contentid", "device", "market", "sessiontype", "title"):
+        assert pd.api.types.is_string_dtype(frame[column]), column
+    assert frame["totalminuteswatched"].dtype == np.int64
+    for column in ("runningtime", "seasonnumber", "episodenumber"):
+        assert frame[column].dtype == "Int64", column
+    assert frame["viewpercentage"].dtype == np.float64
+    assert frame["errorperception"].isna().all()
+
+
+def test_ids_are_hex(frame: pd.DataFrame, titled: pd.DataFrame) -> None:
+    assert frame["userid"].str.fullmatch(r"[0-9a-f]{32}").all()
+    assert titled["contentid"].str.fullmatch(r"[0-9a-f]{24}").all()
+    # Content missing from the catalogue has a longer id, as in the real log.
+    untitled = frame.loc[frame["title"].isna(), "contentid"]
+    assert untitled.str.fullmatch(r"[0-9a-f]{32}").all()
+    # One contentid per title.
+    assert (titled.groupby("title")["contentid"].nunique() == 1).all()
+
+
+def test_dates_are_text_in_the_documented_span_and_in_order(frame: pd.DataFrame) -> None:
+    dates = frame["event_date"]
+    assert dates.str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").all()
+    parsed = pd.to_datetime(dates, format="%Y-%m-%d %H:%M:%S")
+    assert dates.min() >= FIRST and dates.max() <= LAST
+    assert parsed.dt.normalize().nunique() > 700  # covers (nearly) every day of two years
+    assert dates.is_monotonic_increasing
+
+
+def test_chunks_are_bounded_and_whole_days() -> None:
+    frames = list(demo.generate_events(EVENTS, SEED, chunk_size=3_000))
+    assert len(frames) > 3
+    assert sum(len(f) for f in frames) == EVENTS
+    for before, after in zip(frames, frames[1:]):
+        assert before["event_date"].iloc[-1][:10] < after["event_date"].iloc[0][:10]
+    assert all(len(f) < 3_000 + 200 for f in frames)  # a chunk overshoots by less than a day
+
+
+# --- determinism ------------------------------------------------------------ #
+
+
+def test_same_seed_gives_the_same_rows(frame: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(_frame(), frame)
+
+
+def test_rows_do_not_depend_on_chunk_size(frame: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(_frame(chunk_size=1_234), frame)
+
+
+def test_different_seed_gives_different_rows(frame: pd.DataFrame) -> None:
+    other = _frame(seed=SEED + 1)
+    assert len(other) == len(frame)
+    assert not other.equals(frame)
+    assert set(other["userid"]).isdisjoint(set(frame["userid"]))
+
+
+def test_row_count_is_exact() -> None:
+    for events in (1, 2, 999):
+        assert len(_frame(events)) == events
+
+
+# --- realism ---------------------------------------------------------------- #
+
+
+def test_evening_peak_and_quiet_nights(frame: pd.DataFrame) -> None:
+    hour = pd.to_datetime(frame["event_date"]).dt.hour
+    share = hour.value_counts(normalize=True).reindex(range(24), fill_value=0)
+    assert share[19:23].sum() > 3 * share[6:10].sum()
+    assert share[3:6].sum() < 0.03
+    assert share.idxmax() in (20, 21, 22)
+
+
+def test_more_viewing_at_weekends(frame: pd.DataFrame) -> None:
+    day = pd.to_datetime(frame["event_date"]).dt.normalize()
+    per_day = day.value_counts()
+    weekday = per_day.index.day_of_week
+    assert per_day[weekday >= 4].mean() > 1.15 * per_day[weekday <= 3].mean()  # Fri-Sun vs Mon-Thu
+
+
+def test_mild_growth(frame: pd.DataFrame) -> None:
+    year = frame["event_date"].str[:4].value_counts()
+    assert 1.05 * year["2023"] < year["2024"] < 1.8 * year["2023"]
+
+
+def test_a_minority_of_heavy_viewers(frame: pd.DataFrame) -> None:
+    per_user = frame["userid"].value_counts()
+    assert len(per_user) <= max(50, EVENTS // 15)
+    top = per_user.iloc[: len(per_user) // 10].sum()
+    assert top > 0.4 * EVENTS
+    assert per_user.median() < per_user.mean()
+
+
+def test_popular_and_long_tail_titles(titled: pd.DataFrame) -> None:
+    plays = titled["title"].value_counts()
+    assert len(plays) > 500
+    assert plays.iloc[:10].sum() > 0.10 * len(titled)
+    assert (plays <= 2).sum() > 100
+
+
+def test_movies_and_series_episodes(titled: pd.DataFrame) -> None:
+    kinds = titled["sessiontype"].value_counts(normalize=True)
+    assert set(kinds.index) == {"MOVIE", "SERIES"}
+    assert 0.3 < kinds["SERIES"] < 0.7
+    movies = titled[titled["sessiontype"] == "MOVIE"]
+    series = titled[titled["sessiontype"] == "SERIES"]
+    assert movies["seasonnumber"].isna().all() and movies["episodenumber"].isna().all()
+    assert series["seasonnumber"].notna().all() and series["episodenumber"].notna().all()
+    assert (series["seasonnumber"] >= 1).all() and (series["episodenumber"] >= 1).all()
+    assert series["title"].str.contains(", ", regex=False).all()
+    assert movies["runningtime"].between(80, 150).all()
+    assert series["runningtime"].between(20, 60).all()
+    assert not movies["title"].str.contains(",", regex=False).any()
+
+
+def test_some_titles_are_not_ascii(titled: pd.DataFrame) -> None:
+    assert any(not title.isascii() for title in titled["title"].unique())
+
+
+def test_devices_and_markets(frame: pd.DataFrame) -> None:
+    devices = frame["device"].value_counts(normalize=True)
+    assert set(devices.index) == {"Computer", "iPad", "TV"}
+    assert devices.idxmax() == "Computer"
+    markets = frame["market"].value_counts()
+    assert set(markets.index) == {"NO", "SE", "DK", "FI"}
+    # A user lives in one market.
+    assert (frame.groupby("userid")["market"].nunique() == 1).all()
+
+
+def test_minutes_consistent_with_running_time(titled: pd.DataFrame) -> None:
+    minutes = titled["totalminuteswatched"]
+    running = titled["runningtime"].astype("int64")
+    assert (minutes >= 1).all()
+    assert (minutes <= running).mean() > 0.9
+    assert (minutes <= 1.1 * running + 1).all()
+    expected = (100 * minutes / running).round(4)
+    np.testing.assert_allclose(titled["viewpercentage"], expected, rtol=0, atol=1e-9)
+    percentage = titled["viewpercentage"]
+    assert (percentage >= 90).mean() > 0.25  # many watch (nearly) to the end
+    assert (percentage < 10).mean() > 0.10  # many stop early
+
+
+def test_a_few_events_lack_metadata(frame: pd.DataFrame) -> None:
+    missing = frame["title"].isna()
+    assert 0.015 < missing.mean() < 0.045
+    for column in ("runningtime", "viewpercentage", "sessiontype", "seasonnumber", "episodenumber"):
+        assert frame.loc[missing, column].isna().all(), column
+    assert frame.loc[~missing, ["runningtime", "viewpercentage", "sessiontype"]].notna().all().all()
+    for column in ("event_date", "userid", "contentid", "device", "market", "totalminuteswatched"):
+        assert frame[column].notna().all(), column
+
+
+# --- the database ----------------------------------------------------------- #
+
+
+def test_database_holds_exactly_the_generated_rows(db: Path, frame: pd.DataFrame) -> None:
+    conn = connect_readonly(db)
+    try:
+        rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM movies ORDER BY rowid").fetchall()
+    finally:
+        conn.close()
+    assert rows == _as_rows(frame)
+
+
+def test_missing_values_are_null_not_empty(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    try:
+        empty = conn.execute(
+            "SELECT COUNT(*) FROM movies WHERE title = '' OR sessiontype = '' OR market = ''"
+        ).fetchone()[0]
+        nulls = conn.execute(
+            "SELECT COUNT(*) FROM movies WHERE typeof(title) = 'null' AND typeof(runningtime) = 'null'"
+            " AND typeof(viewpercentage) = 'null' AND typeof(sessiontype) = 'null'"
+        ).fetchone()[0]
+        types = dict(conn.execute(
+            "SELECT typeof(totalminuteswatched), COUNT(*) FROM movies GROUP BY 1"
+        ).fetchall())
+        errorperception = conn.execute("SELECT COUNT(errorperception) FROM movies").fetchone()[0]
+    finally:
+        conn.close()
+    assert empty == 0
+    assert nulls > 0
+    assert types == {"integer": EVENTS}
+    assert errorperception == 0
+
+
+def test_database_is_complete_and_tidy(db: Path) -> None:
+    assert sorted(p.name for p in db.parent.iterdir()) == ["demo.db"]  # no temp file, no -wal/-shm
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
+
+
+def test_accepts_a_sqlite_url(tmp_path: Path) -> None:
+    assert demo.write_demo(f"sqlite:///{tmp_path / 'u.db'}", 100) == 100
+    assert (tmp_path / "u.db").is_file()
+
+
+def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    path = tmp_path / "demo.db"
+    path.write_bytes(b"precious")
+    with pytest.raises(MoviedashError, match="exists; use --force"):
+        demo.write_demo(path, 100)
+    assert path.read_bytes() == b"precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.db"]
+
+
+def test_force_replaces_and_drops_stale_wal(tmp_path: Path) -> None:
+    path = tmp_path / "demo.db"
+    demo.write_demo(path, 300, seed=1)
+    stale = [tmp_path / "demo.db-wal", tmp_path / "demo.db-shm"]
+    for sidecar in stale:
+        sidecar.write_bytes(b"stale")
+    assert demo.write_demo(path, 200, seed=2, force=True) == 200
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.db"]
+    conn = connect_readonly(path)
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM movies").fetchone()[0] == 200
+    finally:
+        conn.close()
+
+
+def test_failure_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(conn, rows):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "insert_rows", boom)
+    with pytest.raises(KeyboardInterrupt):
+        demo.write_demo(tmp_path / "demo.db", 100)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failure_keeps_the_old_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "demo.db"
+    demo.write_demo(path, 100)
+    before = path.read_bytes()
+
+    def broken(conn, rows):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(demo, "insert_rows", broken)
+    with pytest.raises(MoviedashError, match="disk I/O error"):
+        demo.write_demo(path, 100, force=True)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.db"]
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(MoviedashError, match="folder does not exist"):
+        demo.write_demo(tmp_path / "nowhere" / "demo.db", 100)
+
+
+def test_folder_as_target(tmp_path: Path) -> None:
+    with pytest.raises(MoviedashError, match="folder"):
+        demo.write_demo(tmp_path, 100, force=True)
+
+
+@pytest.mark.parametrize("events", [0, -5, True, 2.5, "100", None])
+def test_invalid_events(tmp_path: Path, events: object) -> None:
+    with pytest.raises(MoviedashError, match="events") as info:
+        demo.write_demo(tmp_path / "demo.db", events)  # type: ignore[arg-type]
+    assert info.value.parameter == "events"
+    with pytest.raises(MoviedashError, match="events"):
+        demo.generate_events(events)  # type: ignore[arg-type]  # raises at once, not on first next()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("kwargs", "parameter"), [({"seed": -1}, "seed"), ({"chunk_size": 0}, "chunk_size")])
+def test_invalid_seed_and_chunk_size(kwargs: dict, parameter: str) -> None:
+    with pytest.raises(MoviedashError) as info:
+        demo.generate_events(100, **kwargs)
+    assert info.value.parameter == parameter

@@ -1,0 +1,95 @@
+"""Parameter parsing: one place that validates every selection."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from moviedash.errors import MoviedashError
+from moviedash.params import (
+    Filters,
+    SeriesQuery,
+    TopQuery,
+    parse_num,
+    parse_rank,
+    parse_resolution,
+    series_query_from_args,
+    top_query_from_args,
+)
+
+
+def test_defaults():
+    assert series_query_from_args({}) == (SeriesQuery("daily", Filters()), "json")
+    assert top_query_from_args({}) == (TopQuery(10, "plays", Filters()), "json")
+
+
+def test_full_series_query():
+    query, fmt = series_query_from_args(
+        {"resolution": ["weekly"], "start": ["2013-01-01"], "end": ["2013-02-01"],
+         "device": ["iPad", "Computer", "iPad"], "market": ["NO"], "format": ["csv"]}
+    )
+    assert fmt == "csv"
+    assert query == SeriesQuery(
+        "weekly",
+        Filters(dt.date(2013, 1, 1), dt.date(2013, 2, 1), (), ("Computer", "iPad"), ("NO",)),
+    )
+
+
+def test_equal_selections_compare_equal_whatever_the_order():
+    a = Filters.create(device=["iPad", "TV"], market="NO")
+    b = Filters.create(device=["TV", "iPad", "TV"], market=["NO"])
+    assert a == b and hash(a) == hash(b)
+
+
+@pytest.mark.parametrize("value", ["0", "1001", "-1", "abc", "", "1.5", "1e3", " ", "99999999999999999999", None, True, 2.0, [5]])
+def test_num_out_of_range_or_not_an_integer(value):
+    with pytest.raises(MoviedashError) as info:
+        parse_num(value)
+    assert info.value.parameter == "num" and info.value.status == 400
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", 1), ("1000", 1000), (" 7 ", 7), (50, 50)])
+def test_num_accepts_integers(value, expected):
+    assert parse_num(value) == expected
+
+
+@pytest.mark.parametrize("value", ["Daily", "yearly", "", None, 1, ["daily"]])
+def test_bad_resolution(value):
+    with pytest.raises(MoviedashError, match="resolution must be one of daily, weekly, monthly"):
+        parse_resolution(value)
+
+
+def test_bad_rank():
+    with pytest.raises(MoviedashError) as info:
+        parse_rank("title")
+    assert info.value.parameter == "rank"
+
+
+@pytest.mark.parametrize(
+    ("args", "parameter"),
+    [
+        ({"start": ["2013-02-30"]}, "start"),
+        ({"start": ["20130101"]}, "start"),
+        ({"end": ["2013-1-1"]}, "end"),
+        ({"start": ["2013-02-01"], "end": ["2013-01-01"]}, "end"),
+        ({"start": ["2013-01-01", "2013-01-02"]}, "start"),
+        ({"device": [""]}, "device"),
+        ({"market": ["x" * 201]}, "market"),
+        ({"sessiontype": ["MOVIE"] * 101}, "sessiontype"),
+        ({"resolution": ["daily", "weekly"]}, "resolution"),
+        ({"format": ["xml"]}, "format"),
+        ({"colour": ["red"]}, "colour"),
+        ({"num": ["5"]}, "num"),  # num belongs to the top list only
+    ],
+)
+def test_series_errors_name_the_parameter(args, parameter):
+    with pytest.raises(MoviedashError) as info:
+        series_query_from_args(args)
+    assert info.value.parameter == parameter
+    assert info.value.to_dict()["parameter"] == parameter
+
+
+def test_error_shape_is_pinned():
+    error = MoviedashError("resolution must be one of daily, weekly, monthly", parameter="resolution")
+    assert error.to_dict() == {"error": "resolution must be one of daily, weekly, monthly", "parameter": "resolution"}
+    assert MoviedashError("not found", status=404).to_dict() == {"error": "not found"}
