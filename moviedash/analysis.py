@@ -239,13 +239,6 @@ def compare_previous(conn: sqlite3.Connection, filters: Filters) -> PeriodCompar
     return PeriodComparison(current, previous if previous.plays else None, start, end)
 
 
-def relative_change(current: float | None, previous: float | None) -> float | None:
-    """``(current - previous) / previous``, or ``None`` when there is nothing to compare with."""
-    if current is None or previous is None or previous == 0:
-        return None
-    return (current - previous) / previous
-
-
 def unknown_values(conn: sqlite3.Connection, filters: Filters) -> dict[str, tuple[str, ...]]:
     """The filter values of ``filters`` that occur nowhere in their column, by column.
 

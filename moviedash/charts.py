@@ -103,7 +103,8 @@ def template(theme: str = "light") -> go.layout.Template:
                 "bordercolor": p.hover_border,
                 "font": {"family": FONT_FAMILY, "color": p.text, "size": 13},
             },
-            "margin": {"l": 8, "r": 16, "t": 12, "b": 8},
+            # Room at the top for Plotly's modebar, so it never covers data.
+            "margin": {"l": 8, "r": 16, "t": 32, "b": 8},
         }
     )
 
@@ -155,14 +156,31 @@ def period_label(day: dt.date, resolution: str) -> str:
     raise ValueError(f"unknown resolution {resolution!r}")
 
 
+def partial_note(day: dt.date, resolution: str, bounds: tuple[dt.date, dt.date] | None) -> str:
+    """`` (partial: 2 of 7 days)`` when only part of the period lies within ``bounds``, else ``""``.
+
+    Explains the dip of a first or last week/month that the range cuts short.
+    """
+    if bounds is None or resolution == "daily":
+        return ""
+    if resolution == "weekly":
+        last = day + dt.timedelta(days=6)
+    else:
+        last = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    covered = (min(last, bounds[1]) - max(day, bounds[0])).days + 1
+    total = (last - day).days + 1
+    return f" (partial: {covered} of {total} days)" if 0 < covered < total else ""
+
+
 def _period_ticks(days: list[dt.date], resolution: str) -> dict[str, Any]:
     """Ticks on period starts for weekly/monthly series (Plotly's own would fall mid-week).
 
-    At most about ten ticks; the year is shown on the first tick and when it changes.
+    At most seven ticks (they must fit a phone); the year is shown on the first
+    tick and when it changes.
     """
     if resolution == "daily" or not days:
         return {}
-    step = max(1, math.ceil(len(days) / 10))
+    step = max(1, math.ceil(len(days) / 7))
     chosen = days[::step]
     texts, year = [], None
     for day in chosen:
@@ -181,12 +199,14 @@ def timeseries_figure(
     *,
     theme: str = "light",
     title: str | None = DEFAULT_TITLE,
+    bounds: tuple[dt.date, dt.date] | None = None,
 ) -> go.Figure:
     """An area line of a ``date``/``values`` frame for ``unique_users`` or ``minutes_watched``.
 
     ``x`` holds the period labels exactly as the JSON routes give them (weeks
     by their Monday) and ``y`` the values; hover text names the whole period,
-    with thousands separators, and minutes also as hours.
+    with thousands separators, and minutes also as hours.  With ``bounds`` (the
+    first and last day selected), weeks and months cut short say so in their hover text.
     """
     standard, y_title, unit = _SERIES[metric]
     title = _title(title, standard)
@@ -197,11 +217,12 @@ def timeseries_figure(
     days = [dt.date.fromisoformat(d) for d in labels]
     values = [int(v) for v in df["values"]]
     colour = p.users if metric == "unique_users" else p.minutes
+    periods = [period_label(d, resolution) + partial_note(d, resolution, bounds) for d in days]
     if metric == "minutes_watched":
-        customdata = [[period_label(d, resolution), v / 60] for d, v in zip(days, values)]
+        customdata = [[period, v / 60] for period, v in zip(periods, values)]
         hover = f"<b>%{{customdata[0]}}</b><br>%{{y:,}} {unit} (%{{customdata[1]:,.1f}} hours)<extra></extra>"
     else:
-        customdata = [[period_label(d, resolution)] for d in days]
+        customdata = [[period] for period in periods]
         hover = f"<b>%{{customdata[0]}}</b><br>%{{y:,}} {unit}<extra></extra>"
     dense = resolution == "daily" and len(values) > 45
     fig = go.Figure(
@@ -226,8 +247,15 @@ def timeseries_figure(
         showspikes=True, spikemode="across", spikethickness=1, spikecolor=p.muted, spikedash="dot",
         **_period_ticks(days, resolution),
     )
-    fig.update_yaxes(title_text=y_title, rangemode="tozero", tickformat="~s" if max(values) >= 10_000 else ",d")
+    fig.update_yaxes(title_text=y_title, rangemode="tozero", **count_ticks(max(values)))
     return fig
+
+
+def count_ticks(largest: int) -> dict[str, Any]:
+    """Axis ticks for counts: whole numbers only (``1, 2, 3``, never ``0.5``), ``12k`` when large."""
+    if largest >= 10_000:
+        return {"tickformat": "~s"}
+    return {"tickformat": ",d", "dtick": 1} if largest <= 5 else {"tickformat": ",d"}
 
 
 def _short(text: str, limit: int = _TOP_LABEL_CHARS) -> str:
@@ -271,30 +299,46 @@ def toplist_figure(
             orientation="h",
             customdata=customdata,
             hovertemplate=hover,
-            marker={"color": p.bars, "cornerradius": 3},
-            text=[f"{v:,}" for v in values],
-            textposition="outside",
-            textfont={"color": p.muted, "size": 11},
-            cliponaxis=False,
+            # Light bars with the title written over them (as in an analytics
+            # "top pages" list): long titles never squeeze the bars, even on a phone.
+            marker={"color": _with_alpha(p.bars, 0.22), "line": {"color": _with_alpha(p.bars, 0.55), "width": 1},
+                    "cornerradius": 4},
             name=axis_title,
         )
     )
     _base_layout(fig, theme, title)
-    fig.update_layout(height=toplist_height(len(titles)) + (36 if title else 0), bargap=0.28)
+    width = max(len(f"{v:,}") for v in values)
+    fig.update_layout(
+        height=toplist_height(len(titles)) + (36 if title else 0),
+        bargap=0.18,
+        # The values in a right-aligned column beside the bars.
+        margin={"r": 16 + 8 * width},
+        annotations=[
+            {"x": 1, "xref": "paper", "xanchor": "right", "xshift": 8 * width + 10, "align": "right",
+             "y": t, "yref": "y", "text": f"{v:,}", "showarrow": False,
+             "font": {"color": p.text, "size": 12}}
+            for t, v in zip(titles, values)
+        ],
+    )
     fig.update_yaxes(
         type="category",
         autorange="reversed",  # most watched first, at the top
         tickmode="array",
         tickvals=titles,
         ticktext=[_short(t) for t in titles],
+        ticklabelposition="inside",
+        ticklabelstandoff=8,
+        tickfont={"color": p.text, "size": 12},
         showgrid=False,
+        showline=False,
         ticks="",
     )
     fig.update_xaxes(
         title_text=axis_title,
-        showgrid=True,
-        range=[0, max(values) * 1.15 or 1],  # room for the value labels
-        tickformat="~s" if max(values) >= 10_000 else ",d",
+        range=[0, max(values) or 1],
+        showticklabels=False,  # every bar has its value beside it
+        showgrid=False,
+        zeroline=False,
     )
     return fig
 
@@ -330,16 +374,17 @@ def heatmap_figure(
             xgap=2,
             ygap=2,
             colorbar={"title": {"text": "Plays", "side": "top"}, "thickness": 10, "outlinewidth": 0,
-                      "tickfont": {"color": p.muted, "size": 11}},
+                      "tickfont": {"color": p.muted, "size": 11}, **count_ticks(max(map(max, z)))},
             name="Plays",
         )
     )
     _base_layout(fig, theme, title)
     fig.update_xaxes(
-        title_text="Hour of day (start of viewing)",
+        title_text="Hour of day (viewing started)",
         tickmode="array",
         tickvals=list(range(0, 24, 3)),
-        ticktext=[f"{h:02d}:00" for h in range(0, 24, 3)],
+        ticktext=[f"{h:02d}" for h in range(0, 24, 3)],
+        tickangle=0,
         showgrid=False,
         zeroline=False,
     )

@@ -1,19 +1,396 @@
-"""Dash callbacks, registered on a given app (no global ``@dash.callback``)."""
+"""Dash callbacks, registered on a given app (no global ``@dash.callback``).
+
+Every server callback follows the one pipeline: control values ->
+:mod:`.selection` (validated ``params`` objects, membership in the data) ->
+:mod:`moviedash.analysis` (SQL) -> :mod:`moviedash.charts` (figure).  The data
+functions are those behind the JSON routes (``api.SERIES``,
+``analysis.toplist``), so a chart and its route cannot disagree.
+
+Invalid values (only a crafted request can send them) never raise: a chart
+shows the problem as its message, and callbacks without a figure ignore the
+request (``PreventUpdate``).
+"""
 from __future__ import annotations
 
-import dash
-import plotly.graph_objects as go
-from dash import Input, Output
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from .. import analysis, charts
+import dash
+import pandas as pd
+import plotly.graph_objects as go
+from dash import ClientsideFunction, Input, Output, State, html, no_update
+from dash.exceptions import PreventUpdate
+
+from .. import analysis, api, charts
 from ..context import get_connection
-from ..params import SeriesQuery, parse_resolution
+from ..errors import MoviedashError
+from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
+from . import ids, selection, urlstate
+from .layout import graph_config
+from .selection import CONTROL_NAMES
+
+#: The filter bar, in the order of :func:`selection.filters_from_controls`'s arguments.
+FILTER_PROPS: tuple[tuple[str, str], ...] = (
+    (ids.DATE_RANGE, "start_date"),
+    (ids.DATE_RANGE, "end_date"),
+    (ids.SESSIONTYPE, "value"),
+    (ids.DEVICE, "value"),
+    (ids.MARKET, "value"),
+)
+#: Every control the URL records, in :data:`selection.CONTROL_NAMES` order.
+CONTROL_PROPS: tuple[tuple[str, str], ...] = (
+    (ids.USERS_RESOLUTION, "value"),
+    (ids.MINUTES_RESOLUTION, "value"),
+    (ids.TOP_N, "value"),
+    (ids.RANK, "value"),
+    *FILTER_PROPS,
+)
+assert len(CONTROL_PROPS) == len(CONTROL_NAMES)
+
+_SERIES_CHARTS = {"users": "unique_users", "minutes": "minutes_watched"}
+_RESOLUTION_IDS = {"users": ids.USERS_RESOLUTION, "minutes": ids.MINUTES_RESOLUTION}
+
+
+# --------------------------------------------------------------------------- #
+# The data behind each chart: shared by the figure and the CSV download.
+# --------------------------------------------------------------------------- #
+
+
+def selected_filters(values: Sequence[Any]) -> Filters:
+    """The filter bar's five values as validated :class:`Filters` (the one helper every callback uses)."""
+    return selection.filters_from_controls(get_connection(), *values)
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """The frame behind a chart, the validated query it answers, and the file name of its exports."""
+
+    frame: pd.DataFrame
+    query: SeriesQuery | TopQuery | Filters
+    name: str
+
+    @property
+    def filters(self) -> Filters:
+        return self.query if isinstance(self.query, Filters) else self.query.filters
+
+
+def export_name(base: str, filters: Filters) -> str:
+    """A file name (no extension) naming the chart and the date range, e.g. ``unique_users_weekly_2013-03-01_2013-06-30``."""
+    parts = [base]
+    if filters.start or filters.end:
+        parts.append(f"{filters.start or 'start'}_{filters.end or 'end'}")
+    return "_".join(parts)
+
+
+def series_data(chart: str, resolution: Any, filter_values: Sequence[Any]) -> ChartData:
+    """The ``users`` or ``minutes`` chart's frame, computed like ``/data/<metric>/``."""
+    metric = _SERIES_CHARTS[chart]
+    query = SeriesQuery(parse_resolution(resolution, chart), selected_filters(filter_values))
+    frame = api.SERIES[metric](get_connection(), query)
+    return ChartData(frame, query, export_name(f"{metric}_{query.resolution}", query.filters))
+
+
+def top_data(num: Any, rank: Any, filter_values: Sequence[Any]) -> ChartData:
+    """The top-titles frame, computed like ``/data/toplist/``."""
+    query = TopQuery(urlstate.parse_top(num), parse_rank(rank), selected_filters(filter_values))
+    frame = analysis.toplist(get_connection(), query)
+    return ChartData(frame, query, export_name(f"toplist_{query.rank}_top{query.num}", query.filters))
+
+
+def heatmap_data(filter_values: Sequence[Any]) -> ChartData:
+    """Plays by weekday and hour started."""
+    filters = selected_filters(filter_values)
+    return ChartData(analysis.heatmap(get_connection(), filters), filters, export_name("heatmap", filters))
+
+
+def date_bounds(filters: Filters) -> tuple[dt.date, dt.date] | None:
+    """The first and last day the selection covers (open ends: the data's span)."""
+    whole = analysis.span(get_connection())
+    start, end = filters.start or whole.first, filters.end or whole.last
+    return (start, end) if start and end else None
+
+
+def _theme(value: Any) -> str:
+    try:
+        return selection.parse_theme(value)
+    except MoviedashError:
+        return "light"
+
+
+def _render(theme_value: Any, build: Callable[[str], tuple[go.Figure, str]]) -> tuple[go.Figure, dict[str, Any]]:
+    """A chart's figure and Plotly config, or a message figure when the selection is invalid."""
+    theme = _theme(theme_value)
+    try:
+        figure, name = build(theme)
+    except MoviedashError as exc:
+        return charts.empty_figure(f"Invalid selection: {exc.message}", theme=theme), no_update
+    return figure, graph_config(name)
+
+
+def _csv(data: ChartData, index: bool = False) -> dict[str, Any]:
+    """A ``dcc.Download`` payload: the frame as the JSON routes' ``format=csv`` writes it."""
+    return {"content": data.frame.to_csv(index=index), "filename": f"{data.name}.csv", "type": "text/csv"}
+
+
+# --------------------------------------------------------------------------- #
+# Registration.
+# --------------------------------------------------------------------------- #
 
 
 def register_callbacks(app: dash.Dash) -> None:
     """Attach every callback of the dashboard to ``app``."""
+    _register_url_state(app)
+    _register_client_side(app)
+    _register_kpis(app)
+    _register_charts(app)
+    _register_downloads(app)
 
-    @app.callback(Output("users-graph", "figure"), Input("users-resolution", "value"))
-    def update_users(resolution: str) -> go.Figure:
-        query = SeriesQuery(parse_resolution(resolution))
-        return charts.timeseries_figure(analysis.unique_users(get_connection(), query), "unique_users", query.resolution)
+
+def _inputs(props: Sequence[tuple[str, str]]) -> list[Input]:
+    return [Input(component, prop) for component, prop in props]
+
+
+def _states(props: Sequence[tuple[str, str]]) -> list[State]:
+    return [State(component, prop) for component, prop in props]
+
+
+def _same(wanted: Any, current: Any) -> bool:
+    # A cleared multi-select may hold None rather than [].
+    if isinstance(wanted, list) and current is None:
+        return wanted == []
+    return wanted == current
+
+
+def _register_url_state(app: dash.Dash) -> None:
+    """The URL <-> controls round trip.
+
+    ``restore_controls`` applies a URL the user opened or went back/forward to;
+    ``write_url`` computes the canonical query string of the controls, which a
+    client-side callback writes into the history (push for a user's change,
+    replace when only tidying the URL of the view already shown).  The
+    client-side guard drops the echo of our own history writes, so a change
+    runs each callback once.
+    """
+
+    @app.callback(
+        *[Output(component, prop) for component, prop in CONTROL_PROPS],
+        Output(ids.NOTICE, "children"),
+        Input(ids.URL_RESTORE, "data"),
+        *_states(CONTROL_PROPS),
+    )
+    def restore_controls(restore: Any, *current: Any) -> list[Any]:
+        """Set the controls a URL names (only those that differ), and say what was not understood."""
+        search = restore.get("search") if isinstance(restore, dict) else None
+        if not isinstance(search, str):
+            search = ""
+        conn = get_connection()
+        state, ignored = urlstate.parse_query(search)
+        state, dropped = selection.resolve_state(conn, state)
+        wanted = selection.controls_from_state(state, analysis.span(conn))
+        values = [
+            no_update if _same(wanted[name], value) else wanted[name]
+            for name, value in zip(CONTROL_NAMES, current)
+        ]
+        problems = list(dict.fromkeys([*ignored, *dropped]))
+        notice = (
+            [html.Strong("Part of this link was not understood: "),
+             f"{', '.join(problems)} {'was' if len(problems) == 1 else 'were'} reset to the default."]
+            if problems
+            else None
+        )
+        return [*values, notice]
+
+    @app.callback(
+        Output(ids.URL_QUERY, "data"),
+        *_inputs(CONTROL_PROPS),
+        State(ids.URL, "search"),
+    )
+    def write_url(*values: Any) -> dict[str, Any]:
+        """The canonical query string of the controls, and whether it only tidies the address."""
+        *controls, search = values
+        conn = get_connection()
+        try:
+            state = selection.state_from_controls(conn, *controls)
+        except MoviedashError:
+            raise PreventUpdate from None
+        shown, _ = selection.resolve_state(conn, urlstate.parse_query(search if isinstance(search, str) else "")[0])
+        return {"query": urlstate.to_query(state), "replace": shown == state}
+
+
+def _register_client_side(app: dash.Dash) -> None:
+    """Browser-only behaviour (assets/dashboard.js): history writes, date presets, theme."""
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "guardUrl"),
+        Output(ids.URL_RESTORE, "data"),
+        Input(ids.URL, "search"),
+        State(ids.URL_QUERY, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "writeUrl"),
+        Output(ids.URL_ECHO, "data"),
+        Input(ids.URL_QUERY, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "applyPreset"),
+        Output(ids.DATE_RANGE, "start_date", allow_duplicate=True),
+        Output(ids.DATE_RANGE, "end_date", allow_duplicate=True),
+        *[Input(button, "n_clicks") for button in ids.PRESETS],
+        State(ids.DATE_RANGE, "start_date"),
+        State(ids.DATE_RANGE, "end_date"),
+        State(ids.DATE_RANGE, "min_date_allowed"),
+        State(ids.DATE_RANGE, "max_date_allowed"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "markPreset"),
+        *[Output(button, "className") for button in ids.PRESETS],
+        *[Output(button, "aria-pressed") for button in ids.PRESETS],
+        Input(ids.DATE_RANGE, "start_date"),
+        Input(ids.DATE_RANGE, "end_date"),
+        State(ids.DATE_RANGE, "min_date_allowed"),
+        State(ids.DATE_RANGE, "max_date_allowed"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "applyTheme"),
+        Output(ids.APP, "className"),
+        Input(ids.THEME, "value"),
+    )
+
+
+def _register_kpis(app: dash.Dash) -> None:
+    outputs = []
+    for name in ids.KPIS:
+        outputs += [Output(ids.kpi_value(name), "children"), Output(ids.kpi_delta(name), "children"),
+                    Output(ids.kpi_delta(name), "className")]
+
+    @app.callback(*outputs, *_inputs(FILTER_PROPS))
+    def update_kpis(*filter_values: Any) -> list[Any]:
+        """The four KPI cards, each against the previous period of equal length."""
+        try:
+            filters = selected_filters(filter_values)
+        except MoviedashError:
+            raise PreventUpdate from None
+        comparison = analysis.compare_previous(get_connection(), filters)
+        out: list[Any] = []
+        for kpi in charts.kpis(comparison.current, comparison.previous, comparison.days):
+            delta = [html.Span(kpi.change, className="kpi-change")]
+            if kpi.comparison:
+                delta.append(html.Span(f" {kpi.comparison}", className="kpi-comparison"))
+            out += [kpi.value, delta, f"kpi-delta kpi-{kpi.direction}"]
+        return out
+
+
+def _register_charts(app: dash.Dash) -> None:
+    for chart in _SERIES_CHARTS:
+        _register_series_chart(app, chart)
+
+    @app.callback(
+        Output(ids.graph("top"), "figure"),
+        Output(ids.graph("top"), "config"),
+        Output(ids.graph("top"), "style"),
+        Input(ids.TOP_N, "value"),
+        Input(ids.RANK, "value"),
+        *_inputs(FILTER_PROPS),
+        Input(ids.THEME, "value"),
+    )
+    def update_top(num: Any, rank: Any, *values: Any) -> tuple[Any, ...]:
+        """The top-N titles chart, as tall as its bars need."""
+        *filter_values, theme_value = values
+
+        def build(theme: str) -> tuple[go.Figure, str]:
+            data = top_data(num, rank, filter_values)
+            assert isinstance(data.query, TopQuery)
+            return charts.toplist_figure(data.frame, data.query.rank, theme=theme, title=None), data.name
+
+        figure, config = _render(theme_value, build)
+        # The graph is responsive, so its height comes from the container.
+        height = figure.layout.height or charts.toplist_height(0)
+        return figure, config, {"height": f"{height}px"}
+
+    @app.callback(
+        Output(ids.graph("heatmap"), "figure"),
+        Output(ids.graph("heatmap"), "config"),
+        *_inputs(FILTER_PROPS),
+        Input(ids.THEME, "value"),
+    )
+    def update_heatmap(*values: Any) -> tuple[Any, ...]:
+        """The weekday x hour heatmap of plays."""
+        *filter_values, theme_value = values
+
+        def build(theme: str) -> tuple[go.Figure, str]:
+            data = heatmap_data(filter_values)
+            return charts.heatmap_figure(data.frame, theme=theme, title=None), data.name
+
+        return _render(theme_value, build)
+
+
+def _register_series_chart(app: dash.Dash, chart: str) -> None:
+    resolution_id = _RESOLUTION_IDS[chart]
+    metric = _SERIES_CHARTS[chart]
+
+    @app.callback(
+        Output(ids.graph(chart), "figure"),
+        Output(ids.graph(chart), "config"),
+        Input(resolution_id, "value"),
+        *_inputs(FILTER_PROPS),
+        Input(ids.THEME, "value"),
+    )
+    def update_series(resolution: Any, *values: Any) -> tuple[Any, ...]:
+        """The unique users or minutes watched chart at its own resolution."""
+        *filter_values, theme_value = values
+
+        def build(theme: str) -> tuple[go.Figure, str]:
+            data = series_data(chart, resolution, filter_values)
+            assert isinstance(data.query, SeriesQuery)
+            figure = charts.timeseries_figure(
+                data.frame, metric, data.query.resolution, theme=theme, title=None, bounds=date_bounds(data.filters)
+            )
+            return figure, data.name
+
+        return _render(theme_value, build)
+
+
+def _register_downloads(app: dash.Dash) -> None:
+    """The "CSV" buttons: exactly the frame behind the chart, as the JSON routes' ``format=csv`` writes it."""
+
+    def download(make: Callable[[], ChartData], index: bool = False) -> dict[str, Any]:
+        try:
+            data = make()
+        except MoviedashError:
+            raise PreventUpdate from None
+        return _csv(data, index=index)
+
+    for chart, resolution_id in _RESOLUTION_IDS.items():
+
+        def download_series(_clicks: Any, resolution: Any, *filter_values: Any, chart: str = chart) -> dict[str, Any]:
+            return download(lambda: series_data(chart, resolution, filter_values))
+
+        app.callback(
+            Output(ids.download(chart), "data"),
+            Input(ids.csv_button(chart), "n_clicks"),
+            State(resolution_id, "value"),
+            *_states(FILTER_PROPS),
+            prevent_initial_call=True,
+        )(download_series)
+
+    @app.callback(
+        Output(ids.download("top"), "data"),
+        Input(ids.csv_button("top"), "n_clicks"),
+        State(ids.TOP_N, "value"),
+        State(ids.RANK, "value"),
+        *_states(FILTER_PROPS),
+        prevent_initial_call=True,
+    )
+    def download_top(_clicks: Any, num: Any, rank: Any, *filter_values: Any) -> dict[str, Any]:
+        return download(lambda: top_data(num, rank, filter_values))
+
+    @app.callback(
+        Output(ids.download("heatmap"), "data"),
+        Input(ids.csv_button("heatmap"), "n_clicks"),
+        *_states(FILTER_PROPS),
+        prevent_initial_call=True,
+    )
+    def download_heatmap(_clicks: Any, *filter_values: Any) -> dict[str, Any]:
+        return download(lambda: heatmap_data(filter_values), index=True)

@@ -1,21 +1,408 @@
-"""The dashboard page."""
+"""The dashboard page: components only (behaviour lives in :mod:`.callbacks`).
+
+The layout is built per request (``app.layout = serve_layout``) from the
+database's span and options, so nothing is read at import time.  Controls
+start at their defaults; a URL's state is applied by the restore callback.
+"""
 from __future__ import annotations
 
+from typing import Any
+
 from dash import dcc, html
+from flask import has_request_context
+
+from .. import analysis
+from ..context import get_connection
+from ..params import RESOLUTIONS
+from . import ids
+from .selection import ALL
+from .urlstate import TOP_MAX, TOP_MIN, ViewState
+
+PRODUCT = "moviedash"
+_SESSION_LABELS = {"MOVIE": "Movies", "SERIES": "Series"}
+_MARKET_LABELS = {"NO": "Norway", "SE": "Sweden", "DK": "Denmark", "FI": "Finland", "IS": "Iceland"}
+_RESOLUTION_LABELS = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
+_RANK_LABELS = {"plays": "Plays", "minutes": "Minutes", "viewers": "Viewers"}
+#: Buttons setting the date range: (id, label, accessible description).
+PRESETS = (
+    (ids.PRESETS[0], "7 days", "Last 7 days of the data"),
+    (ids.PRESETS[1], "30 days", "Last 30 days of the data"),
+    (ids.PRESETS[2], "90 days", "Last 90 days of the data"),
+    (ids.PRESETS[3], "All time", "The whole date range"),
+)
+#: Plotly modebar buttons that make no sense for these charts.
+_MODEBAR_REMOVE = ["select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d"]
+
+
+def day_text(day: Any) -> str:
+    """``7 Jan 2013``."""
+    return f"{day.day} {day:%b %Y}" if day else "—"
+
+
+def graph_config(filename: str) -> dict[str, Any]:
+    """The Plotly config of every chart: PNG export named ``filename`` (SVG: a modebar button added by assets/dashboard.js)."""
+    return {
+        "displaylogo": False,
+        "responsive": True,
+        "modeBarButtonsToRemove": _MODEBAR_REMOVE,
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+    }
+
+
+def _label(text: str, html_for: str | None = None, **kwargs: Any) -> html.Label:
+    kwargs.setdefault("className", "control-label")
+    return html.Label(text, htmlFor=html_for, **kwargs)
+
+
+def _segmented(
+    component_id: str,
+    options: list[dict[str, str]],
+    value: str,
+    label: str,
+    class_name: str = "control",
+    label_class: str = "control-label",
+    **radio: Any,
+) -> html.Div:
+    """Radio buttons styled as a segmented control, in a labelled group."""
+    label_id = f"{component_id}-label"
+    return html.Div(
+        [
+            html.Span(label, id=label_id, className=label_class),
+            dcc.RadioItems(
+                id=component_id,
+                options=options,
+                value=value,
+                inline=True,
+                className="segmented",
+                inputClassName="segmented-input",
+                labelClassName="segmented-option",
+                **radio,
+            ),
+        ],
+        role="group",
+        className=class_name,
+        **{"aria-labelledby": label_id},
+    )
+
+
+def header(span: analysis.Span) -> html.Header:
+    """Product name, the data's span and size, and the theme switch."""
+    if span.events:
+        facts = f"{day_text(span.first)} – {day_text(span.last)} · {span.events:,} events"
+    else:
+        facts = "The database holds no events yet"
+    return html.Header(
+        html.Div(
+            [
+                html.Div(
+                    [
+                        html.Span(className="logo", **{"aria-hidden": "true"}),
+                        html.Div(
+                            [html.H1(PRODUCT, className="brand"), html.P(facts, id="data-span", className="facts")],
+                        ),
+                    ],
+                    className="brand-block",
+                ),
+                _segmented(
+                    ids.THEME,
+                    [{"label": "Light", "value": "light"}, {"label": "Dark", "value": "dark"}],
+                    "light",
+                    "Theme",
+                    class_name="control theme-switch",
+                    label_class="control-label sr-only",  # "Light | Dark" speaks for itself
+                    # A personal preference, not part of the shared view: kept in
+                    # localStorage and applied before the first callbacks run.
+                    persistence=True,
+                    persistence_type="local",
+                ),
+            ],
+            className="header-inner",
+        ),
+        className="header",
+    )
+
+
+def filter_bar(span: analysis.Span, options: dict[str, list[str]]) -> html.Section:
+    """Date range with presets, session type, device and market: applies to everything below."""
+    first = span.first.isoformat() if span.first else None
+    last = span.last.isoformat() if span.last else None
+    return html.Section(
+        [
+            html.Div(
+                [
+                    _label("Date range", f"{ids.DATE_RANGE}-start", id=f"{ids.DATE_RANGE}-label"),
+                    html.Div([date_picker(first, last), presets()], className="date-row"),
+                ],
+                className="control control-dates",
+                role="group",
+                **{"aria-labelledby": f"{ids.DATE_RANGE}-label"},
+            ),
+            _segmented(
+                ids.SESSIONTYPE,
+                [{"label": "All", "value": ALL}]
+                + [{"label": _SESSION_LABELS.get(v, v.title()), "value": v} for v in options["sessiontype"]],
+                ALL,
+                "Content",
+            ),
+            _multi(ids.DEVICE, "Device", "All devices", [{"label": v, "value": v} for v in options["device"]]),
+            _multi(
+                ids.MARKET,
+                "Market",
+                "All markets",
+                [
+                    {"label": f"{_MARKET_LABELS[v]} ({v})" if v in _MARKET_LABELS else v, "value": v}
+                    for v in options["market"]
+                ],
+            ),
+            html.A("Reset", href="./", className="reset", title="Back to the default view"),
+        ],
+        className="filters",
+        **{"aria-label": "Filters"},
+    )
+
+
+def date_picker(first: str | None, last: str | None) -> dcc.DatePickerRange:
+    """The date range, bounded by the data."""
+    return dcc.DatePickerRange(
+        id=ids.DATE_RANGE,
+        start_date=first,
+        end_date=last,
+        min_date_allowed=first,
+        max_date_allowed=last,
+        initial_visible_month=last,
+        display_format="D MMM YYYY",
+        first_day_of_week=1,
+        # One update when both ends are picked, not one per end.
+        updatemode="bothdates",
+        start_date_id=f"{ids.DATE_RANGE}-start",
+        end_date_id=f"{ids.DATE_RANGE}-end",
+        start_date_placeholder_text="Start",
+        end_date_placeholder_text="End",
+        className="date-range",
+    )
+
+
+def presets() -> html.Div:
+    """Buttons setting the date range to the last 7/30/90 days of the data, or all of it."""
+    return html.Div(
+        [
+            html.Button(text, id=button_id, className="chip", title=title, type="button", **{"aria-label": title})
+            for button_id, text, title in PRESETS
+        ],
+        className="presets",
+        role="group",
+        **{"aria-label": "Date range presets"},
+    )
+
+
+def _multi(component_id: str, label: str, placeholder: str, options: list[dict[str, str]]) -> html.Div:
+    label_id = f"{component_id}-label"
+    return html.Div(
+        [
+            _label(label, component_id, id=label_id),
+            dcc.Dropdown(
+                id=component_id,
+                options=options,
+                value=[],
+                multi=True,
+                placeholder=placeholder,
+                searchable=True,
+                className="dropdown",
+            ),
+        ],
+        className="control control-multi",
+        role="group",
+        **{"aria-labelledby": label_id},
+    )
+
+
+def kpi_row() -> html.Section:
+    """The four headline numbers of the selection (filled by a callback)."""
+    labels = {
+        "viewers": "Unique viewers",
+        "plays": "Plays",
+        "hours": "Hours watched",
+        "minutes-per-viewer": "Avg. minutes per viewer",
+    }
+    return html.Section(
+        [
+            html.Div(
+                [
+                    html.H2(labels[name], className="kpi-label"),
+                    html.Div("…", id=ids.kpi_value(name), className="kpi-value"),
+                    html.Div("", id=ids.kpi_delta(name), className="kpi-delta"),
+                ],
+                className="kpi",
+            )
+            for name in ids.KPIS
+        ],
+        className="kpis",
+        **{"aria-label": "Key figures"},
+    )
+
+
+def _resolution(component_id: str, value: str) -> html.Div:
+    label_id = f"{component_id}-label"
+    return html.Div(
+        [
+            _label("Resolution", component_id, id=label_id, className="control-label sr-only"),
+            dcc.Dropdown(
+                id=component_id,
+                options=[{"label": _RESOLUTION_LABELS[r], "value": r} for r in RESOLUTIONS],
+                value=value,
+                clearable=False,
+                searchable=False,
+                className="dropdown dropdown-small",
+            ),
+        ],
+        className="control control-inline",
+        # Dash's dropdown names itself by its value; the group gives it its label.
+        role="group",
+        **{"aria-labelledby": label_id},
+    )
+
+
+def _csv_button(chart: str, what: str) -> html.Button:
+    return html.Button(
+        "CSV",
+        id=ids.csv_button(chart),
+        className="btn",
+        type="button",
+        title=f"Download the data behind {what} as CSV",
+        **{"aria-label": f"Download the data behind {what} as CSV"},
+    )
+
+
+def _card(chart: str, title: str, subtitle: str, tools: list[Any], extra: list[Any] | None = None) -> html.Section:
+    """A chart card: heading and tools, the chart with its loading indicator, its CSV download."""
+    title_id = f"{chart}-title"
+    return html.Section(
+        [
+            html.Div(
+                [
+                    html.Div([html.H2(title, id=title_id), html.P(subtitle, className="card-sub")]),
+                    html.Div(tools, className="card-tools"),
+                ],
+                className="card-head",
+            ),
+            *(extra or []),
+            html.Div(
+                dcc.Loading(
+                    dcc.Graph(
+                        id=ids.graph(chart),
+                        config=graph_config(chart),
+                        responsive=True,
+                        className="graph",
+                    ),
+                    type="circle",
+                    delay_show=150,
+                    # Keep the previous chart visible (dimmed) while the new one loads.
+                    overlay_style={"visibility": "visible", "opacity": 0.45},
+                    parent_className="graph-loading",
+                    className="graph-loading-inner",
+                ),
+                # The frame sets the chart's height (CSS); the top list sets its own.
+                className=f"graph-frame graph-frame-{chart}",
+            ),
+            dcc.Download(id=ids.download(chart)),
+        ],
+        className="card",
+        **{"aria-labelledby": title_id},
+    )
+
+
+def charts_grid() -> html.Div:
+    """The four chart cards."""
+    default = ViewState()
+    top_tools = html.Div(
+        [
+            html.Div(
+                [
+                    _label("Number of titles", ids.TOP_N, id=f"{ids.TOP_N}-label"),
+                    dcc.Slider(
+                        id=ids.TOP_N,
+                        min=TOP_MIN,
+                        max=TOP_MAX,
+                        step=1,
+                        value=default.top,
+                        marks={n: str(n) for n in (1, 10, 20, 30, 40, 50)},
+                        # Only the release of a drag updates the chart, never every step.
+                        updatemode="mouseup",
+                        className="slider",
+                    ),
+                ],
+                className="control control-slider",
+                # Names the slider's thumb and its number box for assistive technology.
+                role="group",
+                **{"aria-labelledby": f"{ids.TOP_N}-label"},
+            ),
+            _segmented(
+                ids.RANK,
+                [{"label": _RANK_LABELS[r], "value": r} for r in ("plays", "minutes", "viewers")],
+                default.rank,
+                "Rank by",
+            ),
+        ],
+        className="card-controls",
+    )
+    return html.Div(
+        [
+            _card("users", "Unique users", "Distinct viewers per period",
+                  [_resolution(ids.USERS_RESOLUTION, default.users), _csv_button("users", "the unique users chart")]),
+            _card("minutes", "Minutes watched", "Total minutes watched per period",
+                  [_resolution(ids.MINUTES_RESOLUTION, default.minutes),
+                   _csv_button("minutes", "the minutes watched chart")]),
+            _card("top", "Top titles", "Most watched titles in the selection",
+                  [_csv_button("top", "the top titles chart")], extra=[top_tools]),
+            _card("heatmap", "When people watch", "Plays by weekday and the hour viewing started",
+                  [_csv_button("heatmap", "the heatmap")]),
+        ],
+        className="grid",
+    )
 
 
 def serve_layout() -> html.Div:
-    """Build the page per request (nothing is read at import time)."""
+    """Build the page for the current request's database.
+
+    Dash also calls this once at start-up, outside any request, to validate the
+    callbacks against the layout: that call gets the same components without data.
+    """
+    if not has_request_context():
+        return build_layout(analysis.Span(None, None, 0), {"sessiontype": [], "device": [], "market": []})
+    conn = get_connection()
+    return build_layout(analysis.span(conn), analysis.options(conn))
+
+
+def build_layout(span: analysis.Span, options: dict[str, list[str]]) -> html.Div:
+    """The page for a database with this span and these filter options."""
     return html.Div(
         [
-            html.H1("moviedash"),
-            html.Label("Resolution", htmlFor="users-resolution"),
-            dcc.Dropdown(
-                id="users-resolution",
-                options=[{"label": r.title(), "value": r} for r in ("daily", "weekly", "monthly")],
-                value="daily",
-                clearable=False,
+            dcc.Location(id=ids.URL, refresh=False),
+            dcc.Store(id=ids.URL_QUERY),
+            dcc.Store(id=ids.URL_RESTORE),
+            dcc.Store(id=ids.URL_ECHO),
+            html.A("Skip to the content", href="#main", className="skip-link"),
+            header(span),
+            html.Main(
+                [
+                    filter_bar(span, options),
+                    html.Div(id=ids.NOTICE, className="notice", role="status"),
+                    kpi_row(),
+                    charts_grid(),
+                    html.Footer(
+                        [
+                            "The same numbers are served as JSON and CSV at ",
+                            html.Code("/data/unique_users/"), ", ",
+                            html.Code("/data/minutes_watched/"), " and ",
+                            html.Code("/data/toplist/"), ".",
+                        ],
+                        className="footer",
+                    ),
+                ],
+                id="main",
+                className="main",
             ),
-            dcc.Graph(id="users-graph"),
-        ]
+        ],
+        id=ids.APP,
+        className="app",
     )

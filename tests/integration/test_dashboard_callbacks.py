@@ -1,0 +1,492 @@
+"""The dashboard's server callbacks through ``/_dash-update-component`` (Flask test client).
+
+For the same selection a chart's numbers must equal the JSON route's, and a
+crafted request with values outside the options must be answered cleanly.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+
+from moviedash import analysis, charts, create_app
+from moviedash.dashboard import selection
+from moviedash.dashboard.urlstate import ViewState
+from moviedash.db import connect_readonly
+from moviedash.errors import MoviedashError
+from moviedash.params import Filters
+from tests.conftest import event
+
+EVENTS = [
+    event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),
+    event("2013-01-07 00:00:00", "b", minutes=20, title="Skyfall"),
+    event("2013-01-07 10:00:00", "b", minutes=30, title="Argo", sessiontype="SERIES", market="SE"),
+    event("2013-01-21 20:15:00", "c", minutes=40, title=""),
+    event("2013-02-11 21:00:00", "d", minutes=1500, title="Argo", device="iPad", market="SE"),
+    event("2013-02-12 21:30:00", "a", minutes=5, title="Up", device="TV"),
+    event("2013-03-01 10:00:00", "a", minutes=50, title="Argo"),
+]
+FIRST, LAST = "2013-01-06", "2013-03-01"
+#: The controls as the page first shows them for EVENTS.
+DEFAULTS: dict[str, Any] = {
+    "users-resolution.value": "daily",
+    "minutes-resolution.value": "daily",
+    "top-n.value": 10,
+    "rank.value": "plays",
+    "date-range.start_date": FIRST,
+    "date-range.end_date": LAST,
+    "sessiontype.value": "",
+    "device.value": [],
+    "market.value": [],
+    "theme.value": "light",
+    "url-restore.data": {"search": ""},
+    "url.search": "",
+}
+
+
+class Dashboard:
+    """Calls the app's registered callbacks the way the browser does."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.client = app.server.test_client()
+
+    def key(self, fragment: str) -> str:
+        (key,) = [k for k, spec in self.app.callback_map.items() if fragment in k and "callback" in spec]
+        return key
+
+    def post(self, fragment: str, **controls: Any) -> tuple[int, str]:
+        """POST the callback whose output contains ``fragment``.
+
+        ``controls`` are ``component_id__property`` keywords (``_`` in the id stands for ``-``).
+        """
+        key = self.key(fragment)
+        spec = self.app.callback_map[key]
+        values = dict(DEFAULTS)
+        for name, value in controls.items():
+            component, prop = name.split("__")
+            values[f"{component.replace('_', '-')}.{prop}"] = value
+
+        def with_values(items: list[dict[str, str]]) -> list[dict[str, Any]]:
+            return [dict(item, value=values.get(f"{item['id']}.{item['property']}")) for item in items]
+
+        if key.startswith(".."):
+            outputs: Any = [
+                {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+                for part in key.strip(".").split("...")
+            ]
+        else:
+            component, prop = key.rsplit(".", 1)
+            outputs = {"id": component, "property": prop}
+        body = {
+            "output": key,
+            "outputs": outputs,
+            "inputs": with_values(spec["inputs"]),
+            "state": with_values(spec["state"]),
+            "changedPropIds": [f"{i['id']}.{i['property']}" for i in spec["inputs"]][:1],
+        }
+        response = self.client.post("/_dash-update-component", json=body)
+        return response.status_code, response.get_data(as_text=True)
+
+    def outputs(self, fragment: str, **controls: Any) -> dict[str, dict[str, Any]]:
+        status, body = self.post(fragment, **controls)
+        assert status == 200, body
+        return json.loads(body)["response"]
+
+    def figure(self, chart: str, **controls: Any) -> dict[str, Any]:
+        return self.outputs(f"{chart}-graph.figure", **controls)[f"{chart}-graph"]["figure"]
+
+    def route(self, url: str) -> Any:
+        response = self.client.get(url)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json() if response.mimetype == "application/json" else response.get_data(as_text=True)
+
+
+@pytest.fixture
+def db(make_db):
+    return make_db(EVENTS)
+
+
+@pytest.fixture
+def dash(db) -> Dashboard:
+    return Dashboard(create_app(db=db))
+
+
+@pytest.fixture
+def conn(db, connect):
+    return connect(db)
+
+
+def trace_xy(figure: dict[str, Any]) -> list[dict[str, Any]]:
+    (trace,) = figure["data"]
+    return [{"date": x, "values": y} for x, y in zip(trace["x"], trace["y"])]
+
+
+def message(figure: dict[str, Any]) -> str:
+    assert figure["data"] == []
+    (annotation,) = figure["layout"]["annotations"]
+    return annotation["text"]
+
+
+# --------------------------------------------------------------------------- #
+# Same numbers as the JSON routes.
+# --------------------------------------------------------------------------- #
+
+SELECTIONS = [
+    # (controls, the same selection as a route query string)
+    ({}, ""),
+    ({"date_range__start_date": "2013-01-07", "date_range__end_date": "2013-02-11"}, "start=2013-01-07&end=2013-02-11"),
+    ({"device__value": ["iPad"]}, "device=iPad"),
+    ({"market__value": ["SE", "NO"], "sessiontype__value": "MOVIE"}, "market=NO&market=SE&sessiontype=MOVIE"),
+    ({"device__value": ["Computer", "TV"], "date_range__start_date": "2013-02-01"}, "device=Computer&device=TV&start=2013-02-01"),
+]
+
+
+def controls_of(controls: dict[str, Any]) -> dict[str, Any]:
+    return {name.replace("date_range", "date-range"): value for name, value in controls.items()}
+
+
+@pytest.mark.parametrize(("chart", "metric"), [("users", "unique_users"), ("minutes", "minutes_watched")])
+@pytest.mark.parametrize("resolution", ["daily", "weekly", "monthly"])
+@pytest.mark.parametrize(("controls", "query"), SELECTIONS)
+def test_series_charts_equal_the_json_routes(dash: Dashboard, chart: str, metric: str, resolution: str,
+                                             controls: dict[str, Any], query: str) -> None:
+    figure = dash.figure(chart, **{f"{chart}_resolution__value": resolution}, **controls_of(controls))
+    expected = dash.route(f"/data/{metric}/?resolution={resolution}&{query}")
+    assert trace_xy(figure) == expected
+    assert expected  # every selection above has data
+
+
+@pytest.mark.parametrize("rank", ["plays", "minutes", "viewers"])
+@pytest.mark.parametrize("num", [1, 2, 50])
+@pytest.mark.parametrize(("controls", "query"), SELECTIONS)
+def test_top_titles_equal_the_json_route(dash: Dashboard, rank: str, num: int, controls: dict[str, Any], query: str) -> None:
+    outputs = dash.outputs("top-graph.figure", top_n__value=num, rank__value=rank, **controls_of(controls))
+    (trace,) = outputs["top-graph"]["figure"]["data"]
+    shown = [{"title": t, "values": v} for t, v in zip(trace["y"], trace["x"])]
+    assert shown == dash.route(f"/data/toplist/?num={num}&rank={rank}&{query}")
+    assert outputs["top-graph"]["config"]["toImageButtonOptions"]["filename"].startswith(f"toplist_{rank}_top{num}")
+    assert outputs["top-graph"]["style"] == {"height": f"{charts.toplist_height(len(shown))}px"}
+
+
+@pytest.mark.parametrize(("controls", "query"), SELECTIONS)
+def test_heatmap_and_kpis_equal_the_analysis(dash: Dashboard, conn, controls: dict[str, Any], query: str) -> None:
+    filters = selection.filters_from_controls(
+        conn, *[controls_of(controls).get(k, DEFAULTS[k.replace("__", ".")]) for k in
+                ("date-range__start_date", "date-range__end_date", "sessiontype__value", "device__value", "market__value")]
+    )
+    (trace,) = dash.figure("heatmap", **controls_of(controls))["data"]
+    assert trace["z"] == analysis.heatmap(conn, filters).to_numpy().tolist()
+
+    response = dash.outputs("kpi-viewers-value", **controls_of(controls))
+    comparison = analysis.compare_previous(conn, filters)
+    for kpi in charts.kpis(comparison.current, comparison.previous, comparison.days):
+        assert response[f"kpi-{kpi.name}-value"]["children"] == kpi.value
+        delta = response[f"kpi-{kpi.name}-delta"]
+        assert delta["children"][0]["props"]["children"] == kpi.change
+        assert delta["className"] == f"kpi-delta kpi-{kpi.direction}"
+
+
+def test_the_whole_date_range_means_no_date_filter(dash: Dashboard) -> None:
+    # iPad viewing starts on 6 Jan and ends on 11 Feb: the route zero-fills that
+    # stretch only, and so does the chart over the whole range.
+    figure = dash.figure("users", users_resolution__value="weekly", device__value=["iPad"])
+    assert trace_xy(figure) == dash.route("/data/unique_users/?resolution=weekly&device=iPad")
+    assert figure["data"][0]["x"][-1] == "2013-02-11"
+
+
+def test_kpis_compare_with_the_previous_period_of_equal_length(dash: Dashboard) -> None:
+    # 11-12 Feb (2 days) against 9-10 Feb: no events then, so no comparison.
+    response = dash.outputs("kpi-viewers-value", date_range__start_date="2013-02-11", date_range__end_date="2013-02-12")
+    assert response["kpi-plays-value"]["children"] == "2"
+    assert [part["props"]["children"] for part in response["kpi-plays-delta"]["children"]] == ["—", " vs previous 2 days"]
+    # 7 Jan - 1 Mar against 12 Nov - 6 Jan: one play (6 Jan) before, six now.
+    response = dash.outputs("kpi-viewers-value", date_range__start_date="2013-01-07")
+    assert response["kpi-plays-value"]["children"] == "6"
+    assert response["kpi-plays-delta"]["children"][0]["props"]["children"] == "+500%"
+    assert response["kpi-plays-delta"]["className"] == "kpi-delta kpi-up"
+
+
+@pytest.mark.parametrize(
+    ("chart", "controls", "route", "filename"),
+    [
+        ("users", {"users_resolution__value": "weekly"}, "/data/unique_users/?resolution=weekly&format=csv",
+         "unique_users_weekly.csv"),
+        ("minutes", {"minutes_resolution__value": "monthly", "device__value": ["iPad"]},
+         "/data/minutes_watched/?resolution=monthly&device=iPad&format=csv", "minutes_watched_monthly.csv"),
+        ("top", {"top_n__value": 2, "rank__value": "minutes", "date-range__start_date": "2013-01-07"},
+         "/data/toplist/?num=2&rank=minutes&start=2013-01-07&format=csv", "toplist_minutes_top2_2013-01-07_end.csv"),
+    ],
+)
+def test_csv_downloads_are_the_routes_csv(dash: Dashboard, chart: str, controls: dict[str, Any], route: str,
+                                          filename: str) -> None:
+    data = dash.outputs(f"{chart}-download.data", **controls)[f"{chart}-download"]["data"]
+    assert data["content"] == dash.route(route)
+    assert (data["filename"], data["type"]) == (filename, "text/csv")
+
+
+def test_heatmap_csv_download(dash: Dashboard, conn) -> None:
+    data = dash.outputs("heatmap-download.data", market__value=["SE"])["heatmap-download"]["data"]
+    assert data["content"] == analysis.heatmap(conn, Filters(market=("SE",))).to_csv()
+    assert data["filename"] == "heatmap.csv"
+
+
+def test_chart_config_names_exported_images_after_the_view(dash: Dashboard) -> None:
+    outputs = dash.outputs("users-graph.figure", users_resolution__value="monthly",
+                           date_range__start_date="2013-01-07", date_range__end_date="2013-02-12")
+    options = outputs["users-graph"]["config"]["toImageButtonOptions"]
+    assert options == {"format": "png", "filename": "unique_users_monthly_2013-01-07_2013-02-12", "scale": 2}
+
+
+def test_an_empty_selection_shows_a_message_in_every_chart(dash: Dashboard) -> None:
+    empty = {"device__value": ["TV"], "market__value": ["SE"]}
+    for chart in ("users", "minutes", "top", "heatmap"):
+        assert message(dash.figure(chart, **empty)) == charts.EMPTY_MESSAGE
+    response = dash.outputs("kpi-viewers-value", **empty)
+    assert [response[f"kpi-{n}-value"]["children"] for n in ("viewers", "plays", "hours", "minutes-per-viewer")] == [
+        "0", "0", "0.0", "—"]
+
+
+def test_the_theme_selects_the_plotly_template(dash: Dashboard) -> None:
+    for theme in ("light", "dark"):
+        figure = dash.figure("heatmap", theme__value=theme)
+        assert figure["layout"]["template"]["layout"]["paper_bgcolor"] == charts.palette(theme).paper
+    # An unknown theme (crafted) falls back to light.
+    assert dash.figure("users", theme__value="neon")["layout"]["template"]["layout"]["paper_bgcolor"] == "#ffffff"
+
+
+# --------------------------------------------------------------------------- #
+# Crafted requests.
+# --------------------------------------------------------------------------- #
+
+BAD_FILTERS = [
+    ({"device__value": ["Nokia"]}, "device 'Nokia' is not among the options"),
+    ({"device__value": "iPad"}, "device must be a list of values"),
+    ({"market__value": [""]}, "market values must be non-empty strings"),
+    ({"market__value": [{"$ne": 1}]}, "market values must be non-empty strings"),
+    ({"market__value": ["NO"] * 101}, "market may be given at most 100 times"),
+    ({"sessiontype__value": "DOCUMENTARY"}, "sessiontype 'DOCUMENTARY' is not among the options"),
+    ({"sessiontype__value": ["MOVIE"]}, "sessiontype must be a single value"),
+    ({"date-range__start_date": "2013-1-7"}, "start must be a date YYYY-MM-DD"),
+    ({"date-range__start_date": 20130107}, "start must be a date YYYY-MM-DD"),
+    ({"date-range__end_date": "2013-03-02"}, "end must be within the data's range 2013-01-06 to 2013-03-01"),
+    ({"date-range__start_date": "2013-02-01", "date-range__end_date": "2013-01-31"}, "end must not be before start"),
+    ({"device__value": ["iPad'); DROP TABLE movies; --"]}, "is not among the options"),
+]
+
+
+@pytest.mark.parametrize(("controls", "expected"), BAD_FILTERS)
+@pytest.mark.parametrize("chart", ["users", "minutes", "top", "heatmap"])
+def test_charts_answer_crafted_filters_with_a_message(dash: Dashboard, chart: str, controls: dict[str, Any],
+                                                      expected: str) -> None:
+    status, body = dash.post(f"{chart}-graph.figure", **controls)
+    assert status == 200
+    assert "Traceback" not in body
+    text = message(json.loads(body)["response"][f"{chart}-graph"]["figure"])
+    assert text.startswith("Invalid selection: ") and expected in text
+
+
+@pytest.mark.parametrize(
+    ("fragment", "controls", "expected"),
+    [
+        ("users-graph.figure", {"users_resolution__value": "hourly"}, "users must be one of daily, weekly, monthly"),
+        ("minutes-graph.figure", {"minutes_resolution__value": None}, "minutes must be one of"),
+        ("top-graph.figure", {"top_n__value": 51}, "top must be an integer from 1 to 50"),
+        ("top-graph.figure", {"top_n__value": 2.5}, "top must be an integer from 1 to 50"),
+        ("top-graph.figure", {"top_n__value": True}, "top must be an integer from 1 to 50"),
+        ("top-graph.figure", {"rank__value": "popularity"}, "rank must be one of plays, minutes, viewers"),
+    ],
+)
+def test_charts_answer_crafted_chart_controls_with_a_message(dash: Dashboard, fragment: str,
+                                                             controls: dict[str, Any], expected: str) -> None:
+    status, body = dash.post(fragment, **controls)
+    assert status == 200
+    chart = fragment.split(".")[0]
+    assert expected in message(json.loads(body)["response"][chart]["figure"])
+
+
+@pytest.mark.parametrize("fragment", ["kpi-viewers-value", "url-query.data", "users-download.data",
+                                      "minutes-download.data", "top-download.data", "heatmap-download.data"])
+@pytest.mark.parametrize(("controls", "_expected"), BAD_FILTERS[:4] + [({"top_n__value": 0}, ""), ({"rank__value": 1}, "")])
+def test_other_callbacks_ignore_crafted_values(dash: Dashboard, fragment: str, controls: dict[str, Any],
+                                               _expected: str) -> None:
+    status, body = dash.post(fragment, **controls)
+    uses_top_controls = fragment in ("url-query.data", "top-download.data")
+    if ("top_n__value" in controls or "rank__value" in controls) and not uses_top_controls:
+        assert status == 200  # this callback does not read the top-list controls
+    else:
+        assert (status, body) == (204, "")
+
+
+@pytest.mark.parametrize("restore", [None, "?top=5", {"search": 5}, {"search": ["?x"]}, {"search": "?" + "a=1&" * 500},
+                                     {"search": "?start=9999-99-99&device=%00"}])
+def test_restoring_from_a_crafted_url_never_fails(dash: Dashboard, restore: Any) -> None:
+    status, body = dash.post("notice.children", url_restore__data=restore)
+    assert status in (200, 204) and "Traceback" not in body
+
+
+def test_the_server_does_not_leak_tracebacks_on_unexpected_errors(dash: Dashboard) -> None:
+    # A request Dash itself cannot parse: the app's error handler answers with JSON.
+    response = dash.client.post("/_dash-update-component", json={"output": "users-graph.figure"})
+    assert response.status_code in (400, 500)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------- #
+# URL state callbacks.
+# --------------------------------------------------------------------------- #
+
+
+def test_restore_sets_the_controls_a_url_names(dash: Dashboard) -> None:
+    response = dash.outputs(
+        "notice.children",
+        url_restore__data={"search": "?users=weekly&top=3&rank=viewers&start=2013-01-07&sessiontype=MOVIE&device=iPad"},
+    )
+    assert {k: v["value"] for k, v in response.items() if "value" in v} == {
+        "users-resolution": "weekly", "top-n": 3, "rank": "viewers", "sessiontype": "MOVIE", "device": ["iPad"],
+    }
+    assert response["date-range"] == {"start_date": "2013-01-07"}  # the end stays at the data's last day
+    assert response["notice"]["children"] is None
+
+
+def test_restore_resets_unknown_values_and_says_so(dash: Dashboard) -> None:
+    response = dash.outputs(
+        "notice.children",
+        url_restore__data={"search": "?users=hourly&device=Nokia&device=iPad&start=2012-01-01&end=2099-01-01&x=1"},
+        users_resolution__value="weekly",
+    )
+    assert response["users-resolution"] == {"value": "daily"}
+    assert response["device"] == {"value": ["iPad"]}
+    assert "date-range" not in response  # clamped to the data: the whole range, as shown
+    notice = json.dumps(response["notice"]["children"])
+    for name in ("users", "device", "x"):
+        assert name in notice
+
+
+def test_restore_of_an_empty_url_changes_nothing(dash: Dashboard) -> None:
+    response = dash.outputs("notice.children", url_restore__data={"search": ""})
+    assert response == {"notice": {"children": None}}
+
+
+def test_write_url_gives_the_canonical_query_and_whether_to_replace(dash: Dashboard) -> None:
+    data = dash.outputs("url-query.data", users_resolution__value="weekly", device__value=["iPad", "Computer"],
+                        date_range__start_date=FIRST, date_range__end_date="2013-02-01")["url-query"]["data"]
+    assert data == {"query": "?users=weekly&end=2013-02-01&device=Computer&device=iPad", "replace": False}
+    # The address already shows this view (in another spelling): tidy it in place.
+    data = dash.outputs("url-query.data", users_resolution__value="weekly",
+                        url__search="?device=nope&users=weekly")["url-query"]["data"]
+    assert data == {"query": "?users=weekly", "replace": True}
+
+
+# --------------------------------------------------------------------------- #
+# The selection helpers.
+# --------------------------------------------------------------------------- #
+
+
+def test_selection_validates_against_the_data(conn) -> None:
+    whole = selection.filters_from_controls(conn, FIRST, LAST, "", [], [])
+    assert whole == Filters()
+    part = selection.filters_from_controls(conn, "2013-01-07", LAST, "SERIES", ["iPad"], None)
+    assert part == Filters(start=dt.date(2013, 1, 7), sessiontype=("SERIES",), device=("iPad",))
+    with pytest.raises(MoviedashError) as error:
+        selection.filters_from_controls(conn, "2013-01-05", LAST, "", [], [])
+    assert error.value.parameter == "start"
+    state = selection.state_from_controls(conn, "weekly", "daily", 5, "minutes", FIRST, "2013-02-01", "MOVIE", [], ["NO"])
+    assert state == ViewState(users="weekly", top=5, rank="minutes", end=dt.date(2013, 2, 1),
+                              sessiontype="MOVIE", market=("NO",))
+    assert selection.parse_theme("dark") == "dark"
+    with pytest.raises(MoviedashError):
+        selection.parse_theme("sepia")
+
+
+def test_resolve_state_fits_a_url_to_the_data(conn) -> None:
+    state, dropped = selection.resolve_state(conn, ViewState(start=dt.date(2012, 1, 1), end=dt.date(2013, 2, 1),
+                                                             sessiontype="OPERA", device=("iPad", "Nokia")))
+    assert state == ViewState(end=dt.date(2013, 2, 1), device=("iPad",))
+    assert dropped == ("sessiontype", "device")
+    state, dropped = selection.resolve_state(conn, ViewState(start=dt.date(2014, 1, 1)))
+    assert (state, dropped) == (ViewState(), ("start",))
+    span = analysis.span(conn)
+    controls = selection.controls_from_state(ViewState(end=dt.date(2013, 2, 1), device=("iPad",)), span)
+    assert (controls["start"], controls["end"], controls["device"], controls["sessiontype"]) == (
+        FIRST, "2013-02-01", ["iPad"], "")
+
+
+# --------------------------------------------------------------------------- #
+# The page.
+# --------------------------------------------------------------------------- #
+
+
+def layout_json(dash: Dashboard) -> str:
+    response = dash.client.get("/_dash-layout")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def find(node: Any, component_id: str) -> dict[str, Any] | None:
+    if isinstance(node, dict):
+        if node.get("props", {}).get("id") == component_id:
+            return node
+        for value in node.values():
+            found = find(value, component_id)
+            if found:
+                return found
+    elif isinstance(node, list):
+        for value in node:
+            found = find(value, component_id)
+            if found:
+                return found
+    return None
+
+
+def test_the_layout_is_built_from_the_data(dash: Dashboard) -> None:
+    tree = json.loads(layout_json(dash))
+    assert find(tree, "data-span")["props"]["children"] == "6 Jan 2013 – 1 Mar 2013 · 7 events"
+    picker = find(tree, "date-range")["props"]
+    assert (picker["min_date_allowed"], picker["max_date_allowed"]) == (FIRST, LAST)
+    assert picker["updatemode"] == "bothdates"  # one update for a picked range
+    assert [o["value"] for o in find(tree, "device")["props"]["options"]] == ["Computer", "TV", "iPad"]
+    assert [o["label"] for o in find(tree, "market")["props"]["options"]] == ["Norway (NO)", "Sweden (SE)"]
+    assert [o["label"] for o in find(tree, "sessiontype")["props"]["options"]] == ["All", "Movies", "Series"]
+    slider = find(tree, "top-n")["props"]
+    assert (slider["min"], slider["max"], slider["value"], slider["updatemode"]) == (1, 50, 10, "mouseup")
+
+
+def test_every_chart_has_a_loading_indicator_a_download_and_a_csv_button(dash: Dashboard) -> None:
+    tree = json.loads(layout_json(dash))
+
+    def loadings(node: Any) -> list[dict[str, Any]]:
+        if isinstance(node, dict):
+            own = [node] if node.get("type") == "Loading" else []
+            return own + [x for v in node.values() for x in loadings(v)]
+        if isinstance(node, list):
+            return [x for v in node for x in loadings(v)]
+        return []
+
+    wrapped = {loading["props"]["children"]["props"]["id"] for loading in loadings(tree)}
+    assert wrapped == {"users-graph", "minutes-graph", "top-graph", "heatmap-graph"}
+    for chart in ("users", "minutes", "top", "heatmap"):
+        assert find(tree, f"{chart}-download")["type"] == "Download"
+        assert find(tree, f"{chart}-csv")["props"]["aria-label"].endswith("as CSV")
+
+
+def test_an_empty_database_still_serves_the_page(make_db) -> None:
+    dash = Dashboard(create_app(db=make_db([], name="empty.db")))
+    assert find(json.loads(layout_json(dash)), "data-span")["props"]["children"] == "The database holds no events yet"
+    controls = {"date-range__start_date": None, "date-range__end_date": None}
+    for chart in ("users", "minutes", "top", "heatmap"):
+        assert message(dash.figure(chart, **controls)) == charts.EMPTY_MESSAGE
+    response = dash.outputs("kpi-viewers-value", **controls)
+    assert response["kpi-plays-value"]["children"] == "0"
+    assert dash.outputs("url-query.data", **controls)["url-query"]["data"]["query"] == ""
+
+
+def test_callbacks_use_a_read_only_connection(db) -> None:
+    conn = connect_readonly(db)
+    try:
+        with pytest.raises(Exception, match="readonly"):
+            conn.execute("DELETE FROM movies")
+    finally:
+        conn.close()
