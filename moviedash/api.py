@@ -13,15 +13,9 @@ from . import analysis
 from .context import get_connection
 from .errors import MoviedashError
 from .params import series_query_from_args, top_query_from_args
+from .pipeline import SERIES
 
 bp = Blueprint("data", __name__, url_prefix="/data")
-
-#: The time-series metrics served at ``/data/<metric>/``.
-SERIES = {
-    "unique_users": analysis.unique_users,
-    "minutes_watched": analysis.minutes_watched,
-}
-
 
 def _args() -> dict[str, list[str]]:
     return {key: request.args.getlist(key) for key in request.args}

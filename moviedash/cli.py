@@ -161,5 +161,57 @@ def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
     click.echo(f"wrote {written:,} demo events to {db} in {time.perf_counter() - started:.1f} s")
 
 
+@main.command()
+@db_option
+@click.option("--out", type=click.Path(path_type=Path), help="Output file (html) or folder (png/svg/pdf)  [default: report.html, or report/ for images].")
+@click.option("--format", "fmt", type=click.Choice(["html", "png", "svg", "pdf"]), default="html", show_default=True, help="html: one self-contained file that opens offline; png/svg/pdf: one file per chart.")
+@click.option("--resolution", type=click.Choice(["daily", "weekly", "monthly"]), default="daily", show_default=True, help="Period of the unique-users and minutes-watched charts.")
+@click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True, help="Number of titles in the top list.")
+@click.option("--rank", type=click.Choice(["plays", "minutes", "viewers"]), default="plays", show_default=True, help="What ranks the top titles.")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day of the selection (YYYY-MM-DD, inclusive).")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day of the selection (YYYY-MM-DD, inclusive).")
+@click.option("--sessiontype", multiple=True, help="Only this session type (MOVIE, SERIES); repeat for several.")
+@click.option("--device", multiple=True, help="Only this device; repeat for several.")
+@click.option("--market", multiple=True, help="Only this market; repeat for several.")
+@click.option("--title", default="moviedash report", show_default=True, help="Title of the report.")
+@click.option("--width", type=click.IntRange(200, 4000), help="Chart width in pixels  [default: page width; 1000 for images].")
+@click.option("--height", type=click.IntRange(150, 4000), help="Chart height in pixels  [default: 450; 560 for images].")
+@domain_errors
+def report(
+    db: str, out: Path | None, fmt: str, resolution: str, top: int, rank: str, start: Any, end: Any,
+    sessiontype: tuple[str, ...], device: tuple[str, ...], market: tuple[str, ...], title: str,
+    width: int | None, height: int | None,
+) -> None:
+    """Write a report of DB's KPIs and charts for a selection: HTML, or PNG/SVG/PDF per chart."""
+    from .db import connect_readonly
+    from .params import Filters
+    from .report import ReportSpec, export_images, render_html
+
+    if start and end and end < start:
+        raise click.BadParameter("must not be before --start", param_hint="--end")
+    try:
+        filters = Filters.create(
+            start=start.date() if start else None, end=end.date() if end else None,
+            sessiontype=list(sessiontype), device=list(device), market=list(market),
+        )
+    except MoviedashError as exc:
+        raise click.BadParameter(exc.message, param_hint=f"--{exc.parameter}") from None
+    spec = ReportSpec(users=resolution, minutes=resolution, top=top, rank=rank, filters=filters,
+                      title=title, width=width, height=height)
+    conn = connect_readonly(db)
+    try:
+        if fmt == "html":
+            target = out or Path("report.html")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(render_html(conn, spec), encoding="utf-8")
+            click.echo(f"wrote {target} ({target.stat().st_size / 2**20:.1f} MiB, opens offline)")
+        else:
+            folder = out or Path("report")
+            for path in export_images(conn, spec, folder, fmt):
+                click.echo(f"wrote {path}")
+    finally:
+        conn.close()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -3,8 +3,7 @@
 Every server callback follows the one pipeline: control values ->
 :mod:`.selection` (validated ``params`` objects, membership in the data) ->
 :mod:`moviedash.analysis` (SQL) -> :mod:`moviedash.charts` (figure).  The data
-functions are those behind the JSON routes (``api.SERIES``,
-``analysis.toplist``), so a chart and its route cannot disagree.
+functions are those behind the JSON routes (:mod:`moviedash.pipeline`), so a chart and its route cannot disagree.
 
 Invalid values (only a crafted request can send them) never raise: a chart
 shows the problem as its message, and callbacks without a figure ignore the
@@ -12,22 +11,20 @@ request (``PreventUpdate``).
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import dash
-import pandas as pd
 import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
-from .. import analysis, api, charts
+from .. import analysis, charts, pipeline, viewstate
 from ..context import get_connection
 from ..errors import MoviedashError
 from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
-from . import ids, selection, urlstate
+from ..pipeline import ChartData
+from . import ids, selection
 from .layout import graph_config
 from .selection import CONTROL_NAMES
 
@@ -63,53 +60,21 @@ def selected_filters(values: Sequence[Any]) -> Filters:
     return selection.filters_from_controls(get_connection(), *values)
 
 
-@dataclass(frozen=True)
-class ChartData:
-    """The frame behind a chart, the validated query it answers, and the file name of its exports."""
-
-    frame: pd.DataFrame
-    query: SeriesQuery | TopQuery | Filters
-    name: str
-
-    @property
-    def filters(self) -> Filters:
-        return self.query if isinstance(self.query, Filters) else self.query.filters
-
-
-def export_name(base: str, filters: Filters) -> str:
-    """A file name (no extension) naming the chart and the date range, e.g. ``unique_users_weekly_2013-03-01_2013-06-30``."""
-    parts = [base]
-    if filters.start or filters.end:
-        parts.append(f"{filters.start or 'start'}_{filters.end or 'end'}")
-    return "_".join(parts)
-
-
 def series_data(chart: str, resolution: Any, filter_values: Sequence[Any]) -> ChartData:
-    """The ``users`` or ``minutes`` chart's frame, computed like ``/data/<metric>/``."""
-    metric = _SERIES_CHARTS[chart]
+    """The ``users`` or ``minutes`` chart's data, computed like ``/data/<metric>/``."""
     query = SeriesQuery(parse_resolution(resolution, chart), selected_filters(filter_values))
-    frame = api.SERIES[metric](get_connection(), query)
-    return ChartData(frame, query, export_name(f"{metric}_{query.resolution}", query.filters))
+    return pipeline.series_data(get_connection(), _SERIES_CHARTS[chart], query)
 
 
 def top_data(num: Any, rank: Any, filter_values: Sequence[Any]) -> ChartData:
-    """The top-titles frame, computed like ``/data/toplist/``."""
-    query = TopQuery(urlstate.parse_top(num), parse_rank(rank), selected_filters(filter_values))
-    frame = analysis.toplist(get_connection(), query)
-    return ChartData(frame, query, export_name(f"toplist_{query.rank}_top{query.num}", query.filters))
+    """The top-titles data, computed like ``/data/toplist/``."""
+    query = TopQuery(viewstate.parse_top(num), parse_rank(rank), selected_filters(filter_values))
+    return pipeline.top_data(get_connection(), query)
 
 
 def heatmap_data(filter_values: Sequence[Any]) -> ChartData:
     """Plays by weekday and hour started."""
-    filters = selected_filters(filter_values)
-    return ChartData(analysis.heatmap(get_connection(), filters), filters, export_name("heatmap", filters))
-
-
-def date_bounds(filters: Filters) -> tuple[dt.date, dt.date] | None:
-    """The first and last day the selection covers (open ends: the data's span)."""
-    whole = analysis.span(get_connection())
-    start, end = filters.start or whole.first, filters.end or whole.last
-    return (start, end) if start and end else None
+    return pipeline.heatmap_data(get_connection(), selected_filters(filter_values))
 
 
 def _theme(value: Any) -> str:
@@ -186,7 +151,7 @@ def _register_url_state(app: dash.Dash) -> None:
         if not isinstance(search, str):
             search = ""
         conn = get_connection()
-        state, ignored = urlstate.parse_query(search)
+        state, ignored = viewstate.parse_query(search)
         state, dropped = selection.resolve_state(conn, state)
         wanted = selection.controls_from_state(state, analysis.span(conn))
         values = [
@@ -215,8 +180,8 @@ def _register_url_state(app: dash.Dash) -> None:
             state = selection.state_from_controls(conn, *controls)
         except MoviedashError:
             raise PreventUpdate from None
-        shown, _ = selection.resolve_state(conn, urlstate.parse_query(search if isinstance(search, str) else "")[0])
-        return {"query": urlstate.to_query(state), "replace": shown == state}
+        shown, _ = selection.resolve_state(conn, viewstate.parse_query(search if isinstance(search, str) else "")[0])
+        return {"query": viewstate.to_query(state), "replace": shown == state}
 
 
 def _register_client_side(app: dash.Dash) -> None:
@@ -272,9 +237,8 @@ def _register_kpis(app: dash.Dash) -> None:
             filters = selected_filters(filter_values)
         except MoviedashError:
             raise PreventUpdate from None
-        comparison = analysis.compare_previous(get_connection(), filters)
         out: list[Any] = []
-        for kpi in charts.kpis(comparison.current, comparison.previous, comparison.days):
+        for kpi in pipeline.kpis(get_connection(), filters):
             delta = [html.Span(kpi.change, className="kpi-change")]
             if kpi.comparison:
                 delta.append(html.Span(f" {kpi.comparison}", className="kpi-comparison"))
@@ -345,7 +309,8 @@ def _register_series_chart(app: dash.Dash, chart: str) -> None:
             data = series_data(chart, resolution, filter_values)
             assert isinstance(data.query, SeriesQuery)
             figure = charts.timeseries_figure(
-                data.frame, metric, data.query.resolution, theme=theme, title=None, bounds=date_bounds(data.filters)
+                data.frame, metric, data.query.resolution, theme=theme, title=None,
+                bounds=pipeline.date_bounds(get_connection(), data.filters),
             )
             return figure, data.name
 

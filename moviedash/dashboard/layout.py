@@ -16,7 +16,7 @@ from ..context import get_connection
 from ..params import RESOLUTIONS
 from . import ids
 from .selection import ALL
-from .urlstate import TOP_MAX, TOP_MIN, ViewState
+from ..viewstate import TOP_MAX, TOP_MIN, ViewState
 
 PRODUCT = "moviedash"
 _SESSION_LABELS = {"MOVIE": "Movies", "SERIES": "Series"}

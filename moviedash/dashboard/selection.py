@@ -2,7 +2,7 @@
 
 The one place where what a browser sends (the filter bar, the chart controls,
 or a crafted ``/_dash-update-component`` request) becomes a
-:class:`~moviedash.params.Filters` / :class:`.urlstate.ViewState`.  Strict
+:class:`~moviedash.params.Filters` / :class:`moviedash.viewstate.ViewState`.  Strict
 functions raise :class:`~moviedash.errors.MoviedashError` naming the control
 at fault; :func:`resolve_state` is the lenient variant used for URLs.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from .. import analysis
 from ..errors import MoviedashError
 from ..params import Filters, parse_date, parse_rank, parse_resolution
-from .urlstate import ViewState, parse_top
+from ..viewstate import ViewState, parse_top
 
 #: The session-type control's "no filter" choice ("" can never be a real value).
 ALL = ""

@@ -16,7 +16,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from moviedash import analysis, api, charts
+from moviedash import analysis, charts, pipeline
 from moviedash.params import Filters, SeriesQuery, TopQuery
 
 from tests.browser.conftest import DAYS, Page
@@ -36,7 +36,7 @@ URL_OUTPUT = "url-query.data"
 
 
 def series(conn: sqlite3.Connection, metric: str, resolution: str = "daily", filters: Filters = ALL) -> dict[str, Any]:
-    frame = api.SERIES[metric](conn, SeriesQuery(resolution, filters))
+    frame = pipeline.SERIES[metric](conn, SeriesQuery(resolution, filters))
     return {"x": [str(d) for d in frame["date"]], "y": [int(v) for v in frame["values"]]}
 
 

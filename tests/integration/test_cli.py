@@ -35,12 +35,12 @@ def count(db: Path) -> int:
 def test_help_lists_every_command_and_option(runner):
     result = runner.invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("serve", "load", "demo"):
+    for command in ("serve", "load", "demo", "report"):
         assert command in result.output
         sub = runner.invoke(main, [command, "--help"])
         assert sub.exit_code == 0
         assert "--db" in sub.output and "MOVIEDASH_DB" in sub.output
-    assert sorted(main.commands) == ["demo", "load", "serve"]  # no stub commands
+    assert sorted(main.commands) == ["demo", "load", "report", "serve"]
 
 
 def test_load_prints_summary_and_exit_status(runner, tmp_path):

@@ -13,7 +13,7 @@ import pytest
 
 from moviedash import analysis, charts, create_app
 from moviedash.dashboard import selection
-from moviedash.dashboard.urlstate import ViewState
+from moviedash.viewstate import ViewState
 from moviedash.db import connect_readonly
 from moviedash.errors import MoviedashError
 from moviedash.params import Filters

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from moviedash.dashboard.urlstate import KEYS, TOP_MAX, ViewState, parse_query, to_query
+from moviedash.viewstate import KEYS, TOP_MAX, ViewState, parse_query, to_query
 from moviedash.params import Filters, SeriesQuery, TopQuery
 
 ISSUE_URL = (

@@ -14,8 +14,8 @@ import datetime as dt
 from dataclasses import dataclass, field, fields
 from urllib.parse import parse_qs, urlencode
 
-from ..errors import MoviedashError
-from ..params import (
+from .errors import MoviedashError
+from .params import (
     NUM_DEFAULT,
     Filters,
     SeriesQuery,

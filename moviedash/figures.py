@@ -1,0 +1,126 @@
+"""Figures for notebooks and scripts: one function per chart of the dashboard.
+
+    from moviedash import figures
+    figures.unique_users("moviedb", resolution="weekly").show()
+    figures.top_titles("moviedb", num=20, rank="minutes", start="2024-06-01", device=["TV"])
+    figures.kpis("moviedb", start="2024-12-01", end="2024-12-31")      # a DataFrame
+
+Each takes a database (a path, ``sqlite:///path``, or an open ``sqlite3``
+connection) and the dashboard's options, validates them like the JSON routes
+(a bad option raises :class:`~moviedash.errors.MoviedashError` naming it), and
+returns a ``plotly.graph_objects.Figure`` built by the same pipeline as the
+dashboard, so the numbers are the same everywhere.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import analysis, charts, pipeline
+from .db import connect_readonly
+from .params import Filters, SeriesQuery, TopQuery, parse_num, parse_rank, parse_resolution
+
+Database = str | os.PathLike[str] | sqlite3.Connection
+Values = str | Sequence[str] | None
+
+__all__ = ["unique_users", "minutes_watched", "top_titles", "heatmap", "kpis"]
+
+
+@contextmanager
+def connection(db: Database) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to ``db``; one that was passed in is left open."""
+    if isinstance(db, sqlite3.Connection):
+        yield db
+        return
+    conn = connect_readonly(db)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _filters(start: object, end: object, sessiontype: Values, device: Values, market: Values) -> Filters:
+    return Filters.create(start=start, end=end, sessiontype=sessiontype, device=device, market=market)
+
+
+def unique_users(
+    db: Database, resolution: str = "daily", *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+) -> go.Figure:
+    """Distinct viewers per day, week (labelled by its Monday) or month."""
+    query = SeriesQuery(parse_resolution(resolution), _filters(start, end, sessiontype, device, market))
+    with connection(db) as conn:
+        return pipeline.series_figure(conn, "unique_users", query, theme=theme, title=title)[0]
+
+
+def minutes_watched(
+    db: Database, resolution: str = "daily", *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+) -> go.Figure:
+    """Minutes watched per day, week or month."""
+    query = SeriesQuery(parse_resolution(resolution), _filters(start, end, sessiontype, device, market))
+    with connection(db) as conn:
+        return pipeline.series_figure(conn, "minutes_watched", query, theme=theme, title=title)[0]
+
+
+def top_titles(
+    db: Database, num: int = 10, rank: str = "plays", *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+) -> go.Figure:
+    """The ``num`` most watched titles by ``plays``, ``minutes`` or ``viewers``."""
+    query = TopQuery(parse_num(num), parse_rank(rank), _filters(start, end, sessiontype, device, market))
+    with connection(db) as conn:
+        return pipeline.top_figure(conn, query, theme=theme, title=title)[0]
+
+
+def heatmap(
+    db: Database, *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+) -> go.Figure:
+    """Plays by weekday and hour of day the viewing started."""
+    filters = _filters(start, end, sessiontype, device, market)
+    with connection(db) as conn:
+        return pipeline.heatmap_figure(conn, filters, theme=theme, title=title)[0]
+
+
+def kpis(
+    db: Database, *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+) -> pd.DataFrame:
+    """The KPI summary: unique viewers, plays, hours watched, average minutes per viewer.
+
+    One row per measure: its ``value`` and the ``previous`` period's (of equal
+    length, just before; ``None`` without data), the value as the dashboard
+    shows it (``text``), the ``change`` ("+12%", or "—") and what it is
+    ``compared_with``.
+    """
+    filters = _filters(start, end, sessiontype, device, market)
+    with connection(db) as conn:
+        comparison = analysis.compare_previous(conn, filters)
+    rows = charts.kpis(comparison.current, comparison.previous, comparison.days)
+
+    def numbers(totals: analysis.Totals | None) -> list[float | None]:
+        if totals is None:
+            return [None] * 4
+        return [totals.viewers, totals.plays, totals.hours, totals.minutes_per_viewer]
+
+    return pd.DataFrame(
+        {
+            "measure": [k.label for k in rows],
+            "value": numbers(comparison.current),
+            "previous": numbers(comparison.previous),
+            "text": [k.value for k in rows],
+            "change": [k.change for k in rows],
+            "compared_with": [k.comparison for k in rows],
+        },
+        index=pd.Index([k.name for k in rows], name="kpi"),
+    )

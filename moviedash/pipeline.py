@@ -1,0 +1,106 @@
+"""The one path from a validated selection to data frames and figures.
+
+selection (:mod:`moviedash.params` objects) -> SQL (:mod:`moviedash.analysis`)
+-> pure figure (:mod:`moviedash.charts`).  The JSON routes, the dashboard
+callbacks, the ``/figures/<chart>.json`` route, the figures API and the
+reports all call these functions with a connection, so for the same selection
+they show the same numbers.  No Dash and no Flask here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import analysis, charts
+from .params import Filters, SeriesQuery, TopQuery
+
+#: The time-series metrics and their analysis functions (also the JSON routes').
+SERIES = {
+    "unique_users": analysis.unique_users,
+    "minutes_watched": analysis.minutes_watched,
+}
+#: Every chart, by the name used in file names, routes and the figures API.
+CHARTS: tuple[str, ...] = ("unique_users", "minutes_watched", "top_titles", "heatmap")
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """The frame behind a chart, the validated query it answers, and the file name of its exports."""
+
+    frame: pd.DataFrame
+    query: SeriesQuery | TopQuery | Filters
+    name: str
+
+    @property
+    def filters(self) -> Filters:
+        return self.query if isinstance(self.query, Filters) else self.query.filters
+
+
+def export_name(base: str, filters: Filters) -> str:
+    """A file name (no extension) naming the chart and the date range, e.g. ``unique_users_weekly_2013-03-01_2013-06-30``."""
+    parts = [base]
+    if filters.start or filters.end:
+        parts.append(f"{filters.start or 'start'}_{filters.end or 'end'}")
+    return "_".join(parts)
+
+
+def series_data(conn: sqlite3.Connection, metric: str, query: SeriesQuery) -> ChartData:
+    """``unique_users`` or ``minutes_watched`` per period, as ``/data/<metric>/`` serves it."""
+    frame = SERIES[metric](conn, query)
+    return ChartData(frame, query, export_name(f"{metric}_{query.resolution}", query.filters))
+
+
+def top_data(conn: sqlite3.Connection, query: TopQuery) -> ChartData:
+    """The top titles, as ``/data/toplist/`` serves them."""
+    frame = analysis.toplist(conn, query)
+    return ChartData(frame, query, export_name(f"toplist_{query.rank}_top{query.num}", query.filters))
+
+
+def heatmap_data(conn: sqlite3.Connection, filters: Filters) -> ChartData:
+    """Plays by weekday and hour started."""
+    return ChartData(analysis.heatmap(conn, filters), filters, export_name("heatmap", filters))
+
+
+def date_bounds(conn: sqlite3.Connection, filters: Filters) -> tuple[dt.date, dt.date] | None:
+    """The first and last day the selection covers (open ends: the data's span)."""
+    whole = analysis.span(conn)
+    start, end = filters.start or whole.first, filters.end or whole.last
+    return (start, end) if start and end else None
+
+
+def series_figure(
+    conn: sqlite3.Connection, metric: str, query: SeriesQuery, *, theme: str = "light",
+    title: str | None = charts.DEFAULT_TITLE,
+) -> tuple[go.Figure, ChartData]:
+    """The unique-users or minutes-watched chart and the data behind it."""
+    data = series_data(conn, metric, query)
+    figure = charts.timeseries_figure(
+        data.frame, metric, query.resolution, theme=theme, title=title, bounds=date_bounds(conn, query.filters)
+    )
+    return figure, data
+
+
+def top_figure(
+    conn: sqlite3.Connection, query: TopQuery, *, theme: str = "light", title: str | None = charts.DEFAULT_TITLE
+) -> tuple[go.Figure, ChartData]:
+    """The top-titles bar chart and the data behind it."""
+    data = top_data(conn, query)
+    return charts.toplist_figure(data.frame, query.rank, theme=theme, title=title), data
+
+
+def heatmap_figure(
+    conn: sqlite3.Connection, filters: Filters, *, theme: str = "light", title: str | None = charts.DEFAULT_TITLE
+) -> tuple[go.Figure, ChartData]:
+    """The weekday x hour heatmap and the data behind it."""
+    data = heatmap_data(conn, filters)
+    return charts.heatmap_figure(data.frame, theme=theme, title=title), data
+
+
+def kpis(conn: sqlite3.Connection, filters: Filters) -> list[charts.Kpi]:
+    """The four KPIs of the selection, each against the previous period of equal length."""
+    comparison = analysis.compare_previous(conn, filters)
+    return charts.kpis(comparison.current, comparison.previous, comparison.days)

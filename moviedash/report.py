@@ -1,0 +1,123 @@
+"""Reports: the dashboard's KPIs and charts for one selection, as HTML or images.
+
+``moviedash report``, the dashboard's "Download report" button and scripts
+all go through :func:`render_html` / :func:`export_images`, which draw with the
+same pipeline as the dashboard and the JSON routes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import analysis, pipeline
+from .errors import MoviedashError
+from .params import NUM_DEFAULT, Filters, SeriesQuery, TopQuery
+from .report_html import ChartSection, KpiRow, render
+
+FORMATS: tuple[str, ...] = ("html", "png", "svg", "pdf")
+IMAGE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+DEFAULT_TITLE = "moviedash report"
+_RANK_TEXT = {"plays": "plays", "minutes": "minutes watched", "viewers": "unique viewers"}
+INSTALL_CHROMIUM = (
+    "PNG, SVG and PDF export needs Chrome or Chromium, and none was found. "
+    "Install Debian's chromium (sudo apt-get install chromium), or set BROWSER_PATH "
+    "to a Chrome/Chromium binary. HTML reports need no browser."
+)
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """What a report shows: the dashboard's selection plus presentation options."""
+
+    users: str = "daily"
+    minutes: str = "daily"
+    top: int = NUM_DEFAULT
+    rank: str = "plays"
+    filters: Filters = field(default_factory=Filters)
+    title: str = DEFAULT_TITLE
+    width: int | None = None
+    height: int | None = None
+    theme: str = "light"
+
+
+def _day(day: dt.date | None) -> str:
+    return f"{day.day} {day:%b %Y}" if day else "—"
+
+
+def describe_selection(spec: ReportSpec, whole: analysis.Span) -> str:
+    """The selection in words, e.g. ``1 Mar 2013 – 30 Jun 2013 · MOVIE · device iPad``."""
+    f = spec.filters
+    parts = [f"{_day(f.start or whole.first)} – {_day(f.end or whole.last)}"]
+    if f.start is None and f.end is None:
+        parts[0] += " (all time)"
+    for label, values in (("session type", f.sessiontype), ("device", f.device), ("market", f.market)):
+        parts.append(f"{label} {', '.join(values)}" if values else f"all {label}s")
+    return " · ".join(parts)
+
+
+def chart_sections(conn: sqlite3.Connection, spec: ReportSpec) -> list[ChartSection]:
+    """Every chart of the dashboard for ``spec``, in the dashboard's order."""
+    f = spec.filters
+    users, _ = pipeline.series_figure(conn, "unique_users", SeriesQuery(spec.users, f), theme=spec.theme, title=None)
+    minutes, _ = pipeline.series_figure(conn, "minutes_watched", SeriesQuery(spec.minutes, f), theme=spec.theme, title=None)
+    top, _ = pipeline.top_figure(conn, TopQuery(spec.top, spec.rank, f), theme=spec.theme, title=None)
+    heat, _ = pipeline.heatmap_figure(conn, f, theme=spec.theme, title=None)
+    return [
+        ChartSection("unique_users", f"Unique users ({spec.users})", users),
+        ChartSection("minutes_watched", f"Minutes watched ({spec.minutes})", minutes),
+        ChartSection("top_titles", f"Top {spec.top} titles by {_RANK_TEXT[spec.rank]}", top),
+        ChartSection("heatmap", "When people watch: plays by weekday and hour started", heat),
+    ]
+
+
+def render_html(conn: sqlite3.Connection, spec: ReportSpec, generated: dt.datetime | None = None) -> str:
+    """The self-contained HTML report for ``spec`` (opens offline, prints to A4/Letter)."""
+    generated = generated or dt.datetime.now(dt.timezone.utc)
+    whole = analysis.span(conn)
+    rows = [KpiRow(k.label, k.value, f"{k.change} {k.comparison}".strip()) for k in pipeline.kpis(conn, spec.filters)]
+    meta = [
+        ("Selection", describe_selection(spec, whole)),
+        ("Data", f"{whole.events:,} events from {_day(whole.first)} to {_day(whole.last)}"),
+        ("Generated", generated.strftime("%Y-%m-%d %H:%M %Z").strip()),
+    ]
+    return render(
+        spec.title, meta, rows, chart_sections(conn, spec),
+        footer="Made with moviedash. The numbers equal those of the dashboard and of the /data/ JSON routes for this selection.",
+        width=spec.width, height=spec.height,
+    )
+
+
+def export_images(conn: sqlite3.Connection, spec: ReportSpec, out_dir: Path, fmt: str) -> list[Path]:
+    """Write one ``fmt`` file per chart into ``out_dir`` (created if missing), named after the chart.
+
+    Uses kaleido with the system's Chrome/Chromium; raises :class:`MoviedashError`
+    with what to install when there is none.
+    """
+    if fmt not in IMAGE_FORMATS:
+        raise MoviedashError(f"format must be one of {', '.join(IMAGE_FORMATS)}", parameter="format")
+    import plotly.io as pio
+    from choreographer.errors import BrowserFailedError, ChromeNotFoundError
+
+    sections = chart_sections(conn, spec)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / f"{s.key}.{fmt}" for s in sections]
+    figures = []
+    for section in sections:
+        figure = section.figure
+        figure.update_layout(title={"text": section.heading})
+        figures.append(figure)
+    try:
+        # One call: kaleido starts the browser once for all charts.
+        pio.write_images(figures, paths, format=fmt, width=spec.width or 1000, height=spec.height or 560)
+    except (ChromeNotFoundError, BrowserFailedError, RuntimeError) as exc:
+        # plotly re-raises kaleido's ChromeNotFoundError as a RuntimeError.
+        chain = [exc, exc.__cause__, exc.__context__]
+        if any(isinstance(e, ChromeNotFoundError) for e in chain):
+            raise MoviedashError(INSTALL_CHROMIUM, status=500) from None
+        if any(isinstance(e, BrowserFailedError) for e in chain):
+            raise MoviedashError(f"the browser used for image export failed: {exc}", status=500) from None
+        raise
+    return paths
+
