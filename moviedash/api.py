@@ -1,4 +1,4 @@
-"""The course's JSON routes: ``/data/unique_users/``, ``/data/minutes_watched/``, ``/data/toplist/``.
+"""The JSON routes: the course's ``/data/...`` and the dashboard's charts at ``/figures/<chart>.json``.
 
 Same URLs and JSON shapes as the course (``[{"date": ..., "values": ...}]`` and
 ``[{"title": ..., "values": ...}]``), with validated parameters, shared filters
@@ -6,14 +6,18 @@ and an optional ``format=csv``.
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pandas as pd
 from flask import Blueprint, Response, request
 
-from . import analysis
+from . import analysis, pipeline
+from .charts import THEMES
 from .context import get_connection
 from .errors import MoviedashError
 from .params import series_query_from_args, top_query_from_args
 from .pipeline import SERIES
+from .viewstate import ViewState, parse_query
 
 bp = Blueprint("data", __name__, url_prefix="/data")
 
@@ -56,3 +60,38 @@ def toplist() -> Response:
 def not_found(rest: str) -> Response:
     """Everything else under /data is a JSON 404 (not Dash's catch-all page)."""
     raise MoviedashError(f"not found: /data/{rest}", status=404)
+
+
+figures_bp = Blueprint("figures", __name__, url_prefix="/figures")
+
+
+def view_from_args() -> tuple[ViewState, str]:
+    """The dashboard's query parameters (as in its shareable URL) plus ``theme``, strictly.
+
+    Unlike the dashboard's own URL (lenient, so a shared link always opens),
+    an API caller gets a 400 naming the first bad parameter.
+    """
+    args = request.args.to_dict(flat=False)
+    theme_values = args.pop("theme", ["light"])
+    if len(theme_values) != 1 or theme_values[0] not in THEMES:
+        raise MoviedashError(f"theme must be one of {', '.join(THEMES)}", parameter="theme")
+    state, _ = parse_query(urlencode(args, doseq=True), strict=True)
+    return state, theme_values[0]
+
+
+@figures_bp.get("/<chart>.json")
+def figure(chart: str) -> Response:
+    """A chart of the dashboard as Plotly figure JSON, for embedding with plotly.js."""
+    if chart not in pipeline.CHARTS:
+        raise MoviedashError(f"unknown chart {chart!r}; one of {', '.join(pipeline.CHARTS)}", status=404)
+    state, theme = view_from_args()
+    conn = get_connection()
+    if chart == "unique_users":
+        fig, _ = pipeline.series_figure(conn, chart, state.series_query("users"), theme=theme)
+    elif chart == "minutes_watched":
+        fig, _ = pipeline.series_figure(conn, chart, state.series_query("minutes"), theme=theme)
+    elif chart == "top_titles":
+        fig, _ = pipeline.top_figure(conn, state.top_query(), theme=theme)
+    else:
+        fig, _ = pipeline.heatmap_figure(conn, state.filters, theme=theme)
+    return Response(fig.to_json(), mimetype="application/json")

@@ -30,8 +30,12 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
     register_error_handlers(server)
     context.init_app(server)
     server.register_blueprint(api.bp)
+    server.register_blueprint(api.figures_bp)
 
-    from .dashboard import callbacks, layout  # Dash parts import plotly: load them only here
+    from .dashboard import (  # Dash parts import plotly: load them only here
+        callbacks,
+        layout,
+    )
 
     app = dash.Dash(
         "moviedash",

@@ -23,7 +23,14 @@ import plotly.graph_objects as go
 
 from . import analysis, charts, pipeline
 from .db import connect_readonly
-from .params import Filters, SeriesQuery, TopQuery, parse_num, parse_rank, parse_resolution
+from .params import (
+    Filters,
+    SeriesQuery,
+    TopQuery,
+    parse_num,
+    parse_rank,
+    parse_resolution,
+)
 
 Database = str | os.PathLike[str] | sqlite3.Connection
 Values = str | Sequence[str] | None

@@ -15,6 +15,7 @@ from . import analysis, pipeline
 from .errors import MoviedashError
 from .params import NUM_DEFAULT, Filters, SeriesQuery, TopQuery
 from .report_html import ChartSection, KpiRow, render
+from .viewstate import ViewState
 
 FORMATS: tuple[str, ...] = ("html", "png", "svg", "pdf")
 IMAGE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
@@ -40,6 +41,13 @@ class ReportSpec:
     width: int | None = None
     height: int | None = None
     theme: str = "light"
+
+
+    @classmethod
+    def from_view(cls, state: ViewState, *, theme: str = "light", title: str = DEFAULT_TITLE) -> "ReportSpec":
+        """The report of a dashboard view (what its shareable URL records)."""
+        return cls(users=state.users, minutes=state.minutes, top=state.top, rank=state.rank,
+                   filters=state.filters, title=title, theme=theme)
 
 
 def _day(day: dt.date | None) -> str:

@@ -95,18 +95,26 @@ _SINGLE_PARSERS = {
 }
 
 
-def parse_query(search: str | None) -> tuple[ViewState, tuple[str, ...]]:
+def parse_query(search: str | None, *, strict: bool = False) -> tuple[ViewState, tuple[str, ...]]:
     """Read a query string (with or without ``?``) into a :class:`ViewState`.
 
     Returns the state and the names of the parameters that were ignored
-    (unknown, malformed or repeated): those keep their default.
+    (unknown, malformed or repeated): those keep their default.  With
+    ``strict`` (API callers), the first such parameter raises
+    :class:`MoviedashError` naming it instead.
     """
     text = (search or "").lstrip("?")
     try:
         args = parse_qs(text, keep_blank_values=True, max_num_fields=_MAX_FIELDS)
     except ValueError:
+        if strict:
+            raise MoviedashError(f"too many query parameters (at most {_MAX_FIELDS})", parameter="query") from None
         return ViewState(), ("query",)
     ignored: list[str] = [key for key in args if key not in KEYS]
+    if strict and ignored:
+        raise MoviedashError(
+            f"unknown parameter {ignored[0]!r}; allowed: {', '.join(KEYS)}", parameter=ignored[0]
+        )
     values: dict[str, object] = {}
     for key, parse in _SINGLE_PARSERS.items():
         if key not in args:
@@ -116,20 +124,28 @@ def parse_query(search: str | None) -> tuple[ViewState, tuple[str, ...]]:
                 raise MoviedashError(f"{key} may be given only once", parameter=key)
             values[key] = parse(args[key][0])
         except MoviedashError:
+            if strict:
+                raise
             ignored.append(key)
     if "sessiontype" in args:
         try:
             values["sessiontype"] = _single_text(args["sessiontype"], "sessiontype")
         except MoviedashError:
+            if strict:
+                raise
             ignored.append("sessiontype")
     for key in _MULTI:
         if key in args:
             try:
                 values[key] = getattr(Filters.create(**{key: args[key]}), key)
             except MoviedashError:
+                if strict:
+                    raise
                 ignored.append(key)
     start, end = values.get("start"), values.get("end")
     if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+        if strict:
+            raise MoviedashError("end must not be before start", parameter="end")
         del values["end"]
         ignored.append("end")
     return ViewState(**values), tuple(ignored)  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
-from .. import analysis, charts, pipeline, viewstate
+from .. import analysis, charts, pipeline, report, viewstate
 from ..context import get_connection
 from ..errors import MoviedashError
 from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
@@ -111,6 +111,7 @@ def register_callbacks(app: dash.Dash) -> None:
     _register_kpis(app)
     _register_charts(app)
     _register_downloads(app)
+    _register_report(app)
 
 
 def _inputs(props: Sequence[tuple[str, str]]) -> list[Input]:
@@ -359,3 +360,26 @@ def _register_downloads(app: dash.Dash) -> None:
     )
     def download_heatmap(_clicks: Any, *filter_values: Any) -> dict[str, Any]:
         return download(lambda: heatmap_data(filter_values), index=True)
+
+
+def _register_report(app: dash.Dash) -> None:
+    """The "Report" button: the HTML report of the current view, as ``moviedash report`` writes it."""
+
+    @app.callback(
+        Output(ids.REPORT_DOWNLOAD, "data"),
+        Input(ids.REPORT_BUTTON, "n_clicks"),
+        *_states(CONTROL_PROPS),
+        State(ids.THEME, "value"),
+        prevent_initial_call=True,
+        running=[(Output(ids.REPORT_BUTTON, "disabled"), True, False)],
+    )
+    def download_report(_clicks: Any, *values: Any) -> dict[str, Any]:
+        *controls, theme_value = values
+        conn = get_connection()
+        try:
+            state = selection.state_from_controls(conn, *controls)
+        except MoviedashError:
+            raise PreventUpdate from None
+        spec = report.ReportSpec.from_view(state, theme=_theme(theme_value))
+        name = pipeline.export_name("moviedash-report", state.filters)
+        return {"content": report.render_html(conn, spec), "filename": f"{name}.html", "type": "text/html"}

@@ -10,6 +10,8 @@ URL_RESTORE = "url-restore"
 URL_ECHO = "url-echo"
 NOTICE = "notice"
 THEME = "theme"
+REPORT_BUTTON = "report-button"
+REPORT_DOWNLOAD = "report-download"
 
 DATE_RANGE = "date-range"
 PRESETS = ("preset-7", "preset-30", "preset-90", "preset-all")

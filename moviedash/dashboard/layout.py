@@ -14,9 +14,9 @@ from flask import has_request_context
 from .. import analysis
 from ..context import get_connection
 from ..params import RESOLUTIONS
+from ..viewstate import TOP_MAX, TOP_MIN, ViewState
 from . import ids
 from .selection import ALL
-from ..viewstate import TOP_MAX, TOP_MIN, ViewState
 
 PRODUCT = "moviedash"
 _SESSION_LABELS = {"MOVIE": "Movies", "SERIES": "Series"}
@@ -86,7 +86,7 @@ def _segmented(
 
 
 def header(span: analysis.Span) -> html.Header:
-    """Product name, the data's span and size, and the theme switch."""
+    """Product name, the data's span and size, the report download and the theme switch."""
     if span.events:
         facts = f"{day_text(span.first)} – {day_text(span.last)} · {span.events:,} events"
     else:
@@ -103,17 +103,31 @@ def header(span: analysis.Span) -> html.Header:
                     ],
                     className="brand-block",
                 ),
-                _segmented(
-                    ids.THEME,
-                    [{"label": "Light", "value": "light"}, {"label": "Dark", "value": "dark"}],
-                    "light",
-                    "Theme",
-                    class_name="control theme-switch",
-                    label_class="control-label sr-only",  # "Light | Dark" speaks for itself
-                    # A personal preference, not part of the shared view: kept in
-                    # localStorage and applied before the first callbacks run.
-                    persistence=True,
-                    persistence_type="local",
+                html.Div(
+                    [
+                        html.Button(
+                            "Report",
+                            id=ids.REPORT_BUTTON,
+                            className="btn btn-report",
+                            type="button",
+                            title="Download an HTML report of this view (opens offline, prints cleanly)",
+                            **{"aria-label": "Download an HTML report of this view"},
+                        ),
+                        dcc.Download(id=ids.REPORT_DOWNLOAD),
+                        _segmented(
+                            ids.THEME,
+                            [{"label": "Light", "value": "light"}, {"label": "Dark", "value": "dark"}],
+                            "light",
+                            "Theme",
+                            class_name="control theme-switch",
+                            label_class="control-label sr-only",  # "Light | Dark" speaks for itself
+                            # A personal preference, not part of the shared view: kept in
+                            # localStorage and applied before the first callbacks run.
+                            persistence=True,
+                            persistence_type="local",
+                        ),
+                    ],
+                    className="header-tools",
                 ),
             ],
             className="header-inner",

@@ -20,7 +20,7 @@ from ..viewstate import ViewState, parse_top
 
 #: The session-type control's "no filter" choice ("" can never be a real value).
 ALL = ""
-THEMES = ("light", "dark")
+from ..charts import THEMES
 
 
 def parse_theme(value: Any) -> str:

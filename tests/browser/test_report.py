@@ -1,0 +1,72 @@
+"""The HTML report in a real browser: the dashboard's "Report" button, and the file opened offline."""
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from moviedash import pipeline
+from moviedash.cli import main
+from moviedash.params import Filters, SeriesQuery
+from moviedash.report import ReportSpec, render_html
+from moviedash.viewstate import parse_query
+
+from .test_dashboard import no_console_errors, wait_for_file
+
+pytestmark = pytest.mark.browser
+
+
+def without_generated(html: str) -> str:
+    return re.sub(r"<p class=\"meta\">Generated: <b>[^<]*</b></p>", "", html)
+
+
+def open_offline(page, path: Path) -> None:
+    """Open a report file from disk and wait until plotly has drawn every chart."""
+    driver = page.duo.driver
+    driver.get(path.resolve().as_uri())
+    page.wait(
+        lambda: driver.execute_script(
+            "const plots = document.querySelectorAll('.js-plotly-plot');"
+            "return plots.length === 4 && [...plots].every(p => p._fullData && p._fullData.length > 0"
+            " && p.querySelector('.main-svg'));"
+        ),
+        "all four report charts drawn",
+    )
+
+
+def test_report_button_downloads_the_report_of_the_view(page, conn: sqlite3.Connection) -> None:
+    query = "?users=weekly&minutes=monthly&top=5&rank=minutes&market=NO"
+    page.open(query)
+    page.duo.find_element("#report-button").click()
+    downloaded = wait_for_file(page, "moviedash-report.html").read_text(encoding="utf-8")
+    state, ignored = parse_query(query)
+    assert ignored == ()
+    expected = render_html(conn, ReportSpec.from_view(state))
+    assert without_generated(downloaded) == without_generated(expected)
+    no_console_errors(page)
+
+    # The downloaded file opens offline and draws the view's numbers.
+    open_offline(page, Path(page.duo.download_path) / "moviedash-report.html")
+    users = page.duo.driver.execute_script("return document.getElementById('chart-unique_users').data[0].y")
+    frame = pipeline.series_data(conn, "unique_users", SeriesQuery("weekly", Filters(market=("NO",)))).frame
+    assert [int(v) for v in users] == frame["values"].tolist()
+    assert [e for e in page.duo.driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_cli_report_opens_from_a_file_url_with_no_console_errors(page, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(
+        main, ["report", "--db", str(page.db), "--out", str(out), "--resolution", "weekly", "--device", "TV"]
+    )
+    assert result.exit_code == 0, result.output
+    page.duo.driver.get_log("browser")  # drop anything logged before
+    open_offline(page, out)
+    headings = [h.text for h in page.duo.find_elements("section.chart h2")]
+    assert headings == [
+        "Unique users (weekly)", "Minutes watched (weekly)", "Top 10 titles by plays",
+        "When people watch: plays by weekday and hour started",
+    ]
+    assert [e for e in page.duo.driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []

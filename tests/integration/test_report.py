@@ -1,0 +1,242 @@
+"""Reports, the figures API and /figures/<chart>.json: the same numbers as the JSON routes."""
+from __future__ import annotations
+
+import json
+import re
+import struct
+from pathlib import Path
+
+import plotly.graph_objects as go
+import pytest
+from click.testing import CliRunner
+
+from moviedash import analysis, create_app, figures
+from moviedash.cli import main
+from moviedash.db import connect_readonly
+from moviedash.errors import MoviedashError
+from moviedash.params import Filters, SeriesQuery, TopQuery
+from tests.conftest import event
+
+EVENTS = [
+    event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),
+    event("2013-01-07 00:00:00", "b", minutes=20, title="Skyfall", market="SE"),
+    event("2013-01-07 10:00:00", "b", minutes=30, title="Argo", sessiontype="SERIES", market="SE"),
+    event("2013-01-21 21:00:00", "c", minutes=40, title="Sommaren på landet"),
+    event("2013-03-01 10:00:00", "a", minutes=50, title="Argo", device="TV"),
+    event("2013-03-02 20:00:00", "d", minutes=60, title="Argo", device="TV"),
+]
+CHART_IDS = ("unique_users", "minutes_watched", "top_titles", "heatmap")
+
+
+@pytest.fixture
+def db(make_db) -> Path:
+    return make_db(EVENTS)
+
+
+@pytest.fixture
+def client(db):
+    return create_app(db=db).server.test_client()
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def plotted(html: str, chart: str) -> dict:
+    """The figure JSON plotly.newPlot draws into ``#chart-<chart>``."""
+    marker = f'Plotly.newPlot(                        "chart-{chart}",'
+    start = html.index(marker) + len(marker)
+    data, end = json.JSONDecoder().raw_decode(html, start + html[start:].index("["))
+    layout, _ = json.JSONDecoder().raw_decode(html, end + html[end:].index("{"))
+    return {"data": data, "layout": layout}
+
+
+def test_html_report_is_self_contained_and_has_every_chart(db, tmp_path):
+    out = tmp_path / "r.html"
+    result = run("report", "--db", str(db), "--out", str(out), "--title", "Q1 <viewing>")
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    for chart in CHART_IDS:
+        assert f'id="chart-{chart}"' in html
+    # plotly.js once, in the head; no network references to load anything.
+    assert html.count("plotly.js v") == 1
+    assert len(re.findall(r"<script\b", html)) == 1 + len(CHART_IDS)
+    assert not re.search(r"<script[^>]+src=", html)
+    assert not re.search(r"<link[^>]+href=[\"']?https?:", html)
+    assert not re.search(r"@import|url\(\s*[\"']?https?:", html)
+    # The title is escaped, the selection, data span, KPIs and print stylesheet are there.
+    assert "<title>Q1 &lt;viewing&gt;</title>" in html
+    assert "6 Jan 2013 – 2 Mar 2013 (all time)" in html
+    assert "6 events from 6 Jan 2013 to 2 Mar 2013" in html
+    assert "Generated: <b>" in html
+    for label in ("Unique viewers", "Plays", "Hours watched", "Avg. minutes per viewer"):
+        assert f"<td>{label}</td>" in html
+    assert "@media print" in html and "page-break-inside: avoid" in html
+
+
+def test_report_numbers_equal_the_json_routes(db, client, tmp_path):
+    out = tmp_path / "r.html"
+    args = ["report", "--db", str(db), "--out", str(out), "--resolution", "weekly", "--top", "2",
+            "--rank", "minutes", "--start", "2013-01-01", "--end", "2013-03-31", "--market", "NO", "--market", "SE"]
+    assert run(*args).exit_code == 0
+    html = out.read_text(encoding="utf-8")
+    query = "start=2013-01-01&end=2013-03-31&market=NO&market=SE"
+    for chart, metric in (("unique_users", "unique_users"), ("minutes_watched", "minutes_watched")):
+        route = client.get(f"/data/{metric}/?resolution=weekly&{query}").get_json()
+        trace = plotted(html, chart)["data"][0]
+        assert trace["x"] == [r["date"] for r in route]
+        assert trace["y"] == [r["values"] for r in route]
+    route = client.get(f"/data/toplist/?num=2&rank=minutes&{query}").get_json()
+    bars = plotted(html, "top_titles")["data"][0]
+    assert list(bars["x"]) == [r["values"] for r in route]
+    assert bars["y"] == [r["title"] for r in route]
+    heat = plotted(html, "heatmap")["data"][0]
+    conn = connect_readonly(db)
+    grid = analysis.heatmap(conn, Filters.create(start="2013-01-01", end="2013-03-31", market=["NO", "SE"]))
+    conn.close()
+    assert heat["z"] == grid.to_numpy().tolist()
+
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
+def test_image_export_writes_one_valid_file_per_chart(db, tmp_path, fmt):
+    out = tmp_path / "images" / "nested"
+    result = run("report", "--db", str(db), "--format", fmt, "--out", str(out), "--width", "800", "--height", "500")
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in out.iterdir())
+    assert files == sorted(f"{chart}.{fmt}" for chart in CHART_IDS)
+    for chart in CHART_IDS:
+        data = (out / f"{chart}.{fmt}").read_bytes()
+        if fmt == "png":
+            assert data[:8] == PNG
+            width, height = struct.unpack(">II", data[16:24])
+            assert (width, height) == (800, 500)
+        elif fmt == "svg":
+            text = data.decode()
+            assert text.startswith("<svg") and 'width="800"' in text and 'height="500"' in text
+        else:
+            assert data[:5] == b"%PDF-" and b"%%EOF" in data[-1024:]
+
+
+def test_image_export_without_a_browser_says_what_to_install(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
+    result = run("report", "--db", str(db), "--format", "png", "--out", str(tmp_path / "png"))
+    assert result.exit_code == 1
+    assert "apt-get install chromium" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--resolution", "hourly"], "--resolution"),
+        (["--top", "0"], "--top"),
+        (["--top", "1001"], "--top"),
+        (["--rank", "title"], "--rank"),
+        (["--format", "gif"], "--format"),
+        (["--start", "2013-02-30"], "--start"),
+        (["--start", "2013-03-01", "--end", "2013-02-01"], "--end"),
+        (["--width", "10"], "--width"),
+        (["--device", ""], "--device"),
+    ],
+)
+def test_bad_options_are_usage_errors(db, tmp_path, args, fragment):
+    result = run("report", "--db", str(db), "--out", str(tmp_path / "r.html"), *args)
+    assert result.exit_code == 2, result.output
+    assert fragment in result.output
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_missing_database_is_the_same_error_as_serve(tmp_path):
+    missing = tmp_path / "none.db"
+    result = run("report", "--db", str(missing), "--out", str(tmp_path / "r.html"))
+    assert result.exit_code == 1
+    assert f"database not found: {missing}" in result.output
+    assert not missing.exists()
+
+
+def test_figures_api_matches_the_analysis(db):
+    conn = connect_readonly(db)
+    try:
+        fig = figures.unique_users(db, resolution="weekly", market="SE")
+        assert isinstance(fig, go.Figure)
+        expected = analysis.unique_users(conn, SeriesQuery("weekly", Filters(market=("SE",))))
+        assert list(fig.data[0].x) == expected["date"].tolist()
+        assert list(fig.data[0].y) == expected["values"].tolist()
+
+        fig = figures.minutes_watched(conn, "monthly", device=["TV", "iPad"])  # an open connection works too
+        expected = analysis.minutes_watched(conn, SeriesQuery("monthly", Filters(device=("TV", "iPad"))))
+        assert list(fig.data[0].y) == expected["values"].tolist() == [10, 0, 110]
+
+        fig = figures.top_titles(f"sqlite:///{db}", num=2, rank="viewers")
+        expected = analysis.toplist(conn, TopQuery(2, "viewers"))
+        assert list(fig.data[0].x) == expected["values"].tolist()
+
+        grid = figures.heatmap(db, start="2013-03-01").data[0].z
+        assert [list(row) for row in grid] == analysis.heatmap(conn, Filters.create(start="2013-03-01")).to_numpy().tolist()
+
+        # 7-21 Jan (15 days) against 23 Dec - 6 Jan, which holds one play by a.
+        kpis = figures.kpis(db, start="2013-01-07", end="2013-01-21")
+        assert list(kpis.index) == ["viewers", "plays", "hours", "minutes-per-viewer"]
+        assert kpis.loc["viewers", "value"] == 2 and kpis.loc["plays", "value"] == 3
+        assert kpis.loc["hours", "value"] == pytest.approx(90 / 60)
+        assert kpis.loc["plays", "previous"] == 1 and kpis.loc["plays", "change"] == "+200%"
+        assert kpis.loc["plays", "compared_with"] == "vs previous 15 days"
+        # Nothing before March's previous period: no change to report.
+        march = figures.kpis(db, start="2013-03-01", end="2013-03-31")
+        assert march.loc["plays", "change"] == "—" and march.loc["plays", "previous"] is None
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("call", "parameter"),
+    [
+        (lambda db: figures.unique_users(db, resolution="hourly"), "resolution"),
+        (lambda db: figures.top_titles(db, num=0), "num"),
+        (lambda db: figures.top_titles(db, rank="title"), "rank"),
+        (lambda db: figures.heatmap(db, start="2013-03-01", end="2013-01-01"), "end"),
+        (lambda db: figures.kpis(db, start="March"), "start"),
+    ],
+)
+def test_figures_api_rejects_bad_options(db, call, parameter):
+    with pytest.raises(MoviedashError) as info:
+        call(db)
+    assert info.value.parameter == parameter
+
+
+def test_figure_route_serves_the_dashboard_charts(client):
+    body = client.get("/figures/unique_users.json?users=weekly&market=SE")
+    assert body.status_code == 200 and body.mimetype == "application/json"
+    figure = body.get_json()
+    route = client.get("/data/unique_users/?resolution=weekly&market=SE").get_json()
+    assert figure["data"][0]["x"] == [r["date"] for r in route]
+    assert figure["data"][0]["y"] == [r["values"] for r in route]
+    top = client.get("/figures/top_titles.json?top=1&rank=minutes&theme=dark").get_json()
+    assert top["data"][0]["x"] == [r["values"] for r in client.get("/data/toplist/?num=1&rank=minutes").get_json()]
+    for chart in CHART_IDS:
+        assert client.get(f"/figures/{chart}.json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "parameter"),
+    [
+        ("/figures/pie.json", 404, None),
+        ("/figures/top_titles.json?top=51", 400, "top"),
+        ("/figures/top_titles.json?rank=x", 400, "rank"),
+        ("/figures/unique_users.json?users=hourly", 400, "users"),
+        ("/figures/unique_users.json?resolution=weekly", 400, "resolution"),
+        ("/figures/heatmap.json?theme=neon", 400, "theme"),
+        ("/figures/heatmap.json?start=2013-02-30", 400, "start"),
+        ("/figures/heatmap.json?start=2013-03-01&end=2013-01-01", 400, "end"),
+    ],
+)
+def test_figure_route_errors(client, url, status, parameter):
+    response = client.get(url)
+    assert response.status_code == status
+    body = response.get_json()
+    assert body["error"]
+    if parameter:
+        assert body["parameter"] == parameter
