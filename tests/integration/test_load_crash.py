@@ -1,0 +1,65 @@
+"""A load killed with SIGKILL at several points leaves the database exactly as it was."""
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from moviedash import create_app
+from moviedash.demo import generate_events
+from moviedash.loader import load_files
+
+ROWS = 600_000
+
+
+@pytest.fixture(scope="module")
+def big_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("crash") / "big.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        for frame in generate_events(ROWS, seed=5):
+            frame.to_csv(fh, header=False, index=False)
+    return path
+
+
+def state(db: Path) -> tuple[int, int, str]:
+    conn = sqlite3.connect(db)
+    try:
+        return (
+            conn.execute("SELECT count(*) FROM movies").fetchone()[0],
+            conn.execute("SELECT count(*) FROM moviedash_loads").fetchone()[0],
+            conn.execute("PRAGMA integrity_check").fetchone()[0],
+        )
+    finally:
+        conn.close()
+
+
+def test_sigkill_during_load_leaves_the_database_unchanged(tmp_path, big_csv):
+    db = tmp_path / "m.db"
+    first = tmp_path / "first.csv"
+    first.write_text("2013-01-01 10:00:00,u1,c,Computer,NO,5,,,,MOVIE,Argo,,\n")
+    load_files(db, [first])
+    before = state(db)
+    assert before == (1, 1, "ok")
+
+    # Kill the loader at several points of its work: reading, inserting, near the end.
+    for delay in (0.4, 1.0, 1.6):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moviedash.cli", "load", str(big_csv), "--db", str(db)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(timeout=30) == -signal.SIGKILL, "the load finished before it could be killed"
+        assert state(db) == before
+        client = create_app(db=db).server.test_client()
+        assert client.get("/data/toplist/").get_json() == [{"title": "Argo", "values": 1}]
+
+    # The file was never recorded as loaded, so loading it again just works.
+    report = load_files(db, [big_csv])
+    assert report.loaded == ROWS and report.rejected == 0
+    assert state(db) == (ROWS + 1, 2, "ok")
