@@ -55,15 +55,22 @@ def _filters(start: object, end: object, sessiontype: Values, device: Values, ma
     return Filters.create(start=start, end=end, sessiontype=sessiontype, device=device, market=market)
 
 
+def _series(
+    metric: str, db: Database, resolution: str, start: object, end: object,
+    sessiontype: Values, device: Values, market: Values, theme: str, title: str | None,
+) -> go.Figure:
+    query = SeriesQuery(parse_resolution(resolution), _filters(start, end, sessiontype, device, market))
+    with connection(db) as conn:
+        return pipeline.series_figure(conn, metric, query, theme=theme, title=title)[0]
+
+
 def unique_users(
     db: Database, resolution: str = "daily", *, start: object = None, end: object = None,
     sessiontype: Values = None, device: Values = None, market: Values = None,
     theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
 ) -> go.Figure:
     """Distinct viewers per day, week (labelled by its Monday) or month."""
-    query = SeriesQuery(parse_resolution(resolution), _filters(start, end, sessiontype, device, market))
-    with connection(db) as conn:
-        return pipeline.series_figure(conn, "unique_users", query, theme=theme, title=title)[0]
+    return _series("unique_users", db, resolution, start, end, sessiontype, device, market, theme, title)
 
 
 def minutes_watched(
@@ -72,9 +79,7 @@ def minutes_watched(
     theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
 ) -> go.Figure:
     """Minutes watched per day, week or month."""
-    query = SeriesQuery(parse_resolution(resolution), _filters(start, end, sessiontype, device, market))
-    with connection(db) as conn:
-        return pipeline.series_figure(conn, "minutes_watched", query, theme=theme, title=title)[0]
+    return _series("minutes_watched", db, resolution, start, end, sessiontype, device, market, theme, title)
 
 
 def top_titles(
