@@ -93,15 +93,20 @@ def run_server(app: Any, host: str, port: int, threads: int, debug: bool) -> Non
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0 for all).")
 @click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Worker threads of the WSGI server.")
+@click.option("--allow-embedding", "embed_origins", multiple=True, metavar="ORIGIN",
+              help="Let pages of ORIGIN (e.g. https://intranet.example.com) embed the dashboard in a frame; repeatable. "
+                   "Default: same origin only.")
 @click.option("--debug", is_flag=True, help="Dash's development server with debugging; binds to 127.0.0.1 only.")
 @click.pass_context
 @domain_errors
-def serve(ctx: click.Context, db: str, host: str, port: int, threads: int, debug: bool) -> None:
+def serve(
+    ctx: click.Context, db: str, host: str, port: int, threads: int, embed_origins: tuple[str, ...], debug: bool
+) -> None:
     """Run the dashboard and the JSON API over DB (read-only)."""
     from . import create_app
 
     try:
-        app = create_app(db=db)
+        app = create_app(db=db, MOVIEDASH_FRAME_ANCESTORS=embed_origins)
     except DatabaseNotFound:
         if db_was_named(ctx):
             raise

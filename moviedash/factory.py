@@ -8,7 +8,7 @@ from typing import Any
 import dash
 from flask import Flask
 
-from . import api, context
+from . import api, context, security
 from .db import check_exists
 from .errors import register_error_handlers
 
@@ -28,6 +28,7 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
     server.config.update(MOVIEDASH_DB=str(path), JSON_SORT_KEYS=False)
     server.config.update(config)
     register_error_handlers(server)
+    security.init_app(server)
     context.init_app(server)
     server.register_blueprint(api.bp)
     server.register_blueprint(api.figures_bp)
