@@ -37,15 +37,22 @@ def open_offline(page, path: Path) -> None:
     )
 
 
-def test_report_button_downloads_the_report_of_the_view(page, conn: sqlite3.Connection) -> None:
-    query = "?users=weekly&minutes=monthly&top=5&rank=minutes&market=NO"
+def test_report_button_downloads_the_report_of_the_view(page, conn: sqlite3.Connection, tmp_path: Path) -> None:
+    query = "?users=weekly&minutes=weekly&top=5&rank=minutes&market=NO"
     page.open(query)
     page.duo.find_element("#report-button").click()
     downloaded = wait_for_file(page, "moviedash-report.html").read_text(encoding="utf-8")
     state, ignored = parse_query(query)
     assert ignored == ()
-    expected = render_html(conn, ReportSpec.from_view(state))
-    assert without_generated(downloaded) == without_generated(expected)
+    assert without_generated(downloaded) == without_generated(render_html(conn, ReportSpec.from_view(state)))
+    # ... which is what the command line writes for the same selection.
+    cli_out = tmp_path / "cli.html"
+    result = CliRunner().invoke(main, [
+        "report", "--db", str(page.db), "--out", str(cli_out),
+        "--resolution", "weekly", "--top", "5", "--rank", "minutes", "--market", "NO",
+    ])
+    assert result.exit_code == 0, result.output
+    assert without_generated(downloaded) == without_generated(cli_out.read_text(encoding="utf-8"))
     no_console_errors(page)
 
     # The downloaded file opens offline and draws the view's numbers.
