@@ -4,16 +4,32 @@ Aggregation runs in SQL (GROUP BY in the database); pandas only receives the
 grouped rows and shapes them (zero-fill, pivots).  Every function takes the
 validated value objects from :mod:`moviedash.params`, so the JSON routes, the
 dashboard callbacks and the reports compute their numbers the same way.
+
+Two sources answer, with identical results:
+
+- the derived tables of :mod:`moviedash.derived` when they are present and
+  current (every load keeps them so) -- small, so fast at millions of events;
+- the raw ``movies`` table otherwise (a database made the course's way, or rows
+  added behind moviedash's back).
+
+Answers from derived data are kept in :data:`CACHE`, keyed by the database
+(file and instance), its data version and the query, so a repeated selection
+costs one query.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
+from . import derived
 from .db import DIALECT, SQLiteDialect
 from .escapes import decode_escapes
 from .params import Filters, SeriesQuery, TopQuery
@@ -27,6 +43,77 @@ HAS_TITLE = "title IS NOT NULL AND title <> ''"
 _FREQ = {"daily": "D", "weekly": "W-MON", "monthly": "MS"}
 _RANK_EXPR = {"plays": "COUNT(*)", "minutes": f"COALESCE(SUM({MINUTES}), 0)", "viewers": "COUNT(DISTINCT userid)"}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+T = TypeVar("T")
+
+
+class ResultCache:
+    """A thread-safe LRU of analysis results keyed by ``(database, version, function, query)``.
+
+    Entries of an older data version are never asked for again (the key holds
+    the version) and age out.  Callers get copies, so nothing they do can
+    change a cached result.
+    """
+
+    def __init__(self, maxsize: int = 512) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable) -> tuple[bool, Any]:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                self.hits += 1
+                return True, self._data[key]
+            self.misses += 1
+            return False, None
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+#: The process's result cache (explicit keys; see :class:`ResultCache`).
+CACHE = ResultCache()
+
+
+def _copy(value: T) -> T:
+    if isinstance(value, pd.DataFrame):
+        return value.copy()  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return copy.deepcopy(value)
+    return value
+
+
+def _answer(
+    conn: sqlite3.Connection, key: tuple, from_derived: Callable[[], T], from_movies: Callable[[], T]
+) -> T:
+    """``from_derived()`` (cached) when the derived data are current, else ``from_movies()``."""
+    status = derived.status(conn)
+    if status is None or not status.usable:
+        return from_movies()
+    if not status.database:  # an in-memory database has no name to key a cache on
+        return from_derived()
+    full_key = (status.database, status.instance, status.version, *key)
+    found, value = CACHE.get(full_key)
+    if not found:
+        value = from_derived()
+        CACHE.put(full_key, value)
+    return _copy(value)
 
 
 def where(filters: Filters) -> tuple[str, list[Any]]:
@@ -84,7 +171,21 @@ def zero_fill(
     return pd.DataFrame({"date": pd.Series(labels, dtype=object), "values": values.to_numpy()})
 
 
-def _series(conn: sqlite3.Connection, query: SeriesQuery, aggregate: str, dialect: SQLiteDialect) -> pd.DataFrame:
+def _series(
+    conn: sqlite3.Connection, query: SeriesQuery, metric: str, aggregate: str, dialect: SQLiteDialect
+) -> pd.DataFrame:
+    def from_derived() -> pd.DataFrame:
+        rows = derived.series_rows(conn, metric, query, dialect)
+        df = pd.DataFrame(
+            {"date": pd.Series([r[0] for r in rows], dtype=object),
+             "values": pd.Series([r[1] for r in rows], dtype="int64")}
+        )
+        return zero_fill(df, query.resolution, query.filters.start, query.filters.end)
+
+    return _answer(conn, (metric, query, dialect), from_derived, lambda: _raw_series(conn, query, aggregate, dialect))
+
+
+def _raw_series(conn: sqlite3.Connection, query: SeriesQuery, aggregate: str, dialect: SQLiteDialect) -> pd.DataFrame:
     clause, params = where(query.filters)
     sql = (
         f"SELECT {dialect.bucket(query.resolution)} AS date, {aggregate} AS n "
@@ -96,12 +197,12 @@ def _series(conn: sqlite3.Connection, query: SeriesQuery, aggregate: str, dialec
 
 def unique_users(conn: sqlite3.Connection, query: SeriesQuery, dialect: SQLiteDialect = DIALECT) -> pd.DataFrame:
     """Distinct ``userid`` per period, zero-filled: columns ``date``, ``values``."""
-    return _series(conn, query, "COUNT(DISTINCT userid)", dialect)
+    return _series(conn, query, "unique_users", "COUNT(DISTINCT userid)", dialect)
 
 
 def minutes_watched(conn: sqlite3.Connection, query: SeriesQuery, dialect: SQLiteDialect = DIALECT) -> pd.DataFrame:
     """Sum of ``totalminuteswatched`` per period, zero-filled: columns ``date``, ``values``."""
-    return _series(conn, query, f"COALESCE(SUM({MINUTES}), 0)", dialect)
+    return _series(conn, query, "minutes_watched", f"COALESCE(SUM({MINUTES}), 0)", dialect)
 
 
 def toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:
@@ -110,15 +211,30 @@ def toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:
     ``values`` is the number of events (``rank="plays"``, the course's
     definition), minutes watched, or distinct viewers.
     """
+
+    def from_derived() -> pd.DataFrame:
+        rows = derived.top_rows(conn, query)
+        if rows is None:  # filtered viewers: only the events can tell
+            return _raw_toplist(conn, query)
+        return _top_frame([r[0] for r in rows], [r[1] for r in rows])
+
+    return _answer(conn, ("toplist", query), from_derived, lambda: _raw_toplist(conn, query))
+
+
+def _top_frame(titles: list[Any], values: Any) -> pd.DataFrame:
+    # A database imported the course's way still holds the file's '<e5>' escapes.
+    decoded = [decode_escapes(str(t)) for t in titles]
+    return pd.DataFrame({"title": pd.Series(decoded, dtype=object), "values": pd.Series(values, dtype="int64")})
+
+
+def _raw_toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:
     clause, params = where(query.filters)
     sql = (
         f"SELECT title, {_RANK_EXPR[query.rank]} AS n FROM movies "
         f"WHERE {clause} AND {HAS_TITLE} GROUP BY title ORDER BY n DESC, title ASC LIMIT ?"
     )
     df = pd.read_sql_query(sql, conn, params=[*params, query.num])
-    # A database imported the course's way still holds the file's '<e5>' escapes.
-    titles = [decode_escapes(str(t)) for t in df["title"]]
-    return pd.DataFrame({"title": pd.Series(titles, dtype=object), "values": df["n"].astype("int64")})
+    return _top_frame(list(df["title"]), df["n"].astype("int64").to_numpy())
 
 
 @dataclass(frozen=True)
@@ -140,6 +256,15 @@ class Totals:
 
 def totals(conn: sqlite3.Connection, filters: Filters) -> Totals:
     """Unique viewers, plays (events) and minutes watched of a selection."""
+
+    def from_derived() -> Totals:
+        viewers, plays, minutes = derived.totals_row(conn, filters)
+        return Totals(viewers=int(viewers), plays=int(plays), minutes=int(minutes))
+
+    return _answer(conn, ("totals", filters), from_derived, lambda: _raw_totals(conn, filters))
+
+
+def _raw_totals(conn: sqlite3.Connection, filters: Filters) -> Totals:
     clause, params = where(filters)
     row = conn.execute(
         f"SELECT COUNT(DISTINCT userid), COUNT(*), COALESCE(SUM({MINUTES}), 0) FROM movies WHERE {clause}",
@@ -150,12 +275,24 @@ def totals(conn: sqlite3.Connection, filters: Filters) -> Totals:
 
 def heatmap(conn: sqlite3.Connection, filters: Filters, dialect: SQLiteDialect = DIALECT) -> pd.DataFrame:
     """Plays by weekday (rows ``Mon``..``Sun``) and hour started (columns 0..23), zero-filled."""
+
+    def from_derived() -> pd.DataFrame:
+        rows = derived.heatmap_rows(conn, filters, dialect)
+        return _grid(pd.DataFrame(rows, columns=["weekday", "hour", "n"], dtype="int64"))
+
+    return _answer(conn, ("heatmap", filters, dialect), from_derived, lambda: _raw_heatmap(conn, filters, dialect))
+
+
+def _raw_heatmap(conn: sqlite3.Connection, filters: Filters, dialect: SQLiteDialect) -> pd.DataFrame:
     clause, params = where(filters)
     sql = (
         f"SELECT {dialect.weekday()} AS weekday, {dialect.hour()} AS hour, COUNT(*) AS n "
         f"FROM movies WHERE {clause} GROUP BY 1, 2"
     )
-    df = pd.read_sql_query(sql, conn, params=params).dropna()
+    return _grid(pd.read_sql_query(sql, conn, params=params).dropna())
+
+
+def _grid(df: pd.DataFrame) -> pd.DataFrame:
     grid = (
         df.pivot_table(index="weekday", columns="hour", values="n", aggfunc="sum", fill_value=0)
         .reindex(index=range(7), columns=range(24), fill_value=0)
@@ -177,15 +314,27 @@ class Span:
 
 def span(conn: sqlite3.Connection) -> Span:
     """First and last event day and the event count (``None`` dates when empty)."""
-    first, last, events = conn.execute(
-        "SELECT MIN(event_date), MAX(event_date), COUNT(*) FROM movies WHERE event_date IS NOT NULL AND event_date <> ''"
-    ).fetchone()
+    return _answer(conn, ("span",), lambda: _span(*derived.span_row(conn)), lambda: _raw_span(conn))
+
+
+def _span(first: Any, last: Any, events: Any) -> Span:
     as_date = lambda v: dt.date.fromisoformat(str(v)[:10]) if v else None  # noqa: E731
     return Span(as_date(first), as_date(last), int(events))
 
 
+def _raw_span(conn: sqlite3.Connection) -> Span:
+    first, last, events = conn.execute(
+        "SELECT MIN(event_date), MAX(event_date), COUNT(*) FROM movies WHERE event_date IS NOT NULL AND event_date <> ''"
+    ).fetchone()
+    return _span(first, last, events)
+
+
 def options(conn: sqlite3.Connection) -> dict[str, list[str]]:
     """The distinct non-empty values of each filter column, sorted."""
+    return _answer(conn, ("options",), lambda: derived.options(conn), lambda: _raw_options(conn))
+
+
+def _raw_options(conn: sqlite3.Connection) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for column in ("sessiontype", "device", "market"):
         rows = conn.execute(
@@ -243,15 +392,21 @@ def unknown_values(conn: sqlite3.Connection, filters: Filters) -> dict[str, tupl
     """The filter values of ``filters`` that occur nowhere in their column, by column.
 
     Equivalent to checking membership in :func:`options`, but each check stops
-    at the first matching row, so real values cost next to nothing.
+    at the first matching row, so real values cost next to nothing (and on
+    derived data it looks in the small per-day table).
     """
+    status = derived.status(conn)
+    if status is not None and status.usable:
+        def exists(column: str, value: str) -> bool:
+            return derived.has_value(conn, column, value)
+    else:
+        def exists(column: str, value: str) -> bool:
+            return bool(
+                conn.execute(f"SELECT EXISTS (SELECT 1 FROM movies WHERE {column} = ?)", (value,)).fetchone()[0]
+            )
     out: dict[str, tuple[str, ...]] = {}
     for column in ("sessiontype", "device", "market"):
-        missing = tuple(
-            value
-            for value in getattr(filters, column)
-            if not conn.execute(f"SELECT EXISTS (SELECT 1 FROM movies WHERE {column} = ?)", (value,)).fetchone()[0]
-        )
+        missing = tuple(value for value in getattr(filters, column) if not exists(column, value))
         if missing:
             out[column] = missing
     return out

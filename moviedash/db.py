@@ -69,6 +69,8 @@ class SQLiteDialect:
     """SQL fragments that are specific to SQLite."""
 
     name: str = "sqlite"
+    #: Appended to CREATE TABLE of the derived tables: store rows in primary-key order.
+    clustered_suffix: str = " WITHOUT ROWID"
 
     def bucket(self, resolution: str, column: str = "event_date") -> str:
         """An expression giving the period label ``YYYY-MM-DD`` of ``column``.
@@ -167,6 +169,9 @@ def refresh_derived(conn: sqlite3.Connection) -> None:
     """Bring planner statistics (and any derived data) up to date after rows were added.
 
     Called inside the loading transaction, so readers see new rows and what is
-    derived from them at the same instant.
+    derived from them at the same instant (see :mod:`moviedash.derived`).
     """
+    from . import derived  # derived imports this module
+
+    derived.refresh(conn)
     conn.execute("PRAGMA optimize")

@@ -550,6 +550,12 @@ def write_demo(
                 written += len(lists[0])
             refresh_derived(conn)
             conn.execute("COMMIT")
+        finally:
+            conn.close()
+        # A fresh connection: one that used temporary tables (the derived
+        # data's staging) cannot change the journal mode.
+        conn = sqlite3.connect(temp, isolation_level=None)
+        try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:

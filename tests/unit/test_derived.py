@@ -1,0 +1,357 @@
+"""The derived tables answer exactly like the raw-table SQL, stay current, and step aside when they cannot."""
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import mock
+
+import pandas as pd
+import pytest
+from pyroaring import BitMap
+
+from moviedash import analysis, derived
+from moviedash.db import COLUMNS, connect_readonly, connect_readwrite, insert_rows, refresh_derived
+from moviedash.demo import write_demo
+from moviedash.params import RANKS, RESOLUTIONS, Filters, SeriesQuery, TopQuery
+from tests.conftest import build_db, event
+
+
+@contextmanager
+def raw_path():
+    """Force :mod:`moviedash.analysis` onto its raw ``movies`` SQL (as for a course-made database)."""
+    with mock.patch.object(derived, "status", lambda conn: None):
+        yield
+
+
+def answers(conn: sqlite3.Connection, filters: Filters, nums=(1, 10, 1000)) -> dict:
+    """Every analysis answer for one selection (frames as records, so they compare with ==)."""
+    out: dict = {}
+    for resolution in RESOLUTIONS:
+        for name, fn in (("users", analysis.unique_users), ("minutes", analysis.minutes_watched)):
+            df = fn(conn, SeriesQuery(resolution, filters))
+            out[name, resolution] = (list(df.dtypes.astype(str)), df.to_dict("records"))
+    for rank in RANKS:
+        for num in nums:
+            df = analysis.toplist(conn, TopQuery(num, rank, filters))
+            out["top", rank, num] = (list(df.dtypes.astype(str)), df.to_dict("records"))
+    grid = analysis.heatmap(conn, filters)
+    out["heatmap"] = (grid.to_dict(), list(grid.index), list(grid.columns), str(grid.values.dtype))
+    out["totals"] = analysis.totals(conn, filters)
+    out["compare"] = analysis.compare_previous(conn, filters)
+    out["unknown"] = analysis.unknown_values(conn, filters)
+    out["span"] = analysis.span(conn)
+    out["options"] = analysis.options(conn)
+    return out
+
+
+def assert_same_as_raw(conn: sqlite3.Connection, filters: Filters, **kw) -> None:
+    assert derived.status(conn) is not None and derived.status(conn).usable
+    analysis.CACHE.clear()
+    fast = answers(conn, filters, **kw)
+    with raw_path():
+        slow = answers(conn, filters, **kw)
+    for key in slow:
+        assert fast[key] == slow[key], (filters, key)
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("derived") / "demo.db"
+    write_demo(path, events=20_000, seed=7)
+    return path
+
+
+def _selections(first: dt.date, last: dt.date) -> list[Filters]:
+    mid = first + (last - first) / 2
+    return [
+        Filters(),
+        Filters(start=first, end=last),
+        Filters(start=dt.date(mid.year, mid.month, 1)),  # start on a 1st, open end
+        Filters(start=mid),  # start mid-month, open end
+        Filters(end=mid),  # open start, end mid-month
+        Filters(end=dt.date(mid.year, mid.month, 1) - dt.timedelta(days=1)),  # end on a month's last day
+        Filters(start=mid, end=mid),  # one day
+        Filters(start=mid, end=mid + dt.timedelta(days=9)),  # days only, maybe across a month end
+        Filters(start=mid, end=mid + dt.timedelta(days=75)),  # edge days + whole months
+        Filters(start=dt.date(mid.year, mid.month, 1), end=dt.date(mid.year, mid.month, 1) + dt.timedelta(days=95)),
+        Filters(start=first - dt.timedelta(days=400), end=first - dt.timedelta(days=1)),  # before the data
+        Filters(start=last - dt.timedelta(days=29), end=last + dt.timedelta(days=40)),  # past the data
+        Filters.create(device=["iPad"]),
+        Filters.create(sessiontype=["MOVIE"], market=["NO", "SE"]),
+        Filters.create(start=mid, end=mid + dt.timedelta(days=45), sessiontype=["SERIES"], device=["Computer", "iPad"]),
+        Filters.create(device=["no such device"]),
+        Filters.create(market=["NO"], start=mid - dt.timedelta(days=3), end=mid + dt.timedelta(days=3)),
+    ]
+
+
+def test_demo_database_derived_answers_equal_raw_sql(demo_db):
+    conn = connect_readonly(demo_db)
+    try:
+        whole = analysis.span(conn)
+        for filters in _selections(whole.first, whole.last):
+            assert_same_as_raw(conn, filters)
+    finally:
+        conn.close()
+
+
+HAND_EVENTS = [
+    # A week across a month end (Mon 2013-01-28 .. Sun 2013-02-03) and a year end.
+    event("2012-12-31 00:00:00", "a", minutes=5, title="Argo"),
+    event("2013-01-01 23:59:59", "b", minutes=7, title="Argo", device=None),
+    event("2013-01-28 08:00:00", "a", minutes=11, title="Skyfall", market=None),
+    event("2013-02-03 22:00:00", "c", minutes=None, title="Skyfall", sessiontype=None),
+    event("2013-02-03 22:30:00", "c", minutes=3, title="", device=""),
+    event("2013-02-15 12:00:00", "d", minutes=13, title=None, market=""),
+    event("2013-02-28 12:00:00", "a", minutes=17, title="p<e5> tur"),  # a course-style escape
+    event("2013-03-01 00:00:00", "e", minutes=19, title="B", device="iPad"),
+    event("2013-03-31 23:00:00", "e", minutes=23, title="A", device="iPad", market="SE"),
+    event("2013-04-01 09:00:00", "f", minutes=0, title="A", sessiontype="SERIES"),
+    event("2013-04-01 09:00:00", "f", minutes=29, title="B", sessiontype="SERIES"),
+]
+
+
+def test_hand_made_edges_equal_raw_sql(make_db):
+    conn = connect_readonly(make_db(HAND_EVENTS))
+    d = dt.date.fromisoformat
+    selections = [
+        Filters(),
+        Filters(start=d("2013-01-28"), end=d("2013-02-03")),  # a week across months
+        Filters(start=d("2013-01-15"), end=d("2013-03-15")),  # partial + whole + partial month
+        Filters(start=d("2013-02-01"), end=d("2013-02-28")),  # exactly one month
+        Filters(start=d("2013-02-01"), end=d("2013-03-31")),  # exactly two months
+        Filters(start=d("2013-01-02"), end=d("2013-02-27")),  # no whole month
+        Filters(start=d("2013-03-01")),
+        Filters(end=d("2013-02-28")),
+        Filters(end=d("2013-03-30")),
+        Filters.create(device=["Computer"]),
+        Filters.create(market=["NO"], start="2013-01-01", end="2013-03-31"),
+        Filters.create(sessiontype=["MOVIE", "SERIES"]),
+    ]
+    try:
+        for filters in selections:
+            assert_same_as_raw(conn, filters, nums=(1, 2, 10))
+        # The edge data really are in the answers.
+        assert analysis.options(conn)["device"] == ["Computer", "iPad"]
+        assert [t for t in analysis.toplist(conn, TopQuery(10, "plays"))["title"]] == ["A", "Argo", "B", "Skyfall", "på tur"]
+    finally:
+        conn.close()
+
+
+def _dump(path: Path) -> dict:
+    """Every derived table's content, with user bitmaps as sets of user *names* (ids depend on load order)."""
+    conn = sqlite3.connect(path)
+    try:
+        names = dict(conn.execute("SELECT id, userid FROM md_users"))
+        out = {}
+        for table in ("md_hour", "md_title_day", "md_title_month"):
+            out[table] = sorted(conn.execute(f"SELECT * FROM {table}"))
+        out["md_day"] = sorted(
+            (*row[:-1], frozenset(names[i] for i in BitMap.deserialize(row[-1])))
+            for row in conn.execute("SELECT day, sessiontype, device, market, plays, minutes, users FROM md_day")
+        )
+        out["md_title_users"] = sorted(
+            (title, viewers, frozenset(names[i] for i in BitMap.deserialize(blob)))
+            for title, viewers, blob in conn.execute("SELECT title, viewers, users FROM md_title_users")
+        )
+        out["md_results"] = sorted(conn.execute("SELECT * FROM md_results"))
+        out["covered"] = conn.execute("SELECT value FROM md_meta WHERE key = 'covered'").fetchone()
+        return out
+    finally:
+        conn.close()
+
+
+def _append(path: Path, events) -> None:
+    conn = connect_readwrite(path)
+    try:
+        conn.execute("BEGIN")
+        insert_rows(conn, [tuple(e.get(c) for c in COLUMNS) for e in events])
+        refresh_derived(conn)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def _version(path: Path) -> int:
+    conn = connect_readonly(path)
+    try:
+        return derived.status(conn).version
+    finally:
+        conn.close()
+
+
+def test_incremental_loads_equal_a_build_from_scratch(tmp_path):
+    first, second = HAND_EVENTS[:6], HAND_EVENTS[6:] + [event("2013-01-01 10:00:00", "z", title="Argo", device=None)]
+    incremental = build_db(tmp_path / "inc.db", first)
+    assert _version(incremental) == 1
+    _append(incremental, second)
+    assert _version(incremental) == 2
+    scratch = build_db(tmp_path / "scratch.db", first + second)
+    assert _dump(incremental) == _dump(scratch)
+
+
+def test_incremental_demo_loads_equal_a_build_from_scratch(tmp_path, demo_db):
+    conn = sqlite3.connect(demo_db)
+    rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM movies ORDER BY rowid").fetchall()
+    conn.close()
+    events = [dict(zip(COLUMNS, r)) for r in rows]
+    incremental = build_db(tmp_path / "inc.db", events[:12_000])
+    _append(incremental, events[12_000:])
+    scratch = build_db(tmp_path / "scratch.db", events)
+    assert _dump(incremental) == _dump(scratch)
+
+
+def _course_db(path: Path, rows) -> Path:
+    raw = sqlite3.connect(path)
+    raw.execute(f"CREATE TABLE movies ({', '.join(COLUMNS)})")
+    raw.executemany(f"INSERT INTO movies VALUES ({', '.join('?' * 13)})", rows)
+    raw.commit()
+    raw.close()
+    return path
+
+
+def _course_rows(events):
+    """``.import`` style: every value text, '' for NULL."""
+    return [tuple("" if e.get(c) is None else str(e.get(c)) for c in COLUMNS) for e in events]
+
+
+def test_course_made_database_falls_back_and_then_loads_derived(tmp_path, make_db):
+    course = _course_db(tmp_path / "course.db", _course_rows(HAND_EVENTS))
+    loaded = make_db(HAND_EVENTS)
+    conn, reference = connect_readonly(course), connect_readonly(loaded)
+    try:
+        assert derived.status(conn) is None
+        for filters in (Filters(), Filters.create(device=["iPad"]), Filters.create(start="2013-01-15", end="2013-03-15")):
+            got, want = answers(conn, filters, nums=(10,)), answers(reference, filters, nums=(10,))
+            assert got == want
+    finally:
+        conn.close()
+        reference.close()
+    # A moviedash load into the course-made database covers its old rows too.
+    _append(course, [event("2013-04-02 10:00:00", "g", title="Argo")])
+    conn = connect_readonly(course)
+    try:
+        assert derived.status(conn).usable
+        assert_same_as_raw(conn, Filters())
+        assert_same_as_raw(conn, Filters.create(start="2013-01-15", end="2013-04-01", device=["Computer"]))
+        assert analysis.span(conn).events == len(HAND_EVENTS) + 1
+    finally:
+        conn.close()
+
+
+def test_rows_added_behind_moviedashs_back_fall_back_to_raw_sql(make_db):
+    path = make_db(HAND_EVENTS)
+    raw = sqlite3.connect(path)
+    raw.execute(
+        "INSERT INTO movies (event_date, userid, title, totalminuteswatched, device) "
+        "VALUES ('2013-05-05 10:00:00', 'zz', 'Argo', 100, 'TV')"
+    )
+    raw.commit()
+    raw.close()
+    conn = connect_readonly(path)
+    try:
+        assert not derived.status(conn).usable
+        analysis.CACHE.clear()
+        assert analysis.span(conn).events == len(HAND_EVENTS) + 1
+        assert analysis.options(conn)["device"] == ["Computer", "TV", "iPad"]
+        assert analysis.unknown_values(conn, Filters.create(device=["TV"])) == {}
+        assert analysis.totals(conn, Filters()).minutes == sum(e["totalminuteswatched"] or 0 for e in HAND_EVENTS) + 100
+        assert analysis.toplist(conn, TopQuery(1, "minutes"))["title"].tolist() == ["Argo"]
+        assert len(analysis.CACHE) == 0  # nothing from a stale state is cached
+    finally:
+        conn.close()
+    # The next moviedash load brings the derived data up to date, the stray row included.
+    _append(path, [event("2013-05-06 10:00:00", "zz")])
+    conn = connect_readonly(path)
+    try:
+        assert derived.status(conn).usable
+        assert analysis.options(conn)["device"] == ["Computer", "TV", "iPad"]
+        assert_same_as_raw(conn, Filters())
+        assert_same_as_raw(conn, Filters.create(device=["TV"]))
+    finally:
+        conn.close()
+
+
+def test_non_canonical_dates_make_derived_data_step_aside(tmp_path):
+    rows = _course_rows(HAND_EVENTS) + [("", "q", "", "", "", "5", "", "", "", "", "X", "", "")]
+    course = _course_db(tmp_path / "odd.db", rows)
+    _append(course, [event("2013-04-02 10:00:00", "g")])
+    conn = connect_readonly(course)
+    try:
+        state = derived.status(conn)
+        assert state is not None and not state.usable
+        # Raw SQL answers: the '' date counts as an event of no day.
+        assert analysis.totals(conn, Filters()).plays == len(HAND_EVENTS) + 2
+    finally:
+        conn.close()
+
+
+def test_cache_serves_repeats_and_new_results_after_a_version_bump(make_db):
+    path = make_db(HAND_EVENTS)
+    analysis.CACHE.clear()
+    query = SeriesQuery("monthly", Filters.create(device=["Computer"]))
+    conn = connect_readonly(path)
+    try:
+        before = analysis.minutes_watched(conn, query)
+        hits = analysis.CACHE.hits
+        again = analysis.minutes_watched(conn, query)
+        assert analysis.CACHE.hits == hits + 1
+        pd.testing.assert_frame_equal(before, again)
+        again.loc[0, "values"] = -1  # a caller's change does not reach the cache
+        assert analysis.minutes_watched(conn, query).loc[0, "values"] != -1
+    finally:
+        conn.close()
+    _append(path, [event("2013-03-05 10:00:00", "x", minutes=1000)])
+    conn = connect_readonly(path)
+    try:
+        after = analysis.minutes_watched(conn, query)
+        march = after.set_index("date")["values"]["2013-03-01"]
+        assert march == before.set_index("date")["values"]["2013-03-01"] + 1000
+    finally:
+        conn.close()
+
+
+def test_result_cache_is_bounded():
+    cache = analysis.ResultCache(maxsize=2)
+    for i in range(3):
+        cache.put(i, i)
+    assert len(cache) == 2 and cache.get(0) == (False, None) and cache.get(2) == (True, 2)
+
+
+def test_month_bounds():
+    d = dt.date.fromisoformat
+    assert derived._month_bounds(Filters(start=d("2013-01-15"), end=d("2013-03-15"))) == (
+        "2013-02-01", "2013-02-01", "2013-01-15", "2013-03-15", True)
+    assert derived._month_bounds(Filters(start=d("2013-01-01"), end=d("2013-01-31")))[4]
+    assert not derived._month_bounds(Filters(start=d("2013-01-02"), end=d("2013-02-27")))[4]
+    assert derived._month_bounds(Filters(start=d("2012-12-31"), end=d("2013-02-28")))[:2] == ("2013-01-01", "2013-02-01")
+
+
+def test_derived_data_of_another_schema_version_are_rebuilt(make_db, monkeypatch):
+    path = make_db(HAND_EVENTS)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE md_meta SET value = 0 WHERE key = 'schema'")
+    conn.execute("DELETE FROM md_title_users")  # an older layout lacked this table's rows
+    conn.commit()
+    conn.close()
+    _append(path, [event("2013-05-06 10:00:00", "zz", title="Argo")])
+    scratch = build_db(path.with_name("scratch.db"), HAND_EVENTS + [event("2013-05-06 10:00:00", "zz", title="Argo")])
+    assert _dump(path) == _dump(scratch)
+
+
+def test_a_database_replaced_at_the_same_path_is_not_served_from_the_cache(tmp_path):
+    path = tmp_path / "m.db"
+    build_db(path, HAND_EVENTS)
+    analysis.CACHE.clear()
+    conn = connect_readonly(path)
+    assert analysis.span(conn).events == len(HAND_EVENTS)
+    conn.close()
+    path.unlink()
+    build_db(path, HAND_EVENTS[:3])  # same path, same version 1
+    conn = connect_readonly(path)
+    try:
+        assert derived.status(conn).version == 1
+        assert analysis.span(conn).events == 3
+    finally:
+        conn.close()
