@@ -165,13 +165,14 @@ def insert_rows(conn: sqlite3.Connection, rows) -> None:  # rows: Iterable[Seque
     conn.executemany(INSERT_SQL, rows)
 
 
-def refresh_derived(conn: sqlite3.Connection) -> None:
+def refresh_derived(conn: sqlite3.Connection, aggregator=None) -> None:
     """Bring planner statistics (and any derived data) up to date after rows were added.
 
-    Called inside the loading transaction, so readers see new rows and what is
+    ``aggregator`` (a :class:`moviedash.derived.Aggregator`) holds the new
+    rows' aggregates when the caller streamed them.  Called inside the loading transaction, so readers see new rows and what is
     derived from them at the same instant (see :mod:`moviedash.derived`).
     """
     from . import derived  # derived imports this module
 
-    derived.refresh(conn)
+    derived.refresh(conn, aggregator=aggregator)
     conn.execute("PRAGMA optimize")

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .db import COLUMNS, connect_readwrite, insert_rows, refresh_derived, resolve_path
+from .derived import FED_COLUMNS, Aggregator
 from .errors import MoviedashError
 
 DEFAULT_EVENTS = 100_000
@@ -544,11 +545,13 @@ def write_demo(
             conn.execute("PRAGMA synchronous=OFF")
             conn.execute("PRAGMA cache_size=-65536")
             conn.execute("BEGIN")
+            aggregator = Aggregator(conn)
             for columns in _chunks(events, seed, 500_000):
                 lists = [columns[c].tolist() for c in COLUMNS]
                 insert_rows(conn, zip(*lists))
                 written += len(lists[0])
-            refresh_derived(conn)
+                aggregator.add({c: columns[c] for c in FED_COLUMNS})
+            refresh_derived(conn, aggregator)
             conn.execute("COMMIT")
         finally:
             conn.close()

@@ -37,6 +37,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pyroaring import BitMap
 
 from .db import DIALECT, SQLiteDialect
@@ -142,10 +146,13 @@ def _set_meta(conn: sqlite3.Connection, key: str, value: int) -> None:
     )
 
 
-def refresh(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT) -> None:
+def refresh(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT, aggregator: Aggregator | None = None) -> None:
     """Add the rows of ``movies`` not covered yet to the derived tables; bump the version.
 
     Must run on an open write transaction (the loader's), after the inserts.
+    With an ``aggregator`` that saw exactly the rows added since the derived
+    data were last current, its aggregates are written; otherwise SQL
+    ``GROUP BY`` passes over the new rows build the same data.
     """
     _create(conn, dialect)
     if _meta(conn, "schema", 0) != SCHEMA_VERSION:  # also: derived data of an older moviedash
@@ -160,7 +167,13 @@ def refresh(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT) -> None:
     exact = _meta(conn, "exact", 1)
     top = conn.execute("SELECT max(rowid) FROM movies").fetchone()[0] or 0
     if top > covered and exact:  # inexact data are never used again: stop maintaining them
-        exact = _add_rows(conn, covered, dialect)
+        if (
+            aggregator is not None and aggregator.ok and aggregator.schema_ok
+            and aggregator.start == covered and aggregator.rows == top - covered
+        ):
+            aggregator.write(conn, dialect)
+        else:
+            exact = _add_rows(conn, covered, dialect)
     elif top < covered:  # rows were deleted behind our back: derived data cannot be trusted
         exact = 0
     _set_meta(conn, "covered", top)
@@ -540,3 +553,273 @@ def has_value(conn: sqlite3.Connection, column: str, value: str) -> bool:
     if column not in DIMS:
         raise ValueError(column)
     return bool(conn.execute(f"SELECT EXISTS (SELECT 1 FROM md_day WHERE {column} = ?)", (value,)).fetchone()[0])
+
+
+# --------------------------------------------------------------------------- #
+# Streaming aggregation: the loader and the demo hand over their new rows'
+# columns batch by batch; only the (far fewer) aggregated rows reach SQLite.
+# --------------------------------------------------------------------------- #
+
+#: The columns a batch must hand to :meth:`Aggregator.add`.
+FED_COLUMNS: tuple[str, ...] = ("event_date", "userid", *DIMS, "title", "totalminuteswatched")
+_DAY_BITS, _DIM_BITS = 21, 14  # key = day << 42 | sessiontype << 28 | device << 14 | market
+
+
+class _Codes:
+    """A growing dictionary encoding of strings as 0, 1, 2, ... (vectorised per batch)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.names: list[str] = []
+
+    def encode(self, array: pa.Array) -> np.ndarray:
+        enc = pc.dictionary_encode(array)
+        local = enc.dictionary.to_pylist()
+        index, names = self.index, self.names
+        mapping = np.empty(len(local), dtype=np.int64)
+        for i, value in enumerate(local):
+            code = index.get(value)
+            if code is None:
+                code = index[value] = len(names)
+                names.append(value)
+            mapping[i] = code
+        return mapping[enc.indices.to_numpy(zero_copy_only=False)] if len(local) else np.zeros(len(array), np.int64)
+
+
+def _segments(keys: np.ndarray, values: np.ndarray) -> Iterable[tuple[int, np.ndarray]]:
+    """``(key, values of that key)`` for each distinct key (values as uint32)."""
+    if not len(keys):
+        return
+    order = np.lexsort((values, keys))
+    keys, values = keys[order], values[order].astype(np.uint32)
+    cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [len(keys)]))
+    for key, a, b in zip(keys[starts].tolist(), starts.tolist(), ends.tolist()):
+        yield key, values[a:b]
+
+
+class Aggregator:
+    """Partial aggregates of the rows one load inserts, merged into the derived tables at :func:`refresh`.
+
+    Create it on the loading transaction *before* the inserts, :meth:`add` the
+    columns of exactly the rows inserted (in any batches, from any one thread),
+    and pass it to :func:`refresh` (``db.refresh_derived``).  Per batch it
+    dictionary-encodes users, days, dims and titles (pyarrow), groups with
+    pandas on integer codes and ORs roaring bitmaps per key; the derived tables
+    then get one bulk upsert each.  When it cannot vouch for the result (rows
+    it did not see, a schema rebuild, a non-canonical date, a missing user id,
+    codes out of range) :func:`refresh` uses the SQL path instead, so the
+    derived data are the same either way.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.start = conn.execute("SELECT max(rowid) FROM movies").fetchone()[0] or 0
+        self.rows = 0
+        self.ok = True
+        self.users = _Codes()
+        try:
+            if _meta(conn, "schema", 0) == SCHEMA_VERSION:
+                for uid, name in conn.execute("SELECT id, userid FROM md_users ORDER BY id"):
+                    self.users.index[name] = uid
+            self.schema_ok = _meta(conn, "schema", 0) == SCHEMA_VERSION
+        except sqlite3.OperationalError:  # no derived tables yet
+            self.schema_ok = True
+        self.first_new_user = max(self.users.index.values(), default=0) + 1
+        self.users.names = []  # only the new ones, coded from first_new_user on
+        self._user_offset = self.first_new_user
+        self.days, self.titles = _Codes(), _Codes()
+        self.dims = [_Codes() for _ in DIMS]
+        self.day_users: dict[int, BitMap] = {}
+        self.title_users: dict[int, BitMap] = {}
+        self.day_parts: list[pd.DataFrame] = []
+        self.hour_parts: list[pd.DataFrame] = []
+        self.title_parts: list[pd.DataFrame] = []
+
+    def _encode_users(self, array: pa.Array) -> np.ndarray:
+        enc = pc.dictionary_encode(array)
+        local = enc.dictionary.to_pylist()
+        index, names = self.users.index, self.users.names
+        mapping = np.empty(len(local), dtype=np.int64)
+        for i, value in enumerate(local):
+            code = index.get(value)
+            if code is None:
+                code = index[value] = self._user_offset + len(names)
+                names.append(value)
+            mapping[i] = code
+        return mapping[enc.indices.to_numpy(zero_copy_only=False)]
+
+    def add(self, columns: dict[str, Any]) -> None:
+        """Aggregate one batch: ``columns`` maps :data:`FED_COLUMNS` to pyarrow arrays (or sequences)."""
+        if not self.ok:
+            return
+        cols = {c: v if isinstance(v, (pa.Array, pa.ChunkedArray)) else pa.array(v, type=pa.string() if c != "totalminuteswatched" else pa.int64())
+                for c, v in columns.items()}
+        dates, users = cols["event_date"], cols["userid"]
+        n = len(dates)
+        if n == 0:
+            return
+        self.rows += n
+        # Rows the loader or demo wrote are canonical 'YYYY-MM-DD HH:MM:SS' text with a user id;
+        # anything else goes through the SQL path, which knows how SQLite reads it.
+        lengths = pc.utf8_length(dates)
+        if dates.null_count or users.null_count or pc.min(lengths).as_py() != 19 or pc.max(lengths).as_py() != 19:
+            self.ok = False
+            return
+        day = self.days.encode(pc.utf8_slice_codeunits(dates, 0, 10))
+        hour = pc.cast(pc.utf8_slice_codeunits(dates, 11, 13), pa.int64()).to_numpy(zero_copy_only=False)
+        dims = [codes.encode(pc.fill_null(cols[d], "")) for codes, d in zip(self.dims, DIMS)]
+        if len(self.days.names) >= 1 << _DAY_BITS or any(len(c.names) >= 1 << _DIM_BITS for c in self.dims):
+            self.ok = False
+            return
+        key = (day << 42) | (dims[0] << 28) | (dims[1] << 14) | dims[2]
+        user = self._encode_users(users)
+        if self._user_offset + len(self.users.names) >= 1 << 32:
+            self.ok = False
+            return
+        title = self.titles.encode(pc.fill_null(cols["title"], ""))
+        minutes = pc.fill_null(pc.cast(cols["totalminuteswatched"], pa.int64()), 0).to_numpy(zero_copy_only=False)
+        frame = pd.DataFrame({"k": key, "h": hour, "t": title, "x": minutes})
+        self.day_parts.append(frame.groupby("k", sort=False)["x"].agg(["size", "sum"]))
+        self.hour_parts.append(frame.groupby(["k", "h"], sort=False).size().rename("size").to_frame())
+        empty = self.titles.index.get("")
+        titled = title != empty if empty is not None else np.ones(n, dtype=bool)
+        tf = frame[titled]
+        self.title_parts.append(tf.groupby(["k", "t"], sort=False)["x"].agg(["size", "sum"]))
+        for k, ids in _segments(key, user):
+            bm = self.day_users.get(k)
+            if bm is None:
+                self.day_users[k] = BitMap(ids)
+            else:
+                bm.update(ids)
+        for t, ids in _segments(title[titled], user[titled]):
+            bm = self.title_users.get(t)
+            if bm is None:
+                self.title_users[t] = BitMap(ids)
+            else:
+                bm.update(ids)
+
+    # ------------------------------------------------------------------ #
+
+    def _dims_of(self, keys: np.ndarray) -> tuple[list, list, list, list]:
+        mask = (1 << _DIM_BITS) - 1
+        day = np.asarray(self.days.names, dtype=object)[keys >> 42]
+        dims = [np.asarray(c.names, dtype=object)[(keys >> shift) & mask] for c, shift in zip(self.dims, (28, 14, 0))]
+        return day.tolist(), dims[0].tolist(), dims[1].tolist(), dims[2].tolist()
+
+    def write(self, conn: sqlite3.Connection, dialect: SQLiteDialect) -> None:
+        """Upsert the aggregates into the derived tables (on the loading transaction)."""
+        if self.users.names:
+            conn.executemany(
+                "INSERT INTO md_users (id, userid) VALUES (?, ?)",
+                zip(range(self._user_offset, self._user_offset + len(self.users.names)), self.users.names),
+            )
+        if not self.day_parts:
+            return
+        # md_day: plays, minutes and the users bitmap (ORed into the stored one).
+        day = pd.concat(self.day_parts).groupby(level=0).sum()
+        keys = day.index.to_numpy()
+        d, st, dev, mkt = self._dims_of(keys)
+        old: dict[tuple, bytes] = {}
+        wanted = set(zip(d, st, dev, mkt))
+        for *k, blob in conn.execute(
+            f"SELECT day, {_DIMS_PK}, users FROM md_day WHERE day BETWEEN ? AND ?", (min(d), max(d))
+        ):
+            if tuple(k) in wanted:
+                old[tuple(k)] = blob
+        blobs = []
+        for k, key in zip(keys.tolist(), zip(d, st, dev, mkt)):
+            users = self.day_users[k]
+            blob = old.get(key)
+            if blob is not None:
+                users |= BitMap.deserialize(blob)
+            blobs.append(users.serialize())
+        conn.executemany(
+            f"INSERT INTO md_day (day, {_DIMS_PK}, plays, minutes, users) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT (day, {_DIMS_PK}) DO UPDATE SET plays = plays + excluded.plays, "
+            "minutes = minutes + excluded.minutes, users = excluded.users",
+            zip(d, st, dev, mkt, day["size"].tolist(), day["sum"].tolist(), blobs),
+        )
+        # md_hour.
+        hour = pd.concat(self.hour_parts).groupby(level=[0, 1]).sum().reset_index()
+        hour = hour.iloc[self._order(hour["k"].to_numpy(), hour["h"].to_numpy())]
+        d, st, dev, mkt = self._dims_of(hour["k"].to_numpy())
+        conn.executemany(
+            f"INSERT INTO md_hour (day, hour, {_DIMS_PK}, plays) VALUES (?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT (day, hour, {_DIMS_PK}) DO UPDATE SET plays = plays + excluded.plays",
+            zip(d, hour["h"].tolist(), st, dev, mkt, hour["size"].tolist()),
+        )
+        # md_title_day and md_title_month, in primary-key order (cheaper b-tree inserts).
+        titles = pd.concat(self.title_parts).groupby(level=[0, 1]).sum().reset_index()
+        if len(titles):
+            title_names = np.asarray(self.titles.names, dtype=object)
+            keys, tcodes = titles["k"].to_numpy(), titles["t"].to_numpy()
+            title_rank = _ranks(self.titles.names)
+            order = self._order(keys, title_rank[tcodes])
+            titles = titles.iloc[order]
+            keys, tcodes = keys[order], tcodes[order]
+            d, st, dev, mkt = self._dims_of(keys)
+            conn.executemany(
+                f"INSERT INTO md_title_day (day, title, {_DIMS_PK}, plays, minutes) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                f"ON CONFLICT (day, title, {_DIMS_PK}) DO UPDATE "
+                "SET plays = plays + excluded.plays, minutes = minutes + excluded.minutes",
+                zip(d, title_names[tcodes].tolist(), st, dev, mkt, titles["size"].tolist(), titles["sum"].tolist()),
+            )
+            month_of_day = self.days.names
+            months = _Codes()
+            mcode = months.encode(pa.array([m[:7] + "-01" for m in month_of_day]))
+            day_mask = (1 << 42) - 1
+            mkeys = (mcode[keys >> 42] << 42) | (keys & day_mask)
+            monthly = (
+                pd.DataFrame({"k": mkeys, "t": tcodes, "size": titles["size"].to_numpy(), "sum": titles["sum"].to_numpy()})
+                .groupby(["k", "t"], sort=False).sum().reset_index()
+            )
+            mk, mt = monthly["k"].to_numpy(), monthly["t"].to_numpy()
+            saved = self.days
+            self.days = months
+            try:
+                order = self._order(mk, title_rank[mt])
+                monthly, mk, mt = monthly.iloc[order], mk[order], mt[order]
+                m, st, dev, mkt = self._dims_of(mk)
+            finally:
+                self.days = saved
+            conn.executemany(
+                f"INSERT INTO md_title_month (month, title, {_DIMS_PK}, plays, minutes) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                f"ON CONFLICT (month, title, {_DIMS_PK}) DO UPDATE "
+                "SET plays = plays + excluded.plays, minutes = minutes + excluded.minutes",
+                zip(m, title_names[mt].tolist(), st, dev, mkt, monthly["size"].tolist(), monthly["sum"].tolist()),
+            )
+        # md_title_users: each title's all-time viewers.
+        if self.title_users:
+            names = self.titles.names
+            old_t = {
+                title: blob
+                for title, blob in conn.execute("SELECT title, users FROM md_title_users")
+                if title in self.titles.index
+            }
+            upserts = []
+            for t, users in self.title_users.items():
+                blob = old_t.get(names[t])
+                if blob is not None:
+                    users |= BitMap.deserialize(blob)
+                upserts.append((names[t], len(users), users.serialize()))
+            conn.executemany(
+                "INSERT INTO md_title_users (title, viewers, users) VALUES (?, ?, ?) ON CONFLICT (title) "
+                "DO UPDATE SET viewers = excluded.viewers, users = excluded.users",
+                upserts,
+            )
+
+    def _order(self, keys: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """Row order by (day text, ``second`` (ranks), dims text): the tables' primary-key order (insert speed only)."""
+        mask = (1 << _DIM_BITS) - 1
+        day_rank = _ranks(self.days.names)[keys >> 42]
+        dims = [_ranks(c.names)[(keys >> shift) & mask] for c, shift in zip(self.dims, (28, 14, 0))]
+        return np.lexsort((dims[2], dims[1], dims[0], second, day_rank))
+
+
+def _ranks(names: list[str]) -> np.ndarray:
+    """Each name's position in sorted order."""
+    arr = np.asarray(names, dtype=object)
+    r = np.empty(len(arr), dtype=np.int64)
+    r[np.argsort(arr, kind="stable")] = np.arange(len(arr))
+    return r

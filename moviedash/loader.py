@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .db import COLUMNS, connect_readwrite, insert_rows, refresh_derived
+from .derived import FED_COLUMNS, Aggregator
 from .errors import MoviedashError
 from .escapes import decode_escapes
 
@@ -203,12 +204,13 @@ def _normalise_dates(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return norm, pc.fill_null(same, False).to_numpy(zero_copy_only=False)
 
 
-def validate_batch(batch: pa.RecordBatch) -> tuple[list[list], np.ndarray, list[str | None]]:
+def validate_batch(batch: pa.RecordBatch) -> tuple[list[list], np.ndarray, list[str | None], dict[str, pa.Array]]:
     """Check and convert one batch.
 
     Returns the converted columns in :data:`COLUMNS` order (Python lists, NULL
-    as ``None``), a mask of bad rows, and a reason for each bad row (``None``
-    for good ones).
+    as ``None``), a mask of bad rows, a reason for each bad row (``None``
+    for good ones), and the converted columns the derived data need
+    (:data:`derived.FED_COLUMNS`) as Arrow arrays, every row included.
     """
     n = batch.num_rows
     bad = np.zeros(n, dtype=bool)
@@ -224,9 +226,12 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[list[list], np.ndarray, list[
         bad[:] = bad | mask
 
     out: list[list] = []
+    arrays: dict[str, pa.Array] = {}
     for column in COLUMNS:
         if column not in names:
             out.append([None] * n)
+            if column in FED_COLUMNS:
+                arrays[column] = pa.nulls(n, pa.int64() if column in INTEGER_COLUMNS else pa.string())
             continue
         raw = batch.column(names.index(column))
         stripped = pc.utf8_trim_whitespace(raw)
@@ -237,6 +242,7 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[list[list], np.ndarray, list[
             norm, ok = _normalise_dates(stripped)
             flag(~ok & ~empty, column, "is not a date", raw)
             out.append(norm.to_pylist())
+            arrays[column] = norm
             continue
         if column in INTEGER_COLUMNS or column in REAL_COLUMNS:
             integer = column in INTEGER_COLUMNS
@@ -252,14 +258,21 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[list[list], np.ndarray, list[
                 negative = pc.fill_null(pc.less(numbers, 0), False).to_numpy(zero_copy_only=False)
                 flag(negative & ok, column, "is negative", raw)
             out.append(numbers.to_pylist())
+            arrays[column] = numbers
             continue
-        values = pc.if_else(pa.array(empty), None, raw).to_pylist()
+        array = pc.if_else(pa.array(empty), None, raw)
+        values = array.to_pylist()
         if column == "title":
-            for j in np.flatnonzero(pc.match_substring(raw, "<").to_numpy(zero_copy_only=False)):
+            escaped = np.flatnonzero(pc.match_substring(raw, "<").to_numpy(zero_copy_only=False))
+            for j in escaped:
                 if values[j] is not None:
                     values[j] = decode_escapes(values[j])
+            if len(escaped):
+                array = pa.array(values, type=pa.string())
         out.append(values)
-    return out, bad, why
+        if column in FED_COLUMNS:
+            arrays[column] = array
+    return out, bad, why, arrays
 
 
 def locate_rows(path: Path, encoding: str, has_header: bool, n_columns: int, wanted: set[int]) -> tuple[dict[int, tuple[int, list[str]]], list[tuple[int, list[str]]]]:
@@ -356,7 +369,8 @@ def _prefetch(items: Iterator, depth: int = 2) -> Iterator:
 
 
 def _load_file(
-    conn: sqlite3.Connection, path: Path, encoding: str, *, insert: bool, on_rows: Callable[[int], None] | None
+    conn: sqlite3.Connection, path: Path, encoding: str, *, insert: bool, on_rows: Callable[[int], None] | None,
+    aggregator: Aggregator | None = None,
 ) -> tuple[FileReport, list[tuple[Path, int, str, list[str]]]]:
     """Validate and (with ``insert``) insert one file on the open transaction."""
     report = FileReport(path=path)
@@ -370,9 +384,20 @@ def _load_file(
         misshapen_count += 1
 
     batches = read_batches(path, encoding, columns, has_header, count_misshapen)
-    # Parse and validate the next block in a thread while this one inserts:
-    # pyarrow and SQLite both release the GIL for their heavy parts.
-    for batch, (values, bad, why) in _prefetch((b, validate_batch(b)) for b in batches):
+
+    def prepare(batch: pa.RecordBatch) -> tuple:
+        checked = validate_batch(batch)
+        if insert and aggregator is not None:
+            _values, bad, _why, arrays = checked
+            if bad.any():
+                keep = pa.array(~bad)
+                arrays = {c: a.filter(keep) for c, a in arrays.items()}
+            aggregator.add(arrays)  # every batch of the file is inserted (or the load rolls back)
+        return checked
+
+    # Parse, validate and aggregate the next block in a thread while this one
+    # inserts: pyarrow, pandas and SQLite release the GIL for their heavy parts.
+    for batch, (values, bad, why, _arrays) in _prefetch((b, prepare(b)) for b in batches):
         keep = np.flatnonzero(~bad)
         if len(keep) == batch.num_rows:
             rows: Iterable[tuple] = zip(*values)
@@ -437,11 +462,13 @@ def load_files(
         # inserts see one database state.
         conn.execute("BEGIN IMMEDIATE")
         try:
+            aggregator = Aggregator(conn)
             for path, (sha, encoding) in zip(files, digests):
                 if not force:
                     _refuse_duplicate(conn, path, sha)
                 file_report, file_rejects = _load_file(
-                    conn, path, encoding, insert=not (strict and report.rejected), on_rows=on_rows
+                    conn, path, encoding, insert=not (strict and report.rejected), on_rows=on_rows,
+                    aggregator=aggregator,
                 )
                 file_report.sha256 = sha
                 report.files.append(file_report)
@@ -463,7 +490,7 @@ def load_files(
                 for file_report in report.files:
                     file_report.loaded = 0
                 return report
-            refresh_derived(conn)
+            refresh_derived(conn, aggregator)
             conn.execute("COMMIT")
             report.committed = True
         except BaseException:
