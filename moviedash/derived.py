@@ -48,9 +48,9 @@ from .params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
 
 DIMS: tuple[str, ...] = ("sessiontype", "device", "market")
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TABLES: tuple[str, ...] = (
-    "md_users", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users", "md_results",
+    "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users", "md_results",
 )
 #: Stored default top lists hold this many titles (the largest N a query may ask).
 TOP_STORED = 1000
@@ -70,15 +70,15 @@ CREATE TABLE IF NOT EXISTS md_users (id integer PRIMARY KEY, userid text NOT NUL
 CREATE TABLE IF NOT EXISTS md_day (
     day text NOT NULL, {dims}, plays integer NOT NULL, minutes integer NOT NULL, users blob NOT NULL,
     PRIMARY KEY (day, {_DIMS_PK})){clustered};
+CREATE TABLE IF NOT EXISTS md_titles (id integer PRIMARY KEY, title text NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS md_hour (
-    day text NOT NULL, hour integer NOT NULL, {dims}, plays integer NOT NULL,
-    PRIMARY KEY (day, hour, {_DIMS_PK})){clustered};
+    day text NOT NULL, {dims}, hours blob NOT NULL, PRIMARY KEY (day, {_DIMS_PK}));
 CREATE TABLE IF NOT EXISTS md_title_day (
-    day text NOT NULL, title text NOT NULL, {dims}, plays integer NOT NULL, minutes integer NOT NULL,
-    PRIMARY KEY (day, title, {_DIMS_PK})){clustered};
+    day text NOT NULL, {dims}, titles blob NOT NULL, plays blob NOT NULL, minutes blob NOT NULL,
+    PRIMARY KEY (day, {_DIMS_PK}));
 CREATE TABLE IF NOT EXISTS md_title_month (
-    month text NOT NULL, title text NOT NULL, {dims}, plays integer NOT NULL, minutes integer NOT NULL,
-    PRIMARY KEY (month, title, {_DIMS_PK})){clustered};
+    month text NOT NULL, {dims}, titles blob NOT NULL, plays blob NOT NULL, minutes blob NOT NULL,
+    PRIMARY KEY (month, {_DIMS_PK}));
 CREATE TABLE IF NOT EXISTS md_title_users (
     title text PRIMARY KEY, viewers integer NOT NULL, users blob NOT NULL){clustered};
 CREATE TABLE IF NOT EXISTS md_results (name text PRIMARY KEY, value text NOT NULL);
@@ -196,115 +196,31 @@ def _dims_select(prefix: str = "") -> str:
 
 
 def _add_rows(conn: sqlite3.Connection, covered: int, dialect: SQLiteDialect) -> bool:
-    """Fold ``movies.rowid > covered`` into every derived table; False if a date is not canonical."""
+    """Fold ``movies.rowid > covered`` into every derived table; False if a date is not canonical.
+
+    The path for rows no :class:`Aggregator` saw (a course-made database, rows
+    appended behind moviedash's back, a schema rebuild): SQLite reads the rows
+    as it would for the raw-table SQL, and an aggregator folds them in.
+    """
     day = dialect.bucket("daily")
-    mday = dialect.bucket("daily", "m.event_date")
-    conn.execute(
-        "INSERT OR IGNORE INTO md_users (userid) SELECT userid FROM movies WHERE rowid > ? AND userid IS NOT NULL",
+    odd = conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM movies WHERE rowid > ? AND "
+        f"(event_date IS NULL OR {day} IS NULL OR {day} <> substr(event_date, 1, 10)))",
         (covered,),
-    )
-    # Plays, minutes and the users of each (day, dims); a NULL or non-canonical
-    # date makes the whole derived data inexact (the raw SQL then answers).
-    rows = conn.execute(
-        f"""
-        SELECT {mday} AS d, {_dims_select('m.')}, COUNT(*), COALESCE(SUM(CAST(m.totalminuteswatched AS integer)), 0),
-               group_concat(u.id),
-               MAX(m.event_date IS NULL OR {mday} IS NULL OR {mday} <> substr(m.event_date, 1, 10))
-        FROM movies AS m LEFT JOIN md_users AS u ON u.userid = m.userid
-        WHERE m.rowid > ? GROUP BY 1, 2, 3, 4
-        """,
-        (covered,),
-    ).fetchall()
-    if any(r[7] for r in rows):
+    ).fetchone()[0]
+    if odd:
         return False  # the raw SQL answers from now on: building the rest would be wasted
-    keys = [r[:4] for r in rows]
-    old: dict[tuple, bytes] = {}
-    if keys:
-        # The stored bitmaps of the touched keys: one range scan over the new days.
-        wanted = set(keys)
-        days = [k[0] for k in keys]
-        for *key, blob in conn.execute(
-            f"SELECT day, {_DIMS_PK}, users FROM md_day WHERE day BETWEEN ? AND ?", (min(days), max(days))
-        ).fetchall():
-            if tuple(key) in wanted:
-                old[tuple(key)] = blob
-    upserts = []
-    for d, st, dev, mkt, plays, minutes, ids, _odd in rows:
-        users = BitMap(map(int, ids.split(","))) if ids else BitMap()
-        blob = old.get((d, st, dev, mkt))
-        if blob is not None:
-            users |= BitMap.deserialize(blob)
-        upserts.append((d, st, dev, mkt, plays, minutes, users.serialize()))
-    conn.executemany(
-        f"INSERT INTO md_day (day, {_DIMS_PK}, plays, minutes, users) VALUES (?, ?, ?, ?, ?, ?, ?) "
-        f"ON CONFLICT (day, {_DIMS_PK}) DO UPDATE SET plays = plays + excluded.plays, "
-        "minutes = minutes + excluded.minutes, users = excluded.users",
-        upserts,
-    )
-    _add_title_users(conn, covered)
-    conn.execute(
-        f"""
-        INSERT INTO md_hour (day, hour, {_DIMS_PK}, plays)
-        SELECT {day}, {dialect.hour()}, {_dims_select()}, COUNT(*) FROM movies
-        WHERE rowid > ? AND {day} IS NOT NULL GROUP BY 1, 2, 3, 4, 5
-        ON CONFLICT (day, hour, {_DIMS_PK}) DO UPDATE SET plays = plays + excluded.plays
-        """,
+    aggregator = Aggregator(conn, start=covered)
+    dims = ", ".join(f"COALESCE(CAST({d} AS text), '')" for d in DIMS)
+    cursor = conn.execute(
+        f"SELECT {day} || ' ' || strftime('%H:%M:%S', event_date), CAST(userid AS text), {dims}, "
+        f"CAST(title AS text), {MINUTES} FROM movies WHERE rowid > ?",
         (covered,),
     )
-    conn.execute(
-        f"CREATE TEMP TABLE IF NOT EXISTS md_new_titles (day, title, {_DIMS_PK}, plays, minutes)"
-    )
-    conn.execute("DELETE FROM temp.md_new_titles")
-    conn.execute(
-        f"""
-        INSERT INTO temp.md_new_titles
-        SELECT {day} AS day, title, {_dims_select()}, COUNT(*) AS plays,
-               COALESCE(SUM({MINUTES}), 0) AS minutes
-        FROM movies WHERE rowid > ? AND {day} IS NOT NULL AND title IS NOT NULL AND title <> ''
-        GROUP BY 1, 2, 3, 4, 5
-        """,
-        (covered,),
-    )
-    conn.execute(
-        f"""
-        INSERT INTO md_title_day (day, title, {_DIMS_PK}, plays, minutes)
-        SELECT day, title, {_DIMS_PK}, plays, minutes FROM temp.md_new_titles WHERE true
-        ON CONFLICT (day, title, {_DIMS_PK}) DO UPDATE
-        SET plays = plays + excluded.plays, minutes = minutes + excluded.minutes
-        """
-    )
-    conn.execute(
-        f"""
-        INSERT INTO md_title_month (month, title, {_DIMS_PK}, plays, minutes)
-        SELECT {dialect.bucket('monthly', 'day')}, title, {_DIMS_PK}, SUM(plays), SUM(minutes)
-        FROM temp.md_new_titles WHERE true GROUP BY 1, 2, 3, 4, 5
-        ON CONFLICT (month, title, {_DIMS_PK}) DO UPDATE
-        SET plays = plays + excluded.plays, minutes = minutes + excluded.minutes
-        """
-    )
-    conn.execute("DROP TABLE temp.md_new_titles")
+    while rows := cursor.fetchmany(200_000):
+        aggregator.add(dict(zip(FED_COLUMNS, (list(c) for c in zip(*rows)))), checked=False)
+    aggregator.write(conn, dialect)
     return True
-
-
-def _add_title_users(conn: sqlite3.Connection, covered: int) -> None:
-    """OR the new rows' users into each title's all-time bitmap (the default viewers top list)."""
-    rows = conn.execute(
-        f"SELECT m.title, group_concat(u.id) FROM movies AS m JOIN md_users AS u ON u.userid = m.userid "
-        f"WHERE m.rowid > ? AND m.title IS NOT NULL AND m.title <> '' GROUP BY m.title",
-        (covered,),
-    ).fetchall()
-    upserts = []
-    for title, ids in rows:
-        users = BitMap(map(int, ids.split(",")))
-        old = conn.execute("SELECT users FROM md_title_users WHERE title = ?", (title,)).fetchall()
-        if old:
-            users |= BitMap.deserialize(old[0][0])
-        upserts.append((title, len(users), users.serialize()))
-    conn.executemany(
-        "INSERT INTO md_title_users (title, viewers, users) VALUES (?, ?, ?) ON CONFLICT (title) "
-        "DO UPDATE SET viewers = excluded.viewers, users = excluded.users",
-        upserts,
-    )
 
 
 def store_defaults(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT) -> None:
@@ -433,12 +349,10 @@ def _top_from_tables(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any
     column = {"plays": "plays", "minutes": "minutes"}[query.rank]
     dims_clause, dims_params = where(Filters(**{d: getattr(query.filters, d) for d in DIMS}))
     first, last, start, end, whole = _month_bounds(query.filters)
-    parts: list[str] = []
-    params: list[Any] = []
+    parts: list[tuple[str, list[Any]]] = []
     if not whole:
         clause, p = where(query.filters)
-        parts.append(f"SELECT title, {column} AS x FROM md_title_day WHERE {clause}")
-        params += p
+        parts.append((f"SELECT titles, {column} FROM md_title_day WHERE {clause}", p))
     else:
         month_clause = [dims_clause]
         month_params = list(dims_params)
@@ -448,21 +362,40 @@ def _top_from_tables(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any
         if last is not None:
             month_clause.append("month <= ?")
             month_params.append(last)
-        parts.append(f"SELECT title, {column} AS x FROM md_title_month WHERE {' AND '.join(month_clause)}")
-        params += month_params
+        parts.append((f"SELECT titles, {column} FROM md_title_month WHERE {' AND '.join(month_clause)}", month_params))
         if start is not None and first is not None and start < first:  # days before the first whole month
-            parts.append(f"SELECT title, {column} AS x FROM md_title_day WHERE {dims_clause} AND day >= ? AND day < ?")
-            params += [*dims_params, start, first]
+            parts.append((f"SELECT titles, {column} FROM md_title_day WHERE {dims_clause} AND day >= ? AND day < ?",
+                          [*dims_params, start, first]))
         if end is not None and last is not None:
             after = (dt.date.fromisoformat(last).replace(day=28) + dt.timedelta(days=4)).replace(day=1).isoformat()
             if end >= after:  # days after the last whole month
-                parts.append(f"SELECT title, {column} AS x FROM md_title_day WHERE {dims_clause} AND day >= ? AND day <= ?")
-                params += [*dims_params, after, end]
-    sql = (
-        f"SELECT title, SUM(x) AS n FROM ({' UNION ALL '.join(parts)}) GROUP BY title "
-        "ORDER BY n DESC, title ASC LIMIT ?"
-    )
-    return [list(r) for r in conn.execute(sql, [*params, query.num])]
+                parts.append((f"SELECT titles, {column} FROM md_title_day WHERE {dims_clause} AND day >= ? AND day <= ?",
+                              [*dims_params, after, end]))
+    ids: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    for sql, params in parts:
+        for blob_ids, blob_values in conn.execute(sql, params):
+            ids.append(np.frombuffer(blob_ids, dtype="<i4"))
+            values.append(np.frombuffer(blob_values, dtype="<i8"))
+    if not ids:
+        return []
+    sums = pd.Series(np.concatenate(values)).groupby(np.concatenate(ids)).sum()
+    return _rank_titles(conn, sums.index.to_numpy(), sums.to_numpy(), query.num)
+
+
+def _rank_titles(conn: sqlite3.Connection, ids: np.ndarray, totals: np.ndarray, num: int) -> list[list[Any]]:
+    """The ``num`` best ``[title, total]``: most first, ties by title (SQLite's binary order is code point order)."""
+    if len(ids) > num:
+        threshold = np.partition(totals, len(totals) - num)[len(totals) - num]
+        keep = totals >= threshold
+        ids, totals = ids[keep], totals[keep]
+    wanted = ids.tolist()
+    if len(wanted) > 900:
+        names = dict(conn.execute("SELECT id, title FROM md_titles"))
+    else:
+        names = dict(conn.execute(f"SELECT id, title FROM md_titles WHERE id IN ({', '.join('?' * len(wanted))})", wanted))
+    ranked = sorted(zip((names[i] for i in wanted), totals.tolist()), key=lambda r: (-r[1], r[0]))
+    return [[title, int(n)] for title, n in ranked[:num]]
 
 
 def top_rows(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]] | None:
@@ -482,14 +415,14 @@ def top_rows(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]] | Non
 
 def _heatmap_rows(conn: sqlite3.Connection, filters: Filters, dialect: SQLiteDialect) -> list[list[Any]]:
     clause, params = where(filters)
-    return [
-        list(r)
-        for r in conn.execute(
-            f"SELECT {dialect.weekday('day')} AS weekday, hour, SUM(plays) FROM md_hour "
-            f"WHERE {clause} GROUP BY 1, 2",
-            params,
-        )
-    ]
+    grid = np.zeros((7, 24), dtype=np.int64)
+    weekdays: dict[str, int] = {}
+    for day, blob in conn.execute(f"SELECT day, hours FROM md_hour WHERE {clause}", params):
+        weekday = weekdays.get(day)
+        if weekday is None:
+            weekday = weekdays[day] = dt.date.fromisoformat(day).weekday()
+        grid[weekday] += np.frombuffer(blob, dtype="<i8")
+    return [[w, h, int(grid[w, h])] for w in range(7) for h in range(24) if grid[w, h]]
 
 
 def heatmap_rows(conn: sqlite3.Connection, filters: Filters, dialect: SQLiteDialect = DIALECT) -> list[list[Any]]:
@@ -566,24 +499,31 @@ _DAY_BITS, _DIM_BITS = 21, 14  # key = day << 42 | sessiontype << 28 | device <<
 
 
 class _Codes:
-    """A growing dictionary encoding of strings as 0, 1, 2, ... (vectorised per batch)."""
+    """A growing dictionary encoding of strings as integers (vectorised per batch).
 
-    def __init__(self) -> None:
+    New values get ``offset``, ``offset + 1``, ...; ``names`` holds the new
+    values in code order, ``index`` every value (including ones preloaded).
+    A null maps to -1.
+    """
+
+    def __init__(self, offset: int = 0) -> None:
         self.index: dict[str, int] = {}
         self.names: list[str] = []
+        self.offset = offset
 
     def encode(self, array: pa.Array) -> np.ndarray:
         enc = pc.dictionary_encode(array)
         local = enc.dictionary.to_pylist()
-        index, names = self.index, self.names
-        mapping = np.empty(len(local), dtype=np.int64)
+        index, names, offset = self.index, self.names, self.offset
+        mapping = np.empty(len(local) + 1, dtype=np.int64)
+        mapping[-1] = -1  # null
         for i, value in enumerate(local):
             code = index.get(value)
             if code is None:
-                code = index[value] = len(names)
+                code = index[value] = offset + len(names)
                 names.append(value)
             mapping[i] = code
-        return mapping[enc.indices.to_numpy(zero_copy_only=False)] if len(local) else np.zeros(len(array), np.int64)
+        return mapping[pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)]
 
 
 def _segments(keys: np.ndarray, values: np.ndarray) -> Iterable[tuple[int, np.ndarray]]:
@@ -599,204 +539,215 @@ def _segments(keys: np.ndarray, values: np.ndarray) -> Iterable[tuple[int, np.nd
         yield key, values[a:b]
 
 
+def _bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end positions of the runs of equal values in sorted ``keys``."""
+    cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    return np.concatenate(([0], cuts)), np.concatenate((cuts, [len(keys)]))
+
+
+def _sum_by_id(ids: np.ndarray, plays: np.ndarray, minutes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merge duplicate title ids (sorted result, exact int64 sums)."""
+    unique, inverse = np.unique(ids, return_inverse=True)
+    p = np.zeros(len(unique), dtype=np.int64)
+    m = np.zeros(len(unique), dtype=np.int64)
+    np.add.at(p, inverse, plays)
+    np.add.at(m, inverse, minutes)
+    return unique, p, m
+
+
 class Aggregator:
     """Partial aggregates of the rows one load inserts, merged into the derived tables at :func:`refresh`.
 
     Create it on the loading transaction *before* the inserts, :meth:`add` the
-    columns of exactly the rows inserted (in any batches, from any one thread),
-    and pass it to :func:`refresh` (``db.refresh_derived``).  Per batch it
-    dictionary-encodes users, days, dims and titles (pyarrow), groups with
-    pandas on integer codes and ORs roaring bitmaps per key; the derived tables
-    then get one bulk upsert each.  When it cannot vouch for the result (rows
-    it did not see, a schema rebuild, a non-canonical date, a missing user id,
-    codes out of range) :func:`refresh` uses the SQL path instead, so the
-    derived data are the same either way.
+    columns of exactly the rows inserted (in any batches, from one thread at a
+    time), and pass it to :func:`refresh` (``db.refresh_derived``).  Per batch
+    it dictionary-encodes users, days, dims and titles (pyarrow), groups with
+    pandas on integer codes and ORs roaring bitmaps per key; at the end each
+    derived table gets one bulk upsert of few rows: per (day, dims) key one
+    row with packed arrays (hours, titles) instead of a row per hour or title.
+    When it cannot vouch for the result (rows it did not see, a schema
+    rebuild, a date that is not ``YYYY-MM-DD HH:MM:SS``, a missing user id,
+    codes out of range) :func:`refresh` takes the SQL path, which reads the
+    rows back and feeds them to a fresh aggregator: one code path builds the
+    derived data.
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.start = conn.execute("SELECT max(rowid) FROM movies").fetchone()[0] or 0
+    def __init__(self, conn: sqlite3.Connection, start: int | None = None) -> None:
+        self.start = conn.execute("SELECT max(rowid) FROM movies").fetchone()[0] or 0 if start is None else start
         self.rows = 0
         self.ok = True
-        self.users = _Codes()
+        self.title_name: dict[int, str] = {}
+        users: dict[str, int] = {}
+        titles: dict[str, int] = {}
         try:
-            if _meta(conn, "schema", 0) == SCHEMA_VERSION:
-                for uid, name in conn.execute("SELECT id, userid FROM md_users ORDER BY id"):
-                    self.users.index[name] = uid
             self.schema_ok = _meta(conn, "schema", 0) == SCHEMA_VERSION
+            if self.schema_ok:
+                users = {name: uid for uid, name in conn.execute("SELECT id, userid FROM md_users")}
+                titles = {name: tid for tid, name in conn.execute("SELECT id, title FROM md_titles")}
         except sqlite3.OperationalError:  # no derived tables yet
             self.schema_ok = True
-        self.first_new_user = max(self.users.index.values(), default=0) + 1
-        self.users.names = []  # only the new ones, coded from first_new_user on
-        self._user_offset = self.first_new_user
-        self.days, self.titles = _Codes(), _Codes()
+        self.users = _Codes(max(users.values(), default=0) + 1)
+        self.users.index = users
+        self.titles = _Codes(max(titles.values(), default=0) + 1)
+        self.titles.index = titles
+        self.title_name = {tid: name for name, tid in titles.items()}
+        self.days = _Codes()
         self.dims = [_Codes() for _ in DIMS]
         self.day_users: dict[int, BitMap] = {}
         self.title_users: dict[int, BitMap] = {}
         self.day_parts: list[pd.DataFrame] = []
-        self.hour_parts: list[pd.DataFrame] = []
+        self.hour_parts: list[pd.Series] = []
         self.title_parts: list[pd.DataFrame] = []
 
-    def _encode_users(self, array: pa.Array) -> np.ndarray:
-        enc = pc.dictionary_encode(array)
-        local = enc.dictionary.to_pylist()
-        index, names = self.users.index, self.users.names
-        mapping = np.empty(len(local), dtype=np.int64)
-        for i, value in enumerate(local):
-            code = index.get(value)
-            if code is None:
-                code = index[value] = self._user_offset + len(names)
-                names.append(value)
-            mapping[i] = code
-        return mapping[enc.indices.to_numpy(zero_copy_only=False)]
+    def add(self, columns: dict[str, Any], checked: bool = True) -> None:
+        """Aggregate one batch: ``columns`` maps :data:`FED_COLUMNS` to pyarrow arrays or sequences.
 
-    def add(self, columns: dict[str, Any]) -> None:
-        """Aggregate one batch: ``columns`` maps :data:`FED_COLUMNS` to pyarrow arrays (or sequences)."""
+        ``checked`` (the loader, the demo): every ``event_date`` is canonical
+        ``YYYY-MM-DD HH:MM:SS`` text and every row has a user id, else the
+        aggregator steps aside (``ok`` False).
+        """
         if not self.ok:
             return
-        cols = {c: v if isinstance(v, (pa.Array, pa.ChunkedArray)) else pa.array(v, type=pa.string() if c != "totalminuteswatched" else pa.int64())
-                for c, v in columns.items()}
+        cols = {
+            c: v if isinstance(v, (pa.Array, pa.ChunkedArray))
+            else pa.array(v, type=pa.int64() if c == "totalminuteswatched" else pa.string())
+            for c, v in columns.items()
+        }
         dates, users = cols["event_date"], cols["userid"]
         n = len(dates)
         if n == 0:
             return
         self.rows += n
-        # Rows the loader or demo wrote are canonical 'YYYY-MM-DD HH:MM:SS' text with a user id;
-        # anything else goes through the SQL path, which knows how SQLite reads it.
         lengths = pc.utf8_length(dates)
-        if dates.null_count or users.null_count or pc.min(lengths).as_py() != 19 or pc.max(lengths).as_py() != 19:
+        if dates.null_count or (checked and users.null_count) or pc.min(lengths).as_py() != 19 or pc.max(lengths).as_py() != 19:
             self.ok = False
             return
         day = self.days.encode(pc.utf8_slice_codeunits(dates, 0, 10))
         hour = pc.cast(pc.utf8_slice_codeunits(dates, 11, 13), pa.int64()).to_numpy(zero_copy_only=False)
         dims = [codes.encode(pc.fill_null(cols[d], "")) for codes, d in zip(self.dims, DIMS)]
-        if len(self.days.names) >= 1 << _DAY_BITS or any(len(c.names) >= 1 << _DIM_BITS for c in self.dims):
+        user = self.users.encode(users)
+        title_text = cols["title"]
+        title = self.titles.encode(pc.if_else(pc.equal(title_text, ""), pa.scalar(None, pa.string()), title_text))
+        if (
+            len(self.days.names) >= 1 << _DAY_BITS
+            or any(len(c.names) >= 1 << _DIM_BITS for c in self.dims)
+            or self.users.offset + len(self.users.names) >= 1 << 32
+            or self.titles.offset + len(self.titles.names) >= 1 << 31
+        ):
             self.ok = False
             return
         key = (day << 42) | (dims[0] << 28) | (dims[1] << 14) | dims[2]
-        user = self._encode_users(users)
-        if self._user_offset + len(self.users.names) >= 1 << 32:
-            self.ok = False
-            return
-        title = self.titles.encode(pc.fill_null(cols["title"], ""))
         minutes = pc.fill_null(pc.cast(cols["totalminuteswatched"], pa.int64()), 0).to_numpy(zero_copy_only=False)
         frame = pd.DataFrame({"k": key, "h": hour, "t": title, "x": minutes})
         self.day_parts.append(frame.groupby("k", sort=False)["x"].agg(["size", "sum"]))
-        self.hour_parts.append(frame.groupby(["k", "h"], sort=False).size().rename("size").to_frame())
-        empty = self.titles.index.get("")
-        titled = title != empty if empty is not None else np.ones(n, dtype=bool)
-        tf = frame[titled]
-        self.title_parts.append(tf.groupby(["k", "t"], sort=False)["x"].agg(["size", "sum"]))
-        for k, ids in _segments(key, user):
-            bm = self.day_users.get(k)
-            if bm is None:
-                self.day_users[k] = BitMap(ids)
-            else:
-                bm.update(ids)
-        for t, ids in _segments(title[titled], user[titled]):
-            bm = self.title_users.get(t)
-            if bm is None:
-                self.title_users[t] = BitMap(ids)
-            else:
-                bm.update(ids)
+        self.hour_parts.append(frame.groupby(["k", "h"], sort=False).size())
+        titled = title >= 0
+        self.title_parts.append(frame[titled].groupby(["k", "t"], sort=False)["x"].agg(["size", "sum"]))
+        known = user >= 0
+        for target, keys, mask in ((self.day_users, key, known), (self.title_users, title, known & titled)):
+            for k, ids in _segments(keys[mask], user[mask]):
+                bm = target.get(k)
+                if bm is None:
+                    target[k] = BitMap(ids)
+                else:
+                    bm.update(ids)
 
     # ------------------------------------------------------------------ #
 
-    def _dims_of(self, keys: np.ndarray) -> tuple[list, list, list, list]:
+    def _key_text(self, keys: np.ndarray, days: list[str] | None = None) -> tuple[list, list, list, list]:
         mask = (1 << _DIM_BITS) - 1
-        day = np.asarray(self.days.names, dtype=object)[keys >> 42]
+        day = np.asarray(days if days is not None else self.days.names, dtype=object)[keys >> 42]
         dims = [np.asarray(c.names, dtype=object)[(keys >> shift) & mask] for c, shift in zip(self.dims, (28, 14, 0))]
         return day.tolist(), dims[0].tolist(), dims[1].tolist(), dims[2].tolist()
+
+    def _old(self, conn: sqlite3.Connection, sql: str, keys: list[tuple]) -> dict[tuple, tuple]:
+        """Stored rows of the touched keys: one range scan (``sql`` takes the first and last key column value)."""
+        if not keys:
+            return {}
+        wanted = set(keys)
+        firsts = [k[0] for k in keys]
+        out = {}
+        for row in conn.execute(sql, (min(firsts), max(firsts))):
+            key = tuple(row[:4])
+            if key in wanted:
+                out[key] = row[4:]
+        return out
 
     def write(self, conn: sqlite3.Connection, dialect: SQLiteDialect) -> None:
         """Upsert the aggregates into the derived tables (on the loading transaction)."""
         if self.users.names:
             conn.executemany(
                 "INSERT INTO md_users (id, userid) VALUES (?, ?)",
-                zip(range(self._user_offset, self._user_offset + len(self.users.names)), self.users.names),
+                zip(range(self.users.offset, self.users.offset + len(self.users.names)), self.users.names),
             )
+        if self.titles.names:
+            conn.executemany(
+                "INSERT INTO md_titles (id, title) VALUES (?, ?)",
+                zip(range(self.titles.offset, self.titles.offset + len(self.titles.names)), self.titles.names),
+            )
+            for i, name in enumerate(self.titles.names):
+                self.title_name[self.titles.offset + i] = name
         if not self.day_parts:
             return
         # md_day: plays, minutes and the users bitmap (ORed into the stored one).
         day = pd.concat(self.day_parts).groupby(level=0).sum()
         keys = day.index.to_numpy()
-        d, st, dev, mkt = self._dims_of(keys)
-        old: dict[tuple, bytes] = {}
-        wanted = set(zip(d, st, dev, mkt))
-        for *k, blob in conn.execute(
-            f"SELECT day, {_DIMS_PK}, users FROM md_day WHERE day BETWEEN ? AND ?", (min(d), max(d))
-        ):
-            if tuple(k) in wanted:
-                old[tuple(k)] = blob
+        texts = list(zip(*self._key_text(keys)))
+        old = self._old(conn, f"SELECT day, {_DIMS_PK}, users FROM md_day WHERE day BETWEEN ? AND ?", texts)
         blobs = []
-        for k, key in zip(keys.tolist(), zip(d, st, dev, mkt)):
-            users = self.day_users[k]
-            blob = old.get(key)
-            if blob is not None:
-                users |= BitMap.deserialize(blob)
+        for k, text in zip(keys.tolist(), texts):
+            users = self.day_users.get(k) or BitMap()
+            stored = old.get(text)
+            if stored is not None:
+                users |= BitMap.deserialize(stored[0])
             blobs.append(users.serialize())
         conn.executemany(
             f"INSERT INTO md_day (day, {_DIMS_PK}, plays, minutes, users) VALUES (?, ?, ?, ?, ?, ?, ?) "
             f"ON CONFLICT (day, {_DIMS_PK}) DO UPDATE SET plays = plays + excluded.plays, "
             "minutes = minutes + excluded.minutes, users = excluded.users",
-            zip(d, st, dev, mkt, day["size"].tolist(), day["sum"].tolist(), blobs),
+            [(*t, p, m, b) for t, p, m, b in zip(texts, day["size"].tolist(), day["sum"].tolist(), blobs)],
         )
-        # md_hour.
-        hour = pd.concat(self.hour_parts).groupby(level=[0, 1]).sum().reset_index()
-        hour = hour.iloc[self._order(hour["k"].to_numpy(), hour["h"].to_numpy())]
-        d, st, dev, mkt = self._dims_of(hour["k"].to_numpy())
+        # md_hour: 24 plays counts per (day, dims).
+        hour = pd.concat(self.hour_parts).groupby(level=[0, 1]).sum()
+        hk = hour.index.get_level_values(0).to_numpy()
+        unique, inverse = np.unique(hk, return_inverse=True)
+        grid = np.zeros((len(unique), 24), dtype=np.int64)
+        grid[inverse, hour.index.get_level_values(1).to_numpy()] = hour.to_numpy()
+        texts = list(zip(*self._key_text(unique)))
+        old = self._old(conn, f"SELECT day, {_DIMS_PK}, hours FROM md_hour WHERE day BETWEEN ? AND ?", texts)
+        rows = []
+        for i, text in enumerate(texts):
+            counts = grid[i]
+            stored = old.get(text)
+            if stored is not None:
+                counts = counts + np.frombuffer(stored[0], dtype="<i8")
+            rows.append((*text, counts.astype("<i8").tobytes()))
         conn.executemany(
-            f"INSERT INTO md_hour (day, hour, {_DIMS_PK}, plays) VALUES (?, ?, ?, ?, ?, ?) "
-            f"ON CONFLICT (day, hour, {_DIMS_PK}) DO UPDATE SET plays = plays + excluded.plays",
-            zip(d, hour["h"].tolist(), st, dev, mkt, hour["size"].tolist()),
+            f"INSERT INTO md_hour (day, {_DIMS_PK}, hours) VALUES (?, ?, ?, ?, ?) "
+            f"ON CONFLICT (day, {_DIMS_PK}) DO UPDATE SET hours = excluded.hours",
+            rows,
         )
-        # md_title_day and md_title_month, in primary-key order (cheaper b-tree inserts).
-        titles = pd.concat(self.title_parts).groupby(level=[0, 1]).sum().reset_index()
+        # md_title_day and md_title_month: per key, the titles' ids, plays and minutes as packed arrays.
+        titles = pd.concat(self.title_parts).groupby(level=[0, 1]).sum()
         if len(titles):
-            title_names = np.asarray(self.titles.names, dtype=object)
-            keys, tcodes = titles["k"].to_numpy(), titles["t"].to_numpy()
-            title_rank = _ranks(self.titles.names)
-            order = self._order(keys, title_rank[tcodes])
-            titles = titles.iloc[order]
-            keys, tcodes = keys[order], tcodes[order]
-            d, st, dev, mkt = self._dims_of(keys)
-            conn.executemany(
-                f"INSERT INTO md_title_day (day, title, {_DIMS_PK}, plays, minutes) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                f"ON CONFLICT (day, title, {_DIMS_PK}) DO UPDATE "
-                "SET plays = plays + excluded.plays, minutes = minutes + excluded.minutes",
-                zip(d, title_names[tcodes].tolist(), st, dev, mkt, titles["size"].tolist(), titles["sum"].tolist()),
-            )
-            month_of_day = self.days.names
+            tk = titles.index.get_level_values(0).to_numpy()
+            tt = titles.index.get_level_values(1).to_numpy()
+            plays, minutes = titles["size"].to_numpy(), titles["sum"].to_numpy()
+            self._write_titles(conn, "md_title_day", "day", tk, tt, plays, minutes, None)
             months = _Codes()
-            mcode = months.encode(pa.array([m[:7] + "-01" for m in month_of_day]))
-            day_mask = (1 << 42) - 1
-            mkeys = (mcode[keys >> 42] << 42) | (keys & day_mask)
-            monthly = (
-                pd.DataFrame({"k": mkeys, "t": tcodes, "size": titles["size"].to_numpy(), "sum": titles["sum"].to_numpy()})
-                .groupby(["k", "t"], sort=False).sum().reset_index()
-            )
-            mk, mt = monthly["k"].to_numpy(), monthly["t"].to_numpy()
-            saved = self.days
-            self.days = months
-            try:
-                order = self._order(mk, title_rank[mt])
-                monthly, mk, mt = monthly.iloc[order], mk[order], mt[order]
-                m, st, dev, mkt = self._dims_of(mk)
-            finally:
-                self.days = saved
-            conn.executemany(
-                f"INSERT INTO md_title_month (month, title, {_DIMS_PK}, plays, minutes) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                f"ON CONFLICT (month, title, {_DIMS_PK}) DO UPDATE "
-                "SET plays = plays + excluded.plays, minutes = minutes + excluded.minutes",
-                zip(m, title_names[mt].tolist(), st, dev, mkt, monthly["size"].tolist(), monthly["sum"].tolist()),
+            month_code = months.encode(pa.array([d[:7] + "-01" for d in self.days.names], type=pa.string()))
+            mk = (month_code[tk >> 42] << 42) | (tk & ((1 << 42) - 1))
+            monthly = pd.DataFrame({"k": mk, "t": tt, "p": plays, "m": minutes}).groupby(["k", "t"]).sum()
+            self._write_titles(
+                conn, "md_title_month", "month",
+                monthly.index.get_level_values(0).to_numpy(), monthly.index.get_level_values(1).to_numpy(),
+                monthly["p"].to_numpy(), monthly["m"].to_numpy(), months.names,
             )
         # md_title_users: each title's all-time viewers.
         if self.title_users:
-            names = self.titles.names
-            old_t = {
-                title: blob
-                for title, blob in conn.execute("SELECT title, users FROM md_title_users")
-                if title in self.titles.index
-            }
+            names = self.title_name
+            wanted = {names[t] for t in self.title_users}
+            old_t = {title: blob for title, blob in conn.execute("SELECT title, users FROM md_title_users") if title in wanted}
             upserts = []
             for t, users in self.title_users.items():
                 blob = old_t.get(names[t])
@@ -809,17 +760,30 @@ class Aggregator:
                 upserts,
             )
 
-    def _order(self, keys: np.ndarray, second: np.ndarray) -> np.ndarray:
-        """Row order by (day text, ``second`` (ranks), dims text): the tables' primary-key order (insert speed only)."""
-        mask = (1 << _DIM_BITS) - 1
-        day_rank = _ranks(self.days.names)[keys >> 42]
-        dims = [_ranks(c.names)[(keys >> shift) & mask] for c, shift in zip(self.dims, (28, 14, 0))]
-        return np.lexsort((dims[2], dims[1], dims[0], second, day_rank))
-
-
-def _ranks(names: list[str]) -> np.ndarray:
-    """Each name's position in sorted order."""
-    arr = np.asarray(names, dtype=object)
-    r = np.empty(len(arr), dtype=np.int64)
-    r[np.argsort(arr, kind="stable")] = np.arange(len(arr))
-    return r
+    def _write_titles(
+        self, conn: sqlite3.Connection, table: str, period: str, keys: np.ndarray, ids: np.ndarray,
+        plays: np.ndarray, minutes: np.ndarray, periods: list[str] | None,
+    ) -> None:
+        """Upsert one packed row per key; ``keys`` sorted, ``ids`` sorted within a key."""
+        starts, ends = _bounds(keys)
+        texts = list(zip(*self._key_text(keys[starts], periods)))
+        old = self._old(
+            conn, f"SELECT {period}, {_DIMS_PK}, titles, plays, minutes FROM {table} WHERE {period} BETWEEN ? AND ?", texts
+        )
+        rows = []
+        for text, a, b in zip(texts, starts.tolist(), ends.tolist()):
+            i, p, m = ids[a:b], plays[a:b], minutes[a:b]
+            stored = old.get(text)
+            if stored is not None:
+                i, p, m = _sum_by_id(
+                    np.concatenate([i, np.frombuffer(stored[0], dtype="<i4")]),
+                    np.concatenate([p, np.frombuffer(stored[1], dtype="<i8")]),
+                    np.concatenate([m, np.frombuffer(stored[2], dtype="<i8")]),
+                )
+            rows.append((*text, i.astype("<i4").tobytes(), p.astype("<i8").tobytes(), m.astype("<i8").tobytes()))
+        conn.executemany(
+            f"INSERT INTO {table} ({period}, {_DIMS_PK}, titles, plays, minutes) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT ({period}, {_DIMS_PK}) DO UPDATE "
+            "SET titles = excluded.titles, plays = excluded.plays, minutes = excluded.minutes",
+            rows,
+        )

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
 
+import numpy as np
 import pandas as pd
 import pytest
 from pyroaring import BitMap
@@ -145,8 +146,20 @@ def _dump(path: Path) -> dict:
     try:
         names = dict(conn.execute("SELECT id, userid FROM md_users"))
         out = {}
-        for table in ("md_hour", "md_title_day", "md_title_month"):
-            out[table] = sorted(conn.execute(f"SELECT * FROM {table}"))
+        titles = dict(conn.execute("SELECT id, title FROM md_titles"))
+        # Packed arrays back to one row per hour or title (title ids depend on load order too).
+        out["md_hour"] = sorted(
+            (day, hour, *dims, int(n))
+            for day, *dims, blob in conn.execute("SELECT day, sessiontype, device, market, hours FROM md_hour")
+            for hour, n in enumerate(np.frombuffer(blob, dtype="<i8")) if n
+        )
+        for table, period in (("md_title_day", "day"), ("md_title_month", "month")):
+            rows = conn.execute(f"SELECT {period}, sessiontype, device, market, titles, plays, minutes FROM {table}")
+            out[table] = sorted(
+                (key, titles[int(t)], *dims, int(p), int(m))
+                for key, *dims, ids, plays, minutes in rows
+                for t, p, m in zip(np.frombuffer(ids, "<i4"), np.frombuffer(plays, "<i8"), np.frombuffer(minutes, "<i8"))
+            )
         out["md_day"] = sorted(
             (*row[:-1], frozenset(names[i] for i in BitMap.deserialize(row[-1])))
             for row in conn.execute("SELECT day, sessiontype, device, market, plays, minutes, users FROM md_day")
