@@ -196,11 +196,19 @@ def _normalise_dates(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     length = pc.utf8_length(norm)
     norm = pc.if_else(pc.equal(length, 10), pc.binary_join_element_wise(norm, " 00:00:00", ""), norm)
     norm = pc.if_else(pc.equal(length, 16), pc.binary_join_element_wise(norm, ":00", ""), norm)
-    # strptime rejects 25:00 but rolls 2013-02-30 over to March: formatting
-    # the parsed value back and comparing catches both.
+    # strptime rejects 25:00 but rolls 2013-02-30 over to March: comparing the
+    # parsed value's fields with the digits of the text catches both (and is
+    # much cheaper than formatting the parsed value back with strftime).
     fmt = "%Y-%m-%d %H:%M:%S"
-    parsed = pc.strptime(pc.if_else(shaped, norm, None), format=fmt, unit="s", error_is_null=True)
-    same = pc.equal(pc.strftime(parsed, format=fmt), norm)
+    candidate = pc.if_else(shaped, norm, None)
+    parsed = pc.strptime(candidate, format=fmt, unit="s", error_is_null=True)
+    same = None
+    for field, start, stop in (
+        (pc.year, 0, 4), (pc.month, 5, 7), (pc.day, 8, 10), (pc.hour, 11, 13), (pc.minute, 14, 16), (pc.second, 17, 19)
+    ):
+        digits = pc.cast(pc.utf8_slice_codeunits(candidate, start, stop), pa.int64())
+        equal = pc.equal(field(parsed), digits)
+        same = equal if same is None else pc.and_(same, equal)
     return norm, pc.fill_null(same, False).to_numpy(zero_copy_only=False)
 
 
