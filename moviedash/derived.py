@@ -8,8 +8,10 @@ rows (``movies.rowid > covered``) to
 - ``md_day``: plays, minutes and a roaring bitmap of the users per
   (day, sessiontype, device, market) -- distinct users of any selection and
   resolution are the size of a union of bitmaps,
-- ``md_hour``: plays per (day, hour, dims), for the heatmap,
-- ``md_title_day`` / ``md_title_month``: plays and minutes per title and dims,
+- ``md_hour``: plays per hour 0-23 per (day, dims), packed in one blob, for the heatmap,
+- ``md_titles``: a dictionary of titles,
+- ``md_title_day`` / ``md_title_month``: per (day or month, dims) the titles'
+  ids, plays and minutes as packed arrays (one row per key, not per title),
 - ``md_title_users``: each title's all-time viewers (bitmap and count), for
   the default top list by viewers,
 - ``md_results``: the rows behind the default (unfiltered) views, recomputed
@@ -17,7 +19,9 @@ rows (``movies.rowid > covered``) to
 - ``md_meta``: the ``movies`` rowid covered, a data ``version`` counter and
   whether the data are ``exact`` (every event date is a canonical date).
 
-All of it is written in the loading transaction, so readers see new events and
+The loader and the demo stream their new rows through an :class:`Aggregator`
+(no scan of ``movies`` after the inserts); other rows are read back with SQL
+and aggregated the same way.  All of it is written in the loading transaction, so readers see new events and
 what is derived from them at the same instant.  A database made elsewhere (the
 course's ``.import``), or one with rows appended behind moviedash's back, has
 no or stale derived data: :func:`status` says so and :mod:`moviedash.analysis`
@@ -189,10 +193,6 @@ def _create(conn: sqlite3.Connection, dialect: SQLiteDialect) -> None:
     for statement in schema(dialect).split(";"):
         if statement.strip():
             conn.execute(statement)
-
-
-def _dims_select(prefix: str = "") -> str:
-    return ", ".join(f"COALESCE({prefix}{d}, '') AS {d}" for d in DIMS)
 
 
 def _add_rows(conn: sqlite3.Connection, covered: int, dialect: SQLiteDialect) -> bool:

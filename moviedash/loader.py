@@ -203,11 +203,11 @@ def _normalise_dates(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     candidate = pc.if_else(shaped, norm, None)
     parsed = pc.strptime(candidate, format=fmt, unit="s", error_is_null=True)
     same = None
-    for field, start, stop in (
+    for part, start, stop in (
         (pc.year, 0, 4), (pc.month, 5, 7), (pc.day, 8, 10), (pc.hour, 11, 13), (pc.minute, 14, 16), (pc.second, 17, 19)
     ):
         digits = pc.cast(pc.utf8_slice_codeunits(candidate, start, stop), pa.int64())
-        equal = pc.equal(field(parsed), digits)
+        equal = pc.equal(part(parsed), digits)
         same = equal if same is None else pc.and_(same, equal)
     return norm, pc.fill_null(same, False).to_numpy(zero_copy_only=False)
 
