@@ -34,6 +34,7 @@ exactly like the raw-table results.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import secrets
 import sqlite3
@@ -514,29 +515,31 @@ class _Codes:
     def encode(self, array: pa.Array) -> np.ndarray:
         enc = pc.dictionary_encode(array)
         local = enc.dictionary.to_pylist()
-        index, names, offset = self.index, self.names, self.offset
-        mapping = np.empty(len(local) + 1, dtype=np.int64)
-        mapping[-1] = -1  # null
-        for i, value in enumerate(local):
-            code = index.get(value)
+        index, names = self.index, self.names
+        # Known values are looked up at C speed (map); only new ones take the Python loop.
+        mapping = np.fromiter(map(index.get, local, itertools.repeat(-1)), dtype=np.int64, count=len(local))
+        for i in np.flatnonzero(mapping == -1).tolist():
+            value = local[i]
+            code = index.get(value)  # a value can repeat in ``local`` only if it is None
             if code is None:
-                code = index[value] = offset + len(names)
+                code = index[value] = self.offset + len(names)
                 names.append(value)
             mapping[i] = code
+        mapping = np.append(mapping, -1)  # null
         return mapping[pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)]
 
 
-def _segments(keys: np.ndarray, values: np.ndarray) -> Iterable[tuple[int, np.ndarray]]:
-    """``(key, values of that key)`` for each distinct key (values as uint32)."""
-    if not len(keys):
-        return
-    order = np.lexsort((values, keys))
-    keys, values = keys[order], values[order].astype(np.uint32)
-    cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
-    starts = np.concatenate(([0], cuts))
-    ends = np.concatenate((cuts, [len(keys)]))
-    for key, a, b in zip(keys[starts].tolist(), starts.tolist(), ends.tolist()):
-        yield key, values[a:b]
+def _bitmaps(pairs: list[np.ndarray]) -> dict[int, BitMap]:
+    """``key << 32 | user`` pairs (any order, repeats allowed) as one bitmap of users per key."""
+    if not pairs:
+        return {}
+    merged = np.unique(np.concatenate(pairs))
+    if not len(merged):
+        return {}
+    keys = merged >> 32
+    users = (merged & 0xFFFFFFFF).astype(np.uint32)
+    starts, ends = _bounds(keys)
+    return {k: BitMap(users[a:b]) for k, a, b in zip(keys[starts].tolist(), starts.tolist(), ends.tolist())}
 
 
 def _bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -593,11 +596,16 @@ class Aggregator:
         self.title_name = {tid: name for name, tid in titles.items()}
         self.days = _Codes()
         self.dims = [_Codes() for _ in DIMS]
-        self.day_users: dict[int, BitMap] = {}
-        self.title_users: dict[int, BitMap] = {}
-        self.day_parts: list[pd.DataFrame] = []
-        self.hour_parts: list[pd.Series] = []
+        # Each (day, dims) key seen gets a dense id; plays, minutes and hours are
+        # running totals per dense id, titles and users per-batch partials.
+        self.dense: dict[int, int] = {}
+        self.dense_keys: list[int] = []
+        self.plays = np.zeros(0, dtype=np.int64)
+        self.minutes = np.zeros(0, dtype=np.int64)
+        self.hours = np.zeros((0, 24), dtype=np.int64)
         self.title_parts: list[pd.DataFrame] = []
+        self.day_pairs: list[np.ndarray] = []  # dense id << 32 | user id, distinct per batch
+        self.title_pairs: list[np.ndarray] = []  # title id << 32 | user id
 
     def add(self, columns: dict[str, Any], checked: bool = True) -> None:
         """Aggregate one batch: ``columns`` maps :data:`FED_COLUMNS` to pyarrow arrays or sequences.
@@ -638,19 +646,34 @@ class Aggregator:
             return
         key = (day << 42) | (dims[0] << 28) | (dims[1] << 14) | dims[2]
         minutes = pc.fill_null(pc.cast(cols["totalminuteswatched"], pa.int64()), 0).to_numpy(zero_copy_only=False)
-        frame = pd.DataFrame({"k": key, "h": hour, "t": title, "x": minutes})
-        self.day_parts.append(frame.groupby("k", sort=False)["x"].agg(["size", "sum"]))
-        self.hour_parts.append(frame.groupby(["k", "h"], sort=False).size())
+        unique, inverse = np.unique(key, return_inverse=True)
+        local = np.empty(len(unique), dtype=np.int64)
+        dense, dense_keys = self.dense, self.dense_keys
+        for i, k in enumerate(unique.tolist()):
+            d = dense.get(k)
+            if d is None:
+                d = dense[k] = len(dense_keys)
+                dense_keys.append(k)
+            local[i] = d
+        dk = local[inverse.reshape(-1)]
+        nd = len(dense_keys)
+        if nd > len(self.plays):
+            size = max(nd, 2 * len(self.plays))
+            self.plays = np.concatenate([self.plays, np.zeros(size - len(self.plays), dtype=np.int64)])
+            self.minutes = np.concatenate([self.minutes, np.zeros(size - len(self.minutes), dtype=np.int64)])
+            self.hours = np.concatenate([self.hours, np.zeros((size - len(self.hours), 24), dtype=np.int64)])
+        self.plays[:nd] += np.bincount(dk, minlength=nd)
+        np.add.at(self.minutes, dk, minutes)
+        self.hours[:nd] += np.bincount(dk * 24 + hour, minlength=nd * 24).reshape(nd, 24)
         titled = title >= 0
-        self.title_parts.append(frame[titled].groupby(["k", "t"], sort=False)["x"].agg(["size", "sum"]))
+        self.title_parts.append(
+            pd.DataFrame({"c": (dk[titled] << 31) | title[titled], "p": np.ones(int(titled.sum()), dtype=np.int64),
+                          "m": minutes[titled]}).groupby("c", sort=False).sum()
+        )
         known = user >= 0
-        for target, keys, mask in ((self.day_users, key, known), (self.title_users, title, known & titled)):
-            for k, ids in _segments(keys[mask], user[mask]):
-                bm = target.get(k)
-                if bm is None:
-                    target[k] = BitMap(ids)
-                else:
-                    bm.update(ids)
+        self.day_pairs.append(np.unique((dk[known] << 32) | user[known]))
+        both = known & titled
+        self.title_pairs.append(np.unique((title[both] << 32) | user[both]))
 
     # ------------------------------------------------------------------ #
 
@@ -687,16 +710,17 @@ class Aggregator:
             )
             for i, name in enumerate(self.titles.names):
                 self.title_name[self.titles.offset + i] = name
-        if not self.day_parts:
+        nd = len(self.dense_keys)
+        if not nd:
             return
+        all_keys = np.asarray(self.dense_keys, dtype=np.int64)
         # md_day: plays, minutes and the users bitmap (ORed into the stored one).
-        day = pd.concat(self.day_parts).groupby(level=0).sum()
-        keys = day.index.to_numpy()
-        texts = list(zip(*self._key_text(keys)))
+        day_users = _bitmaps(self.day_pairs)
+        texts = list(zip(*self._key_text(all_keys)))
         old = self._old(conn, f"SELECT day, {_DIMS_PK}, users FROM md_day WHERE day BETWEEN ? AND ?", texts)
         blobs = []
-        for k, text in zip(keys.tolist(), texts):
-            users = self.day_users.get(k) or BitMap()
+        for d, text in enumerate(texts):
+            users = day_users.get(d) or BitMap()
             stored = old.get(text)
             if stored is not None:
                 users |= BitMap.deserialize(stored[0])
@@ -705,19 +729,13 @@ class Aggregator:
             f"INSERT INTO md_day (day, {_DIMS_PK}, plays, minutes, users) VALUES (?, ?, ?, ?, ?, ?, ?) "
             f"ON CONFLICT (day, {_DIMS_PK}) DO UPDATE SET plays = plays + excluded.plays, "
             "minutes = minutes + excluded.minutes, users = excluded.users",
-            [(*t, p, m, b) for t, p, m, b in zip(texts, day["size"].tolist(), day["sum"].tolist(), blobs)],
+            [(*t, p, m, b) for t, p, m, b in zip(texts, self.plays[:nd].tolist(), self.minutes[:nd].tolist(), blobs)],
         )
         # md_hour: 24 plays counts per (day, dims).
-        hour = pd.concat(self.hour_parts).groupby(level=[0, 1]).sum()
-        hk = hour.index.get_level_values(0).to_numpy()
-        unique, inverse = np.unique(hk, return_inverse=True)
-        grid = np.zeros((len(unique), 24), dtype=np.int64)
-        grid[inverse, hour.index.get_level_values(1).to_numpy()] = hour.to_numpy()
-        texts = list(zip(*self._key_text(unique)))
         old = self._old(conn, f"SELECT day, {_DIMS_PK}, hours FROM md_hour WHERE day BETWEEN ? AND ?", texts)
         rows = []
-        for i, text in enumerate(texts):
-            counts = grid[i]
+        for d, text in enumerate(texts):
+            counts = self.hours[d]
             stored = old.get(text)
             if stored is not None:
                 counts = counts + np.frombuffer(stored[0], dtype="<i8")
@@ -728,11 +746,11 @@ class Aggregator:
             rows,
         )
         # md_title_day and md_title_month: per key, the titles' ids, plays and minutes as packed arrays.
-        titles = pd.concat(self.title_parts).groupby(level=[0, 1]).sum()
+        titles = pd.concat(self.title_parts).groupby(level=0).sum()  # sorted: by dense id, then title
         if len(titles):
-            tk = titles.index.get_level_values(0).to_numpy()
-            tt = titles.index.get_level_values(1).to_numpy()
-            plays, minutes = titles["size"].to_numpy(), titles["sum"].to_numpy()
+            c = titles.index.to_numpy()
+            tk, tt = all_keys[c >> 31], c & ((1 << 31) - 1)
+            plays, minutes = titles["p"].to_numpy(), titles["m"].to_numpy()
             self._write_titles(conn, "md_title_day", "day", tk, tt, plays, minutes, None)
             months = _Codes()
             month_code = months.encode(pa.array([d[:7] + "-01" for d in self.days.names], type=pa.string()))
@@ -743,6 +761,7 @@ class Aggregator:
                 monthly.index.get_level_values(0).to_numpy(), monthly.index.get_level_values(1).to_numpy(),
                 monthly["p"].to_numpy(), monthly["m"].to_numpy(), months.names,
             )
+        self.title_users = _bitmaps(self.title_pairs)
         # md_title_users: each title's all-time viewers.
         if self.title_users:
             names = self.title_name
