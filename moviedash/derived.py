@@ -529,11 +529,22 @@ class _Codes:
         return mapping[pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)]
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (a sort: numpy's hash-based ``unique`` is slower here)."""
+    values = np.sort(values)
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
 def _bitmaps(pairs: list[np.ndarray]) -> dict[int, BitMap]:
     """``key << 32 | user`` pairs (any order, repeats allowed) as one bitmap of users per key."""
     if not pairs:
         return {}
-    merged = np.unique(np.concatenate(pairs))
+    merged = _distinct(np.concatenate(pairs))
     if not len(merged):
         return {}
     keys = merged >> 32
@@ -671,9 +682,9 @@ class Aggregator:
                           "m": minutes[titled]}).groupby("c", sort=False).sum()
         )
         known = user >= 0
-        self.day_pairs.append(np.unique((dk[known] << 32) | user[known]))
+        self.day_pairs.append(_distinct((dk[known] << 32) | user[known]))
         both = known & titled
-        self.title_pairs.append(np.unique((title[both] << 32) | user[both]))
+        self.title_pairs.append(_distinct((title[both] << 32) | user[both]))
 
     # ------------------------------------------------------------------ #
 
