@@ -47,4 +47,5 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
     )
     app.layout = layout.serve_layout
     callbacks.register_callbacks(app)
+    security.guard_callbacks(app)
     return app
