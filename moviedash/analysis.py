@@ -176,7 +176,21 @@ class Span:
 
 
 def span(conn: sqlite3.Connection) -> Span:
-    """First and last event day and the event count (``None`` dates when empty)."""
+    """First and last event day and the event count (``None`` dates when empty).
+
+    Memoized on a serving connection (:class:`moviedash.db.ServingConnection`):
+    one request's callback asks for it several times, and it costs a table scan.
+    """
+    memo = getattr(conn, "memo", None)
+    if memo is not None and "span" in memo:
+        return memo["span"]  # type: ignore[return-value]
+    result = _span(conn)
+    if memo is not None:
+        memo["span"] = result
+    return result
+
+
+def _span(conn: sqlite3.Connection) -> Span:
     first, last, events = conn.execute(
         "SELECT MIN(event_date), MAX(event_date), COUNT(*) FROM movies WHERE event_date IS NOT NULL AND event_date <> ''"
     ).fetchone()
