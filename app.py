@@ -2,7 +2,8 @@
 
 The database is ``$MOVIEDASH_DB`` or ``./moviedb``; when neither names an
 existing file and no database was named, a demo database is generated first so
-a new user sees the product at once.
+a new user sees the product at once.  ``MOVIEDASH_QUERY_TIMEOUT`` and
+``MOVIEDASH_FRAME_ANCESTORS`` set the serving options (see README, Deploying).
 """
 import os
 import sys
@@ -10,12 +11,13 @@ import sys
 from moviedash import create_app
 from moviedash.cli import DEFAULT_DB, ensure_demo_database, run_server
 from moviedash.errors import MoviedashError
+from moviedash.factory import settings_from_env
 
 DB = os.environ.get("MOVIEDASH_DB") or DEFAULT_DB
 
 try:
     ensure_demo_database(DB, named=bool(os.environ.get("MOVIEDASH_DB")))
-    app = create_app(db=DB)
+    app = create_app(db=DB, **settings_from_env())
 except MoviedashError as exc:
     sys.exit(f"moviedash: {exc.message}")
 server = app.server

@@ -313,8 +313,19 @@ class Span:
 
 
 def span(conn: sqlite3.Connection) -> Span:
-    """First and last event day and the event count (``None`` dates when empty)."""
-    return _answer(conn, ("span",), lambda: _span(*derived.span_row(conn)), lambda: _raw_span(conn))
+    """First and last event day and the event count (``None`` dates when empty).
+
+    Memoized on a serving connection (:class:`moviedash.db.ServingConnection`):
+    one request's callback asks for it several times, and without derived data
+    it costs a table scan.
+    """
+    memo = getattr(conn, "memo", None)
+    if memo is not None and "span" in memo:
+        return memo["span"]  # type: ignore[return-value]
+    result = _answer(conn, ("span",), lambda: _span(*derived.span_row(conn)), lambda: _raw_span(conn))
+    if memo is not None:
+        memo["span"] = result
+    return result
 
 
 def _span(first: Any, last: Any, events: Any) -> Span:

@@ -95,3 +95,10 @@ def figure(chart: str) -> Response:
     else:
         fig, _ = pipeline.heatmap_figure(conn, state.filters, theme=theme)
     return Response(fig.to_json(), mimetype="application/json")
+
+
+@figures_bp.route("/", defaults={"rest": ""})
+@figures_bp.route("/<path:rest>")
+def figure_not_found(rest: str) -> Response:
+    """Everything else under /figures is a JSON 404 (not Dash's catch-all page)."""
+    raise MoviedashError(f"not found: /figures/{rest}; charts are at /figures/<chart>.json", status=404)

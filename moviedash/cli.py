@@ -93,6 +93,8 @@ def run_server(app: Any, host: str, port: int, threads: int, debug: bool) -> Non
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0 for all).")
 @click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Worker threads of the WSGI server.")
+@click.option("--query-timeout", default=5.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds a request's queries may run before they are stopped (503); 0 for no limit.")
 @click.option("--allow-embedding", "embed_origins", multiple=True, metavar="ORIGIN",
               help="Let pages of ORIGIN (e.g. https://intranet.example.com) embed the dashboard in a frame; repeatable. "
                    "Default: same origin only.")
@@ -100,13 +102,14 @@ def run_server(app: Any, host: str, port: int, threads: int, debug: bool) -> Non
 @click.pass_context
 @domain_errors
 def serve(
-    ctx: click.Context, db: str, host: str, port: int, threads: int, embed_origins: tuple[str, ...], debug: bool
+    ctx: click.Context, db: str, host: str, port: int, threads: int, query_timeout: float,
+    embed_origins: tuple[str, ...], debug: bool,
 ) -> None:
     """Run the dashboard and the JSON API over DB (read-only)."""
     from . import create_app
 
     try:
-        app = create_app(db=db, MOVIEDASH_FRAME_ANCESTORS=embed_origins)
+        app = create_app(db=db, MOVIEDASH_FRAME_ANCESTORS=embed_origins, MOVIEDASH_QUERY_TIMEOUT=query_timeout)
     except DatabaseNotFound:
         if db_was_named(ctx):
             raise

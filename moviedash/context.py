@@ -2,14 +2,25 @@
 
 Dash callbacks run inside a Flask request (``/_dash-update-component``), so both
 share one read-only connection per request, opened lazily and closed on teardown.
+
+Each request's queries share a time limit (``MOVIEDASH_QUERY_TIMEOUT`` seconds,
+default 5): SQLite's progress handler interrupts a query past the deadline, and
+the error handler answers 503 in the standard JSON shape, so one expensive
+request cannot hold a server thread for minutes.
 """
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from flask import Flask, current_app, g
 
 from .db import connect_readonly
+from .errors import MoviedashError
+
+DEFAULT_QUERY_TIMEOUT = 5.0
+#: SQLite virtual-machine instructions between deadline checks (cheap, ~ms granularity).
+PROGRESS_STEPS = 10_000
 
 
 def get_connection() -> sqlite3.Connection:
@@ -17,6 +28,11 @@ def get_connection() -> sqlite3.Connection:
     conn = g.get("_moviedash_conn")
     if conn is None:
         conn = g._moviedash_conn = connect_readonly(current_app.config["MOVIEDASH_DB"])
+        timeout = float(current_app.config.get("MOVIEDASH_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT))
+        if timeout > 0:
+            deadline = time.monotonic() + timeout
+            # A non-zero return interrupts the running statement ("interrupted").
+            conn.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
     return conn
 
 
@@ -26,6 +42,22 @@ def close_connection(_exc: BaseException | None = None) -> None:
         conn.close()
 
 
+def is_interrupted(exc: BaseException) -> bool:
+    """True when ``exc``, or what it wraps (pandas re-raises as DatabaseError), is SQLite's interrupt."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, sqlite3.OperationalError) and str(seen) == "interrupted":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def timeout_error() -> MoviedashError:
+    """The 503 answered for a query stopped by the time limit."""
+    limit = float(current_app.config.get("MOVIEDASH_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT))
+    return MoviedashError(f"the query took longer than the limit of {limit:g} s and was stopped", status=503)
+
+
 def init_app(server: Flask) -> None:
-    """Close each request's connection when the request ends."""
+    """Close each request's connection when the request ends; answer timeouts with 503."""
     server.teardown_appcontext(close_connection)

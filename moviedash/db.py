@@ -115,6 +115,19 @@ def _uri(path: Path, mode: str) -> str:
     return f"file:{quote(str(path.resolve()))}?mode={mode}"
 
 
+class ServingConnection(sqlite3.Connection):
+    """A read-only connection that lives for one request (or one figures-API call).
+
+    ``memo`` keeps results that cannot change for such a short-lived reader
+    (the data's span), so the callbacks and pipeline steps of one request do
+    not scan the table for them again.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.memo: dict[str, object] = {}
+
+
 def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
     """Open an existing database read-only, for serving.
 
@@ -124,7 +137,7 @@ def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
     if not db_path.is_file():
         raise DatabaseNotFound(str(path))
     try:
-        conn = sqlite3.connect(_uri(db_path, "ro"), uri=True, check_same_thread=False)
+        conn = sqlite3.connect(_uri(db_path, "ro"), uri=True, check_same_thread=False, factory=ServingConnection)
         conn.execute("SELECT 1 FROM movies LIMIT 0")
     except sqlite3.DatabaseError as exc:
         raise MoviedashError(

@@ -3,17 +3,35 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import dash
 from flask import Flask
 
-from . import api, context, security
+from . import api, context, openapi, security
 from .db import check_exists
-from .errors import register_error_handlers
+from .errors import MoviedashError, register_error_handlers
 
 #: The project's top-level ``assets/`` folder (CSS served by Dash).
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Serving options from the environment, for ``gunicorn app:server``.
+
+    ``MOVIEDASH_QUERY_TIMEOUT`` (seconds) and ``MOVIEDASH_FRAME_ANCESTORS``
+    (space-separated origins allowed to embed the dashboard).
+    """
+    config: dict[str, Any] = {}
+    if environ.get("MOVIEDASH_QUERY_TIMEOUT"):
+        try:
+            config["MOVIEDASH_QUERY_TIMEOUT"] = float(environ["MOVIEDASH_QUERY_TIMEOUT"])
+        except ValueError:
+            raise MoviedashError("MOVIEDASH_QUERY_TIMEOUT must be a number of seconds") from None
+    if environ.get("MOVIEDASH_FRAME_ANCESTORS"):
+        config["MOVIEDASH_FRAME_ANCESTORS"] = environ["MOVIEDASH_FRAME_ANCESTORS"].split()
+    return config
 
 
 def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Dash:
@@ -32,6 +50,7 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
     context.init_app(server)
     server.register_blueprint(api.bp)
     server.register_blueprint(api.figures_bp)
+    server.register_blueprint(openapi.bp)
 
     from .dashboard import (  # Dash parts import plotly: load them only here
         callbacks,
@@ -47,4 +66,5 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
     )
     app.layout = layout.serve_layout
     callbacks.register_callbacks(app)
+    security.guard_callbacks(app)
     return app

@@ -22,6 +22,10 @@ FILTER_KEYS: tuple[str, ...] = ("sessiontype", "device", "market")
 NUM_MIN, NUM_MAX, NUM_DEFAULT = 1, 1000, 10
 #: Guards against absurd requests; real filters have a handful of values.
 MAX_VALUES, MAX_VALUE_LENGTH = 100, 200
+#: The dates a selection may name.  Wider ranges only zero-fill (a daily series from
+#: year 1000 to 9998 is 100 MB of JSON), years before 1000 were labelled without
+#: their leading zeros and 9999-12-31 overflowed into a 500.
+DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2099, 12, 31)
 
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INT_RE = re.compile(r"[+-]?\d{1,9}")
@@ -61,19 +65,26 @@ def parse_num(value: Any, name: str = "num", maximum: int = NUM_MAX) -> int:
 
 
 def parse_date(value: Any, name: str) -> dt.date | None:
-    """A ``YYYY-MM-DD`` date; ``None`` or an omitted value means unbounded."""
+    """A ``YYYY-MM-DD`` date from ``DATE_MIN`` to ``DATE_MAX``; ``None`` or an omitted value means unbounded."""
     if value is None:
         return None
+    date: dt.date | None = None
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and _DATE_RE.fullmatch(value):
+        date = value.date()
+    elif isinstance(value, dt.date):
+        date = value
+    elif isinstance(value, str) and _DATE_RE.fullmatch(value):
         try:
-            return dt.date.fromisoformat(value)
+            date = dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise MoviedashError(f"{name} must be a date YYYY-MM-DD", parameter=name)
+    if date is None:
+        raise MoviedashError(f"{name} must be a date YYYY-MM-DD", parameter=name)
+    if not DATE_MIN <= date <= DATE_MAX:
+        raise MoviedashError(
+            f"{name} must be a date from {DATE_MIN.isoformat()} to {DATE_MAX.isoformat()}", parameter=name
+        )
+    return date
 
 
 def _parse_values(value: Any, name: str) -> tuple[str, ...]:

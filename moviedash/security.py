@@ -57,3 +57,33 @@ def init_app(server: Flask) -> None:
         else:
             response.headers["X-Frame-Options"] = "SAMEORIGIN"
         return response
+
+
+def _well_formed_callback_body(body: object, known_outputs: set[str]) -> bool:
+    """The shape Dash's renderer sends to ``/_dash-update-component``."""
+    if not isinstance(body, dict) or body.get("output") not in known_outputs:
+        return False
+    if not isinstance(body.get("outputs"), (dict, list)):
+        return False
+    for key in ("inputs", "state"):
+        items = body.get(key, [])
+        if not isinstance(items, list):
+            return False
+        for item in items:
+            # Pattern-matching callbacks send lists of such dicts; this app uses none.
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("property"), str):
+                return False
+    return isinstance(body.get("changedPropIds", []), list)
+
+
+def guard_callbacks(app: "dash.Dash") -> None:  # noqa: F821 - dash is imported by the factory
+    """Answer malformed ``/_dash-update-component`` bodies with 400 instead of letting Dash fail on them."""
+    server: Flask = app.server
+
+    @server.before_request
+    def check_callback_body() -> None:
+        if request.path != "/_dash-update-component" or request.method != "POST":
+            return
+        body = request.get_json(silent=True)
+        if not _well_formed_callback_body(body, set(app.callback_map)):
+            raise MoviedashError("malformed callback request", status=400)

@@ -224,6 +224,10 @@ def test_figure_route_serves_the_dashboard_charts(client):
     ("url", "status", "parameter"),
     [
         ("/figures/pie.json", 404, None),
+        ("/figures/.json", 404, None),
+        ("/figures/a/b.json", 404, None),
+        ("/figures/unique_users.json/x", 404, None),
+        ("/figures/", 404, None),
         ("/figures/top_titles.json?top=51", 400, "top"),
         ("/figures/top_titles.json?rank=x", 400, "rank"),
         ("/figures/unique_users.json?users=hourly", 400, "users"),

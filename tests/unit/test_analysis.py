@@ -233,3 +233,13 @@ def test_period_start_matches_sql_bucketing(db, day, resolution, expected):
     conn = db(event(f"{day} 12:00:00"))
     assert analysis.period_start(dt.date.fromisoformat(day), resolution).isoformat() == expected
     assert users(conn, resolution)[0][0] == expected
+
+
+def test_span_is_scanned_once_per_serving_connection(make_db, connect):
+    conn = connect(make_db([event("2013-01-07 10:00:00", "a")]))
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    first = analysis.span(conn)
+    second = analysis.span(conn)
+    assert first == second == analysis.Span(dt.date(2013, 1, 7), dt.date(2013, 1, 7), 1)
+    assert sum("MIN(event_date)" in s for s in statements) == 1

@@ -7,9 +7,12 @@ import pytest
 
 from moviedash.errors import MoviedashError
 from moviedash.params import (
+    DATE_MAX,
+    DATE_MIN,
     Filters,
     SeriesQuery,
     TopQuery,
+    parse_date,
     parse_num,
     parse_rank,
     parse_resolution,
@@ -93,3 +96,24 @@ def test_error_shape_is_pinned():
     error = MoviedashError("resolution must be one of daily, weekly, monthly", parameter="resolution")
     assert error.to_dict() == {"error": "resolution must be one of daily, weekly, monthly", "parameter": "resolution"}
     assert MoviedashError("not found", status=404).to_dict() == {"error": "not found"}
+
+
+@pytest.mark.parametrize(
+    "value", ["0465-12-24", "0001-01-01", "1899-12-31", "2100-01-01", "9999-12-31", dt.date(1, 1, 1)]
+)
+def test_dates_outside_the_supported_range_are_rejected(value):
+    # Years before 1000 came back unpadded ("465-12-24"), 9999-12-31 overflowed into a 500
+    # and wide ranges zero-filled millions of rows.
+    with pytest.raises(MoviedashError) as info:
+        parse_date(value, "start")
+    assert info.value.parameter == "start"
+    assert info.value.message == "start must be a date from 1900-01-01 to 2099-12-31"
+    with pytest.raises(MoviedashError):
+        series_query_from_args({"end": [str(value)]})
+
+
+def test_dates_at_the_range_bounds_are_accepted():
+    assert parse_date("1900-01-01", "start") == DATE_MIN
+    assert parse_date("2099-12-31", "end") == DATE_MAX
+    query, _ = series_query_from_args({"start": ["1900-01-01"], "end": ["2099-12-31"]})
+    assert (query.filters.start, query.filters.end) == (DATE_MIN, DATE_MAX)

@@ -1,0 +1,289 @@
+"""The OpenAPI 3 document of the JSON routes, served at ``/data/openapi.json``.
+
+The document is built from the constants that the validators use
+(:mod:`.params`, :mod:`.viewstate`, the chart and theme names), so it cannot
+drift from what the routes accept.  The test suite runs schemathesis against
+the app with this document.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from . import params, viewstate
+from .charts import THEMES
+from .errors import MoviedashError
+from .pipeline import CHARTS
+
+OPENAPI_PATH = "/data/openapi.json"
+
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_UNKNOWN = "Unknown query parameters are rejected with `400`."
+
+
+def _error_response(description: str, *, allow: bool = False) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": _ERROR_REF}},
+    }
+    if allow:
+        response["headers"] = {
+            "Allow": {"description": "The methods the route supports.", "schema": {"type": "string"}}
+        }
+    return response
+
+
+def _errors(*, not_found: bool = True) -> dict[str, Any]:
+    out = {
+        "400": _error_response(
+            "A bad, repeated or unknown query parameter; `parameter` names it.",
+        ),
+        "404": _error_response("Not found."),
+        "405": _error_response("Method not allowed (only GET is served).", allow=True),
+        "503": _error_response("The database is missing or unavailable."),
+    }
+    if not not_found:
+        del out["404"]
+    return out
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def _single(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return _query(name, schema, f"{description} May be given only once.")
+
+
+def _enum(values: tuple[str, ...], default: str) -> dict[str, Any]:
+    return {"type": "string", "enum": list(values), "default": default}
+
+
+def _values_schema() -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "maxLength": params.MAX_VALUE_LENGTH}
+
+
+def _multi(name: str) -> dict[str, Any]:
+    parameter = _query(
+        name,
+        {"type": "array", "items": _values_schema(), "maxItems": params.MAX_VALUES},
+        f"Keep only events with one of these {name} values; repeat the parameter for several "
+        f"(at most {params.MAX_VALUES} values of at most {params.MAX_VALUE_LENGTH} characters).",
+    )
+    parameter.update(style="form", explode=True)
+    return parameter
+
+
+def _date_schema() -> dict[str, Any]:
+    """A date from ``DATE_MIN`` to ``DATE_MAX``: ``format: date`` plus a pattern for the years."""
+    first, last = params.DATE_MIN, params.DATE_MAX
+    if (first.month, first.day, first.year % 100, last.month, last.day, last.year % 100) != (1, 1, 0, 12, 31, 99):
+        raise AssertionError("the date pattern spells whole centuries; update it")
+    centuries = "|".join(str(c) for c in range(first.year // 100, last.year // 100 + 1))
+    return {"type": "string", "format": "date", "pattern": rf"^({centuries})\d{{2}}-\d{{2}}-\d{{2}}$"}
+
+
+def _dates() -> list[dict[str, Any]]:
+    bounds = f"from {params.DATE_MIN.isoformat()} to {params.DATE_MAX.isoformat()}"
+    return [
+        _single("start", _date_schema(), f"First day of the selection, inclusive (YYYY-MM-DD, {bounds})."),
+        _single(
+            "end", _date_schema(),
+            f"Last day of the selection, inclusive (YYYY-MM-DD, {bounds}); not before `start` (else 400).",
+        ),
+    ]
+
+
+def _format() -> dict[str, Any]:
+    return _single("format", _enum(params.FORMATS, "json"), "`csv` returns the same rows as CSV.")
+
+
+def _rows_response(item_ref: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": {"$ref": item_ref}}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+
+
+def _series_operation(metric: str, summary: str) -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": metric,
+            "summary": summary,
+            "description": "Every period between the first and the last one is present, with 0 where "
+            f"nothing happened. {_UNKNOWN}",
+            "parameters": [
+                _single("resolution", _enum(params.RESOLUTIONS, "daily"), "The period length."),
+                *_dates(),
+                *[_multi(key) for key in params.FILTER_KEYS],
+                _format(),
+            ],
+            "responses": {
+                "200": _rows_response("#/components/schemas/SeriesRow", "One row per period."),
+                **_errors(),
+            },
+        }
+    }
+
+
+def _toplist_operation() -> dict[str, Any]:
+    num = {"type": "integer", "minimum": params.NUM_MIN, "maximum": params.NUM_MAX, "default": params.NUM_DEFAULT}
+    return {
+        "get": {
+            "operationId": "toplist",
+            "summary": "The N most watched titles, most first (ties by title).",
+            "description": f"Empty or NULL titles are left out. {_UNKNOWN}",
+            "parameters": [
+                _single("num", num, "How many titles."),
+                _single("rank", _enum(params.RANKS, "plays"), "What the list counts."),
+                *_dates(),
+                *[_multi(key) for key in params.FILTER_KEYS],
+                _format(),
+            ],
+            "responses": {
+                "200": _rows_response("#/components/schemas/TopRow", "One row per title."),
+                **_errors(),
+            },
+        }
+    }
+
+
+def _figure_operation() -> dict[str, Any]:
+    resolution = _enum(params.RESOLUTIONS, "daily")
+    top = {"type": "integer", "minimum": viewstate.TOP_MIN, "maximum": viewstate.TOP_MAX,
+           "default": params.NUM_DEFAULT}
+    descriptions = {
+        "users": _single("users", resolution, "Resolution of the unique-users chart."),
+        "minutes": _single("minutes", resolution, "Resolution of the minutes-watched chart."),
+        "top": _single("top", top, "How many titles the top-titles chart shows."),
+        "rank": _single("rank", _enum(params.RANKS, "plays"), "What the top-titles chart counts."),
+        "sessiontype": _single("sessiontype", _values_schema(), "Keep only this session type."),
+        "device": _multi("device"),
+        "market": _multi("market"),
+    }
+    start, end = _dates()
+    descriptions.update(start=start, end=end)
+    missing = set(viewstate.KEYS) - set(descriptions)
+    if missing:  # a new dashboard parameter must be documented here
+        raise AssertionError(f"undocumented dashboard parameters: {sorted(missing)}")
+    return {
+        "get": {
+            "operationId": "figure",
+            "summary": "A chart of the dashboard as Plotly figure JSON, for embedding with plotly.js.",
+            "description": "Takes the dashboard's query parameters (as in its shareable URL) plus "
+            f"`theme`, strictly. {_UNKNOWN}",
+            "parameters": [
+                {
+                    "name": "chart",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "enum": list(CHARTS)},
+                    "description": "The chart.",
+                },
+                *[descriptions[key] for key in viewstate.KEYS],
+                _single("theme", _enum(THEMES, "light"), "The colour theme."),
+            ],
+            "responses": {
+                "200": {
+                    "description": "A Plotly figure.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Figure"}}},
+                },
+                **_errors(),
+            },
+        }
+    }
+
+
+def _openapi_operation() -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document.",
+            "description": f"Takes no parameters. {_UNKNOWN}",
+            "responses": {
+                "200": {
+                    "description": "The OpenAPI 3 document of the JSON routes.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                **_errors(not_found=False),
+            },
+        }
+    }
+
+
+def build_document() -> dict[str, Any]:
+    """The OpenAPI 3.0 document of the JSON routes, as a dict."""
+    error = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {"type": "string", "description": "What went wrong."},
+            "parameter": {"type": "string", "description": "The parameter at fault, when one is."},
+        },
+        "additionalProperties": False,
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "moviedash JSON API",
+            "version": "1",
+            "description": "Viewing statistics over a SQLite log of movie/series events. Only GET is served. "
+            "Every error is `{\"error\": ..., \"parameter\": ...}`; a bad, repeated or unknown "
+            "parameter gives 400, an unknown route 404, a wrong method 405 and a missing database 503.",
+        },
+        "paths": {
+            "/data/unique_users/": _series_operation("unique_users", "Distinct users per period."),
+            "/data/minutes_watched/": _series_operation(
+                "minutes_watched", "The sum of minutes watched per period."
+            ),
+            "/data/toplist/": _toplist_operation(),
+            "/figures/{chart}.json": _figure_operation(),
+            OPENAPI_PATH: _openapi_operation(),
+        },
+        "components": {
+            "schemas": {
+                "SeriesRow": {
+                    "type": "object",
+                    "required": ["date", "values"],
+                    "properties": {
+                        "date": {"type": "string", "format": "date", "description": "The first day of the period."},
+                        "values": {"type": "number", "minimum": 0},
+                    },
+                    "additionalProperties": False,
+                },
+                "TopRow": {
+                    "type": "object",
+                    "required": ["title", "values"],
+                    "properties": {
+                        "title": {"type": "string", "minLength": 1},
+                        "values": {"type": "number", "minimum": 0},
+                    },
+                    "additionalProperties": False,
+                },
+                "Figure": {
+                    "type": "object",
+                    "required": ["data", "layout"],
+                    "properties": {
+                        "data": {"type": "array", "items": {"type": "object"}},
+                        "layout": {"type": "object"},
+                    },
+                },
+                "Error": error,
+            }
+        },
+    }
+
+
+bp = Blueprint("openapi", __name__)
+
+
+@bp.get(OPENAPI_PATH)
+def openapi_document() -> Response:
+    """Serve :func:`build_document` as JSON."""
+    for key in request.args:
+        raise MoviedashError(f"unknown parameter {key!r}; this route takes none", parameter=key)
+    return jsonify(build_document())

@@ -1,0 +1,65 @@
+"""The query time limit: a query over it is stopped and answered 503, quickly."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from moviedash import create_app
+from moviedash.demo import write_demo
+from tests.conftest import event
+
+EVENTS = [event(f"2013-01-{d:02d} 10:00:00", f"u{d % 7}", title=f"T{d % 5}") for d in range(1, 29)]
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("timeout") / "demo.db"
+    write_demo(path, events=20_000, seed=1)  # big enough for every query to reach a deadline check
+    return path
+
+
+@pytest.fixture
+def slow_app(demo_db):
+    # A limit far below what any query needs: every query is interrupted at its first check.
+    app = create_app(db=demo_db, MOVIEDASH_QUERY_TIMEOUT=1e-9)
+    app.server.testing = False  # errors go through the production error handler
+    return app
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/data/unique_users/?resolution=weekly", "/data/minutes_watched/", "/data/toplist/?num=5",
+     "/figures/heatmap.json"],
+)
+def test_a_query_over_the_limit_is_a_503_json_error(slow_app, url):
+    started = time.monotonic()
+    response = slow_app.server.test_client().get(url)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.get_json() == {"error": "the query took longer than the limit of 1e-09 s and was stopped"}
+    assert elapsed < 2
+
+
+def test_a_dash_callback_over_the_limit_is_a_503_json_error(demo_db):
+    app = create_app(db=demo_db)
+    app.server.testing = False
+    client = app.server.test_client()
+    # Build the page with the normal limit, then lower it for the callback alone.
+    assert client.get("/_dash-layout").status_code == 200
+    heatmap = next(d for d in client.get("/_dash-dependencies").get_json() if "heatmap-graph.figure" in d["output"])
+    app.server.config["MOVIEDASH_QUERY_TIMEOUT"] = 1e-9
+    outputs = [dict(zip(("id", "property"), o.split("."))) for o in heatmap["output"].strip(".").split("...")]
+    inputs = [{**i, "value": None} for i in heatmap["inputs"]]
+    inputs[-1]["value"] = "light"  # the theme
+    body = {"output": heatmap["output"], "outputs": outputs, "inputs": inputs, "changedPropIds": []}
+    response = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 503
+    assert "took longer than the limit" in response.get_json()["error"]
+
+
+def test_the_default_limit_lets_normal_queries_through(make_db):
+    client = create_app(db=make_db(EVENTS)).server.test_client()
+    assert client.get("/data/toplist/?num=2").status_code == 200
+    assert client.application.config.get("MOVIEDASH_QUERY_TIMEOUT") is None  # default 5 s applies
