@@ -43,7 +43,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyroaring import BitMap
@@ -380,8 +379,8 @@ def _top_from_tables(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any
             values.append(np.frombuffer(blob_values, dtype="<i8"))
     if not ids:
         return []
-    sums = pd.Series(np.concatenate(values)).groupby(np.concatenate(ids)).sum()
-    return _rank_titles(conn, sums.index.to_numpy(), sums.to_numpy(), query.num)
+    (title_ids,), (totals,) = _group_sum([np.concatenate(ids)], [np.concatenate(values)])
+    return _rank_titles(conn, title_ids, totals, query.num)
 
 
 def _rank_titles(conn: sqlite3.Connection, ids: np.ndarray, totals: np.ndarray, num: int) -> list[list[Any]]:
@@ -559,6 +558,22 @@ def _bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(([0], cuts)), np.concatenate((cuts, [len(keys)]))
 
 
+def _group_sum(keys: list[np.ndarray], values: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Distinct key tuples (sorted) and the int64 sums of ``values`` per key.
+
+    pyarrow's hash aggregation: it releases the GIL, so in the loader it does
+    not hold up the inserts running in the other thread.
+    """
+    names = [f"k{i}" for i in range(len(keys))]
+    table = pa.table({**dict(zip(names, keys)), **{f"v{i}": v for i, v in enumerate(values)}})
+    grouped = table.group_by(names, use_threads=False).aggregate([(f"v{i}", "sum") for i in range(len(values))])
+    grouped = grouped.sort_by([(n, "ascending") for n in names])
+    return (
+        [grouped[n].to_numpy() for n in names],
+        [grouped[f"v{i}_sum"].to_numpy().astype(np.int64, copy=False) for i in range(len(values))],
+    )
+
+
 def _sum_by_id(ids: np.ndarray, plays: np.ndarray, minutes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Merge duplicate title ids (sorted result, exact int64 sums)."""
     unique, inverse = np.unique(ids, return_inverse=True)
@@ -614,9 +629,10 @@ class Aggregator:
         self.plays = np.zeros(0, dtype=np.int64)
         self.minutes = np.zeros(0, dtype=np.int64)
         self.hours = np.zeros((0, 24), dtype=np.int64)
-        self.title_parts: list[pd.DataFrame] = []
+        self.title_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (dense id << 31 | title), plays, minutes
         self.day_pairs: list[np.ndarray] = []  # dense id << 32 | user id, distinct per batch
         self.title_pairs: list[np.ndarray] = []  # title id << 32 | user id
+        self._finished: dict[str, Any] | None = None  # set by finish()
 
     def add(self, columns: dict[str, Any], checked: bool = True) -> None:
         """Aggregate one batch: ``columns`` maps :data:`FED_COLUMNS` to pyarrow arrays or sequences.
@@ -625,6 +641,8 @@ class Aggregator:
         ``YYYY-MM-DD HH:MM:SS`` text and every row has a user id, else the
         aggregator steps aside (``ok`` False).
         """
+        if self._finished is not None:
+            raise RuntimeError("Aggregator.add() after finish()")
         if not self.ok:
             return
         cols = {
@@ -677,10 +695,10 @@ class Aggregator:
         np.add.at(self.minutes, dk, minutes)
         self.hours[:nd] += np.bincount(dk * 24 + hour, minlength=nd * 24).reshape(nd, 24)
         titled = title >= 0
-        self.title_parts.append(
-            pd.DataFrame({"c": (dk[titled] << 31) | title[titled], "p": np.ones(int(titled.sum()), dtype=np.int64),
-                          "m": minutes[titled]}).groupby("c", sort=False).sum()
+        (title_keys,), (title_plays, title_minutes) = _group_sum(
+            [(dk[titled] << 31) | title[titled]], [np.ones(int(titled.sum()), dtype=np.int64), minutes[titled]]
         )
+        self.title_parts.append((title_keys, title_plays, title_minutes))
         known = user >= 0
         self.day_pairs.append(_distinct((dk[known] << 32) | user[known]))
         both = known & titled
@@ -707,8 +725,46 @@ class Aggregator:
                 out[key] = row[4:]
         return out
 
+    def finish(self) -> None:
+        """Turn the per-batch partials into final aggregates (pure computation, no database).
+
+        Called by :meth:`write` if not called before; the loader calls it in its
+        reading thread right after the last batch, so this work overlaps the
+        last inserts instead of following them.
+        """
+        if self._finished is not None or not self.ok:
+            return
+        nd = len(self.dense_keys)
+        all_keys = np.asarray(self.dense_keys, dtype=np.int64)
+        done: dict[str, Any] = {"keys": all_keys, "day_users": _bitmaps(self.day_pairs), "titles": None}
+        self.day_pairs = []
+        if nd:
+            done["texts"] = list(zip(*self._key_text(all_keys)))
+        if self.title_parts:  # sorted: by dense id, then title
+            (c,), (plays, minutes) = _group_sum(
+                [np.concatenate([part[0] for part in self.title_parts])],
+                [np.concatenate([part[1] for part in self.title_parts]), np.concatenate([part[2] for part in self.title_parts])],
+            )
+            self.title_parts = []
+        else:
+            c = np.zeros(0, dtype=np.int64)
+        if len(c):
+            tk, tt = all_keys[c >> 31], c & ((1 << 31) - 1)
+            months = _Codes()
+            month_code = months.encode(pa.array([d[:7] + "-01" for d in self.days.names], type=pa.string()))
+            mk = (month_code[tk >> 42] << 42) | (tk & ((1 << 42) - 1))
+            (month_keys, month_titles), (month_plays, month_minutes) = _group_sum([mk, tt], [plays, minutes])
+            done["titles"] = (tk, tt, plays, minutes)
+            done["monthly"] = (month_keys, month_titles, month_plays, month_minutes, months.names)
+        done["title_users"] = _bitmaps(self.title_pairs)
+        self.title_pairs = []
+        self._finished = done
+
     def write(self, conn: sqlite3.Connection, dialect: SQLiteDialect) -> None:
         """Upsert the aggregates into the derived tables (on the loading transaction)."""
+        self.finish()
+        done = self._finished
+        assert done is not None
         if self.users.names:
             conn.executemany(
                 "INSERT INTO md_users (id, userid) VALUES (?, ?)",
@@ -724,10 +780,9 @@ class Aggregator:
         nd = len(self.dense_keys)
         if not nd:
             return
-        all_keys = np.asarray(self.dense_keys, dtype=np.int64)
         # md_day: plays, minutes and the users bitmap (ORed into the stored one).
-        day_users = _bitmaps(self.day_pairs)
-        texts = list(zip(*self._key_text(all_keys)))
+        day_users = done["day_users"]
+        texts = done["texts"]
         old = self._old(conn, f"SELECT day, {_DIMS_PK}, users FROM md_day WHERE day BETWEEN ? AND ?", texts)
         blobs = []
         for d, text in enumerate(texts):
@@ -757,22 +812,10 @@ class Aggregator:
             rows,
         )
         # md_title_day and md_title_month: per key, the titles' ids, plays and minutes as packed arrays.
-        titles = pd.concat(self.title_parts).groupby(level=0).sum()  # sorted: by dense id, then title
-        if len(titles):
-            c = titles.index.to_numpy()
-            tk, tt = all_keys[c >> 31], c & ((1 << 31) - 1)
-            plays, minutes = titles["p"].to_numpy(), titles["m"].to_numpy()
-            self._write_titles(conn, "md_title_day", "day", tk, tt, plays, minutes, None)
-            months = _Codes()
-            month_code = months.encode(pa.array([d[:7] + "-01" for d in self.days.names], type=pa.string()))
-            mk = (month_code[tk >> 42] << 42) | (tk & ((1 << 42) - 1))
-            monthly = pd.DataFrame({"k": mk, "t": tt, "p": plays, "m": minutes}).groupby(["k", "t"]).sum()
-            self._write_titles(
-                conn, "md_title_month", "month",
-                monthly.index.get_level_values(0).to_numpy(), monthly.index.get_level_values(1).to_numpy(),
-                monthly["p"].to_numpy(), monthly["m"].to_numpy(), months.names,
-            )
-        self.title_users = _bitmaps(self.title_pairs)
+        if done["titles"] is not None:
+            self._write_titles(conn, "md_title_day", "day", *done["titles"], None)
+            self._write_titles(conn, "md_title_month", "month", *done["monthly"])
+        self.title_users = done["title_users"]
         # md_title_users: each title's all-time viewers.
         if self.title_users:
             names = self.title_name

@@ -8,10 +8,10 @@ into a clean one-line message.  Nothing user-facing ever shows a traceback.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
+if TYPE_CHECKING:  # the CLI's load and demo never import Flask (a faster start)
+    from flask import Flask, Response
 
 
 class MoviedashError(Exception):
@@ -41,6 +41,8 @@ class DatabaseNotFound(MoviedashError):
 
 def error_response(error: MoviedashError) -> Response:
     """Render ``error`` in the standard JSON shape."""
+    from flask import jsonify
+
     response = jsonify(error.to_dict())
     response.status_code = error.status
     return response
@@ -48,6 +50,8 @@ def error_response(error: MoviedashError) -> Response:
 
 def handle_exception(exc: Exception) -> Response:
     """The single error handler registered on the Flask server."""
+    from werkzeug.exceptions import HTTPException
+
     if isinstance(exc, MoviedashError):
         return error_response(exc)
     if isinstance(exc, HTTPException):

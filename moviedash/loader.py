@@ -212,11 +212,11 @@ def _normalise_dates(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return norm, pc.fill_null(same, False).to_numpy(zero_copy_only=False)
 
 
-def validate_batch(batch: pa.RecordBatch) -> tuple[list[list], np.ndarray, list[str | None], dict[str, pa.Array]]:
+def validate_batch(batch: pa.RecordBatch) -> tuple[list[pa.Array | list], np.ndarray, list[str | None], dict[str, pa.Array]]:
     """Check and convert one batch.
 
-    Returns the converted columns in :data:`COLUMNS` order (Python lists, NULL
-    as ``None``), a mask of bad rows, a reason for each bad row (``None``
+    Returns the converted columns in :data:`COLUMNS` order (Arrow arrays, or
+    lists of ``None`` for absent columns), a mask of bad rows, a reason for each bad row (``None``
     for good ones), and the converted columns the derived data need
     (:data:`derived.FED_COLUMNS`) as Arrow arrays, every row included.
     """
@@ -249,7 +249,7 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[list[list], np.ndarray, list[
         if column == "event_date":
             norm, ok = _normalise_dates(stripped)
             flag(~ok & ~empty, column, "is not a date", raw)
-            out.append(norm.to_pylist())
+            out.append(norm)
             arrays[column] = norm
             continue
         if column in INTEGER_COLUMNS or column in REAL_COLUMNS:
@@ -265,19 +265,19 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[list[list], np.ndarray, list[
             if column in NON_NEGATIVE:
                 negative = pc.fill_null(pc.less(numbers, 0), False).to_numpy(zero_copy_only=False)
                 flag(negative & ok, column, "is negative", raw)
-            out.append(numbers.to_pylist())
+            out.append(numbers)
             arrays[column] = numbers
             continue
         array = pc.if_else(pa.array(empty), None, raw)
-        values = array.to_pylist()
         if column == "title":
             escaped = np.flatnonzero(pc.match_substring(raw, "<").to_numpy(zero_copy_only=False))
-            for j in escaped:
-                if values[j] is not None:
-                    values[j] = decode_escapes(values[j])
             if len(escaped):
+                values = array.to_pylist()
+                for j in escaped:
+                    if values[j] is not None:
+                        values[j] = decode_escapes(values[j])
                 array = pa.array(values, type=pa.string())
-        out.append(values)
+        out.append(array)
         if column in FED_COLUMNS:
             arrays[column] = array
     return out, bad, why, arrays
@@ -378,7 +378,7 @@ def _prefetch(items: Iterator, depth: int = 2) -> Iterator:
 
 def _load_file(
     conn: sqlite3.Connection, path: Path, encoding: str, *, insert: bool, on_rows: Callable[[int], None] | None,
-    aggregator: Aggregator | None = None,
+    aggregator: Aggregator | None = None, last: bool = True,
 ) -> tuple[FileReport, list[tuple[Path, int, str, list[str]]]]:
     """Validate and (with ``insert``) insert one file on the open transaction."""
     report = FileReport(path=path)
@@ -403,9 +403,18 @@ def _load_file(
             aggregator.add(arrays)  # every batch of the file is inserted (or the load rolls back)
         return checked
 
+    def prepared() -> Iterator[tuple]:
+        for b in batches:
+            yield b, prepare(b)
+        if insert and last and aggregator is not None:
+            aggregator.finish()  # while this thread's last inserts run
+
     # Parse, validate and aggregate the next block in a thread while this one
     # inserts: pyarrow, pandas and SQLite release the GIL for their heavy parts.
-    for batch, (values, bad, why, _arrays) in _prefetch((b, prepare(b)) for b in batches):
+    for batch, (columns_, bad, why, _arrays) in _prefetch(prepared()):
+        # Python objects for SQLite are made here, not in the reading thread:
+        # GIL-held work there would stall these inserts at every row.
+        values = [c.to_pylist() if isinstance(c, pa.Array) else c for c in columns_]
         keep = np.flatnonzero(~bad)
         if len(keep) == batch.num_rows:
             rows: Iterable[tuple] = zip(*values)
@@ -471,12 +480,12 @@ def load_files(
         conn.execute("BEGIN IMMEDIATE")
         try:
             aggregator = Aggregator(conn)
-            for path, (sha, encoding) in zip(files, digests):
+            for number, (path, (sha, encoding)) in enumerate(zip(files, digests), 1):
                 if not force:
                     _refuse_duplicate(conn, path, sha)
                 file_report, file_rejects = _load_file(
                     conn, path, encoding, insert=not (strict and report.rejected), on_rows=on_rows,
-                    aggregator=aggregator,
+                    aggregator=aggregator, last=number == len(files),
                 )
                 file_report.sha256 = sha
                 report.files.append(file_report)
