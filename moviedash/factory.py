@@ -52,6 +52,7 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
     server.register_blueprint(api.figures_bp)
     server.register_blueprint(openapi.bp)
 
+    from . import charts
     from .dashboard import (  # Dash parts import plotly: load them only here
         callbacks,
         layout,
@@ -67,4 +68,5 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
     app.layout = layout.serve_layout
     callbacks.register_callbacks(app)
     security.guard_callbacks(app)
+    charts.warm_up()  # the first request should not pay for Plotly's lazy set-up
     return app
