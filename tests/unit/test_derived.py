@@ -456,3 +456,24 @@ def test_aggregator_steps_aside_for_rows_it_did_not_see(tmp_path, make_db):
     events = HAND_EVENTS[:4] + [event("2013-05-05 10:00:00", "zz", title="Argo", minutes=None,
                                       sessiontype=None, device=None, market=None)] + HAND_EVENTS[4:]
     assert _dump(path) == _dump(build_db(tmp_path / "scratch.db", events))
+
+
+def test_finish_early_gives_the_same_tables_and_refuses_more_rows(tmp_path):
+    """The loader calls finish() in its reading thread before the last inserts end."""
+    rows = [tuple(e.get(c) for c in COLUMNS) for e in HAND_EVENTS]
+    columns = {c: [r[COLUMNS.index(c)] for r in rows] for c in derived.FED_COLUMNS}
+    conn = connect_readwrite(tmp_path / "early.db")
+    try:
+        conn.execute("BEGIN")
+        aggregator = derived.Aggregator(conn)
+        aggregator.add(columns)
+        aggregator.finish()
+        with pytest.raises(RuntimeError, match="after finish"):
+            aggregator.add(columns)
+        insert_rows(conn, rows)
+        with mock.patch.object(derived, "_add_rows", side_effect=AssertionError("the SQL path was taken")):
+            refresh_derived(conn, aggregator)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    assert _dump(tmp_path / "early.db") == _dump(build_db(tmp_path / "scratch.db", HAND_EVENTS))
