@@ -14,6 +14,9 @@ rows (``movies.rowid > covered``) to
   ids, plays and minutes as packed arrays (one row per key, not per title),
 - ``md_title_users``: each title's all-time viewers (bitmap and count), for
   the default top list by viewers,
+- ``md_title_viewers``: per (day, dims) the ``title id << 32 | user id`` pair
+  of every titled event, packed: distinct viewers per title of any selection
+  are the distinct pairs of the matching rows (8 bytes per event, ~6% of ``movies``),
 - ``md_results``: the rows behind the default (unfiltered) views, recomputed
   at load so the first view after an import is as fast as the next one,
 - ``md_meta``: the ``movies`` rowid covered, a data ``version`` counter and
@@ -52,9 +55,10 @@ from .params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
 
 DIMS: tuple[str, ...] = ("sessiontype", "device", "market")
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 TABLES: tuple[str, ...] = (
-    "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users", "md_results",
+    "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users",
+    "md_title_viewers", "md_results",
 )
 #: Stored default top lists hold this many titles (the largest N a query may ask).
 TOP_STORED = 1000
@@ -85,6 +89,8 @@ CREATE TABLE IF NOT EXISTS md_title_month (
     PRIMARY KEY (month, {_DIMS_PK}));
 CREATE TABLE IF NOT EXISTS md_title_users (
     title text PRIMARY KEY, viewers integer NOT NULL, users blob NOT NULL){clustered};
+CREATE TABLE IF NOT EXISTS md_title_viewers (
+    day text NOT NULL, {dims}, pairs blob NOT NULL, PRIMARY KEY (day, {_DIMS_PK}));
 CREATE TABLE IF NOT EXISTS md_results (name text PRIMARY KEY, value text NOT NULL);
 """
 
@@ -112,6 +118,7 @@ SELECT (SELECT file FROM pragma_database_list WHERE name = 'main'),
        (SELECT value FROM md_meta WHERE key = 'instance'),
        (SELECT value FROM md_meta WHERE key = 'covered'),
        (SELECT value FROM md_meta WHERE key = 'exact'),
+       (SELECT value FROM md_meta WHERE key = 'schema'),
        (SELECT max(rowid) FROM movies)
 """
 
@@ -120,16 +127,17 @@ def status(conn: sqlite3.Connection) -> Status | None:
     """One cheap query: ``None`` without derived data, else its version and whether it is current.
 
     Current means every row of ``movies`` is covered (``max(rowid)`` equals the
-    covered rowid: rows appended behind moviedash's back make it stale) and
-    every covered event date was canonical.
+    covered rowid: rows appended behind moviedash's back make it stale), every
+    covered event date was canonical, and the tables are of this version's schema.
     """
     try:
-        path, version, instance, covered, exact, top = conn.execute(_STATUS_SQL).fetchone()
+        path, version, instance, covered, exact, schema_version, top = conn.execute(_STATUS_SQL).fetchone()
     except sqlite3.OperationalError:  # no md_meta: a database made the course's way
         return None
     if version is None:
         return None
-    usable = bool(exact) and (top or 0) == (covered or 0)
+    # Derived data of another moviedash version are rebuilt at the next load; until then, raw SQL.
+    usable = bool(exact) and (top or 0) == (covered or 0) and schema_version == SCHEMA_VERSION
     return Status(str(path or ""), int(instance or 0), int(version), usable)
 
 
@@ -401,16 +409,29 @@ def _rank_titles(conn: sqlite3.Connection, ids: np.ndarray, totals: np.ndarray, 
 def top_rows(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]] | None:
     """``[raw title, value]`` rows of the top list, or ``None`` when only ``movies`` can answer.
 
-    Distinct viewers per title of a filtered selection are not in the derived
-    tables (a per-title bitmap per day would be as large as the events).
+    Distinct viewers per title of a filtered selection come from
+    ``md_title_viewers``: the (title, user) pairs of the selected days and dims.
     """
     if query.filters.is_default():
         stored = _stored(conn, f"top:{query.rank}")
         if stored is not None:
             return stored[: query.num]
     if query.rank == "viewers":
-        return None
+        return _top_viewers_from_tables(conn, query)
     return _top_from_tables(conn, query)
+
+
+def _top_viewers_from_tables(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]]:
+    """Distinct viewers per title of a selection: the distinct (title, user) pairs of its (day, dims) rows."""
+    clause, params = where(query.filters)
+    parts = [np.frombuffer(blob, dtype="<i8") for (blob,) in conn.execute(
+        f"SELECT pairs FROM md_title_viewers WHERE {clause}", params)]
+    if not parts:
+        return []
+    pairs = _distinct(np.concatenate(parts))
+    viewers = np.bincount(pairs >> 32)
+    ids = np.flatnonzero(viewers)
+    return _rank_titles(conn, ids, viewers[ids], query.num)
 
 
 def _heatmap_rows(conn: sqlite3.Connection, filters: Filters, dialect: SQLiteDialect) -> list[list[Any]]:
@@ -632,6 +653,7 @@ class Aggregator:
         self.title_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (dense id << 31 | title), plays, minutes
         self.day_pairs: list[np.ndarray] = []  # dense id << 32 | user id, distinct per batch
         self.title_pairs: list[np.ndarray] = []  # title id << 32 | user id
+        self.viewer_parts: list[tuple[np.ndarray, np.ndarray]] = []  # (dense id, title id << 32 | user id) per event
         self._finished: dict[str, Any] | None = None  # set by finish()
 
     def add(self, columns: dict[str, Any], checked: bool = True) -> None:
@@ -702,7 +724,9 @@ class Aggregator:
         known = user >= 0
         self.day_pairs.append(_distinct((dk[known] << 32) | user[known]))
         both = known & titled
-        self.title_pairs.append(_distinct((title[both] << 32) | user[both]))
+        pairs = (title[both] << 32) | user[both]
+        self.viewer_parts.append((dk[both].astype(np.int32), pairs))
+        self.title_pairs.append(_distinct(pairs))
 
     # ------------------------------------------------------------------ #
 
@@ -758,6 +782,15 @@ class Aggregator:
             done["monthly"] = (month_keys, month_titles, month_plays, month_minutes, months.names)
         done["title_users"] = _bitmaps(self.title_pairs)
         self.title_pairs = []
+        if self.viewer_parts:  # every event's pair, grouped by (day, dims) key
+            dense_ids = np.concatenate([part[0] for part in self.viewer_parts])
+            pairs = np.concatenate([part[1] for part in self.viewer_parts])
+            self.viewer_parts = []
+            order = np.argsort(dense_ids, kind="stable")
+            dense_ids, pairs = dense_ids[order], pairs[order]
+            done["viewers"] = (dense_ids, pairs) if len(pairs) else None
+        else:
+            done["viewers"] = None
         self._finished = done
 
     def write(self, conn: sqlite3.Connection, dialect: SQLiteDialect) -> None:
@@ -815,6 +848,8 @@ class Aggregator:
         if done["titles"] is not None:
             self._write_titles(conn, "md_title_day", "day", *done["titles"], None)
             self._write_titles(conn, "md_title_month", "month", *done["monthly"])
+        if done["viewers"] is not None:
+            self._write_viewers(conn, texts, *done["viewers"])
         self.title_users = done["title_users"]
         # md_title_users: each title's all-time viewers.
         if self.title_users:
@@ -832,6 +867,22 @@ class Aggregator:
                 "DO UPDATE SET viewers = excluded.viewers, users = excluded.users",
                 upserts,
             )
+
+    def _write_viewers(self, conn: sqlite3.Connection, texts: list[tuple], dense_ids: np.ndarray, pairs: np.ndarray) -> None:
+        """Append each (day, dims) key's new pairs to its stored ones (``dense_ids`` sorted)."""
+        starts, ends = _bounds(dense_ids)
+        keys = [texts[d] for d in dense_ids[starts].tolist()]
+        old = self._old(conn, f"SELECT day, {_DIMS_PK}, pairs FROM md_title_viewers WHERE day BETWEEN ? AND ?", keys)
+        rows = []
+        for key, a, b in zip(keys, starts.tolist(), ends.tolist()):
+            blob = pairs[a:b].astype("<i8").tobytes()
+            stored = old.get(key)
+            rows.append((*key, blob if stored is None else stored[0] + blob))
+        conn.executemany(
+            f"INSERT INTO md_title_viewers (day, {_DIMS_PK}, pairs) VALUES (?, ?, ?, ?, ?) "
+            f"ON CONFLICT (day, {_DIMS_PK}) DO UPDATE SET pairs = excluded.pairs",
+            rows,
+        )
 
     def _write_titles(
         self, conn: sqlite3.Connection, table: str, period: str, keys: np.ndarray, ids: np.ndarray,

@@ -477,3 +477,23 @@ def test_finish_early_gives_the_same_tables_and_refuses_more_rows(tmp_path):
     finally:
         conn.close()
     assert _dump(tmp_path / "early.db") == _dump(build_db(tmp_path / "scratch.db", HAND_EVENTS))
+
+
+def test_filtered_top_by_viewers_is_answered_without_scanning_movies(demo_db):
+    conn = connect_readonly(demo_db)
+    try:
+        analysis.CACHE.clear()
+        whole = analysis.span(conn)
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        query = TopQuery(10, "viewers", Filters.create(start=whole.first + dt.timedelta(days=20), sessiontype=["MOVIE"]))
+        fast = analysis.toplist(conn, query)
+        conn.set_trace_callback(None)
+        # Only the status query touches movies, for max(rowid) (a B-tree lookup, not a scan).
+        assert statements and not any(s.replace("max(rowid) FROM movies", "").count("FROM movies") for s in statements)
+        with raw_path():
+            analysis.CACHE.clear()
+            assert fast.to_dict("records") == analysis.toplist(conn, query).to_dict("records")
+        assert len(fast) == 10
+    finally:
+        conn.close()
