@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .db import COLUMNS, connect_readwrite, insert_rows, refresh_derived
+from .db import COLUMNS, checkpoint, connect_readwrite, insert_rows, refresh_derived
 from .derived import FED_COLUMNS, Aggregator
 from .errors import MoviedashError
 from .escapes import decode_escapes
@@ -510,6 +510,7 @@ def load_files(
             refresh_derived(conn, aggregator)
             conn.execute("COMMIT")
             report.committed = True
+            checkpoint(conn)
         except BaseException:
             # Also on KeyboardInterrupt: roll back, then let it propagate.
             if conn.in_transaction:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from benchmarks import reliability
 from benchmarks.common import write_course_csv
+from moviedash.db import connect_readonly
+from moviedash.loader import load_files
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +41,32 @@ def test_an_import_while_serving_is_seen_whole_or_not_at_all(served_db, tmp_path
     assert result["partial"] == 0  # every answer is the state before or after the import
     assert result["routes_changed"] > 0  # the import did change the answers...
     assert result["before_answers"] > 0 and result["after_answers"] > 0  # ...while clients were asking
+    # The load emptied the WAL despite the readers: a large leftover WAL makes
+    # every new read-only connection rebuild its index by reading all of it.
+    wal = served_db.with_name(served_db.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_a_load_empties_the_wal_even_while_a_reader_holds_an_older_snapshot(tmp_path):
+    db = tmp_path / "m.db"
+    subprocess.run([sys.executable, "-m", "moviedash.cli", "demo", "--events", "2000", "--db", str(db)],
+                   check=True, stdout=subprocess.DEVNULL)
+    csv_path = tmp_path / "more.csv"
+    write_course_csv(csv_path, 20_000, seed=3)
+    reader = connect_readonly(db)
+    reader.execute("BEGIN")
+    before = reader.execute("SELECT count(*) FROM movies").fetchone()[0]  # holds this snapshot
+    # The reader's snapshot blocks the commit's checkpoint; it ends half a second later,
+    # as a dashboard request would, and the load's TRUNCATE checkpoint then completes.
+    release = threading.Timer(0.5, reader.rollback)
+    release.start()
+    try:
+        report = load_files(db, [csv_path])
+    finally:
+        release.join()
+    assert report.committed and reader.execute("SELECT count(*) FROM movies").fetchone()[0] == before + 20_000
+    reader.close()
+    assert db.with_name(db.name + "-wal").stat().st_size == 0
 
 
 def test_concurrent_clients_over_routes_and_callbacks_get_no_failures(served_db, tmp_path):
