@@ -124,6 +124,8 @@ def status(conn: sqlite3.Connection) -> Status | None:
     covered rowid: rows appended behind moviedash's back make it stale) and
     every covered event date was canonical.
     """
+    if not isinstance(conn, sqlite3.Connection):
+        return None  # PostgreSQL aggregates in the server: no derived data, no cache
     try:
         path, version, instance, covered, exact, top = conn.execute(_STATUS_SQL).fetchone()
     except sqlite3.OperationalError:  # no md_meta: a database made the course's way

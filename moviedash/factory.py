@@ -35,10 +35,11 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
 
 
 def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Dash:
-    """Build the dashboard over the SQLite database at ``db``.
+    """Build the dashboard over the database ``db``: a SQLite path or a PostgreSQL URL.
 
     The database must exist (it is opened read-only per request; nothing is
-    created).  Extra keyword arguments go into the Flask config.  Returns the
+    created); a PostgreSQL server is connected to once here, so a wrong URL,
+    password or database fails now with a clear :class:`MoviedashError`.  Extra keyword arguments go into the Flask config.  Returns the
     Dash app; ``app.server`` is the Flask server that also serves ``/data/...``.
     """
     path = check_exists(db)

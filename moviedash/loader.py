@@ -8,9 +8,10 @@ row.  Parsing and validation are vectorised
 (pyarrow's CSV reader and compute kernels) over blocks of rows, so large files
 load at a few hundred thousand rows a second.
 
-The whole command is one SQLite transaction: an error, ``--strict`` with a bad
-row, a duplicate file, or the process being killed leaves the database exactly
-as it was.
+The whole command is one transaction: an error, ``--strict`` with a bad row, a
+duplicate file, or the process being killed leaves the database exactly as it
+was.  SQLite gets the rows through ``executemany``; PostgreSQL through ``COPY``
+of CSV that pyarrow writes from the validated columns (:mod:`moviedash.pg`).
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +34,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from .backend import is_postgres
+from .backend import parse as parse_target
 from .db import COLUMNS, connect_readwrite, insert_rows, refresh_derived
 from .derived import FED_COLUMNS, Aggregator
 from .errors import MoviedashError
@@ -212,13 +216,15 @@ def _normalise_dates(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return norm, pc.fill_null(same, False).to_numpy(zero_copy_only=False)
 
 
-def validate_batch(batch: pa.RecordBatch) -> tuple[list[list], np.ndarray, list[str | None], dict[str, pa.Array]]:
+def validate_batch(
+    batch: pa.RecordBatch, lists: bool = True
+) -> tuple[list[list], np.ndarray, list[str | None], dict[str, pa.Array]]:
     """Check and convert one batch.
 
     Returns the converted columns in :data:`COLUMNS` order (Python lists, NULL
-    as ``None``), a mask of bad rows, a reason for each bad row (``None``
-    for good ones), and the converted columns the derived data need
-    (:data:`derived.FED_COLUMNS`) as Arrow arrays, every row included.
+    as ``None``; empty when not ``lists``), a mask of bad rows, a reason for
+    each bad row (``None`` for good ones), and every converted column as an
+    Arrow array by name, every row included (for the derived data and ``COPY``).
     """
     n = batch.num_rows
     bad = np.zeros(n, dtype=bool)
@@ -237,9 +243,11 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[list[list], np.ndarray, list[
     arrays: dict[str, pa.Array] = {}
     for column in COLUMNS:
         if column not in names:
-            out.append([None] * n)
-            if column in FED_COLUMNS:
-                arrays[column] = pa.nulls(n, pa.int64() if column in INTEGER_COLUMNS else pa.string())
+            if lists:
+                out.append([None] * n)
+            arrays[column] = pa.nulls(
+                n, pa.int64() if column in INTEGER_COLUMNS else pa.float64() if column in REAL_COLUMNS else pa.string()
+            )
             continue
         raw = batch.column(names.index(column))
         stripped = pc.utf8_trim_whitespace(raw)
@@ -249,7 +257,8 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[list[list], np.ndarray, list[
         if column == "event_date":
             norm, ok = _normalise_dates(stripped)
             flag(~ok & ~empty, column, "is not a date", raw)
-            out.append(norm.to_pylist())
+            if lists:
+                out.append(norm.to_pylist())
             arrays[column] = norm
             continue
         if column in INTEGER_COLUMNS or column in REAL_COLUMNS:
@@ -265,21 +274,22 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[list[list], np.ndarray, list[
             if column in NON_NEGATIVE:
                 negative = pc.fill_null(pc.less(numbers, 0), False).to_numpy(zero_copy_only=False)
                 flag(negative & ok, column, "is negative", raw)
-            out.append(numbers.to_pylist())
+            if lists:
+                out.append(numbers.to_pylist())
             arrays[column] = numbers
             continue
         array = pc.if_else(pa.array(empty), None, raw)
-        values = array.to_pylist()
         if column == "title":
             escaped = np.flatnonzero(pc.match_substring(raw, "<").to_numpy(zero_copy_only=False))
-            for j in escaped:
-                if values[j] is not None:
-                    values[j] = decode_escapes(values[j])
             if len(escaped):
+                values = array.to_pylist()
+                for j in escaped:
+                    if values[j] is not None:
+                        values[j] = decode_escapes(values[j])
                 array = pa.array(values, type=pa.string())
-        out.append(values)
-        if column in FED_COLUMNS:
-            arrays[column] = array
+        if lists:
+            out.append(array.to_pylist())
+        arrays[column] = array
     return out, bad, why, arrays
 
 
@@ -376,11 +386,118 @@ def _prefetch(items: Iterator, depth: int = 2) -> Iterator:
             worker.join(timeout=0.05)
 
 
+class _SQLiteSink:
+    """Rows into SQLite (``executemany``), keeping the derived data current."""
+
+    lists = True  # executemany takes Python rows
+    errors: tuple[type[BaseException], ...] = (sqlite3.DatabaseError,)
+
+    def __init__(self, db: str | os.PathLike[str]) -> None:
+        self.conn = connect_readwrite(db)
+        self.aggregator: Aggregator | None = None
+
+    def begin(self) -> None:
+        # IMMEDIATE takes the write lock now, so the duplicate check and the
+        # inserts see one database state.
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.aggregator = Aggregator(self.conn)
+
+    def previous_load(self, sha: str) -> tuple | None:
+        return self.conn.execute(
+            "SELECT filename, loaded_at FROM moviedash_loads WHERE sha256 = ? ORDER BY id DESC LIMIT 1", (sha,)
+        ).fetchone()
+
+    @contextmanager
+    def writer(self) -> Iterator[Callable[[list[list], np.ndarray, dict[str, pa.Array]], None]]:
+        def write(values: list[list], bad: np.ndarray, _arrays: dict[str, pa.Array]) -> None:
+            if not bad.any():
+                insert_rows(self.conn, zip(*values))
+            else:
+                insert_rows(self.conn, [tuple(col[j] for col in values) for j in np.flatnonzero(~bad)])
+
+        yield write
+
+    def record(self, row: tuple) -> None:
+        self.conn.execute(
+            "INSERT INTO moviedash_loads (sha256, filename, rows, rejected, loaded_at) VALUES (?, ?, ?, ?, ?)", row
+        )
+
+    def commit(self) -> None:
+        refresh_derived(self.conn, self.aggregator)
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _PostgresSink:
+    """Rows into PostgreSQL with ``COPY`` (CSV written by pyarrow), one transaction."""
+
+    lists = False  # COPY takes the Arrow columns; no Python objects per value
+
+    def __init__(self, db: str) -> None:
+        from . import pg
+
+        self.pg = pg
+        self.errors = (pg.psycopg.Error,)
+        self.conn = pg.connect_readwrite(db)
+        self.aggregator = None
+
+    def begin(self) -> None:
+        self.pg.lock_ledger(self.conn)
+
+    def previous_load(self, sha: str) -> tuple | None:
+        return self.conn.execute(
+            "SELECT filename, loaded_at FROM moviedash_loads WHERE sha256 = %s ORDER BY id DESC LIMIT 1", (sha,)
+        ).fetchone()
+
+    @contextmanager
+    def writer(self) -> Iterator[Callable[[list[list], np.ndarray, dict[str, pa.Array]], None]]:
+        with self.conn.cursor() as cur, cur.copy(self.pg.COPY_SQL) as copy:
+            def write(_values: list[list], bad: np.ndarray, arrays: dict[str, pa.Array]) -> None:
+                table = pa.Table.from_arrays([arrays[c] for c in COLUMNS], names=list(COLUMNS))
+                if bad.any():
+                    table = table.filter(pa.array(~bad))
+                copy.write(self.pg.csv_chunk(table))
+
+            yield write
+
+    def record(self, row: tuple) -> None:
+        self.conn.execute(
+            "INSERT INTO moviedash_loads (sha256, filename, rows, rejected, loaded_at) VALUES (%s, %s, %s, %s, %s)", row
+        )
+
+    def commit(self) -> None:
+        self.pg.analyze(self.conn)
+        self.conn.commit()
+
+    def rollback(self) -> None:
+        if not self.conn.closed:
+            self.conn.rollback()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+_Sink = _SQLiteSink | _PostgresSink
+
+
 def _load_file(
-    conn: sqlite3.Connection, path: Path, encoding: str, *, insert: bool, on_rows: Callable[[int], None] | None,
-    aggregator: Aggregator | None = None,
+    sink: _Sink, path: Path, encoding: str, *, insert: bool, on_rows: Callable[[int], None] | None,
 ) -> tuple[FileReport, list[tuple[Path, int, str, list[str]]]]:
-    """Validate and (with ``insert``) insert one file on the open transaction."""
+    """Validate and (with ``insert``) write one file on the sink's open transaction."""
+    with sink.writer() as write:
+        return _read_file(write if insert else None, path, encoding, sink.lists, on_rows, sink.aggregator)
+
+
+def _read_file(
+    write: Callable[[list[list], np.ndarray, dict[str, pa.Array]], None] | None, path: Path, encoding: str,
+    lists: bool, on_rows: Callable[[int], None] | None, aggregator: Aggregator | None,
+) -> tuple[FileReport, list[tuple[Path, int, str, list[str]]]]:
     report = FileReport(path=path)
     columns, has_header = sniff_columns(path, encoding)
     bad_ordinals: dict[int, str] = {}
@@ -394,28 +511,25 @@ def _load_file(
     batches = read_batches(path, encoding, columns, has_header, count_misshapen)
 
     def prepare(batch: pa.RecordBatch) -> tuple:
-        checked = validate_batch(batch)
-        if insert and aggregator is not None:
+        checked = validate_batch(batch, lists=lists and write is not None)
+        if write is not None and aggregator is not None:
             _values, bad, _why, arrays = checked
+            fed = {c: arrays[c] for c in FED_COLUMNS}
             if bad.any():
                 keep = pa.array(~bad)
-                arrays = {c: a.filter(keep) for c, a in arrays.items()}
-            aggregator.add(arrays)  # every batch of the file is inserted (or the load rolls back)
+                fed = {c: a.filter(keep) for c, a in fed.items()}
+            aggregator.add(fed)  # every batch of the file is inserted (or the load rolls back)
         return checked
 
     # Parse, validate and aggregate the next block in a thread while this one
-    # inserts: pyarrow, pandas and SQLite release the GIL for their heavy parts.
-    for batch, (values, bad, why, _arrays) in _prefetch((b, prepare(b)) for b in batches):
-        keep = np.flatnonzero(~bad)
-        if len(keep) == batch.num_rows:
-            rows: Iterable[tuple] = zip(*values)
-        else:
-            rows = [tuple(col[j] for col in values) for j in keep]
-            for j in np.flatnonzero(bad):
-                bad_ordinals[ordinal + int(j)] = why[j] or "invalid row"
-        if insert:
-            insert_rows(conn, rows)
-        report.loaded += len(keep)
+    # writes: pyarrow, pandas, SQLite and psycopg release the GIL for their heavy parts.
+    for batch, (values, bad, why, arrays) in _prefetch((b, prepare(b)) for b in batches):
+        kept = batch.num_rows - int(bad.sum())
+        for j in np.flatnonzero(bad):
+            bad_ordinals[ordinal + int(j)] = why[j] or "invalid row"
+        if write is not None:
+            write(values, bad, arrays)
+        report.loaded += kept
         ordinal += batch.num_rows
         if on_rows is not None:
             on_rows(batch.num_rows)
@@ -463,28 +577,23 @@ def load_files(
             raise MoviedashError(f"{path} has the same content as {seen[sha]}; nothing loaded")
         seen[sha] = path
 
-    conn = connect_readwrite(db)
+    sink: _Sink = _PostgresSink(os.fspath(db)) if is_postgres(db) else _SQLiteSink(db)
     all_rejects: list[tuple[Path, int, str, list[str]]] = []
     try:
-        # IMMEDIATE takes the write lock now, so the duplicate check and the
-        # inserts see one database state.
-        conn.execute("BEGIN IMMEDIATE")
+        sink.begin()
         try:
-            aggregator = Aggregator(conn)
             for path, (sha, encoding) in zip(files, digests):
                 if not force:
-                    _refuse_duplicate(conn, path, sha)
+                    _refuse_duplicate(sink, path, sha)
                 file_report, file_rejects = _load_file(
-                    conn, path, encoding, insert=not (strict and report.rejected), on_rows=on_rows,
-                    aggregator=aggregator,
+                    sink, path, encoding, insert=not (strict and report.rejected), on_rows=on_rows,
                 )
                 file_report.sha256 = sha
                 report.files.append(file_report)
                 all_rejects.extend(file_rejects)
                 if file_rejects and rejects is None:
                     file_report.rejects_path = write_rejects(default_rejects_path(path), file_rejects)
-                conn.execute(
-                    "INSERT INTO moviedash_loads (sha256, filename, rows, rejected, loaded_at) VALUES (?, ?, ?, ?, ?)",
+                sink.record(
                     (sha, str(path.resolve()), file_report.loaded, file_report.rejected,
                      dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
                 )
@@ -494,29 +603,25 @@ def load_files(
                     if file_report.rejected:
                         file_report.rejects_path = written
             if strict and report.rejected:
-                conn.execute("ROLLBACK")
+                sink.rollback()
                 for file_report in report.files:
                     file_report.loaded = 0
                 return report
-            refresh_derived(conn, aggregator)
-            conn.execute("COMMIT")
+            sink.commit()
             report.committed = True
         except BaseException:
             # Also on KeyboardInterrupt: roll back, then let it propagate.
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            sink.rollback()
             raise
-    except sqlite3.DatabaseError as exc:
-        raise MoviedashError(f"cannot load into {db}: {exc}") from None
+    except sink.errors as exc:
+        raise MoviedashError(f"cannot load into {parse_target(db).display}: {exc}") from None
     finally:
-        conn.close()
+        sink.close()
     return report
 
 
-def _refuse_duplicate(conn: sqlite3.Connection, path: Path, sha: str) -> None:
-    row = conn.execute(
-        "SELECT filename, loaded_at FROM moviedash_loads WHERE sha256 = ? ORDER BY id DESC LIMIT 1", (sha,)
-    ).fetchone()
+def _refuse_duplicate(sink: _Sink, path: Path, sha: str) -> None:
+    row = sink.previous_load(sha)
     if row is not None:
         raise MoviedashError(
             f"{path} was already loaded (same content as {row[0]}, loaded {row[1]}); "
