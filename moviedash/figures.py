@@ -5,8 +5,8 @@
     figures.top_titles("moviedb", num=20, rank="minutes", start="2024-06-01", device=["TV"])
     figures.kpis("moviedb", start="2024-12-01", end="2024-12-31")      # a DataFrame
 
-Each takes a database (a path, ``sqlite:///path``, or an open ``sqlite3``
-connection) and the dashboard's options, validates them like the JSON routes
+Each takes a database (a path, ``sqlite:///path``, a ``postgresql://`` URL, or
+an open connection) and the dashboard's options, validates them like the JSON routes
 (a bad option raises :class:`~moviedash.errors.MoviedashError` naming it), and
 returns a ``plotly.graph_objects.Figure`` built by the same pipeline as the
 dashboard, so the numbers are the same everywhere.
@@ -41,7 +41,7 @@ __all__ = ["unique_users", "minutes_watched", "top_titles", "heatmap", "kpis"]
 @contextmanager
 def connection(db: Database) -> Iterator[sqlite3.Connection]:
     """A read-only connection to ``db``; one that was passed in is left open."""
-    if isinstance(db, sqlite3.Connection):
+    if not isinstance(db, (str, os.PathLike)):  # an open connection (sqlite3 or moviedash.pg)
         yield db
         return
     conn = connect_readonly(db)

@@ -149,12 +149,13 @@ class PgConnection:
             self.raw.close()
 
 
-def _session_options(timeout: float | None) -> str:
-    options = "-c default_transaction_read_only=on"
+def _session_options(url: str, timeout: float | None) -> str:
+    """The URL's own ``options`` (e.g. a search_path) plus read-only sessions and the time limit."""
+    options = [str(psycopg.conninfo.conninfo_to_dict(url).get("options") or ""), "-c default_transaction_read_only=on"]
     if timeout:
         # statement_timeout is whole milliseconds; 0 would mean "no limit".
-        options += f" -c statement_timeout={max(1, round(timeout * 1000))}"
-    return options
+        options.append(f"-c statement_timeout={max(1, round(timeout * 1000))}")
+    return " ".join(o for o in options if o)
 
 
 def connect_readonly(url: str, *, timeout: float | None = None) -> PgConnection:
@@ -162,7 +163,8 @@ def connect_readonly(url: str, *, timeout: float | None = None) -> PgConnection:
     target = backend.parse(url)
     try:
         raw = psycopg.connect(
-            target.location, connect_timeout=int(DEFAULT_CONNECT_TIMEOUT), options=_session_options(timeout)
+            target.location, connect_timeout=int(DEFAULT_CONNECT_TIMEOUT),
+            options=_session_options(target.location, timeout),
         )
     except psycopg.Error as exc:
         raise MoviedashError(_message(target.location, exc), status=503) from None
@@ -211,7 +213,7 @@ def make_pool(url: str, *, size: int = 8, wait: float = DEFAULT_CONNECT_TIMEOUT)
         target.location,
         min_size=1,
         max_size=max(1, size),
-        kwargs={"options": _session_options(None), "connect_timeout": max(1, int(wait))},
+        kwargs={"options": _session_options(target.location, None), "connect_timeout": max(1, int(wait))},
         configure=configure,
         # A connection that died with the server is noticed here, not by a query.
         check=ConnectionPool.check_connection,
