@@ -1,0 +1,310 @@
+"""PostgreSQL as the second backend: equal to SQLite byte for byte, every command, and its failures.
+
+Needs the test server (``MOVIEDASH_TEST_PG``; see ``tests/conftest.py``), and for
+the stop/restart and password tests a private throwaway cluster
+(:mod:`tests.pgcluster`).  Without them the tests skip locally and fail in CI.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from moviedash import create_app, pg
+from moviedash.cli import main
+from moviedash.demo import write_demo
+from moviedash.errors import MoviedashError
+from tests.conftest import close_pg_pools, query, with_database
+from tests.integration.test_cli import free_port, wait_for
+from tests.integration.test_dashboard_callbacks import Dashboard
+from tests.pgcluster import PASSWORD, Cluster
+
+EVENTS = 20_000
+SEED = 11
+
+#: Every route, with selections: date ranges, each filter, resolutions, num, rank-by, CSV, themes.
+SELECTIONS = [
+    "",
+    "start=2023-03-01",
+    "end=2023-03-31",
+    "start=2024-02-26&end=2024-03-10",
+    "start=2024-12-30&end=2025-01-05",
+    "start=2020-01-01&end=2020-01-31",  # nothing there
+    "sessiontype=MOVIE",
+    "sessiontype=SERIES",
+    "device=TV",
+    "device=iPad&device=Computer",
+    "market=FI",
+    "market=NO&device=TV&sessiontype=SERIES&start=2023-06-01&end=2023-08-31",
+    "market=XX",  # unknown value
+]
+ROUTES = [
+    *(f"/data/{metric}/?resolution={r}" for metric in ("unique_users", "minutes_watched")
+      for r in ("daily", "weekly", "monthly")),
+    *(f"/data/toplist/?num={n}&rank={rank}" for n in (1, 10, 200) for rank in ("plays", "minutes", "viewers")),
+    "/data/unique_users/?resolution=weekly&format=csv",
+    "/data/toplist/?num=25&rank=minutes&format=csv",
+    *(f"/figures/{chart}.json" for chart in ("unique_users", "minutes_watched", "top_titles", "heatmap")),
+    "/figures/unique_users.json?users=weekly&theme=dark",
+    "/figures/top_titles.json?top=20&rank=viewers",
+]
+URLS = [
+    f"{route}{'&' if '?' in route else '?'}{selection}" if selection else route
+    for route in ROUTES for selection in SELECTIONS
+] + ["/_dash-layout", "/data/unique_users/", "/data/toplist/"]
+
+
+@pytest.fixture(scope="module")
+def twins(pg_server, tmp_path_factory) -> tuple[Path, str]:
+    """The same generated events in a SQLite file and in PostgreSQL."""
+    path = tmp_path_factory.mktemp("twins") / "demo.db"
+    assert write_demo(path, events=EVENTS, seed=SEED) == EVENTS
+    url = pg_server.new_database()
+    assert write_demo(url, events=EVENTS, seed=SEED) == EVENTS
+    return path, url
+
+
+def test_every_route_and_selection_is_byte_identical_on_both_backends(twins) -> None:
+    path, url = twins
+    sqlite_client = create_app(db=path).server.test_client()
+    pg_client = create_app(db=url).server.test_client()
+    nonempty = 0
+    for target in URLS:
+        a, b = sqlite_client.get(target), pg_client.get(target)
+        assert a.status_code == b.status_code == 200, (target, a.status_code, b.status_code, b.get_data(as_text=True))
+        assert a.get_data() == b.get_data(), target
+        nonempty += a.get_data() not in (b"[]", b"")
+    assert nonempty > len(URLS) * 0.8  # the selections compare real numbers, not empty answers
+
+
+def test_dashboard_callbacks_are_identical_on_both_backends(twins) -> None:
+    path, url = twins
+    controls = [
+        {"date_range__start_date": None, "date_range__end_date": None},
+        {"date_range__start_date": "2024-01-01", "date_range__end_date": "2024-03-31", "market__value": ["SE"]},
+        {"date_range__start_date": "2023-01-01", "date_range__end_date": "2023-12-31", "device__value": ["TV"],
+         "users_resolution__value": "weekly", "minutes_resolution__value": "monthly", "rank__value": "viewers",
+         "top_n__value": 15, "sessiontype__value": "SERIES"},
+    ]
+    sqlite_dash, pg_dash = Dashboard(create_app(db=path)), Dashboard(create_app(db=url))
+    for chart in ("users", "minutes", "top", "heatmap"):
+        for selection in controls:
+            expected = sqlite_dash.figure(chart, **selection)
+            assert expected["data"], (chart, selection)
+            assert pg_dash.figure(chart, **selection) == expected, (chart, selection)
+    for selection in controls:
+        assert pg_dash.outputs("kpi-viewers-value", **selection) == sqlite_dash.outputs("kpi-viewers-value", **selection)
+
+
+def test_rows_inserted_by_another_process_are_seen_at_once(pg_server, tmp_path) -> None:
+    url = pg_server.new_database()
+    write_demo(url, events=500, seed=3)
+    client = create_app(db=url).server.test_client()
+    assert "Brand new" not in client.get("/data/toplist/?num=200").get_data(as_text=True)
+    csv_path = tmp_path / "new.csv"
+    csv_path.write_text("".join(
+        f"2024-12-31 2{i}:00:00,n{i},c9,TV,DK,100,100,100,,MOVIE,Brand new,,\n" for i in range(3)
+    ))
+    done = subprocess.run(
+        [sys.executable, "-m", "moviedash.cli", "load", str(csv_path), "--db", url],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    top = client.get("/data/toplist/?num=1&start=2024-12-31").get_json()
+    assert top == [{"title": "Brand new", "values": 3}]
+    users = client.get("/data/unique_users/?start=2024-12-31&end=2024-12-31&market=DK").get_json()
+    assert users == [{"date": "2024-12-31", "values": 3 + sum(
+        1 for _ in query(url, "SELECT DISTINCT userid FROM movies WHERE market = 'DK' AND userid NOT LIKE 'n%' "
+                              "AND event_date >= '2024-12-31'"))}]
+
+
+def test_serving_connections_are_read_only_and_pooled(pg_server) -> None:
+    url = pg_server.new_database()
+    write_demo(url, events=200, seed=1)
+    app = create_app(db=url)
+    client = app.server.test_client()
+    assert client.get("/data/toplist/").status_code == 200
+    pool = app.server.extensions["moviedash_pool"]
+    conn = pg.checkout(pool, url, timeout=5)
+    try:
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute("DELETE FROM movies")
+    finally:
+        conn.close()
+    assert client.get("/data/toplist/").status_code == 200  # the connection went back, usable
+    assert query(url, "SELECT count(*) FROM movies") == [(200,)]
+
+
+def test_a_statement_over_the_limit_is_the_standard_503(pg_server) -> None:
+    url = pg_server.new_database()
+    write_demo(url, events=200, seed=1)
+    app = create_app(db=url, MOVIEDASH_QUERY_TIMEOUT=0.05)
+    conn = pg.checkout(pg.make_pool(url, size=1), url, timeout=0.05)
+    try:
+        started = time.monotonic()
+        with pytest.raises(MoviedashError) as caught:
+            conn.execute("SELECT pg_sleep(?)", [3])
+        assert time.monotonic() - started < 2
+        assert caught.value.status == 503
+        assert caught.value.message == "the query took longer than the limit of 0.05 s and was stopped"
+    finally:
+        conn.close()
+    app.server.testing = False
+    assert app.server.test_client().get("/data/toplist/").status_code == 200
+
+
+# --------------------------------------------------------------------------- #
+# Every command on PostgreSQL.
+# --------------------------------------------------------------------------- #
+
+
+def test_demo_load_and_report_commands_on_postgresql(pg_server, tmp_path) -> None:
+    runner = CliRunner()
+    url = pg_server.new_database()
+    result = runner.invoke(main, ["demo", "--db", url, "--events", "2000", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    assert query(url, "SELECT count(*) FROM movies") == [(2000,)]
+    again = runner.invoke(main, ["demo", "--db", url, "--events", "100"])
+    assert again.exit_code == 1 and "--force" in again.output
+    assert query(url, "SELECT count(*) FROM movies") == [(2000,)]
+    forced = runner.invoke(main, ["demo", "--events", "100", "--force"], env={"MOVIEDASH_DB": url})
+    assert forced.exit_code == 0, forced.output
+    assert query(url, "SELECT count(*) FROM movies") == [(100,)]
+
+    csv_path = tmp_path / "ok.csv"
+    csv_path.write_text("2013-01-22 17:20:56,u1,c1,Computer,NO,29,90,32.2,,MOVIE,Argo,,\nbad,row\n")
+    loaded = runner.invoke(main, ["load", str(csv_path), "--db", url])
+    assert loaded.exit_code == 1  # one row rejected
+    assert "1 valid, 1 rejected" in loaded.output
+    assert query(url, "SELECT count(*) FROM movies WHERE title = 'Argo' AND event_date < '2014-01-01'") == [(1,)]
+    repeat = runner.invoke(main, ["load", str(csv_path), "--db", url])
+    assert repeat.exit_code == 1 and "already loaded" in repeat.output
+
+    out = tmp_path / "report.html"
+    report = runner.invoke(main, ["report", "--db", url, "--out", str(out), "--start", "2013-01-01", "--end", "2013-12-31"])
+    assert report.exit_code == 0, report.output
+    assert "Argo" in out.read_text(encoding="utf-8")
+
+
+def test_serve_command_on_postgresql(pg_server, tmp_path) -> None:
+    url = pg_server.new_database()
+    write_demo(url, events=300, seed=5)
+    expected = create_app(db=url).server.test_client().get("/data/toplist/").get_data()
+    close_pg_pools()
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moviedash.cli", "serve", "--port", str(port)],
+        env={**os.environ, "MOVIEDASH_DB": url}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/data/toplist/", process) == expected
+    finally:
+        process.terminate()
+        out, _ = process.communicate(timeout=10)
+    assert b"serving postgresql://" in out
+
+
+# --------------------------------------------------------------------------- #
+# Connection failures: clear messages, non-zero exit, 503 and recovery.
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture(scope="module")
+def cluster(pg_server) -> Iterator[Cluster]:
+    """A private cluster with password authentication, which tests may stop and start."""
+    try:
+        private = Cluster()
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(f"cannot create a throwaway PostgreSQL cluster in CI: {exc}")
+        pytest.skip(f"cannot create a throwaway PostgreSQL cluster: {exc}")
+    private.start()
+    yield private
+    close_pg_pools()
+    private.remove()
+
+
+COMMANDS = [
+    ["serve"],
+    ["load", "{csv}"],
+    ["demo", "--events", "10"],
+    ["report", "--out", "{out}"],
+]
+
+
+def run_all(url: str, tmp_path: Path) -> list[tuple[list[str], int, str]]:
+    csv_path = tmp_path / "one.csv"
+    csv_path.write_text("2013-01-22 17:20:56,u1,c1,Computer,NO,29,90,32.2,,MOVIE,Argo,,\n")
+    results = []
+    for command in COMMANDS:
+        args = [a.format(csv=csv_path, out=tmp_path / "r.html") for a in command]
+        result = CliRunner().invoke(main, [*args, "--db", url])
+        results.append((args, result.exit_code, result.output))
+    return results
+
+
+def assert_clean(results: list[tuple[list[str], int, str]], expected: str, secret: str | None = None) -> None:
+    for args, code, output in results:
+        assert code == 1, (args, output)
+        lines = output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: cannot connect to PostgreSQL at "), (args, output)
+        assert expected in output, (args, output)
+        assert "Traceback" not in output
+        if secret:
+            assert secret not in output
+
+
+def test_server_down_is_a_clear_error_for_every_command(tmp_path) -> None:
+    # A socket folder where no server listens.
+    assert_clean(run_all(f"postgresql://someone:pw-123@/moviedash?host={tmp_path}", tmp_path),
+                 "No such file or directory", secret="pw-123")
+
+
+def test_wrong_password_is_a_clear_error_for_every_command(cluster, tmp_path) -> None:
+    url = cluster.url(password="not-the-password")
+    assert_clean(run_all(url, tmp_path), 'password authentication failed for user "postgres"', secret="not-the-password")
+    assert "postgres:***@" in run_all(url, tmp_path)[0][2]
+
+
+def test_missing_database_is_a_clear_error_for_every_command(pg_server, tmp_path) -> None:
+    url = with_database(pg_server.url, "no_such_moviedash_db")
+    assert_clean(run_all(url, tmp_path), 'database "no_such_moviedash_db" does not exist')
+
+
+def test_a_database_without_the_table_is_a_clear_error(pg_server) -> None:
+    result = CliRunner().invoke(main, ["serve", "--db", pg_server.new_database()])
+    assert result.exit_code == 1 and "no movies table in postgresql://" in result.output
+
+
+def test_server_stopped_while_serving_is_503_then_recovers(cluster) -> None:
+    url = cluster.url()
+    write_demo(url, events=1000, seed=2, force=True)
+    app = create_app(db=url, MOVIEDASH_CONNECT_TIMEOUT=1)
+    app.server.testing = False
+    client = app.server.test_client()
+    routes = ["/data/unique_users/?resolution=weekly", "/data/toplist/", "/figures/heatmap.json"]
+    before = {r: client.get(r).get_data() for r in routes}
+    cluster.stop()
+    try:
+        for route in routes:
+            response = client.get(route)
+            assert response.status_code == 503, route
+            body = response.get_json()
+            assert set(body) == {"error"} and body["error"].startswith(("database unavailable", "cannot connect"))
+            assert PASSWORD not in body["error"]
+    finally:
+        cluster.start()
+    deadline = time.monotonic() + 60
+    while client.get(routes[0]).status_code != 200:
+        assert time.monotonic() < deadline, "no recovery within 60 s of the server's return"
+        time.sleep(0.5)
+    assert {r: client.get(r).get_data() for r in routes} == before
+    assert json.loads(before[routes[1]])
