@@ -620,6 +620,9 @@ class Aggregator:
         self.day_pairs: list[np.ndarray] = []  # dense id << 32 | user id, distinct per batch
         self.title_pairs: list[np.ndarray] = []  # title id << 32 | user id
 
+    #: The columns :meth:`add` needs.
+    columns = FED_COLUMNS
+
     def add(self, columns: dict[str, Any], checked: bool = True) -> None:
         """Aggregate one batch: ``columns`` maps :data:`FED_COLUMNS` to pyarrow arrays or sequences.
 

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -37,9 +38,11 @@ import pyarrow.csv as pacsv
 from .backend import is_postgres
 from .backend import parse as parse_target
 from .db import COLUMNS, connect_readwrite, insert_rows, refresh_derived
-from .derived import FED_COLUMNS, Aggregator
 from .errors import MoviedashError
 from .escapes import decode_escapes
+
+if TYPE_CHECKING:
+    from . import derived
 
 INTEGER_COLUMNS = ("totalminuteswatched", "runningtime", "seasonnumber", "episodenumber")
 REAL_COLUMNS = ("viewpercentage", "errorperception")
@@ -394,13 +397,15 @@ class _SQLiteSink:
 
     def __init__(self, db: str | os.PathLike[str]) -> None:
         self.conn = connect_readwrite(db)
-        self.aggregator: Aggregator | None = None
+        self.aggregator: derived.Aggregator | None = None
 
     def begin(self) -> None:
         # IMMEDIATE takes the write lock now, so the duplicate check and the
         # inserts see one database state.
         self.conn.execute("BEGIN IMMEDIATE")
-        self.aggregator = Aggregator(self.conn)
+        from . import derived  # late: pandas and roaring bitmaps only for SQLite's derived data
+
+        self.aggregator = derived.Aggregator(self.conn)
 
     def previous_load(self, sha: str) -> tuple | None:
         return self.conn.execute(
@@ -457,12 +462,12 @@ class _PostgresSink:
 
     @contextmanager
     def writer(self) -> Iterator[Callable[[list[list], np.ndarray, dict[str, pa.Array]], None]]:
-        with self.conn.cursor() as cur, cur.copy(self.pg.COPY_SQL) as copy:
+        with self.pg.copy_into_movies(self.conn) as send:
             def write(_values: list[list], bad: np.ndarray, arrays: dict[str, pa.Array]) -> None:
                 table = pa.Table.from_arrays([arrays[c] for c in COLUMNS], names=list(COLUMNS))
                 if bad.any():
                     table = table.filter(pa.array(~bad))
-                copy.write(self.pg.csv_chunk(table))
+                send(self.pg.csv_chunk(table))
 
             yield write
 
@@ -496,7 +501,7 @@ def _load_file(
 
 def _read_file(
     write: Callable[[list[list], np.ndarray, dict[str, pa.Array]], None] | None, path: Path, encoding: str,
-    lists: bool, on_rows: Callable[[int], None] | None, aggregator: Aggregator | None,
+    lists: bool, on_rows: Callable[[int], None] | None, aggregator: derived.Aggregator | None,
 ) -> tuple[FileReport, list[tuple[Path, int, str, list[str]]]]:
     report = FileReport(path=path)
     columns, has_header = sniff_columns(path, encoding)
@@ -514,7 +519,7 @@ def _read_file(
         checked = validate_batch(batch, lists=lists and write is not None)
         if write is not None and aggregator is not None:
             _values, bad, _why, arrays = checked
-            fed = {c: arrays[c] for c in FED_COLUMNS}
+            fed = {c: arrays[c] for c in aggregator.columns}
             if bad.any():
                 keep = pa.array(~bad)
                 fed = {c: a.filter(keep) for c, a in fed.items()}
