@@ -616,7 +616,7 @@ def _write_demo_postgres(url: str, events: int, seed: int, *, force: bool) -> in
                 yield pg.csv_chunk(table)
 
         pg.copy_chunks(conn, chunks())
-        pg.analyze(conn)
+        pg.finish_load(conn)
         conn.commit()
     except pg.psycopg.Error as exc:
         raise MoviedashError(f"cannot write the demo into {display}: {exc}", status=500, parameter="path") from None

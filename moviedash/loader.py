@@ -192,12 +192,53 @@ def read_batches(
 _REAL_RE = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 
 
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def _canonical_dates(text: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
+    """The fast path of :func:`_normalise_dates` for a block where every value has 19 characters.
+
+    The common case (``YYYY-MM-DD HH:MM:SS``, as the course file and exports
+    write it) is checked on the raw bytes with numpy: separators, digits and
+    field ranges including days per month and leap years -- the same rows the
+    general path accepts.  ``None`` when the block is not all 19-character text.
+    """
+    if text.null_count or not len(text):
+        return None
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset : text.offset + len(text) + 1]
+    if offsets[-1] - offsets[0] != 19 * len(text) or not np.all(np.diff(offsets) == 19):
+        return None
+    raw = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, 19)
+    digits = raw.astype(np.int64) - 48
+    is_digit = (digits >= 0) & (digits <= 9)
+    ok = is_digit[:, [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]].all(axis=1)
+    ok &= (raw[:, 4] == 45) & (raw[:, 7] == 45) & ((raw[:, 10] == 32) | (raw[:, 10] == 84))
+    ok &= (raw[:, 13] == 58) & (raw[:, 16] == 58)
+    year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
+    month = digits[:, 5] * 10 + digits[:, 6]
+    day = digits[:, 8] * 10 + digits[:, 9]
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_ok = (month >= 1) & (month <= 12)
+    last_day = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + (leap & (month == 2))
+    ok &= month_ok & (day >= 1) & (day <= last_day) & (year >= 1)
+    ok &= digits[:, 11] * 10 + digits[:, 12] <= 23
+    ok &= digits[:, 14] * 10 + digits[:, 15] <= 59
+    ok &= digits[:, 17] * 10 + digits[:, 18] <= 59
+    norm = pc.replace_substring(text, "T", " ", max_replacements=1) if (raw[:, 10] == 84).any() else text
+    return norm, ok
+
+
 def _normalise_dates(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Dates as ``YYYY-MM-DD HH:MM:SS`` text, and which rows hold a real date.
 
     Accepts a space or ``T`` separator, fractional seconds (dropped) and a
     missing time or seconds (taken as zero).
     """
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    fast = _canonical_dates(text)
+    if fast is not None:
+        return fast
     shaped = pc.match_substring_regex(text, f"^{_DATE_RE}$")
     norm = pc.utf8_slice_codeunits(pc.replace_substring(text, "T", " ", max_replacements=1), 0, 19)
     length = pc.utf8_length(norm)
@@ -216,6 +257,8 @@ def _normalise_dates(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
         digits = pc.cast(pc.utf8_slice_codeunits(candidate, start, stop), pa.int64())
         equal = pc.equal(part(parsed), digits)
         same = equal if same is None else pc.and_(same, equal)
+    # Year 0 does not exist (PostgreSQL's timestamp refuses it): not a date on any backend.
+    same = pc.and_(same, pc.greater_equal(pc.year(parsed), 1))
     return norm, pc.fill_null(same, False).to_numpy(zero_copy_only=False)
 
 
@@ -477,7 +520,7 @@ class _PostgresSink:
         )
 
     def commit(self) -> None:
-        self.pg.analyze(self.conn)
+        self.pg.finish_load(self.conn)
         self.conn.commit()
 
     def rollback(self) -> None:

@@ -268,3 +268,30 @@ def test_database_made_the_course_way_is_served_like_a_loaded_one(tmp_path):
     assert course_client.get("/data/minutes_watched/?resolution=monthly").get_json() == [
         {"date": "2013-01-01", "values": 29}, {"date": "2013-02-01", "values": 0}, {"date": "2013-03-01", "values": 198},
     ]
+
+
+def test_fast_date_check_accepts_exactly_what_the_general_one_does():
+    """The numpy check of 19-character dates agrees with the general path on every kind of near miss."""
+    import random
+
+    import numpy as np
+    import pyarrow as pa
+
+    from moviedash import loader
+
+    rng = random.Random(5)
+    values = [
+        f"{rng.choice(['2013', '2012', '2000', '1900', '0000', '0001', '9999', '20a3'])}"
+        f"{rng.choice('-/')}{rng.choice(['01', '02', '04', '12', '13', '00', '1a'])}-"
+        f"{rng.choice(['01', '28', '29', '30', '31', '00', '32'])}{rng.choice(' Tx')}"
+        f"{rng.choice(['00', '23', '24', '1x'])}:{rng.choice(['00', '59', '60'])}:{rng.choice(['00', '59', '60'])}"
+        for _ in range(50_000)
+    ]
+    fast_norm, fast_ok = loader._canonical_dates(pa.array(values))
+    # One value of another length sends the whole block down the general path.
+    general_norm, general_ok = loader._normalise_dates(pa.array([*values, "2013-01-01"]))
+    assert np.array_equal(fast_ok, general_ok[:-1])
+    assert 500 < fast_ok.sum() < len(values) / 2
+    keep = pa.array(fast_ok)
+    assert fast_norm.filter(keep).equals(general_norm.slice(0, len(values)).filter(keep))
+    assert not loader._normalise_dates(pa.array(["0000-01-01 10:00:00", "0000-01-01"]))[1].any()  # no year 0
