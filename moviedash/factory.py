@@ -20,8 +20,9 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """Serving options from the environment, for ``gunicorn app:server``.
 
-    ``MOVIEDASH_QUERY_TIMEOUT`` (seconds) and ``MOVIEDASH_FRAME_ANCESTORS``
-    (space-separated origins allowed to embed the dashboard).
+    ``MOVIEDASH_QUERY_TIMEOUT`` (seconds), ``MOVIEDASH_FRAME_ANCESTORS``
+    (space-separated origins allowed to embed the dashboard) and
+    ``MOVIEDASH_POOL_SIZE`` (PostgreSQL connections per process, default 8).
     """
     config: dict[str, Any] = {}
     if environ.get("MOVIEDASH_QUERY_TIMEOUT"):
@@ -31,6 +32,14 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
             raise MoviedashError("MOVIEDASH_QUERY_TIMEOUT must be a number of seconds") from None
     if environ.get("MOVIEDASH_FRAME_ANCESTORS"):
         config["MOVIEDASH_FRAME_ANCESTORS"] = environ["MOVIEDASH_FRAME_ANCESTORS"].split()
+    if environ.get("MOVIEDASH_POOL_SIZE"):
+        try:
+            size = int(environ["MOVIEDASH_POOL_SIZE"])
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise MoviedashError("MOVIEDASH_POOL_SIZE must be a whole number of connections, at least 1")
+        config["MOVIEDASH_POOL_SIZE"] = size
     return config
 
 
