@@ -75,6 +75,5 @@ def parse(db: str | os.PathLike[str]) -> Target:
         # libpq understands postgresql:// and postgres:// but not the driver suffix.
         url = "postgresql://" + text.split("://", 1)[1]
         return Target("postgresql", url, redact(url))
-    if text.startswith("sqlite:///"):
-        text = text[len("sqlite:///"):]
+    text = text.removeprefix("sqlite:///")
     return Target("sqlite", text, text)

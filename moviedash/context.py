@@ -21,7 +21,7 @@ import time
 from flask import Flask, current_app, g
 
 from .backend import is_postgres
-from .db import connect_readonly
+from .db import Connection, connect_readonly
 from .errors import MoviedashError, query_timeout_error
 
 DEFAULT_QUERY_TIMEOUT = 5.0
@@ -29,7 +29,7 @@ DEFAULT_QUERY_TIMEOUT = 5.0
 PROGRESS_STEPS = 10_000
 
 
-def get_connection() -> sqlite3.Connection:
+def get_connection() -> Connection:
     """The current request's read-only connection to the configured database."""
     conn = g.get("_moviedash_conn")
     if conn is None:
@@ -39,7 +39,7 @@ def get_connection() -> sqlite3.Connection:
             from . import pg
 
             conn = g._moviedash_conn = pg.checkout(_pool(current_app, db), db, timeout)
-            return conn  # type: ignore[return-value]
+            return conn
         conn = g._moviedash_conn = connect_readonly(db)
         if timeout > 0:
             deadline = time.monotonic() + timeout

@@ -14,10 +14,14 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 from urllib.parse import quote
 
 from . import backend
 from .errors import DatabaseNotFound, MoviedashError
+
+if TYPE_CHECKING:
+    from .pg import PgConnection
 
 #: The course's table, unchanged in name, columns and order.
 COLUMNS: tuple[str, ...] = (
@@ -151,6 +155,10 @@ Dialect = SQLiteDialect | PostgresDialect
 DIALECT = SQLiteDialect()
 POSTGRES_DIALECT = PostgresDialect()
 
+#: A read-only connection of either backend: both offer ``execute(sql, params)``
+#: with ``?`` placeholders, ``close()`` and the per-request ``memo``.
+Connection = Union[sqlite3.Connection, "PgConnection"]
+
 
 def dialect_of(conn: object) -> Dialect:
     """The dialect of an open connection (PostgreSQL connections carry theirs)."""
@@ -179,7 +187,7 @@ class ServingConnection(sqlite3.Connection):
         self.memo: dict[str, object] = {}
 
 
-def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
+def connect_readonly(path: str | os.PathLike[str]) -> Connection:
     """Open an existing database read-only, for serving (reports, figures API).
 
     Raises :class:`DatabaseNotFound` (and creates nothing) when the file is
@@ -189,7 +197,7 @@ def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
     if backend.is_postgres(path):
         from . import pg
 
-        return pg.connect_readonly(os.fspath(path))  # type: ignore[return-value]
+        return pg.connect_readonly(os.fspath(path))
     db_path = resolve_path(path)
     if not db_path.is_file():
         raise DatabaseNotFound(str(path))

@@ -446,7 +446,8 @@ class _SQLiteSink:
         # IMMEDIATE takes the write lock now, so the duplicate check and the
         # inserts see one database state.
         self.conn.execute("BEGIN IMMEDIATE")
-        from . import derived  # late: pandas and roaring bitmaps only for SQLite's derived data
+        # Late: pandas and roaring bitmaps are only needed for SQLite's derived data.
+        from . import derived
 
         self.aggregator = derived.Aggregator(self.conn)
 

@@ -24,9 +24,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+import psycopg.errors
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import psycopg.errors
 from psycopg.copy import QueuedLibpqWriter
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -198,7 +198,7 @@ def check(url: str) -> None:
 # Serving: one pool per app.
 # --------------------------------------------------------------------------- #
 
-_POOLS: "weakref.WeakSet[ConnectionPool]" = weakref.WeakSet()
+_POOLS: weakref.WeakSet[ConnectionPool] = weakref.WeakSet()
 _POOLS_LOCK = threading.Lock()
 
 
