@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 #: URL schemes meaning PostgreSQL (``+psycopg`` is SQLAlchemy's spelling of the driver).
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg3")
@@ -57,14 +57,33 @@ def is_postgres(db: str | os.PathLike[str]) -> bool:
 
 
 def redact(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (for messages and logs)."""
+    """``url`` with its password (in the user part or a ``password=`` parameter) shown as ``***``."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc
-    userinfo, _, hostport = netloc.rpartition("@")
-    user = userinfo.partition(":")[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if at and ":" in userinfo:
+        parts = parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{hostport}")
+    if parts.query:
+        query = "&".join(
+            "password=***" if field.partition("=")[0].lower() == "password" else field
+            for field in parts.query.split("&")
+        )
+        parts = parts._replace(query=query)
+    # Not urlunsplit: it drops the empty host of "postgresql:///db?host=/socket".
+    text = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    return text + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def password(url: str) -> str | None:
+    """The password in ``url`` (user part or ``password=`` parameter), to keep it out of messages."""
+    parts = urlsplit(url)
+    for field in parts.query.split("&"):
+        key, _, value = field.partition("=")
+        if key.lower() == "password" and value:
+            return unquote(value)
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    if at and ":" in userinfo:
+        return unquote(userinfo.partition(":")[2]) or None
+    return None
 
 
 def parse(db: str | os.PathLike[str]) -> Target:

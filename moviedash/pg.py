@@ -78,9 +78,9 @@ DEFAULT_CONNECT_TIMEOUT = 5.0
 def _message(url: str, exc: BaseException) -> str:
     """A one-line description of a connection problem, without the password."""
     text = " ".join(str(exc).split()) or type(exc).__name__
-    password = psycopg.conninfo.conninfo_to_dict(url).get("password")
-    if password:
-        text = text.replace(str(password), "***")
+    secret = backend.password(url)
+    if secret:
+        text = text.replace(secret, "***")
     return f"cannot connect to PostgreSQL at {backend.redact(url)}: {text}"
 
 
@@ -154,7 +154,11 @@ class PgConnection:
 
 def _session_options(url: str, timeout: float | None) -> str:
     """The URL's own ``options`` (e.g. a search_path) plus read-only sessions and the time limit."""
-    options = [str(psycopg.conninfo.conninfo_to_dict(url).get("options") or ""), "-c default_transaction_read_only=on"]
+    try:
+        own = str(psycopg.conninfo.conninfo_to_dict(url).get("options") or "")
+    except psycopg.Error:
+        own = ""  # a malformed URL: connecting reports it
+    options = [own, "-c default_transaction_read_only=on"]
     if timeout:
         # statement_timeout is whole milliseconds; 0 would mean "no limit".
         options.append(f"-c statement_timeout={max(1, round(timeout * 1000))}")
