@@ -308,3 +308,41 @@ def test_server_stopped_while_serving_is_503_then_recovers(cluster) -> None:
         time.sleep(0.5)
     assert {r: client.get(r).get_data() for r in routes} == before
     assert json.loads(before[routes[1]])
+
+
+def test_a_load_killed_during_copy_leaves_the_database_unchanged(pg_server, tmp_path) -> None:
+    import signal
+
+    from moviedash.demo import generate_events
+    from moviedash.loader import load_files
+
+    url = pg_server.new_database()
+    first = tmp_path / "first.csv"
+    first.write_text("2013-01-01 10:00:00,u1,c,Computer,NO,5,,,,MOVIE,Argo,,\n")
+    load_files(url, [first])
+    big = tmp_path / "big.csv"
+    with big.open("w", encoding="utf-8", newline="") as fh:
+        for frame in generate_events(300_000, seed=5):
+            frame.to_csv(fh, header=False, index=False)
+    before = query(url, "SELECT count(*), (SELECT count(*) FROM moviedash_loads) FROM movies")
+    assert before == [(1, 1)]
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moviedash.cli", "load", str(big), "--db", url],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    # Kill it while the server is receiving rows (PostgreSQL reports COPY progress).
+    deadline = time.monotonic() + 60
+    while not query(url, "SELECT 1 FROM pg_stat_progress_copy WHERE tuples_processed > 0"):
+        assert process.poll() is None, "the load ended before its COPY was seen"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(timeout=30) == -signal.SIGKILL
+    assert query(url, "SELECT count(*), (SELECT count(*) FROM moviedash_loads) FROM movies") == before
+    client = create_app(db=url).server.test_client()
+    assert client.get("/data/toplist/").get_json() == [{"title": "Argo", "values": 1}]
+    # Never recorded as loaded: loading it again just works (once the killed session is gone).
+    report = load_files(url, [big])
+    assert (report.loaded, report.rejected) == (300_000, 0)
+    assert query(url, "SELECT count(*), (SELECT count(*) FROM moviedash_loads) FROM movies") == [(300_001, 2)]
