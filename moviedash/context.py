@@ -54,12 +54,12 @@ _POOL_LOCK = threading.Lock()
 def _pool(app: Flask, db: str):  # -> psycopg_pool.ConnectionPool
     """The app's PostgreSQL pool, created on first use (so forked workers each make their own)."""
     pool = app.extensions.get("moviedash_pool")
-    if pool is None:
+    if pool is None or pool.closed:
         from . import pg
 
         with _POOL_LOCK:
             pool = app.extensions.get("moviedash_pool")
-            if pool is None:
+            if pool is None or pool.closed:  # closed: by pg.close_pools()
                 pool = app.extensions["moviedash_pool"] = pg.make_pool(
                     db, size=int(app.config.get("MOVIEDASH_POOL_SIZE", 8)),
                     wait=float(app.config.get("MOVIEDASH_CONNECT_TIMEOUT", 5.0)),

@@ -118,6 +118,14 @@ def db_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> C
     return make
 
 
+def module_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+              events: Iterable[Mapping[str, Any]]) -> Path | str:
+    """For module-scoped fixtures with ``params=BACKENDS``: ``events`` in a new database of that backend."""
+    if request.param == "postgresql":
+        return build_db(request.getfixturevalue("pg_server").new_database(), events)
+    return build_db(tmp_path_factory.mktemp("db") / "m.db", events)
+
+
 def query(db: str | Path, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
     """Rows of ``sql`` (``?`` placeholders) on either backend; timestamps as SQLite's text."""
     if isinstance(db, str) and db.startswith("postgresql://"):
