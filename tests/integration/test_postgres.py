@@ -290,8 +290,11 @@ def test_server_stopped_while_serving_is_503_then_recovers(cluster) -> None:
     app = create_app(db=url, MOVIEDASH_CONNECT_TIMEOUT=1)
     app.server.testing = False
     client = app.server.test_client()
-    routes = ["/data/unique_users/?resolution=weekly", "/data/toplist/", "/figures/heatmap.json"]
+    routes = ["/data/unique_users/?resolution=weekly", "/data/toplist/", "/figures/heatmap.json", "/_dash-layout"]
     before = {r: client.get(r).get_data() for r in routes}
+    dash = Dashboard(app)
+    all_time = {"date_range__start_date": None, "date_range__end_date": None}
+    kpis = dash.outputs("kpi-viewers-value", **all_time)
     cluster.stop()
     try:
         for route in routes:
@@ -300,6 +303,8 @@ def test_server_stopped_while_serving_is_503_then_recovers(cluster) -> None:
             body = response.get_json()
             assert set(body) == {"error"} and body["error"].startswith(("database unavailable", "cannot connect"))
             assert PASSWORD not in body["error"]
+        # Dashboard callbacks never fail: the KPIs keep their values (no update).
+        assert dash.post("kpi-viewers-value", **all_time) == (204, "")
     finally:
         cluster.start()
     deadline = time.monotonic() + 60
@@ -307,6 +312,7 @@ def test_server_stopped_while_serving_is_503_then_recovers(cluster) -> None:
         assert time.monotonic() < deadline, "no recovery within 60 s of the server's return"
         time.sleep(0.5)
     assert {r: client.get(r).get_data() for r in routes} == before
+    assert dash.outputs("kpi-viewers-value", **all_time) == kpis
     assert json.loads(before[routes[1]])
 
 
