@@ -139,8 +139,8 @@ def where(filters: Filters) -> tuple[str, list[Any]]:
         clauses.append("event_date >= ?")
         params.append(filters.start.isoformat())
     if filters.end is not None:
-        # Dates are stored as 'YYYY-MM-DD HH:MM:SS' text, so "before the next
-        # day" includes the whole of the end day.
+        # Dates are stored as 'YYYY-MM-DD HH:MM:SS' text (a timestamp on
+        # PostgreSQL), so "before the next day" includes the whole of the end day.
         clauses.append("event_date < ?")
         params.append((filters.end + dt.timedelta(days=1)).isoformat())
     for column in ("sessiontype", "device", "market"):

@@ -17,12 +17,16 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g
 
 from .backend import is_postgres
 from .db import Connection, connect_readonly
 from .errors import MoviedashError, query_timeout_error
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
 
 DEFAULT_QUERY_TIMEOUT = 5.0
 #: SQLite virtual-machine instructions between deadline checks (cheap, ~ms granularity).
@@ -51,7 +55,7 @@ def get_connection() -> Connection:
 _POOL_LOCK = threading.Lock()
 
 
-def _pool(app: Flask, db: str):  # -> psycopg_pool.ConnectionPool
+def _pool(app: Flask, db: str) -> ConnectionPool:
     """The app's PostgreSQL pool, created on first use (so forked workers each make their own)."""
     pool = app.extensions.get("moviedash_pool")
     if pool is None or pool.closed:

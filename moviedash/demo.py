@@ -588,8 +588,8 @@ def _write_demo_postgres(url: str, events: int, seed: int, *, force: bool) -> in
     """The demo events into PostgreSQL's ``movies`` (``COPY``), in one transaction.
 
     Refuses when ``movies`` holds rows, unless ``force``: then the table and the
-    load ledger are emptied first, in the same transaction, so readers see the
-    old data or the new, never a mix or an empty table.
+    load ledger are emptied first (``TRUNCATE``), in the same transaction, so
+    readers wait for the commit and see the new data, never a mix or an empty table.
     """
     import pyarrow as pa
 
