@@ -199,9 +199,10 @@ def _series(
 
 def _raw_series(conn: sqlite3.Connection, query: SeriesQuery, aggregate: str, dialect: Dialect) -> pd.DataFrame:
     clause, params = where(query.filters)
+    key = dialect.bucket_key(query.resolution)
     sql = (
         f"SELECT {dialect.bucket(query.resolution)} AS date, {aggregate} AS n "
-        f"FROM movies WHERE {clause} GROUP BY 1 ORDER BY 1"
+        f"FROM movies WHERE {clause} GROUP BY {key} ORDER BY {key}"
     )
     df = read_frame(conn, sql, params).rename(columns={"n": "values"})
     return zero_fill(df, query.resolution, query.filters.start, query.filters.end)
