@@ -22,7 +22,8 @@ APT_PACKAGES=()
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   APT_PACKAGES+=(chromium chromium-driver)
 fi
-if [ -z "${MOVIEDASH_TEST_PG:-}" ] && [ -z "$(find_pg_bin)" ]; then
+# Also with MOVIEDASH_TEST_PG set: the server stop/restart tests start their own cluster.
+if [ -z "$(find_pg_bin)" ]; then
   APT_PACKAGES+=(postgresql)
 fi
 if [ "${#APT_PACKAGES[@]}" -gt 0 ]; then

@@ -33,7 +33,8 @@ class Cluster:
         if initdb is None:
             raise RuntimeError("PostgreSQL server programs (initdb, pg_ctl) not found")
         self.bin = Path(initdb).parent
-        self.dir = Path(tempfile.mkdtemp(prefix="moviedash-pg-"))
+        # Under /tmp: a Unix socket path must stay short (about 100 bytes), whatever TMPDIR is.
+        self.dir = Path(tempfile.mkdtemp(prefix="moviedash-pg-", dir="/tmp" if os.path.isdir("/tmp") else None))
         self.data = self.dir / "data"
         self.as_postgres = os.geteuid() == 0
         if self.as_postgres:
