@@ -280,7 +280,12 @@ def connect_readwrite(url: str) -> psycopg.Connection:
     """A connection for loading, with the schema created (committed) if missing."""
     conn = connect(url)
     try:
-        conn.execute(SCHEMA)
+        # Only when missing: a role allowed to load need not be allowed to create.
+        exists = conn.execute(
+            "SELECT to_regclass('movies') IS NOT NULL AND to_regclass('moviedash_loads') IS NOT NULL"
+        ).fetchone()[0]
+        if not exists:
+            conn.execute(SCHEMA)
         conn.commit()
     except psycopg.Error as exc:
         conn.close()
@@ -289,8 +294,14 @@ def connect_readwrite(url: str) -> psycopg.Connection:
 
 
 def lock_ledger(conn: psycopg.Connection) -> None:
-    """Serialise loads (like SQLite's ``BEGIN IMMEDIATE``): the duplicate check and the inserts see one state."""
-    conn.execute("LOCK TABLE moviedash_loads IN SHARE ROW EXCLUSIVE MODE")
+    """Serialise loads (like SQLite's ``BEGIN IMMEDIATE``): the duplicate check and the inserts see one state.
+
+    A transaction-level advisory lock keyed by the ledger table's OID: it needs
+    no privilege beyond what loading needs (``LOCK TABLE`` would want UPDATE),
+    blocks no reader, and is released at commit or rollback, also when the
+    loading process dies.
+    """
+    conn.execute("SELECT pg_advisory_xact_lock(CAST(CAST(CAST('moviedash_loads' AS regclass) AS oid) AS bigint))")
 
 
 @contextmanager

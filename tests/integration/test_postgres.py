@@ -352,3 +352,54 @@ def test_a_load_killed_during_copy_leaves_the_database_unchanged(pg_server, tmp_
     report = load_files(url, [big])
     assert (report.loaded, report.rejected) == (300_000, 0)
     assert query(url, "SELECT count(*), (SELECT count(*) FROM moviedash_loads) FROM movies") == [(300_001, 2)]
+
+
+def test_roles_least_privilege_load_and_serve(pg_server, tmp_path) -> None:
+    """A loader role with SELECT and INSERT only (no CREATE) can load; a SELECT-only role can serve."""
+    import psycopg
+
+    owner_url = pg_server.new_database()
+    assert "//postgres@" in owner_url, "the test server is reached as the postgres superuser"
+    write_demo(owner_url, events=100, seed=1)
+    schema = psycopg.conninfo.conninfo_to_dict(owner_url)["options"].split("=", 1)[1]
+    loader, reader = (f"{pg_server.dbname}_{schema}_{kind}" for kind in ("loader", "reader"))
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        for role in (loader, reader):
+            conn.execute(f"CREATE ROLE {role} LOGIN")
+            conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+        conn.execute(f"GRANT SELECT, INSERT ON movies, moviedash_loads TO {loader}")
+        conn.execute(f"GRANT SELECT ON movies TO {reader}")
+    try:
+        csv_path = tmp_path / "one.csv"
+        csv_path.write_text("2013-01-22 17:20:56,u1,c1,Computer,NO,29,90,32.2,,MOVIE,Argo,,\n")
+        loaded = CliRunner().invoke(main, ["load", str(csv_path), "--db", owner_url.replace("//postgres@", f"//{loader}@")])
+        assert loaded.exit_code == 0, loaded.output
+        client = create_app(db=owner_url.replace("//postgres@", f"//{reader}@")).server.test_client()
+        assert client.get("/data/toplist/?num=1&end=2013-12-31").get_json() == [{"title": "Argo", "values": 1}]
+    finally:
+        close_pg_pools()
+        with psycopg.connect(owner_url, autocommit=True) as conn:
+            for role in (loader, reader):
+                conn.execute(f"DROP OWNED BY {role}")
+                conn.execute(f"DROP ROLE {role}")
+
+
+def test_concurrent_loads_of_one_file_load_it_once(pg_server, tmp_path) -> None:
+    """Two processes loading the same file at once: the ledger lock lets exactly one through."""
+    from moviedash.demo import generate_events
+
+    url = pg_server.new_database()
+    write_demo(url, events=10, seed=1)  # creates the tables
+    big = tmp_path / "big.csv"
+    with big.open("w", encoding="utf-8", newline="") as fh:
+        for frame in generate_events(100_000, seed=8):
+            frame.to_csv(fh, header=False, index=False)
+    command = [sys.executable, "-m", "moviedash.cli", "load", str(big), "--db", url]
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+    outputs = [(p.wait(timeout=120), p.stdout.read().decode()) for p in processes]
+    for p in processes:
+        p.stdout.close()
+    codes = sorted(code for code, _ in outputs)
+    assert codes == [0, 1], outputs
+    assert any("already loaded" in out for _, out in outputs)
+    assert query(url, "SELECT count(*), (SELECT count(*) FROM moviedash_loads) FROM movies") == [(100_010, 1)]
