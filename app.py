@@ -2,8 +2,9 @@
 
 The database is ``$MOVIEDASH_DB`` or ``./moviedb``; when neither names an
 existing file and no database was named, a demo database is generated first so
-a new user sees the product at once.  ``MOVIEDASH_QUERY_TIMEOUT`` and
-``MOVIEDASH_FRAME_ANCESTORS`` set the serving options (see README, Deploying).
+a new user sees the product at once.  ``MOVIEDASH_DB`` may be a PostgreSQL URL.
+``MOVIEDASH_QUERY_TIMEOUT``, ``MOVIEDASH_FRAME_ANCESTORS`` and (PostgreSQL)
+``MOVIEDASH_POOL_SIZE`` set the serving options (see README, Deploying).
 """
 import os
 import sys

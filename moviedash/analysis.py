@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from . import derived
-from .db import DIALECT, SQLiteDialect
+from .db import Dialect, dialect_of
 from .escapes import decode_escapes
 from .params import Filters, SeriesQuery, TopQuery
 
@@ -116,6 +116,18 @@ def _answer(
     return _copy(value)
 
 
+def read_frame(conn: sqlite3.Connection, sql: str, params: list[Any]) -> pd.DataFrame:
+    """The rows of ``sql`` as a frame, columns named as selected.
+
+    Through the connection's own ``execute`` (not ``pd.read_sql_query``, which
+    only knows sqlite3 and SQLAlchemy), so SQLite and PostgreSQL connections
+    give the same Python values and so the same frames.
+    """
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return pd.DataFrame.from_records(cursor.fetchall(), columns=names, coerce_float=True)
+
+
 def where(filters: Filters) -> tuple[str, list[Any]]:
     """The WHERE clause (always valid SQL) and its bound parameters for ``filters``.
 
@@ -127,8 +139,8 @@ def where(filters: Filters) -> tuple[str, list[Any]]:
         clauses.append("event_date >= ?")
         params.append(filters.start.isoformat())
     if filters.end is not None:
-        # Dates are stored as 'YYYY-MM-DD HH:MM:SS' text, so "before the next
-        # day" includes the whole of the end day.
+        # Dates are stored as 'YYYY-MM-DD HH:MM:SS' text (a timestamp on
+        # PostgreSQL), so "before the next day" includes the whole of the end day.
         clauses.append("event_date < ?")
         params.append((filters.end + dt.timedelta(days=1)).isoformat())
     for column in ("sessiontype", "device", "market"):
@@ -172,7 +184,7 @@ def zero_fill(
 
 
 def _series(
-    conn: sqlite3.Connection, query: SeriesQuery, metric: str, aggregate: str, dialect: SQLiteDialect
+    conn: sqlite3.Connection, query: SeriesQuery, metric: str, aggregate: str, dialect: Dialect
 ) -> pd.DataFrame:
     def from_derived() -> pd.DataFrame:
         rows = derived.series_rows(conn, metric, query, dialect)
@@ -185,24 +197,25 @@ def _series(
     return _answer(conn, (metric, query, dialect), from_derived, lambda: _raw_series(conn, query, aggregate, dialect))
 
 
-def _raw_series(conn: sqlite3.Connection, query: SeriesQuery, aggregate: str, dialect: SQLiteDialect) -> pd.DataFrame:
+def _raw_series(conn: sqlite3.Connection, query: SeriesQuery, aggregate: str, dialect: Dialect) -> pd.DataFrame:
     clause, params = where(query.filters)
+    key = dialect.bucket_key(query.resolution)
     sql = (
         f"SELECT {dialect.bucket(query.resolution)} AS date, {aggregate} AS n "
-        f"FROM movies WHERE {clause} GROUP BY 1 ORDER BY 1"
+        f"FROM movies WHERE {clause} GROUP BY {key} ORDER BY {key}"
     )
-    df = pd.read_sql_query(sql, conn, params=params).rename(columns={"n": "values"})
+    df = read_frame(conn, sql, params).rename(columns={"n": "values"})
     return zero_fill(df, query.resolution, query.filters.start, query.filters.end)
 
 
-def unique_users(conn: sqlite3.Connection, query: SeriesQuery, dialect: SQLiteDialect = DIALECT) -> pd.DataFrame:
+def unique_users(conn: sqlite3.Connection, query: SeriesQuery, dialect: Dialect | None = None) -> pd.DataFrame:
     """Distinct ``userid`` per period, zero-filled: columns ``date``, ``values``."""
-    return _series(conn, query, "unique_users", "COUNT(DISTINCT userid)", dialect)
+    return _series(conn, query, "unique_users", "COUNT(DISTINCT userid)", dialect or dialect_of(conn))
 
 
-def minutes_watched(conn: sqlite3.Connection, query: SeriesQuery, dialect: SQLiteDialect = DIALECT) -> pd.DataFrame:
+def minutes_watched(conn: sqlite3.Connection, query: SeriesQuery, dialect: Dialect | None = None) -> pd.DataFrame:
     """Sum of ``totalminuteswatched`` per period, zero-filled: columns ``date``, ``values``."""
-    return _series(conn, query, "minutes_watched", f"COALESCE(SUM({MINUTES}), 0)", dialect)
+    return _series(conn, query, "minutes_watched", f"COALESCE(SUM({MINUTES}), 0)", dialect or dialect_of(conn))
 
 
 def toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:
@@ -233,7 +246,7 @@ def _raw_toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:
         f"SELECT title, {_RANK_EXPR[query.rank]} AS n FROM movies "
         f"WHERE {clause} AND {HAS_TITLE} GROUP BY title ORDER BY n DESC, title ASC LIMIT ?"
     )
-    df = pd.read_sql_query(sql, conn, params=[*params, query.num])
+    df = read_frame(conn, sql, [*params, query.num])
     return _top_frame(list(df["title"]), df["n"].astype("int64").to_numpy())
 
 
@@ -273,8 +286,9 @@ def _raw_totals(conn: sqlite3.Connection, filters: Filters) -> Totals:
     return Totals(viewers=int(row[0]), plays=int(row[1]), minutes=int(row[2]))
 
 
-def heatmap(conn: sqlite3.Connection, filters: Filters, dialect: SQLiteDialect = DIALECT) -> pd.DataFrame:
+def heatmap(conn: sqlite3.Connection, filters: Filters, dialect: Dialect | None = None) -> pd.DataFrame:
     """Plays by weekday (rows ``Mon``..``Sun``) and hour started (columns 0..23), zero-filled."""
+    dialect = dialect or dialect_of(conn)
 
     def from_derived() -> pd.DataFrame:
         rows = derived.heatmap_rows(conn, filters, dialect)
@@ -283,13 +297,13 @@ def heatmap(conn: sqlite3.Connection, filters: Filters, dialect: SQLiteDialect =
     return _answer(conn, ("heatmap", filters, dialect), from_derived, lambda: _raw_heatmap(conn, filters, dialect))
 
 
-def _raw_heatmap(conn: sqlite3.Connection, filters: Filters, dialect: SQLiteDialect) -> pd.DataFrame:
+def _raw_heatmap(conn: sqlite3.Connection, filters: Filters, dialect: Dialect) -> pd.DataFrame:
     clause, params = where(filters)
     sql = (
         f"SELECT {dialect.weekday()} AS weekday, {dialect.hour()} AS hour, COUNT(*) AS n "
         f"FROM movies WHERE {clause} GROUP BY 1, 2"
     )
-    return _grid(pd.read_sql_query(sql, conn, params=params).dropna())
+    return _grid(read_frame(conn, sql, params).dropna())
 
 
 def _grid(df: pd.DataFrame) -> pd.DataFrame:
@@ -335,7 +349,7 @@ def _span(first: Any, last: Any, events: Any) -> Span:
 
 def _raw_span(conn: sqlite3.Connection) -> Span:
     first, last, events = conn.execute(
-        "SELECT MIN(event_date), MAX(event_date), COUNT(*) FROM movies WHERE event_date IS NOT NULL AND event_date <> ''"
+        f"SELECT MIN(event_date), MAX(event_date), COUNT(*) FROM movies WHERE {dialect_of(conn).has_date()}"
     ).fetchone()
     return _span(first, last, events)
 

@@ -1,6 +1,7 @@
 """The ``moviedash`` command line: serve, load, demo.
 
-Every command takes ``--db PATH`` (env ``MOVIEDASH_DB``, default ``./moviedb``).
+Every command takes ``--db PATH`` (env ``MOVIEDASH_DB``, default ``./moviedb``):
+a SQLite file or a PostgreSQL URL (:mod:`moviedash.backend`).
 Domain errors (:class:`~moviedash.errors.MoviedashError`) become one clean
 line on stderr and exit status 1; usage errors exit 2, as click does.
 """
@@ -16,6 +17,8 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
+from . import backend
+from .backend import is_postgres
 from .errors import DatabaseNotFound, MoviedashError
 
 DEFAULT_DB = "moviedb"
@@ -31,8 +34,8 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
         envvar="MOVIEDASH_DB",
         show_default=True,
         show_envvar=True,
-        type=click.Path(dir_okay=False, path_type=str),
-        help="SQLite database file (a path or sqlite:///path).",
+        help="SQLite database file (a path or sqlite:///path), or a PostgreSQL URL "
+             "(postgresql://user:pass@host:5432/dbname).",
     )(func)
 
 
@@ -65,7 +68,7 @@ def ensure_demo_database(db: str, named: bool) -> None:
 
     A database the user *named* must exist: that is left to the caller's check.
     """
-    if named or Path(db).exists():
+    if named or is_postgres(db) or Path(db).exists():
         return
     from .demo import DEFAULT_EVENTS, write_demo
 
@@ -84,7 +87,7 @@ def run_server(app: Any, host: str, port: int, threads: int, debug: bool) -> Non
         return
     from waitress import serve as waitress_serve
 
-    click.echo(f"moviedash: serving {app.server.config['MOVIEDASH_DB']} at http://{host}:{port}/ (Ctrl+C to stop)", err=True)
+    click.echo(f"moviedash: serving {backend.parse(app.server.config['MOVIEDASH_DB']).display} at http://{host}:{port}/ (Ctrl+C to stop)", err=True)
     waitress_serve(app.server, host=host, port=port, threads=threads, ident="moviedash")
 
 
@@ -109,7 +112,8 @@ def serve(
     from . import create_app
 
     try:
-        app = create_app(db=db, MOVIEDASH_FRAME_ANCESTORS=embed_origins, MOVIEDASH_QUERY_TIMEOUT=query_timeout)
+        app = create_app(db=db, MOVIEDASH_FRAME_ANCESTORS=embed_origins, MOVIEDASH_QUERY_TIMEOUT=query_timeout,
+                         MOVIEDASH_POOL_SIZE=threads)
     except DatabaseNotFound:
         if db_was_named(ctx):
             raise
@@ -147,9 +151,9 @@ def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, f
         click.echo(line)
     rate = report.loaded / elapsed if elapsed > 0 else 0.0
     if not report.committed:
-        click.echo(f"--strict: {report.rejected:,} invalid rows, nothing loaded into {db}", err=True)
+        click.echo(f"--strict: {report.rejected:,} invalid rows, nothing loaded into {backend.parse(db).display}", err=True)
         sys.exit(1)
-    click.echo(f"loaded {report.loaded:,}, rejected {report.rejected:,} into {db} in {elapsed:.1f} s ({rate:,.0f} rows/s)")
+    click.echo(f"loaded {report.loaded:,}, rejected {report.rejected:,} into {backend.parse(db).display} in {elapsed:.1f} s ({rate:,.0f} rows/s)")
     if report.rejected:
         sys.exit(1)
 
@@ -166,7 +170,7 @@ def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
 
     started = time.perf_counter()
     written = write_demo(db, events=events or DEFAULT_EVENTS, seed=DEFAULT_SEED if seed is None else seed, force=force)
-    click.echo(f"wrote {written:,} demo events to {db} in {time.perf_counter() - started:.1f} s")
+    click.echo(f"wrote {written:,} demo events to {backend.parse(db).display} in {time.perf_counter() - started:.1f} s")
 
 
 @main.command()

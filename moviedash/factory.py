@@ -20,8 +20,9 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """Serving options from the environment, for ``gunicorn app:server``.
 
-    ``MOVIEDASH_QUERY_TIMEOUT`` (seconds) and ``MOVIEDASH_FRAME_ANCESTORS``
-    (space-separated origins allowed to embed the dashboard).
+    ``MOVIEDASH_QUERY_TIMEOUT`` (seconds), ``MOVIEDASH_FRAME_ANCESTORS``
+    (space-separated origins allowed to embed the dashboard) and
+    ``MOVIEDASH_POOL_SIZE`` (PostgreSQL connections per process, default 8).
     """
     config: dict[str, Any] = {}
     if environ.get("MOVIEDASH_QUERY_TIMEOUT"):
@@ -31,14 +32,23 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
             raise MoviedashError("MOVIEDASH_QUERY_TIMEOUT must be a number of seconds") from None
     if environ.get("MOVIEDASH_FRAME_ANCESTORS"):
         config["MOVIEDASH_FRAME_ANCESTORS"] = environ["MOVIEDASH_FRAME_ANCESTORS"].split()
+    if environ.get("MOVIEDASH_POOL_SIZE"):
+        try:
+            size = int(environ["MOVIEDASH_POOL_SIZE"])
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise MoviedashError("MOVIEDASH_POOL_SIZE must be a whole number of connections, at least 1")
+        config["MOVIEDASH_POOL_SIZE"] = size
     return config
 
 
 def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Dash:
-    """Build the dashboard over the SQLite database at ``db``.
+    """Build the dashboard over the database ``db``: a SQLite path or a PostgreSQL URL.
 
     The database must exist (it is opened read-only per request; nothing is
-    created).  Extra keyword arguments go into the Flask config.  Returns the
+    created); a PostgreSQL server is connected to once here, so a wrong URL,
+    password or database fails now with a clear :class:`MoviedashError`.  Extra keyword arguments go into the Flask config.  Returns the
     Dash app; ``app.server`` is the Flask server that also serves ``/data/...``.
     """
     path = check_exists(db)

@@ -5,8 +5,8 @@
     figures.top_titles("moviedb", num=20, rank="minutes", start="2024-06-01", device=["TV"])
     figures.kpis("moviedb", start="2024-12-01", end="2024-12-31")      # a DataFrame
 
-Each takes a database (a path, ``sqlite:///path``, or an open ``sqlite3``
-connection) and the dashboard's options, validates them like the JSON routes
+Each takes a database (a path, ``sqlite:///path``, a ``postgresql://`` URL, or
+an open connection) and the dashboard's options, validates them like the JSON routes
 (a bad option raises :class:`~moviedash.errors.MoviedashError` naming it), and
 returns a ``plotly.graph_objects.Figure`` built by the same pipeline as the
 dashboard, so the numbers are the same everywhere.
@@ -14,7 +14,6 @@ dashboard, so the numbers are the same everywhere.
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -22,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import analysis, charts, pipeline
-from .db import connect_readonly
+from .db import Connection, connect_readonly
 from .params import (
     Filters,
     SeriesQuery,
@@ -32,16 +31,16 @@ from .params import (
     parse_resolution,
 )
 
-Database = str | os.PathLike[str] | sqlite3.Connection
+Database = str | os.PathLike[str] | Connection
 Values = str | Sequence[str] | None
 
 __all__ = ["unique_users", "minutes_watched", "top_titles", "heatmap", "kpis"]
 
 
 @contextmanager
-def connection(db: Database) -> Iterator[sqlite3.Connection]:
+def connection(db: Database) -> Iterator[Connection]:
     """A read-only connection to ``db``; one that was passed in is left open."""
-    if isinstance(db, sqlite3.Connection):
+    if not isinstance(db, (str, os.PathLike)):  # an open connection (sqlite3 or moviedash.pg)
         yield db
         return
     conn = connect_readonly(db)

@@ -8,9 +8,10 @@ row.  Parsing and validation are vectorised
 (pyarrow's CSV reader and compute kernels) over blocks of rows, so large files
 load at a few hundred thousand rows a second.
 
-The whole command is one SQLite transaction: an error, ``--strict`` with a bad
-row, a duplicate file, or the process being killed leaves the database exactly
-as it was.
+The whole command is one transaction: an error, ``--strict`` with a bad row, a
+duplicate file, or the process being killed leaves the database exactly as it
+was.  SQLite gets the rows through ``executemany``; PostgreSQL through ``COPY``
+of CSV that pyarrow writes from the validated columns (:mod:`moviedash.pg`).
 """
 from __future__ import annotations
 
@@ -23,19 +24,25 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from .backend import is_postgres
+from .backend import parse as parse_target
 from .db import COLUMNS, checkpoint, connect_readwrite, insert_rows, refresh_derived
-from .derived import FED_COLUMNS, Aggregator
 from .errors import MoviedashError
 from .escapes import decode_escapes
+
+if TYPE_CHECKING:
+    from . import derived
 
 INTEGER_COLUMNS = ("totalminuteswatched", "runningtime", "seasonnumber", "episodenumber")
 REAL_COLUMNS = ("viewpercentage", "errorperception")
@@ -185,12 +192,53 @@ def read_batches(
 _REAL_RE = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 
 
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def _canonical_dates(text: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
+    """The fast path of :func:`_normalise_dates` for a block where every value has 19 characters.
+
+    The common case (``YYYY-MM-DD HH:MM:SS``, as the course file and exports
+    write it) is checked on the raw bytes with numpy: separators, digits and
+    field ranges including days per month and leap years -- the same rows the
+    general path accepts.  ``None`` when the block is not all 19-character text.
+    """
+    if text.null_count or not len(text):
+        return None
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset : text.offset + len(text) + 1]
+    if offsets[-1] - offsets[0] != 19 * len(text) or not np.all(np.diff(offsets) == 19):
+        return None
+    raw = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, 19)
+    digits = raw.astype(np.int64) - 48
+    is_digit = (digits >= 0) & (digits <= 9)
+    ok = is_digit[:, [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]].all(axis=1)
+    ok &= (raw[:, 4] == 45) & (raw[:, 7] == 45) & ((raw[:, 10] == 32) | (raw[:, 10] == 84))
+    ok &= (raw[:, 13] == 58) & (raw[:, 16] == 58)
+    year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
+    month = digits[:, 5] * 10 + digits[:, 6]
+    day = digits[:, 8] * 10 + digits[:, 9]
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_ok = (month >= 1) & (month <= 12)
+    last_day = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + (leap & (month == 2))
+    ok &= month_ok & (day >= 1) & (day <= last_day) & (year >= 1)
+    ok &= digits[:, 11] * 10 + digits[:, 12] <= 23
+    ok &= digits[:, 14] * 10 + digits[:, 15] <= 59
+    ok &= digits[:, 17] * 10 + digits[:, 18] <= 59
+    norm = pc.replace_substring(text, "T", " ", max_replacements=1) if (raw[:, 10] == 84).any() else text
+    return norm, ok
+
+
 def _normalise_dates(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """Dates as ``YYYY-MM-DD HH:MM:SS`` text, and which rows hold a real date.
 
     Accepts a space or ``T`` separator, fractional seconds (dropped) and a
     missing time or seconds (taken as zero).
     """
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    fast = _canonical_dates(text)
+    if fast is not None:
+        return fast
     shaped = pc.match_substring_regex(text, f"^{_DATE_RE}$")
     norm = pc.utf8_slice_codeunits(pc.replace_substring(text, "T", " ", max_replacements=1), 0, 19)
     length = pc.utf8_length(norm)
@@ -209,16 +257,18 @@ def _normalise_dates(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
         digits = pc.cast(pc.utf8_slice_codeunits(candidate, start, stop), pa.int64())
         equal = pc.equal(part(parsed), digits)
         same = equal if same is None else pc.and_(same, equal)
+    # Year 0 does not exist (PostgreSQL's timestamp refuses it): not a date on any backend.
+    same = pc.and_(same, pc.greater_equal(pc.year(parsed), 1))
     return norm, pc.fill_null(same, False).to_numpy(zero_copy_only=False)
 
 
-def validate_batch(batch: pa.RecordBatch) -> tuple[list[pa.Array | list], np.ndarray, list[str | None], dict[str, pa.Array]]:
+def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None], dict[str, pa.Array]]:
     """Check and convert one batch.
 
-    Returns the converted columns in :data:`COLUMNS` order (Arrow arrays, or
-    lists of ``None`` for absent columns), a mask of bad rows, a reason for each bad row (``None``
-    for good ones), and the converted columns the derived data need
-    (:data:`derived.FED_COLUMNS`) as Arrow arrays, every row included.
+    Returns a mask of bad rows, a reason for each bad row (``None`` for good
+    ones), and every converted column of :data:`COLUMNS` as an Arrow array by
+    name, every row included (NULL for an absent column).  Python objects are
+    made only by the SQLite writer, in its own thread.
     """
     n = batch.num_rows
     bad = np.zeros(n, dtype=bool)
@@ -233,13 +283,12 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[list[pa.Array | list], np.nda
                 why[j] = f"{column} {problem}: {value!r}" if problem != "is empty" else f"{column} is empty"
         bad[:] = bad | mask
 
-    out: list[list] = []
     arrays: dict[str, pa.Array] = {}
     for column in COLUMNS:
         if column not in names:
-            out.append([None] * n)
-            if column in FED_COLUMNS:
-                arrays[column] = pa.nulls(n, pa.int64() if column in INTEGER_COLUMNS else pa.string())
+            arrays[column] = pa.nulls(
+                n, pa.int64() if column in INTEGER_COLUMNS else pa.float64() if column in REAL_COLUMNS else pa.string()
+            )
             continue
         raw = batch.column(names.index(column))
         stripped = pc.utf8_trim_whitespace(raw)
@@ -249,7 +298,6 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[list[pa.Array | list], np.nda
         if column == "event_date":
             norm, ok = _normalise_dates(stripped)
             flag(~ok & ~empty, column, "is not a date", raw)
-            out.append(norm)
             arrays[column] = norm
             continue
         if column in INTEGER_COLUMNS or column in REAL_COLUMNS:
@@ -265,7 +313,6 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[list[pa.Array | list], np.nda
             if column in NON_NEGATIVE:
                 negative = pc.fill_null(pc.less(numbers, 0), False).to_numpy(zero_copy_only=False)
                 flag(negative & ok, column, "is negative", raw)
-            out.append(numbers)
             arrays[column] = numbers
             continue
         array = pc.if_else(pa.array(empty), None, raw)
@@ -277,10 +324,8 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[list[pa.Array | list], np.nda
                     if values[j] is not None:
                         values[j] = decode_escapes(values[j])
                 array = pa.array(values, type=pa.string())
-        out.append(array)
-        if column in FED_COLUMNS:
-            arrays[column] = array
-    return out, bad, why, arrays
+        arrays[column] = array
+    return bad, why, arrays
 
 
 def locate_rows(path: Path, encoding: str, has_header: bool, n_columns: int, wanted: set[int]) -> tuple[dict[int, tuple[int, list[str]]], list[tuple[int, list[str]]]]:
@@ -376,11 +421,125 @@ def _prefetch(items: Iterator, depth: int = 2) -> Iterator:
             worker.join(timeout=0.05)
 
 
+class _SQLiteSink:
+    """Rows into SQLite (``executemany``), keeping the derived data current."""
+
+    errors: tuple[type[BaseException], ...] = (sqlite3.DatabaseError,)
+
+    def __init__(self, db: str | os.PathLike[str]) -> None:
+        self.conn = connect_readwrite(db)
+        self.aggregator: derived.Aggregator | None = None
+
+    def begin(self) -> None:
+        # IMMEDIATE takes the write lock now, so the duplicate check and the
+        # inserts see one database state.
+        self.conn.execute("BEGIN IMMEDIATE")
+        # Late: pandas and roaring bitmaps are only needed for SQLite's derived data.
+        from . import derived
+
+        self.aggregator = derived.Aggregator(self.conn)
+
+    def previous_load(self, sha: str) -> tuple | None:
+        return self.conn.execute(
+            "SELECT filename, loaded_at FROM moviedash_loads WHERE sha256 = ? ORDER BY id DESC LIMIT 1", (sha,)
+        ).fetchone()
+
+    @contextmanager
+    def writer(self) -> Iterator[Callable[[np.ndarray, dict[str, pa.Array]], None]]:
+        def write(bad: np.ndarray, arrays: dict[str, pa.Array]) -> None:
+            # executemany takes Python rows; they are made here, in the writing
+            # thread: GIL-held work in the reading thread would stall the
+            # inserts at every row.
+            values = [arrays[c].to_pylist() for c in COLUMNS]
+            if not bad.any():
+                insert_rows(self.conn, zip(*values))
+            else:
+                insert_rows(self.conn, [tuple(col[j] for col in values) for j in np.flatnonzero(~bad)])
+
+        yield write
+
+    def record(self, row: tuple) -> None:
+        self.conn.execute(
+            "INSERT INTO moviedash_loads (sha256, filename, rows, rejected, loaded_at) VALUES (?, ?, ?, ?, ?)", row
+        )
+
+    def commit(self) -> None:
+        refresh_derived(self.conn, self.aggregator)
+        self.conn.execute("COMMIT")
+        checkpoint(self.conn)
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _PostgresSink:
+    """Rows into PostgreSQL with ``COPY`` (CSV written by pyarrow), one transaction."""
+
+
+    def __init__(self, db: str) -> None:
+        from . import pg
+
+        self.pg = pg
+        self.errors = (pg.psycopg.Error,)
+        self.conn = pg.connect_readwrite(db)
+        self.aggregator = None
+
+    def begin(self) -> None:
+        self.pg.lock_ledger(self.conn)
+
+    def previous_load(self, sha: str) -> tuple | None:
+        return self.conn.execute(
+            "SELECT filename, loaded_at FROM moviedash_loads WHERE sha256 = %s ORDER BY id DESC LIMIT 1", (sha,)
+        ).fetchone()
+
+    @contextmanager
+    def writer(self) -> Iterator[Callable[[np.ndarray, dict[str, pa.Array]], None]]:
+        with self.pg.copy_into_movies(self.conn) as send:
+            def write(bad: np.ndarray, arrays: dict[str, pa.Array]) -> None:
+                table = pa.Table.from_arrays([arrays[c] for c in COLUMNS], names=list(COLUMNS))
+                if bad.any():
+                    table = table.filter(pa.array(~bad))
+                send(self.pg.csv_chunk(table))
+
+            yield write
+
+    def record(self, row: tuple) -> None:
+        self.conn.execute(
+            "INSERT INTO moviedash_loads (sha256, filename, rows, rejected, loaded_at) VALUES (%s, %s, %s, %s, %s)", row
+        )
+
+    def commit(self) -> None:
+        self.pg.finish_load(self.conn)
+        self.conn.commit()
+
+    def rollback(self) -> None:
+        if not self.conn.closed:
+            self.conn.rollback()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+_Sink = _SQLiteSink | _PostgresSink
+
+
 def _load_file(
-    conn: sqlite3.Connection, path: Path, encoding: str, *, insert: bool, on_rows: Callable[[int], None] | None,
-    aggregator: Aggregator | None = None, last: bool = True,
+    sink: _Sink, path: Path, encoding: str, *, insert: bool, on_rows: Callable[[int], None] | None,
+    last: bool = True,
 ) -> tuple[FileReport, list[tuple[Path, int, str, list[str]]]]:
-    """Validate and (with ``insert``) insert one file on the open transaction."""
+    """Validate and (with ``insert``) write one file on the sink's open transaction (``last``: the load's last file)."""
+    with sink.writer() as write:
+        return _read_file(write if insert else None, path, encoding, on_rows, sink.aggregator, last)
+
+
+def _read_file(
+    write: Callable[[np.ndarray, dict[str, pa.Array]], None] | None, path: Path, encoding: str,
+    on_rows: Callable[[int], None] | None, aggregator: derived.Aggregator | None, last: bool = True,
+) -> tuple[FileReport, list[tuple[Path, int, str, list[str]]]]:
     report = FileReport(path=path)
     columns, has_header = sniff_columns(path, encoding)
     bad_ordinals: dict[int, str] = {}
@@ -395,36 +554,30 @@ def _load_file(
 
     def prepare(batch: pa.RecordBatch) -> tuple:
         checked = validate_batch(batch)
-        if insert and aggregator is not None:
-            _values, bad, _why, arrays = checked
+        if write is not None and aggregator is not None:
+            bad, _why, arrays = checked
+            fed = {c: arrays[c] for c in aggregator.columns}
             if bad.any():
                 keep = pa.array(~bad)
-                arrays = {c: a.filter(keep) for c, a in arrays.items()}
-            aggregator.add(arrays)  # every batch of the file is inserted (or the load rolls back)
+                fed = {c: a.filter(keep) for c, a in fed.items()}
+            aggregator.add(fed)  # every batch of the file is inserted (or the load rolls back)
         return checked
 
     def prepared() -> Iterator[tuple]:
         for b in batches:
             yield b, prepare(b)
-        if insert and last and aggregator is not None:
+        if write is not None and last and aggregator is not None:
             aggregator.finish()  # while this thread's last inserts run
 
     # Parse, validate and aggregate the next block in a thread while this one
-    # inserts: pyarrow, pandas and SQLite release the GIL for their heavy parts.
-    for batch, (columns_, bad, why, _arrays) in _prefetch(prepared()):
-        # Python objects for SQLite are made here, not in the reading thread:
-        # GIL-held work there would stall these inserts at every row.
-        values = [c.to_pylist() if isinstance(c, pa.Array) else c for c in columns_]
-        keep = np.flatnonzero(~bad)
-        if len(keep) == batch.num_rows:
-            rows: Iterable[tuple] = zip(*values)
-        else:
-            rows = [tuple(col[j] for col in values) for j in keep]
-            for j in np.flatnonzero(bad):
-                bad_ordinals[ordinal + int(j)] = why[j] or "invalid row"
-        if insert:
-            insert_rows(conn, rows)
-        report.loaded += len(keep)
+    # writes: pyarrow, SQLite and psycopg release the GIL for their heavy parts.
+    for batch, (bad, why, arrays) in _prefetch(prepared()):
+        kept = batch.num_rows - int(bad.sum())
+        for j in np.flatnonzero(bad):
+            bad_ordinals[ordinal + int(j)] = why[j] or "invalid row"
+        if write is not None:
+            write(bad, arrays)
+        report.loaded += kept
         ordinal += batch.num_rows
         if on_rows is not None:
             on_rows(batch.num_rows)
@@ -472,28 +625,24 @@ def load_files(
             raise MoviedashError(f"{path} has the same content as {seen[sha]}; nothing loaded")
         seen[sha] = path
 
-    conn = connect_readwrite(db)
+    sink: _Sink = _PostgresSink(os.fspath(db)) if is_postgres(db) else _SQLiteSink(db)
     all_rejects: list[tuple[Path, int, str, list[str]]] = []
     try:
-        # IMMEDIATE takes the write lock now, so the duplicate check and the
-        # inserts see one database state.
-        conn.execute("BEGIN IMMEDIATE")
+        sink.begin()
         try:
-            aggregator = Aggregator(conn)
             for number, (path, (sha, encoding)) in enumerate(zip(files, digests), 1):
                 if not force:
-                    _refuse_duplicate(conn, path, sha)
+                    _refuse_duplicate(sink, path, sha)
                 file_report, file_rejects = _load_file(
-                    conn, path, encoding, insert=not (strict and report.rejected), on_rows=on_rows,
-                    aggregator=aggregator, last=number == len(files),
+                    sink, path, encoding, insert=not (strict and report.rejected), on_rows=on_rows,
+                    last=number == len(files),
                 )
                 file_report.sha256 = sha
                 report.files.append(file_report)
                 all_rejects.extend(file_rejects)
                 if file_rejects and rejects is None:
                     file_report.rejects_path = write_rejects(default_rejects_path(path), file_rejects)
-                conn.execute(
-                    "INSERT INTO moviedash_loads (sha256, filename, rows, rejected, loaded_at) VALUES (?, ?, ?, ?, ?)",
+                sink.record(
                     (sha, str(path.resolve()), file_report.loaded, file_report.rejected,
                      dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
                 )
@@ -503,30 +652,25 @@ def load_files(
                     if file_report.rejected:
                         file_report.rejects_path = written
             if strict and report.rejected:
-                conn.execute("ROLLBACK")
+                sink.rollback()
                 for file_report in report.files:
                     file_report.loaded = 0
                 return report
-            refresh_derived(conn, aggregator)
-            conn.execute("COMMIT")
+            sink.commit()
             report.committed = True
-            checkpoint(conn)
         except BaseException:
             # Also on KeyboardInterrupt: roll back, then let it propagate.
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            sink.rollback()
             raise
-    except sqlite3.DatabaseError as exc:
-        raise MoviedashError(f"cannot load into {db}: {exc}") from None
+    except sink.errors as exc:
+        raise MoviedashError(f"cannot load into {parse_target(db).display}: {exc}") from None
     finally:
-        conn.close()
+        sink.close()
     return report
 
 
-def _refuse_duplicate(conn: sqlite3.Connection, path: Path, sha: str) -> None:
-    row = conn.execute(
-        "SELECT filename, loaded_at FROM moviedash_loads WHERE sha256 = ? ORDER BY id DESC LIMIT 1", (sha,)
-    ).fetchone()
+def _refuse_duplicate(sink: _Sink, path: Path, sha: str) -> None:
+    row = sink.previous_load(sha)
     if row is not None:
         raise MoviedashError(
             f"{path} was already loaded (same content as {row[0]}, loaded {row[1]}); "

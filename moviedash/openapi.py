@@ -61,7 +61,8 @@ def _enum(values: tuple[str, ...], default: str) -> dict[str, Any]:
 
 
 def _values_schema() -> dict[str, Any]:
-    return {"type": "string", "minLength": 1, "maxLength": params.MAX_VALUE_LENGTH}
+    # No NUL character: no stored value can hold one (PostgreSQL text cannot).
+    return {"type": "string", "minLength": 1, "maxLength": params.MAX_VALUE_LENGTH, "pattern": r"^[^\u0000]+$"}
 
 
 def _multi(name: str) -> dict[str, Any]:

@@ -103,6 +103,9 @@ def _parse_values(value: Any, name: str) -> tuple[str, ...]:
                 f"{name} values must be non-empty strings of at most {MAX_VALUE_LENGTH} characters",
                 parameter=name,
             )
+        if "\x00" in item:
+            # No stored value can hold NUL (PostgreSQL text cannot): refuse it on every backend alike.
+            raise MoviedashError(f"{name} values must not contain NUL characters", parameter=name)
         if item not in out:
             out.append(item)
     return tuple(sorted(out))

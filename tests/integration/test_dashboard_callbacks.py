@@ -486,7 +486,7 @@ def test_an_empty_database_still_serves_the_page(make_db) -> None:
 def test_callbacks_use_a_read_only_connection(db) -> None:
     conn = connect_readonly(db)
     try:
-        with pytest.raises(Exception, match="readonly"):
+        with pytest.raises(Exception, match="readonly|read-only"):
             conn.execute("DELETE FROM movies")
     finally:
         conn.close()

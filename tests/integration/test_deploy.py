@@ -13,8 +13,8 @@ from tests.integration.test_cli import free_port, wait_for
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_gunicorn_app_server(tmp_path):
-    db = build_db(tmp_path / "g.db", [event("2013-01-07 10:00:00", "a", title="Argo")])
+def test_gunicorn_app_server(db_target):
+    db = build_db(db_target("g.db"), [event("2013-01-07 10:00:00", "a", title="Argo")])
     port = free_port()
     env = {**os.environ, "MOVIEDASH_DB": str(db), "MOVIEDASH_FRAME_ANCESTORS": "https://intranet.example.com"}
     process = subprocess.Popen(
@@ -41,6 +41,14 @@ def test_settings_from_env():
     assert settings_from_env({"MOVIEDASH_QUERY_TIMEOUT": "2.5", "MOVIEDASH_FRAME_ANCESTORS": "https://a.org http://b:8"}) == {
         "MOVIEDASH_QUERY_TIMEOUT": 2.5, "MOVIEDASH_FRAME_ANCESTORS": ["https://a.org", "http://b:8"],
     }
+    assert settings_from_env({"MOVIEDASH_POOL_SIZE": "3"}) == {"MOVIEDASH_POOL_SIZE": 3}
+    for bad in ("0", "many"):
+        try:
+            settings_from_env({"MOVIEDASH_POOL_SIZE": bad})
+        except MoviedashError as exc:
+            assert "MOVIEDASH_POOL_SIZE" in exc.message
+        else:
+            raise AssertionError("a bad pool size was accepted")
     try:
         settings_from_env({"MOVIEDASH_QUERY_TIMEOUT": "soon"})
     except MoviedashError as exc:

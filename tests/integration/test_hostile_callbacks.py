@@ -6,7 +6,7 @@ import json
 import pytest
 
 from moviedash import create_app
-from tests.conftest import event
+from tests.conftest import BACKENDS, event, module_db
 
 CRAFTED = [
     None, 0, -1, 10**18, 3.5, True, "", "x", "daily'; DROP TABLE movies; --", "\u0000", "é" * 50,
@@ -15,11 +15,9 @@ CRAFTED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    from tests.conftest import build_db
-
-    db = build_db(tmp_path_factory.mktemp("hostile") / "h.db", [
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(request, tmp_path_factory):
+    db = module_db(request, tmp_path_factory, [
         event("2013-01-06 23:59:59", "a", title="Skyfall", device="iPad"),
         event("2013-01-07 10:00:00", "b", title="Argo", sessiontype="SERIES", market="SE"),
     ])

@@ -13,6 +13,7 @@ import re
 
 from moviedash.escapes import decode_escapes
 from moviedash.loader import load_files
+from tests.conftest import query
 
 GOOD = [
     "2013-01-22 17:20:56,u1,c1,Computer,NO,29,,,,,,,",
@@ -27,16 +28,12 @@ def write(tmp_path: Path, lines: list[str], name: str = "events.csv") -> Path:
     return path
 
 
-def rows(db: Path, sql: str = "SELECT * FROM movies ORDER BY event_date") -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+def rows(db: Path | str, sql: str = "SELECT * FROM movies ORDER BY event_date") -> list[tuple]:
+    return query(db, sql)
 
 
-def test_course_format_is_loaded_with_types_nulls_and_decoded_titles(tmp_path):
-    db = tmp_path / "m.db"
+def test_course_format_is_loaded_with_types_nulls_and_decoded_titles(db_target, tmp_path):
+    db = db_target()
     report = load_files(db, [write(tmp_path, GOOD)])
     assert (report.loaded, report.rejected, report.committed) == (3, 0, True)
     assert report.files[0].rejects_path is None
@@ -45,12 +42,17 @@ def test_course_format_is_loaded_with_types_nulls_and_decoded_titles(tmp_path):
         ("2013-03-09 16:33:25", "u2", "c2", "iPad", "SE", 87, 89, 97.7528, None, "MOVIE", "Sommaren på landet", None, None),
         ("2013-03-10 20:10:48", "u3", "c3", "Computer", "NO", 21, 21, 100.0, None, "SERIES", "Solsidan, Förlossning", 1, 10),
     ]
-    assert rows(db, "SELECT typeof(totalminuteswatched), typeof(viewpercentage) FROM movies LIMIT 1") == [("integer", "null")]
-    assert rows(db, "PRAGMA journal_mode") == [("wal",)]
+    if isinstance(db, Path):
+        assert rows(db, "SELECT typeof(totalminuteswatched), typeof(viewpercentage) FROM movies LIMIT 1") == [("integer", "null")]
+        assert rows(db, "PRAGMA journal_mode") == [("wal",)]
+    else:  # the issue's types: timestamps as timestamp, numbers as integer/double
+        assert rows(db, "SELECT pg_typeof(event_date)::text, pg_typeof(totalminuteswatched)::text, "
+                        "pg_typeof(viewpercentage)::text FROM movies LIMIT 1") == [
+            ("timestamp without time zone", "integer", "double precision")]
 
 
-def test_header_form_in_any_order_with_missing_optional_columns(tmp_path):
-    db = tmp_path / "m.db"
+def test_header_form_in_any_order_with_missing_optional_columns(db_target, tmp_path):
+    db = db_target()
     path = write(tmp_path, [
         "title,userid,EVENT_DATE,totalminuteswatched",
         "Argo,u1,2013-01-01T10:00:00,5",
@@ -74,8 +76,8 @@ def test_header_form_in_any_order_with_missing_optional_columns(tmp_path):
         ("event_date,title", "lacks required column(s): userid"),
     ],
 )
-def test_bad_headers_are_errors_and_nothing_is_written(tmp_path, header, message):
-    db = tmp_path / "m.db"
+def test_bad_headers_are_errors_and_nothing_is_written(db_target, tmp_path, header, message):
+    db = db_target()
     load_files(db, [write(tmp_path, GOOD, "first.csv")])
     with pytest.raises(MoviedashError, match=re.escape(message)):
         load_files(db, [write(tmp_path, [header, "2013-01-01 00:00:00,u1,x"], "bad.csv")])
@@ -102,8 +104,8 @@ BAD_ROWS = [
 
 
 @pytest.mark.parametrize(("line", "reason"), BAD_ROWS)
-def test_each_kind_of_bad_row_is_rejected_with_line_number_and_reason(tmp_path, line, reason):
-    db = tmp_path / "m.db"
+def test_each_kind_of_bad_row_is_rejected_with_line_number_and_reason(db_target, tmp_path, line, reason):
+    db = db_target()
     path = write(tmp_path, [GOOD[0], line, GOOD[1]])
     report = load_files(db, [path])
     assert (report.loaded, report.rejected, report.committed) == (2, 1, True)
@@ -118,7 +120,8 @@ def test_each_kind_of_bad_row_is_rejected_with_line_number_and_reason(tmp_path, 
     assert len(rows(db)) == 2
 
 
-def test_line_numbers_count_physical_lines_with_quoted_newlines_and_blank_lines(tmp_path):
+def test_line_numbers_count_physical_lines_with_quoted_newlines_and_blank_lines(db_target, tmp_path):
+    db = db_target()
     path = write(tmp_path, [
         "event_date,userid,title,totalminuteswatched",
         '2013-01-01 10:00:00,u1,"A title\nover two lines",5',
@@ -126,7 +129,7 @@ def test_line_numbers_count_physical_lines_with_quoted_newlines_and_blank_lines(
         "2013-01-01 10:00:00,u2,B,five",
         "2013-01-01 10:00:00,u3,C",
     ])
-    report = load_files(tmp_path / "m.db", [path])
+    report = load_files(db, [path])
     assert (report.loaded, report.rejected) == (1, 3)
     with open(report.files[0].rejects_path, newline="", encoding="utf-8") as fh:
         found = [(r["line"], r["reason"]) for r in csv.DictReader(fh)]
@@ -135,11 +138,11 @@ def test_line_numbers_count_physical_lines_with_quoted_newlines_and_blank_lines(
         ("5", "totalminuteswatched is not an integer: 'five'"),
         ("6", "expected 4 fields, found 3"),
     ]
-    assert rows(tmp_path / "m.db", "SELECT title FROM movies") == [("A title\nover two lines",)]
+    assert rows(db, "SELECT title FROM movies") == [("A title\nover two lines",)]
 
 
-def test_strict_writes_nothing_when_a_row_is_bad(tmp_path):
-    db = tmp_path / "m.db"
+def test_strict_writes_nothing_when_a_row_is_bad(db_target, tmp_path):
+    db = db_target()
     load_files(db, [write(tmp_path, GOOD[:1], "first.csv")])
     report = load_files(db, [write(tmp_path, [GOOD[1], "bad,row", GOOD[2]])], strict=True)
     assert (report.committed, report.loaded, report.rejected) == (False, 0, 1)
@@ -148,8 +151,8 @@ def test_strict_writes_nothing_when_a_row_is_bad(tmp_path):
     assert rows(db, "SELECT count(*) FROM moviedash_loads") == [(1,)]
 
 
-def test_rejects_option_collects_every_file(tmp_path):
-    db = tmp_path / "m.db"
+def test_rejects_option_collects_every_file(db_target, tmp_path):
+    db = db_target()
     a = write(tmp_path, [GOOD[0], "bad"], "a.csv")
     b = write(tmp_path, ["worse", GOOD[1]], "b.csv")
     out = tmp_path / "all-rejects.csv"
@@ -160,8 +163,8 @@ def test_rejects_option_collects_every_file(tmp_path):
     assert found == [(str(a), "2"), (str(b), "1")]
 
 
-def test_loading_the_same_content_again_is_refused_unless_forced(tmp_path):
-    db = tmp_path / "m.db"
+def test_loading_the_same_content_again_is_refused_unless_forced(db_target, tmp_path):
+    db = db_target()
     first = write(tmp_path, GOOD, "first.csv")
     load_files(db, [first])
     copy = write(tmp_path, GOOD, "renamed-copy.csv")
@@ -174,46 +177,51 @@ def test_loading_the_same_content_again_is_refused_unless_forced(tmp_path):
     assert ledger == [(str(first.resolve()), 3, 0), (str(copy.resolve()), 3, 0)]
 
 
-def test_the_same_file_twice_in_one_command_is_refused(tmp_path):
+def test_the_same_file_twice_in_one_command_is_refused(db_target, tmp_path):
+    db = db_target()
     a = write(tmp_path, GOOD, "a.csv")
     with pytest.raises(MoviedashError, match="same content"):
-        load_files(tmp_path / "m.db", [a, a])
+        load_files(db, [a, a])
 
 
-def test_a_failed_load_leaves_the_database_as_it_was(tmp_path, monkeypatch):
-    db = tmp_path / "m.db"
+def test_a_failed_load_leaves_the_database_as_it_was(db_target, tmp_path, monkeypatch):
+    db = db_target()
     load_files(db, [write(tmp_path, GOOD, "first.csv")])
     before = rows(db)
     import moviedash.loader as loader
 
     calls = {"n": 0}
-    real_insert = loader.insert_rows
+    sink = loader._PostgresSink if isinstance(db, str) else loader._SQLiteSink
+    real_record = sink.record
 
-    def failing_insert(conn, batch):
+    def failing_record(self, row):
         calls["n"] += 1
-        real_insert(conn, batch)  # the rows are written...
+        real_record(self, row)  # the rows and the ledger entry are written...
         raise OSError("disk on fire")  # ...then the load dies before committing
 
-    monkeypatch.setattr(loader, "insert_rows", failing_insert)
+    monkeypatch.setattr(sink, "record", failing_record)
     with pytest.raises(OSError):
         load_files(db, [write(tmp_path, [GOOD[0].replace("u1", "u9")], "second.csv")])
     assert calls["n"] == 1
     assert rows(db) == before
     assert rows(db, "SELECT count(*) FROM moviedash_loads") == [(1,)]
-    assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+    if isinstance(db, Path):
+        assert rows(db, "PRAGMA integrity_check") == [("ok",)]
 
 
-def test_latin1_file_is_read(tmp_path):
+def test_latin1_file_is_read(db_target, tmp_path):
+    db = db_target()
     path = tmp_path / "latin1.csv"
     path.write_bytes("2013-01-01 10:00:00,u1,c,Computer,NO,5,,,,MOVIE,Sm\xe5 ting,,\n".encode("latin-1"))
-    load_files(tmp_path / "m.db", [path])
-    assert rows(tmp_path / "m.db", "SELECT title FROM movies") == [("Små ting",)]
+    load_files(db, [path])
+    assert rows(db, "SELECT title FROM movies") == [("Små ting",)]
 
 
-def test_empty_file_loads_nothing(tmp_path):
+def test_empty_file_loads_nothing(db_target, tmp_path):
+    db = db_target()
     path = tmp_path / "empty.csv"
     path.write_text("")
-    report = load_files(tmp_path / "m.db", [path])
+    report = load_files(db, [path])
     assert (report.loaded, report.rejected, report.committed) == (0, 0, True)
 
 
@@ -260,3 +268,30 @@ def test_database_made_the_course_way_is_served_like_a_loaded_one(tmp_path):
     assert course_client.get("/data/minutes_watched/?resolution=monthly").get_json() == [
         {"date": "2013-01-01", "values": 29}, {"date": "2013-02-01", "values": 0}, {"date": "2013-03-01", "values": 198},
     ]
+
+
+def test_fast_date_check_accepts_exactly_what_the_general_one_does():
+    """The numpy check of 19-character dates agrees with the general path on every kind of near miss."""
+    import random
+
+    import numpy as np
+    import pyarrow as pa
+
+    from moviedash import loader
+
+    rng = random.Random(5)
+    values = [
+        f"{rng.choice(['2013', '2012', '2000', '1900', '0000', '0001', '9999', '20a3'])}"
+        f"{rng.choice('-/')}{rng.choice(['01', '02', '04', '12', '13', '00', '1a'])}-"
+        f"{rng.choice(['01', '28', '29', '30', '31', '00', '32'])}{rng.choice(' Tx')}"
+        f"{rng.choice(['00', '23', '24', '1x'])}:{rng.choice(['00', '59', '60'])}:{rng.choice(['00', '59', '60'])}"
+        for _ in range(50_000)
+    ]
+    fast_norm, fast_ok = loader._canonical_dates(pa.array(values))
+    # One value of another length sends the whole block down the general path.
+    general_norm, general_ok = loader._normalise_dates(pa.array([*values, "2013-01-01"]))
+    assert np.array_equal(fast_ok, general_ok[:-1])
+    assert 500 < fast_ok.sum() < len(values) / 2
+    keep = pa.array(fast_ok)
+    assert fast_norm.filter(keep).equals(general_norm.slice(0, len(values)).filter(keep))
+    assert not loader._normalise_dates(pa.array(["0000-01-01 10:00:00", "0000-01-01"]))[1].any()  # no year 0

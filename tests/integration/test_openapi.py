@@ -12,7 +12,7 @@ from moviedash import create_app, params, viewstate
 from moviedash.charts import THEMES
 from moviedash.openapi import OPENAPI_PATH, build_document
 from moviedash.pipeline import CHARTS
-from tests.conftest import build_db, event
+from tests.conftest import BACKENDS, event, module_db
 
 EVENTS = [
     event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),
@@ -25,10 +25,10 @@ ROUTES = {"/data/unique_users/", "/data/minutes_watched/", "/data/toplist/", "/f
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    """One app for the module: the routes only read, so hypothesis' inputs may share it."""
-    return create_app(db=build_db(tmp_path_factory.mktemp("openapi") / "t.db", EVENTS))
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(request, tmp_path_factory):
+    """One app per backend for the module: the routes only read, so hypothesis' inputs may share it."""
+    return create_app(db=module_db(request, tmp_path_factory, EVENTS))
 
 
 @pytest.fixture

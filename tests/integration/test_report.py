@@ -170,7 +170,7 @@ def test_figures_api_matches_the_analysis(db):
         expected = analysis.minutes_watched(conn, SeriesQuery("monthly", Filters(device=("TV", "iPad"))))
         assert list(fig.data[0].y) == expected["values"].tolist() == [10, 0, 110]
 
-        fig = figures.top_titles(f"sqlite:///{db}", num=2, rank="viewers")
+        fig = figures.top_titles(db if isinstance(db, str) else f"sqlite:///{db}", num=2, rank="viewers")
         expected = analysis.toplist(conn, TopQuery(2, "viewers"))
         assert list(fig.data[0].x) == expected["values"].tolist()
 

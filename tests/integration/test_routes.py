@@ -192,6 +192,7 @@ def test_error_shape_is_pinned(client):
     }
 
 
+@pytest.mark.sqlite_only  # deletes the database file
 def test_database_removed_while_serving_is_a_503(make_db):
     path = make_db(EVENTS, name="gone.db")
     client = create_app(db=path).server.test_client()

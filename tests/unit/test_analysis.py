@@ -235,6 +235,7 @@ def test_period_start_matches_sql_bucketing(db, day, resolution, expected):
     assert users(conn, resolution)[0][0] == expected
 
 
+@pytest.mark.sqlite_only  # counts statements with sqlite3's trace callback
 def test_span_is_scanned_once_per_serving_connection(make_db, connect):
     conn = connect(make_db([event("2013-01-07 10:00:00", "a")]))
     statements: list[str] = []

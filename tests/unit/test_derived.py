@@ -18,6 +18,8 @@ from moviedash.demo import write_demo
 from moviedash.params import RANKS, RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from tests.conftest import build_db, event
 
+pytestmark = pytest.mark.sqlite_only  # the derived layer is SQLite's (PostgreSQL aggregates in the server)
+
 
 @contextmanager
 def raw_path():
