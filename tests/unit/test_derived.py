@@ -178,14 +178,8 @@ def _dump(path: Path) -> dict:
 
 
 def _append(path: Path, events) -> None:
-    conn = connect_readwrite(path)
-    try:
-        conn.execute("BEGIN")
-        insert_rows(conn, [tuple(e.get(c) for c in COLUMNS) for e in events])
-        refresh_derived(conn)
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+    """A further load into an existing database (``build_db`` appends to a file that exists)."""
+    build_db(path, events)
 
 
 def _version(path: Path) -> int:
