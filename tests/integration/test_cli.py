@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from moviedash.cli import main
+from tests.conftest import event
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = "2013-01-22 17:20:56,u1,c1,Computer,NO,29,90,32.2,,MOVIE,Argo,,\n"
@@ -188,3 +189,28 @@ def test_python_app_py_generates_the_demo_database_when_none_is_named(tmp_path):
         process.terminate()
         out, _ = process.communicate(timeout=10)
     assert b"generating a demo database" in out
+
+
+@pytest.mark.sqlite_only
+def test_debug_binds_to_loopback_only_and_warns(runner, make_db, monkeypatch):
+    """--debug runs Dash's development server on 127.0.0.1 whatever --host says; without it, never debug."""
+    import dash
+    import waitress
+
+    calls: list[tuple[str, dict]] = []
+    monkeypatch.setattr(dash.Dash, "run", lambda self, **kw: calls.append(("dash", kw)))
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: calls.append(("waitress", kw)))
+    db = make_db([event("2013-01-07 10:00:00")])
+
+    result = runner.invoke(main, ["serve", "--db", str(db), "--host", "0.0.0.0", "--port", "8123", "--debug"])
+    assert result.exit_code == 0, result.output
+    assert calls == [("dash", {"host": "127.0.0.1", "port": 8123, "debug": True})]
+    assert "--debug serves on 127.0.0.1 only, not 0.0.0.0" in result.output
+    assert "never expose this server to a network" in result.output
+
+    calls.clear()
+    result = runner.invoke(main, ["serve", "--db", str(db), "--host", "0.0.0.0", "--port", "8123", "--threads", "3"])
+    assert result.exit_code == 0, result.output
+    assert [name for name, _ in calls] == ["waitress"]
+    assert calls[0][1]["host"] == "0.0.0.0" and calls[0][1]["threads"] == 3
+    assert "warning" not in result.output
