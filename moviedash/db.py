@@ -11,6 +11,7 @@ provide its own dialect.
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -248,6 +249,83 @@ def connect_readwrite(path: str | os.PathLike[str], *, create: bool = True) -> s
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.executescript(SCHEMA)
     return conn
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def sidecars(path: Path) -> tuple[Path, ...]:
+    """The files SQLite keeps next to a database."""
+    return tuple(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))
+
+
+class NewDatabase:
+    """A database built whole in a temporary file next to ``target``, then put in its place.
+
+    Used when there is no database yet (``moviedash load`` into a new file) or
+    it is replaced whole (``moviedash demo``).  Why: the temporary file is
+    discarded on any failure, so it needs no journal: rows go straight into the
+    file instead of into the WAL and then again into the file at the commit
+    (a 10M-row load writes 1.6 GB once instead of twice), and ``target`` is
+    never a half-written database, whatever happens to the process.
+    """
+
+    def __init__(self, target: Path) -> None:
+        if not target.parent.is_dir():
+            raise MoviedashError(f"folder does not exist: {target.parent}")
+        self.target = target
+        # A name of our own (not mkstemp, whose file would keep mode 0600):
+        # SQLite creates it with the usual permissions.
+        self.temp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
+
+    def connect(self) -> sqlite3.Connection:
+        """A read-write connection to the temporary file, schema created, no journal."""
+        conn = connect_readwrite(self.temp)
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")  # the fsync comes once, in place()
+        conn.execute("PRAGMA cache_size=-65536")
+        return conn
+
+    def place(self, conn: sqlite3.Connection, *, replace: bool) -> None:
+        """After the commit: back to WAL mode, fsync, and move onto ``target``.
+
+        With ``replace`` an existing ``target`` is replaced; without, the move
+        fails (and nothing is written) if another process created ``target``
+        in the meantime.
+        """
+        conn.close()
+        # A fresh connection: one that used temporary tables cannot change the journal mode.
+        wal = sqlite3.connect(self.temp, isolation_level=None)
+        try:
+            wal.execute("PRAGMA journal_mode=WAL")
+            wal.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            wal.close()
+        with open(self.temp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        if replace:
+            for sidecar in sidecars(self.target):
+                _remove(sidecar)
+            os.replace(self.temp, self.target)
+        else:
+            try:
+                os.link(self.temp, self.target)  # unlike rename, refuses to overwrite
+            except FileExistsError:
+                raise MoviedashError(
+                    f"{self.target} was created by another process during the load; nothing loaded"
+                ) from None
+            finally:
+                _remove(self.temp)
+        self.discard()
+
+    def discard(self) -> None:
+        """Remove the temporary file and its sidecars (if still there)."""
+        for leftover in (self.temp, *sidecars(self.temp)):
+            _remove(leftover)
 
 
 def checkpoint(conn: sqlite3.Connection) -> None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import os
-import secrets
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,7 +39,7 @@ import pandas as pd
 
 from .backend import is_postgres
 from .backend import parse as parse_target
-from .db import COLUMNS, connect_readwrite, insert_rows, refresh_derived, resolve_path
+from .db import COLUMNS, NewDatabase, insert_rows, refresh_derived, resolve_path
 from .derived import FED_COLUMNS, Aggregator
 from .errors import MoviedashError
 
@@ -499,18 +498,6 @@ def generate_events(
     return frames()
 
 
-def _remove(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-
-
-def _sidecars(path: Path) -> tuple[Path, ...]:
-    """The files SQLite keeps next to a database."""
-    return tuple(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))
-
-
 def write_demo(
     path: str | os.PathLike[str],
     events: int = DEFAULT_EVENTS,
@@ -536,18 +523,11 @@ def write_demo(
     if not folder.is_dir():
         raise MoviedashError(f"folder does not exist: {folder}", parameter="path")
 
-    # A name of our own (not mkstemp, whose file would keep mode 0600): SQLite
-    # creates it with the usual permissions.
-    temp = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
+    new = NewDatabase(target)
     written = 0
     try:
-        conn = connect_readwrite(temp)
+        conn = new.connect()
         try:
-            # A temporary file that is discarded on failure needs no rollback
-            # journal; going back to WAL afterwards keeps the usual file format.
-            conn.execute("PRAGMA journal_mode=OFF")
-            conn.execute("PRAGMA synchronous=OFF")
-            conn.execute("PRAGMA cache_size=-65536")
             conn.execute("BEGIN")
             aggregator = Aggregator(conn)
             for columns in _chunks(events, seed, 500_000):
@@ -557,30 +537,15 @@ def write_demo(
                 aggregator.add({c: columns[c] for c in FED_COLUMNS})
             refresh_derived(conn, aggregator)
             conn.execute("COMMIT")
-        finally:
+        except BaseException:
             conn.close()
-        # A fresh connection: one that used temporary tables (the derived
-        # data's staging) cannot change the journal mode.
-        conn = sqlite3.connect(temp, isolation_level=None)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            conn.close()
-        with open(temp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        if force:
-            for sidecar in _sidecars(target):
-                _remove(sidecar)
-        os.replace(temp, target)
+            raise
+        new.place(conn, replace=force)
     except BaseException as exc:
-        for leftover in (temp, *_sidecars(temp)):
-            _remove(leftover)
+        new.discard()
         if isinstance(exc, (sqlite3.Error, OSError)):
             raise MoviedashError(f"cannot write {path}: {exc}", status=500, parameter="path") from None
         raise
-    for leftover in _sidecars(temp):
-        _remove(leftover)
     return written
 
 

@@ -37,7 +37,7 @@ import pyarrow.csv as pacsv
 
 from .backend import is_postgres
 from .backend import parse as parse_target
-from .db import COLUMNS, checkpoint, connect_readwrite, insert_rows, refresh_derived
+from .db import COLUMNS, NewDatabase, checkpoint, connect_readwrite, insert_rows, refresh_derived, resolve_path
 from .errors import MoviedashError
 from .escapes import decode_escapes
 
@@ -422,12 +422,21 @@ def _prefetch(items: Iterator, depth: int = 2) -> Iterator:
 
 
 class _SQLiteSink:
-    """Rows into SQLite (``executemany``), keeping the derived data current."""
+    """Rows into SQLite (``executemany``), keeping the derived data current.
+
+    Into an existing database: one transaction in WAL mode, so a dashboard
+    keeps serving the old state until the commit.  When there is no database
+    yet, it is built in a temporary file and put in place at the commit
+    (:class:`moviedash.db.NewDatabase`): the same all-or-nothing result, with
+    every page written once instead of twice.
+    """
 
     errors: tuple[type[BaseException], ...] = (sqlite3.DatabaseError,)
 
     def __init__(self, db: str | os.PathLike[str]) -> None:
-        self.conn = connect_readwrite(db)
+        target = resolve_path(db)
+        self.new = None if target.exists() else NewDatabase(target)
+        self.conn = connect_readwrite(db) if self.new is None else self.new.connect()
         self.aggregator: derived.Aggregator | None = None
 
     def begin(self) -> None:
@@ -466,14 +475,22 @@ class _SQLiteSink:
     def commit(self) -> None:
         refresh_derived(self.conn, self.aggregator)
         self.conn.execute("COMMIT")
-        checkpoint(self.conn)
+        if self.new is None:
+            checkpoint(self.conn)
+        else:
+            self.new.place(self.conn, replace=False)
+            self.new = None
 
     def rollback(self) -> None:
+        if self.new is not None:
+            return  # without a journal there is no ROLLBACK: close() discards the file
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
 
     def close(self) -> None:
         self.conn.close()
+        if self.new is not None:
+            self.new.discard()
 
 
 class _PostgresSink:

@@ -63,3 +63,34 @@ def test_sigkill_during_load_leaves_the_database_unchanged(tmp_path, big_csv):
     report = load_files(db, [big_csv])
     assert report.loaded == ROWS and report.rejected == 0
     assert state(db) == (ROWS + 1, 2, "ok")
+
+
+def test_sigkill_during_a_load_into_a_new_database_leaves_no_database(tmp_path, big_csv):
+    """A new database is built in a temporary file: killed, the load leaves no half-written database."""
+    db = tmp_path / "new.db"
+    for delay in (0.4, 1.2):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moviedash.cli", "load", str(big_csv), "--db", str(db)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(timeout=30) == -signal.SIGKILL, "the load finished before it could be killed"
+        assert not db.exists()
+        assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == []  # only the hidden temp file
+    report = load_files(db, [big_csv])
+    assert report.committed and state(db) == (ROWS, 1, "ok")
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # served like any other database
+    finally:
+        conn.close()
+
+
+def test_a_rejected_strict_load_into_a_new_database_creates_nothing(tmp_path):
+    db = tmp_path / "new.db"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("2013-01-01 10:00:00,u1,c,Computer,NO,5,,,,MOVIE,Argo,,\nnot a date,u2,c,Computer,NO,5,,,,MOVIE,Argo,,\n")
+    report = load_files(db, [bad], strict=True)
+    assert not report.committed and report.rejected == 1
+    assert not db.exists() and not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
