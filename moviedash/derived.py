@@ -551,9 +551,13 @@ class _Codes:
         return mapping[pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)]
 
 
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """The distinct values, sorted (a sort: numpy's hash-based ``unique`` is slower here)."""
-    values = np.sort(values)
+def _distinct(values: np.ndarray, runs: bool = False) -> np.ndarray:
+    """The distinct values, sorted (a sort: numpy's hash-based ``unique`` is slower here).
+
+    ``runs``: ``values`` is a concatenation of sorted runs (the per-batch
+    partials), which timsort (``kind="stable"``) merges instead of sorting anew.
+    """
+    values = np.sort(values, kind="stable" if runs else None)
     if len(values) < 2:
         return values
     keep = np.empty(len(values), dtype=bool)
@@ -566,7 +570,7 @@ def _bitmaps(pairs: list[np.ndarray]) -> dict[int, BitMap]:
     """``key << 32 | user`` pairs (any order, repeats allowed) as one bitmap of users per key."""
     if not pairs:
         return {}
-    merged = _distinct(np.concatenate(pairs))
+    merged = _distinct(np.concatenate(pairs), runs=True)
     if not len(merged):
         return {}
     keys = merged >> 32
@@ -595,6 +599,20 @@ def _group_sum(keys: list[np.ndarray], values: list[np.ndarray]) -> tuple[list[n
         [grouped[n].to_numpy() for n in names],
         [grouped[f"v{i}_sum"].to_numpy().astype(np.int64, copy=False) for i in range(len(values))],
     )
+
+
+def _sum_runs(keys: np.ndarray, values: list[np.ndarray], runs: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Distinct ``keys`` (sorted) and the int64 sums of ``values`` per key.
+
+    ``runs``: ``keys`` is a concatenation of sorted runs (per-batch partials),
+    which timsort (``kind="stable"``) merges rather than sorting anew.
+    """
+    order = np.argsort(keys, kind="stable" if runs else None)
+    keys = keys[order]
+    if not len(keys):
+        return keys, [v[order] for v in values]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    return keys[starts], [np.add.reduceat(v[order].astype(np.int64, copy=False), starts) for v in values]
 
 
 def _sum_by_id(ids: np.ndarray, plays: np.ndarray, minutes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -730,7 +748,10 @@ class Aggregator:
         self.day_pairs.append(_distinct((dk[known] << 32) | user[known]))
         both = known & titled
         pairs = (title[both] << 32) | user[both]
-        self.viewer_parts.append((dk[both].astype(np.int32), pairs))
+        # Sorted by key per batch, so that finish() merges sorted runs.
+        keys = dk[both].astype(np.int32)
+        order = np.argsort(keys, kind="stable")
+        self.viewer_parts.append((keys[order], pairs[order]))
         self.title_pairs.append(_distinct(pairs))
 
     # ------------------------------------------------------------------ #
@@ -769,10 +790,11 @@ class Aggregator:
         self.day_pairs = []
         if nd:
             done["texts"] = list(zip(*self._key_text(all_keys)))
-        if self.title_parts:  # sorted: by dense id, then title
-            (c,), (plays, minutes) = _group_sum(
-                [np.concatenate([part[0] for part in self.title_parts])],
+        if self.title_parts:  # each part sorted by (dense id, title): merge the runs
+            c, (plays, minutes) = _sum_runs(
+                np.concatenate([part[0] for part in self.title_parts]),
                 [np.concatenate([part[1] for part in self.title_parts]), np.concatenate([part[2] for part in self.title_parts])],
+                runs=True,
             )
             self.title_parts = []
         else:
@@ -782,9 +804,11 @@ class Aggregator:
             months = _Codes()
             month_code = months.encode(pa.array([d[:7] + "-01" for d in self.days.names], type=pa.string()))
             mk = (month_code[tk >> 42] << 42) | (tk & ((1 << 42) - 1))
-            (month_keys, month_titles), (month_plays, month_minutes) = _group_sum([mk, tt], [plays, minutes])
+            # (month, dims) keys get dense ids so that key and title fit one int64.
+            month_keys, month_ids = np.unique(mk, return_inverse=True)
+            monthly, (month_plays, month_minutes) = _sum_runs((month_ids.reshape(-1) << 31) | tt, [plays, minutes])
             done["titles"] = (tk, tt, plays, minutes)
-            done["monthly"] = (month_keys, month_titles, month_plays, month_minutes, months.names)
+            done["monthly"] = (month_keys[monthly >> 31], monthly & ((1 << 31) - 1), month_plays, month_minutes, months.names)
         done["title_users"] = _bitmaps(self.title_pairs)
         self.title_pairs = []
         if self.viewer_parts:  # every event's pair, grouped by (day, dims) key
