@@ -615,16 +615,6 @@ def _sum_runs(keys: np.ndarray, values: list[np.ndarray], runs: bool = False) ->
     return keys[starts], [np.add.reduceat(v[order].astype(np.int64, copy=False), starts) for v in values]
 
 
-def _sum_by_id(ids: np.ndarray, plays: np.ndarray, minutes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Merge duplicate title ids (sorted result, exact int64 sums)."""
-    unique, inverse = np.unique(ids, return_inverse=True)
-    p = np.zeros(len(unique), dtype=np.int64)
-    m = np.zeros(len(unique), dtype=np.int64)
-    np.add.at(p, inverse, plays)
-    np.add.at(m, inverse, minutes)
-    return unique, p, m
-
-
 class Aggregator:
     """Partial aggregates of the rows one load inserts, merged into the derived tables at :func:`refresh`.
 
@@ -923,17 +913,29 @@ class Aggregator:
         old = self._old(
             conn, f"SELECT {period}, {_DIMS_PK}, titles, plays, minutes FROM {table} WHERE {period} BETWEEN ? AND ?", texts
         )
-        rows = []
-        for text, a, b in zip(texts, starts.tolist(), ends.tolist()):
-            i, p, m = ids[a:b], plays[a:b], minutes[a:b]
-            stored = old.get(text)
-            if stored is not None:
-                i, p, m = _sum_by_id(
-                    np.concatenate([i, np.frombuffer(stored[0], dtype="<i4")]),
-                    np.concatenate([p, np.frombuffer(stored[1], dtype="<i8")]),
-                    np.concatenate([m, np.frombuffer(stored[2], dtype="<i8")]),
-                )
-            rows.append((*text, i.astype("<i4").tobytes(), p.astype("<i8").tobytes(), m.astype("<i8").tobytes()))
+        if old:
+            # Merge the stored arrays of every touched key in one pass: key
+            # position << 31 | title id, summed over the new and stored entries.
+            position = {text: k for k, text in enumerate(texts)}
+            key_pos = [np.repeat(np.arange(len(texts), dtype=np.int64), ends - starts)]
+            all_ids, all_plays, all_minutes = [ids.astype(np.int64)], [plays], [minutes]
+            for text, (blob_ids, blob_plays, blob_minutes) in old.items():
+                stored_ids = np.frombuffer(blob_ids, dtype="<i4").astype(np.int64)
+                key_pos.append(np.full(len(stored_ids), position[text], dtype=np.int64))
+                all_ids.append(stored_ids)
+                all_plays.append(np.frombuffer(blob_plays, dtype="<i8"))
+                all_minutes.append(np.frombuffer(blob_minutes, dtype="<i8"))
+            merged, (plays, minutes) = _sum_runs(
+                (np.concatenate(key_pos) << 31) | np.concatenate(all_ids),
+                [np.concatenate(all_plays), np.concatenate(all_minutes)],
+            )
+            ids = merged & ((1 << 31) - 1)
+            starts, ends = _bounds(merged >> 31)
+        rows = [
+            (*text, ids[a:b].astype("<i4").tobytes(), plays[a:b].astype("<i8").tobytes(),
+             minutes[a:b].astype("<i8").tobytes())
+            for text, a, b in zip(texts, starts.tolist(), ends.tolist())
+        ]
         conn.executemany(
             f"INSERT INTO {table} ({period}, {_DIMS_PK}, titles, plays, minutes) VALUES (?, ?, ?, ?, ?, ?, ?) "
             f"ON CONFLICT ({period}, {_DIMS_PK}) DO UPDATE "
