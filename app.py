@@ -12,7 +12,7 @@ import sys
 from moviedash import create_app
 from moviedash.cli import DEFAULT_DB, ensure_demo_database, run_server
 from moviedash.errors import MoviedashError
-from moviedash.factory import settings_from_env
+from moviedash.factory import freeze_startup_objects, settings_from_env
 
 DB = os.environ.get("MOVIEDASH_DB") or DEFAULT_DB
 
@@ -22,6 +22,7 @@ try:
 except MoviedashError as exc:
     sys.exit(f"moviedash: {exc.message}")
 server = app.server
+freeze_startup_objects()  # also for gunicorn app:server (see the function)
 
 if __name__ == "__main__":
     run_server(app, host="127.0.0.1", port=8050, threads=8, debug=False)

@@ -87,6 +87,9 @@ def run_server(app: Any, host: str, port: int, threads: int, debug: bool) -> Non
         return
     from waitress import serve as waitress_serve
 
+    from .factory import freeze_startup_objects
+
+    freeze_startup_objects()
     click.echo(f"moviedash: serving {backend.parse(app.server.config['MOVIEDASH_DB']).display} at http://{host}:{port}/ (Ctrl+C to stop)", err=True)
     waitress_serve(app.server, host=host, port=port, threads=threads, ident="moviedash")
 
