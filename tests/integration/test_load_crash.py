@@ -38,6 +38,17 @@ def state(db: Path) -> tuple[int, int, str]:
         conn.close()
 
 
+def kill_load_after(csv_path: Path, db: Path, delay: float) -> None:
+    """Start ``moviedash load`` and SIGKILL it after ``delay`` seconds, before it can finish."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moviedash.cli", "load", str(csv_path), "--db", str(db)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    time.sleep(delay)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(timeout=30) == -signal.SIGKILL, "the load finished before it could be killed"
+
+
 def test_sigkill_during_load_leaves_the_database_unchanged(tmp_path, big_csv):
     db = tmp_path / "m.db"
     first = tmp_path / "first.csv"
@@ -48,13 +59,7 @@ def test_sigkill_during_load_leaves_the_database_unchanged(tmp_path, big_csv):
 
     # Kill the loader at several points of its work: reading, inserting, near the end.
     for delay in (0.4, 1.0, 1.6):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "moviedash.cli", "load", str(big_csv), "--db", str(db)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
-        assert process.wait(timeout=30) == -signal.SIGKILL, "the load finished before it could be killed"
+        kill_load_after(big_csv, db, delay)
         assert state(db) == before
         client = create_app(db=db).server.test_client()
         assert client.get("/data/toplist/").get_json() == [{"title": "Argo", "values": 1}]
@@ -69,13 +74,7 @@ def test_sigkill_during_a_load_into_a_new_database_leaves_no_database(tmp_path, 
     """A new database is built in a temporary file: killed, the load leaves no half-written database."""
     db = tmp_path / "new.db"
     for delay in (0.4, 1.2):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "moviedash.cli", "load", str(big_csv), "--db", str(db)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
-        assert process.wait(timeout=30) == -signal.SIGKILL, "the load finished before it could be killed"
+        kill_load_after(big_csv, db, delay)
         assert not db.exists()
         assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == []  # only the hidden temp file
     report = load_files(db, [big_csv])
