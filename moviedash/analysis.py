@@ -36,7 +36,7 @@ from .params import Filters, SeriesQuery, TopQuery
 
 #: Minutes as an integer, also in databases made with sqlite's ``.import``
 #: (where an empty field is the string '' rather than NULL).
-MINUTES = "CAST(totalminuteswatched AS integer)"
+MINUTES = derived.MINUTES
 #: A title that counts in the top list: not NULL and not empty.
 HAS_TITLE = "title IS NOT NULL AND title <> ''"
 
@@ -227,8 +227,6 @@ def toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:
 
     def from_derived() -> pd.DataFrame:
         rows = derived.top_rows(conn, query)
-        if rows is None:  # filtered viewers: only the events can tell
-            return _raw_toplist(conn, query)
         return _top_frame([r[0] for r in rows], [r[1] for r in rows])
 
     return _answer(conn, ("toplist", query), from_derived, lambda: _raw_toplist(conn, query))
@@ -291,7 +289,7 @@ def heatmap(conn: sqlite3.Connection, filters: Filters, dialect: Dialect | None 
     dialect = dialect or dialect_of(conn)
 
     def from_derived() -> pd.DataFrame:
-        rows = derived.heatmap_rows(conn, filters, dialect)
+        rows = derived.heatmap_rows(conn, filters)
         return _grid(pd.DataFrame(rows, columns=["weekday", "hour", "n"], dtype="int64"))
 
     return _answer(conn, ("heatmap", filters, dialect), from_derived, lambda: _raw_heatmap(conn, filters, dialect))
@@ -420,6 +418,8 @@ def unknown_values(conn: sqlite3.Connection, filters: Filters) -> dict[str, tupl
     at the first matching row, so real values cost next to nothing (and on
     derived data it looks in the small per-day table).
     """
+    if not (filters.sessiontype or filters.device or filters.market):
+        return {}  # nothing to look up (the default view)
     status = derived.status(conn)
     if status is not None and status.usable:
         def exists(column: str, value: str) -> bool:

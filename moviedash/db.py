@@ -41,6 +41,14 @@ COLUMNS: tuple[str, ...] = (
     "episodenumber",
 )
 
+#: Columns stored as integers and as reals (the rest are text, ``event_date`` a timestamp).
+INTEGER_COLUMNS: tuple[str, ...] = ("totalminuteswatched", "runningtime", "seasonnumber", "episodenumber")
+REAL_COLUMNS: tuple[str, ...] = ("viewpercentage", "errorperception")
+
+#: The load ledger, written with ``?`` placeholders (``pg`` translates them).
+LEDGER_LOOKUP_SQL = "SELECT filename, loaded_at FROM moviedash_loads WHERE sha256 = ? ORDER BY id DESC LIMIT 1"
+LEDGER_INSERT_SQL = "INSERT INTO moviedash_loads (sha256, filename, rows, rejected, loaded_at) VALUES (?, ?, ?, ?, ?)"
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS movies (
     event_date timestamp,
@@ -105,10 +113,6 @@ class SQLiteDialect:
         """Hour of day, 0-23."""
         return f"CAST(strftime('%H', {column}) AS integer)"
 
-    def day_after(self, placeholder: str) -> str:
-        """The day after a ``YYYY-MM-DD`` parameter, as text (exclusive end bound)."""
-        return f"date({placeholder}, '+1 day')"
-
     def has_date(self, column: str = "event_date") -> str:
         """A condition true where ``column`` holds a date.
 
@@ -157,10 +161,6 @@ class PostgresDialect:
     def hour(self, column: str = "event_date") -> str:
         """Hour of day, 0-23."""
         return f"CAST(EXTRACT(hour FROM {column}) AS integer)"
-
-    def day_after(self, placeholder: str) -> str:
-        """The day after a ``YYYY-MM-DD`` parameter, as text (exclusive end bound)."""
-        return f"to_char(CAST({placeholder} AS date) + 1, 'YYYY-MM-DD')"
 
     def has_date(self, column: str = "event_date") -> str:
         """A condition true where ``column`` holds a date (a timestamp cannot be '')."""
@@ -231,12 +231,10 @@ def connect_readonly(path: str | os.PathLike[str]) -> Connection:
 PAGE_SIZE = 16384
 
 
-def connect_readwrite(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Connection:
-    """Open (and with ``create``, make) a database for loading, in WAL mode with the schema."""
+def connect_readwrite(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """Open (or make) a database for loading, in WAL mode with the schema."""
     db_path = resolve_path(path)
-    if not create and not db_path.is_file():
-        raise DatabaseNotFound(str(path))
-    if db_path.parent and not db_path.parent.exists():
+    if not db_path.parent.is_dir():
         raise MoviedashError(f"folder does not exist: {db_path.parent}")
     # isolation_level=None: we issue BEGIN/COMMIT ourselves, so one import is
     # exactly one transaction.
@@ -249,13 +247,6 @@ def connect_readwrite(path: str | os.PathLike[str], *, create: bool = True) -> s
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.executescript(SCHEMA)
     return conn
-
-
-def _remove(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
 
 
 def sidecars(path: Path) -> tuple[Path, ...]:
@@ -309,7 +300,7 @@ class NewDatabase:
             os.fsync(handle.fileno())
         if replace:
             for sidecar in sidecars(self.target):
-                _remove(sidecar)
+                sidecar.unlink(missing_ok=True)
             os.replace(self.temp, self.target)
         else:
             try:
@@ -317,15 +308,13 @@ class NewDatabase:
             except FileExistsError:
                 raise MoviedashError(
                     f"{self.target} was created by another process during the load; nothing loaded"
-                ) from None
-            finally:
-                _remove(self.temp)
+                ) from None  # the caller's discard() removes the temporary file
         self.discard()
 
     def discard(self) -> None:
         """Remove the temporary file and its sidecars (if still there)."""
         for leftover in (self.temp, *sidecars(self.temp)):
-            _remove(leftover)
+            leftover.unlink(missing_ok=True)
 
 
 def checkpoint(conn: sqlite3.Connection) -> None:

@@ -32,7 +32,6 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -519,11 +518,7 @@ def write_demo(
         raise MoviedashError(f"{path} is a folder, not a database file", parameter="path")
     if target.exists() and not force:
         raise MoviedashError(f"{path} exists; use --force to replace it", parameter="path")
-    folder = target.parent
-    if not folder.is_dir():
-        raise MoviedashError(f"folder does not exist: {folder}", parameter="path")
-
-    new = NewDatabase(target)
+    new = NewDatabase(target)  # checks the folder
     written = 0
     try:
         conn = new.connect()
@@ -561,7 +556,7 @@ def _write_demo_postgres(url: str, events: int, seed: int, *, force: bool) -> in
     from . import pg
 
     display = parse_target(url).display
-    types = _arrow_types()
+    from .loader import ARROW_TYPES as types
     conn = pg.connect_readwrite(url)
     written = 0
     try:
@@ -581,7 +576,6 @@ def _write_demo_postgres(url: str, events: int, seed: int, *, force: bool) -> in
                 yield pg.csv_chunk(table)
 
         pg.copy_chunks(conn, chunks())
-        pg.finish_load(conn)
         conn.commit()
     except pg.psycopg.Error as exc:
         raise MoviedashError(f"cannot write the demo into {display}: {exc}", status=500, parameter="path") from None
@@ -590,8 +584,3 @@ def _write_demo_postgres(url: str, events: int, seed: int, *, force: bool) -> in
     return written
 
 
-def _arrow_types() -> dict[str, object]:
-    import pyarrow as pa
-
-    ints = ("totalminuteswatched", "runningtime", "seasonnumber", "episodenumber")
-    return {**{c: pa.int64() for c in ints}, "viewpercentage": pa.float64(), "errorperception": pa.float64()}

@@ -63,6 +63,7 @@ TABLES: tuple[str, ...] = (
 #: Stored default top lists hold this many titles (the largest N a query may ask).
 TOP_STORED = 1000
 
+#: Minutes as SQL reads them (a course-made database stores text).
 MINUTES = "CAST(totalminuteswatched AS integer)"
 
 _DIMS_PK = ", ".join(DIMS)
@@ -249,7 +250,7 @@ def store_defaults(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT) -
             "SELECT title, viewers FROM md_title_users ORDER BY viewers DESC, title ASC LIMIT ?", (TOP_STORED,)
         )
     ]
-    results["heatmap"] = _heatmap_rows(conn, everything, dialect)
+    results["heatmap"] = _heatmap_rows(conn, everything)
     results["totals"] = list(_totals_from_tables(conn, everything, day_rows))
     results["span"] = list(_span_from_tables(conn))
     results["options"] = _options_from_tables(conn)
@@ -389,7 +390,7 @@ def _top_from_tables(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any
             values.append(np.frombuffer(blob_values, dtype="<i8"))
     if not ids:
         return []
-    (title_ids,), (totals,) = _group_sum([np.concatenate(ids)], [np.concatenate(values)])
+    title_ids, (totals,) = _group_sum(np.concatenate(ids), [np.concatenate(values)])
     return _rank_titles(conn, title_ids, totals, query.num)
 
 
@@ -408,8 +409,8 @@ def _rank_titles(conn: sqlite3.Connection, ids: np.ndarray, totals: np.ndarray, 
     return [[title, int(n)] for title, n in ranked[:num]]
 
 
-def top_rows(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]] | None:
-    """``[raw title, value]`` rows of the top list, or ``None`` when only ``movies`` can answer.
+def top_rows(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]]:
+    """``[raw title, value]`` rows of the top list.
 
     Distinct viewers per title of a filtered selection come from
     ``md_title_viewers``: the (title, user) pairs of the selected days and dims.
@@ -436,7 +437,7 @@ def _top_viewers_from_tables(conn: sqlite3.Connection, query: TopQuery) -> list[
     return _rank_titles(conn, ids, viewers[ids], query.num)
 
 
-def _heatmap_rows(conn: sqlite3.Connection, filters: Filters, dialect: SQLiteDialect) -> list[list[Any]]:
+def _heatmap_rows(conn: sqlite3.Connection, filters: Filters) -> list[list[Any]]:
     clause, params = where(filters)
     grid = np.zeros((7, 24), dtype=np.int64)
     weekdays: dict[str, int] = {}
@@ -448,13 +449,13 @@ def _heatmap_rows(conn: sqlite3.Connection, filters: Filters, dialect: SQLiteDia
     return [[w, h, int(grid[w, h])] for w in range(7) for h in range(24) if grid[w, h]]
 
 
-def heatmap_rows(conn: sqlite3.Connection, filters: Filters, dialect: SQLiteDialect = DIALECT) -> list[list[Any]]:
+def heatmap_rows(conn: sqlite3.Connection, filters: Filters) -> list[list[Any]]:
     """``[weekday, hour, plays]`` rows (weekday 0 = Monday)."""
     if filters.is_default():
         stored = _stored(conn, "heatmap")
         if stored is not None:
             return stored
-    return _heatmap_rows(conn, filters, dialect)
+    return _heatmap_rows(conn, filters)
 
 
 def _totals_from_tables(
@@ -585,20 +586,17 @@ def _bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(([0], cuts)), np.concatenate((cuts, [len(keys)]))
 
 
-def _group_sum(keys: list[np.ndarray], values: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Distinct key tuples (sorted) and the int64 sums of ``values`` per key.
+def _group_sum(keys: np.ndarray, values: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Distinct ``keys`` (sorted) and the int64 sums of ``values`` per key.
 
     pyarrow's hash aggregation: it releases the GIL, so in the loader it does
-    not hold up the inserts running in the other thread.
+    not hold up the inserts running in the other thread (:func:`_sum_runs`
+    is the numpy version, for keys that are already sorted runs).
     """
-    names = [f"k{i}" for i in range(len(keys))]
-    table = pa.table({**dict(zip(names, keys)), **{f"v{i}": v for i, v in enumerate(values)}})
-    grouped = table.group_by(names, use_threads=False).aggregate([(f"v{i}", "sum") for i in range(len(values))])
-    grouped = grouped.sort_by([(n, "ascending") for n in names])
-    return (
-        [grouped[n].to_numpy() for n in names],
-        [grouped[f"v{i}_sum"].to_numpy().astype(np.int64, copy=False) for i in range(len(values))],
-    )
+    table = pa.table({"k": keys, **{f"v{i}": v for i, v in enumerate(values)}})
+    grouped = table.group_by("k", use_threads=False).aggregate([(f"v{i}", "sum") for i in range(len(values))])
+    grouped = grouped.sort_by("k")
+    return grouped["k"].to_numpy(), [grouped[f"v{i}_sum"].to_numpy().astype(np.int64, copy=False) for i in range(len(values))]
 
 
 def _sum_runs(keys: np.ndarray, values: list[np.ndarray], runs: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -621,8 +619,9 @@ class Aggregator:
     Create it on the loading transaction *before* the inserts, :meth:`add` the
     columns of exactly the rows inserted (in any batches, from one thread at a
     time), and pass it to :func:`refresh` (``db.refresh_derived``).  Per batch
-    it dictionary-encodes users, days, dims and titles (pyarrow), groups with
-    pandas on integer codes and ORs roaring bitmaps per key; at the end each
+    it dictionary-encodes users, days, dims and titles (pyarrow), sums on
+    integer codes (numpy, pyarrow) and keeps the distinct (key, user) pairs;
+    :meth:`finish` merges the partials and builds the bitmaps; at the end each
     derived table gets one bulk upsert of few rows: per (day, dims) key one
     row with packed arrays (hours, titles) instead of a row per hour or title.
     When it cannot vouch for the result (rows it did not see, a schema
@@ -730,8 +729,8 @@ class Aggregator:
         np.add.at(self.minutes, dk, minutes)
         self.hours[:nd] += np.bincount(dk * 24 + hour, minlength=nd * 24).reshape(nd, 24)
         titled = title >= 0
-        (title_keys,), (title_plays, title_minutes) = _group_sum(
-            [(dk[titled] << 31) | title[titled]], [np.ones(int(titled.sum()), dtype=np.int64), minutes[titled]]
+        title_keys, (title_plays, title_minutes) = _group_sum(
+            (dk[titled] << 31) | title[titled], [np.ones(int(titled.sum()), dtype=np.int64), minutes[titled]]
         )
         self.title_parts.append((title_keys, title_plays, title_minutes))
         known = user >= 0
@@ -776,7 +775,7 @@ class Aggregator:
             return
         nd = len(self.dense_keys)
         all_keys = np.asarray(self.dense_keys, dtype=np.int64)
-        done: dict[str, Any] = {"keys": all_keys, "day_users": _bitmaps(self.day_pairs), "titles": None}
+        done: dict[str, Any] = {"day_users": _bitmaps(self.day_pairs), "titles": None}
         self.day_pairs = []
         if nd:
             done["texts"] = list(zip(*self._key_text(all_keys)))

@@ -89,8 +89,11 @@ def freeze_startup_objects() -> None:
     Why: Dash and Plotly's validators leave ~130,000 long-lived objects; each
     full collection walks them all (70 ms here), and whichever request it
     lands on takes that much longer. Frozen, they are never walked again.
-    Not for processes that build many apps (tests): frozen objects are never freed.
+    Not for processes that build many apps (tests): frozen objects are never
+    freed.  Once per process (``python app.py`` reaches it twice).
     """
+    if gc.get_freeze_count():
+        return
     gc.collect()
     gc.freeze()
 

@@ -37,15 +37,29 @@ import pyarrow.csv as pacsv
 
 from .backend import is_postgres
 from .backend import parse as parse_target
-from .db import COLUMNS, NewDatabase, checkpoint, connect_readwrite, insert_rows, refresh_derived, resolve_path
+from .db import (
+    COLUMNS,
+    INTEGER_COLUMNS,
+    LEDGER_INSERT_SQL,
+    LEDGER_LOOKUP_SQL,
+    REAL_COLUMNS,
+    NewDatabase,
+    checkpoint,
+    connect_readwrite,
+    insert_rows,
+    refresh_derived,
+    resolve_path,
+)
 from .errors import MoviedashError
 from .escapes import decode_escapes
 
 if TYPE_CHECKING:
     from . import derived
 
-INTEGER_COLUMNS = ("totalminuteswatched", "runningtime", "seasonnumber", "episodenumber")
-REAL_COLUMNS = ("viewpercentage", "errorperception")
+#: Arrow types of the numeric columns (the rest are strings).
+ARROW_TYPES: dict[str, pa.DataType] = {
+    **{c: pa.int64() for c in INTEGER_COLUMNS}, **{c: pa.float64() for c in REAL_COLUMNS}
+}
 REQUIRED_COLUMNS = ("event_date", "userid")
 NON_NEGATIVE = ("totalminuteswatched", "runningtime")
 #: SQLite integers are 64-bit; keep well inside so sums cannot overflow.
@@ -286,9 +300,7 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None],
     arrays: dict[str, pa.Array] = {}
     for column in COLUMNS:
         if column not in names:
-            arrays[column] = pa.nulls(
-                n, pa.int64() if column in INTEGER_COLUMNS else pa.float64() if column in REAL_COLUMNS else pa.string()
-            )
+            arrays[column] = pa.nulls(n, ARROW_TYPES.get(column, pa.string()))
             continue
         raw = batch.column(names.index(column))
         stripped = pc.utf8_trim_whitespace(raw)
@@ -443,15 +455,13 @@ class _SQLiteSink:
         # IMMEDIATE takes the write lock now, so the duplicate check and the
         # inserts see one database state.
         self.conn.execute("BEGIN IMMEDIATE")
-        # Late: pandas and roaring bitmaps are only needed for SQLite's derived data.
+        # Late: roaring bitmaps are only needed for SQLite's derived data.
         from . import derived
 
         self.aggregator = derived.Aggregator(self.conn)
 
     def previous_load(self, sha: str) -> tuple | None:
-        return self.conn.execute(
-            "SELECT filename, loaded_at FROM moviedash_loads WHERE sha256 = ? ORDER BY id DESC LIMIT 1", (sha,)
-        ).fetchone()
+        return self.conn.execute(LEDGER_LOOKUP_SQL, (sha,)).fetchone()
 
     @contextmanager
     def writer(self) -> Iterator[Callable[[np.ndarray, dict[str, pa.Array]], None]]:
@@ -468,9 +478,7 @@ class _SQLiteSink:
         yield write
 
     def record(self, row: tuple) -> None:
-        self.conn.execute(
-            "INSERT INTO moviedash_loads (sha256, filename, rows, rejected, loaded_at) VALUES (?, ?, ?, ?, ?)", row
-        )
+        self.conn.execute(LEDGER_INSERT_SQL, row)
 
     def commit(self) -> None:
         refresh_derived(self.conn, self.aggregator)
@@ -509,9 +517,7 @@ class _PostgresSink:
         self.pg.lock_ledger(self.conn)
 
     def previous_load(self, sha: str) -> tuple | None:
-        return self.conn.execute(
-            "SELECT filename, loaded_at FROM moviedash_loads WHERE sha256 = %s ORDER BY id DESC LIMIT 1", (sha,)
-        ).fetchone()
+        return self.conn.execute(self.pg.translate(LEDGER_LOOKUP_SQL), (sha,)).fetchone()
 
     @contextmanager
     def writer(self) -> Iterator[Callable[[np.ndarray, dict[str, pa.Array]], None]]:
@@ -525,12 +531,12 @@ class _PostgresSink:
             yield write
 
     def record(self, row: tuple) -> None:
-        self.conn.execute(
-            "INSERT INTO moviedash_loads (sha256, filename, rows, rejected, loaded_at) VALUES (%s, %s, %s, %s, %s)", row
-        )
+        self.conn.execute(self.pg.translate(LEDGER_INSERT_SQL), row)
 
     def commit(self) -> None:
-        self.pg.finish_load(self.conn)
+        # No ANALYZE per load: autovacuum analyses the table after large
+        # inserts, and the queries aggregate whole tables or BRIN ranges anyway
+        # (it cost ~0.3 s per million rows).  No derived tables: the server aggregates.
         self.conn.commit()
 
     def rollback(self) -> None:

@@ -84,18 +84,16 @@ def _message(url: str, exc: BaseException) -> str:
     return f"cannot connect to PostgreSQL at {backend.redact(url)}: {text}"
 
 
-def connect(url: str, *, autocommit: bool = False, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT) -> psycopg.Connection:
-    """A plain psycopg connection to ``url``; failures raise :class:`MoviedashError` (503)."""
+def connect(url: str, **kwargs: Any) -> psycopg.Connection:
+    """A psycopg connection to ``url`` (``kwargs`` go to ``psycopg.connect``); failures raise :class:`MoviedashError` (503)."""
     target = backend.parse(url)
     try:
-        return psycopg.connect(
-            target.location, autocommit=autocommit, connect_timeout=max(1, int(connect_timeout)),
-        )
+        return psycopg.connect(target.location, connect_timeout=max(1, int(DEFAULT_CONNECT_TIMEOUT)), **kwargs)
     except psycopg.Error as exc:
         raise MoviedashError(_message(target.location, exc), status=503) from None
 
 
-def _translate(sql: str) -> str:
+def translate(sql: str) -> str:
     """sqlite3's ``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled).
 
     moviedash's SQL never has ``?`` or ``%`` inside string literals.
@@ -129,7 +127,7 @@ class PgConnection:
         try:
             if params is None:
                 return self.raw.execute(sql)
-            return self.raw.execute(_translate(sql), list(params))  # type: ignore[arg-type]
+            return self.raw.execute(translate(sql), list(params))  # type: ignore[arg-type]
         except psycopg.errors.QueryCanceled:
             self._rollback()
             raise query_timeout_error(self.timeout or 0) from None
@@ -152,31 +150,24 @@ class PgConnection:
             self.raw.close()
 
 
-def _session_options(url: str, timeout: float | None) -> str:
-    """The URL's own ``options`` (e.g. a search_path) plus read-only sessions and the time limit."""
+def _session_options(url: str) -> str:
+    """The URL's own ``options`` (e.g. a search_path) plus read-only sessions.
+
+    The time limit is set per request, on checkout (:func:`checkout`).
+    """
     try:
         own = str(psycopg.conninfo.conninfo_to_dict(url).get("options") or "")
     except psycopg.Error:
         own = ""  # a malformed URL: connecting reports it
-    options = [own, "-c default_transaction_read_only=on"]
-    if timeout:
-        # statement_timeout is whole milliseconds; 0 would mean "no limit".
-        options.append(f"-c statement_timeout={max(1, round(timeout * 1000))}")
-    return " ".join(o for o in options if o)
+    return " ".join(o for o in (own, "-c default_transaction_read_only=on") if o)
 
 
-def connect_readonly(url: str, *, timeout: float | None = None) -> PgConnection:
+def connect_readonly(url: str) -> PgConnection:
     """A read-only connection (reports, the figures API) after checking the schema."""
     target = backend.parse(url)
-    try:
-        raw = psycopg.connect(
-            target.location, connect_timeout=int(DEFAULT_CONNECT_TIMEOUT),
-            options=_session_options(target.location, timeout),
-        )
-    except psycopg.Error as exc:
-        raise MoviedashError(_message(target.location, exc), status=503) from None
+    raw = connect(url, options=_session_options(target.location))
     raw.read_only = True
-    conn = PgConnection(raw, target.location, timeout=timeout)
+    conn = PgConnection(raw, target.location)
     _check_table(conn, target)
     return conn
 
@@ -220,7 +211,7 @@ def make_pool(url: str, *, size: int = 8, wait: float = DEFAULT_CONNECT_TIMEOUT)
         target.location,
         min_size=1,
         max_size=max(1, size),
-        kwargs={"options": _session_options(target.location, None), "connect_timeout": max(1, int(wait))},
+        kwargs={"options": _session_options(target.location), "connect_timeout": max(1, int(wait))},
         configure=configure,
         # A connection that died with the server is noticed here, not by a query.
         check=ConnectionPool.check_connection,
@@ -321,16 +312,6 @@ def copy_chunks(conn: psycopg.Connection, chunks: Iterable[Any]) -> None:
     with copy_into_movies(conn) as send:
         for chunk in chunks:
             send(chunk)
-
-
-def finish_load(conn: psycopg.Connection) -> None:
-    """What a load does before its commit beyond the rows: nothing on PostgreSQL.
-
-    No explicit ANALYZE: autovacuum analyses a table after large inserts by
-    itself (within ``autovacuum_naptime``), and one on every load would cost
-    ~0.3 s per million rows for queries that aggregate whole tables (or BRIN
-    ranges) anyway.  No derived tables: the server aggregates.
-    """
 
 
 def csv_chunk(table: pa.Table) -> memoryview:

@@ -60,16 +60,24 @@ def selected_filters(values: Sequence[Any]) -> Filters:
     return selection.filters_from_controls(get_connection(), *values)
 
 
+def series_query(chart: str, resolution: Any, filter_values: Sequence[Any]) -> SeriesQuery:
+    """The ``users`` or ``minutes`` chart's query from its controls (raises :class:`MoviedashError`)."""
+    return SeriesQuery(parse_resolution(resolution, chart), selected_filters(filter_values))
+
+
+def top_query(num: Any, rank: Any, filter_values: Sequence[Any]) -> TopQuery:
+    """The top-titles chart's query from its controls (raises :class:`MoviedashError`)."""
+    return TopQuery(viewstate.parse_top(num), parse_rank(rank), selected_filters(filter_values))
+
+
 def series_data(chart: str, resolution: Any, filter_values: Sequence[Any]) -> ChartData:
     """The ``users`` or ``minutes`` chart's data, computed like ``/data/<metric>/``."""
-    query = SeriesQuery(parse_resolution(resolution, chart), selected_filters(filter_values))
-    return pipeline.series_data(get_connection(), _SERIES_CHARTS[chart], query)
+    return pipeline.series_data(get_connection(), _SERIES_CHARTS[chart], series_query(chart, resolution, filter_values))
 
 
 def top_data(num: Any, rank: Any, filter_values: Sequence[Any]) -> ChartData:
     """The top-titles data, computed like ``/data/toplist/``."""
-    query = TopQuery(viewstate.parse_top(num), parse_rank(rank), selected_filters(filter_values))
-    return pipeline.top_data(get_connection(), query)
+    return pipeline.top_data(get_connection(), top_query(num, rank, filter_values))
 
 
 def heatmap_data(filter_values: Sequence[Any]) -> ChartData:
@@ -265,9 +273,9 @@ def _register_charts(app: dash.Dash) -> None:
         *filter_values, theme_value = values
 
         def build(theme: str) -> tuple[go.Figure, str]:
-            data = top_data(num, rank, filter_values)
-            assert isinstance(data.query, TopQuery)
-            return charts.toplist_figure(data.frame, data.query.rank, theme=theme, title=None), data.name
+            query = top_query(num, rank, filter_values)
+            figure, data = pipeline.top_figure(get_connection(), query, theme=theme, title=None)
+            return figure, data.name
 
         figure, config = _render(theme_value, build)
         # The graph is responsive, so its height comes from the container.
@@ -285,8 +293,10 @@ def _register_charts(app: dash.Dash) -> None:
         *filter_values, theme_value = values
 
         def build(theme: str) -> tuple[go.Figure, str]:
-            data = heatmap_data(filter_values)
-            return charts.heatmap_figure(data.frame, theme=theme, title=None), data.name
+            figure, data = pipeline.heatmap_figure(
+                get_connection(), selected_filters(filter_values), theme=theme, title=None
+            )
+            return figure, data.name
 
         return _render(theme_value, build)
 
@@ -307,12 +317,8 @@ def _register_series_chart(app: dash.Dash, chart: str) -> None:
         *filter_values, theme_value = values
 
         def build(theme: str) -> tuple[go.Figure, str]:
-            data = series_data(chart, resolution, filter_values)
-            assert isinstance(data.query, SeriesQuery)
-            figure = charts.timeseries_figure(
-                data.frame, metric, data.query.resolution, theme=theme, title=None,
-                bounds=pipeline.date_bounds(get_connection(), data.filters),
-            )
+            query = series_query(chart, resolution, filter_values)
+            figure, data = pipeline.series_figure(get_connection(), metric, query, theme=theme, title=None)
             return figure, data.name
 
         return _render(theme_value, build)
