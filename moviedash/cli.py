@@ -199,6 +199,7 @@ def report(
 ) -> None:
     """Write a report of DB's KPIs and charts for a selection: HTML, or PNG/SVG/PDF per chart."""
     from .db import connect_readonly
+    from .outputs import AtomicFile, database_files, refuse_overwrite
     from .params import Filters
     from .report import ReportSpec, export_images, render_html
 
@@ -213,16 +214,24 @@ def report(
         raise click.BadParameter(exc.message, param_hint=f"--{exc.parameter}") from None
     spec = ReportSpec(users=resolution, minutes=resolution, top=top, rank=rank, filters=filters,
                       title=title, width=width, height=height)
+    database = database_files(db)
+    target = out or Path("report.html" if fmt == "html" else "report")
+    if fmt == "html":
+        # Before anything is read or written: --out must never be the database.
+        refuse_overwrite(target, database=database, what="report")
     conn = connect_readonly(db)
     try:
         if fmt == "html":
-            target = out or Path("report.html")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(render_html(conn, spec), encoding="utf-8")
+            html = render_html(conn, spec)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with AtomicFile(target, "w", encoding="utf-8") as handle:
+                    handle.write(html)
+            except OSError as exc:
+                raise MoviedashError(f"cannot write the report to {target}: {exc.strerror or exc}") from None
             click.echo(f"wrote {target} ({target.stat().st_size / 2**20:.1f} MiB, opens offline)")
         else:
-            folder = out or Path("report")
-            for path in export_images(conn, spec, folder, fmt):
+            for path in export_images(conn, spec, target, fmt, protect=database):
                 click.echo(f"wrote {path}")
     finally:
         conn.close()

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -52,6 +52,8 @@ from .db import (
 )
 from .errors import MoviedashError
 from .escapes import decode_escapes
+from .outputs import AtomicFile, database_files, refuse_overwrite
+from .params import DATE_MAX, DATE_MIN
 
 if TYPE_CHECKING:
     from . import derived
@@ -61,9 +63,23 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     **{c: pa.int64() for c in INTEGER_COLUMNS}, **{c: pa.float64() for c in REAL_COLUMNS}
 }
 REQUIRED_COLUMNS = ("event_date", "userid")
-NON_NEGATIVE = ("totalminuteswatched", "runningtime")
-#: SQLite integers are 64-bit; keep well inside so sums cannot overflow.
-INT_LIMIT = 2**53
+#: The values each numeric column may hold (inclusive).  Why so tight: minutes
+#: are summed over millions of rows into 64-bit integers (SQLite, numpy and
+#: PostgreSQL's bigint), and 10^7 minutes (19 years) per event keeps every
+#: sum of up to 9 * 10^11 events exact, while no real event comes close.
+VALUE_LIMITS: dict[str, tuple[float, float]] = {
+    "totalminuteswatched": (0, 10**7),
+    "runningtime": (0, 10**7),
+    "seasonnumber": (0, 10**6),
+    "episodenumber": (0, 10**6),
+    "viewpercentage": (-1e9, 1e9),
+    "errorperception": (-1e9, 1e9),
+}
+#: Event dates the API can select and chart (:data:`moviedash.params.DATE_MIN` .. ``DATE_MAX``).
+FIRST_DAY, AFTER_LAST_DAY = DATE_MIN.isoformat(), (DATE_MAX + dt.timedelta(days=1)).isoformat()
+#: Characters of a rejected value quoted in its reason, and of a rejected row kept in the rejects file:
+#: memory and the rejects file stay bounded per row, however long a bad line is.
+REASON_VALUE_CHARS, RAW_CHARS = 80, 2000
 
 _DATE_RE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
 _INT_RE = r"[+-]?\d{1,18}"
@@ -142,36 +158,45 @@ def _header_columns(first: Sequence[str]) -> list[str] | None:
     return names
 
 
-def sniff_columns(path: Path, encoding: str) -> tuple[list[str], bool]:
-    """The file's column order and whether its first line is a header."""
+def is_blank(fields: Sequence[str]) -> bool:
+    """True for a line holding nothing but whitespace (skipped, never a rejected row)."""
+    return not fields or (len(fields) == 1 and not fields[0].strip())
+
+
+def sniff_columns(path: Path, encoding: str) -> tuple[list[str], int]:
+    """The file's column order and the number of lines before its data (blank lines and the header)."""
     with path.open("r", encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh)
         try:
-            first = next(csv.reader(fh))
+            first = next(reader)
+            while is_blank(first):
+                first = next(reader)
         except StopIteration:
-            return list(COLUMNS), False
+            return list(COLUMNS), 0
         except csv.Error as exc:
-            raise MoviedashError(f"{path}: line 1: {exc}") from None
+            raise MoviedashError(f"{path}: line {reader.line_num}: {exc}") from None
     header = _header_columns(first)
-    return (header, True) if header else (list(COLUMNS), False)
+    return (header, reader.line_num) if header else (list(COLUMNS), 0)
 
 
 def read_batches(
     path: Path,
     encoding: str,
     columns: Sequence[str],
-    has_header: bool,
+    skip_rows: int,
     on_misshapen: Callable[[], None],
     block_size: int = 8 << 20,
 ) -> Iterator[pa.RecordBatch]:
     """Stream the file as batches of string columns (pyarrow's C++ CSV reader).
 
-    Rows with the wrong number of fields are skipped here (``on_misshapen`` is
-    called for each) and reported from :func:`locate_rows`, which knows their
-    line numbers for certain.
+    Blank lines (also whitespace-only ones) are skipped.  Rows with the wrong
+    number of fields are skipped here (``on_misshapen`` is called for each) and
+    reported from :func:`rejected_rows`, which knows their line numbers for certain.
     """
 
-    def skip(_row: object) -> str:
-        on_misshapen()
+    def skip(row: pacsv.InvalidRow) -> str:
+        if row.text is None or row.text.strip():
+            on_misshapen()
         return "skip"
 
     try:
@@ -179,13 +204,13 @@ def read_batches(
             path,
             read_options=pacsv.ReadOptions(
                 column_names=list(columns),
-                skip_rows=1 if has_header else 0,
+                skip_rows=skip_rows,
                 encoding="utf8" if encoding.startswith("utf-8") else encoding,
                 use_threads=False,
                 block_size=block_size,
             ),
             parse_options=pacsv.ParseOptions(
-                invalid_row_handler=skip, ignore_empty_lines=False, newlines_in_values=True
+                invalid_row_handler=skip, ignore_empty_lines=True, newlines_in_values=True
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in columns},
@@ -276,6 +301,12 @@ def _normalise_dates(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return norm, pc.fill_null(same, False).to_numpy(zero_copy_only=False)
 
 
+def _quote(value: object) -> str:
+    """``repr(value)``, shortened: a reason quotes at most :data:`REASON_VALUE_CHARS` of the value."""
+    text = repr(value)
+    return text if len(text) <= REASON_VALUE_CHARS else text[: REASON_VALUE_CHARS - 1] + "…"
+
+
 def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None], dict[str, pa.Array]]:
     """Check and convert one batch.
 
@@ -294,7 +325,7 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None],
         if len(new):
             values = raw.take(pa.array(new)).to_pylist()
             for j, value in zip(new, values):
-                why[j] = f"{column} {problem}: {value!r}" if problem != "is empty" else f"{column} is empty"
+                why[j] = f"{column} {problem}: {_quote(value)}" if problem != "is empty" else f"{column} is empty"
         bad[:] = bad | mask
 
     arrays: dict[str, pa.Array] = {}
@@ -310,6 +341,9 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None],
         if column == "event_date":
             norm, ok = _normalise_dates(stripped)
             flag(~ok & ~empty, column, "is not a date", raw)
+            outside = pc.or_(pc.less(norm, FIRST_DAY), pc.greater_equal(norm, AFTER_LAST_DAY))
+            flag(pc.fill_null(outside, False).to_numpy(zero_copy_only=False) & ok, column,
+                 f"is outside the dates served ({DATE_MIN.isoformat()} to {DATE_MAX.isoformat()})", raw)
             arrays[column] = norm
             continue
         if column in INTEGER_COLUMNS or column in REAL_COLUMNS:
@@ -317,14 +351,14 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None],
             shaped = pc.match_substring_regex(stripped, f"^{_INT_RE if integer else _REAL_RE}$")
             numbers = pc.cast(pc.if_else(shaped, stripped, None), pa.int64() if integer else pa.float64())
             ok = shaped.to_numpy(zero_copy_only=False)
-            if integer:
-                ok &= pc.fill_null(pc.less(pc.abs(numbers), INT_LIMIT), False).to_numpy(zero_copy_only=False)
-            else:
+            if not integer:
                 ok &= pc.fill_null(pc.is_finite(numbers), False).to_numpy(zero_copy_only=False)
             flag(~ok & ~empty, column, "is not an integer" if integer else "is not a number", raw)
-            if column in NON_NEGATIVE:
-                negative = pc.fill_null(pc.less(numbers, 0), False).to_numpy(zero_copy_only=False)
-                flag(negative & ok, column, "is negative", raw)
+            low, high = VALUE_LIMITS[column]
+            below = pc.fill_null(pc.less(numbers, low), False).to_numpy(zero_copy_only=False)
+            flag(below & ok, column, "is negative" if low == 0 else f"is below the minimum of {int(low):,}", raw)
+            above = pc.fill_null(pc.greater(numbers, high), False).to_numpy(zero_copy_only=False)
+            flag(above & ok, column, f"is above the maximum of {int(high):,}", raw)
             arrays[column] = numbers
             continue
         array = pc.if_else(pa.array(empty), None, raw)
@@ -340,31 +374,34 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None],
     return bad, why, arrays
 
 
-def locate_rows(path: Path, encoding: str, has_header: bool, n_columns: int, wanted: set[int]) -> tuple[dict[int, tuple[int, list[str]]], list[tuple[int, list[str]]]]:
-    """Second pass, only when something was rejected: line numbers and raw fields.
+def rejected_rows(
+    path: Path, encoding: str, skip_lines: int, n_columns: int, bad: dict[int, str]
+) -> Iterator[tuple[int, str, list[str]]]:
+    """Second pass, only when something was rejected: ``(line, reason, raw fields)`` in file order.
 
-    Returns ``{ordinal: (line, fields)}`` for the wanted ordinals of well-shaped
-    rows (as the fast reader numbered them), and ``(line, fields)`` of every row
-    with the wrong number of fields.
+    ``bad`` maps ordinals of well-shaped rows (as the fast reader numbered
+    them, blank lines not counted) to their reasons; rows with the wrong
+    number of fields are found here.
     """
-    found: dict[int, tuple[int, list[str]]] = {}
-    misshapen: list[tuple[int, list[str]]] = []
     with path.open("r", encoding=encoding, newline="") as fh:
         reader = csv.reader(fh)
         start, ordinal = 1, 0
-        if has_header:
-            next(reader, None)
-            start = reader.line_num + 1
-        for fields in reader:
-            # The fast reader reads a blank line as a row of empty fields.
-            if len(fields) == n_columns or not fields:
-                if ordinal in wanted:
-                    found[ordinal] = (start, fields)
-                ordinal += 1
-            else:
-                misshapen.append((start, fields))
-            start = reader.line_num + 1
-    return found, misshapen
+        try:
+            for _ in range(skip_lines):
+                next(fh)
+            start = skip_lines + 1
+            for fields in reader:
+                if is_blank(fields):
+                    pass
+                elif len(fields) == n_columns:
+                    if ordinal in bad:
+                        yield start, bad[ordinal], fields
+                    ordinal += 1
+                else:
+                    yield start, f"expected {n_columns} fields, found {len(fields)}", fields
+                start = skip_lines + reader.line_num + 1
+        except csv.Error as exc:
+            raise MoviedashError(f"{path}: line {start}: {exc}") from None
 
 
 def default_rejects_path(path: Path) -> Path:
@@ -372,25 +409,81 @@ def default_rejects_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.rejects.csv" if path.suffix.lower() == ".csv" else f"{path.name}.rejects.csv")
 
 
-def write_rejects(path: Path, rejects: Sequence[tuple[Path, int, str, list[str]]]) -> Path:
-    """Write ``(file, line, reason, raw fields)`` rows to a CSV; fall back to the
-    working folder when ``path``'s folder is not writable (e.g. read-only data)."""
-    try:
-        fh = path.open("w", encoding="utf-8", newline="")
-    except OSError:
-        path = Path.cwd() / path.name
-        fh = path.open("w", encoding="utf-8", newline="")
-    with fh:
-        writer = csv.writer(fh)
-        writer.writerow(REJECT_HEADER)
+class RejectsFile:
+    """A rejects CSV written as rows are found, put in place whole by :meth:`finish`.
+
+    Streaming keeps memory flat however many rows are rejected; the file is
+    created (and checked against the database and the inputs) at the first
+    rejected row, in the target's folder, or in the working folder when that
+    one is not writable (e.g. read-only data).
+    """
+
+    def __init__(self, path: Path, database: Sequence[Path], inputs: Sequence[Path]) -> None:
+        self.path = path
+        self.database, self.inputs = database, inputs
+        self.file: AtomicFile | None = None
+        self.writer: Any = None
+        self.rows = 0
+
+    def _open(self) -> None:
+        refuse_overwrite(self.path, database=self.database, inputs=self.inputs, what="rejected rows")
+        self.file = AtomicFile(self.path, "w", encoding="utf-8", newline="")
+        try:
+            handle = self.file.open()
+        except OSError:
+            self.path = Path.cwd() / self.path.name
+            refuse_overwrite(self.path, database=self.database, inputs=self.inputs, what="rejected rows")
+            self.file = AtomicFile(self.path, "w", encoding="utf-8", newline="")
+            try:
+                handle = self.file.open()
+            except OSError as exc:
+                raise MoviedashError(f"cannot write the rejected rows to {self.path}: {exc.strerror or exc}") from None
+        self.writer = csv.writer(handle)
+        self.writer.writerow(REJECT_HEADER)
+
+    def add(self, source: Path, line: int, reason: str, fields: Sequence[str]) -> None:
+        """One rejected row; its raw text is cut to :data:`RAW_CHARS` characters."""
+        if self.file is None:
+            self._open()
         buf = io.StringIO()
-        raw_writer = csv.writer(buf, lineterminator="")
+        csv.writer(buf, lineterminator="").writerow(fields)
+        raw = buf.getvalue()
+        if len(raw) > RAW_CHARS:
+            raw = raw[: RAW_CHARS - 1] + "…"
+        try:
+            self.writer.writerow((str(source), line, reason, raw))
+        except OSError as exc:  # e.g. the disk is full: the caller's discard() removes the partial file
+            raise MoviedashError(
+                f"cannot write the rejected rows to {self.path}: {exc.strerror or exc}; nothing loaded"
+            ) from None
+        self.rows += 1
+
+    def finish(self) -> Path | None:
+        """Put the file in place (``None`` when nothing was rejected)."""
+        if self.file is None:
+            return None
+        file, self.file = self.file, None
+        try:
+            return file.commit()
+        except OSError as exc:
+            raise MoviedashError(f"cannot write the rejected rows to {self.path}: {exc}; nothing loaded") from None
+
+    def discard(self) -> None:
+        """Remove an unfinished file (the target, if any, is untouched)."""
+        if self.file is not None:
+            self.file.discard()
+            self.file = None
+
+
+def write_rejects(path: Path, rejects: Sequence[tuple[Path, int, str, list[str]]]) -> Path:
+    """Write ``(file, line, reason, raw fields)`` rows to a CSV at once (see :class:`RejectsFile`)."""
+    out = RejectsFile(path, (), ())
+    try:
         for source, line, reason, raw in rejects:
-            buf.seek(0)
-            buf.truncate()
-            raw_writer.writerow(raw)
-            writer.writerow((str(source), line, reason, buf.getvalue()))
-    return path
+            out.add(source, line, reason, raw)
+        return out.finish() or path
+    finally:
+        out.discard()
 
 
 _DONE = object()
@@ -551,34 +644,53 @@ _Sink = _SQLiteSink | _PostgresSink
 
 
 def _load_file(
-    sink: _Sink, path: Path, encoding: str, *, insert: bool, on_rows: Callable[[int], None] | None,
-    last: bool = True,
-) -> tuple[FileReport, list[tuple[Path, int, str, list[str]]]]:
+    sink: _Sink, path: Path, encoding: str, rejects: RejectsFile, *, insert: bool,
+    on_rows: Callable[[int], None] | None, last: bool = True,
+) -> tuple[FileReport, str]:
     """Validate and (with ``insert``) write one file on the sink's open transaction (``last``: the load's last file)."""
     with sink.writer() as write:
-        return _read_file(write if insert else None, path, encoding, on_rows, sink.aggregator, last)
+        return _read_file(write if insert else None, path, encoding, rejects, on_rows, sink.aggregator, last)
+
+
+def content_digest(digest: Any, arrays: dict[str, pa.Array], bad: np.ndarray) -> None:
+    """Feed the accepted rows of a batch, as normalised values, into ``digest`` (a hashlib object).
+
+    Row by row (CSV of the converted columns in table order), so the result
+    does not depend on how the file was cut into batches, its line ends, a
+    byte-order mark, a trailing newline, blank lines or the order of a header's columns.
+    """
+    table = pa.Table.from_arrays([arrays[c] for c in COLUMNS], names=list(COLUMNS))
+    if bad.any():
+        table = table.filter(pa.array(~bad))
+    buf = pa.BufferOutputStream()
+    pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
+    digest.update(buf.getvalue())
 
 
 def _read_file(
     write: Callable[[np.ndarray, dict[str, pa.Array]], None] | None, path: Path, encoding: str,
-    on_rows: Callable[[int], None] | None, aggregator: derived.Aggregator | None, last: bool = True,
-) -> tuple[FileReport, list[tuple[Path, int, str, list[str]]]]:
+    rejects: RejectsFile, on_rows: Callable[[int], None] | None, aggregator: derived.Aggregator | None,
+    last: bool = True,
+) -> tuple[FileReport, str]:
+    """Read one file; returns its report and the SHA-256 of its normalised accepted rows."""
     report = FileReport(path=path)
-    columns, has_header = sniff_columns(path, encoding)
+    columns, skip_lines = sniff_columns(path, encoding)
     bad_ordinals: dict[int, str] = {}
     ordinal = 0
     misshapen_count = 0
+    digest = hashlib.sha256()
 
     def count_misshapen() -> None:
         nonlocal misshapen_count
         misshapen_count += 1
 
-    batches = read_batches(path, encoding, columns, has_header, count_misshapen)
+    batches = read_batches(path, encoding, columns, skip_lines, count_misshapen)
 
     def prepare(batch: pa.RecordBatch) -> tuple:
         checked = validate_batch(batch)
+        bad, _why, arrays = checked
+        content_digest(digest, arrays, bad)
         if write is not None and aggregator is not None:
-            bad, _why, arrays = checked
             fed = {c: arrays[c] for c in aggregator.columns}
             if bad.any():
                 keep = pa.array(~bad)
@@ -604,19 +716,13 @@ def _read_file(
         ordinal += batch.num_rows
         if on_rows is not None:
             on_rows(batch.num_rows)
-    rejects: list[tuple[Path, int, str, list[str]]] = []
     # Exact line numbers need the csv module's record-by-record reading: only
     # pay for that second pass when something was rejected.
     if bad_ordinals or misshapen_count:
-        found, misshapen = locate_rows(path, encoding, has_header, len(columns), set(bad_ordinals))
-        for k, reason in bad_ordinals.items():
-            line, fields = found.get(k, (0, []))
-            rejects.append((path, line, reason, fields))
-        for line, fields in misshapen:
-            rejects.append((path, line, f"expected {len(columns)} fields, found {len(fields)}", fields))
-        rejects.sort(key=lambda r: r[1])
-    report.rejected = len(rejects)
-    return report, rejects
+        for line, reason, fields in rejected_rows(path, encoding, skip_lines, len(columns), bad_ordinals):
+            rejects.add(path, line, reason, fields)
+            report.rejected += 1
+    return report, digest.hexdigest()
 
 
 def load_files(
@@ -633,44 +739,58 @@ def load_files(
     Invalid rows go to a rejects CSV (``rejects``, else ``FILE.rejects.csv``
     per file).  With ``strict``, any invalid row means nothing is written
     (``committed`` is False).  Raises :class:`MoviedashError`, writing nothing,
-    for a file already loaded (unless ``force``), an unreadable file or a bad header.
+    for a file already loaded (the same rows, however the file is laid out:
+    unless ``force``), an unreadable file, a bad header, or a rejects path that
+    is the database or an input file.
     """
     files = [Path(p) for p in paths]
     report = LoadReport()
-    digests = []
     for path in files:
         if not path.is_file():
             raise MoviedashError(f"no such file: {path}")
-        digests.append(file_digest(path))
+    database = database_files(db)
+    if rejects is not None:
+        refuse_overwrite(rejects, database=database, inputs=files, what="rejected rows")
+    digests = [file_digest(path) for path in files]
     seen: dict[str, Path] = {}
     for path, (sha, _) in zip(files, digests):
-        if sha in seen and not force:
+        if sha in seen and not force:  # byte-identical: known before reading
             raise MoviedashError(f"{path} has the same content as {seen[sha]}; nothing loaded")
         seen[sha] = path
 
+    combined = RejectsFile(Path(rejects), database, files) if rejects is not None else None
+    per_file: list[RejectsFile] = []
     sink: _Sink = _PostgresSink(os.fspath(db)) if is_postgres(db) else _SQLiteSink(db)
-    all_rejects: list[tuple[Path, int, str, list[str]]] = []
+    contents: dict[str, Path] = {}
     try:
         sink.begin()
         try:
             for number, (path, (sha, encoding)) in enumerate(zip(files, digests), 1):
                 if not force:
-                    _refuse_duplicate(sink, path, sha)
-                file_report, file_rejects = _load_file(
-                    sink, path, encoding, insert=not (strict and report.rejected), on_rows=on_rows,
+                    _refuse_duplicate(sink, path, sha)  # a file loaded before, byte for byte
+                own = combined
+                if own is None:
+                    own = RejectsFile(default_rejects_path(path), database, files)
+                    per_file.append(own)
+                file_report, content = _load_file(
+                    sink, path, encoding, own, insert=not (strict and report.rejected), on_rows=on_rows,
                     last=number == len(files),
                 )
-                file_report.sha256 = sha
+                if not force and file_report.loaded:  # (a file of no valid rows duplicates nothing)
+                    if content in contents:
+                        raise MoviedashError(f"{path} has the same rows as {contents[content]}; nothing loaded")
+                    _refuse_duplicate(sink, path, content)  # the same rows, however laid out
+                contents[content] = path
+                file_report.sha256 = content
                 report.files.append(file_report)
-                all_rejects.extend(file_rejects)
-                if file_rejects and rejects is None:
-                    file_report.rejects_path = write_rejects(default_rejects_path(path), file_rejects)
+                if combined is None:
+                    file_report.rejects_path = own.finish()
                 sink.record(
-                    (sha, str(path.resolve()), file_report.loaded, file_report.rejected,
+                    (content, str(path.resolve()), file_report.loaded, file_report.rejected,
                      dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
                 )
-            if all_rejects and rejects is not None:
-                written = write_rejects(Path(rejects), all_rejects)
+            if combined is not None:
+                written = combined.finish()
                 for file_report in report.files:
                     if file_report.rejected:
                         file_report.rejects_path = written
@@ -688,6 +808,9 @@ def load_files(
     except sink.errors as exc:
         raise MoviedashError(f"cannot load into {parse_target(db).display}: {exc}") from None
     finally:
+        for unfinished in (combined, *per_file):
+            if unfinished is not None:
+                unfinished.discard()
         sink.close()
     return report
 

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import analysis, pipeline
 from .errors import MoviedashError
+from .outputs import refuse_overwrite, replace_from, temporary_name
 from .params import NUM_DEFAULT, Filters, SeriesQuery, TopQuery
 from .report_html import ChartSection, KpiRow, render
 from .viewstate import ViewState
 
 FORMATS: tuple[str, ...] = ("html", "png", "svg", "pdf")
 IMAGE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+#: The charts of a report, in the dashboard's order (also the image files' names).
+CHART_KEYS: tuple[str, ...] = ("unique_users", "minutes_watched", "top_titles", "heatmap")
 DEFAULT_TITLE = "moviedash report"
 _RANK_TEXT = {"plays": "plays", "minutes": "minutes watched", "viewers": "unique viewers"}
 INSTALL_CHROMIUM = (
@@ -97,20 +101,30 @@ def render_html(conn: sqlite3.Connection, spec: ReportSpec, generated: dt.dateti
     )
 
 
-def export_images(conn: sqlite3.Connection, spec: ReportSpec, out_dir: Path, fmt: str) -> list[Path]:
+def export_images(
+    conn: sqlite3.Connection, spec: ReportSpec, out_dir: Path, fmt: str, *, protect: Sequence[Path] = ()
+) -> list[Path]:
     """Write one ``fmt`` file per chart into ``out_dir`` (created if missing), named after the chart.
 
-    Uses kaleido with the system's Chrome/Chromium; raises :class:`MoviedashError`
-    with what to install when there is none.
+    No file is written over one of ``protect`` (the database's files); each is
+    written to a temporary name and renamed once every chart is complete, so a
+    failure leaves the previous files intact.  Uses kaleido with the system's
+    Chrome/Chromium; raises :class:`MoviedashError` with what to install when there is none.
     """
     if fmt not in IMAGE_FORMATS:
         raise MoviedashError(f"format must be one of {', '.join(IMAGE_FORMATS)}", parameter="format")
+    paths = [out_dir / f"{key}.{fmt}" for key in CHART_KEYS]
+    for path in paths:
+        refuse_overwrite(path, database=protect, what="chart image")
     import plotly.io as pio
     from choreographer.errors import BrowserFailedError, ChromeNotFoundError
 
     sections = chart_sections(conn, spec)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / f"{s.key}.{fmt}" for s in sections]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MoviedashError(f"cannot create the folder {out_dir}: {exc.strerror or exc}") from None
+    temps = [temporary_name(path) for path in paths]
     figures = []
     for section in sections:
         figure = section.figure
@@ -118,7 +132,11 @@ def export_images(conn: sqlite3.Connection, spec: ReportSpec, out_dir: Path, fmt
         figures.append(figure)
     try:
         # One call: kaleido starts the browser once for all charts.
-        pio.write_images(figures, paths, format=fmt, width=spec.width or 1000, height=spec.height or 560)
+        pio.write_images(figures, temps, format=fmt, width=spec.width or 1000, height=spec.height or 560)
+        for temp, path in zip(temps, paths):
+            replace_from(temp, path)
+    except OSError as exc:
+        raise MoviedashError(f"cannot write the chart images to {out_dir}: {exc.strerror or exc}") from None
     except (ChromeNotFoundError, BrowserFailedError, RuntimeError) as exc:
         # plotly re-raises kaleido's ChromeNotFoundError as a RuntimeError.
         chain = [exc, exc.__cause__, exc.__context__]
@@ -127,5 +145,8 @@ def export_images(conn: sqlite3.Connection, spec: ReportSpec, out_dir: Path, fmt
         if any(isinstance(e, BrowserFailedError) for e in chain):
             raise MoviedashError(f"the browser used for image export failed: {exc}", status=500) from None
         raise
+    finally:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
     return paths
 

@@ -126,17 +126,17 @@ def test_line_numbers_count_physical_lines_with_quoted_newlines_and_blank_lines(
         "event_date,userid,title,totalminuteswatched",
         '2013-01-01 10:00:00,u1,"A title\nover two lines",5',
         "",
+        " \t ",
         "2013-01-01 10:00:00,u2,B,five",
         "2013-01-01 10:00:00,u3,C",
     ])
     report = load_files(db, [path])
-    assert (report.loaded, report.rejected) == (1, 3)
+    assert (report.loaded, report.rejected) == (1, 2)  # blank lines are skipped, not rejected
     with open(report.files[0].rejects_path, newline="", encoding="utf-8") as fh:
         found = [(r["line"], r["reason"]) for r in csv.DictReader(fh)]
     assert found == [
-        ("4", "event_date is empty"),
-        ("5", "totalminuteswatched is not an integer: 'five'"),
-        ("6", "expected 4 fields, found 3"),
+        ("6", "totalminuteswatched is not an integer: 'five'"),
+        ("7", "expected 4 fields, found 3"),
     ]
     assert rows(db, "SELECT title FROM movies") == [("A title\nover two lines",)]
 
