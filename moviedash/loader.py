@@ -82,7 +82,7 @@ FIRST_DAY, AFTER_LAST_DAY = DATE_MIN.isoformat(), (DATE_MAX + dt.timedelta(days=
 REASON_VALUE_CHARS, RAW_CHARS = 80, 2000
 
 _DATE_RE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
-_INT_RE = r"[+-]?\d{1,18}"
+_INT_RE = r"[+-]?\d+"
 REJECT_HEADER = ("file", "line", "reason", "raw")
 
 
@@ -349,7 +349,13 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None],
         if column in INTEGER_COLUMNS or column in REAL_COLUMNS:
             integer = column in INTEGER_COLUMNS
             shaped = pc.match_substring_regex(stripped, f"^{_INT_RE if integer else _REAL_RE}$")
-            numbers = pc.cast(pc.if_else(shaped, stripped, None), pa.int64() if integer else pa.float64())
+            text = stripped
+            if integer:
+                # More digits than int64 holds: out of range (not "not an integer"), so clamp before the cast.
+                long = pc.and_(shaped, pc.invert(pc.match_substring_regex(stripped, r"^[+-]?0*\d{1,18}$")))
+                clamped = pc.if_else(pc.starts_with(stripped, "-"), "-999999999999999999", "999999999999999999")
+                text = pc.if_else(long, clamped, stripped)
+            numbers = pc.cast(pc.if_else(shaped, text, None), pa.int64() if integer else pa.float64())
             ok = shaped.to_numpy(zero_copy_only=False)
             if not integer:
                 ok &= pc.fill_null(pc.is_finite(numbers), False).to_numpy(zero_copy_only=False)

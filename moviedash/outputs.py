@@ -77,7 +77,14 @@ class AtomicFile:
         self.handle: IO[Any] | None = None
 
     def open(self) -> IO[Any]:
-        """Create the temporary file (``OSError`` when the folder is not writable)."""
+        """Create the temporary file (``OSError`` when the folder is not writable).
+
+        A target that exists and is not a regular file (``/dev/stdout``, a
+        pipe) is written directly: it cannot be half-written, and renaming over
+        it would replace the device.
+        """
+        if self.target.exists() and not self.target.is_file():
+            self.temp = self.target
         self.handle = open(self.temp, self.mode, **self.open_args)  # noqa: SIM115 -- closed in commit/discard
         return self.handle
 
@@ -88,21 +95,33 @@ class AtomicFile:
             raise RuntimeError("AtomicFile.commit() without open()")
         try:
             handle.flush()
-            os.fsync(handle.fileno())
+            if self.temp != self.target:
+                os.fsync(handle.fileno())
             handle.close()
-            os.replace(self.temp, self.target)
+            if self.temp != self.target:
+                os.replace(self.temp, self.target)
         except BaseException:
-            handle.close()
-            self.temp.unlink(missing_ok=True)
+            try:
+                handle.close()
+            except OSError:
+                pass
+            self._remove_temp()
             raise
         return self.path
+
+    def _remove_temp(self) -> None:
+        if self.temp != self.target:
+            self.temp.unlink(missing_ok=True)
 
     def discard(self) -> None:
         """Close and remove the temporary file (if any); the target is untouched."""
         handle, self.handle = self.handle, None
         if handle is not None:
-            handle.close()
-        self.temp.unlink(missing_ok=True)
+            try:
+                handle.close()
+            except OSError:  # flushing the rest failed (e.g. a full disk): the file goes anyway
+                pass
+        self._remove_temp()
 
     def __enter__(self) -> IO[Any]:
         return self.open()
