@@ -32,7 +32,8 @@ import pandas as pd
 from . import derived
 from .db import Dialect, dialect_of
 from .escapes import decode_escapes
-from .params import Filters, SeriesQuery, TopQuery
+from .errors import MoviedashError
+from .params import DATE_MAX, DATE_MIN, MAX_PERIODS, Filters, SeriesQuery, TopQuery
 
 #: Minutes as an integer, also in databases made with sqlite's ``.import``
 #: (where an empty field is the string '' rather than NULL).
@@ -40,7 +41,6 @@ MINUTES = derived.MINUTES
 #: A title that counts in the top list: not NULL and not empty.
 HAS_TITLE = "title IS NOT NULL AND title <> ''"
 
-_FREQ = {"daily": "D", "weekly": "W-MON", "monthly": "MS"}
 _RANK_EXPR = {"plays": "COUNT(*)", "minutes": f"COALESCE(SUM({MINUTES}), 0)", "viewers": "COUNT(DISTINCT userid)"}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -132,17 +132,19 @@ def where(filters: Filters) -> tuple[str, list[Any]]:
     """The WHERE clause (always valid SQL) and its bound parameters for ``filters``.
 
     Only placeholders are formatted into the SQL; every value is a parameter.
+    An open range is the served one (:data:`~moviedash.params.DATE_MIN` ..
+    ``DATE_MAX``): events of a database made elsewhere dated outside it (year
+    0, 9999-12-31) or not stored as ISO text (``12/31/2013``, epoch numbers,
+    which SQLite sorts before any text) are never counted.
     """
     clauses: list[str] = ["event_date IS NOT NULL"]
     params: list[Any] = []
-    if filters.start is not None:
-        clauses.append("event_date >= ?")
-        params.append(filters.start.isoformat())
-    if filters.end is not None:
-        # Dates are stored as 'YYYY-MM-DD HH:MM:SS' text (a timestamp on
-        # PostgreSQL), so "before the next day" includes the whole of the end day.
-        clauses.append("event_date < ?")
-        params.append((filters.end + dt.timedelta(days=1)).isoformat())
+    clauses.append("event_date >= ?")
+    params.append((filters.start or DATE_MIN).isoformat())
+    # Dates are stored as 'YYYY-MM-DD HH:MM:SS' text (a timestamp on
+    # PostgreSQL), so "before the next day" includes the whole of the end day.
+    clauses.append("event_date < ?")
+    params.append(((filters.end or DATE_MAX) + dt.timedelta(days=1)).isoformat())
     for column in ("sessiontype", "device", "market"):
         values = getattr(filters, column)
         if values:
@@ -162,6 +164,46 @@ def period_start(day: dt.date, resolution: str) -> dt.date:
     raise ValueError(f"unknown resolution {resolution!r}")
 
 
+def period_count(first: dt.date, last: dt.date, resolution: str) -> int:
+    """How many periods of ``resolution`` a series from ``first`` to ``last`` (period labels) has."""
+    if resolution == "monthly":
+        return (last.year - first.year) * 12 + last.month - first.month + 1
+    return (last - first).days // (7 if resolution == "weekly" else 1) + 1
+
+
+def check_periods(first: dt.date, last: dt.date, resolution: str) -> None:
+    """Refuse (400, naming ``resolution``) a series of more than :data:`MAX_PERIODS` periods."""
+    count = period_count(first, last, resolution)
+    if count > MAX_PERIODS:
+        raise MoviedashError(
+            f"a {resolution} series from {first.isoformat()} to {last.isoformat()} has {count:,} periods, "
+            f"more than the maximum of {MAX_PERIODS:,}: choose a coarser resolution or a shorter range (start, end)",
+            parameter="resolution",
+        )
+
+
+def _labels(first: dt.date, last: dt.date, resolution: str) -> list[str]:
+    """Every period label from ``first`` to ``last`` (both labels), as ``YYYY-MM-DD``."""
+    out: list[str] = []
+    day = first
+    while day <= last:
+        out.append(day.isoformat())
+        if resolution == "daily":
+            day += dt.timedelta(days=1)
+        elif resolution == "weekly":
+            day += dt.timedelta(days=7)
+        else:
+            day = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return out
+
+
+def _label_date(text: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(text)[:10])
+    except ValueError:
+        return None
+
+
 def zero_fill(
     df: pd.DataFrame,
     resolution: str,
@@ -171,14 +213,18 @@ def zero_fill(
     """Give every period between the first and last (or of ``start``..``end``) a row, 0 if absent.
 
     ``df`` has columns ``date`` (``YYYY-MM-DD`` labels) and ``values``.  An empty
-    frame stays empty: there is nothing to show for an empty selection.
+    frame stays empty: there is nothing to show for an empty selection.  More
+    than :data:`MAX_PERIODS` periods is a 400 (:func:`check_periods`).
     """
     df = df.dropna(subset=["date"])
     if df.empty:
         return pd.DataFrame({"date": pd.Series([], dtype=object), "values": pd.Series([], dtype="int64")})
-    first = period_start(start, resolution) if start else dt.date.fromisoformat(df["date"].min())
-    last = period_start(end, resolution) if end else dt.date.fromisoformat(df["date"].max())
-    labels = [d.strftime("%Y-%m-%d") for d in pd.date_range(first, last, freq=_FREQ[resolution])]
+    first = period_start(start, resolution) if start else _label_date(df["date"].min())
+    last = period_start(end, resolution) if end else _label_date(df["date"].max())
+    if first is None or last is None:
+        raise MoviedashError("the database holds event dates that are not YYYY-MM-DD", status=503)
+    check_periods(first, last, resolution)
+    labels = _labels(first, last, resolution)
     values = df.set_index("date")["values"].reindex(labels, fill_value=0).astype("int64")
     return pd.DataFrame({"date": pd.Series(labels, dtype=object), "values": values.to_numpy()})
 
@@ -341,13 +387,14 @@ def span(conn: sqlite3.Connection) -> Span:
 
 
 def _span(first: Any, last: Any, events: Any) -> Span:
-    as_date = lambda v: dt.date.fromisoformat(str(v)[:10]) if v else None  # noqa: E731
+    as_date = lambda v: _label_date(v) if v else None  # noqa: E731
     return Span(as_date(first), as_date(last), int(events))
 
 
 def _raw_span(conn: sqlite3.Connection) -> Span:
+    clause, params = where(Filters())  # events the selections can count
     first, last, events = conn.execute(
-        f"SELECT MIN(event_date), MAX(event_date), COUNT(*) FROM movies WHERE {dialect_of(conn).has_date()}"
+        f"SELECT MIN(event_date), MAX(event_date), COUNT(*) FROM movies WHERE {clause}", params
     ).fetchone()
     return _span(first, last, events)
 

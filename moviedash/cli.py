@@ -199,6 +199,7 @@ def report(
 ) -> None:
     """Write a report of DB's KPIs and charts for a selection: HTML, or PNG/SVG/PDF per chart."""
     from .db import connect_readonly
+    from .foreign import check_database
     from .outputs import AtomicFile, database_files, refuse_overwrite
     from .params import Filters
     from .report import ReportSpec, export_images, render_html
@@ -219,6 +220,7 @@ def report(
     if fmt == "html":
         # Before anything is read or written: --out must never be the database.
         refuse_overwrite(target, database=database, what="report")
+    check_database(db)  # the same start-up check as serve: one line naming what is wrong
     conn = connect_readonly(db)
     try:
         if fmt == "html":

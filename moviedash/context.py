@@ -14,7 +14,9 @@ teardown; the limit is the transaction's ``statement_timeout`` (per statement).
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -85,6 +87,28 @@ def is_interrupted(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def database_fault(exc: BaseException) -> MoviedashError | None:
+    """The 503 for a database error met while answering, else ``None``.
+
+    Databases not made by ``moviedash load`` can lack columns, hold sums that
+    overflow 64 bits or values the driver cannot convert, and can be swapped
+    under a running server: the client gets a 503 in the standard shape, the
+    details go to the server log.
+    """
+    errors: tuple[type[BaseException], ...] = (sqlite3.DatabaseError,)
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None:
+        errors += (psycopg.Error,)
+    if not isinstance(exc, errors):
+        return None
+    logging.getLogger("moviedash").warning("cannot answer from the database: %s", exc)
+    return MoviedashError(
+        "the database cannot be read: its movies table is not in the form moviedash serves "
+        "(load the data with 'moviedash load')",
+        status=503,
+    )
 
 
 def timeout_error() -> MoviedashError:

@@ -51,7 +51,7 @@ import pyarrow.compute as pc
 from pyroaring import BitMap
 
 from .db import DIALECT, SQLiteDialect
-from .params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
+from .params import DATE_MAX, DATE_MIN, RESOLUTIONS, Filters, SeriesQuery, TopQuery
 
 DIMS: tuple[str, ...] = ("sessiontype", "device", "market")
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
@@ -65,6 +65,8 @@ TOP_STORED = 1000
 
 #: Minutes as SQL reads them (a course-made database stores text).
 MINUTES = "CAST(totalminuteswatched AS integer)"
+#: The most minutes one event may hold (the loader's limit): sums of them cannot overflow.
+MAX_MINUTES = 10**7
 
 _DIMS_PK = ", ".join(DIMS)
 
@@ -120,7 +122,9 @@ SELECT (SELECT file FROM pragma_database_list WHERE name = 'main'),
        (SELECT value FROM md_meta WHERE key = 'covered'),
        (SELECT value FROM md_meta WHERE key = 'exact'),
        (SELECT value FROM md_meta WHERE key = 'schema'),
-       (SELECT max(rowid) FROM movies)
+       (SELECT max(rowid) FROM movies),
+       (SELECT min(day) FROM md_day),
+       (SELECT max(day) FROM md_day)
 """
 
 
@@ -129,18 +133,21 @@ def status(conn: sqlite3.Connection) -> Status | None:
 
     Current means every row of ``movies`` is covered (``max(rowid)`` equals the
     covered rowid: rows appended behind moviedash's back make it stale), every
-    covered event date was canonical, and the tables are of this version's schema.
+    covered event date was canonical and within the served dates (derived
+    data built before the loader checked that), and the tables are of this
+    version's schema.
     """
     if not isinstance(conn, sqlite3.Connection):
         return None  # PostgreSQL aggregates in the server: no derived data, no cache
     try:
-        path, version, instance, covered, exact, schema_version, top = conn.execute(_STATUS_SQL).fetchone()
+        path, version, instance, covered, exact, schema_version, top, first, last = conn.execute(_STATUS_SQL).fetchone()
     except sqlite3.OperationalError:  # no md_meta: a database made the course's way
         return None
     if version is None:
         return None
+    in_range = first is None or (str(first) >= DATE_MIN.isoformat() and str(last) <= DATE_MAX.isoformat())
     # Derived data of another moviedash version are rebuilt at the next load; until then, raw SQL.
-    usable = bool(exact) and (top or 0) == (covered or 0) and schema_version == SCHEMA_VERSION
+    usable = bool(exact) and in_range and (top or 0) == (covered or 0) and schema_version == SCHEMA_VERSION
     return Status(str(path or ""), int(instance or 0), int(version), usable)
 
 
@@ -214,10 +221,13 @@ def _add_rows(conn: sqlite3.Connection, covered: int, dialect: SQLiteDialect) ->
     as it would for the raw-table SQL, and an aggregator folds them in.
     """
     day = dialect.bucket("daily")
+    # Not canonical, outside the served dates, or minutes whose sums could overflow
+    # (numpy wraps silently): the raw SQL answers such data (and reports an overflow).
     odd = conn.execute(
         f"SELECT EXISTS (SELECT 1 FROM movies WHERE rowid > ? AND "
-        f"(event_date IS NULL OR {day} IS NULL OR {day} <> substr(event_date, 1, 10)))",
-        (covered,),
+        f"(event_date IS NULL OR {day} IS NULL OR {day} <> substr(event_date, 1, 10) "
+        f"OR event_date < ? OR event_date >= ? OR {MINUTES} NOT BETWEEN 0 AND ?))",
+        (covered, DATE_MIN.isoformat(), (DATE_MAX + dt.timedelta(days=1)).isoformat(), MAX_MINUTES),
     ).fetchone()[0]
     if odd:
         return False  # the raw SQL answers from now on: building the rest would be wasted

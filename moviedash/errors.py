@@ -70,10 +70,13 @@ def handle_exception(exc: Exception) -> Response:
                 if name.lower() == "allow":
                     response.headers["Allow"] = value
         return response
-    from .context import is_interrupted, timeout_error  # late: context imports this module
+    from .context import database_fault, is_interrupted, timeout_error  # late: context imports this module
 
     if is_interrupted(exc):
         return error_response(timeout_error())
+    fault = database_fault(exc)
+    if fault is not None:
+        return error_response(fault)
     # Anything else is our bug: log it server-side, never show it to the client.
     logging.getLogger("moviedash").exception("unhandled error")
     return error_response(MoviedashError("internal error", status=500))

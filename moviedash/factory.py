@@ -10,7 +10,7 @@ from typing import Any
 import dash
 from flask import Flask
 
-from . import api, context, openapi, security
+from . import api, context, foreign, openapi, security
 from .db import check_exists
 from .errors import MoviedashError, register_error_handlers
 
@@ -49,10 +49,12 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
 
     The database must exist (it is opened read-only per request; nothing is
     created); a PostgreSQL server is connected to once here, so a wrong URL,
-    password or database fails now with a clear :class:`MoviedashError`.  Extra keyword arguments go into the Flask config.  Returns the
+    password or database fails now with a clear :class:`MoviedashError`, and
+    so does a ``movies`` table not in the form moviedash serves (:mod:`moviedash.foreign`).  Extra keyword arguments go into the Flask config.  Returns the
     Dash app; ``app.server`` is the Flask server that also serves ``/data/...``.
     """
     path = check_exists(db)
+    foreign.check_database(db)
     server = Flask("moviedash")
     server.config.update(MOVIEDASH_DB=str(path), JSON_SORT_KEYS=False)
     server.config.update(config)

@@ -26,6 +26,9 @@ MAX_VALUES, MAX_VALUE_LENGTH = 100, 200
 #: year 1000 to 9998 is 100 MB of JSON), years before 1000 were labelled without
 #: their leading zeros and 9999-12-31 overflowed into a 500.
 DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2099, 12, 31)
+#: The most periods a time series may have (54 years of days; any weekly or monthly
+#: series of the dates above fits).  Longer is a 400 naming ``resolution``.
+MAX_PERIODS = 20_000
 
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INT_RE = re.compile(r"[+-]?\d{1,9}")
