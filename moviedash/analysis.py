@@ -128,23 +128,28 @@ def read_frame(conn: sqlite3.Connection, sql: str, params: list[Any]) -> pd.Data
     return pd.DataFrame.from_records(cursor.fetchall(), columns=names, coerce_float=True)
 
 
-def where(filters: Filters) -> tuple[str, list[Any]]:
+def where(filters: Filters, dated: bool = False) -> tuple[str, list[Any]]:
     """The WHERE clause (always valid SQL) and its bound parameters for ``filters``.
 
     Only placeholders are formatted into the SQL; every value is a parameter.
-    An open range is the served one (:data:`~moviedash.params.DATE_MIN` ..
+    With ``dated`` (queries that place events in time: series, heatmap, span)
+    an open range is the served one (:data:`~moviedash.params.DATE_MIN` ..
     ``DATE_MAX``): events of a database made elsewhere dated outside it (year
     0, 9999-12-31) or not stored as ISO text (``12/31/2013``, epoch numbers,
-    which SQLite sorts before any text) are never counted.
+    which SQLite sorts before any text) are never placed on a chart.
     """
     clauses: list[str] = ["event_date IS NOT NULL"]
     params: list[Any] = []
-    clauses.append("event_date >= ?")
-    params.append((filters.start or DATE_MIN).isoformat())
-    # Dates are stored as 'YYYY-MM-DD HH:MM:SS' text (a timestamp on
-    # PostgreSQL), so "before the next day" includes the whole of the end day.
-    clauses.append("event_date < ?")
-    params.append(((filters.end or DATE_MAX) + dt.timedelta(days=1)).isoformat())
+    start = filters.start or (DATE_MIN if dated else None)
+    end = filters.end or (DATE_MAX if dated else None)
+    if start is not None:
+        clauses.append("event_date >= ?")
+        params.append(start.isoformat())
+    if end is not None:
+        # Dates are stored as 'YYYY-MM-DD HH:MM:SS' text (a timestamp on
+        # PostgreSQL), so "before the next day" includes the whole of the end day.
+        clauses.append("event_date < ?")
+        params.append((end + dt.timedelta(days=1)).isoformat())
     for column in ("sessiontype", "device", "market"):
         values = getattr(filters, column)
         if values:
@@ -244,7 +249,7 @@ def _series(
 
 
 def _raw_series(conn: sqlite3.Connection, query: SeriesQuery, aggregate: str, dialect: Dialect) -> pd.DataFrame:
-    clause, params = where(query.filters)
+    clause, params = where(query.filters, dated=True)
     key = dialect.bucket_key(query.resolution)
     sql = (
         f"SELECT {dialect.bucket(query.resolution)} AS date, {aggregate} AS n "
@@ -342,7 +347,7 @@ def heatmap(conn: sqlite3.Connection, filters: Filters, dialect: Dialect | None 
 
 
 def _raw_heatmap(conn: sqlite3.Connection, filters: Filters, dialect: Dialect) -> pd.DataFrame:
-    clause, params = where(filters)
+    clause, params = where(filters, dated=True)
     sql = (
         f"SELECT {dialect.weekday()} AS weekday, {dialect.hour()} AS hour, COUNT(*) AS n "
         f"FROM movies WHERE {clause} GROUP BY 1, 2"
@@ -392,7 +397,7 @@ def _span(first: Any, last: Any, events: Any) -> Span:
 
 
 def _raw_span(conn: sqlite3.Connection) -> Span:
-    clause, params = where(Filters())  # events the selections can count
+    clause, params = where(Filters(), dated=True)  # events a chart can place
     first, last, events = conn.execute(
         f"SELECT MIN(event_date), MAX(event_date), COUNT(*) FROM movies WHERE {clause}", params
     ).fetchone()
