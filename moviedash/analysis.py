@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from . import derived
-from .db import Dialect, dialect_of
+from .db import Dialect, check_deadline, dialect_of
 from .escapes import decode_escapes
 from .errors import MoviedashError
 from .params import DATE_MAX, DATE_MIN, MAX_PERIODS, Filters, SeriesQuery, TopQuery
@@ -239,6 +239,7 @@ def _series(
 ) -> pd.DataFrame:
     def from_derived() -> pd.DataFrame:
         rows = derived.series_rows(conn, metric, query, dialect)
+        check_deadline(conn)
         df = pd.DataFrame(
             {"date": pd.Series([r[0] for r in rows], dtype=object),
              "values": pd.Series([r[1] for r in rows], dtype="int64")}
@@ -256,6 +257,7 @@ def _raw_series(conn: sqlite3.Connection, query: SeriesQuery, aggregate: str, di
         f"FROM movies WHERE {clause} GROUP BY {key} ORDER BY {key}"
     )
     df = read_frame(conn, sql, params).rename(columns={"n": "values"})
+    check_deadline(conn)
     return zero_fill(df, query.resolution, query.filters.start, query.filters.end)
 
 

@@ -3,10 +3,11 @@
 Dash callbacks run inside a Flask request (``/_dash-update-component``), so both
 share one read-only connection per request, opened lazily and closed on teardown.
 
-Each request's queries share a time limit (``MOVIEDASH_QUERY_TIMEOUT`` seconds,
-default 5): SQLite's progress handler interrupts a query past the deadline, and
-the error handler answers 503 in the standard JSON shape, so one expensive
-request cannot hold a server thread for minutes.
+Each request has a time limit (``MOVIEDASH_QUERY_TIMEOUT`` seconds, default
+5): SQLite's progress handler interrupts a query past the deadline, and the
+stages after the queries (shaping, drawing figures) check it too
+(:func:`moviedash.db.check_deadline`); the error handler answers 503 in the
+standard JSON shape, so one expensive request cannot hold a server thread for minutes.
 
 On PostgreSQL a request borrows a connection of the app's pool
 (:func:`moviedash.pg.make_pool`, read-only transactions) and gives it back on
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app, g
 
 from .backend import is_postgres
-from .db import Connection, connect_readonly
+from .db import Connection, connect_readonly, set_deadline
 from .errors import MoviedashError, query_timeout_error
 
 if TYPE_CHECKING:
@@ -45,12 +46,14 @@ def get_connection() -> Connection:
             from . import pg
 
             conn = g._moviedash_conn = pg.checkout(_pool(current_app, db), db, timeout)
-            return conn
-        conn = g._moviedash_conn = connect_readonly(db)
+        else:
+            conn = g._moviedash_conn = connect_readonly(db)
+            if timeout > 0:
+                deadline = time.monotonic() + timeout
+                # A non-zero return interrupts the running statement ("interrupted").
+                conn.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
         if timeout > 0:
-            deadline = time.monotonic() + timeout
-            # A non-zero return interrupts the running statement ("interrupted").
-            conn.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+            set_deadline(conn, timeout)  # checked between stages: the limit covers the whole request
     return conn
 
 

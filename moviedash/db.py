@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 from urllib.parse import quote
 
 from . import backend
-from .errors import DatabaseNotFound, MoviedashError
+from .errors import DatabaseNotFound, MoviedashError, query_timeout_error
 
 if TYPE_CHECKING:
     from .pg import PgConnection
@@ -201,6 +202,24 @@ class ServingConnection(sqlite3.Connection):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.memo: dict[str, object] = {}
+
+
+def set_deadline(conn: Connection, seconds: float) -> None:
+    """Give the request owning ``conn`` a deadline ``seconds`` from now (see :func:`check_deadline`)."""
+    conn.memo["deadline"] = (time.monotonic() + seconds, seconds)
+
+
+def check_deadline(conn: object) -> None:
+    """Raise the query-timeout 503 when the request owning ``conn`` is past its deadline.
+
+    Called between the stages of an answer (after the query, before shaping,
+    before drawing a figure), so the time limit covers the whole request and
+    not only the database's work.  No deadline (reports, scripts): nothing to check.
+    """
+    memo = getattr(conn, "memo", None)
+    limit = memo.get("deadline") if memo else None
+    if limit is not None and time.monotonic() > limit[0]:
+        raise query_timeout_error(limit[1])
 
 
 def connect_readonly(path: str | os.PathLike[str]) -> Connection:

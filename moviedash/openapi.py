@@ -20,6 +20,11 @@ OPENAPI_PATH = "/data/openapi.json"
 
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 _UNKNOWN = "Unknown query parameters are rejected with `400`."
+_MAX_PERIODS_TEXT = (
+    f"A series has at most {params.MAX_PERIODS:,} periods: a longer one (e.g. daily over more than 54 years) "
+    "is a `400` naming `resolution`; choose a coarser resolution or a shorter range."
+)
+_RESOLUTION_TEXT = f"The period length. {_MAX_PERIODS_TEXT}"
 
 
 def _error_response(description: str, *, allow: bool = False) -> dict[str, Any]:
@@ -118,7 +123,7 @@ def _series_operation(metric: str, summary: str) -> dict[str, Any]:
             "description": "Every period between the first and the last one is present, with 0 where "
             f"nothing happened. {_UNKNOWN}",
             "parameters": [
-                _single("resolution", _enum(params.RESOLUTIONS, "daily"), "The period length."),
+                _single("resolution", _enum(params.RESOLUTIONS, "daily"), _RESOLUTION_TEXT),
                 *_dates(),
                 *[_multi(key) for key in params.FILTER_KEYS],
                 _format(),
@@ -158,8 +163,8 @@ def _figure_operation() -> dict[str, Any]:
     top = {"type": "integer", "minimum": viewstate.TOP_MIN, "maximum": viewstate.TOP_MAX,
            "default": params.NUM_DEFAULT}
     descriptions = {
-        "users": _single("users", resolution, "Resolution of the unique-users chart."),
-        "minutes": _single("minutes", resolution, "Resolution of the minutes-watched chart."),
+        "users": _single("users", resolution, f"Resolution of the unique-users chart. {_MAX_PERIODS_TEXT}"),
+        "minutes": _single("minutes", resolution, f"Resolution of the minutes-watched chart. {_MAX_PERIODS_TEXT}"),
         "top": _single("top", top, "How many titles the top-titles chart shows."),
         "rank": _single("rank", _enum(params.RANKS, "plays"), "What the top-titles chart counts."),
         "sessiontype": _single("sessiontype", _values_schema(), "Keep only this session type."),

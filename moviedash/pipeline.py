@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import analysis, charts
+from .db import check_deadline
 from .params import Filters, SeriesQuery, TopQuery
 
 #: The time-series metrics and their analysis functions (also the JSON routes').
@@ -78,8 +79,10 @@ def series_figure(
 ) -> tuple[go.Figure, ChartData]:
     """The unique-users or minutes-watched chart and the data behind it."""
     data = series_data(conn, metric, query)
+    bounds = date_bounds(conn, query.filters)
+    check_deadline(conn)
     figure = charts.timeseries_figure(
-        data.frame, metric, query.resolution, theme=theme, title=title, bounds=date_bounds(conn, query.filters)
+        data.frame, metric, query.resolution, theme=theme, title=title, bounds=bounds
     )
     return figure, data
 
@@ -89,6 +92,7 @@ def top_figure(
 ) -> tuple[go.Figure, ChartData]:
     """The top-titles bar chart and the data behind it."""
     data = top_data(conn, query)
+    check_deadline(conn)
     return charts.toplist_figure(data.frame, query.rank, theme=theme, title=title), data
 
 
@@ -97,10 +101,12 @@ def heatmap_figure(
 ) -> tuple[go.Figure, ChartData]:
     """The weekday x hour heatmap and the data behind it."""
     data = heatmap_data(conn, filters)
+    check_deadline(conn)
     return charts.heatmap_figure(data.frame, theme=theme, title=title), data
 
 
 def kpis(conn: sqlite3.Connection, filters: Filters) -> list[charts.Kpi]:
     """The four KPIs of the selection, each against the previous period of equal length."""
     comparison = analysis.compare_previous(conn, filters)
+    check_deadline(conn)
     return charts.kpis(comparison.current, comparison.previous, comparison.days)
