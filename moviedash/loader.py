@@ -1,10 +1,15 @@
 """CSV import: read, validate, and insert viewing events in one transaction.
 
 Two CSV forms are accepted: the course's (no header, the 13 columns in table
-order) and one with a header row naming the columns in any order.  Every row
-is checked (dates, integers, reals, required fields); valid rows go in, invalid
-ones are written to a rejects CSV with their line number, the reason and the raw
-row.  Parsing and validation are vectorised
+order) and one with a header row naming the columns in any order.  Blank lines
+are skipped.  Every row is checked (dates within the served range, integers and
+reals within limits that keep sums exact, required fields); valid rows go in,
+invalid ones are streamed to a rejects CSV with their line number, the reason
+and the raw row (both cut to a bounded length), put in place whole
+(:mod:`moviedash.outputs`, never over the database or an input).  A file
+whose accepted rows were loaded before (compared as normalised rows, not
+bytes: line ends, a BOM or a trailing newline make no difference) is refused
+unless forced.  Parsing and validation are vectorised
 (pyarrow's CSV reader and compute kernels) over blocks of rows, so large files
 load at a few hundred thousand rows a second.
 
@@ -479,17 +484,6 @@ class RejectsFile:
         if self.file is not None:
             self.file.discard()
             self.file = None
-
-
-def write_rejects(path: Path, rejects: Sequence[tuple[Path, int, str, list[str]]]) -> Path:
-    """Write ``(file, line, reason, raw fields)`` rows to a CSV at once (see :class:`RejectsFile`)."""
-    out = RejectsFile(path, (), ())
-    try:
-        for source, line, reason, raw in rejects:
-            out.add(source, line, reason, raw)
-        return out.finish() or path
-    finally:
-        out.discard()
 
 
 _DONE = object()

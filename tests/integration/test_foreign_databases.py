@@ -210,3 +210,36 @@ def test_foreign_rows_appearing_while_serving_never_cause_a_500(tmp_path, kind):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     db.write_bytes(foreign.read_bytes())
     assert assert_no_500(app) > 20
+
+
+def test_extreme_dates_written_behind_the_loaders_back_on_either_backend(make_db):
+    """9999-12-31 and 0001-01-01 rows inserted without the loader: refused at start, or never charted."""
+    db = make_db([event("9999-12-31 23:59:59", "x", title="Never"), event("0001-01-01 00:00:00", "y", title="Ever"),
+                  event("2013-01-07 10:00:00", "a", title="Argo"), event("2013-01-08 10:00:00", "b", title="Up")])
+    try:
+        app = create_app(db=db)
+    except MoviedashError as exc:  # SQLite: the start-up scan finds them
+        assert "2 event date(s) are outside 1900-01-01 to 2099-12-31" in exc.message
+        return
+    client = app.server.test_client()  # PostgreSQL: typed dates, served without them on the charts
+    assert client.get("/data/unique_users/").get_json() == [
+        {"date": "2013-01-07", "values": 1}, {"date": "2013-01-08", "values": 1}]
+    assert len(client.get("/data/minutes_watched/?resolution=monthly").get_json()) == 1
+    assert assert_no_500(app) > 20
+
+
+def test_a_movies_table_lacking_columns_is_refused_on_either_backend(backend, db_target, tmp_path):
+    target = db_target()
+    if backend == "postgresql":
+        import psycopg
+
+        with psycopg.connect(target) as conn:
+            conn.execute("CREATE TABLE movies (event_date timestamp, userid text, title text)")
+    else:
+        course_table(target, "event_date, userid, title", [("2013-01-07 10:00:00", "a", "Argo")])
+    with pytest.raises(MoviedashError) as caught:
+        create_app(db=target)
+    assert caught.value.message.endswith(
+        "the movies table lacks the column(s) totalminuteswatched, sessiontype, device, market. "
+        "Load the data with 'moviedash load', which checks every row")
+    assert caught.value.status == 503 and "\n" not in caught.value.message
