@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pandas as pd
 from flask import Blueprint, Response, request
 
-from . import analysis, pipeline
+from . import analysis, csvsafe, pipeline
 from .charts import THEMES
 from .context import get_connection
 from .errors import MoviedashError
@@ -26,10 +26,10 @@ def _args() -> dict[str, list[str]]:
 
 
 def frame_response(df: pd.DataFrame, fmt: str, name: str) -> Response:
-    """Render a result frame as the course's JSON records, or as CSV."""
+    """Render a result frame as the course's JSON records, or as CSV (formula-like text neutralised)."""
     if fmt == "csv":
         return Response(
-            df.to_csv(index=False),
+            csvsafe.to_csv(df),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )

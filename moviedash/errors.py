@@ -23,19 +23,44 @@ class MoviedashError(Exception):
         self.status = status
         self.parameter = parameter
 
+    @property
+    def public_message(self) -> str:
+        """What a web client is told (the CLI prints :attr:`message`, which may hold server details)."""
+        return self.message
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON error body: ``error`` always, ``parameter`` when one is to blame."""
-        body: dict[str, Any] = {"error": self.message}
+        body: dict[str, Any] = {"error": self.public_message}
         if self.parameter is not None:
             body["parameter"] = self.parameter
         return body
 
 
-class DatabaseNotFound(MoviedashError):
+#: What web clients are told of any database fault (the details go to the server log).
+DATABASE_UNREADABLE = "the database cannot be read"
+
+
+class DatabaseUnavailable(MoviedashError):
+    """The database cannot be opened or read (missing, not a database, server down): a 503.
+
+    :attr:`message` names the file or server and the cause, for the CLI and the
+    server log; web clients get only :data:`DATABASE_UNREADABLE`, since a
+    path or host name tells an outsider about the server.
+    """
+
+    def __init__(self, detail: str, *, status: int = 503):
+        super().__init__(detail, status=status)
+
+    @property
+    def public_message(self) -> str:
+        return DATABASE_UNREADABLE
+
+
+class DatabaseNotFound(DatabaseUnavailable):
     """The database path named by the user does not exist."""
 
     def __init__(self, path: str):
-        super().__init__(f"database not found: {path}", status=503)
+        super().__init__(f"database not found: {path}")
         self.path = path
 
 
@@ -57,6 +82,10 @@ def handle_exception(exc: Exception) -> Response:
     """The single error handler registered on the Flask server."""
     from werkzeug.exceptions import HTTPException
 
+    if isinstance(exc, DatabaseUnavailable):
+        # The details (path, server, cause) are for the operator, not the client; no traceback.
+        logging.getLogger("moviedash").warning("%s", exc.message)
+        return error_response(exc)
     if isinstance(exc, MoviedashError):
         return error_response(exc)
     if isinstance(exc, HTTPException):
