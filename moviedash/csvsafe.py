@@ -11,6 +11,7 @@ downloads write through :func:`to_csv`.
 """
 from __future__ import annotations
 
+import csv
 from typing import Any
 
 import pandas as pd
@@ -42,6 +43,21 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _has_carriage_return(df: pd.DataFrame) -> bool:
+    values = [*df.columns, *df.index]
+    for column in df.columns:
+        if _text_column(df[column]):
+            values.extend(df[column])
+    return any(isinstance(v, str) and "\r" in v for v in values)
+
+
 def to_csv(df: pd.DataFrame, *, index: bool = False) -> str:
-    """``df`` as CSV text (``DataFrame.to_csv``), safe to open in a spreadsheet."""
-    return safe_frame(df).to_csv(index=index)
+    """``df`` as CSV text (``DataFrame.to_csv``), safe to open in a spreadsheet.
+
+    A text cell holding a carriage return is quoted (with every other text
+    cell of that file): the csv module quotes only the line terminator
+    (``\n``), and a bare ``\r`` would split the row in a reader.
+    """
+    safe = safe_frame(df)
+    quoting = csv.QUOTE_NONNUMERIC if _has_carriage_return(safe) else csv.QUOTE_MINIMAL
+    return safe.to_csv(index=index, quoting=quoting)

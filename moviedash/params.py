@@ -60,8 +60,8 @@ def parse_num(value: Any, name: str = "num", maximum: int = NUM_MAX) -> int:
     """An integer from 1 to ``maximum`` (given as int or decimal text)."""
     if isinstance(value, bool):
         value = None  # True is an int in Python, never a valid N
-    if isinstance(value, str) and _INT_RE.fullmatch(value):
-        value = int(value)
+    if isinstance(value, str) and _INT_RE.fullmatch(value.strip()):
+        value = int(value.strip())
     if not isinstance(value, int) or not NUM_MIN <= value <= maximum:
         raise MoviedashError(
             f"{name} must be an integer from {NUM_MIN} to {maximum}", parameter=name

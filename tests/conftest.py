@@ -23,6 +23,30 @@ import pytest
 from moviedash.db import COLUMNS, connect_readwrite, insert_rows, refresh_derived
 
 PG_ENV = "MOVIEDASH_TEST_PG"
+#: Titles holding the HTML subset Plotly interprets in text (links, styling, line breaks,
+#: entities): each must be shown literally, as typed, wherever a chart or report shows it.
+MARKUP_TITLES = (
+    '<a href="//ev.il">Top</a>',
+    "<b>Bold</b> move",
+    "<i>Slanted</i>",
+    "Line<br>break",
+    '<span style="color:red;font-size:40px">Red</span>',
+    "E=mc<sup>2</sup>",
+    "<sub>low</sub> & <em>high</em>",
+    "Tom &amp; Jerry",
+    "&lt;b&gt;not bold&lt;/b&gt;",
+    "<a href='javascript:alert(1)'>js</a>",
+)
+#: Text cells a spreadsheet would evaluate as a formula (OWASP "CSV Injection").
+FORMULA_TITLES = (
+    "=cmd|' /C calc'!A0",
+    '+1+HYPERLINK("http://ev.il","x")',
+    "-2+3",
+    "@SUM(1)",
+    "\t=1+1",
+    "\r=1+1",
+    "=HYPERLINK(\"http://ev.il\")",
+)
 BACKENDS = ("sqlite", "postgresql")
 
 
