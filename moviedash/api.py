@@ -9,7 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pandas as pd
-import plotly.io as pio
+from plotly.io.json import to_json_plotly
 from flask import Blueprint, Response, request
 
 from . import analysis, csvsafe, pipeline
@@ -98,7 +98,7 @@ def figure(chart: str) -> Response:
     # The figure plus the config to draw it with (no "Share chart…" upload to Plotly Cloud):
     # Plotly.newPlot(el, figure.data, figure.layout, figure.config).
     body = {**fig.to_plotly_json(), "config": plotly_config(data.name)}
-    return Response(pio.to_json(body), mimetype="application/json")
+    return Response(to_json_plotly(body), mimetype="application/json")
 
 
 @figures_bp.route("/", defaults={"rest": ""})

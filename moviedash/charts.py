@@ -29,15 +29,14 @@ FONT_FAMILY = 'Inter, system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica N
 
 #: The Plotly config of every chart (dashboard, HTML report, ``/figures/<chart>.json``).
 #: Nothing may leave the page: no "Share chart…" button uploading the data to Plotly
-#: Cloud (``showSendToCloud``, ``plotlyServerURL``), no Chart Studio link, no Plotly
-#: logo linking out.  The modebar shows on hover only, so it never covers a chart at rest.
+#: Cloud (``showSendToCloud``, ``plotlyServerURL``), no Plotly logo linking out.  The
+#: modebar shows on hover only, so it never covers a chart at rest.  (plotly.js 2+
+#: dropped ``showLink``, ``sendData`` and ``showEditInChartStudio``: plotly.py warns
+#: about them and plotly.js ignores them, so the Chart Studio buttons are removed by name.)
 SAFE_CONFIG: dict[str, Any] = {
     "displaylogo": False,
     "displayModeBar": "hover",
     "showSendToCloud": False,
-    "showEditInChartStudio": False,
-    "showLink": False,
-    "sendData": False,
     "plotlyServerURL": "",
     "responsive": True,
 }

@@ -334,7 +334,7 @@ def test_plotly_text_escapes_only_what_plotly_reads() -> None:
 def test_every_chart_config_keeps_everything_on_the_page() -> None:
     config = charts.plotly_config("users_daily", remove=("lasso2d",))
     assert config["showSendToCloud"] is False and config["plotlyServerURL"] == ""
-    assert config["showEditInChartStudio"] is False and config["showLink"] is False and config["sendData"] is False
+    assert not config.get("showEditInChartStudio") and not config.get("showLink") and not config.get("sendData")
     assert config["displaylogo"] is False and config["displayModeBar"] == "hover"
     assert {"sendDataToCloud", "sendChartToCloud", "editInChartStudio", "lasso2d"} <= set(config["modeBarButtonsToRemove"])
     assert config["toImageButtonOptions"]["filename"] == "users_daily"
