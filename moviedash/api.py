@@ -9,8 +9,8 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pandas as pd
-from plotly.io.json import to_json_plotly
 from flask import Blueprint, Response, request
+from plotly.io.json import to_json_plotly
 
 from . import analysis, csvsafe, pipeline
 from .charts import THEMES, plotly_config
