@@ -69,6 +69,11 @@ def query_timeout_error(limit: float) -> MoviedashError:
     return MoviedashError(f"the query took longer than the limit of {limit:g} s and was stopped", status=503)
 
 
+def log_database_error(error: DatabaseUnavailable) -> None:
+    """Write a database fault's details (path, server, cause) to the server log: one line, no traceback."""
+    logging.getLogger("moviedash").warning("%s", error.message)
+
+
 def error_response(error: MoviedashError) -> Response:
     """Render ``error`` in the standard JSON shape."""
     from flask import jsonify
@@ -83,8 +88,7 @@ def handle_exception(exc: Exception) -> Response:
     from werkzeug.exceptions import HTTPException
 
     if isinstance(exc, DatabaseUnavailable):
-        # The details (path, server, cause) are for the operator, not the client; no traceback.
-        logging.getLogger("moviedash").warning("%s", exc.message)
+        log_database_error(exc)
         return error_response(exc)
     if isinstance(exc, MoviedashError):
         return error_response(exc)

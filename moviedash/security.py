@@ -18,7 +18,7 @@ from flask import Flask, Response, request
 from .errors import MoviedashError
 
 #: A scheme://host[:port] origin, nothing more (no paths, spaces or quotes).
-_ORIGIN_RE = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?|https?://\*\.[A-Za-z0-9.-]+(:\d{1,5})?")
+_ORIGIN_RE = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\*\.[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 def parse_origins(origins: Iterable[str]) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ from dash.exceptions import PreventUpdate
 
 from .. import analysis, charts, csvsafe, pipeline, report, viewstate
 from ..context import get_connection
-from ..errors import MoviedashError
+from ..errors import DatabaseUnavailable, MoviedashError, log_database_error
 from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
 from ..pipeline import ChartData
 from . import ids, selection
@@ -98,7 +98,10 @@ def _render(theme_value: Any, build: Callable[[str], tuple[go.Figure, str]]) -> 
     try:
         figure, name = build(theme)
     except MoviedashError as exc:
-        # public_message: a database fault says only that the database cannot be read (no path).
+        # public_message: a database fault says only that the database cannot be read;
+        # the details go to the server log.
+        if isinstance(exc, DatabaseUnavailable):
+            log_database_error(exc)
         text = exc.public_message
         message = f"Invalid selection: {text}" if exc.status == 400 else text[:1].upper() + text[1:]
         return charts.empty_figure(message, theme=theme), no_update

@@ -50,7 +50,8 @@ def test_embedding_origins_use_csp_frame_ancestors(db):
     assert "X-Frame-Options" not in response.headers
 
 
-@pytest.mark.parametrize("origin", ["intranet.example.com", "https://x.com/path", "https://a.com; script-src *", "*"])
+@pytest.mark.parametrize("origin", ["intranet.example.com", "https://x.com/path", "https://a.com; script-src *", "*",
+                                    "https://a.com:８０", "https://a.com:+80"])
 def test_bad_embedding_origins_are_refused(db, origin):
     with pytest.raises(MoviedashError, match="not an origin"):
         create_app(db=db, MOVIEDASH_FRAME_ANCESTORS=[origin])
