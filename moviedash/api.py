@@ -10,9 +10,10 @@ from urllib.parse import urlencode
 
 import pandas as pd
 from flask import Blueprint, Response, request
+from plotly.io.json import to_json_plotly
 
-from . import analysis, pipeline
-from .charts import THEMES
+from . import analysis, csvsafe, pipeline
+from .charts import THEMES, plotly_config
 from .context import get_connection
 from .errors import MoviedashError
 from .params import series_query_from_args, top_query_from_args
@@ -26,10 +27,10 @@ def _args() -> dict[str, list[str]]:
 
 
 def frame_response(df: pd.DataFrame, fmt: str, name: str) -> Response:
-    """Render a result frame as the course's JSON records, or as CSV."""
+    """Render a result frame as the course's JSON records, or as CSV (formula-like text neutralised)."""
     if fmt == "csv":
         return Response(
-            df.to_csv(index=False),
+            csvsafe.to_csv(df),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
@@ -81,20 +82,23 @@ def view_from_args() -> tuple[ViewState, str]:
 
 @figures_bp.get("/<chart>.json")
 def figure(chart: str) -> Response:
-    """A chart of the dashboard as Plotly figure JSON, for embedding with plotly.js."""
+    """A chart of the dashboard as Plotly figure JSON (``data``, ``layout`` and the ``config`` to draw it with)."""
     if chart not in pipeline.CHARTS:
         raise MoviedashError(f"unknown chart {chart!r}; one of {', '.join(pipeline.CHARTS)}", status=404)
     state, theme = view_from_args()
     conn = get_connection()
     if chart == "unique_users":
-        fig, _ = pipeline.series_figure(conn, chart, state.series_query("users"), theme=theme)
+        fig, data = pipeline.series_figure(conn, chart, state.series_query("users"), theme=theme)
     elif chart == "minutes_watched":
-        fig, _ = pipeline.series_figure(conn, chart, state.series_query("minutes"), theme=theme)
+        fig, data = pipeline.series_figure(conn, chart, state.series_query("minutes"), theme=theme)
     elif chart == "top_titles":
-        fig, _ = pipeline.top_figure(conn, state.top_query(), theme=theme)
+        fig, data = pipeline.top_figure(conn, state.top_query(), theme=theme)
     else:
-        fig, _ = pipeline.heatmap_figure(conn, state.filters, theme=theme)
-    return Response(fig.to_json(), mimetype="application/json")
+        fig, data = pipeline.heatmap_figure(conn, state.filters, theme=theme)
+    # The figure plus the config to draw it with (no "Share chart…" upload to Plotly Cloud):
+    # Plotly.newPlot(el, figure.data, figure.layout, figure.config).
+    body = {**fig.to_plotly_json(), "config": plotly_config(data.name)}
+    return Response(to_json_plotly(body), mimetype="application/json")
 
 
 @figures_bp.route("/", defaults={"rest": ""})

@@ -27,6 +27,33 @@ DEFAULT_TITLE = "__default__"
 FONT_FAMILY = 'Inter, system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 
 
+#: The Plotly config of every chart (dashboard, HTML report, ``/figures/<chart>.json``).
+#: Nothing may leave the page: no "Share chart…" button uploading the data to Plotly
+#: Cloud (``showSendToCloud``, ``plotlyServerURL``), no Plotly logo linking out.  The
+#: modebar shows on hover only, so it never covers a chart at rest.  (plotly.js 2+
+#: dropped ``showLink``, ``sendData`` and ``showEditInChartStudio``: plotly.py warns
+#: about them and plotly.js ignores them, so the Chart Studio buttons are removed by name.)
+SAFE_CONFIG: dict[str, Any] = {
+    "displaylogo": False,
+    "displayModeBar": "hover",
+    "showSendToCloud": False,
+    "plotlyServerURL": "",
+    "responsive": True,
+}
+#: Modebar buttons that would send a chart elsewhere (old and new plotly.js names).
+CLOUD_BUTTONS: tuple[str, ...] = ("sendDataToCloud", "sendChartToCloud", "editInChartStudio")
+
+
+def plotly_config(filename: str, remove: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+    """A chart's Plotly config: :data:`SAFE_CONFIG`, PNG export named ``filename``, and ``remove``'s buttons gone."""
+    return {
+        **SAFE_CONFIG,
+        "modeBarButtonsToRemove": [*CLOUD_BUTTONS, *remove],
+        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+        **extra,
+    }
+
+
 @dataclass(frozen=True)
 class Palette:
     """The colours of one theme; ``paper`` matches the dashboard's card background."""
@@ -160,7 +187,8 @@ def empty_figure(
         "yaxis": {"visible": False},
         "annotations": [
             {
-                "text": message,
+                # Messages may quote a crafted request's values: shown literally.
+                "text": plotly_text(message),
                 "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
                 "showarrow": False,
                 "font": {"size": 15, "color": palette(theme).muted},
@@ -282,6 +310,18 @@ def count_ticks(largest: int) -> dict[str, Any]:
     return {"tickformat": ",d", "dtick": 1} if largest <= 5 else {"tickformat": ",d"}
 
 
+def plotly_text(value: object) -> str:
+    """``value`` as text Plotly displays literally.
+
+    Plotly reads a subset of HTML in every displayed string (``<a href>``
+    becomes a link, ``<b>``, ``<br>``, ``<span style>`` style it); titles are
+    data from the viewing log, so ``&``, ``<`` and ``>`` become entities, which
+    Plotly shows as those characters.  (Not ``html.escape``: Plotly knows no
+    ``&quot;`` and would show it as is; quotes are harmless outside a tag.)
+    """
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _short(text: str, limit: int = _TOP_LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -310,18 +350,21 @@ def toplist_figure(
     p = palette(theme)
     titles = [str(t) for t in df["title"]]
     values = [int(v) for v in df["values"]]
+    # y keeps the titles as data (the figure JSON's categories); every text Plotly
+    # displays (hover, tick labels) is escaped, so markup in a title shows literally.
+    shown = [plotly_text(t) for t in titles]
     if rank == "minutes":
-        customdata = [v / 60 for v in values]
-        hover = f"<b>%{{y}}</b><br>%{{x:,}} {unit} (%{{customdata:,.1f}} hours)<extra></extra>"
+        customdata = [[text, v / 60] for text, v in zip(shown, values)]
+        hover = f"<b>%{{customdata[0]}}</b><br>%{{x:,}} {unit} (%{{customdata[1]:,.1f}} hours)<extra></extra>"
     else:
-        customdata = None
-        hover = f"<b>%{{y}}</b><br>%{{x:,}} {unit}<extra></extra>"
+        customdata = [[text] for text in shown]
+        hover = f"<b>%{{customdata[0]}}</b><br>%{{x:,}} {unit}<extra></extra>"
     trace = {
         "type": "bar",
         "x": values,
         "y": titles,
         "orientation": "h",
-        "customdata": None if customdata is None else _points(customdata),
+        "customdata": _points(customdata),
         "hovertemplate": hover,
         # Light bars with the title written over them (as in an analytics
         # "top pages" list): long titles never squeeze the bars, even on a phone.
@@ -346,7 +389,7 @@ def toplist_figure(
             "autorange": "reversed",  # most watched first, at the top
             "tickmode": "array",
             "tickvals": titles,
-            "ticktext": [_short(t) for t in titles],
+            "ticktext": [plotly_text(_short(t)) for t in titles],
             "ticklabelposition": "inside",
             "ticklabelstandoff": 8,
             "tickfont": {"color": p.text, "size": 12},

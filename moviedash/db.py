@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Union
 from urllib.parse import quote
 
 from . import backend
-from .errors import DatabaseNotFound, MoviedashError, query_timeout_error
+from .errors import DatabaseNotFound, DatabaseUnavailable, MoviedashError, query_timeout_error
 
 if TYPE_CHECKING:
     from .pg import PgConnection
@@ -240,9 +240,7 @@ def connect_readonly(path: str | os.PathLike[str]) -> Connection:
         conn = sqlite3.connect(_uri(db_path, "ro"), uri=True, check_same_thread=False, factory=ServingConnection)
         conn.execute("SELECT 1 FROM movies LIMIT 0")
     except sqlite3.DatabaseError as exc:
-        raise MoviedashError(
-            f"cannot read database {path}: {exc}", status=503
-        ) from None
+        raise DatabaseUnavailable(f"cannot read database {path}: {exc}") from None
     return conn
 
 

@@ -23,25 +23,55 @@ class MoviedashError(Exception):
         self.status = status
         self.parameter = parameter
 
+    @property
+    def public_message(self) -> str:
+        """What a web client is told (the CLI prints :attr:`message`, which may hold server details)."""
+        return self.message
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON error body: ``error`` always, ``parameter`` when one is to blame."""
-        body: dict[str, Any] = {"error": self.message}
+        body: dict[str, Any] = {"error": self.public_message}
         if self.parameter is not None:
             body["parameter"] = self.parameter
         return body
 
 
-class DatabaseNotFound(MoviedashError):
+#: What web clients are told of any database fault (the details go to the server log).
+DATABASE_UNREADABLE = "the database cannot be read"
+
+
+class DatabaseUnavailable(MoviedashError):
+    """The database cannot be opened or read (missing, not a database, server down): a 503.
+
+    :attr:`message` names the file or server and the cause, for the CLI and the
+    server log; web clients get only :data:`DATABASE_UNREADABLE`, since a
+    path or host name tells an outsider about the server.
+    """
+
+    def __init__(self, detail: str, *, status: int = 503):
+        super().__init__(detail, status=status)
+
+    @property
+    def public_message(self) -> str:
+        return DATABASE_UNREADABLE
+
+
+class DatabaseNotFound(DatabaseUnavailable):
     """The database path named by the user does not exist."""
 
     def __init__(self, path: str):
-        super().__init__(f"database not found: {path}", status=503)
+        super().__init__(f"database not found: {path}")
         self.path = path
 
 
 def query_timeout_error(limit: float) -> MoviedashError:
     """The 503 answered for a query stopped by the time limit of ``limit`` seconds (any backend)."""
     return MoviedashError(f"the query took longer than the limit of {limit:g} s and was stopped", status=503)
+
+
+def log_database_error(error: DatabaseUnavailable) -> None:
+    """Write a database fault's details (path, server, cause) to the server log: one line, no traceback."""
+    logging.getLogger("moviedash").warning("%s", error.message)
 
 
 def error_response(error: MoviedashError) -> Response:
@@ -57,6 +87,9 @@ def handle_exception(exc: Exception) -> Response:
     """The single error handler registered on the Flask server."""
     from werkzeug.exceptions import HTTPException
 
+    if isinstance(exc, DatabaseUnavailable):
+        log_database_error(exc)
+        return error_response(exc)
     if isinstance(exc, MoviedashError):
         return error_response(exc)
     if isinstance(exc, HTTPException):

@@ -10,9 +10,10 @@ from typing import Any
 import dash
 from flask import Flask
 
-from . import api, context, foreign, openapi, security
+from . import api, context, dashguard, foreign, openapi, security
 from .db import check_exists
 from .errors import MoviedashError, register_error_handlers
+from .params import parse_timeout
 
 #: The project's top-level ``assets/`` folder (CSS served by Dash).
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -27,10 +28,7 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
     """
     config: dict[str, Any] = {}
     if environ.get("MOVIEDASH_QUERY_TIMEOUT"):
-        try:
-            config["MOVIEDASH_QUERY_TIMEOUT"] = float(environ["MOVIEDASH_QUERY_TIMEOUT"])
-        except ValueError:
-            raise MoviedashError("MOVIEDASH_QUERY_TIMEOUT must be a number of seconds") from None
+        config["MOVIEDASH_QUERY_TIMEOUT"] = parse_timeout(environ["MOVIEDASH_QUERY_TIMEOUT"])
     if environ.get("MOVIEDASH_FRAME_ANCESTORS"):
         config["MOVIEDASH_FRAME_ANCESTORS"] = environ["MOVIEDASH_FRAME_ANCESTORS"].split()
     if environ.get("MOVIEDASH_POOL_SIZE"):
@@ -53,10 +51,14 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
     so does a ``movies`` table not in the form moviedash serves (:mod:`moviedash.foreign`).  Extra keyword arguments go into the Flask config.  Returns the
     Dash app; ``app.server`` is the Flask server that also serves ``/data/...``.
     """
+    if "MOVIEDASH_QUERY_TIMEOUT" in config:
+        # Every way in (environment, --query-timeout, a script) is checked here: nan, inf
+        # and negative limits would silently disable the limit.
+        config["MOVIEDASH_QUERY_TIMEOUT"] = parse_timeout(config["MOVIEDASH_QUERY_TIMEOUT"], "query timeout")
     path = check_exists(db)
     foreign.check_database(db)
     server = Flask("moviedash")
-    server.config.update(MOVIEDASH_DB=str(path), JSON_SORT_KEYS=False)
+    server.config.update(MOVIEDASH_DB=str(path), JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=dashguard.MAX_BODY_BYTES)
     server.config.update(config)
     register_error_handlers(server)
     security.init_app(server)
@@ -80,7 +82,7 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
     )
     app.layout = layout.serve_layout
     callbacks.register_callbacks(app)
-    security.guard_callbacks(app)
+    dashguard.guard_callbacks(app)
     charts.warm_up()  # the first request should not pay for Plotly's lazy set-up
     return app
 

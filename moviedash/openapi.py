@@ -272,10 +272,15 @@ def build_document() -> dict[str, Any]:
                 },
                 "Figure": {
                     "type": "object",
-                    "required": ["data", "layout"],
+                    "required": ["data", "layout", "config"],
                     "properties": {
                         "data": {"type": "array", "items": {"type": "object"}},
                         "layout": {"type": "object"},
+                        "config": {
+                            "type": "object",
+                            "description": "The Plotly config to draw the chart with: modebar on hover, "
+                            "no button that sends the chart to another host.",
+                        },
                     },
                 },
                 "Error": error,

@@ -8,6 +8,7 @@ names the parameter at fault.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,8 +31,12 @@ DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2099, 12, 31)
 #: series of the dates above fits).  Longer is a 400 naming ``resolution``.
 MAX_PERIODS = 20_000
 
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_INT_RE = re.compile(r"[+-]?\d{1,9}")
+# ASCII digits only: ``\d`` also matches other scripts' digits ("５", "٥"), which
+# int() and date parsing accept, so "num=５" would pass as 5.  No sign either.
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INT_RE = re.compile(r"[0-9]{1,9}")
+#: The longest query time limit a setting may name (a day); 0 means no limit.
+TIMEOUT_MAX = 86_400.0
 
 
 def _one(name: str, values: Sequence[str]) -> str:
@@ -65,6 +70,28 @@ def parse_num(value: Any, name: str = "num", maximum: int = NUM_MAX) -> int:
             f"{name} must be an integer from {NUM_MIN} to {maximum}", parameter=name
         )
     return value
+
+
+def parse_timeout(value: Any, name: str = "MOVIEDASH_QUERY_TIMEOUT") -> float:
+    """A query time limit in seconds: a finite number from 0 (no limit) to :data:`TIMEOUT_MAX`.
+
+    ``nan``, ``inf`` and negative numbers are refused: each compares false
+    against the deadline (or lies before it), which silently disabled the limit.
+    """
+    number: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value) if value.strip().isascii() else None
+        except ValueError:
+            number = None
+    if number is None or not math.isfinite(number) or not 0 <= number <= TIMEOUT_MAX:
+        raise MoviedashError(
+            f"{name} must be a number of seconds from 0 (no limit) to {TIMEOUT_MAX:,.0f}, not {value!r}",
+            parameter=name,
+        )
+    return number
 
 
 def parse_date(value: Any, name: str) -> dt.date | None:

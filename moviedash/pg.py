@@ -32,7 +32,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from . import backend
 from .db import COLUMNS, POSTGRES_DIALECT
-from .errors import MoviedashError, query_timeout_error
+from .errors import DatabaseUnavailable, MoviedashError, query_timeout_error
 
 #: The course's table with PostgreSQL types.  Text is compared in the "C"
 #: collation (by code point, like SQLite), so ordering and grouping of titles
@@ -90,7 +90,7 @@ def connect(url: str, **kwargs: Any) -> psycopg.Connection:
     try:
         return psycopg.connect(target.location, connect_timeout=max(1, int(DEFAULT_CONNECT_TIMEOUT)), **kwargs)
     except psycopg.Error as exc:
-        raise MoviedashError(_message(target.location, exc), status=503) from None
+        raise DatabaseUnavailable(_message(target.location, exc)) from None
 
 
 def translate(sql: str) -> str:
@@ -132,7 +132,7 @@ class PgConnection:
             self._rollback()
             raise query_timeout_error(self.timeout or 0) from None
         except psycopg.OperationalError as exc:
-            raise MoviedashError(_message(self.url, exc), status=503) from None
+            raise DatabaseUnavailable(_message(self.url, exc)) from None
 
     def _rollback(self) -> None:
         if not self.raw.closed:
@@ -177,10 +177,9 @@ def _check_table(conn: PgConnection, target: backend.Target) -> None:
     conn.raw.rollback()
     if not found:
         conn.close()
-        raise MoviedashError(
+        raise DatabaseUnavailable(
             f"no movies table in {target.display}: create it with 'moviedash load FILE.csv --db URL' "
-            "or 'moviedash demo --db URL'",
-            status=503,
+            "or 'moviedash demo --db URL'"
         )
 
 
@@ -235,10 +234,9 @@ def checkout(pool: ConnectionPool, url: str, timeout: float | None) -> PgConnect
     try:
         raw = pool.getconn()
     except PoolTimeout:
-        raise MoviedashError(
+        raise DatabaseUnavailable(
             f"database unavailable: no connection to PostgreSQL at {backend.redact(url)} "
-            f"within {pool.timeout:g} s",
-            status=503,
+            f"within {pool.timeout:g} s"
         ) from None
     conn = PgConnection(raw, backend.parse(url).location, timeout=timeout, release=pool.putconn)
     millis = max(1, round(timeout * 1000)) if timeout else 0  # 0: no limit

@@ -14,6 +14,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
+from .charts import plotly_config
+
 _CSS = """
 :root { --fg: #1f2933; --muted: #616e7c; --line: #d9e2ec; --accent: #3454d1; }
 * { box-sizing: border-box; }
@@ -70,8 +72,7 @@ def _figure_div(section: ChartSection, width: int | None, height: int | None) ->
         div_id=f"chart-{section.key}",
         default_width=f"{width}px" if width else "100%",
         default_height=f"{height}px" if height else "450px",
-        config={"displaylogo": False, "responsive": True,
-                "toImageButtonOptions": {"filename": f"moviedash-{section.key}"}},
+        config=plotly_config(f"moviedash-{section.key}"),
     )
 
 

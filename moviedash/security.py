@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response, request
 
 from .errors import MoviedashError
 
 #: A scheme://host[:port] origin, nothing more (no paths, spaces or quotes).
-_ORIGIN_RE = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?|https?://\*\.[A-Za-z0-9.-]+(:\d{1,5})?")
+_ORIGIN_RE = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\*\.[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 def parse_origins(origins: Iterable[str]) -> tuple[str, ...]:
@@ -39,6 +40,24 @@ def parse_origins(origins: Iterable[str]) -> tuple[str, ...]:
 SERVED_PREFIXES = ("/_dash-", "/_reload-hash", "/_favicon.ico", "/assets/", "/data", "/figures/")
 
 
+def relative_location(response: Response) -> None:
+    """Make a redirect's ``Location`` relative (path and query only).
+
+    werkzeug builds the URL of its 308 redirects (``/data/unique_users`` ->
+    ``/data/unique_users/``) from the request's ``Host`` header, which the
+    client controls: ``Host: evil.example.com`` gave ``Location:
+    http://evil.example.com/...``, a redirect to another host.  This server
+    only ever redirects within itself, so scheme and host are dropped.
+    """
+    location = response.headers.get("Location")
+    if location is None or not 300 <= response.status_code < 400:
+        return
+    parts = urlsplit(location)
+    # "//host/..." would still name a host: keep a single leading slash.
+    path = "/" + parts.path.lstrip("/\\")
+    response.headers["Location"] = urlunsplit(("", "", path, parts.query, parts.fragment))
+
+
 def init_app(server: Flask) -> None:
     """Add the security headers to every response of ``server``; 404 for paths it does not serve."""
     origins = parse_origins(server.config.get("MOVIEDASH_FRAME_ANCESTORS", ()))
@@ -50,6 +69,7 @@ def init_app(server: Flask) -> None:
 
     @server.after_request
     def add_headers(response: Response) -> Response:
+        relative_location(response)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         if origins:
@@ -57,33 +77,3 @@ def init_app(server: Flask) -> None:
         else:
             response.headers["X-Frame-Options"] = "SAMEORIGIN"
         return response
-
-
-def _well_formed_callback_body(body: object, known_outputs: set[str]) -> bool:
-    """The shape Dash's renderer sends to ``/_dash-update-component``."""
-    if not isinstance(body, dict) or body.get("output") not in known_outputs:
-        return False
-    if not isinstance(body.get("outputs"), (dict, list)):
-        return False
-    for key in ("inputs", "state"):
-        items = body.get(key, [])
-        if not isinstance(items, list):
-            return False
-        for item in items:
-            # Pattern-matching callbacks send lists of such dicts; this app uses none.
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("property"), str):
-                return False
-    return isinstance(body.get("changedPropIds", []), list)
-
-
-def guard_callbacks(app: "dash.Dash") -> None:  # noqa: F821 - dash is imported by the factory
-    """Answer malformed ``/_dash-update-component`` bodies with 400 instead of letting Dash fail on them."""
-    server: Flask = app.server
-
-    @server.before_request
-    def check_callback_body() -> None:
-        if request.path != "/_dash-update-component" or request.method != "POST":
-            return
-        body = request.get_json(silent=True)
-        if not _well_formed_callback_body(body, set(app.callback_map)):
-            raise MoviedashError("malformed callback request", status=400)

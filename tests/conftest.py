@@ -23,6 +23,30 @@ import pytest
 from moviedash.db import COLUMNS, connect_readwrite, insert_rows, refresh_derived
 
 PG_ENV = "MOVIEDASH_TEST_PG"
+#: Titles holding the HTML subset Plotly interprets in text (links, styling, line breaks,
+#: entities): each must be shown literally, as typed, wherever a chart or report shows it.
+MARKUP_TITLES = (
+    '<a href="//ev.il">Top</a>',
+    "<b>Bold</b> move",
+    "<i>Slanted</i>",
+    "Line<br>break",
+    '<span style="color:red;font-size:40px">Red</span>',
+    "E=mc<sup>2</sup>",
+    "<sub>low</sub> & <em>high</em>",
+    "Tom &amp; Jerry",
+    "&lt;b&gt;not bold&lt;/b&gt;",
+    "<a href='javascript:alert(1)'>js</a>",
+)
+#: Text cells a spreadsheet would evaluate as a formula (OWASP "CSV Injection").
+FORMULA_TITLES = (
+    "=cmd|' /C calc'!A0",
+    '+1+HYPERLINK("http://ev.il","x")',
+    "-2+3",
+    "@SUM(1)",
+    "\t=1+1",
+    "\r=1+1",
+    "=HYPERLINK(\"http://ev.il\")",
+)
 BACKENDS = ("sqlite", "postgresql")
 
 
@@ -220,3 +244,37 @@ def connect() -> Callable[[Path], sqlite3.Connection]:
     yield _connect
     for conn in opened:
         conn.close()
+
+
+# --------------------------------------------------------------------------- #
+# Dash callback requests, as the renderer sends them (for crafted variants).
+# --------------------------------------------------------------------------- #
+
+
+def server_callbacks(client: Any) -> list[dict[str, Any]]:
+    """The app's server-side callbacks, as ``/_dash-dependencies`` lists them."""
+    deps = client.get("/_dash-dependencies").get_json()
+    return [d for d in deps if not d.get("clientside_function")]
+
+
+def outputs_of(spec: str) -> list[dict[str, str]] | dict[str, str]:
+    """The ``outputs`` of a callback body for the output key ``spec`` (``a.b`` or ``..a.b...c.d..``)."""
+    parts = spec.strip(".").split("...") if spec.startswith("..") else [spec]
+    outs = []
+    for part in parts:
+        component, prop = part.rsplit(".", 1)
+        outs.append({"id": component, "property": prop.split("@")[0]})
+    return outs if spec.startswith("..") else outs[0]
+
+
+def callback_body(dep: dict[str, Any], values: Mapping[int, object]) -> dict[str, Any]:
+    """A well-formed body for callback ``dep``, argument ``n`` (inputs, then state) set to ``values[n]``."""
+    inputs = [{**i, "value": values.get(n)} for n, i in enumerate(dep["inputs"])]
+    state = [{**s, "value": values.get(len(inputs) + n)} for n, s in enumerate(dep.get("state", []))]
+    return {
+        "output": dep["output"],
+        "outputs": outputs_of(dep["output"]),
+        "inputs": inputs,
+        "state": state,
+        "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs[:1]],
+    }

@@ -19,9 +19,9 @@ import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
-from .. import analysis, charts, pipeline, report, viewstate
+from .. import analysis, charts, csvsafe, pipeline, report, viewstate
 from ..context import get_connection
-from ..errors import MoviedashError
+from ..errors import DatabaseUnavailable, MoviedashError, log_database_error
 from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
 from ..pipeline import ChartData
 from . import ids, selection
@@ -98,13 +98,19 @@ def _render(theme_value: Any, build: Callable[[str], tuple[go.Figure, str]]) -> 
     try:
         figure, name = build(theme)
     except MoviedashError as exc:
-        return charts.empty_figure(f"Invalid selection: {exc.message}", theme=theme), no_update
+        # public_message: a database fault says only that the database cannot be read;
+        # the details go to the server log.
+        if isinstance(exc, DatabaseUnavailable):
+            log_database_error(exc)
+        text = exc.public_message
+        message = f"Invalid selection: {text}" if exc.status == 400 else text[:1].upper() + text[1:]
+        return charts.empty_figure(message, theme=theme), no_update
     return figure, graph_config(name)
 
 
 def _csv(data: ChartData, index: bool = False) -> dict[str, Any]:
-    """A ``dcc.Download`` payload: the frame as the JSON routes' ``format=csv`` writes it."""
-    return {"content": data.frame.to_csv(index=index), "filename": f"{data.name}.csv", "type": "text/csv"}
+    """A ``dcc.Download`` payload: the frame as the JSON routes' ``format=csv`` writes it (same neutralising)."""
+    return {"content": csvsafe.to_csv(data.frame, index=index), "filename": f"{data.name}.csv", "type": "text/csv"}
 
 
 # --------------------------------------------------------------------------- #

@@ -12,6 +12,7 @@ from dash import dcc, html
 from flask import has_request_context
 
 from .. import analysis
+from ..charts import plotly_config
 from ..context import get_connection
 from ..params import RESOLUTIONS
 from ..viewstate import TOP_MAX, TOP_MIN, ViewState
@@ -31,7 +32,7 @@ PRESETS = (
     (ids.PRESETS[3], "All time", "The whole date range"),
 )
 #: Plotly modebar buttons that make no sense for these charts.
-_MODEBAR_REMOVE = ["select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d"]
+_MODEBAR_REMOVE = ("select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d")
 
 
 def day_text(day: Any) -> str:
@@ -40,13 +41,9 @@ def day_text(day: Any) -> str:
 
 
 def graph_config(filename: str) -> dict[str, Any]:
-    """The Plotly config of every chart: PNG export named ``filename`` (SVG: a modebar button added by assets/dashboard.js)."""
-    return {
-        "displaylogo": False,
-        "responsive": True,
-        "modeBarButtonsToRemove": _MODEBAR_REMOVE,
-        "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
-    }
+    """The Plotly config of every chart: nothing sent elsewhere, PNG export named ``filename``
+    (SVG: a modebar button added by assets/dashboard.js)."""
+    return plotly_config(filename, remove=_MODEBAR_REMOVE)
 
 
 def _label(text: str, html_for: str | None = None, **kwargs: Any) -> html.Label:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import random
 import shutil
 import sqlite3
@@ -37,9 +38,24 @@ DAYS = 181  # 1 January - 30 June 2013
 TITLES = [f"Title {chr(ord('A') + i)}" for i in range(16)] + ["Æblegrød & Co: A very long series name, Episode 1"]
 
 
+class RecordingOptions(Options):
+    """Chrome options that also keep Chrome's performance log: every network request the browser makes.
+
+    dash[testing] sets ``goog:loggingPrefs`` itself (browser errors only);
+    the performance log is added to whatever it sets.
+    """
+
+    def set_capability(self, name: str, value: Any) -> None:
+        if name == "goog:loggingPrefs":
+            value = {**value, "performance": "ALL"}
+        super().set_capability(name, value)
+
+
 def pytest_setup_options() -> Options:
     """Headless Chromium for dash[testing] (Debian's chromium + chromium-driver)."""
-    options = Options()
+    options = RecordingOptions()
+    # Network events only (not every page event): the log stays small between reads.
+    options.add_experimental_option("perfLoggingPrefs", {"enableNetwork": True, "enablePage": False})
     for argument in (
         "--headless=new",
         "--no-sandbox",
@@ -253,6 +269,16 @@ class Page:
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
+    def network_requests(self) -> list[str]:
+        """Every URL the browser requested (or opened a WebSocket to) since the last call."""
+        urls = []
+        for entry in self.duo.driver.get_log("performance"):
+            message = json.loads(entry["message"])["message"]
+            if message["method"] in ("Network.requestWillBeSent", "Network.webSocketCreated"):
+                params = message["params"]
+                urls.append(params["request"]["url"] if "request" in params else params["url"])
+        return urls
+
     def post_callback(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST a (crafted) callback request from the page, as any client could."""
         return self.duo.driver.execute_async_script(
@@ -274,7 +300,14 @@ def browser_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def dash_duo(request: pytest.FixtureRequest, browser_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashComposite]:
+def browser_arguments() -> tuple[str, ...]:
+    """Extra Chromium arguments for a module's browser (a module overrides this fixture to add some)."""
+    return ()
+
+
+@pytest.fixture(scope="module")
+def dash_duo(request: pytest.FixtureRequest, browser_db: Path, tmp_path_factory: pytest.TempPathFactory,
+             browser_arguments: tuple[str, ...]) -> Iterator[DashComposite]:
     """dash[testing]'s ``dash_duo``, module-scoped: one server and one Chromium for the module.
 
     Serves ``create_app(db=browser_db)`` with a :class:`CallbackLog` attached
@@ -284,10 +317,13 @@ def dash_duo(request: pytest.FixtureRequest, browser_db: Path, tmp_path_factory:
     log = CallbackLog()
     log.install(app.server)
     downloads = tmp_path_factory.mktemp("downloads")
+    options = pytest_setup_options()
+    for argument in browser_arguments:
+        options.add_argument(argument)
     with ThreadedRunner() as server, DashComposite(
         server=server,
         browser="Chrome",
-        options=[pytest_setup_options()],
+        options=[options],
         download_path=str(downloads),
         percy_run=False,
         wait_timeout=10,

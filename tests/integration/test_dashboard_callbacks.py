@@ -5,7 +5,9 @@ crafted request with values outside the options must be answered cleanly.
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from typing import Any
 
@@ -17,7 +19,7 @@ from moviedash.viewstate import ViewState
 from moviedash.db import connect_readonly
 from moviedash.errors import MoviedashError
 from moviedash.params import Filters
-from tests.conftest import event
+from tests.conftest import FORMULA_TITLES, MARKUP_TITLES, event
 
 EVENTS = [
     event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),
@@ -490,3 +492,56 @@ def test_callbacks_use_a_read_only_connection(db) -> None:
             conn.execute("DELETE FROM movies")
     finally:
         conn.close()
+
+
+# --------------------------------------------------------------------------- #
+# Exports and charts treat titles as data.
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture
+def hostile_dash(make_db) -> Dashboard:
+    """Every formula-like and markup title watched a different number of times (a stable ranking)."""
+    titles = [*FORMULA_TITLES, *MARKUP_TITLES]
+    events = [event(f"2013-01-{1 + n:02d} 10:00:00", f"u{k}", title=title)
+              for n, title in enumerate(titles) for k in range(n + 1)]
+    return Dashboard(create_app(db=make_db(events)))
+
+
+def test_csv_exports_neutralise_formula_titles_in_routes_and_downloads(hostile_dash: Dashboard) -> None:
+    top = {"top_n__value": 50, "date-range__start_date": "2013-01-01", "date-range__end_date": "2013-01-17"}
+    download = hostile_dash.outputs("top-download.data", **top)["top-download"]["data"]["content"]
+    route = hostile_dash.route("/data/toplist/?num=50&format=csv")
+    assert download == route  # one function writes both
+    cells = {row[0]: row[1] for row in csv.reader(io.StringIO(route, newline=""))}
+    for title in FORMULA_TITLES:
+        assert "'" + title in cells and title not in cells, title
+        assert cells["'" + title].isdigit()  # counts stay numbers
+    for title in MARKUP_TITLES:  # nothing else changes
+        assert title in cells, title
+    # The JSON route keeps the titles as they are: only the CSV is for spreadsheets.
+    assert {r["title"] for r in hostile_dash.route("/data/toplist/?num=50")} >= set(FORMULA_TITLES)
+
+
+def test_the_top_chart_shows_markup_titles_literally(hostile_dash: Dashboard) -> None:
+    top = {"top_n__value": 50, "date-range__start_date": "2013-01-01", "date-range__end_date": "2013-01-17"}
+    for rank in ("plays", "minutes", "viewers"):
+        response = hostile_dash.outputs("top-graph.figure", rank__value=rank, **top)["top-graph"]
+        trace = response["figure"]["data"][0]
+        shown = {row[0] for row in trace["customdata"]}
+        ticks = response["figure"]["layout"]["yaxis"]["ticktext"]
+        for text in [*shown, *ticks]:
+            assert "<" not in text and ">" not in text, text
+        decoded = {t.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&") for t in shown}
+        assert decoded >= set(MARKUP_TITLES)
+        assert "%{y}" not in trace["hovertemplate"]
+        assert response["config"]["showSendToCloud"] is False and response["config"]["displayModeBar"] == "hover"
+
+
+def test_every_chart_config_keeps_the_data_on_the_page(dash: Dashboard) -> None:
+    for chart in ("users", "minutes", "top", "heatmap"):
+        config = dash.outputs(f"{chart}-graph.figure")[f"{chart}-graph"]["config"]
+        assert config["showSendToCloud"] is False and config["plotlyServerURL"] == ""
+        assert not config.get("showEditInChartStudio") and not config.get("showLink") and not config.get("sendData")
+        assert config["displayModeBar"] == "hover" and config["displaylogo"] is False
+        assert {"sendDataToCloud", "sendChartToCloud"} <= set(config["modeBarButtonsToRemove"])

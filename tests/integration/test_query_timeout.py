@@ -69,3 +69,45 @@ def test_the_default_limit_lets_normal_queries_through(make_db):
     client = create_app(db=make_db(EVENTS)).server.test_client()
     assert client.get("/data/toplist/?num=2").status_code == 200
     assert client.application.config.get("MOVIEDASH_QUERY_TIMEOUT") is None  # default 5 s applies
+
+
+# nan compares false against the deadline, inf never arrives and a negative limit
+# counted as "no limit": each silently disabled the limit.  All are refused, everywhere.
+DISABLING_TIMEOUTS = ["nan", "NaN", "inf", "-inf", "-5", "-0.5", "1e999", "５"]
+
+
+@pytest.mark.parametrize("value", DISABLING_TIMEOUTS)
+def test_environment_timeouts_that_disable_the_limit_are_refused(value):
+    from moviedash.errors import MoviedashError
+    from moviedash.factory import settings_from_env
+
+    with pytest.raises(MoviedashError) as info:
+        settings_from_env({"MOVIEDASH_QUERY_TIMEOUT": value})
+    assert info.value.message.startswith("MOVIEDASH_QUERY_TIMEOUT must be a number of seconds from 0 (no limit)")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -5.0, "nan"])
+def test_create_app_refuses_timeouts_that_disable_the_limit(tmp_path, value):
+    from moviedash.errors import MoviedashError
+    from tests.conftest import build_db
+
+    db = build_db(tmp_path / "t.db", EVENTS)
+    with pytest.raises(MoviedashError, match="query timeout must be a number of seconds"):
+        create_app(db=db, MOVIEDASH_QUERY_TIMEOUT=value)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", "Infinity"])
+def test_serve_refuses_timeouts_that_disable_the_limit(tmp_path, monkeypatch, value):
+    from click.testing import CliRunner
+
+    from moviedash import cli
+    from tests.conftest import build_db
+
+    served = []
+    monkeypatch.setattr(cli, "run_server", lambda *args, **kwargs: served.append(args))  # never listen here
+    db = build_db(tmp_path / "t.db", EVENTS)
+    result = CliRunner().invoke(cli.main, ["serve", "--db", str(db), "--query-timeout", value])
+    assert result.exit_code != 0 and not served
+    lines = result.output.strip().splitlines()
+    assert "Traceback" not in result.output and len(lines) <= 4, result.output
+    assert "timeout" in result.output.lower() and ("number of seconds" in result.output or "not in the range" in result.output)

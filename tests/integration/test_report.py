@@ -15,7 +15,7 @@ from moviedash.cli import main
 from moviedash.db import connect_readonly
 from moviedash.errors import MoviedashError
 from moviedash.params import Filters, SeriesQuery, TopQuery
-from tests.conftest import event
+from tests.conftest import MARKUP_TITLES, event
 
 EVENTS = [
     event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),
@@ -47,8 +47,9 @@ def plotted(html: str, chart: str) -> dict:
     marker = f'Plotly.newPlot(                        "chart-{chart}",'
     start = html.index(marker) + len(marker)
     data, end = json.JSONDecoder().raw_decode(html, start + html[start:].index("["))
-    layout, _ = json.JSONDecoder().raw_decode(html, end + html[end:].index("{"))
-    return {"data": data, "layout": layout}
+    layout, end = json.JSONDecoder().raw_decode(html, end + html[end:].index("{"))
+    config, _ = json.JSONDecoder().raw_decode(html, end + html[end:].index("{"))
+    return {"data": data, "layout": layout, "config": config}
 
 
 def test_html_report_is_self_contained_and_has_every_chart(db, tmp_path):
@@ -244,3 +245,43 @@ def test_figure_route_errors(client, url, status, parameter):
     assert body["error"]
     if parameter:
         assert body["parameter"] == parameter
+
+
+def assert_stays_on_the_page(config: dict) -> None:
+    """No "Share chart…" (Plotly Cloud), no Chart Studio link or logo; the modebar on hover only."""
+    assert config.get("showSendToCloud") is False and config.get("plotlyServerURL", "") == ""
+    assert not config.get("showEditInChartStudio") and not config.get("showLink") and not config.get("sendData")
+    assert config.get("displaylogo") is False and config.get("displayModeBar") == "hover"
+    assert {"sendDataToCloud", "sendChartToCloud"} <= set(config.get("modeBarButtonsToRemove", []))
+
+
+def test_figure_route_includes_a_config_that_keeps_the_chart_on_the_page(client):
+    for chart in CHART_IDS:
+        figure = client.get(f"/figures/{chart}.json?top=3").get_json()
+        assert set(figure) == {"data", "layout", "config"}
+        assert_stays_on_the_page(figure["config"])
+    named = client.get("/figures/unique_users.json?users=weekly&start=2013-01-07").get_json()["config"]
+    assert named["toImageButtonOptions"]["filename"] == "unique_users_weekly_2013-01-07_end"
+
+
+def test_report_charts_keep_their_data_on_the_page(db, tmp_path):
+    out = tmp_path / "r.html"
+    assert run("report", "--db", str(db), "--out", str(out)).exit_code == 0
+    html = out.read_text(encoding="utf-8")
+    for chart in CHART_IDS:
+        assert_stays_on_the_page(plotted(html, chart)["config"])
+    # Nothing the report loads or links to is on another host (plotly.js's own strings aside).
+    assert not re.findall(r"""<(?:script|img|link|iframe|source|video|audio)\b[^>]*(?:src|href)\s*=\s*["']?(?:https?:)?//""", html)
+
+
+def test_report_shows_markup_titles_literally(make_db, tmp_path):
+    db = make_db([event(f"2013-01-{1 + n:02d} 10:00:00", f"u{k}", title=t)
+                  for n, t in enumerate(MARKUP_TITLES) for k in range(n + 1)])
+    out = tmp_path / "r.html"
+    assert run("report", "--db", str(db), "--out", str(out), "--top", "20").exit_code == 0
+    top = plotted(out.read_text(encoding="utf-8"), "top_titles")
+    trace = top["data"][0]
+    assert set(trace["y"]) == set(MARKUP_TITLES)  # the data as it is
+    for text in [*(row[0] for row in trace["customdata"]), *top["layout"]["yaxis"]["ticktext"]]:
+        assert "<" not in text and ">" not in text, text
+    assert "%{y}" not in trace["hovertemplate"]

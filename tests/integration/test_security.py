@@ -1,6 +1,9 @@
 """Production safety: security headers, no debugger, embedding only where configured."""
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 import pytest
 from click.testing import CliRunner
 
@@ -47,7 +50,8 @@ def test_embedding_origins_use_csp_frame_ancestors(db):
     assert "X-Frame-Options" not in response.headers
 
 
-@pytest.mark.parametrize("origin", ["intranet.example.com", "https://x.com/path", "https://a.com; script-src *", "*"])
+@pytest.mark.parametrize("origin", ["intranet.example.com", "https://x.com/path", "https://a.com; script-src *", "*",
+                                    "https://a.com:８０", "https://a.com:+80"])
 def test_bad_embedding_origins_are_refused(db, origin):
     with pytest.raises(MoviedashError, match="not an origin"):
         create_app(db=db, MOVIEDASH_FRAME_ANCESTORS=[origin])
@@ -78,3 +82,61 @@ def test_an_internal_error_shows_no_traceback_or_path(db, monkeypatch):
     assert response.get_json() == {"error": "internal error"}
     text = response.get_data(as_text=True)
     assert "Traceback" not in text and ".py" not in text and "secret" not in text and "__debugger__" not in text
+
+
+# Paths under Dash's script route that name no file Dash registered: unknown files,
+# unknown or non-Dash packages, ".." segments (raw and encoded), odd fingerprints, empty parts.
+UNKNOWN_COMPONENT_PATHS = [
+    "/_dash-component-suites/dash/nope.js",
+    "/_dash-component-suites/nope/x.js",
+    "/_dash-component-suites/os/path.js",
+    "/_dash-component-suites/flask/__init__.py",
+    "/_dash-component-suites/dash/../dash.py",
+    "/_dash-component-suites/dash/..%2fdash.py",
+    "/_dash-component-suites/dash/deps/..",
+    "/_dash-component-suites/dash/x",
+    "/_dash-component-suites/dash/.js",
+    "/_dash-component-suites/dash/dash_table/bundle.v9.9.9m1.js",
+    "/_dash-component-suites/dash/deps/react@18.v.min.js",
+    "/_dash-component-suites/dash/deps/react@18.3.1.v4_4_1m1.min.js.map",
+    "/_dash-component-suites/dash/deps/polyfill@7.v1_2_3m1.min.jsx",
+    "/_dash-component-suites/dash/",
+    "/_dash-component-suites/",
+    "/_dash-component-suites",
+    "/_dash-component-suites//dash/deps/polyfill@7.12.1.min.js",
+]
+
+
+def test_unknown_component_suite_paths_are_404_without_a_traceback(db, caplog):
+    app = create_app(db=db)
+    app.server.testing = False
+    client = app.server.test_client()
+    assert client.get("/").status_code == 200  # the page registers Dash's scripts
+    for path in UNKNOWN_COMPONENT_PATHS:
+        caplog.clear()
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.is_json and response.get_json()["error"].startswith("not found"), path
+        assert not [r for r in caplog.records if r.exc_info or r.levelname in ("ERROR", "CRITICAL")], path
+    # The page's own scripts are still served.
+    page = client.get("/").get_data(as_text=True)
+    scripts = [s for s in re.findall(r'src="([^"]+)"', page) if "_dash-component-suites" in s]
+    assert scripts and all(client.get(s).status_code == 200 for s in scripts)
+
+
+REDIRECTING = ["/data/unique_users", "/data/minutes_watched?resolution=weekly", "/data/toplist?num=3&rank=minutes",
+               "/data/toplist", "/data"]
+
+
+@pytest.mark.parametrize("host", ["evil.example.com", "evil.example.com:8443", "127.0.0.1:1@evil.example.com"])
+def test_redirects_never_name_the_requested_host(db, host):
+    client = create_app(db=db).server.test_client()
+    for path in REDIRECTING:
+        response = client.get(path, headers={"Host": host})
+        assert response.status_code in (301, 302, 307, 308), path
+        location = response.headers["Location"]
+        assert urlsplit(location).netloc == "" and urlsplit(location).scheme == "", (path, location)
+        assert location.startswith("/") and not location.startswith("//"), location
+        path_only, _, query = path.partition("?")
+        assert location == path_only + "/" + (f"?{query}" if query else ""), location
+        assert client.get(location).status_code == (404 if location == "/data/" else 200), location

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ import pytest
 
 from moviedash import charts
 from moviedash.analysis import WEEKDAYS, Totals
+from tests.conftest import MARKUP_TITLES
 
 
 def frame(dates: list[str], values: list[int]) -> pd.DataFrame:
@@ -286,3 +288,53 @@ def test_kpis_without_previous_data_show_a_dash() -> None:
     ]
     assert kpis[0].comparison == "vs previous day"
     assert charts.kpis(Totals(1, 1, 1), None, 0)[0].comparison == ""
+
+
+# --------------------------------------------------------------------------- #
+# Titles are data, not markup; nothing leaves the page.
+# --------------------------------------------------------------------------- #
+
+
+def plotly_displays(text: str) -> str:
+    """What Plotly shows for ``text`` with no tags in it: its entities decoded (&amp; &lt; &gt;)."""
+    assert "<" not in text and ">" not in text, f"markup reaches Plotly: {text!r}"
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+@pytest.mark.parametrize("title", MARKUP_TITLES)
+@pytest.mark.parametrize("rank", ["plays", "minutes", "viewers"])
+def test_toplist_shows_markup_titles_literally(title: str, rank: str) -> None:
+    fig = charts.toplist_figure(top_frame([title, "Argo"], [5, 1]), rank)
+    (trace,) = fig.data
+    assert list(trace.y) == [title, "Argo"]  # the data stays the data
+    # Hover names the title through customdata (not the raw category, %{y}).
+    assert "%{y}" not in trace.hovertemplate and "%{customdata[0]}" in trace.hovertemplate
+    assert plotly_displays(trace.customdata[0][0]) == title
+    assert plotly_displays(fig.layout.yaxis.ticktext[0]) == charts._short(title)
+    assert [a.text for a in fig.layout.annotations] == ["5", "1"]
+    # Apart from the data itself (y, tickvals), no text of the figure carries the title's tags.
+    plain = fig.to_plotly_json()
+    plain["data"][0].pop("hovertemplate")  # our own markup (<b>, <br>), checked above
+    dumped = json.dumps(plain, default=str).replace(json.dumps(title)[1:-1], "")
+    for tag in re.findall(r"<[^>]*>", title):
+        assert json.dumps(tag)[1:-1] not in dumped
+
+
+@pytest.mark.parametrize("message", MARKUP_TITLES)
+def test_message_figures_show_their_text_literally(message: str) -> None:
+    fig = charts.empty_figure(f"Invalid selection: device {message!r} is not in the data")
+    assert plotly_displays(fig.layout.annotations[0].text) == f"Invalid selection: device {message!r} is not in the data"
+
+
+def test_plotly_text_escapes_only_what_plotly_reads() -> None:
+    assert charts.plotly_text('<a href="x">&amp;</a>') == '&lt;a href="x"&gt;&amp;amp;&lt;/a&gt;'
+    assert charts.plotly_text("Æblegrød 'n' \"Co\"") == "Æblegrød 'n' \"Co\""  # Plotly knows no &quot;
+
+
+def test_every_chart_config_keeps_everything_on_the_page() -> None:
+    config = charts.plotly_config("users_daily", remove=("lasso2d",))
+    assert config["showSendToCloud"] is False and config["plotlyServerURL"] == ""
+    assert not config.get("showEditInChartStudio") and not config.get("showLink") and not config.get("sendData")
+    assert config["displaylogo"] is False and config["displayModeBar"] == "hover"
+    assert {"sendDataToCloud", "sendChartToCloud", "editInChartStudio", "lasso2d"} <= set(config["modeBarButtonsToRemove"])
+    assert config["toImageButtonOptions"]["filename"] == "users_daily"

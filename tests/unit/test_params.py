@@ -16,6 +16,7 @@ from moviedash.params import (
     parse_num,
     parse_rank,
     parse_resolution,
+    parse_timeout,
     series_query_from_args,
     top_query_from_args,
 )
@@ -117,3 +118,37 @@ def test_dates_at_the_range_bounds_are_accepted():
     assert parse_date("2099-12-31", "end") == DATE_MAX
     query, _ = series_query_from_args({"start": ["1900-01-01"], "end": ["2099-12-31"]})
     assert (query.filters.start, query.filters.end) == (DATE_MIN, DATE_MAX)
+
+
+# Unicode digits ("５", Arabic-Indic "٥", Devanagari "५", mathematical "𝟓") are digits to
+# Python's \d and int(); a sign is not part of a count.  Only ASCII 0-9 are accepted.
+NOT_ASCII_INTEGERS = ["５", "٥", "५", "𝟓", "1５", "１０", "+5", "-5", "+0005", "5\u200b", "٣٠"]
+
+
+@pytest.mark.parametrize("value", NOT_ASCII_INTEGERS)
+def test_num_refuses_unicode_digits_and_signs(value):
+    with pytest.raises(MoviedashError) as info:
+        parse_num(value)
+    assert info.value.parameter == "num" and info.value.status == 400
+    with pytest.raises(MoviedashError):
+        top_query_from_args({"num": [value]})
+
+
+@pytest.mark.parametrize("value", ["２０１３-01-01", "2013-0١-01", "2013-01-0５", "+2013-01-01", "2013-01-01\n"])
+def test_dates_refuse_unicode_digits(value):
+    with pytest.raises(MoviedashError) as info:
+        parse_date(value, "start")
+    assert info.value.parameter == "start"
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "Infinity", "-5", "-0.1", "1e400", "86401", "５", "", "soon",
+                                   float("nan"), float("inf"), -1, True, None])
+def test_query_timeout_refuses_values_that_disable_the_limit(value):
+    with pytest.raises(MoviedashError) as info:
+        parse_timeout(value)
+    assert "MOVIEDASH_QUERY_TIMEOUT must be a number of seconds from 0 (no limit) to 86,400" in info.value.message
+
+
+@pytest.mark.parametrize(("value", "expected"), [("0", 0.0), ("2.5", 2.5), (" 10 ", 10.0), (5, 5.0), ("1e-3", 0.001), ("86400", 86400.0)])
+def test_query_timeout_accepts_finite_seconds(value, expected):
+    assert parse_timeout(value) == expected
