@@ -102,6 +102,18 @@ def run_server(app: Any, host: str, port: int, threads: int, debug: bool,
     serving.run()
 
 
+def _count_option(name: str) -> Callable[[click.Context, click.Parameter, Any], int]:
+    """A click callback: the option's text as a whole number ≥ 1 in plain ASCII digits."""
+
+    def convert(ctx: click.Context, param: click.Parameter, value: Any) -> int:
+        try:
+            return server.parse_count(value, name)
+        except MoviedashError as exc:
+            raise click.BadParameter(exc.message.replace(f"{name} must be", "must be")) from None
+
+    return convert
+
+
 def _seconds_option(name: str, *, positive: bool) -> Callable[[click.Context, click.Parameter, Any], float]:
     """A click callback: the option's text as seconds, refusing nan, inf, negatives (and 0 with ``positive``)."""
 
@@ -124,8 +136,8 @@ def _seconds_option(name: str, *, positive: bool) -> Callable[[click.Context, cl
 @click.option("--allow-embedding", "embed_origins", multiple=True, metavar="ORIGIN",
               help="Let pages of ORIGIN (e.g. https://intranet.example.com) embed the dashboard in a frame; repeatable. "
                    "Default: same origin only.")
-@click.option("--connection-limit", default=server.DEFAULT_CONNECTION_LIMIT, show_default=True,
-              envvar="MOVIEDASH_CONNECTION_LIMIT", show_envvar=True, type=click.IntRange(1, 100_000),
+@click.option("--connection-limit", default=str(server.DEFAULT_CONNECTION_LIMIT), show_default=True,
+              envvar="MOVIEDASH_CONNECTION_LIMIT", show_envvar=True, metavar="N", callback=_count_option("--connection-limit"),
               help="Open connections at most; more wait until one closes.")
 @click.option("--channel-timeout", default=str(server.DEFAULT_CHANNEL_TIMEOUT), show_default=True,
               envvar="MOVIEDASH_CHANNEL_TIMEOUT", show_envvar=True, metavar="SECONDS",

@@ -178,6 +178,13 @@ def test_serve_refuses_bad_timeouts(db, option, value):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "５", "+5", "many"])
+def test_serve_refuses_bad_connection_limits(db, value):
+    result = CliRunner().invoke(main, ["serve", "--db", str(db), "--connection-limit", value])
+    assert result.exit_code == 2
+    assert "Invalid value for '--connection-limit'" in result.output and ": must be a whole number, at least 1" in result.output
+
+
 def test_serve_refuses_bad_timeouts_from_the_environment(db):
     result = CliRunner().invoke(main, ["serve", "--db", str(db)], env={"MOVIEDASH_CHANNEL_TIMEOUT": "nan"})
     assert result.exit_code == 2 and "must be a number of seconds" in result.output
