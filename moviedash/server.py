@@ -239,9 +239,11 @@ class MoviedashChannel(HTTPChannel):
 
     def service(self) -> None:
         super().service()
+        # Stopping: close once this answer is sent (requests already received are served first).
         if self.server.draining:
             with self.requests_lock:
-                self.close_when_flushed = True
+                if not self.requests:
+                    self.close_when_flushed = True
             self.server.pull_trigger()
 
     @property
