@@ -4,7 +4,9 @@ The database is ``$MOVIEDASH_DB`` or ``./moviedb``; when neither names an
 existing file and no database was named, a demo database is generated first so
 a new user sees the product at once.  ``MOVIEDASH_DB`` may be a PostgreSQL URL.
 ``MOVIEDASH_QUERY_TIMEOUT``, ``MOVIEDASH_FRAME_ANCESTORS`` and (PostgreSQL)
-``MOVIEDASH_POOL_SIZE`` set the serving options (see README, Deploying).
+``MOVIEDASH_POOL_SIZE`` set the serving options; ``MOVIEDASH_CONNECTION_LIMIT``,
+``MOVIEDASH_CHANNEL_TIMEOUT`` and ``MOVIEDASH_SHUTDOWN_TIMEOUT`` the server's
+limits for ``python app.py`` (see README, Deploying).
 """
 import os
 import sys
@@ -13,6 +15,7 @@ from moviedash import create_app
 from moviedash.cli import DEFAULT_DB, ensure_demo_database, run_server
 from moviedash.errors import MoviedashError
 from moviedash.factory import freeze_startup_objects, settings_from_env
+from moviedash.server import options_from_env
 
 DB = os.environ.get("MOVIEDASH_DB") or DEFAULT_DB
 
@@ -25,4 +28,7 @@ server = app.server
 freeze_startup_objects()  # also for gunicorn app:server (see the function)
 
 if __name__ == "__main__":
-    run_server(app, host="127.0.0.1", port=8050, threads=8, debug=False)
+    try:
+        run_server(app, host="127.0.0.1", port=8050, threads=8, debug=False, options=options_from_env())
+    except MoviedashError as exc:
+        sys.exit(f"moviedash: {exc.message}")

@@ -17,9 +17,10 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from . import backend
+from . import backend, server
 from .backend import is_postgres
 from .errors import DatabaseNotFound, MoviedashError
+from .server import ServerOptions
 
 DEFAULT_DB = "moviedb"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -77,21 +78,52 @@ def ensure_demo_database(db: str, named: bool) -> None:
     click.echo(f"Demo database written to {db}. Load your own data with: moviedash load FILE.csv --db PATH", err=True)
 
 
-def run_server(app: Any, host: str, port: int, threads: int, debug: bool) -> None:
-    """Serve ``app``: waitress (production WSGI) by default, Dash's dev server with ``debug``."""
+def run_server(app: Any, host: str, port: int, threads: int, debug: bool,
+               options: ServerOptions = ServerOptions()) -> None:
+    """Serve ``app``: waitress (production WSGI, :mod:`moviedash.server`) by default, Dash's dev server with ``debug``.
+
+    The port is bound before anything claims to serve: a busy port is a
+    :class:`MoviedashError`.  Returns after SIGTERM/SIGINT once the requests in
+    progress have finished (or ``options.shutdown_timeout`` has passed).
+    """
     if debug:
         if host not in LOOPBACK:
             click.echo(f"warning: --debug serves on 127.0.0.1 only, not {host}", err=True)
         click.echo("warning: debug mode: never expose this server to a network", err=True)
         app.run(host="127.0.0.1", port=port, debug=True)
         return
-    from waitress import serve as waitress_serve
-
     from .factory import freeze_startup_objects
+    from .security import parse_origins, security_headers
 
+    headers = security_headers(parse_origins(app.server.config.get("MOVIEDASH_FRAME_ANCESTORS", ())))
+    serving = server.bind(app.server, host, port, threads, options, headers, say=lambda line: click.echo(line, err=True))
     freeze_startup_objects()
     click.echo(f"moviedash: serving {backend.parse(app.server.config['MOVIEDASH_DB']).display} at http://{host}:{port}/ (Ctrl+C to stop)", err=True)
-    waitress_serve(app.server, host=host, port=port, threads=threads, ident="moviedash")
+    serving.run()
+
+
+def _count_option(name: str) -> Callable[[click.Context, click.Parameter, Any], int]:
+    """A click callback: the option's text as a whole number ≥ 1 in plain ASCII digits."""
+
+    def convert(ctx: click.Context, param: click.Parameter, value: Any) -> int:
+        try:
+            return server.parse_count(value, name)
+        except MoviedashError as exc:
+            raise click.BadParameter(exc.message.replace(f"{name} must be", "must be")) from None
+
+    return convert
+
+
+def _seconds_option(name: str, *, positive: bool) -> Callable[[click.Context, click.Parameter, Any], float]:
+    """A click callback: the option's text as seconds, refusing nan, inf, negatives (and 0 with ``positive``)."""
+
+    def convert(ctx: click.Context, param: click.Parameter, value: Any) -> float:
+        try:
+            return server.parse_seconds(value, name, positive=positive)
+        except MoviedashError as exc:
+            raise click.BadParameter(exc.message.replace(f"{name} must be", "must be")) from None
+
+    return convert
 
 
 @main.command()
@@ -104,12 +136,24 @@ def run_server(app: Any, host: str, port: int, threads: int, debug: bool) -> Non
 @click.option("--allow-embedding", "embed_origins", multiple=True, metavar="ORIGIN",
               help="Let pages of ORIGIN (e.g. https://intranet.example.com) embed the dashboard in a frame; repeatable. "
                    "Default: same origin only.")
+@click.option("--connection-limit", default=str(server.DEFAULT_CONNECTION_LIMIT), show_default=True,
+              envvar="MOVIEDASH_CONNECTION_LIMIT", show_envvar=True, metavar="N", callback=_count_option("--connection-limit"),
+              help="Open connections at most; more wait until one closes.")
+@click.option("--channel-timeout", default=str(server.DEFAULT_CHANNEL_TIMEOUT), show_default=True,
+              envvar="MOVIEDASH_CHANNEL_TIMEOUT", show_envvar=True, metavar="SECONDS",
+              callback=_seconds_option("--channel-timeout", positive=True),
+              help="Close a connection idle this long, or this slow to send one request (answered 408).")
+@click.option("--shutdown-timeout", default=str(server.DEFAULT_SHUTDOWN_TIMEOUT), show_default=True,
+              envvar="MOVIEDASH_SHUTDOWN_TIMEOUT", show_envvar=True, metavar="SECONDS",
+              callback=_seconds_option("--shutdown-timeout", positive=False),
+              help="On SIGTERM/SIGINT: stop listening, let requests in progress finish this long, then exit 0.")
 @click.option("--debug", is_flag=True, help="Dash's development server with debugging; binds to 127.0.0.1 only.")
 @click.pass_context
 @domain_errors
 def serve(
     ctx: click.Context, db: str, host: str, port: int, threads: int, query_timeout: float,
-    embed_origins: tuple[str, ...], debug: bool,
+    embed_origins: tuple[str, ...], connection_limit: int, channel_timeout: float, shutdown_timeout: float,
+    debug: bool,
 ) -> None:
     """Run the dashboard and the JSON API over DB (read-only)."""
     from . import create_app
@@ -124,7 +168,9 @@ def serve(
             f"database not found: {db}. Create one with 'moviedash demo' or "
             "'moviedash load FILE.csv', or name one with --db / MOVIEDASH_DB."
         ) from None
-    run_server(app, host, port, threads, debug)
+    options = ServerOptions(connection_limit=connection_limit, channel_timeout=channel_timeout,
+                            shutdown_timeout=shutdown_timeout)
+    run_server(app, host, port, threads, debug, options)
 
 
 @main.command()

@@ -58,6 +58,16 @@ def relative_location(response: Response) -> None:
     response.headers["Location"] = urlunsplit(("", "", path, parts.query, parts.fragment))
 
 
+def security_headers(origins: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """The headers every answer carries (the application's and the WSGI server's own)."""
+    headers = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin")]
+    if origins:
+        headers.append(("Content-Security-Policy", f"frame-ancestors 'self' {' '.join(origins)}"))
+    else:
+        headers.append(("X-Frame-Options", "SAMEORIGIN"))
+    return headers
+
+
 def init_app(server: Flask) -> None:
     """Add the security headers to every response of ``server``; 404 for paths it does not serve."""
     origins = parse_origins(server.config.get("MOVIEDASH_FRAME_ANCESTORS", ()))
@@ -67,13 +77,11 @@ def init_app(server: Flask) -> None:
         if request.path != "/" and not request.path.startswith(SERVED_PREFIXES):
             raise MoviedashError(f"not found: {request.path}", status=404)
 
+    headers = security_headers(origins)
+
     @server.after_request
     def add_headers(response: Response) -> Response:
         relative_location(response)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        if origins:
-            response.headers["Content-Security-Policy"] = f"frame-ancestors 'self' {' '.join(origins)}"
-        else:
-            response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        for name, value in headers:
+            response.headers[name] = value
         return response

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run the whole suite, browser tests included.
 #   - Debian's chromium + chromium-driver (for dash[testing] and the report exports)
+#   - Debian's nginx-light (the reverse-proxy example is tested in front of moviedash)
 #   - Debian's PostgreSQL server programs: a throwaway cluster is started for the
 #     PostgreSQL half of the backend-parametrised tests (unless MOVIEDASH_TEST_PG
 #     already names a server), and stopped and removed on exit
@@ -25,6 +26,10 @@ fi
 # Also with MOVIEDASH_TEST_PG set: the server stop/restart tests start their own cluster.
 if [ -z "$(find_pg_bin)" ]; then
   APT_PACKAGES+=(postgresql)
+fi
+# nginx runs the README's reverse-proxy example (docs/deploy/nginx.conf) in front of moviedash.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  APT_PACKAGES+=(nginx-light)
 fi
 if [ "${#APT_PACKAGES[@]}" -gt 0 ]; then
   echo "Installing Debian's ${APT_PACKAGES[*]} for the tests..."

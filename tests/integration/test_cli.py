@@ -174,7 +174,7 @@ def test_python_app_py_generates_the_demo_database_when_none_is_named(tmp_path):
     port = free_port()
     script = (
         "import runpy, sys, moviedash.cli as cli\n"
-        f"cli.run_server = lambda app, host, port, threads, debug: __import__('waitress').serve(app.server, host=host, port={port})\n"
+        f"cli.run_server = lambda app, host, port, threads, debug, options: __import__('waitress').serve(app.server, host=host, port={port})\n"
         f"runpy.run_path({str(ROOT / 'app.py')!r}, run_name='__main__')\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "MOVIEDASH_DB"}
@@ -195,14 +195,20 @@ def test_python_app_py_generates_the_demo_database_when_none_is_named(tmp_path):
 def test_debug_binds_to_loopback_only_and_warns(runner, make_db, monkeypatch):
     """--debug runs Dash's development server on 127.0.0.1 whatever --host says; without it, never debug."""
     import dash
-    import waitress
 
     import gc
+
+    from moviedash import server
 
     calls: list[tuple[str, dict]] = []
     monkeypatch.setattr(gc, "freeze", lambda: calls.append(("gc.freeze", {})))
     monkeypatch.setattr(dash.Dash, "run", lambda self, **kw: calls.append(("dash", kw)))
-    monkeypatch.setattr(waitress, "serve", lambda app, **kw: calls.append(("waitress", kw)))
+    def run(self: server.Serving) -> None:
+        calls.append(("waitress", {"addresses": self.addresses, "threads": len(self.dispatcher.threads)}))
+        self.dispatcher.shutdown()
+        server.wasyncore.close_all(self.map)
+
+    monkeypatch.setattr(server.Serving, "run", run)
     db = make_db([event("2013-01-07 10:00:00")])
 
     result = runner.invoke(main, ["serve", "--db", str(db), "--host", "0.0.0.0", "--port", "8123", "--debug"])
@@ -212,9 +218,10 @@ def test_debug_binds_to_loopback_only_and_warns(runner, make_db, monkeypatch):
     assert "never expose this server to a network" in result.output
 
     calls.clear()
-    result = runner.invoke(main, ["serve", "--db", str(db), "--host", "0.0.0.0", "--port", "8123", "--threads", "3"])
+    port = free_port()  # the production server binds: a free port, on loopback (the tests stay off the network)
+    result = runner.invoke(main, ["serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port), "--threads", "3"])
     assert result.exit_code == 0, result.output
     # Production serving freezes the start-up objects first (no 70 ms collections in requests).
     assert [name for name, _ in calls] == ["gc.freeze", "waitress"]
-    assert calls[1][1]["host"] == "0.0.0.0" and calls[1][1]["threads"] == 3
+    assert calls[1][1] == {"addresses": [("127.0.0.1", port)], "threads": 3}
     assert "warning" not in result.output
