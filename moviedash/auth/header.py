@@ -1,7 +1,7 @@
 """The dashboard header's account part: who is signed in, and "Sign out" (a POST with the CSRF token)."""
 from __future__ import annotations
 
-from dash import html
+from dash import dcc, html
 from flask_wtf.csrf import generate_csrf
 
 from .web import LOGOUT_PATH, session_user
@@ -15,7 +15,7 @@ def account_controls() -> list[html.Form]:
     return [
         html.Form(
             [
-                html.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+                dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
                 html.Span(["Signed in as ", html.Strong(name)], id="account-name", className="account-name"),
                 html.Button("Sign out", id="sign-out", type="submit", className="btn-signout"),
             ],
