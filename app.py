@@ -30,6 +30,10 @@ try:
     app = create_app(db=DB, **settings)
     print(f"moviedash: {auth.check_serving(app.server, HOST, 'MOVIEDASH_NO_AUTH=1')}", file=sys.stderr)
 except MoviedashError as exc:
+    if HOST is None:
+        # gunicorn restarts a worker that exits with 1 forever; 3 (its WORKER_BOOT_ERROR) stops the master.
+        print(f"moviedash: {exc.message}", file=sys.stderr, flush=True)
+        sys.exit(3)
     sys.exit(f"moviedash: {exc.message}")
 server = app.server
 freeze_startup_objects()  # also for gunicorn app:server (see the function)

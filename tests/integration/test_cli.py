@@ -41,7 +41,7 @@ def test_help_lists_every_command_and_option(runner):
         sub = runner.invoke(main, [command, "--help"])
         assert sub.exit_code == 0
         assert "--db" in sub.output and "MOVIEDASH_DB" in sub.output
-    assert sorted(main.commands) == ["demo", "load", "report", "serve"]
+    assert sorted(main.commands) == ["demo", "load", "report", "serve", "tokens", "users"]
 
 
 def test_load_prints_summary_and_exit_status(runner, tmp_path):
@@ -212,7 +212,8 @@ def test_debug_binds_to_loopback_only_and_warns(runner, make_db, monkeypatch):
     assert "never expose this server to a network" in result.output
 
     calls.clear()
-    result = runner.invoke(main, ["serve", "--db", str(db), "--host", "0.0.0.0", "--port", "8123", "--threads", "3"])
+    result = runner.invoke(main, ["serve", "--db", str(db), "--host", "0.0.0.0", "--port", "8123", "--threads", "3",
+                                  "--no-auth"])
     assert result.exit_code == 0, result.output
     # Production serving freezes the start-up objects first (no 70 ms collections in requests).
     assert [name for name, _ in calls] == ["gc.freeze", "waitress"]
