@@ -177,6 +177,8 @@ def test_wrong_password_unknown_user_and_missing_fields_do_not_sign_in(secured):
         assert "Wrong user name or password." in response.get_data(as_text=True)
         assert client.get("/data/toplist/").status_code == 401
     assert sign_in(client, "alice", "").status_code == 400
+    echoed = sign_in(client, '"><script>alert(1)</script>', PASSWORD).get_data(as_text=True)
+    assert "<script>alert(1)" not in echoed and "&lt;script&gt;" in echoed  # the name is shown back escaped
     assert client.get("/data/toplist/").status_code == 401
     assert sign_in(client, " Alice ", PASSWORD).status_code == 302  # names are case-insensitive
     assert client.get("/data/toplist/").status_code == 200

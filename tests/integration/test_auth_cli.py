@@ -211,3 +211,27 @@ def test_gunicorn_requires_sign_in_or_no_auth(runner, db, backend):
     finally:
         process.terminate()
         process.communicate(timeout=10)
+
+
+def test_sign_in_settings_from_the_environment():
+    from moviedash.errors import MoviedashError
+    from moviedash.factory import settings_from_env
+
+    assert settings_from_env({"MOVIEDASH_NO_AUTH": "1"}) == {"MOVIEDASH_AUTH": "off"}
+    assert settings_from_env({"MOVIEDASH_NO_AUTH": "false"}) == {}
+    assert settings_from_env({"MOVIEDASH_AUTH_FILE": "/srv/auth.sqlite", "MOVIEDASH_SECURE_COOKIES": "yes",
+                              "MOVIEDASH_BEHIND_PROXY": "0", "MOVIEDASH_SESSION_HOURS": "8"}) == {
+        "MOVIEDASH_AUTH_FILE": "/srv/auth.sqlite", "MOVIEDASH_SECURE_COOKIES": True,
+        "MOVIEDASH_BEHIND_PROXY": False, "MOVIEDASH_SESSION_HOURS": "8",
+    }
+    with pytest.raises(MoviedashError, match="MOVIEDASH_NO_AUTH must be 1 or 0"):
+        settings_from_env({"MOVIEDASH_NO_AUTH": "please"})
+
+
+@pytest.mark.parametrize("hours", ["0", "-1", "nan", "soon", "9000"])
+def test_a_bad_session_lifetime_is_refused(db, hours):
+    from moviedash import create_app
+    from moviedash.errors import MoviedashError
+
+    with pytest.raises(MoviedashError, match="session lifetime"):
+        create_app(db=db, MOVIEDASH_SESSION_HOURS=hours)
