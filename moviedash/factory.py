@@ -19,6 +19,20 @@ from .errors import MoviedashError, register_error_handlers
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
+#: How the boolean environment variables may be spelled.
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool | None:
+    """The boolean environment variable ``name`` (None when unset or empty)."""
+    value = environ.get(name, "").strip().lower()
+    if not value:
+        return None
+    if value not in _FLAGS:
+        raise MoviedashError(f"{name} must be 1 or 0 (true/false, yes/no), not {environ[name]!r}")
+    return _FLAGS[value]
+
+
 def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """Serving options from the environment, for ``gunicorn app:server``.
 
@@ -49,23 +63,13 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
         config["MOVIEDASH_AUTH_FILE"] = environ["MOVIEDASH_AUTH_FILE"]
     if environ.get("MOVIEDASH_SESSION_HOURS"):
         config["MOVIEDASH_SESSION_HOURS"] = environ["MOVIEDASH_SESSION_HOURS"]  # checked by auth
-    for name, key in (("MOVIEDASH_NO_AUTH", None), ("MOVIEDASH_SECURE_COOKIES", "MOVIEDASH_SECURE_COOKIES"),
-                      ("MOVIEDASH_BEHIND_PROXY", "MOVIEDASH_BEHIND_PROXY")):
-        value = environ.get(name, "").strip().lower()
-        if not value:
-            continue
-        if value not in _FLAGS:
-            raise MoviedashError(f"{name} must be 1 or 0 (true/false, yes/no), not {environ[name]!r}")
-        if key is None:  # MOVIEDASH_NO_AUTH: serve without sign-in, as moviedash serve --no-auth
-            if _FLAGS[value]:
-                config["MOVIEDASH_AUTH"] = "off"
-        else:
-            config[key] = _FLAGS[value]
+    if _flag(environ, "MOVIEDASH_NO_AUTH"):
+        config["MOVIEDASH_AUTH"] = "off"  # as moviedash serve --no-auth
+    for name in ("MOVIEDASH_SECURE_COOKIES", "MOVIEDASH_BEHIND_PROXY"):
+        value = _flag(environ, name)
+        if value is not None:
+            config[name] = value
     return config
-
-
-#: How the boolean environment variables may be spelled.
-_FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
 def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Dash:
