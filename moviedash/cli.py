@@ -1,4 +1,4 @@
-"""The ``moviedash`` command line: serve, load, demo.
+"""The ``moviedash`` command line: serve, load, demo, report; users and tokens for sign-in.
 
 Every command takes ``--db PATH`` (env ``MOVIEDASH_DB``, default ``./moviedb``):
 a SQLite file or a PostgreSQL URL (:mod:`moviedash.backend`).
@@ -37,6 +37,23 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
         show_envvar=True,
         help="SQLite database file (a path or sqlite:///path), or a PostgreSQL URL "
              "(postgresql://user:pass@host:5432/dbname).",
+    )(func)
+
+
+def example(*lines: str) -> str:
+    """A command's help epilog: ``Example:`` and the command lines, printed as written."""
+    return "\b\nExample:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def auth_file_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``--auth-file`` option: keep users and tokens in their own SQLite file, not in the database."""
+    return click.option(
+        "--auth-file",
+        "auth_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="MOVIEDASH_AUTH_FILE",
+        show_envvar=True,
+        help="Keep users and tokens in this SQLite file instead of in DB (which then stays untouched).",
     )(func)
 
 
@@ -126,7 +143,7 @@ def _seconds_option(name: str, *, positive: bool) -> Callable[[click.Context, cl
     return convert
 
 
-@main.command()
+@main.command(epilog=example("moviedash serve --db moviedb --host 0.0.0.0 --port 8050"))
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0 for all).")
 @click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
@@ -148,19 +165,41 @@ def _seconds_option(name: str, *, positive: bool) -> Callable[[click.Context, cl
               callback=_seconds_option("--shutdown-timeout", positive=False),
               help="On SIGTERM/SIGINT: stop listening, let requests in progress finish this long, then exit 0.")
 @click.option("--debug", is_flag=True, help="Dash's development server with debugging; binds to 127.0.0.1 only.")
+@auth_file_option
+@click.option("--no-auth", is_flag=True, envvar="MOVIEDASH_NO_AUTH", show_envvar=True,
+              help="Serve without sign-in, even on a network address or when users exist "
+                   "(e.g. behind a proxy that authenticates).")
+@click.option("--secure-cookies", is_flag=True, envvar="MOVIEDASH_SECURE_COOKIES", show_envvar=True,
+              help="Mark the session cookie Secure (the site is reached over HTTPS, e.g. through a TLS proxy).")
+@click.option("--behind-proxy", is_flag=True, envvar="MOVIEDASH_BEHIND_PROXY", show_envvar=True,
+              help="Trust one reverse proxy's X-Forwarded-For and X-Forwarded-Proto (client address for "
+                   "rate limits, HTTPS for Secure cookies). Only with such a proxy in front.")
+@click.option("--session-hours", type=click.FloatRange(min=0, min_open=True, max=8784), default=12.0,
+              show_default=True, envvar="MOVIEDASH_SESSION_HOURS", show_envvar=True,
+              help="A signed-in session ends after this many hours without a request.")
 @click.pass_context
 @domain_errors
 def serve(
     ctx: click.Context, db: str, host: str, port: int, threads: int, query_timeout: float,
     embed_origins: tuple[str, ...], connection_limit: int, channel_timeout: float, shutdown_timeout: float,
-    debug: bool,
+    debug: bool, auth_file: Path | None, no_auth: bool, secure_cookies: bool, behind_proxy: bool,
+    session_hours: float,
 ) -> None:
-    """Run the dashboard and the JSON API over DB (read-only)."""
-    from . import create_app
+    """Run the dashboard and the JSON API over DB (read-only).
 
+    Once a user or token exists (moviedash users add), every page and route
+    needs a sign-in or a token. Serving on a network address with no user is
+    refused unless --no-auth is given; on 127.0.0.1 it stays open until then.
+    """
+    from . import auth, create_app
+
+    bound = "127.0.0.1" if debug else host  # run_server binds to loopback in debug mode
+    mode = "off" if no_auth else ("auto" if bound in LOOPBACK else "required")
     try:
         app = create_app(db=db, MOVIEDASH_FRAME_ANCESTORS=embed_origins, MOVIEDASH_QUERY_TIMEOUT=query_timeout,
-                         MOVIEDASH_POOL_SIZE=threads)
+                         MOVIEDASH_POOL_SIZE=threads, MOVIEDASH_AUTH=mode, MOVIEDASH_AUTH_FILE=auth_file,
+                         MOVIEDASH_SECURE_COOKIES=secure_cookies, MOVIEDASH_BEHIND_PROXY=behind_proxy,
+                         MOVIEDASH_SESSION_HOURS=session_hours)
     except DatabaseNotFound:
         if db_was_named(ctx):
             raise
@@ -168,12 +207,13 @@ def serve(
             f"database not found: {db}. Create one with 'moviedash demo' or "
             "'moviedash load FILE.csv', or name one with --db / MOVIEDASH_DB."
         ) from None
+    click.echo(f"moviedash: {auth.check_serving(app.server, bound, '--no-auth')}", err=True)
     options = ServerOptions(connection_limit=connection_limit, channel_timeout=channel_timeout,
                             shutdown_timeout=shutdown_timeout)
     run_server(app, host, port, threads, debug, options)
 
 
-@main.command()
+@main.command(epilog=example("moviedash load events.csv --db moviedb"))
 @db_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Write nothing if any row is invalid.")
@@ -207,7 +247,7 @@ def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, f
         sys.exit(1)
 
 
-@main.command()
+@main.command(epilog=example("moviedash demo --db moviedb --events 100000"))
 @db_option
 @click.option("--events", default=None, type=click.IntRange(min=1), help="Number of events to generate [default: 100,000].")
 @click.option("--seed", default=None, type=int, help="Random seed; the same seed gives the same database [default: 42].")
@@ -222,7 +262,7 @@ def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
     click.echo(f"wrote {written:,} demo events to {backend.parse(db).display} in {time.perf_counter() - started:.1f} s")
 
 
-@main.command()
+@main.command(epilog=example("moviedash report --db moviedb --resolution weekly --out report.html"))
 @db_option
 @click.option("--out", type=click.Path(path_type=Path), help="Output file (html) or folder (png/svg/pdf)  [default: report.html, or report/ for images].")
 @click.option("--format", "fmt", type=click.Choice(["html", "png", "svg", "pdf"]), default="html", show_default=True, help="html: one self-contained file that opens offline; png/svg/pdf: one file per chart.")
@@ -283,6 +323,134 @@ def report(
                 click.echo(f"wrote {path}")
     finally:
         conn.close()
+
+
+# --------------------------------------------------------------------------- #
+# Sign-in: users and API tokens (moviedash.auth).
+# --------------------------------------------------------------------------- #
+
+
+def read_password(name: str) -> str:
+    """The new password: asked twice on a terminal, else the first line of standard input."""
+    if sys.stdin.isatty():
+        return click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@main.group(epilog=example("moviedash users add alice --db moviedb"))
+def users() -> None:
+    """Add, list and remove the users who can sign in to the dashboard.
+    """
+
+
+@users.command("add", epilog=example('moviedash users add alice --db moviedb   (asks for the password twice)',
+                                     'echo "$PASSWORD" | moviedash users add bob --db moviedb'))
+@db_option
+@auth_file_option
+@click.argument("name")
+@domain_errors
+def users_add(db: str, auth_file: Path | None, name: str) -> None:
+    """Add user NAME, who can then sign in (names are case-insensitive).
+
+    The password (at least 8 characters) is asked for twice on a terminal, or
+    read from the first line of standard input otherwise. The first user turns
+    sign-in on for every page and route.
+    """
+    from .auth.store import Store, check_password, normalise_name
+
+    normalise_name(name)  # a bad name fails before the password is asked for
+    password = read_password(name)
+    check_password(password)
+    with Store.open(db, auth_file) as store:
+        added = store.add_user(name, password)
+        click.echo(f"added user {added} to {store.display}")
+
+
+@users.command("list", epilog=example("moviedash users list --db moviedb"))
+@db_option
+@auth_file_option
+@domain_errors
+def users_list(db: str, auth_file: Path | None) -> None:
+    """List the users, with when each was added.
+    """
+    from .auth.store import Store
+
+    with Store.open(db, auth_file) as store:
+        entries = store.users()
+        if not entries:
+            click.echo(f"no users in {store.display}", err=True)
+        for entry in entries:
+            click.echo(f"{entry.name}\t{entry.created_at}")
+
+
+@users.command("remove", epilog=example("moviedash users remove alice --db moviedb"))
+@db_option
+@auth_file_option
+@click.argument("name")
+@domain_errors
+def users_remove(db: str, auth_file: Path | None, name: str) -> None:
+    """Remove user NAME; their sessions end at their next request.
+    """
+    from .auth.store import Store
+
+    with Store.open(db, auth_file) as store:
+        click.echo(f"removed user {store.remove_user(name)} from {store.display}")
+
+
+@main.group(epilog=example("moviedash tokens create grafana --db moviedb"))
+def tokens() -> None:
+    """Create, list and revoke API tokens (sent as 'Authorization: Bearer TOKEN').
+    """
+
+
+@tokens.command("create", epilog=example(
+    "TOKEN=$(moviedash tokens create grafana --db moviedb)",
+    'curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8050/data/toplist/',
+))
+@db_option
+@auth_file_option
+@click.argument("name")
+@domain_errors
+def tokens_create(db: str, auth_file: Path | None, name: str) -> None:
+    """Create token NAME and print it (once: only its hash is kept).
+    """
+    from .auth.store import Store
+
+    with Store.open(db, auth_file) as store:
+        token = store.create_token(name)
+        click.echo(f"created token {name.strip().lower()} in {store.display}; it is shown only now:", err=True)
+        click.echo(token)
+
+
+@tokens.command("list", epilog=example("moviedash tokens list --db moviedb"))
+@db_option
+@auth_file_option
+@domain_errors
+def tokens_list(db: str, auth_file: Path | None) -> None:
+    """List the tokens' names, with when each was created (the tokens themselves are not kept).
+    """
+    from .auth.store import Store
+
+    with Store.open(db, auth_file) as store:
+        entries = store.tokens()
+        if not entries:
+            click.echo(f"no tokens in {store.display}", err=True)
+        for entry in entries:
+            click.echo(f"{entry.name}\t{entry.created_at}")
+
+
+@tokens.command("revoke", epilog=example("moviedash tokens revoke grafana --db moviedb"))
+@db_option
+@auth_file_option
+@click.argument("name")
+@domain_errors
+def tokens_revoke(db: str, auth_file: Path | None, name: str) -> None:
+    """Revoke token NAME: it stops working at once.
+    """
+    from .auth.store import Store
+
+    with Store.open(db, auth_file) as store:
+        click.echo(f"revoked token {store.revoke_token(name)} in {store.display}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,8 +9,9 @@ from typing import Any
 
 import dash
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, context, dashguard, foreign, openapi, security
+from . import api, auth, context, dashguard, foreign, openapi, security
 from .db import check_exists
 from .errors import MoviedashError, register_error_handlers
 from .params import parse_timeout
@@ -19,12 +20,29 @@ from .params import parse_timeout
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
+#: How the boolean environment variables may be spelled.
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool | None:
+    """The boolean environment variable ``name`` (None when unset or empty)."""
+    value = environ.get(name, "").strip().lower()
+    if not value:
+        return None
+    if value not in _FLAGS:
+        raise MoviedashError(f"{name} must be 1 or 0 (true/false, yes/no), not {environ[name]!r}")
+    return _FLAGS[value]
+
+
 def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """Serving options from the environment, for ``gunicorn app:server``.
 
     ``MOVIEDASH_QUERY_TIMEOUT`` (seconds), ``MOVIEDASH_FRAME_ANCESTORS``
     (space-separated origins allowed to embed the dashboard) and
     ``MOVIEDASH_POOL_SIZE`` (PostgreSQL connections per process, default 8).
+    Sign-in (:mod:`moviedash.auth`): ``MOVIEDASH_AUTH_FILE``, ``MOVIEDASH_NO_AUTH``,
+    ``MOVIEDASH_SESSION_HOURS``, ``MOVIEDASH_SECURE_COOKIES`` and ``MOVIEDASH_BEHIND_PROXY``
+    (``MOVIEDASH_SECRET_KEY`` is read by :mod:`moviedash.auth.web` itself).
     """
     config: dict[str, Any] = {}
     if environ.get("MOVIEDASH_QUERY_TIMEOUT"):
@@ -39,6 +57,16 @@ def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]
         if size < 1:
             raise MoviedashError("MOVIEDASH_POOL_SIZE must be a whole number of connections, at least 1")
         config["MOVIEDASH_POOL_SIZE"] = size
+    if environ.get("MOVIEDASH_AUTH_FILE"):
+        config["MOVIEDASH_AUTH_FILE"] = environ["MOVIEDASH_AUTH_FILE"]
+    if environ.get("MOVIEDASH_SESSION_HOURS"):
+        config["MOVIEDASH_SESSION_HOURS"] = environ["MOVIEDASH_SESSION_HOURS"]  # checked by auth
+    if _flag(environ, "MOVIEDASH_NO_AUTH"):
+        config["MOVIEDASH_AUTH"] = "off"  # as moviedash serve --no-auth
+    for name in ("MOVIEDASH_SECURE_COOKIES", "MOVIEDASH_BEHIND_PROXY"):
+        value = _flag(environ, name)
+        if value is not None:
+            config[name] = value
     return config
 
 
@@ -60,9 +88,14 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
     server = Flask("moviedash")
     server.config.update(MOVIEDASH_DB=str(path), JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=dashguard.MAX_BODY_BYTES)
     server.config.update(config)
+    if server.config.get("MOVIEDASH_BEHIND_PROXY"):
+        # One trusted proxy: its X-Forwarded-For and -Proto give the client address
+        # (rate limits) and the scheme (Secure cookies).
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     register_error_handlers(server)
     security.init_app(server)
     context.init_app(server)
+    auth.init_app(server)  # before Dash's routes: nothing is served before the gate
     server.register_blueprint(api.bp)
     server.register_blueprint(api.figures_bp)
     server.register_blueprint(openapi.bp)

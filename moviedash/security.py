@@ -38,6 +38,8 @@ def parse_origins(origins: Iterable[str]) -> tuple[str, ...]:
 #: What the server answers: the page at ``/``, Dash's own routes, assets and the JSON routes.
 #: Everything else is a 404 (Dash alone would serve its page for any path, ``/console`` included).
 SERVED_PREFIXES = ("/_dash-", "/_reload-hash", "/_favicon.ico", "/assets/", "/data", "/figures/")
+#: Single pages: the dashboard, and sign-in's login and logout (:mod:`moviedash.auth`).
+SERVED_PATHS = frozenset({"/", "/login", "/logout"})
 
 
 def relative_location(response: Response) -> None:
@@ -74,7 +76,7 @@ def init_app(server: Flask) -> None:
 
     @server.before_request
     def only_known_paths() -> None:
-        if request.path != "/" and not request.path.startswith(SERVED_PREFIXES):
+        if request.path not in SERVED_PATHS and not request.path.startswith(SERVED_PREFIXES):
             raise MoviedashError(f"not found: {request.path}", status=404)
 
     headers = security_headers(origins)

@@ -12,6 +12,7 @@ from dash import dcc, html
 from flask import has_request_context
 
 from .. import analysis
+from ..auth.header import account_controls
 from ..charts import plotly_config
 from ..context import get_connection
 from ..params import RESOLUTIONS
@@ -82,8 +83,9 @@ def _segmented(
     )
 
 
-def header(span: analysis.Span) -> html.Header:
-    """Product name, the data's span and size, the report download and the theme switch."""
+def header(span: analysis.Span, account: list[Any] | None = None) -> html.Header:
+    """Product name, the data's span and size, the report download, the theme switch and ``account`` (sign out)."""
+    account = account or []
     if span.events:
         facts = f"{day_text(span.first)} – {day_text(span.last)} · {span.events:,} events"
     else:
@@ -123,6 +125,7 @@ def header(span: analysis.Span) -> html.Header:
                             persistence=True,
                             persistence_type="local",
                         ),
+                        *account,
                     ],
                     className="header-tools",
                 ),
@@ -381,11 +384,11 @@ def serve_layout() -> html.Div:
     if not has_request_context():
         return build_layout(analysis.Span(None, None, 0), {"sessiontype": [], "device": [], "market": []})
     conn = get_connection()
-    return build_layout(analysis.span(conn), analysis.options(conn))
+    return build_layout(analysis.span(conn), analysis.options(conn), account_controls())
 
 
-def build_layout(span: analysis.Span, options: dict[str, list[str]]) -> html.Div:
-    """The page for a database with this span and these filter options."""
+def build_layout(span: analysis.Span, options: dict[str, list[str]], account: list[Any] | None = None) -> html.Div:
+    """The page for a database with this span and these filter options (``account``: the header's sign-out)."""
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh=False),
@@ -393,7 +396,7 @@ def build_layout(span: analysis.Span, options: dict[str, list[str]]) -> html.Div
             dcc.Store(id=ids.URL_RESTORE),
             dcc.Store(id=ids.URL_ECHO),
             html.A("Skip to the content", href="#main", className="skip-link"),
-            header(span),
+            header(span, account),
             html.Main(
                 [
                     filter_bar(span, options),

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_gunicorn_app_server(db_target):
     db = build_db(db_target("g.db"), [event("2013-01-07 10:00:00", "a", title="Argo")])
     port = free_port()
-    env = {**os.environ, "MOVIEDASH_DB": str(db), "MOVIEDASH_FRAME_ANCESTORS": "https://intranet.example.com"}
+    env = {**os.environ, "MOVIEDASH_DB": str(db), "MOVIEDASH_FRAME_ANCESTORS": "https://intranet.example.com",
+           "MOVIEDASH_NO_AUTH": "1"}  # no users: gunicorn requires sign-in unless told (test_auth_cli)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -1,0 +1,62 @@
+"""Sign-in in a real browser: the login page, the dashboard behind it, and signing out."""
+from __future__ import annotations
+
+import pytest
+
+from moviedash.auth.store import Store
+from tests.browser.conftest import Page
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def alice(page: Page) -> str:
+    """User alice, added to this module's database while its server runs: sign-in turns on at once."""
+    with Store.open(str(page.db)) as store:
+        return store.add_user("alice", PASSWORD)
+
+
+def current_path(page: Page) -> str:
+    return page.duo.driver.execute_script("return window.location.pathname + window.location.search")
+
+
+def fill_in(page: Page, name: str, password: str) -> None:
+    page.duo.wait_for_element("#username").send_keys(name)
+    page.duo.find_element("#password").send_keys(password)
+    page.duo.find_element("#signin-submit").click()
+
+
+def test_sign_in_see_the_dashboard_and_sign_out(page: Page, alice: str) -> None:
+    duo = page.duo
+    driver = duo.driver
+    driver.delete_all_cookies()
+    driver.get(f"{duo.server_url}/?users=weekly")
+    page.wait(lambda: current_path(page) == "/login?next=%2F%3Fusers%3Dweekly", "redirected to the login page")
+    assert driver.title == "Sign in · moviedash"
+    assert driver.execute_script("return document.documentElement.lang") == "en"
+    # The dashboard's stylesheet applies: the card has its surface colour and rounded corners.
+    assert driver.execute_script(
+        "return getComputedStyle(document.querySelector('.signin-card')).borderRadius") == "12px"
+    page.log.clear()
+
+    fill_in(page, "alice", "wrong password")
+    page.wait(lambda: duo.find_element("#signin-message").text == "Wrong user name or password.", "refused")
+    assert "/login" in current_path(page)
+
+    duo.find_element("#password").clear()
+    duo.find_element("#username").clear()
+    duo.reset_log_timestamp()  # the console reported the refused sign-in's 401, as it should
+    fill_in(page, alice, PASSWORD)
+    page.wait(lambda: current_path(page) == "/?users=weekly", "back on the view asked for")
+    assert page.log.count("") == 0  # nothing reached a callback before signing in
+    page.wait(lambda: page.figure("users-graph") is not None, "the users chart drawn")
+    page.wait(lambda: "alice" in duo.find_element("#account-name").text, "who is signed in")
+    assert duo.find_element("#account-name").text == "Signed in as alice"
+    assert duo.get_logs() == []
+
+    duo.find_element("#sign-out").click()
+    page.wait(lambda: current_path(page) == "/login", "signed out, on the login page")
+    driver.get(f"{duo.server_url}/")
+    page.wait(lambda: current_path(page) == "/login", "the dashboard needs signing in again")
