@@ -34,11 +34,11 @@ RATE_MIN_SECONDS, RATE_MIN_ROWS = 1.0, 10_000
 
 
 def _check_db(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    """A malformed ``--db`` URL is a usage error, before anything is opened."""
+    """A malformed ``--db`` URL is refused (one line, exit status 1) before anything is read or opened."""
     try:
         backend.parse(value)
     except MoviedashError as exc:
-        raise click.BadParameter(exc.message) from None
+        raise click.ClickException(f"--db: {exc.message}") from None
     return value
 
 

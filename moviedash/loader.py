@@ -52,6 +52,7 @@ from .db import (
 )
 from .errors import MoviedashError
 from .escapes import decode_escapes
+from .params import DATE_EXAMPLE, date_problem, parse_date_text
 
 if TYPE_CHECKING:
     from . import derived
@@ -72,7 +73,7 @@ REJECT_HEADER = ("file", "line", "reason", "raw")
 
 @dataclass
 class FileReport:
-    """What happened to one input file."""
+    """What happened to one input file: ``loaded`` valid rows (written if the load committed), ``rejected`` invalid ones."""
 
     path: Path
     loaded: int = 0
@@ -118,6 +119,49 @@ def file_digest(path: Path) -> tuple[str, str]:
     return digest.hexdigest(), ("utf-8-sig" if utf8 else "latin-1")
 
 
+#: Byte-order marks of the encodings besides UTF-8 that a CSV may be saved in
+#: (Excel's "Unicode text" is UTF-16); longest first: UTF-32-LE starts like UTF-16-LE.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def wide_encoding(path: Path) -> str | None:
+    """``utf-16``/``utf-32`` when the file starts with their byte-order mark, else ``None``.
+
+    Raises :class:`MoviedashError` for NUL bytes at the start of a file without
+    one: UTF-16 without a mark, or not text at all, would be read as garbage row by row.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
+    if b"\x00" in head:
+        raise MoviedashError(
+            f"{path} contains NUL bytes: it is not a text CSV, or it is UTF-16 without a byte-order mark; "
+            "save it as CSV UTF-8 and load it again"
+        )
+    return None
+
+
+@contextmanager
+def csv_field_limit(path: Path) -> Iterator[None]:
+    """Let the ``csv`` module read fields as large as the file, as pyarrow's reader does.
+
+    Why: its default limit (128 KiB) made the first-row check refuse, and the
+    rejects pass fail on, rows the fast reader had read.  No field is larger
+    than its file, so this limit only says "whatever pyarrow read".
+    """
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(previous, path.stat().st_size))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
 def _header_columns(first: Sequence[str]) -> list[str] | None:
     """The column order named by a header row, or ``None`` when ``first`` is data.
 
@@ -144,7 +188,7 @@ def _header_columns(first: Sequence[str]) -> list[str] | None:
 
 def sniff_columns(path: Path, encoding: str) -> tuple[list[str], bool]:
     """The file's column order and whether its first line is a header."""
-    with path.open("r", encoding=encoding, newline="") as fh:
+    with path.open("r", encoding=encoding, newline="") as fh, csv_field_limit(path):
         try:
             first = next(csv.reader(fh))
         except StopIteration:
@@ -276,6 +320,17 @@ def _normalise_dates(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return norm, pc.fill_null(same, False).to_numpy(zero_copy_only=False)
 
 
+def date_reason(value: str) -> str:
+    """Why an ``event_date`` value was refused, in the words the CLI and the API use for dates."""
+    text = value.strip()
+    try:
+        parse_date_text(text[:10])
+    except ValueError:
+        return date_problem(text)
+    # The day exists: the time (or what follows the date) does not.
+    return f"{text!r} is not a date and time (expected YYYY-MM-DD HH:MM:SS, e.g. {DATE_EXAMPLE} 21:30:00)"
+
+
 def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None], dict[str, pa.Array]]:
     """Check and convert one batch.
 
@@ -289,12 +344,16 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None],
     why: list[str | None] = [None] * n
     names = batch.schema.names
 
-    def flag(mask: np.ndarray, column: str, problem: str, raw: pa.Array) -> None:
+    def flag(mask: np.ndarray, column: str, problem: str, raw: pa.Array,
+             describe: Callable[[str], str] | None = None) -> None:
         new = np.flatnonzero(mask & ~bad)
         if len(new):
             values = raw.take(pa.array(new)).to_pylist()
             for j, value in zip(new, values):
-                why[j] = f"{column} {problem}: {value!r}" if problem != "is empty" else f"{column} is empty"
+                if describe is not None:
+                    why[j] = f"{column} {describe(value)}"
+                else:
+                    why[j] = f"{column} {problem}: {value!r}" if problem != "is empty" else f"{column} is empty"
         bad[:] = bad | mask
 
     arrays: dict[str, pa.Array] = {}
@@ -309,12 +368,14 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None],
             flag(empty, column, "is empty", raw)
         if column == "event_date":
             norm, ok = _normalise_dates(stripped)
-            flag(~ok & ~empty, column, "is not a date", raw)
+            flag(~ok & ~empty, column, "is not a date", raw, date_reason)
             arrays[column] = norm
             continue
         if column in INTEGER_COLUMNS or column in REAL_COLUMNS:
             integer = column in INTEGER_COLUMNS
             shaped = pc.match_substring_regex(stripped, f"^{_INT_RE if integer else _REAL_RE}$")
+            if integer and pc.any(pc.starts_with(stripped, "+")).as_py():
+                stripped = pc.utf8_ltrim(stripped, characters="+")  # +5 is 5; Arrow's int cast refuses the sign
             numbers = pc.cast(pc.if_else(shaped, stripped, None), pa.int64() if integer else pa.float64())
             ok = shaped.to_numpy(zero_copy_only=False)
             if integer:
@@ -349,7 +410,7 @@ def locate_rows(path: Path, encoding: str, has_header: bool, n_columns: int, wan
     """
     found: dict[int, tuple[int, list[str]]] = {}
     misshapen: list[tuple[int, list[str]]] = []
-    with path.open("r", encoding=encoding, newline="") as fh:
+    with path.open("r", encoding=encoding, newline="") as fh, csv_field_limit(path):
         reader = csv.reader(fh)
         start, ordinal = 1, 0
         if has_header:
@@ -632,7 +693,8 @@ def load_files(
 
     Invalid rows go to a rejects CSV (``rejects``, else ``FILE.rejects.csv``
     per file).  With ``strict``, any invalid row means nothing is written
-    (``committed`` is False).  Raises :class:`MoviedashError`, writing nothing,
+    (``committed`` is False; ``loaded`` still counts the valid rows), and so
+    does a load without a single valid row (an empty file).  Raises :class:`MoviedashError`, writing nothing,
     for a file already loaded (unless ``force``), an unreadable file or a bad header.
     """
     files = [Path(p) for p in paths]
@@ -641,7 +703,8 @@ def load_files(
     for path in files:
         if not path.is_file():
             raise MoviedashError(f"no such file: {path}")
-        digests.append(file_digest(path))
+        sha, encoding = file_digest(path)
+        digests.append((sha, wide_encoding(path) or encoding))
     seen: dict[str, Path] = {}
     for path, (sha, _) in zip(files, digests):
         if sha in seen and not force:
@@ -665,19 +728,21 @@ def load_files(
                 all_rejects.extend(file_rejects)
                 if file_rejects and rejects is None:
                     file_report.rejects_path = write_rejects(default_rejects_path(path), file_rejects)
-                sink.record(
-                    (sha, str(path.resolve()), file_report.loaded, file_report.rejected,
-                     dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
-                )
+                if file_report.loaded:  # a file that added nothing may be loaded later (fixed, or as it is)
+                    sink.record(
+                        (sha, str(path.resolve()), file_report.loaded, file_report.rejected,
+                         dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
+                    )
             if all_rejects and rejects is not None:
                 written = write_rejects(Path(rejects), all_rejects)
                 for file_report in report.files:
                     if file_report.rejected:
                         file_report.rejects_path = written
-            if strict and report.rejected:
+            if (strict and report.rejected) or not report.loaded:
+                # Nothing to write: --strict with a bad row, or no valid row at
+                # all (no ledger entry, and no new database file).  ``loaded``
+                # keeps counting the valid rows.
                 sink.rollback()
-                for file_report in report.files:
-                    file_report.loaded = 0
                 return report
             sink.commit()
             report.committed = True
