@@ -6,8 +6,8 @@ Domain errors (:class:`~moviedash.errors.MoviedashError`) and the operating
 system's (a full disk, a path through a file) become one clean line on stderr
 and exit status 1; usage errors exit 2, as click does.
 
-Every command's help ends with an example (a ``\b`` paragraph, which click
-prints as written) and has a one-line ``short_help`` for the command list.
+Every command's help ends with an example (an epilog made by :func:`example`)
+and has a one-line ``short_help`` for the command list.
 """
 from __future__ import annotations
 
@@ -83,6 +83,13 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
+def load_rate(rows: int, seconds: float) -> str:
+    """`` (N rows/s)`` for the load summary; empty for a short or small load, where a rate says nothing."""
+    if seconds < RATE_MIN_SECONDS or rows < RATE_MIN_ROWS:
+        return ""
+    return f" ({rows / seconds:,.0f} rows/s)"
+
+
 class DateType(click.ParamType):
     """A ``YYYY-MM-DD`` option, refused in the wording of the API and the loader ("not a real date")."""
 
@@ -100,17 +107,20 @@ class DateType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def example(*lines: str, note: str = "") -> str:
+    """A help epilog: "Example" and command lines, printed as written (click's ``\b``), after the options."""
+    return "\b\nExample" + (f" ({note})" if note else "") + ":\n" + "\n".join(f"  {line}" for line in lines)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=example("moviedash demo", "moviedash serve", note="a demo database, then the dashboard"),
+)
 @click.version_option(package_name="moviedash")
 def main() -> None:
     """moviedash: a dashboard, reports and JSON API over movie/series viewing events.
 
     Run 'moviedash COMMAND --help' for a command's options and an example.
-
-    \b
-    Example (a demo database, then the dashboard at http://127.0.0.1:8050/):
-      moviedash demo
-      moviedash serve
     """
 
 
@@ -150,7 +160,7 @@ def run_server(app: Any, host: str, port: int, threads: int, debug: bool) -> Non
     waitress_serve(app.server, host=host, port=port, threads=threads, ident="moviedash")
 
 
-@main.command(short_help="Run the dashboard and the JSON API over DB.")
+@main.command(short_help="Run the dashboard and the JSON API over DB.", epilog=example("moviedash serve --db moviedb --port 8050"))
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0 for all).")
 @click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
@@ -168,10 +178,6 @@ def serve(
     embed_origins: tuple[str, ...], debug: bool,
 ) -> None:
     """Run the dashboard and the JSON API over DB (read-only).
-
-    \b
-    Example:
-      moviedash serve --db moviedb --port 8050
     """
     from . import create_app
 
@@ -188,7 +194,7 @@ def serve(
     run_server(app, host, port, threads, debug)
 
 
-@main.command(short_help="Import viewing events from CSV files into DB.")
+@main.command(short_help="Import viewing events from CSV files into DB.", epilog=example("moviedash load events.csv --db moviedb"))
 @db_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Write nothing if any row is invalid.")
@@ -203,10 +209,6 @@ def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, f
     Everything is one transaction: an error leaves DB exactly as it was.
     Exit status: 0 all rows loaded, 1 rows rejected or nothing loaded
     (nothing loaded is not recorded: the same files may be loaded later).
-
-    \b
-    Example:
-      moviedash load events.csv --db moviedb
     """
     from .loader import load_files
 
@@ -228,16 +230,13 @@ def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, f
             why = f"no rows in {'the file' if len(files) == 1 else 'the files'}"
         click.echo(f"{why}, nothing loaded into {target}", err=True)
         sys.exit(1)
-    line = f"loaded {report.loaded:,}, rejected {report.rejected:,} into {target} in {elapsed:.1f} s"
-    # A rate over a fraction of a second or a few rows says nothing.
-    if elapsed >= RATE_MIN_SECONDS and report.loaded >= RATE_MIN_ROWS:
-        line += f" ({report.loaded / elapsed:,.0f} rows/s)"
-    click.echo(line)
+    click.echo(f"loaded {report.loaded:,}, rejected {report.rejected:,} into {target} in {elapsed:.1f} s"
+               f"{load_rate(report.loaded, elapsed)}")
     if report.rejected:
         sys.exit(1)
 
 
-@main.command(short_help="Write a synthetic demo database to DB.")
+@main.command(short_help="Write a synthetic demo database to DB.", epilog=example("moviedash demo --db moviedb --events 1000000 --seed 7"))
 @db_option
 @click.option("--events", default=None, type=click.IntRange(min=1),
               help="Number of events to generate, at most 200,000,000 (which needs about 4 GB of memory "
@@ -247,10 +246,6 @@ def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, f
 @domain_errors
 def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
     """Write a realistic synthetic database of viewing events to DB.
-
-    \b
-    Example:
-      moviedash demo --db moviedb --events 1000000 --seed 7
     """
     from .demo import DEFAULT_EVENTS, DEFAULT_SEED, MAX_EVENTS, write_demo
 
@@ -263,7 +258,7 @@ def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
     click.echo(f"wrote {written:,} demo events to {backend.parse(db).display} in {time.perf_counter() - started:.1f} s")
 
 
-@main.command(short_help="Write an HTML report (or PNG/SVG/PDF charts) of DB.")
+@main.command(short_help="Write an HTML report (or PNG/SVG/PDF charts) of DB.", epilog=example("moviedash report --db moviedb --out q2.html --start 2024-04-01 --market NO"))
 @db_option
 @click.option("--out", type=click.Path(path_type=Path), help="Output file (html) or folder (png/svg/pdf)  [default: report.html, or report/ for images].")
 @click.option("--format", "fmt", type=click.Choice(["html", "png", "svg", "pdf"]), default="html", show_default=True, help="html: one self-contained file that opens offline; png/svg/pdf: one file per chart.")
@@ -285,10 +280,6 @@ def report(
     width: int | None, height: int | None,
 ) -> None:
     """Write a report of DB's KPIs and charts for a selection: HTML, or PNG/SVG/PDF per chart.
-
-    \b
-    Example:
-      moviedash report --db moviedb --out q2.html --start 2024-04-01 --end 2024-06-30
     """
     from .db import connect_readonly
     from .params import Filters
