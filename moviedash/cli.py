@@ -160,7 +160,8 @@ def run_server(app: Any, host: str, port: int, threads: int, debug: bool) -> Non
     waitress_serve(app.server, host=host, port=port, threads=threads, ident="moviedash")
 
 
-@main.command(short_help="Run the dashboard and the JSON API over DB.", epilog=example("moviedash serve --db moviedb --port 8050"))
+@main.command(short_help="Run the dashboard and the JSON API over DB.",
+              epilog=example("moviedash serve --db moviedb --port 8050"))
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0 for all).")
 @click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
@@ -177,8 +178,7 @@ def serve(
     ctx: click.Context, db: str, host: str, port: int, threads: int, query_timeout: float,
     embed_origins: tuple[str, ...], debug: bool,
 ) -> None:
-    """Run the dashboard and the JSON API over DB (read-only).
-    """
+    """Run the dashboard and the JSON API over DB (read-only)."""
     from . import create_app
 
     try:
@@ -194,7 +194,8 @@ def serve(
     run_server(app, host, port, threads, debug)
 
 
-@main.command(short_help="Import viewing events from CSV files into DB.", epilog=example("moviedash load events.csv --db moviedb"))
+@main.command(short_help="Import viewing events from CSV files into DB.",
+              epilog=example("moviedash load events.csv --db moviedb"))
 @db_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Write nothing if any row is invalid.")
@@ -236,7 +237,8 @@ def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, f
         sys.exit(1)
 
 
-@main.command(short_help="Write a synthetic demo database to DB.", epilog=example("moviedash demo --db moviedb --events 1000000 --seed 7"))
+@main.command(short_help="Write a synthetic demo database to DB.",
+              epilog=example("moviedash demo --db moviedb --events 1000000 --seed 7"))
 @db_option
 @click.option("--events", default=None, type=click.IntRange(min=1),
               help="Number of events to generate, at most 200,000,000 (which needs about 4 GB of memory "
@@ -245,8 +247,7 @@ def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, f
 @click.option("--force", is_flag=True, help="Replace DB if it exists.")
 @domain_errors
 def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
-    """Write a realistic synthetic database of viewing events to DB.
-    """
+    """Write a realistic synthetic database of viewing events to DB."""
     from .demo import DEFAULT_EVENTS, DEFAULT_SEED, MAX_EVENTS, write_demo
 
     if events is not None and events > MAX_EVENTS:
@@ -258,7 +259,8 @@ def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
     click.echo(f"wrote {written:,} demo events to {backend.parse(db).display} in {time.perf_counter() - started:.1f} s")
 
 
-@main.command(short_help="Write an HTML report (or PNG/SVG/PDF charts) of DB.", epilog=example("moviedash report --db moviedb --out q2.html --start 2024-04-01 --market NO"))
+@main.command(short_help="Write an HTML report (or PNG/SVG/PDF charts) of DB.",
+              epilog=example("moviedash report --db moviedb --out q2.html --start 2024-04-01 --market NO"))
 @db_option
 @click.option("--out", type=click.Path(path_type=Path), help="Output file (html) or folder (png/svg/pdf)  [default: report.html, or report/ for images].")
 @click.option("--format", "fmt", type=click.Choice(["html", "png", "svg", "pdf"]), default="html", show_default=True, help="html: one self-contained file that opens offline; png/svg/pdf: one file per chart.")
@@ -279,8 +281,7 @@ def report(
     sessiontype: tuple[str, ...], device: tuple[str, ...], market: tuple[str, ...], title: str,
     width: int | None, height: int | None,
 ) -> None:
-    """Write a report of DB's KPIs and charts for a selection: HTML, or PNG/SVG/PDF per chart.
-    """
+    """Write a report of DB's KPIs and charts for a selection: HTML, or PNG/SVG/PDF per chart."""
     from .db import connect_readonly
     from .params import Filters
     from .report import ReportSpec, export_images, render_html
