@@ -272,7 +272,12 @@ def minutes_watched(conn: sqlite3.Connection, query: SeriesQuery, dialect: Diale
 
 
 def toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:
-    """The top N titles, most first, ties by title ascending: columns ``title``, ``values``.
+    """The top N titles, most first, ties by the title as shown: columns ``title``, ``values``.
+
+    "As shown" is the title with the course file's ``<e5>`` escapes decoded
+    (a database made the course's way still holds them), in code point order:
+    ``<d8>isteins Blyant`` ranks as ``Øisteins Blyant``, after ``Abraham Lincoln``,
+    on every path (raw SQL on SQLite and PostgreSQL, derived data).
 
     ``values`` is the number of events (``rank="plays"``, the course's
     definition), minutes watched, or distinct viewers.
@@ -292,13 +297,17 @@ def _top_frame(titles: list[Any], values: Any) -> pd.DataFrame:
 
 
 def _raw_toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:
+    # RANK() keeps every title tied with the N-th: which of them make the list
+    # is decided by the shown (decoded) title, which SQL cannot order by.
     clause, params = where(query.filters)
     sql = (
-        f"SELECT title, {_RANK_EXPR[query.rank]} AS n FROM movies "
-        f"WHERE {clause} AND {HAS_TITLE} GROUP BY title ORDER BY n DESC, title ASC LIMIT ?"
+        f"SELECT title, n FROM (SELECT title, {_RANK_EXPR[query.rank]} AS n, "
+        f"RANK() OVER (ORDER BY {_RANK_EXPR[query.rank]} DESC) AS place FROM movies "
+        f"WHERE {clause} AND {HAS_TITLE} GROUP BY title) AS ranked WHERE place <= ?"
     )
-    df = read_frame(conn, sql, [*params, query.num])
-    return _top_frame(list(df["title"]), df["n"].astype("int64").to_numpy())
+    rows = conn.execute(sql, [*params, query.num]).fetchall()
+    top = derived.rank_by_shown_title([(str(title), int(n)) for title, n in rows], query.num)
+    return _top_frame([t for t, _ in top], [n for _, n in top])
 
 
 @dataclass(frozen=True)

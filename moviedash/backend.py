@@ -13,9 +13,12 @@ factory can decide early which backend to use and never show a password.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from .errors import MoviedashError
 
 #: URL schemes meaning PostgreSQL (``+psycopg`` is SQLAlchemy's spelling of the driver).
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg3")
@@ -86,13 +89,36 @@ def password(url: str) -> str | None:
     return None
 
 
+#: One host of a URL's host list: a name or a bracketed IPv6 address, and an optional port.
+_HOST_RE = re.compile(r"(?:\[[0-9A-Fa-f:.%\w]*\]|[^\[\]:]*)(?::(?P<port>[^:]*))?")
+
+
+def check_url(url: str) -> None:
+    """Raise :class:`MoviedashError` for a PostgreSQL URL that cannot be parsed.
+
+    The message never repeats the URL (it may hold a password).  libpq's host
+    lists (``host1:5432,host2:5433``) are accepted; each port must be a number.
+    """
+    expected = "expected postgresql://user:pass@host:5432/dbname"
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError as exc:
+        raise MoviedashError(f"the PostgreSQL URL is malformed ({exc}); {expected}", parameter="db") from None
+    for host in netloc.rpartition("@")[2].split(","):
+        match = _HOST_RE.fullmatch(host)
+        port = match and match.group("port")
+        if match is None or (port is not None and not (port.isdigit() and 1 <= int(port) <= 65535)):
+            raise MoviedashError(f"the PostgreSQL URL is malformed (a host or port is not valid); {expected}", parameter="db")
+
+
 def parse(db: str | os.PathLike[str]) -> Target:
-    """Classify and normalise a ``--db`` value."""
+    """Classify and normalise a ``--db`` value; :class:`MoviedashError` for a malformed URL."""
     text = os.fspath(db)
     scheme = _scheme(text)
     if scheme in POSTGRES_SCHEMES:
         # libpq understands postgresql:// and postgres:// but not the driver suffix.
         url = "postgresql://" + text.split("://", 1)[1]
+        check_url(url)
         return Target("postgresql", url, redact(url))
     text = text.removeprefix("sqlite:///")
     return Target("sqlite", text, text)

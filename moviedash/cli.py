@@ -2,11 +2,16 @@
 
 Every command takes ``--db PATH`` (env ``MOVIEDASH_DB``, default ``./moviedb``):
 a SQLite file or a PostgreSQL URL (:mod:`moviedash.backend`).
-Domain errors (:class:`~moviedash.errors.MoviedashError`) become one clean
-line on stderr and exit status 1; usage errors exit 2, as click does.
+Domain errors (:class:`~moviedash.errors.MoviedashError`) and the operating
+system's (a full disk, a path through a file) become one clean line on stderr
+and exit status 1; usage errors exit 2, as click does.
+
+Every command's help ends with an example (an epilog made by :func:`example`)
+and has a one-line ``short_help`` for the command list.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import sys
 import time
@@ -20,10 +25,22 @@ from click.core import ParameterSource
 from . import backend, server
 from .backend import is_postgres
 from .errors import DatabaseNotFound, MoviedashError
+from .params import parse_date_text
 from .server import ServerOptions
 
 DEFAULT_DB = "moviedb"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+#: The load summary shows a rate only for loads this long and this large.
+RATE_MIN_SECONDS, RATE_MIN_ROWS = 1.0, 10_000
+
+
+def _check_db(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """A malformed ``--db`` URL is refused (one line, exit status 1) before anything is read or opened."""
+    try:
+        backend.parse(value)
+    except MoviedashError as exc:
+        raise click.ClickException(f"--db: {exc.message}") from None
+    return value
 
 
 def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -35,14 +52,10 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
         envvar="MOVIEDASH_DB",
         show_default=True,
         show_envvar=True,
+        callback=_check_db,
         help="SQLite database file (a path or sqlite:///path), or a PostgreSQL URL "
              "(postgresql://user:pass@host:5432/dbname).",
     )(func)
-
-
-def example(*lines: str) -> str:
-    """A command's help epilog: ``Example:`` and the command lines, printed as written."""
-    return "\b\nExample:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def auth_file_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -57,8 +70,14 @@ def auth_file_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def os_error_message(exc: OSError) -> str:
+    """One line for an operating-system error: what failed, on which path."""
+    reason = exc.strerror or str(exc)
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
 def domain_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a MoviedashError into a clean click error (exit status 1, no traceback)."""
+    """Turn a MoviedashError or an OSError into a clean click error (exit status 1, no traceback)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -66,14 +85,56 @@ def domain_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except MoviedashError as exc:
             raise click.ClickException(exc.message) from None
+        except OSError as exc:
+            raise click.ClickException(os_error_message(exc)) from None
 
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def plural(count: int, word: str) -> str:
+    """``1 row``, ``2 rows``, ``1,000 rows``."""
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+def load_rate(rows: int, seconds: float) -> str:
+    """`` (N rows/s)`` for the load summary; empty for a short or small load, where a rate says nothing."""
+    if seconds < RATE_MIN_SECONDS or rows < RATE_MIN_ROWS:
+        return ""
+    return f" ({rows / seconds:,.0f} rows/s)"
+
+
+class DateType(click.ParamType):
+    """A ``YYYY-MM-DD`` option, refused in the wording of the API and the loader ("not a real date")."""
+
+    name = "date"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return parse_date_text(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def example(*lines: str, note: str = "") -> str:
+    """A help epilog: "Example" and command lines, printed as written (click's ``\b``), after the options."""
+    return "\b\nExample" + (f" ({note})" if note else "") + ":\n" + "\n".join(f"  {line}" for line in lines)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=example("moviedash demo", "moviedash serve", note="a demo database, then the dashboard"),
+)
 @click.version_option(package_name="moviedash")
 def main() -> None:
-    """moviedash: a dashboard, reports and JSON API over movie/series viewing events."""
+    """moviedash: a dashboard, reports and JSON API over movie/series viewing events.
+
+    Run 'moviedash COMMAND --help' for a command's options and an example.
+    """
 
 
 def db_was_named(ctx: click.Context) -> bool:
@@ -143,7 +204,8 @@ def _seconds_option(name: str, *, positive: bool) -> Callable[[click.Context, cl
     return convert
 
 
-@main.command(epilog=example("moviedash serve --db moviedb --host 0.0.0.0 --port 8050"))
+@main.command(short_help="Run the dashboard and the JSON API over DB.",
+              epilog=example("moviedash serve --db moviedb --port 8050"))
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0 for all).")
 @click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
@@ -213,7 +275,8 @@ def serve(
     run_server(app, host, port, threads, debug, options)
 
 
-@main.command(epilog=example("moviedash load events.csv --db moviedb"))
+@main.command(short_help="Import viewing events from CSV files into DB.",
+              epilog=example("moviedash load events.csv --db moviedb"))
 @db_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Write nothing if any row is invalid.")
@@ -226,7 +289,8 @@ def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, f
     FILES are in the course's format (no header, the 13 columns of the movies
     table in order) or have a header row naming the columns in any order.
     Everything is one transaction: an error leaves DB exactly as it was.
-    Exit status: 0 all rows loaded, 1 rows rejected or nothing loaded.
+    Exit status: 0 all rows loaded, 1 rows rejected or nothing loaded
+    (nothing loaded is not recorded: the same files may be loaded later).
     """
     from .loader import load_files
 
@@ -238,39 +302,54 @@ def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, f
         if f.rejects_path:
             line += f" (see {f.rejects_path})"
         click.echo(line)
-    rate = report.loaded / elapsed if elapsed > 0 else 0.0
+    target = backend.parse(db).display
     if not report.committed:
-        click.echo(f"--strict: {report.rejected:,} invalid rows, nothing loaded into {backend.parse(db).display}", err=True)
+        if strict and report.rejected:
+            why = f"--strict: {plural(report.rejected, 'invalid row')}"
+        elif report.rejected:
+            why = "no valid rows"
+        else:
+            why = f"no rows in {'the file' if len(files) == 1 else 'the files'}"
+        click.echo(f"{why}, nothing loaded into {target}", err=True)
         sys.exit(1)
-    click.echo(f"loaded {report.loaded:,}, rejected {report.rejected:,} into {backend.parse(db).display} in {elapsed:.1f} s ({rate:,.0f} rows/s)")
+    click.echo(f"loaded {report.loaded:,}, rejected {report.rejected:,} into {target} in {elapsed:.1f} s"
+               f"{load_rate(report.loaded, elapsed)}")
     if report.rejected:
         sys.exit(1)
 
 
-@main.command(epilog=example("moviedash demo --db moviedb --events 100000"))
+@main.command(short_help="Write a synthetic demo database to DB.",
+              epilog=example("moviedash demo --db moviedb --events 1000000 --seed 7"))
 @db_option
-@click.option("--events", default=None, type=click.IntRange(min=1), help="Number of events to generate [default: 100,000].")
+@click.option("--events", default=None, type=click.IntRange(min=1),
+              help="Number of events to generate, at most 200,000,000 (which needs about 4 GB of memory "
+                   "and 30 GB of disk) [default: 100,000].")
 @click.option("--seed", default=None, type=int, help="Random seed; the same seed gives the same database [default: 42].")
 @click.option("--force", is_flag=True, help="Replace DB if it exists.")
 @domain_errors
 def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
     """Write a realistic synthetic database of viewing events to DB."""
-    from .demo import DEFAULT_EVENTS, DEFAULT_SEED, write_demo
+    from .demo import DEFAULT_EVENTS, DEFAULT_SEED, MAX_EVENTS, write_demo
+
+    if events is not None and events > MAX_EVENTS:
+        # Checked here, not by click.IntRange: the limit lives with the generator (demo imports pandas).
+        raise click.BadParameter(f"{events:,} is more than the maximum of {MAX_EVENTS:,} events", param_hint="--events")
 
     started = time.perf_counter()
     written = write_demo(db, events=events or DEFAULT_EVENTS, seed=DEFAULT_SEED if seed is None else seed, force=force)
     click.echo(f"wrote {written:,} demo events to {backend.parse(db).display} in {time.perf_counter() - started:.1f} s")
 
 
-@main.command(epilog=example("moviedash report --db moviedb --resolution weekly --out report.html"))
+@main.command(short_help="Write an HTML report (or PNG/SVG/PDF charts) of DB.",
+              epilog=example("moviedash report --db moviedb --out q2.html --start 2024-04-01 --market NO"))
 @db_option
 @click.option("--out", type=click.Path(path_type=Path), help="Output file (html) or folder (png/svg/pdf)  [default: report.html, or report/ for images].")
 @click.option("--format", "fmt", type=click.Choice(["html", "png", "svg", "pdf"]), default="html", show_default=True, help="html: one self-contained file that opens offline; png/svg/pdf: one file per chart.")
 @click.option("--resolution", type=click.Choice(["daily", "weekly", "monthly"]), default="daily", show_default=True, help="Period of the unique-users and minutes-watched charts.")
 @click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True, help="Number of titles in the top list.")
 @click.option("--rank", type=click.Choice(["plays", "minutes", "viewers"]), default="plays", show_default=True, help="What ranks the top titles.")
-@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day of the selection (YYYY-MM-DD, inclusive).")
-@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day of the selection (YYYY-MM-DD, inclusive).")
+@click.option("--start", type=DateType(), help="First day of the selection (YYYY-MM-DD, inclusive).")
+@click.option("--end", type=DateType(), help="Last day of the selection (YYYY-MM-DD, inclusive).")
 @click.option("--sessiontype", multiple=True, help="Only this session type (MOVIE, SERIES); repeat for several.")
 @click.option("--device", multiple=True, help="Only this device; repeat for several.")
 @click.option("--market", multiple=True, help="Only this market; repeat for several.")
@@ -279,7 +358,7 @@ def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
 @click.option("--height", type=click.IntRange(150, 4000), help="Chart height in pixels  [default: 450; 560 for images].")
 @domain_errors
 def report(
-    db: str, out: Path | None, fmt: str, resolution: str, top: int, rank: str, start: Any, end: Any,
+    db: str, out: Path | None, fmt: str, resolution: str, top: int, rank: str, start: dt.date | None, end: dt.date | None,
     sessiontype: tuple[str, ...], device: tuple[str, ...], market: tuple[str, ...], title: str,
     width: int | None, height: int | None,
 ) -> None:
@@ -294,7 +373,7 @@ def report(
         raise click.BadParameter("must not be before --start", param_hint="--end")
     try:
         filters = Filters.create(
-            start=start.date() if start else None, end=end.date() if end else None,
+            start=start, end=end,
             sessiontype=list(sessiontype), device=list(device), market=list(market),
         )
     except MoviedashError as exc:
@@ -303,6 +382,7 @@ def report(
                       title=title, width=width, height=height)
     database = database_files(db)
     target = out or Path("report.html" if fmt == "html" else "report")
+    check_out_path(target.parent if fmt == "html" else target)
     if fmt == "html":
         # Before anything is read or written: --out must never be the database.
         refuse_overwrite(target, database=database, what="report")
@@ -315,7 +395,7 @@ def report(
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with AtomicFile(target, "w", encoding="utf-8") as handle:
                     handle.write(html)
-            except OSError as exc:
+            except OSError as exc:  # e.g. a full disk: the write's own error names no file
                 raise MoviedashError(f"cannot write the report to {target}: {exc.strerror or exc}") from None
             click.echo(f"wrote {target} ({target.stat().st_size / 2**20:.1f} MiB, opens offline)")
         else:
@@ -323,6 +403,15 @@ def report(
                 click.echo(f"wrote {path}")
     finally:
         conn.close()
+
+
+def check_out_path(folder: Path) -> None:
+    """Refuse ``--out`` when a part of the folder it needs is a file (before any work is done)."""
+    for part in (folder, *folder.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise click.BadParameter(f"{part} is a file, not a folder", param_hint="--out")
+            return
 
 
 # --------------------------------------------------------------------------- #

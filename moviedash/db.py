@@ -234,13 +234,21 @@ def connect_readonly(path: str | os.PathLike[str]) -> Connection:
 
         return pg.connect_readonly(os.fspath(path))
     db_path = resolve_path(path)
+    if db_path.is_dir():
+        raise DatabaseUnavailable(f"{path} is a folder, not a database file")
     if not db_path.is_file():
         raise DatabaseNotFound(str(path))
     try:
         conn = sqlite3.connect(_uri(db_path, "ro"), uri=True, check_same_thread=False, factory=ServingConnection)
+    except sqlite3.Error as exc:
+        raise not_a_database(path, exc) from None
+    try:
         conn.execute("SELECT 1 FROM movies LIMIT 0")
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseUnavailable(f"cannot read database {path}: {exc}") from None
+    except sqlite3.Error as exc:
+        conn.close()
+        if "no such table" in str(exc):
+            raise DatabaseUnavailable(f"cannot read database {path}: it has no movies table (not a moviedash database)") from None
+        raise not_a_database(path, exc) from None
     return conn
 
 
@@ -248,21 +256,34 @@ def connect_readonly(path: str | os.PathLike[str]) -> Connection:
 PAGE_SIZE = 16384
 
 
+def not_a_database(path: str | os.PathLike[str], exc: sqlite3.Error) -> MoviedashError:
+    """The one-line error for a ``--db`` SQLite cannot use (another kind of file, unreadable)."""
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+        return DatabaseUnavailable(f"cannot read database {path}: it is not a SQLite database")
+    return DatabaseUnavailable(f"cannot read database {path}: {exc}")
+
+
 def connect_readwrite(path: str | os.PathLike[str]) -> sqlite3.Connection:
     """Open (or make) a database for loading, in WAL mode with the schema."""
     db_path = resolve_path(path)
     if not db_path.parent.is_dir():
         raise MoviedashError(f"folder does not exist: {db_path.parent}")
+    if db_path.is_dir():
+        raise MoviedashError(f"{path} is a folder, not a database file")
     # isolation_level=None: we issue BEGIN/COMMIT ourselves, so one import is
     # exactly one transaction.
     conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
-    # A new file gets 16 KiB pages (fewer page splits and B-tree levels: bulk
-    # inserts and full scans ~10% faster than with 4 KiB).  It must be set
-    # before WAL mode, which fixes the page size.
-    conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.executescript(SCHEMA)
+    try:
+        # A new file gets 16 KiB pages (fewer page splits and B-tree levels: bulk
+        # inserts and full scans ~10% faster than with 4 KiB).  It must be set
+        # before WAL mode, which fixes the page size.
+        conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.executescript(SCHEMA)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise not_a_database(path, exc) from None
     return conn
 
 
@@ -348,7 +369,8 @@ def checkpoint(conn: sqlite3.Connection) -> None:
 
 
 def check_exists(path: str | os.PathLike[str]) -> Path | str:
-    """Return the resolved path, or raise :class:`DatabaseNotFound`.
+    """Return the resolved path, or raise :class:`DatabaseNotFound` (missing) or
+    :class:`MoviedashError` (a folder, not a SQLite file, no ``movies`` table).
 
     A PostgreSQL URL is returned as given after one connection that checks the
     server, the credentials, the database and its ``movies`` table.
@@ -359,8 +381,9 @@ def check_exists(path: str | os.PathLike[str]) -> Path | str:
         pg.check(os.fspath(path))
         return os.fspath(path)
     db_path = resolve_path(path)
-    if not db_path.is_file():
-        raise DatabaseNotFound(str(path))
+    # Open it once now: a file that is not a moviedash database is refused at
+    # start, not with a 503 on every request.
+    connect_readonly(path).close()
     return db_path
 
 

@@ -43,6 +43,9 @@ from .derived import FED_COLUMNS, Aggregator
 from .errors import MoviedashError
 
 DEFAULT_EVENTS = 100_000
+#: The most events one demo may hold: the generator keeps every user in memory
+#: (~4 GB at this size, 32-hex ids), and the database takes ~30 GB of disk.
+MAX_EVENTS = 200_000_000
 DEFAULT_SEED = 42
 
 # --------------------------------------------------------------------------- #
@@ -445,6 +448,8 @@ def _check(events: int, seed: int, chunk_size: int = 1) -> None:
     for name, value, low in (("events", events, 1), ("seed", seed, 0), ("chunk_size", chunk_size, 1)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise MoviedashError(f"{name} must be an integer >= {low}, got {value!r}", parameter=name)
+    if events > MAX_EVENTS:
+        raise MoviedashError(f"events must be at most {MAX_EVENTS:,}, got {events:,}", parameter="events")
 
 
 def _chunks(events: int, seed: int, chunk_size: int) -> Iterator[dict[str, np.ndarray]]:

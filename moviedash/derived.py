@@ -51,6 +51,7 @@ import pyarrow.compute as pc
 from pyroaring import BitMap
 
 from .db import DIALECT, SQLiteDialect
+from .escapes import decode_escapes
 from .params import DATE_MAX, DATE_MIN, RESOLUTIONS, Filters, SeriesQuery, TopQuery
 
 DIMS: tuple[str, ...] = ("sessiontype", "device", "market")
@@ -254,12 +255,15 @@ def store_defaults(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT) -
         results[f"minutes_watched:{resolution}"] = _minutes_rows(conn, SeriesQuery(resolution, everything), dialect)
     for rank in ("plays", "minutes"):
         results[f"top:{rank}"] = _top_from_tables(conn, TopQuery(TOP_STORED, rank, everything))
-    results["top:viewers"] = [
-        list(r)
-        for r in conn.execute(
-            "SELECT title, viewers FROM md_title_users ORDER BY viewers DESC, title ASC LIMIT ?", (TOP_STORED,)
-        )
-    ]
+    # Every title tied with the TOP_STORED-th is read: the shown title decides among them.
+    results["top:viewers"] = rank_by_shown_title(
+        conn.execute(
+            "SELECT title, viewers FROM md_title_users WHERE viewers >= coalesce("
+            "(SELECT viewers FROM md_title_users ORDER BY viewers DESC LIMIT 1 OFFSET ?), 0)",
+            (TOP_STORED - 1,),
+        ),
+        TOP_STORED,
+    )
     results["heatmap"] = _heatmap_rows(conn, everything)
     results["totals"] = list(_totals_from_tables(conn, everything, day_rows))
     results["span"] = list(_span_from_tables(conn))
@@ -404,8 +408,20 @@ def _top_from_tables(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any
     return _rank_titles(conn, title_ids, totals, query.num)
 
 
+def rank_by_shown_title(rows: Iterable[tuple[str, int]], num: int) -> list[list[Any]]:
+    """The ``num`` best ``[stored title, total]`` of ``rows``: most first, ties by the title as shown.
+
+    Shown is with the course file's ``<e5>`` escapes decoded, compared by code
+    point (as SQLite's binary collation and PostgreSQL's "C" compare): the
+    same order whether the database holds ``<d8>isteins Blyant`` (made the
+    course's way) or ``Øisteins Blyant`` (loaded).
+    """
+    ranked = sorted(rows, key=lambda r: (-r[1], decode_escapes(r[0]), r[0]))
+    return [[title, int(n)] for title, n in ranked[:num]]
+
+
 def _rank_titles(conn: sqlite3.Connection, ids: np.ndarray, totals: np.ndarray, num: int) -> list[list[Any]]:
-    """The ``num`` best ``[title, total]``: most first, ties by title (SQLite's binary order is code point order)."""
+    """The ``num`` best ``[title, total]``: most first, ties by the title as shown (:func:`rank_by_shown_title`)."""
     if len(ids) > num:
         threshold = np.partition(totals, len(totals) - num)[len(totals) - num]
         keep = totals >= threshold
@@ -415,8 +431,7 @@ def _rank_titles(conn: sqlite3.Connection, ids: np.ndarray, totals: np.ndarray, 
         names = dict(conn.execute("SELECT id, title FROM md_titles"))
     else:
         names = dict(conn.execute(f"SELECT id, title FROM md_titles WHERE id IN ({', '.join('?' * len(wanted))})", wanted))
-    ranked = sorted(zip((names[i] for i in wanted), totals.tolist()), key=lambda r: (-r[1], r[0]))
-    return [[title, int(n)] for title, n in ranked[:num]]
+    return rank_by_shown_title(zip((names[i] for i in wanted), totals.tolist()), num)
 
 
 def top_rows(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]]:

@@ -58,7 +58,7 @@ from .db import (
 from .errors import MoviedashError
 from .escapes import decode_escapes
 from .outputs import AtomicFile, database_files, refuse_overwrite
-from .params import DATE_MAX, DATE_MIN
+from .params import DATE_EXAMPLE, DATE_MAX, DATE_MIN, date_problem, parse_date_text
 
 if TYPE_CHECKING:
     from . import derived
@@ -93,7 +93,7 @@ REJECT_HEADER = ("file", "line", "reason", "raw")
 
 @dataclass
 class FileReport:
-    """What happened to one input file."""
+    """What happened to one input file: ``loaded`` valid rows (written if the load committed), ``rejected`` invalid ones."""
 
     path: Path
     loaded: int = 0
@@ -139,6 +139,49 @@ def file_digest(path: Path) -> tuple[str, str]:
     return digest.hexdigest(), ("utf-8-sig" if utf8 else "latin-1")
 
 
+#: Byte-order marks of the encodings besides UTF-8 that a CSV may be saved in
+#: (Excel's "Unicode text" is UTF-16); longest first: UTF-32-LE starts like UTF-16-LE.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def wide_encoding(path: Path) -> str | None:
+    """``utf-16``/``utf-32`` when the file starts with their byte-order mark, else ``None``.
+
+    Raises :class:`MoviedashError` for NUL bytes at the start of a file without
+    one: UTF-16 without a mark, or not text at all, would be read as garbage row by row.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
+    if b"\x00" in head:
+        raise MoviedashError(
+            f"{path} contains NUL bytes: it is not a text CSV, or it is UTF-16 without a byte-order mark; "
+            "save it as CSV UTF-8 and load it again"
+        )
+    return None
+
+
+@contextmanager
+def csv_field_limit(path: Path) -> Iterator[None]:
+    """Let the ``csv`` module read fields as large as the file, as pyarrow's reader does.
+
+    Why: its default limit (128 KiB) made the first-row check refuse, and the
+    rejects pass fail on, rows the fast reader had read.  No field is larger
+    than its file, so this limit only says "whatever pyarrow read".
+    """
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(previous, path.stat().st_size))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
 def _header_columns(first: Sequence[str]) -> list[str] | None:
     """The column order named by a header row, or ``None`` when ``first`` is data.
 
@@ -170,7 +213,7 @@ def is_blank(fields: Sequence[str]) -> bool:
 
 def sniff_columns(path: Path, encoding: str) -> tuple[list[str], int]:
     """The file's column order and the number of lines before its data (blank lines and the header)."""
-    with path.open("r", encoding=encoding, newline="") as fh:
+    with path.open("r", encoding=encoding, newline="") as fh, csv_field_limit(path):
         reader = csv.reader(fh)
         try:
             first = next(reader)
@@ -312,6 +355,17 @@ def _quote(value: object) -> str:
     return text if len(text) <= REASON_VALUE_CHARS else text[: REASON_VALUE_CHARS - 1] + "…"
 
 
+def date_reason(value: str) -> str:
+    """Why an ``event_date`` value was refused, in the words the CLI and the API use for dates."""
+    text = value.strip()
+    try:
+        parse_date_text(text[:10])
+    except ValueError:
+        return date_problem(text)
+    # The day exists: the time (or what follows the date) does not.
+    return f"{text!r} is not a date and time (expected YYYY-MM-DD HH:MM:SS, e.g. {DATE_EXAMPLE} 21:30:00)"
+
+
 def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None], dict[str, pa.Array]]:
     """Check and convert one batch.
 
@@ -325,12 +379,16 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None],
     why: list[str | None] = [None] * n
     names = batch.schema.names
 
-    def flag(mask: np.ndarray, column: str, problem: str, raw: pa.Array) -> None:
+    def flag(mask: np.ndarray, column: str, problem: str, raw: pa.Array,
+             describe: Callable[[str], str] | None = None) -> None:
         new = np.flatnonzero(mask & ~bad)
         if len(new):
             values = raw.take(pa.array(new)).to_pylist()
             for j, value in zip(new, values):
-                why[j] = f"{column} {problem}: {_quote(value)}" if problem != "is empty" else f"{column} is empty"
+                if describe is not None:
+                    why[j] = f"{column} {describe(value[:REASON_VALUE_CHARS])}"
+                else:
+                    why[j] = f"{column} {problem}: {_quote(value)}" if problem != "is empty" else f"{column} is empty"
         bad[:] = bad | mask
 
     arrays: dict[str, pa.Array] = {}
@@ -345,7 +403,7 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None],
             flag(empty, column, "is empty", raw)
         if column == "event_date":
             norm, ok = _normalise_dates(stripped)
-            flag(~ok & ~empty, column, "is not a date", raw)
+            flag(~ok & ~empty, column, "is not a date", raw, date_reason)
             outside = pc.or_(pc.less(norm, FIRST_DAY), pc.greater_equal(norm, AFTER_LAST_DAY))
             flag(pc.fill_null(outside, False).to_numpy(zero_copy_only=False) & ok, column,
                  f"is outside the dates served ({DATE_MIN.isoformat()} to {DATE_MAX.isoformat()})", raw)
@@ -354,6 +412,8 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None],
         if column in INTEGER_COLUMNS or column in REAL_COLUMNS:
             integer = column in INTEGER_COLUMNS
             shaped = pc.match_substring_regex(stripped, f"^{_INT_RE if integer else _REAL_RE}$")
+            if integer and pc.any(pc.starts_with(stripped, "+")).as_py():
+                stripped = pc.utf8_ltrim(stripped, characters="+")  # +5 is 5; Arrow's int cast refuses the sign
             text = stripped
             if integer:
                 # More digits than int64 holds: out of range (not "not an integer"), so clamp before the cast.
@@ -394,7 +454,7 @@ def rejected_rows(
     them, blank lines not counted) to their reasons; rows with the wrong
     number of fields are found here.
     """
-    with path.open("r", encoding=encoding, newline="") as fh:
+    with path.open("r", encoding=encoding, newline="") as fh, csv_field_limit(path):
         reader = csv.reader(fh)
         start, ordinal = 1, 0
         try:
@@ -738,10 +798,11 @@ def load_files(
 
     Invalid rows go to a rejects CSV (``rejects``, else ``FILE.rejects.csv``
     per file).  With ``strict``, any invalid row means nothing is written
-    (``committed`` is False).  Raises :class:`MoviedashError`, writing nothing,
-    for a file already loaded (the same rows, however the file is laid out:
-    unless ``force``), an unreadable file, a bad header, or a rejects path that
-    is the database or an input file.
+    (``committed`` is False; ``loaded`` still counts the valid rows), and so
+    does a load without a single valid row (an empty file).  Raises
+    :class:`MoviedashError`, writing nothing, for a file already loaded (the
+    same rows, however the file is laid out: unless ``force``), an unreadable
+    file, a bad header, or a rejects path that is the database or an input file.
     """
     files = [Path(p) for p in paths]
     report = LoadReport()
@@ -751,7 +812,10 @@ def load_files(
     database = database_files(db)
     if rejects is not None:
         refuse_overwrite(rejects, database=database, inputs=files, what="rejected rows")
-    digests = [file_digest(path) for path in files]
+    digests = []
+    for path in files:
+        sha, encoding = file_digest(path)
+        digests.append((sha, wide_encoding(path) or encoding))
     seen: dict[str, Path] = {}
     for path, (sha, _) in zip(files, digests):
         if sha in seen and not force:  # byte-identical: known before reading
@@ -785,19 +849,21 @@ def load_files(
                 report.files.append(file_report)
                 if combined is None:
                     file_report.rejects_path = own.finish()
-                sink.record(
-                    (content, str(path.resolve()), file_report.loaded, file_report.rejected,
-                     dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
-                )
+                if file_report.loaded:  # a file that added nothing may be loaded later (fixed, or as it is)
+                    sink.record(
+                        (content, str(path.resolve()), file_report.loaded, file_report.rejected,
+                         dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
+                    )
             if combined is not None:
                 written = combined.finish()
                 for file_report in report.files:
                     if file_report.rejected:
                         file_report.rejects_path = written
-            if strict and report.rejected:
+            if (strict and report.rejected) or not report.loaded:
+                # Nothing to write: --strict with a bad row, or no valid row at
+                # all (no ledger entry, and no new database file).  ``loaded``
+                # keeps counting the valid rows.
                 sink.rollback()
-                for file_report in report.files:
-                    file_report.loaded = 0
                 return report
             sink.commit()
             report.committed = True

@@ -7,6 +7,7 @@ names the parameter at fault.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import re
@@ -94,6 +95,36 @@ def parse_timeout(value: Any, name: str = "MOVIEDASH_QUERY_TIMEOUT") -> float:
     return number
 
 
+#: A real date, shown in messages about dates that are not.
+DATE_EXAMPLE = "2024-02-29"
+
+
+def date_problem(text: str) -> str:
+    """Why ``text`` is not a date, with an example: the one wording of the CLI, the API and the loader.
+
+    A value shaped like a date that does not exist (``2024-02-30``) is "not a
+    real date", and the example is the last day of that month when the month exists.
+    """
+    head = text[:10]
+    example = DATE_EXAMPLE
+    if _DATE_RE.fullmatch(head):
+        year, month = int(head[:4]), int(head[5:7])
+        if year >= 1 and 1 <= month <= 12:
+            example = dt.date(year, month, calendar.monthrange(year, month)[1]).isoformat()
+        return f"{text} is not a real date (expected YYYY-MM-DD, e.g. {example})"
+    return f"{text!r} is not a date (expected YYYY-MM-DD, e.g. {example})"
+
+
+def parse_date_text(text: str) -> dt.date:
+    """A ``YYYY-MM-DD`` date; ``ValueError`` saying why (:func:`date_problem`) otherwise."""
+    if _DATE_RE.fullmatch(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ValueError(date_problem(text))
+
+
 def parse_date(value: Any, name: str) -> dt.date | None:
     """A ``YYYY-MM-DD`` date from ``DATE_MIN`` to ``DATE_MAX``; ``None`` or an omitted value means unbounded."""
     if value is None:
@@ -103,13 +134,13 @@ def parse_date(value: Any, name: str) -> dt.date | None:
         date = value.date()
     elif isinstance(value, dt.date):
         date = value
-    elif isinstance(value, str) and _DATE_RE.fullmatch(value):
+    elif isinstance(value, str):
         try:
-            date = dt.date.fromisoformat(value)
-        except ValueError:
-            pass
+            date = parse_date_text(value)
+        except ValueError as exc:
+            raise MoviedashError(f"{name}: {exc}", parameter=name) from None
     if date is None:
-        raise MoviedashError(f"{name} must be a date YYYY-MM-DD", parameter=name)
+        raise MoviedashError(f"{name} must be a date YYYY-MM-DD (e.g. {DATE_EXAMPLE})", parameter=name)
     if not DATE_MIN <= date <= DATE_MAX:
         raise MoviedashError(
             f"{name} must be a date from {DATE_MIN.isoformat()} to {DATE_MAX.isoformat()}", parameter=name

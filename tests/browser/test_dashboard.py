@@ -399,7 +399,7 @@ def test_crafted_callback_requests_are_rejected_cleanly(page: Page, conn: sqlite
         ("device", ["Nokia"], "device 'Nokia' is not among the options"),
         ("device", "iPad", "device must be a list of values"),
         ("sessiontype", ["MOVIE", "SERIES"], "sessiontype must be a single value"),
-        ("date-range", "yesterday", "start must be a date YYYY-MM-DD"),
+        ("date-range", "yesterday", "start: 'yesterday' is not a date (expected YYYY-MM-DD"),
         ("market", ["x" * 500], "market values must be non-empty strings"),
     ]:
         response = crafted(users, component, value)

@@ -10,6 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -225,3 +226,171 @@ def test_debug_binds_to_loopback_only_and_warns(runner, make_db, monkeypatch):
     assert [name for name, _ in calls] == ["gc.freeze", "waitress"]
     assert calls[1][1] == {"addresses": [("127.0.0.1", port)], "threads": 3}
     assert "warning" not in result.output
+
+
+# --------------------------------------------------------------------------- #
+# Mistakes a new user makes: one clear line, a non-zero exit, nothing served.
+# --------------------------------------------------------------------------- #
+
+
+def bad_db(kind: str, tmp_path: Path) -> tuple[str, str]:
+    """A ``--db`` value of ``kind`` and the message it must give."""
+    if kind == "folder":
+        (tmp_path / "data").mkdir()
+        return str(tmp_path / "data"), f"{tmp_path / 'data'} is a folder, not a database file"
+    if kind == "not-sqlite":
+        (tmp_path / "notes.txt").write_text("not a database\n" * 200)
+        return str(tmp_path / "notes.txt"), f"cannot read database {tmp_path / 'notes.txt'}: it is not a SQLite database"
+    return "postgresql://bob:secret@[::1/movies", "--db: the PostgreSQL URL is malformed (Invalid IPv6 URL)"
+
+
+@pytest.mark.parametrize("kind", ["folder", "not-sqlite", "malformed-url"])
+@pytest.mark.parametrize("command", ["serve", "load", "report"])
+def test_a_db_that_cannot_be_used_is_one_line_and_nothing_is_served(runner, tmp_path, monkeypatch, command, kind):
+    import waitress
+
+    served: list[object] = []
+    monkeypatch.setattr(waitress, "serve", lambda *a, **kw: served.append(a))
+    db, message = bad_db(kind, tmp_path)
+    (tmp_path / "ok.csv").write_text(GOOD)
+    args = {"serve": ["serve"], "load": ["load", str(tmp_path / "ok.csv")], "report": ["report", "--out", str(tmp_path / "r.html")]}
+    before = sorted(tmp_path.iterdir())
+    result = runner.invoke(main, [*args[command], "--db", db])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: {message}") and result.output.count("\n") == 1, result.output
+    assert "serving" not in result.output and "secret" not in result.output
+    assert isinstance(result.exception, SystemExit)  # no traceback behind the message
+    assert served == [] and sorted(tmp_path.iterdir()) == before
+
+
+def test_a_malformed_postgresql_url_is_refused_by_every_command(runner, tmp_path):
+    for args in (["serve"], ["demo"], ["report"], ["load", __file__]):
+        result = runner.invoke(main, [*args, "--db", "postgresql://[::1"])
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (args, result.output)
+        assert result.output == ("Error: --db: the PostgreSQL URL is malformed (Invalid IPv6 URL); "
+                                 "expected postgresql://user:pass@host:5432/dbname\n")
+
+
+@pytest.mark.sqlite_only
+def test_report_out_through_a_file_or_to_a_full_disk_is_one_line(runner, make_db, tmp_path):
+    db = make_db([event("2013-01-07 10:00:00")])
+    (tmp_path / "somefile").write_text("x")
+    for fmt, out in (("html", "somefile/report.html"), ("svg", "somefile/charts"), ("html", "somefile/sub/r.html")):
+        result = runner.invoke(main, ["report", "--db", str(db), "--format", fmt, "--out", str(tmp_path / out)])
+        assert result.exit_code == 2, result.output
+        assert f"Invalid value for --out: {tmp_path / 'somefile'} is a file, not a folder" in result.output
+        assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+    result = runner.invoke(main, ["report", "--db", str(db), "--out", "/dev/full"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output == "Error: cannot write /dev/full: No space left on device\n"
+
+
+@pytest.mark.sqlite_only
+def test_operating_system_errors_of_any_command_are_one_line(runner, make_db, tmp_path):
+    """What no specific check foresees (here: an image folder under /proc) still gives no traceback."""
+    db = make_db([event("2013-01-07 10:00:00")])
+    result = runner.invoke(main, ["report", "--db", str(db), "--format", "svg", "--out", "/proc/moviedash-report"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.startswith("Error: /proc/moviedash-report: ") and result.output.count("\n") == 1
+
+
+def test_demo_events_has_a_documented_maximum(runner, tmp_path):
+    from moviedash.demo import MAX_EVENTS
+
+    assert f"at most {MAX_EVENTS:,}" in runner.invoke(main, ["demo", "--help"]).output.replace("\n", " ").replace("  ", " ")
+    started = time.monotonic()
+    result = runner.invoke(main, ["demo", "--db", str(tmp_path / "d.db"), "--events", "1000000000000"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert f"1,000,000,000,000 is more than the maximum of {MAX_EVENTS:,} events" in result.output
+    assert time.monotonic() - started < 5 and not (tmp_path / "d.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2024-02-30", "2024-02-30 is not a real date (expected YYYY-MM-DD, e.g. 2024-02-29)"),
+        ("2023-02-29", "2023-02-29 is not a real date (expected YYYY-MM-DD, e.g. 2023-02-28)"),
+        ("2024-13-01", "2024-13-01 is not a real date (expected YYYY-MM-DD, e.g. 2024-02-29)"),
+        ("01/02/2024", "'01/02/2024' is not a date (expected YYYY-MM-DD, e.g. 2024-02-29)"),
+    ],
+)
+@pytest.mark.parametrize("option", ["--start", "--end"])
+def test_report_dates_that_are_not_real_say_so_with_an_example(runner, tmp_path, option, value, message):
+    result = runner.invoke(main, ["report", "--db", str(tmp_path / "none.db"), option, value])
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}': {message}" in result.output
+    assert "does not match the format" not in result.output
+
+
+# --------------------------------------------------------------------------- #
+# The load summary.
+# --------------------------------------------------------------------------- #
+
+
+def test_an_empty_file_loads_nothing_exits_1_and_can_be_loaded_again(runner, tmp_path):
+    assert "1 rows rejected or nothing loaded" in " ".join(runner.invoke(main, ["load", "--help"]).output.split())
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    db = tmp_path / "m.db"
+    for _ in range(2):  # the second try is not "already loaded": nothing was recorded
+        result = runner.invoke(main, ["load", str(empty), "--db", str(db)])
+        assert result.exit_code == 1, result.output
+        assert result.output == f"{empty}: 0 valid, 0 rejected\nno rows in the file, nothing loaded into {db}\n"
+    assert not db.exists()
+
+
+def test_strict_reports_the_real_count_of_valid_rows(runner, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(GOOD + "oops\n")
+    db = tmp_path / "m.db"
+    result = runner.invoke(main, ["load", str(bad), "--db", str(db), "--strict"])
+    assert result.exit_code == 1
+    assert f"{bad}: 1 valid, 1 rejected" in result.output
+    assert f"--strict: 1 invalid row, nothing loaded into {db}\n" in result.output
+    assert not db.exists()
+
+
+def test_a_small_load_shows_no_rate(runner, tmp_path):
+    csv_path = tmp_path / "ok.csv"
+    csv_path.write_text(GOOD)
+    result = runner.invoke(main, ["load", str(csv_path), "--db", str(tmp_path / "m.db")])
+    assert result.exit_code == 0
+    assert "rows/s" not in result.output and "loaded 1, rejected 0" in result.output
+
+
+def test_the_rate_is_shown_only_for_loads_it_means_something_for():
+    from moviedash.cli import load_rate
+
+    assert load_rate(1, 0.2) == "" and load_rate(1, 30.0) == "" and load_rate(500_000, 0.5) == ""
+    assert load_rate(10_000, 1.0) == " (10,000 rows/s)"
+    assert load_rate(2_000_000, 8.0) == " (250,000 rows/s)"
+
+
+# --------------------------------------------------------------------------- #
+# Help: every command ends with an example; no list entry is cut short.
+# --------------------------------------------------------------------------- #
+
+
+def walk(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
+    """Every command below ``group`` (subgroups too), with the words that run it."""
+    found: list[tuple[tuple[str, ...], click.Command]] = []
+    for name, command in sorted(group.commands.items()):
+        found.append(((*path, name), command))
+        if isinstance(command, click.Group):
+            found.extend(walk(command, (*path, name)))
+    return found
+
+
+def test_every_help_ends_with_an_example_and_no_command_list_is_cut_short(runner):
+    commands = walk(main)
+    assert {p for p, _ in commands} >= {("serve",), ("load",), ("demo",), ("report",)}
+    for path, command in [((), main), *commands]:
+        result = runner.invoke(main, [*path, "--help"], terminal_width=80)
+        assert result.exit_code == 0, path
+        # The help's last paragraph: "Example...:" then command lines as written (not re-wrapped).
+        heading, *lines = result.output.rstrip().rsplit("\n\n", 1)[-1].splitlines()
+        assert heading.startswith("  Example"), (path, result.output)
+        assert lines and all(line.startswith("    moviedash ") and len(line) <= 80 for line in lines), (path, result.output)
+        if isinstance(command, click.Group):
+            listed = result.output.split("\nCommands:\n", 1)[1]
+            assert "..." not in listed, (path, listed)

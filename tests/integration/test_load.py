@@ -85,10 +85,13 @@ def test_bad_headers_are_errors_and_nothing_is_written(db_target, tmp_path, head
 
 
 BAD_ROWS = [
-    ("2013-02-30 10:00:00,u,c,Computer,NO,1,,,,,,,", "event_date is not a date: '2013-02-30 10:00:00'"),
-    ("2013-01-01 25:00:00,u,c,Computer,NO,1,,,,,,,", "event_date is not a date"),
-    ("yesterday,u,c,Computer,NO,1,,,,,,,", "event_date is not a date: 'yesterday'"),
-    ("2013-01-01 10:00:00+02:00,u,c,Computer,NO,1,,,,,,,", "event_date is not a date"),
+    ("2013-02-30 10:00:00,u,c,Computer,NO,1,,,,,,,",
+     "event_date 2013-02-30 10:00:00 is not a real date (expected YYYY-MM-DD, e.g. 2013-02-28)"),
+    ("2024-02-30,u,c,Computer,NO,1,,,,,,,", "event_date 2024-02-30 is not a real date (expected YYYY-MM-DD, e.g. 2024-02-29)"),
+    ("2013-01-01 25:00:00,u,c,Computer,NO,1,,,,,,,",
+     "event_date '2013-01-01 25:00:00' is not a date and time (expected YYYY-MM-DD HH:MM:SS"),
+    ("yesterday,u,c,Computer,NO,1,,,,,,,", "event_date 'yesterday' is not a date (expected YYYY-MM-DD, e.g. 2024-02-29)"),
+    ("2013-01-01 10:00:00+02:00,u,c,Computer,NO,1,,,,,,,", "event_date '2013-01-01 10:00:00+02:00' is not a date and time"),
     (",u,c,Computer,NO,1,,,,,,,", "event_date is empty"),
     ("2013-01-01 10:00:00,,c,Computer,NO,1,,,,,,,", "userid is empty"),
     ("2013-01-01 10:00:00,u,c,Computer,NO,ten,,,,,,,", "totalminuteswatched is not an integer: 'ten'"),
@@ -145,7 +148,8 @@ def test_strict_writes_nothing_when_a_row_is_bad(db_target, tmp_path):
     db = db_target()
     load_files(db, [write(tmp_path, GOOD[:1], "first.csv")])
     report = load_files(db, [write(tmp_path, [GOOD[1], "bad,row", GOOD[2]])], strict=True)
-    assert (report.committed, report.loaded, report.rejected) == (False, 0, 1)
+    # Nothing is written, but the count of valid rows is the real one.
+    assert (report.committed, report.loaded, report.rejected) == (False, 2, 1)
     assert report.files[0].rejects_path.exists()
     assert len(rows(db)) == 1
     assert rows(db, "SELECT count(*) FROM moviedash_loads") == [(1,)]
@@ -217,12 +221,36 @@ def test_latin1_file_is_read(db_target, tmp_path):
     assert rows(db, "SELECT title FROM movies") == [("Små ting",)]
 
 
-def test_empty_file_loads_nothing(db_target, tmp_path):
+def test_empty_file_loads_nothing_and_is_not_recorded(db_target, tmp_path):
     db = db_target()
-    path = tmp_path / "empty.csv"
-    path.write_text("")
+    load_files(db, [write(tmp_path, GOOD, "first.csv")])
+    for name, text in (("empty.csv", ""), ("header-only.csv", "event_date,userid\n")):
+        path = tmp_path / name
+        path.write_text(text)
+        report = load_files(db, [path])
+        assert (report.loaded, report.rejected, report.committed) == (0, 0, False)
+        assert load_files(db, [path]).committed is False  # not "already loaded": nothing was recorded
+    assert rows(db, "SELECT count(*) FROM moviedash_loads") == [(1,)]
+
+
+def test_a_file_without_valid_rows_is_not_recorded_and_creates_no_database(tmp_path):
+    path = write(tmp_path, ["yesterday,u1,c,Computer,NO,5,,,,,,,"])
+    db = tmp_path / "new.db"
     report = load_files(db, [path])
-    assert (report.loaded, report.rejected, report.committed) == (0, 0, True)
+    assert (report.loaded, report.rejected, report.committed) == (0, 1, False)
+    assert not db.exists() and report.files[0].rejects_path.exists()
+    path.write_text(GOOD[0] + "\n")  # fixed: loads now
+    assert load_files(db, [path]).committed and len(rows(db)) == 1
+
+
+def test_only_files_that_loaded_rows_are_recorded(db_target, tmp_path):
+    db = db_target()
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    full = write(tmp_path, GOOD)
+    report = load_files(db, [empty, full])
+    assert report.committed and report.loaded == 3
+    assert rows(db, "SELECT filename, rows FROM moviedash_loads") == [(str(full.resolve()), 3)]
 
 
 @pytest.mark.parametrize(
@@ -295,3 +323,83 @@ def test_fast_date_check_accepts_exactly_what_the_general_one_does():
     keep = pa.array(fast_ok)
     assert fast_norm.filter(keep).equals(general_norm.slice(0, len(values)).filter(keep))
     assert not loader._normalise_dates(pa.array(["0000-01-01 10:00:00", "0000-01-01"]))[1].any()  # no year 0
+
+
+def test_integers_with_a_leading_plus_are_loaded(db_target, tmp_path):
+    """'+5' is 5 (it used to abort the whole load with Arrow's cast error); '++5' and '+' are rejected rows."""
+    db = db_target()
+    path = write(tmp_path, [
+        "2013-01-01 10:00:00,u1,c,Computer,NO,+29,+90,+32.5,,MOVIE,Argo,+1,+2",
+        "2013-01-01 11:00:00,u2,c,Computer,NO,++5,,,,MOVIE,Argo,,",
+        "2013-01-01 12:00:00,u3,c,Computer,NO,+,,,,MOVIE,Argo,,",
+    ])
+    report = load_files(db, [path])
+    assert (report.loaded, report.rejected, report.committed) == (1, 2, True)
+    assert rows(db, "SELECT totalminuteswatched, runningtime, viewpercentage, seasonnumber, episodenumber FROM movies") == [
+        (29, 90, 32.5, 1, 2)
+    ]
+    with open(report.files[0].rejects_path, newline="", encoding="utf-8") as fh:
+        assert [r["reason"] for r in csv.DictReader(fh)] == [
+            "totalminuteswatched is not an integer: '++5'", "totalminuteswatched is not an integer: '+'",
+        ]
+
+
+BIG = "x" * 200_000  # over the csv module's default field limit (128 KiB)
+
+
+@pytest.mark.parametrize("where", ["first", "middle"])
+def test_fields_over_128_kib_are_read_by_every_pass(db_target, tmp_path, where):
+    """A huge field in the first row (the header check) or next to a rejected row (the rejects pass)."""
+    db = db_target()
+    huge = f"2013-01-01 10:00:00,u9,c,Computer,NO,5,,,,MOVIE,{BIG},,"
+    lines = [huge, GOOD[0], "2013-01-01 10:00:00,u8,c,Computer,NO,-1,,,,,,,"]
+    if where == "middle":
+        lines = [GOOD[0], huge, "2013-01-01 10:00:00,u8,c,Computer,NO,-1,,,,,,,"]
+    report = load_files(db, [write(tmp_path, lines)])
+    assert (report.loaded, report.rejected) == (2, 1)
+    assert rows(db, "SELECT length(title) FROM movies WHERE userid = 'u9'") == [(len(BIG),)]
+    with open(report.files[0].rejects_path, newline="", encoding="utf-8") as fh:
+        assert [(r["line"], r["reason"]) for r in csv.DictReader(fh)] == [("3", "totalminuteswatched is negative: '-1'")]
+    assert csv.field_size_limit() == 131072  # the process-wide limit is left as it was
+
+
+def test_a_rejected_row_with_a_huge_field_is_reported_with_its_raw_text(db_target, tmp_path):
+    db = db_target()
+    report = load_files(db, [write(tmp_path, [GOOD[0], f"2013-01-01 10:00:00,u8,c,Computer,NO,-1,,,,,{BIG},,"])])
+    assert (report.loaded, report.rejected) == (1, 1)
+    with open(report.files[0].rejects_path, newline="", encoding="utf-8") as fh, _field_limit(1 << 20):
+        (reject,) = csv.DictReader(fh)
+    assert reject["line"] == "2" and BIG in reject["raw"]
+
+
+class _field_limit:
+    """The csv module's field limit raised for reading a rejects file back in a test."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def __enter__(self) -> None:
+        self.previous = csv.field_size_limit(self.limit)
+
+    def __exit__(self, *exc: object) -> None:
+        csv.field_size_limit(self.previous)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_files_with_a_byte_order_mark_are_decoded(db_target, tmp_path, encoding):
+    db = db_target()
+    text = "event_date,userid,title\n2013-01-01 10:00:00,u1,Øisteins Blyant\n2013-01-02 10:00:00,u2,Flåm\n"
+    path = tmp_path / "wide.csv"
+    # "utf-16-be" writes no byte-order mark: add it, as editors saving big-endian UTF-16 do.
+    path.write_bytes((("\ufeff" + text) if encoding == "utf-16-be" else text).encode(encoding))
+    report = load_files(db, [path])
+    assert (report.loaded, report.rejected, report.committed) == (2, 0, True)
+    assert rows(db, "SELECT userid, title FROM movies ORDER BY userid") == [("u1", "Øisteins Blyant"), ("u2", "Flåm")]
+
+
+def test_nul_bytes_without_a_byte_order_mark_are_refused_with_a_hint(db_target, tmp_path):
+    db = db_target()
+    path = tmp_path / "no-bom.csv"
+    path.write_bytes("2013-01-01 10:00:00,u1,c,Computer,NO,5,,,,MOVIE,Argo,,\n".encode("utf-16-le"))
+    with pytest.raises(MoviedashError, match="contains NUL bytes.*UTF-16 without a byte-order mark; save it as CSV UTF-8"):
+        load_files(db, [path])

@@ -314,7 +314,7 @@ def test_folder_as_target(tmp_path: Path) -> None:
         demo.write_demo(tmp_path, 100, force=True)
 
 
-@pytest.mark.parametrize("events", [0, -5, True, 2.5, "100", None])
+@pytest.mark.parametrize("events", [0, -5, True, 2.5, "100", None, demo.MAX_EVENTS + 1, 10**12])
 def test_invalid_events(tmp_path: Path, events: object) -> None:
     with pytest.raises(MoviedashError, match="events") as info:
         demo.write_demo(tmp_path / "demo.db", events)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -152,3 +153,36 @@ def test_query_timeout_refuses_values_that_disable_the_limit(value):
 @pytest.mark.parametrize(("value", "expected"), [("0", 0.0), ("2.5", 2.5), (" 10 ", 10.0), (5, 5.0), ("1e-3", 0.001), ("86400", 86400.0)])
 def test_query_timeout_accepts_finite_seconds(value, expected):
     assert parse_timeout(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2024-02-30", "start: 2024-02-30 is not a real date (expected YYYY-MM-DD, e.g. 2024-02-29)"),
+        ("2023-02-29", "start: 2023-02-29 is not a real date (expected YYYY-MM-DD, e.g. 2023-02-28)"),
+        ("2013-04-31", "start: 2013-04-31 is not a real date (expected YYYY-MM-DD, e.g. 2013-04-30)"),
+        ("2013-00-10", "start: 2013-00-10 is not a real date (expected YYYY-MM-DD, e.g. 2024-02-29)"),
+        ("2013-1-7", "start: '2013-1-7' is not a date (expected YYYY-MM-DD, e.g. 2024-02-29)"),
+        ("yesterday", "start: 'yesterday' is not a date (expected YYYY-MM-DD, e.g. 2024-02-29)"),
+    ],
+)
+def test_dates_that_do_not_exist_say_so_with_an_example(value, message):
+    with pytest.raises(MoviedashError) as info:
+        parse_date(value, "start")
+    assert (info.value.message, info.value.parameter) == (message, "start")
+    with pytest.raises(MoviedashError) as info:
+        series_query_from_args({"start": [value]})
+    assert info.value.message == message
+
+
+def test_the_api_the_cli_and_the_loader_word_a_date_that_does_not_exist_alike():
+    from click.testing import CliRunner
+
+    from moviedash.cli import main
+    from moviedash.loader import date_reason
+
+    wording = "2024-02-30 is not a real date (expected YYYY-MM-DD, e.g. 2024-02-29)"
+    with pytest.raises(MoviedashError, match=rf"^start: {re.escape(wording)}$"):
+        parse_date("2024-02-30", "start")
+    assert f"Invalid value for '--end': {wording}" in CliRunner().invoke(main, ["report", "--end", "2024-02-30"]).output
+    assert date_reason("2024-02-30") == wording
