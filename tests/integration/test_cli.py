@@ -282,7 +282,7 @@ def test_report_out_through_a_file_or_to_a_full_disk_is_one_line(runner, make_db
         assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
     result = runner.invoke(main, ["report", "--db", str(db), "--out", "/dev/full"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
-    assert result.output == "Error: cannot write /dev/full: No space left on device\n"
+    assert result.output == "Error: cannot write the report to /dev/full: No space left on device\n"
 
 
 @pytest.mark.sqlite_only
