@@ -426,13 +426,14 @@ def read_password(name: str) -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-@main.group(epilog=example("moviedash users add alice --db moviedb"))
+@main.group(short_help="Add, list and remove users who can sign in.",
+            epilog=example("moviedash users add alice --db moviedb"))
 def users() -> None:
     """Add, list and remove the users who can sign in to the dashboard.
     """
 
 
-@users.command("add", epilog=example('moviedash users add alice --db moviedb   (asks for the password twice)',
+@users.command("add", short_help="Add a user who can sign in.", epilog=example('moviedash users add alice --db moviedb   (asks for the password twice)',
                                      'echo "$PASSWORD" | moviedash users add bob --db moviedb'))
 @db_option
 @auth_file_option
@@ -455,7 +456,7 @@ def users_add(db: str, auth_file: Path | None, name: str) -> None:
         click.echo(f"added user {added} to {store.display}")
 
 
-@users.command("list", epilog=example("moviedash users list --db moviedb"))
+@users.command("list", short_help="List the users.", epilog=example("moviedash users list --db moviedb"))
 @db_option
 @auth_file_option
 @domain_errors
@@ -472,7 +473,7 @@ def users_list(db: str, auth_file: Path | None) -> None:
             click.echo(f"{entry.name}\t{entry.created_at}")
 
 
-@users.command("remove", epilog=example("moviedash users remove alice --db moviedb"))
+@users.command("remove", short_help="Remove a user.", epilog=example("moviedash users remove alice --db moviedb"))
 @db_option
 @auth_file_option
 @click.argument("name")
@@ -486,13 +487,14 @@ def users_remove(db: str, auth_file: Path | None, name: str) -> None:
         click.echo(f"removed user {store.remove_user(name)} from {store.display}")
 
 
-@main.group(epilog=example("moviedash tokens create grafana --db moviedb"))
+@main.group(short_help="Create, list and revoke API tokens.",
+            epilog=example("moviedash tokens create grafana --db moviedb"))
 def tokens() -> None:
     """Create, list and revoke API tokens (sent as 'Authorization: Bearer TOKEN').
     """
 
 
-@tokens.command("create", epilog=example(
+@tokens.command("create", short_help="Create a token and print it once.", epilog=example(
     "TOKEN=$(moviedash tokens create grafana --db moviedb)",
     'curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8050/data/toplist/',
 ))
@@ -511,7 +513,7 @@ def tokens_create(db: str, auth_file: Path | None, name: str) -> None:
         click.echo(token)
 
 
-@tokens.command("list", epilog=example("moviedash tokens list --db moviedb"))
+@tokens.command("list", short_help="List the tokens' names.", epilog=example("moviedash tokens list --db moviedb"))
 @db_option
 @auth_file_option
 @domain_errors
@@ -528,7 +530,7 @@ def tokens_list(db: str, auth_file: Path | None) -> None:
             click.echo(f"{entry.name}\t{entry.created_at}")
 
 
-@tokens.command("revoke", epilog=example("moviedash tokens revoke grafana --db moviedb"))
+@tokens.command("revoke", short_help="Revoke a token.", epilog=example("moviedash tokens revoke grafana --db moviedb"))
 @db_option
 @auth_file_option
 @click.argument("name")
