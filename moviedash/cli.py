@@ -433,8 +433,8 @@ def users() -> None:
     """
 
 
-@users.command("add", short_help="Add a user who can sign in.", epilog=example('moviedash users add alice --db moviedb   (asks for the password twice)',
-                                     'echo "$PASSWORD" | moviedash users add bob --db moviedb'))
+@users.command("add", short_help="Add a user who can sign in.",
+               epilog=example("moviedash users add alice --db moviedb", note="asks for the password twice"))
 @db_option
 @auth_file_option
 @click.argument("name")
@@ -494,10 +494,8 @@ def tokens() -> None:
     """
 
 
-@tokens.command("create", short_help="Create a token and print it once.", epilog=example(
-    "TOKEN=$(moviedash tokens create grafana --db moviedb)",
-    'curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8050/data/toplist/',
-))
+@tokens.command("create", short_help="Create a token and print it once.",
+                epilog=example("moviedash tokens create grafana --db moviedb"))
 @db_option
 @auth_file_option
 @click.argument("name")

@@ -120,26 +120,11 @@ def test_password_prompt_asks_twice_on_a_terminal(runner, db, monkeypatch):
     assert asked == [("Password for alice", {"hide_input": True, "confirmation_prompt": True})]
 
 
-def every_command(group: click.Group = main, path: tuple[str, ...] = ()):
-    for name, command in group.commands.items():
-        yield (*path, name)
-        if isinstance(command, click.Group):
-            yield from every_command(command, (*path, name))
-
-
-@pytest.mark.parametrize("command", list(every_command()), ids=" ".join)
-def test_every_command_help_ends_with_an_example(runner, command):
-    text = run(runner, *command, "--help").output.rstrip().splitlines()
-    example = text.index("  Example:")
-    assert text[example + 1].strip().startswith(("moviedash ", "TOKEN=$(moviedash ")), text
-    assert all(line.startswith("    ") for line in text[example + 1:])
-
-
 @pytest.fixture
 def served(monkeypatch):
     """Replace the WSGI server: record what ``serve`` would serve (no server on 0.0.0.0 in tests)."""
     calls: list[dict] = []
-    monkeypatch.setattr(cli, "run_server", lambda app, host, port, threads, debug: calls.append(
+    monkeypatch.setattr(cli, "run_server", lambda app, host, port, threads, debug, options=None: calls.append(
         {"host": host, "auth": app.server.config["MOVIEDASH_AUTH"]}))
     return calls
 
