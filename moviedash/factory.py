@@ -3,19 +3,30 @@ from __future__ import annotations
 
 import gc
 import os
-from pathlib import Path
 from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import dash
 from flask import Flask
 
-from . import api, context, openapi, security
+from . import api, context, delivery, openapi, security
 from .db import check_exists
 from .errors import MoviedashError, register_error_handlers
 
-#: The project's top-level ``assets/`` folder (CSS served by Dash).
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+def assets_folder() -> Path:
+    """The dashboard's CSS and JavaScript: the package ``moviedash.assets``.
+
+    The project's top-level ``assets/`` folder is that package (the build maps
+    it into ``moviedash/assets``), so this is the source folder in a checkout
+    or an editable install, and the installed copy in a wheel install.
+    """
+    folder = resources.files("moviedash.assets")
+    if not isinstance(folder, Path):  # Dash serves the folder from the file system
+        raise RuntimeError(f"moviedash's assets are not a folder on disk ({folder!r}): install moviedash unzipped")
+    return folder
 
 
 def settings_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
@@ -58,6 +69,7 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
     server.config.update(config)
     register_error_handlers(server)
     security.init_app(server)
+    delivery.init_app(server)
     context.init_app(server)
     server.register_blueprint(api.bp)
     server.register_blueprint(api.figures_bp)
@@ -73,7 +85,7 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
         "moviedash",
         server=server,
         title="moviedash",
-        assets_folder=str(ASSETS),
+        assets_folder=str(assets_folder()),
         update_title=None,
     )
     app.layout = layout.serve_layout
