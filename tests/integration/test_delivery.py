@@ -5,9 +5,11 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from pathlib import Path
 
 import brotli
 import pytest
+from plotly.offline import get_plotlyjs_version
 
 from moviedash import create_app
 from moviedash.delivery import IMMUTABLE
@@ -17,6 +19,8 @@ DECODE = {"br": brotli.decompress, "gzip": gzip.decompress}
 #: The lazily loaded code of each Dash component type on the page (dash's dcc async chunks).
 ASYNC_CHUNKS = {"Graph": "graph", "Dropdown": "dropdown", "DatePickerRange": "datepicker", "Slider": "slider"}
 COLD_LOAD_BUDGET = 1_500_000
+#: plotly.js's cartesian bundle, which the dashboard loads instead of plotly's full one.
+BUNDLE = Path(__file__).resolve().parents[2] / "assets" / "plotly-cartesian.min.js"
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +104,15 @@ def test_a_cold_load_transfers_at_most_1_5_mb(client):
         sizes[path] = len(data)
     total = sum(sizes.values())
     assert total <= COLD_LOAD_BUDGET, f"{total:,} bytes: {sorted(sizes.items(), key=lambda kv: -kv[1])[:5]}"
+
+
+def test_the_plotly_bundle_is_plotly_pys_version_and_draws_every_chart(client):
+    """scripts/update-plotly-bundle.sh refreshes it after an upgrade of plotly."""
+    code = BUNDLE.read_text()
+    version = re.search(r"plotly\.js \(cartesian - minified\) v([\d.]+)", code[:500]).group(1)
+    assert version == get_plotlyjs_version()
+    drawable = set(re.findall(r'moduleType:"trace",name:"(\w+)"', code))
+    for chart in ("unique_users", "minutes_watched", "top_titles", "heatmap"):
+        response, data = get(client, f"/figures/{chart}.json")
+        traces = json.loads(data)["data"]
+        assert traces and {trace.get("type", "scatter") for trace in traces} <= drawable, chart
