@@ -83,6 +83,21 @@ def run_lighthouse(binary: Path, url: str, preset: str, out: Path) -> dict[str, 
     return summarise(json.loads(out.read_text()))
 
 
+def public_arguments(argv: list[str] | None) -> list[str]:
+    """The command's arguments as recorded in the results: without ``--tool-dir`` (a local folder; no effect on them)."""
+    given = list(argv if argv is not None else sys.argv[1:])
+    kept: list[str] = []
+    skip = False
+    for argument in given:
+        if skip:
+            skip = False
+        elif argument == "--tool-dir":
+            skip = True
+        elif not argument.startswith("--tool-dir="):
+            kept.append(argument)
+    return kept
+
+
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -140,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             "machine": machine(),
             "chromium": subprocess.run([os.environ.get("CHROME_PATH", "/usr/bin/chromium"), "--version"],
                                        capture_output=True, text=True).stdout.strip(),
-            "command": "python -m benchmarks.lighthouse " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "command": " ".join(["python -m benchmarks.lighthouse", *public_arguments(argv)]),
             "events": args.events,
             "runs": args.runs,
             "load before": load_average(),
