@@ -116,3 +116,15 @@ def test_the_plotly_bundle_is_plotly_pys_version_and_draws_every_chart(client):
         response, data = get(client, f"/figures/{chart}.json")
         traces = json.loads(data)["data"]
         assert traces and {trace.get("type", "scatter") for trace in traces} <= drawable, chart
+
+
+def test_a_range_request_cannot_poison_the_compressed_files_cache(tmp_path):
+    db = build_db(tmp_path / "m.db", [event("2013-01-07 10:00:00", "a", title="Argo")])
+    client = create_app(db=db).server.test_client()
+    asset = next(p for p in referenced(client) if p.startswith("/assets/style.css"))
+    _, plain = get(client, asset)
+    partial = client.get(asset, headers={"Accept-Encoding": "br", "Range": "bytes=0-9"})
+    partial.close()
+    assert brotli.decompress(partial.get_data()) == plain  # the whole file, never a cached fragment
+    response, data = get(client, asset, "br")
+    assert response.status_code == 200 and brotli.decompress(data) == plain
