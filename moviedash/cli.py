@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -153,7 +155,24 @@ def ensure_demo_database(db: str, named: bool) -> None:
 
     click.echo(f"No database at {db}: generating a demo database there ({DEFAULT_EVENTS:,} synthetic events)...", err=True)
     write_demo(db)
-    click.echo(f"Demo database written to {db}. Load your own data with: moviedash load FILE.csv --db PATH", err=True)
+    click.echo(f"Demo database written to {db}. Load your own data with: {load_command(db)}", err=True)
+
+
+def load_command(db: str) -> str:
+    """``moviedash load FILE.csv --db DB`` as it runs from a fresh shell in the current folder.
+
+    A virtual environment's ``bin`` is not on a fresh shell's PATH, so the
+    command is named by its path (``.venv/bin/moviedash``) when it sits beside
+    this Python; a bare database name gets ``./`` so it reads as a path.
+    """
+    script = Path(sys.executable).parent / "moviedash"  # not resolved: a venv's python is a symlink
+    if script.is_file():
+        relative = os.path.relpath(script)
+        command = relative if not relative.startswith("..") else str(script)
+    else:
+        command = "moviedash"
+    target = db if is_postgres(db) or os.path.dirname(db) else f"./{db}"
+    return f"{shlex.quote(command)} load FILE.csv --db {shlex.quote(target)}"
 
 
 def run_server(app: Any, host: str, port: int, threads: int, debug: bool,

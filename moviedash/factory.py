@@ -3,21 +3,32 @@ from __future__ import annotations
 
 import gc
 import os
-from pathlib import Path
 from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import dash
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, auth, context, dashguard, foreign, openapi, security
+from . import api, auth, context, dashguard, delivery, foreign, openapi, security
 from .db import check_exists
 from .errors import MoviedashError, register_error_handlers
 from .params import parse_timeout
 
-#: The project's top-level ``assets/`` folder (CSS served by Dash).
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+def assets_folder() -> Path:
+    """The dashboard's CSS and JavaScript: the package ``moviedash.assets``.
+
+    The project's top-level ``assets/`` folder is that package (the build maps
+    it into ``moviedash/assets``), so this is the source folder in a checkout
+    or an editable install, and the installed copy in a wheel install.
+    """
+    folder = resources.files("moviedash.assets")
+    if not isinstance(folder, Path):  # Dash serves the folder from the file system
+        raise RuntimeError(f"moviedash's assets are not a folder on disk ({folder!r}): install moviedash unzipped")
+    return folder
 
 
 #: How the boolean environment variables may be spelled.
@@ -94,6 +105,7 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     register_error_handlers(server)
     security.init_app(server)
+    delivery.init_app(server)
     context.init_app(server)
     auth.init_app(server)  # before Dash's routes: nothing is served before the gate
     server.register_blueprint(api.bp)
@@ -110,7 +122,7 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
         "moviedash",
         server=server,
         title="moviedash",
-        assets_folder=str(ASSETS),
+        assets_folder=str(assets_folder()),
         update_title=None,
     )
     app.layout = layout.serve_layout

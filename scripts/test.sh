@@ -5,7 +5,7 @@
 #   - Debian's PostgreSQL server programs: a throwaway cluster is started for the
 #     PostgreSQL half of the backend-parametrised tests (unless MOVIEDASH_TEST_PG
 #     already names a server), and stopped and removed on exit
-#   - the pinned Python packages, into .venv
+#   - the pinned Python packages, runtime and test (requirements-test.txt), into .venv
 # Extra arguments go to pytest (e.g. scripts/test.sh -k routes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +37,7 @@ if [ "${#APT_PACKAGES[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${APT_PACKAGES[@]}"
 fi
 
-bash scripts/install.sh
+bash scripts/install.sh --test
 
 if [ -z "${MOVIEDASH_TEST_PG:-}" ]; then
   PG_BIN="$(find_pg_bin)"

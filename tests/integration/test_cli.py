@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import socket
 import sqlite3
 import subprocess
@@ -190,6 +192,29 @@ def test_python_app_py_generates_the_demo_database_when_none_is_named(tmp_path):
         process.terminate()
         out, _ = process.communicate(timeout=10)
     assert b"generating a demo database" in out
+    # The suggested load command runs as printed from a fresh shell in that folder (no venv on PATH).
+    suggested = re.search(r"Load your own data with: (.+)", out.decode()).group(1)
+    assert suggested.endswith(" load FILE.csv --db ./moviedb")
+    (tmp_path / "FILE.csv").write_text(GOOD)
+    fresh_shell = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path)}
+    loaded = subprocess.run(shlex.split(suggested), cwd=tmp_path, env=fresh_shell, capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr
+    assert count(tmp_path / "moviedb") == 100_001
+
+
+def test_load_command_names_the_installed_script_and_a_path(tmp_path, monkeypatch):
+    from moviedash.cli import load_command
+
+    monkeypatch.chdir(tmp_path)
+    venv_bin = tmp_path / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "moviedash").write_text("#!/bin/sh\n")
+    monkeypatch.setattr(sys, "executable", str(venv_bin / "python"))
+    assert load_command("moviedb") == ".venv/bin/moviedash load FILE.csv --db ./moviedb"
+    assert load_command("/srv/my db") == ".venv/bin/moviedash load FILE.csv --db '/srv/my db'"
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # the script is not below this folder: its full path
+    assert load_command("data/moviedb") == f"{venv_bin / 'moviedash'} load FILE.csv --db data/moviedb"
 
 
 @pytest.mark.sqlite_only
