@@ -31,7 +31,7 @@ try:
     if HOST is None:
         settings.setdefault("MOVIEDASH_AUTH", "required")
     app = create_app(db=DB, **settings)
-    print(f"moviedash: {auth.check_serving(app.server, HOST, 'MOVIEDASH_NO_AUTH=1')}", file=sys.stderr)
+    sign_in = auth.check_serving(app.server, HOST, "MOVIEDASH_NO_AUTH=1")
 except MoviedashError as exc:
     if HOST is None:
         # gunicorn restarts a worker that exits with 1 forever; 3 (its WORKER_BOOT_ERROR) stops the master.
@@ -39,10 +39,13 @@ except MoviedashError as exc:
         sys.exit(3)
     sys.exit(f"moviedash: {exc.message}")
 server = app.server
+if HOST is None:  # gunicorn: there is no bind step of ours to wait for
+    print(f"moviedash: {sign_in}", file=sys.stderr)
 freeze_startup_objects()  # also for gunicorn app:server (see the function)
 
 if __name__ == "__main__":
     try:
-        run_server(app, host="127.0.0.1", port=8050, threads=8, debug=False, options=options_from_env())
+        run_server(app, host="127.0.0.1", port=8050, threads=8, debug=False, options=options_from_env(),
+                   notes=(sign_in,))
     except MoviedashError as exc:
         sys.exit(f"moviedash: {exc.message}")

@@ -176,12 +176,13 @@ def load_command(db: str) -> str:
 
 
 def run_server(app: Any, host: str, port: int, threads: int, debug: bool,
-               options: ServerOptions = ServerOptions()) -> None:
+               options: ServerOptions = ServerOptions(), notes: tuple[str, ...] = ()) -> None:
     """Serve ``app``: waitress (production WSGI, :mod:`moviedash.server`) by default, Dash's dev server with ``debug``.
 
     The port is bound before anything claims to serve: a busy port is a
     :class:`MoviedashError`.  Returns after SIGTERM/SIGINT once the requests in
     progress have finished (or ``options.shutdown_timeout`` has passed).
+    ``notes`` (e.g. how sign-in stands) are printed once the port is bound.
     """
     if debug:
         if host not in LOOPBACK:
@@ -195,6 +196,8 @@ def run_server(app: Any, host: str, port: int, threads: int, debug: bool,
     headers = security_headers(parse_origins(app.server.config.get("MOVIEDASH_FRAME_ANCESTORS", ())))
     serving = server.bind(app.server, host, port, threads, options, headers, say=lambda line: click.echo(line, err=True))
     freeze_startup_objects()
+    for note in notes:
+        click.echo(f"moviedash: {note}", err=True)
     click.echo(f"moviedash: serving {backend.parse(app.server.config['MOVIEDASH_DB']).display} at http://{host}:{port}/ (Ctrl+C to stop)", err=True)
     serving.run()
 
@@ -288,10 +291,10 @@ def serve(
             f"database not found: {db}. Create one with 'moviedash demo' or "
             "'moviedash load FILE.csv', or name one with --db / MOVIEDASH_DB."
         ) from None
-    click.echo(f"moviedash: {auth.check_serving(app.server, bound, '--no-auth')}", err=True)
+    sign_in = auth.check_serving(app.server, bound, "--no-auth")  # a refusal comes before anything binds
     options = ServerOptions(connection_limit=connection_limit, channel_timeout=channel_timeout,
                             shutdown_timeout=shutdown_timeout)
-    run_server(app, host, port, threads, debug, options)
+    run_server(app, host, port, threads, debug, options, notes=(sign_in,))
 
 
 @main.command(short_help="Import viewing events from CSV files into DB.",

@@ -252,8 +252,14 @@ def _register_kpis(app: dash.Dash) -> None:
             filters = selected_filters(filter_values)
         except MoviedashError:
             raise PreventUpdate from None
+        try:
+            kpis = pipeline.kpis(get_connection(), filters)
+        except DatabaseUnavailable as exc:
+            # The cards keep their last numbers (the charts say why); details go to the log.
+            log_database_error(exc)
+            raise PreventUpdate from None
         out: list[Any] = []
-        for kpi in pipeline.kpis(get_connection(), filters):
+        for kpi in kpis:
             delta = [html.Span(kpi.change, className="kpi-change")]
             if kpi.comparison:
                 delta.append(html.Span(f" {kpi.comparison}", className="kpi-comparison"))

@@ -124,7 +124,7 @@ def test_password_prompt_asks_twice_on_a_terminal(runner, db, monkeypatch):
 def served(monkeypatch):
     """Replace the WSGI server: record what ``serve`` would serve (no server on 0.0.0.0 in tests)."""
     calls: list[dict] = []
-    monkeypatch.setattr(cli, "run_server", lambda app, host, port, threads, debug, options=None: calls.append(
+    monkeypatch.setattr(cli, "run_server", lambda app, host, port, threads, debug, options=None, notes=(): calls.append(
         {"host": host, "auth": app.server.config["MOVIEDASH_AUTH"]}))
     return calls
 

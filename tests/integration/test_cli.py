@@ -177,7 +177,7 @@ def test_python_app_py_generates_the_demo_database_when_none_is_named(tmp_path):
     port = free_port()
     script = (
         "import runpy, sys, moviedash.cli as cli\n"
-        f"cli.run_server = lambda app, host, port, threads, debug, options: __import__('waitress').serve(app.server, host=host, port={port})\n"
+        f"cli.run_server = lambda app, host, port, threads, debug, options, notes=():  __import__('waitress').serve(app.server, host=host, port={port})\n"
         f"runpy.run_path({str(ROOT / 'app.py')!r}, run_name='__main__')\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "MOVIEDASH_DB"}
