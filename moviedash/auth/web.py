@@ -39,6 +39,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -258,6 +259,10 @@ def login() -> Response:
     session.clear()
     login_user(Account(name, "session", store.fingerprint(stored)))
     session.permanent = True  # expires PERMANENT_SESSION_LIFETIME after the last request
+    # The sign-out form's CSRF token, in the session from now on. Made later, in the layout's
+    # request, it would be lost to the page's concurrent callbacks, whose responses re-send
+    # the cookie they came with.
+    generate_csrf()
     return redirect(target)
 
 
