@@ -259,9 +259,10 @@ def login() -> Response:
     session.clear()
     login_user(Account(name, "session", store.fingerprint(stored)))
     session.permanent = True  # expires PERMANENT_SESSION_LIFETIME after the last request
-    # The sign-out form's CSRF token, in the session from now on. Made later, in the layout's
-    # request, it would be lost to the page's concurrent callbacks, whose responses re-send
-    # the cookie they came with.
+    # A new CSRF token for the sign-out form, in the session from now on. Made later, in the
+    # layout's request, it would be lost to the page's concurrent callbacks, whose responses
+    # re-send the cookie they came with.  (Flask-WTF caches the old one in g.)
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     generate_csrf()
     return redirect(target)
 

@@ -498,3 +498,16 @@ def test_a_database_gone_while_serving_fails_closed(tmp_path, backend):
     assert anonymous.get("/data/toplist/").status_code == 401
     assert anonymous.post("/_dash-update-component", data=body, content_type="application/json").status_code == 401
     assert signed_in.get("/data/toplist/").status_code == 200
+
+
+def test_sign_out_token_does_not_depend_on_the_layouts_cookie(secured):
+    """The page's callbacks run alongside the layout's request and re-send the cookie they came with;
+    the sign-out token must hold with the cookie from signing in (a race seen in the browser)."""
+    db, _ = secured
+    client = create_app(db=db).server.test_client()
+    sign_in(client)
+    cookie_at_sign_in = session_cookie(client)
+    token = hidden_csrf(client.get("/_dash-layout").get_json())
+    client.set_cookie("moviedash_session", cookie_at_sign_in)  # a callback's response won the race
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
