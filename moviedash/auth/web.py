@@ -39,6 +39,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -92,8 +93,10 @@ class SessionInterface(SecureCookieSessionInterface):
         if not app.secret_key and not request.path.startswith(PUBLIC_PREFIXES):
             try:
                 secret = store.read_secret(auth_connection())
-            except MoviedashError:
-                secret = None  # the gate meets the same error and answers it (503)
+            except MoviedashError as exc:
+                # The gate answers it (503); kept so this request does not wait for the database twice.
+                g._moviedash_auth_error = exc
+                secret = None
             if secret:
                 app.secret_key = secret  # the same value in every thread: no lock needed
         return super().open_session(app, request)
@@ -101,6 +104,9 @@ class SessionInterface(SecureCookieSessionInterface):
 
 def auth_connection() -> store.Reader:
     """The request's read-only connection to where the accounts are kept."""
+    failed = g.get("_moviedash_auth_error")
+    if failed is not None:
+        raise failed
     path = current_app.config.get("MOVIEDASH_AUTH_FILE")
     if not path:
         return get_connection()
@@ -192,10 +198,17 @@ def load_token_user(req: Request) -> Account | None:
 def gate() -> Response | None:
     """Let the request through, or answer it: a redirect to the login page (``/``) or a 401."""
     path = request.path
-    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or not auth_active():
+    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
         return None
-    if current_user.is_authenticated:
-        return None
+    try:
+        if not auth_active() or current_user.is_authenticated:
+            return None
+    except MoviedashError as exc:
+        if exc.status == 503 and path == "/_dash-update-component":
+            # The accounts cannot be read (the database is down): answer a callback as the
+            # callbacks themselves do then, "no update", so the page keeps what it shows.
+            return Response(status=204)
+        raise
     if path == "/" and request.method in ("GET", "HEAD"):
         query = request.query_string.decode("utf-8", "replace")
         return redirect(login_location(path + (f"?{query}" if query else "")), code=302)
@@ -246,6 +259,11 @@ def login() -> Response:
     session.clear()
     login_user(Account(name, "session", store.fingerprint(stored)))
     session.permanent = True  # expires PERMANENT_SESSION_LIFETIME after the last request
+    # A new CSRF token for the sign-out form, in the session from now on. Made later, in the
+    # layout's request, it would be lost to the page's concurrent callbacks, whose responses
+    # re-send the cookie they came with.  (Flask-WTF caches the old one in g.)
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    generate_csrf()
     return redirect(target)
 
 

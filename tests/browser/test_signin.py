@@ -48,9 +48,9 @@ def test_sign_in_see_the_dashboard_and_sign_out(page: Page, alice: str) -> None:
     duo.find_element("#password").clear()
     duo.find_element("#username").clear()
     duo.reset_log_timestamp()  # the console reported the refused sign-in's 401, as it should
+    assert page.log.count("") == 0  # no callback ran before signing in
     fill_in(page, alice, PASSWORD)
     page.wait(lambda: current_path(page) == "/?users=weekly", "back on the view asked for")
-    assert page.log.count("") == 0  # nothing reached a callback before signing in
     page.wait(lambda: page.figure("users-graph") is not None, "the users chart drawn")
     page.wait(lambda: "alice" in duo.find_element("#account-name").text, "who is signed in")
     assert duo.find_element("#account-name").text == "Signed in as alice"

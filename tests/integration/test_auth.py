@@ -467,3 +467,47 @@ def test_only_hashes_are_stored(secured):
     assert rows == [("ci", auth_store.hash_token(token))] and token not in str(rows)
     (name, password_hash), = query(db, "SELECT name, password_hash FROM moviedash_users")
     assert name == "alice" and password_hash.startswith("$argon2id$") and PASSWORD not in password_hash
+
+
+@pytest.mark.sqlite_only
+def test_a_database_gone_while_serving_fails_closed(tmp_path, backend):
+    import shutil
+
+    from tests.conftest import build_db
+
+    db = build_db(tmp_path / "live.db", EVENTS)
+    add_user(db)
+    backup = tmp_path / "backup.db"
+    shutil.copy(db, backup)
+    app = create_app(db=db)
+    app.server.testing = False
+    signed_in = app.server.test_client()
+    sign_in(signed_in)
+    deps = [d for d in signed_in.get("/_dash-dependencies").get_json() if not d.get("clientside_function")]
+    body = json.dumps(callback_body(next(d for d in deps if "kpi" in d["output"])))
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"live.db{suffix}").unlink(missing_ok=True)
+    anonymous = app.server.test_client()
+    for client in (anonymous, signed_in):
+        response = client.get("/data/toplist/")
+        assert response.status_code == 503 and "Skyfall" not in response.get_data(as_text=True)
+        # A callback gets "no update", as the callbacks answer themselves when the database is gone.
+        response = client.post("/_dash-update-component", data=body, content_type="application/json")
+        assert response.status_code == 204 and response.get_data() == b""
+    shutil.copy(backup, db)  # back: credentials count again
+    assert anonymous.get("/data/toplist/").status_code == 401
+    assert anonymous.post("/_dash-update-component", data=body, content_type="application/json").status_code == 401
+    assert signed_in.get("/data/toplist/").status_code == 200
+
+
+def test_sign_out_token_does_not_depend_on_the_layouts_cookie(secured):
+    """The page's callbacks run alongside the layout's request and re-send the cookie they came with;
+    the sign-out token must hold with the cookie from signing in (a race seen in the browser)."""
+    db, _ = secured
+    client = create_app(db=db).server.test_client()
+    sign_in(client)
+    cookie_at_sign_in = session_cookie(client)
+    token = hidden_csrf(client.get("/_dash-layout").get_json())
+    client.set_cookie("moviedash_session", cookie_at_sign_in)  # a callback's response won the race
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
