@@ -124,8 +124,13 @@ def test_password_prompt_asks_twice_on_a_terminal(runner, db, monkeypatch):
 def served(monkeypatch):
     """Replace the WSGI server: record what ``serve`` would serve (no server on 0.0.0.0 in tests)."""
     calls: list[dict] = []
-    monkeypatch.setattr(cli, "run_server", lambda app, host, port, threads, debug, options=None, notes=(): calls.append(
-        {"host": host, "auth": app.server.config["MOVIEDASH_AUTH"]}))
+
+    def run_server(app, host, port, threads, debug, options=None, notes=()):
+        calls.append({"host": host, "auth": app.server.config["MOVIEDASH_AUTH"]})
+        for note in notes:  # what the real one prints once the port is bound
+            click.echo(f"moviedash: {note}", err=True)
+
+    monkeypatch.setattr(cli, "run_server", run_server)
     return calls
 
 
