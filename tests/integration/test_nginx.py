@@ -60,14 +60,14 @@ def test_the_readme_nginx_example_serves_the_dashboard(tmp_path):
     site = tmp_path / "moviedash.conf"
     site.write_text(example_config(nginx_port, app_port))
     (tmp_path / "nginx.conf").write_text(main_config(tmp_path, site))
-    subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")], check=True, capture_output=True)
+    subprocess.run([nginx, "-t", "-e", "stderr", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")], check=True, capture_output=True)
 
     app = subprocess.Popen(
         [sys.executable, "-m", "moviedash.cli", "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(app_port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     proxy = subprocess.Popen(
-        [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
+        [nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
