@@ -23,13 +23,32 @@ _SESSION_LABELS = {"MOVIE": "Movies", "SERIES": "Series"}
 _MARKET_LABELS = {"NO": "Norway", "SE": "Sweden", "DK": "Denmark", "FI": "Finland", "IS": "Iceland"}
 _RESOLUTION_LABELS = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
 _RANK_LABELS = {"plays": "Plays", "minutes": "Minutes", "viewers": "Viewers"}
-#: Buttons setting the date range: (id, label, accessible description).
+#: Buttons setting the date range: (id, label, description shown as the tooltip).
 PRESETS = (
     (ids.PRESETS[0], "7 days", "Last 7 days of the data"),
     (ids.PRESETS[1], "30 days", "Last 30 days of the data"),
     (ids.PRESETS[2], "90 days", "Last 90 days of the data"),
-    (ids.PRESETS[3], "All time", "The whole date range"),
+    (ids.PRESETS[3], "All time", "The whole date range of the data"),
 )
+#: Dash's page template with the document's language declared (screen readers pick
+#: their voice by it; Dash's default ``<html>`` has none).
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
 #: Plotly modebar buttons that make no sense for these charts.
 _MODEBAR_REMOVE = ["select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d"]
 
@@ -62,12 +81,15 @@ def _segmented(
     class_name: str = "control",
     label_class: str = "control-label",
     **radio: Any,
-) -> html.Div:
-    """Radio buttons styled as a segmented control, in a labelled group."""
-    label_id = f"{component_id}-label"
-    return html.Div(
+) -> html.Fieldset:
+    """Radio buttons styled as a segmented control: native radios in a ``<fieldset>`` named by its ``<legend>``.
+
+    Dash's RadioItems wraps the radios in listbox/option roles; assets/a11y.js
+    removes those, leaving the native radio group.
+    """
+    return html.Fieldset(
         [
-            html.Span(label, id=label_id, className=label_class),
+            html.Legend(label, id=f"{component_id}-label", className=label_class),
             dcc.RadioItems(
                 id=component_id,
                 options=options,
@@ -79,9 +101,7 @@ def _segmented(
                 **radio,
             ),
         ],
-        role="group",
-        className=class_name,
-        **{"aria-labelledby": label_id},
+        className=f"{class_name} fieldset",
     )
 
 
@@ -200,7 +220,8 @@ def presets() -> html.Div:
     """Buttons setting the date range to the last 7/30/90 days of the data, or all of it."""
     return html.Div(
         [
-            html.Button(text, id=button_id, className="chip", title=title, type="button", **{"aria-label": title})
+            # Named by their visible text (speech input users say what they see); the title describes.
+            html.Button(text, id=button_id, className="chip", title=title, type="button")
             for button_id, text, title in PRESETS
         ],
         className="presets",
@@ -346,9 +367,9 @@ def charts_grid() -> html.Div:
                     ),
                 ],
                 className="control control-slider",
-                # Names the slider's thumb and its number box for assistive technology.
                 role="group",
-                **{"aria-labelledby": f"{ids.TOP_N}-label"},
+                # assets/a11y.js names the slider's thumb and its number box by this label.
+                **{"aria-labelledby": f"{ids.TOP_N}-label", "data-a11y-label": f"{ids.TOP_N}-label"},
             ),
             _segmented(
                 ids.RANK,
