@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
-from .. import analysis, charts, pipeline, report, viewstate
+from .. import analysis, charts, pipeline, report, summaries, viewstate
 from ..context import get_connection
 from ..errors import MoviedashError
 from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
@@ -92,14 +92,17 @@ def _theme(value: Any) -> str:
         return "light"
 
 
-def _render(theme_value: Any, build: Callable[[str], tuple[go.Figure, str]]) -> tuple[go.Figure, dict[str, Any]]:
-    """A chart's figure and Plotly config, or a message figure when the selection is invalid."""
+def _render(
+    theme_value: Any, build: Callable[[str], tuple[go.Figure, ChartData]], describe: Callable[[ChartData], str]
+) -> tuple[go.Figure, dict[str, Any], str]:
+    """A chart's figure, Plotly config and text alternative, or a message figure when the selection is invalid."""
     theme = _theme(theme_value)
     try:
-        figure, name = build(theme)
+        figure, data = build(theme)
     except MoviedashError as exc:
-        return charts.empty_figure(f"Invalid selection: {exc.message}", theme=theme), no_update
-    return figure, graph_config(name)
+        message = f"Invalid selection: {exc.message}"
+        return charts.empty_figure(message, theme=theme), no_update, message
+    return figure, graph_config(data.name), describe(data)
 
 
 def _csv(data: ChartData, index: bool = False) -> dict[str, Any]:
@@ -263,6 +266,7 @@ def _register_charts(app: dash.Dash) -> None:
         Output(ids.graph("top"), "figure"),
         Output(ids.graph("top"), "config"),
         Output(ids.graph("top"), "style"),
+        Output(ids.summary("top"), "children"),
         Input(ids.TOP_N, "value"),
         Input(ids.RANK, "value"),
         *_inputs(FILTER_PROPS),
@@ -272,19 +276,20 @@ def _register_charts(app: dash.Dash) -> None:
         """The top-N titles chart, as tall as its bars need."""
         *filter_values, theme_value = values
 
-        def build(theme: str) -> tuple[go.Figure, str]:
-            query = top_query(num, rank, filter_values)
-            figure, data = pipeline.top_figure(get_connection(), query, theme=theme, title=None)
-            return figure, data.name
+        def build(theme: str) -> tuple[go.Figure, ChartData]:
+            return pipeline.top_figure(get_connection(), top_query(num, rank, filter_values), theme=theme, title=None)
 
-        figure, config = _render(theme_value, build)
+        figure, config, summary = _render(
+            theme_value, build, lambda data: summaries.top_summary(data.frame, data.query.rank)
+        )
         # The graph is responsive, so its height comes from the container.
         height = figure.layout.height or charts.toplist_height(0)
-        return figure, config, {"height": f"{height}px"}
+        return figure, config, {"height": f"{height}px"}, summary
 
     @app.callback(
         Output(ids.graph("heatmap"), "figure"),
         Output(ids.graph("heatmap"), "config"),
+        Output(ids.summary("heatmap"), "children"),
         *_inputs(FILTER_PROPS),
         Input(ids.THEME, "value"),
     )
@@ -292,13 +297,10 @@ def _register_charts(app: dash.Dash) -> None:
         """The weekday x hour heatmap of plays."""
         *filter_values, theme_value = values
 
-        def build(theme: str) -> tuple[go.Figure, str]:
-            figure, data = pipeline.heatmap_figure(
-                get_connection(), selected_filters(filter_values), theme=theme, title=None
-            )
-            return figure, data.name
+        def build(theme: str) -> tuple[go.Figure, ChartData]:
+            return pipeline.heatmap_figure(get_connection(), selected_filters(filter_values), theme=theme, title=None)
 
-        return _render(theme_value, build)
+        return _render(theme_value, build, lambda data: summaries.heatmap_summary(data.frame))
 
 
 def _register_series_chart(app: dash.Dash, chart: str) -> None:
@@ -308,6 +310,7 @@ def _register_series_chart(app: dash.Dash, chart: str) -> None:
     @app.callback(
         Output(ids.graph(chart), "figure"),
         Output(ids.graph(chart), "config"),
+        Output(ids.summary(chart), "children"),
         Input(resolution_id, "value"),
         *_inputs(FILTER_PROPS),
         Input(ids.THEME, "value"),
@@ -316,12 +319,13 @@ def _register_series_chart(app: dash.Dash, chart: str) -> None:
         """The unique users or minutes watched chart at its own resolution."""
         *filter_values, theme_value = values
 
-        def build(theme: str) -> tuple[go.Figure, str]:
+        def build(theme: str) -> tuple[go.Figure, ChartData]:
             query = series_query(chart, resolution, filter_values)
-            figure, data = pipeline.series_figure(get_connection(), metric, query, theme=theme, title=None)
-            return figure, data.name
+            return pipeline.series_figure(get_connection(), metric, query, theme=theme, title=None)
 
-        return _render(theme_value, build)
+        return _render(
+            theme_value, build, lambda data: summaries.series_summary(data.frame, metric, data.query.resolution)
+        )
 
 
 def _register_downloads(app: dash.Dash) -> None:

@@ -49,3 +49,8 @@ def csv_button(chart: str) -> str:
 
 def download(chart: str) -> str:
     return f"{chart}-download"
+
+
+def summary(chart: str) -> str:
+    """The chart's text alternative (visually hidden)."""
+    return f"{chart}-summary"

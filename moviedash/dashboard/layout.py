@@ -338,7 +338,10 @@ def _card(chart: str, title: str, subtitle: str, tools: list[Any], extra: list[A
                 ),
                 # The frame sets the chart's height (CSS); the top list sets its own.
                 className=f"graph-frame graph-frame-{chart}",
+                **{"aria-describedby": ids.summary(chart)},
             ),
+            # The plotted numbers in words, for screen readers (written with the figure).
+            html.P(id=ids.summary(chart), className="sr-only chart-summary"),
             dcc.Download(id=ids.download(chart)),
         ],
         className="card",

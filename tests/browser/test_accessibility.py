@@ -8,11 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
+from moviedash import analysis, summaries
+from moviedash.params import Filters, SeriesQuery, TopQuery
 from moviedash.report import ReportSpec, render_html
 
 from .conftest import VIEWPORTS, Page, axe_violations, set_viewport
+from .test_dashboard import choose, no_console_errors
 from .test_report import open_offline
 
 pytestmark = pytest.mark.browser
@@ -31,17 +35,27 @@ def test_dashboard_has_no_axe_violations(page: Page, theme: str, viewport: str) 
     try:
         page.open()
         if theme == "dark":
-            page.duo.find_element("label[for='theme-dark']").click()
-            page.wait(lambda: "theme-dark" in page.duo.find_element("#app").get_attribute("class"), "dark theme")
+            choose(page, "theme", "Dark")
+            page.wait(lambda: driver.execute_script("return document.documentElement.dataset.theme") == "dark",
+                      "dark theme")
             page.log.settle()
-        # Open a dropdown: its menu and options must pass too.
+        violations = axe_violations(driver)
+        # A dropdown's menu and the date picker's calendar (rendered only when open) must pass too.
         page.duo.find_element("#device").click()
         page.wait(lambda: page.count(".dash-dropdown-options") == 1, "device menu open")
-        violations = axe_violations(driver)
-        page.duo.find_element("#device").send_keys(Keys.ESCAPE)
+        violations += axe_violations(driver)
+        ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+        page.wait(lambda: page.count(".dash-dropdown-options") == 0, "device menu closed")
+        page.duo.find_element("#date-range-start").click()
+        page.wait(lambda: page.count(".dash-datepicker-calendar") > 0, "calendar open")
+        violations += axe_violations(driver)
+        ActionChains(driver).send_keys(Keys.ESCAPE).perform()
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        if theme == "dark":  # a remembered preference: give the next test the default
+            choose(page, "theme", "Light")
     assert readable(violations) == []
+    no_console_errors(page)
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
@@ -56,3 +70,26 @@ def test_html_report_has_no_axe_violations(page: Page, tmp_path: Path, theme: st
             assert readable(axe_violations(driver)) == [], viewport
         finally:
             driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_every_chart_has_its_numbers_in_words(page: Page) -> None:
+    """Each chart's visually hidden summary is written from the frame it plots, and follows the filters."""
+    conn = page.conn
+    for query, filters in (("?users=weekly&rank=viewers&top=3", Filters()),
+                           ("?users=weekly&rank=viewers&top=3&device=iPad", Filters(device=("iPad",)))):
+        page.open(query)
+        expected = {
+            "users": summaries.series_summary(
+                analysis.unique_users(conn, SeriesQuery("weekly", filters)), "unique_users", "weekly"),
+            "minutes": summaries.series_summary(
+                analysis.minutes_watched(conn, SeriesQuery("daily", filters)), "minutes_watched", "daily"),
+            "top": summaries.top_summary(analysis.toplist(conn, TopQuery(3, "viewers", filters)), "viewers"),
+            "heatmap": summaries.heatmap_summary(analysis.heatmap(conn, filters)),
+        }
+        for chart, text in expected.items():
+            page.wait(lambda chart=chart, text=text: page.duo.driver.execute_script(
+                "return document.getElementById(arguments[0]).textContent", f"{chart}-summary") == text,
+                f"{chart} summary for {query}")
+            frame = page.duo.find_element(f".graph-frame-{chart}")
+            assert frame.get_attribute("aria-describedby") == f"{chart}-summary"
+    no_console_errors(page)
