@@ -185,9 +185,9 @@ def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
 @click.option("--rank", type=click.Choice(["plays", "minutes", "viewers"]), default="plays", show_default=True, help="What ranks the top titles.")
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day of the selection (YYYY-MM-DD, inclusive).")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day of the selection (YYYY-MM-DD, inclusive).")
-@click.option("--sessiontype", multiple=True, help="Only this session type (MOVIE, SERIES); repeat for several.")
-@click.option("--device", multiple=True, help="Only this device; repeat for several.")
-@click.option("--market", multiple=True, help="Only this market; repeat for several.")
+@click.option("--sessiontype", multiple=True, help="Only this session type (MOVIE, SERIES; unknown: events without one); repeat for several.")
+@click.option("--device", multiple=True, help="Only this device (unknown: events without one); repeat for several.")
+@click.option("--market", multiple=True, help="Only this market (unknown: events without one); repeat for several.")
 @click.option("--title", default="moviedash report", show_default=True, help="Title of the report.")
 @click.option("--width", type=click.IntRange(200, 4000), help="Chart width in pixels  [default: page width; 1000 for images].")
 @click.option("--height", type=click.IntRange(150, 4000), help="Chart height in pixels  [default: 450; 560 for images].")
@@ -198,6 +198,7 @@ def report(
     width: int | None, height: int | None,
 ) -> None:
     """Write a report of DB's KPIs and charts for a selection: HTML, or PNG/SVG/PDF per chart."""
+    from . import analysis
     from .db import connect_readonly
     from .params import Filters
     from .report import ReportSpec, export_images, render_html
@@ -215,6 +216,10 @@ def report(
                       title=title, width=width, height=height)
     conn = connect_readonly(db)
     try:
+        try:
+            analysis.check_known(conn, filters)  # a value not in the data: a usage error, not a report of zeros
+        except MoviedashError as exc:
+            raise click.BadParameter(exc.message, param_hint=f"--{exc.parameter}") from None
         if fmt == "html":
             target = out or Path("report.html")
             target.parent.mkdir(parents=True, exist_ok=True)

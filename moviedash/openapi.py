@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from . import params, viewstate
+from . import dimensions, params, viewstate
 from .charts import THEMES
 from .errors import MoviedashError
 from .pipeline import CHARTS
@@ -20,6 +20,11 @@ OPENAPI_PATH = "/data/openapi.json"
 
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 _UNKNOWN = "Unknown query parameters are rejected with `400`."
+#: What every filter parameter (sessiontype, device, market) accepts.
+_VALUES_NOTE = (
+    f"`{dimensions.UNKNOWN}` selects the events without a value (stored empty, NULL, `0` or `unknown`). "
+    "A value that is not in the data is a `400` whose message lists the known values."
+)
 
 
 def _error_response(description: str, *, allow: bool = False) -> dict[str, Any]:
@@ -70,7 +75,8 @@ def _multi(name: str) -> dict[str, Any]:
         name,
         {"type": "array", "items": _values_schema(), "maxItems": params.MAX_VALUES},
         f"Keep only events with one of these {name} values; repeat the parameter for several "
-        f"(at most {params.MAX_VALUES} values of at most {params.MAX_VALUE_LENGTH} characters).",
+        f"(at most {params.MAX_VALUES} values of at most {params.MAX_VALUE_LENGTH} characters). "
+        f"{_VALUES_NOTE}",
     )
     parameter.update(style="form", explode=True)
     return parameter
@@ -162,7 +168,7 @@ def _figure_operation() -> dict[str, Any]:
         "minutes": _single("minutes", resolution, "Resolution of the minutes-watched chart."),
         "top": _single("top", top, "How many titles the top-titles chart shows."),
         "rank": _single("rank", _enum(params.RANKS, "plays"), "What the top-titles chart counts."),
-        "sessiontype": _single("sessiontype", _values_schema(), "Keep only this session type."),
+        "sessiontype": _single("sessiontype", _values_schema(), f"Keep only this session type. {_VALUES_NOTE}"),
         "device": _multi("device"),
         "market": _multi("market"),
     }

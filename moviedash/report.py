@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import analysis, pipeline, summaries
+from . import analysis, dimensions, pipeline, summaries
 from .errors import MoviedashError
 from .params import NUM_DEFAULT, Filters, SeriesQuery, TopQuery
 from .report_html import ChartSection, KpiRow, render
@@ -61,7 +61,7 @@ def describe_selection(spec: ReportSpec, whole: analysis.Span) -> str:
     if f.start is None and f.end is None:
         parts[0] += " (all time)"
     for label, values in (("session type", f.sessiontype), ("device", f.device), ("market", f.market)):
-        parts.append(f"{label} {', '.join(values)}" if values else f"all {label}s")
+        parts.append(f"{label} {', '.join(map(dimensions.label, values))}" if values else f"all {label}s")
     return " · ".join(parts)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from dash import dcc, html
 from flask import has_request_context
 
-from .. import analysis
+from .. import analysis, dimensions
 from ..context import get_connection
 from ..params import RESOLUTIONS
 from ..viewstate import TOP_MAX, TOP_MIN, ViewState
@@ -174,17 +174,18 @@ def filter_bar(span: analysis.Span, options: dict[str, list[str]]) -> html.Secti
             _segmented(
                 ids.SESSIONTYPE,
                 [{"label": "All", "value": ALL}]
-                + [{"label": _SESSION_LABELS.get(v, v.title()), "value": v} for v in options["sessiontype"]],
+                + [{"label": _SESSION_LABELS.get(v, dimensions.label(v)), "value": v} for v in options["sessiontype"]],
                 ALL,
                 "Content",
             ),
-            _multi(ids.DEVICE, "Device", "All devices", [{"label": v, "value": v} for v in options["device"]]),
+            _multi(ids.DEVICE, "Device", "All devices",
+                   [{"label": dimensions.label(v), "value": v} for v in options["device"]]),
             _multi(
                 ids.MARKET,
                 "Market",
                 "All markets",
                 [
-                    {"label": f"{_MARKET_LABELS[v]} ({v})" if v in _MARKET_LABELS else v, "value": v}
+                    {"label": f"{_MARKET_LABELS[v]} ({v})" if v in _MARKET_LABELS else dimensions.label(v), "value": v}
                     for v in options["market"]
                 ],
             ),
