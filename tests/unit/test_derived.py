@@ -289,7 +289,7 @@ def test_rows_added_behind_moviedashs_back_fall_back_to_raw_sql(make_db):
     conn = connect_readonly(path)
     try:
         assert derived.status(conn).usable
-        assert analysis.options(conn)["device"] == ["Computer", "TV", "iPad"]
+        assert analysis.options(conn)["device"] == ["Computer", "TV", "iPad", "unknown"]
         assert_same_as_raw(conn, Filters())
         assert_same_as_raw(conn, Filters.create(device=["TV"]))
     finally:
