@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
-from .. import analysis, charts, pipeline, report, summaries, viewstate
+from .. import analysis, charts, emptiness, pipeline, report, summaries, viewstate
 from ..context import get_connection
 from ..errors import MoviedashError
 from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
@@ -123,6 +123,7 @@ def register_callbacks(app: dash.Dash) -> None:
     _register_charts(app)
     _register_downloads(app)
     _register_report(app)
+    _register_empty_state(app)
 
 
 def _inputs(props: Sequence[tuple[str, str]]) -> list[Input]:
@@ -393,3 +394,56 @@ def _register_report(app: dash.Dash) -> None:
         spec = report.ReportSpec.from_view(state, theme=_theme(theme_value))
         name = pipeline.export_name("moviedash-report", state.filters)
         return {"content": report.render_html(conn, spec), "filename": f"{name}.html", "type": "text/html"}
+
+
+def _register_empty_state(app: dash.Dash) -> None:
+    """An empty selection says which filter emptied it, offers to clear that filter, and disables the exports."""
+    exports = [ids.csv_button(chart) for chart in ids.CHARTS]
+
+    @app.callback(
+        Output(ids.EMPTY, "hidden"),
+        Output(ids.EMPTY_TEXT, "children"),
+        Output(ids.EMPTY_CLEAR, "children"),
+        Output(ids.EMPTY_CLEAR, "hidden"),
+        Output(ids.EMPTY_TARGET, "data"),
+        *[Output(button, "disabled") for button in exports],
+        Output(ids.REPORT_BUTTON, "disabled", allow_duplicate=True),
+        *_inputs(FILTER_PROPS),
+        # allow_duplicate outputs need it; the page's first values come from this call all the same.
+        prevent_initial_call="initial_duplicate",
+    )
+    def update_empty_state(*filter_values: Any) -> list[Any]:
+        try:
+            filters = selected_filters(filter_values)
+        except MoviedashError:
+            raise PreventUpdate from None
+        found = emptiness.explain(get_connection(), filters)
+        if found is None:
+            return [True, None, no_update, True, None, *[False] * len(exports), False]
+        return [False, found.message, found.action or no_update, found.clear is None, found.clear,
+                *[True] * len(exports), True]
+
+    @app.callback(
+        Output(ids.SESSIONTYPE, "value", allow_duplicate=True),
+        Output(ids.DEVICE, "value", allow_duplicate=True),
+        Output(ids.MARKET, "value", allow_duplicate=True),
+        Output(ids.DATE_RANGE, "start_date", allow_duplicate=True),
+        Output(ids.DATE_RANGE, "end_date", allow_duplicate=True),
+        Input(ids.EMPTY_CLEAR, "n_clicks"),
+        State(ids.EMPTY_TARGET, "data"),
+        State(ids.DATE_RANGE, "min_date_allowed"),
+        State(ids.DATE_RANGE, "max_date_allowed"),
+        prevent_initial_call=True,
+    )
+    def clear_filter(_clicks: Any, target: Any, first: Any, last: Any) -> list[Any]:
+        """Clear the filter the empty state named (the dates: back to the whole range)."""
+        if target not in (*emptiness.FILTERS, emptiness.ALL):
+            raise PreventUpdate
+        everything = target == emptiness.ALL
+        return [
+            selection.ALL if everything or target == "sessiontype" else no_update,
+            [] if everything or target == "device" else no_update,
+            [] if everything or target == "market" else no_update,
+            first if everything or target == "dates" else no_update,
+            last if everything or target == "dates" else no_update,
+        ]

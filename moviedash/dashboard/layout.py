@@ -252,6 +252,21 @@ def _multi(component_id: str, label: str, placeholder: str, options: list[dict[s
     )
 
 
+def empty_state() -> html.Div:
+    """Says why the selection holds no events and offers to clear the filter to blame (hidden otherwise)."""
+    return html.Div(
+        [
+            dcc.Store(id=ids.EMPTY_TARGET),
+            html.P(id=ids.EMPTY_TEXT, className="empty-text"),
+            html.Button("Clear the filter", id=ids.EMPTY_CLEAR, className="btn btn-clear", type="button"),
+        ],
+        id=ids.EMPTY,
+        className="empty-state",
+        role="status",
+        hidden=True,
+    )
+
+
 def kpi_row() -> html.Section:
     """The four headline numbers of the selection (filled by a callback)."""
     labels = {
@@ -426,6 +441,7 @@ def build_layout(span: analysis.Span, options: dict[str, list[str]]) -> html.Div
                 [
                     filter_bar(span, options),
                     html.Div(id=ids.NOTICE, className="notice", role="status"),
+                    empty_state(),
                     kpi_row(),
                     charts_grid(),
                     html.Footer(

@@ -130,7 +130,7 @@ def set_viewport(driver: Any, viewport: str) -> None:
 
 
 def browser_events() -> list[dict[str, Any]]:
-    """About 900 deterministic events over the first half of 2013."""
+    """About 900 deterministic events over the first half of 2013 (some Computer events have no market)."""
     rng = random.Random(2013)
     users = [f"user{i:02d}" for i in range(60)]
     rows = []
@@ -139,6 +139,9 @@ def browser_events() -> list[dict[str, Any]]:
         for _ in range(rng.randint(1, 9)):
             device = rng.choice(["Computer", "Computer", "iPad", "TV"])
             market = "NO" if device == "TV" else rng.choice(["NO", "NO", "SE", "DK"])
+            # Events without a market (NULL, and the sample's placeholder 0): the "unknown" market.
+            if device == "Computer" and day % 9 == 0:
+                market = None if day % 2 else "0"
             title = TITLES[min(int(rng.expovariate(0.35)), len(TITLES) - 1)]
             rows.append(
                 event(

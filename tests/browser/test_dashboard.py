@@ -396,7 +396,7 @@ def test_crafted_callback_requests_are_rejected_cleanly(page: Page, conn: sqlite
 
     for component, value, message in [
         ("users-resolution", "hourly", "users must be one of daily, weekly, monthly"),
-        ("device", ["Nokia"], "device 'Nokia' is not among the options"),
+        ("device", ["Nokia"], "device 'Nokia' is not in the data; known values"),
         ("device", "iPad", "device must be a list of values"),
         ("sessiontype", ["MOVIE", "SERIES"], "sessiontype must be a single value"),
         ("date-range", "yesterday", "start must be a date YYYY-MM-DD"),
