@@ -486,6 +486,7 @@ def test_every_control_has_an_accessible_label(page: Page) -> None:
         """
         const name = el => {
             if (el.getAttribute('aria-label')) return el.getAttribute('aria-label');
+            if (el.tagName === 'BUTTON' && el.textContent.trim()) return el.textContent;  // named by its text
             if (el.id) { const l = document.querySelector(`label[for="${el.id}"]`); if (l && l.textContent.trim()) return l.textContent; }
             const wrap = el.closest('label'); if (wrap && wrap.textContent.trim()) return wrap.textContent;
             const group = el.closest('[aria-labelledby]');
