@@ -413,6 +413,7 @@ def _register_empty_state(app: dash.Dash) -> None:
         prevent_initial_call="initial_duplicate",
     )
     def update_empty_state(*filter_values: Any) -> list[Any]:
+        """Show why the selection is empty (hidden when it is not) and disable the exports meanwhile."""
         try:
             filters = selected_filters(filter_values)
         except MoviedashError:
