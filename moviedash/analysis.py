@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from . import derived
+from . import derived, dimensions
 from .db import Dialect, check_deadline, dialect_of
 from .escapes import decode_escapes
 from .errors import MoviedashError
@@ -150,11 +150,12 @@ def where(filters: Filters, dated: bool = False) -> tuple[str, list[Any]]:
         # PostgreSQL), so "before the next day" includes the whole of the end day.
         clauses.append("event_date < ?")
         params.append((end + dt.timedelta(days=1)).isoformat())
-    for column in ("sessiontype", "device", "market"):
+    for column in dimensions.DIMS:
         values = getattr(filters, column)
         if values:
-            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
-            params.extend(values)
+            clause, values_params = dimensions.condition(column, values)
+            clauses.append(clause)
+            params.extend(values_params)
     return " AND ".join(clauses), params
 
 
@@ -416,18 +417,18 @@ def _raw_span(conn: sqlite3.Connection) -> Span:
 
 
 def options(conn: sqlite3.Connection) -> dict[str, list[str]]:
-    """The distinct non-empty values of each filter column, sorted."""
+    """The filter values of each dimension: its distinct values, sorted, then ``unknown`` if any are missing.
+
+    See :mod:`moviedash.dimensions` for what falls in the Unknown bucket.
+    """
     return _answer(conn, ("options",), lambda: derived.options(conn), lambda: _raw_options(conn))
 
 
 def _raw_options(conn: sqlite3.Connection) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for column in ("sessiontype", "device", "market"):
-        rows = conn.execute(
-            f"SELECT DISTINCT {column} FROM movies WHERE {column} IS NOT NULL AND {column} <> '' ORDER BY 1"
-        ).fetchall()
-        out[column] = [str(r[0]) for r in rows]
-    return out
+    return {
+        column: dimensions.known_values(r[0] for r in conn.execute(f"SELECT DISTINCT {column} FROM movies"))
+        for column in dimensions.DIMS
+    }
 
 
 # --------------------------------------------------------------------------- #
@@ -475,26 +476,45 @@ def compare_previous(conn: sqlite3.Connection, filters: Filters) -> PeriodCompar
 
 
 def unknown_values(conn: sqlite3.Connection, filters: Filters) -> dict[str, tuple[str, ...]]:
-    """The filter values of ``filters`` that occur nowhere in their column, by column.
+    """The filter values of ``filters`` that match nothing in their column, by column.
 
     Equivalent to checking membership in :func:`options`, but each check stops
     at the first matching row, so real values cost next to nothing (and on
-    derived data it looks in the small per-day table).
+    derived data it looks in the small per-day table).  ``unknown`` is a member
+    when any event lacks the value; a placeholder such as ``0`` never is (it
+    belongs to ``unknown``).
     """
     if not (filters.sessiontype or filters.device or filters.market):
         return {}  # nothing to look up (the default view)
     status = derived.status(conn)
-    if status is not None and status.usable:
-        def exists(column: str, value: str) -> bool:
+    usable = status is not None and status.usable
+
+    def exists(column: str, value: str) -> bool:
+        if value != dimensions.UNKNOWN and dimensions.is_unknown(value):
+            return False
+        if usable:
             return derived.has_value(conn, column, value)
-    else:
-        def exists(column: str, value: str) -> bool:
-            return bool(
-                conn.execute(f"SELECT EXISTS (SELECT 1 FROM movies WHERE {column} = ?)", (value,)).fetchone()[0]
-            )
+        clause, params = dimensions.condition(column, [value])
+        return bool(conn.execute(f"SELECT EXISTS (SELECT 1 FROM movies WHERE {clause})", params).fetchone()[0])
+
     out: dict[str, tuple[str, ...]] = {}
-    for column in ("sessiontype", "device", "market"):
+    for column in dimensions.DIMS:
         missing = tuple(value for value in getattr(filters, column) if not exists(column, value))
         if missing:
             out[column] = missing
     return out
+
+
+def check_known(conn: sqlite3.Connection, filters: Filters) -> None:
+    """Raise :class:`MoviedashError` (400) naming the first filter value that matches nothing, and the known values.
+
+    An unknown value would otherwise select nothing and look like real zeros.
+    The known values are listed only on that error path (cheap on derived data).
+    """
+    unknown = unknown_values(conn, filters)
+    if not unknown:
+        return
+    column, values = next(iter(unknown.items()))
+    known = options(conn)[column]
+    listed = ", ".join(known) if known else "none (the database holds no events)"
+    raise MoviedashError(f"{column} {values[0]!r} is not in the data; known values: {listed}", parameter=column)

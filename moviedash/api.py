@@ -47,13 +47,17 @@ def series(metric: str) -> Response:
         choices = ", ".join([*SERIES, "toplist"])
         raise MoviedashError(f"unknown metric {metric!r}; one of {choices}", status=404)
     query, fmt = series_query_from_args(_args())
-    return frame_response(compute(get_connection(), query), fmt, f"{metric}_{query.resolution}")
+    conn = get_connection()
+    analysis.check_known(conn, query.filters)  # a value not in the data: 400, not a series of zeros
+    return frame_response(compute(conn, query), fmt, f"{metric}_{query.resolution}")
 
 
 def toplist() -> Response:
     """The N most watched titles."""
     query, fmt = top_query_from_args(_args())
-    return frame_response(analysis.toplist(get_connection(), query), fmt, f"toplist_{query.rank}")
+    conn = get_connection()
+    analysis.check_known(conn, query.filters)
+    return frame_response(analysis.toplist(conn, query), fmt, f"toplist_{query.rank}")
 
 
 @bp.route("/", defaults={"rest": ""})
@@ -87,6 +91,7 @@ def figure(chart: str) -> Response:
         raise MoviedashError(f"unknown chart {chart!r}; one of {', '.join(pipeline.CHARTS)}", status=404)
     state, theme = view_from_args()
     conn = get_connection()
+    analysis.check_known(conn, state.filters)
     if chart == "unique_users":
         fig, data = pipeline.series_figure(conn, chart, state.series_query("users"), theme=theme)
     elif chart == "minutes_watched":

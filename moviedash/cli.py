@@ -372,9 +372,9 @@ def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
 @click.option("--rank", type=click.Choice(["plays", "minutes", "viewers"]), default="plays", show_default=True, help="What ranks the top titles.")
 @click.option("--start", type=DateType(), help="First day of the selection (YYYY-MM-DD, inclusive).")
 @click.option("--end", type=DateType(), help="Last day of the selection (YYYY-MM-DD, inclusive).")
-@click.option("--sessiontype", multiple=True, help="Only this session type (MOVIE, SERIES); repeat for several.")
-@click.option("--device", multiple=True, help="Only this device; repeat for several.")
-@click.option("--market", multiple=True, help="Only this market; repeat for several.")
+@click.option("--sessiontype", multiple=True, help="Only this session type (MOVIE, SERIES; unknown: events without one); repeat for several.")
+@click.option("--device", multiple=True, help="Only this device (unknown: events without one); repeat for several.")
+@click.option("--market", multiple=True, help="Only this market (unknown: events without one); repeat for several.")
 @click.option("--title", default="moviedash report", show_default=True, help="Title of the report.")
 @click.option("--width", type=click.IntRange(200, 4000), help="Chart width in pixels  [default: page width; 1000 for images].")
 @click.option("--height", type=click.IntRange(150, 4000), help="Chart height in pixels  [default: 450; 560 for images].")
@@ -385,6 +385,7 @@ def report(
     width: int | None, height: int | None,
 ) -> None:
     """Write a report of DB's KPIs and charts for a selection: HTML, or PNG/SVG/PDF per chart."""
+    from . import analysis
     from .db import connect_readonly
     from .foreign import check_database
     from .outputs import AtomicFile, database_files, refuse_overwrite
@@ -411,6 +412,10 @@ def report(
     check_database(db)  # the same start-up check as serve: one line naming what is wrong
     conn = connect_readonly(db)
     try:
+        try:
+            analysis.check_known(conn, filters)  # a value not in the data: a usage error, not a report of zeros
+        except MoviedashError as exc:
+            raise click.BadParameter(exc.message, param_hint=f"--{exc.parameter}") from None
         if fmt == "html":
             html = render_html(conn, spec)
             try:

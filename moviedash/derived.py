@@ -29,7 +29,8 @@ what is derived from them at the same instant.  A database made elsewhere (the
 course's ``.import``), or one with rows appended behind moviedash's back, has
 no or stale derived data: :func:`status` says so and :mod:`moviedash.analysis`
 uses its raw-table SQL instead.  Dimension values NULL and ``''`` are both
-stored as ``''`` (filters only ever match non-empty values).
+stored as ``''`` (the filter value ``unknown`` matches them, and the other
+placeholders of :mod:`moviedash.dimensions`).
 
 The functions here return plain rows; :mod:`moviedash.analysis` shapes them
 exactly like the raw-table results.
@@ -50,11 +51,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyroaring import BitMap
 
+from . import dimensions
 from .db import DIALECT, SQLiteDialect
 from .escapes import decode_escapes
 from .params import DATE_MAX, DATE_MIN, RESOLUTIONS, Filters, SeriesQuery, TopQuery
 
-DIMS: tuple[str, ...] = ("sessiontype", "device", "market")
+DIMS: tuple[str, ...] = dimensions.DIMS
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
 SCHEMA_VERSION = 3
 TABLES: tuple[str, ...] = (
@@ -267,7 +269,7 @@ def store_defaults(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT) -
     results["heatmap"] = _heatmap_rows(conn, everything)
     results["totals"] = list(_totals_from_tables(conn, everything, day_rows))
     results["span"] = list(_span_from_tables(conn))
-    results["options"] = _options_from_tables(conn)
+    results["dim_values"] = _dim_values_from_tables(conn)
     conn.executemany(
         "INSERT INTO md_results (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         [(name, json.dumps(value)) for name, value in results.items()],
@@ -297,8 +299,9 @@ def where(filters: Filters, day_column: str = "day") -> tuple[str, list[Any]]:
     for column in DIMS:
         values = getattr(filters, column)
         if values:
-            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
-            params.extend(values)
+            clause, values_params = dimensions.condition(column, values, nullable=False)
+            clauses.append(clause)
+            params.extend(values_params)
     return " AND ".join(clauses), params
 
 
@@ -517,24 +520,28 @@ def span_row(conn: sqlite3.Connection) -> tuple[str | None, str | None, int]:
     return tuple(stored) if stored is not None else _span_from_tables(conn)  # type: ignore[return-value]
 
 
-def _options_from_tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
+def _dim_values_from_tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """The distinct stored values of each dimension, ``''`` (NULL) included."""
     return {
-        column: [str(r[0]) for r in conn.execute(f"SELECT DISTINCT {column} FROM md_day WHERE {column} <> '' ORDER BY 1")]
+        column: [str(r[0]) for r in conn.execute(f"SELECT DISTINCT {column} FROM md_day ORDER BY 1")]
         for column in DIMS
     }
 
 
 def options(conn: sqlite3.Connection) -> dict[str, list[str]]:
-    """The distinct non-empty values of each filter column."""
-    stored = _stored(conn, "options")
-    return stored if stored is not None else _options_from_tables(conn)
+    """The filter values of each dimension (``unknown`` last when some events lack it, see :mod:`.dimensions`)."""
+    # Stored under a name older databases do not have: theirs left out the missing values.
+    stored = _stored(conn, "dim_values")
+    raw = stored if stored is not None else _dim_values_from_tables(conn)
+    return {column: dimensions.known_values(raw[column]) for column in DIMS}
 
 
 def has_value(conn: sqlite3.Connection, column: str, value: str) -> bool:
-    """Whether ``value`` occurs in filter column ``column``."""
+    """Whether filter value ``value`` (``unknown`` for its bucket) matches an event in dimension ``column``."""
     if column not in DIMS:
         raise ValueError(column)
-    return bool(conn.execute(f"SELECT EXISTS (SELECT 1 FROM md_day WHERE {column} = ?)", (value,)).fetchone()[0])
+    clause, params = dimensions.condition(column, [value], nullable=False)
+    return bool(conn.execute(f"SELECT EXISTS (SELECT 1 FROM md_day WHERE {clause})", params).fetchone()[0])
 
 
 # --------------------------------------------------------------------------- #

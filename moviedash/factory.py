@@ -122,6 +122,7 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
         "moviedash",
         server=server,
         title="moviedash",
+        index_string=layout.INDEX_STRING,
         assets_folder=str(assets_folder()),
         update_title=None,
     )

@@ -7,12 +7,14 @@ the app with this document.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from . import params, viewstate
+from . import analysis, dimensions, params, viewstate
 from .charts import THEMES
+from .context import get_connection
 from .errors import MoviedashError
 from .pipeline import CHARTS
 
@@ -25,6 +27,13 @@ _MAX_PERIODS_TEXT = (
     "is a `400` naming `resolution`; choose a coarser resolution or a shorter range."
 )
 _RESOLUTION_TEXT = f"The period length. {_MAX_PERIODS_TEXT}"
+#: The filter values of a database, by parameter (the served document's enums).
+Known = Mapping[str, Sequence[str]]
+#: What every filter parameter (sessiontype, device, market) accepts.
+_VALUES_NOTE = (
+    f"`{dimensions.UNKNOWN}` selects the events without a value (stored empty, NULL, `0` or `unknown`). "
+    "A value that is not in the data is a `400` whose message lists the known values."
+)
 
 
 def _error_response(description: str, *, allow: bool = False) -> dict[str, Any]:
@@ -65,17 +74,21 @@ def _enum(values: tuple[str, ...], default: str) -> dict[str, Any]:
     return {"type": "string", "enum": list(values), "default": default}
 
 
-def _values_schema() -> dict[str, Any]:
+def _values_schema(known: Sequence[str] | None = None) -> dict[str, Any]:
+    """A filter value: with ``known`` (the served document), one of the database's values."""
+    if known:
+        return {"type": "string", "enum": list(known)}
     # No NUL character: no stored value can hold one (PostgreSQL text cannot).
     return {"type": "string", "minLength": 1, "maxLength": params.MAX_VALUE_LENGTH, "pattern": r"^[^\u0000]+$"}
 
 
-def _multi(name: str) -> dict[str, Any]:
+def _multi(name: str, known: Known) -> dict[str, Any]:
     parameter = _query(
         name,
-        {"type": "array", "items": _values_schema(), "maxItems": params.MAX_VALUES},
+        {"type": "array", "items": _values_schema(known.get(name)), "maxItems": params.MAX_VALUES},
         f"Keep only events with one of these {name} values; repeat the parameter for several "
-        f"(at most {params.MAX_VALUES} values of at most {params.MAX_VALUE_LENGTH} characters).",
+        f"(at most {params.MAX_VALUES} values of at most {params.MAX_VALUE_LENGTH} characters). "
+        f"{_VALUES_NOTE}",
     )
     parameter.update(style="form", explode=True)
     return parameter
@@ -115,7 +128,7 @@ def _rows_response(item_ref: str, description: str) -> dict[str, Any]:
     }
 
 
-def _series_operation(metric: str, summary: str) -> dict[str, Any]:
+def _series_operation(metric: str, summary: str, known: Known) -> dict[str, Any]:
     return {
         "get": {
             "operationId": metric,
@@ -125,7 +138,7 @@ def _series_operation(metric: str, summary: str) -> dict[str, Any]:
             "parameters": [
                 _single("resolution", _enum(params.RESOLUTIONS, "daily"), _RESOLUTION_TEXT),
                 *_dates(),
-                *[_multi(key) for key in params.FILTER_KEYS],
+                *[_multi(key, known) for key in params.FILTER_KEYS],
                 _format(),
             ],
             "responses": {
@@ -136,7 +149,7 @@ def _series_operation(metric: str, summary: str) -> dict[str, Any]:
     }
 
 
-def _toplist_operation() -> dict[str, Any]:
+def _toplist_operation(known: Known) -> dict[str, Any]:
     num = {"type": "integer", "minimum": params.NUM_MIN, "maximum": params.NUM_MAX, "default": params.NUM_DEFAULT}
     return {
         "get": {
@@ -147,7 +160,7 @@ def _toplist_operation() -> dict[str, Any]:
                 _single("num", num, "How many titles."),
                 _single("rank", _enum(params.RANKS, "plays"), "What the list counts."),
                 *_dates(),
-                *[_multi(key) for key in params.FILTER_KEYS],
+                *[_multi(key, known) for key in params.FILTER_KEYS],
                 _format(),
             ],
             "responses": {
@@ -158,7 +171,7 @@ def _toplist_operation() -> dict[str, Any]:
     }
 
 
-def _figure_operation() -> dict[str, Any]:
+def _figure_operation(known: Known) -> dict[str, Any]:
     resolution = _enum(params.RESOLUTIONS, "daily")
     top = {"type": "integer", "minimum": viewstate.TOP_MIN, "maximum": viewstate.TOP_MAX,
            "default": params.NUM_DEFAULT}
@@ -167,9 +180,11 @@ def _figure_operation() -> dict[str, Any]:
         "minutes": _single("minutes", resolution, f"Resolution of the minutes-watched chart. {_MAX_PERIODS_TEXT}"),
         "top": _single("top", top, "How many titles the top-titles chart shows."),
         "rank": _single("rank", _enum(params.RANKS, "plays"), "What the top-titles chart counts."),
-        "sessiontype": _single("sessiontype", _values_schema(), "Keep only this session type."),
-        "device": _multi("device"),
-        "market": _multi("market"),
+        "sessiontype": _single(
+            "sessiontype", _values_schema(known.get("sessiontype")), f"Keep only this session type. {_VALUES_NOTE}"
+        ),
+        "device": _multi("device", known),
+        "market": _multi("market", known),
     }
     start, end = _dates()
     descriptions.update(start=start, end=end)
@@ -221,8 +236,13 @@ def _openapi_operation() -> dict[str, Any]:
     }
 
 
-def build_document() -> dict[str, Any]:
-    """The OpenAPI 3.0 document of the JSON routes, as a dict."""
+def build_document(known: Known | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.0 document of the JSON routes, as a dict.
+
+    ``known``: the filter values of the database served (:func:`moviedash.analysis.options`),
+    which become each filter parameter's ``enum``; without it, any value is described.
+    """
+    known = known or {}
     error = {
         "type": "object",
         "required": ["error"],
@@ -242,12 +262,12 @@ def build_document() -> dict[str, Any]:
             "parameter gives 400, an unknown route 404, a wrong method 405 and a missing database 503.",
         },
         "paths": {
-            "/data/unique_users/": _series_operation("unique_users", "Distinct users per period."),
+            "/data/unique_users/": _series_operation("unique_users", "Distinct users per period.", known),
             "/data/minutes_watched/": _series_operation(
-                "minutes_watched", "The sum of minutes watched per period."
+                "minutes_watched", "The sum of minutes watched per period.", known
             ),
-            "/data/toplist/": _toplist_operation(),
-            "/figures/{chart}.json": _figure_operation(),
+            "/data/toplist/": _toplist_operation(known),
+            "/figures/{chart}.json": _figure_operation(known),
             OPENAPI_PATH: _openapi_operation(),
         },
         "components": {
@@ -297,4 +317,4 @@ def openapi_document() -> Response:
     """Serve :func:`build_document` as JSON."""
     for key in request.args:
         raise MoviedashError(f"unknown parameter {key!r}; this route takes none", parameter=key)
-    return jsonify(build_document())
+    return jsonify(build_document(analysis.options(get_connection())))

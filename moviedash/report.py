@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import analysis, pipeline
+from . import analysis, dimensions, pipeline, summaries
 from .errors import MoviedashError
 from .outputs import refuse_overwrite, replace_from, temporary_name
 from .params import NUM_DEFAULT, Filters, SeriesQuery, TopQuery
@@ -65,22 +65,30 @@ def describe_selection(spec: ReportSpec, whole: analysis.Span) -> str:
     if f.start is None and f.end is None:
         parts[0] += " (all time)"
     for label, values in (("session type", f.sessiontype), ("device", f.device), ("market", f.market)):
-        parts.append(f"{label} {', '.join(values)}" if values else f"all {label}s")
+        parts.append(f"{label} {', '.join(map(dimensions.label, values))}" if values else f"all {label}s")
     return " · ".join(parts)
 
 
 def chart_sections(conn: sqlite3.Connection, spec: ReportSpec) -> list[ChartSection]:
     """Every chart of the dashboard for ``spec``, in the dashboard's order."""
     f = spec.filters
-    users, _ = pipeline.series_figure(conn, "unique_users", SeriesQuery(spec.users, f), theme=spec.theme, title=None)
-    minutes, _ = pipeline.series_figure(conn, "minutes_watched", SeriesQuery(spec.minutes, f), theme=spec.theme, title=None)
-    top, _ = pipeline.top_figure(conn, TopQuery(spec.top, spec.rank, f), theme=spec.theme, title=None)
-    heat, _ = pipeline.heatmap_figure(conn, f, theme=spec.theme, title=None)
+    users, users_data = pipeline.series_figure(
+        conn, "unique_users", SeriesQuery(spec.users, f), theme=spec.theme, title=None
+    )
+    minutes, minutes_data = pipeline.series_figure(
+        conn, "minutes_watched", SeriesQuery(spec.minutes, f), theme=spec.theme, title=None
+    )
+    top, top_data = pipeline.top_figure(conn, TopQuery(spec.top, spec.rank, f), theme=spec.theme, title=None)
+    heat, heat_data = pipeline.heatmap_figure(conn, f, theme=spec.theme, title=None)
     return [
-        ChartSection("unique_users", f"Unique users ({spec.users})", users),
-        ChartSection("minutes_watched", f"Minutes watched ({spec.minutes})", minutes),
-        ChartSection("top_titles", f"Top {spec.top} titles by {_RANK_TEXT[spec.rank]}", top),
-        ChartSection("heatmap", "When people watch: plays by weekday and hour started", heat),
+        ChartSection("unique_users", f"Unique users ({spec.users})", users,
+                     summaries.series_summary(users_data.frame, "unique_users", spec.users)),
+        ChartSection("minutes_watched", f"Minutes watched ({spec.minutes})", minutes,
+                     summaries.series_summary(minutes_data.frame, "minutes_watched", spec.minutes)),
+        ChartSection("top_titles", f"Top {spec.top} titles by {_RANK_TEXT[spec.rank]}", top,
+                     summaries.top_summary(top_data.frame, spec.rank)),
+        ChartSection("heatmap", "When people watch: plays by weekday and hour started", heat,
+                     summaries.heatmap_summary(heat_data.frame)),
     ]
 
 

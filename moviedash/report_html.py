@@ -32,6 +32,7 @@ table.kpis td.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.kpis th { color: var(--muted); font-weight: 600; font-size: 13px; text-transform: uppercase; letter-spacing: .03em; }
 section.chart { break-inside: avoid; page-break-inside: avoid; margin-bottom: 12px; }
 .chart .plot { width: 100%; }
+.chart .summary { color: var(--muted); font-size: 13px; margin: 4px 0 0; }
 footer { color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); margin-top: 24px; padding-top: 8px; }
 @page { size: auto; margin: 14mm; }
 @media print {
@@ -60,6 +61,8 @@ class ChartSection:
     key: str
     heading: str
     figure: go.Figure
+    #: The plotted numbers in words (:mod:`moviedash.summaries`): the chart's text alternative.
+    summary: str = ""
 
 
 def _figure_div(section: ChartSection, width: int | None, height: int | None) -> str:
@@ -95,7 +98,8 @@ def render(
     )
     chart_html = "\n".join(
         f'<section class="chart" id="{esc(c.key)}"><h2>{esc(c.heading)}</h2>\n'
-        f'<div class="plot">{_figure_div(c, width, height)}</div></section>'
+        f'<div class="plot">{_figure_div(c, width, height)}</div>'
+        f'<p class="summary">{esc(c.summary)}</p></section>'
         for c in charts
     )
     return f"""<!DOCTYPE html>

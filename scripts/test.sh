@@ -2,6 +2,8 @@
 # Install everything the tests need and run the whole suite, browser tests included.
 #   - Debian's chromium + chromium-driver (for dash[testing] and the report exports)
 #   - Debian's nginx-light (the reverse-proxy example is tested in front of moviedash)
+#   - Debian's nodejs + npm, when missing: the browser suite fetches axe-core with
+#     `npm pack` into .cache/ (git-ignored) on its first run
 #   - Debian's PostgreSQL server programs: a throwaway cluster is started for the
 #     PostgreSQL half of the backend-parametrised tests (unless MOVIEDASH_TEST_PG
 #     already names a server), and stopped and removed on exit
@@ -22,6 +24,10 @@ find_pg_bin() {
 APT_PACKAGES=()
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   APT_PACKAGES+=(chromium chromium-driver)
+fi
+# npm fetches axe-core (pinned in tests/browser/conftest.py) for the accessibility tests.
+if ! command -v npm >/dev/null 2>&1; then
+  APT_PACKAGES+=(nodejs npm)
 fi
 # Also with MOVIEDASH_TEST_PG set: the server stop/restart tests start their own cluster.
 if [ -z "$(find_pg_bin)" ]; then

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
-from .. import analysis, charts, csvsafe, pipeline, report, viewstate
+from .. import analysis, charts, csvsafe, emptiness, pipeline, report, summaries, viewstate
 from ..context import get_connection
 from ..errors import DatabaseUnavailable, MoviedashError, log_database_error
 from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
@@ -92,11 +92,13 @@ def _theme(value: Any) -> str:
         return "light"
 
 
-def _render(theme_value: Any, build: Callable[[str], tuple[go.Figure, str]]) -> tuple[go.Figure, dict[str, Any]]:
-    """A chart's figure and Plotly config, or a message figure when the selection is invalid."""
+def _render(
+    theme_value: Any, build: Callable[[str], tuple[go.Figure, ChartData]], describe: Callable[[ChartData], str]
+) -> tuple[go.Figure, dict[str, Any], str]:
+    """A chart's figure, Plotly config and text alternative, or a message figure when the selection is invalid."""
     theme = _theme(theme_value)
     try:
-        figure, name = build(theme)
+        figure, data = build(theme)
     except MoviedashError as exc:
         # public_message: a database fault says only that the database cannot be read;
         # the details go to the server log.
@@ -104,8 +106,8 @@ def _render(theme_value: Any, build: Callable[[str], tuple[go.Figure, str]]) -> 
             log_database_error(exc)
         text = exc.public_message
         message = f"Invalid selection: {text}" if exc.status == 400 else text[:1].upper() + text[1:]
-        return charts.empty_figure(message, theme=theme), no_update
-    return figure, graph_config(name)
+        return charts.empty_figure(message, theme=theme), no_update, message
+    return figure, graph_config(data.name), describe(data)
 
 
 def _csv(data: ChartData, index: bool = False) -> dict[str, Any]:
@@ -126,6 +128,7 @@ def register_callbacks(app: dash.Dash) -> None:
     _register_charts(app)
     _register_downloads(app)
     _register_report(app)
+    _register_empty_state(app)
 
 
 def _inputs(props: Sequence[tuple[str, str]]) -> list[Input]:
@@ -275,6 +278,7 @@ def _register_charts(app: dash.Dash) -> None:
         Output(ids.graph("top"), "figure"),
         Output(ids.graph("top"), "config"),
         Output(ids.graph("top"), "style"),
+        Output(ids.summary("top"), "children"),
         Input(ids.TOP_N, "value"),
         Input(ids.RANK, "value"),
         *_inputs(FILTER_PROPS),
@@ -284,19 +288,20 @@ def _register_charts(app: dash.Dash) -> None:
         """The top-N titles chart, as tall as its bars need."""
         *filter_values, theme_value = values
 
-        def build(theme: str) -> tuple[go.Figure, str]:
-            query = top_query(num, rank, filter_values)
-            figure, data = pipeline.top_figure(get_connection(), query, theme=theme, title=None)
-            return figure, data.name
+        def build(theme: str) -> tuple[go.Figure, ChartData]:
+            return pipeline.top_figure(get_connection(), top_query(num, rank, filter_values), theme=theme, title=None)
 
-        figure, config = _render(theme_value, build)
+        figure, config, summary = _render(
+            theme_value, build, lambda data: summaries.top_summary(data.frame, data.query.rank)
+        )
         # The graph is responsive, so its height comes from the container.
         height = figure.layout.height or charts.toplist_height(0)
-        return figure, config, {"height": f"{height}px"}
+        return figure, config, {"height": f"{height}px"}, summary
 
     @app.callback(
         Output(ids.graph("heatmap"), "figure"),
         Output(ids.graph("heatmap"), "config"),
+        Output(ids.summary("heatmap"), "children"),
         *_inputs(FILTER_PROPS),
         Input(ids.THEME, "value"),
     )
@@ -304,13 +309,10 @@ def _register_charts(app: dash.Dash) -> None:
         """The weekday x hour heatmap of plays."""
         *filter_values, theme_value = values
 
-        def build(theme: str) -> tuple[go.Figure, str]:
-            figure, data = pipeline.heatmap_figure(
-                get_connection(), selected_filters(filter_values), theme=theme, title=None
-            )
-            return figure, data.name
+        def build(theme: str) -> tuple[go.Figure, ChartData]:
+            return pipeline.heatmap_figure(get_connection(), selected_filters(filter_values), theme=theme, title=None)
 
-        return _render(theme_value, build)
+        return _render(theme_value, build, lambda data: summaries.heatmap_summary(data.frame))
 
 
 def _register_series_chart(app: dash.Dash, chart: str) -> None:
@@ -320,6 +322,7 @@ def _register_series_chart(app: dash.Dash, chart: str) -> None:
     @app.callback(
         Output(ids.graph(chart), "figure"),
         Output(ids.graph(chart), "config"),
+        Output(ids.summary(chart), "children"),
         Input(resolution_id, "value"),
         *_inputs(FILTER_PROPS),
         Input(ids.THEME, "value"),
@@ -328,12 +331,13 @@ def _register_series_chart(app: dash.Dash, chart: str) -> None:
         """The unique users or minutes watched chart at its own resolution."""
         *filter_values, theme_value = values
 
-        def build(theme: str) -> tuple[go.Figure, str]:
+        def build(theme: str) -> tuple[go.Figure, ChartData]:
             query = series_query(chart, resolution, filter_values)
-            figure, data = pipeline.series_figure(get_connection(), metric, query, theme=theme, title=None)
-            return figure, data.name
+            return pipeline.series_figure(get_connection(), metric, query, theme=theme, title=None)
 
-        return _render(theme_value, build)
+        return _render(
+            theme_value, build, lambda data: summaries.series_summary(data.frame, metric, data.query.resolution)
+        )
 
 
 def _register_downloads(app: dash.Dash) -> None:
@@ -401,3 +405,57 @@ def _register_report(app: dash.Dash) -> None:
         spec = report.ReportSpec.from_view(state, theme=_theme(theme_value))
         name = pipeline.export_name("moviedash-report", state.filters)
         return {"content": report.render_html(conn, spec), "filename": f"{name}.html", "type": "text/html"}
+
+
+def _register_empty_state(app: dash.Dash) -> None:
+    """An empty selection says which filter emptied it, offers to clear that filter, and disables the exports."""
+    exports = [ids.csv_button(chart) for chart in ids.CHARTS]
+
+    @app.callback(
+        Output(ids.EMPTY, "hidden"),
+        Output(ids.EMPTY_TEXT, "children"),
+        Output(ids.EMPTY_CLEAR, "children"),
+        Output(ids.EMPTY_CLEAR, "hidden"),
+        Output(ids.EMPTY_TARGET, "data"),
+        *[Output(button, "disabled") for button in exports],
+        Output(ids.REPORT_BUTTON, "disabled", allow_duplicate=True),
+        *_inputs(FILTER_PROPS),
+        # allow_duplicate outputs need it; the page's first values come from this call all the same.
+        prevent_initial_call="initial_duplicate",
+    )
+    def update_empty_state(*filter_values: Any) -> list[Any]:
+        """Show why the selection is empty (hidden when it is not) and disable the exports meanwhile."""
+        try:
+            filters = selected_filters(filter_values)
+        except MoviedashError:
+            raise PreventUpdate from None
+        found = emptiness.explain(get_connection(), filters)
+        if found is None:
+            return [True, None, no_update, True, None, *[False] * len(exports), False]
+        return [False, found.message, found.action or no_update, found.clear is None, found.clear,
+                *[True] * len(exports), True]
+
+    @app.callback(
+        Output(ids.SESSIONTYPE, "value", allow_duplicate=True),
+        Output(ids.DEVICE, "value", allow_duplicate=True),
+        Output(ids.MARKET, "value", allow_duplicate=True),
+        Output(ids.DATE_RANGE, "start_date", allow_duplicate=True),
+        Output(ids.DATE_RANGE, "end_date", allow_duplicate=True),
+        Input(ids.EMPTY_CLEAR, "n_clicks"),
+        State(ids.EMPTY_TARGET, "data"),
+        State(ids.DATE_RANGE, "min_date_allowed"),
+        State(ids.DATE_RANGE, "max_date_allowed"),
+        prevent_initial_call=True,
+    )
+    def clear_filter(_clicks: Any, target: Any, first: Any, last: Any) -> list[Any]:
+        """Clear the filter the empty state named (the dates: back to the whole range)."""
+        if target not in (*emptiness.FILTERS, emptiness.ALL):
+            raise PreventUpdate
+        everything = target == emptiness.ALL
+        return [
+            selection.ALL if everything or target == "sessiontype" else no_update,
+            [] if everything or target == "device" else no_update,
+            [] if everything or target == "market" else no_update,
+            first if everything or target == "dates" else no_update,
+            last if everything or target == "dates" else no_update,
+        ]

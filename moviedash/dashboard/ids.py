@@ -9,6 +9,12 @@ URL_QUERY = "url-query"
 URL_RESTORE = "url-restore"
 URL_ECHO = "url-echo"
 NOTICE = "notice"
+#: The empty state: why the selection holds no events, and a button clearing the filter to blame.
+EMPTY = "empty-state"
+EMPTY_TEXT = "empty-state-text"
+EMPTY_CLEAR = "empty-clear"
+#: Which filter the button clears (:data:`moviedash.emptiness.FILTERS` or ``all``).
+EMPTY_TARGET = "empty-clear-target"
 THEME = "theme"
 REPORT_BUTTON = "report-button"
 REPORT_DOWNLOAD = "report-download"
@@ -49,3 +55,8 @@ def csv_button(chart: str) -> str:
 
 def download(chart: str) -> str:
     return f"{chart}-download"
+
+
+def summary(chart: str) -> str:
+    """The chart's text alternative (visually hidden)."""
+    return f"{chart}-summary"

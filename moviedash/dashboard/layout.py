@@ -11,7 +11,7 @@ from typing import Any
 from dash import dcc, html
 from flask import has_request_context
 
-from .. import analysis
+from .. import analysis, dimensions
 from ..auth.header import account_controls
 from ..charts import plotly_config
 from ..context import get_connection
@@ -25,13 +25,32 @@ _SESSION_LABELS = {"MOVIE": "Movies", "SERIES": "Series"}
 _MARKET_LABELS = {"NO": "Norway", "SE": "Sweden", "DK": "Denmark", "FI": "Finland", "IS": "Iceland"}
 _RESOLUTION_LABELS = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
 _RANK_LABELS = {"plays": "Plays", "minutes": "Minutes", "viewers": "Viewers"}
-#: Buttons setting the date range: (id, label, accessible description).
+#: Buttons setting the date range: (id, label, description shown as the tooltip).
 PRESETS = (
     (ids.PRESETS[0], "7 days", "Last 7 days of the data"),
     (ids.PRESETS[1], "30 days", "Last 30 days of the data"),
     (ids.PRESETS[2], "90 days", "Last 90 days of the data"),
-    (ids.PRESETS[3], "All time", "The whole date range"),
+    (ids.PRESETS[3], "All time", "The whole date range of the data"),
 )
+#: Dash's page template with the document's language declared (screen readers pick
+#: their voice by it; Dash's default ``<html>`` has none).
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
 #: Plotly modebar buttons that make no sense for these charts.
 _MODEBAR_REMOVE = ("select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d")
 
@@ -60,12 +79,15 @@ def _segmented(
     class_name: str = "control",
     label_class: str = "control-label",
     **radio: Any,
-) -> html.Div:
-    """Radio buttons styled as a segmented control, in a labelled group."""
-    label_id = f"{component_id}-label"
-    return html.Div(
+) -> html.Fieldset:
+    """Radio buttons styled as a segmented control: native radios in a ``<fieldset>`` named by its ``<legend>``.
+
+    Dash's RadioItems wraps the radios in listbox/option roles; assets/a11y.js
+    removes those, leaving the native radio group.
+    """
+    return html.Fieldset(
         [
-            html.Span(label, id=label_id, className=label_class),
+            html.Legend(label, id=f"{component_id}-label", className=label_class),
             dcc.RadioItems(
                 id=component_id,
                 options=options,
@@ -77,9 +99,7 @@ def _segmented(
                 **radio,
             ),
         ],
-        role="group",
-        className=class_name,
-        **{"aria-labelledby": label_id},
+        className=f"{class_name} fieldset",
     )
 
 
@@ -154,17 +174,18 @@ def filter_bar(span: analysis.Span, options: dict[str, list[str]]) -> html.Secti
             _segmented(
                 ids.SESSIONTYPE,
                 [{"label": "All", "value": ALL}]
-                + [{"label": _SESSION_LABELS.get(v, v.title()), "value": v} for v in options["sessiontype"]],
+                + [{"label": _SESSION_LABELS.get(v, dimensions.label(v)), "value": v} for v in options["sessiontype"]],
                 ALL,
                 "Content",
             ),
-            _multi(ids.DEVICE, "Device", "All devices", [{"label": v, "value": v} for v in options["device"]]),
+            _multi(ids.DEVICE, "Device", "All devices",
+                   [{"label": dimensions.label(v), "value": v} for v in options["device"]]),
             _multi(
                 ids.MARKET,
                 "Market",
                 "All markets",
                 [
-                    {"label": f"{_MARKET_LABELS[v]} ({v})" if v in _MARKET_LABELS else v, "value": v}
+                    {"label": f"{_MARKET_LABELS[v]} ({v})" if v in _MARKET_LABELS else dimensions.label(v), "value": v}
                     for v in options["market"]
                 ],
             ),
@@ -200,7 +221,8 @@ def presets() -> html.Div:
     """Buttons setting the date range to the last 7/30/90 days of the data, or all of it."""
     return html.Div(
         [
-            html.Button(text, id=button_id, className="chip", title=title, type="button", **{"aria-label": title})
+            # Named by their visible text (speech input users say what they see); the title describes.
+            html.Button(text, id=button_id, className="chip", title=title, type="button")
             for button_id, text, title in PRESETS
         ],
         className="presets",
@@ -227,6 +249,21 @@ def _multi(component_id: str, label: str, placeholder: str, options: list[dict[s
         className="control control-multi",
         role="group",
         **{"aria-labelledby": label_id},
+    )
+
+
+def empty_state() -> html.Div:
+    """Says why the selection holds no events and offers to clear the filter to blame (hidden otherwise)."""
+    return html.Div(
+        [
+            dcc.Store(id=ids.EMPTY_TARGET),
+            html.P(id=ids.EMPTY_TEXT, className="empty-text"),
+            html.Button("Clear the filter", id=ids.EMPTY_CLEAR, className="btn btn-clear", type="button"),
+        ],
+        id=ids.EMPTY,
+        className="empty-state",
+        role="status",
+        hidden=True,
     )
 
 
@@ -317,7 +354,10 @@ def _card(chart: str, title: str, subtitle: str, tools: list[Any], extra: list[A
                 ),
                 # The frame sets the chart's height (CSS); the top list sets its own.
                 className=f"graph-frame graph-frame-{chart}",
+                **{"aria-describedby": ids.summary(chart)},
             ),
+            # The plotted numbers in words, for screen readers (written with the figure).
+            html.P(id=ids.summary(chart), className="sr-only chart-summary"),
             dcc.Download(id=ids.download(chart)),
         ],
         className="card",
@@ -346,9 +386,9 @@ def charts_grid() -> html.Div:
                     ),
                 ],
                 className="control control-slider",
-                # Names the slider's thumb and its number box for assistive technology.
                 role="group",
-                **{"aria-labelledby": f"{ids.TOP_N}-label"},
+                # assets/a11y.js names the slider's thumb and its number box by this label.
+                **{"aria-labelledby": f"{ids.TOP_N}-label", "data-a11y-label": f"{ids.TOP_N}-label"},
             ),
             _segmented(
                 ids.RANK,
@@ -401,6 +441,7 @@ def build_layout(span: analysis.Span, options: dict[str, list[str]], account: li
                 [
                     filter_bar(span, options),
                     html.Div(id=ids.NOTICE, className="notice", role="status"),
+                    empty_state(),
                     kpi_row(),
                     charts_grid(),
                     html.Footer(

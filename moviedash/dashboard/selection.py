@@ -70,10 +70,7 @@ def filters_from_controls(
             raise MoviedashError(
                 f"{name} must be within the data's range {whole.first} to {whole.last}", parameter=name
             )
-    unknown = analysis.unknown_values(conn, filters)
-    if unknown:
-        column, values = next(iter(unknown.items()))
-        raise MoviedashError(f"{column} {values[0]!r} is not among the options", parameter=column)
+    analysis.check_known(conn, filters)
     return replace(
         filters,
         start=None if filters.start == whole.first else filters.start,

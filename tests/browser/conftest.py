@@ -13,6 +13,9 @@ import json
 import random
 import shutil
 import sqlite3
+import subprocess
+import tarfile
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +35,12 @@ from tests.conftest import build_db, event
 
 #: Screenshots of the dashboard, kept as test artifacts.
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+#: axe-core, the accessibility checker injected into pages (from the npm registry, pinned).
+AXE_VERSION = "4.11.0"
+#: Downloaded tools live here (git-ignored): never committed, fetched again on a fresh machine.
+TOOL_CACHE = Path(__file__).resolve().parents[2] / ".cache"
+#: The viewports every page is checked at: desktop and phone.
+VIEWPORTS = {"desktop": (1280, 800, False), "phone": (390, 844, True)}
 
 FIRST_DAY = dt.date(2013, 1, 1)
 DAYS = 181  # 1 January - 30 June 2013
@@ -75,8 +84,68 @@ def pytest_setup_options() -> Options:
     return options
 
 
+def axe_source() -> str:
+    """The minified axe-core script, fetched once with ``npm pack`` into :data:`TOOL_CACHE`.
+
+    ``npm pack`` checks the package against the registry's integrity hash;
+    scripts/test.sh makes sure npm is installed.
+    """
+    target = TOOL_CACHE / f"axe-core-{AXE_VERSION}" / "axe.min.js"
+    if not target.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError("npm is needed to fetch axe-core for the accessibility tests (scripts/test.sh installs it)")
+        with tempfile.TemporaryDirectory() as folder:
+            out = subprocess.run(
+                [npm, "pack", f"axe-core@{AXE_VERSION}", "--json", "--pack-destination", folder],
+                check=True, capture_output=True, text=True, timeout=300, cwd=folder,
+            )
+            tarball = Path(folder) / json.loads(out.stdout)[0]["filename"]
+            with tarfile.open(tarball) as archive:
+                member = archive.extractfile("package/axe.min.js")
+                assert member is not None
+                data = member.read()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.replace(target)  # never a half-written script for the next run
+    return target.read_text(encoding="utf-8")
+
+
+def axe_violations(driver: Any) -> list[dict[str, Any]]:
+    """Run axe-core on the page the driver shows: its violations, each with the rule and the elements at fault.
+
+    Reusable for any page (dashboard, report, login): inject, run, return.
+    Every WCAG 2.x A/AA rule and axe's best practices are checked.
+    """
+    if not driver.execute_script("return typeof window.axe === 'object'"):
+        driver.execute_script(axe_source())
+    result = driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        window.axe.run(document, {resultTypes: ['violations']})
+            .then(r => done(r.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary,
+                                          html: n.html.slice(0, 200)})),
+            }))))
+            .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));
+        """
+    )
+    return list(result)
+
+
+def set_viewport(driver: Any, viewport: str) -> None:
+    """Emulate one of :data:`VIEWPORTS` (clear with ``Emulation.clearDeviceMetricsOverride``)."""
+    width, height, mobile = VIEWPORTS[viewport]
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+    )
+
+
 def browser_events() -> list[dict[str, Any]]:
-    """About 900 deterministic events over the first half of 2013."""
+    """About 900 deterministic events over the first half of 2013 (some Computer events have no market)."""
     rng = random.Random(2013)
     users = [f"user{i:02d}" for i in range(60)]
     rows = []
@@ -85,6 +154,9 @@ def browser_events() -> list[dict[str, Any]]:
         for _ in range(rng.randint(1, 9)):
             device = rng.choice(["Computer", "Computer", "iPad", "TV"])
             market = "NO" if device == "TV" else rng.choice(["NO", "NO", "SE", "DK"])
+            # Events without a market (NULL, and the sample's placeholder 0): the "unknown" market.
+            if device == "Computer" and day % 9 == 0:
+                market = None if day % 2 else "0"
             title = TITLES[min(int(rng.expovariate(0.35)), len(TITLES) - 1)]
             rows.append(
                 event(

@@ -396,7 +396,7 @@ def test_crafted_callback_requests_are_rejected_cleanly(page: Page, conn: sqlite
 
     for component, value, message in [
         ("users-resolution", "hourly", "users must be one of daily, weekly, monthly"),
-        ("device", ["Nokia"], "device 'Nokia' is not among the options"),
+        ("device", ["Nokia"], "device 'Nokia' is not in the data; known values"),
         ("device", "iPad", "device must be a list of values"),
         ("sessiontype", ["MOVIE", "SERIES"], "sessiontype must be a single value"),
         ("date-range", "yesterday", "start: 'yesterday' is not a date (expected YYYY-MM-DD"),
@@ -486,6 +486,7 @@ def test_every_control_has_an_accessible_label(page: Page) -> None:
         """
         const name = el => {
             if (el.getAttribute('aria-label')) return el.getAttribute('aria-label');
+            if (el.tagName === 'BUTTON' && el.textContent.trim()) return el.textContent;  // named by its text
             if (el.id) { const l = document.querySelector(`label[for="${el.id}"]`); if (l && l.textContent.trim()) return l.textContent; }
             const wrap = el.closest('label'); if (wrap && wrap.textContent.trim()) return wrap.textContent;
             const group = el.closest('[aria-labelledby]');

@@ -264,19 +264,19 @@ def test_the_theme_selects_the_plotly_template(dash: Dashboard) -> None:
 # --------------------------------------------------------------------------- #
 
 BAD_FILTERS = [
-    ({"device__value": ["Nokia"]}, "device 'Nokia' is not among the options"),
+    ({"device__value": ["Nokia"]}, "device 'Nokia' is not in the data; known values"),
     ({"device__value": "iPad"}, "device must be a list of values"),
     ({"market__value": [""]}, "market values must be non-empty strings"),
     ({"market__value": [{"$ne": 1}]}, "market values must be non-empty strings"),
     ({"market__value": ["NO"] * 101}, "market may be given at most 100 times"),
-    ({"sessiontype__value": "DOCUMENTARY"}, "sessiontype 'DOCUMENTARY' is not among the options"),
+    ({"sessiontype__value": "DOCUMENTARY"}, "sessiontype 'DOCUMENTARY' is not in the data; known values"),
     ({"sessiontype__value": ["MOVIE"]}, "sessiontype must be a single value"),
     ({"date-range__start_date": "2013-1-7"}, "start: '2013-1-7' is not a date (expected YYYY-MM-DD, e.g. 2024-02-29)"),
     ({"date-range__start_date": "2013-02-30"}, "start: 2013-02-30 is not a real date (expected YYYY-MM-DD, e.g. 2013-02-28)"),
     ({"date-range__start_date": 20130107}, "start must be a date YYYY-MM-DD"),
     ({"date-range__end_date": "2013-03-02"}, "end must be within the data's range 2013-01-06 to 2013-03-01"),
     ({"date-range__start_date": "2013-02-01", "date-range__end_date": "2013-01-31"}, "end must not be before start"),
-    ({"device__value": ["iPad'); DROP TABLE movies; --"]}, "is not among the options"),
+    ({"device__value": ["iPad'); DROP TABLE movies; --"]}, "is not in the data; known values"),
 ]
 
 

@@ -121,4 +121,4 @@ def test_a_second_app_process_view_after_load_is_fresh_without_a_first_view(db: 
         conn.close()
     assert '"Brand new", 3' in stored["top:plays"]
     assert {"unique_users:daily", "minutes_watched:monthly", "top:viewers", "heatmap", "totals", "span",
-            "options"} <= set(stored)
+            "dim_values"} <= set(stored)

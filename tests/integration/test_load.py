@@ -288,11 +288,17 @@ def test_database_made_the_course_way_is_served_like_a_loaded_one(tmp_path):
         *(f"/data/{m}/?resolution={r}" for m in ("unique_users", "minutes_watched") for r in ("daily", "weekly", "monthly")),
         "/data/toplist/?num=10",
         "/data/toplist/?num=10&rank=minutes",
-        "/data/minutes_watched/?resolution=weekly&device=iPad&market=0",
+        # The empty market ('' here, NULL when loaded) and the placeholder 0 are one "unknown" bucket.
+        "/data/minutes_watched/?resolution=weekly&device=iPad&market=unknown",
     ]:
         a, b = course_client.get(url), loaded_client.get(url)
         assert a.status_code == b.status_code == 200
         assert a.get_json() == b.get_json(), url
+    assert course_client.get("/data/minutes_watched/?resolution=weekly&device=iPad&market=unknown").get_json() == [
+        {"date": "2013-03-11", "values": 40}, {"date": "2013-03-18", "values": 50},
+    ]
+    for client in (course_client, loaded_client):  # a placeholder is no value of its own
+        assert client.get("/data/minutes_watched/?market=0").status_code == 400
     assert course_client.get("/data/minutes_watched/?resolution=monthly").get_json() == [
         {"date": "2013-01-01", "values": 29}, {"date": "2013-02-01", "values": 0}, {"date": "2013-03-01", "values": 198},
     ]

@@ -8,7 +8,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from moviedash import create_app, params, viewstate
+from moviedash import create_app, dimensions, params, viewstate
 from moviedash.charts import THEMES
 from moviedash.openapi import OPENAPI_PATH, build_document
 from moviedash.pipeline import CHARTS
@@ -21,6 +21,8 @@ EVENTS = [
     event("2013-03-01 10:00:00", "c", minutes=50, title="Argo"),
 ]
 
+#: The filter values of EVENTS: the served document's enums.
+KNOWN = {dim: dimensions.known_values(e[dim] for e in EVENTS) for dim in dimensions.DIMS}
 ROUTES = {"/data/unique_users/", "/data/minutes_watched/", "/data/toplist/", "/figures/{chart}.json", OPENAPI_PATH}
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -55,7 +57,14 @@ def _refs(node):
 
 # (a) the document itself
 def test_served_document_is_the_built_one(doc):
-    assert doc == build_document()
+    assert doc == build_document(KNOWN)
+
+
+def test_filter_parameters_list_the_databases_values(doc):
+    """The served document's enums are the database's values, so a client can offer them."""
+    assert _params(doc, "/data/toplist/")["device"]["schema"]["items"]["enum"] == ["Computer", "iPad"]
+    assert _params(doc, "/figures/{chart}.json")["sessiontype"]["schema"]["enum"] == ["MOVIE", "SERIES"]
+    assert "`unknown` selects the events without a value" in _params(doc, "/data/unique_users/")["market"]["description"]
 
 
 def test_document_is_well_formed_openapi_3(doc):
@@ -111,7 +120,7 @@ def test_parameters_match_the_validators(doc):
     for key in params.FILTER_KEYS:
         schema = series[key]["schema"]
         assert schema["maxItems"] == params.MAX_VALUES
-        assert schema["items"]["maxLength"] == params.MAX_VALUE_LENGTH and schema["items"]["minLength"] == 1
+        assert schema["items"]["enum"] == KNOWN[key]
 
     top = _params(doc, "/data/toplist/")
     assert set(top) == set(params.TOP_PARAMS)
@@ -158,7 +167,7 @@ def test_document_route_rejects_parameters_and_other_methods(app):
 # (b) schemathesis with its default checks (positive and negative cases, unsupported methods).
 # The schema is built at collection time (pytest 9 breaks schemathesis' fixture-based lazy
 # schema); test_served_document_is_the_built_one pins it to what the app serves.
-schema = schemathesis.openapi.from_dict(build_document())
+schema = schemathesis.openapi.from_dict(build_document(KNOWN))
 
 
 @schema.parametrize()

@@ -150,6 +150,34 @@ def test_bad_options_are_usage_errors(db, tmp_path, args, fragment):
     assert not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "option", "message"),
+    [
+        (["--market", "XX"], "--market", "market 'XX' is not in the data; known values: NO, SE"),
+        (["--device", "ipad"], "--device", "device 'ipad' is not in the data; known values: Computer, TV, iPad"),
+        (["--sessiontype", "movie"], "--sessiontype", "sessiontype 'movie' is not in the data; known values: MOVIE, SERIES"),
+    ],
+)
+def test_a_value_not_in_the_data_is_a_usage_error_naming_the_known_values(db, tmp_path, args, option, message):
+    result = run("report", "--db", str(db), "--out", str(tmp_path / "r.html"), *args)
+    assert result.exit_code == 2, result.output
+    assert option in result.output and message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_report_of_the_unknown_market(make_db, tmp_path):
+    """Hand-worked: the events without a market (NULL and 0) are the report's "Unknown" market."""
+    db = make_db([*EVENTS, event("2013-01-08 10:00:00", "e", minutes=7, title="Brev", market=None),
+                  event("2013-01-09 10:00:00", "f", minutes=9, title="Brev", market="0")], name="unknown.db")
+    out = tmp_path / "r.html"
+    result = run("report", "--db", str(db), "--out", str(out), "--market", "unknown")
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "market Unknown" in html
+    assert "Top 1 title by plays: 1. Brev, 2." in html  # the top list's text alternative
+
+
 def test_missing_database_is_the_same_error_as_serve(tmp_path):
     missing = tmp_path / "none.db"
     result = run("report", "--db", str(missing), "--out", str(tmp_path / "r.html"))

@@ -104,8 +104,41 @@ def test_filters_apply_to_every_route(client):
 
 
 def test_empty_selection_is_an_empty_list(client):
-    assert get_json(client, "/data/unique_users/?market=DK") == []
+    assert get_json(client, "/data/unique_users/?market=SE&device=iPad") == []  # both known, never together
     assert get_json(client, "/data/toplist/?start=2020-01-01") == []
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter", "known"),
+    [
+        ("/data/unique_users/?device=ipad", "device", "Computer, iPad"),
+        ("/data/toplist/?sessiontype=movie", "sessiontype", "MOVIE, SERIES"),
+        ("/data/minutes_watched/?market=NO&market=DK", "market", "NO, SE"),
+        ("/figures/heatmap.json?device=Nokia", "device", "Computer, iPad"),
+    ],
+)
+def test_a_value_not_in_the_data_is_a_400_listing_the_known_values(client, url, parameter, known):
+    body = get_json(client, url, status=400)
+    assert body["parameter"] == parameter
+    assert body["error"].endswith(f"is not in the data; known values: {known}")
+
+
+def test_unknown_selects_the_events_without_a_value(make_db):
+    """Hand-worked: market NULL (a, 10), '' (b, 20) and 0 (c, 40) are the market "unknown"."""
+    client = create_app(db=make_db([
+        event("2013-01-07 10:00:00", "a", minutes=10, title="Argo", market=None),
+        event("2013-01-07 11:00:00", "b", minutes=20, title="Argo", market=""),
+        event("2013-01-08 10:00:00", "c", minutes=40, title="Brev", market="0"),
+        event("2013-01-08 11:00:00", "d", minutes=80, title="Brev", market="NO"),
+    ])).server.test_client()
+    assert get_json(client, "/data/minutes_watched/?market=unknown") == [
+        {"date": "2013-01-07", "values": 30}, {"date": "2013-01-08", "values": 40},
+    ]
+    assert get_json(client, "/data/toplist/?market=unknown&market=NO&rank=minutes") == [
+        {"title": "Brev", "values": 120}, {"title": "Argo", "values": 30},
+    ]
+    body = get_json(client, "/data/unique_users/?market=0", status=400)
+    assert (body["parameter"], body["error"]) == ("market", "market '0' is not in the data; known values: NO, unknown")
 
 
 def test_empty_database(make_db):

@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from moviedash import analysis
+from moviedash.errors import MoviedashError
 from moviedash.params import Filters, SeriesQuery, TopQuery
 from tests.conftest import event
 
@@ -168,8 +169,10 @@ def test_filters_by_sessiontype_device_and_market(db):
     assert users(conn, market=["DK"]) == []
     assert top(conn, sessiontype=["SERIES"]) == [("S", 2)]
     assert analysis.options(conn) == {
-        "sessiontype": ["MOVIE", "SERIES"], "device": ["Computer", "TV", "iPad"], "market": ["NO", "SE"],
+        "sessiontype": ["MOVIE", "SERIES", "unknown"], "device": ["Computer", "TV", "iPad"],
+        "market": ["NO", "SE", "unknown"],
     }
+    assert users(conn, market=["unknown"]) == [("2013-01-01", 1)]
 
 
 def test_totals(db):
@@ -216,7 +219,8 @@ def test_course_made_database_with_empty_strings(tmp_path, connect):
     assert minutes(conn, "weekly") == [("2013-01-07", 42)]
     assert isinstance(minutes(conn, "weekly")[0][1], int)
     assert top(conn) == [("Skyfall", 2)]
-    assert analysis.options(conn)["market"] == ["NO"]
+    assert analysis.options(conn)["market"] == ["NO", "unknown"]
+    assert minutes(conn, "weekly", market=["unknown"]) == [("2013-01-07", 29)]
 
 
 @pytest.mark.parametrize(
@@ -245,3 +249,41 @@ def test_span_is_scanned_once_per_serving_connection(make_db, connect):
     second = analysis.span(conn)
     assert first == second == analysis.Span(dt.date(2013, 1, 7), dt.date(2013, 1, 7), 1)
     assert asked_first > 0 and len(statements) == asked_first  # the second call asks nothing
+
+
+UNKNOWN_EVENTS = (
+    event("2013-01-01 10:00:00", "a", minutes=10, sessiontype="MOVIE", device="iPad", market="NO"),
+    event("2013-01-01 11:00:00", "b", minutes=20, sessiontype="MOVIE", device="iPad", market=None),
+    event("2013-01-02 11:00:00", "c", minutes=40, sessiontype="SERIES", device="TV", market="0"),
+    event("2013-01-02 12:00:00", "b", minutes=80, sessiontype=None, device="TV", market="unknown"),
+    event("2013-01-03 12:00:00", "d", minutes=160, sessiontype="SERIES", device=None, market="SE"),
+)
+
+
+def test_unknown_bucket_holds_null_and_placeholders(db):
+    """Hand-worked: market NULL (b, 20), 0 (c, 40) and 'unknown' (b, 80) form one selectable bucket."""
+    conn = db(*UNKNOWN_EVENTS)
+    assert analysis.options(conn) == {
+        "sessiontype": ["MOVIE", "SERIES", "unknown"], "device": ["TV", "iPad", "unknown"],
+        "market": ["NO", "SE", "unknown"],
+    }
+    assert minutes(conn, market=["unknown"]) == [("2013-01-01", 20), ("2013-01-02", 120)]
+    assert users(conn, market=["unknown"]) == [("2013-01-01", 1), ("2013-01-02", 2)]
+    assert users(conn, market=["unknown", "SE"]) == [("2013-01-01", 1), ("2013-01-02", 2), ("2013-01-03", 1)]
+    assert minutes(conn, device=["unknown"]) == [("2013-01-03", 160)]
+    assert minutes(conn, sessiontype=["unknown"], device=["TV"]) == [("2013-01-02", 80)]
+    assert analysis.totals(conn, Filters.create(market=["unknown"])) == analysis.Totals(2, 3, 140)
+    assert analysis.unknown_values(conn, Filters.create(market=["unknown"], device=["unknown"])) == {}
+
+
+def test_values_not_in_the_data_are_refused_with_the_known_values(db):
+    conn = db(*UNKNOWN_EVENTS)
+    with pytest.raises(MoviedashError) as info:
+        analysis.check_known(conn, Filters.create(device=["ipad"]))
+    assert info.value.parameter == "device"
+    assert info.value.message == "device 'ipad' is not in the data; known values: TV, iPad, unknown"
+    with pytest.raises(MoviedashError) as info:
+        analysis.check_known(conn, Filters.create(market=["NO", "0"]))  # 0 is in the unknown bucket
+    assert (info.value.parameter, info.value.message) == (
+        "market", "market '0' is not in the data; known values: NO, SE, unknown")
+    analysis.check_known(conn, Filters.create(sessiontype=["unknown"], market=["NO"]))  # known: no error

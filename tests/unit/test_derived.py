@@ -112,6 +112,9 @@ HAND_EVENTS = [
     event("2013-03-31 23:00:00", "e", minutes=23, title="A", device="iPad", market="SE"),
     event("2013-04-01 09:00:00", "f", minutes=0, title="A", sessiontype="SERIES"),
     event("2013-04-01 09:00:00", "f", minutes=29, title="B", sessiontype="SERIES"),
+    # Placeholders of the Unknown bucket: a market 0 (as in the sample) and a literal "unknown".
+    event("2013-03-15 10:00:00", "g", minutes=2, title=None, market="0"),
+    event("2013-03-16 10:00:00", "g", minutes=4, title=None, device="unknown", sessiontype=""),
 ]
 
 
@@ -131,12 +134,23 @@ def test_hand_made_edges_equal_raw_sql(make_db):
         Filters.create(device=["Computer"]),
         Filters.create(market=["NO"], start="2013-01-01", end="2013-03-31"),
         Filters.create(sessiontype=["MOVIE", "SERIES"]),
+        Filters.create(market=["unknown"]),
+        Filters.create(market=["unknown", "SE"], start="2013-01-15", end="2013-03-20"),
+        Filters.create(device=["unknown", "iPad"], sessiontype=["unknown"]),
+        Filters.create(market=["0"]),  # a placeholder is no value of its own
     ]
     try:
         for filters in selections:
             assert_same_as_raw(conn, filters, nums=(1, 2, 10))
         # The edge data really are in the answers.
-        assert analysis.options(conn)["device"] == ["Computer", "iPad"]
+        assert analysis.options(conn) == {
+            "sessiontype": ["MOVIE", "SERIES", "unknown"],
+            "device": ["Computer", "iPad", "unknown"],
+            "market": ["NO", "SE", "unknown"],
+        }
+        # Market NULL (a, 11 min), '' (d, 13 min) and 0 (g, 2 min).
+        assert analysis.totals(conn, Filters.create(market=["unknown"])) == analysis.Totals(3, 3, 26)
+        assert analysis.unknown_values(conn, Filters.create(market=["0"])) == {"market": ("0",)}
         assert [t for t in analysis.toplist(conn, TopQuery(10, "plays"))["title"]] == ["A", "Argo", "B", "Skyfall", "på tur"]
     finally:
         conn.close()
@@ -263,7 +277,7 @@ def test_rows_added_behind_moviedashs_back_fall_back_to_raw_sql(make_db):
         assert not derived.status(conn).usable
         analysis.CACHE.clear()
         assert analysis.span(conn).events == len(HAND_EVENTS) + 1
-        assert analysis.options(conn)["device"] == ["Computer", "TV", "iPad"]
+        assert analysis.options(conn)["device"] == ["Computer", "TV", "iPad", "unknown"]
         assert analysis.unknown_values(conn, Filters.create(device=["TV"])) == {}
         assert analysis.totals(conn, Filters()).minutes == sum(e["totalminuteswatched"] or 0 for e in HAND_EVENTS) + 100
         assert analysis.toplist(conn, TopQuery(1, "minutes"))["title"].tolist() == ["Argo"]
@@ -275,7 +289,7 @@ def test_rows_added_behind_moviedashs_back_fall_back_to_raw_sql(make_db):
     conn = connect_readonly(path)
     try:
         assert derived.status(conn).usable
-        assert analysis.options(conn)["device"] == ["Computer", "TV", "iPad"]
+        assert analysis.options(conn)["device"] == ["Computer", "TV", "iPad", "unknown"]
         assert_same_as_raw(conn, Filters())
         assert_same_as_raw(conn, Filters.create(device=["TV"]))
     finally:
