@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from moviedash.auth.store import Store
-from tests.browser.conftest import Page
+from tests.browser.conftest import VIEWPORTS, Page, axe_violations, set_viewport
 
 pytestmark = pytest.mark.browser
 
@@ -60,3 +60,30 @@ def test_sign_in_see_the_dashboard_and_sign_out(page: Page, alice: str) -> None:
     page.wait(lambda: current_path(page) == "/login", "signed out, on the login page")
     driver.get(f"{duo.server_url}/")
     page.wait(lambda: current_path(page) == "/login", "the dashboard needs signing in again")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_login_page_has_no_axe_violations(page: Page, alice: str, theme: str) -> None:
+    """The login page passes axe-core at desktop and phone sizes, fresh and after a refused sign-in.
+
+    The page itself is always light; "dark" applies the dashboard's dark palette
+    (``data-theme``) so its colours are held to the same contrast rules.
+    """
+    duo = page.duo
+    driver = duo.driver
+    driver.delete_all_cookies()
+    for viewport in VIEWPORTS:
+        set_viewport(driver, viewport)
+        try:
+            for refused in (False, True):
+                driver.get(f"{duo.server_url}/login")
+                duo.wait_for_element("#username")
+                if refused:
+                    # A name of its own each time: the per-name limit of failed sign-ins stays untouched.
+                    fill_in(page, f"nobody-{theme}-{viewport}", "wrong password")
+                    page.wait(lambda: page.count("#signin-message") == 1, "refused")
+                driver.execute_script("document.documentElement.setAttribute('data-theme', arguments[0])", theme)
+                violations = axe_violations(driver)
+                assert [f"{v['id']}: {n['target']}" for v in violations for n in v["nodes"]] == [], (viewport, refused)
+        finally:
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
