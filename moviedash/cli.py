@@ -17,7 +17,7 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -446,6 +446,14 @@ def check_out_path(folder: Path) -> None:
 # --------------------------------------------------------------------------- #
 
 
+def print_entries(entries: Sequence[Any], none: str) -> None:
+    """One ``name<TAB>created_at`` line per user or token; ``none`` on stderr when there are none."""
+    if not entries:
+        click.echo(none, err=True)
+    for entry in entries:
+        click.echo(f"{entry.name}\t{entry.created_at}")
+
+
 def read_password(name: str) -> str:
     """The new password: asked twice on a terminal, else the first line of standard input."""
     if sys.stdin.isatty():
@@ -493,11 +501,7 @@ def users_list(db: str, auth_file: Path | None) -> None:
     from .auth.store import Store
 
     with Store.open(db, auth_file) as store:
-        entries = store.users()
-        if not entries:
-            click.echo(f"no users in {store.display}", err=True)
-        for entry in entries:
-            click.echo(f"{entry.name}\t{entry.created_at}")
+        print_entries(store.users(), f"no users in {store.display}")
 
 
 @users.command("remove", short_help="Remove a user.", epilog=example("moviedash users remove alice --db moviedb"))
@@ -548,11 +552,7 @@ def tokens_list(db: str, auth_file: Path | None) -> None:
     from .auth.store import Store
 
     with Store.open(db, auth_file) as store:
-        entries = store.tokens()
-        if not entries:
-            click.echo(f"no tokens in {store.display}", err=True)
-        for entry in entries:
-            click.echo(f"{entry.name}\t{entry.created_at}")
+        print_entries(store.tokens(), f"no tokens in {store.display}")
 
 
 @tokens.command("revoke", short_help="Revoke a token.", epilog=example("moviedash tokens revoke grafana --db moviedb"))
