@@ -540,3 +540,41 @@ def test_layout_at_desktop_and_phone_widths(page: Page) -> None:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     page.screenshot("dashboard-phone", 390, 844, mobile=True)
     no_console_errors(page)
+
+
+#: Every chart text outside its SVG (cut off): tick labels, axis titles, annotations, colour bar.
+CUT_OFF_TEXTS = """
+const out = [];
+for (const graph of document.querySelectorAll('.js-plotly-plot')) {
+    const svg = graph.querySelector('.main-svg').getBoundingClientRect();
+    const texts = graph.querySelectorAll(
+        '.xtick text, .ytick text, .g-xtitle text, .g-ytitle text, .annotation-text, .cbaxis text, .cbtitle text');
+    for (const text of texts) {
+        const r = text.getBoundingClientRect();
+        if (r.width > 0 && (r.left < svg.left - 0.5 || r.right > svg.right + 0.5
+                            || r.top < svg.top - 0.5 || r.bottom > svg.bottom + 0.5)) {
+            out.push(graph.parentElement.id + ': ' + text.textContent);
+        }
+    }
+}
+return out;
+"""
+
+
+@pytest.mark.parametrize("query", ["", "?users=weekly&minutes=monthly&top=50&rank=minutes", "?start=2013-03-01&end=2013-03-07"])
+def test_no_chart_label_is_cut_off_at_desktop_or_phone_width(page: Page, query: str) -> None:
+    """The charts' margins are fixed (no automargin): they must still hold every label and title."""
+    page.open(query)
+    driver = page.duo.driver
+    assert driver.execute_script(CUT_OFF_TEXTS) == []
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 360, "height": 800, "deviceScaleFactor": 1, "mobile": True}
+    )
+    try:
+        page.wait(lambda: driver.execute_script(
+            "return document.querySelector('#users-graph .main-svg').getBoundingClientRect().width") < 360,
+            "charts redrawn at 360 px")
+        page.wait(lambda: driver.execute_script(CUT_OFF_TEXTS) == [], "every chart label inside its chart at 360 px", 3)
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    no_console_errors(page)
