@@ -209,6 +209,24 @@ def empty_figure(
     })
 
 
+def placeholder_figure() -> dict[str, Any]:
+    """What a chart shows before its data arrives: nothing, on the card's background.
+
+    The graph draws some figure as soon as it mounts; without one it draws
+    Plotly's default empty axes (ticks, grid lines) only to draw again moments
+    later.  No axes is the cheapest drawing, and transparent suits both themes.
+    """
+    return {
+        "data": [],
+        "layout": {
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+        },
+    }
+
+
 def period_label(day: dt.date, resolution: str) -> str:
     """How a period reads in hover text: ``Mon 7 Jan 2013``, ``Week of Mon 7 Jan 2013``, ``January 2013``."""
     text = f"{day:%a} {day.day} {day:%b %Y}"

@@ -162,6 +162,9 @@ def _register_url_state(app: dash.Dash) -> None:
         Output(ids.NOTICE, "children"),
         Input(ids.URL_RESTORE, "data"),
         *_states(CONTROL_PROPS),
+        # The first layout already shows the page's address (layout.page_search); when it
+        # could not, the URL guard's first answer names the address and this runs then.
+        prevent_initial_call=True,
     )
     def restore_controls(restore: Any, *current: Any) -> list[Any]:
         """Set the controls a URL names (only those that differ), and say what was not understood."""

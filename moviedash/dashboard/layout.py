@@ -17,7 +17,7 @@ from flask import has_request_context, request
 
 from .. import analysis, dimensions
 from ..auth.header import account_controls
-from ..charts import plotly_config
+from ..charts import placeholder_figure, plotly_config
 from ..context import get_connection
 from ..params import RESOLUTIONS
 from ..viewstate import TOP_MAX, TOP_MIN, ViewState
@@ -349,6 +349,7 @@ def _card(chart: str, title: str, subtitle: str, tools: list[Any], extra: list[A
                 dcc.Loading(
                     dcc.Graph(
                         id=ids.graph(chart),
+                        figure=placeholder_figure(),
                         config=graph_config(chart),
                         responsive=True,
                         className="graph",

@@ -335,6 +335,23 @@ def test_opening_a_url_restores_every_control_and_chart(page: Page, conn: sqlite
     no_console_errors(page)
 
 
+def test_without_the_pages_address_the_restore_callback_applies_it(page: Page, conn: sqlite3.Connection) -> None:
+    """A layout request whose ``Referer`` names another page (or none) starts at the defaults; the URL still wins."""
+    driver = page.duo.driver
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Referer": "http://elsewhere.example/"}})
+    try:
+        page.open("?users=weekly&top=5&colour=red")
+        assert_view(page, conn, users="weekly", num=5)
+        assert "colour" in page.text("#notice")
+        page.wait(lambda: page.query_string() == "?users=weekly&top=5", "canonical URL")
+        # One round trip more than with the address (the restore), and still one drawing per chart.
+        assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=1, restore=1, url=1)
+    finally:
+        driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
+    no_console_errors(page)
+
+
 def test_a_link_with_bad_values_opens_with_defaults_for_those(page: Page, conn: sqlite3.Connection) -> None:
     page.open("?top=500&rank=bogus&device=Nokia&users=weekly&colour=red&start=2012-01-01")
     assert_view(page, conn, users="weekly")
