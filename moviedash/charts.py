@@ -98,6 +98,15 @@ _RANKS = {
     "viewers": ("Unique viewers", "unique viewers"),
 }
 _TOP_LABEL_CHARS = 34
+#: Widths (px) of the characters of axis tick labels at their 11 px size (system fonts
+#: measure up to these; anything else counts as wide): used to fit margins to labels.
+_TICK_CHAR_PX = {**dict.fromkeys("0123456789", 7.0), ",": 3.5, ".": 3.5, "k": 6.5, "M": 10.0, "G": 9.0, "T": 7.5}
+_WIDE_CHAR_PX = 10.0
+#: Room below a series chart: two lines of tick labels (Plotly's date ticks add the
+#: year under the first one) and the axis title.
+_SERIES_BOTTOM = 50
+#: Room right of a series chart: half the last date label may lie past the plot.
+_SERIES_RIGHT = 28
 
 
 def palette(theme: str) -> Palette:
@@ -118,7 +127,10 @@ def template(theme: str = "light") -> go.layout.Template:
         "tickcolor": p.grid,
         "title": {"font": {"color": p.muted, "size": 12}},
         "tickfont": {"color": p.muted, "size": 11},
-        "automargin": True,
+        # Each chart sets margins fitting its labels (see _series_margin): Plotly's
+        # automargin measures the drawn labels and draws the whole chart again,
+        # which doubles a chart's drawing time on the page's first load.
+        "automargin": False,
     }
     return go.layout.Template(
         layout={
@@ -195,6 +207,24 @@ def empty_figure(
             }
         ],
     })
+
+
+def placeholder_figure() -> dict[str, Any]:
+    """What a chart shows before its data arrives: nothing, on the card's background.
+
+    The graph draws some figure as soon as it mounts; without one it draws
+    Plotly's default empty axes (ticks, grid lines) only to draw again moments
+    later.  No axes is the cheapest drawing, and transparent suits both themes.
+    """
+    return {
+        "data": [],
+        "layout": {
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+        },
+    }
 
 
 def period_label(day: dt.date, resolution: str) -> str:
@@ -293,14 +323,51 @@ def timeseries_figure(
     }
     return _figure([trace], theme, title, {
         "hovermode": "x",
+        "margin": _series_margin(max(values)),
         "xaxis": {
             "title": {"text": _PERIOD_AXIS[resolution]},
             "type": "date",
             "showspikes": True, "spikemode": "across", "spikethickness": 1, "spikecolor": p.muted, "spikedash": "dot",
             **_period_ticks(days, resolution),
+            # One day's range has no width: Plotly labels it down to the millisecond,
+            # in labels no fixed margin foresees (a rare view; the cost does not matter).
+            **({"automargin": True} if len(days) == 1 else {}),
         },
         "yaxis": {"title": {"text": y_title}, "rangemode": "tozero", **count_ticks(max(values))},
     })
+
+
+def tick_label_width(text: str) -> float:
+    """Pixel width (an upper bound) of a tick label at 11 px."""
+    return sum(_TICK_CHAR_PX.get(char, _WIDE_CHAR_PX) for char in text)
+
+
+def _si(value: float) -> str:
+    """``value`` with two significant digits and an SI suffix, as d3's ``~s`` writes a round tick: ``150k``, ``1.5M``."""
+    for power, suffix in ((12, "T"), (9, "G"), (6, "M"), (3, "k")):
+        if value >= 10**power:
+            scaled = float(f"{value / 10**power:.2g}")
+            return f"{scaled:g}{suffix}"
+    return f"{float(f'{value:.2g}'):g}"
+
+
+def count_axis_width(largest: int) -> float:
+    """Pixel width of the widest tick label of a count axis (:func:`count_ticks`) reaching ``largest``.
+
+    Plotly's top tick may lie above the largest value (the range is padded):
+    the label of a value 10% larger, as :func:`count_ticks` formats it, is at
+    least as wide as any tick's.
+    """
+    top = max(1, math.ceil(largest * 1.1))
+    text = _si(top) if largest >= 10_000 else f"{top:,}"
+    # A label of the same length with the widest digits (e.g. "9.9M"): rounding may add a digit.
+    return tick_label_width(text) + _TICK_CHAR_PX["0"]
+
+
+def _series_margin(largest: int) -> dict[str, int]:
+    """Margins fitting a series chart's labels: the y ticks and title on the left, dates and title below."""
+    # The y title (12 px, turned) and the gaps around the tick labels take 24 px.
+    return {"l": 24 + math.ceil(count_axis_width(largest)), "r": _SERIES_RIGHT, "b": _SERIES_BOTTOM}
 
 
 def count_ticks(largest: int) -> dict[str, Any]:
@@ -376,8 +443,8 @@ def toplist_figure(
     return _figure([trace], theme, title, {
         "height": toplist_height(len(titles)) + (36 if title else 0),
         "bargap": 0.18,
-        # The values in a right-aligned column beside the bars.
-        "margin": {"r": 16 + 8 * width},
+        # The values in a right-aligned column beside the bars; the axis title below.
+        "margin": {"r": 16 + 8 * width, "b": 22},
         "annotations": [
             {"x": 1, "xref": "paper", "xanchor": "right", "xshift": 8 * width + 10, "align": "right",
              "y": t, "yref": "y", "text": f"{v:,}", "showarrow": False,
@@ -442,6 +509,9 @@ def heatmap_figure(
         "name": "Plays",
     }
     return _figure([trace], theme, title, {
+        # The weekday labels on the left, one line of hours and the axis title below
+        # (the colour bar makes room for itself on the right).
+        "margin": {"l": 24 + math.ceil(max(map(tick_label_width, weekdays))), "b": 44},
         "xaxis": {
             "title": {"text": "Hour of day (viewing started)"},
             "tickmode": "array",

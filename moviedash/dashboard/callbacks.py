@@ -19,12 +19,12 @@ import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
-from .. import analysis, charts, csvsafe, emptiness, pipeline, report, summaries, viewstate
+from .. import charts, csvsafe, emptiness, pipeline, report, summaries, viewstate
 from ..context import get_connection
 from ..errors import DatabaseUnavailable, MoviedashError, log_database_error
 from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
 from ..pipeline import ChartData
-from . import ids, selection
+from . import ids, layout, selection
 from .layout import graph_config
 from .selection import CONTROL_NAMES
 
@@ -162,27 +162,21 @@ def _register_url_state(app: dash.Dash) -> None:
         Output(ids.NOTICE, "children"),
         Input(ids.URL_RESTORE, "data"),
         *_states(CONTROL_PROPS),
+        # The first layout already shows the page's address (layout.page_search); when it
+        # could not, the URL guard's first answer names the address and this runs then.
+        prevent_initial_call=True,
     )
     def restore_controls(restore: Any, *current: Any) -> list[Any]:
         """Set the controls a URL names (only those that differ), and say what was not understood."""
         search = restore.get("search") if isinstance(restore, dict) else None
         if not isinstance(search, str):
             search = ""
-        conn = get_connection()
-        state, ignored = viewstate.parse_query(search)
-        state, dropped = selection.resolve_state(conn, state)
-        wanted = selection.controls_from_state(state, analysis.span(conn))
+        wanted, problems = selection.restore(get_connection(), search)
         values = [
             no_update if _same(wanted[name], value) else wanted[name]
             for name, value in zip(CONTROL_NAMES, current)
         ]
-        problems = list(dict.fromkeys([*ignored, *dropped]))
-        notice = (
-            [html.Strong("Part of this link was not understood: "),
-             f"{', '.join(problems)} {'was' if len(problems) == 1 else 'were'} reset to the default."]
-            if problems
-            else None
-        )
+        notice = layout.notice(problems)
         return [*values, notice]
 
     @app.callback(

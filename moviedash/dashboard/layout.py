@@ -1,24 +1,28 @@
 """The dashboard page: components only (behaviour lives in :mod:`.callbacks`).
 
 The layout is built per request (``app.layout = serve_layout``) from the
-database's span and options, so nothing is read at import time.  Controls
-start at their defaults; a URL's state is applied by the restore callback.
+database's span and options, so nothing is read at import time.  The controls
+start at the view of the address the browser opened (the layout request's
+``Referer``), so the charts' first callbacks run at once with the right values
+instead of after a server round trip of the restore callback; without a
+``Referer`` they start at the defaults and the restore callback applies the URL.
 """
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from dash import dcc, html
-from flask import has_request_context
+from flask import has_request_context, request
 
 from .. import analysis, dimensions
 from ..auth.header import account_controls
-from ..charts import plotly_config
+from ..charts import placeholder_figure, plotly_config
 from ..context import get_connection
 from ..params import RESOLUTIONS
 from ..viewstate import TOP_MAX, TOP_MIN, ViewState
 from . import ids
-from .selection import ALL
+from .selection import ALL, CONTROL_NAMES, controls_from_state, restore
 
 PRODUCT = "moviedash"
 _SESSION_LABELS = {"MOVIE": "Movies", "SERIES": "Series"}
@@ -156,8 +160,8 @@ def header(span: analysis.Span, account: list[Any] | None = None) -> html.Header
     )
 
 
-def filter_bar(span: analysis.Span, options: dict[str, list[str]]) -> html.Section:
-    """Date range with presets, session type, device and market: applies to everything below."""
+def filter_bar(span: analysis.Span, options: dict[str, list[str]], controls: dict[str, Any]) -> html.Section:
+    """Date range with presets, session type, device and market (``controls``' values): applies to everything below."""
     first = span.first.isoformat() if span.first else None
     last = span.last.isoformat() if span.last else None
     return html.Section(
@@ -165,7 +169,8 @@ def filter_bar(span: analysis.Span, options: dict[str, list[str]]) -> html.Secti
             html.Div(
                 [
                     _label("Date range", f"{ids.DATE_RANGE}-start", id=f"{ids.DATE_RANGE}-label"),
-                    html.Div([date_picker(first, last), presets()], className="date-row"),
+                    html.Div([date_picker(first, last, controls["start"], controls["end"]), presets()],
+                             className="date-row"),
                 ],
                 className="control control-dates",
                 role="group",
@@ -175,11 +180,11 @@ def filter_bar(span: analysis.Span, options: dict[str, list[str]]) -> html.Secti
                 ids.SESSIONTYPE,
                 [{"label": "All", "value": ALL}]
                 + [{"label": _SESSION_LABELS.get(v, dimensions.label(v)), "value": v} for v in options["sessiontype"]],
-                ALL,
+                controls["sessiontype"],
                 "Content",
             ),
             _multi(ids.DEVICE, "Device", "All devices",
-                   [{"label": dimensions.label(v), "value": v} for v in options["device"]]),
+                   [{"label": dimensions.label(v), "value": v} for v in options["device"]], controls["device"]),
             _multi(
                 ids.MARKET,
                 "Market",
@@ -188,6 +193,7 @@ def filter_bar(span: analysis.Span, options: dict[str, list[str]]) -> html.Secti
                     {"label": f"{_MARKET_LABELS[v]} ({v})" if v in _MARKET_LABELS else dimensions.label(v), "value": v}
                     for v in options["market"]
                 ],
+                controls["market"],
             ),
             html.A("Reset", href="./", className="reset", title="Back to the default view"),
         ],
@@ -196,15 +202,15 @@ def filter_bar(span: analysis.Span, options: dict[str, list[str]]) -> html.Secti
     )
 
 
-def date_picker(first: str | None, last: str | None) -> dcc.DatePickerRange:
-    """The date range, bounded by the data."""
+def date_picker(first: str | None, last: str | None, start: str | None, end: str | None) -> dcc.DatePickerRange:
+    """The date range ``start``-``end``, bounded by the data's ``first`` and ``last`` day."""
     return dcc.DatePickerRange(
         id=ids.DATE_RANGE,
-        start_date=first,
-        end_date=last,
+        start_date=start,
+        end_date=end,
         min_date_allowed=first,
         max_date_allowed=last,
-        initial_visible_month=last,
+        initial_visible_month=end or last,
         display_format="D MMM YYYY",
         first_day_of_week=1,
         # One update when both ends are picked, not one per end.
@@ -231,7 +237,9 @@ def presets() -> html.Div:
     )
 
 
-def _multi(component_id: str, label: str, placeholder: str, options: list[dict[str, str]]) -> html.Div:
+def _multi(
+    component_id: str, label: str, placeholder: str, options: list[dict[str, str]], value: list[str]
+) -> html.Div:
     label_id = f"{component_id}-label"
     return html.Div(
         [
@@ -239,7 +247,7 @@ def _multi(component_id: str, label: str, placeholder: str, options: list[dict[s
             dcc.Dropdown(
                 id=component_id,
                 options=options,
-                value=[],
+                value=value,
                 multi=True,
                 placeholder=placeholder,
                 searchable=True,
@@ -341,6 +349,7 @@ def _card(chart: str, title: str, subtitle: str, tools: list[Any], extra: list[A
                 dcc.Loading(
                     dcc.Graph(
                         id=ids.graph(chart),
+                        figure=placeholder_figure(),
                         config=graph_config(chart),
                         responsive=True,
                         className="graph",
@@ -365,9 +374,8 @@ def _card(chart: str, title: str, subtitle: str, tools: list[Any], extra: list[A
     )
 
 
-def charts_grid() -> html.Div:
-    """The four chart cards."""
-    default = ViewState()
+def charts_grid(controls: dict[str, Any]) -> html.Div:
+    """The four chart cards, their controls at ``controls``' values."""
     top_tools = html.Div(
         [
             html.Div(
@@ -378,7 +386,7 @@ def charts_grid() -> html.Div:
                         min=TOP_MIN,
                         max=TOP_MAX,
                         step=1,
-                        value=default.top,
+                        value=controls["top"],
                         marks={n: str(n) for n in (1, 10, 20, 30, 40, 50)},
                         # Only the release of a drag updates the chart, never every step.
                         updatemode="mouseup",
@@ -393,7 +401,7 @@ def charts_grid() -> html.Div:
             _segmented(
                 ids.RANK,
                 [{"label": _RANK_LABELS[r], "value": r} for r in ("plays", "minutes", "viewers")],
-                default.rank,
+                controls["rank"],
                 "Rank by",
             ),
         ],
@@ -402,9 +410,9 @@ def charts_grid() -> html.Div:
     return html.Div(
         [
             _card("users", "Unique users", "Distinct viewers per period",
-                  [_resolution(ids.USERS_RESOLUTION, default.users), _csv_button("users", "the unique users chart")]),
+                  [_resolution(ids.USERS_RESOLUTION, controls["users"]), _csv_button("users", "the unique users chart")]),
             _card("minutes", "Minutes watched", "Total minutes watched per period",
-                  [_resolution(ids.MINUTES_RESOLUTION, default.minutes),
+                  [_resolution(ids.MINUTES_RESOLUTION, controls["minutes"]),
                    _csv_button("minutes", "the minutes watched chart")]),
             _card("top", "Top titles", "Most watched titles in the selection",
                   [_csv_button("top", "the top titles chart")], extra=[top_tools]),
@@ -415,8 +423,32 @@ def charts_grid() -> html.Div:
     )
 
 
+def notice(problems: tuple[str, ...]) -> list[Any] | None:
+    """What the page says about the parameters of its address it did not understand (``None``: all understood)."""
+    if not problems:
+        return None
+    return [html.Strong("Part of this link was not understood: "),
+            f"{', '.join(problems)} {'was' if len(problems) == 1 else 'were'} reset to the default."]
+
+
+def page_search() -> str | None:
+    """The query string of the page this layout request comes from (``?...`` or ``""``), ``None`` if unknown.
+
+    Dash fetches the layout from the page's own script, so the ``Referer``
+    is the page's address (the app sends ``Referrer-Policy: same-origin``);
+    one from another host, or none, leaves the URL to the restore callback.
+    """
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc != request.host:
+        return None
+    return f"?{parts.query}" if parts.query else ""
+
+
 def serve_layout() -> html.Div:
-    """Build the page for the current request's database.
+    """Build the page for the current request's database, its controls showing the page's address.
 
     Dash also calls this once at start-up, outside any request, to validate the
     callbacks against the layout: that call gets the same components without data.
@@ -424,26 +456,49 @@ def serve_layout() -> html.Div:
     if not has_request_context():
         return build_layout(analysis.Span(None, None, 0), {"sessiontype": [], "device": [], "market": []})
     conn = get_connection()
-    return build_layout(analysis.span(conn), analysis.options(conn), account_controls())
+    span = analysis.span(conn)
+    search = page_search()
+    if search is None:
+        return build_layout(span, analysis.options(conn), account_controls())
+    controls, problems = restore(conn, search)
+    return build_layout(span, analysis.options(conn), account_controls(), controls=controls,
+                        search=search, problems=problems)
 
 
-def build_layout(span: analysis.Span, options: dict[str, list[str]], account: list[Any] | None = None) -> html.Div:
-    """The page for a database with this span and these filter options (``account``: the header's sign-out)."""
+def build_layout(
+    span: analysis.Span,
+    options: dict[str, list[str]],
+    account: list[Any] | None = None,
+    *,
+    controls: dict[str, Any] | None = None,
+    search: str | None = None,
+    problems: tuple[str, ...] = (),
+) -> html.Div:
+    """The page for a database with this span and these filter options (``account``: the header's sign-out).
+
+    ``controls`` (keyed like :data:`~.selection.CONTROL_NAMES`; default: the
+    default view) are the address ``search``'s view, already fitted to the
+    data, and ``problems`` the parameters it ignored.  ``search`` is recorded
+    as the address already shown, so the page does not restore it again.
+    """
+    controls = controls or controls_from_state(ViewState(), span)
+    assert set(controls) == set(CONTROL_NAMES)
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh=False),
-            dcc.Store(id=ids.URL_QUERY),
+            # What the controls show; the URL guard (assets/dashboard.js) skips restoring it.
+            dcc.Store(id=ids.URL_QUERY, data=None if search is None else {"query": search}),
             dcc.Store(id=ids.URL_RESTORE),
             dcc.Store(id=ids.URL_ECHO),
             html.A("Skip to the content", href="#main", className="skip-link"),
             header(span, account),
             html.Main(
                 [
-                    filter_bar(span, options),
-                    html.Div(id=ids.NOTICE, className="notice", role="status"),
+                    filter_bar(span, options, controls),
+                    html.Div(notice(problems), id=ids.NOTICE, className="notice", role="status"),
                     empty_state(),
                     kpi_row(),
-                    charts_grid(),
+                    charts_grid(controls),
                     html.Footer(
                         [
                             "The same numbers are served as JSON and CSV at ",

@@ -16,7 +16,7 @@ from typing import Any
 from .. import analysis
 from ..errors import MoviedashError
 from ..params import Filters, parse_date, parse_rank, parse_resolution
-from ..viewstate import ViewState, parse_top
+from ..viewstate import ViewState, parse_query, parse_top
 
 #: The session-type control's "no filter" choice ("" can never be a real value).
 ALL = ""
@@ -159,6 +159,17 @@ def controls_from_state(state: ViewState, whole: analysis.Span) -> dict[str, Any
         "device": list(state.device),
         "market": list(state.market),
     }
+
+
+def restore(conn: sqlite3.Connection, search: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The control values a URL's query string names (leniently), and the names of the parameters ignored.
+
+    Used for the page's first layout (the address the browser opened) and on
+    back/forward (the restore callback): both show a URL the same way.
+    """
+    state, ignored = parse_query(search)
+    state, dropped = resolve_state(conn, state)
+    return controls_from_state(state, analysis.span(conn)), tuple(dict.fromkeys([*ignored, *dropped]))
 
 
 #: The order of the controls in callbacks that take all of them.

@@ -165,8 +165,8 @@ def test_page_loads_with_the_defaults_and_the_analysis_numbers(page: Page, conn:
     assert all(change.startswith("—") for _, change in shown_kpis(page).values())
     assert shown_kpis(page)["plays"][1] == f"— vs previous {DAYS} days"
     assert page.query_string() == ""
-    # One page load runs every callback once.
-    assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=1, restore=1, url=1)
+    # One page load runs every callback once, except the restore: the layout already shows the address.
+    assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=1, restore=0, url=1)
     no_console_errors(page)
 
 
@@ -329,8 +329,26 @@ def test_opening_a_url_restores_every_control_and_chart(page: Page, conn: sqlite
     assert_view(page, conn, filters, users="weekly", minutes="monthly", num=5, rank="minutes")
     assert page.query_string() == query
     assert page.text("#notice") == ""
-    # The restored view is drawn once: no chart runs first with the defaults.
-    assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=1, restore=1, url=1)
+    # The restored view is drawn once: no chart runs first with the defaults, and the
+    # first layout already holds the address's view (no restore round trip before the charts).
+    assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=1, restore=0, url=1)
+    no_console_errors(page)
+
+
+def test_without_the_pages_address_the_restore_callback_applies_it(page: Page, conn: sqlite3.Connection) -> None:
+    """A layout request whose ``Referer`` names another page (or none) starts at the defaults; the URL still wins."""
+    driver = page.duo.driver
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Referer": "http://elsewhere.example/"}})
+    try:
+        page.open("?users=weekly&top=5&colour=red")
+        assert_view(page, conn, users="weekly", num=5)
+        assert "colour" in page.text("#notice")
+        page.wait(lambda: page.query_string() == "?users=weekly&top=5", "canonical URL")
+        # One round trip more than with the address (the restore), and still one drawing per chart.
+        assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=1, restore=1, url=1)
+    finally:
+        driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
     no_console_errors(page)
 
 
@@ -538,4 +556,42 @@ def test_layout_at_desktop_and_phone_widths(page: Page) -> None:
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     page.screenshot("dashboard-phone", 390, 844, mobile=True)
+    no_console_errors(page)
+
+
+#: Every chart text outside its SVG (cut off): tick labels, axis titles, annotations, colour bar.
+CUT_OFF_TEXTS = """
+const out = [];
+for (const graph of document.querySelectorAll('.js-plotly-plot')) {
+    const svg = graph.querySelector('.main-svg').getBoundingClientRect();
+    const texts = graph.querySelectorAll(
+        '.xtick text, .ytick text, .g-xtitle text, .g-ytitle text, .annotation-text, .cbaxis text, .cbtitle text');
+    for (const text of texts) {
+        const r = text.getBoundingClientRect();
+        if (r.width > 0 && (r.left < svg.left - 0.5 || r.right > svg.right + 0.5
+                            || r.top < svg.top - 0.5 || r.bottom > svg.bottom + 0.5)) {
+            out.push(graph.parentElement.id + ': ' + text.textContent);
+        }
+    }
+}
+return out;
+"""
+
+
+@pytest.mark.parametrize("query", ["", "?users=weekly&minutes=monthly&top=50&rank=minutes", "?start=2013-03-01&end=2013-03-07"])
+def test_no_chart_label_is_cut_off_at_desktop_or_phone_width(page: Page, query: str) -> None:
+    """The charts' margins are fixed (no automargin): they must still hold every label and title."""
+    page.open(query)
+    driver = page.duo.driver
+    assert driver.execute_script(CUT_OFF_TEXTS) == []
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 360, "height": 800, "deviceScaleFactor": 1, "mobile": True}
+    )
+    try:
+        page.wait(lambda: driver.execute_script(
+            "return document.querySelector('#users-graph .main-svg').getBoundingClientRect().width") < 360,
+            "charts redrawn at 360 px")
+        page.wait(lambda: driver.execute_script(CUT_OFF_TEXTS) == [], "every chart label inside its chart at 360 px", 3)
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     no_console_errors(page)

@@ -338,3 +338,54 @@ def test_every_chart_config_keeps_everything_on_the_page() -> None:
     assert config["displaylogo"] is False and config["displayModeBar"] == "hover"
     assert {"sendDataToCloud", "sendChartToCloud", "editInChartStudio", "lasso2d"} <= set(config["modeBarButtonsToRemove"])
     assert config["toImageButtonOptions"]["filename"] == "users_daily"
+
+
+# --------------------------------------------------------------------------- #
+# Fixed margins (no automargin: it draws every chart twice).
+# --------------------------------------------------------------------------- #
+
+
+def _automargins(fig: go.Figure) -> list[object]:
+    layout = fig.to_plotly_json()["layout"]
+    template = layout["template"]["layout"]
+    return [axis.get("automargin") for source in (layout, template) for name, axis in source.items()
+            if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict)]
+
+
+def test_charts_set_their_margins_instead_of_plotlys_automargin() -> None:
+    figures = [
+        charts.timeseries_figure(frame(["2013-01-01", "2013-01-02"], [3, 4]), "unique_users", "daily"),
+        charts.timeseries_figure(frame(["2013-01-07", "2013-01-14"], [3, 4]), "minutes_watched", "weekly"),
+        charts.toplist_figure(top_frame(["A", "B"], [2, 1]), "plays"),
+        charts.heatmap_figure(grid({(0, 0): 5})),
+    ]
+    for fig in figures:
+        assert not any(_automargins(fig)), fig.layout
+        assert fig.layout.margin.b is not None  # room for the axis title, set by the chart
+
+
+def test_a_single_day_keeps_automargin_for_plotlys_millisecond_labels() -> None:
+    fig = charts.timeseries_figure(frame(["2013-01-01"], [1]), "unique_users", "daily")
+    assert fig.layout.xaxis.automargin is True
+
+
+@pytest.mark.parametrize(("largest", "label"), [(3, "4"), (800, "881"), (9_990, "10,989"), (12_000, "13k"),
+                                                 (1_400_000, "1.5M")])
+def test_the_series_left_margin_fits_the_widest_tick_label(largest: int, label: str) -> None:
+    # The label of the padded top of the axis, with a digit's room for rounding.
+    width = charts.count_axis_width(largest)
+    assert width == charts.tick_label_width(label) + charts.tick_label_width("0")
+    fig = charts.timeseries_figure(frame(["2013-01-01", "2013-01-02"], [0, largest]), "unique_users", "daily")
+    assert fig.layout.margin.l >= 24 + width
+
+
+def test_margins_grow_with_the_labels() -> None:
+    def left(largest: int) -> int:
+        fig = charts.timeseries_figure(frame(["2013-01-01", "2013-01-02"], [0, largest]), "unique_users", "daily")
+        return fig.layout.margin.l
+
+    assert left(3) < left(800) < left(9_990)
+    assert left(12_000) < left(9_990)  # "13k" is narrower than "10,989"
+    short = charts.heatmap_figure(pd.DataFrame([[1]], index=["Mo"], columns=[0]))
+    long = charts.heatmap_figure(pd.DataFrame([[1]], index=["Monday"], columns=[0]))
+    assert short.layout.margin.l < long.layout.margin.l
