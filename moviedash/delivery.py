@@ -24,6 +24,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 #: Everything else: keep a copy, but ask the server (a cheap 304) before using it.
 REVALIDATE = "no-cache"
 COMPONENT_SUITES = "/_dash-component-suites/"
+#: Dash's layout route: its answer depends on the page's address (see ``dashboard.layout``).
+LAYOUT = "/_dash-layout"
 #: Files whose body is the same on every request: their compressed form may be reused.
 STATIC_PREFIXES = (COMPONENT_SUITES, "/assets/")
 
@@ -78,4 +80,7 @@ def init_app(server: Flask) -> None:
             response.headers["Cache-Control"] = IMMUTABLE
         elif "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = REVALIDATE
+        if request.path == LAYOUT:
+            # The first layout shows the page's address, which the layout request carries as its Referer.
+            response.vary.add("Referer")
         return response

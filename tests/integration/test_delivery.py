@@ -83,6 +83,9 @@ def test_fingerprinted_files_are_cached_for_a_year_and_the_rest_revalidated(clie
                  "/_dash-component-suites/plotly/package_data/plotly.min.js"]:
         response, _ = get(client, path, "br")
         assert response.headers["Cache-Control"] == "no-cache", path
+    # The layout shows the page's address (its Referer): a cache must key on it.
+    response, _ = get(client, "/_dash-layout", "br")
+    assert "Referer" in response.vary and "Referer" not in get(client, "/data/toplist/", "br")[0].vary
     # Revalidating an unchanged asset costs a 304 and no body.
     response, _ = get(client, unversioned[0], "br")
     again = client.get(unversioned[0], headers={"Accept-Encoding": "br", "If-None-Match": response.headers["ETag"]})
