@@ -19,8 +19,8 @@ DECODE = {"br": brotli.decompress, "gzip": gzip.decompress}
 #: The lazily loaded code of each Dash component type on the page (dash's dcc async chunks).
 ASYNC_CHUNKS = {"Graph": "graph", "Dropdown": "dropdown", "DatePickerRange": "datepicker", "Slider": "slider"}
 COLD_LOAD_BUDGET = 1_500_000
-#: plotly.js's cartesian bundle, which the dashboard loads instead of plotly's full one.
-BUNDLE = Path(__file__).resolve().parents[2] / "assets" / "plotly-cartesian.min.js"
+#: plotly.js with only the dashboard's trace types, which the page loads instead of plotly's full one.
+BUNDLE = Path(__file__).resolve().parents[2] / "assets" / "plotly-moviedash.min.js"
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +112,10 @@ def test_a_cold_load_transfers_at_most_1_5_mb(client):
 def test_the_plotly_bundle_is_plotly_pys_version_and_draws_every_chart(client):
     """scripts/update-plotly-bundle.sh refreshes it after an upgrade of plotly."""
     code = BUNDLE.read_text()
-    version = re.search(r"plotly\.js \(cartesian - minified\) v([\d.]+)", code[:500]).group(1)
-    assert version == get_plotlyjs_version()
+    header = re.search(r"plotly\.js \(moviedash: [\w, ]+ - minified\) v([\d.]+)", code[:500])
+    assert header and header.group(1) == get_plotlyjs_version()
+    assert "Licensed under the MIT license" in code[:500]
+    assert f'version="{get_plotlyjs_version()}"' in code  # Plotly.version, from plotly.js's own source
     drawable = set(re.findall(r'moduleType:"trace",name:"(\w+)"', code))
     for chart in ("unique_users", "minutes_watched", "top_titles", "heatmap"):
         response, data = get(client, f"/figures/{chart}.json")

@@ -88,7 +88,7 @@ def test_the_installed_command_serves_the_dashboard_and_its_assets(installed):
     base = f"http://127.0.0.1:{port}"
     try:
         page = wait_for(f"{base}/", server).decode()
-        for name in ("style.css", "dashboard.js", "plotly-cartesian.min.js"):
+        for name in ("style.css", "dashboard.js", "plotly-moviedash.min.js"):
             assert f"/assets/{name}?m=" in page
             with urllib.request.urlopen(f"{base}/assets/{name}", timeout=10) as response:
                 assert response.status == 200
