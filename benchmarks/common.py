@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from moviedash.demo import generate_events
+from moviedash.ingest.demo import generate_events
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from moviedash.backend import redact
+from moviedash.store import redact
 
 from .common import machine, write_course_csv
 

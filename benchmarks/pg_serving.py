@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from moviedash.backend import redact
+from moviedash.store import redact
 
 from .client import Client
 from .common import machine

@@ -29,15 +29,16 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from . import derived, dimensions
-from .db import Dialect, check_deadline, dialect_of
-from .escapes import decode_escapes
+from . import dimensions, rollups
 from .errors import MoviedashError
-from .params import DATE_MAX, DATE_MIN, MAX_PERIODS, Filters, SeriesQuery, TopQuery
+from .escapes import decode_escapes
+from .params import DATE_MAX, DATE_MIN, Filters, SeriesQuery, TopQuery
+from .periods import check_periods, period_labels, period_start
+from .store import Dialect, check_deadline, dialect_of
 
 #: Minutes as an integer, also in databases made with sqlite's ``.import``
 #: (where an empty field is the string '' rather than NULL).
-MINUTES = derived.MINUTES
+MINUTES = rollups.MINUTES
 #: A title that counts in the top list: not NULL and not empty.
 HAS_TITLE = "title IS NOT NULL AND title <> ''"
 
@@ -103,7 +104,7 @@ def _answer(
     conn: sqlite3.Connection, key: tuple, from_derived: Callable[[], T], from_movies: Callable[[], T]
 ) -> T:
     """``from_derived()`` (cached) when the derived data are current, else ``from_movies()``."""
-    status = derived.status(conn)
+    status = rollups.status(conn)
     if status is None or not status.usable:
         return from_movies()
     if not status.database:  # an in-memory database has no name to key a cache on
@@ -159,50 +160,6 @@ def where(filters: Filters, dated: bool = False) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
-def period_start(day: dt.date, resolution: str) -> dt.date:
-    """The label of the period containing ``day`` (Monday of its week, 1st of its month)."""
-    if resolution == "daily":
-        return day
-    if resolution == "weekly":
-        return day - dt.timedelta(days=day.weekday())
-    if resolution == "monthly":
-        return day.replace(day=1)
-    raise ValueError(f"unknown resolution {resolution!r}")
-
-
-def period_count(first: dt.date, last: dt.date, resolution: str) -> int:
-    """How many periods of ``resolution`` a series from ``first`` to ``last`` (period labels) has."""
-    if resolution == "monthly":
-        return (last.year - first.year) * 12 + last.month - first.month + 1
-    return (last - first).days // (7 if resolution == "weekly" else 1) + 1
-
-
-def check_periods(first: dt.date, last: dt.date, resolution: str) -> None:
-    """Refuse (400, naming ``resolution``) a series of more than :data:`MAX_PERIODS` periods."""
-    count = period_count(first, last, resolution)
-    if count > MAX_PERIODS:
-        raise MoviedashError(
-            f"a {resolution} series from {first.isoformat()} to {last.isoformat()} has {count:,} periods, "
-            f"more than the maximum of {MAX_PERIODS:,}: choose a coarser resolution or a shorter range (start, end)",
-            parameter="resolution",
-        )
-
-
-def _labels(first: dt.date, last: dt.date, resolution: str) -> list[str]:
-    """Every period label from ``first`` to ``last`` (both labels), as ``YYYY-MM-DD``."""
-    out: list[str] = []
-    day = first
-    while day <= last:
-        out.append(day.isoformat())
-        if resolution == "daily":
-            day += dt.timedelta(days=1)
-        elif resolution == "weekly":
-            day += dt.timedelta(days=7)
-        else:
-            day = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return out
-
-
 def _label_date(text: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(text)[:10])
@@ -230,7 +187,7 @@ def zero_fill(
     if first is None or last is None:
         raise MoviedashError("the database holds event dates that are not YYYY-MM-DD", status=503)
     check_periods(first, last, resolution)
-    labels = _labels(first, last, resolution)
+    labels = period_labels(first, last, resolution)
     values = df.set_index("date")["values"].reindex(labels, fill_value=0).astype("int64")
     return pd.DataFrame({"date": pd.Series(labels, dtype=object), "values": values.to_numpy()})
 
@@ -239,7 +196,7 @@ def _series(
     conn: sqlite3.Connection, query: SeriesQuery, metric: str, aggregate: str, dialect: Dialect
 ) -> pd.DataFrame:
     def from_derived() -> pd.DataFrame:
-        rows = derived.series_rows(conn, metric, query, dialect)
+        rows = rollups.series_rows(conn, metric, query, dialect)
         check_deadline(conn)
         df = pd.DataFrame(
             {"date": pd.Series([r[0] for r in rows], dtype=object),
@@ -285,7 +242,7 @@ def toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:
     """
 
     def from_derived() -> pd.DataFrame:
-        rows = derived.top_rows(conn, query)
+        rows = rollups.top_rows(conn, query)
         return _top_frame([r[0] for r in rows], [r[1] for r in rows])
 
     return _answer(conn, ("toplist", query), from_derived, lambda: _raw_toplist(conn, query))
@@ -307,7 +264,7 @@ def _raw_toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:
         f"WHERE {clause} AND {HAS_TITLE} GROUP BY title) AS ranked WHERE place <= ?"
     )
     rows = conn.execute(sql, [*params, query.num]).fetchall()
-    top = derived.rank_by_shown_title([(str(title), int(n)) for title, n in rows], query.num)
+    top = rollups.rank_by_shown_title([(str(title), int(n)) for title, n in rows], query.num)
     return _top_frame([t for t, _ in top], [n for _, n in top])
 
 
@@ -332,7 +289,7 @@ def totals(conn: sqlite3.Connection, filters: Filters) -> Totals:
     """Unique viewers, plays (events) and minutes watched of a selection."""
 
     def from_derived() -> Totals:
-        viewers, plays, minutes = derived.totals_row(conn, filters)
+        viewers, plays, minutes = rollups.totals_row(conn, filters)
         return Totals(viewers=int(viewers), plays=int(plays), minutes=int(minutes))
 
     return _answer(conn, ("totals", filters), from_derived, lambda: _raw_totals(conn, filters))
@@ -352,7 +309,7 @@ def heatmap(conn: sqlite3.Connection, filters: Filters, dialect: Dialect | None 
     dialect = dialect or dialect_of(conn)
 
     def from_derived() -> pd.DataFrame:
-        rows = derived.heatmap_rows(conn, filters)
+        rows = rollups.heatmap_rows(conn, filters)
         return _grid(pd.DataFrame(rows, columns=["weekday", "hour", "n"], dtype="int64"))
 
     return _answer(conn, ("heatmap", filters, dialect), from_derived, lambda: _raw_heatmap(conn, filters, dialect))
@@ -397,7 +354,7 @@ def span(conn: sqlite3.Connection) -> Span:
     memo = getattr(conn, "memo", None)
     if memo is not None and "span" in memo:
         return memo["span"]  # type: ignore[return-value]
-    result = _answer(conn, ("span",), lambda: _span(*derived.span_row(conn)), lambda: _raw_span(conn))
+    result = _answer(conn, ("span",), lambda: _span(*rollups.span_row(conn)), lambda: _raw_span(conn))
     if memo is not None:
         memo["span"] = result
     return result
@@ -421,7 +378,7 @@ def options(conn: sqlite3.Connection) -> dict[str, list[str]]:
 
     See :mod:`moviedash.dimensions` for what falls in the Unknown bucket.
     """
-    return _answer(conn, ("options",), lambda: derived.options(conn), lambda: _raw_options(conn))
+    return _answer(conn, ("options",), lambda: rollups.options(conn), lambda: _raw_options(conn))
 
 
 def _raw_options(conn: sqlite3.Connection) -> dict[str, list[str]]:
@@ -486,14 +443,14 @@ def unknown_values(conn: sqlite3.Connection, filters: Filters) -> dict[str, tupl
     """
     if not (filters.sessiontype or filters.device or filters.market):
         return {}  # nothing to look up (the default view)
-    status = derived.status(conn)
+    status = rollups.status(conn)
     usable = status is not None and status.usable
 
     def exists(column: str, value: str) -> bool:
         if value != dimensions.UNKNOWN and dimensions.is_unknown(value):
             return False
         if usable:
-            return derived.has_value(conn, column, value)
+            return rollups.has_value(conn, column, value)
         clause, params = dimensions.condition(column, [value])
         return bool(conn.execute(f"SELECT EXISTS (SELECT 1 FROM movies WHERE {clause})", params).fetchone()[0])
 

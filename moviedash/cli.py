@@ -24,11 +24,11 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from . import backend, server
-from .backend import is_postgres
+from . import server, store
 from .errors import DatabaseNotFound, MoviedashError
 from .params import parse_date_text
 from .server import ServerOptions
+from .store import is_postgres
 
 DEFAULT_DB = "moviedb"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -39,7 +39,7 @@ RATE_MIN_SECONDS, RATE_MIN_ROWS = 1.0, 10_000
 def _check_db(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     """A malformed ``--db`` URL is refused (one line, exit status 1) before anything is read or opened."""
     try:
-        backend.parse(value)
+        store.parse(value)
     except MoviedashError as exc:
         raise click.ClickException(f"--db: {exc.message}") from None
     return value
@@ -151,7 +151,7 @@ def ensure_demo_database(db: str, named: bool) -> None:
     """
     if named or is_postgres(db) or Path(db).exists():
         return
-    from .demo import DEFAULT_EVENTS, write_demo
+    from .ingest.demo import DEFAULT_EVENTS, write_demo
 
     click.echo(f"No database at {db}: generating a demo database there ({DEFAULT_EVENTS:,} synthetic events)...", err=True)
     write_demo(db)
@@ -191,14 +191,14 @@ def run_server(app: Any, host: str, port: int, threads: int, debug: bool,
         app.run(host="127.0.0.1", port=port, debug=True)
         return
     from .factory import freeze_startup_objects
-    from .security import parse_origins, security_headers
+    from .web.security import parse_origins, security_headers
 
     headers = security_headers(parse_origins(app.server.config.get("MOVIEDASH_FRAME_ANCESTORS", ())))
     serving = server.bind(app.server, host, port, threads, options, headers, say=lambda line: click.echo(line, err=True))
     freeze_startup_objects()
     for note in notes:
         click.echo(f"moviedash: {note}", err=True)
-    click.echo(f"moviedash: serving {backend.parse(app.server.config['MOVIEDASH_DB']).display} at http://{host}:{port}/ (Ctrl+C to stop)", err=True)
+    click.echo(f"moviedash: serving {store.parse(app.server.config['MOVIEDASH_DB']).display} at http://{host}:{port}/ (Ctrl+C to stop)", err=True)
     serving.run()
 
 
@@ -314,7 +314,7 @@ def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, f
     Exit status: 0 all rows loaded, 1 rows rejected or nothing loaded
     (nothing loaded is not recorded: the same files may be loaded later).
     """
-    from .loader import load_files
+    from .ingest.loader import load_files
 
     started = time.perf_counter()
     report = load_files(db, files, strict=strict, rejects=rejects, force=force)
@@ -324,7 +324,7 @@ def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, f
         if f.rejects_path:
             line += f" (see {f.rejects_path})"
         click.echo(line)
-    target = backend.parse(db).display
+    target = store.parse(db).display
     if not report.committed:
         if strict and report.rejected:
             why = f"--strict: {plural(report.rejected, 'invalid row')}"
@@ -351,7 +351,7 @@ def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, f
 @domain_errors
 def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
     """Write a realistic synthetic database of viewing events to DB."""
-    from .demo import DEFAULT_EVENTS, DEFAULT_SEED, MAX_EVENTS, write_demo
+    from .ingest.demo import DEFAULT_EVENTS, DEFAULT_SEED, MAX_EVENTS, write_demo
 
     if events is not None and events > MAX_EVENTS:
         # Checked here, not by click.IntRange: the limit lives with the generator (demo imports pandas).
@@ -359,7 +359,7 @@ def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
 
     started = time.perf_counter()
     written = write_demo(db, events=events or DEFAULT_EVENTS, seed=DEFAULT_SEED if seed is None else seed, force=force)
-    click.echo(f"wrote {written:,} demo events to {backend.parse(db).display} in {time.perf_counter() - started:.1f} s")
+    click.echo(f"wrote {written:,} demo events to {store.parse(db).display} in {time.perf_counter() - started:.1f} s")
 
 
 @main.command(short_help="Write an HTML report (or PNG/SVG/PDF charts) of DB.",
@@ -386,11 +386,11 @@ def report(
 ) -> None:
     """Write a report of DB's KPIs and charts for a selection: HTML, or PNG/SVG/PDF per chart."""
     from . import analysis
-    from .db import connect_readonly
     from .foreign import check_database
     from .outputs import AtomicFile, database_files, refuse_overwrite
     from .params import Filters
     from .report import ReportSpec, export_images, render_html
+    from .store import connect_readonly
 
     if start and end and end < start:
         raise click.BadParameter("must not be before --start", param_hint="--end")

@@ -1,17 +1,14 @@
 """One error type and one JSON error shape for the whole application.
 
 Every problem a user can cause (a bad query parameter, a missing database, an
-unknown chart) is raised as :class:`MoviedashError`.  The web layer turns it
+unknown chart) is raised as :class:`MoviedashError`.  The web layer (:mod:`moviedash.web.errors`) turns it
 into ``{"error": ..., "parameter": ...}`` with its HTTP status; the CLI turns it
 into a clean one-line message.  Nothing user-facing ever shows a traceback.
 """
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # the CLI's load and demo never import Flask (a faster start)
-    from flask import Flask, Response
+from typing import Any
 
 
 class MoviedashError(Exception):
@@ -72,49 +69,3 @@ def query_timeout_error(limit: float) -> MoviedashError:
 def log_database_error(error: DatabaseUnavailable) -> None:
     """Write a database fault's details (path, server, cause) to the server log: one line, no traceback."""
     logging.getLogger("moviedash").warning("%s", error.message)
-
-
-def error_response(error: MoviedashError) -> Response:
-    """Render ``error`` in the standard JSON shape."""
-    from flask import jsonify
-
-    response = jsonify(error.to_dict())
-    response.status_code = error.status
-    return response
-
-
-def handle_exception(exc: Exception) -> Response:
-    """The single error handler registered on the Flask server."""
-    from werkzeug.exceptions import HTTPException
-
-    if isinstance(exc, DatabaseUnavailable):
-        log_database_error(exc)
-        return error_response(exc)
-    if isinstance(exc, MoviedashError):
-        return error_response(exc)
-    if isinstance(exc, HTTPException):
-        code = exc.code or 500
-        message = {404: "not found", 405: "method not allowed"}.get(code, exc.name.lower())
-        response = error_response(MoviedashError(message, status=code))
-        if code == 405 and exc.response is None:
-            # Keep the Allow header werkzeug computed for the route.
-            allow = exc.get_headers()
-            for name, value in allow:
-                if name.lower() == "allow":
-                    response.headers["Allow"] = value
-        return response
-    from .context import database_fault, is_interrupted, timeout_error  # late: context imports this module
-
-    if is_interrupted(exc):
-        return error_response(timeout_error())
-    fault = database_fault(exc)
-    if fault is not None:
-        return error_response(fault)
-    # Anything else is our bug: log it server-side, never show it to the client.
-    logging.getLogger("moviedash").exception("unhandled error")
-    return error_response(MoviedashError("internal error", status=500))
-
-
-def register_error_handlers(server: Flask) -> None:
-    """Route every exception raised while serving through :func:`handle_exception`."""
-    server.register_error_handler(Exception, handle_exception)

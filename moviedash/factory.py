@@ -12,10 +12,13 @@ import dash
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, auth, context, dashguard, delivery, foreign, openapi, security
-from .db import check_exists
-from .errors import MoviedashError, register_error_handlers
+from . import auth, charts, foreign
+from .dashboard import callbacks, layout
+from .errors import MoviedashError
 from .params import parse_timeout
+from .store import check_exists
+from .web import context, dashguard, delivery, openapi, routes, security
+from .web.errors import register_error_handlers
 
 
 def assets_folder() -> Path:
@@ -108,15 +111,9 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
     delivery.init_app(server)
     context.init_app(server)
     auth.init_app(server)  # before Dash's routes: nothing is served before the gate
-    server.register_blueprint(api.bp)
-    server.register_blueprint(api.figures_bp)
+    server.register_blueprint(routes.bp)
+    server.register_blueprint(routes.figures_bp)
     server.register_blueprint(openapi.bp)
-
-    from . import charts
-    from .dashboard import (  # Dash parts import plotly: load them only here
-        callbacks,
-        layout,
-    )
 
     app = dash.Dash(
         "moviedash",

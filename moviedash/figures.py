@@ -21,7 +21,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import analysis, charts, pipeline
-from .db import Connection, connect_readonly
 from .params import (
     Filters,
     SeriesQuery,
@@ -30,6 +29,7 @@ from .params import (
     parse_rank,
     parse_resolution,
 )
+from .store import Connection, connect_readonly
 
 Database = str | os.PathLike[str] | Connection
 Values = str | Sequence[str] | None

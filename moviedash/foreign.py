@@ -16,10 +16,10 @@ import datetime as dt
 import os
 import sqlite3
 
-from . import backend, derived
-from .db import Connection, connect_readonly
+from . import rollups, store
 from .errors import MoviedashError
 from .params import DATE_MAX, DATE_MIN
+from .store import Connection, connect_readonly
 
 #: The columns the dashboard, the JSON routes and the reports read.
 SERVED_COLUMNS: tuple[str, ...] = ("event_date", "userid", "totalminuteswatched", "sessiontype", "device", "market",
@@ -34,7 +34,7 @@ _IS_ISO = (
 _HAS_DATE = "(event_date IS NOT NULL AND event_date <> '')"
 _NOT_ISO = f"({_HAS_DATE} AND NOT {_IS_ISO})"
 _OUTSIDE = f"({_IS_ISO} AND (event_date < ? OR event_date >= ?))"
-_BAD_MINUTES = f"({derived.MINUTES} NOT BETWEEN 0 AND {derived.MAX_MINUTES})"
+_BAD_MINUTES = f"({rollups.MINUTES} NOT BETWEEN 0 AND {rollups.MAX_MINUTES})"
 _SCAN_SQL = f"""
 SELECT SUM({_NOT_ISO}), MIN(CASE WHEN {_NOT_ISO} THEN event_date END),
        SUM({_OUTSIDE}), MIN(CASE WHEN {_OUTSIDE} THEN event_date END),
@@ -50,7 +50,7 @@ def _example(value: object) -> str:
 
 def _unchecked_from(conn: sqlite3.Connection) -> int | None:
     """The rowid after which rows were not checked by a moviedash load (``None``: all were)."""
-    status = derived.status(conn)
+    status = rollups.status(conn)
     if status is not None and status.usable:
         return None
     try:
@@ -83,7 +83,7 @@ def problems(conn: Connection) -> list[str]:
                      f"(e.g. {_example(outside_example)})")
     if bad_minutes:
         found.append(f"{bad_minutes:,} totalminuteswatched value(s) are not whole minutes from 0 to "
-                     f"{derived.MAX_MINUTES:,} (e.g. {_example(minutes_example)})")
+                     f"{rollups.MAX_MINUTES:,} (e.g. {_example(minutes_example)})")
     return found
 
 
@@ -101,6 +101,6 @@ def check_database(db: str | os.PathLike[str]) -> None:
     """Open ``db`` read-only and :func:`check` it (``serve``, ``create_app``)."""
     conn = connect_readonly(db)
     try:
-        check(conn, backend.parse(db).display)
+        check(conn, store.parse(db).display)
     finally:
         conn.close()

@@ -20,15 +20,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from . import backend
+from . import store
 from .errors import MoviedashError
 
 
 def database_files(db: str | os.PathLike[str]) -> list[Path]:
     """The files of a SQLite database (the file and its sidecars); none for PostgreSQL."""
-    if backend.is_postgres(db):
+    if store.is_postgres(db):
         return []
-    path = backend.parse(db).path
+    path = store.parse(db).path
     return [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))]
 
 

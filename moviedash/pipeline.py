@@ -16,8 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import analysis, charts
-from .db import check_deadline
 from .params import Filters, SeriesQuery, TopQuery
+from .store import check_deadline
 
 #: The time-series metrics and their analysis functions (also the JSON routes').
 SERIES = {

@@ -20,7 +20,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
-from moviedash.db import COLUMNS, connect_readwrite, insert_rows, refresh_derived
+from moviedash.rollups import refresh_derived
+from moviedash.store import COLUMNS
+from moviedash.store.sqlite import connect_readwrite, insert_rows
 
 PG_ENV = "MOVIEDASH_TEST_PG"
 #: Titles holding the HTML subset Plotly interprets in text (links, styling, line breaks,
@@ -119,9 +121,9 @@ def pg_server() -> Iterator[PgServer]:
 
 def close_pg_pools() -> None:
     """Close the serving pools the test's apps opened (each holds server connections)."""
-    pg = sys.modules.get("moviedash.pg")
-    if pg is not None:
-        pg.close_pools()
+    postgres = sys.modules.get("moviedash.store.postgres")
+    if postgres is not None:
+        postgres.close_pools()
 
 
 @pytest.fixture(autouse=True)
@@ -194,9 +196,9 @@ def event(
 def build_db(path: Path | str, events: Iterable[Mapping[str, Any]]) -> Path | str:
     """Write ``events`` into a new moviedash database at ``path`` (a file or a PostgreSQL URL) and return it."""
     if isinstance(path, str) and path.startswith("postgresql://"):
-        from moviedash import pg
+        from moviedash.store import postgres
 
-        conn = pg.connect_readwrite(path)
+        conn = postgres.connect_readwrite(path)
         try:
             with conn.cursor() as cur:
                 cur.executemany(
@@ -235,7 +237,7 @@ def connect() -> Callable[[Path], sqlite3.Connection]:
     opened: list[sqlite3.Connection] = []
 
     def _connect(path: Path) -> sqlite3.Connection:
-        from moviedash.db import connect_readonly
+        from moviedash.store import connect_readonly
 
         conn = connect_readonly(path)
         opened.append(conn)

@@ -28,9 +28,15 @@ import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .. import backend
-from ..db import check_exists, dialect_of
 from ..errors import MoviedashError
+from ..store import (
+    POSTGRES_DIALECT,
+    check_exists,
+    connect_readonly,
+    dialect_of,
+    postgres,
+)
+from ..store import parse as parse_target
 
 #: User and token names: case-insensitive (kept in lower case), no spaces or markup.
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
@@ -179,8 +185,6 @@ def reader(db: str | os.PathLike[str], auth_file: str | os.PathLike[str] | None)
     if auth_file:
         conn: Any = connect_auth_file(auth_file)
     else:
-        from ..db import connect_readonly
-
         conn = connect_readonly(db)
     try:
         yield conn
@@ -226,11 +230,9 @@ class Store:
                 raise MoviedashError(f"cannot open the auth file {auth_file}: {exc}") from None
             store = cls(conn, str(auth_file), postgres=False)
         else:
-            target = backend.parse(check_exists(db))  # a database to add users to must exist
+            target = parse_target(check_exists(db))  # a database to add users to must exist
             if target.is_postgres:
-                from .. import pg
-
-                store = cls(pg.connect(target.location), target.display, postgres=True)
+                store = cls(postgres.connect(target.location), target.display, postgres=True)
             else:
                 conn = sqlite3.connect(f"{target.path.resolve().as_uri()}?mode=rw", uri=True,
                                        isolation_level=None, timeout=30)
@@ -243,9 +245,7 @@ class Store:
     # -- plumbing ---------------------------------------------------------
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         if self.postgres:
-            from .. import pg
-
-            return self.conn.execute(pg.translate(sql), list(params))
+            return self.conn.execute(postgres.translate(sql), list(params))
         return self.conn.execute(sql, list(params))
 
     @contextmanager
@@ -338,8 +338,6 @@ class _Adapter:
     def __init__(self, store: Store) -> None:
         self._store = store
         if store.postgres:
-            from ..db import POSTGRES_DIALECT
-
             self.dialect = POSTGRES_DIALECT
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:

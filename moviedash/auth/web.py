@@ -33,7 +33,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Flask, Request, Response, current_app, g, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    Flask,
+    Request,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -43,8 +54,9 @@ from flask_wtf.csrf import generate_csrf
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..context import get_connection
-from ..errors import MoviedashError, error_response
+from ..errors import MoviedashError
+from ..web.context import get_connection
+from ..web.errors import error_response
 from . import store
 
 MODES = ("auto", "required", "off")

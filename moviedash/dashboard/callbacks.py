@@ -20,10 +20,10 @@ from dash import ClientsideFunction, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
 from .. import charts, csvsafe, emptiness, pipeline, report, summaries, viewstate
-from ..context import get_connection
 from ..errors import DatabaseUnavailable, MoviedashError, log_database_error
 from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
 from ..pipeline import ChartData
+from ..web.context import get_connection
 from . import ids, layout, selection
 from .layout import graph_config
 from .selection import CONTROL_NAMES

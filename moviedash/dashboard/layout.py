@@ -18,9 +18,9 @@ from flask import has_request_context, request
 from .. import analysis, dimensions
 from ..auth.header import account_controls
 from ..charts import placeholder_figure, plotly_config
-from ..context import get_connection
 from ..params import RESOLUTIONS
 from ..viewstate import TOP_MAX, TOP_MIN, ViewState
+from ..web.context import get_connection
 from . import ids
 from .selection import ALL, CONTROL_NAMES, controls_from_state, restore
 

@@ -29,8 +29,8 @@ from dash.testing.wait import until
 from flask import request
 from selenium.webdriver.chrome.options import Options
 
-from moviedash.db import connect_readonly
 from moviedash.factory import create_app
+from moviedash.store import connect_readonly
 from tests.conftest import build_db, event
 
 #: Screenshots of the dashboard, kept as test artifacts.

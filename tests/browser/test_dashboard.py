@@ -18,7 +18,6 @@ from selenium.webdriver.common.keys import Keys
 
 from moviedash import analysis, charts, pipeline
 from moviedash.params import Filters, SeriesQuery, TopQuery
-
 from tests.browser.conftest import DAYS, Page
 
 pytestmark = pytest.mark.browser

@@ -84,7 +84,7 @@ def test_the_time_limit_covers_shaping_the_rows(make_db, monkeypatch):
     db = make_db([event("2013-01-07 10:00:00", "a"), event("2013-01-08 10:00:00", "b")])
     client = create_app(db=db, MOVIEDASH_QUERY_TIMEOUT=0.2).server.test_client()
     monkeypatch.setattr(analysis, "read_frame", slow(analysis.read_frame, 0.4))
-    monkeypatch.setattr(analysis.derived, "series_rows", slow(analysis.derived.series_rows, 0.4))
+    monkeypatch.setattr(analysis.rollups, "series_rows", slow(analysis.rollups.series_rows, 0.4))
     response = client.get("/data/minutes_watched/?resolution=weekly&device=Computer")
     assert response.status_code == 503
     assert "limit of 0.2 s" in response.get_json()["error"]

@@ -220,9 +220,9 @@ def test_load_command_names_the_installed_script_and_a_path(tmp_path, monkeypatc
 @pytest.mark.sqlite_only
 def test_debug_binds_to_loopback_only_and_warns(runner, make_db, monkeypatch):
     """--debug runs Dash's development server on 127.0.0.1 whatever --host says; without it, never debug."""
-    import dash
-
     import gc
+
+    import dash
 
     from moviedash import server
 
@@ -321,7 +321,7 @@ def test_operating_system_errors_of_any_command_are_one_line(runner, make_db, tm
 
 
 def test_demo_events_has_a_documented_maximum(runner, tmp_path):
-    from moviedash.demo import MAX_EVENTS
+    from moviedash.ingest.demo import MAX_EVENTS
 
     assert f"at most {MAX_EVENTS:,}" in runner.invoke(main, ["demo", "--help"]).output.replace("\n", " ").replace("  ", " ")
     started = time.monotonic()

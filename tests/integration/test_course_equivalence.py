@@ -14,10 +14,10 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from moviedash import create_app, derived
-from moviedash.db import COLUMNS
-from moviedash.demo import write_demo
-from moviedash.loader import load_files
+from moviedash import create_app, rollups
+from moviedash.ingest.demo import write_demo
+from moviedash.ingest.loader import load_files
+from moviedash.store import COLUMNS
 from tests.conftest import build_db
 
 LABEL = {
@@ -144,7 +144,7 @@ def test_derived_data_built_from_a_course_made_database_break_ties_alike(db_targ
     load_files(loaded, [write_csv(tmp_path / "events.csv", rows), tmp_path / "more.csv"])
     conn = sqlite3.connect(mixed)
     assert conn.execute("SELECT count(*) FROM md_titles WHERE title LIKE '%<%'").fetchone()[0] == 5
-    assert derived.status(conn).usable  # the lists below come from the derived data
+    assert rollups.status(conn).usable  # the lists below come from the derived data
     conn.close()
     mixed_client = create_app(db=mixed).server.test_client()
     loaded_client = create_app(db=loaded).server.test_client()

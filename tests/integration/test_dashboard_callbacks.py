@@ -15,10 +15,10 @@ import pytest
 
 from moviedash import analysis, charts, create_app
 from moviedash.dashboard import selection
-from moviedash.viewstate import ViewState
-from moviedash.db import connect_readonly
 from moviedash.errors import MoviedashError
 from moviedash.params import Filters
+from moviedash.store import connect_readonly
+from moviedash.viewstate import ViewState
 from tests.conftest import FORMULA_TITLES, MARKUP_TITLES, event
 
 EVENTS = [

@@ -12,7 +12,7 @@ import pytest
 from plotly.offline import get_plotlyjs_version
 
 from moviedash import create_app
-from moviedash.delivery import IMMUTABLE
+from moviedash.web.delivery import IMMUTABLE
 from tests.conftest import build_db, event
 
 DECODE = {"br": brotli.decompress, "gzip": gzip.decompress}

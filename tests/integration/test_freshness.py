@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from moviedash import analysis, create_app, derived
-from moviedash.db import connect_readonly
-from moviedash.loader import load_files
+from moviedash import analysis, create_app, rollups
+from moviedash.ingest.loader import load_files
+from moviedash.store import connect_readonly
 from tests.integration.test_dashboard_callbacks import Dashboard
-from tests.unit.test_derived import raw_path
+from tests.unit.test_rollups import raw_path
 
 FIRST = [
     "2013-01-07 20:00:00,u1,c1,Computer,NO,30,90,33,,MOVIE,Skyfall,,",
@@ -102,7 +102,7 @@ def test_every_route_shows_new_numbers_right_after_a_load(db: Path, tmp_path: Pa
     # And the new answers are exactly those of the raw-table SQL.
     conn = connect_readonly(db)
     try:
-        assert derived.status(conn).usable and derived.status(conn).version == 2
+        assert rollups.status(conn).usable and rollups.status(conn).version == 2
     finally:
         conn.close()
     analysis.CACHE.clear()

@@ -6,8 +6,9 @@ import json
 import pytest
 
 from moviedash import create_app
-from moviedash.dashguard import MAX_BODY_BYTES
-from tests.conftest import BACKENDS, callback_body as body, event, module_db, server_callbacks
+from moviedash.web.dashguard import MAX_BODY_BYTES
+from tests.conftest import BACKENDS, event, module_db, server_callbacks
+from tests.conftest import callback_body as body
 
 CRAFTED = [
     None, 0, -1, 10**18, 3.5, True, "", "x", "daily'; DROP TABLE movies; --", "\u0000", "é" * 50,

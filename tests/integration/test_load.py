@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import sqlite3
 from pathlib import Path
 
@@ -9,10 +10,8 @@ import pytest
 
 from moviedash import create_app
 from moviedash.errors import MoviedashError
-import re
-
 from moviedash.escapes import decode_escapes
-from moviedash.loader import RAW_CHARS, load_files
+from moviedash.ingest.loader import RAW_CHARS, load_files
 from tests.conftest import query
 
 GOOD = [
@@ -192,7 +191,7 @@ def test_a_failed_load_leaves_the_database_as_it_was(db_target, tmp_path, monkey
     db = db_target()
     load_files(db, [write(tmp_path, GOOD, "first.csv")])
     before = rows(db)
-    import moviedash.loader as loader
+    import moviedash.ingest.loader as loader
 
     calls = {"n": 0}
     sink = loader._PostgresSink if isinstance(db, str) else loader._SQLiteSink
@@ -311,7 +310,7 @@ def test_fast_date_check_accepts_exactly_what_the_general_one_does():
     import numpy as np
     import pyarrow as pa
 
-    from moviedash import loader
+    from moviedash.ingest import loader
 
     rng = random.Random(5)
     values = [

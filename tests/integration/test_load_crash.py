@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from moviedash import create_app
-from moviedash.demo import generate_events
-from moviedash.loader import load_files
+from moviedash.ingest.demo import generate_events
+from moviedash.ingest.loader import load_files
 
 ROWS = 600_000
 

@@ -15,7 +15,7 @@ import moviedash.outputs as outputs
 from moviedash import create_app
 from moviedash.cli import main
 from moviedash.errors import MoviedashError
-from moviedash.loader import load_files
+from moviedash.ingest.loader import load_files
 from tests.conftest import query
 
 GOOD = [

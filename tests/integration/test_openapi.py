@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, settings
 
 from moviedash import create_app, dimensions, params, viewstate
 from moviedash.charts import THEMES
-from moviedash.openapi import OPENAPI_PATH, build_document
 from moviedash.pipeline import CHARTS
+from moviedash.web.openapi import OPENAPI_PATH, build_document
 from tests.conftest import BACKENDS, event, module_db
 
 EVENTS = [

@@ -18,10 +18,11 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from moviedash import create_app, pg
+from moviedash import create_app
 from moviedash.cli import main
-from moviedash.demo import write_demo
 from moviedash.errors import MoviedashError
+from moviedash.ingest.demo import write_demo
+from moviedash.store import postgres
 from tests.conftest import close_pg_pools, query, with_database
 from tests.integration.test_cli import free_port, wait_for
 from tests.integration.test_dashboard_callbacks import Dashboard
@@ -134,7 +135,7 @@ def test_serving_connections_are_read_only_and_pooled(pg_server) -> None:
     client = app.server.test_client()
     assert client.get("/data/toplist/").status_code == 200
     pool = app.server.extensions["moviedash_pool"]
-    conn = pg.checkout(pool, url, timeout=5)
+    conn = postgres.checkout(pool, url, timeout=5)
     try:
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             conn.execute("DELETE FROM movies")
@@ -148,7 +149,7 @@ def test_a_statement_over_the_limit_is_the_standard_503(pg_server) -> None:
     url = pg_server.new_database()
     write_demo(url, events=200, seed=1)
     app = create_app(db=url, MOVIEDASH_QUERY_TIMEOUT=0.05)
-    conn = pg.checkout(pg.make_pool(url, size=1), url, timeout=0.05)
+    conn = postgres.checkout(postgres.make_pool(url, size=1), url, timeout=0.05)
     try:
         started = time.monotonic()
         with pytest.raises(MoviedashError) as caught:
@@ -320,8 +321,8 @@ def test_server_stopped_while_serving_is_503_then_recovers(cluster) -> None:
 def test_a_load_killed_during_copy_leaves_the_database_unchanged(pg_server, tmp_path) -> None:
     import signal
 
-    from moviedash.demo import generate_events
-    from moviedash.loader import load_files
+    from moviedash.ingest.demo import generate_events
+    from moviedash.ingest.loader import load_files
 
     url = pg_server.new_database()
     first = tmp_path / "first.csv"
@@ -387,7 +388,7 @@ def test_roles_least_privilege_load_and_serve(pg_server, tmp_path) -> None:
 
 def test_concurrent_loads_of_one_file_load_it_once(pg_server, tmp_path) -> None:
     """Two processes loading the same file at once: the ledger lock lets exactly one through."""
-    from moviedash.demo import generate_events
+    from moviedash.ingest.demo import generate_events
 
     url = pg_server.new_database()
     write_demo(url, events=10, seed=1)  # creates the tables

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from moviedash import create_app, derived
-from moviedash.demo import write_demo
+from moviedash import create_app, rollups
+from moviedash.ingest.demo import write_demo
 from tests.conftest import event
 
 EVENTS = [event(f"2013-01-{d:02d} 10:00:00", f"u{d % 7}", title=f"T{d % 5}") for d in range(1, 29)]
@@ -21,7 +21,7 @@ def demo_db(tmp_path_factory):
     # Without derived data (as in a database made the course's way) every query
     # scans ``movies``: the default views would otherwise be stored answers.
     with sqlite3.connect(path) as conn:
-        for table in (*derived.TABLES, "md_meta"):
+        for table in (*rollups.TABLES, "md_meta"):
             conn.execute(f"DROP TABLE {table}")
     return path
 

@@ -18,8 +18,8 @@ import pytest
 
 from benchmarks import reliability
 from benchmarks.common import write_course_csv
-from moviedash.db import connect_readonly
-from moviedash.loader import load_files
+from moviedash.ingest.loader import load_files
+from moviedash.store import connect_readonly
 
 
 @pytest.fixture(scope="module")

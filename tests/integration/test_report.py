@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from moviedash import analysis, create_app, figures
 from moviedash.cli import main
-from moviedash.db import connect_readonly
 from moviedash.errors import MoviedashError
 from moviedash.params import Filters, SeriesQuery, TopQuery
+from moviedash.store import connect_readonly
 from tests.conftest import MARKUP_TITLES, event
 
 EVENTS = [

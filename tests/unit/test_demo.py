@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from moviedash import demo
-from moviedash.db import COLUMNS, connect_readonly
 from moviedash.errors import MoviedashError
+from moviedash.ingest import demo
+from moviedash.store import COLUMNS, connect_readonly
 
 EVENTS = 20_000
 SEED = 7

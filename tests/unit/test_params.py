@@ -179,7 +179,7 @@ def test_the_api_the_cli_and_the_loader_word_a_date_that_does_not_exist_alike():
     from click.testing import CliRunner
 
     from moviedash.cli import main
-    from moviedash.loader import date_reason
+    from moviedash.ingest.loader import date_reason
 
     wording = "2024-02-30 is not a real date (expected YYYY-MM-DD, e.g. 2024-02-29)"
     with pytest.raises(MoviedashError, match=rf"^start: {re.escape(wording)}$"):

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from moviedash import analysis
-from moviedash.db import connect_readonly
 from moviedash.errors import MoviedashError
 from moviedash.params import (
     NUM_MAX,
@@ -21,6 +20,7 @@ from moviedash.params import (
     series_query_from_args,
     top_query_from_args,
 )
+from moviedash.store import connect_readonly
 from tests.conftest import build_db, event
 
 KEYS = ["resolution", "num", "rank", "start", "end", "sessiontype", "device", "market", "format", "x", ""]

@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from moviedash.viewstate import KEYS, TOP_MAX, ViewState, parse_query, to_query
 from moviedash.params import Filters, SeriesQuery, TopQuery
+from moviedash.viewstate import KEYS, TOP_MAX, ViewState, parse_query, to_query
 
 ISSUE_URL = (
     "?users=weekly&minutes=monthly&top=5&rank=plays&start=2013-03-01&end=2013-06-30"

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response, request
 
-from .errors import MoviedashError
+from ..errors import MoviedashError
 
 #: A scheme://host[:port] origin, nothing more (no paths, spaces or quotes).
 _ORIGIN_RE = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\*\.[A-Za-z0-9.-]+(:[0-9]{1,5})?")

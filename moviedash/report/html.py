@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from .charts import plotly_config
+from ..charts import plotly_config
 
 _CSS = """
 :root { --fg: #1f2933; --muted: #616e7c; --line: #d9e2ec; --accent: #3454d1; }

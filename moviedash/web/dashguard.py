@@ -24,7 +24,8 @@ from dash.exceptions import DependencyException
 from dash.fingerprint import check_fingerprint
 from flask import Flask, Response, request
 
-from .errors import MoviedashError, error_response
+from ..errors import MoviedashError
+from .errors import error_response
 
 #: Largest request body (bytes).  The dashboard's callback bodies are a few KB.
 MAX_BODY_BYTES = 1 << 20

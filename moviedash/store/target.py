@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .errors import MoviedashError
+from ..errors import MoviedashError
 
 #: URL schemes meaning PostgreSQL (``+psycopg`` is SQLAlchemy's spelling of the driver).
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg3")

@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 from pyroaring import BitMap
 
-from moviedash import analysis, derived
-from moviedash.db import COLUMNS, connect_readonly, connect_readwrite, insert_rows, refresh_derived
-from moviedash.demo import write_demo
+from moviedash import analysis, rollups
+from moviedash.ingest.demo import write_demo
 from moviedash.params import RANKS, RESOLUTIONS, Filters, SeriesQuery, TopQuery
+from moviedash.rollups import maintain, refresh_derived
+from moviedash.store import COLUMNS, connect_readonly
+from moviedash.store.sqlite import connect_readwrite, insert_rows
 from tests.conftest import build_db, event
 
 pytestmark = pytest.mark.sqlite_only  # the derived layer is SQLite's (PostgreSQL aggregates in the server)
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.sqlite_only  # the derived layer is SQLite's (PostgreSQ
 @contextmanager
 def raw_path():
     """Force :mod:`moviedash.analysis` onto its raw ``movies`` SQL (as for a course-made database)."""
-    with mock.patch.object(derived, "status", lambda conn: None):
+    with mock.patch.object(rollups, "status", lambda conn: None):
         yield
 
 
@@ -50,7 +52,7 @@ def answers(conn: sqlite3.Connection, filters: Filters, nums=(1, 10, 1000)) -> d
 
 
 def assert_same_as_raw(conn: sqlite3.Connection, filters: Filters, **kw) -> None:
-    assert derived.status(conn) is not None and derived.status(conn).usable
+    assert rollups.status(conn) is not None and rollups.status(conn).usable
     analysis.CACHE.clear()
     fast = answers(conn, filters, **kw)
     with raw_path():
@@ -199,7 +201,7 @@ def _append(path: Path, events) -> None:
 def _version(path: Path) -> int:
     conn = connect_readonly(path)
     try:
-        return derived.status(conn).version
+        return rollups.status(conn).version
     finally:
         conn.close()
 
@@ -244,7 +246,7 @@ def test_course_made_database_falls_back_and_then_loads_derived(tmp_path, make_d
     loaded = make_db(HAND_EVENTS)
     conn, reference = connect_readonly(course), connect_readonly(loaded)
     try:
-        assert derived.status(conn) is None
+        assert rollups.status(conn) is None
         for filters in (Filters(), Filters.create(device=["iPad"]), Filters.create(start="2013-01-15", end="2013-03-15")):
             got, want = answers(conn, filters, nums=(10,)), answers(reference, filters, nums=(10,))
             assert got == want
@@ -255,7 +257,7 @@ def test_course_made_database_falls_back_and_then_loads_derived(tmp_path, make_d
     _append(course, [event("2013-04-02 10:00:00", "g", title="Argo")])
     conn = connect_readonly(course)
     try:
-        assert derived.status(conn).usable
+        assert rollups.status(conn).usable
         assert_same_as_raw(conn, Filters())
         assert_same_as_raw(conn, Filters.create(start="2013-01-15", end="2013-04-01", device=["Computer"]))
         assert analysis.span(conn).events == len(HAND_EVENTS) + 1
@@ -274,7 +276,7 @@ def test_rows_added_behind_moviedashs_back_fall_back_to_raw_sql(make_db):
     raw.close()
     conn = connect_readonly(path)
     try:
-        assert not derived.status(conn).usable
+        assert not rollups.status(conn).usable
         analysis.CACHE.clear()
         assert analysis.span(conn).events == len(HAND_EVENTS) + 1
         assert analysis.options(conn)["device"] == ["Computer", "TV", "iPad", "unknown"]
@@ -288,7 +290,7 @@ def test_rows_added_behind_moviedashs_back_fall_back_to_raw_sql(make_db):
     _append(path, [event("2013-05-06 10:00:00", "zz")])
     conn = connect_readonly(path)
     try:
-        assert derived.status(conn).usable
+        assert rollups.status(conn).usable
         assert analysis.options(conn)["device"] == ["Computer", "TV", "iPad", "unknown"]
         assert_same_as_raw(conn, Filters())
         assert_same_as_raw(conn, Filters.create(device=["TV"]))
@@ -302,7 +304,7 @@ def test_non_canonical_dates_make_derived_data_step_aside(tmp_path):
     _append(course, [event("2013-04-02 10:00:00", "g")])
     conn = connect_readonly(course)
     try:
-        state = derived.status(conn)
+        state = rollups.status(conn)
         assert state is not None and not state.usable
         # Raw SQL answers: the '' date counts as an event of no day.
         assert analysis.totals(conn, Filters()).plays == len(HAND_EVENTS) + 2
@@ -344,11 +346,11 @@ def test_result_cache_is_bounded():
 
 def test_month_bounds():
     d = dt.date.fromisoformat
-    assert derived._month_bounds(Filters(start=d("2013-01-15"), end=d("2013-03-15"))) == (
+    assert rollups.month_bounds(Filters(start=d("2013-01-15"), end=d("2013-03-15"))) == (
         "2013-02-01", "2013-02-01", "2013-01-15", "2013-03-15", True)
-    assert derived._month_bounds(Filters(start=d("2013-01-01"), end=d("2013-01-31")))[4]
-    assert not derived._month_bounds(Filters(start=d("2013-01-02"), end=d("2013-02-27")))[4]
-    assert derived._month_bounds(Filters(start=d("2012-12-31"), end=d("2013-02-28")))[:2] == ("2013-01-01", "2013-02-01")
+    assert rollups.month_bounds(Filters(start=d("2013-01-01"), end=d("2013-01-31")))[4]
+    assert not rollups.month_bounds(Filters(start=d("2013-01-02"), end=d("2013-02-27")))[4]
+    assert rollups.month_bounds(Filters(start=d("2012-12-31"), end=d("2013-02-28")))[:2] == ("2013-01-01", "2013-02-01")
 
 
 def test_derived_data_of_another_schema_version_are_rebuilt(make_db, monkeypatch):
@@ -374,7 +376,7 @@ def test_a_database_replaced_at_the_same_path_is_not_served_from_the_cache(tmp_p
     build_db(path, HAND_EVENTS[:3])  # same path, same version 1
     conn = connect_readonly(path)
     try:
-        assert derived.status(conn).version == 1
+        assert rollups.status(conn).version == 1
         assert analysis.span(conn).events == 3
     finally:
         conn.close()
@@ -408,7 +410,7 @@ def sql_path_forbidden():
     def boom(*_a, **_k):
         raise AssertionError("the SQL path ran")
 
-    with mock.patch.object(derived, "_add_rows", boom):
+    with mock.patch.object(maintain, "_add_rows", boom):
         yield
 
 
@@ -421,7 +423,7 @@ def test_demo_streaming_aggregates_equal_the_sql_build(tmp_path, demo_db):
 
 
 def test_loader_streaming_aggregates_equal_the_sql_build_also_incrementally(tmp_path, demo_db):
-    from moviedash.loader import load_files
+    from moviedash.ingest.loader import load_files
 
     events = _demo_events(demo_db)
     # A few oddities: empty dims and titles, missing minutes, a bad row (skipped), an escape.
@@ -455,10 +457,10 @@ def test_aggregator_steps_aside_for_rows_it_did_not_see(tmp_path, make_db):
     conn = connect_readwrite(path)
     try:
         conn.execute("BEGIN")
-        aggregator = derived.Aggregator(conn)
+        aggregator = rollups.Aggregator(conn)
         rows = [tuple(e.get(c) for c in COLUMNS) for e in HAND_EVENTS[4:]]
         insert_rows(conn, rows)
-        aggregator.add({c: [r[COLUMNS.index(c)] for r in rows] for c in derived.FED_COLUMNS})
+        aggregator.add({c: [r[COLUMNS.index(c)] for r in rows] for c in rollups.FED_COLUMNS})
         refresh_derived(conn, aggregator)  # covered < start: the SQL path covers the stray row too
         conn.execute("COMMIT")
     finally:
@@ -471,17 +473,17 @@ def test_aggregator_steps_aside_for_rows_it_did_not_see(tmp_path, make_db):
 def test_finish_early_gives_the_same_tables_and_refuses_more_rows(tmp_path):
     """The loader calls finish() in its reading thread before the last inserts end."""
     rows = [tuple(e.get(c) for c in COLUMNS) for e in HAND_EVENTS]
-    columns = {c: [r[COLUMNS.index(c)] for r in rows] for c in derived.FED_COLUMNS}
+    columns = {c: [r[COLUMNS.index(c)] for r in rows] for c in rollups.FED_COLUMNS}
     conn = connect_readwrite(tmp_path / "early.db")
     try:
         conn.execute("BEGIN")
-        aggregator = derived.Aggregator(conn)
+        aggregator = rollups.Aggregator(conn)
         aggregator.add(columns)
         aggregator.finish()
         with pytest.raises(RuntimeError, match="after finish"):
             aggregator.add(columns)
         insert_rows(conn, rows)
-        with mock.patch.object(derived, "_add_rows", side_effect=AssertionError("the SQL path was taken")):
+        with mock.patch.object(maintain, "_add_rows", side_effect=AssertionError("the SQL path was taken")):
             refresh_derived(conn, aggregator)
         conn.execute("COMMIT")
     finally:

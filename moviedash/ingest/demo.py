@@ -36,11 +36,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .backend import is_postgres
-from .backend import parse as parse_target
-from .db import COLUMNS, NewDatabase, insert_rows, refresh_derived, resolve_path
-from .derived import FED_COLUMNS, Aggregator
-from .errors import MoviedashError
+from ..errors import MoviedashError
+from ..rollups import FED_COLUMNS, Aggregator, refresh_derived
+from ..store import COLUMNS, is_postgres
+from ..store import parse as parse_target
+from ..store.sqlite import NewDatabase, insert_rows, resolve_path
 
 DEFAULT_EVENTS = 100_000
 #: The most events one demo may hold: the generator keeps every user in memory
@@ -558,14 +558,14 @@ def _write_demo_postgres(url: str, events: int, seed: int, *, force: bool) -> in
     """
     import pyarrow as pa
 
-    from . import pg
+    from ..store import postgres
 
     display = parse_target(url).display
     from .loader import ARROW_TYPES as types
-    conn = pg.connect_readwrite(url)
+    conn = postgres.connect_readwrite(url)
     written = 0
     try:
-        pg.lock_ledger(conn)
+        postgres.lock_ledger(conn)
         if conn.execute("SELECT EXISTS (SELECT 1 FROM movies)").fetchone()[0]:
             if not force:
                 raise MoviedashError(f"{display} already holds events; use --force to replace them", parameter="path")
@@ -578,11 +578,11 @@ def _write_demo_postgres(url: str, events: int, seed: int, *, force: bool) -> in
                     [pa.array(columns[c], type=types.get(c, pa.string())) for c in COLUMNS], names=list(COLUMNS)
                 )
                 written += table.num_rows
-                yield pg.csv_chunk(table)
+                yield postgres.csv_chunk(table)
 
-        pg.copy_chunks(conn, chunks())
+        postgres.copy_chunks(conn, chunks())
         conn.commit()
-    except pg.psycopg.Error as exc:
+    except postgres.psycopg.Error as exc:
         raise MoviedashError(f"cannot write the demo into {display}: {exc}", status=500, parameter="path") from None
     finally:
         conn.close()  # without a commit: rolled back

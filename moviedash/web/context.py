@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g
 
-from .backend import is_postgres
-from .db import Connection, connect_readonly, set_deadline
-from .errors import MoviedashError, query_timeout_error
+from ..errors import MoviedashError, query_timeout_error
+from ..store import Connection, connect_readonly, is_postgres, postgres, set_deadline
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -43,9 +42,7 @@ def get_connection() -> Connection:
         db = current_app.config["MOVIEDASH_DB"]
         timeout = float(current_app.config.get("MOVIEDASH_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT))
         if is_postgres(db):
-            from . import pg
-
-            conn = g._moviedash_conn = pg.checkout(_pool(current_app, db), db, timeout)
+            conn = g._moviedash_conn = postgres.checkout(_pool(current_app, db), db, timeout)
         else:
             conn = g._moviedash_conn = connect_readonly(db)
             if timeout > 0:
@@ -64,12 +61,10 @@ def _pool(app: Flask, db: str) -> ConnectionPool:
     """The app's PostgreSQL pool, created on first use (so forked workers each make their own)."""
     pool = app.extensions.get("moviedash_pool")
     if pool is None or pool.closed:
-        from . import pg
-
         with _POOL_LOCK:
             pool = app.extensions.get("moviedash_pool")
-            if pool is None or pool.closed:  # closed: by pg.close_pools()
-                pool = app.extensions["moviedash_pool"] = pg.make_pool(
+            if pool is None or pool.closed:  # closed: by postgres.close_pools()
+                pool = app.extensions["moviedash_pool"] = postgres.make_pool(
                     db, size=int(app.config.get("MOVIEDASH_POOL_SIZE", 8)),
                     wait=float(app.config.get("MOVIEDASH_CONNECT_TIMEOUT", 5.0)),
                 )

@@ -40,28 +40,31 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .backend import is_postgres
-from .backend import parse as parse_target
-from .db import (
+from ..errors import MoviedashError
+from ..escapes import decode_escapes
+from ..outputs import AtomicFile, database_files, refuse_overwrite
+from ..params import DATE_EXAMPLE, DATE_MAX, DATE_MIN, date_problem, parse_date_text
+from ..rollups import refresh_derived
+from ..store import (
     COLUMNS,
     INTEGER_COLUMNS,
     LEDGER_INSERT_SQL,
     LEDGER_LOOKUP_SQL,
     REAL_COLUMNS,
+    is_postgres,
+    postgres,
+)
+from ..store import parse as parse_target
+from ..store.sqlite import (
     NewDatabase,
     checkpoint,
     connect_readwrite,
     insert_rows,
-    refresh_derived,
     resolve_path,
 )
-from .errors import MoviedashError
-from .escapes import decode_escapes
-from .outputs import AtomicFile, database_files, refuse_overwrite
-from .params import DATE_EXAMPLE, DATE_MAX, DATE_MIN, date_problem, parse_date_text
 
 if TYPE_CHECKING:
-    from . import derived
+    from .. import rollups
 
 #: Arrow types of the numeric columns (the rest are strings).
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -602,16 +605,16 @@ class _SQLiteSink:
         target = resolve_path(db)
         self.new = None if target.exists() else NewDatabase(target)
         self.conn = connect_readwrite(db) if self.new is None else self.new.connect()
-        self.aggregator: derived.Aggregator | None = None
+        self.aggregator: rollups.Aggregator | None = None
 
     def begin(self) -> None:
         # IMMEDIATE takes the write lock now, so the duplicate check and the
         # inserts see one database state.
         self.conn.execute("BEGIN IMMEDIATE")
         # Late: roaring bitmaps are only needed for SQLite's derived data.
-        from . import derived
+        from .. import rollups
 
-        self.aggregator = derived.Aggregator(self.conn)
+        self.aggregator = rollups.Aggregator(self.conn)
 
     def previous_load(self, sha: str) -> tuple | None:
         return self.conn.execute(LEDGER_LOOKUP_SQL, (sha,)).fetchone()
@@ -659,11 +662,9 @@ class _PostgresSink:
 
 
     def __init__(self, db: str) -> None:
-        from . import pg
-
-        self.pg = pg
-        self.errors = (pg.psycopg.Error,)
-        self.conn = pg.connect_readwrite(db)
+        self.pg = postgres
+        self.errors = (postgres.psycopg.Error,)
+        self.conn = postgres.connect_readwrite(db)
         self.aggregator = None
 
     def begin(self) -> None:
@@ -729,7 +730,7 @@ def content_digest(digest: Any, arrays: dict[str, pa.Array], bad: np.ndarray) ->
 
 def _read_file(
     write: Callable[[np.ndarray, dict[str, pa.Array]], None] | None, path: Path, encoding: str,
-    rejects: RejectsFile, on_rows: Callable[[int], None] | None, aggregator: derived.Aggregator | None,
+    rejects: RejectsFile, on_rows: Callable[[int], None] | None, aggregator: rollups.Aggregator | None,
     last: bool = True,
 ) -> tuple[FileReport, str]:
     """Read one file; returns its report and the SHA-256 of its normalised accepted rows."""

@@ -4,7 +4,7 @@ The rest of moviedash talks to a database through ``conn.execute(sql, params)``
 with ``?`` placeholders (sqlite3's interface).  :class:`PgConnection` presents
 that interface over a psycopg 3 connection, translating the placeholders, so
 the analysis runs the same SQL text on both backends; only the fragments of
-:class:`moviedash.db.PostgresDialect` differ.  Aggregation happens in the
+:class:`moviedash.store.dialects.PostgresDialect` differ.  Aggregation happens in the
 server: there are no derived tables and no Python-side cache on PostgreSQL, so
 rows another process inserts are seen by the next query.
 
@@ -30,9 +30,10 @@ import pyarrow.csv as pacsv
 from psycopg.copy import QueuedLibpqWriter
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from . import backend
-from .db import COLUMNS, POSTGRES_DIALECT
-from .errors import DatabaseUnavailable, MoviedashError, query_timeout_error
+from ..errors import DatabaseUnavailable, MoviedashError, query_timeout_error
+from .dialects import POSTGRES_DIALECT
+from .schema import COLUMNS
+from .target import Target, parse, password, redact
 
 #: The course's table with PostgreSQL types.  Text is compared in the "C"
 #: collation (by code point, like SQLite), so ordering and grouping of titles
@@ -78,15 +79,15 @@ DEFAULT_CONNECT_TIMEOUT = 5.0
 def _message(url: str, exc: BaseException) -> str:
     """A one-line description of a connection problem, without the password."""
     text = " ".join(str(exc).split()) or type(exc).__name__
-    secret = backend.password(url)
+    secret = password(url)
     if secret:
         text = text.replace(secret, "***")
-    return f"cannot connect to PostgreSQL at {backend.redact(url)}: {text}"
+    return f"cannot connect to PostgreSQL at {redact(url)}: {text}"
 
 
 def connect(url: str, **kwargs: Any) -> psycopg.Connection:
     """A psycopg connection to ``url`` (``kwargs`` go to ``psycopg.connect``); failures raise :class:`MoviedashError` (503)."""
-    target = backend.parse(url)
+    target = parse(url)
     try:
         return psycopg.connect(target.location, connect_timeout=max(1, int(DEFAULT_CONNECT_TIMEOUT)), **kwargs)
     except psycopg.Error as exc:
@@ -164,7 +165,7 @@ def _session_options(url: str) -> str:
 
 def connect_readonly(url: str) -> PgConnection:
     """A read-only connection (reports, the figures API) after checking the schema."""
-    target = backend.parse(url)
+    target = parse(url)
     raw = connect(url, options=_session_options(target.location))
     raw.read_only = True
     conn = PgConnection(raw, target.location)
@@ -172,7 +173,7 @@ def connect_readonly(url: str) -> PgConnection:
     return conn
 
 
-def _check_table(conn: PgConnection, target: backend.Target) -> None:
+def _check_table(conn: PgConnection, target: Target) -> None:
     found = conn.execute("SELECT to_regclass('movies') IS NOT NULL").fetchone()[0]
     conn.raw.rollback()
     if not found:
@@ -201,7 +202,7 @@ def make_pool(url: str, *, size: int = 8, wait: float = DEFAULT_CONNECT_TIMEOUT)
 
     ``wait`` is how long a request waits for a connection before it is a 503.
     """
-    target = backend.parse(url)
+    target = parse(url)
 
     def configure(conn: psycopg.Connection) -> None:
         conn.read_only = True
@@ -235,10 +236,10 @@ def checkout(pool: ConnectionPool, url: str, timeout: float | None) -> PgConnect
         raw = pool.getconn()
     except PoolTimeout:
         raise DatabaseUnavailable(
-            f"database unavailable: no connection to PostgreSQL at {backend.redact(url)} "
+            f"database unavailable: no connection to PostgreSQL at {redact(url)} "
             f"within {pool.timeout:g} s"
         ) from None
-    conn = PgConnection(raw, backend.parse(url).location, timeout=timeout, release=pool.putconn)
+    conn = PgConnection(raw, parse(url).location, timeout=timeout, release=pool.putconn)
     millis = max(1, round(timeout * 1000)) if timeout else 0  # 0: no limit
     try:
         conn.execute("SELECT set_config('statement_timeout', ?, true)", [str(millis)])
@@ -278,7 +279,7 @@ def connect_readwrite(url: str) -> psycopg.Connection:
         conn.commit()
     except psycopg.Error as exc:
         conn.close()
-        raise MoviedashError(f"cannot create the schema in {backend.redact(url)}: {exc}") from None
+        raise MoviedashError(f"cannot create the schema in {redact(url)}: {exc}") from None
     return conn
 
 

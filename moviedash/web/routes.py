@@ -12,13 +12,13 @@ import pandas as pd
 from flask import Blueprint, Response, request
 from plotly.io.json import to_json_plotly
 
-from . import analysis, csvsafe, pipeline
-from .charts import THEMES, plotly_config
+from .. import analysis, csvsafe, pipeline
+from ..charts import THEMES, plotly_config
+from ..errors import MoviedashError
+from ..params import series_query_from_args, top_query_from_args
+from ..pipeline import SERIES
+from ..viewstate import ViewState, parse_query
 from .context import get_connection
-from .errors import MoviedashError
-from .params import series_query_from_args, top_query_from_args
-from .pipeline import SERIES
-from .viewstate import ViewState, parse_query
 
 bp = Blueprint("data", __name__, url_prefix="/data")
 

@@ -12,11 +12,11 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from . import analysis, dimensions, params, viewstate
-from .charts import THEMES
+from .. import analysis, dimensions, params, viewstate
+from ..charts import THEMES
+from ..errors import MoviedashError
+from ..pipeline import CHARTS
 from .context import get_connection
-from .errors import MoviedashError
-from .pipeline import CHARTS
 
 OPENAPI_PATH = "/data/openapi.json"
 

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import analysis, dimensions, pipeline, summaries
-from .errors import MoviedashError
-from .outputs import refuse_overwrite, replace_from, temporary_name
-from .params import NUM_DEFAULT, Filters, SeriesQuery, TopQuery
-from .report_html import ChartSection, KpiRow, render
-from .viewstate import ViewState
+from .. import analysis, dimensions, pipeline, summaries
+from ..errors import MoviedashError
+from ..outputs import refuse_overwrite, replace_from, temporary_name
+from ..params import NUM_DEFAULT, Filters, SeriesQuery, TopQuery
+from ..viewstate import ViewState
+from .html import ChartSection, KpiRow, render
 
 FORMATS: tuple[str, ...] = ("html", "png", "svg", "pdf")
 IMAGE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from moviedash import backend
+from moviedash import store
+from moviedash.store import target
 from moviedash.cli import main
 
 
@@ -24,9 +25,9 @@ from moviedash.cli import main
     ],
 )
 def test_parse(db, kind, location):
-    target = backend.parse(db)
+    target = store.parse(db)
     assert (target.kind, target.location) == (kind, location)
-    assert backend.is_postgres(db) == (kind == "postgresql")
+    assert store.is_postgres(db) == (kind == "postgresql")
     if kind == "sqlite":
         assert target.path == Path(location)
 
@@ -42,9 +43,9 @@ def test_parse(db, kind, location):
     ],
 )
 def test_passwords_are_redacted(url, shown, secret):
-    assert backend.redact(url) == shown
-    assert backend.parse(url).display == shown
-    assert backend.password(url) == secret
+    assert store.redact(url) == shown
+    assert store.parse(url).display == shown
+    assert target.password(url) == secret
 
 
 def test_a_malformed_url_is_a_clean_error_without_the_password():

@@ -1,0 +1,1 @@
+"""Getting events in: the CSV loader and the seeded demo generator."""

@@ -1,0 +1,11 @@
+"""Reports: the dashboard's current view as one self-contained HTML file, or its charts as images."""
+from .build import (
+    DEFAULT_TITLE,
+    ReportSpec,
+    chart_sections,
+    describe_selection,
+    export_images,
+    render_html,
+)
+
+__all__ = ["DEFAULT_TITLE", "ReportSpec", "chart_sections", "describe_selection", "export_images", "render_html"]

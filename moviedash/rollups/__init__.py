@@ -1,0 +1,37 @@
+"""Rollups: small pre-aggregated tables kept current inside every load (see :mod:`.tables`).
+
+- :mod:`.tables` -- the tables, their schema version and :func:`status`;
+- :mod:`.aggregator` -- the streaming :class:`Aggregator` the loader and the demo feed;
+- :mod:`.maintain` -- :func:`refresh` inside the loading transaction;
+- :mod:`.serve` -- the serving queries, answering like the raw-table SQL.
+"""
+from .aggregator import FED_COLUMNS, Aggregator
+from .maintain import refresh, refresh_derived, store_defaults
+from .serve import (
+    has_value,
+    heatmap_rows,
+    month_bounds,
+    options,
+    rank_by_shown_title,
+    series_rows,
+    span_row,
+    top_rows,
+    totals_row,
+    where,
+)
+from .tables import (
+    MAX_MINUTES,
+    MINUTES,
+    SCHEMA_VERSION,
+    TABLES,
+    TOP_STORED,
+    Status,
+    schema,
+    status,
+)
+
+__all__ = [
+    "FED_COLUMNS", "MAX_MINUTES", "MINUTES", "SCHEMA_VERSION", "TABLES", "TOP_STORED", "Aggregator", "Status",
+    "has_value", "heatmap_rows", "month_bounds", "options", "rank_by_shown_title", "refresh", "refresh_derived",
+    "schema", "series_rows", "span_row", "status", "store_defaults", "top_rows", "totals_row", "where",
+]

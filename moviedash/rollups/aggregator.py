@@ -1,0 +1,444 @@
+"""Streaming aggregation: the loader and the demo hand over their new rows' columns as they insert them."""
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyroaring import BitMap
+
+from ..store import SQLiteDialect
+from .tables import DIMS, DIMS_PK, SCHEMA_VERSION, meta
+
+# --------------------------------------------------------------------------- #
+# Streaming aggregation: the loader and the demo hand over their new rows'
+# columns batch by batch; only the (far fewer) aggregated rows reach SQLite.
+# --------------------------------------------------------------------------- #
+
+#: The columns a batch must hand to :meth:`Aggregator.add`.
+FED_COLUMNS: tuple[str, ...] = ("event_date", "userid", *DIMS, "title", "totalminuteswatched")
+_DAY_BITS, _DIM_BITS = 21, 14  # key = day << 42 | sessiontype << 28 | device << 14 | market
+
+
+class _Codes:
+    """A growing dictionary encoding of strings as integers (vectorised per batch).
+
+    New values get ``offset``, ``offset + 1``, ...; ``names`` holds the new
+    values in code order, ``index`` every value (including ones preloaded).
+    A null maps to -1.
+    """
+
+    def __init__(self, offset: int = 0) -> None:
+        self.index: dict[str, int] = {}
+        self.names: list[str] = []
+        self.offset = offset
+
+    def encode(self, array: pa.Array) -> np.ndarray:
+        enc = pc.dictionary_encode(array)
+        local = enc.dictionary.to_pylist()
+        index, names = self.index, self.names
+        # Known values are looked up at C speed (map); only new ones take the Python loop.
+        mapping = np.fromiter(map(index.get, local, itertools.repeat(-1)), dtype=np.int64, count=len(local))
+        for i in np.flatnonzero(mapping == -1).tolist():
+            value = local[i]
+            code = index.get(value)  # a value can repeat in ``local`` only if it is None
+            if code is None:
+                code = index[value] = self.offset + len(names)
+                names.append(value)
+            mapping[i] = code
+        mapping = np.append(mapping, -1)  # null
+        return mapping[pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)]
+
+
+def distinct(values: np.ndarray, runs: bool = False) -> np.ndarray:
+    """The distinct values, sorted (a sort: numpy's hash-based ``unique`` is slower here).
+
+    ``runs``: ``values`` is a concatenation of sorted runs (the per-batch
+    partials), which timsort (``kind="stable"``) merges instead of sorting anew.
+    """
+    values = np.sort(values, kind="stable" if runs else None)
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
+def _bitmaps(pairs: list[np.ndarray]) -> dict[int, BitMap]:
+    """``key << 32 | user`` pairs (any order, repeats allowed) as one bitmap of users per key."""
+    if not pairs:
+        return {}
+    merged = distinct(np.concatenate(pairs), runs=True)
+    if not len(merged):
+        return {}
+    keys = merged >> 32
+    users = (merged & 0xFFFFFFFF).astype(np.uint32)
+    starts, ends = _bounds(keys)
+    return {k: BitMap(users[a:b]) for k, a, b in zip(keys[starts].tolist(), starts.tolist(), ends.tolist())}
+
+
+def _bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end positions of the runs of equal values in sorted ``keys``."""
+    cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    return np.concatenate(([0], cuts)), np.concatenate((cuts, [len(keys)]))
+
+
+def group_sum(keys: np.ndarray, values: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Distinct ``keys`` (sorted) and the int64 sums of ``values`` per key.
+
+    pyarrow's hash aggregation: it releases the GIL, so in the loader it does
+    not hold up the inserts running in the other thread (:func:`_sum_runs`
+    is the numpy version, for keys that are already sorted runs).
+    """
+    table = pa.table({"k": keys, **{f"v{i}": v for i, v in enumerate(values)}})
+    grouped = table.group_by("k", use_threads=False).aggregate([(f"v{i}", "sum") for i in range(len(values))])
+    grouped = grouped.sort_by("k")
+    return grouped["k"].to_numpy(), [grouped[f"v{i}_sum"].to_numpy().astype(np.int64, copy=False) for i in range(len(values))]
+
+
+def _sum_runs(keys: np.ndarray, values: list[np.ndarray], runs: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Distinct ``keys`` (sorted) and the int64 sums of ``values`` per key.
+
+    ``runs``: ``keys`` is a concatenation of sorted runs (per-batch partials),
+    which timsort (``kind="stable"``) merges rather than sorting anew.
+    """
+    order = np.argsort(keys, kind="stable" if runs else None)
+    keys = keys[order]
+    if not len(keys):
+        return keys, [v[order] for v in values]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    return keys[starts], [np.add.reduceat(v[order].astype(np.int64, copy=False), starts) for v in values]
+
+
+class Aggregator:
+    """Partial aggregates of the rows one load inserts, merged into the derived tables at :func:`refresh`.
+
+    Create it on the loading transaction *before* the inserts, :meth:`add` the
+    columns of exactly the rows inserted (in any batches, from one thread at a
+    time), and pass it to :func:`refresh` (``db.refresh_derived``).  Per batch
+    it dictionary-encodes users, days, dims and titles (pyarrow), sums on
+    integer codes (numpy, pyarrow) and keeps the distinct (key, user) pairs;
+    :meth:`finish` merges the partials and builds the bitmaps; at the end each
+    derived table gets one bulk upsert of few rows: per (day, dims) key one
+    row with packed arrays (hours, titles) instead of a row per hour or title.
+    When it cannot vouch for the result (rows it did not see, a schema
+    rebuild, a date that is not ``YYYY-MM-DD HH:MM:SS``, a missing user id,
+    codes out of range) :func:`refresh` takes the SQL path, which reads the
+    rows back and feeds them to a fresh aggregator: one code path builds the
+    derived data.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, start: int | None = None) -> None:
+        self.start = conn.execute("SELECT max(rowid) FROM movies").fetchone()[0] or 0 if start is None else start
+        self.rows = 0
+        self.ok = True
+        self.title_name: dict[int, str] = {}
+        users: dict[str, int] = {}
+        titles: dict[str, int] = {}
+        try:
+            self.schema_ok = meta(conn, "schema", 0) == SCHEMA_VERSION
+            if self.schema_ok:
+                users = {name: uid for uid, name in conn.execute("SELECT id, userid FROM md_users")}
+                titles = {name: tid for tid, name in conn.execute("SELECT id, title FROM md_titles")}
+        except sqlite3.OperationalError:  # no derived tables yet
+            self.schema_ok = True
+        self.users = _Codes(max(users.values(), default=0) + 1)
+        self.users.index = users
+        self.titles = _Codes(max(titles.values(), default=0) + 1)
+        self.titles.index = titles
+        self.title_name = {tid: name for name, tid in titles.items()}
+        self.days = _Codes()
+        self.dims = [_Codes() for _ in DIMS]
+        # Each (day, dims) key seen gets a dense id; plays, minutes and hours are
+        # running totals per dense id, titles and users per-batch partials.
+        self.dense: dict[int, int] = {}
+        self.dense_keys: list[int] = []
+        self.plays = np.zeros(0, dtype=np.int64)
+        self.minutes = np.zeros(0, dtype=np.int64)
+        self.hours = np.zeros((0, 24), dtype=np.int64)
+        self.title_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (dense id << 31 | title), plays, minutes
+        self.day_pairs: list[np.ndarray] = []  # dense id << 32 | user id, distinct per batch
+        self.title_pairs: list[np.ndarray] = []  # title id << 32 | user id
+        self.viewer_parts: list[tuple[np.ndarray, np.ndarray]] = []  # (dense id, title id << 32 | user id) per event
+        self._finished: dict[str, Any] | None = None  # set by finish()
+
+    #: The columns :meth:`add` needs.
+    columns = FED_COLUMNS
+
+    def add(self, columns: dict[str, Any], checked: bool = True) -> None:
+        """Aggregate one batch: ``columns`` maps :data:`FED_COLUMNS` to pyarrow arrays or sequences.
+
+        ``checked`` (the loader, the demo): every ``event_date`` is canonical
+        ``YYYY-MM-DD HH:MM:SS`` text and every row has a user id, else the
+        aggregator steps aside (``ok`` False).
+        """
+        if self._finished is not None:
+            raise RuntimeError("Aggregator.add() after finish()")
+        if not self.ok:
+            return
+        cols = {
+            c: v if isinstance(v, (pa.Array, pa.ChunkedArray))
+            else pa.array(v, type=pa.int64() if c == "totalminuteswatched" else pa.string())
+            for c, v in columns.items()
+        }
+        dates, users = cols["event_date"], cols["userid"]
+        n = len(dates)
+        if n == 0:
+            return
+        self.rows += n
+        lengths = pc.utf8_length(dates)
+        if dates.null_count or (checked and users.null_count) or pc.min(lengths).as_py() != 19 or pc.max(lengths).as_py() != 19:
+            self.ok = False
+            return
+        day = self.days.encode(pc.utf8_slice_codeunits(dates, 0, 10))
+        hour = pc.cast(pc.utf8_slice_codeunits(dates, 11, 13), pa.int64()).to_numpy(zero_copy_only=False)
+        dims = [codes.encode(pc.fill_null(cols[d], "")) for codes, d in zip(self.dims, DIMS)]
+        user = self.users.encode(users)
+        title_text = cols["title"]
+        title = self.titles.encode(pc.if_else(pc.equal(title_text, ""), pa.scalar(None, pa.string()), title_text))
+        if (
+            len(self.days.names) >= 1 << _DAY_BITS
+            or any(len(c.names) >= 1 << _DIM_BITS for c in self.dims)
+            or self.users.offset + len(self.users.names) >= 1 << 32
+            or self.titles.offset + len(self.titles.names) >= 1 << 31
+        ):
+            self.ok = False
+            return
+        key = (day << 42) | (dims[0] << 28) | (dims[1] << 14) | dims[2]
+        minutes = pc.fill_null(pc.cast(cols["totalminuteswatched"], pa.int64()), 0).to_numpy(zero_copy_only=False)
+        unique, inverse = np.unique(key, return_inverse=True)
+        local = np.empty(len(unique), dtype=np.int64)
+        dense, dense_keys = self.dense, self.dense_keys
+        for i, k in enumerate(unique.tolist()):
+            d = dense.get(k)
+            if d is None:
+                d = dense[k] = len(dense_keys)
+                dense_keys.append(k)
+            local[i] = d
+        dk = local[inverse.reshape(-1)]
+        nd = len(dense_keys)
+        if nd > len(self.plays):
+            size = max(nd, 2 * len(self.plays))
+            self.plays = np.concatenate([self.plays, np.zeros(size - len(self.plays), dtype=np.int64)])
+            self.minutes = np.concatenate([self.minutes, np.zeros(size - len(self.minutes), dtype=np.int64)])
+            self.hours = np.concatenate([self.hours, np.zeros((size - len(self.hours), 24), dtype=np.int64)])
+        self.plays[:nd] += np.bincount(dk, minlength=nd)
+        np.add.at(self.minutes, dk, minutes)
+        self.hours[:nd] += np.bincount(dk * 24 + hour, minlength=nd * 24).reshape(nd, 24)
+        titled = title >= 0
+        title_keys, (title_plays, title_minutes) = group_sum(
+            (dk[titled] << 31) | title[titled], [np.ones(int(titled.sum()), dtype=np.int64), minutes[titled]]
+        )
+        self.title_parts.append((title_keys, title_plays, title_minutes))
+        known = user >= 0
+        self.day_pairs.append(distinct((dk[known] << 32) | user[known]))
+        both = known & titled
+        pairs = (title[both] << 32) | user[both]
+        # Sorted by key per batch, so that finish() merges sorted runs.
+        keys = dk[both].astype(np.int32)
+        order = np.argsort(keys, kind="stable")
+        self.viewer_parts.append((keys[order], pairs[order]))
+        self.title_pairs.append(distinct(pairs))
+
+    # ------------------------------------------------------------------ #
+
+    def _key_text(self, keys: np.ndarray, days: list[str] | None = None) -> tuple[list, list, list, list]:
+        mask = (1 << _DIM_BITS) - 1
+        day = np.asarray(days if days is not None else self.days.names, dtype=object)[keys >> 42]
+        dims = [np.asarray(c.names, dtype=object)[(keys >> shift) & mask] for c, shift in zip(self.dims, (28, 14, 0))]
+        return day.tolist(), dims[0].tolist(), dims[1].tolist(), dims[2].tolist()
+
+    def _old(self, conn: sqlite3.Connection, sql: str, keys: list[tuple]) -> dict[tuple, tuple]:
+        """Stored rows of the touched keys: one range scan (``sql`` takes the first and last key column value)."""
+        if not keys:
+            return {}
+        wanted = set(keys)
+        firsts = [k[0] for k in keys]
+        out = {}
+        for row in conn.execute(sql, (min(firsts), max(firsts))):
+            key = tuple(row[:4])
+            if key in wanted:
+                out[key] = row[4:]
+        return out
+
+    def finish(self) -> None:
+        """Turn the per-batch partials into final aggregates (pure computation, no database).
+
+        Called by :meth:`write` if not called before; the loader calls it in its
+        reading thread right after the last batch, so this work overlaps the
+        last inserts instead of following them.
+        """
+        if self._finished is not None or not self.ok:
+            return
+        nd = len(self.dense_keys)
+        all_keys = np.asarray(self.dense_keys, dtype=np.int64)
+        done: dict[str, Any] = {"day_users": _bitmaps(self.day_pairs), "titles": None}
+        self.day_pairs = []
+        if nd:
+            done["texts"] = list(zip(*self._key_text(all_keys)))
+        if self.title_parts:  # each part sorted by (dense id, title): merge the runs
+            c, (plays, minutes) = _sum_runs(
+                np.concatenate([part[0] for part in self.title_parts]),
+                [np.concatenate([part[1] for part in self.title_parts]), np.concatenate([part[2] for part in self.title_parts])],
+                runs=True,
+            )
+            self.title_parts = []
+        else:
+            c = np.zeros(0, dtype=np.int64)
+        if len(c):
+            tk, tt = all_keys[c >> 31], c & ((1 << 31) - 1)
+            months = _Codes()
+            month_code = months.encode(pa.array([d[:7] + "-01" for d in self.days.names], type=pa.string()))
+            mk = (month_code[tk >> 42] << 42) | (tk & ((1 << 42) - 1))
+            # (month, dims) keys get dense ids so that key and title fit one int64.
+            month_keys, month_ids = np.unique(mk, return_inverse=True)
+            monthly, (month_plays, month_minutes) = _sum_runs((month_ids.reshape(-1) << 31) | tt, [plays, minutes])
+            done["titles"] = (tk, tt, plays, minutes)
+            done["monthly"] = (month_keys[monthly >> 31], monthly & ((1 << 31) - 1), month_plays, month_minutes, months.names)
+        done["title_users"] = _bitmaps(self.title_pairs)
+        self.title_pairs = []
+        if self.viewer_parts:  # every event's pair, grouped by (day, dims) key
+            dense_ids = np.concatenate([part[0] for part in self.viewer_parts])
+            pairs = np.concatenate([part[1] for part in self.viewer_parts])
+            self.viewer_parts = []
+            order = np.argsort(dense_ids, kind="stable")
+            dense_ids, pairs = dense_ids[order], pairs[order]
+            done["viewers"] = (dense_ids, pairs) if len(pairs) else None
+        else:
+            done["viewers"] = None
+        self._finished = done
+
+    def write(self, conn: sqlite3.Connection, dialect: SQLiteDialect) -> None:
+        """Upsert the aggregates into the derived tables (on the loading transaction)."""
+        self.finish()
+        done = self._finished
+        assert done is not None
+        if self.users.names:
+            conn.executemany(
+                "INSERT INTO md_users (id, userid) VALUES (?, ?)",
+                zip(range(self.users.offset, self.users.offset + len(self.users.names)), self.users.names),
+            )
+        if self.titles.names:
+            conn.executemany(
+                "INSERT INTO md_titles (id, title) VALUES (?, ?)",
+                zip(range(self.titles.offset, self.titles.offset + len(self.titles.names)), self.titles.names),
+            )
+            for i, name in enumerate(self.titles.names):
+                self.title_name[self.titles.offset + i] = name
+        nd = len(self.dense_keys)
+        if not nd:
+            return
+        # md_day: plays, minutes and the users bitmap (ORed into the stored one).
+        day_users = done["day_users"]
+        texts = done["texts"]
+        old = self._old(conn, f"SELECT day, {DIMS_PK}, users FROM md_day WHERE day BETWEEN ? AND ?", texts)
+        blobs = []
+        for d, text in enumerate(texts):
+            users = day_users.get(d) or BitMap()
+            stored = old.get(text)
+            if stored is not None:
+                users |= BitMap.deserialize(stored[0])
+            blobs.append(users.serialize())
+        conn.executemany(
+            f"INSERT INTO md_day (day, {DIMS_PK}, plays, minutes, users) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT (day, {DIMS_PK}) DO UPDATE SET plays = plays + excluded.plays, "
+            "minutes = minutes + excluded.minutes, users = excluded.users",
+            [(*t, p, m, b) for t, p, m, b in zip(texts, self.plays[:nd].tolist(), self.minutes[:nd].tolist(), blobs)],
+        )
+        # md_hour: 24 plays counts per (day, dims).
+        old = self._old(conn, f"SELECT day, {DIMS_PK}, hours FROM md_hour WHERE day BETWEEN ? AND ?", texts)
+        rows = []
+        for d, text in enumerate(texts):
+            counts = self.hours[d]
+            stored = old.get(text)
+            if stored is not None:
+                counts = counts + np.frombuffer(stored[0], dtype="<i8")
+            rows.append((*text, counts.astype("<i8").tobytes()))
+        conn.executemany(
+            f"INSERT INTO md_hour (day, {DIMS_PK}, hours) VALUES (?, ?, ?, ?, ?) "
+            f"ON CONFLICT (day, {DIMS_PK}) DO UPDATE SET hours = excluded.hours",
+            rows,
+        )
+        # md_title_day and md_title_month: per key, the titles' ids, plays and minutes as packed arrays.
+        if done["titles"] is not None:
+            self._write_titles(conn, "md_title_day", "day", *done["titles"], None)
+            self._write_titles(conn, "md_title_month", "month", *done["monthly"])
+        if done["viewers"] is not None:
+            self._write_viewers(conn, texts, *done["viewers"])
+        self.title_users = done["title_users"]
+        # md_title_users: each title's all-time viewers.
+        if self.title_users:
+            names = self.title_name
+            wanted = {names[t] for t in self.title_users}
+            old_t = {title: blob for title, blob in conn.execute("SELECT title, users FROM md_title_users") if title in wanted}
+            upserts = []
+            for t, users in self.title_users.items():
+                blob = old_t.get(names[t])
+                if blob is not None:
+                    users |= BitMap.deserialize(blob)
+                upserts.append((names[t], len(users), users.serialize()))
+            conn.executemany(
+                "INSERT INTO md_title_users (title, viewers, users) VALUES (?, ?, ?) ON CONFLICT (title) "
+                "DO UPDATE SET viewers = excluded.viewers, users = excluded.users",
+                upserts,
+            )
+
+    def _write_viewers(self, conn: sqlite3.Connection, texts: list[tuple], dense_ids: np.ndarray, pairs: np.ndarray) -> None:
+        """Append each (day, dims) key's new pairs to its stored ones (``dense_ids`` sorted)."""
+        starts, ends = _bounds(dense_ids)
+        keys = [texts[d] for d in dense_ids[starts].tolist()]
+        old = self._old(conn, f"SELECT day, {DIMS_PK}, pairs FROM md_title_viewers WHERE day BETWEEN ? AND ?", keys)
+        rows = []
+        for key, a, b in zip(keys, starts.tolist(), ends.tolist()):
+            blob = pairs[a:b].astype("<i8").tobytes()
+            stored = old.get(key)
+            rows.append((*key, blob if stored is None else stored[0] + blob))
+        conn.executemany(
+            f"INSERT INTO md_title_viewers (day, {DIMS_PK}, pairs) VALUES (?, ?, ?, ?, ?) "
+            f"ON CONFLICT (day, {DIMS_PK}) DO UPDATE SET pairs = excluded.pairs",
+            rows,
+        )
+
+    def _write_titles(
+        self, conn: sqlite3.Connection, table: str, period: str, keys: np.ndarray, ids: np.ndarray,
+        plays: np.ndarray, minutes: np.ndarray, periods: list[str] | None,
+    ) -> None:
+        """Upsert one packed row per key; ``keys`` sorted, ``ids`` sorted within a key."""
+        starts, ends = _bounds(keys)
+        texts = list(zip(*self._key_text(keys[starts], periods)))
+        old = self._old(
+            conn, f"SELECT {period}, {DIMS_PK}, titles, plays, minutes FROM {table} WHERE {period} BETWEEN ? AND ?", texts
+        )
+        if old:
+            # Merge the stored arrays of every touched key in one pass: key
+            # position << 31 | title id, summed over the new and stored entries.
+            position = {text: k for k, text in enumerate(texts)}
+            key_pos = [np.repeat(np.arange(len(texts), dtype=np.int64), ends - starts)]
+            all_ids, all_plays, all_minutes = [ids.astype(np.int64)], [plays], [minutes]
+            for text, (blob_ids, blob_plays, blob_minutes) in old.items():
+                stored_ids = np.frombuffer(blob_ids, dtype="<i4").astype(np.int64)
+                key_pos.append(np.full(len(stored_ids), position[text], dtype=np.int64))
+                all_ids.append(stored_ids)
+                all_plays.append(np.frombuffer(blob_plays, dtype="<i8"))
+                all_minutes.append(np.frombuffer(blob_minutes, dtype="<i8"))
+            merged, (plays, minutes) = _sum_runs(
+                (np.concatenate(key_pos) << 31) | np.concatenate(all_ids),
+                [np.concatenate(all_plays), np.concatenate(all_minutes)],
+            )
+            ids = merged & ((1 << 31) - 1)
+            starts, ends = _bounds(merged >> 31)
+        rows = [
+            (*text, ids[a:b].astype("<i4").tobytes(), plays[a:b].astype("<i8").tobytes(),
+             minutes[a:b].astype("<i8").tobytes())
+            for text, a, b in zip(texts, starts.tolist(), ends.tolist())
+        ]
+        conn.executemany(
+            f"INSERT INTO {table} ({period}, {DIMS_PK}, titles, plays, minutes) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT ({period}, {DIMS_PK}) DO UPDATE "
+            "SET titles = excluded.titles, plays = excluded.plays, minutes = excluded.minutes",
+            rows,
+        )

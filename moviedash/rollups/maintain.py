@@ -1,0 +1,157 @@
+"""Maintenance of the rollups, inside the loading transaction."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import sqlite3
+from typing import Any
+
+from pyroaring import BitMap
+
+from ..params import DATE_MAX, DATE_MIN, RESOLUTIONS, Filters, SeriesQuery, TopQuery
+from ..store import DIALECT, SQLiteDialect
+from .aggregator import FED_COLUMNS, Aggregator
+from .serve import (
+    dim_values_from_tables,
+    heatmap_from_tables,
+    minutes_rows,
+    rank_by_shown_title,
+    span_from_tables,
+    top_from_tables,
+    totals_from_tables,
+    users_by_bucket,
+)
+from .tables import (
+    DIMS,
+    MAX_MINUTES,
+    MINUTES,
+    SCHEMA_VERSION,
+    TABLES,
+    TOP_STORED,
+    meta,
+    schema,
+    set_meta,
+)
+
+# --------------------------------------------------------------------------- #
+# Maintenance, inside the loading transaction.
+# --------------------------------------------------------------------------- #
+
+
+def refresh(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT, aggregator: Aggregator | None = None) -> None:
+    """Add the rows of ``movies`` not covered yet to the derived tables; bump the version.
+
+    Must run on an open write transaction (the loader's), after the inserts.
+    With an ``aggregator`` that saw exactly the rows added since the derived
+    data were last current, its aggregates are written; otherwise SQL
+    ``GROUP BY`` passes over the new rows build the same data.
+    """
+    _create(conn, dialect)
+    if meta(conn, "schema", 0) != SCHEMA_VERSION:  # also: derived data of an older moviedash
+        for table in TABLES:
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("DELETE FROM md_meta WHERE key IN ('covered', 'exact')")
+        _create(conn, dialect)
+    set_meta(conn, "schema", SCHEMA_VERSION)
+    if meta(conn, "instance", 0) == 0:
+        set_meta(conn, "instance", secrets.randbits(62) + 1)
+    covered = meta(conn, "covered", 0)
+    exact = meta(conn, "exact", 1)
+    top = conn.execute("SELECT max(rowid) FROM movies").fetchone()[0] or 0
+    if top > covered and exact:  # inexact data are never used again: stop maintaining them
+        if (
+            aggregator is not None and aggregator.ok and aggregator.schema_ok
+            and aggregator.start == covered and aggregator.rows == top - covered
+        ):
+            aggregator.write(conn, dialect)
+        else:
+            exact = _add_rows(conn, covered, dialect)
+    elif top < covered:  # rows were deleted behind our back: derived data cannot be trusted
+        exact = 0
+    set_meta(conn, "covered", top)
+    set_meta(conn, "exact", int(bool(exact)))
+    set_meta(conn, "version", meta(conn, "version", 0) + 1)
+    conn.execute("DELETE FROM md_results")
+    if exact:
+        store_defaults(conn, dialect)
+
+
+def _create(conn: sqlite3.Connection, dialect: SQLiteDialect) -> None:
+    # executescript() would COMMIT the open transaction: run statement by statement.
+    for statement in schema(dialect).split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _add_rows(conn: sqlite3.Connection, covered: int, dialect: SQLiteDialect) -> bool:
+    """Fold ``movies.rowid > covered`` into every derived table; False if a date is not canonical.
+
+    The path for rows no :class:`Aggregator` saw (a course-made database, rows
+    appended behind moviedash's back, a schema rebuild): SQLite reads the rows
+    as it would for the raw-table SQL, and an aggregator folds them in.
+    """
+    day = dialect.bucket("daily")
+    # Not canonical, outside the served dates, or minutes whose sums could overflow
+    # (numpy wraps silently): the raw SQL answers such data (and reports an overflow).
+    odd = conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM movies WHERE rowid > ? AND "
+        f"(event_date IS NULL OR {day} IS NULL OR {day} <> substr(event_date, 1, 10) "
+        f"OR event_date < ? OR event_date >= ? OR {MINUTES} NOT BETWEEN 0 AND ?))",
+        (covered, DATE_MIN.isoformat(), (DATE_MAX + dt.timedelta(days=1)).isoformat(), MAX_MINUTES),
+    ).fetchone()[0]
+    if odd:
+        return False  # the raw SQL answers from now on: building the rest would be wasted
+    aggregator = Aggregator(conn, start=covered)
+    dims = ", ".join(f"COALESCE(CAST({d} AS text), '')" for d in DIMS)
+    cursor = conn.execute(
+        f"SELECT {day} || ' ' || strftime('%H:%M:%S', event_date), CAST(userid AS text), {dims}, "
+        f"CAST(title AS text), {MINUTES} FROM movies WHERE rowid > ?",
+        (covered,),
+    )
+    while rows := cursor.fetchmany(200_000):
+        aggregator.add(dict(zip(FED_COLUMNS, (list(c) for c in zip(*rows)))), checked=False)
+    aggregator.write(conn, dialect)
+    return True
+
+
+def store_defaults(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT) -> None:
+    """Compute the rows behind every default view from the derived tables and store them."""
+    results: dict[str, Any] = {}
+    everything = Filters()
+    day_rows = [(day, BitMap.deserialize(blob)) for day, blob in conn.execute("SELECT day, users FROM md_day ORDER BY day")]
+    for resolution in RESOLUTIONS:
+        results[f"unique_users:{resolution}"] = users_by_bucket(day_rows, resolution)
+        results[f"minutes_watched:{resolution}"] = minutes_rows(conn, SeriesQuery(resolution, everything), dialect)
+    for rank in ("plays", "minutes"):
+        results[f"top:{rank}"] = top_from_tables(conn, TopQuery(TOP_STORED, rank, everything))
+    # Every title tied with the TOP_STORED-th is read: the shown title decides among them.
+    results["top:viewers"] = rank_by_shown_title(
+        conn.execute(
+            "SELECT title, viewers FROM md_title_users WHERE viewers >= coalesce("
+            "(SELECT viewers FROM md_title_users ORDER BY viewers DESC LIMIT 1 OFFSET ?), 0)",
+            (TOP_STORED - 1,),
+        ),
+        TOP_STORED,
+    )
+    results["heatmap"] = heatmap_from_tables(conn, everything)
+    results["totals"] = list(totals_from_tables(conn, everything, day_rows))
+    results["span"] = list(span_from_tables(conn))
+    results["dim_values"] = dim_values_from_tables(conn)
+    conn.executemany(
+        "INSERT INTO md_results (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        [(name, json.dumps(value)) for name, value in results.items()],
+    )
+
+
+
+
+def refresh_derived(conn: sqlite3.Connection, aggregator: Aggregator | None = None) -> None:
+    """Bring the rollups and the planner statistics up to date after rows were added.
+
+    ``aggregator`` holds the new rows' aggregates when the caller streamed
+    them.  Called inside the loading transaction, so readers see new rows and
+    what is derived from them at the same instant.
+    """
+    refresh(conn, aggregator=aggregator)
+    conn.execute("PRAGMA optimize")

@@ -1,0 +1,287 @@
+"""Serving: the same answers as the raw-table SQL, from the rollup tables."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from pyroaring import BitMap
+
+from .. import dimensions
+from ..escapes import decode_escapes
+from ..params import Filters, SeriesQuery, TopQuery
+from ..periods import period_start
+from ..store import DIALECT, SQLiteDialect
+from .aggregator import distinct, group_sum
+from .tables import DIMS
+
+# --------------------------------------------------------------------------- #
+# Serving: the same answers as the raw-table SQL, from the derived tables.
+# --------------------------------------------------------------------------- #
+
+
+def _stored(conn: sqlite3.Connection, name: str) -> Any:
+    row = conn.execute("SELECT value FROM md_results WHERE name = ?", (name,)).fetchone()
+    return None if row is None else json.loads(row[0])
+
+
+
+
+def where(filters: Filters, day_column: str = "day") -> tuple[str, list[Any]]:
+    """WHERE clause over a derived table (day-level range, dims exactly as in ``analysis.where``)."""
+    clauses: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    if filters.start is not None:
+        clauses.append(f"{day_column} >= ?")
+        params.append(filters.start.isoformat())
+    if filters.end is not None:
+        clauses.append(f"{day_column} <= ?")
+        params.append(filters.end.isoformat())
+    for column in DIMS:
+        values = getattr(filters, column)
+        if values:
+            clause, values_params = dimensions.condition(column, values, nullable=False)
+            clauses.append(clause)
+            params.extend(values_params)
+    return " AND ".join(clauses), params
+
+
+def users_by_bucket(rows: Iterable[Sequence[Any]], resolution: str) -> list[list[Any]]:
+    """``(day, bitmap or its serialization)`` rows, ordered by day, into ``[label, distinct users]`` per period."""
+
+    out: list[list[Any]] = []
+    label: str | None = None
+    maps: list[BitMap] = []
+    cache: dict[str, str] = {}
+    for day, blob in rows:
+        bucket = cache.get(day)
+        if bucket is None:
+            bucket = cache[day] = period_start(dt.date.fromisoformat(day), resolution).isoformat()
+        if bucket != label:
+            if maps:
+                out.append([label, len(BitMap.union(*maps))])
+            label, maps = bucket, []
+        maps.append(blob if isinstance(blob, BitMap) else BitMap.deserialize(blob))
+    if maps:
+        out.append([label, len(BitMap.union(*maps))])
+    return out
+
+
+def minutes_rows(conn: sqlite3.Connection, query: SeriesQuery, dialect: SQLiteDialect) -> list[list[Any]]:
+    clause, params = where(query.filters)
+    return [
+        list(r)
+        for r in conn.execute(
+            f"SELECT {dialect.bucket(query.resolution, 'day')} AS date, SUM(minutes) FROM md_day "
+            f"WHERE {clause} GROUP BY 1 ORDER BY 1",
+            params,
+        )
+    ]
+
+
+def series_rows(conn: sqlite3.Connection, metric: str, query: SeriesQuery, dialect: SQLiteDialect = DIALECT) -> list[list[Any]]:
+    """``[period label, value]`` rows of ``unique_users`` or ``minutes_watched`` (not zero-filled)."""
+    if query.filters.is_default():
+        stored = _stored(conn, f"{metric}:{query.resolution}")
+        if stored is not None:
+            return stored
+    if metric == "minutes_watched":
+        return minutes_rows(conn, query, dialect)
+    clause, params = where(query.filters)
+    rows = conn.execute(f"SELECT day, users FROM md_day WHERE {clause} ORDER BY day", params)
+    return users_by_bucket(rows, query.resolution)
+
+
+def month_bounds(filters: Filters) -> tuple[str | None, str | None, str | None, str | None, bool]:
+    """Split a date range into whole months (monthly table) and edge days (daily table).
+
+    Returns ``(first_month, last_month, start_day, end_day, whole_months)``: the
+    monthly table answers months ``first_month..last_month`` (either may be
+    open: ``None``) and the daily table the days of ``start_day..end_day``
+    outside them.  ``whole_months`` is False when the range holds no whole month.
+    """
+    start, end = filters.start, filters.end
+    first = None
+    if start is not None:
+        first = start if start.day == 1 else (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    last = None
+    if end is not None:
+        next_day = end + dt.timedelta(days=1)
+        last = end.replace(day=1) if next_day.day == 1 else (end.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    whole = first is None or last is None or first <= last
+    iso = lambda d: d.isoformat() if d else None  # noqa: E731
+    return iso(first), iso(last), iso(start), iso(end), whole
+
+
+def top_from_tables(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]]:
+    column = {"plays": "plays", "minutes": "minutes"}[query.rank]
+    dims_clause, dims_params = where(Filters(**{d: getattr(query.filters, d) for d in DIMS}))
+    first, last, start, end, whole = month_bounds(query.filters)
+    parts: list[tuple[str, list[Any]]] = []
+    if not whole:
+        clause, p = where(query.filters)
+        parts.append((f"SELECT titles, {column} FROM md_title_day WHERE {clause}", p))
+    else:
+        month_clause = [dims_clause]
+        month_params = list(dims_params)
+        if first is not None:
+            month_clause.append("month >= ?")
+            month_params.append(first)
+        if last is not None:
+            month_clause.append("month <= ?")
+            month_params.append(last)
+        parts.append((f"SELECT titles, {column} FROM md_title_month WHERE {' AND '.join(month_clause)}", month_params))
+        if start is not None and first is not None and start < first:  # days before the first whole month
+            parts.append((f"SELECT titles, {column} FROM md_title_day WHERE {dims_clause} AND day >= ? AND day < ?",
+                          [*dims_params, start, first]))
+        if end is not None and last is not None:
+            after = (dt.date.fromisoformat(last).replace(day=28) + dt.timedelta(days=4)).replace(day=1).isoformat()
+            if end >= after:  # days after the last whole month
+                parts.append((f"SELECT titles, {column} FROM md_title_day WHERE {dims_clause} AND day >= ? AND day <= ?",
+                              [*dims_params, after, end]))
+    ids: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    for sql, params in parts:
+        for blob_ids, blob_values in conn.execute(sql, params):
+            ids.append(np.frombuffer(blob_ids, dtype="<i4"))
+            values.append(np.frombuffer(blob_values, dtype="<i8"))
+    if not ids:
+        return []
+    title_ids, (totals,) = group_sum(np.concatenate(ids), [np.concatenate(values)])
+    return _rank_titles(conn, title_ids, totals, query.num)
+
+
+def rank_by_shown_title(rows: Iterable[tuple[str, int]], num: int) -> list[list[Any]]:
+    """The ``num`` best ``[stored title, total]`` of ``rows``: most first, ties by the title as shown.
+
+    Shown is with the course file's ``<e5>`` escapes decoded, compared by code
+    point (as SQLite's binary collation and PostgreSQL's "C" compare): the
+    same order whether the database holds ``<d8>isteins Blyant`` (made the
+    course's way) or ``Øisteins Blyant`` (loaded).
+    """
+    ranked = sorted(rows, key=lambda r: (-r[1], decode_escapes(r[0]), r[0]))
+    return [[title, int(n)] for title, n in ranked[:num]]
+
+
+def _rank_titles(conn: sqlite3.Connection, ids: np.ndarray, totals: np.ndarray, num: int) -> list[list[Any]]:
+    """The ``num`` best ``[title, total]``: most first, ties by the title as shown (:func:`rank_by_shown_title`)."""
+    if len(ids) > num:
+        threshold = np.partition(totals, len(totals) - num)[len(totals) - num]
+        keep = totals >= threshold
+        ids, totals = ids[keep], totals[keep]
+    wanted = ids.tolist()
+    if len(wanted) > 900:
+        names = dict(conn.execute("SELECT id, title FROM md_titles"))
+    else:
+        names = dict(conn.execute(f"SELECT id, title FROM md_titles WHERE id IN ({', '.join('?' * len(wanted))})", wanted))
+    return rank_by_shown_title(zip((names[i] for i in wanted), totals.tolist()), num)
+
+
+def top_rows(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]]:
+    """``[raw title, value]`` rows of the top list.
+
+    Distinct viewers per title of a filtered selection come from
+    ``md_title_viewers``: the (title, user) pairs of the selected days and dims.
+    """
+    if query.filters.is_default():
+        stored = _stored(conn, f"top:{query.rank}")
+        if stored is not None:
+            return stored[: query.num]
+    if query.rank == "viewers":
+        return _top_viewers_from_tables(conn, query)
+    return top_from_tables(conn, query)
+
+
+def _top_viewers_from_tables(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]]:
+    """Distinct viewers per title of a selection: the distinct (title, user) pairs of its (day, dims) rows."""
+    clause, params = where(query.filters)
+    parts = [np.frombuffer(blob, dtype="<i8") for (blob,) in conn.execute(
+        f"SELECT pairs FROM md_title_viewers WHERE {clause}", params)]
+    if not parts:
+        return []
+    pairs = distinct(np.concatenate(parts))
+    viewers = np.bincount(pairs >> 32)
+    ids = np.flatnonzero(viewers)
+    return _rank_titles(conn, ids, viewers[ids], query.num)
+
+
+def heatmap_from_tables(conn: sqlite3.Connection, filters: Filters) -> list[list[Any]]:
+    clause, params = where(filters)
+    grid = np.zeros((7, 24), dtype=np.int64)
+    weekdays: dict[str, int] = {}
+    for day, blob in conn.execute(f"SELECT day, hours FROM md_hour WHERE {clause}", params):
+        weekday = weekdays.get(day)
+        if weekday is None:
+            weekday = weekdays[day] = dt.date.fromisoformat(day).weekday()
+        grid[weekday] += np.frombuffer(blob, dtype="<i8")
+    return [[w, h, int(grid[w, h])] for w in range(7) for h in range(24) if grid[w, h]]
+
+
+def heatmap_rows(conn: sqlite3.Connection, filters: Filters) -> list[list[Any]]:
+    """``[weekday, hour, plays]`` rows (weekday 0 = Monday)."""
+    if filters.is_default():
+        stored = _stored(conn, "heatmap")
+        if stored is not None:
+            return stored
+    return heatmap_from_tables(conn, filters)
+
+
+def totals_from_tables(
+    conn: sqlite3.Connection, filters: Filters, day_rows: Iterable[Sequence[Any]] | None = None
+) -> tuple[int, int, int]:
+    clause, params = where(filters)
+    if day_rows is None:
+        day_rows = conn.execute(f"SELECT day, users FROM md_day WHERE {clause}", params)
+    maps = [blob if isinstance(blob, BitMap) else BitMap.deserialize(blob) for _day, blob in day_rows]
+    viewers = len(BitMap.union(*maps)) if maps else 0
+    plays, minutes = conn.execute(
+        f"SELECT COALESCE(SUM(plays), 0), COALESCE(SUM(minutes), 0) FROM md_day WHERE {clause}", params
+    ).fetchone()
+    return viewers, int(plays), int(minutes)
+
+
+def totals_row(conn: sqlite3.Connection, filters: Filters) -> tuple[int, int, int]:
+    """``(viewers, plays, minutes)`` of a selection."""
+    if filters.is_default():
+        stored = _stored(conn, "totals")
+        if stored is not None:
+            return tuple(stored)  # type: ignore[return-value]
+    return totals_from_tables(conn, filters)
+
+
+def span_from_tables(conn: sqlite3.Connection) -> tuple[str | None, str | None, int]:
+    first, last, events = conn.execute("SELECT MIN(day), MAX(day), COALESCE(SUM(plays), 0) FROM md_day").fetchone()
+    return first, last, int(events)
+
+
+def span_row(conn: sqlite3.Connection) -> tuple[str | None, str | None, int]:
+    """``(first day, last day, events)``."""
+    stored = _stored(conn, "span")
+    return tuple(stored) if stored is not None else span_from_tables(conn)  # type: ignore[return-value]
+
+
+def dim_values_from_tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """The distinct stored values of each dimension, ``''`` (NULL) included."""
+    return {
+        column: [str(r[0]) for r in conn.execute(f"SELECT DISTINCT {column} FROM md_day ORDER BY 1")]
+        for column in DIMS
+    }
+
+
+def options(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """The filter values of each dimension (``unknown`` last when some events lack it, see :mod:`.dimensions`)."""
+    # Stored under a name older databases do not have: theirs left out the missing values.
+    stored = _stored(conn, "dim_values")
+    raw = stored if stored is not None else dim_values_from_tables(conn)
+    return {column: dimensions.known_values(raw[column]) for column in DIMS}
+
+
+def has_value(conn: sqlite3.Connection, column: str, value: str) -> bool:
+    """Whether filter value ``value`` (``unknown`` for its bucket) matches an event in dimension ``column``."""
+    if column not in DIMS:
+        raise ValueError(column)
+    clause, params = dimensions.condition(column, [value], nullable=False)
+    return bool(conn.execute(f"SELECT EXISTS (SELECT 1 FROM md_day WHERE {clause})", params).fetchone()[0])

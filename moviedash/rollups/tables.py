@@ -1,0 +1,156 @@
+"""Derived data: small pre-aggregated tables kept current inside every load.
+
+Why: at 10M events a ``GROUP BY`` over ``movies`` takes seconds, and
+``COUNT(DISTINCT userid)`` cannot be pre-summed.  So each load adds its new
+rows (``movies.rowid > covered``) to
+
+- ``md_users``: a dictionary of user ids (``userid`` -> small integer),
+- ``md_day``: plays, minutes and a roaring bitmap of the users per
+  (day, sessiontype, device, market) -- distinct users of any selection and
+  resolution are the size of a union of bitmaps,
+- ``md_hour``: plays per hour 0-23 per (day, dims), packed in one blob, for the heatmap,
+- ``md_titles``: a dictionary of titles,
+- ``md_title_day`` / ``md_title_month``: per (day or month, dims) the titles'
+  ids, plays and minutes as packed arrays (one row per key, not per title),
+- ``md_title_users``: each title's all-time viewers (bitmap and count), for
+  the default top list by viewers,
+- ``md_title_viewers``: per (day, dims) the ``title id << 32 | user id`` pair
+  of every titled event, packed: distinct viewers per title of any selection
+  are the distinct pairs of the matching rows (8 bytes per event, ~6% of ``movies``),
+- ``md_results``: the rows behind the default (unfiltered) views, recomputed
+  at load so the first view after an import is as fast as the next one,
+- ``md_meta``: the ``movies`` rowid covered, a data ``version`` counter and
+  whether the data are ``exact`` (every event date is a canonical date).
+
+The loader and the demo stream their new rows through an :class:`Aggregator`
+(no scan of ``movies`` after the inserts); other rows are read back with SQL
+and aggregated the same way.  All of it is written in the loading transaction, so readers see new events and
+what is derived from them at the same instant.  A database made elsewhere (the
+course's ``.import``), or one with rows appended behind moviedash's back, has
+no or stale derived data: :func:`status` says so and :mod:`moviedash.analysis`
+uses its raw-table SQL instead.  Dimension values NULL and ``''`` are both
+stored as ``''`` (the filter value ``unknown`` matches them, and the other
+placeholders of :mod:`moviedash.dimensions`).
+
+The functions here return plain rows; :mod:`moviedash.analysis` shapes them
+exactly like the raw-table results.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from .. import dimensions
+from ..params import DATE_MAX, DATE_MIN
+from ..store import DIALECT, SQLiteDialect
+
+DIMS: tuple[str, ...] = dimensions.DIMS
+#: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
+SCHEMA_VERSION = 3
+TABLES: tuple[str, ...] = (
+    "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users",
+    "md_title_viewers", "md_results",
+)
+#: Stored default top lists hold this many titles (the largest N a query may ask).
+TOP_STORED = 1000
+
+#: Minutes as SQL reads them (a course-made database stores text).
+MINUTES = "CAST(totalminuteswatched AS integer)"
+#: The most minutes one event may hold (the loader's limit): sums of them cannot overflow.
+MAX_MINUTES = 10**7
+
+DIMS_PK = ", ".join(DIMS)
+
+
+def schema(dialect: SQLiteDialect = DIALECT) -> str:
+    """The derived tables (``WITHOUT ROWID`` is SQLite's clustered primary key)."""
+    clustered = dialect.clustered_suffix
+    dims = ", ".join(f"{d} text NOT NULL" for d in DIMS)
+    return f"""
+CREATE TABLE IF NOT EXISTS md_meta (key text PRIMARY KEY, value integer NOT NULL);
+CREATE TABLE IF NOT EXISTS md_users (id integer PRIMARY KEY, userid text NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS md_day (
+    day text NOT NULL, {dims}, plays integer NOT NULL, minutes integer NOT NULL, users blob NOT NULL,
+    PRIMARY KEY (day, {DIMS_PK})){clustered};
+CREATE TABLE IF NOT EXISTS md_titles (id integer PRIMARY KEY, title text NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS md_hour (
+    day text NOT NULL, {dims}, hours blob NOT NULL, PRIMARY KEY (day, {DIMS_PK}));
+CREATE TABLE IF NOT EXISTS md_title_day (
+    day text NOT NULL, {dims}, titles blob NOT NULL, plays blob NOT NULL, minutes blob NOT NULL,
+    PRIMARY KEY (day, {DIMS_PK}));
+CREATE TABLE IF NOT EXISTS md_title_month (
+    month text NOT NULL, {dims}, titles blob NOT NULL, plays blob NOT NULL, minutes blob NOT NULL,
+    PRIMARY KEY (month, {DIMS_PK}));
+CREATE TABLE IF NOT EXISTS md_title_users (
+    title text PRIMARY KEY, viewers integer NOT NULL, users blob NOT NULL){clustered};
+CREATE TABLE IF NOT EXISTS md_title_viewers (
+    day text NOT NULL, {dims}, pairs blob NOT NULL, PRIMARY KEY (day, {DIMS_PK}));
+CREATE TABLE IF NOT EXISTS md_results (name text PRIMARY KEY, value text NOT NULL);
+"""
+
+
+# --------------------------------------------------------------------------- #
+# Status: may the derived data answer, and under which version?
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class Status:
+    """The derived data's state as seen by one connection."""
+
+    database: str
+    #: A random id given to the derived data when first built: a file replaced
+    #: at the same path (``demo --force``) never shares a cache key with its predecessor.
+    instance: int
+    version: int
+    usable: bool
+
+
+_STATUS_SQL = """
+SELECT (SELECT file FROM pragma_database_list WHERE name = 'main'),
+       (SELECT value FROM md_meta WHERE key = 'version'),
+       (SELECT value FROM md_meta WHERE key = 'instance'),
+       (SELECT value FROM md_meta WHERE key = 'covered'),
+       (SELECT value FROM md_meta WHERE key = 'exact'),
+       (SELECT value FROM md_meta WHERE key = 'schema'),
+       (SELECT max(rowid) FROM movies),
+       (SELECT min(day) FROM md_day),
+       (SELECT max(day) FROM md_day)
+"""
+
+
+def status(conn: sqlite3.Connection) -> Status | None:
+    """One cheap query: ``None`` without derived data, else its version and whether it is current.
+
+    Current means every row of ``movies`` is covered (``max(rowid)`` equals the
+    covered rowid: rows appended behind moviedash's back make it stale), every
+    covered event date was canonical and within the served dates (derived
+    data built before the loader checked that), and the tables are of this
+    version's schema.
+    """
+    if not isinstance(conn, sqlite3.Connection):
+        return None  # PostgreSQL aggregates in the server: no derived data, no cache
+    try:
+        path, version, instance, covered, exact, schema_version, top, first, last = conn.execute(_STATUS_SQL).fetchone()
+    except sqlite3.OperationalError:  # no md_meta: a database made the course's way
+        return None
+    if version is None:
+        return None
+    in_range = first is None or (str(first) >= DATE_MIN.isoformat() and str(last) <= DATE_MAX.isoformat())
+    # Derived data of another moviedash version are rebuilt at the next load; until then, raw SQL.
+    usable = bool(exact) and in_range and (top or 0) == (covered or 0) and schema_version == SCHEMA_VERSION
+    return Status(str(path or ""), int(instance or 0), int(version), usable)
+
+
+
+
+def meta(conn: sqlite3.Connection, key: str, default: int) -> int:
+    row = conn.execute("SELECT value FROM md_meta WHERE key = ?", (key,)).fetchone()
+    return default if row is None else int(row[0])
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: int) -> None:
+    conn.execute(
+        "INSERT INTO md_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

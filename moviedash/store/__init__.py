@@ -1,0 +1,41 @@
+"""The only code that knows a database engine: targets, dialects, schema, connections, bulk writes.
+
+Everything above talks to a :data:`Connection` (``execute(sql, params)`` with
+``?`` placeholders) and asks :func:`dialect_of` for the SQL that differs
+between SQLite and PostgreSQL.  Engine-specific work (bulk ``COPY``, WAL
+checkpoints, whole-file builds) is in :mod:`.sqlite` and :mod:`.postgres`,
+which callers name explicitly.
+"""
+from . import postgres, sqlite
+from .connection import (
+    Connection,
+    check_deadline,
+    check_exists,
+    connect_readonly,
+    set_deadline,
+)
+from .dialects import (
+    DIALECT,
+    POSTGRES_DIALECT,
+    Dialect,
+    PostgresDialect,
+    SQLiteDialect,
+    dialect_of,
+)
+from .schema import (
+    COLUMNS,
+    INSERT_SQL,
+    INTEGER_COLUMNS,
+    LEDGER_INSERT_SQL,
+    LEDGER_LOOKUP_SQL,
+    REAL_COLUMNS,
+    SCHEMA,
+)
+from .target import Target, is_postgres, parse, redact
+
+__all__ = [
+    "COLUMNS", "DIALECT", "INSERT_SQL", "INTEGER_COLUMNS", "LEDGER_INSERT_SQL", "LEDGER_LOOKUP_SQL",
+    "POSTGRES_DIALECT", "REAL_COLUMNS", "SCHEMA", "Connection", "Dialect", "PostgresDialect", "SQLiteDialect",
+    "Target", "check_deadline", "check_exists", "connect_readonly", "dialect_of", "is_postgres", "parse",
+    "postgres", "redact", "set_deadline", "sqlite",
+]

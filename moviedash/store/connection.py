@@ -1,0 +1,67 @@
+"""Either engine behind one face: open a database named by a path or URL, and request deadlines.
+
+A read-only connection of either backend offers ``execute(sql, params)`` with
+``?`` placeholders, ``close()`` and the per-request ``memo`` (see
+:class:`Connection`).
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Union
+
+from ..errors import query_timeout_error
+from . import postgres, sqlite, target
+from .postgres import PgConnection
+
+#: A read-only connection of either backend.
+Connection = Union[sqlite3.Connection, PgConnection]
+
+
+def set_deadline(conn: Connection, seconds: float) -> None:
+    """Give the request owning ``conn`` a deadline ``seconds`` from now (see :func:`check_deadline`)."""
+    conn.memo["deadline"] = (time.monotonic() + seconds, seconds)  # type: ignore[union-attr]
+
+
+def check_deadline(conn: object) -> None:
+    """Raise the query-timeout 503 when the request owning ``conn`` is past its deadline.
+
+    Called between the stages of an answer (after the query, before shaping,
+    before drawing a figure), so the time limit covers the whole request and
+    not only the database's work.  No deadline (reports, scripts): nothing to check.
+    """
+    memo = getattr(conn, "memo", None)
+    limit = memo.get("deadline") if memo else None
+    if limit is not None and time.monotonic() > limit[0]:
+        raise query_timeout_error(limit[1])
+
+
+def connect_readonly(path: str | os.PathLike[str]) -> Connection:
+    """Open an existing database read-only, for serving (reports, figures API).
+
+    A SQLite path gives a :class:`moviedash.store.sqlite.ServingConnection`; a
+    PostgreSQL URL a :class:`moviedash.store.postgres.PgConnection` in
+    read-only transactions, with the same ``execute`` interface.
+    """
+    if target.is_postgres(path):
+        return postgres.connect_readonly(os.fspath(path))
+    return sqlite.connect_readonly(path)
+
+
+def check_exists(path: str | os.PathLike[str]) -> Path | str:
+    """Return the resolved path, or raise :class:`DatabaseNotFound` (missing) or
+    :class:`MoviedashError` (a folder, not a SQLite file, no ``movies`` table).
+
+    A PostgreSQL URL is returned as given after one connection that checks the
+    server, the credentials, the database and its ``movies`` table.
+    """
+    if target.is_postgres(path):
+        postgres.check(os.fspath(path))
+        return os.fspath(path)
+    db_path = sqlite.resolve_path(path)
+    # Open it once now: a file that is not a moviedash database is refused at
+    # start, not with a 503 on every request.
+    sqlite.connect_readonly(path).close()
+    return db_path
