@@ -105,10 +105,22 @@ class Client:
         return self.request("POST", path, body)
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0 < q <= 100), nearest-rank: a value of the sample, never interpolated.
+
+    NaN for no values.  Nearest-rank: of 20 samples, p95 is the 19th smallest; of 5, the largest.
+    """
+    if not 0 < q <= 100:
+        raise ValueError(f"percentile must be in (0, 100], not {q}")
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
 def p95(values: list[float]) -> float:
     """95th percentile, nearest-rank (with 5 samples: the largest)."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+    return percentile(values, 95)
 
 
 @dataclass

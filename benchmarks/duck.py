@@ -3,7 +3,12 @@ run the SQL equivalent to the seven course results and to the "all filters"
 selection's charts and KPIs, cold (first run on a fresh connection) and warm.
 
     python -m benchmarks.duck --csv events.csv --db events.duckdb --out duck.json \
-        [--repeat 5] [--selection '{"start": "2024-12-02", "end": "2024-12-31", ...}']
+        [--repeat 5] [--selection '{"start": "2024-12-02", "end": "2024-12-31", ...}'] \
+        [--selections selections.json]
+
+``--selections`` names a JSON list of selections (dates, filters, resolution, num,
+rank: ``RandomSelection.as_dict`` of benchmarks/selections.py); each one's two
+series, toplist, heatmap and KPIs are timed too (benchmarks/backends.py).
 
 Optional: needs ``duckdb`` (see benchmarks/requirements.txt).  Runs in its own
 process, started by the benchmark; its peak RSS is reported.
@@ -38,6 +43,9 @@ COLUMNS = {
 }
 UNIT = {"daily": "day", "weekly": "week", "monthly": "month"}  # DuckDB weeks are ISO: Monday
 AGGREGATE = {"unique_users": "COUNT(DISTINCT userid)", "minutes_watched": "COALESCE(SUM(totalminuteswatched), 0)"}
+RANK = {"plays": "COUNT(*)", "minutes": "COALESCE(SUM(totalminuteswatched), 0)", "viewers": "COUNT(DISTINCT userid)"}
+#: moviedash's "unknown" filter value: NULL and these stored texts (moviedash/dimensions.py).
+UNKNOWN, PLACEHOLDERS = "unknown", ("", "0", "unknown")
 _ESCAPE = re.compile(r"<([0-9a-f]{2})>")
 
 
@@ -46,14 +54,14 @@ def decode(title: str) -> str:
     return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), title)
 
 
-def load(csv: Path, db: Path, memory_limit: str) -> dict[str, Any]:
+def load(csv: Path, db: Path, memory_limit: str, header: bool = False) -> dict[str, Any]:
     con = duckdb.connect(str(db))
     try:
         con.execute(f"SET memory_limit = '{memory_limit}'")
         columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS.items()) + "}"
         started = time.perf_counter()
         con.execute(
-            f"CREATE TABLE movies AS SELECT * FROM read_csv(?, header = false, columns = {columns}, "
+            f"CREATE TABLE movies AS SELECT * FROM read_csv(?, header = {str(header).lower()}, columns = {columns}, "
             "nullstr = '', quote = '\"', escape = '\"', timestampformat = '%Y-%m-%d %H:%M:%S')",
             [str(csv)],
         )
@@ -78,7 +86,9 @@ def where(sel: dict[str, Any]) -> tuple[str, list[Any]]:
         if isinstance(values, str):
             values = [values]
         if values:
-            clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
+            values = [v for v in values if v != UNKNOWN] + (list(PLACEHOLDERS) if UNKNOWN in values else [])
+            clause = f"{column} IN ({', '.join('?' * len(values))})"
+            clauses.append(f"({clause} OR {column} IS NULL)" if UNKNOWN in values else clause)
             params.extend(values)
     return " AND ".join(clauses), params
 
@@ -103,9 +113,9 @@ def series_sql(metric: str, resolution: str, sel: dict[str, Any]) -> tuple[str, 
     return sql, [*params, sel.get("start"), sel.get("end")]
 
 
-def toplist_sql(num: int, sel: dict[str, Any]) -> tuple[str, list[Any]]:
+def toplist_sql(num: int, sel: dict[str, Any], rank: str = "plays") -> tuple[str, list[Any]]:
     clause, params = where(sel)
-    sql = (f"SELECT title, COUNT(*) AS n FROM movies WHERE {clause} AND title IS NOT NULL AND title <> '' "
+    sql = (f"SELECT title, {RANK[rank]} AS n FROM movies WHERE {clause} AND title IS NOT NULL AND title <> '' "
            "GROUP BY title ORDER BY n DESC, title ASC LIMIT ?")
     return sql, [*params, num]
 
@@ -148,6 +158,42 @@ def queries(selection: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, l
     return out
 
 
+def selection_queries(sel: dict[str, Any]) -> list[tuple[str, list[tuple[str, list[Any]]]]]:
+    """(name, [(sql, params), ...]) of one random selection: what its charts and KPIs ask."""
+    kpis = [totals_sql(sel)]
+    if sel.get("start") and sel.get("end"):
+        kpis.append(totals_sql(previous_period(sel)))
+    return [
+        ("unique_users", [series_sql("unique_users", sel["resolution"], sel)]),
+        ("minutes_watched", [series_sql("minutes_watched", sel["resolution"], sel)]),
+        ("toplist", [toplist_sql(int(sel["num"]), sel, sel["rank"])]),
+        ("heatmap", [heatmap_sql(sel)]),
+        ("kpis", kpis),
+    ]
+
+
+def run_selections(db: Path, chosen: list[dict[str, Any]], repeat: int, memory_limit: str) -> list[dict[str, Any]]:
+    """Each selection's queries, cold (first run of that SQL on this connection) and warm (next ``repeat``)."""
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    out = []
+    try:
+        for sel in chosen:
+            timings = []
+            for name, statements in selection_queries(sel):
+                samples = []
+                for _ in range(1 + repeat):
+                    started = time.perf_counter()
+                    for sql, params in statements:
+                        con.execute(sql, params).fetchall()
+                    samples.append((time.perf_counter() - started) * 1000)
+                timings.append({"name": name, "cold_ms": samples[0], "warm_ms": samples[1:]})
+            out.append({"name": sel["name"], "queries": timings})
+    finally:
+        con.close()
+    return out
+
+
 def run_queries(db: Path, selection: dict[str, Any], repeat: int, memory_limit: str) -> dict[str, Any]:
     con = duckdb.connect(str(db), read_only=True)
     con.execute(f"SET memory_limit = '{memory_limit}'")
@@ -180,12 +226,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--selection", default="{}", help="the 'all filters' selection as JSON")
+    parser.add_argument("--header", action="store_true", help="the CSV's first line is a header row")
+    parser.add_argument("--selections", type=Path, help="a JSON file: a list of selections to time as well")
     parser.add_argument("--memory-limit", default="2GB")
     args = parser.parse_args(argv)
     if args.db.exists():
         args.db.unlink()
-    loaded = load(args.csv, args.db, args.memory_limit)
+    loaded = load(args.csv, args.db, args.memory_limit, args.header)
     result = run_queries(args.db, json.loads(args.selection), args.repeat, args.memory_limit)
+    if args.selections:
+        result["selections"] = run_selections(args.db, json.loads(args.selections.read_text()), args.repeat,
+                                              args.memory_limit)
     peak = None
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):

@@ -46,7 +46,7 @@ class PostgresDatabases:
         self.admin = psycopg.connect(url, autocommit=True)
         self.names: list[str] = []
 
-    def new(self, i: int) -> str:
+    def new(self, i: int | str) -> str:
         name = f"moviedash_bench_{i}"
         self.admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         self.admin.execute(f"CREATE DATABASE {name}")

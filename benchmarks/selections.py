@@ -9,6 +9,8 @@ browser receives it), with the selection's values put into the filter bar.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import random
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -351,3 +353,115 @@ def check_route_answer(status: int, body: bytes, content_type: str, what: str, e
                 raise BenchmarkError(f"{what}: expected Plotly figure JSON, got {body[:300]!r}")
         elif not isinstance(payload, list) or (expect_rows and not payload):
             raise BenchmarkError(f"{what}: expected a non-empty JSON list, got {body[:300]!r}")
+
+
+# --------------------------------------------------------------------------- #
+# Seeded random selections (the backends benchmark: benchmarks/backends.py).
+# --------------------------------------------------------------------------- #
+
+#: The "Number of titles" values a random selection draws from (the slider's range).
+TOP_N_RANGE = (1, 50)
+FILTERS = (SESSIONTYPE, DEVICE, MARKET)
+
+
+@dataclass(frozen=True)
+class RandomSelection:
+    """A date range and filters (as :class:`Selection`), and the chart controls: resolution, top N, rank."""
+
+    selection: Selection
+    resolution: str
+    num: int
+    rank: str
+
+    @property
+    def name(self) -> str:
+        return self.selection.name
+
+    def route_urls(self) -> list[str]:
+        """The three /data routes this selection's charts use."""
+        base = self.selection.params()
+        return [
+            "/data/unique_users/?" + urlencode([("resolution", self.resolution), *base]),
+            "/data/minutes_watched/?" + urlencode([("resolution", self.resolution), *base]),
+            "/data/toplist/?" + urlencode([("num", str(self.num)), ("rank", self.rank), *base]),
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        s = self.selection
+        return {"name": s.name, "start": s.start.isoformat() if s.start else None,
+                "end": s.end.isoformat() if s.end else None, "sessiontype": s.sessiontype,
+                "device": list(s.device), "market": list(s.market), "resolution": self.resolution,
+                "num": self.num, "rank": self.rank}
+
+
+def random_selections(count: int, seed: int, first_day: dt.date, last_day: dt.date,
+                      options: dict[str, list[str]]) -> list[RandomSelection]:
+    """``count`` selections drawn from ``random.Random(seed)`` alone: the same arguments give the same list.
+
+    Date ranges: the first is one day, the second the whole span, the rest of a
+    length drawn log-uniformly from one day to the span (short ranges are as
+    common as long ones), at a uniform position.  Filters: each of session type,
+    device and market is left out (all values) half the time, else a random
+    non-empty subset of the data's ``options`` (session type: one value, as the
+    dashboard offers), ``unknown`` included when the data have it; every fifth
+    selection that can filters on ``unknown``.  Resolution and rank cycle so
+    every combination occurs (in any 9 consecutive selections); top N is drawn
+    from 1 to 50, the first two 1 and 50.
+    """
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    if last_day < first_day:
+        raise ValueError(f"the span {first_day}..{last_day} is empty")
+    rng = random.Random(seed)
+    span = (last_day - first_day).days + 1
+    out: list[RandomSelection] = []
+    for i in range(count):
+        if i == 0:
+            length = 1
+        elif i == 1:
+            length = span
+        else:
+            length = min(span, max(1, round(math.exp(rng.uniform(0.0, math.log(span))))))
+        start = first_day + dt.timedelta(days=rng.randrange(span - length + 1))
+        end = start + dt.timedelta(days=length - 1)
+        chosen: dict[str, tuple[str, ...]] = {}
+        for component in FILTERS:
+            values = sorted(options.get(component, []))
+            if not values or rng.random() < 0.5:
+                chosen[component] = ()
+            elif component == SESSIONTYPE:
+                chosen[component] = (rng.choice(values),)
+            else:
+                chosen[component] = tuple(sorted(rng.sample(values, rng.randint(1, len(values)))))
+        if i % 5 == 4:
+            with_unknown = [c for c in FILTERS if "unknown" in options.get(c, [])]
+            if with_unknown:
+                component = rng.choice(with_unknown)
+                chosen[component] = ("unknown",) if component == SESSIONTYPE else tuple(
+                    sorted({*chosen[component], "unknown"}))
+        resolution = RESOLUTIONS[i % len(RESOLUTIONS)]
+        rank = RANKS[(i // len(RESOLUTIONS)) % len(RANKS)]
+        num = TOP_N_RANGE[0] if i == 0 else TOP_N_RANGE[1] if i == 1 else rng.randint(*TOP_N_RANGE)
+        filters = ", ".join(f"{c}={'+'.join(v)}" for c, v in chosen.items() if v) or "no filter"
+        name = f"r{i + 1:02d} {start}..{end} ({length} d), {filters}, {resolution}, top {num} by {rank}"
+        selection = Selection(name, start, end, (chosen[SESSIONTYPE] or (None,))[0], chosen[DEVICE], chosen[MARKET])
+        out.append(RandomSelection(selection, resolution, num, rank))
+    return out
+
+
+def random_selection_cases(page: Page, found: dict[str, Callback], chosen: RandomSelection) -> list[CallbackCase]:
+    """The chart and KPI callbacks the page runs for ``chosen``: its dates, filters and chart controls."""
+    values = page.values_for(chosen.selection)
+    values[(USERS_RESOLUTION, "value")] = chosen.resolution
+    values[(MINUTES_RESOLUTION, "value")] = chosen.resolution
+    values[(TOP_N, "value")] = chosen.num
+    values[(RANK, "value")] = chosen.rank
+    changed = changed_props(chosen.selection) + [f"{c}.value" for c in (USERS_RESOLUTION, MINUTES_RESOLUTION, TOP_N, RANK)]
+    cases = []
+    for name in CHART_CALLBACKS:
+        callback = found[name]
+        # The renderer names only the callback's own inputs as changed (the server refuses others).
+        inputs = {f"{d['id']}.{d['property']}" for d in callback.inputs}
+        body = request_body(callback, values, [c for c in changed if c in inputs])
+        cases.append(CallbackCase(chosen.name, name, name, body, False, False))
+    return cases

@@ -47,10 +47,12 @@ def proc_status(pid: int) -> dict[str, int]:
 
 
 class Server:
-    """``with Server(db, log) as server: ... server.port ... server.memory()``."""
+    """``with Server(db, log) as server: ... server.port ... server.memory()``; ``db`` a file or a PostgreSQL URL."""
 
-    def __init__(self, db: Path, log: Path, start_timeout: float = 300.0) -> None:
+    def __init__(self, db: Path | str, log: Path, start_timeout: float = 300.0,
+                 env: dict[str, str] | None = None) -> None:
         self.db = db
+        self.env = env
         self.log = log
         self.start_timeout = start_timeout
         self.proc: subprocess.Popen[bytes] | None = None
@@ -68,7 +70,7 @@ class Server:
                 started = time.perf_counter()
                 self.proc = subprocess.Popen(
                     command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    preexec_fn=_die_with_parent,
+                    preexec_fn=_die_with_parent, env=self.env,
                 )
             if self._wait_listening(started):
                 self.start_seconds = time.perf_counter() - started
