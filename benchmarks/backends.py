@@ -873,7 +873,7 @@ def main(argv: list[str] | None = None) -> int:
         "selection_ratios": selection_ratios(bench.measured),
         "duckdb_per_selection": duck_per_selection(bench),
         "mismatches": [vars(x) for x in bench.mismatches],
-    }, indent=1, default=str) + "\n", encoding="utf-8")
+    }, default=str) + "\n", encoding="utf-8")
     print(report)
     log(f"results written to {out} and {out.with_suffix('.json').name}; whole run {total_s / 60:.1f} min")
     if bench.mismatches:
