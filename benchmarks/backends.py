@@ -567,9 +567,9 @@ class Backends:
 # --------------------------------------------------------------------------- #
 
 
-def default_items(measured: list[Measured], views_only: bool = False) -> list[Measured]:
-    """The default view's requests; ``views_only``: without the page routes (no answer of the data in them)."""
-    return [m for m in measured if m.group == "default" and not (views_only and m.label in PAGE_ROUTES)]
+def default_items(measured: list[Measured]) -> list[Measured]:
+    """The default view's requests: its callbacks, its routes and the page routes."""
+    return [m for m in measured if m.group == "default"]
 
 
 def worst(items: list[Measured], backend: str, key: Callable[[Timing], float]) -> tuple[float, str]:
@@ -585,7 +585,7 @@ def worst(items: list[Measured], backend: str, key: Callable[[Timing], float]) -
 
 
 def build_targets(b: Backends) -> list[Target]:
-    defaults = default_items(b.measured, views_only=True)
+    defaults = default_items(b.measured)
     picked = [m for m in b.measured if m.group == "selection"]
     out = []
     v, what = worst(defaults, "postgresql", lambda t: t.warm_p95)
@@ -716,9 +716,8 @@ def render(b: Backends, started: dt.datetime, load_before: tuple[float, ...], lo
     L += ["## Default views", "",
           f"Every chart/KPI callback of the default view and of each chart control, every `/data` and "
           f"`/figures` route of the default view, and the page routes: cold, and warm p95 of {a.warm}. The targets "
-          "count the views (callbacks, `/data`, `/figures`), not the page routes (`/`, `/_dash-layout`, "
-          "`/_dash-dependencies`), which hold no answer of the data beyond the filter options and span; the first "
-          "request of each phase also pays the server's first-request set-up.", "",
+          "count every one of them (the page routes too: `/_dash-layout` holds the data's filter options and "
+          "span); the first request of each phase also pays the server's first-request set-up.", "",
           "| request | SQLite cold ms | SQLite warm p95 | PostgreSQL cold ms | PostgreSQL warm p95 | PG ÷ SQLite (cold / warm p95) | bytes |",
           "|---|---|---|---|---|---|---|"]
     for item in default_items(b.measured):
