@@ -339,9 +339,13 @@ class Backends:
             self.r["phases"][name] = time.perf_counter() - started
             log(f"{name}: {self.r['phases'][name]:.1f} s")
 
-    def run_timed(self, command: list[str], what: str, stdin: str | None = None) -> tuple[float, float, float | None]:
-        """(wall s, the command's CPU s, the local PostgreSQL server's CPU s or None) of one command."""
-        pid = self.cluster.postmaster_pid() if self.cluster else None
+    def run_timed(self, command: list[str], what: str, stdin: str | None = None,
+                  postgres: bool = False) -> tuple[float, float, float | None]:
+        """(wall s, the command's CPU s, the local PostgreSQL server's CPU s or None) of one command.
+
+        The server's CPU only for a command that uses it (``postgres``) on the throwaway cluster.
+        """
+        pid = self.cluster.postmaster_pid() if self.cluster and postgres else None
         server_before = server_cpu_seconds(pid) if pid else 0.0
         cpu_before = children_cpu()
         started = time.perf_counter()
@@ -426,12 +430,13 @@ class Backends:
             self.psql(bare_url, f"CREATE TABLE bare ({columns})")
             copy = f"\\copy bare FROM '{csv}' CSV HEADER"
             self.record(figures["pg_copy"], self.run_timed(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", bare_url,
-                                                             "-c", copy], "psql \\copy"))
+                                                             "-c", copy], "psql \\copy", postgres=True))
             self.count_pg(bare_url, "bare")
             self.pg.admin.execute("DROP DATABASE moviedash_bench_bare WITH (FORCE)")
             self.pg_url = self.pg.new("served")
             self.record(figures["pg_moviedash"],
-                        self.run_timed(cli("load", csv, "--db", self.pg_url), "moviedash load (PostgreSQL)"))
+                        self.run_timed(cli("load", csv, "--db", self.pg_url), "moviedash load (PostgreSQL)",
+                                       postgres=True))
             self.count_pg(self.pg_url, "movies")
             if not last:
                 log(f"load round {round_ + 1} of {self.args.load_rounds} done")
