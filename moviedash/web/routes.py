@@ -12,7 +12,7 @@ import pandas as pd
 from flask import Blueprint, Response, request
 from plotly.io.json import to_json_plotly
 
-from .. import analysis, csvsafe, pipeline
+from .. import analysis, csvsafe, metrics, pipeline
 from ..charts import THEMES, plotly_config
 from ..errors import MoviedashError
 from ..params import series_query_from_args, top_query_from_args
@@ -39,17 +39,16 @@ def frame_response(df: pd.DataFrame, fmt: str, name: str) -> Response:
 
 @bp.get("/<metric>/")
 def series(metric: str) -> Response:
-    """Unique users or minutes watched per day, week or month, zero-filled."""
+    """A declared measure (unique users, minutes watched, ...) per day, week or month, zero-filled."""
     if metric == "toplist":
         return toplist()
-    compute = SERIES.get(metric)
-    if compute is None:
+    if metric not in SERIES:
         choices = ", ".join([*SERIES, "toplist"])
         raise MoviedashError(f"unknown metric {metric!r}; one of {choices}", status=404)
     query, fmt = series_query_from_args(_args())
     conn = get_connection()
     analysis.check_known(conn, query.filters)  # a value not in the data: 400, not a series of zeros
-    return frame_response(compute(conn, query), fmt, f"{metric}_{query.resolution}")
+    return frame_response(analysis.series(conn, metric, query), fmt, f"{metric}_{query.resolution}")
 
 
 def toplist() -> Response:
@@ -92,10 +91,8 @@ def figure(chart: str) -> Response:
     state, theme = view_from_args()
     conn = get_connection()
     analysis.check_known(conn, state.filters)
-    if chart == "unique_users":
-        fig, data = pipeline.series_figure(conn, chart, state.series_query("users"), theme=theme)
-    elif chart == "minutes_watched":
-        fig, data = pipeline.series_figure(conn, chart, state.series_query("minutes"), theme=theme)
+    if chart in SERIES:
+        fig, data = pipeline.series_figure(conn, chart, state.series_query(metrics.measure(chart).key), theme=theme)
     elif chart == "top_titles":
         fig, data = pipeline.top_figure(conn, state.top_query(), theme=theme)
     else:

@@ -20,7 +20,8 @@ def test_the_defaults_are_the_plain_page() -> None:
     assert parse_query(None) == (ViewState(), ())
     assert parse_query("?") == (ViewState(), ())
     default = ViewState()
-    assert (default.users, default.minutes, default.top, default.rank) == ("daily", "daily", 10, "plays")
+    assert (default.resolution("users"), default.resolution("minutes"), default.top, default.rank) == (
+        "daily", "daily", 10, "plays")
     assert default.filters == Filters()
 
 
