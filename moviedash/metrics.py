@@ -26,6 +26,8 @@ Adding a measure is adding one :class:`Measure` to :data:`MEASURES`.
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .dimensions import DIMENSIONS, DIMS, Dimension
@@ -58,11 +60,19 @@ class DistinctUsers:
 
 @dataclass(frozen=True)
 class Ratio:
-    """``sum(numerator) / sum(denominator)`` rounded to ``digits``; ``None`` where the denominator is 0."""
+    """``sum(numerator) / sum(denominator)`` rounded to ``digits``; ``None`` where the denominator is 0.
+
+    Both parts are additive, so a period's ratio is computed from its two totals
+    (from the rollups or the raw table alike), never averaged from smaller ratios.
+    """
 
     numerator: Count | Sum
     denominator: Count | Sum
     digits: int = 1
+
+    def value(self, numerator: int, denominator: int) -> float | None:
+        """The ratio of two totals: ``None`` for a zero denominator."""
+        return None if denominator == 0 else round(numerator / denominator, self.digits)
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,25 @@ class Distribution:
 
     expression: str
     edges: tuple[float, ...]
+
+    def quantile(self, counts: Sequence[int], q: float) -> float | None:
+        """The lower edge of the bin holding the ``q``-quantile (nearest rank) of binned ``counts``.
+
+        ``counts[i]`` is the number of events in bin ``i``; ``None`` without events.
+        Bins add up across days and dims, so any selection's quantile comes from summed bins.
+        """
+        if len(counts) != len(self.edges) - 1 or not 0 < q <= 1:
+            raise ValueError("one count per bin and 0 < q <= 1")
+        total = sum(counts)
+        if total == 0:
+            return None
+        rank = math.ceil(q * total)
+        seen = 0
+        for edge, count in zip(self.edges, counts):
+            seen += count
+            if seen >= rank:
+                return edge
+        raise AssertionError("unreachable: the counts sum to total")
 
 
 Additive = Count | Sum
@@ -162,7 +191,8 @@ def _check(measures: tuple[Measure, ...]) -> None:
     keys = [m.key for m in measures]
     if len(set(names)) != len(names) or len(set(keys)) != len(keys):
         raise ValueError("measure names and keys must be unique")
-    clash = set(names + keys) & {"toplist", *DIMS}
+    # Keys share the dashboard's query string, names the /data/ routes: neither may shadow another parameter.
+    clash = set(names + keys) & {"toplist", "top", "rank", "num", "start", "end", "resolution", "format", "theme", *DIMS}
     if clash:
         raise ValueError(f"measure names and keys must not be route or parameter names: {sorted(clash)}")
 

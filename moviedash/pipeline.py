@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -19,8 +20,20 @@ from . import analysis, charts, metrics
 from .params import Filters, SeriesQuery, TopQuery
 from .store import check_deadline
 
-#: The time-series metrics: the declared measures (:mod:`moviedash.metrics`), also the JSON routes'.
-SERIES: tuple[str, ...] = metrics.SERIES
+SeriesFunction = Callable[[sqlite3.Connection, SeriesQuery], pd.DataFrame]
+
+
+def _series_function(name: str) -> SeriesFunction:
+    def compute(conn: sqlite3.Connection, query: SeriesQuery) -> pd.DataFrame:
+        return analysis.series(conn, name, query)
+
+    compute.__doc__ = f"{metrics.measure(name).label} per period, zero-filled: columns ``date``, ``values``."
+    return compute
+
+
+#: The time-series metrics (the declared measures of :mod:`moviedash.metrics`, also the JSON
+#: routes') and the function computing each.
+SERIES: dict[str, SeriesFunction] = {name: _series_function(name) for name in metrics.SERIES}
 #: Every chart, by the name used in file names, routes and the figures API.
 CHARTS: tuple[str, ...] = (*SERIES, "top_titles", "heatmap")
 
@@ -48,7 +61,7 @@ def export_name(base: str, filters: Filters) -> str:
 
 def series_data(conn: sqlite3.Connection, metric: str, query: SeriesQuery) -> ChartData:
     """A declared measure per period (e.g. ``unique_users``), as ``/data/<metric>/`` serves it."""
-    frame = analysis.series(conn, metric, query)
+    frame = SERIES[metric](conn, query)
     return ChartData(frame, query, export_name(f"{metric}_{query.resolution}", query.filters))
 
 

@@ -61,7 +61,10 @@ def selected_filters(values: Sequence[Any]) -> Filters:
 
 
 def series_query(chart: str, resolution: Any, filter_values: Sequence[Any]) -> SeriesQuery:
-    """A time-series chart's query (``chart``: its key, e.g. ``users``) from its controls (raises :class:`MoviedashError`)."""
+    """A time-series chart's query (``chart``: its key, e.g. ``users``) from its controls.
+
+    Raises :class:`MoviedashError` naming the control at fault.
+    """
     return SeriesQuery(parse_resolution(resolution, chart), selected_filters(filter_values))
 
 

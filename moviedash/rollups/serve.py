@@ -14,7 +14,7 @@ from .. import dimensions, metrics
 from ..escapes import decode_escapes
 from ..params import Filters, SeriesQuery, TopQuery
 from ..periods import period_start
-from ..store import DIALECT, SQLiteDialect
+from ..store import DIALECT, Dialect, SQLiteDialect
 from .aggregator import distinct, group_sum
 from .tables import DIMS
 
@@ -74,7 +74,7 @@ def users_by_bucket(rows: Iterable[Sequence[Any]], resolution: str) -> list[list
 
 
 def sum_rows(
-    conn: sqlite3.Connection, column: str, query: SeriesQuery, dialect: SQLiteDialect = DIALECT
+    conn: sqlite3.Connection, column: str, query: SeriesQuery, dialect: Dialect = DIALECT
 ) -> list[list[Any]]:
     """``[period label, total]`` rows of an additive ``md_day`` column (``plays``, ``minutes``)."""
     if column not in _ADDITIVE_COLUMNS:
@@ -96,7 +96,7 @@ def minutes_rows(conn: sqlite3.Connection, query: SeriesQuery, dialect: SQLiteDi
 
 
 def series_rows(
-    conn: sqlite3.Connection, name: str, query: SeriesQuery, dialect: SQLiteDialect = DIALECT
+    conn: sqlite3.Connection, name: str, query: SeriesQuery, dialect: Dialect = DIALECT
 ) -> list[list[Any]]:
     """``[period label, value]`` rows of the declared measure ``name`` (not zero-filled).
 

@@ -42,13 +42,14 @@ def series(metric: str) -> Response:
     """A declared measure (unique users, minutes watched, ...) per day, week or month, zero-filled."""
     if metric == "toplist":
         return toplist()
-    if metric not in SERIES:
+    compute = SERIES.get(metric)
+    if compute is None:
         choices = ", ".join([*SERIES, "toplist"])
         raise MoviedashError(f"unknown metric {metric!r}; one of {choices}", status=404)
     query, fmt = series_query_from_args(_args())
     conn = get_connection()
     analysis.check_known(conn, query.filters)  # a value not in the data: 400, not a series of zeros
-    return frame_response(analysis.series(conn, metric, query), fmt, f"{metric}_{query.resolution}")
+    return frame_response(compute(conn, query), fmt, f"{metric}_{query.resolution}")
 
 
 def toplist() -> Response:
