@@ -149,6 +149,11 @@ MEASURES: tuple[Measure, ...] = (
         aggregation=Sum(MINUTES, rollup="minutes"), description="The sum of minutes watched per period.",
         subtitle="Total minutes watched per period", key="minutes", colour="minutes", hours=True,
     ),
+    Measure(
+        name="plays", label="Plays", unit="plays", short_unit="plays",
+        aggregation=Count(rollup="plays"), description="The number of plays (events) per period.",
+        subtitle="Viewing events per period", key="plays", colour="bars",
+    ),
 )
 
 #: The measures by name.
