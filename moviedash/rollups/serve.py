@@ -12,7 +12,7 @@ from pyroaring import BitMap
 
 from .. import dimensions, metrics
 from ..escapes import decode_escapes
-from ..params import Filters, SeriesQuery, TopQuery
+from ..params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from ..periods import period_start
 from ..store import DIALECT, Dialect, SQLiteDialect
 from .aggregator import distinct, group_sum
@@ -117,6 +117,27 @@ def series_rows(
         rows = conn.execute(f"SELECT day, {column} FROM md_day WHERE {clause} ORDER BY day", params)
         return users_by_bucket(rows, query.resolution)
     return sum_rows(conn, column, query, dialect)
+
+
+def default_series(
+    conn: sqlite3.Connection, day_rows: Sequence[tuple[str, BitMap]], dialect: Dialect = DIALECT
+) -> dict[str, list[list[Any]]]:
+    """The unfiltered rows of every declared measure with a rollup, by ``name:resolution`` (stored at load).
+
+    ``day_rows``: every ``(day, users bitmap)`` of ``md_day``, ordered by day (read once by the caller).
+    """
+    out: dict[str, list[list[Any]]] = {}
+    for measure in metrics.MEASURES:
+        column = metrics.rollup_column(measure.aggregation)
+        if column is None:
+            continue
+        for resolution in RESOLUTIONS:
+            if isinstance(measure.aggregation, metrics.DistinctUsers):
+                rows = users_by_bucket(day_rows, resolution)
+            else:
+                rows = sum_rows(conn, column, SeriesQuery(resolution, Filters()), dialect)
+            out[f"{measure.name}:{resolution}"] = rows
+    return out
 
 
 def month_bounds(filters: Filters) -> tuple[str | None, str | None, str | None, str | None, bool]:
