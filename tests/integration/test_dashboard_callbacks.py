@@ -470,8 +470,8 @@ def test_every_chart_has_a_loading_indicator_a_download_and_a_csv_button(dash: D
         return []
 
     wrapped = {loading["props"]["children"]["props"]["id"] for loading in loadings(tree)}
-    assert wrapped == {"users-graph", "minutes-graph", "top-graph", "heatmap-graph"}
-    for chart in ("users", "minutes", "top", "heatmap"):
+    assert wrapped == {ids.graph(chart) for chart in ids.CHARTS}
+    for chart in ids.CHARTS:
         assert find(tree, f"{chart}-download")["type"] == "Download"
         assert find(tree, f"{chart}-csv")["props"]["aria-label"].endswith("as CSV")
 
