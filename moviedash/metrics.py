@@ -197,7 +197,8 @@ def _check(measures: tuple[Measure, ...]) -> None:
     if len(set(names)) != len(names) or len(set(keys)) != len(keys):
         raise ValueError("measure names and keys must be unique")
     # Keys share the dashboard's query string, names the /data/ routes: neither may shadow another parameter.
-    clash = set(names + keys) & {"toplist", "top", "rank", "num", "start", "end", "resolution", "format", "theme", *DIMS}
+    reserved = {"toplist", "top", "rank", "num", "start", "end", "resolution", "format", "theme", *DIMS}
+    clash = set(names + keys) & reserved
     if clash:
         raise ValueError(f"measure names and keys must not be route or parameter names: {sorted(clash)}")
 

@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from moviedash import dimensions, metrics, params, pipeline, viewstate
+from moviedash import charts, dimensions, metrics, params, pipeline, viewstate
 from moviedash.dashboard import ids, selection
 from moviedash.params import Filters
 from moviedash.report import build
@@ -73,3 +73,11 @@ def test_declarations_must_not_collide() -> None:
         metrics._check((dataclasses.replace(first, key="market"),))
     with pytest.raises(ValueError, match="route or parameter"):
         metrics._check((dataclasses.replace(first, key="top"),))
+
+
+def test_every_measure_is_drawn_in_a_palette_colour_of_each_theme() -> None:
+    colours = {f.name for f in dataclasses.fields(charts.Palette)}
+    for measure in metrics.MEASURES:
+        assert measure.colour in colours, measure.name
+        for theme in charts.THEMES:
+            assert getattr(charts.palette(theme), measure.colour).startswith("#")
