@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from . import dimensions, rollups
+from . import dimensions, metrics, rollups
 from .errors import MoviedashError
 from .escapes import decode_escapes
 from .params import DATE_MAX, DATE_MIN, Filters, SeriesQuery, TopQuery
@@ -38,7 +38,7 @@ from .store import Dialect, check_deadline, dialect_of
 
 #: Minutes as an integer, also in databases made with sqlite's ``.import``
 #: (where an empty field is the string '' rather than NULL).
-MINUTES = rollups.MINUTES
+MINUTES = metrics.MINUTES
 #: A title that counts in the top list: not NULL and not empty.
 HAS_TITLE = "title IS NOT NULL AND title <> ''"
 
@@ -192,11 +192,20 @@ def zero_fill(
     return pd.DataFrame({"date": pd.Series(labels, dtype=object), "values": values.to_numpy()})
 
 
-def _series(
-    conn: sqlite3.Connection, query: SeriesQuery, metric: str, aggregate: str, dialect: Dialect
-) -> pd.DataFrame:
-    def from_derived() -> pd.DataFrame:
-        rows = rollups.series_rows(conn, metric, query, dialect)
+def series(conn: sqlite3.Connection, name: str, query: SeriesQuery, dialect: Dialect | None = None) -> pd.DataFrame:
+    """The declared measure ``name`` (:mod:`moviedash.metrics`) per period, zero-filled: columns ``date``, ``values``.
+
+    From the rollups when the measure has a rollup column and they are current,
+    else from the raw table with the measure's SQL aggregate.
+    """
+    measure = metrics.measure(name)
+    aggregation = measure.aggregation
+    if not isinstance(aggregation, (metrics.Count, metrics.Sum, metrics.DistinctUsers)):
+        raise NotImplementedError(f"{name}: {type(aggregation).__name__} series are not served yet")
+    dialect = dialect or dialect_of(conn)
+
+    def from_rollups() -> pd.DataFrame:
+        rows = rollups.series_rows(conn, name, query, dialect)
         check_deadline(conn)
         df = pd.DataFrame(
             {"date": pd.Series([r[0] for r in rows], dtype=object),
@@ -204,7 +213,12 @@ def _series(
         )
         return zero_fill(df, query.resolution, query.filters.start, query.filters.end)
 
-    return _answer(conn, (metric, query, dialect), from_derived, lambda: _raw_series(conn, query, aggregate, dialect))
+    def from_movies() -> pd.DataFrame:
+        return _raw_series(conn, query, metrics.raw_aggregate(aggregation), dialect)
+
+    if metrics.rollup_column(aggregation) is None:
+        return from_movies()
+    return _answer(conn, (name, query, dialect), from_rollups, from_movies)
 
 
 def _raw_series(conn: sqlite3.Connection, query: SeriesQuery, aggregate: str, dialect: Dialect) -> pd.DataFrame:
@@ -221,12 +235,12 @@ def _raw_series(conn: sqlite3.Connection, query: SeriesQuery, aggregate: str, di
 
 def unique_users(conn: sqlite3.Connection, query: SeriesQuery, dialect: Dialect | None = None) -> pd.DataFrame:
     """Distinct ``userid`` per period, zero-filled: columns ``date``, ``values``."""
-    return _series(conn, query, "unique_users", "COUNT(DISTINCT userid)", dialect or dialect_of(conn))
+    return series(conn, "unique_users", query, dialect)
 
 
 def minutes_watched(conn: sqlite3.Connection, query: SeriesQuery, dialect: Dialect | None = None) -> pd.DataFrame:
     """Sum of ``totalminuteswatched`` per period, zero-filled: columns ``date``, ``values``."""
-    return _series(conn, query, "minutes_watched", f"COALESCE(SUM({MINUTES}), 0)", dialect or dialect_of(conn))
+    return series(conn, "minutes_watched", query, dialect)
 
 
 def toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from . import metrics
+
 EMPTY_MESSAGE = "No data for this selection"
 THEMES: tuple[str, ...] = ("light", "dark")
 #: The sentinel for "use the chart's standard title".
@@ -85,11 +87,6 @@ PALETTES: dict[str, Palette] = {
     ),
 }
 
-_SERIES = {
-    # metric: (title, y axis title, unit in hover text)
-    "unique_users": ("Unique users", "Unique users", "unique users"),
-    "minutes_watched": ("Minutes watched", "Minutes watched", "minutes"),
-}
 _PERIOD_AXIS = {"daily": "Day", "weekly": "Week (starting Monday)", "monthly": "Month"}
 _RANKS = {
     # rank: (axis title, unit in hover text)
@@ -284,14 +281,16 @@ def timeseries_figure(
     title: str | None = DEFAULT_TITLE,
     bounds: tuple[dt.date, dt.date] | None = None,
 ) -> go.Figure:
-    """An area line of a ``date``/``values`` frame for ``unique_users`` or ``minutes_watched``.
+    """An area line of a ``date``/``values`` frame for a declared measure (``unique_users``, ...).
 
     ``x`` holds the period labels exactly as the JSON routes give them (weeks
     by their Monday) and ``y`` the values; hover text names the whole period,
     with thousands separators, and minutes also as hours.  With ``bounds`` (the
     first and last day selected), weeks and months cut short say so in their hover text.
     """
-    standard, y_title, unit = _SERIES[metric]
+    measure = metrics.measure(metric)
+    # The measure's label titles the chart and its y axis; its unit follows numbers in hover text.
+    standard, y_title, unit = measure.label, measure.label, measure.unit
     title = _title(title, standard)
     if df.empty:
         return empty_figure(title=title, theme=theme)
@@ -299,9 +298,9 @@ def timeseries_figure(
     labels = [str(d) for d in df["date"]]
     days = [dt.date.fromisoformat(d) for d in labels]
     values = [int(v) for v in df["values"]]
-    colour = p.users if metric == "unique_users" else p.minutes
+    colour = getattr(p, measure.colour)
     periods = [period_label(d, resolution) + partial_note(d, resolution, bounds) for d in days]
-    if metric == "minutes_watched":
+    if measure.hours:
         customdata = [[period, v / 60] for period, v in zip(periods, values)]
         hover = f"<b>%{{customdata[0]}}</b><br>%{{y:,}} {unit} (%{{customdata[1]:,.1f}} hours)<extra></extra>"
     else:

@@ -24,7 +24,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from . import server, store
+from . import metrics, server, store
 from .errors import DatabaseNotFound, MoviedashError
 from .params import parse_date_text
 from .server import ServerOptions
@@ -367,7 +367,7 @@ def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
 @db_option
 @click.option("--out", type=click.Path(path_type=Path), help="Output file (html) or folder (png/svg/pdf)  [default: report.html, or report/ for images].")
 @click.option("--format", "fmt", type=click.Choice(["html", "png", "svg", "pdf"]), default="html", show_default=True, help="html: one self-contained file that opens offline; png/svg/pdf: one file per chart.")
-@click.option("--resolution", type=click.Choice(["daily", "weekly", "monthly"]), default="daily", show_default=True, help="Period of the unique-users and minutes-watched charts.")
+@click.option("--resolution", type=click.Choice(["daily", "weekly", "monthly"]), default="daily", show_default=True, help="Period of the time-series charts.")
 @click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True, help="Number of titles in the top list.")
 @click.option("--rank", type=click.Choice(["plays", "minutes", "viewers"]), default="plays", show_default=True, help="What ranks the top titles.")
 @click.option("--start", type=DateType(), help="First day of the selection (YYYY-MM-DD, inclusive).")
@@ -401,7 +401,7 @@ def report(
         )
     except MoviedashError as exc:
         raise click.BadParameter(exc.message, param_hint=f"--{exc.parameter}") from None
-    spec = ReportSpec(users=resolution, minutes=resolution, top=top, rank=rank, filters=filters,
+    spec = ReportSpec(resolutions=(resolution,) * len(metrics.MEASURES), top=top, rank=rank, filters=filters,
                       title=title, width=width, height=height)
     database = database_files(db)
     target = out or Path("report.html" if fmt == "html" else "report")

@@ -1,4 +1,8 @@
-"""The filter dimensions (session type, device, market) and their "Unknown" value.
+"""The filter dimensions (session type, device, market), declared once, and their "Unknown" value.
+
+:data:`DIMENSIONS` is the one spelling of the dimensions: the query
+parameters (:mod:`moviedash.params`), the raw-table and rollup SQL, the
+OpenAPI document and the report's words all come from it.
 
 Events whose dimension is missing can be selected like any other value: the
 reserved filter value :data:`UNKNOWN` (``unknown``, shown as "Unknown") stands
@@ -17,9 +21,31 @@ their own: ``market=0`` is refused (use ``market=unknown``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-DIMS: tuple[str, ...] = ("sessiontype", "device", "market")
+
+@dataclass(frozen=True)
+class Dimension:
+    """A column events are filtered and grouped by.
+
+    ``column`` is also the query parameter and the rollup tables' column;
+    ``label`` is how the report names it ("all session types"). Every
+    dimension shows and filters missing values the same way: the ``unknown``
+    bucket below.
+    """
+
+    column: str
+    label: str
+
+
+#: The filter dimensions, in the order of the filter bar, the query parameters and the rollups' keys.
+DIMENSIONS: tuple[Dimension, ...] = (
+    Dimension("sessiontype", "session type"),
+    Dimension("device", "device"),
+    Dimension("market", "market"),
+)
+DIMS: tuple[str, ...] = tuple(d.column for d in DIMENSIONS)
 #: The reserved filter value of the missing-value bucket.
 UNKNOWN = "unknown"
 #: How :data:`UNKNOWN` reads in the dashboard and the reports.

@@ -16,8 +16,8 @@ from . import analysis, dimensions
 from .params import Filters
 
 #: The filters tried, in the order they are tried (right to left in the filter bar).
-FILTERS: tuple[str, ...] = ("market", "device", "sessiontype", "dates")
-_NAMES = {"market": "market", "device": "device", "sessiontype": "session type", "dates": "date range"}
+FILTERS: tuple[str, ...] = (*reversed(dimensions.DIMS), "dates")
+_NAMES = {**{d.column: d.label for d in dimensions.DIMENSIONS}, "dates": "date range"}
 #: ``clear`` for "every filter" (no single one brings events back).
 ALL = "all"
 

@@ -20,7 +20,8 @@ from contextlib import contextmanager
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import analysis, charts, pipeline
+from . import analysis, charts, metrics, pipeline
+from .errors import MoviedashError
 from .params import (
     Filters,
     SeriesQuery,
@@ -34,7 +35,7 @@ from .store import Connection, connect_readonly
 Database = str | os.PathLike[str] | Connection
 Values = str | Sequence[str] | None
 
-__all__ = ["unique_users", "minutes_watched", "top_titles", "heatmap", "kpis"]
+__all__ = ["series", "unique_users", "minutes_watched", "top_titles", "heatmap", "kpis"]
 
 
 @contextmanager
@@ -54,13 +55,25 @@ def _filters(start: object, end: object, sessiontype: Values, device: Values, ma
     return Filters.create(start=start, end=end, sessiontype=sessiontype, device=device, market=market)
 
 
+def series(
+    metric: str, db: Database, resolution: str = "daily", *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+) -> go.Figure:
+    """Any declared measure (:data:`moviedash.metrics.SERIES`, e.g. ``plays``) per day, week or month."""
+    if metric not in metrics.SERIES:
+        raise MoviedashError(f"unknown metric {metric!r}; one of {', '.join(metrics.SERIES)}", parameter="metric")
+    query = SeriesQuery(parse_resolution(resolution), _filters(start, end, sessiontype, device, market))
+    with connection(db) as conn:
+        return pipeline.series_figure(conn, metric, query, theme=theme, title=title)[0]
+
+
 def _series(
     metric: str, db: Database, resolution: str, start: object, end: object,
     sessiontype: Values, device: Values, market: Values, theme: str, title: str | None,
 ) -> go.Figure:
-    query = SeriesQuery(parse_resolution(resolution), _filters(start, end, sessiontype, device, market))
-    with connection(db) as conn:
-        return pipeline.series_figure(conn, metric, query, theme=theme, title=title)[0]
+    return series(metric, db, resolution, start=start, end=end, sessiontype=sessiontype, device=device,
+                  market=market, theme=theme, title=title)
 
 
 def unique_users(

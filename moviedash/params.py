@@ -15,12 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .dimensions import DIMS
 from .errors import MoviedashError
 
 RESOLUTIONS: tuple[str, ...] = ("daily", "weekly", "monthly")
 RANKS: tuple[str, ...] = ("plays", "minutes", "viewers")
 FORMATS: tuple[str, ...] = ("json", "csv")
-FILTER_KEYS: tuple[str, ...] = ("sessiontype", "device", "market")
+#: The filter parameters: the declared dimensions (:mod:`moviedash.dimensions`).
+FILTER_KEYS: tuple[str, ...] = DIMS
 NUM_MIN, NUM_MAX, NUM_DEFAULT = 1, 1000, 10
 #: Guards against absurd requests; real filters have a handful of values.
 MAX_VALUES, MAX_VALUE_LENGTH = 100, 200

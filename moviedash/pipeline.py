@@ -10,22 +10,32 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import analysis, charts
+from . import analysis, charts, metrics
 from .params import Filters, SeriesQuery, TopQuery
 from .store import check_deadline
 
-#: The time-series metrics and their analysis functions (also the JSON routes').
-SERIES = {
-    "unique_users": analysis.unique_users,
-    "minutes_watched": analysis.minutes_watched,
-}
+SeriesFunction = Callable[[sqlite3.Connection, SeriesQuery], pd.DataFrame]
+
+
+def _series_function(name: str) -> SeriesFunction:
+    def compute(conn: sqlite3.Connection, query: SeriesQuery) -> pd.DataFrame:
+        return analysis.series(conn, name, query)
+
+    compute.__doc__ = f"{metrics.measure(name).label} per period, zero-filled: columns ``date``, ``values``."
+    return compute
+
+
+#: The time-series metrics (the declared measures of :mod:`moviedash.metrics`, also the JSON
+#: routes') and the function computing each.
+SERIES: dict[str, SeriesFunction] = {name: _series_function(name) for name in metrics.SERIES}
 #: Every chart, by the name used in file names, routes and the figures API.
-CHARTS: tuple[str, ...] = ("unique_users", "minutes_watched", "top_titles", "heatmap")
+CHARTS: tuple[str, ...] = (*SERIES, "top_titles", "heatmap")
 
 
 @dataclass(frozen=True)
@@ -50,7 +60,7 @@ def export_name(base: str, filters: Filters) -> str:
 
 
 def series_data(conn: sqlite3.Connection, metric: str, query: SeriesQuery) -> ChartData:
-    """``unique_users`` or ``minutes_watched`` per period, as ``/data/<metric>/`` serves it."""
+    """A declared measure per period (e.g. ``unique_users``), as ``/data/<metric>/`` serves it."""
     frame = SERIES[metric](conn, query)
     return ChartData(frame, query, export_name(f"{metric}_{query.resolution}", query.filters))
 
@@ -77,7 +87,7 @@ def series_figure(
     conn: sqlite3.Connection, metric: str, query: SeriesQuery, *, theme: str = "light",
     title: str | None = charts.DEFAULT_TITLE,
 ) -> tuple[go.Figure, ChartData]:
-    """The unique-users or minutes-watched chart and the data behind it."""
+    """The chart of a declared measure per period and the data behind it."""
     data = series_data(conn, metric, query)
     bounds = date_bounds(conn, query.filters)
     check_deadline(conn)

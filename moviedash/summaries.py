@@ -11,9 +11,9 @@ import datetime as dt
 
 import pandas as pd
 
+from . import metrics
 from .charts import hour_range, period_label
 
-_SERIES_WORDS = {"unique_users": ("Unique users", "users"), "minutes_watched": ("Minutes watched", "minutes")}
 _PERIOD_WORDS = {"daily": "day", "weekly": "week", "monthly": "month"}
 _RANK_WORDS = {"plays": "plays", "minutes": "minutes watched", "viewers": "viewers"}
 #: The top list names at most this many titles in words (the table of the CSV holds them all).
@@ -26,7 +26,8 @@ def _n(value: float) -> str:
 
 def series_summary(frame: pd.DataFrame, metric: str, resolution: str) -> str:
     """E.g. ``Unique users per day, 1 Jan 2013 to 30 Jun 2013 (181 days): lowest 1 on Tue 1 Jan 2013, ...``."""
-    what, unit = _SERIES_WORDS[metric]
+    measure = metrics.measure(metric)
+    what, unit = measure.label, measure.short_unit
     period = _PERIOD_WORDS[resolution]
     if frame.empty:
         return f"{what} per {period}: no events in this selection."

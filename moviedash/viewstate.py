@@ -11,10 +11,12 @@ membership in the data's options is checked later, in :mod:`.selection`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode
 
 from .errors import MoviedashError
+from .metrics import SERIES_KEYS
 from .params import (
     NUM_DEFAULT,
     Filters,
@@ -28,23 +30,25 @@ from .params import (
 
 #: The top-N slider's range.
 TOP_MIN, TOP_MAX = 1, 50
-#: The query-string keys, in the order they are written.
-KEYS: tuple[str, ...] = ("users", "minutes", "top", "rank", "start", "end", "sessiontype", "device", "market")
+#: The query-string keys, in the order they are written: the resolution of each
+#: time-series chart (keyed as declared in :mod:`moviedash.metrics`), then the rest.
+KEYS: tuple[str, ...] = (*SERIES_KEYS, "top", "rank", "start", "end", "sessiontype", "device", "market")
 _MULTI = ("device", "market")
 #: More fields than any real link has: refuse to parse absurd query strings.
 _MAX_FIELDS = 200
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ViewState:
     """Everything a shared link restores: chart controls and the filter bar.
 
-    ``start``/``end`` ``None`` mean the whole date range; empty tuples and a
-    ``None`` session type mean "no filter".
+    ``resolutions`` holds each time-series chart's resolution, in the order of
+    :data:`~moviedash.metrics.SERIES_KEYS`; the constructor takes them by key
+    (``ViewState(users="weekly")``).  ``start``/``end`` ``None`` mean the whole
+    date range; empty tuples and a ``None`` session type mean "no filter".
     """
 
-    users: str = "daily"
-    minutes: str = "daily"
+    resolutions: tuple[str, ...] = ("daily",) * len(SERIES_KEYS)
     top: int = NUM_DEFAULT
     rank: str = "plays"
     start: dt.date | None = None
@@ -52,6 +56,35 @@ class ViewState:
     sessiontype: str | None = None
     device: tuple[str, ...] = field(default_factory=tuple)
     market: tuple[str, ...] = field(default_factory=tuple)
+
+    def __init__(
+        self,
+        *,
+        resolutions: Sequence[str] | None = None,
+        top: int = NUM_DEFAULT,
+        rank: str = "plays",
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        sessiontype: str | None = None,
+        device: tuple[str, ...] = (),
+        market: tuple[str, ...] = (),
+        **series: str,
+    ) -> None:
+        unknown = set(series) - set(SERIES_KEYS)
+        if unknown:
+            raise TypeError(f"unknown chart keys: {sorted(unknown)}")
+        base = tuple(resolutions) if resolutions is not None else ("daily",) * len(SERIES_KEYS)
+        values = {
+            "resolutions": tuple(series.get(key, base[i]) for i, key in enumerate(SERIES_KEYS)),
+            "top": top, "rank": rank, "start": start, "end": end, "sessiontype": sessiontype,
+            "device": device, "market": market,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)  # frozen: set once, here
+
+    def resolution(self, key: str) -> str:
+        """The resolution of the time-series chart ``key`` (e.g. ``users``)."""
+        return self.resolutions[SERIES_KEYS.index(key)]
 
     @property
     def filters(self) -> Filters:
@@ -64,10 +97,9 @@ class ViewState:
             market=self.market,
         )
 
-    def series_query(self, metric: str) -> SeriesQuery:
-        """The query of the ``users`` or ``minutes`` chart."""
-        resolution = {"users": self.users, "minutes": self.minutes}[metric]
-        return SeriesQuery(resolution, self.filters)
+    def series_query(self, key: str) -> SeriesQuery:
+        """The query of the time-series chart ``key`` (e.g. ``users``)."""
+        return SeriesQuery(self.resolution(key), self.filters)
 
     def top_query(self) -> TopQuery:
         """The query of the top-titles chart."""
@@ -85,9 +117,12 @@ def _single_text(values: list[str], name: str) -> str:
     return Filters.create(sessiontype=values[0]).sessiontype[0]  # same length/emptiness rules
 
 
-_SINGLE_PARSERS = {
-    "users": lambda v: parse_resolution(v, "users"),
-    "minutes": lambda v: parse_resolution(v, "minutes"),
+def _resolution_parser(key: str) -> Callable[[object], str]:
+    return lambda value: parse_resolution(value, key)
+
+
+_SINGLE_PARSERS: dict[str, Callable[[object], object]] = {
+    **{key: _resolution_parser(key) for key in SERIES_KEYS},
     "top": parse_top,
     "rank": parse_rank,
     "start": lambda v: parse_date(v, "start"),
@@ -155,15 +190,18 @@ def to_query(state: ViewState) -> str:
     """The canonical query string of ``state``: ``""`` for the defaults, else ``"?..."``."""
     default = ViewState()
     pairs: list[tuple[str, str]] = []
-    for f in fields(ViewState):
-        value = getattr(state, f.name)
-        if value == getattr(default, f.name):
+    for key in SERIES_KEYS:
+        if state.resolution(key) != default.resolution(key):
+            pairs.append((key, state.resolution(key)))
+    for name in KEYS[len(SERIES_KEYS):]:
+        value = getattr(state, name)
+        if value == getattr(default, name):
             continue
-        if f.name in _MULTI:
-            pairs.extend((f.name, item) for item in value)
+        if name in _MULTI:
+            pairs.extend((name, item) for item in value)
         elif isinstance(value, dt.date):
-            pairs.append((f.name, value.isoformat()))
+            pairs.append((name, value.isoformat()))
         else:
-            pairs.append((f.name, str(value)))
+            pairs.append((name, str(value)))
     pairs.sort(key=lambda pair: KEYS.index(pair[0]))  # stable: repeated keys keep their order
     return "?" + urlencode(pairs) if pairs else ""

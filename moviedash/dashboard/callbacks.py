@@ -21,6 +21,7 @@ from dash.exceptions import PreventUpdate
 
 from .. import charts, csvsafe, emptiness, pipeline, report, summaries, viewstate
 from ..errors import DatabaseUnavailable, MoviedashError, log_database_error
+from ..metrics import MEASURES, SERIES_KEYS
 from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
 from ..pipeline import ChartData
 from ..web.context import get_connection
@@ -38,16 +39,15 @@ FILTER_PROPS: tuple[tuple[str, str], ...] = (
 )
 #: Every control the URL records, in :data:`selection.CONTROL_NAMES` order.
 CONTROL_PROPS: tuple[tuple[str, str], ...] = (
-    (ids.USERS_RESOLUTION, "value"),
-    (ids.MINUTES_RESOLUTION, "value"),
+    *[(ids.resolution(key), "value") for key in SERIES_KEYS],
     (ids.TOP_N, "value"),
     (ids.RANK, "value"),
     *FILTER_PROPS,
 )
 assert len(CONTROL_PROPS) == len(CONTROL_NAMES)
 
-_SERIES_CHARTS = {"users": "unique_users", "minutes": "minutes_watched"}
-_RESOLUTION_IDS = {"users": ids.USERS_RESOLUTION, "minutes": ids.MINUTES_RESOLUTION}
+#: The time-series charts (dashboard key -> declared measure, :mod:`moviedash.metrics`).
+_SERIES_CHARTS = {m.key: m.name for m in MEASURES}
 
 
 # --------------------------------------------------------------------------- #
@@ -61,7 +61,10 @@ def selected_filters(values: Sequence[Any]) -> Filters:
 
 
 def series_query(chart: str, resolution: Any, filter_values: Sequence[Any]) -> SeriesQuery:
-    """The ``users`` or ``minutes`` chart's query from its controls (raises :class:`MoviedashError`)."""
+    """A time-series chart's query (``chart``: its key, e.g. ``users``) from its controls.
+
+    Raises :class:`MoviedashError` naming the control at fault.
+    """
     return SeriesQuery(parse_resolution(resolution, chart), selected_filters(filter_values))
 
 
@@ -71,7 +74,7 @@ def top_query(num: Any, rank: Any, filter_values: Sequence[Any]) -> TopQuery:
 
 
 def series_data(chart: str, resolution: Any, filter_values: Sequence[Any]) -> ChartData:
-    """The ``users`` or ``minutes`` chart's data, computed like ``/data/<metric>/``."""
+    """A time-series chart's data, computed like ``/data/<metric>/``."""
     return pipeline.series_data(get_connection(), _SERIES_CHARTS[chart], series_query(chart, resolution, filter_values))
 
 
@@ -310,7 +313,7 @@ def _register_charts(app: dash.Dash) -> None:
 
 
 def _register_series_chart(app: dash.Dash, chart: str) -> None:
-    resolution_id = _RESOLUTION_IDS[chart]
+    resolution_id = ids.resolution(chart)
     metric = _SERIES_CHARTS[chart]
 
     @app.callback(
@@ -322,7 +325,7 @@ def _register_series_chart(app: dash.Dash, chart: str) -> None:
         Input(ids.THEME, "value"),
     )
     def update_series(resolution: Any, *values: Any) -> tuple[Any, ...]:
-        """The unique users or minutes watched chart at its own resolution."""
+        """A time-series chart at its own resolution."""
         *filter_values, theme_value = values
 
         def build(theme: str) -> tuple[go.Figure, ChartData]:
@@ -344,7 +347,7 @@ def _register_downloads(app: dash.Dash) -> None:
             raise PreventUpdate from None
         return _csv(data, index=index)
 
-    for chart, resolution_id in _RESOLUTION_IDS.items():
+    for chart in _SERIES_CHARTS:
 
         def download_series(_clicks: Any, resolution: Any, *filter_values: Any, chart: str = chart) -> dict[str, Any]:
             return download(lambda: series_data(chart, resolution, filter_values))
@@ -352,7 +355,7 @@ def _register_downloads(app: dash.Dash) -> None:
         app.callback(
             Output(ids.download(chart), "data"),
             Input(ids.csv_button(chart), "n_clicks"),
-            State(resolution_id, "value"),
+            State(ids.resolution(chart), "value"),
             *_states(FILTER_PROPS),
             prevent_initial_call=True,
         )(download_series)

@@ -1,6 +1,8 @@
 """Component ids, in one place: the layout, the callbacks and the browser tests share them."""
 from __future__ import annotations
 
+from ..metrics import SERIES_KEYS
+
 APP = "app"
 URL = "url"
 #: The query string the server computed for the current controls (written to history client-side).
@@ -25,8 +27,6 @@ SESSIONTYPE = "sessiontype"
 DEVICE = "device"
 MARKET = "market"
 
-USERS_RESOLUTION = "users-resolution"
-MINUTES_RESOLUTION = "minutes-resolution"
 TOP_N = "top-n"
 RANK = "rank"
 
@@ -41,8 +41,14 @@ def kpi_delta(name: str) -> str:
     return f"kpi-{name}-delta"
 
 
-#: The charts: each has ``<name>-graph``, ``<name>-csv`` (button) and ``<name>-download``.
-CHARTS = ("users", "minutes", "top", "heatmap")
+#: The charts: each has ``<name>-graph``, ``<name>-csv`` (button) and ``<name>-download``;
+#: the time-series charts (one per declared measure, by its key) also ``<name>-resolution``.
+CHARTS = (*SERIES_KEYS, "top", "heatmap")
+
+
+def resolution(chart: str) -> str:
+    """The resolution dropdown of the time-series chart ``chart`` (e.g. ``users-resolution``)."""
+    return f"{chart}-resolution"
 
 
 def graph(chart: str) -> str:

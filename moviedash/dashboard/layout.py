@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from dash import dcc, html
 from flask import has_request_context, request
 
-from .. import analysis, dimensions
+from .. import analysis, dimensions, metrics
 from ..auth.header import account_controls
 from ..charts import placeholder_figure, plotly_config
 from ..params import RESOLUTIONS
@@ -375,7 +375,7 @@ def _card(chart: str, title: str, subtitle: str, tools: list[Any], extra: list[A
 
 
 def charts_grid(controls: dict[str, Any]) -> html.Div:
-    """The four chart cards, their controls at ``controls``' values."""
+    """The chart cards (one per declared time-series measure, then top titles and heatmap), at ``controls``' values."""
     top_tools = html.Div(
         [
             html.Div(
@@ -409,11 +409,12 @@ def charts_grid(controls: dict[str, Any]) -> html.Div:
     )
     return html.Div(
         [
-            _card("users", "Unique users", "Distinct viewers per period",
-                  [_resolution(ids.USERS_RESOLUTION, controls["users"]), _csv_button("users", "the unique users chart")]),
-            _card("minutes", "Minutes watched", "Total minutes watched per period",
-                  [_resolution(ids.MINUTES_RESOLUTION, controls["minutes"]),
-                   _csv_button("minutes", "the minutes watched chart")]),
+            *[
+                _card(m.key, m.label, m.subtitle,
+                      [_resolution(ids.resolution(m.key), controls[m.key]),
+                       _csv_button(m.key, f"the {m.label.lower()} chart")])
+                for m in metrics.MEASURES
+            ],
             _card("top", "Top titles", "Most watched titles in the selection",
                   [_csv_button("top", "the top titles chart")], extra=[top_tools]),
             _card("heatmap", "When people watch", "Plays by weekday and the hour viewing started",
@@ -429,6 +430,17 @@ def notice(problems: tuple[str, ...]) -> list[Any] | None:
         return None
     return [html.Strong("Part of this link was not understood: "),
             f"{', '.join(problems)} {'was' if len(problems) == 1 else 'were'} reset to the default."]
+
+
+def _routes_text() -> list[Any]:
+    """``/data/unique_users/, ... and /data/toplist/``: every JSON route, as code."""
+    routes = [*(f"/data/{m.name}/" for m in metrics.MEASURES), "/data/toplist/"]
+    parts: list[Any] = []
+    for i, route in enumerate(routes):
+        if i:
+            parts.append(" and " if i == len(routes) - 1 else ", ")
+        parts.append(html.Code(route))
+    return parts
 
 
 def page_search() -> str | None:
@@ -500,12 +512,7 @@ def build_layout(
                     kpi_row(),
                     charts_grid(controls),
                     html.Footer(
-                        [
-                            "The same numbers are served as JSON and CSV at ",
-                            html.Code("/data/unique_users/"), ", ",
-                            html.Code("/data/minutes_watched/"), " and ",
-                            html.Code("/data/toplist/"), ".",
-                        ],
+                        ["The same numbers are served as JSON and CSV at ", *_routes_text(), "."],
                         className="footer",
                     ),
                 ],

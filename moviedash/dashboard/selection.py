@@ -15,8 +15,9 @@ from typing import Any
 
 from .. import analysis
 from ..errors import MoviedashError
+from ..metrics import SERIES_KEYS
 from ..params import Filters, parse_date, parse_rank, parse_resolution
-from ..viewstate import ViewState, parse_query, parse_top
+from ..viewstate import KEYS, ViewState, parse_query, parse_top
 
 #: The session-type control's "no filter" choice ("" can never be a real value).
 ALL = ""
@@ -78,25 +79,18 @@ def filters_from_controls(
     )
 
 
-def state_from_controls(
-    conn: sqlite3.Connection,
-    users: Any,
-    minutes: Any,
-    top: Any,
-    rank: Any,
-    start_date: Any,
-    end_date: Any,
-    sessiontype: Any,
-    device: Any,
-    market: Any,
-) -> ViewState:
-    """Validate every control into the :class:`ViewState` the URL records."""
-    filters = filters_from_controls(conn, start_date, end_date, sessiontype, device, market)
+def state_from_controls(conn: sqlite3.Connection, *controls: Any) -> ViewState:
+    """Validate every control (in :data:`CONTROL_NAMES` order) into the :class:`ViewState` the URL records."""
+    if len(controls) != len(CONTROL_NAMES):
+        raise MoviedashError(f"expected {len(CONTROL_NAMES)} control values, got {len(controls)}")
+    values = dict(zip(CONTROL_NAMES, controls))
+    filters = filters_from_controls(
+        conn, values["start"], values["end"], values["sessiontype"], values["device"], values["market"]
+    )
     return ViewState(
-        users=parse_resolution(users, "users"),
-        minutes=parse_resolution(minutes, "minutes"),
-        top=parse_top(top),
-        rank=parse_rank(rank),
+        resolutions=[parse_resolution(values[key], key) for key in SERIES_KEYS],
+        top=parse_top(values["top"]),
+        rank=parse_rank(values["rank"]),
         start=filters.start,
         end=filters.end,
         sessiontype=filters.sessiontype[0] if filters.sessiontype else None,
@@ -149,8 +143,7 @@ def controls_from_state(state: ViewState, whole: analysis.Span) -> dict[str, Any
     start = state.start or whole.first
     end = state.end or whole.last
     return {
-        "users": state.users,
-        "minutes": state.minutes,
+        **dict(zip(SERIES_KEYS, state.resolutions)),
         "top": state.top,
         "rank": state.rank,
         "start": start.isoformat() if start else None,
@@ -172,5 +165,5 @@ def restore(conn: sqlite3.Connection, search: str) -> tuple[dict[str, Any], tupl
     return controls_from_state(state, analysis.span(conn)), tuple(dict.fromkeys([*ignored, *dropped]))
 
 
-#: The order of the controls in callbacks that take all of them.
-CONTROL_NAMES: tuple[str, ...] = ("users", "minutes", "top", "rank", "start", "end", "sessiontype", "device", "market")
+#: The order of the controls in callbacks that take all of them (the URL's keys).
+CONTROL_NAMES: tuple[str, ...] = KEYS

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import analysis, dimensions, pipeline, summaries
+from .. import analysis, dimensions, metrics, pipeline, summaries
 from ..errors import MoviedashError
 from ..outputs import refuse_overwrite, replace_from, temporary_name
 from ..params import NUM_DEFAULT, Filters, SeriesQuery, TopQuery
@@ -22,7 +22,7 @@ from .html import ChartSection, KpiRow, render
 FORMATS: tuple[str, ...] = ("html", "png", "svg", "pdf")
 IMAGE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 #: The charts of a report, in the dashboard's order (also the image files' names).
-CHART_KEYS: tuple[str, ...] = ("unique_users", "minutes_watched", "top_titles", "heatmap")
+CHART_KEYS: tuple[str, ...] = (*metrics.SERIES, "top_titles", "heatmap")
 DEFAULT_TITLE = "moviedash report"
 _RANK_TEXT = {"plays": "plays", "minutes": "minutes watched", "viewers": "unique viewers"}
 INSTALL_CHROMIUM = (
@@ -34,10 +34,12 @@ INSTALL_CHROMIUM = (
 
 @dataclass(frozen=True)
 class ReportSpec:
-    """What a report shows: the dashboard's selection plus presentation options."""
+    """What a report shows: the dashboard's selection plus presentation options.
 
-    users: str = "daily"
-    minutes: str = "daily"
+    ``resolutions``: each time-series chart's, in the order of :data:`moviedash.metrics.MEASURES`.
+    """
+
+    resolutions: tuple[str, ...] = ("daily",) * len(metrics.MEASURES)
     top: int = NUM_DEFAULT
     rank: str = "plays"
     filters: Filters = field(default_factory=Filters)
@@ -50,7 +52,7 @@ class ReportSpec:
     @classmethod
     def from_view(cls, state: ViewState, *, theme: str = "light", title: str = DEFAULT_TITLE) -> "ReportSpec":
         """The report of a dashboard view (what its shareable URL records)."""
-        return cls(users=state.users, minutes=state.minutes, top=state.top, rank=state.rank,
+        return cls(resolutions=state.resolutions, top=state.top, rank=state.rank,
                    filters=state.filters, title=title, theme=theme)
 
 
@@ -64,7 +66,8 @@ def describe_selection(spec: ReportSpec, whole: analysis.Span) -> str:
     parts = [f"{_day(f.start or whole.first)} – {_day(f.end or whole.last)}"]
     if f.start is None and f.end is None:
         parts[0] += " (all time)"
-    for label, values in (("session type", f.sessiontype), ("device", f.device), ("market", f.market)):
+    for dimension in dimensions.DIMENSIONS:
+        label, values = dimension.label, getattr(f, dimension.column)
         parts.append(f"{label} {', '.join(map(dimensions.label, values))}" if values else f"all {label}s")
     return " · ".join(parts)
 
@@ -72,19 +75,17 @@ def describe_selection(spec: ReportSpec, whole: analysis.Span) -> str:
 def chart_sections(conn: sqlite3.Connection, spec: ReportSpec) -> list[ChartSection]:
     """Every chart of the dashboard for ``spec``, in the dashboard's order."""
     f = spec.filters
-    users, users_data = pipeline.series_figure(
-        conn, "unique_users", SeriesQuery(spec.users, f), theme=spec.theme, title=None
-    )
-    minutes, minutes_data = pipeline.series_figure(
-        conn, "minutes_watched", SeriesQuery(spec.minutes, f), theme=spec.theme, title=None
-    )
+    sections = []
+    for measure, resolution in zip(metrics.MEASURES, spec.resolutions):
+        figure, data = pipeline.series_figure(
+            conn, measure.name, SeriesQuery(resolution, f), theme=spec.theme, title=None
+        )
+        sections.append(ChartSection(measure.name, f"{measure.label} ({resolution})", figure,
+                                     summaries.series_summary(data.frame, measure.name, resolution)))
     top, top_data = pipeline.top_figure(conn, TopQuery(spec.top, spec.rank, f), theme=spec.theme, title=None)
     heat, heat_data = pipeline.heatmap_figure(conn, f, theme=spec.theme, title=None)
     return [
-        ChartSection("unique_users", f"Unique users ({spec.users})", users,
-                     summaries.series_summary(users_data.frame, "unique_users", spec.users)),
-        ChartSection("minutes_watched", f"Minutes watched ({spec.minutes})", minutes,
-                     summaries.series_summary(minutes_data.frame, "minutes_watched", spec.minutes)),
+        *sections,
         ChartSection("top_titles", f"Top {spec.top} titles by {_RANK_TEXT[spec.rank]}", top,
                      summaries.top_summary(top_data.frame, spec.rank)),
         ChartSection("heatmap", "When people watch: plays by weekday and hour started", heat,

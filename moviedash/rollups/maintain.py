@@ -9,18 +9,17 @@ from typing import Any
 
 from pyroaring import BitMap
 
-from ..params import DATE_MAX, DATE_MIN, RESOLUTIONS, Filters, SeriesQuery, TopQuery
+from ..params import DATE_MAX, DATE_MIN, Filters, TopQuery
 from ..store import DIALECT, SQLiteDialect
 from .aggregator import FED_COLUMNS, Aggregator
 from .serve import (
+    default_series,
     dim_values_from_tables,
     heatmap_from_tables,
-    minutes_rows,
     rank_by_shown_title,
     span_from_tables,
     top_from_tables,
     totals_from_tables,
-    users_by_bucket,
 )
 from .tables import (
     DIMS,
@@ -120,9 +119,7 @@ def store_defaults(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT) -
     results: dict[str, Any] = {}
     everything = Filters()
     day_rows = [(day, BitMap.deserialize(blob)) for day, blob in conn.execute("SELECT day, users FROM md_day ORDER BY day")]
-    for resolution in RESOLUTIONS:
-        results[f"unique_users:{resolution}"] = users_by_bucket(day_rows, resolution)
-        results[f"minutes_watched:{resolution}"] = minutes_rows(conn, SeriesQuery(resolution, everything), dialect)
+    results.update(default_series(conn, day_rows, dialect))
     for rank in ("plays", "minutes"):
         results[f"top:{rank}"] = top_from_tables(conn, TopQuery(TOP_STORED, rank, everything))
     # Every title tied with the TOP_STORED-th is read: the shown title decides among them.

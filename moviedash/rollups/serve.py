@@ -10,13 +10,16 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
-from .. import dimensions
+from .. import dimensions, metrics
 from ..escapes import decode_escapes
-from ..params import Filters, SeriesQuery, TopQuery
+from ..params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from ..periods import period_start
-from ..store import DIALECT, SQLiteDialect
+from ..store import DIALECT, Dialect, SQLiteDialect
 from .aggregator import distinct, group_sum
 from .tables import DIMS
+
+#: The additive columns of ``md_day`` a measure may sum.
+_ADDITIVE_COLUMNS = ("plays", "minutes")
 
 # --------------------------------------------------------------------------- #
 # Serving: the same answers as the raw-table SQL, from the derived tables.
@@ -70,29 +73,71 @@ def users_by_bucket(rows: Iterable[Sequence[Any]], resolution: str) -> list[list
     return out
 
 
-def minutes_rows(conn: sqlite3.Connection, query: SeriesQuery, dialect: SQLiteDialect) -> list[list[Any]]:
+def sum_rows(
+    conn: sqlite3.Connection, column: str, query: SeriesQuery, dialect: Dialect = DIALECT
+) -> list[list[Any]]:
+    """``[period label, total]`` rows of an additive ``md_day`` column (``plays``, ``minutes``)."""
+    if column not in _ADDITIVE_COLUMNS:
+        raise ValueError(column)
     clause, params = where(query.filters)
     return [
         list(r)
         for r in conn.execute(
-            f"SELECT {dialect.bucket(query.resolution, 'day')} AS date, SUM(minutes) FROM md_day "
+            f"SELECT {dialect.bucket(query.resolution, 'day')} AS date, SUM({column}) FROM md_day "
             f"WHERE {clause} GROUP BY 1 ORDER BY 1",
             params,
         )
     ]
 
 
-def series_rows(conn: sqlite3.Connection, metric: str, query: SeriesQuery, dialect: SQLiteDialect = DIALECT) -> list[list[Any]]:
-    """``[period label, value]`` rows of ``unique_users`` or ``minutes_watched`` (not zero-filled)."""
+def minutes_rows(conn: sqlite3.Connection, query: SeriesQuery, dialect: SQLiteDialect = DIALECT) -> list[list[Any]]:
+    """``[period label, minutes]`` rows."""
+    return sum_rows(conn, "minutes", query, dialect)
+
+
+def series_rows(
+    conn: sqlite3.Connection, name: str, query: SeriesQuery, dialect: Dialect = DIALECT
+) -> list[list[Any]]:
+    """``[period label, value]`` rows of the declared measure ``name`` (not zero-filled).
+
+    By its aggregation kind (:mod:`moviedash.metrics`): additive kinds sum their
+    ``md_day`` column per period, distinct users take the size of the union of
+    the period's user bitmaps.  The default view's rows are stored at load.
+    """
     if query.filters.is_default():
-        stored = _stored(conn, f"{metric}:{query.resolution}")
+        stored = _stored(conn, f"{name}:{query.resolution}")
         if stored is not None:
             return stored
-    if metric == "minutes_watched":
-        return minutes_rows(conn, query, dialect)
-    clause, params = where(query.filters)
-    rows = conn.execute(f"SELECT day, users FROM md_day WHERE {clause} ORDER BY day", params)
-    return users_by_bucket(rows, query.resolution)
+    aggregation = metrics.measure(name).aggregation
+    column = metrics.rollup_column(aggregation)
+    if column is None:
+        raise ValueError(f"no rollup answers {name}")
+    if isinstance(aggregation, metrics.DistinctUsers):
+        clause, params = where(query.filters)
+        rows = conn.execute(f"SELECT day, {column} FROM md_day WHERE {clause} ORDER BY day", params)
+        return users_by_bucket(rows, query.resolution)
+    return sum_rows(conn, column, query, dialect)
+
+
+def default_series(
+    conn: sqlite3.Connection, day_rows: Sequence[tuple[str, BitMap]], dialect: Dialect = DIALECT
+) -> dict[str, list[list[Any]]]:
+    """The unfiltered rows of every declared measure with a rollup, by ``name:resolution`` (stored at load).
+
+    ``day_rows``: every ``(day, users bitmap)`` of ``md_day``, ordered by day (read once by the caller).
+    """
+    out: dict[str, list[list[Any]]] = {}
+    for measure in metrics.MEASURES:
+        column = metrics.rollup_column(measure.aggregation)
+        if column is None:
+            continue
+        for resolution in RESOLUTIONS:
+            if isinstance(measure.aggregation, metrics.DistinctUsers):
+                rows = users_by_bucket(day_rows, resolution)
+            else:
+                rows = sum_rows(conn, column, SeriesQuery(resolution, Filters()), dialect)
+            out[f"{measure.name}:{resolution}"] = rows
+    return out
 
 
 def month_bounds(filters: Filters) -> tuple[str | None, str | None, str | None, str | None, bool]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from .. import analysis, dimensions, params, viewstate
+from .. import analysis, dimensions, metrics, params, viewstate
 from ..charts import THEMES
 from ..errors import MoviedashError
 from ..pipeline import CHARTS
@@ -176,8 +176,10 @@ def _figure_operation(known: Known) -> dict[str, Any]:
     top = {"type": "integer", "minimum": viewstate.TOP_MIN, "maximum": viewstate.TOP_MAX,
            "default": params.NUM_DEFAULT}
     descriptions = {
-        "users": _single("users", resolution, f"Resolution of the unique-users chart. {_MAX_PERIODS_TEXT}"),
-        "minutes": _single("minutes", resolution, f"Resolution of the minutes-watched chart. {_MAX_PERIODS_TEXT}"),
+        **{
+            m.key: _single(m.key, resolution, f"Resolution of the {m.chart_words} chart. {_MAX_PERIODS_TEXT}")
+            for m in metrics.MEASURES
+        },
         "top": _single("top", top, "How many titles the top-titles chart shows."),
         "rank": _single("rank", _enum(params.RANKS, "plays"), "What the top-titles chart counts."),
         "sessiontype": _single(
@@ -262,10 +264,7 @@ def build_document(known: Known | None = None) -> dict[str, Any]:
             "parameter gives 400, an unknown route 404, a wrong method 405 and a missing database 503.",
         },
         "paths": {
-            "/data/unique_users/": _series_operation("unique_users", "Distinct users per period.", known),
-            "/data/minutes_watched/": _series_operation(
-                "minutes_watched", "The sum of minutes watched per period.", known
-            ),
+            **{f"/data/{m.name}/": _series_operation(m.name, m.description, known) for m in metrics.MEASURES},
             "/data/toplist/": _toplist_operation(known),
             "/figures/{chart}.json": _figure_operation(known),
             OPENAPI_PATH: _openapi_operation(),

@@ -12,7 +12,7 @@ import pandas as pd
 from flask import Blueprint, Response, request
 from plotly.io.json import to_json_plotly
 
-from .. import analysis, csvsafe, pipeline
+from .. import analysis, csvsafe, metrics, pipeline
 from ..charts import THEMES, plotly_config
 from ..errors import MoviedashError
 from ..params import series_query_from_args, top_query_from_args
@@ -39,7 +39,7 @@ def frame_response(df: pd.DataFrame, fmt: str, name: str) -> Response:
 
 @bp.get("/<metric>/")
 def series(metric: str) -> Response:
-    """Unique users or minutes watched per day, week or month, zero-filled."""
+    """A declared measure (unique users, minutes watched, ...) per day, week or month, zero-filled."""
     if metric == "toplist":
         return toplist()
     compute = SERIES.get(metric)
@@ -92,10 +92,8 @@ def figure(chart: str) -> Response:
     state, theme = view_from_args()
     conn = get_connection()
     analysis.check_known(conn, state.filters)
-    if chart == "unique_users":
-        fig, data = pipeline.series_figure(conn, chart, state.series_query("users"), theme=theme)
-    elif chart == "minutes_watched":
-        fig, data = pipeline.series_figure(conn, chart, state.series_query("minutes"), theme=theme)
+    if chart in SERIES:
+        fig, data = pipeline.series_figure(conn, chart, state.series_query(metrics.measure(chart).key), theme=theme)
     elif chart == "top_titles":
         fig, data = pipeline.top_figure(conn, state.top_query(), theme=theme)
     else:

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from moviedash import pipeline
+from moviedash import metrics, pipeline
 from moviedash.cli import main
 from moviedash.params import Filters, SeriesQuery
 from moviedash.report import ReportSpec, render_html
+from moviedash.report.build import CHART_KEYS
 from moviedash.viewstate import parse_query
 
 from .test_dashboard import no_console_errors, wait_for_file
@@ -30,15 +31,17 @@ def open_offline(page, path: Path) -> None:
     page.wait(
         lambda: driver.execute_script(
             "const plots = document.querySelectorAll('.js-plotly-plot');"
-            "return plots.length === 4 && [...plots].every(p => p._fullData && p._fullData.length > 0"
-            " && p.querySelector('.main-svg'));"
+            "return plots.length === arguments[0] && [...plots].every(p => p._fullData && p._fullData.length > 0"
+            " && p.querySelector('.main-svg'));",
+            len(CHART_KEYS),
         ),
-        "all four report charts drawn",
+        f"all {len(CHART_KEYS)} report charts drawn",
     )
 
 
 def test_report_button_downloads_the_report_of_the_view(page, conn: sqlite3.Connection, tmp_path: Path) -> None:
-    query = "?users=weekly&minutes=weekly&top=5&rank=minutes&market=NO"
+    # Every time-series chart weekly: what the command line's --resolution gives.
+    query = "?" + "&".join(f"{key}=weekly" for key in metrics.SERIES_KEYS) + "&top=5&rank=minutes&market=NO"
     page.open(query)
     page.duo.find_element("#report-button").click()
     downloaded = wait_for_file(page, "moviedash-report.html").read_text(encoding="utf-8")
@@ -73,7 +76,8 @@ def test_cli_report_opens_from_a_file_url_with_no_console_errors(page, tmp_path:
     open_offline(page, out)
     headings = [h.text for h in page.duo.find_elements("section.chart h2")]
     assert headings == [
-        "Unique users (weekly)", "Minutes watched (weekly)", "Top 10 titles by plays",
+        *(f"{m.label} (weekly)" for m in metrics.MEASURES), "Top 10 titles by plays",
         "When people watch: plays by weekday and hour started",
     ]
+    assert headings[:2] == ["Unique users (weekly)", "Minutes watched (weekly)"]
     assert [e for e in page.duo.driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from moviedash import analysis, charts, create_app
-from moviedash.dashboard import selection
+from moviedash import analysis, charts, create_app, metrics
+from moviedash.dashboard import ids, selection
 from moviedash.errors import MoviedashError
 from moviedash.params import Filters
 from moviedash.store import connect_readonly
@@ -33,8 +33,7 @@ EVENTS = [
 FIRST, LAST = "2013-01-06", "2013-03-01"
 #: The controls as the page first shows them for EVENTS.
 DEFAULTS: dict[str, Any] = {
-    "users-resolution.value": "daily",
-    "minutes-resolution.value": "daily",
+    **{f"{ids.resolution(m.key)}.value": "daily" for m in metrics.MEASURES},
     "top-n.value": 10,
     "rank.value": "plays",
     "date-range.start_date": FIRST,
@@ -150,7 +149,7 @@ def controls_of(controls: dict[str, Any]) -> dict[str, Any]:
     return {name.replace("date_range", "date-range"): value for name, value in controls.items()}
 
 
-@pytest.mark.parametrize(("chart", "metric"), [("users", "unique_users"), ("minutes", "minutes_watched")])
+@pytest.mark.parametrize(("chart", "metric"), [(m.key, m.name) for m in metrics.MEASURES])
 @pytest.mark.parametrize("resolution", ["daily", "weekly", "monthly"])
 @pytest.mark.parametrize(("controls", "query"), SELECTIONS)
 def test_series_charts_equal_the_json_routes(dash: Dashboard, chart: str, metric: str, resolution: str,
@@ -244,7 +243,7 @@ def test_chart_config_names_exported_images_after_the_view(dash: Dashboard) -> N
 
 def test_an_empty_selection_shows_a_message_in_every_chart(dash: Dashboard) -> None:
     empty = {"device__value": ["TV"], "market__value": ["SE"]}
-    for chart in ("users", "minutes", "top", "heatmap"):
+    for chart in ids.CHARTS:
         assert message(dash.figure(chart, **empty)) == charts.EMPTY_MESSAGE
     response = dash.outputs("kpi-viewers-value", **empty)
     assert [response[f"kpi-{n}-value"]["children"] for n in ("viewers", "plays", "hours", "minutes-per-viewer")] == [
@@ -281,7 +280,7 @@ BAD_FILTERS = [
 
 
 @pytest.mark.parametrize(("controls", "expected"), BAD_FILTERS)
-@pytest.mark.parametrize("chart", ["users", "minutes", "top", "heatmap"])
+@pytest.mark.parametrize("chart", ids.CHARTS)
 def test_charts_answer_crafted_filters_with_a_message(dash: Dashboard, chart: str, controls: dict[str, Any],
                                                       expected: str) -> None:
     status, body = dash.post(f"{chart}-graph.figure", **controls)
@@ -396,7 +395,9 @@ def test_selection_validates_against_the_data(conn) -> None:
     with pytest.raises(MoviedashError) as error:
         selection.filters_from_controls(conn, "2013-01-05", LAST, "", [], [])
     assert error.value.parameter == "start"
-    state = selection.state_from_controls(conn, "weekly", "daily", 5, "minutes", FIRST, "2013-02-01", "MOVIE", [], ["NO"])
+    controls = {**dict.fromkeys(metrics.SERIES_KEYS, "daily"), "users": "weekly", "top": 5, "rank": "minutes",
+                "start": FIRST, "end": "2013-02-01", "sessiontype": "MOVIE", "device": [], "market": ["NO"]}
+    state = selection.state_from_controls(conn, *[controls[name] for name in selection.CONTROL_NAMES])
     assert state == ViewState(users="weekly", top=5, rank="minutes", end=dt.date(2013, 2, 1),
                               sessiontype="MOVIE", market=("NO",))
     assert selection.parse_theme("dark") == "dark"
@@ -469,8 +470,8 @@ def test_every_chart_has_a_loading_indicator_a_download_and_a_csv_button(dash: D
         return []
 
     wrapped = {loading["props"]["children"]["props"]["id"] for loading in loadings(tree)}
-    assert wrapped == {"users-graph", "minutes-graph", "top-graph", "heatmap-graph"}
-    for chart in ("users", "minutes", "top", "heatmap"):
+    assert wrapped == {ids.graph(chart) for chart in ids.CHARTS}
+    for chart in ids.CHARTS:
         assert find(tree, f"{chart}-download")["type"] == "Download"
         assert find(tree, f"{chart}-csv")["props"]["aria-label"].endswith("as CSV")
 
@@ -479,7 +480,7 @@ def test_an_empty_database_still_serves_the_page(make_db) -> None:
     dash = Dashboard(create_app(db=make_db([], name="empty.db")))
     assert find(json.loads(layout_json(dash)), "data-span")["props"]["children"] == "The database holds no events yet"
     controls = {"date-range__start_date": None, "date-range__end_date": None}
-    for chart in ("users", "minutes", "top", "heatmap"):
+    for chart in ids.CHARTS:
         assert message(dash.figure(chart, **controls)) == charts.EMPTY_MESSAGE
     response = dash.outputs("kpi-viewers-value", **controls)
     assert response["kpi-plays-value"]["children"] == "0"

@@ -8,7 +8,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from moviedash import create_app, dimensions, params, viewstate
+from moviedash import create_app, dimensions, metrics, params, viewstate
 from moviedash.charts import THEMES
 from moviedash.pipeline import CHARTS
 from moviedash.web.openapi import OPENAPI_PATH, build_document
@@ -23,7 +23,7 @@ EVENTS = [
 
 #: The filter values of EVENTS: the served document's enums.
 KNOWN = {dim: dimensions.known_values(e[dim] for e in EVENTS) for dim in dimensions.DIMS}
-ROUTES = {"/data/unique_users/", "/data/minutes_watched/", "/data/toplist/", "/figures/{chart}.json", OPENAPI_PATH}
+ROUTES = {*(f"/data/{name}/" for name in metrics.SERIES), "/data/toplist/", "/figures/{chart}.json", OPENAPI_PATH}
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -114,7 +114,8 @@ def test_document_lists_every_route(app, doc):
 def test_parameters_match_the_validators(doc):
     series = _params(doc, "/data/unique_users/")
     assert set(series) == set(params.SERIES_PARAMS)
-    assert _params(doc, "/data/minutes_watched/") == series
+    for name in metrics.SERIES:
+        assert _params(doc, f"/data/{name}/") == series
     assert series["resolution"]["schema"]["enum"] == list(params.RESOLUTIONS)
     assert series["format"]["schema"]["enum"] == list(params.FORMATS)
     for key in params.FILTER_KEYS:
@@ -134,7 +135,8 @@ def test_parameters_match_the_validators(doc):
     assert set(figure) == {"chart", "theme", *viewstate.KEYS}
     assert figure["chart"]["schema"]["enum"] == list(CHARTS)
     assert figure["theme"]["schema"]["enum"] == list(THEMES)
-    assert figure["users"]["schema"]["enum"] == figure["minutes"]["schema"]["enum"] == list(params.RESOLUTIONS)
+    for key in metrics.SERIES_KEYS:
+        assert figure[key]["schema"]["enum"] == list(params.RESOLUTIONS)
     assert (figure["top"]["schema"]["minimum"], figure["top"]["schema"]["maximum"]) == (
         viewstate.TOP_MIN, viewstate.TOP_MAX,
     )

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import pytest
 from click.testing import CliRunner
 
-from moviedash import analysis, create_app, figures
+from moviedash import analysis, create_app, figures, metrics
 from moviedash.cli import main
 from moviedash.errors import MoviedashError
 from moviedash.params import Filters, SeriesQuery, TopQuery
@@ -25,7 +25,7 @@ EVENTS = [
     event("2013-03-01 10:00:00", "a", minutes=50, title="Argo", device="TV"),
     event("2013-03-02 20:00:00", "d", minutes=60, title="Argo", device="TV"),
 ]
-CHART_IDS = ("unique_users", "minutes_watched", "top_titles", "heatmap")
+CHART_IDS = (*metrics.SERIES, "top_titles", "heatmap")
 
 
 @pytest.fixture
@@ -82,7 +82,8 @@ def test_report_numbers_equal_the_json_routes(db, client, tmp_path):
     assert run(*args).exit_code == 0
     html = out.read_text(encoding="utf-8")
     query = "start=2013-01-01&end=2013-03-31&market=NO&market=SE"
-    for chart, metric in (("unique_users", "unique_users"), ("minutes_watched", "minutes_watched")):
+    for metric in metrics.SERIES:
+        chart = metric
         route = client.get(f"/data/{metric}/?resolution=weekly&{query}").get_json()
         trace = plotted(html, chart)["data"][0]
         assert trace["x"] == [r["date"] for r in route]

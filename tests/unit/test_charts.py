@@ -139,7 +139,7 @@ def test_titles_can_be_left_to_the_page() -> None:
 
 def test_unknown_metric_resolution_or_theme_is_an_error() -> None:
     with pytest.raises(KeyError):
-        charts.timeseries_figure(frame(["2013-01-01"], [1]), "plays", "daily")
+        charts.timeseries_figure(frame(["2013-01-01"], [1]), "no_such_metric", "daily")
     with pytest.raises(ValueError, match="resolution"):
         charts.period_label(dt.date(2013, 1, 1), "hourly")
     with pytest.raises(ValueError, match="theme"):

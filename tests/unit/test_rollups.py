@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from pyroaring import BitMap
 
-from moviedash import analysis, rollups
+from moviedash import analysis, metrics, rollups
 from moviedash.ingest.demo import write_demo
 from moviedash.params import RANKS, RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from moviedash.rollups import maintain, refresh_derived
@@ -34,8 +34,8 @@ def answers(conn: sqlite3.Connection, filters: Filters, nums=(1, 10, 1000)) -> d
     """Every analysis answer for one selection (frames as records, so they compare with ==)."""
     out: dict = {}
     for resolution in RESOLUTIONS:
-        for name, fn in (("users", analysis.unique_users), ("minutes", analysis.minutes_watched)):
-            df = fn(conn, SeriesQuery(resolution, filters))
+        for name in metrics.SERIES:
+            df = analysis.series(conn, name, SeriesQuery(resolution, filters))
             out[name, resolution] = (list(df.dtypes.astype(str)), df.to_dict("records"))
     for rank in RANKS:
         for num in nums:

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from moviedash.metrics import SERIES_KEYS
 from moviedash.params import Filters, SeriesQuery, TopQuery
 from moviedash.viewstate import KEYS, TOP_MAX, ViewState, parse_query, to_query
 
@@ -20,7 +21,8 @@ def test_the_defaults_are_the_plain_page() -> None:
     assert parse_query(None) == (ViewState(), ())
     assert parse_query("?") == (ViewState(), ())
     default = ViewState()
-    assert (default.users, default.minutes, default.top, default.rank) == ("daily", "daily", 10, "plays")
+    assert (default.resolution("users"), default.resolution("minutes"), default.top, default.rank) == (
+        "daily", "daily", 10, "plays")
     assert default.filters == Filters()
 
 
@@ -58,7 +60,7 @@ def test_keys_are_written_in_a_fixed_order_and_multi_values_repeat() -> None:
     state = ViewState(market=("NO", "SE"), device=("iPad",), users="weekly", end=dt.date(2013, 5, 1))
     assert to_query(state) == "?users=weekly&end=2013-05-01&device=iPad&market=NO&market=SE"
     order = [pair.split("=")[0] for pair in to_query(ViewState(
-        users="weekly", minutes="weekly", top=3, rank="minutes", start=dt.date(2013, 1, 2),
+        **dict.fromkeys(SERIES_KEYS, "weekly"), top=3, rank="minutes", start=dt.date(2013, 1, 2),
         end=dt.date(2013, 1, 3), sessiontype="MOVIE", device=("a",), market=("b",),
     )).lstrip("?").split("&")]
     assert order == list(KEYS)
