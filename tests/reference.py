@@ -384,7 +384,7 @@ def breakdown(events: Iterable[Event], measure: str, by: str, settings: Settings
     groups: dict[Any, list[Event]] = {}
     for e in plays(as_events(events), settings):
         groups.setdefault(e[by], []).append(e)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key, group in groups.items():
         result = MEASURES[measure](group, settings)
         # The last item of a measure's result is the number of plays its value was computed from.
@@ -410,7 +410,7 @@ def top_by_completion(events: Iterable[Event], num: int = 10, min_plays: int = 5
     by the served (rounded) value descending, then plays descending, then title.
     ``[{"title": …, "values": …, "plays": …}]``.
     """
-    rows = []
+    rows: list[dict[str, Any]] = []
     for title, group in _by_title(events, settings).items():
         value, n = completion_of(group, settings)
         if value is not None and n >= min_plays:
@@ -425,7 +425,7 @@ def top_by_full_watches(events: Iterable[Event], num: int = 10,
 
     Ordered by the served value descending, then plays descending, then title.
     """
-    rows = []
+    rows: list[dict[str, Any]] = []
     for title, group in _by_title(events, settings).items():
         value, n = full_watches_of(group, settings)
         if value is not None:

@@ -88,7 +88,7 @@ def test_chunks_are_bounded_and_whole_days() -> None:
     frames = list(demo.generate_events(EVENTS, SEED, chunk_size=3_000))
     assert len(frames) > 3
     assert sum(len(f) for f in frames) == EVENTS
-    for before, after in zip(frames, frames[1:]):
+    for before, after in zip(frames, frames[1:], strict=False):
         assert before["event_date"].iloc[-1][:10] < after["event_date"].iloc[0][:10]
     assert all(len(f) < 3_000 + 200 for f in frames)  # a chunk overshoots by less than a day
 
@@ -319,11 +319,12 @@ def test_the_new_columns_left_the_old_draws_alone(frame: pd.DataFrame) -> None:
     device = np.where(u[3] < demo._PRIMARY_DEVICE_SHARE, world.user_device[user], demo._draw(demo._DEVICE_CDF, u[4]))
     item = demo._draw(catalogue.cdf, u[5])
     expected = sorted(
-        (f"2023-01-01 {s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}", world.userid[k], demo._DEVICES[v], catalogue.title[i])
-        for s, k, v, i in zip(seconds.tolist(), user.tolist(), device.tolist(), item.tolist())
+        (f"2023-01-01 {s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}", world.userid[k], demo._DEVICES[v],
+         catalogue.title[i])
+        for s, k, v, i in zip(seconds.tolist(), user.tolist(), device.tolist(), item.tolist(), strict=True)
     )
     day = frame[frame["event_date"].str[:10] == "2023-01-01"]
-    got = sorted(zip(day["event_date"], day["userid"], day["device"], day["title"]))
+    got = sorted(zip(day["event_date"], day["userid"], day["device"], day["title"], strict=True))
     assert len(got) == n
     # Events about content without metadata have no title: compare the rest.
     assert [g[:3] for g in got] == [e[:3] for e in expected]
