@@ -33,8 +33,12 @@ average cannot be byte-identical.  Instead:
 
 1. **Each value is first taken to 4 decimals as an integer** number of 0.0001
    units: ``q = floor(value * 10000 + 0.5)``, computed in IEEE double (the same
-   operations give the same bits in Python, SQLite and PostgreSQL; ``floor`` is
-   ``CAST(... AS INTEGER)`` for the non-negative values of the course's data).
+   operations give the same bits in Python, SQLite and PostgreSQL).  In SQL:
+   ``CAST(floor(v * 10000 + 0.5) AS BIGINT)`` -- ``floor`` first, because
+   PostgreSQL's CAST of a double to an integer rounds (half to even) where
+   SQLite's truncates; SQLite's ``floor`` needs its math functions (3.35+,
+   built into Python's sqlite3 here).  tests/integration/test_reference_sql.py
+   runs this rule on both backends.
    4 decimals is the precision ``viewpercentage`` is stored with; a capped
    completion is ``min(q, 1000000)``.  A play's share of a full watch is
    ``minutes / runningtime`` taken to 4 decimals the same way, but exactly, in
