@@ -33,7 +33,8 @@
              */
             guardUrl: function (_search, written) {
                 var current = window.location.search;
-                if (written && written.query === current) {
+                // ``shown``: the address the first layout was built from (its controls show it already).
+                if (written && (written.query === current || written.shown === current)) {
                     return noUpdate();
                 }
                 return {search: current};
@@ -95,6 +96,12 @@
                     return id === active ? "true" : "false";
                 });
                 return classes.concat(pressed);
+            },
+
+            /** The charts' theme: ``theme`` when the charts are drawn in another (``drawn``), else no change. */
+            chartTheme: function (theme, drawn) {
+                var name = theme === "dark" ? "dark" : "light";
+                return name === drawn ? noUpdate() : name;
             },
 
             /** Light/dark: a class on the app and a data attribute on <html> (dropdown menus render in a portal). */
