@@ -3,6 +3,7 @@
  *
  *  - client-side callbacks (namespace "moviedash"): history writes for the
  *    shareable URL, date-range presets, the theme switch;
+ *  - the static first paint, removed when Dash's page appears;
  *  - an "SVG" button in every chart's modebar (Plotly's own camera button
  *    exports PNG; plotly.js has no built-in SVG button, and a button with a
  *    click handler cannot travel through a Dash prop, so it is installed as a
@@ -112,6 +113,24 @@
             }
         }
     });
+
+    /* ------------------------------------------------------------------ */
+    /* The static first paint (moviedash/dashboard/firstpaint.py).          */
+    /* ------------------------------------------------------------------ */
+
+    /* Removed in the frame in which Dash's own page appears (a mutation
+     * observer runs before the browser paints), so the two never show together. */
+    var shell = document.getElementById("first-paint");
+    var entry = document.getElementById("react-entry-point");
+    if (shell && entry && window.MutationObserver) {
+        var observer = new MutationObserver(function () {
+            if (entry.querySelector(".app")) {
+                observer.disconnect();
+                shell.remove();
+            }
+        });
+        observer.observe(entry, {childList: true, subtree: true});
+    }
 
     /* ------------------------------------------------------------------ */
     /* SVG export in the modebar.                                          */

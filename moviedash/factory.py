@@ -115,10 +115,11 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
     from . import charts
     from .dashboard import (  # Dash parts import plotly: load them only here
         callbacks,
+        firstpaint,
         layout,
     )
 
-    app = dash.Dash(
+    app = firstpaint.FirstPaintDash(
         "moviedash",
         server=server,
         title="moviedash",

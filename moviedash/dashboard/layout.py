@@ -461,17 +461,25 @@ def serve_layout() -> html.Div:
     """
     if not has_request_context():
         return build_layout(analysis.Span(None, None, 0), {"sessiontype": [], "device": [], "market": []})
+    return page_layout(page_search())
+
+
+def page_layout(search: str | None, *, draw_charts: bool = True) -> html.Div:
+    """The page showing the address ``search`` (``None``: unknown, the defaults), for the current request.
+
+    ``draw_charts=False`` leaves the figures out (the static first paint has no use for them).
+    """
     conn = get_connection()
     span = analysis.span(conn)
     options = analysis.options(conn)
-    search = page_search()
     if search is None:
         controls = controls_from_state(ViewState(), span)
-        return build_layout(span, options, account_controls(), controls=controls, view=first_view(controls))
+        return build_layout(span, options, account_controls(), controls=controls,
+                            view=first_view(controls, draw_charts=draw_charts))
     controls, problems = restore(conn, search)
     state = state_from_controls(conn, *(controls[name] for name in CONTROL_NAMES))
     return build_layout(span, options, account_controls(), controls=controls, search=search, problems=problems,
-                        view=first_view(controls), query=to_query(state))
+                        view=first_view(controls, draw_charts=draw_charts), query=to_query(state))
 
 
 def build_layout(

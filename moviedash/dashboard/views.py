@@ -173,20 +173,16 @@ class FirstView:
     empty: emptiness.Emptiness | None = None
 
 
-def first_view(controls: dict[str, Any]) -> FirstView:
-    """The outputs for ``controls`` (keyed like :data:`~.selection.CONTROL_NAMES`), drawn in :data:`FIRST_THEME`."""
+def first_view(controls: dict[str, Any], *, draw_charts: bool = True) -> FirstView:
+    """The outputs for ``controls`` (keyed like :data:`~.selection.CONTROL_NAMES`), drawn in :data:`FIRST_THEME`
+    (``draw_charts=False``: the key figures and the empty state only)."""
     filter_values = [controls[name] for name in ("start", "end", "sessiontype", "device", "market")]
     view = FirstView()
-    for chart in SERIES_CHARTS:
-        figure, config, summary = series_view(chart, controls[chart], filter_values, FIRST_THEME)
-        view.charts[chart] = _graph_props(figure, config)
-        view.summaries[chart] = summary
-    figure, config, style, summary = top_view(controls["top"], controls["rank"], filter_values, FIRST_THEME)
-    view.charts["top"] = {**_graph_props(figure, config), "style": style}
-    view.summaries["top"] = summary
-    figure, config, summary = heatmap_view(filter_values, FIRST_THEME)
-    view.charts["heatmap"] = _graph_props(figure, config)
-    view.summaries["heatmap"] = summary
+    if draw_charts:
+        _draw_charts(view, controls, filter_values)
+    else:
+        # The top list's frame at the height of a full list, as the chart will most often need.
+        view.charts["top"] = {"style": {"height": f"{charts.toplist_height(controls['top'])}px"}}
     try:
         values = kpi_view(filter_values)
         view.empty = emptiness.explain(get_connection(), selected_filters(filter_values))
@@ -198,6 +194,19 @@ def first_view(controls: dict[str, Any]) -> FirstView:
     for index, name in enumerate(ids.KPIS):
         view.kpis[name] = (values[3 * index], values[3 * index + 1], values[3 * index + 2])
     return view
+
+
+def _draw_charts(view: FirstView, controls: dict[str, Any], filter_values: list[Any]) -> None:
+    for chart in SERIES_CHARTS:
+        figure, config, summary = series_view(chart, controls[chart], filter_values, FIRST_THEME)
+        view.charts[chart] = _graph_props(figure, config)
+        view.summaries[chart] = summary
+    figure, config, style, summary = top_view(controls["top"], controls["rank"], filter_values, FIRST_THEME)
+    view.charts["top"] = {**_graph_props(figure, config), "style": style}
+    view.summaries["top"] = summary
+    figure, config, summary = heatmap_view(filter_values, FIRST_THEME)
+    view.charts["heatmap"] = _graph_props(figure, config)
+    view.summaries["heatmap"] = summary
 
 
 def _graph_props(figure: go.Figure, config: Any) -> dict[str, Any]:
