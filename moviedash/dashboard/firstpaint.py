@@ -15,6 +15,7 @@ left out, so the two copies never share an id while both exist.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from html import escape
 from typing import Any
@@ -34,6 +35,8 @@ _ID_REFERENCES = {"id", "htmlFor", "aria-labelledby", "aria-describedby", "aria-
 #: Dash components that show nothing by themselves.
 _INVISIBLE = (dcc.Store, dcc.Location, dcc.Download)
 _VOID = {"input", "br", "hr", "img"}
+#: A script element loading a file (inline scripts cannot be deferred; the app has none).
+_SCRIPT_WITH_SRC = re.compile(r"<script (?=[^>]*\bsrc=)")
 
 
 def _css(style: dict[str, Any]) -> str:
@@ -131,9 +134,21 @@ def shell(layout: Component) -> str:
 
 
 class FirstPaintDash(dash.Dash):
-    """A Dash app whose page carries the static first paint of the dashboard at the page's own address."""
+    """A Dash app whose page carries the static first paint of the dashboard at the page's own address.
+
+    Dash's scripts are deferred (they run, in order, once the page is parsed),
+    so the browser can paint the first paint while they download and run
+    instead of waiting for them; the renderer starts when they have all run
+    (``DOMContentLoaded`` comes after every deferred script).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        start = self.renderer.replace("var renderer =", "window.renderer =", 1)
+        self.renderer = f"document.addEventListener('DOMContentLoaded', function () {{ {start} }});"
 
     def interpolate_index(self, **kwargs: Any) -> str:
+        kwargs["scripts"] = _SCRIPT_WITH_SRC.sub("<script defer ", kwargs.get("scripts", ""))
         if has_request_context():
             query = request.query_string.decode("utf-8", "replace")
             try:

@@ -73,7 +73,7 @@ def test_the_controls_start_at_the_view_of_the_pages_address(client: Any) -> Non
                                "start": "2013-01-07", "end": "2013-02-28", "sessiontype": "SERIES",
                                "device": ["iPad"], "market": ["SE"]}
     # The address is recorded as shown: the URL guard does not restore it a second time.
-    assert props["url-query"]["data"] == {"query": search}
+    assert props["url-query"]["data"] == {"query": search, "shown": search, "replace": True}
     assert props["notice"].get("children") is None
 
 
@@ -85,7 +85,8 @@ def test_parameters_not_understood_are_named_and_left_at_their_defaults(client: 
     assert "Part of this link was not understood" in notice
     for name in ("colour", "top", "rank", "device"):
         assert name in notice
-    assert props["url-query"]["data"] == {"query": search}
+    # Shown as opened; the history write tidies the address to the controls' canonical query.
+    assert props["url-query"]["data"] == {"query": "?users=weekly", "shown": search, "replace": True}
 
 
 @pytest.mark.parametrize("referrer", [None, "http://elsewhere.example/?users=weekly&top=5"],
@@ -101,4 +102,4 @@ def test_without_the_pages_address_the_controls_start_at_the_defaults(client: An
 def test_the_plain_page_records_the_empty_query(client: Any) -> None:
     props = layout(client, PAGE)
     assert controls(props) == DEFAULT
-    assert props["url-query"]["data"] == {"query": ""}
+    assert props["url-query"]["data"] == {"query": "", "shown": "", "replace": True}
