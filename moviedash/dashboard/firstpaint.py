@@ -37,6 +37,8 @@ _INVISIBLE = (dcc.Store, dcc.Location, dcc.Download)
 _VOID = {"input", "br", "hr", "img"}
 #: A script element loading a file (inline scripts cannot be deferred; the app has none).
 _SCRIPT_WITH_SRC = re.compile(r"<script (?=[^>]*\bsrc=)")
+#: Dash's @babel/polyfill script (core-js 2 and the Regenerator runtime).
+_POLYFILL = re.compile(r'<script [^>]*src="[^"]*/dash/deps/polyfill@[^"]*"[^>]*></script>\n?')
 
 
 def _css(style: dict[str, Any]) -> str:
@@ -139,7 +141,10 @@ class FirstPaintDash(dash.Dash):
     Dash's scripts are deferred (they run, in order, once the page is parsed),
     so the browser can paint the first paint while they download and run
     instead of waiting for them; the renderer starts when they have all run
-    (``DOMContentLoaded`` comes after every deferred script).
+    (``DOMContentLoaded`` comes after every deferred script).  Dash's
+    ``@babel/polyfill`` is left out: of it, Dash's bundles need only the
+    Regenerator runtime, which assets/regenerator-runtime.js provides
+    (scripts/update-regenerator-runtime.sh says why).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -148,7 +153,8 @@ class FirstPaintDash(dash.Dash):
         self.renderer = f"document.addEventListener('DOMContentLoaded', function () {{ {start} }});"
 
     def interpolate_index(self, **kwargs: Any) -> str:
-        kwargs["scripts"] = _SCRIPT_WITH_SRC.sub("<script defer ", kwargs.get("scripts", ""))
+        scripts = _POLYFILL.sub("", kwargs.get("scripts", ""))
+        kwargs["scripts"] = _SCRIPT_WITH_SRC.sub("<script defer ", scripts)
         if has_request_context():
             query = request.query_string.decode("utf-8", "replace")
             try:

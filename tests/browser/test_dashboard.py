@@ -165,8 +165,9 @@ def test_page_loads_with_the_defaults_and_the_analysis_numbers(page: Page, conn:
     assert all(change.startswith("—") for _, change in shown_kpis(page).values())
     assert shown_kpis(page)["plays"][1] == f"— vs previous {DAYS} days"
     assert page.query_string() == ""
-    # One page load runs every callback once, except the restore: the layout already shows the address.
-    assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=1, restore=0, url=1)
+    # A page load runs no server callback: the first layout holds the address's view, drawn.
+    assert_fired(page, users=0, minutes=0, top=0, heatmap=0, kpis=0, restore=0, url=0)
+    assert page.log.requests == []
     no_console_errors(page)
 
 
@@ -329,9 +330,10 @@ def test_opening_a_url_restores_every_control_and_chart(page: Page, conn: sqlite
     assert_view(page, conn, filters, users="weekly", minutes="monthly", num=5, rank="minutes")
     assert page.query_string() == query
     assert page.text("#notice") == ""
-    # The restored view is drawn once: no chart runs first with the defaults, and the
-    # first layout already holds the address's view (no restore round trip before the charts).
-    assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=1, restore=0, url=1)
+    # The restored view is drawn by the first layout itself: no chart runs with the defaults
+    # first, nor at all (no restore round trip, no chart callbacks).
+    assert_fired(page, users=0, minutes=0, top=0, heatmap=0, kpis=0, restore=0, url=0)
+    assert page.log.requests == []
     no_console_errors(page)
 
 
@@ -345,8 +347,8 @@ def test_without_the_pages_address_the_restore_callback_applies_it(page: Page, c
         assert_view(page, conn, users="weekly", num=5)
         assert "colour" in page.text("#notice")
         page.wait(lambda: page.query_string() == "?users=weekly&top=5", "canonical URL")
-        # One round trip more than with the address (the restore), and still one drawing per chart.
-        assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=1, restore=1, url=1)
+        # The restore round trip, then only the charts whose controls it changed.
+        assert_fired(page, users=1, minutes=0, top=1, heatmap=0, kpis=0, restore=1, url=1)
     finally:
         driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
     no_console_errors(page)
@@ -489,7 +491,10 @@ def test_theme_switch_changes_page_and_plotly_template_and_is_remembered(page: P
         assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=0, url=0)
         page.open()  # a preference, kept in the browser (not in the shared URL)
         assert page.text("#theme .selected") == "Dark"
-        assert page.figure("users-graph")["paper_bgcolor"] == dark
+        # The first layout draws the charts light: the stored theme redraws them (and only them).
+        for graph in ("users-graph", "minutes-graph", "top-graph", "heatmap-graph"):
+            page.wait(lambda graph=graph: page.figure(graph)["paper_bgcolor"] == dark, f"{graph} dark")
+        assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=0, url=0)
         assert page.query_string() == ""
         page.screenshot("dashboard-desktop-dark", 1280, 900)
     finally:
