@@ -35,8 +35,9 @@ _ID_REFERENCES = {"id", "htmlFor", "aria-labelledby", "aria-describedby", "aria-
 #: Dash components that show nothing by themselves.
 _INVISIBLE = (dcc.Store, dcc.Location, dcc.Download)
 _VOID = {"input", "br", "hr", "img"}
-#: A script element loading a file (inline scripts cannot be deferred; the app has none).
+#: A script element loading a file (the app has no inline ones, which could not wait).
 _SCRIPT_WITH_SRC = re.compile(r"<script (?=[^>]*\bsrc=)")
+_SOURCE = re.compile(r'<script [^>]*\bsrc="([^"]+)"')
 #: Dash's @babel/polyfill script (core-js 2 and the Regenerator runtime).
 _POLYFILL = re.compile(r'<script [^>]*src="[^"]*/dash/deps/polyfill@[^"]*"[^>]*></script>\n?')
 
@@ -135,26 +136,57 @@ def shell(layout: Component) -> str:
     return f'<div id="{SHELL_ID}" class="first-paint" inert aria-busy="true">{render(layout)}</div>'
 
 
+#: Starts Dash once the first paint is on screen (the renderer slot of Dash's page): runs the
+#: scripts of type :data:`LATER` in order, then Dash's own start.
+_START = """(function () {
+    var later = Array.prototype.slice.call(document.querySelectorAll('script[type="%s"]'));
+    var started = false;
+    function start() {
+        if (started) { return; }
+        started = true;
+        later.forEach(function (placeholder, index) {
+            var script = document.createElement("script");
+            script.src = placeholder.src;
+            script.async = false;  /* run in the page's order */
+            if (index === later.length - 1) {
+                script.onload = function () { %s };
+            }
+            document.body.appendChild(script);
+        });
+    }
+    /* After the first frame; at the latest after 200 ms (a hidden tab draws no frames). */
+    requestAnimationFrame(function () { setTimeout(start, 0); });
+    setTimeout(start, 200);
+})();"""
+#: The type of Dash's script elements until they are started: a browser neither fetches nor runs them.
+LATER = "moviedash/later"
+
+
 class FirstPaintDash(dash.Dash):
     """A Dash app whose page carries the static first paint of the dashboard at the page's own address.
 
-    Dash's scripts are deferred (they run, in order, once the page is parsed),
-    so the browser can paint the first paint while they download and run
-    instead of waiting for them; the renderer starts when they have all run
-    (``DOMContentLoaded`` comes after every deferred script).  Dash's
-    ``@babel/polyfill`` is left out: of it, Dash's bundles need only the
-    Regenerator runtime, which assets/regenerator-runtime.js provides
-    (scripts/update-regenerator-runtime.sh says why).
+    Dash's scripts are fetched at once (``<link rel=preload>``) but run only
+    after the browser has drawn the first paint: evaluating them (plotly.js,
+    React, Dash) takes the main thread for a while, and a browser that has
+    them all before it has painted would otherwise run them first and show
+    nothing until Dash's own page.  They run in the page's order, then
+    Dash's renderer starts.  Dash's ``@babel/polyfill`` is left out: of it,
+    Dash's bundles need only the Regenerator runtime, which
+    assets/regenerator-runtime.js provides (scripts/update-regenerator-runtime.sh
+    says why).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        start = self.renderer.replace("var renderer =", "window.renderer =", 1)
-        self.renderer = f"document.addEventListener('DOMContentLoaded', function () {{ {start} }});"
+        dash_start = self.renderer.replace("var renderer =", "window.renderer =", 1)
+        self.renderer = _START % (LATER, dash_start)
 
     def interpolate_index(self, **kwargs: Any) -> str:
         scripts = _POLYFILL.sub("", kwargs.get("scripts", ""))
-        kwargs["scripts"] = _SCRIPT_WITH_SRC.sub("<script defer ", scripts)
+        sources = _SOURCE.findall(scripts)
+        kwargs["css"] = kwargs.get("css", "") + "".join(
+            f'\n<link rel="preload" as="script" href="{source}">' for source in sources)
+        kwargs["scripts"] = _SCRIPT_WITH_SRC.sub(f'<script type="{LATER}" ', scripts)
         if has_request_context():
             query = request.query_string.decode("utf-8", "replace")
             try:
