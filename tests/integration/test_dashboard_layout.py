@@ -124,7 +124,8 @@ def test_the_pages_scripts_run_after_the_first_paint_without_dashs_polyfill(clie
     later = re.findall(r'<script type="moviedash/later" src="([^"]+)"></script>', page)
     assert not re.findall(r'<script src=', page)  # nothing runs before the first paint
     assert later == re.findall(r'<link rel="preload" as="script" href="([^"]+)">', page)
-    assert later[-4].startswith("/_dash-component-suites/dash/dash-renderer/")
+    position = {source.split("?")[0].rsplit("/", 1)[-1].split(".")[0]: index for index, source in enumerate(later)}
+    assert position["react-dom@18"] < position["plotly-moviedash"] < position["dash_renderer"]
     assert any(source.startswith("/assets/regenerator-runtime.js") for source in later)
     assert "/deps/polyfill@" not in page
     start = page[page.index('<script id="_dash-renderer"'):]
