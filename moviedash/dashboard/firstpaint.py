@@ -154,9 +154,13 @@ _START = """(function () {
             document.body.appendChild(script);
         });
     }
-    /* After the first frame; at the latest after 200 ms (a hidden tab draws no frames). */
-    requestAnimationFrame(function () { setTimeout(start, 0); });
-    setTimeout(start, 200);
+    /* After the first frame has been drawn (a timer would not wait for it: the browser may hold its
+       first frame back for a while).  A hidden tab draws no frames: it starts at once. */
+    if (document.visibilityState === "hidden") {
+        start();
+    } else {
+        requestAnimationFrame(function () { setTimeout(start, 0); });
+    }
 })();"""
 #: The type of Dash's script elements until they are started: a browser neither fetches nor runs them.
 LATER = "moviedash/later"
