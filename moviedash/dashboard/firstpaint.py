@@ -71,8 +71,9 @@ def _element(tag: str, props: dict[str, Any], children: Any) -> str:
 
 
 def _props(component: Component) -> dict[str, Any]:
-    """The component's explicitly set props (aria-* and data-* included)."""
-    return {name: getattr(component, name) for name in component._prop_names if getattr(component, name, None) is not None}
+    """The component's explicitly set props, with its ``aria-*`` and ``data-*`` attributes."""
+    names = [*component._prop_names, *(key for key in vars(component) if key.startswith(("aria-", "data-")))]
+    return {name: getattr(component, name) for name in names if getattr(component, name, None) is not None}
 
 
 def _option_labels(options: Iterable[dict[str, Any]], value: Any) -> list[str]:
@@ -94,7 +95,8 @@ def _control(component: Component) -> str:
     if isinstance(component, dcc.Dropdown):
         labels = _option_labels(props.get("options", []), props.get("value"))
         text = ", ".join(labels) or props.get("placeholder", "")
-        return _element("div", {"className": f"{props.get('className', '')} dash-dropdown first-paint-box"},
+        box = " ".join(filter(None, (props.get("className"), "dash-dropdown first-paint-box")))
+        return _element("div", {"className": box},
                         html.Span(text, className="first-paint-value"))
     if isinstance(component, dcc.RadioItems):
         labels = [
@@ -102,7 +104,8 @@ def _control(component: Component) -> str:
                       + (" selected" if option["value"] == props.get("value") else ""))
             for option in props.get("options", [])
         ]
-        return _element("div", {"className": f"{props.get('className', '')} dash-radioitems"}, labels)
+        group = " ".join(filter(None, (props.get("className"), "dash-radioitems")))
+        return _element("div", {"className": group}, labels)
     if isinstance(component, dcc.DatePickerRange):
         days = [_day(props.get(end)) for end in ("start_date", "end_date")]
         return _element("div", {"className": "dash-datepicker-input-wrapper first-paint-box"},
