@@ -214,12 +214,14 @@ def _register_kpis(app: dash.Dash) -> None:
     def update_kpis(*filter_values: Any) -> list[Any]:
         """The four KPI cards, each against the previous period of equal length."""
         try:
-            return views.kpi_view(filter_values)
+            filters = selected_filters(filter_values)
+        except MoviedashError:
+            raise PreventUpdate from None
+        try:
+            return views.kpi_view(filters)
         except DatabaseUnavailable as exc:
             # The cards keep their last numbers (the charts say why); details go to the log.
             log_database_error(exc)
-            raise PreventUpdate from None
-        except MoviedashError:
             raise PreventUpdate from None
 
 
@@ -361,9 +363,10 @@ def _register_empty_state(app: dash.Dash) -> None:
     def update_empty_state(*filter_values: Any) -> list[Any]:
         """Show why the selection is empty (hidden when it is not) and disable the exports meanwhile."""
         try:
-            return views.empty_view(filter_values, len(exports))
+            filters = selected_filters(filter_values)
         except MoviedashError:
             raise PreventUpdate from None
+        return views.empty_view(filters, len(exports))
 
     @app.callback(
         Output(ids.SESSIONTYPE, "value", allow_duplicate=True),

@@ -124,12 +124,9 @@ def heatmap_view(filter_values: Sequence[Any], theme_value: Any) -> tuple[Any, .
     return _render(theme_value, build, lambda data: summaries.heatmap_summary(data.frame))
 
 
-def kpi_view(filter_values: Sequence[Any]) -> list[Any]:
-    """The four KPI cards (value, delta children, delta class each), each against the previous period.
-
-    Raises :class:`MoviedashError` for an invalid selection or an unreadable database.
-    """
-    kpis = pipeline.kpis(get_connection(), selected_filters(filter_values))
+def kpi_view(filters: Filters) -> list[Any]:
+    """The four KPI cards (value, delta children, delta class each), each against the previous period."""
+    kpis = pipeline.kpis(get_connection(), filters)
     out: list[Any] = []
     for kpi in kpis:
         delta = [html.Span(kpi.change, className="kpi-change")]
@@ -139,12 +136,9 @@ def kpi_view(filter_values: Sequence[Any]) -> list[Any]:
     return out
 
 
-def empty_view(filter_values: Sequence[Any], exports: int) -> list[Any]:
-    """The empty state (hidden, text, button label, button hidden, target), ``exports`` disabled flags, the report's.
-
-    Raises :class:`MoviedashError` for an invalid selection.
-    """
-    found = emptiness.explain(get_connection(), selected_filters(filter_values))
+def empty_view(filters: Filters, exports: int) -> list[Any]:
+    """The empty state (hidden, text, button label, button hidden, target), ``exports`` disabled flags, the report's."""
+    found = emptiness.explain(get_connection(), filters)
     if found is None:
         return [True, None, no_update, True, None, *[False] * exports, False]
     return [False, found.message, found.action or no_update, found.clear is None, found.clear,
@@ -184,8 +178,9 @@ def first_view(controls: dict[str, Any], *, draw_charts: bool = True) -> FirstVi
         # The top list's frame at the height of a full list, as the chart will most often need.
         view.charts["top"] = {"style": {"height": f"{charts.toplist_height(controls['top'])}px"}}
     try:
-        values = kpi_view(filter_values)
-        view.empty = emptiness.explain(get_connection(), selected_filters(filter_values))
+        filters = selected_filters(filter_values)
+        values = kpi_view(filters)
+        view.empty = emptiness.explain(get_connection(), filters)
     except MoviedashError as exc:
         # The cards keep their "…" (the charts say why); details go to the log.
         if isinstance(exc, DatabaseUnavailable):
