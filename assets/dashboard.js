@@ -3,6 +3,7 @@
  *
  *  - client-side callbacks (namespace "moviedash"): history writes for the
  *    shareable URL, date-range presets, the theme switch;
+ *  - the static first paint, removed when Dash's page appears;
  *  - an "SVG" button in every chart's modebar (Plotly's own camera button
  *    exports PNG; plotly.js has no built-in SVG button, and a button with a
  *    click handler cannot travel through a Dash prop, so it is installed as a
@@ -33,7 +34,8 @@
              */
             guardUrl: function (_search, written) {
                 var current = window.location.search;
-                if (written && written.query === current) {
+                // ``shown``: the address the first layout was built from (its controls show it already).
+                if (written && (written.query === current || written.shown === current)) {
                     return noUpdate();
                 }
                 return {search: current};
@@ -97,6 +99,12 @@
                 return classes.concat(pressed);
             },
 
+            /** The charts' theme: ``theme`` when the charts are drawn in another (``drawn``), else no change. */
+            chartTheme: function (theme, drawn) {
+                var name = theme === "dark" ? "dark" : "light";
+                return name === drawn ? noUpdate() : name;
+            },
+
             /** Light/dark: a class on the app and a data attribute on <html> (dropdown menus render in a portal). */
             applyTheme: function (theme) {
                 var name = theme === "dark" ? "dark" : "light";
@@ -105,6 +113,24 @@
             }
         }
     });
+
+    /* ------------------------------------------------------------------ */
+    /* The static first paint (moviedash/dashboard/firstpaint.py).          */
+    /* ------------------------------------------------------------------ */
+
+    /* Removed in the frame in which Dash's own page appears (a mutation
+     * observer runs before the browser paints), so the two never show together. */
+    var shell = document.getElementById("first-paint");
+    var entry = document.getElementById("react-entry-point");
+    if (shell && entry && window.MutationObserver) {
+        var observer = new MutationObserver(function () {
+            if (entry.querySelector(".app")) {
+                observer.disconnect();
+                shell.remove();
+            }
+        });
+        observer.observe(entry, {childList: true, subtree: true});
+    }
 
     /* ------------------------------------------------------------------ */
     /* SVG export in the modebar.                                          */

@@ -2,6 +2,7 @@
 
     python -m benchmarks.lighthouse                      # demo database, 3 runs per preset
     python -m benchmarks.lighthouse --runs 5 --out benchmarks/results-lighthouse
+    python -m benchmarks.lighthouse --runs 3 --baseline HEAD~1   # paired with an earlier commit
 
 Needs Node.js with npm and Debian's Chromium (``/usr/bin/chromium``, or
 ``CHROME_PATH``).  Lighthouse itself is installed from the npm registry into a
@@ -11,19 +12,28 @@ database, on 127.0.0.1.  Each preset is run ``--runs`` times against the same
 server (every run starts a fresh browser profile: a cold load); the run with
 the median performance score is reported, with the spread of all runs.
 Writes ``OUT.json`` (every run's figures) and ``OUT.md`` (the table).
+
+``--baseline REV`` also serves the commit REV (``git archive`` into the
+scratch folder, on the same database) and alternates the runs between the two
+servers, so both meet the same machine load: the scores of this shared
+machine swing with it far more than between two nearby commits.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import io
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +93,67 @@ def run_lighthouse(binary: Path, url: str, preset: str, out: Path) -> dict[str, 
     return summarise(json.loads(out.read_text()))
 
 
+def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One preset's runs: the run with the median performance score, and the spread."""
+    ordered = sorted(runs, key=lambda r: r["performance"])
+    return {
+        "median run": ordered[len(ordered) // 2],
+        "performance, every run": [r["performance"] for r in runs],
+        "performance median": statistics.median(r["performance"] for r in runs),
+        "runs": runs,
+    }
+
+
+def short_commit(rev: str) -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", rev], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def checkout(rev: str, folder: Path) -> Path:
+    """The files of commit ``rev`` in ``folder``, importable as they would be installed.
+
+    The top-level ``assets/`` is the package ``moviedash.assets`` (see
+    pyproject.toml's package-dir): it is moved there, so the baseline serves
+    its own assets and not those of the editable install.
+    """
+    archive = subprocess.run(["git", "archive", "--format=tar", rev], capture_output=True, check=True).stdout
+    folder.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    if (folder / "assets" / "__init__.py").exists() and not (folder / "moviedash" / "assets").exists():
+        (folder / "assets").rename(folder / "moviedash" / "assets")
+    return folder
+
+
+def serve(stack: contextlib.ExitStack, db: Path, log: Path, source: Path | None = None) -> str:
+    """Start ``moviedash serve`` on ``db`` (from the checkout ``source``: this tree if ``None``); its URL."""
+    with run_from(source):
+        server = stack.enter_context(Server(db, log))
+    url = f"http://127.0.0.1:{server.port}/"
+    urllib.request.urlopen(url, timeout=60).read()  # the server's own first-request set-up, not the browser's
+    return url
+
+
+@contextlib.contextmanager
+def run_from(source: Path | None) -> Iterator[None]:
+    """While a server process is started: the checkout ``source`` as its working folder and first on its
+    ``PYTHONPATH``, so its imports come from there (``python -m`` puts the working folder first)."""
+    if source is None:
+        yield
+        return
+    before, folder = os.environ.get("PYTHONPATH"), Path.cwd()
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), before]))
+    os.chdir(source)
+    try:
+        yield
+    finally:
+        os.chdir(folder)
+        if before is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = before
+
+
 def public_arguments(argv: list[str] | None) -> list[str]:
     """The command's arguments as recorded in the results: without ``--tool-dir`` (a local folder; no effect on them)."""
     given = list(argv if argv is not None else sys.argv[1:])
@@ -131,7 +202,38 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append(f"| {name} (simulated) | {fmt(chosen['desktop'][name])}{unit} | {fmt(chosen['mobile'][name])}{unit} | |")
     lines.append(f"| LCP as observed (no throttling) | {chosen['desktop']['observed LCP']:,.0f} ms "
                  f"| {chosen['mobile']['observed LCP']:,.0f} ms | |")
+    if "baseline" in result:
+        lines += paired(result)
     return "\n".join(lines) + "\n"
+
+
+def paired(result: dict[str, Any]) -> list[str]:
+    """The table of this commit against the baseline, measured alternately in the same sitting (medians)."""
+    this, base = result["presets"], result["baseline"]["presets"]
+    lines = [
+        "",
+        f"Paired with commit `{result['baseline']['commit']}`, runs alternating between the two servers "
+        f"(medians of {result['runs']}):",
+        "",
+        f"| | `{result['baseline']['commit']}` desktop | `{result['commit']}` desktop "
+        f"| `{result['baseline']['commit']}` mobile | `{result['commit']}` mobile |",
+        "|---|---|---|---|---|",
+    ]
+
+    def median(preset: dict[str, Any], name: str) -> float:
+        return statistics.median(run[name] for run in preset["runs"])
+
+    def cells(name: str, fmt: Any) -> str:
+        return " | ".join(fmt(median(side[preset], name)) for preset in PRESETS for side in (base, this))
+
+    lines.append("| performance (runs) | " + " | ".join(
+        f"{side[preset]['performance median']:g} ({', '.join(map(str, side[preset]['performance, every run']))})"
+        for preset in PRESETS for side in (base, this)) + " |")
+    for name in ("LCP", "TBT", "FCP", "Speed Index"):
+        lines.append(f"| {name} (simulated) | {cells(name, lambda v: f'{v:,.0f} ms')} |")
+    lines.append(f"| CLS | {cells('CLS', lambda v: f'{v:.3f}')} |")
+    lines.append(f"| transferred | {cells('bytes', lambda v: f'{v / 1e6:.2f} MB')} |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tool-dir", type=Path, help="where to install Lighthouse (default: a temporary folder)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results-lighthouse"),
                         help="OUT.json and OUT.md are written")
+    parser.add_argument("--baseline", metavar="REV", help="also measure this git commit, runs alternating (paired)")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="moviedash-lighthouse-") as scratch_name:
@@ -151,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                        check=True)
         result: dict[str, Any] = {
             "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
+            "commit": short_commit("HEAD"),
             "machine": machine(),
             "chromium": subprocess.run([os.environ.get("CHROME_PATH", "/usr/bin/chromium"), "--version"],
                                        capture_output=True, text=True).stdout.strip(),
@@ -161,24 +264,25 @@ def main(argv: list[str] | None = None) -> int:
             "load before": load_average(),
             "presets": {},
         }
-        with Server(db, scratch / "server.log") as server:
-            url = f"http://127.0.0.1:{server.port}/"
-            urllib.request.urlopen(url, timeout=60).read()  # the server's own first-request set-up, not the browser's
+        with contextlib.ExitStack() as stack:
+            urls = {"this": serve(stack, db, scratch / "server.log")}
+            if args.baseline:
+                result["baseline"] = {"commit": short_commit(args.baseline), "presets": {}}
+                urls["baseline"] = serve(stack, db, scratch / "baseline.log", checkout(args.baseline, scratch / "baseline"))
             for preset in PRESETS:
-                runs = []
+                runs: dict[str, list[dict[str, Any]]] = {name: [] for name in urls}
                 for number in range(args.runs):
-                    figures = run_lighthouse(binary, url, preset, scratch / f"{preset}-{number}.json")
-                    print(f"{preset} run {number + 1}: performance {figures['performance']}, accessibility "
-                          f"{figures['accessibility']}, LCP {figures['LCP']:,.0f} ms, TBT {figures['TBT']:,.0f} ms, "
-                          f"CLS {figures['CLS']:.3f}, {figures['bytes'] / 1e6:.2f} MB", flush=True)
-                    runs.append(figures)
-                ordered = sorted(runs, key=lambda r: r["performance"])
-                result["presets"][preset] = {
-                    "median run": ordered[len(ordered) // 2],
-                    "performance, every run": [r["performance"] for r in runs],
-                    "performance median": statistics.median(r["performance"] for r in runs),
-                    "runs": runs,
-                }
+                    # Alternate which server goes first, so neither always meets the same moment.
+                    order = list(urls) if number % 2 == 0 else list(reversed(urls))
+                    for name in order:
+                        figures = run_lighthouse(binary, urls[name], preset, scratch / f"{name}-{preset}-{number}.json")
+                        print(f"{name} {preset} run {number + 1}: performance {figures['performance']}, accessibility "
+                              f"{figures['accessibility']}, LCP {figures['LCP']:,.0f} ms, TBT {figures['TBT']:,.0f} ms, "
+                              f"CLS {figures['CLS']:.3f}, {figures['bytes'] / 1e6:.2f} MB", flush=True)
+                        runs[name].append(figures)
+                result["presets"][preset] = summary(runs["this"])
+                if args.baseline:
+                    result["baseline"]["presets"][preset] = summary(runs["baseline"])
         result["load after"] = load_average()
         result["lighthouse"] = result["presets"]["desktop"]["median run"]["lighthouse"]
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth, charts, foreign
-from .dashboard import callbacks, layout
+from .dashboard import callbacks, firstpaint, layout
 from .errors import MoviedashError
 from .params import parse_timeout
 from .store import check_exists
@@ -115,7 +115,7 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
     server.register_blueprint(routes.figures_bp)
     server.register_blueprint(openapi.bp)
 
-    app = dash.Dash(
+    app = firstpaint.FirstPaintDash(
         "moviedash",
         server=server,
         title="moviedash",

@@ -15,19 +15,17 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import dash
-import plotly.graph_objects as go
-from dash import ClientsideFunction, Input, Output, State, html, no_update
+from dash import ClientsideFunction, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
-from .. import charts, csvsafe, emptiness, pipeline, report, summaries, viewstate
+from .. import csvsafe, emptiness, pipeline, report, viewstate
 from ..errors import DatabaseUnavailable, MoviedashError, log_database_error
-from ..metrics import MEASURES, SERIES_KEYS
-from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
+from ..metrics import SERIES_KEYS
 from ..pipeline import ChartData
 from ..web.context import get_connection
-from . import ids, layout, selection
-from .layout import graph_config
+from . import ids, layout, selection, views
 from .selection import CONTROL_NAMES
+from .views import SERIES_CHARTS, selected_filters, series_query, top_query
 
 #: The filter bar, in the order of :func:`selection.filters_from_controls`'s arguments.
 FILTER_PROPS: tuple[tuple[str, str], ...] = (
@@ -46,36 +44,16 @@ CONTROL_PROPS: tuple[tuple[str, str], ...] = (
 )
 assert len(CONTROL_PROPS) == len(CONTROL_NAMES)
 
-#: The time-series charts (dashboard key -> declared measure, :mod:`moviedash.metrics`).
-_SERIES_CHARTS = {m.key: m.name for m in MEASURES}
 
 
 # --------------------------------------------------------------------------- #
-# The data behind each chart: shared by the figure and the CSV download.
+# The data behind each chart, for the CSV downloads (the figures: :mod:`.views`).
 # --------------------------------------------------------------------------- #
-
-
-def selected_filters(values: Sequence[Any]) -> Filters:
-    """The filter bar's five values as validated :class:`Filters` (the one helper every callback uses)."""
-    return selection.filters_from_controls(get_connection(), *values)
-
-
-def series_query(chart: str, resolution: Any, filter_values: Sequence[Any]) -> SeriesQuery:
-    """A time-series chart's query (``chart``: its key, e.g. ``users``) from its controls.
-
-    Raises :class:`MoviedashError` naming the control at fault.
-    """
-    return SeriesQuery(parse_resolution(resolution, chart), selected_filters(filter_values))
-
-
-def top_query(num: Any, rank: Any, filter_values: Sequence[Any]) -> TopQuery:
-    """The top-titles chart's query from its controls (raises :class:`MoviedashError`)."""
-    return TopQuery(viewstate.parse_top(num), parse_rank(rank), selected_filters(filter_values))
 
 
 def series_data(chart: str, resolution: Any, filter_values: Sequence[Any]) -> ChartData:
-    """A time-series chart's data, computed like ``/data/<metric>/``."""
-    return pipeline.series_data(get_connection(), _SERIES_CHARTS[chart], series_query(chart, resolution, filter_values))
+    """The ``users`` or ``minutes`` chart's data, computed like ``/data/<metric>/``."""
+    return pipeline.series_data(get_connection(), SERIES_CHARTS[chart], series_query(chart, resolution, filter_values))
 
 
 def top_data(num: Any, rank: Any, filter_values: Sequence[Any]) -> ChartData:
@@ -86,31 +64,6 @@ def top_data(num: Any, rank: Any, filter_values: Sequence[Any]) -> ChartData:
 def heatmap_data(filter_values: Sequence[Any]) -> ChartData:
     """Plays by weekday and hour started."""
     return pipeline.heatmap_data(get_connection(), selected_filters(filter_values))
-
-
-def _theme(value: Any) -> str:
-    try:
-        return selection.parse_theme(value)
-    except MoviedashError:
-        return "light"
-
-
-def _render(
-    theme_value: Any, build: Callable[[str], tuple[go.Figure, ChartData]], describe: Callable[[ChartData], str]
-) -> tuple[go.Figure, dict[str, Any], str]:
-    """A chart's figure, Plotly config and text alternative, or a message figure when the selection is invalid."""
-    theme = _theme(theme_value)
-    try:
-        figure, data = build(theme)
-    except MoviedashError as exc:
-        # public_message: a database fault says only that the database cannot be read;
-        # the details go to the server log.
-        if isinstance(exc, DatabaseUnavailable):
-            log_database_error(exc)
-        text = exc.public_message
-        message = f"Invalid selection: {text}" if exc.status == 400 else text[:1].upper() + text[1:]
-        return charts.empty_figure(message, theme=theme), no_update, message
-    return figure, graph_config(data.name), describe(data)
 
 
 def _csv(data: ChartData, index: bool = False) -> dict[str, Any]:
@@ -186,6 +139,8 @@ def _register_url_state(app: dash.Dash) -> None:
         Output(ids.URL_QUERY, "data"),
         *_inputs(CONTROL_PROPS),
         State(ids.URL, "search"),
+        # The first layout holds the canonical query of the controls it starts at.
+        prevent_initial_call=True,
     )
     def write_url(*values: Any) -> dict[str, Any]:
         """The canonical query string of the controls, and whether it only tidies the address."""
@@ -237,6 +192,14 @@ def _register_client_side(app: dash.Dash) -> None:
         Output(ids.APP, "className"),
         Input(ids.THEME, "value"),
     )
+    # The theme the charts are drawn in: it changes (and the charts are redrawn) only when
+    # the chosen theme differs, e.g. a stored "dark" on a first load drawn in light.
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "chartTheme"),
+        Output(ids.CHART_THEME, "data"),
+        Input(ids.THEME, "value"),
+        State(ids.CHART_THEME, "data"),
+    )
 
 
 def _register_kpis(app: dash.Dash) -> None:
@@ -245,7 +208,8 @@ def _register_kpis(app: dash.Dash) -> None:
         outputs += [Output(ids.kpi_value(name), "children"), Output(ids.kpi_delta(name), "children"),
                     Output(ids.kpi_delta(name), "className")]
 
-    @app.callback(*outputs, *_inputs(FILTER_PROPS))
+    # The first layout already shows the cards (views.first_view): no call on a first load.
+    @app.callback(*outputs, *_inputs(FILTER_PROPS), prevent_initial_call=True)
     def update_kpis(*filter_values: Any) -> list[Any]:
         """The four KPI cards, each against the previous period of equal length."""
         try:
@@ -253,22 +217,17 @@ def _register_kpis(app: dash.Dash) -> None:
         except MoviedashError:
             raise PreventUpdate from None
         try:
-            kpis = pipeline.kpis(get_connection(), filters)
+            return views.kpi_view(filters)
         except DatabaseUnavailable as exc:
             # The cards keep their last numbers (the charts say why); details go to the log.
             log_database_error(exc)
             raise PreventUpdate from None
-        out: list[Any] = []
-        for kpi in kpis:
-            delta = [html.Span(kpi.change, className="kpi-change")]
-            if kpi.comparison:
-                delta.append(html.Span(f" {kpi.comparison}", className="kpi-comparison"))
-            out += [kpi.value, delta, f"kpi-delta kpi-{kpi.direction}"]
-        return out
 
 
 def _register_charts(app: dash.Dash) -> None:
-    for chart in _SERIES_CHARTS:
+    """The four charts.  Each starts drawn by the first layout (in :data:`views.FIRST_THEME`),
+    so none is called on a first load; a stored dark theme changes ``CHART_THEME`` and redraws them."""
+    for chart in SERIES_CHARTS:
         _register_series_chart(app, chart)
 
     @app.callback(
@@ -279,62 +238,42 @@ def _register_charts(app: dash.Dash) -> None:
         Input(ids.TOP_N, "value"),
         Input(ids.RANK, "value"),
         *_inputs(FILTER_PROPS),
-        Input(ids.THEME, "value"),
+        Input(ids.CHART_THEME, "data"),
+        prevent_initial_call=True,
     )
     def update_top(num: Any, rank: Any, *values: Any) -> tuple[Any, ...]:
         """The top-N titles chart, as tall as its bars need."""
         *filter_values, theme_value = values
-
-        def build(theme: str) -> tuple[go.Figure, ChartData]:
-            return pipeline.top_figure(get_connection(), top_query(num, rank, filter_values), theme=theme, title=None)
-
-        figure, config, summary = _render(
-            theme_value, build, lambda data: summaries.top_summary(data.frame, data.query.rank)
-        )
-        # The graph is responsive, so its height comes from the container.
-        height = figure.layout.height or charts.toplist_height(0)
-        return figure, config, {"height": f"{height}px"}, summary
+        return views.top_view(num, rank, filter_values, theme_value)
 
     @app.callback(
         Output(ids.graph("heatmap"), "figure"),
         Output(ids.graph("heatmap"), "config"),
         Output(ids.summary("heatmap"), "children"),
         *_inputs(FILTER_PROPS),
-        Input(ids.THEME, "value"),
+        Input(ids.CHART_THEME, "data"),
+        prevent_initial_call=True,
     )
     def update_heatmap(*values: Any) -> tuple[Any, ...]:
         """The weekday x hour heatmap of plays."""
         *filter_values, theme_value = values
-
-        def build(theme: str) -> tuple[go.Figure, ChartData]:
-            return pipeline.heatmap_figure(get_connection(), selected_filters(filter_values), theme=theme, title=None)
-
-        return _render(theme_value, build, lambda data: summaries.heatmap_summary(data.frame))
+        return views.heatmap_view(filter_values, theme_value)
 
 
 def _register_series_chart(app: dash.Dash, chart: str) -> None:
-    resolution_id = ids.resolution(chart)
-    metric = _SERIES_CHARTS[chart]
-
     @app.callback(
         Output(ids.graph(chart), "figure"),
         Output(ids.graph(chart), "config"),
         Output(ids.summary(chart), "children"),
-        Input(resolution_id, "value"),
+        Input(ids.resolution(chart), "value"),
         *_inputs(FILTER_PROPS),
-        Input(ids.THEME, "value"),
+        Input(ids.CHART_THEME, "data"),
+        prevent_initial_call=True,
     )
     def update_series(resolution: Any, *values: Any) -> tuple[Any, ...]:
         """A time-series chart at its own resolution."""
         *filter_values, theme_value = values
-
-        def build(theme: str) -> tuple[go.Figure, ChartData]:
-            query = series_query(chart, resolution, filter_values)
-            return pipeline.series_figure(get_connection(), metric, query, theme=theme, title=None)
-
-        return _render(
-            theme_value, build, lambda data: summaries.series_summary(data.frame, metric, data.query.resolution)
-        )
+        return views.series_view(chart, resolution, filter_values, theme_value)
 
 
 def _register_downloads(app: dash.Dash) -> None:
@@ -347,7 +286,7 @@ def _register_downloads(app: dash.Dash) -> None:
             raise PreventUpdate from None
         return _csv(data, index=index)
 
-    for chart in _SERIES_CHARTS:
+    for chart in SERIES_CHARTS:
 
         def download_series(_clicks: Any, resolution: Any, *filter_values: Any, chart: str = chart) -> dict[str, Any]:
             return download(lambda: series_data(chart, resolution, filter_values))
@@ -399,7 +338,7 @@ def _register_report(app: dash.Dash) -> None:
             state = selection.state_from_controls(conn, *controls)
         except MoviedashError:
             raise PreventUpdate from None
-        spec = report.ReportSpec.from_view(state, theme=_theme(theme_value))
+        spec = report.ReportSpec.from_view(state, theme=views.theme_name(theme_value))
         name = pipeline.export_name("moviedash-report", state.filters)
         return {"content": report.render_html(conn, spec), "filename": f"{name}.html", "type": "text/html"}
 
@@ -417,8 +356,8 @@ def _register_empty_state(app: dash.Dash) -> None:
         *[Output(button, "disabled") for button in exports],
         Output(ids.REPORT_BUTTON, "disabled", allow_duplicate=True),
         *_inputs(FILTER_PROPS),
-        # allow_duplicate outputs need it; the page's first values come from this call all the same.
-        prevent_initial_call="initial_duplicate",
+        # The first layout already shows the empty state (views.first_view).
+        prevent_initial_call=True,
     )
     def update_empty_state(*filter_values: Any) -> list[Any]:
         """Show why the selection is empty (hidden when it is not) and disable the exports meanwhile."""
@@ -426,11 +365,7 @@ def _register_empty_state(app: dash.Dash) -> None:
             filters = selected_filters(filter_values)
         except MoviedashError:
             raise PreventUpdate from None
-        found = emptiness.explain(get_connection(), filters)
-        if found is None:
-            return [True, None, no_update, True, None, *[False] * len(exports), False]
-        return [False, found.message, found.action or no_update, found.clear is None, found.clear,
-                *[True] * len(exports), True]
+        return views.empty_view(filters, len(exports))
 
     @app.callback(
         Output(ids.SESSIONTYPE, "value", allow_duplicate=True),

@@ -18,6 +18,8 @@ EMPTY_CLEAR = "empty-clear"
 #: Which filter the button clears (:data:`moviedash.emptiness.FILTERS` or ``all``).
 EMPTY_TARGET = "empty-clear-target"
 THEME = "theme"
+#: The theme the charts are drawn in (follows THEME; the first layout draws them light).
+CHART_THEME = "chart-theme"
 REPORT_BUTTON = "report-button"
 REPORT_DOWNLOAD = "report-download"
 

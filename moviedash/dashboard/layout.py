@@ -3,9 +3,9 @@
 The layout is built per request (``app.layout = serve_layout``) from the
 database's span and options, so nothing is read at import time.  The controls
 start at the view of the address the browser opened (the layout request's
-``Referer``), so the charts' first callbacks run at once with the right values
-instead of after a server round trip of the restore callback; without a
-``Referer`` they start at the defaults and the restore callback applies the URL.
+``Referer``), and the charts, key figures and empty state are drawn into it
+(:mod:`.views`), so a first load needs no callback round trip at all; without
+a ``Referer`` they start at the defaults and the restore callback applies the URL.
 """
 from __future__ import annotations
 
@@ -15,14 +15,21 @@ from urllib.parse import urlsplit
 from dash import dcc, html
 from flask import has_request_context, request
 
-from .. import analysis, dimensions, metrics
+from .. import analysis, dimensions, emptiness, metrics
 from ..auth.header import account_controls
-from ..charts import placeholder_figure, plotly_config
+from ..charts import placeholder_figure
 from ..params import RESOLUTIONS
-from ..viewstate import TOP_MAX, TOP_MIN, ViewState
+from ..viewstate import TOP_MAX, TOP_MIN, ViewState, to_query
 from ..web.context import get_connection
-from . import ids
-from .selection import ALL, CONTROL_NAMES, controls_from_state, restore
+from . import ids, views
+from .selection import (
+    ALL,
+    CONTROL_NAMES,
+    controls_from_state,
+    restore,
+    state_from_controls,
+)
+from .views import FirstView, first_view, graph_config
 
 PRODUCT = "moviedash"
 _SESSION_LABELS = {"MOVIE": "Movies", "SERIES": "Series"}
@@ -55,19 +62,11 @@ INDEX_STRING = """<!DOCTYPE html>
         </footer>
     </body>
 </html>"""
-#: Plotly modebar buttons that make no sense for these charts.
-_MODEBAR_REMOVE = ("select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d")
 
 
 def day_text(day: Any) -> str:
     """``7 Jan 2013``."""
     return f"{day.day} {day:%b %Y}" if day else "—"
-
-
-def graph_config(filename: str) -> dict[str, Any]:
-    """The Plotly config of every chart: nothing sent elsewhere, PNG export named ``filename``
-    (SVG: a modebar button added by assets/dashboard.js)."""
-    return plotly_config(filename, remove=_MODEBAR_REMOVE)
 
 
 def _label(text: str, html_for: str | None = None, **kwargs: Any) -> html.Label:
@@ -107,8 +106,9 @@ def _segmented(
     )
 
 
-def header(span: analysis.Span, account: list[Any] | None = None) -> html.Header:
-    """Product name, the data's span and size, the report download, the theme switch and ``account`` (sign out)."""
+def header(span: analysis.Span, account: list[Any] | None = None, empty: bool = False) -> html.Header:
+    """Product name, the data's span and size, the report download (disabled when ``empty``), the theme switch
+    and ``account`` (sign out)."""
     account = account or []
     if span.events:
         facts = f"{day_text(span.first)} – {day_text(span.last)} · {span.events:,} events"
@@ -134,6 +134,7 @@ def header(span: analysis.Span, account: list[Any] | None = None) -> html.Header
                             className="btn btn-report",
                             type="button",
                             title="Download an HTML report of this view (opens offline, prints cleanly)",
+                            disabled=empty,
                             **{"aria-label": "Download an HTML report of this view"},
                         ),
                         dcc.Download(id=ids.REPORT_DOWNLOAD),
@@ -260,23 +261,25 @@ def _multi(
     )
 
 
-def empty_state() -> html.Div:
-    """Says why the selection holds no events and offers to clear the filter to blame (hidden otherwise)."""
+def empty_state(found: emptiness.Emptiness | None = None) -> html.Div:
+    """Says why the selection holds no events (``found``) and offers to clear the filter to blame (hidden otherwise)."""
     return html.Div(
         [
-            dcc.Store(id=ids.EMPTY_TARGET),
-            html.P(id=ids.EMPTY_TEXT, className="empty-text"),
-            html.Button("Clear the filter", id=ids.EMPTY_CLEAR, className="btn btn-clear", type="button"),
+            dcc.Store(id=ids.EMPTY_TARGET, data=found.clear if found else None),
+            html.P(found.message if found else None, id=ids.EMPTY_TEXT, className="empty-text"),
+            html.Button((found.action if found else "") or "Clear the filter", id=ids.EMPTY_CLEAR,
+                        className="btn btn-clear", type="button", hidden=found is None or found.clear is None),
         ],
         id=ids.EMPTY,
         className="empty-state",
         role="status",
-        hidden=True,
+        hidden=found is None,
     )
 
 
-def kpi_row() -> html.Section:
-    """The four headline numbers of the selection (filled by a callback)."""
+def kpi_row(kpis: dict[str, tuple[Any, Any, str]] | None = None) -> html.Section:
+    """The four headline numbers of the selection: ``kpis`` (value, delta, delta class by name), else "…"."""
+    kpis = kpis or {}
     labels = {
         "viewers": "Unique viewers",
         "plays": "Plays",
@@ -288,8 +291,9 @@ def kpi_row() -> html.Section:
             html.Div(
                 [
                     html.H2(labels[name], className="kpi-label"),
-                    html.Div("…", id=ids.kpi_value(name), className="kpi-value"),
-                    html.Div("", id=ids.kpi_delta(name), className="kpi-delta"),
+                    html.Div(kpis[name][0] if name in kpis else "…", id=ids.kpi_value(name), className="kpi-value"),
+                    html.Div(kpis[name][1] if name in kpis else "", id=ids.kpi_delta(name),
+                             className=kpis[name][2] if name in kpis else "kpi-delta"),
                 ],
                 className="kpi",
             )
@@ -321,20 +325,24 @@ def _resolution(component_id: str, value: str) -> html.Div:
     )
 
 
-def _csv_button(chart: str, what: str) -> html.Button:
+def _csv_button(chart: str, what: str, disabled: bool = False) -> html.Button:
     return html.Button(
         "CSV",
         id=ids.csv_button(chart),
         className="btn",
         type="button",
+        disabled=disabled,
         title=f"Download the data behind {what} as CSV",
         **{"aria-label": f"Download the data behind {what} as CSV"},
     )
 
 
-def _card(chart: str, title: str, subtitle: str, tools: list[Any], extra: list[Any] | None = None) -> html.Section:
-    """A chart card: heading and tools, the chart with its loading indicator, its CSV download."""
+def _card(
+    chart: str, title: str, subtitle: str, tools: list[Any], view: FirstView, extra: list[Any] | None = None
+) -> html.Section:
+    """A chart card: heading and tools, the chart (as ``view`` draws it) with its loading indicator, its CSV download."""
     title_id = f"{chart}-title"
+    graph = {"figure": placeholder_figure(), "config": graph_config(chart), **view.charts.get(chart, {})}
     return html.Section(
         [
             html.Div(
@@ -349,8 +357,7 @@ def _card(chart: str, title: str, subtitle: str, tools: list[Any], extra: list[A
                 dcc.Loading(
                     dcc.Graph(
                         id=ids.graph(chart),
-                        figure=placeholder_figure(),
-                        config=graph_config(chart),
+                        **graph,
                         responsive=True,
                         className="graph",
                     ),
@@ -366,7 +373,7 @@ def _card(chart: str, title: str, subtitle: str, tools: list[Any], extra: list[A
                 **{"aria-describedby": ids.summary(chart)},
             ),
             # The plotted numbers in words, for screen readers (written with the figure).
-            html.P(id=ids.summary(chart), className="sr-only chart-summary"),
+            html.P(view.summaries.get(chart), id=ids.summary(chart), className="sr-only chart-summary"),
             dcc.Download(id=ids.download(chart)),
         ],
         className="card",
@@ -374,8 +381,10 @@ def _card(chart: str, title: str, subtitle: str, tools: list[Any], extra: list[A
     )
 
 
-def charts_grid(controls: dict[str, Any]) -> html.Div:
-    """The chart cards (one per declared time-series measure, then top titles and heatmap), at ``controls``' values."""
+def charts_grid(controls: dict[str, Any], view: FirstView | None = None) -> html.Div:
+    """The chart cards (one per declared time-series measure, then top titles and heatmap), their controls at ``controls``' values, their charts as ``view`` draws them."""
+    view = view or FirstView()
+    empty = view.empty is not None
     top_tools = html.Div(
         [
             html.Div(
@@ -412,13 +421,13 @@ def charts_grid(controls: dict[str, Any]) -> html.Div:
             *[
                 _card(m.key, m.label, m.subtitle,
                       [_resolution(ids.resolution(m.key), controls[m.key]),
-                       _csv_button(m.key, f"the {m.label.lower()} chart")])
+                       _csv_button(m.key, f"the {m.label.lower()} chart", empty)], view)
                 for m in metrics.MEASURES
             ],
             _card("top", "Top titles", "Most watched titles in the selection",
-                  [_csv_button("top", "the top titles chart")], extra=[top_tools]),
+                  [_csv_button("top", "the top titles chart", empty)], view, extra=[top_tools]),
             _card("heatmap", "When people watch", "Plays by weekday and the hour viewing started",
-                  [_csv_button("heatmap", "the heatmap")]),
+                  [_csv_button("heatmap", "the heatmap", empty)], view),
         ],
         className="grid",
     )
@@ -462,19 +471,32 @@ def page_search() -> str | None:
 def serve_layout() -> html.Div:
     """Build the page for the current request's database, its controls showing the page's address.
 
+    The charts, key figures and empty state are drawn into the layout
+    (:func:`.views.first_view`), so a first load makes no callback request.
     Dash also calls this once at start-up, outside any request, to validate the
     callbacks against the layout: that call gets the same components without data.
     """
     if not has_request_context():
         return build_layout(analysis.Span(None, None, 0), {"sessiontype": [], "device": [], "market": []})
+    return page_layout(page_search())
+
+
+def page_layout(search: str | None, *, draw_charts: bool = True) -> html.Div:
+    """The page showing the address ``search`` (``None``: unknown, the defaults), for the current request.
+
+    ``draw_charts=False`` leaves the figures out (the static first paint has no use for them).
+    """
     conn = get_connection()
     span = analysis.span(conn)
-    search = page_search()
+    options = analysis.options(conn)
     if search is None:
-        return build_layout(span, analysis.options(conn), account_controls())
+        controls = controls_from_state(ViewState(), span)
+        return build_layout(span, options, account_controls(), controls=controls,
+                            view=first_view(controls, draw_charts=draw_charts))
     controls, problems = restore(conn, search)
-    return build_layout(span, analysis.options(conn), account_controls(), controls=controls,
-                        search=search, problems=problems)
+    state = state_from_controls(conn, *(controls[name] for name in CONTROL_NAMES))
+    return build_layout(span, options, account_controls(), controls=controls, search=search, problems=problems,
+                        view=first_view(controls, draw_charts=draw_charts), query=to_query(state))
 
 
 def build_layout(
@@ -485,32 +507,43 @@ def build_layout(
     controls: dict[str, Any] | None = None,
     search: str | None = None,
     problems: tuple[str, ...] = (),
+    view: FirstView | None = None,
+    query: str | None = None,
 ) -> html.Div:
     """The page for a database with this span and these filter options (``account``: the header's sign-out).
 
     ``controls`` (keyed like :data:`~.selection.CONTROL_NAMES`; default: the
     default view) are the address ``search``'s view, already fitted to the
     data, and ``problems`` the parameters it ignored.  ``search`` is recorded
-    as the address already shown, so the page does not restore it again.
+    as the address already shown, so the page does not restore it again, and
+    ``query`` (the controls' canonical query string) replaces it in the history.
+    ``view`` holds the outputs drawn for ``controls`` (default: placeholders
+    that the callbacks fill).
     """
     controls = controls or controls_from_state(ViewState(), span)
     assert set(controls) == set(CONTROL_NAMES)
+    view = view or FirstView()
+    written = None if search is None else {"query": search if query is None else query, "shown": search,
+                                           "replace": True}
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh=False),
-            # What the controls show; the URL guard (assets/dashboard.js) skips restoring it.
-            dcc.Store(id=ids.URL_QUERY, data=None if search is None else {"query": search}),
+            # What the controls show; the URL guard (assets/dashboard.js) skips restoring it,
+            # and the history write (writeUrl) tidies the address to the canonical query.
+            dcc.Store(id=ids.URL_QUERY, data=written),
             dcc.Store(id=ids.URL_RESTORE),
             dcc.Store(id=ids.URL_ECHO),
+            # The first layout's charts are drawn light; a stored dark theme changes this and redraws them.
+            dcc.Store(id=ids.CHART_THEME, data=views.FIRST_THEME),
             html.A("Skip to the content", href="#main", className="skip-link"),
-            header(span, account),
+            header(span, account, empty=view.empty is not None),
             html.Main(
                 [
                     filter_bar(span, options, controls),
                     html.Div(notice(problems), id=ids.NOTICE, className="notice", role="status"),
-                    empty_state(),
-                    kpi_row(),
-                    charts_grid(controls),
+                    empty_state(view.empty),
+                    kpi_row(view.kpis),
+                    charts_grid(controls, view),
                     html.Footer(
                         ["The same numbers are served as JSON and CSV at ", *_routes_text(), "."],
                         className="footer",

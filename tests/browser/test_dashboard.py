@@ -164,8 +164,9 @@ def test_page_loads_with_the_defaults_and_the_analysis_numbers(page: Page, conn:
     assert all(change.startswith("—") for _, change in shown_kpis(page).values())
     assert shown_kpis(page)["plays"][1] == f"— vs previous {DAYS} days"
     assert page.query_string() == ""
-    # One page load runs every callback once, except the restore: the layout already shows the address.
-    assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=1, restore=0, url=1)
+    # A page load runs no server callback: the first layout holds the address's view, drawn.
+    assert_fired(page, users=0, minutes=0, top=0, heatmap=0, kpis=0, restore=0, url=0)
+    assert page.log.requests == []
     no_console_errors(page)
 
 
@@ -328,9 +329,10 @@ def test_opening_a_url_restores_every_control_and_chart(page: Page, conn: sqlite
     assert_view(page, conn, filters, users="weekly", minutes="monthly", num=5, rank="minutes")
     assert page.query_string() == query
     assert page.text("#notice") == ""
-    # The restored view is drawn once: no chart runs first with the defaults, and the
-    # first layout already holds the address's view (no restore round trip before the charts).
-    assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=1, restore=0, url=1)
+    # The restored view is drawn by the first layout itself: no chart runs with the defaults
+    # first, nor at all (no restore round trip, no chart callbacks).
+    assert_fired(page, users=0, minutes=0, top=0, heatmap=0, kpis=0, restore=0, url=0)
+    assert page.log.requests == []
     no_console_errors(page)
 
 
@@ -344,8 +346,8 @@ def test_without_the_pages_address_the_restore_callback_applies_it(page: Page, c
         assert_view(page, conn, users="weekly", num=5)
         assert "colour" in page.text("#notice")
         page.wait(lambda: page.query_string() == "?users=weekly&top=5", "canonical URL")
-        # One round trip more than with the address (the restore), and still one drawing per chart.
-        assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=1, restore=1, url=1)
+        # The restore round trip, then only the charts whose controls it changed.
+        assert_fired(page, users=1, minutes=0, top=1, heatmap=0, kpis=0, restore=1, url=1)
     finally:
         driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})
     no_console_errors(page)
@@ -404,6 +406,10 @@ def test_an_empty_selection_says_so_in_every_chart(page: Page, conn: sqlite3.Con
 
 def test_crafted_callback_requests_are_rejected_cleanly(page: Page, conn: sqlite3.Connection) -> None:
     page.open()
+    # A first load sends no callback request: a change gives the bodies to craft from.
+    select(page, "users-resolution", "Weekly")
+    page.wait_for_data("users-graph", series(conn, "unique_users", "weekly"))
+    page.log.settle()
     users = page.log.body("users-graph.figure")
     url = page.log.body(URL_OUTPUT)
 
@@ -428,8 +434,8 @@ def test_crafted_callback_requests_are_rejected_cleanly(page: Page, conn: sqlite
         assert response["status"] == 204, response  # ignored: the URL keeps the last valid view
 
     # The page keeps working.
-    select(page, "users-resolution", "Weekly")
-    page.wait_for_data("users-graph", series(conn, "unique_users", "weekly"))
+    select(page, "users-resolution", "Monthly")
+    page.wait_for_data("users-graph", series(conn, "unique_users", "monthly"))
     no_console_errors(page)
 
 
@@ -488,7 +494,10 @@ def test_theme_switch_changes_page_and_plotly_template_and_is_remembered(page: P
         assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=0, url=0)
         page.open()  # a preference, kept in the browser (not in the shared URL)
         assert page.text("#theme .selected") == "Dark"
-        assert page.figure("users-graph")["paper_bgcolor"] == dark
+        # The first layout draws the charts light: the stored theme redraws them (and only them).
+        for graph in ("users-graph", "minutes-graph", "top-graph", "heatmap-graph"):
+            page.wait(lambda graph=graph: page.figure(graph)["paper_bgcolor"] == dark, f"{graph} dark")
+        assert_fired(page, users=1, minutes=1, top=1, heatmap=1, kpis=0, url=0)
         assert page.query_string() == ""
         page.screenshot("dashboard-desktop-dark", 1280, 900)
     finally:

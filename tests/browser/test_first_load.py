@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from selenium.webdriver.common.by import By
 
+from moviedash import analysis, charts
+from moviedash.dashboard import ids
+from moviedash.params import Filters
 from tests.browser.conftest import Page
 
 pytestmark = pytest.mark.browser
@@ -74,3 +78,45 @@ def test_a_cold_load_is_small_and_nothing_jumps(cold: Page, width: int, height: 
     shifts = driver.execute_script("return window.__layoutShifts")
     assert shifts is not None, "the layout-shift observer did not run"
     assert sum(shift["value"] for shift in shifts) <= CLS_LIMIT, shifts
+
+
+def test_a_cold_load_makes_no_callback_request(cold: Page) -> None:
+    """The first layout holds the drawn view: every chart and key figure, with no callback round trip."""
+    cold.open()
+    assert cold.log.requests == []
+    for graph in ("users-graph", "minutes-graph", "top-graph", "heatmap-graph"):
+        figure = cold.figure(graph)
+        assert figure and figure["data"] and figure["data"][0]["type"], graph
+    assert cold.text("#kpi-plays-value") not in ("", "…")
+    # Dash's own page replaced the first paint; Dash's polyfill bundle was not loaded.
+    assert cold.count("#first-paint") == 0
+    assert cold.count("#react-entry-point .app") == 1
+    names = cold.duo.driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+    assert not any("/deps/polyfill@" in name for name in names)
+    assert any(name.split("?")[0].endswith("/assets/regenerator-runtime.js") for name in names)
+    assert cold.duo.get_logs() == []
+
+
+def test_the_first_paint_shows_the_view_before_any_script_runs(page: Page) -> None:
+    """With scripts off, the page already shows the header, the filters as the address sets them and the key figures."""
+    driver = page.duo.driver
+    driver.get("about:blank")
+    driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        driver.get(f"{page.duo.server_url}/?device=iPad&users=weekly")
+        shell = driver.find_element(By.ID, "first-paint")
+        text = shell.text
+        whole = analysis.span(page.conn)
+        assert f"1 Jan 2013 – 30 Jun 2013 · {whole.events:,} events" in text
+        comparison = analysis.compare_previous(page.conn, Filters(device=("iPad",)))
+        kpis = {kpi.name: kpi.value for kpi in charts.kpis(comparison.current, comparison.previous, comparison.days)}
+        shown = [value.text for value in shell.find_elements(By.CSS_SELECTOR, ".kpi-value")]
+        assert shown == [kpis[name] for name in ids.KPIS]
+        boxes = [box.text for box in shell.find_elements(By.CSS_SELECTOR, ".first-paint-value")]
+        assert boxes == ["1 Jan 2013 – 30 Jun 2013", "iPad", "All markets", "Weekly", "Daily"]
+        # Not live yet: inert, and no id shared with the page Dash draws next to it.
+        assert shell.get_attribute("inert") is not None
+        assert driver.execute_script("return document.querySelectorAll('#first-paint [id]').length") == 0
+    finally:
+        driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+        driver.get("about:blank")

@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "device.value": [],
     "market.value": [],
     "theme.value": "light",
+    "chart-theme.data": "light",
     "url-restore.data": {"search": ""},
     "url.search": "",
 }
@@ -252,10 +253,10 @@ def test_an_empty_selection_shows_a_message_in_every_chart(dash: Dashboard) -> N
 
 def test_the_theme_selects_the_plotly_template(dash: Dashboard) -> None:
     for theme in ("light", "dark"):
-        figure = dash.figure("heatmap", theme__value=theme)
+        figure = dash.figure("heatmap", chart_theme__data=theme)
         assert figure["layout"]["template"]["layout"]["paper_bgcolor"] == charts.palette(theme).paper
     # An unknown theme (crafted) falls back to light.
-    assert dash.figure("users", theme__value="neon")["layout"]["template"]["layout"]["paper_bgcolor"] == "#ffffff"
+    assert dash.figure("users", chart_theme__data="neon")["layout"]["template"]["layout"]["paper_bgcolor"] == "#ffffff"
 
 
 # --------------------------------------------------------------------------- #
@@ -547,3 +548,57 @@ def test_every_chart_config_keeps_the_data_on_the_page(dash: Dashboard) -> None:
         assert not config.get("showEditInChartStudio") and not config.get("showLink") and not config.get("sendData")
         assert config["displayModeBar"] == "hover" and config["displaylogo"] is False
         assert {"sendDataToCloud", "sendChartToCloud"} <= set(config["modeBarButtonsToRemove"])
+
+
+# --------------------------------------------------------------------------- #
+# The first layout: drawn by the server, with the callbacks' own answers.
+# --------------------------------------------------------------------------- #
+
+
+def first_layout(dash: Dashboard, search: str) -> dict[str, dict[str, Any]]:
+    """The props of each component with an id in the layout the page at ``/search`` gets."""
+    response = dash.client.get("/_dash-layout", headers={"Referer": f"http://localhost/{search}"})
+    assert response.status_code == 200
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            for child in node:
+                yield from walk(child)
+        elif isinstance(node, dict) and "props" in node:
+            yield node["props"]
+            yield from walk(node["props"].get("children"))
+
+    return {props["id"]: props for props in walk(response.get_json()) if "id" in props}
+
+
+@pytest.mark.parametrize(
+    ("search", "controls"),
+    [
+        ("", {}),
+        ("?users=weekly&minutes=monthly&top=2&rank=minutes&start=2013-01-07&device=iPad&device=Computer",
+         {"users_resolution__value": "weekly", "minutes_resolution__value": "monthly", "top_n__value": 2,
+          "rank__value": "minutes", "date_range__start_date": "2013-01-07", "device__value": ["iPad", "Computer"]}),
+        # Nothing selected: the empty state, with the exports disabled.
+        ("?sessiontype=SERIES&device=TV", {"sessiontype__value": "SERIES", "device__value": ["TV"]}),
+    ],
+    ids=["defaults", "a view", "empty"],
+)
+def test_the_first_layout_holds_what_the_callbacks_would_answer(dash: Dashboard, search: str,
+                                                                 controls: dict[str, Any]) -> None:
+    """A cold load needs no callback: every chart, key figure and the empty state are in the first layout,
+    exactly as the callbacks answer for the same controls (which therefore skip their initial call)."""
+    props = first_layout(dash, search)
+    for fragment in ("users-graph.figure", "minutes-graph.figure", "top-graph.figure", "heatmap-graph.figure",
+                     "kpi-viewers-value", "empty-state.hidden"):
+        answer = dash.outputs(fragment, **controls)
+        assert answer, fragment
+        for component, values in answer.items():
+            for prop, value in values.items():
+                assert props[component].get(prop) == value, (component, prop)
+    assert props["chart-theme"]["data"] == "light"
+    # What the browser is told: no server callback runs on a first load.
+    dependencies = dash.client.get("/_dash-dependencies").get_json()
+    server_side = [d for d in dependencies if not d.get("clientside_function")]
+    assert server_side and all(d["prevent_initial_call"] is True for d in server_side), \
+        [d["output"] for d in server_side if d["prevent_initial_call"] is not True]
+

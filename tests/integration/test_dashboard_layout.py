@@ -6,6 +6,7 @@ charts' first callbacks need not wait for the restore callback's round trip.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -73,7 +74,7 @@ def test_the_controls_start_at_the_view_of_the_pages_address(client: Any) -> Non
                                "start": "2013-01-07", "end": "2013-02-28", "sessiontype": "SERIES",
                                "device": ["iPad"], "market": ["SE"]}
     # The address is recorded as shown: the URL guard does not restore it a second time.
-    assert props["url-query"]["data"] == {"query": search}
+    assert props["url-query"]["data"] == {"query": search, "shown": search, "replace": True}
     assert props["notice"].get("children") is None
 
 
@@ -85,7 +86,8 @@ def test_parameters_not_understood_are_named_and_left_at_their_defaults(client: 
     assert "Part of this link was not understood" in notice
     for name in ("colour", "top", "rank", "device"):
         assert name in notice
-    assert props["url-query"]["data"] == {"query": search}
+    # Shown as opened; the history write tidies the address to the controls' canonical query.
+    assert props["url-query"]["data"] == {"query": "?users=weekly", "shown": search, "replace": True}
 
 
 @pytest.mark.parametrize("referrer", [None, "http://elsewhere.example/?users=weekly&top=5"],
@@ -101,4 +103,37 @@ def test_without_the_pages_address_the_controls_start_at_the_defaults(client: An
 def test_the_plain_page_records_the_empty_query(client: Any) -> None:
     props = layout(client, PAGE)
     assert controls(props) == DEFAULT
-    assert props["url-query"]["data"] == {"query": ""}
+    assert props["url-query"]["data"] == {"query": "", "shown": "", "replace": True}
+
+
+def test_the_page_carries_a_static_first_paint_of_its_address(client: Any) -> None:
+    """The page itself shows the view (filters, key figures) before Dash's scripts have loaded."""
+    page = client.get("/?device=iPad&users=weekly").get_data(as_text=True)
+    shell = page[page.index('<div id="first-paint"'):page.index('<div id="react-entry-point"')]
+    assert " inert" in shell
+    assert shell.count('id="') == 1  # its own: no id shared with the page Dash draws
+    assert '<span class="first-paint-value">iPad</span>' in shell
+    assert '<span class="first-paint-value">Weekly</span>' in shell
+    assert '<div class="kpi-value">2</div>' in shell  # plays: the two iPad events
+    assert "Part of this link" not in shell
+
+
+def test_the_pages_scripts_run_after_the_first_paint_without_dashs_polyfill(client: Any) -> None:
+    """Fetched at once (preload), run only once the first paint is drawn, in the page's order; no polyfill bundle."""
+    page = client.get("/").get_data(as_text=True)
+    later = re.findall(r'<script type="moviedash/later" src="([^"]+)"></script>', page)
+    assert not re.findall(r'<script src=', page)  # nothing runs before the first paint
+    assert later == re.findall(r'<link rel="preload" as="script" href="([^"]+)">', page)
+    position = {source.split("?")[0].rsplit("/", 1)[-1].split(".")[0]: index for index, source in enumerate(later)}
+    assert position["react-dom@18"] < position["plotly-moviedash"] < position["dash_renderer"]
+    assert any(source.startswith("/assets/regenerator-runtime.js") for source in later)
+    assert "/deps/polyfill@" not in page
+    start = page[page.index('<script id="_dash-renderer"'):]
+    assert "requestAnimationFrame" in start and "window.renderer = new DashRenderer(" in start
+
+
+def test_a_link_with_bad_values_has_a_first_paint_with_the_defaults(client: Any) -> None:
+    page = client.get("/?device=Nokia&top=500").get_data(as_text=True)
+    shell = page[page.index('<div id="first-paint"'):page.index('<div id="react-entry-point"')]
+    assert '<span class="first-paint-value">All devices</span>' in shell
+    assert "Part of this link was not understood" in shell

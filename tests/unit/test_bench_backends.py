@@ -6,7 +6,15 @@ import math
 
 import pytest
 
-from benchmarks.backends import Measured, Target, comparable, render_targets, route_kind, selection_ratios, spread
+from benchmarks.backends import (
+    Measured,
+    Target,
+    comparable,
+    render_targets,
+    route_kind,
+    selection_ratios,
+    spread,
+)
 from benchmarks.client import Timing, percentile
 from benchmarks.selections import RANKS, RESOLUTIONS, random_selections
 

@@ -1,0 +1,213 @@
+"""What each output of the page shows for given control values: one place for the callbacks and the first layout.
+
+The callbacks call these when a control changes; the first layout calls them
+with the controls it starts at, so a cold load draws the charts and the key
+figures from the layout itself, with no callback round trip (the callbacks
+skip their initial call).  Both ways give the same props, so the first view
+cannot differ from the one a callback would have drawn.
+
+Invalid values (only a crafted request can send them) never raise from the
+chart functions: a chart shows the problem as its message.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import plotly.graph_objects as go
+from dash import html, no_update
+
+from .. import charts, emptiness, pipeline, summaries, viewstate
+from ..charts import plotly_config
+from ..errors import DatabaseUnavailable, MoviedashError, log_database_error
+from ..metrics import MEASURES
+from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
+from ..pipeline import ChartData
+from ..web.context import get_connection
+from . import ids, selection
+
+#: Plotly modebar buttons that make no sense for these charts.
+_MODEBAR_REMOVE = ("select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d")
+#: The time-series charts (dashboard key -> declared measure, :mod:`moviedash.metrics`).
+SERIES_CHARTS = {m.key: m.name for m in MEASURES}
+#: The theme the first layout draws its charts in (a stored "dark" preference redraws them).
+FIRST_THEME = "light"
+
+
+def graph_config(filename: str) -> dict[str, Any]:
+    """The Plotly config of every chart: nothing sent elsewhere, PNG export named ``filename``
+    (SVG: a modebar button added by assets/dashboard.js)."""
+    return plotly_config(filename, remove=_MODEBAR_REMOVE)
+
+
+# --------------------------------------------------------------------------- #
+# The data behind each chart: shared by the figure and the CSV download.
+# --------------------------------------------------------------------------- #
+
+
+def selected_filters(values: Sequence[Any]) -> Filters:
+    """The filter bar's five values as validated :class:`Filters` (the one helper every callback uses)."""
+    return selection.filters_from_controls(get_connection(), *values)
+
+
+def series_query(chart: str, resolution: Any, filter_values: Sequence[Any]) -> SeriesQuery:
+    """A time-series chart's query (``chart``: its key, e.g. ``users``) from its controls (raises :class:`MoviedashError`)."""
+    return SeriesQuery(parse_resolution(resolution, chart), selected_filters(filter_values))
+
+
+def top_query(num: Any, rank: Any, filter_values: Sequence[Any]) -> TopQuery:
+    """The top-titles chart's query from its controls (raises :class:`MoviedashError`)."""
+    return TopQuery(viewstate.parse_top(num), parse_rank(rank), selected_filters(filter_values))
+
+
+def theme_name(value: Any) -> str:
+    """``light`` or ``dark``; anything else is ``light``."""
+    try:
+        return selection.parse_theme(value)
+    except MoviedashError:
+        return "light"
+
+
+# --------------------------------------------------------------------------- #
+# The props of each output.
+# --------------------------------------------------------------------------- #
+
+
+def _render(
+    theme_value: Any, build: Callable[[str], tuple[go.Figure, ChartData]], describe: Callable[[ChartData], str]
+) -> tuple[go.Figure, Any, str]:
+    """A chart's figure, Plotly config and text alternative, or a message figure when the selection is invalid."""
+    theme = theme_name(theme_value)
+    try:
+        figure, data = build(theme)
+    except MoviedashError as exc:
+        # public_message: a database fault says only that the database cannot be read;
+        # the details go to the server log.
+        if isinstance(exc, DatabaseUnavailable):
+            log_database_error(exc)
+        text = exc.public_message
+        message = f"Invalid selection: {text}" if exc.status == 400 else text[:1].upper() + text[1:]
+        return charts.empty_figure(message, theme=theme), no_update, message
+    return figure, graph_config(data.name), describe(data)
+
+
+def series_view(chart: str, resolution: Any, filter_values: Sequence[Any], theme_value: Any) -> tuple[Any, ...]:
+    """A time-series chart at its own resolution: figure, config, text alternative."""
+    metric = SERIES_CHARTS[chart]
+
+    def build(theme: str) -> tuple[go.Figure, ChartData]:
+        query = series_query(chart, resolution, filter_values)
+        return pipeline.series_figure(get_connection(), metric, query, theme=theme, title=None)
+
+    return _render(theme_value, build, lambda data: summaries.series_summary(data.frame, metric, data.query.resolution))
+
+
+def top_view(num: Any, rank: Any, filter_values: Sequence[Any], theme_value: Any) -> tuple[Any, ...]:
+    """The top-N titles chart, as tall as its bars need: figure, config, style, text alternative."""
+
+    def build(theme: str) -> tuple[go.Figure, ChartData]:
+        return pipeline.top_figure(get_connection(), top_query(num, rank, filter_values), theme=theme, title=None)
+
+    figure, config, summary = _render(
+        theme_value, build, lambda data: summaries.top_summary(data.frame, data.query.rank)
+    )
+    # The graph is responsive, so its height comes from the container.
+    height = figure.layout.height or charts.toplist_height(0)
+    return figure, config, {"height": f"{height}px"}, summary
+
+
+def heatmap_view(filter_values: Sequence[Any], theme_value: Any) -> tuple[Any, ...]:
+    """The weekday x hour heatmap of plays: figure, config, text alternative."""
+
+    def build(theme: str) -> tuple[go.Figure, ChartData]:
+        return pipeline.heatmap_figure(get_connection(), selected_filters(filter_values), theme=theme, title=None)
+
+    return _render(theme_value, build, lambda data: summaries.heatmap_summary(data.frame))
+
+
+def kpi_view(filters: Filters) -> list[Any]:
+    """The four KPI cards (value, delta children, delta class each), each against the previous period."""
+    kpis = pipeline.kpis(get_connection(), filters)
+    out: list[Any] = []
+    for kpi in kpis:
+        delta = [html.Span(kpi.change, className="kpi-change")]
+        if kpi.comparison:
+            delta.append(html.Span(f" {kpi.comparison}", className="kpi-comparison"))
+        out += [kpi.value, delta, f"kpi-delta kpi-{kpi.direction}"]
+    return out
+
+
+def empty_view(filters: Filters, exports: int) -> list[Any]:
+    """The empty state (hidden, text, button label, button hidden, target), ``exports`` disabled flags, the report's."""
+    found = emptiness.explain(get_connection(), filters)
+    if found is None:
+        return [True, None, no_update, True, None, *[False] * exports, False]
+    return [False, found.message, found.action or no_update, found.clear is None, found.clear,
+            *[True] * exports, True]
+
+
+# --------------------------------------------------------------------------- #
+# The first layout's outputs.
+# --------------------------------------------------------------------------- #
+
+
+@dataclass
+class FirstView:
+    """Every output the page's callbacks would compute for the controls the first layout starts at.
+
+    ``charts`` maps a chart to its graph's props (``figure``, ``config``, and
+    ``style`` for the top list) and ``summaries`` to its text alternative;
+    ``kpis`` holds each card's (value, delta, delta class), empty when they
+    could not be computed; ``empty`` is the empty state's message and clear
+    button (``None`` when the selection holds events).
+    """
+
+    charts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    summaries: dict[str, str] = field(default_factory=dict)
+    kpis: dict[str, tuple[Any, Any, str]] = field(default_factory=dict)
+    empty: emptiness.Emptiness | None = None
+
+
+def first_view(controls: dict[str, Any], *, draw_charts: bool = True) -> FirstView:
+    """The outputs for ``controls`` (keyed like :data:`~.selection.CONTROL_NAMES`), drawn in :data:`FIRST_THEME`
+    (``draw_charts=False``: the key figures and the empty state only)."""
+    filter_values = [controls[name] for name in ("start", "end", "sessiontype", "device", "market")]
+    view = FirstView()
+    if draw_charts:
+        _draw_charts(view, controls, filter_values)
+    else:
+        # The top list's frame at the height of a full list, as the chart will most often need.
+        view.charts["top"] = {"style": {"height": f"{charts.toplist_height(controls['top'])}px"}}
+    try:
+        filters = selected_filters(filter_values)
+        values = kpi_view(filters)
+        view.empty = emptiness.explain(get_connection(), filters)
+    except MoviedashError as exc:
+        # The cards keep their "…" (the charts say why); details go to the log.
+        if isinstance(exc, DatabaseUnavailable):
+            log_database_error(exc)
+        return view
+    for index, name in enumerate(ids.KPIS):
+        view.kpis[name] = (values[3 * index], values[3 * index + 1], values[3 * index + 2])
+    return view
+
+
+def _draw_charts(view: FirstView, controls: dict[str, Any], filter_values: list[Any]) -> None:
+    for chart in SERIES_CHARTS:
+        figure, config, summary = series_view(chart, controls[chart], filter_values, FIRST_THEME)
+        view.charts[chart] = _graph_props(figure, config)
+        view.summaries[chart] = summary
+    figure, config, style, summary = top_view(controls["top"], controls["rank"], filter_values, FIRST_THEME)
+    view.charts["top"] = {**_graph_props(figure, config), "style": style}
+    view.summaries["top"] = summary
+    figure, config, summary = heatmap_view(filter_values, FIRST_THEME)
+    view.charts["heatmap"] = _graph_props(figure, config)
+    view.summaries["heatmap"] = summary
+
+
+def _graph_props(figure: go.Figure, config: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {"figure": figure}
+    if config is not no_update:
+        props["config"] = config
+    return props
