@@ -84,7 +84,10 @@ def run_lighthouse(binary: Path, url: str, preset: str, out: Path) -> dict[str, 
 
 
 def public_arguments(argv: list[str] | None) -> list[str]:
-    """The command's arguments as recorded in the results: without ``--tool-dir`` (a local folder; no effect on them)."""
+    """The command's arguments as recorded in the results.
+
+    Without ``--tool-dir`` (a local folder; no effect on them).
+    """
     given = list(argv if argv is not None else sys.argv[1:])
     kept: list[str] = []
     skip = False
@@ -118,19 +121,29 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     chosen = {preset: result["presets"][preset]["median run"] for preset in PRESETS}
     spread = {preset: result["presets"][preset]["performance, every run"] for preset in PRESETS}
-    lines.append(f"| performance (median of {result['runs']}) | {chosen['desktop']['performance']} "
-                 f"(runs: {', '.join(map(str, spread['desktop']))}) | {chosen['mobile']['performance']} "
-                 f"(runs: {', '.join(map(str, spread['mobile']))}) | ≥ {TARGETS['desktop']} desktop, "
-                 f"≥ {TARGETS['mobile']} mobile |")
-    lines.append(f"| accessibility | {chosen['desktop']['accessibility']} | {chosen['mobile']['accessibility']} | ≥ 95 |")
-    lines.append(f"| transferred on a cold load | {chosen['desktop']['bytes'] / 1e6:.2f} MB "
-                 f"({chosen['desktop']['requests']} requests) | {chosen['mobile']['bytes'] / 1e6:.2f} MB | ≤ 1.5 MB |")
+    lines.append(
+        f"| performance (median of {result['runs']}) | {chosen['desktop']['performance']} "
+        f"(runs: {', '.join(map(str, spread['desktop']))}) | {chosen['mobile']['performance']} "
+        f"(runs: {', '.join(map(str, spread['mobile']))}) | ≥ {TARGETS['desktop']} desktop, "
+        f"≥ {TARGETS['mobile']} mobile |"
+    )
+    lines.append(
+        f"| accessibility | {chosen['desktop']['accessibility']} | {chosen['mobile']['accessibility']} | ≥ 95 |"
+    )
+    lines.append(
+        f"| transferred on a cold load | {chosen['desktop']['bytes'] / 1e6:.2f} MB "
+        f"({chosen['desktop']['requests']} requests) | {chosen['mobile']['bytes'] / 1e6:.2f} MB | ≤ 1.5 MB |"
+    )
     for name in METRICS.values():
         unit = "" if name == "CLS" else " ms"
         fmt = (lambda v: f"{v:.3f}") if name == "CLS" else (lambda v: f"{v:,.0f}")
-        lines.append(f"| {name} (simulated) | {fmt(chosen['desktop'][name])}{unit} | {fmt(chosen['mobile'][name])}{unit} | |")
-    lines.append(f"| LCP as observed (no throttling) | {chosen['desktop']['observed LCP']:,.0f} ms "
-                 f"| {chosen['mobile']['observed LCP']:,.0f} ms | |")
+        lines.append(
+            f"| {name} (simulated) | {fmt(chosen['desktop'][name])}{unit} | {fmt(chosen['mobile'][name])}{unit} | |"
+        )
+    lines.append(
+        f"| LCP as observed (no throttling) | {chosen['desktop']['observed LCP']:,.0f} ms "
+        f"| {chosen['mobile']['observed LCP']:,.0f} ms | |"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -139,22 +152,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=100_000, help="demo database size")
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per preset (median reported)")
     parser.add_argument("--tool-dir", type=Path, help="where to install Lighthouse (default: a temporary folder)")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results-lighthouse"),
-                        help="OUT.json and OUT.md are written")
+    parser.add_argument(
+        "--out", type=Path, default=Path("benchmarks/results-lighthouse"), help="OUT.json and OUT.md are written"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="moviedash-lighthouse-") as scratch_name:
         scratch = Path(scratch_name)
         binary = install_lighthouse(args.tool_dir or scratch / "tool")
         db = scratch / "moviedb"
-        subprocess.run([sys.executable, "-m", "moviedash.cli", "demo", "--db", str(db), "--events", str(args.events)],
-                       check=True)
+        subprocess.run(
+            [sys.executable, "-m", "moviedash.cli", "demo", "--db", str(db), "--events", str(args.events)], check=True
+        )
         result: dict[str, Any] = {
-            "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "commit": subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+            ).stdout.strip(),
             "machine": machine(),
-            "chromium": subprocess.run([os.environ.get("CHROME_PATH", "/usr/bin/chromium"), "--version"],
-                                       capture_output=True, text=True).stdout.strip(),
+            "chromium": subprocess.run(
+                [os.environ.get("CHROME_PATH", "/usr/bin/chromium"), "--version"], capture_output=True, text=True
+            ).stdout.strip(),
             "command": " ".join(["python -m benchmarks.lighthouse", *public_arguments(argv)]),
             "events": args.events,
             "runs": args.runs,
@@ -168,9 +186,12 @@ def main(argv: list[str] | None = None) -> int:
                 runs = []
                 for number in range(args.runs):
                     figures = run_lighthouse(binary, url, preset, scratch / f"{preset}-{number}.json")
-                    print(f"{preset} run {number + 1}: performance {figures['performance']}, accessibility "
-                          f"{figures['accessibility']}, LCP {figures['LCP']:,.0f} ms, TBT {figures['TBT']:,.0f} ms, "
-                          f"CLS {figures['CLS']:.3f}, {figures['bytes'] / 1e6:.2f} MB", flush=True)
+                    print(
+                        f"{preset} run {number + 1}: performance {figures['performance']}, accessibility "
+                        f"{figures['accessibility']}, LCP {figures['LCP']:,.0f} ms, TBT {figures['TBT']:,.0f} ms, "
+                        f"CLS {figures['CLS']:.3f}, {figures['bytes'] / 1e6:.2f} MB",
+                        flush=True,
+                    )
                     runs.append(figures)
                 ordered = sorted(runs, key=lambda r: r["performance"])
                 result["presets"][preset] = {
@@ -187,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.with_suffix(".md").write_text("# Lighthouse on the dashboard\n\n" + table)
     print(table)
     met = all(result["presets"][p]["median run"]["performance"] >= TARGETS[p] for p in PRESETS) and all(
-        result["presets"][p]["median run"]["bytes"] <= BYTES_BUDGET for p in PRESETS)
+        result["presets"][p]["median run"]["bytes"] <= BYTES_BUDGET for p in PRESETS
+    )
     print("targets met" if met else "targets missed")
     return 0 if met else 1
 

@@ -18,7 +18,13 @@ from .client import BenchmarkError
 # Component ids (moviedash/dashboard/ids.py; copied, not imported, so the harness
 # fails loudly rather than silently following a renamed id).
 DATE_RANGE, SESSIONTYPE, DEVICE, MARKET = "date-range", "sessiontype", "device", "market"
-USERS_RESOLUTION, MINUTES_RESOLUTION, TOP_N, RANK, THEME = "users-resolution", "minutes-resolution", "top-n", "rank", "theme"
+USERS_RESOLUTION, MINUTES_RESOLUTION, TOP_N, RANK, THEME = (
+    "users-resolution",
+    "minutes-resolution",
+    "top-n",
+    "rank",
+    "theme",
+)
 URL, URL_RESTORE, URL_QUERY = "url", "url-restore", "url-query"
 
 #: Callbacks measured, found by one of their output ``id.property``.
@@ -147,7 +153,10 @@ def layout_props(layout: Any) -> dict[str, dict[str, Any]]:
 
 
 def parse_outputs(output: str) -> list[dict[str, str]] | dict[str, str]:
-    """``"..a.figure...a.config.."`` -> a list of ``{id, property}``; ``"b.data"`` -> one dict (as the renderer sends)."""
+    """``"..a.figure...a.config.."`` -> a list of ``{id, property}``.
+
+    ``"b.data"`` -> one dict (as the renderer sends).
+    """
 
     def one(text: str) -> dict[str, str]:
         component, _, prop = text.rpartition(".")
@@ -174,7 +183,9 @@ def find_callbacks(dependencies: list[dict[str, Any]]) -> dict[str, Callback]:
         if dep.get("clientside_function"):
             continue
         outputs = parse_outputs(dep["output"])
-        keys = {f"{o['id']}.{o['property'].split('@')[0]}" for o in (outputs if isinstance(outputs, list) else [outputs])}
+        keys = {
+            f"{o['id']}.{o['property'].split('@')[0]}" for o in (outputs if isinstance(outputs, list) else [outputs])
+        }
         for name, key in {**CHART_CALLBACKS, **URL_CALLBACKS}.items():
             if key in keys:
                 found[name] = Callback(name, dep["output"], outputs, dep.get("inputs", []), dep.get("state", []))
@@ -194,7 +205,7 @@ class Page:
     options: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def from_layout(cls, layout: Any) -> "Page":
+    def from_layout(cls, layout: Any) -> Page:
         props = layout_props(layout)
         for component in (DATE_RANGE, SESSIONTYPE, DEVICE, MARKET, USERS_RESOLUTION, MINUTES_RESOLUTION, TOP_N, RANK):
             if component not in props:
@@ -209,7 +220,9 @@ class Page:
             options[component] = [o["value"] if isinstance(o, dict) else o for o in props[component].get("options", [])]
         for component, value in FILTER_VALUES.items():
             if value not in options[component]:
-                raise BenchmarkError(f"{value!r} is not among the {component} options of the data: {options[component]}")
+                raise BenchmarkError(
+                    f"{value!r} is not among the {component} options of the data: {options[component]}"
+                )
         return cls(props, dt.date.fromisoformat(first[:10]), dt.date.fromisoformat(last[:10]), options)
 
     def default_values(self) -> dict[tuple[str, str], Any]:
@@ -295,11 +308,16 @@ def callback_cases(page: Page, found: dict[str, Callback], chosen: list[Selectio
             if name not in found:
                 continue
             label = name if name != "url-restore" else f"url-restore ({selection.view_query() or 'no query'})"
-            cases.append(CallbackCase(
-                selection.name, name, label,
-                request_body(found[name], values, [] if selection.unfiltered or name == "url-restore" else changed),
-                selection.unfiltered, selection.unfiltered,
-            ))
+            cases.append(
+                CallbackCase(
+                    selection.name,
+                    name,
+                    label,
+                    request_body(found[name], values, [] if selection.unfiltered or name == "url-restore" else changed),
+                    selection.unfiltered,
+                    selection.unfiltered,
+                )
+            )
     default = Selection("default")
     defaults = page.default_values()
     variants: list[tuple[str, str, dict[str, Any]]] = []
@@ -316,7 +334,9 @@ def callback_cases(page: Page, found: dict[str, Callback], chosen: list[Selectio
         for component, value in controls.items():
             values[(component, "value")] = value
         changed = [f"{component}.value" for component in controls]
-        cases.append(CallbackCase(f"controls: {label}", chart, chart, request_body(found[chart], values, changed), True, False))
+        cases.append(
+            CallbackCase(f"controls: {label}", chart, chart, request_body(found[chart], values, changed), True, False)
+        )
     return cases
 
 

@@ -42,7 +42,10 @@ class ChartData:
 
 
 def export_name(base: str, filters: Filters) -> str:
-    """A file name (no extension) naming the chart and the date range, e.g. ``unique_users_weekly_2013-03-01_2013-06-30``."""
+    """A file name (no extension) naming the chart and the date range.
+
+    For example ``unique_users_weekly_2013-03-01_2013-06-30``.
+    """
     parts = [base]
     if filters.start or filters.end:
         parts.append(f"{filters.start or 'start'}_{filters.end or 'end'}")

@@ -159,7 +159,8 @@ def query(db: str | Path, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
 
         with psycopg.connect(db) as conn:
             values = list(params)
-            found = conn.execute(sql.replace("%", "%%").replace("?", "%s") if values else sql, values or None).fetchall()
+            pg_sql = sql.replace("%", "%%").replace("?", "%s") if values else sql
+            found = conn.execute(pg_sql, values or None).fetchall()
         return [tuple(v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v for v in row) for row in found]
     conn = sqlite3.connect(db)
     try:

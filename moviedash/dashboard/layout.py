@@ -410,7 +410,8 @@ def charts_grid(controls: dict[str, Any]) -> html.Div:
     return html.Div(
         [
             _card("users", "Unique users", "Distinct viewers per period",
-                  [_resolution(ids.USERS_RESOLUTION, controls["users"]), _csv_button("users", "the unique users chart")]),
+                  [_resolution(ids.USERS_RESOLUTION, controls["users"]),
+                   _csv_button("users", "the unique users chart")]),
             _card("minutes", "Minutes watched", "Total minutes watched per period",
                   [_resolution(ids.MINUTES_RESOLUTION, controls["minutes"]),
                    _csv_button("minutes", "the minutes watched chart")]),

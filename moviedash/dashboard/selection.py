@@ -14,13 +14,13 @@ from dataclasses import replace
 from typing import Any
 
 from .. import analysis
+from ..charts import THEMES
 from ..errors import MoviedashError
 from ..params import Filters, parse_date, parse_rank, parse_resolution
 from ..viewstate import ViewState, parse_query, parse_top
 
 #: The session-type control's "no filter" choice ("" can never be a real value).
 ALL = ""
-from ..charts import THEMES
 
 
 def parse_theme(value: Any) -> str:

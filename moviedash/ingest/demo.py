@@ -284,7 +284,7 @@ def _catalogue() -> _Catalogue:
     shows: list[tuple[str, list[str] | None]] = [(n, list(e)) for n, e in _NORDIC_SERIES]
     for _ in range(_N_SHOWS):
         shows.append((_unique(_show_name, rng, taken), None))
-    for (name, fixed_episodes), weight in zip(shows, show_weight):
+    for (name, fixed_episodes), weight in zip(shows, show_weight, strict=False):
         if fixed_episodes is not None:
             n_seasons, per_season = 1, len(fixed_episodes)
         else:
@@ -532,7 +532,7 @@ def write_demo(
             aggregator = Aggregator(conn)
             for columns in _chunks(events, seed, 500_000):
                 lists = [columns[c].tolist() for c in COLUMNS]
-                insert_rows(conn, zip(*lists))
+                insert_rows(conn, zip(*lists, strict=False))
                 written += len(lists[0])
                 aggregator.add({c: columns[c] for c in FED_COLUMNS})
             refresh_derived(conn, aggregator)

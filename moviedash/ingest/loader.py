@@ -96,7 +96,10 @@ REJECT_HEADER = ("file", "line", "reason", "raw")
 
 @dataclass
 class FileReport:
-    """What happened to one input file: ``loaded`` valid rows (written if the load committed), ``rejected`` invalid ones."""
+    """What happened to one input file.
+
+    ``loaded`` valid rows (written if the load committed), ``rejected`` invalid ones.
+    """
 
     path: Path
     loaded: int = 0
@@ -387,7 +390,7 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None],
         new = np.flatnonzero(mask & ~bad)
         if len(new):
             values = raw.take(pa.array(new)).to_pylist()
-            for j, value in zip(new, values):
+            for j, value in zip(new, values, strict=False):
                 if describe is not None:
                     why[j] = f"{column} {describe(value[:REASON_VALUE_CHARS])}"
                 else:
@@ -627,7 +630,7 @@ class _SQLiteSink:
             # inserts at every row.
             values = [arrays[c].to_pylist() for c in COLUMNS]
             if not bad.any():
-                insert_rows(self.conn, zip(*values))
+                insert_rows(self.conn, zip(*values, strict=False))
             else:
                 insert_rows(self.conn, [tuple(col[j] for col in values) for j in np.flatnonzero(~bad)])
 
@@ -818,7 +821,7 @@ def load_files(
         sha, encoding = file_digest(path)
         digests.append((sha, wide_encoding(path) or encoding))
     seen: dict[str, Path] = {}
-    for path, (sha, _) in zip(files, digests):
+    for path, (sha, _) in zip(files, digests, strict=False):
         if sha in seen and not force:  # byte-identical: known before reading
             raise MoviedashError(f"{path} has the same content as {seen[sha]}; nothing loaded")
         seen[sha] = path
@@ -830,7 +833,7 @@ def load_files(
     try:
         sink.begin()
         try:
-            for number, (path, (sha, encoding)) in enumerate(zip(files, digests), 1):
+            for number, (path, (sha, encoding)) in enumerate(zip(files, digests, strict=False), 1):
                 if not force:
                     _refuse_duplicate(sink, path, sha)  # a file loaded before, byte for byte
                 own = combined
@@ -853,7 +856,7 @@ def load_files(
                 if file_report.loaded:  # a file that added nothing may be loaded later (fixed, or as it is)
                     sink.record(
                         (content, str(path.resolve()), file_report.loaded, file_report.rejected,
-                         dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
+                         dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
                     )
             if combined is not None:
                 written = combined.finish()

@@ -48,7 +48,7 @@ class ReportSpec:
 
 
     @classmethod
-    def from_view(cls, state: ViewState, *, theme: str = "light", title: str = DEFAULT_TITLE) -> "ReportSpec":
+    def from_view(cls, state: ViewState, *, theme: str = "light", title: str = DEFAULT_TITLE) -> ReportSpec:
         """The report of a dashboard view (what its shareable URL records)."""
         return cls(users=state.users, minutes=state.minutes, top=state.top, rank=state.rank,
                    filters=state.filters, title=title, theme=theme)
@@ -94,7 +94,7 @@ def chart_sections(conn: sqlite3.Connection, spec: ReportSpec) -> list[ChartSect
 
 def render_html(conn: sqlite3.Connection, spec: ReportSpec, generated: dt.datetime | None = None) -> str:
     """The self-contained HTML report for ``spec`` (opens offline, prints to A4/Letter)."""
-    generated = generated or dt.datetime.now(dt.timezone.utc)
+    generated = generated or dt.datetime.now(dt.UTC)
     whole = analysis.span(conn)
     rows = [KpiRow(k.label, k.value, f"{k.change} {k.comparison}".strip()) for k in pipeline.kpis(conn, spec.filters)]
     meta = [
@@ -103,9 +103,16 @@ def render_html(conn: sqlite3.Connection, spec: ReportSpec, generated: dt.dateti
         ("Generated", generated.strftime("%Y-%m-%d %H:%M %Z").strip()),
     ]
     return render(
-        spec.title, meta, rows, chart_sections(conn, spec),
-        footer="Made with moviedash. The numbers equal those of the dashboard and of the /data/ JSON routes for this selection.",
-        width=spec.width, height=spec.height,
+        spec.title,
+        meta,
+        rows,
+        chart_sections(conn, spec),
+        footer=(
+            "Made with moviedash. The numbers equal those of the dashboard and of the /data/ JSON routes "
+            "for this selection."
+        ),
+        width=spec.width,
+        height=spec.height,
     )
 
 
@@ -141,7 +148,7 @@ def export_images(
     try:
         # One call: kaleido starts the browser once for all charts.
         pio.write_images(figures, temps, format=fmt, width=spec.width or 1000, height=spec.height or 560)
-        for temp, path in zip(temps, paths):
+        for temp, path in zip(temps, paths, strict=False):
             replace_from(temp, path)
     except OSError as exc:
         raise MoviedashError(f"cannot write the chart images to {out_dir}: {exc.strerror or exc}") from None
@@ -157,4 +164,3 @@ def export_images(
         for temp in temps:
             temp.unlink(missing_ok=True)
     return paths
-

@@ -110,7 +110,7 @@ def _add_rows(conn: sqlite3.Connection, covered: int, dialect: SQLiteDialect) ->
         (covered,),
     )
     while rows := cursor.fetchmany(200_000):
-        aggregator.add(dict(zip(FED_COLUMNS, (list(c) for c in zip(*rows)))), checked=False)
+        aggregator.add(dict(zip(FED_COLUMNS, (list(c) for c in zip(*rows, strict=False)), strict=False)), checked=False)
     aggregator.write(conn, dialect)
     return True
 
@@ -119,7 +119,8 @@ def store_defaults(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT) -
     """Compute the rows behind every default view from the derived tables and store them."""
     results: dict[str, Any] = {}
     everything = Filters()
-    day_rows = [(day, BitMap.deserialize(blob)) for day, blob in conn.execute("SELECT day, users FROM md_day ORDER BY day")]
+    day_rows = [(day, BitMap.deserialize(blob))
+                for day, blob in conn.execute("SELECT day, users FROM md_day ORDER BY day")]
     for resolution in RESOLUTIONS:
         results[f"unique_users:{resolution}"] = users_by_bucket(day_rows, resolution)
         results[f"minutes_watched:{resolution}"] = minutes_rows(conn, SeriesQuery(resolution, everything), dialect)

@@ -82,7 +82,9 @@ def minutes_rows(conn: sqlite3.Connection, query: SeriesQuery, dialect: SQLiteDi
     ]
 
 
-def series_rows(conn: sqlite3.Connection, metric: str, query: SeriesQuery, dialect: SQLiteDialect = DIALECT) -> list[list[Any]]:
+def series_rows(
+    conn: sqlite3.Connection, metric: str, query: SeriesQuery, dialect: SQLiteDialect = DIALECT
+) -> list[list[Any]]:
     """``[period label, value]`` rows of ``unique_users`` or ``minutes_watched`` (not zero-filled)."""
     if query.filters.is_default():
         stored = _stored(conn, f"{metric}:{query.resolution}")
@@ -140,7 +142,8 @@ def top_from_tables(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]
         if end is not None and last is not None:
             after = (dt.date.fromisoformat(last).replace(day=28) + dt.timedelta(days=4)).replace(day=1).isoformat()
             if end >= after:  # days after the last whole month
-                parts.append((f"SELECT titles, {column} FROM md_title_day WHERE {dims_clause} AND day >= ? AND day <= ?",
+                parts.append((f"SELECT titles, {column} FROM md_title_day "
+                              f"WHERE {dims_clause} AND day >= ? AND day <= ?",
                               [*dims_params, after, end]))
     ids: list[np.ndarray] = []
     values: list[np.ndarray] = []
@@ -176,8 +179,9 @@ def _rank_titles(conn: sqlite3.Connection, ids: np.ndarray, totals: np.ndarray, 
     if len(wanted) > 900:
         names = dict(conn.execute("SELECT id, title FROM md_titles"))
     else:
-        names = dict(conn.execute(f"SELECT id, title FROM md_titles WHERE id IN ({', '.join('?' * len(wanted))})", wanted))
-    return rank_by_shown_title(zip((names[i] for i in wanted), totals.tolist()), num)
+        marks = ", ".join("?" * len(wanted))
+        names = dict(conn.execute(f"SELECT id, title FROM md_titles WHERE id IN ({marks})", wanted))
+    return rank_by_shown_title(zip((names[i] for i in wanted), totals.tolist(), strict=False), num)
 
 
 def top_rows(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]]:

@@ -86,7 +86,10 @@ def _message(url: str, exc: BaseException) -> str:
 
 
 def connect(url: str, **kwargs: Any) -> psycopg.Connection:
-    """A psycopg connection to ``url`` (``kwargs`` go to ``psycopg.connect``); failures raise :class:`MoviedashError` (503)."""
+    """A psycopg connection to ``url`` (``kwargs`` go to ``psycopg.connect``).
+
+    Failures raise :class:`MoviedashError` (503).
+    """
     target = parse(url)
     try:
         return psycopg.connect(target.location, connect_timeout=max(1, int(DEFAULT_CONNECT_TIMEOUT)), **kwargs)

@@ -60,7 +60,9 @@ def connect_readonly(path: str | os.PathLike[str]) -> ServingConnection:
     except sqlite3.Error as exc:
         conn.close()
         if "no such table" in str(exc):
-            raise DatabaseUnavailable(f"cannot read database {path}: it has no movies table (not a moviedash database)") from None
+            raise DatabaseUnavailable(
+                f"cannot read database {path}: it has no movies table (not a moviedash database)"
+            ) from None
         raise not_a_database(path, exc) from None
     return conn
 

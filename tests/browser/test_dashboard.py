@@ -504,7 +504,10 @@ def test_every_control_has_an_accessible_label(page: Page) -> None:
         const name = el => {
             if (el.getAttribute('aria-label')) return el.getAttribute('aria-label');
             if (el.tagName === 'BUTTON' && el.textContent.trim()) return el.textContent;  // named by its text
-            if (el.id) { const l = document.querySelector(`label[for="${el.id}"]`); if (l && l.textContent.trim()) return l.textContent; }
+            if (el.id) {
+                const l = document.querySelector(`label[for="${el.id}"]`);
+                if (l && l.textContent.trim()) return l.textContent;
+            }
             const wrap = el.closest('label'); if (wrap && wrap.textContent.trim()) return wrap.textContent;
             const group = el.closest('[aria-labelledby]');
             if (group) { return group.getAttribute('aria-labelledby').split(' ')
@@ -536,18 +539,21 @@ def test_layout_at_desktop_and_phone_widths(page: Page) -> None:
         "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
     )
     try:
+
         def stacked() -> bool:
             rects = driver.execute_script(
                 f"return Array.from(document.querySelectorAll('{cards}')).map(e => e.getBoundingClientRect().toJSON())"
             )
             return len({round(r["left"]) for r in rects}) == 1 and all(
-                a["bottom"] <= b["top"] for a, b in zip(rects, rects[1:])
+                a["bottom"] <= b["top"] for a, b in zip(rects, rects[1:], strict=False)
             )
 
         page.wait(stacked, "charts stacked at 390 px")
         # Nothing wider than the phone (once Plotly has redrawn): no sideways scrolling.
-        page.wait(lambda: driver.execute_script("return document.documentElement.scrollWidth") <= 390,
-                  "no horizontal overflow")
+        page.wait(
+            lambda: driver.execute_script("return document.documentElement.scrollWidth") <= 390,
+            "no horizontal overflow",
+        )
         plot_width = driver.execute_script(
             "return document.querySelector('#users-graph .main-svg').getBoundingClientRect().width"
         )
@@ -577,7 +583,9 @@ return out;
 """
 
 
-@pytest.mark.parametrize("query", ["", "?users=weekly&minutes=monthly&top=50&rank=minutes", "?start=2013-03-01&end=2013-03-07"])
+@pytest.mark.parametrize(
+    "query", ["", "?users=weekly&minutes=monthly&top=50&rank=minutes", "?start=2013-03-01&end=2013-03-07"]
+)
 def test_no_chart_label_is_cut_off_at_desktop_or_phone_width(page: Page, query: str) -> None:
     """The charts' margins are fixed (no automargin): they must still hold every label and title."""
     page.open(query)
@@ -587,9 +595,15 @@ def test_no_chart_label_is_cut_off_at_desktop_or_phone_width(page: Page, query: 
         "Emulation.setDeviceMetricsOverride", {"width": 360, "height": 800, "deviceScaleFactor": 1, "mobile": True}
     )
     try:
-        page.wait(lambda: driver.execute_script(
-            "return document.querySelector('#users-graph .main-svg').getBoundingClientRect().width") < 360,
-            "charts redrawn at 360 px")
+        page.wait(
+            lambda: (
+                driver.execute_script(
+                    "return document.querySelector('#users-graph .main-svg').getBoundingClientRect().width"
+                )
+                < 360
+            ),
+            "charts redrawn at 360 px",
+        )
         page.wait(lambda: driver.execute_script(CUT_OFF_TEXTS) == [], "every chart label inside its chart at 360 px", 3)
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -39,8 +39,11 @@ def test_settings_from_env():
     from moviedash.factory import settings_from_env
 
     assert settings_from_env({}) == {}
-    assert settings_from_env({"MOVIEDASH_QUERY_TIMEOUT": "2.5", "MOVIEDASH_FRAME_ANCESTORS": "https://a.org http://b:8"}) == {
-        "MOVIEDASH_QUERY_TIMEOUT": 2.5, "MOVIEDASH_FRAME_ANCESTORS": ["https://a.org", "http://b:8"],
+    assert settings_from_env(
+        {"MOVIEDASH_QUERY_TIMEOUT": "2.5", "MOVIEDASH_FRAME_ANCESTORS": "https://a.org http://b:8"}
+    ) == {
+        "MOVIEDASH_QUERY_TIMEOUT": 2.5,
+        "MOVIEDASH_FRAME_ANCESTORS": ["https://a.org", "http://b:8"],
     }
     assert settings_from_env({"MOVIEDASH_POOL_SIZE": "3"}) == {"MOVIEDASH_POOL_SIZE": 3}
     for bad in ("0", "many"):

@@ -56,7 +56,9 @@ def test_a_dash_callback_over_the_limit_is_a_503_json_error(demo_db):
     assert client.get("/_dash-layout").status_code == 200
     heatmap = next(d for d in client.get("/_dash-dependencies").get_json() if "heatmap-graph.figure" in d["output"])
     app.server.config["MOVIEDASH_QUERY_TIMEOUT"] = 1e-9
-    outputs = [dict(zip(("id", "property"), o.split("."))) for o in heatmap["output"].strip(".").split("...")]
+    outputs = [
+        dict(zip(("id", "property"), o.split("."), strict=False)) for o in heatmap["output"].strip(".").split("...")
+    ]
     inputs = [{**i, "value": None} for i in heatmap["inputs"]]
     inputs[-1]["value"] = "light"  # the theme
     body = {"output": heatmap["output"], "outputs": outputs, "inputs": inputs, "changedPropIds": []}
@@ -110,4 +112,6 @@ def test_serve_refuses_timeouts_that_disable_the_limit(tmp_path, monkeypatch, va
     assert result.exit_code != 0 and not served
     lines = result.output.strip().splitlines()
     assert "Traceback" not in result.output and len(lines) <= 4, result.output
-    assert "timeout" in result.output.lower() and ("number of seconds" in result.output or "not in the range" in result.output)
+    assert "timeout" in result.output.lower() and (
+        "number of seconds" in result.output or "not in the range" in result.output
+    )

@@ -71,13 +71,16 @@ def test_minutes_watched_weekly(client):
 
 def test_minutes_watched_monthly(client):
     assert get_json(client, "/data/minutes_watched/?resolution=monthly") == [
-        {"date": "2013-01-01", "values": 100}, {"date": "2013-02-01", "values": 0}, {"date": "2013-03-01", "values": 50},
+        {"date": "2013-01-01", "values": 100},
+        {"date": "2013-02-01", "values": 0},
+        {"date": "2013-03-01", "values": 50},
     ]
 
 
 def test_toplist(client):
     assert get_json(client, "/data/toplist/?num=10") == [
-        {"title": "Argo", "values": 2}, {"title": "Skyfall", "values": 2},
+        {"title": "Argo", "values": 2},
+        {"title": "Skyfall", "values": 2},
     ]
     assert get_json(client, "/data/toplist/?num=1") == [{"title": "Argo", "values": 2}]
 
@@ -93,13 +96,17 @@ def test_json_keys_and_bytes_match_the_course_shape(client):
 
 
 def test_filters_apply_to_every_route(client):
-    assert get_json(client, "/data/minutes_watched/?resolution=monthly&device=iPad") == [{"date": "2013-01-01", "values": 10}]
+    assert get_json(client, "/data/minutes_watched/?resolution=monthly&device=iPad") == [
+        {"date": "2013-01-01", "values": 10}
+    ]
     assert get_json(client, "/data/toplist/?market=SE") == [{"title": "Argo", "values": 1}]
     assert get_json(client, "/data/toplist/?sessiontype=MOVIE&sessiontype=SERIES&rank=minutes") == [
-        {"title": "Argo", "values": 80}, {"title": "Skyfall", "values": 30},
+        {"title": "Argo", "values": 80},
+        {"title": "Skyfall", "values": 30},
     ]
     assert get_json(client, "/data/unique_users/?resolution=daily&start=2013-01-07&end=2013-01-08") == [
-        {"date": "2013-01-07", "values": 1}, {"date": "2013-01-08", "values": 0},
+        {"date": "2013-01-07", "values": 1},
+        {"date": "2013-01-08", "values": 0},
     ]
 
 
@@ -125,17 +132,23 @@ def test_a_value_not_in_the_data_is_a_400_listing_the_known_values(client, url, 
 
 def test_unknown_selects_the_events_without_a_value(make_db):
     """Hand-worked: market NULL (a, 10), '' (b, 20) and 0 (c, 40) are the market "unknown"."""
-    client = create_app(db=make_db([
-        event("2013-01-07 10:00:00", "a", minutes=10, title="Argo", market=None),
-        event("2013-01-07 11:00:00", "b", minutes=20, title="Argo", market=""),
-        event("2013-01-08 10:00:00", "c", minutes=40, title="Brev", market="0"),
-        event("2013-01-08 11:00:00", "d", minutes=80, title="Brev", market="NO"),
-    ])).server.test_client()
+    client = create_app(
+        db=make_db(
+            [
+                event("2013-01-07 10:00:00", "a", minutes=10, title="Argo", market=None),
+                event("2013-01-07 11:00:00", "b", minutes=20, title="Argo", market=""),
+                event("2013-01-08 10:00:00", "c", minutes=40, title="Brev", market="0"),
+                event("2013-01-08 11:00:00", "d", minutes=80, title="Brev", market="NO"),
+            ]
+        )
+    ).server.test_client()
     assert get_json(client, "/data/minutes_watched/?market=unknown") == [
-        {"date": "2013-01-07", "values": 30}, {"date": "2013-01-08", "values": 40},
+        {"date": "2013-01-07", "values": 30},
+        {"date": "2013-01-08", "values": 40},
     ]
     assert get_json(client, "/data/toplist/?market=unknown&market=NO&rank=minutes") == [
-        {"title": "Brev", "values": 120}, {"title": "Argo", "values": 30},
+        {"title": "Brev", "values": 120},
+        {"title": "Argo", "values": 30},
     ]
     body = get_json(client, "/data/unique_users/?market=0", status=400)
     assert (body["parameter"], body["error"]) == ("market", "market '0' is not in the data; known values: NO, unknown")
@@ -151,7 +164,10 @@ def test_csv_format_returns_the_same_rows(client):
     response = client.get("/data/unique_users/?resolution=monthly&format=csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.get_data(as_text=True).splitlines() == [
-        "date,values", "2013-01-01,3", "2013-02-01,0", "2013-03-01,1",
+        "date,values",
+        "2013-01-01,3",
+        "2013-02-01,0",
+        "2013-03-01,1",
     ]
     assert "attachment" in response.headers["Content-Disposition"]
     top = client.get("/data/toplist/?format=csv").get_data(as_text=True).splitlines()
@@ -187,7 +203,7 @@ MALFORMED = [
     ("/data/unique_users/?foo=bar", 400, "foo"),
     ("/data/unique_users/?%FF=1", 400, None),
     ("/data/toplist/?num=%FF", 400, "num"),
-    ("/data/toplist/?" + "&".join(["device=d%d" % i for i in range(101)]), 400, "device"),
+    ("/data/toplist/?" + "&".join([f"device=d{i}" for i in range(101)]), 400, "device"),
     ("/data/unknown/", 404, None),
     ("/data/unique_users/extra/", 404, None),
     ("/data/", 404, None),

@@ -88,7 +88,7 @@ def test_chunks_are_bounded_and_whole_days() -> None:
     frames = list(demo.generate_events(EVENTS, SEED, chunk_size=3_000))
     assert len(frames) > 3
     assert sum(len(f) for f in frames) == EVENTS
-    for before, after in zip(frames, frames[1:]):
+    for before, after in zip(frames, frames[1:], strict=False):
         assert before["event_date"].iloc[-1][:10] < after["event_date"].iloc[0][:10]
     assert all(len(f) < 3_000 + 200 for f in frames)  # a chunk overshoots by less than a day
 

@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from moviedash import store
-from moviedash.store import target
 from moviedash.cli import main
+from moviedash.store import target
 
 
 @pytest.mark.parametrize(
