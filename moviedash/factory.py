@@ -118,11 +118,11 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
 
     app = dash.Dash(
         "moviedash",
-        server=server,
+        server=server,  # type: ignore[arg-type]  # dash's annotation omits the Flask server its docs take
         title="moviedash",
         index_string=layout.INDEX_STRING,
         assets_folder=str(assets_folder()),
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # dash documents None (keep the title) but annotates str
     )
     app.layout = layout.serve_layout
     callbacks.register_callbacks(app)

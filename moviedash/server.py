@@ -177,6 +177,7 @@ class MoviedashParser(HTTPRequestParser):
 
     request_line_length: int | None = None
     _head_seen = 0
+    error: Exception | None  # set by waitress's parser (untyped); declared for the checks below
 
     def received(self, data: bytes) -> int:
         if self.body_rcv is None and self.request_line_length is None and not self.completed:
@@ -201,6 +202,7 @@ class MoviedashChannel(HTTPChannel):
     parser_class = MoviedashParser
 
     linger_on_close = False
+    request: HTTPRequestParser | None  # the request being received (waitress's, untyped); declared for the checks
     lingering_until = 0.0  # > 0 while the connection is lingering
     request_started = 0.0  # when the first bytes of the request being received arrived
 

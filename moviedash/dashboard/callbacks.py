@@ -12,7 +12,7 @@ request (``PreventUpdate``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import dash
 import plotly.graph_objects as go
@@ -20,7 +20,7 @@ from dash import ClientsideFunction, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
 from .. import charts, csvsafe, emptiness, pipeline, report, summaries, viewstate
-from ..errors import DatabaseUnavailable, MoviedashError, log_database_error
+from ..errors import DatabaseUnavailable, MoviedashError, QueryTimeout, log_database_error
 from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
 from ..pipeline import ChartData
 from ..web.context import get_connection
@@ -92,13 +92,25 @@ def _theme(value: Any) -> str:
         return "light"
 
 
+Q = TypeVar("Q", SeriesQuery, TopQuery)
+
+
+def _query(data: ChartData, kind: type[Q]) -> Q:
+    """The query ``data`` answers, of the kind its chart asks (a series chart's is a :class:`SeriesQuery`)."""
+    if not isinstance(data.query, kind):
+        raise TypeError(f"a {kind.__name__} was expected, not {type(data.query).__name__}")
+    return data.query
+
+
 def _render(
     theme_value: Any, build: Callable[[str], tuple[go.Figure, ChartData]], describe: Callable[[ChartData], str]
-) -> tuple[go.Figure, dict[str, Any], str]:
+) -> tuple[go.Figure, dict[str, Any] | dash.NoUpdate, str]:
     """A chart's figure, Plotly config and text alternative, or a message figure when the selection is invalid."""
     theme = _theme(theme_value)
     try:
         figure, data = build(theme)
+    except QueryTimeout:
+        raise  # the request as a whole is over its limit: a 503 in the standard shape, on either backend
     except MoviedashError as exc:
         # public_message: a database fault says only that the database cannot be read;
         # the details go to the server log.
@@ -286,7 +298,7 @@ def _register_charts(app: dash.Dash) -> None:
             return pipeline.top_figure(get_connection(), top_query(num, rank, filter_values), theme=theme, title=None)
 
         figure, config, summary = _render(
-            theme_value, build, lambda data: summaries.top_summary(data.frame, data.query.rank)
+            theme_value, build, lambda data: summaries.top_summary(data.frame, _query(data, TopQuery).rank)
         )
         # The graph is responsive, so its height comes from the container.
         height = figure.layout.height or charts.toplist_height(0)
@@ -330,7 +342,9 @@ def _register_series_chart(app: dash.Dash, chart: str) -> None:
             return pipeline.series_figure(get_connection(), metric, query, theme=theme, title=None)
 
         return _render(
-            theme_value, build, lambda data: summaries.series_summary(data.frame, metric, data.query.resolution)
+            theme_value,
+            build,
+            lambda data: summaries.series_summary(data.frame, metric, _query(data, SeriesQuery).resolution),
         )
 
 

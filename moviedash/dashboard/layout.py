@@ -9,7 +9,7 @@ instead of after a server round trip of the restore callback; without a
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from dash import dcc, html
@@ -62,6 +62,11 @@ _MODEBAR_REMOVE = ("select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d"
 def day_text(day: Any) -> str:
     """``7 Jan 2013``."""
     return f"{day.day} {day:%b %Y}" if day else "—"
+
+
+def attrs(names: dict[str, str]) -> dict[str, Any]:
+    """HTML attributes whose names are not Python identifiers (``aria-*``, ``data-*``), as Dash keyword arguments."""
+    return names
 
 
 def graph_config(filename: str) -> dict[str, Any]:
@@ -119,7 +124,7 @@ def header(span: analysis.Span, account: list[Any] | None = None) -> html.Header
             [
                 html.Div(
                     [
-                        html.Span(className="logo", **{"aria-hidden": "true"}),
+                        html.Span(className="logo", **attrs({"aria-hidden": "true"})),
                         html.Div(
                             [html.H1(PRODUCT, className="brand"), html.P(facts, id="data-span", className="facts")],
                         ),
@@ -134,7 +139,7 @@ def header(span: analysis.Span, account: list[Any] | None = None) -> html.Header
                             className="btn btn-report",
                             type="button",
                             title="Download an HTML report of this view (opens offline, prints cleanly)",
-                            **{"aria-label": "Download an HTML report of this view"},
+                            **attrs({"aria-label": "Download an HTML report of this view"}),
                         ),
                         dcc.Download(id=ids.REPORT_DOWNLOAD),
                         _segmented(
@@ -174,7 +179,7 @@ def filter_bar(span: analysis.Span, options: dict[str, list[str]], controls: dic
                 ],
                 className="control control-dates",
                 role="group",
-                **{"aria-labelledby": f"{ids.DATE_RANGE}-label"},
+                **attrs({"aria-labelledby": f"{ids.DATE_RANGE}-label"}),
             ),
             _segmented(
                 ids.SESSIONTYPE,
@@ -198,7 +203,7 @@ def filter_bar(span: analysis.Span, options: dict[str, list[str]], controls: dic
             html.A("Reset", href="./", className="reset", title="Back to the default view"),
         ],
         className="filters",
-        **{"aria-label": "Filters"},
+        **attrs({"aria-label": "Filters"}),
     )
 
 
@@ -233,7 +238,7 @@ def presets() -> html.Div:
         ],
         className="presets",
         role="group",
-        **{"aria-label": "Date range presets"},
+        **attrs({"aria-label": "Date range presets"}),
     )
 
 
@@ -256,7 +261,7 @@ def _multi(
         ],
         className="control control-multi",
         role="group",
-        **{"aria-labelledby": label_id},
+        **attrs({"aria-labelledby": label_id}),
     )
 
 
@@ -296,7 +301,7 @@ def kpi_row() -> html.Section:
             for name in ids.KPIS
         ],
         className="kpis",
-        **{"aria-label": "Key figures"},
+        **attrs({"aria-label": "Key figures"}),
     )
 
 
@@ -317,7 +322,7 @@ def _resolution(component_id: str, value: str) -> html.Div:
         className="control control-inline",
         # Dash's dropdown names itself by its value; the group gives it its label.
         role="group",
-        **{"aria-labelledby": label_id},
+        **attrs({"aria-labelledby": label_id}),
     )
 
 
@@ -328,7 +333,7 @@ def _csv_button(chart: str, what: str) -> html.Button:
         className="btn",
         type="button",
         title=f"Download the data behind {what} as CSV",
-        **{"aria-label": f"Download the data behind {what} as CSV"},
+        **attrs({"aria-label": f"Download the data behind {what} as CSV"}),
     )
 
 
@@ -350,7 +355,7 @@ def _card(chart: str, title: str, subtitle: str, tools: list[Any], extra: list[A
                     dcc.Graph(
                         id=ids.graph(chart),
                         figure=placeholder_figure(),
-                        config=graph_config(chart),
+                        config=cast(dcc.Graph.Config, graph_config(chart)),  # a plain dict, shared with reports
                         responsive=True,
                         className="graph",
                     ),
@@ -363,14 +368,14 @@ def _card(chart: str, title: str, subtitle: str, tools: list[Any], extra: list[A
                 ),
                 # The frame sets the chart's height (CSS); the top list sets its own.
                 className=f"graph-frame graph-frame-{chart}",
-                **{"aria-describedby": ids.summary(chart)},
+                **attrs({"aria-describedby": ids.summary(chart)}),
             ),
             # The plotted numbers in words, for screen readers (written with the figure).
             html.P(id=ids.summary(chart), className="sr-only chart-summary"),
             dcc.Download(id=ids.download(chart)),
         ],
         className="card",
-        **{"aria-labelledby": title_id},
+        **attrs({"aria-labelledby": title_id}),
     )
 
 
@@ -396,7 +401,7 @@ def charts_grid(controls: dict[str, Any]) -> html.Div:
                 className="control control-slider",
                 role="group",
                 # assets/a11y.js names the slider's thumb and its number box by this label.
-                **{"aria-labelledby": f"{ids.TOP_N}-label", "data-a11y-label": f"{ids.TOP_N}-label"},
+                **attrs({"aria-labelledby": f"{ids.TOP_N}-label", "data-a11y-label": f"{ids.TOP_N}-label"}),
             ),
             _segmented(
                 ids.RANK,

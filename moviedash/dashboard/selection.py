@@ -9,7 +9,6 @@ at fault; :func:`resolve_state` is the lenient variant used for URLs.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +16,7 @@ from .. import analysis
 from ..charts import THEMES
 from ..errors import MoviedashError
 from ..params import Filters, parse_date, parse_rank, parse_resolution
+from ..store import Connection
 from ..viewstate import ViewState, parse_query, parse_top
 
 #: The session-type control's "no filter" choice ("" can never be a real value).
@@ -38,7 +38,7 @@ def _date_control(value: Any, name: str) -> dt.date | None:
 
 
 def filters_from_controls(
-    conn: sqlite3.Connection,
+    conn: Connection,
     start_date: Any,
     end_date: Any,
     sessiontype: Any,
@@ -66,7 +66,9 @@ def filters_from_controls(
     )
     whole = analysis.span(conn)
     for name, day in (("start", filters.start), ("end", filters.end)):
-        if day is not None and whole.first is not None and not whole.first <= day <= whole.last:
+        if day is None or whole.first is None or whole.last is None:
+            continue  # no bound given, or no data to bound it
+        if not whole.first <= day <= whole.last:
             raise MoviedashError(
                 f"{name} must be within the data's range {whole.first} to {whole.last}", parameter=name
             )
@@ -79,7 +81,7 @@ def filters_from_controls(
 
 
 def state_from_controls(
-    conn: sqlite3.Connection,
+    conn: Connection,
     users: Any,
     minutes: Any,
     top: Any,
@@ -105,7 +107,7 @@ def state_from_controls(
     )
 
 
-def resolve_state(conn: sqlite3.Connection, state: ViewState) -> tuple[ViewState, tuple[str, ...]]:
+def resolve_state(conn: Connection, state: ViewState) -> tuple[ViewState, tuple[str, ...]]:
     """Fit a state read from a URL to the data, leniently.
 
     Dates are clamped to the data's span (outside it there is nothing to see)
@@ -161,7 +163,7 @@ def controls_from_state(state: ViewState, whole: analysis.Span) -> dict[str, Any
     }
 
 
-def restore(conn: sqlite3.Connection, search: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+def restore(conn: Connection, search: str) -> tuple[dict[str, Any], tuple[str, ...]]:
     """The control values a URL's query string names (leniently), and the names of the parameters ignored.
 
     Used for the page's first layout (the address the browser opened) and on

@@ -566,7 +566,7 @@ def _write_demo_postgres(url: str, events: int, seed: int, *, force: bool) -> in
     written = 0
     try:
         postgres.lock_ledger(conn)
-        if conn.execute("SELECT EXISTS (SELECT 1 FROM movies)").fetchone()[0]:
+        if postgres.scalar(conn, "SELECT EXISTS (SELECT 1 FROM movies)"):
             if not force:
                 raise MoviedashError(f"{display} already holds events; use --force to replace them", parameter="path")
             conn.execute("TRUNCATE movies, moviedash_loads")

@@ -7,7 +7,6 @@ same pipeline as the dashboard and the JSON routes.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from .. import analysis, dimensions, pipeline, summaries
 from ..errors import MoviedashError
 from ..outputs import refuse_overwrite, replace_from, temporary_name
 from ..params import NUM_DEFAULT, Filters, SeriesQuery, TopQuery
+from ..store import Connection
 from ..viewstate import ViewState
 from .html import ChartSection, KpiRow, render
 
@@ -69,7 +69,7 @@ def describe_selection(spec: ReportSpec, whole: analysis.Span) -> str:
     return " · ".join(parts)
 
 
-def chart_sections(conn: sqlite3.Connection, spec: ReportSpec) -> list[ChartSection]:
+def chart_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
     """Every chart of the dashboard for ``spec``, in the dashboard's order."""
     f = spec.filters
     users, users_data = pipeline.series_figure(
@@ -92,7 +92,7 @@ def chart_sections(conn: sqlite3.Connection, spec: ReportSpec) -> list[ChartSect
     ]
 
 
-def render_html(conn: sqlite3.Connection, spec: ReportSpec, generated: dt.datetime | None = None) -> str:
+def render_html(conn: Connection, spec: ReportSpec, generated: dt.datetime | None = None) -> str:
     """The self-contained HTML report for ``spec`` (opens offline, prints to A4/Letter)."""
     generated = generated or dt.datetime.now(dt.UTC)
     whole = analysis.span(conn)
@@ -117,7 +117,7 @@ def render_html(conn: sqlite3.Connection, spec: ReportSpec, generated: dt.dateti
 
 
 def export_images(
-    conn: sqlite3.Connection, spec: ReportSpec, out_dir: Path, fmt: str, *, protect: Sequence[Path] = ()
+    conn: Connection, spec: ReportSpec, out_dir: Path, fmt: str, *, protect: Sequence[Path] = ()
 ) -> list[Path]:
     """Write one ``fmt`` file per chart into ``out_dir`` (created if missing), named after the chart.
 

@@ -376,7 +376,8 @@ class Aggregator:
         )
         # md_title_day and md_title_month: per key, the titles' ids, plays and minutes as packed arrays.
         if done["titles"] is not None:
-            self._write_titles(conn, "md_title_day", "day", *done["titles"], None)
+            day_keys, day_ids, day_plays, day_minutes = done["titles"]
+            self._write_titles(conn, "md_title_day", "day", day_keys, day_ids, day_plays, day_minutes, None)
             self._write_titles(conn, "md_title_month", "month", *done["monthly"])
         if done["viewers"] is not None:
             self._write_viewers(conn, texts, *done["viewers"])
