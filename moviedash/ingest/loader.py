@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -44,7 +44,7 @@ from ..errors import MoviedashError
 from ..escapes import decode_escapes
 from ..outputs import AtomicFile, database_files, refuse_overwrite
 from ..params import DATE_EXAMPLE, DATE_MAX, DATE_MIN, date_problem, parse_date_text
-from ..rollups import refresh_derived
+from ..rollups import Aggregator, refresh_derived
 from ..store import (
     COLUMNS,
     INTEGER_COLUMNS,
@@ -62,9 +62,6 @@ from ..store.sqlite import (
     insert_rows,
     resolve_path,
 )
-
-if TYPE_CHECKING:
-    from .. import rollups
 
 #: Arrow types of the numeric columns (the rest are strings).
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -608,16 +605,13 @@ class _SQLiteSink:
         target = resolve_path(db)
         self.new = None if target.exists() else NewDatabase(target)
         self.conn = connect_readwrite(db) if self.new is None else self.new.connect()
-        self.aggregator: rollups.Aggregator | None = None
+        self.aggregator: Aggregator | None = None
 
     def begin(self) -> None:
         # IMMEDIATE takes the write lock now, so the duplicate check and the
         # inserts see one database state.
         self.conn.execute("BEGIN IMMEDIATE")
-        # Late: roaring bitmaps are only needed for SQLite's derived data.
-        from .. import rollups
-
-        self.aggregator = rollups.Aggregator(self.conn)
+        self.aggregator = Aggregator(self.conn)
 
     def previous_load(self, sha: str) -> tuple | None:
         return self.conn.execute(LEDGER_LOOKUP_SQL, (sha,)).fetchone()
@@ -733,7 +727,7 @@ def content_digest(digest: Any, arrays: dict[str, pa.Array], bad: np.ndarray) ->
 
 def _read_file(
     write: Callable[[np.ndarray, dict[str, pa.Array]], None] | None, path: Path, encoding: str,
-    rejects: RejectsFile, on_rows: Callable[[int], None] | None, aggregator: rollups.Aggregator | None,
+    rejects: RejectsFile, on_rows: Callable[[int], None] | None, aggregator: Aggregator | None,
     last: bool = True,
 ) -> tuple[FileReport, str]:
     """Read one file; returns its report and the SHA-256 of its normalised accepted rows."""
