@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 
-from moviedash import create_app
+from moviedash import analysis, create_app
+from moviedash.errors import QueryTimeout
 from tests.conftest import event
 
 EVENTS = [
@@ -239,6 +241,41 @@ def test_error_shape_is_pinned(client):
         "error": "resolution must be one of daily, weekly, monthly",
         "parameter": "resolution",
     }
+
+
+def _raise(exc: Exception):
+    def broken(*args, **kwargs):
+        raise exc
+
+    return broken
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "broken", "status", "body"),
+    [
+        ("GET", "/data/toplist/?num=0", None, 400,
+         {"error": "num must be an integer from 1 to 1000", "parameter": "num"}),
+        ("GET", "/no/such/page", None, 404, {"error": "not found"}),
+        ("POST", "/data/toplist/", None, 405, {"error": "method not allowed"}),
+        ("GET", "/data/toplist/", QueryTimeout(5), 503,
+         {"error": "the query took longer than the limit of 5 s and was stopped"}),
+        ("GET", "/data/toplist/", sqlite3.OperationalError("no such column: minutes"), 503,
+         {"error": "the database cannot be read: its movies table is not in the form moviedash serves "
+                   "(load the data with 'moviedash load')"}),
+        ("GET", "/data/toplist/", RuntimeError("a bug"), 500, {"error": "internal error"}),
+    ],
+    ids=["400", "404", "405", "503-timeout", "503-database-fault", "500"],
+)
+def test_every_error_status_has_the_one_json_shape(make_db, monkeypatch, method, url, broken, status, body):
+    """400/404/405/503/500 alike: ``{"error": ...}`` (and ``parameter`` when one is to blame), as JSON."""
+    app = create_app(db=make_db(EVENTS))
+    app.server.testing = False  # errors go through the production error handler
+    if broken is not None:
+        monkeypatch.setattr(analysis, "toplist", _raise(broken))
+    response = app.server.test_client().open(url, method=method)
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    assert json.loads(response.get_data()) == body
 
 
 @pytest.mark.sqlite_only  # deletes the database file
