@@ -255,7 +255,7 @@ def _raise(exc: Exception):
     [
         ("GET", "/data/toplist/?num=0", None, 400,
          {"error": "num must be an integer from 1 to 1000", "parameter": "num"}),
-        ("GET", "/no/such/page", None, 404, {"error": "not found"}),
+        ("GET", "/data/", None, 404, {"error": "not found: /data/"}),
         ("POST", "/data/toplist/", None, 405, {"error": "method not allowed"}),
         ("GET", "/data/toplist/", QueryTimeout(5), 503,
          {"error": "the query took longer than the limit of 5 s and was stopped"}),
