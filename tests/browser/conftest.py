@@ -31,7 +31,7 @@ from selenium.webdriver.chrome.options import Options
 
 from moviedash.factory import create_app
 from moviedash.store import connect_readonly
-from tests.conftest import build_db, event
+from tests.helpers import build_db, event
 
 #: Screenshots of the dashboard, kept as test artifacts.
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

@@ -7,9 +7,9 @@ import pytest
 
 from moviedash import analysis
 from moviedash.params import Filters
+from tests.helpers import assert_view, no_console_errors, select
 
 from .conftest import Page
-from .test_dashboard import assert_view, no_console_errors, select
 
 pytestmark = pytest.mark.browser
 

@@ -23,10 +23,7 @@ from selenium.webdriver.common.by import By
 
 from moviedash.cli import main
 from tests.browser.conftest import FIRST_DAY, Page, browser_events
-from tests.conftest import MARKUP_TITLES, build_db, event
-
-from .test_dashboard import choose, no_console_errors, select, wait_for_file
-from .test_report import open_offline
+from tests.helpers import MARKUP_TITLES, build_db, choose, event, no_console_errors, open_offline, select, wait_for_file
 
 pytestmark = pytest.mark.browser
 

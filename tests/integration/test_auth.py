@@ -14,7 +14,7 @@ from moviedash.auth import store as auth_store
 from moviedash.auth.store import Store
 from moviedash.errors import MoviedashError
 from moviedash.pipeline import CHARTS
-from tests.conftest import event, query
+from tests.helpers import event, query
 
 PASSWORD = "correct horse battery"
 EVENTS = [
@@ -458,7 +458,7 @@ def test_no_auth_serves_openly_even_with_users(secured):
 
 @pytest.mark.sqlite_only
 def test_auth_file_keeps_the_database_untouched(tmp_path, backend):
-    from tests.conftest import build_db
+    from tests.helpers import build_db
 
     db = build_db(tmp_path / "m.db", EVENTS)
     before = db.read_bytes()
@@ -491,7 +491,7 @@ def test_only_hashes_are_stored(secured):
 def test_a_database_gone_while_serving_fails_closed(tmp_path, backend):
     import shutil
 
-    from tests.conftest import build_db
+    from tests.helpers import build_db
 
     db = build_db(tmp_path / "live.db", EVENTS)
     add_user(db)

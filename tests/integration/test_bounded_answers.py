@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from moviedash import analysis, create_app, pipeline
 from moviedash.cli import main
 from moviedash.params import MAX_PERIODS
-from tests.conftest import event
+from tests.helpers import event
 
 
 @pytest.fixture

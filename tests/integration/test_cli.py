@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from moviedash.cli import main
-from tests.conftest import event
+from tests.helpers import event, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = "2013-01-22 17:20:56,u1,c1,Computer,NO,29,90,32.2,,MOVIE,Argo,,\n"
@@ -132,25 +131,6 @@ def test_serve_default_missing_database_suggests_demo(runner, tmp_path, monkeypa
     assert result.exit_code == 1
     assert "moviedash demo" in result.output
     assert not (tmp_path / "moviedb").exists()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 60.0) -> bytes:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                return response.read()
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer in {timeout} s")
 
 
 def test_serve_runs_the_production_server(tmp_path):

@@ -18,7 +18,7 @@ from moviedash import create_app, rollups
 from moviedash.ingest.demo import write_demo
 from moviedash.ingest.loader import load_files
 from moviedash.store import COLUMNS
-from tests.conftest import build_db
+from tests.helpers import build_db
 
 LABEL = {
     "daily": lambda t: t.strftime("%Y-%m-%d"),

@@ -19,7 +19,7 @@ from moviedash.errors import MoviedashError
 from moviedash.params import Filters
 from moviedash.store import connect_readonly
 from moviedash.viewstate import ViewState
-from tests.conftest import FORMULA_TITLES, MARKUP_TITLES, event
+from tests.helpers import DEFAULTS, FIRST, FORMULA_TITLES, LAST, MARKUP_TITLES, Dashboard, event
 
 EVENTS = [
     event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),
@@ -30,80 +30,6 @@ EVENTS = [
     event("2013-02-12 21:30:00", "a", minutes=5, title="Up", device="TV"),
     event("2013-03-01 10:00:00", "a", minutes=50, title="Argo"),
 ]
-FIRST, LAST = "2013-01-06", "2013-03-01"
-#: The controls as the page first shows them for EVENTS.
-DEFAULTS: dict[str, Any] = {
-    "users-resolution.value": "daily",
-    "minutes-resolution.value": "daily",
-    "top-n.value": 10,
-    "rank.value": "plays",
-    "date-range.start_date": FIRST,
-    "date-range.end_date": LAST,
-    "sessiontype.value": "",
-    "device.value": [],
-    "market.value": [],
-    "theme.value": "light",
-    "url-restore.data": {"search": ""},
-    "url.search": "",
-}
-
-
-class Dashboard:
-    """Calls the app's registered callbacks the way the browser does."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.client = app.server.test_client()
-
-    def key(self, fragment: str) -> str:
-        (key,) = [k for k, spec in self.app.callback_map.items() if fragment in k and "callback" in spec]
-        return key
-
-    def post(self, fragment: str, **controls: Any) -> tuple[int, str]:
-        """POST the callback whose output contains ``fragment``.
-
-        ``controls`` are ``component_id__property`` keywords (``_`` in the id stands for ``-``).
-        """
-        key = self.key(fragment)
-        spec = self.app.callback_map[key]
-        values = dict(DEFAULTS)
-        for name, value in controls.items():
-            component, prop = name.split("__")
-            values[f"{component.replace('_', '-')}.{prop}"] = value
-
-        def with_values(items: list[dict[str, str]]) -> list[dict[str, Any]]:
-            return [dict(item, value=values.get(f"{item['id']}.{item['property']}")) for item in items]
-
-        if key.startswith(".."):
-            outputs: Any = [
-                {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
-                for part in key.strip(".").split("...")
-            ]
-        else:
-            component, prop = key.rsplit(".", 1)
-            outputs = {"id": component, "property": prop}
-        body = {
-            "output": key,
-            "outputs": outputs,
-            "inputs": with_values(spec["inputs"]),
-            "state": with_values(spec["state"]),
-            "changedPropIds": [f"{i['id']}.{i['property']}" for i in spec["inputs"]][:1],
-        }
-        response = self.client.post("/_dash-update-component", json=body)
-        return response.status_code, response.get_data(as_text=True)
-
-    def outputs(self, fragment: str, **controls: Any) -> dict[str, dict[str, Any]]:
-        status, body = self.post(fragment, **controls)
-        assert status == 200, body
-        return json.loads(body)["response"]
-
-    def figure(self, chart: str, **controls: Any) -> dict[str, Any]:
-        return self.outputs(f"{chart}-graph.figure", **controls)[f"{chart}-graph"]["figure"]
-
-    def route(self, url: str) -> Any:
-        response = self.client.get(url)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return response.get_json() if response.mimetype == "application/json" else response.get_data(as_text=True)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from moviedash import create_app
-from tests.conftest import build_db, callback_body, event, server_callbacks
+from tests.helpers import build_db, callback_body, event, server_callbacks
 
 
 def test_deleted_then_restored_database(tmp_path):

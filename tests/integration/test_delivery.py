@@ -13,7 +13,7 @@ from plotly.offline import get_plotlyjs_version
 
 from moviedash import create_app
 from moviedash.web.delivery import IMMUTABLE
-from tests.conftest import build_db, event
+from tests.helpers import build_db, event
 
 DECODE = {"br": brotli.decompress, "gzip": gzip.decompress}
 #: The lazily loaded code of each Dash component type on the page (dash's dcc async chunks).

@@ -7,8 +7,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import build_db, event
-from tests.integration.test_cli import free_port, wait_for
+from tests.helpers import build_db, event, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

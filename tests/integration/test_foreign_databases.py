@@ -21,7 +21,7 @@ from moviedash.cli import main
 from moviedash.errors import MoviedashError
 from moviedash.store import COLUMNS
 from moviedash.web.openapi import build_document
-from tests.conftest import build_db, event
+from tests.helpers import build_db, event
 
 GOOD_ROWS = [event("2013-01-07 10:00:00", "a", title="Argo"), event("2013-02-08 21:00:00", "b", title="Up", minutes=30)]
 

@@ -7,8 +7,8 @@ import pytest
 
 from moviedash import create_app
 from moviedash.web.dashguard import MAX_BODY_BYTES
-from tests.conftest import BACKENDS, event, module_db, server_callbacks
-from tests.conftest import callback_body as body
+from tests.helpers import BACKENDS, event, module_db, server_callbacks
+from tests.helpers import callback_body as body
 
 CRAFTED = [
     None, 0, -1, 10**18, 3.5, True, "", "x", "daily'; DROP TABLE movies; --", "\u0000", "é" * 50,

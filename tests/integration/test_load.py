@@ -12,7 +12,7 @@ from moviedash import create_app
 from moviedash.errors import MoviedashError
 from moviedash.escapes import decode_escapes
 from moviedash.ingest.loader import RAW_CHARS, load_files
-from tests.conftest import query
+from tests.helpers import query
 
 GOOD = [
     "2013-01-22 17:20:56,u1,c1,Computer,NO,29,,,,,,,",

@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_db, event
-from tests.integration.test_cli import ROOT, free_port, wait_for
-from tests.integration.test_server import SECURITY, plotly_js
+from tests.helpers import ROOT, SECURITY, build_db, event, free_port, plotly_js, wait_for
 
 EXAMPLE = ROOT / "docs" / "deploy" / "nginx.conf"
 

@@ -12,7 +12,7 @@ from moviedash import create_app, dimensions, params, viewstate
 from moviedash.charts import THEMES
 from moviedash.pipeline import CHARTS
 from moviedash.web.openapi import OPENAPI_PATH, build_document
-from tests.conftest import BACKENDS, event, module_db
+from tests.helpers import BACKENDS, event, module_db
 
 EVENTS = [
     event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),

@@ -23,9 +23,7 @@ from moviedash.cli import main
 from moviedash.errors import MoviedashError
 from moviedash.ingest.demo import write_demo
 from moviedash.store import postgres
-from tests.conftest import close_pg_pools, query, with_database
-from tests.integration.test_cli import free_port, wait_for
-from tests.integration.test_dashboard_callbacks import Dashboard
+from tests.helpers import Dashboard, close_pg_pools, free_port, query, wait_for, with_database
 from tests.pgcluster import PASSWORD, Cluster
 
 EVENTS = 20_000

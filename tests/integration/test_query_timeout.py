@@ -9,7 +9,7 @@ import pytest
 
 from moviedash import create_app, rollups
 from moviedash.ingest.demo import write_demo
-from tests.conftest import event
+from tests.helpers import event
 
 EVENTS = [event(f"2013-01-{d:02d} 10:00:00", f"u{d % 7}", title=f"T{d % 5}") for d in range(1, 29)]
 
@@ -91,7 +91,7 @@ def test_environment_timeouts_that_disable_the_limit_are_refused(value):
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -5.0, "nan"])
 def test_create_app_refuses_timeouts_that_disable_the_limit(tmp_path, value):
     from moviedash.errors import MoviedashError
-    from tests.conftest import build_db
+    from tests.helpers import build_db
 
     db = build_db(tmp_path / "t.db", EVENTS)
     with pytest.raises(MoviedashError, match="query timeout must be a number of seconds"):
@@ -103,7 +103,7 @@ def test_serve_refuses_timeouts_that_disable_the_limit(tmp_path, monkeypatch, va
     from click.testing import CliRunner
 
     from moviedash import cli
-    from tests.conftest import build_db
+    from tests.helpers import build_db
 
     served = []
     monkeypatch.setattr(cli, "run_server", lambda *args, **kwargs: served.append(args))  # never listen here

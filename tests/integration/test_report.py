@@ -15,7 +15,7 @@ from moviedash.cli import main
 from moviedash.errors import MoviedashError
 from moviedash.params import Filters, SeriesQuery, TopQuery
 from moviedash.store import connect_readonly
-from tests.conftest import MARKUP_TITLES, event
+from tests.helpers import MARKUP_TITLES, event
 
 EVENTS = [
     event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),

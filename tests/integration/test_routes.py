@@ -8,7 +8,7 @@ import pytest
 
 from moviedash import analysis, create_app
 from moviedash.errors import QueryTimeout
-from tests.conftest import event
+from tests.helpers import event
 
 EVENTS = [
     event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),

@@ -20,10 +20,8 @@ from click.testing import CliRunner
 from moviedash.cli import main
 from moviedash.errors import MoviedashError
 from moviedash.server import ServerOptions, options_from_env, parse_count, parse_seconds
-from tests.conftest import build_db, event
-from tests.integration.test_cli import ROOT, free_port, wait_for
+from tests.helpers import ROOT, SECURITY, build_db, event, free_port, plotly_js, wait_for
 
-SECURITY = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "X-Frame-Options": "SAMEORIGIN"}
 TOPLIST = b'[{"title":"Argo","values":1}]'
 
 
@@ -264,12 +262,6 @@ def test_the_server_still_answers_after_errors(shared):
 
 
 # -- stopping -----------------------------------------------------------------------------------
-
-
-def plotly_js() -> bytes:
-    import plotly
-
-    return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
 
 
 def split_responses(data: bytes, count: int) -> list[tuple[bytes, bytes]]:

@@ -13,7 +13,7 @@ import pytest
 
 from moviedash import charts
 from moviedash.analysis import WEEKDAYS, Totals
-from tests.conftest import MARKUP_TITLES
+from tests.helpers import MARKUP_TITLES
 
 
 def frame(dates: list[str], values: list[int]) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from moviedash.params import (
     top_query_from_args,
 )
 from moviedash.store import connect_readonly
-from tests.conftest import build_db, event
+from tests.helpers import build_db, event
 
 KEYS = ["resolution", "num", "rank", "start", "end", "sessiontype", "device", "market", "format", "x", ""]
 texts = st.text(max_size=30)

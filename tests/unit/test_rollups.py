@@ -18,16 +18,9 @@ from moviedash.params import RANKS, RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from moviedash.rollups import maintain, refresh_derived
 from moviedash.store import COLUMNS, connect_readonly
 from moviedash.store.sqlite import connect_readwrite, insert_rows
-from tests.conftest import build_db, event
+from tests.helpers import build_db, event, raw_path
 
 pytestmark = pytest.mark.sqlite_only  # the derived layer is SQLite's (PostgreSQL aggregates in the server)
-
-
-@contextmanager
-def raw_path():
-    """Force :mod:`moviedash.analysis` onto its raw ``movies`` SQL (as for a course-made database)."""
-    with mock.patch.object(rollups, "status", lambda conn: None):
-        yield
 
 
 def answers(conn: sqlite3.Connection, filters: Filters, nums=(1, 10, 1000)) -> dict:
