@@ -1,7 +1,7 @@
 """The ``moviedash`` command line: serve, load, demo, report; users and tokens for sign-in.
 
 Every command takes ``--db PATH`` (env ``MOVIEDASH_DB``, default ``./moviedb``):
-a SQLite file or a PostgreSQL URL (:mod:`moviedash.backend`).
+a SQLite file or a PostgreSQL URL (:mod:`moviedash.store.target`).
 Domain errors (:class:`~moviedash.errors.MoviedashError`) and the operating
 system's (a full disk, a path through a file) become one clean line on stderr
 and exit status 1; usage errors exit 2, as click does.

@@ -40,7 +40,7 @@ __all__ = ["unique_users", "minutes_watched", "top_titles", "heatmap", "kpis"]
 @contextmanager
 def connection(db: Database) -> Iterator[Connection]:
     """A read-only connection to ``db``; one that was passed in is left open."""
-    if not isinstance(db, (str, os.PathLike)):  # an open connection (sqlite3 or moviedash.pg)
+    if not isinstance(db, (str, os.PathLike)):  # an open connection (sqlite3 or moviedash.store.postgres)
         yield db
         return
     conn = connect_readonly(db)

@@ -63,7 +63,10 @@ _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 
 
 class Reader(Protocol):
-    """A connection with sqlite3's ``execute(sql, params)`` (sqlite3, or :class:`moviedash.pg.PgConnection`)."""
+    """A connection with sqlite3's ``execute(sql, params)``.
+
+    sqlite3's, or :class:`moviedash.store.postgres.PgConnection`.
+    """
 
     def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
 
