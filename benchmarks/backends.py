@@ -49,6 +49,7 @@ temporary folder removed at the end:
 Run it from the repository root with the project's virtual environment, under
 ``nice`` (other work on a shared machine shows up in every figure).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,7 +72,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
@@ -85,15 +85,14 @@ from .run import LoadSampler, cli, fmt_ms, fmt_ratio, fmt_s, log, product_source
 from .selections import (
     CHART_CALLBACKS,
     PAGE_ROUTES,
-    CallbackCase,
     Callback,
     Page,
     RandomSelection,
     Selection,
     callback_cases,
     check_callback_answer,
-    find_callbacks,
     figure_urls,
+    find_callbacks,
     random_selection_cases,
     random_selections,
     route_urls,
@@ -108,12 +107,23 @@ DEFAULT_WARM_P95_MS, DEFAULT_COLD_MS, SELECTION_COLD_MS = 30.0, 100.0, 300.0
 LOAD_RATIO_MAX, SELECTION_RATIO_MAX = 1.5, 2.0
 TARGET_EVENTS = 10_000_000
 #: Column types of the bare tables: the types moviedash's own ``movies`` table has.
-BARE_TYPES = {"event_date": "timestamp", "totalminuteswatched": "integer", "runningtime": "integer",
-              "viewpercentage": "double precision", "errorperception": "double precision",
-              "seasonnumber": "integer", "episodenumber": "integer"}
+BARE_TYPES = {
+    "event_date": "timestamp",
+    "totalminuteswatched": "integer",
+    "runningtime": "integer",
+    "viewpercentage": "double precision",
+    "errorperception": "double precision",
+    "seasonnumber": "integer",
+    "episodenumber": "integer",
+}
 #: What a selection's charts ask, as (kind, key): the keys DuckDB's per-selection queries are named by.
-DUCK_PAIRS = {"unique_users": ("route", "/data/unique_users/"), "minutes_watched": ("route", "/data/minutes_watched/"),
-              "toplist": ("route", "/data/toplist/"), "heatmap": ("callback", "heatmap"), "kpis": ("callback", "kpis")}
+DUCK_PAIRS = {
+    "unique_users": ("route", "/data/unique_users/"),
+    "minutes_watched": ("route", "/data/minutes_watched/"),
+    "toplist": ("route", "/data/toplist/"),
+    "heatmap": ("callback", "heatmap"),
+    "kpis": ("callback", "kpis"),
+}
 
 
 # --------------------------------------------------------------------------- #
@@ -123,8 +133,11 @@ DUCK_PAIRS = {"unique_users": ("route", "/data/unique_users/"), "minutes_watched
 
 def spread(values: list[float]) -> dict[str, float]:
     """p50, p95 (nearest-rank) and max of some latencies (NaN when there are none)."""
-    return {"p50": percentile(values, 50), "p95": percentile(values, 95),
-            "max": max(values) if values else float("nan")}
+    return {
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "max": max(values) if values else float("nan"),
+    }
 
 
 @dataclass(frozen=True)
@@ -134,7 +147,7 @@ class Target:
     name: str
     measured: float
     limit: float
-    unit: str      # "ms" or "×"
+    unit: str  # "ms" or "×"
     detail: str = ""
     sqlite: float | None = None  # the same figure on SQLite, for information
 
@@ -150,8 +163,10 @@ class Target:
 
 def render_targets(targets: list[Target], events: int) -> list[str]:
     """The Markdown targets table (met/missed for PostgreSQL; SQLite's figure for information)."""
-    lines = [f"| target (PostgreSQL, at {TARGET_EVENTS:,} events; this run {events:,}) | PostgreSQL | SQLite | |",
-             "|---|---|---|---|"]
+    lines = [
+        f"| target (PostgreSQL, at {TARGET_EVENTS:,} events; this run {events:,}) | PostgreSQL | SQLite | |",
+        "|---|---|---|---|",
+    ]
     for t in targets:
         measured = t.figure(t.measured) + (f" ({t.detail})" if t.detail else "")
         lines.append(f"| {t.name} | {measured} | {t.figure(t.sqlite)} | {'**met**' if t.met else '**missed**'} |")
@@ -168,16 +183,22 @@ class Measured:
     """One request, measured on every backend (interleaved)."""
 
     phase: str
-    group: str        # "default" or "selection"
+    group: str  # "default" or "selection"
     selection: str
-    kind: str         # "route" or "callback"
-    label: str        # URL, or callback name with its variant: how the request reads in the tables
-    key: str = ""     # URL or callback name (what :func:`route_kind` groups by); the label when empty
+    kind: str  # "route" or "callback"
+    label: str  # URL, or callback name with its variant: how the request reads in the tables
+    key: str = ""  # URL or callback name (what :func:`route_kind` groups by); the label when empty
     timings: dict[str, Timing] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"phase": self.phase, "group": self.group, "selection": self.selection, "kind": self.kind,
-                "label": self.label, "timings": {b: t.as_dict() for b, t in self.timings.items()}}
+        return {
+            "phase": self.phase,
+            "group": self.group,
+            "selection": self.selection,
+            "kind": self.kind,
+            "label": self.label,
+            "timings": {b: t.as_dict() for b, t in self.timings.items()},
+        }
 
 
 def selection_ratios(measured: list[Measured]) -> list[dict[str, Any]]:
@@ -194,10 +215,15 @@ def selection_ratios(measured: list[Measured]) -> list[dict[str, Any]]:
     out = []
     for name, entry in by.items():
         s, p = entry.get("sqlite"), entry.get("postgresql")
-        out.append({"selection": name, **{f"{b}_{k}_ms": v for b, e in entry.items() for k, v in e.items() if k != "requests"},
-                    "requests": (s or p or {}).get("requests", 0),
-                    "cold_ratio": p["cold"] / s["cold"] if s and p and s["cold"] else float("nan"),
-                    "warm_ratio": p["warm"] / s["warm"] if s and p and s["warm"] else float("nan")})
+        out.append(
+            {
+                "selection": name,
+                **{f"{b}_{k}_ms": v for b, e in entry.items() for k, v in e.items() if k != "requests"},
+                "requests": (s or p or {}).get("requests", 0),
+                "cold_ratio": p["cold"] / s["cold"] if s and p and s["cold"] else float("nan"),
+                "warm_ratio": p["warm"] / s["warm"] if s and p and s["warm"] else float("nan"),
+            }
+        )
     return out
 
 
@@ -231,9 +257,11 @@ def comparable(path: str, body: bytes) -> bytes:
 
 
 def first_difference(a: bytes, b: bytes) -> str:
-    at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-    return (f"{len(a):,} vs {len(b):,} bytes, first difference at byte {at:,}: "
-            f"{a[max(0, at - 40):at + 40]!r} vs {b[max(0, at - 40):at + 40]!r}")
+    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return (
+        f"{len(a):,} vs {len(b):,} bytes, first difference at byte {at:,}: "
+        f"{a[max(0, at - 40):at + 40]!r} vs {b[max(0, at - 40):at + 40]!r}"
+    )
 
 
 def callback_check(what: str) -> Callable[[Response], None]:
@@ -244,21 +272,34 @@ def callback_check(what: str) -> Callable[[Response], None]:
 
 
 @contextmanager
-def servers(targets: dict[str, Path | str], log_dir: Path, phase: str, start_timeout: float,
-            timeout: float) -> Iterator[tuple[dict[str, Server], dict[str, Client]]]:
+def servers(
+    targets: dict[str, Path | str], log_dir: Path, phase: str, start_timeout: float, timeout: float
+) -> Iterator[tuple[dict[str, Server], dict[str, Client]]]:
     """Fresh ``moviedash serve`` processes, one per backend, each with one keep-alive client."""
     with ExitStack() as stack:
-        started = {b: stack.enter_context(Server(db, log_dir / f"server-{b}.log", start_timeout, SERVER_ENV))
-                   for b, db in targets.items()}
+        started = {
+            b: stack.enter_context(Server(db, log_dir / f"server-{b}.log", start_timeout, SERVER_ENV))
+            for b, db in targets.items()
+        }
         clients = {b: stack.enter_context(Client(s.port, timeout)) for b, s in started.items()}
         for c in clients.values():
             c._connection()  # connect outside the timed requests
-        log(f"{phase}: servers started ({', '.join(f'{LABEL[b]} {s.start_seconds:.1f} s' for b, s in started.items())})")
+        log(
+            f"{phase}: servers started ({', '.join(f'{LABEL[b]} {s.start_seconds:.1f} s' for b, s in started.items())})"
+        )
         yield started, clients
 
 
-def measure_both(clients: dict[str, Client], item: Measured, method: str, path: str, body: Any, warm: int,
-                 check: Callable[[Response], None], mismatches: list[Mismatch]) -> Measured:
+def measure_both(
+    clients: dict[str, Client],
+    item: Measured,
+    method: str,
+    path: str,
+    body: Any,
+    warm: int,
+    check: Callable[[Response], None],
+    mismatches: list[Mismatch],
+) -> Measured:
     """Cold then ``warm`` requests on each backend, interleaved; every answer checked and compared with SQLite's."""
     reference: bytes | None = None
     samples: dict[str, list[Response]] = {b: [] for b in clients}
@@ -271,12 +312,25 @@ def measure_both(clients: dict[str, Client], item: Measured, method: str, path: 
             if reference is None:
                 reference = answer
             elif answer != reference:
-                mismatches.append(Mismatch(item.label, item.selection, backend,
-                                           "cold" if round_ == 0 else f"warm {round_}",
-                                           first_difference(reference, answer)))
+                mismatches.append(
+                    Mismatch(
+                        item.label,
+                        item.selection,
+                        backend,
+                        "cold" if round_ == 0 else f"warm {round_}",
+                        first_difference(reference, answer),
+                    )
+                )
     for backend, got in samples.items():
-        item.timings[backend] = Timing(item.kind, item.selection, item.key or item.label, got[0].ms, [r.ms for r in got[1:]],
-                                       len(got[0].body), item.group == "default")
+        item.timings[backend] = Timing(
+            item.kind,
+            item.selection,
+            item.key or item.label,
+            got[0].ms,
+            [r.ms for r in got[1:]],
+            len(got[0].body),
+            item.group == "default",
+        )
     return item
 
 
@@ -300,11 +354,18 @@ class LoadFigure:
     @property
     def cpu(self) -> float:
         """The command's CPU seconds plus the server's (when known), median over the rounds."""
-        return statistics.median(c + (s or 0.0) for c, s in zip(self.client_cpu_s, self.server_cpu_s))
+        return statistics.median(c + (s or 0.0) for c, s in zip(self.client_cpu_s, self.server_cpu_s, strict=False))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"what": self.what, "backend": self.backend, "wall_s": self.wall_s, "client_cpu_s": self.client_cpu_s,
-                "server_cpu_s": self.server_cpu_s, "median_wall_s": self.wall, "median_cpu_s": self.cpu}
+        return {
+            "what": self.what,
+            "backend": self.backend,
+            "wall_s": self.wall_s,
+            "client_cpu_s": self.client_cpu_s,
+            "server_cpu_s": self.server_cpu_s,
+            "median_wall_s": self.wall,
+            "median_cpu_s": self.cpu,
+        }
 
 
 def children_cpu() -> float:
@@ -339,8 +400,9 @@ class Backends:
             self.r["phases"][name] = time.perf_counter() - started
             log(f"{name}: {self.r['phases'][name]:.1f} s")
 
-    def run_timed(self, command: list[str], what: str, stdin: str | None = None,
-                  postgres: bool = False) -> tuple[float, float, float | None]:
+    def run_timed(
+        self, command: list[str], what: str, stdin: str | None = None, postgres: bool = False
+    ) -> tuple[float, float, float | None]:
         """(wall s, the command's CPU s, the local PostgreSQL server's CPU s or None) of one command.
 
         The server's CPU only for a command that uses it (``postgres``) on the throwaway cluster.
@@ -355,13 +417,19 @@ class Backends:
             raise BenchmarkError(f"{what} took longer than {self.args.step_timeout:.0f} s") from None
         wall = time.perf_counter() - started
         if done.returncode != 0 or (what.startswith("sqlite3") and done.stderr.strip()):
-            raise BenchmarkError(f"{what} failed (exit {done.returncode}): {shlex.join(command)}\n{done.stdout}\n{done.stderr}")
+            raise BenchmarkError(
+                f"{what} failed (exit {done.returncode}): {shlex.join(command)}\n{done.stdout}\n{done.stderr}"
+            )
         server = server_cpu_seconds(pid) - server_before if pid else None
         return wall, children_cpu() - cpu_before, server
 
     def psql(self, url: str, sql: str) -> str:
-        done = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
-                              capture_output=True, text=True, timeout=self.args.step_timeout)
+        done = subprocess.run(
+            ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+            capture_output=True,
+            text=True,
+            timeout=self.args.step_timeout,
+        )
         if done.returncode != 0:
             raise BenchmarkError(f"psql -c {sql!r} failed: {done.stderr}")
         return done.stdout.strip()
@@ -386,14 +454,17 @@ class Backends:
         else:
             self.cluster = Cluster().start()
             admin = self.cluster.url()
-            self.r["postgres_server"] = ("throwaway cluster (initdb + pg_ctl, default settings, Unix socket only), "
-                                         "started and removed by the benchmark")
+            self.r["postgres_server"] = (
+                "throwaway cluster (initdb + pg_ctl, default settings, Unix socket only), "
+                "started and removed by the benchmark"
+            )
         self.pg = PostgresDatabases(admin)
         self.r["postgres_version"] = self.pg.server_version()
         settings = self.pg.admin.execute(
             "SELECT name, setting, unit FROM pg_settings WHERE name IN "
             "('shared_buffers', 'work_mem', 'fsync', 'synchronous_commit', 'max_parallel_workers_per_gather', "
-            "'effective_cache_size', 'autovacuum') ORDER BY name").fetchall()
+            "'effective_cache_size', 'autovacuum') ORDER BY name"
+        ).fetchall()
         self.r["postgres_settings"] = {n: f"{s}{' × ' + u if u else ''}" for n, s, u in settings}
         log(f"PostgreSQL {self.r['postgres_version']} ({self.r['postgres_server']})")
 
@@ -407,11 +478,15 @@ class Backends:
     def load(self) -> None:
         assert self.pg is not None
         columns = ", ".join(f"{c} {BARE_TYPES.get(c, 'text')}" for c in COLUMNS)
-        figures = {key: LoadFigure(what, backend) for key, what, backend in (
-            ("sqlite_import", "`sqlite3` `.import --csv --skip 1` into a bare table", "sqlite"),
-            ("sqlite_moviedash", "`moviedash load` (with rollups)", "sqlite"),
-            ("pg_copy", "`psql -c \"\\copy bare FROM 'file' CSV HEADER\"` into a bare table", "postgresql"),
-            ("pg_moviedash", "`moviedash load` (COPY, and whatever else it maintains)", "postgresql"))}
+        figures = {
+            key: LoadFigure(what, backend)
+            for key, what, backend in (
+                ("sqlite_import", "`sqlite3` `.import --csv --skip 1` into a bare table", "sqlite"),
+                ("sqlite_moviedash", "`moviedash load` (with rollups)", "sqlite"),
+                ("pg_copy", "`psql -c \"\\copy bare FROM 'file' CSV HEADER\"` into a bare table", "postgresql"),
+                ("pg_moviedash", "`moviedash load` (COPY, and whatever else it maintains)", "postgresql"),
+            )
+        }
         csv = str(self.csv)
         for round_ in range(self.args.load_rounds):
             last = round_ == self.args.load_rounds - 1
@@ -422,21 +497,28 @@ class Backends:
             self.record(figures["sqlite_import"], self.run_timed(["sqlite3", str(bare_db)], "sqlite3 .import", script))
             self.count_sqlite(bare_db, "bare")
             bare_db.unlink()
-            self.record(figures["sqlite_moviedash"],
-                        self.run_timed(cli("load", csv, "--db", str(self.sqlite_db)), "moviedash load (SQLite)"))
+            self.record(
+                figures["sqlite_moviedash"],
+                self.run_timed(cli("load", csv, "--db", str(self.sqlite_db)), "moviedash load (SQLite)"),
+            )
             self.count_sqlite(self.sqlite_db, "movies")
 
             bare_url = self.pg.new("bare")
             self.psql(bare_url, f"CREATE TABLE bare ({columns})")
             copy = f"\\copy bare FROM '{csv}' CSV HEADER"
-            self.record(figures["pg_copy"], self.run_timed(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", bare_url,
-                                                             "-c", copy], "psql \\copy", postgres=True))
+            self.record(
+                figures["pg_copy"],
+                self.run_timed(
+                    ["psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", bare_url, "-c", copy], "psql \\copy", postgres=True
+                ),
+            )
             self.count_pg(bare_url, "bare")
             self.pg.admin.execute("DROP DATABASE moviedash_bench_bare WITH (FORCE)")
             self.pg_url = self.pg.new("served")
-            self.record(figures["pg_moviedash"],
-                        self.run_timed(cli("load", csv, "--db", self.pg_url), "moviedash load (PostgreSQL)",
-                                       postgres=True))
+            self.record(
+                figures["pg_moviedash"],
+                self.run_timed(cli("load", csv, "--db", self.pg_url), "moviedash load (PostgreSQL)", postgres=True),
+            )
             self.count_pg(self.pg_url, "movies")
             if not last:
                 log(f"load round {round_ + 1} of {self.args.load_rounds} done")
@@ -474,8 +556,10 @@ class Backends:
         return {"sqlite": self.sqlite_db, "postgresql": self.pg_url}
 
     def discover(self) -> None:
-        with Server(self.sqlite_db, self.work / "server-discovery.log", self.args.start_timeout) as server, \
-                Client(server.port, self.args.request_timeout) as client:
+        with (
+            Server(self.sqlite_db, self.work / "server-discovery.log", self.args.start_timeout) as server,
+            Client(server.port, self.args.request_timeout) as client,
+        ):
             deps = client.get("/_dash-dependencies")
             layout = client.get("/_dash-layout")
         for resp, what in ((deps, "/_dash-dependencies"), (layout, "/_dash-layout")):
@@ -484,9 +568,13 @@ class Backends:
         self.found: dict[str, Callback] = find_callbacks(deps.json())
         self.page = Page.from_layout(layout.json())
         self.chosen: list[RandomSelection] = random_selections(
-            self.args.selections, self.args.selection_seed, self.page.first_day, self.page.last_day, self.page.options)
-        self.r["page"] = {"first": self.page.first_day.isoformat(), "last": self.page.last_day.isoformat(),
-                          "options": self.page.options}
+            self.args.selections, self.args.selection_seed, self.page.first_day, self.page.last_day, self.page.options
+        )
+        self.r["page"] = {
+            "first": self.page.first_day.isoformat(),
+            "last": self.page.last_day.isoformat(),
+            "options": self.page.options,
+        }
 
     def run_duckdb(self) -> None:
         if self.args.no_duckdb:
@@ -498,9 +586,22 @@ class Backends:
         chosen = self.work / "selections.json"
         chosen.write_text(json.dumps([c.as_dict() for c in self.chosen]))
         out = self.work / "duck.json"
-        command = [sys.executable, "-m", "benchmarks.duck", "--csv", str(self.csv), "--header",
-                   "--db", str(self.work / "events.duckdb"), "--out", str(out),
-                   "--repeat", str(self.args.selection_warm), "--selections", str(chosen)]
+        command = [
+            sys.executable,
+            "-m",
+            "benchmarks.duck",
+            "--csv",
+            str(self.csv),
+            "--header",
+            "--db",
+            str(self.work / "events.duckdb"),
+            "--out",
+            str(out),
+            "--repeat",
+            str(self.args.selection_warm),
+            "--selections",
+            str(chosen),
+        ]
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, timeout=self.args.step_timeout)
         if done.returncode != 0:
@@ -511,50 +612,107 @@ class Backends:
             raise BenchmarkError(f"DuckDB loaded {self.r['duckdb']['load']['rows']:,} rows, not {self.N:,}")
         (self.work / "events.duckdb").unlink(missing_ok=True)
 
-    def serve(self, phase: str, requests: list[tuple[Measured, str, str, Any, int, Callable[[Response], None]]]) -> None:
+    def serve(
+        self, phase: str, requests: list[tuple[Measured, str, str, Any, int, Callable[[Response], None]]]
+    ) -> None:
         with servers(self.targets(), self.work, phase, self.args.start_timeout, self.args.request_timeout) as (
-                started, clients):
+            started,
+            clients,
+        ):
             for i, (item, method, path, body, warm, check) in enumerate(requests):
                 self.measured.append(measure_both(clients, item, method, path, body, warm, check, self.mismatches))
                 if (i + 1) % 50 == 0:
                     log(f"{phase}: {i + 1} of {len(requests)} requests")
-            self.r["servers"][phase] = {b: {"start_s": s.start_seconds, "memory": s.memory()} for b, s in started.items()}
+            self.r["servers"][phase] = {
+                b: {"start_s": s.start_seconds, "memory": s.memory()} for b, s in started.items()
+            }
 
     def serve_callbacks(self) -> None:
-        default = [c for c in callback_cases(self.page, self.found, [Selection("default")])
-                   if c.callback in CHART_CALLBACKS and c.unfiltered]
+        default = [
+            c
+            for c in callback_cases(self.page, self.found, [Selection("default")])
+            if c.callback in CHART_CALLBACKS and c.unfiltered
+        ]
         requests = []
         for case in default:
             label = case.label if case.selection == "default" else f"{case.label} ({case.selection})"
             item = Measured("callbacks", "default", case.selection, "callback", label, case.callback)
-            requests.append((item, "POST", "/_dash-update-component", case.body, self.args.warm,
-                             callback_check(f"callback {case.label} [{case.selection}]")))
+            requests.append(
+                (
+                    item,
+                    "POST",
+                    "/_dash-update-component",
+                    case.body,
+                    self.args.warm,
+                    callback_check(f"callback {case.label} [{case.selection}]"),
+                )
+            )
         for chosen in self.chosen:
             for case in random_selection_cases(self.page, self.found, chosen):
                 item = Measured("callbacks", "selection", chosen.name, "callback", case.label, case.callback)
-                requests.append((item, "POST", "/_dash-update-component", case.body, self.args.selection_warm,
-                                 callback_check(f"callback {case.label} [{chosen.name}]")))
+                requests.append(
+                    (
+                        item,
+                        "POST",
+                        "/_dash-update-component",
+                        case.body,
+                        self.args.selection_warm,
+                        callback_check(f"callback {case.label} [{chosen.name}]"),
+                    )
+                )
         self.serve("callbacks", requests)
 
     def serve_routes(self) -> None:
         requests: list[tuple[Measured, str, str, Any, int, Callable[[Response], None]]] = []
         for path in PAGE_ROUTES:
-            requests.append((Measured("routes", "default", "default", "route", path), "GET", path, None,
-                             self.args.warm, route_check(path, False)))
+            requests.append(
+                (
+                    Measured("routes", "default", "default", "route", path),
+                    "GET",
+                    path,
+                    None,
+                    self.args.warm,
+                    route_check(path, False),
+                )
+            )
         for url in route_urls(Selection("default")):
-            requests.append((Measured("routes", "default", "default", "route", url), "GET", url, None,
-                             self.args.warm, route_check(url, True)))
+            requests.append(
+                (
+                    Measured("routes", "default", "default", "route", url),
+                    "GET",
+                    url,
+                    None,
+                    self.args.warm,
+                    route_check(url, True),
+                )
+            )
         for chosen in self.chosen:
             for url in chosen.route_urls():
-                requests.append((Measured("routes", "selection", chosen.name, "route", url), "GET", url, None,
-                                 self.args.selection_warm, route_check(url, False)))
+                requests.append(
+                    (
+                        Measured("routes", "selection", chosen.name, "route", url),
+                        "GET",
+                        url,
+                        None,
+                        self.args.selection_warm,
+                        route_check(url, False),
+                    )
+                )
         self.serve("routes", requests)
 
     def serve_figures(self) -> None:
         requests: list[tuple[Measured, str, str, Any, int, Callable[[Response], None]]] = []
         for url in figure_urls(Selection("default")):
-            requests.append((Measured("figures", "default", "default", "route", url), "GET", url, None,
-                             self.args.warm, route_check(url, True)))
+            requests.append(
+                (
+                    Measured("figures", "default", "default", "route", url),
+                    "GET",
+                    url,
+                    None,
+                    self.args.warm,
+                    route_check(url, True),
+                )
+            )
         self.serve("figures", requests)
 
     def close(self) -> None:
@@ -595,29 +753,58 @@ def build_targets(b: Backends) -> list[Target]:
     out = []
     v, what = worst(defaults, "postgresql", lambda t: t.warm_p95)
     s, _ = worst(defaults, "sqlite", lambda t: t.warm_p95)
-    out.append(Target(f"every default view, warm p95 (of {b.args.warm}) ≤ {DEFAULT_WARM_P95_MS:.0f} ms",
-                      v, DEFAULT_WARM_P95_MS, "ms", f"worst: `{what}`", s))
+    out.append(
+        Target(
+            f"every default view, warm p95 (of {b.args.warm}) ≤ {DEFAULT_WARM_P95_MS:.0f} ms",
+            v,
+            DEFAULT_WARM_P95_MS,
+            "ms",
+            f"worst: `{what}`",
+            s,
+        )
+    )
     v, what = worst(defaults, "postgresql", lambda t: t.cold_ms)
     s, _ = worst(defaults, "sqlite", lambda t: t.cold_ms)
-    out.append(Target(f"every default view, cold ≤ {DEFAULT_COLD_MS:.0f} ms", v, DEFAULT_COLD_MS, "ms",
-                      f"worst: `{what}`", s))
+    out.append(
+        Target(f"every default view, cold ≤ {DEFAULT_COLD_MS:.0f} ms", v, DEFAULT_COLD_MS, "ms", f"worst: `{what}`", s)
+    )
     v, what = worst(picked, "postgresql", lambda t: t.cold_ms)
     s, _ = worst(picked, "sqlite", lambda t: t.cold_ms)
-    out.append(Target(f"any of {len(b.chosen)} random selections, every request cold ≤ {SELECTION_COLD_MS:.0f} ms",
-                      v, SELECTION_COLD_MS, "ms", f"worst: `{what}`", s))
+    out.append(
+        Target(
+            f"any of {len(b.chosen)} random selections, every request cold ≤ {SELECTION_COLD_MS:.0f} ms",
+            v,
+            SELECTION_COLD_MS,
+            "ms",
+            f"worst: `{what}`",
+            s,
+        )
+    )
     copy, ours = b.loads["pg_copy"], b.loads["pg_moviedash"]
-    out.append(Target(f"`moviedash load` ≤ {LOAD_RATIO_MAX}× `psql \\copy` (wall, same file, same run)",
-                      ours.wall / copy.wall, LOAD_RATIO_MAX, "×",
-                      f"{fmt_s(ours.wall)} vs {fmt_s(copy.wall)}",
-                      b.loads["sqlite_moviedash"].wall / b.loads["sqlite_import"].wall))
+    out.append(
+        Target(
+            f"`moviedash load` ≤ {LOAD_RATIO_MAX}× `psql \\copy` (wall, same file, same run)",
+            ours.wall / copy.wall,
+            LOAD_RATIO_MAX,
+            "×",
+            f"{fmt_s(ours.wall)} vs {fmt_s(copy.wall)}",
+            b.loads["sqlite_moviedash"].wall / b.loads["sqlite_import"].wall,
+        )
+    )
     ratios = selection_ratios(b.measured)
     cold = [r["cold_ratio"] for r in ratios]
     within = sum(1 for r in cold if r <= SELECTION_RATIO_MAX)
     top = max(ratios, key=lambda r: r["cold_ratio"]) if ratios else None
-    out.append(Target(f"each random selection ≤ {SELECTION_RATIO_MAX:.0f}× SQLite's latency (sum of its requests, cold)",
-                      max(cold) if cold else float("nan"), SELECTION_RATIO_MAX, "×",
-                      f"{within} of {len(cold)} within; median {fmt_ratio(statistics.median(cold)) if cold else '—'}; "
-                      f"worst: {top['selection'] if top else ''}"))
+    out.append(
+        Target(
+            f"each random selection ≤ {SELECTION_RATIO_MAX:.0f}× SQLite's latency (sum of its requests, cold)",
+            max(cold) if cold else float("nan"),
+            SELECTION_RATIO_MAX,
+            "×",
+            f"{within} of {len(cold)} within; median {fmt_ratio(statistics.median(cold)) if cold else '—'}; "
+            f"worst: {top['selection'] if top else ''}",
+        )
+    )
     return out
 
 
@@ -637,9 +824,11 @@ def kind_table(measured: list[Measured], group: str) -> list[str]:
             if backend not in per:
                 continue
             c, w = spread(per[backend]["cold"]), spread(per[backend]["warm"])
-            lines.append(f"| `{kind}` | {LABEL[backend]} | {len(per[backend]['cold'])} | "
-                         f"{fmt_ms(c['p50'])} / {fmt_ms(c['p95'])} / {fmt_ms(c['max'])} | "
-                         f"{fmt_ms(w['p50'])} / {fmt_ms(w['p95'])} / {fmt_ms(w['max'])} |")
+            lines.append(
+                f"| `{kind}` | {LABEL[backend]} | {len(per[backend]['cold'])} | "
+                f"{fmt_ms(c['p50'])} / {fmt_ms(c['p95'])} / {fmt_ms(c['max'])} | "
+                f"{fmt_ms(w['p50'])} / {fmt_ms(w['p95'])} / {fmt_ms(w['max'])} |"
+            )
     return lines
 
 
@@ -668,8 +857,14 @@ def duck_per_selection(b: Backends) -> list[dict[str, Any]]:
     return out
 
 
-def render(b: Backends, started: dt.datetime, load_before: tuple[float, ...], load_after: tuple[float, ...],
-           samples: list[float], total_s: float) -> str:
+def render(
+    b: Backends,
+    started: dt.datetime,
+    load_before: tuple[float, ...],
+    load_after: tuple[float, ...],
+    samples: list[float],
+    total_s: float,
+) -> str:
     a, r, N = b.args, b.r, b.N
     m = r["machine"]
     L = [f"# SQLite and PostgreSQL side by side: {N:,} events", ""]
@@ -688,8 +883,12 @@ def render(b: Backends, started: dt.datetime, load_before: tuple[float, ...], lo
         f"- code: {r['product']}",
         f"- load average (1/5/15 min) before {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, "
         f"after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}"
-        + (f"; 1-min load average during the run (every 5 s): median {statistics.median(samples):.2f}, "
-           f"max {max(samples):.2f}" if samples else ""),
+        + (
+            f"; 1-min load average during the run (every 5 s): median {statistics.median(samples):.2f}, "
+            f"max {max(samples):.2f}"
+            if samples
+            else ""
+        ),
         f"- data: {N:,} demo events (seed {a.seed}), {r['page']['first']} .. {r['page']['last']}, one course-format "
         f"CSV with a header row ({r['csv']['bytes'] / 2**20:,.0f} MiB); served: SQLite file "
         f"{r['sqlite_bytes'] / 2**20:,.0f} MiB, PostgreSQL database {r['postgresql_bytes'] / 2**20:,.0f} MiB",
@@ -705,44 +904,69 @@ def render(b: Backends, started: dt.datetime, load_before: tuple[float, ...], lo
         "## Load: the same CSV, four ways",
         "",
         f"Median of {a.load_rounds} round(s). CPU = the command's process tree"
-        + (" + the PostgreSQL server's processes (its backends)" if b.cluster else
-           " (the named server's CPU is not visible here)") + ".",
+        + (
+            " + the PostgreSQL server's processes (its backends)"
+            if b.cluster
+            else " (the named server's CPU is not visible here)"
+        )
+        + ".",
         "",
         "| backend | load | wall s | CPU s | rows/s | ÷ bare |",
         "|---|---|---|---|---|---|",
     ]
     bare = {"sqlite": b.loads["sqlite_import"].wall, "postgresql": b.loads["pg_copy"].wall}
     for f in b.loads.values():
-        L.append(f"| {LABEL[f.backend]} | {f.what} | {fmt_s(f.wall)} | {fmt_s(f.cpu)} | {N / f.wall:,.0f} | "
-                 f"{fmt_ratio(f.wall / bare[f.backend])} |")
-    L += ["", f"Then `VACUUM ANALYZE` of the served PostgreSQL database: {fmt_s(r['vacuum_analyze_s'])} (not counted "
-          "in the load; autovacuum would have done it by the time anyone looks).", ""]
+        L.append(
+            f"| {LABEL[f.backend]} | {f.what} | {fmt_s(f.wall)} | {fmt_s(f.cpu)} | {N / f.wall:,.0f} | "
+            f"{fmt_ratio(f.wall / bare[f.backend])} |"
+        )
+    L += [
+        "",
+        f"Then `VACUUM ANALYZE` of the served PostgreSQL database: {fmt_s(r['vacuum_analyze_s'])} (not counted "
+        "in the load; autovacuum would have done it by the time anyone looks).",
+        "",
+    ]
 
-    L += ["## Default views", "",
-          f"Every chart/KPI callback of the default view and of each chart control, every `/data` and "
-          f"`/figures` route of the default view, and the page routes: cold, and warm p95 of {a.warm}. The targets "
-          "count every one of them (the page routes too: `/_dash-layout` holds the data's filter options and "
-          "span); the first request of each phase also pays the server's first-request set-up.", "",
-          "| request | SQLite cold ms | SQLite warm p95 | PostgreSQL cold ms | PostgreSQL warm p95 | PG ÷ SQLite (cold / warm p95) | bytes |",
-          "|---|---|---|---|---|---|---|"]
+    L += [
+        "## Default views",
+        "",
+        f"Every chart/KPI callback of the default view and of each chart control, every `/data` and "
+        f"`/figures` route of the default view, and the page routes: cold, and warm p95 of {a.warm}. The targets "
+        "count every one of them (the page routes too: `/_dash-layout` holds the data's filter options and "
+        "span); the first request of each phase also pays the server's first-request set-up.",
+        "",
+        "| request | SQLite cold ms | SQLite warm p95 | PostgreSQL cold ms | PostgreSQL warm p95 | PG ÷ SQLite (cold / warm p95) | bytes |",  # noqa: E501 (a table row)
+        "|---|---|---|---|---|---|---|",
+    ]
     for item in default_items(b.measured):
         s, p = item.timings["sqlite"], item.timings["postgresql"]
         name = f"`{item.label}`" if item.kind == "route" else f"callback {item.label}"
-        L.append(f"| {name} | {fmt_ms(s.cold_ms)} | {fmt_ms(s.warm_p95)} | {fmt_ms(p.cold_ms)} | {fmt_ms(p.warm_p95)} | "
-                 f"{fmt_ratio(p.cold_ms / s.cold_ms)} / {fmt_ratio(p.warm_p95 / s.warm_p95)} | {s.bytes:,} |")
+        L.append(
+            f"| {name} | {fmt_ms(s.cold_ms)} | {fmt_ms(s.warm_p95)} | {fmt_ms(p.cold_ms)} | {fmt_ms(p.warm_p95)} | "
+            f"{fmt_ratio(p.cold_ms / s.cold_ms)} / {fmt_ratio(p.warm_p95 / s.warm_p95)} | {s.bytes:,} |"
+        )
     L += ["", "By kind:", "", *kind_table(b.measured, "default"), ""]
 
-    L += [f"## {len(b.chosen)} random selections", "",
-          f"`benchmarks.selections.random_selections({len(b.chosen)}, seed={a.selection_seed}, ...)`: each selection's "
-          "five chart/KPI callbacks (dates, filters, resolution, top N, rank) and its three `/data` routes; cold, and "
-          f"warm ({a.selection_warm} each).", "", *kind_table(b.measured, "selection"), "",
-          "Per selection (sum of its eight requests):", "",
-          "| selection | SQLite cold ms | PostgreSQL cold ms | PG ÷ SQLite cold | SQLite warm ms | PostgreSQL warm ms | PG ÷ SQLite warm |",
-          "|---|---|---|---|---|---|---|"]
+    L += [
+        f"## {len(b.chosen)} random selections",
+        "",
+        f"`benchmarks.selections.random_selections({len(b.chosen)}, seed={a.selection_seed}, ...)`: each selection's "
+        "five chart/KPI callbacks (dates, filters, resolution, top N, rank) and its three `/data` routes; cold, and "
+        f"warm ({a.selection_warm} each).",
+        "",
+        *kind_table(b.measured, "selection"),
+        "",
+        "Per selection (sum of its eight requests):",
+        "",
+        "| selection | SQLite cold ms | PostgreSQL cold ms | PG ÷ SQLite cold | SQLite warm ms | PostgreSQL warm ms | PG ÷ SQLite warm |",  # noqa: E501 (a table row)
+        "|---|---|---|---|---|---|---|",
+    ]
     for row in selection_ratios(b.measured):
-        L.append(f"| {row['selection']} | {fmt_ms(row['sqlite_cold_ms'])} | {fmt_ms(row['postgresql_cold_ms'])} | "
-                 f"{fmt_ratio(row['cold_ratio'])} | {fmt_ms(row['sqlite_warm_ms'])} | {fmt_ms(row['postgresql_warm_ms'])} | "
-                 f"{fmt_ratio(row['warm_ratio'])} |")
+        L.append(
+            f"| {row['selection']} | {fmt_ms(row['sqlite_cold_ms'])} | {fmt_ms(row['postgresql_cold_ms'])} | "
+            f"{fmt_ratio(row['cold_ratio'])} | {fmt_ms(row['sqlite_warm_ms'])} | {fmt_ms(row['postgresql_warm_ms'])} | "
+            f"{fmt_ratio(row['warm_ratio'])} |"
+        )
     L.append("")
 
     L += ["## DuckDB on the same rows", ""]
@@ -752,16 +976,23 @@ def render(b: Backends, started: dt.datetime, load_before: tuple[float, ...], lo
     else:
         rows = duck_per_selection(b)
         faster = {backend: sum(1 for x in rows if x["duckdb_ms"] < x[f"{backend}_ms"]) for backend in BACKENDS}
-        L += [f"duckdb {duck['version']} ({duck['threads']} threads), the same CSV loaded into a DuckDB file in "
-              f"{fmt_s(duck['load']['seconds'])}; for each random selection the same five aggregations as SQL (both "
-              "series at its resolution, its toplist, the heatmap, the KPIs of the period and the one before), cold "
-              "= first run on the connection. moviedash's figure for the same five: its three `/data` routes and the "
-              "heatmap and KPI callbacks, cold, over HTTP (DuckDB's has no HTTP, JSON or figure building).", "",
-              f"**DuckDB is faster on {faster['sqlite']} of {len(rows)} selections than SQLite and on "
-              f"{faster['postgresql']} of {len(rows)} than PostgreSQL.**", "",
-              "| selection | DuckDB cold ms | SQLite cold ms | PostgreSQL cold ms |", "|---|---|---|---|"]
+        L += [
+            f"duckdb {duck['version']} ({duck['threads']} threads), the same CSV loaded into a DuckDB file in "
+            f"{fmt_s(duck['load']['seconds'])}; for each random selection the same five aggregations as SQL (both "
+            "series at its resolution, its toplist, the heatmap, the KPIs of the period and the one before), cold "
+            "= first run on the connection. moviedash's figure for the same five: its three `/data` routes and the "
+            "heatmap and KPI callbacks, cold, over HTTP (DuckDB's has no HTTP, JSON or figure building).",
+            "",
+            f"**DuckDB is faster on {faster['sqlite']} of {len(rows)} selections than SQLite and on "
+            f"{faster['postgresql']} of {len(rows)} than PostgreSQL.**",
+            "",
+            "| selection | DuckDB cold ms | SQLite cold ms | PostgreSQL cold ms |",
+            "|---|---|---|---|",
+        ]
         for x in rows:
-            L.append(f"| {x['selection']} | {fmt_ms(x['duckdb_ms'])} | {fmt_ms(x['sqlite_ms'])} | {fmt_ms(x['postgresql_ms'])} |")
+            L.append(
+                f"| {x['selection']} | {fmt_ms(x['duckdb_ms'])} | {fmt_ms(x['sqlite_ms'])} | {fmt_ms(x['postgresql_ms'])} |"  # noqa: E501 (a table row)
+            )
         L += ["", "Course results (default view):", "", "| query | DuckDB cold ms | warm median ms |", "|---|---|---|"]
         for q in duck["queries"]:
             L.append(f"| {q['name']} | {fmt_ms(q['cold_ms'])} | {fmt_ms(q['warm_median_ms'])} |")
@@ -773,17 +1004,29 @@ def render(b: Backends, started: dt.datetime, load_before: tuple[float, ...], lo
         L.append(f"**FAILED**: {len(b.mismatches)} of {compared:,} PostgreSQL answers differ from SQLite's:")
         L += [f"- `{x.label}` [{x.selection}] ({x.sample}): {x.detail}" for x in b.mismatches[:50]]
     else:
-        L.append(f"OK: all {compared:,} PostgreSQL answers (every measured request, cold and warm) are byte-identical "
-                 "to SQLite's first answer for the same request (and so are SQLite's own warm answers).")
+        L.append(
+            f"OK: all {compared:,} PostgreSQL answers (every measured request, cold and warm) are byte-identical "
+            "to SQLite's first answer for the same request (and so are SQLite's own warm answers)."
+        )
     L.append("")
-    L.append("Both servers run with `PYTHONHASHSEED=0` (per-process string hashing otherwise orders the props of a "
-             "`/_dash-layout` component differently in each process, whatever the backend); in `/` the per-response "
-             "`end_id` of Dash's config is masked.")
-    L += ["", "## Servers", "", "| phase | backend | start to listening | VmRSS / VmHWM after the phase |", "|---|---|---|---|"]
+    L.append(
+        "Both servers run with `PYTHONHASHSEED=0` (per-process string hashing otherwise orders the props of a "
+        "`/_dash-layout` component differently in each process, whatever the backend); in `/` the per-response "
+        "`end_id` of Dash's config is masked."
+    )
+    L += [
+        "",
+        "## Servers",
+        "",
+        "| phase | backend | start to listening | VmRSS / VmHWM after the phase |",
+        "|---|---|---|---|",
+    ]
     for phase, per in r["servers"].items():
         for backend, s in per.items():
-            L.append(f"| {phase} | {LABEL[backend]} | {fmt_s(s['start_s'])} | {s['memory'].get('VmRSS', 0) / 1024:,.0f} / "
-                     f"{s['memory'].get('VmHWM', 0) / 1024:,.0f} MiB |")
+            L.append(
+                f"| {phase} | {LABEL[backend]} | {fmt_s(s['start_s'])} | {s['memory'].get('VmRSS', 0) / 1024:,.0f} / "
+                f"{s['memory'].get('VmHWM', 0) / 1024:,.0f} MiB |"
+            )
     L += ["", "## Run time by phase", "", "| phase | s |", "|---|---|"]
     L += [f"| {name} | {seconds:,.1f} |" for name, seconds in r["phases"].items()]
     L += [f"| **total** | **{total_s:,.1f}** |", ""]
@@ -799,21 +1042,28 @@ def tool_version(command: list[str]) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.backends", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.backends", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, required=True, help="events to generate (the issue's targets: 10000000)")
     parser.add_argument("--selections", type=int, default=40, help="random selections (default 40)")
     parser.add_argument("--seed", type=int, default=42, help="demo data seed (default 42)")
     parser.add_argument("--selection-seed", type=int, default=13, help="random selections' seed (default 13)")
     parser.add_argument("--warm", type=int, default=20, help="warm requests per default view (default 20)")
-    parser.add_argument("--selection-warm", type=int, default=3, help="warm requests per random selection request (default 3)")
+    parser.add_argument(
+        "--selection-warm", type=int, default=3, help="warm requests per random selection request (default 3)"
+    )
     parser.add_argument("--load-rounds", type=int, default=1, help="loads of each kind, median kept (default 1)")
     parser.add_argument("--no-duckdb", action="store_true", help="skip DuckDB even if installed")
-    parser.add_argument("--out", type=Path, help="Markdown results (default benchmarks/results-backends-<N>.md; JSON next to it)")
+    parser.add_argument(
+        "--out", type=Path, help="Markdown results (default benchmarks/results-backends-<N>.md; JSON next to it)"
+    )
     parser.add_argument("--note", help="a sentence at the top of the results (e.g. which code was measured)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (CSV, databases, server logs)")
     parser.add_argument("--request-timeout", type=float, default=600.0, help="seconds per HTTP request (default 600)")
-    parser.add_argument("--start-timeout", type=float, default=300.0, help="seconds for a server to listen (default 300)")
+    parser.add_argument(
+        "--start-timeout", type=float, default=300.0, help="seconds for a server to listen (default 300)"
+    )
     parser.add_argument("--step-timeout", type=float, default=3600.0, help="seconds per load/subprocess (default 3600)")
     args = parser.parse_args(argv)
     if args.events < 1_000:
@@ -822,7 +1072,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--selections, --warm, --selection-warm and --load-rounds must be at least 1")
     for program in ("sqlite3", "psql"):
         if shutil.which(program) is None:
-            parser.error(f"`{program}` is not on PATH (Debian: apt-get install {program if program == 'sqlite3' else 'postgresql-client'})")
+            parser.error(
+                f"`{program}` is not on PATH (Debian: apt-get install {program if program == 'sqlite3' else 'postgresql-client'})"  # noqa: E501 (a table row)
+            )
     return args
 
 
@@ -864,25 +1116,47 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report + "\n", encoding="utf-8")
     targets = build_targets(bench)
-    out.with_suffix(".json").write_text(json.dumps({
-        "command": command, "note": args.note, "started": started_at.isoformat(), "total_s": total_s,
-        "load_average": {"before": load_before, "after": load_after, "samples": samples},
-        **{k: v for k, v in bench.r.items() if k != "duckdb"},
-        "duckdb": {k: v for k, v in (bench.r.get("duckdb") or {}).items() if k != "answers"},
-        "selections": [c.as_dict() for c in bench.chosen],
-        "targets": [{"name": t.name, "postgresql": t.measured, "sqlite": t.sqlite, "limit": t.limit, "unit": t.unit,
-                     "met": t.met, "detail": t.detail} for t in targets],
-        "loads": {k: f.as_dict() for k, f in bench.loads.items()},
-        "measured": [m.as_dict() for m in bench.measured],
-        "selection_ratios": selection_ratios(bench.measured),
-        "duckdb_per_selection": duck_per_selection(bench),
-        "mismatches": [vars(x) for x in bench.mismatches],
-    }, default=str) + "\n", encoding="utf-8")
+    out.with_suffix(".json").write_text(
+        json.dumps(
+            {
+                "command": command,
+                "note": args.note,
+                "started": started_at.isoformat(),
+                "total_s": total_s,
+                "load_average": {"before": load_before, "after": load_after, "samples": samples},
+                **{k: v for k, v in bench.r.items() if k != "duckdb"},
+                "duckdb": {k: v for k, v in (bench.r.get("duckdb") or {}).items() if k != "answers"},
+                "selections": [c.as_dict() for c in bench.chosen],
+                "targets": [
+                    {
+                        "name": t.name,
+                        "postgresql": t.measured,
+                        "sqlite": t.sqlite,
+                        "limit": t.limit,
+                        "unit": t.unit,
+                        "met": t.met,
+                        "detail": t.detail,
+                    }
+                    for t in targets
+                ],
+                "loads": {k: f.as_dict() for k, f in bench.loads.items()},
+                "measured": [m.as_dict() for m in bench.measured],
+                "selection_ratios": selection_ratios(bench.measured),
+                "duckdb_per_selection": duck_per_selection(bench),
+                "mismatches": [vars(x) for x in bench.mismatches],
+            },
+            default=str,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     print(report)
     log(f"results written to {out} and {out.with_suffix('.json').name}; whole run {total_s / 60:.1f} min")
     if bench.mismatches:
-        print(f"\nBYTE-IDENTITY CHECK FAILED: {len(bench.mismatches)} PostgreSQL answer(s) differ from SQLite's",
-              file=sys.stderr)
+        print(
+            f"\nBYTE-IDENTITY CHECK FAILED: {len(bench.mismatches)} PostgreSQL answer(s) differ from SQLite's",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

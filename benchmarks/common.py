@@ -1,4 +1,5 @@
 """Shared helpers for the benchmarks: machine facts and course-format CSV export."""
+
 from __future__ import annotations
 
 import os
@@ -48,7 +49,8 @@ def machine() -> str:
         model = platform.processor() or "unknown CPU"
     mem = ""
     try:
-        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        lines = Path("/proc/meminfo").read_text().splitlines()
+        kb = int(next(line for line in lines if line.startswith("MemTotal")).split()[1])
         mem = f", {kb / 2**20:.0f} GiB RAM"
     except (OSError, StopIteration, ValueError):
         pass
@@ -71,12 +73,17 @@ def machine_facts() -> dict[str, str | int | float]:
         pass
     ram_gib = 0.0
     try:
-        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        kb = int(next(line for line in meminfo if line.startswith("MemTotal")).split()[1])
         ram_gib = round(kb / 2**20, 1)
     except (OSError, StopIteration, ValueError):
         pass
     return {
-        "cpu": model, "cores": os.cpu_count() or 0, "ram_gib": ram_gib,
-        "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version, "pandas": pd.__version__,
+        "cpu": model,
+        "cores": os.cpu_count() or 0,
+        "ram_gib": ram_gib,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "pandas": pd.__version__,
     }

@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> None:
     out = run(args.db, args.num)
     args.out.write_text(json.dumps(out))
     for r in out["results"]:
-        print(f"{r['name']:<24} load {r['load_s']:6.2f} s  compute {r['compute_s']:6.2f} s  total {r['total_s']:6.2f} s")
+        print(f"{r['name']:<24} load {r['load_s']:6.2f} s  compute {r['compute_s']:6.2f} s  "
+              f"total {r['total_s']:6.2f} s")
     print(f"all seven: {out['total_s']:.1f} s over {out['rows']:,} rows; peak RSS {out['peak_rss_kib'] / 1024:.0f} MiB")
 
 

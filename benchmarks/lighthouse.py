@@ -18,6 +18,7 @@ scratch folder, on the same database) and alternates the runs between the two
 servers, so both meet the same machine load: the scores of this shared
 machine swing with it far more than between two nearby commits.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,12 @@ def install_lighthouse(tool_dir: Path) -> Path:
     if not binary.exists():
         print(f"lighthouse: npm install {LIGHTHOUSE} into {tool_dir}", flush=True)
         tool_dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", "-E", LIGHTHOUSE],
-                       cwd=tool_dir, check=True, timeout=600)
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--silent", "-E", LIGHTHOUSE],
+            cwd=tool_dir,
+            check=True,
+            timeout=600,
+        )
     return binary
 
 
@@ -87,8 +92,16 @@ def summarise(report: dict[str, Any]) -> dict[str, Any]:
 
 def run_lighthouse(binary: Path, url: str, preset: str, out: Path) -> dict[str, Any]:
     env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
-    command = [str(binary), url, *PRESETS[preset], "--only-categories=performance,accessibility",
-               f"--chrome-flags={CHROME_FLAGS}", "--output=json", f"--output-path={out}", "--quiet"]
+    command = [
+        str(binary),
+        url,
+        *PRESETS[preset],
+        "--only-categories=performance,accessibility",
+        f"--chrome-flags={CHROME_FLAGS}",
+        "--output=json",
+        f"--output-path={out}",
+        "--quiet",
+    ]
     subprocess.run(command, env=env, check=True, timeout=600)
     return summarise(json.loads(out.read_text()))
 
@@ -155,7 +168,10 @@ def run_from(source: Path | None) -> Iterator[None]:
 
 
 def public_arguments(argv: list[str] | None) -> list[str]:
-    """The command's arguments as recorded in the results: without ``--tool-dir`` (a local folder; no effect on them)."""
+    """The command's arguments as recorded in the results.
+
+    Without ``--tool-dir`` (a local folder; no effect on them).
+    """
     given = list(argv if argv is not None else sys.argv[1:])
     kept: list[str] = []
     skip = False
@@ -189,19 +205,29 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     chosen = {preset: result["presets"][preset]["median run"] for preset in PRESETS}
     spread = {preset: result["presets"][preset]["performance, every run"] for preset in PRESETS}
-    lines.append(f"| performance (median of {result['runs']}) | {chosen['desktop']['performance']} "
-                 f"(runs: {', '.join(map(str, spread['desktop']))}) | {chosen['mobile']['performance']} "
-                 f"(runs: {', '.join(map(str, spread['mobile']))}) | ≥ {TARGETS['desktop']} desktop, "
-                 f"≥ {TARGETS['mobile']} mobile |")
-    lines.append(f"| accessibility | {chosen['desktop']['accessibility']} | {chosen['mobile']['accessibility']} | ≥ 95 |")
-    lines.append(f"| transferred on a cold load | {chosen['desktop']['bytes'] / 1e6:.2f} MB "
-                 f"({chosen['desktop']['requests']} requests) | {chosen['mobile']['bytes'] / 1e6:.2f} MB | ≤ 1.5 MB |")
+    lines.append(
+        f"| performance (median of {result['runs']}) | {chosen['desktop']['performance']} "
+        f"(runs: {', '.join(map(str, spread['desktop']))}) | {chosen['mobile']['performance']} "
+        f"(runs: {', '.join(map(str, spread['mobile']))}) | ≥ {TARGETS['desktop']} desktop, "
+        f"≥ {TARGETS['mobile']} mobile |"
+    )
+    lines.append(
+        f"| accessibility | {chosen['desktop']['accessibility']} | {chosen['mobile']['accessibility']} | ≥ 95 |"
+    )
+    lines.append(
+        f"| transferred on a cold load | {chosen['desktop']['bytes'] / 1e6:.2f} MB "
+        f"({chosen['desktop']['requests']} requests) | {chosen['mobile']['bytes'] / 1e6:.2f} MB | ≤ 1.5 MB |"
+    )
     for name in METRICS.values():
         unit = "" if name == "CLS" else " ms"
         fmt = (lambda v: f"{v:.3f}") if name == "CLS" else (lambda v: f"{v:,.0f}")
-        lines.append(f"| {name} (simulated) | {fmt(chosen['desktop'][name])}{unit} | {fmt(chosen['mobile'][name])}{unit} | |")
-    lines.append(f"| LCP as observed (no throttling) | {chosen['desktop']['observed LCP']:,.0f} ms "
-                 f"| {chosen['mobile']['observed LCP']:,.0f} ms | |")
+        lines.append(
+            f"| {name} (simulated) | {fmt(chosen['desktop'][name])}{unit} | {fmt(chosen['mobile'][name])}{unit} | |"
+        )
+    lines.append(
+        f"| LCP as observed (no throttling) | {chosen['desktop']['observed LCP']:,.0f} ms "
+        f"| {chosen['mobile']['observed LCP']:,.0f} ms | |"
+    )
     if "baseline" in result:
         lines += paired(result)
     return "\n".join(lines) + "\n"
@@ -226,9 +252,15 @@ def paired(result: dict[str, Any]) -> list[str]:
     def cells(name: str, fmt: Any) -> str:
         return " | ".join(fmt(median(side[preset], name)) for preset in PRESETS for side in (base, this))
 
-    lines.append("| performance (runs) | " + " | ".join(
-        f"{side[preset]['performance median']:g} ({', '.join(map(str, side[preset]['performance, every run']))})"
-        for preset in PRESETS for side in (base, this)) + " |")
+    lines.append(
+        "| performance (runs) | "
+        + " | ".join(
+            f"{side[preset]['performance median']:g} ({', '.join(map(str, side[preset]['performance, every run']))})"
+            for preset in PRESETS
+            for side in (base, this)
+        )
+        + " |"
+    )
     for name in ("LCP", "TBT", "FCP", "Speed Index"):
         lines.append(f"| {name} (simulated) | {cells(name, lambda v: f'{v:,.0f} ms')} |")
     lines.append(f"| CLS | {cells('CLS', lambda v: f'{v:.3f}')} |")
@@ -241,8 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=100_000, help="demo database size")
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per preset (median reported)")
     parser.add_argument("--tool-dir", type=Path, help="where to install Lighthouse (default: a temporary folder)")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results-lighthouse"),
-                        help="OUT.json and OUT.md are written")
+    parser.add_argument(
+        "--out", type=Path, default=Path("benchmarks/results-lighthouse"), help="OUT.json and OUT.md are written"
+    )
     parser.add_argument("--baseline", metavar="REV", help="also measure this git commit, runs alternating (paired)")
     args = parser.parse_args(argv)
 
@@ -250,14 +283,16 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(scratch_name)
         binary = install_lighthouse(args.tool_dir or scratch / "tool")
         db = scratch / "moviedb"
-        subprocess.run([sys.executable, "-m", "moviedash.cli", "demo", "--db", str(db), "--events", str(args.events)],
-                       check=True)
+        subprocess.run(
+            [sys.executable, "-m", "moviedash.cli", "demo", "--db", str(db), "--events", str(args.events)], check=True
+        )
         result: dict[str, Any] = {
-            "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "commit": short_commit("HEAD"),
             "machine": machine(),
-            "chromium": subprocess.run([os.environ.get("CHROME_PATH", "/usr/bin/chromium"), "--version"],
-                                       capture_output=True, text=True).stdout.strip(),
+            "chromium": subprocess.run(
+                [os.environ.get("CHROME_PATH", "/usr/bin/chromium"), "--version"], capture_output=True, text=True
+            ).stdout.strip(),
             "command": " ".join(["python -m benchmarks.lighthouse", *public_arguments(argv)]),
             "events": args.events,
             "runs": args.runs,
@@ -268,7 +303,9 @@ def main(argv: list[str] | None = None) -> int:
             urls = {"this": serve(stack, db, scratch / "server.log")}
             if args.baseline:
                 result["baseline"] = {"commit": short_commit(args.baseline), "presets": {}}
-                urls["baseline"] = serve(stack, db, scratch / "baseline.log", checkout(args.baseline, scratch / "baseline"))
+                urls["baseline"] = serve(
+                    stack, db, scratch / "baseline.log", checkout(args.baseline, scratch / "baseline")
+                )
             for preset in PRESETS:
                 runs: dict[str, list[dict[str, Any]]] = {name: [] for name in urls}
                 for number in range(args.runs):
@@ -276,9 +313,12 @@ def main(argv: list[str] | None = None) -> int:
                     order = list(urls) if number % 2 == 0 else list(reversed(urls))
                     for name in order:
                         figures = run_lighthouse(binary, urls[name], preset, scratch / f"{name}-{preset}-{number}.json")
-                        print(f"{name} {preset} run {number + 1}: performance {figures['performance']}, accessibility "
-                              f"{figures['accessibility']}, LCP {figures['LCP']:,.0f} ms, TBT {figures['TBT']:,.0f} ms, "
-                              f"CLS {figures['CLS']:.3f}, {figures['bytes'] / 1e6:.2f} MB", flush=True)
+                        print(
+                            f"{name} {preset} run {number + 1}: performance {figures['performance']}, accessibility "
+                            f"{figures['accessibility']}, LCP {figures['LCP']:,.0f} ms, TBT {figures['TBT']:,.0f} ms, "
+                            f"CLS {figures['CLS']:.3f}, {figures['bytes'] / 1e6:.2f} MB",
+                            flush=True,
+                        )
                         runs[name].append(figures)
                 result["presets"][preset] = summary(runs["this"])
                 if args.baseline:
@@ -291,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.with_suffix(".md").write_text("# Lighthouse on the dashboard\n\n" + table)
     print(table)
     met = all(result["presets"][p]["median run"]["performance"] >= TARGETS[p] for p in PRESETS) and all(
-        result["presets"][p]["median run"]["bytes"] <= BYTES_BUDGET for p in PRESETS)
+        result["presets"][p]["median run"]["bytes"] <= BYTES_BUDGET for p in PRESETS
+    )
     print("targets met" if met else "targets missed")
     return 0 if met else 1
 

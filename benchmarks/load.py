@@ -95,7 +95,10 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print("| load | wall time (whole command) | rows/s |")
     print("|---|---|---|")
-    print(f"| into a new database (median of {args.repeat}: {', '.join(f'{t:.2f}' for t in fresh)} s) | {median:.2f} s | {rows / median:,.0f} |")
+    print(
+        f"| into a new database (median of {args.repeat}: {', '.join(f'{t:.2f}' for t in fresh)} s) "
+        f"| {median:.2f} s | {rows / median:,.0f} |"
+    )
     print(f"| into a database already holding {rows:,} rows | {second:.2f} s | {rows / second:,.0f} |")
 
 

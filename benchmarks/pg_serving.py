@@ -90,7 +90,9 @@ def main(argv: list[str] | None = None) -> None:
     same = all(pg_times[u][2] == sqlite_times[u][2] for u in URLS)
     print(f"machine: {machine()}")
     print(f"database: PostgreSQL {version} on the same machine (default settings), SQLite with derived data")
-    print(f"command: python -m benchmarks.pg_serving --db {redact(args.db)} --events {args.events} --repeat {args.repeat}")
+    print(
+        f"command: python -m benchmarks.pg_serving --db {redact(args.db)} --events {args.events} --repeat {args.repeat}"
+    )
     print(f"demo: {args.events:,} events written in {demo_pg:.1f} s (PostgreSQL, COPY) / {demo_sqlite:.1f} s (SQLite)")
     print(f"identical bytes on both backends for every URL: {'yes' if same else 'NO'}")
     print()

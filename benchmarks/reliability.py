@@ -34,9 +34,16 @@ from .selections import Page, callback_cases, find_callbacks, selections
 from .server import Server, rss_mib
 
 ROUTES = [
-    *(f"/data/{m}/?resolution={r}" for m in ("unique_users", "minutes_watched") for r in ("daily", "weekly", "monthly")),
-    "/data/toplist/?num=10", "/data/toplist/?num=50&rank=minutes", "/data/toplist/?num=10&rank=viewers",
-    "/data/unique_users/?resolution=weekly&device=iPad", "/data/toplist/?num=10&market=NO&sessiontype=MOVIE",
+    *(
+        f"/data/{m}/?resolution={r}"
+        for m in ("unique_users", "minutes_watched")
+        for r in ("daily", "weekly", "monthly")
+    ),
+    "/data/toplist/?num=10",
+    "/data/toplist/?num=50&rank=minutes",
+    "/data/toplist/?num=10&rank=viewers",
+    "/data/unique_users/?resolution=weekly&device=iPad",
+    "/data/toplist/?num=10&market=NO&sessiontype=MOVIE",
 ]
 FIGURES = ["/figures/unique_users.json?users=weekly", "/figures/heatmap.json", "/figures/top_titles.json?top=20"]
 
@@ -93,7 +100,9 @@ def import_while_serving(db: Path, csv_path: Path, threads: int, log: Path) -> d
         started = time.perf_counter()
         load = subprocess.run(
             [sys.executable, "-m", "moviedash.cli", "load", str(csv_path), "--db", str(db)],
-            capture_output=True, text=True, timeout=1800,
+            capture_output=True,
+            text=True,
+            timeout=1800,
         )
         load_seconds = time.perf_counter() - started
         time.sleep(1.0)
@@ -106,9 +115,15 @@ def import_while_serving(db: Path, csv_path: Path, threads: int, log: Path) -> d
     partial = [u for u, s, b in seen if s == 200 and b not in (before[u], after[u])]
     changed = sum(1 for u in ROUTES if before[u] != after[u])
     return {
-        "load_exit": load.returncode, "load_output": load.stdout.strip().splitlines()[-1:],
-        "load_seconds": load_seconds, "requests": len(seen), "errors": errors[:5], "error_count": len(errors),
-        "bad_status": bad_status[:5], "bad_status_count": len(bad_status), "partial": len(partial),
+        "load_exit": load.returncode,
+        "load_output": load.stdout.strip().splitlines()[-1:],
+        "load_seconds": load_seconds,
+        "requests": len(seen),
+        "errors": errors[:5],
+        "error_count": len(errors),
+        "bad_status": bad_status[:5],
+        "bad_status_count": len(bad_status),
+        "partial": len(partial),
         "before_answers": sum(1 for u, s, b in seen if s == 200 and b == before[u] and b != after[u]),
         "after_answers": sum(1 for u, s, b in seen if s == 200 and b == after[u] and b != before[u]),
         "routes_changed": changed,
@@ -158,9 +173,15 @@ def load_test(db: Path, clients: int, seconds: float, log: Path) -> dict[str, ob
             worker.join(timeout=seconds + 300)
         elapsed = time.perf_counter() - started
     return {
-        "clients": clients, "seconds": elapsed, "requests": len(latencies), "failures": len(failures),
-        "failure_examples": failures[:5], "rps": len(latencies) / elapsed,
-        "p50": percentile(latencies, 0.50), "p95": percentile(latencies, 0.95), "p99": percentile(latencies, 0.99),
+        "clients": clients,
+        "seconds": elapsed,
+        "requests": len(latencies),
+        "failures": len(failures),
+        "failure_examples": failures[:5],
+        "rps": len(latencies) / elapsed,
+        "p50": percentile(latencies, 0.50),
+        "p95": percentile(latencies, 0.95),
+        "p99": percentile(latencies, 0.99),
         "callbacks_included": bool(bodies),
     }
 
@@ -198,8 +219,11 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="moviedash-rel-") as tmp:
         folder = Path(tmp)
         db, log = folder / "demo.db", folder / "server.log"
-        subprocess.run([sys.executable, "-m", "moviedash.cli", "demo", "--events", str(args.events), "--db", str(db)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "moviedash.cli", "demo", "--events", str(args.events), "--db", str(db)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         csv_path = folder / "import.csv"
         write_course_csv(csv_path, args.import_rows, seed=7)
         imported = import_while_serving(db, csv_path, args.import_threads, log)
@@ -211,30 +235,35 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         f"# moviedash reliability: {args.events:,} events",
         "",
-        f"- date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         f"- machine: {machine()}",
         f"- command: `{command}`",
         "",
         "## Import while serving",
         "",
         f"{args.import_threads} client threads query {len(ROUTES)} routes while `moviedash load` imports "
-        f"{args.import_rows:,} rows (exit {imported['load_exit']}, {imported['load_seconds']:.1f} s: {imported['load_output']}).",
+        f"{args.import_rows:,} rows (exit {imported['load_exit']}, {imported['load_seconds']:.1f} s: "
+        f"{imported['load_output']}).",
         "",
-        "| requests | errors (any kind) | non-200 | answers neither before nor after (partial) | before-state answers | after-state answers | routes whose answer changed |",
+        "| requests | errors (any kind) | non-200 | answers neither before nor after (partial) "
+        "| before-state answers | after-state answers | routes whose answer changed |",
         "|---|---|---|---|---|---|---|",
-        f"| {imported['requests']:,} | {imported['error_count']} | {imported['bad_status_count']} | {imported['partial']} | "
-        f"{imported['before_answers']:,} | {imported['after_answers']:,} | {imported['routes_changed']} of {len(ROUTES)} |",
+        f"| {imported['requests']:,} | {imported['error_count']} | {imported['bad_status_count']} "
+        f"| {imported['partial']} | {imported['before_answers']:,} | {imported['after_answers']:,} "
+        f"| {imported['routes_changed']} of {len(ROUTES)} |",
         "",
         f"Examples of errors: {imported['errors'] or 'none'}; non-200: {imported['bad_status'] or 'none'}.",
         "",
         "## Load test",
         "",
         f"{loaded['clients']} concurrent clients for {loaded['seconds']:.0f} s over {len(ROUTES) + len(FIGURES)} routes"
-        + (" and the chart callbacks" if loaded["callbacks_included"] else "") + ".",
+        + (" and the chart callbacks" if loaded["callbacks_included"] else "")
+        + ".",
         "",
         "| requests | failed | requests/s | p50 ms | p95 ms | p99 ms |",
         "|---|---|---|---|---|---|",
-        f"| {loaded['requests']:,} | {loaded['failures']} | {loaded['rps']:.1f} | {loaded['p50']:.0f} | {loaded['p95']:.0f} | {loaded['p99']:.0f} |",
+        f"| {loaded['requests']:,} | {loaded['failures']} | {loaded['rps']:.1f} "
+        f"| {loaded['p50']:.0f} | {loaded['p95']:.0f} | {loaded['p99']:.0f} |",
         "",
         f"Failure examples: {loaded['failure_examples'] or 'none'}.",
         "",

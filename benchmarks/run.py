@@ -123,7 +123,9 @@ def run_command(command: list[str], timeout: float, what: str) -> tuple[float, s
         raise BenchmarkError(f"{what} took longer than {timeout:.0f} s: {shlex.join(command)}") from None
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        raise BenchmarkError(f"{what} failed (exit {done.returncode}): {shlex.join(command)}\n{done.stdout}\n{done.stderr}")
+        raise BenchmarkError(
+            f"{what} failed (exit {done.returncode}): {shlex.join(command)}\n{done.stdout}\n{done.stderr}"
+        )
     return seconds, done.stdout + done.stderr
 
 
@@ -163,8 +165,12 @@ def git(*args: str, cwd: Path = ROOT) -> str:
 def product_source() -> str:
     """Which moviedash the server runs: its folder, and its git commit and uncommitted changes if any."""
     try:
-        where = subprocess.run([sys.executable, "-c", "import moviedash; print(moviedash.__file__)"],
-                               capture_output=True, text=True, timeout=60).stdout.strip()
+        where = subprocess.run(
+            [sys.executable, "-c", "import moviedash; print(moviedash.__file__)"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         where = ""
     if not where:
@@ -174,8 +180,9 @@ def product_source() -> str:
     if not commit:
         return f"moviedash from `{package}` (not a git checkout)"
     dirty = git("status", "--porcelain", "--", ".", cwd=package).splitlines()
-    return (f"moviedash from `{package}` at git {commit}"
-            + (f" with uncommitted changes in {len(dirty)} file(s)" if dirty else ""))
+    return f"moviedash from `{package}` at git {commit}" + (
+        f" with uncommitted changes in {len(dirty)} file(s)" if dirty else ""
+    )
 
 
 def fmt_ms(value: float | None) -> str:
@@ -219,7 +226,9 @@ def measure(client: Client, method: str, path: str, body: Any, repeat: int, chec
     return first, warm
 
 
-def concurrently(port: int, timeout: float, requests: list[tuple[str, str, Any]], workers: int) -> tuple[float, list[Response]]:
+def concurrently(
+    port: int, timeout: float, requests: list[tuple[str, str, Any]], workers: int
+) -> tuple[float, list[Response]]:
     """Issue requests at once from ``workers`` threads, each over its own connection (as a browser does).
 
     Returns the wall time (ms) from the common start to the last answer, and each response.
@@ -277,13 +286,15 @@ def compare_series(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> 
         return None
     if len(ours) != len(theirs):
         return f"{len(ours)} periods vs {len(theirs)}"
-    for a, b in zip(ours, theirs):
+    for a, b in zip(ours, theirs, strict=False):
         if a != b:
             return f"first difference: moviedash {a} vs {b}"
     return "differs"
 
 
-def compare_toplist(ours: list[dict[str, Any]], theirs: list[dict[str, Any]], counts: dict[str, int] | None) -> str | None:
+def compare_toplist(
+    ours: list[dict[str, Any]], theirs: list[dict[str, Any]], counts: dict[str, int] | None
+) -> str | None:
     """Equal values in order; equal titles except for the order of ties (moviedash breaks ties by title)."""
     a_values = [r["values"] for r in ours]
     b_values = [r["values"] for r in theirs]
@@ -378,8 +389,10 @@ class Benchmark:
         self.r.facts = db_facts(self.demo_db)
         if self.r.facts["rows"] != N:
             raise BenchmarkError(f"moviedash demo wrote {self.r.facts['rows']:,} rows, not {N:,}")
-        log(f"demo: {N:,} events in {d['demo_s']:.1f} s, {self.r.facts['bytes'] / 2**20:.0f} MiB, "
-            f"{self.r.facts['first']} .. {self.r.facts['last']}")
+        log(
+            f"demo: {N:,} events in {d['demo_s']:.1f} s, {self.r.facts['bytes'] / 2**20:.0f} MiB, "
+            f"{self.r.facts['first']} .. {self.r.facts['last']}"
+        )
 
         started = time.perf_counter()
         written = write_course_csv(self.csv, N, self.args.seed)
@@ -413,11 +426,29 @@ class Benchmark:
             self.r.duck_note = "skipped: duckdb is not installed (pip install -r benchmarks/requirements.txt)"
         else:
             sel = self.all_filters()
-            selection = {"start": sel.start.isoformat(), "end": sel.end.isoformat(), "sessiontype": [sel.sessiontype],
-                         "device": list(sel.device), "market": list(sel.market)}
+            selection = {
+                "start": sel.start.isoformat(),
+                "end": sel.end.isoformat(),
+                "sessiontype": [sel.sessiontype],
+                "device": list(sel.device),
+                "market": list(sel.market),
+            }
             out = self.work / "duck.json"
-            command = [sys.executable, "-m", "benchmarks.duck", "--csv", str(self.csv), "--db", str(self.work / "events.duckdb"),
-                       "--out", str(out), "--repeat", str(self.args.repeat), "--selection", json.dumps(selection)]
+            command = [
+                sys.executable,
+                "-m",
+                "benchmarks.duck",
+                "--csv",
+                str(self.csv),
+                "--db",
+                str(self.work / "events.duckdb"),
+                "--out",
+                str(out),
+                "--repeat",
+                str(self.args.repeat),
+                "--selection",
+                json.dumps(selection),
+            ]
             seconds, _ = run_command(command, self.args.step_timeout, "DuckDB benchmark")
             self.r.duck = json.loads(out.read_text())
             self.r.duck["process_s"] = seconds
@@ -439,8 +470,10 @@ class Benchmark:
             db = self.work / "course.db"
             command = cli("demo", "--events", str(limit), "--seed", str(self.args.seed), "--db", str(db))
             run_command(command, self.args.step_timeout, "moviedash demo (course-size database)")
-            self.r.course_note = (f"not run at {self.N:,} events; run on {limit:,} demo events and "
-                                  f"extrapolated linearly (×{self.N / limit:g}) from that figure")
+            self.r.course_note = (
+                f"not run at {self.N:,} events; run on {limit:,} demo events and "
+                f"extrapolated linearly (×{self.N / limit:g}) from that figure"
+            )
         out = self.work / "course.json"
         command = [sys.executable, "-m", "benchmarks.course", "--db", str(db), "--out", str(out)]
         seconds, _ = run_command(command, self.args.step_timeout, "course approach")
@@ -468,16 +501,26 @@ class Benchmark:
             probe = client.get(figure_urls(Selection("default"))[0])
             self.figures = probe.status == 200
             if probe.status not in (200, 404):
-                raise BenchmarkError(f"{figure_urls(Selection('default'))[0]}: HTTP {probe.status}: {probe.body[:300]!r}")
+                raise BenchmarkError(
+                    f"{figure_urls(Selection('default'))[0]}: HTTP {probe.status}: {probe.body[:300]!r}"
+                )
             self.record_server("discovery", server, memory=server.memory())
         facts = self.r.facts
         if (self.page.first_day.isoformat(), self.page.last_day.isoformat()) != (facts["first"], facts["last"]):
-            raise BenchmarkError(f"the page's date range {self.page.first_day}..{self.page.last_day} is not the data's "
-                                 f"{facts['first']}..{facts['last']}")
+            raise BenchmarkError(
+                f"the page's date range {self.page.first_day}..{self.page.last_day} is not the data's "
+                f"{facts['first']}..{facts['last']}"
+            )
         self.selections = selections(self.page.last_day)
         self.cases = callback_cases(self.page, self.callbacks_found, self.selections)
-        self.r.page = {"first": facts["first"], "last": facts["last"], "options": self.page.options, "figures": self.figures,
-                       "callbacks": sorted(self.callbacks_found), "cases": len(self.cases)}
+        self.r.page = {
+            "first": facts["first"],
+            "last": facts["last"],
+            "options": self.page.options,
+            "figures": self.figures,
+            "callbacks": sorted(self.callbacks_found),
+            "cases": len(self.cases),
+        }
 
     def route_urls(self, selection: Selection) -> list[str]:
         """The /data URLs of a selection, and its /figures URLs when the product has that route."""
@@ -496,11 +539,14 @@ class Benchmark:
             # First full render: before any other request, all chart + KPI callbacks at once.
             first = self.default_chart_cases()
             wall, responses = concurrently(server.port, self.timeout, [self.post(c) for c in first], self.args.threads)
-            for case, resp in zip(first, responses):
+            for case, resp in zip(first, responses, strict=False):
                 check_callback_answer(resp.status, resp.body, f"first render: {case.label}")
-            self.r.first_render = {"wall_ms": wall, "threads": self.args.threads,
-                                   "each": {c.label: r.ms for c, r in zip(first, responses)}}
-            cold_from_render = {id(c): r for c, r in zip(first, responses)}
+            self.r.first_render = {
+                "wall_ms": wall,
+                "threads": self.args.threads,
+                "each": {c.label: r.ms for c, r in zip(first, responses, strict=False)},
+            }
+            cold_from_render = {id(c): r for c, r in zip(first, responses, strict=False)}
             log(f"first full render: {wall:,.0f} ms")
             with Client(server.port, self.timeout) as client:
                 for case in self.cases:
@@ -517,8 +563,11 @@ class Benchmark:
                     else:
                         cold, warm = measure(client, "POST", "/_dash-update-component", case.body, repeat, check)
                         note = ""
-                    self.r.callbacks.append(Timing("callback", case.selection, case.label, cold.ms, warm,
-                                                   len(cold.body), case.unfiltered, note))
+                    self.r.callbacks.append(
+                        Timing(
+                            "callback", case.selection, case.label, cold.ms, warm, len(cold.body), case.unfiltered, note
+                        )
+                    )
             self.record_server("callbacks", server, memory=server.memory())
 
     def measure_routes(self) -> None:
@@ -530,25 +579,35 @@ class Benchmark:
             began = time.perf_counter()
             page_wall, page = concurrently(server.port, self.timeout, [("GET", "/", None)], 1)
             steps["GET /"] = page_wall
-            meta_wall, meta = concurrently(server.port, self.timeout,
-                                           [("GET", "/_dash-layout", None), ("GET", "/_dash-dependencies", None)],
-                                           self.args.threads)
+            meta_wall, meta = concurrently(
+                server.port,
+                self.timeout,
+                [("GET", "/_dash-layout", None), ("GET", "/_dash-dependencies", None)],
+                self.args.threads,
+            )
             steps["GET /_dash-layout + /_dash-dependencies"] = meta_wall
             initial = [c for c in self.cases if c.default_view]
-            cb_wall, cb_resps = concurrently(server.port, self.timeout, [self.post(c) for c in initial], self.args.threads)
+            cb_wall, cb_resps = concurrently(
+                server.port, self.timeout, [self.post(c) for c in initial], self.args.threads
+            )
             steps[f"{len(initial)} initial callbacks"] = cb_wall
             total = (time.perf_counter() - began) * 1000
             for resp, what in ((page[0], "/"), (meta[0], "/_dash-layout"), (meta[1], "/_dash-dependencies")):
                 if resp.status != 200:
                     raise BenchmarkError(f"{what}: HTTP {resp.status}")
-            for case, resp in zip(initial, cb_resps):
+            for case, resp in zip(initial, cb_resps, strict=False):
                 if case.callback in CHART_CALLBACKS:
                     check_callback_answer(resp.status, resp.body, f"browser-like first load: {case.label}")
                 elif resp.status not in (200, 204):
-                    raise BenchmarkError(f"browser-like first load: {case.label}: HTTP {resp.status}: {resp.body[:300]!r}")
-            self.r.browser_render = {"total_ms": total, "steps": steps,
-                                     "each": {c.label: r.ms for c, r in zip(initial, cb_resps)},
-                                     "pages": {"/": page[0].ms, "/_dash-layout": meta[0].ms, "/_dash-dependencies": meta[1].ms}}
+                    raise BenchmarkError(
+                        f"browser-like first load: {case.label}: HTTP {resp.status}: {resp.body[:300]!r}"
+                    )
+            self.r.browser_render = {
+                "total_ms": total,
+                "steps": steps,
+                "each": {c.label: r.ms for c, r in zip(initial, cb_resps, strict=False)},
+                "pages": {"/": page[0].ms, "/_dash-layout": meta[0].ms, "/_dash-dependencies": meta[1].ms},
+            }
             log(f"browser-like first load: {total:,.0f} ms")
             page_cold = {"/": page[0], "/_dash-layout": meta[0], "/_dash-dependencies": meta[1]}
 
@@ -559,20 +618,32 @@ class Benchmark:
                         resp = client.get(path)
                         route_check(path, False)(resp)
                         warm.append(resp.ms)
-                    self.r.routes.append(Timing("route", "default", path, page_cold[path].ms, warm,
-                                                len(page_cold[path].body), True,
-                                                "cold = within the browser-like first load"))
+                    self.r.routes.append(
+                        Timing(
+                            "route",
+                            "default",
+                            path,
+                            page_cold[path].ms,
+                            warm,
+                            len(page_cold[path].body),
+                            True,
+                            "cold = within the browser-like first load",
+                        )
+                    )
                 for selection in self.selections:
                     for url in self.route_urls(selection):
                         expect = selection.unfiltered or "/toplist/" not in url
                         cold, warm = measure(client, "GET", url, None, repeat, route_check(url, expect))
-                        self.r.routes.append(Timing("route", selection.name, url, cold.ms, warm, len(cold.body),
-                                                    selection.unfiltered))
+                        self.r.routes.append(
+                            Timing("route", selection.name, url, cold.ms, warm, len(cold.body), selection.unfiltered)
+                        )
                 # Every callback once more: the process now holds the state of the whole workload.
                 started = time.perf_counter()
                 for case in self.cases:
                     resp = client.post_json("/_dash-update-component", case.body)
-                    check_callback_answer(resp.status, resp.body, f"callback {case.label} [{case.selection}] (after routes)")
+                    check_callback_answer(
+                        resp.status, resp.body, f"callback {case.label} [{case.selection}] (after routes)"
+                    )
                 self.r.after_routes = {"requests": len(self.cases), "seconds": time.perf_counter() - started}
                 self.record_server("routes", server, memory=server.memory())
 
@@ -606,7 +677,9 @@ class Benchmark:
                     problem = compare_toplist(theirs_db[name], course_answer, self.r.course["title_counts"])
                 else:
                     problem = compare_series(theirs_db[name], course_answer)
-                self.r.checks.append((f"course approach = moviedash route ({served}): {name}", problem is None, problem or ""))
+                self.r.checks.append(
+                    (f"course approach = moviedash route ({served}): {name}", problem is None, problem or "")
+                )
         if self.r.duck is not None:
             for name in urls:
                 duck_answer = self.r.duck["answers"].get(name)
@@ -623,15 +696,26 @@ class Benchmark:
         extra_rows = max(1_000, min(100_000, self.N // 100))
         extra_csv = self.work / "extra.csv"
         write_course_csv(extra_csv, extra_rows, self.args.seed + 1)
-        seconds, out = run_command(cli("load", str(extra_csv), "--db", str(self.demo_db)), self.args.step_timeout,
-                                   "moviedash load (import while serving)")
+        seconds, out = run_command(
+            cli("load", str(extra_csv), "--db", str(self.demo_db)),
+            self.args.step_timeout,
+            "moviedash load (import while serving)",
+        )
         self.r.after_import = {"rows": extra_rows, "load_s": seconds, "output": out.strip().splitlines()[-1]}
         repeat = self.args.repeat
         default = Selection("default")
         for case in self.default_chart_cases():
-            cold, warm = measure(client, "POST", "/_dash-update-component", case.body, repeat,
-                                 callback_check(f"after import: {case.label}"))
-            self.r.after_import_timings.append(Timing("callback", "default", case.label, cold.ms, warm, len(cold.body), True))
+            cold, warm = measure(
+                client,
+                "POST",
+                "/_dash-update-component",
+                case.body,
+                repeat,
+                callback_check(f"after import: {case.label}"),
+            )
+            self.r.after_import_timings.append(
+                Timing("callback", "default", case.label, cold.ms, warm, len(cold.body), True)
+            )
         for url in [*PAGE_ROUTES, *self.route_urls(default)]:
             cold, warm = measure(client, "GET", url, None, repeat, route_check(url, True))
             self.r.after_import_timings.append(Timing("route", "default", url, cold.ms, warm, len(cold.body), True))
@@ -670,20 +754,46 @@ def targets(r: Results) -> list[tuple[str, str, str]]:
     unfiltered_charts = [t for t in r.callbacks if t.unfiltered and t.name in charts]
     # "Any selection": filters, and also resolution / N / rank-by other than the page's defaults.
     selection_charts = [t for t in r.callbacks if t.name in charts and t.selection != "default"]
-    selection_routes = [t for t in r.routes
-                        if t.name.startswith(("/data/", "/figures/")) and not (t.unfiltered and t.name in DEFAULT_URLS)]
+    selection_routes = [
+        t
+        for t in r.routes
+        if t.name.startswith(("/data/", "/figures/")) and not (t.unfiltered and t.name in DEFAULT_URLS)
+    ]
 
     v, t = worst(unfiltered_routes, "warm_p95")
-    rows.append(("Default (unfiltered) views: every route ≤ 20 ms p95 (warm)", f"worst {fmt_ms(v)} ms: {describe(t)}", status(v <= 20)))
+    rows.append(
+        (
+            "Default (unfiltered) views: every route ≤ 20 ms p95 (warm)",
+            f"worst {fmt_ms(v)} ms: {describe(t)}",
+            status(v <= 20),
+        )
+    )
     v, t = worst(unfiltered_charts, "warm_p95")
-    rows.append(("Default (unfiltered) views: every chart/KPI callback ≤ 20 ms p95 (warm)", f"worst {fmt_ms(v)} ms: {describe(t)}", status(v <= 20)))
+    rows.append(
+        (
+            "Default (unfiltered) views: every chart/KPI callback ≤ 20 ms p95 (warm)",
+            f"worst {fmt_ms(v)} ms: {describe(t)}",
+            status(v <= 20),
+        )
+    )
     v, t = worst(unfiltered_routes + unfiltered_charts, "cold")
-    rows.append(("Default views, cold (first request for each URL/body after a fresh server start) ≤ 20 ms", f"worst {fmt_ms(v)} ms: {describe(t)}", status(v <= 20)))
+    rows.append(
+        (
+            "Default views, cold (first request for each URL/body after a fresh server start) ≤ 20 ms",
+            f"worst {fmt_ms(v)} ms: {describe(t)}",
+            status(v <= 20),
+        )
+    )
     if r.after_import_timings:
         v = max(max(x.cold_ms, x.warm_p95) for x in r.after_import_timings)
         t = max(r.after_import_timings, key=lambda x: max(x.cold_ms, x.warm_p95))
-        rows.append((f"Default views right after an import ({r.after_import['rows']:,} rows, server running) ≤ 20 ms p95",
-                     f"worst {fmt_ms(v)} ms (first request after the import, or warm p95): {describe(t)}", status(v <= 20)))
+        rows.append(
+            (
+                f"Default views right after an import ({r.after_import['rows']:,} rows, server running) ≤ 20 ms p95",
+                f"worst {fmt_ms(v)} ms (first request after the import, or warm p95): {describe(t)}",
+                status(v <= 20),
+            )
+        )
     if N <= ONE_M:
         limit, at = 150, "≤ 150 ms at 1M"
     elif N >= TEN_M:
@@ -692,47 +802,90 @@ def targets(r: Results) -> list[tuple[str, str, str]]:
         limit, at = None, "(≤ 150 ms at 1M, ≤ 1 s at 10M)"
     note = "" if N in (ONE_M, TEN_M) else f" (this run: {N:,} events)"
     v, t = worst(selection_charts, "cold")
-    rows.append((f"Any selection, cold, per chart {at}{note}", f"worst {fmt_ms(v)} ms: {describe(t)}",
-                 status(v <= limit) if limit else "—"))
+    rows.append(
+        (
+            f"Any selection, cold, per chart {at}{note}",
+            f"worst {fmt_ms(v)} ms: {describe(t)}",
+            status(v <= limit) if limit else "—",
+        )
+    )
     v2, t2 = worst(selection_routes, "cold")
-    rows.append((f"Any selection, cold, per route (same limit){note}", f"worst {fmt_ms(v2)} ms: {describe(t2)}",
-                 status(v2 <= limit) if limit else "—"))
+    rows.append(
+        (
+            f"Any selection, cold, per route (same limit){note}",
+            f"worst {fmt_ms(v2)} ms: {describe(t2)}",
+            status(v2 <= limit) if limit else "—",
+        )
+    )
     v, t = worst(selection_charts, "warm_p95")
-    rows.append(("Any selection, warm (repeated) ≤ 20 ms, per chart (p95)", f"worst {fmt_ms(v)} ms: {describe(t)}", status(v <= 20)))
+    rows.append(
+        (
+            "Any selection, warm (repeated) ≤ 20 ms, per chart (p95)",
+            f"worst {fmt_ms(v)} ms: {describe(t)}",
+            status(v <= 20),
+        )
+    )
     v, t = worst(selection_routes, "warm_p95")
-    rows.append(("Any selection, warm (repeated) ≤ 20 ms, per route (p95)", f"worst {fmt_ms(v)} ms: {describe(t)}", status(v <= 20)))
+    rows.append(
+        (
+            "Any selection, warm (repeated) ≤ 20 ms, per route (p95)",
+            f"worst {fmt_ms(v)} ms: {describe(t)}",
+            status(v <= 20),
+        )
+    )
     wall = r.first_render.get("wall_ms")
     at10 = N >= TEN_M
-    rows.append(("First full render (all charts + KPIs + heatmap) cold ≤ 3 s at 10M",
-                 f"{fmt_ms(wall)} ms at {N:,} events (browser-like first load incl. page, layout and URL callbacks: "
-                 f"{fmt_ms(r.browser_render.get('total_ms'))} ms)",
-                 status(wall <= 3000) if at10 else f"— (target at 10M; {'within' if wall <= 3000 else 'over'} 3 s here)"))
+    rows.append(
+        (
+            "First full render (all charts + KPIs + heatmap) cold ≤ 3 s at 10M",
+            f"{fmt_ms(wall)} ms at {N:,} events (browser-like first load incl. page, layout and URL callbacks: "
+            f"{fmt_ms(r.browser_render.get('total_ms'))} ms)",
+            status(wall <= 3000) if at10 else f"— (target at 10M; {'within' if wall <= 3000 else 'over'} 3 s here)",
+        )
+    )
     rss = [s.get(k) for s in r.servers.values() for k in ("memory", "memory_end") if s.get(k)]
     top = max((m["VmRSS"] for m in rss), default=None)
     hwm = max((m["VmHWM"] for m in rss), default=None)
-    rows.append(("Server memory ≤ 1 GB RSS at 10M", f"{mib(top)} RSS after the runs (peak {mib(hwm)}) at {N:,} events",
-                 status(top is not None and top <= 1024 * 1024) if at10 else
-                 f"— (target at 10M; {'within' if top and top <= 1024 * 1024 else 'over'} 1 GB here)"))
+    rows.append(
+        (
+            "Server memory ≤ 1 GB RSS at 10M",
+            f"{mib(top)} RSS after the runs (peak {mib(hwm)}) at {N:,} events",
+            status(top is not None and top <= 1024 * 1024)
+            if at10
+            else f"— (target at 10M; {'within' if top and top <= 1024 * 1024 else 'over'} 1 GB here)",
+        )
+    )
     rate = N / r.data["load_s"]
-    rows.append(("Loading ≥ 200,000 rows/s (incl. derived data)",
-                 f"{rate:,.0f} rows/s (`moviedash load` of {N:,} course-format rows, whole command)", status(rate >= 200_000)))
+    rows.append(
+        (
+            "Loading ≥ 200,000 rows/s (incl. derived data)",
+            f"{rate:,.0f} rows/s (`moviedash load` of {N:,} course-format rows, whole command)",
+            status(rate >= 200_000),
+        )
+    )
     demo = r.data["demo_s"]
-    rows.append(("`moviedash demo --events 10000000` ≤ 90 s",
-                 f"{fmt_s(demo)} for {N:,} events" + ("" if at10 else f"; ×{TEN_M / N:,.3g} = {fmt_s(demo * TEN_M / N)} extrapolated linearly to 10M"),
-                 status(demo <= 90) if N == TEN_M else "— (target at 10M)"))
+    rows.append(
+        (
+            "`moviedash demo --events 10000000` ≤ 90 s",
+            f"{fmt_s(demo)} for {N:,} events"
+            + ("" if at10 else f"; ×{TEN_M / N:,.3g} = {fmt_s(demo * TEN_M / N)} extrapolated linearly to 10M"),
+            status(demo <= 90) if N == TEN_M else "— (target at 10M)",
+        )
+    )
     return rows
 
 
 def timing_table(timings: list[Timing], with_selection: bool = True) -> list[str]:
     head = "| selection | " if with_selection else "| "
-    lines = [head + "request | cold ms | warm median ms | warm p95 ms | bytes |",
-             "|" + "---|" * (5 + with_selection)]
+    lines = [head + "request | cold ms | warm median ms | warm p95 ms | bytes |", "|" + "---|" * (5 + with_selection)]
     for t in timings:
         name = f"`{t.name}`" if t.kind == "route" else t.name
         if t.note:
             name += " ¹"
         sel = f"{t.selection} | " if with_selection else ""
-        lines.append(f"| {sel}{name} | {fmt_ms(t.cold_ms)} | {fmt_ms(t.warm_median)} | {fmt_ms(t.warm_p95)} | {t.bytes:,} |")
+        lines.append(
+            f"| {sel}{name} | {fmt_ms(t.cold_ms)} | {fmt_ms(t.warm_median)} | {fmt_ms(t.warm_p95)} | {t.bytes:,} |"
+        )
     return lines
 
 
@@ -753,22 +906,34 @@ def render(r: Results) -> str:
     L.append("")
     L.append(f"- date: {r.started:%Y-%m-%d %H:%M %Z}".rstrip())
     L.append(f"- machine: {machine()}")
-    L.append(f"- packages: dash {version('dash')}, plotly {version('plotly')}, waitress {version('waitress')}, "
-             f"duckdb {version('duckdb')}; {r.product}")
+    L.append(
+        f"- packages: dash {version('dash')}, plotly {version('plotly')}, waitress {version('waitress')}, "
+        f"duckdb {version('duckdb')}; {r.product}"
+    )
     if a.note:
         L.append(f"- note: {a.note}")
     L.append(f"- command: `{r.command}` (from the repository root; whole run {r.total_s / 60:.1f} min)")
-    L.append(f"- load average (1/5/15 min) at start {r.load_before[0]:.2f}/{r.load_before[1]:.2f}/{r.load_before[2]:.2f}, "
-             f"at end {r.load_after[0]:.2f}/{r.load_after[1]:.2f}/{r.load_after[2]:.2f} (other work on this 2-core machine "
-             "shows up in every figure)"
-             + (f"; 1-min load average during the run (every 5 s): median {statistics.median(r.load_samples):.2f}, "
-                f"max {max(r.load_samples):.2f} (the benchmark itself accounts for about 1)" if r.load_samples else ""))
-    L.append(f"- data: `moviedash demo --events {N} --seed {a.seed}`: {r.facts['first']} .. {r.facts['last']}, "
-             f"database {r.facts['bytes'] / 2**20:,.0f} MiB. The server serves the **demo** database "
-             "(`python -m moviedash.cli serve --db demo.db --host 127.0.0.1 --port <free>`, waitress, default threads).")
-    L.append(f"- cold = first request for that exact URL / callback body after a fresh server start (the OS page cache "
-             f"holds the just-written database); warm = the next {a.repeat} requests, one keep-alive connection; "
-             "p95 nearest-rank.")
+    L.append(
+        f"- load average (1/5/15 min) at start {r.load_before[0]:.2f}/{r.load_before[1]:.2f}/{r.load_before[2]:.2f}, "
+        f"at end {r.load_after[0]:.2f}/{r.load_after[1]:.2f}/{r.load_after[2]:.2f} (other work on this 2-core machine "
+        "shows up in every figure)"
+        + (
+            f"; 1-min load average during the run (every 5 s): median {statistics.median(r.load_samples):.2f}, "
+            f"max {max(r.load_samples):.2f} (the benchmark itself accounts for about 1)"
+            if r.load_samples
+            else ""
+        )
+    )
+    L.append(
+        f"- data: `moviedash demo --events {N} --seed {a.seed}`: {r.facts['first']} .. {r.facts['last']}, "
+        f"database {r.facts['bytes'] / 2**20:,.0f} MiB. The server serves the **demo** database "
+        "(`python -m moviedash.cli serve --db demo.db --host 127.0.0.1 --port <free>`, waitress, default threads)."
+    )
+    L.append(
+        f"- cold = first request for that exact URL / callback body after a fresh server start (the OS page cache "
+        f"holds the just-written database); warm = the next {a.repeat} requests, one keep-alive connection; "
+        "p95 nearest-rank."
+    )
     L.append("")
 
     L.append("## Targets (issue 5)")
@@ -784,20 +949,31 @@ def render(r: Results) -> str:
     L.append("")
     L.append("| step | wall time | rows/s | notes |")
     L.append("|---|---|---|---|")
-    L.append(f"| `moviedash demo --events {N}` | {fmt_s(d['demo_s'])} | {N / d['demo_s']:,.0f} | whole command "
-             f"(it reports {fmt_s(d.get('demo_reported_s'))}); {r.facts['bytes'] / 2**20:,.0f} MiB |")
-    L.append(f"| export to course-format CSV (`benchmarks.common.write_course_csv`) | {fmt_s(d['csv_s'])} | "
-             f"{N / d['csv_s']:,.0f} | {d['csv_bytes'] / 2**20:,.0f} MiB; harness step, not a product figure |")
-    L.append(f"| `moviedash load events.csv` into a new database | {fmt_s(d['load_s'])} | **{N / d['load_s']:,.0f}** | "
-             f"whole command (it reports {fmt_s(d.get('load_reported_s'))}); {d['loaded_bytes'] / 2**20:,.0f} MiB |")
+    L.append(
+        f"| `moviedash demo --events {N}` | {fmt_s(d['demo_s'])} | {N / d['demo_s']:,.0f} | whole command "
+        f"(it reports {fmt_s(d.get('demo_reported_s'))}); {r.facts['bytes'] / 2**20:,.0f} MiB |"
+    )
+    L.append(
+        f"| export to course-format CSV (`benchmarks.common.write_course_csv`) | {fmt_s(d['csv_s'])} | "
+        f"{N / d['csv_s']:,.0f} | {d['csv_bytes'] / 2**20:,.0f} MiB; harness step, not a product figure |"
+    )
+    L.append(
+        f"| `moviedash load events.csv` into a new database | {fmt_s(d['load_s'])} | **{N / d['load_s']:,.0f}** | "
+        f"whole command (it reports {fmt_s(d.get('load_reported_s'))}); {d['loaded_bytes'] / 2**20:,.0f} MiB |"
+    )
     if r.duck:
         dl = r.duck["load"]
-        L.append(f"| DuckDB `CREATE TABLE AS SELECT * FROM read_csv(...)` | {fmt_s(dl['seconds'])} | {N / dl['seconds']:,.0f} | "
-                 f"{dl['bytes'] / 2**20:,.0f} MiB DuckDB file |")
+        L.append(
+            f"| DuckDB `CREATE TABLE AS SELECT * FROM read_csv(...)` | {fmt_s(dl['seconds'])} "
+            f"| {N / dl['seconds']:,.0f} | "
+            f"{dl['bytes'] / 2**20:,.0f} MiB DuckDB file |"
+        )
     if r.after_import:
         ai = r.after_import
-        L.append(f"| `moviedash load` of {ai['rows']:,} more rows into the served database, server running | "
-                 f"{fmt_s(ai['load_s'])} | {ai['rows'] / ai['load_s']:,.0f} | whole command, small file |")
+        L.append(
+            f"| `moviedash load` of {ai['rows']:,} more rows into the served database, server running | "
+            f"{fmt_s(ai['load_s'])} | {ai['rows'] / ai['load_s']:,.0f} | whole command, small file |"
+        )
     L.append("")
 
     L.append("## Server start")
@@ -806,15 +982,20 @@ def render(r: Results) -> str:
     L.append("|---|---|---|")
     for name, s in r.servers.items():
         mem = s.get("memory_end") or s.get("memory")
-        L.append(f"| {name} | {fmt_s(s['start_s'])} | {mib(mem['VmRSS']) if mem else '—'} / {mib(mem['VmHWM']) if mem else '—'} |")
+        L.append(
+            f"| {name} | {fmt_s(s['start_s'])} "
+            f"| {mib(mem['VmRSS']) if mem else '—'} / {mib(mem['VmHWM']) if mem else '—'} |"
+        )
     L.append("")
 
     fr = r.first_render
     L.append("## First full render (cold)")
     L.append("")
-    L.append(f"The {len(fr['each'])} chart and KPI callbacks of the default view, issued at once from {fr['threads']} "
-             "threads (one connection each, as a browser does) as the very first requests after server start "
-             "(so any first-request import/initialisation cost is inside this figure).")
+    L.append(
+        f"The {len(fr['each'])} chart and KPI callbacks of the default view, issued at once from {fr['threads']} "
+        "threads (one connection each, as a browser does) as the very first requests after server start "
+        "(so any first-request import/initialisation cost is inside this figure)."
+    )
     L.append("")
     L.append(f"**Wall time: {fmt_ms(fr['wall_ms'])} ms**")
     L.append("")
@@ -824,8 +1005,10 @@ def render(r: Results) -> str:
         L.append(f"| {name} | {fmt_ms(ms)} |")
     L.append("")
     br = r.browser_render
-    L.append(f"Browser-like first load on another fresh server (page, then layout + dependencies together, then all "
-             f"initial server callbacks incl. the URL-state ones): **{fmt_ms(br['total_ms'])} ms**")
+    L.append(
+        f"Browser-like first load on another fresh server (page, then layout + dependencies together, then all "
+        f"initial server callbacks incl. the URL-state ones): **{fmt_ms(br['total_ms'])} ms**"
+    )
     L.append("")
     L.append("| step | wall ms |")
     L.append("|---|---|")
@@ -837,8 +1020,10 @@ def render(r: Results) -> str:
 
     L.append("## Dashboard callbacks (POST /_dash-update-component)")
     L.append("")
-    L.append("Each selection's chart, KPI and URL-state callbacks; then the chart controls (resolution, top N × rank) on "
-             "the unfiltered data. ¹ cold = its latency within the concurrent first render.")
+    L.append(
+        "Each selection's chart, KPI and URL-state callbacks; then the chart controls (resolution, top N × rank) on "
+        "the unfiltered data. ¹ cold = its latency within the concurrent first render."
+    )
     L.append("")
     L += timing_table(r.callbacks)
     L.append("")
@@ -853,9 +1038,11 @@ def render(r: Results) -> str:
     if r.after_import_timings:
         L.append("## Default views right after an import")
         L.append("")
-        L.append(f"{r.after_import['rows']:,} more events loaded with `moviedash load` into the served database while the "
-                 f"server ran (`{r.after_import['output']}`), then each default-view request: first after the import, "
-                 "then warm.")
+        L.append(
+            f"{r.after_import['rows']:,} more events loaded with `moviedash load` into the served database while the "
+            f"server ran (`{r.after_import['output']}`), then each default-view request: first after the import, "
+            "then warm."
+        )
         L.append("")
         L += timing_table(r.after_import_timings, with_selection=False)
         L.append("")
@@ -870,8 +1057,10 @@ def render(r: Results) -> str:
                 L.append(f"| {name} | {label} | {mib(s[key]['VmRSS'])} | {mib(s[key]['VmHWM'])} |")
     if r.after_routes:
         L.append("")
-        L.append(f"The routes server also ran every callback once after the routes ({r.after_routes['requests']} requests, "
-                 f"{r.after_routes['seconds']:.1f} s) before its memory was read, so it holds the whole workload.")
+        L.append(
+            f"The routes server also ran every callback once after the routes ({r.after_routes['requests']} requests, "
+            f"{r.after_routes['seconds']:.1f} s) before its memory was read, so it holds the whole workload."
+        )
     L.append("")
 
     L.append("## The course's approach")
@@ -880,8 +1069,10 @@ def render(r: Results) -> str:
         L.append(f"Not run: {r.course_note}.")
     else:
         per, total, extrapolated = course_figure(r)
-        L.append(f"Reimplemented in `benchmarks/course.py` (whole table via `pd.read_sql` per request, a Python function "
-                 f"per row for the period, `len(x.value_counts())`, zero-fill by `pd.date_range` reindex); {r.course_note}.")
+        L.append(
+            f"Reimplemented in `benchmarks/course.py` (whole table via `pd.read_sql` per request, a Python function "
+            f"per row for the period, `len(x.value_counts())`, zero-fill by `pd.date_range` reindex); {r.course_note}."
+        )
         L.append("")
         L.append(f"| result | read table s | compute s | total s | at {N:,} events |")
         L.append("|---|---|---|---|---|")
@@ -889,9 +1080,15 @@ def render(r: Results) -> str:
             at_n = f"{per[x['name']]:,.1f} s" + (" (EXTRAPOLATED)" if extrapolated else "")
             L.append(f"| {x['name']} | {x['load_s']:.2f} | {x['compute_s']:.2f} | {x['total_s']:.2f} | {at_n} |")
         measured = r.course["total_s"]
-        L.append(f"| **all seven** | | | **{measured:.1f}** | **{total:,.1f} s**" + (" (EXTRAPOLATED, not run)" if extrapolated else "") + " |")
+        L.append(
+            f"| **all seven** | | | **{measured:.1f}** | **{total:,.1f} s**"
+            + (" (EXTRAPOLATED, not run)" if extrapolated else "")
+            + " |"
+        )
         L.append("")
-        L.append(f"Measured on {r.course['rows']:,} rows; peak RSS of the course process {mib(r.course['peak_rss_kib'])}.")
+        L.append(
+            f"Measured on {r.course['rows']:,} rows; peak RSS of the course process {mib(r.course['peak_rss_kib'])}."
+        )
     L.append("")
 
     L.append("## DuckDB on the same data")
@@ -899,9 +1096,12 @@ def render(r: Results) -> str:
     if r.duck is None:
         L.append(f"Not run: {r.duck_note}.")
     else:
-        L.append(f"duckdb {r.duck['version']}, {r.duck['threads']} threads, loaded from the same course-format CSV; the "
-                 "seven course results (zero-filled like the routes) and the charts + KPIs of the \"all filters\" selection "
-                 f"as SQL, cold (first run on a fresh connection) and warm (next {a.repeat}); peak RSS {mib(r.duck['peak_rss_kib'])}.")
+        L.append(
+            f"duckdb {r.duck['version']}, {r.duck['threads']} threads, loaded from the same course-format CSV; the "
+            "seven course results (zero-filled like the routes) and the charts + KPIs of the \"all filters\" selection "
+            f"as SQL, cold (first run on a fresh connection) and warm (next {a.repeat}); "
+            f"peak RSS {mib(r.duck['peak_rss_kib'])}."
+        )
         L.append("")
         L.append("| group | query | cold ms | warm median ms |")
         L.append("|---|---|---|---|")
@@ -930,8 +1130,10 @@ def render(r: Results) -> str:
         L.append(f"| {name} | {seconds:,.1f} |")
     L.append(f"| **total** | **{r.total_s:,.1f}** |")
     L.append("")
-    L.append(f"Peak RSS of the benchmark process itself: {mib(r.harness_peak_kib)} (the course approach, DuckDB and the "
-             "server run in their own processes).")
+    L.append(
+        f"Peak RSS of the benchmark process itself: {mib(r.harness_peak_kib)} (the course approach, DuckDB and the "
+        "server run in their own processes)."
+    )
     L.append("")
     return "\n".join(L)
 
@@ -941,10 +1143,14 @@ def ratio_table(r: Results) -> list[str]:
     duck = {(q["group"], q["name"]): q for q in (r.duck["queries"] if r.duck else [])}
     per, total, extrapolated = course_figure(r) if r.course else ({}, None, False)
     ext = " (extrapolated)" if extrapolated else ""
-    L = ["Default view, the seven course results. \"course ÷ moviedash\" = how many times faster moviedash answers than "
-         "the course did; \"DuckDB ÷ moviedash\" likewise against DuckDB (below 1: DuckDB is faster).", "",
-         f"| result | course s{ext} | moviedash route cold / warm ms | DuckDB cold / warm ms | course ÷ moviedash (cold / warm) | DuckDB ÷ moviedash (cold / warm) |",
-         "|---|---|---|---|---|---|"]
+    L = [
+        "Default view, the seven course results. \"course ÷ moviedash\" = how many times faster moviedash answers than "
+        "the course did; \"DuckDB ÷ moviedash\" likewise against DuckDB (below 1: DuckDB is faster).",
+        "",
+        f"| result | course s{ext} | moviedash route cold / warm ms | DuckDB cold / warm ms "
+        "| course ÷ moviedash (cold / warm) | DuckDB ÷ moviedash (cold / warm) |",
+        "|---|---|---|---|---|---|",
+    ]
     sums = {"course": 0.0, "mc": 0.0, "mw": 0.0, "dc": 0.0, "dw": 0.0}
     for name, url in course_urls().items():
         m = by_url.get(url)
@@ -955,27 +1161,43 @@ def ratio_table(r: Results) -> list[str]:
         for key, value in (("course", c), ("mc", mc), ("mw", mw), ("dc", dc), ("dw", dw)):
             sums[key] += value or 0.0
         L.append(f"| {name} | {c:,.2f} |" if c is not None else f"| {name} | — |")
-        L[-1] += (f" {fmt_ms(mc)} / {fmt_ms(mw)} | {fmt_ms(dc)} / {fmt_ms(dw)} | "
-                  f"{fmt_ratio(c * 1000 / mc if c and mc else None)} / {fmt_ratio(c * 1000 / mw if c and mw else None)} | "
-                  f"{fmt_ratio(dc / mc if mc and dc else None)} / {fmt_ratio(dw / mw if mw and dw else None)} |")
+        L[-1] += (
+            f" {fmt_ms(mc)} / {fmt_ms(mw)} | {fmt_ms(dc)} / {fmt_ms(dw)} | "
+            f"{fmt_ratio(c * 1000 / mc if c and mc else None)} / {fmt_ratio(c * 1000 / mw if c and mw else None)} | "
+            f"{fmt_ratio(dc / mc if mc and dc else None)} / {fmt_ratio(dw / mw if mw and dw else None)} |"
+        )
     s = sums
     course_total = f"{s['course']:,.1f}" if r.course else "—"
-    L.append(f"| **all seven** | {course_total} | {fmt_ms(s['mc'])} / {fmt_ms(s['mw'])} | "
-             f"{fmt_ms(s['dc']) if r.duck else '—'} / {fmt_ms(s['dw']) if r.duck else '—'} | "
-             f"{fmt_ratio(s['course'] * 1000 / s['mc'] if s['course'] and s['mc'] else None)} / "
-             f"{fmt_ratio(s['course'] * 1000 / s['mw'] if s['course'] and s['mw'] else None)} | "
-             f"{fmt_ratio(s['dc'] / s['mc'] if s['dc'] and s['mc'] else None)} / {fmt_ratio(s['dw'] / s['mw'] if s['dw'] and s['mw'] else None)} |")
+    L.append(
+        f"| **all seven** | {course_total} | {fmt_ms(s['mc'])} / {fmt_ms(s['mw'])} | "
+        f"{fmt_ms(s['dc']) if r.duck else '—'} / {fmt_ms(s['dw']) if r.duck else '—'} | "
+        f"{fmt_ratio(s['course'] * 1000 / s['mc'] if s['course'] and s['mc'] else None)} / "
+        f"{fmt_ratio(s['course'] * 1000 / s['mw'] if s['course'] and s['mw'] else None)} | "
+        f"{fmt_ratio(s['dc'] / s['mc'] if s['dc'] and s['mc'] else None)} / "
+        f"{fmt_ratio(s['dw'] / s['mw'] if s['dw'] and s['mw'] else None)} |"
+    )
     if r.duck:
-        L += ["", "\"All filters\" selection (30 days + MOVIE + iPad + NO): moviedash over HTTP (routes; the heatmap and "
-              "KPIs have no route, so their callbacks, which also build the figure) vs the same SQL in DuckDB.", "",
-              "| query | moviedash request | moviedash cold / warm ms | DuckDB cold / warm ms | DuckDB ÷ moviedash (cold / warm) |",
-              "|---|---|---|---|---|"]
+        L += [
+            "",
+            "\"All filters\" selection (30 days + MOVIE + iPad + NO): moviedash over HTTP (routes; the heatmap and "
+            "KPIs have no route, so their callbacks, which also build the figure) vs the same SQL in DuckDB.",
+            "",
+            "| query | moviedash request | moviedash cold / warm ms | DuckDB cold / warm ms "
+            "| DuckDB ÷ moviedash (cold / warm) |",
+            "|---|---|---|---|---|",
+        ]
         routes = {t.name: t for t in r.routes if t.selection == "all filters"}
         cbs = {t.name: t for t in r.callbacks if t.selection == "all filters"}
         pairs = {
-            "unique_users daily": next((t for u, t in routes.items() if u.startswith("/data/unique_users/?resolution=daily")), None),
-            "minutes_watched daily": next((t for u, t in routes.items() if u.startswith("/data/minutes_watched/?resolution=daily")), None),
-            "toplist 10": next((t for u, t in routes.items() if u.startswith("/data/toplist/?num=10&rank=plays")), None),
+            "unique_users daily": next(
+                (t for u, t in routes.items() if u.startswith("/data/unique_users/?resolution=daily")), None
+            ),
+            "minutes_watched daily": next(
+                (t for u, t in routes.items() if u.startswith("/data/minutes_watched/?resolution=daily")), None
+            ),
+            "toplist 10": next(
+                (t for u, t in routes.items() if u.startswith("/data/toplist/?num=10&rank=plays")), None
+            ),
             "heatmap": cbs.get("heatmap"),
             "kpis (current + previous period)": cbs.get("kpis"),
         }
@@ -984,9 +1206,11 @@ def ratio_table(r: Results) -> list[str]:
             if m is None or q is None:
                 continue
             what = f"`{m.name}`" if m.kind == "route" else f"callback {m.name}"
-            L.append(f"| {name} | {what} | {fmt_ms(m.cold_ms)} / {fmt_ms(m.warm_median)} | "
-                     f"{fmt_ms(q['cold_ms'])} / {fmt_ms(q['warm_median_ms'])} | "
-                     f"{fmt_ratio(q['cold_ms'] / m.cold_ms)} / {fmt_ratio(q['warm_median_ms'] / m.warm_median)} |")
+            L.append(
+                f"| {name} | {what} | {fmt_ms(m.cold_ms)} / {fmt_ms(m.warm_median)} | "
+                f"{fmt_ms(q['cold_ms'])} / {fmt_ms(q['warm_median_ms'])} | "
+                f"{fmt_ratio(q['cold_ms'] / m.cold_ms)} / {fmt_ratio(q['warm_median_ms'] / m.warm_median)} |"
+            )
     return L
 
 
@@ -996,22 +1220,33 @@ def ratio_table(r: Results) -> list[str]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, required=True, help="events to generate (e.g. 1000000, 10000000)")
     parser.add_argument("--repeat", type=int, default=5, help="warm requests per URL/body (default 5)")
-    parser.add_argument("--course-max", type=int, default=ONE_M,
-                        help="largest size the course approach runs at (default 1,000,000; beyond: extrapolated; 0: skip)")
+    parser.add_argument(
+        "--course-max",
+        type=int,
+        default=ONE_M,
+        help="largest size the course approach runs at (default 1,000,000; beyond: extrapolated; 0: skip)",
+    )
     parser.add_argument("--no-duckdb", action="store_true", help="skip DuckDB even if installed")
     parser.add_argument("--out", type=Path, help="Markdown report (default benchmarks/results-<N>.md)")
     parser.add_argument("--json", type=Path, help="also write every measurement as JSON here")
     parser.add_argument("--note", help="a sentence for the report's header (e.g. which code was measured)")
     parser.add_argument("--seed", type=int, default=42, help="demo seed (default 42)")
     parser.add_argument("--threads", type=int, default=6, help="concurrent connections of the first render (default 6)")
-    parser.add_argument("--workdir", type=Path, help="folder for the databases, kept afterwards (default: a new temporary folder, removed)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="folder for the databases, kept afterwards (default: a new temporary folder, removed)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases, CSV and logs")
     parser.add_argument("--request-timeout", type=float, default=600.0, help="seconds per HTTP request (default 600)")
-    parser.add_argument("--start-timeout", type=float, default=300.0, help="seconds for the server to listen (default 300)")
+    parser.add_argument(
+        "--start-timeout", type=float, default=300.0, help="seconds for the server to listen (default 300)"
+    )
     parser.add_argument("--step-timeout", type=float, default=3600.0, help="seconds per subprocess step (default 3600)")
     args = parser.parse_args(argv)
     if args.events < 1_000:
@@ -1024,8 +1259,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     raw = sys.argv[1:] if argv is None else argv
-    results = Results(args, shlex.join(["python", "-m", "benchmarks.run", *raw]),
-                      dt.datetime.now().astimezone(), os.getloadavg())
+    results = Results(
+        args, shlex.join(["python", "-m", "benchmarks.run", *raw]), dt.datetime.now().astimezone(), os.getloadavg()
+    )
     out = args.out or HERE / f"results-{args.events}.md"
     if args.workdir:
         work = args.workdir.resolve()
@@ -1057,15 +1293,28 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report + "\n", encoding="utf-8")
     if args.json:
-        args.json.write_text(json.dumps({
-            "command": results.command, "data": results.data, "facts": results.facts, "servers": results.servers,
-            "first_render": results.first_render, "browser_render": results.browser_render,
-            "callbacks": [t.as_dict() for t in results.callbacks], "routes": [t.as_dict() for t in results.routes],
-            "after_import": [t.as_dict() for t in results.after_import_timings],
-            "course": {k: v for k, v in (results.course or {}).items() if k not in ("answers", "title_counts")},
-            "duckdb": {k: v for k, v in (results.duck or {}).items() if k != "answers"},
-            "checks": results.checks, "phases": results.phases, "total_s": results.total_s,
-        }, indent=1, default=str))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "command": results.command,
+                    "data": results.data,
+                    "facts": results.facts,
+                    "servers": results.servers,
+                    "first_render": results.first_render,
+                    "browser_render": results.browser_render,
+                    "callbacks": [t.as_dict() for t in results.callbacks],
+                    "routes": [t.as_dict() for t in results.routes],
+                    "after_import": [t.as_dict() for t in results.after_import_timings],
+                    "course": {k: v for k, v in (results.course or {}).items() if k not in ("answers", "title_counts")},
+                    "duckdb": {k: v for k, v in (results.duck or {}).items() if k != "answers"},
+                    "checks": results.checks,
+                    "phases": results.phases,
+                    "total_s": results.total_s,
+                },
+                indent=1,
+                default=str,
+            )
+        )
     print(report)
     log(f"report written to {out}; whole run {results.total_s / 60:.1f} min")
     failed = [name for name, ok, _ in results.checks if not ok]

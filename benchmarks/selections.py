@@ -6,6 +6,7 @@ built from ``GET /_dash-dependencies`` (each callback's ``output``, ``inputs`` a
 ``state``) and the control values of ``GET /_dash-layout`` (the page as the
 browser receives it), with the selection's values put into the filter bar.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,7 +21,13 @@ from .client import BenchmarkError
 # Component ids (moviedash/dashboard/ids.py; copied, not imported, so the harness
 # fails loudly rather than silently following a renamed id).
 DATE_RANGE, SESSIONTYPE, DEVICE, MARKET = "date-range", "sessiontype", "device", "market"
-USERS_RESOLUTION, MINUTES_RESOLUTION, TOP_N, RANK, THEME = "users-resolution", "minutes-resolution", "top-n", "rank", "theme"
+USERS_RESOLUTION, MINUTES_RESOLUTION, TOP_N, RANK, THEME = (
+    "users-resolution",
+    "minutes-resolution",
+    "top-n",
+    "rank",
+    "theme",
+)
 URL, URL_RESTORE, URL_QUERY = "url", "url-restore", "url-query"
 
 #: Callbacks measured, found by one of their output ``id.property``.
@@ -149,7 +156,10 @@ def layout_props(layout: Any) -> dict[str, dict[str, Any]]:
 
 
 def parse_outputs(output: str) -> list[dict[str, str]] | dict[str, str]:
-    """``"..a.figure...a.config.."`` -> a list of ``{id, property}``; ``"b.data"`` -> one dict (as the renderer sends)."""
+    """``"..a.figure...a.config.."`` -> a list of ``{id, property}``.
+
+    ``"b.data"`` -> one dict (as the renderer sends).
+    """
 
     def one(text: str) -> dict[str, str]:
         component, _, prop = text.rpartition(".")
@@ -176,7 +186,9 @@ def find_callbacks(dependencies: list[dict[str, Any]]) -> dict[str, Callback]:
         if dep.get("clientside_function"):
             continue
         outputs = parse_outputs(dep["output"])
-        keys = {f"{o['id']}.{o['property'].split('@')[0]}" for o in (outputs if isinstance(outputs, list) else [outputs])}
+        keys = {
+            f"{o['id']}.{o['property'].split('@')[0]}" for o in (outputs if isinstance(outputs, list) else [outputs])
+        }
         for name, key in {**CHART_CALLBACKS, **URL_CALLBACKS}.items():
             if key in keys:
                 found[name] = Callback(name, dep["output"], outputs, dep.get("inputs", []), dep.get("state", []))
@@ -196,7 +208,7 @@ class Page:
     options: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def from_layout(cls, layout: Any) -> "Page":
+    def from_layout(cls, layout: Any) -> Page:
         props = layout_props(layout)
         for component in (DATE_RANGE, SESSIONTYPE, DEVICE, MARKET, USERS_RESOLUTION, MINUTES_RESOLUTION, TOP_N, RANK):
             if component not in props:
@@ -211,7 +223,9 @@ class Page:
             options[component] = [o["value"] if isinstance(o, dict) else o for o in props[component].get("options", [])]
         for component, value in FILTER_VALUES.items():
             if value not in options[component]:
-                raise BenchmarkError(f"{value!r} is not among the {component} options of the data: {options[component]}")
+                raise BenchmarkError(
+                    f"{value!r} is not among the {component} options of the data: {options[component]}"
+                )
         return cls(props, dt.date.fromisoformat(first[:10]), dt.date.fromisoformat(last[:10]), options)
 
     def default_values(self) -> dict[tuple[str, str], Any]:
@@ -297,11 +311,16 @@ def callback_cases(page: Page, found: dict[str, Callback], chosen: list[Selectio
             if name not in found:
                 continue
             label = name if name != "url-restore" else f"url-restore ({selection.view_query() or 'no query'})"
-            cases.append(CallbackCase(
-                selection.name, name, label,
-                request_body(found[name], values, [] if selection.unfiltered or name == "url-restore" else changed),
-                selection.unfiltered, selection.unfiltered,
-            ))
+            cases.append(
+                CallbackCase(
+                    selection.name,
+                    name,
+                    label,
+                    request_body(found[name], values, [] if selection.unfiltered or name == "url-restore" else changed),
+                    selection.unfiltered,
+                    selection.unfiltered,
+                )
+            )
     default = Selection("default")
     defaults = page.default_values()
     variants: list[tuple[str, str, dict[str, Any]]] = []
@@ -318,7 +337,9 @@ def callback_cases(page: Page, found: dict[str, Callback], chosen: list[Selectio
         for component, value in controls.items():
             values[(component, "value")] = value
         changed = [f"{component}.value" for component in controls]
-        cases.append(CallbackCase(f"controls: {label}", chart, chart, request_body(found[chart], values, changed), True, False))
+        cases.append(
+            CallbackCase(f"controls: {label}", chart, chart, request_body(found[chart], values, changed), True, False)
+        )
     return cases
 
 
@@ -388,14 +409,22 @@ class RandomSelection:
 
     def as_dict(self) -> dict[str, Any]:
         s = self.selection
-        return {"name": s.name, "start": s.start.isoformat() if s.start else None,
-                "end": s.end.isoformat() if s.end else None, "sessiontype": s.sessiontype,
-                "device": list(s.device), "market": list(s.market), "resolution": self.resolution,
-                "num": self.num, "rank": self.rank}
+        return {
+            "name": s.name,
+            "start": s.start.isoformat() if s.start else None,
+            "end": s.end.isoformat() if s.end else None,
+            "sessiontype": s.sessiontype,
+            "device": list(s.device),
+            "market": list(s.market),
+            "resolution": self.resolution,
+            "num": self.num,
+            "rank": self.rank,
+        }
 
 
-def random_selections(count: int, seed: int, first_day: dt.date, last_day: dt.date,
-                      options: dict[str, list[str]]) -> list[RandomSelection]:
+def random_selections(
+    count: int, seed: int, first_day: dt.date, last_day: dt.date, options: dict[str, list[str]]
+) -> list[RandomSelection]:
     """``count`` selections drawn from ``random.Random(seed)`` alone: the same arguments give the same list.
 
     Date ranges: the first is one day, the second the whole span, the rest of a
@@ -437,8 +466,9 @@ def random_selections(count: int, seed: int, first_day: dt.date, last_day: dt.da
             with_unknown = [c for c in FILTERS if "unknown" in options.get(c, [])]
             if with_unknown:
                 component = rng.choice(with_unknown)
-                chosen[component] = ("unknown",) if component == SESSIONTYPE else tuple(
-                    sorted({*chosen[component], "unknown"}))
+                chosen[component] = (
+                    ("unknown",) if component == SESSIONTYPE else tuple(sorted({*chosen[component], "unknown"}))
+                )
         resolution = RESOLUTIONS[i % len(RESOLUTIONS)]
         rank = RANKS[(i // len(RESOLUTIONS)) % len(RANKS)]
         num = TOP_N_RANGE[0] if i == 0 else TOP_N_RANGE[1] if i == 1 else rng.randint(*TOP_N_RANGE)
@@ -456,7 +486,9 @@ def random_selection_cases(page: Page, found: dict[str, Callback], chosen: Rando
     values[(MINUTES_RESOLUTION, "value")] = chosen.resolution
     values[(TOP_N, "value")] = chosen.num
     values[(RANK, "value")] = chosen.rank
-    changed = changed_props(chosen.selection) + [f"{c}.value" for c in (USERS_RESOLUTION, MINUTES_RESOLUTION, TOP_N, RANK)]
+    changed = changed_props(chosen.selection) + [
+        f"{c}.value" for c in (USERS_RESOLUTION, MINUTES_RESOLUTION, TOP_N, RANK)
+    ]
     cases = []
     for name in CHART_CALLBACKS:
         callback = found[name]

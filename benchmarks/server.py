@@ -59,7 +59,7 @@ class Server:
         self.port = 0
         self.start_seconds = 0.0
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         for attempt in range(3):
             self.port = free_port()
             command = [sys.executable, "-m", "moviedash.cli", "serve", "--db", str(self.db),
@@ -114,7 +114,7 @@ class Server:
             proc.kill()
             proc.wait(timeout=10)
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -34,7 +33,7 @@ from .errors import MoviedashError
 from .escapes import decode_escapes
 from .params import DATE_MAX, DATE_MIN, Filters, SeriesQuery, TopQuery
 from .periods import check_periods, period_labels, period_start
-from .store import Dialect, check_deadline, dialect_of
+from .store import Connection, Dialect, check_deadline, dialect_of
 
 #: Minutes as an integer, also in databases made with sqlite's ``.import``
 #: (where an empty field is the string '' rather than NULL).
@@ -94,14 +93,14 @@ CACHE = ResultCache()
 
 def _copy(value: T) -> T:
     if isinstance(value, pd.DataFrame):
-        return value.copy()  # type: ignore[return-value]
+        return value.copy()
     if isinstance(value, dict):
         return copy.deepcopy(value)
     return value
 
 
 def _answer(
-    conn: sqlite3.Connection, key: tuple, from_derived: Callable[[], T], from_movies: Callable[[], T]
+    conn: Connection, key: tuple, from_derived: Callable[[], T], from_movies: Callable[[], T]
 ) -> T:
     """``from_derived()`` (cached) when the derived data are current, else ``from_movies()``."""
     status = rollups.status(conn)
@@ -117,7 +116,7 @@ def _answer(
     return _copy(value)
 
 
-def read_frame(conn: sqlite3.Connection, sql: str, params: list[Any]) -> pd.DataFrame:
+def read_frame(conn: Connection, sql: str, params: list[Any]) -> pd.DataFrame:
     """The rows of ``sql`` as a frame, columns named as selected.
 
     Through the connection's own ``execute`` (not ``pd.read_sql_query``, which
@@ -192,7 +191,7 @@ def zero_fill(
     return pd.DataFrame({"date": pd.Series(labels, dtype=object), "values": values.to_numpy()})
 
 
-def series(conn: sqlite3.Connection, name: str, query: SeriesQuery, dialect: Dialect | None = None) -> pd.DataFrame:
+def series(conn: Connection, name: str, query: SeriesQuery, dialect: Dialect | None = None) -> pd.DataFrame:
     """The declared measure ``name`` (:mod:`moviedash.metrics`) per period, zero-filled: columns ``date``, ``values``.
 
     From the rollups when the measure has a rollup column and they are current,
@@ -221,7 +220,7 @@ def series(conn: sqlite3.Connection, name: str, query: SeriesQuery, dialect: Dia
     return _answer(conn, (name, query, dialect), from_rollups, from_movies)
 
 
-def _raw_series(conn: sqlite3.Connection, query: SeriesQuery, aggregate: str, dialect: Dialect) -> pd.DataFrame:
+def _raw_series(conn: Connection, query: SeriesQuery, aggregate: str, dialect: Dialect) -> pd.DataFrame:
     clause, params = where(query.filters, dated=True)
     key = dialect.bucket_key(query.resolution)
     sql = (
@@ -233,17 +232,17 @@ def _raw_series(conn: sqlite3.Connection, query: SeriesQuery, aggregate: str, di
     return zero_fill(df, query.resolution, query.filters.start, query.filters.end)
 
 
-def unique_users(conn: sqlite3.Connection, query: SeriesQuery, dialect: Dialect | None = None) -> pd.DataFrame:
+def unique_users(conn: Connection, query: SeriesQuery, dialect: Dialect | None = None) -> pd.DataFrame:
     """Distinct ``userid`` per period, zero-filled: columns ``date``, ``values``."""
     return series(conn, "unique_users", query, dialect)
 
 
-def minutes_watched(conn: sqlite3.Connection, query: SeriesQuery, dialect: Dialect | None = None) -> pd.DataFrame:
+def minutes_watched(conn: Connection, query: SeriesQuery, dialect: Dialect | None = None) -> pd.DataFrame:
     """Sum of ``totalminuteswatched`` per period, zero-filled: columns ``date``, ``values``."""
     return series(conn, "minutes_watched", query, dialect)
 
 
-def toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:
+def toplist(conn: Connection, query: TopQuery) -> pd.DataFrame:
     """The top N titles, most first, ties by the title as shown: columns ``title``, ``values``.
 
     "As shown" is the title with the course file's ``<e5>`` escapes decoded
@@ -268,7 +267,7 @@ def _top_frame(titles: list[Any], values: Any) -> pd.DataFrame:
     return pd.DataFrame({"title": pd.Series(decoded, dtype=object), "values": pd.Series(values, dtype="int64")})
 
 
-def _raw_toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:
+def _raw_toplist(conn: Connection, query: TopQuery) -> pd.DataFrame:
     # RANK() keeps every title tied with the N-th: which of them make the list
     # is decided by the shown (decoded) title, which SQL cannot order by.
     clause, params = where(query.filters)
@@ -299,7 +298,7 @@ class Totals:
         return self.minutes / self.viewers if self.viewers else None
 
 
-def totals(conn: sqlite3.Connection, filters: Filters) -> Totals:
+def totals(conn: Connection, filters: Filters) -> Totals:
     """Unique viewers, plays (events) and minutes watched of a selection."""
 
     def from_derived() -> Totals:
@@ -309,7 +308,7 @@ def totals(conn: sqlite3.Connection, filters: Filters) -> Totals:
     return _answer(conn, ("totals", filters), from_derived, lambda: _raw_totals(conn, filters))
 
 
-def _raw_totals(conn: sqlite3.Connection, filters: Filters) -> Totals:
+def _raw_totals(conn: Connection, filters: Filters) -> Totals:
     clause, params = where(filters)
     row = conn.execute(
         f"SELECT COUNT(DISTINCT userid), COUNT(*), COALESCE(SUM({MINUTES}), 0) FROM movies WHERE {clause}",
@@ -318,7 +317,7 @@ def _raw_totals(conn: sqlite3.Connection, filters: Filters) -> Totals:
     return Totals(viewers=int(row[0]), plays=int(row[1]), minutes=int(row[2]))
 
 
-def heatmap(conn: sqlite3.Connection, filters: Filters, dialect: Dialect | None = None) -> pd.DataFrame:
+def heatmap(conn: Connection, filters: Filters, dialect: Dialect | None = None) -> pd.DataFrame:
     """Plays by weekday (rows ``Mon``..``Sun``) and hour started (columns 0..23), zero-filled."""
     dialect = dialect or dialect_of(conn)
 
@@ -329,7 +328,7 @@ def heatmap(conn: sqlite3.Connection, filters: Filters, dialect: Dialect | None 
     return _answer(conn, ("heatmap", filters, dialect), from_derived, lambda: _raw_heatmap(conn, filters, dialect))
 
 
-def _raw_heatmap(conn: sqlite3.Connection, filters: Filters, dialect: Dialect) -> pd.DataFrame:
+def _raw_heatmap(conn: Connection, filters: Filters, dialect: Dialect) -> pd.DataFrame:
     clause, params = where(filters, dated=True)
     sql = (
         f"SELECT {dialect.weekday()} AS weekday, {dialect.hour()} AS hour, COUNT(*) AS n "
@@ -358,7 +357,7 @@ class Span:
     events: int
 
 
-def span(conn: sqlite3.Connection) -> Span:
+def span(conn: Connection) -> Span:
     """First and last event day and the event count (``None`` dates when empty).
 
     Memoized on a serving connection (:class:`moviedash.db.ServingConnection`):
@@ -367,7 +366,7 @@ def span(conn: sqlite3.Connection) -> Span:
     """
     memo = getattr(conn, "memo", None)
     if memo is not None and "span" in memo:
-        return memo["span"]  # type: ignore[return-value]
+        return memo["span"]
     result = _answer(conn, ("span",), lambda: _span(*rollups.span_row(conn)), lambda: _raw_span(conn))
     if memo is not None:
         memo["span"] = result
@@ -379,7 +378,7 @@ def _span(first: Any, last: Any, events: Any) -> Span:
     return Span(as_date(first), as_date(last), int(events))
 
 
-def _raw_span(conn: sqlite3.Connection) -> Span:
+def _raw_span(conn: Connection) -> Span:
     clause, params = where(Filters(), dated=True)  # events a chart can place
     first, last, events = conn.execute(
         f"SELECT MIN(event_date), MAX(event_date), COUNT(*) FROM movies WHERE {clause}", params
@@ -387,7 +386,7 @@ def _raw_span(conn: sqlite3.Connection) -> Span:
     return _span(first, last, events)
 
 
-def options(conn: sqlite3.Connection) -> dict[str, list[str]]:
+def options(conn: Connection) -> dict[str, list[str]]:
     """The filter values of each dimension: its distinct values, sorted, then ``unknown`` if any are missing.
 
     See :mod:`moviedash.dimensions` for what falls in the Unknown bucket.
@@ -395,7 +394,7 @@ def options(conn: sqlite3.Connection) -> dict[str, list[str]]:
     return _answer(conn, ("options",), lambda: rollups.options(conn), lambda: _raw_options(conn))
 
 
-def _raw_options(conn: sqlite3.Connection) -> dict[str, list[str]]:
+def _raw_options(conn: Connection) -> dict[str, list[str]]:
     return {
         column: dimensions.known_values(r[0] for r in conn.execute(f"SELECT DISTINCT {column} FROM movies"))
         for column in dimensions.DIMS
@@ -429,7 +428,7 @@ class PeriodComparison:
         return (self.end - self.start).days + 1
 
 
-def compare_previous(conn: sqlite3.Connection, filters: Filters) -> PeriodComparison:
+def compare_previous(conn: Connection, filters: Filters) -> PeriodComparison:
     """Totals of ``filters`` and of the same value filters over the preceding equal-length period.
 
     For ``2013-03-01..2013-03-30`` (30 days) the previous period is
@@ -446,7 +445,7 @@ def compare_previous(conn: sqlite3.Connection, filters: Filters) -> PeriodCompar
     return PeriodComparison(current, previous if previous.plays else None, start, end)
 
 
-def unknown_values(conn: sqlite3.Connection, filters: Filters) -> dict[str, tuple[str, ...]]:
+def unknown_values(conn: Connection, filters: Filters) -> dict[str, tuple[str, ...]]:
     """The filter values of ``filters`` that match nothing in their column, by column.
 
     Equivalent to checking membership in :func:`options`, but each check stops
@@ -476,7 +475,7 @@ def unknown_values(conn: sqlite3.Connection, filters: Filters) -> dict[str, tupl
     return out
 
 
-def check_known(conn: sqlite3.Connection, filters: Filters) -> None:
+def check_known(conn: Connection, filters: Filters) -> None:
     """Raise :class:`MoviedashError` (400) naming the first filter value that matches nothing, and the known values.
 
     An unknown value would otherwise select nothing and look like real zeros.

@@ -148,7 +148,7 @@ def template(theme: str = "light") -> go.layout.Template:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _template_dict(theme: str) -> dict[str, Any]:
     return template(theme).to_plotly_json()
 
@@ -301,7 +301,7 @@ def timeseries_figure(
     colour = getattr(p, measure.colour)
     periods = [period_label(d, resolution) + partial_note(d, resolution, bounds) for d in days]
     if measure.hours:
-        customdata = [[period, v / 60] for period, v in zip(periods, values)]
+        customdata = [[period, v / 60] for period, v in zip(periods, values, strict=False)]
         hover = f"<b>%{{customdata[0]}}</b><br>%{{y:,}} {unit} (%{{customdata[1]:,.1f}} hours)<extra></extra>"
     else:
         customdata = [[period] for period in periods]
@@ -342,7 +342,10 @@ def tick_label_width(text: str) -> float:
 
 
 def _si(value: float) -> str:
-    """``value`` with two significant digits and an SI suffix, as d3's ``~s`` writes a round tick: ``150k``, ``1.5M``."""
+    """``value`` with two significant digits and an SI suffix.
+
+    As d3's ``~s`` writes a round tick: ``150k``, ``1.5M``.
+    """
     for power, suffix in ((12, "T"), (9, "G"), (6, "M"), (3, "k")):
         if value >= 10**power:
             scaled = float(f"{value / 10**power:.2g}")
@@ -420,7 +423,7 @@ def toplist_figure(
     # displays (hover, tick labels) is escaped, so markup in a title shows literally.
     shown = [plotly_text(t) for t in titles]
     if rank == "minutes":
-        customdata = [[text, v / 60] for text, v in zip(shown, values)]
+        customdata = [[text, v / 60] for text, v in zip(shown, values, strict=False)]
         hover = f"<b>%{{customdata[0]}}</b><br>%{{x:,}} {unit} (%{{customdata[1]:,.1f}} hours)<extra></extra>"
     else:
         customdata = [[text] for text in shown]
@@ -434,43 +437,60 @@ def toplist_figure(
         "hovertemplate": hover,
         # Light bars with the title written over them (as in an analytics
         # "top pages" list): long titles never squeeze the bars, even on a phone.
-        "marker": {"color": _with_alpha(p.bars, 0.22), "line": {"color": _with_alpha(p.bars, 0.55), "width": 1},
-                   "cornerradius": 4},
+        "marker": {
+            "color": _with_alpha(p.bars, 0.22),
+            "line": {"color": _with_alpha(p.bars, 0.55), "width": 1},
+            "cornerradius": 4,
+        },
         "name": axis_title,
     }
     width = max(len(f"{v:,}") for v in values)
-    return _figure([trace], theme, title, {
-        "height": toplist_height(len(titles)) + (36 if title else 0),
-        "bargap": 0.18,
-        # The values in a right-aligned column beside the bars; the axis title below.
-        "margin": {"r": 16 + 8 * width, "b": 22},
-        "annotations": [
-            {"x": 1, "xref": "paper", "xanchor": "right", "xshift": 8 * width + 10, "align": "right",
-             "y": t, "yref": "y", "text": f"{v:,}", "showarrow": False,
-             "font": {"color": p.text, "size": 12}}
-            for t, v in zip(titles, values)
-        ],
-        "yaxis": {
-            "type": "category",
-            "autorange": "reversed",  # most watched first, at the top
-            "tickmode": "array",
-            "tickvals": titles,
-            "ticktext": [plotly_text(_short(t)) for t in titles],
-            "ticklabelposition": "inside",
-            "ticklabelstandoff": 8,
-            "tickfont": {"color": p.text, "size": 12},
-            "showgrid": False,
-            "showline": False,
-            "ticks": "",
+    return _figure(
+        [trace],
+        theme,
+        title,
+        {
+            "height": toplist_height(len(titles)) + (36 if title else 0),
+            "bargap": 0.18,
+            # The values in a right-aligned column beside the bars; the axis title below.
+            "margin": {"r": 16 + 8 * width, "b": 22},
+            "annotations": [
+                {
+                    "x": 1,
+                    "xref": "paper",
+                    "xanchor": "right",
+                    "xshift": 8 * width + 10,
+                    "align": "right",
+                    "y": t,
+                    "yref": "y",
+                    "text": f"{v:,}",
+                    "showarrow": False,
+                    "font": {"color": p.text, "size": 12},
+                }
+                for t, v in zip(titles, values, strict=False)
+            ],
+            "yaxis": {
+                "type": "category",
+                "autorange": "reversed",  # most watched first, at the top
+                "tickmode": "array",
+                "tickvals": titles,
+                "ticktext": [plotly_text(_short(t)) for t in titles],
+                "ticklabelposition": "inside",
+                "ticklabelstandoff": 8,
+                "tickfont": {"color": p.text, "size": 12},
+                "showgrid": False,
+                "showline": False,
+                "ticks": "",
+            },
+            "xaxis": {
+                "title": {"text": axis_title},
+                "range": [0, max(values) or 1],
+                "showticklabels": False,  # every bar has its value beside it
+                "showgrid": False,
+                "zeroline": False,
+            },
         },
-        "xaxis": {
-            "title": {"text": axis_title},
-            "range": [0, max(values) or 1],
-            "showticklabels": False,  # every bar has its value beside it
-            "showgrid": False,
-            "zeroline": False,
-        },
-    })
+    )
 
 
 def hour_range(hour: int) -> str:
@@ -503,26 +523,41 @@ def heatmap_figure(
         "colorscale": scale,
         "xgap": 2,
         "ygap": 2,
-        "colorbar": {"title": {"text": "Plays", "side": "top"}, "thickness": 10, "outlinewidth": 0,
-                     "tickfont": {"color": p.muted, "size": 11}, **count_ticks(max(map(max, z)))},
+        "colorbar": {
+            "title": {"text": "Plays", "side": "top"},
+            "thickness": 10,
+            "outlinewidth": 0,
+            "tickfont": {"color": p.muted, "size": 11},
+            **count_ticks(max(map(max, z))),
+        },
         "name": "Plays",
     }
-    return _figure([trace], theme, title, {
-        # The weekday labels on the left, one line of hours and the axis title below
-        # (the colour bar makes room for itself on the right).
-        "margin": {"l": 24 + math.ceil(max(map(tick_label_width, weekdays))), "b": 44},
-        "xaxis": {
-            "title": {"text": "Hour of day (viewing started)"},
-            "tickmode": "array",
-            "tickvals": list(range(0, 24, 3)),
-            "ticktext": [f"{h:02d}" for h in range(0, 24, 3)],
-            "tickangle": 0,
-            "showgrid": False,
-            "zeroline": False,
+    return _figure(
+        [trace],
+        theme,
+        title,
+        {
+            # The weekday labels on the left, one line of hours and the axis title below
+            # (the colour bar makes room for itself on the right).
+            "margin": {"l": 24 + math.ceil(max(map(tick_label_width, weekdays))), "b": 44},
+            "xaxis": {
+                "title": {"text": "Hour of day (viewing started)"},
+                "tickmode": "array",
+                "tickvals": list(range(0, 24, 3)),
+                "ticktext": [f"{h:02d}" for h in range(0, 24, 3)],
+                "tickangle": 0,
+                "showgrid": False,
+                "zeroline": False,
+            },
+            "yaxis": {
+                "title": {"text": ""},
+                "autorange": "reversed",
+                "showgrid": False,
+                "zeroline": False,
+                "type": "category",
+            },
         },
-        "yaxis": {"title": {"text": ""}, "autorange": "reversed", "showgrid": False, "zeroline": False,
-                  "type": "category"},
-    })
+    )
 
 
 def _with_alpha(hex_colour: str, alpha: float) -> str:

@@ -1,7 +1,7 @@
 """The ``moviedash`` command line: serve, load, demo, report; users and tokens for sign-in.
 
 Every command takes ``--db PATH`` (env ``MOVIEDASH_DB``, default ``./moviedb``):
-a SQLite file or a PostgreSQL URL (:mod:`moviedash.backend`).
+a SQLite file or a PostgreSQL URL (:mod:`moviedash.store.target`).
 Domain errors (:class:`~moviedash.errors.MoviedashError`) and the operating
 system's (a full disk, a path through a file) become one clean line on stderr
 and exit status 1; usage errors exit 2, as click does.
@@ -153,7 +153,9 @@ def ensure_demo_database(db: str, named: bool) -> None:
         return
     from .ingest.demo import DEFAULT_EVENTS, write_demo
 
-    click.echo(f"No database at {db}: generating a demo database there ({DEFAULT_EVENTS:,} synthetic events)...", err=True)
+    click.echo(
+        f"No database at {db}: generating a demo database there ({DEFAULT_EVENTS:,} synthetic events)...", err=True
+    )
     write_demo(db)
     click.echo(f"Demo database written to {db}. Load your own data with: {load_command(db)}", err=True)
 
@@ -175,8 +177,15 @@ def load_command(db: str) -> str:
     return f"{shlex.quote(command)} load FILE.csv --db {shlex.quote(target)}"
 
 
-def run_server(app: Any, host: str, port: int, threads: int, debug: bool,
-               options: ServerOptions = ServerOptions(), notes: tuple[str, ...] = ()) -> None:
+def run_server(
+    app: Any,
+    host: str,
+    port: int,
+    threads: int,
+    debug: bool,
+    options: ServerOptions = ServerOptions(),
+    notes: tuple[str, ...] = (),
+) -> None:
     """Serve ``app``: waitress (production WSGI, :mod:`moviedash.server`) by default, Dash's dev server with ``debug``.
 
     The port is bound before anything claims to serve: a busy port is a
@@ -194,11 +203,17 @@ def run_server(app: Any, host: str, port: int, threads: int, debug: bool,
     from .web.security import parse_origins, security_headers
 
     headers = security_headers(parse_origins(app.server.config.get("MOVIEDASH_FRAME_ANCESTORS", ())))
-    serving = server.bind(app.server, host, port, threads, options, headers, say=lambda line: click.echo(line, err=True))
+    serving = server.bind(
+        app.server, host, port, threads, options, headers, say=lambda line: click.echo(line, err=True)
+    )
     freeze_startup_objects()
     for note in notes:
         click.echo(f"moviedash: {note}", err=True)
-    click.echo(f"moviedash: serving {store.parse(app.server.config['MOVIEDASH_DB']).display} at http://{host}:{port}/ (Ctrl+C to stop)", err=True)
+    click.echo(
+        f"moviedash: serving {store.parse(app.server.config['MOVIEDASH_DB']).display} at http://{host}:{port}/ "
+        "(Ctrl+C to stop)",
+        err=True,
+    )
     serving.run()
 
 
@@ -226,47 +241,112 @@ def _seconds_option(name: str, *, positive: bool) -> Callable[[click.Context, cl
     return convert
 
 
-@main.command(short_help="Run the dashboard and the JSON API over DB.",
-              epilog=example("moviedash serve --db moviedb --port 8050"))
+@main.command(
+    short_help="Run the dashboard and the JSON API over DB.", epilog=example("moviedash serve --db moviedb --port 8050")
+)
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (0.0.0.0 for all).")
 @click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Worker threads of the WSGI server.")
-@click.option("--query-timeout", default=5.0, show_default=True, type=click.FloatRange(min=0),
-              help="Seconds a request's queries may run before they are stopped (503); 0 for no limit.")
-@click.option("--allow-embedding", "embed_origins", multiple=True, metavar="ORIGIN",
-              help="Let pages of ORIGIN (e.g. https://intranet.example.com) embed the dashboard in a frame; repeatable. "
-                   "Default: same origin only.")
-@click.option("--connection-limit", default=str(server.DEFAULT_CONNECTION_LIMIT), show_default=True,
-              envvar="MOVIEDASH_CONNECTION_LIMIT", show_envvar=True, metavar="N", callback=_count_option("--connection-limit"),
-              help="Open connections at most; more wait until one closes.")
-@click.option("--channel-timeout", default=str(server.DEFAULT_CHANNEL_TIMEOUT), show_default=True,
-              envvar="MOVIEDASH_CHANNEL_TIMEOUT", show_envvar=True, metavar="SECONDS",
-              callback=_seconds_option("--channel-timeout", positive=True),
-              help="Close a connection idle this long, or this slow to send one request (answered 408).")
-@click.option("--shutdown-timeout", default=str(server.DEFAULT_SHUTDOWN_TIMEOUT), show_default=True,
-              envvar="MOVIEDASH_SHUTDOWN_TIMEOUT", show_envvar=True, metavar="SECONDS",
-              callback=_seconds_option("--shutdown-timeout", positive=False),
-              help="On SIGTERM/SIGINT: stop listening, let requests in progress finish this long, then exit 0.")
+@click.option(
+    "--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Worker threads of the WSGI server."
+)
+@click.option(
+    "--query-timeout",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds a request's queries may run before they are stopped (503); 0 for no limit.",
+)
+@click.option(
+    "--allow-embedding",
+    "embed_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Let pages of ORIGIN (e.g. https://intranet.example.com) embed the dashboard in a frame; repeatable. "
+    "Default: same origin only.",
+)
+@click.option(
+    "--connection-limit",
+    default=str(server.DEFAULT_CONNECTION_LIMIT),
+    show_default=True,
+    envvar="MOVIEDASH_CONNECTION_LIMIT",
+    show_envvar=True,
+    metavar="N",
+    callback=_count_option("--connection-limit"),
+    help="Open connections at most; more wait until one closes.",
+)
+@click.option(
+    "--channel-timeout",
+    default=str(server.DEFAULT_CHANNEL_TIMEOUT),
+    show_default=True,
+    envvar="MOVIEDASH_CHANNEL_TIMEOUT",
+    show_envvar=True,
+    metavar="SECONDS",
+    callback=_seconds_option("--channel-timeout", positive=True),
+    help="Close a connection idle this long, or this slow to send one request (answered 408).",
+)
+@click.option(
+    "--shutdown-timeout",
+    default=str(server.DEFAULT_SHUTDOWN_TIMEOUT),
+    show_default=True,
+    envvar="MOVIEDASH_SHUTDOWN_TIMEOUT",
+    show_envvar=True,
+    metavar="SECONDS",
+    callback=_seconds_option("--shutdown-timeout", positive=False),
+    help="On SIGTERM/SIGINT: stop listening, let requests in progress finish this long, then exit 0.",
+)
 @click.option("--debug", is_flag=True, help="Dash's development server with debugging; binds to 127.0.0.1 only.")
 @auth_file_option
-@click.option("--no-auth", is_flag=True, envvar="MOVIEDASH_NO_AUTH", show_envvar=True,
-              help="Serve without sign-in, even on a network address or when users exist "
-                   "(e.g. behind a proxy that authenticates).")
-@click.option("--secure-cookies", is_flag=True, envvar="MOVIEDASH_SECURE_COOKIES", show_envvar=True,
-              help="Mark the session cookie Secure (the site is reached over HTTPS, e.g. through a TLS proxy).")
-@click.option("--behind-proxy", is_flag=True, envvar="MOVIEDASH_BEHIND_PROXY", show_envvar=True,
-              help="Trust one reverse proxy's X-Forwarded-For and X-Forwarded-Proto (client address for "
-                   "rate limits, HTTPS for Secure cookies). Only with such a proxy in front.")
-@click.option("--session-hours", type=click.FloatRange(min=0, min_open=True, max=8784), default=12.0,
-              show_default=True, envvar="MOVIEDASH_SESSION_HOURS", show_envvar=True,
-              help="A signed-in session ends after this many hours without a request.")
+@click.option(
+    "--no-auth",
+    is_flag=True,
+    envvar="MOVIEDASH_NO_AUTH",
+    show_envvar=True,
+    help="Serve without sign-in, even on a network address or when users exist "
+    "(e.g. behind a proxy that authenticates).",
+)
+@click.option(
+    "--secure-cookies",
+    is_flag=True,
+    envvar="MOVIEDASH_SECURE_COOKIES",
+    show_envvar=True,
+    help="Mark the session cookie Secure (the site is reached over HTTPS, e.g. through a TLS proxy).",
+)
+@click.option(
+    "--behind-proxy",
+    is_flag=True,
+    envvar="MOVIEDASH_BEHIND_PROXY",
+    show_envvar=True,
+    help="Trust one reverse proxy's X-Forwarded-For and X-Forwarded-Proto (client address for "
+    "rate limits, HTTPS for Secure cookies). Only with such a proxy in front.",
+)
+@click.option(
+    "--session-hours",
+    type=click.FloatRange(min=0, min_open=True, max=8784),
+    default=12.0,
+    show_default=True,
+    envvar="MOVIEDASH_SESSION_HOURS",
+    show_envvar=True,
+    help="A signed-in session ends after this many hours without a request.",
+)
 @click.pass_context
 @domain_errors
 def serve(
-    ctx: click.Context, db: str, host: str, port: int, threads: int, query_timeout: float,
-    embed_origins: tuple[str, ...], connection_limit: int, channel_timeout: float, shutdown_timeout: float,
-    debug: bool, auth_file: Path | None, no_auth: bool, secure_cookies: bool, behind_proxy: bool,
+    ctx: click.Context,
+    db: str,
+    host: str,
+    port: int,
+    threads: int,
+    query_timeout: float,
+    embed_origins: tuple[str, ...],
+    connection_limit: int,
+    channel_timeout: float,
+    shutdown_timeout: float,
+    debug: bool,
+    auth_file: Path | None,
+    no_auth: bool,
+    secure_cookies: bool,
+    behind_proxy: bool,
     session_hours: float,
 ) -> None:
     """Run the dashboard and the JSON API over DB (read-only).
@@ -280,10 +360,17 @@ def serve(
     bound = "127.0.0.1" if debug else host  # run_server binds to loopback in debug mode
     mode = "off" if no_auth else ("auto" if bound in LOOPBACK else "required")
     try:
-        app = create_app(db=db, MOVIEDASH_FRAME_ANCESTORS=embed_origins, MOVIEDASH_QUERY_TIMEOUT=query_timeout,
-                         MOVIEDASH_POOL_SIZE=threads, MOVIEDASH_AUTH=mode, MOVIEDASH_AUTH_FILE=auth_file,
-                         MOVIEDASH_SECURE_COOKIES=secure_cookies, MOVIEDASH_BEHIND_PROXY=behind_proxy,
-                         MOVIEDASH_SESSION_HOURS=session_hours)
+        app = create_app(
+            db=db,
+            MOVIEDASH_FRAME_ANCESTORS=embed_origins,
+            MOVIEDASH_QUERY_TIMEOUT=query_timeout,
+            MOVIEDASH_POOL_SIZE=threads,
+            MOVIEDASH_AUTH=mode,
+            MOVIEDASH_AUTH_FILE=auth_file,
+            MOVIEDASH_SECURE_COOKIES=secure_cookies,
+            MOVIEDASH_BEHIND_PROXY=behind_proxy,
+            MOVIEDASH_SESSION_HOURS=session_hours,
+        )
     except DatabaseNotFound:
         if db_was_named(ctx):
             raise
@@ -292,17 +379,23 @@ def serve(
             "'moviedash load FILE.csv', or name one with --db / MOVIEDASH_DB."
         ) from None
     sign_in = auth.check_serving(app.server, bound, "--no-auth")  # a refusal comes before anything binds
-    options = ServerOptions(connection_limit=connection_limit, channel_timeout=channel_timeout,
-                            shutdown_timeout=shutdown_timeout)
+    options = ServerOptions(
+        connection_limit=connection_limit, channel_timeout=channel_timeout, shutdown_timeout=shutdown_timeout
+    )
     run_server(app, host, port, threads, debug, options, notes=(sign_in,))
 
 
-@main.command(short_help="Import viewing events from CSV files into DB.",
-              epilog=example("moviedash load events.csv --db moviedb"))
+@main.command(
+    short_help="Import viewing events from CSV files into DB.", epilog=example("moviedash load events.csv --db moviedb")
+)
 @db_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Write nothing if any row is invalid.")
-@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path), help="Write all rejected rows to this CSV [default: FILE.rejects.csv beside each file].")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write all rejected rows to this CSV [default: FILE.rejects.csv beside each file].",
+)
 @click.option("--force", is_flag=True, help="Load a file again even if the same content was loaded before.")
 @domain_errors
 def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, force: bool) -> None:
@@ -334,19 +427,29 @@ def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, f
             why = f"no rows in {'the file' if len(files) == 1 else 'the files'}"
         click.echo(f"{why}, nothing loaded into {target}", err=True)
         sys.exit(1)
-    click.echo(f"loaded {report.loaded:,}, rejected {report.rejected:,} into {target} in {elapsed:.1f} s"
-               f"{load_rate(report.loaded, elapsed)}")
+    click.echo(
+        f"loaded {report.loaded:,}, rejected {report.rejected:,} into {target} in {elapsed:.1f} s"
+        f"{load_rate(report.loaded, elapsed)}"
+    )
     if report.rejected:
         sys.exit(1)
 
 
-@main.command(short_help="Write a synthetic demo database to DB.",
-              epilog=example("moviedash demo --db moviedb --events 1000000 --seed 7"))
+@main.command(
+    short_help="Write a synthetic demo database to DB.",
+    epilog=example("moviedash demo --db moviedb --events 1000000 --seed 7"),
+)
 @db_option
-@click.option("--events", default=None, type=click.IntRange(min=1),
-              help="Number of events to generate, at most 200,000,000 (which needs about 4 GB of memory "
-                   "and 30 GB of disk) [default: 100,000].")
-@click.option("--seed", default=None, type=int, help="Random seed; the same seed gives the same database [default: 42].")
+@click.option(
+    "--events",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Number of events to generate, at most 200,000,000 (which needs about 4 GB of memory "
+    "and 30 GB of disk) [default: 100,000].",
+)
+@click.option(
+    "--seed", default=None, type=int, help="Random seed; the same seed gives the same database [default: 42]."
+)
 @click.option("--force", is_flag=True, help="Replace DB if it exists.")
 @domain_errors
 def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
@@ -362,27 +465,77 @@ def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
     click.echo(f"wrote {written:,} demo events to {store.parse(db).display} in {time.perf_counter() - started:.1f} s")
 
 
-@main.command(short_help="Write an HTML report (or PNG/SVG/PDF charts) of DB.",
-              epilog=example("moviedash report --db moviedb --out q2.html --start 2024-04-01 --market NO"))
+@main.command(
+    short_help="Write an HTML report (or PNG/SVG/PDF charts) of DB.",
+    epilog=example("moviedash report --db moviedb --out q2.html --start 2024-04-01 --market NO"),
+)
 @db_option
-@click.option("--out", type=click.Path(path_type=Path), help="Output file (html) or folder (png/svg/pdf)  [default: report.html, or report/ for images].")
-@click.option("--format", "fmt", type=click.Choice(["html", "png", "svg", "pdf"]), default="html", show_default=True, help="html: one self-contained file that opens offline; png/svg/pdf: one file per chart.")
-@click.option("--resolution", type=click.Choice(["daily", "weekly", "monthly"]), default="daily", show_default=True, help="Period of the time-series charts.")
-@click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True, help="Number of titles in the top list.")
-@click.option("--rank", type=click.Choice(["plays", "minutes", "viewers"]), default="plays", show_default=True, help="What ranks the top titles.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Output file (html) or folder (png/svg/pdf)  [default: report.html, or report/ for images].",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "png", "svg", "pdf"]),
+    default="html",
+    show_default=True,
+    help="html: one self-contained file that opens offline; png/svg/pdf: one file per chart.",
+)
+@click.option(
+    "--resolution",
+    type=click.Choice(["daily", "weekly", "monthly"]),
+    default="daily",
+    show_default=True,
+    help="Period of the time-series charts.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(1, 1000),
+    default=10,
+    show_default=True,
+    help="Number of titles in the top list.",
+)
+@click.option(
+    "--rank",
+    type=click.Choice(["plays", "minutes", "viewers"]),
+    default="plays",
+    show_default=True,
+    help="What ranks the top titles.",
+)
 @click.option("--start", type=DateType(), help="First day of the selection (YYYY-MM-DD, inclusive).")
 @click.option("--end", type=DateType(), help="Last day of the selection (YYYY-MM-DD, inclusive).")
-@click.option("--sessiontype", multiple=True, help="Only this session type (MOVIE, SERIES; unknown: events without one); repeat for several.")
+@click.option(
+    "--sessiontype",
+    multiple=True,
+    help="Only this session type (MOVIE, SERIES; unknown: events without one); repeat for several.",
+)
 @click.option("--device", multiple=True, help="Only this device (unknown: events without one); repeat for several.")
 @click.option("--market", multiple=True, help="Only this market (unknown: events without one); repeat for several.")
 @click.option("--title", default="moviedash report", show_default=True, help="Title of the report.")
-@click.option("--width", type=click.IntRange(200, 4000), help="Chart width in pixels  [default: page width; 1000 for images].")
-@click.option("--height", type=click.IntRange(150, 4000), help="Chart height in pixels  [default: 450; 560 for images].")
+@click.option(
+    "--width", type=click.IntRange(200, 4000), help="Chart width in pixels  [default: page width; 1000 for images]."
+)
+@click.option(
+    "--height", type=click.IntRange(150, 4000), help="Chart height in pixels  [default: 450; 560 for images]."
+)
 @domain_errors
 def report(
-    db: str, out: Path | None, fmt: str, resolution: str, top: int, rank: str, start: dt.date | None, end: dt.date | None,
-    sessiontype: tuple[str, ...], device: tuple[str, ...], market: tuple[str, ...], title: str,
-    width: int | None, height: int | None,
+    db: str,
+    out: Path | None,
+    fmt: str,
+    resolution: str,
+    top: int,
+    rank: str,
+    start: dt.date | None,
+    end: dt.date | None,
+    sessiontype: tuple[str, ...],
+    device: tuple[str, ...],
+    market: tuple[str, ...],
+    title: str,
+    width: int | None,
+    height: int | None,
 ) -> None:
     """Write a report of DB's KPIs and charts for a selection: HTML, or PNG/SVG/PDF per chart."""
     from . import analysis
@@ -396,8 +549,11 @@ def report(
         raise click.BadParameter("must not be before --start", param_hint="--end")
     try:
         filters = Filters.create(
-            start=start, end=end,
-            sessiontype=list(sessiontype), device=list(device), market=list(market),
+            start=start,
+            end=end,
+            sessiontype=list(sessiontype),
+            device=list(device),
+            market=list(market),
         )
     except MoviedashError as exc:
         raise click.BadParameter(exc.message, param_hint=f"--{exc.parameter}") from None
@@ -461,15 +617,18 @@ def read_password(name: str) -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-@main.group(short_help="Add, list and remove users who can sign in.",
-            epilog=example("moviedash users add alice --db moviedb"))
+@main.group(
+    short_help="Add, list and remove users who can sign in.", epilog=example("moviedash users add alice --db moviedb")
+)
 def users() -> None:
-    """Add, list and remove the users who can sign in to the dashboard.
-    """
+    """Add, list and remove the users who can sign in to the dashboard."""
 
 
-@users.command("add", short_help="Add a user who can sign in.",
-               epilog=example("moviedash users add alice --db moviedb", note="asks for the password twice"))
+@users.command(
+    "add",
+    short_help="Add a user who can sign in.",
+    epilog=example("moviedash users add alice --db moviedb", note="asks for the password twice"),
+)
 @db_option
 @auth_file_option
 @click.argument("name")
@@ -496,8 +655,7 @@ def users_add(db: str, auth_file: Path | None, name: str) -> None:
 @auth_file_option
 @domain_errors
 def users_list(db: str, auth_file: Path | None) -> None:
-    """List the users, with when each was added.
-    """
+    """List the users, with when each was added."""
     from .auth.store import Store
 
     with Store.open(db, auth_file) as store:
@@ -510,30 +668,31 @@ def users_list(db: str, auth_file: Path | None) -> None:
 @click.argument("name")
 @domain_errors
 def users_remove(db: str, auth_file: Path | None, name: str) -> None:
-    """Remove user NAME; their sessions end at their next request.
-    """
+    """Remove user NAME; their sessions end at their next request."""
     from .auth.store import Store
 
     with Store.open(db, auth_file) as store:
         click.echo(f"removed user {store.remove_user(name)} from {store.display}")
 
 
-@main.group(short_help="Create, list and revoke API tokens.",
-            epilog=example("moviedash tokens create grafana --db moviedb"))
+@main.group(
+    short_help="Create, list and revoke API tokens.", epilog=example("moviedash tokens create grafana --db moviedb")
+)
 def tokens() -> None:
-    """Create, list and revoke API tokens (sent as 'Authorization: Bearer TOKEN').
-    """
+    """Create, list and revoke API tokens (sent as 'Authorization: Bearer TOKEN')."""
 
 
-@tokens.command("create", short_help="Create a token and print it once.",
-                epilog=example("moviedash tokens create grafana --db moviedb"))
+@tokens.command(
+    "create",
+    short_help="Create a token and print it once.",
+    epilog=example("moviedash tokens create grafana --db moviedb"),
+)
 @db_option
 @auth_file_option
 @click.argument("name")
 @domain_errors
 def tokens_create(db: str, auth_file: Path | None, name: str) -> None:
-    """Create token NAME and print it (once: only its hash is kept).
-    """
+    """Create token NAME and print it (once: only its hash is kept)."""
     from .auth.store import Store
 
     with Store.open(db, auth_file) as store:
@@ -547,8 +706,7 @@ def tokens_create(db: str, auth_file: Path | None, name: str) -> None:
 @auth_file_option
 @domain_errors
 def tokens_list(db: str, auth_file: Path | None) -> None:
-    """List the tokens' names, with when each was created (the tokens themselves are not kept).
-    """
+    """List the tokens' names, with when each was created (the tokens themselves are not kept)."""
     from .auth.store import Store
 
     with Store.open(db, auth_file) as store:
@@ -561,8 +719,7 @@ def tokens_list(db: str, auth_file: Path | None) -> None:
 @click.argument("name")
 @domain_errors
 def tokens_revoke(db: str, auth_file: Path | None, name: str) -> None:
-    """Revoke token NAME: it stops working at once.
-    """
+    """Revoke token NAME: it stops working at once."""
     from .auth.store import Store
 
     with Store.open(db, auth_file) as store:

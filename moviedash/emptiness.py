@@ -9,11 +9,12 @@ back: "No events with device TV have market SE."
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass, replace
+from typing import Any
 
 from . import analysis, dimensions
 from .params import Filters
+from .store import Connection
 
 #: The filters tried, in the order they are tried (right to left in the filter bar).
 FILTERS: tuple[str, ...] = (*reversed(dimensions.DIMS), "dates")
@@ -48,7 +49,8 @@ def without(filters: Filters, name: str) -> Filters:
     """``filters`` with the filter ``name`` cleared."""
     if name == "dates":
         return filters.with_range(None, None)
-    return replace(filters, **{name: ()})
+    cleared: dict[str, Any] = {name: ()}  # a dimension's field, named at run time
+    return replace(filters, **cleared)
 
 
 def describe(filters: Filters, name: str, whole: analysis.Span) -> str:
@@ -61,7 +63,7 @@ def describe(filters: Filters, name: str, whole: analysis.Span) -> str:
     return f"{_NAMES[name]} {' or '.join(values)}"
 
 
-def explain(conn: sqlite3.Connection, filters: Filters) -> Emptiness | None:
+def explain(conn: Connection, filters: Filters) -> Emptiness | None:
     """``None`` when the selection holds events, else why it does not and what to clear."""
     if analysis.totals(conn, filters).plays:
         return None

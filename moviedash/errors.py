@@ -4,6 +4,11 @@ Every problem a user can cause (a bad query parameter, a missing database, an
 unknown chart) is raised as :class:`MoviedashError`.  The web layer (:mod:`moviedash.web.errors`) turns it
 into ``{"error": ..., "parameter": ...}`` with its HTTP status; the CLI turns it
 into a clean one-line message.  Nothing user-facing ever shows a traceback.
+
+The HTTP status is a class attribute (400 unless a subclass says otherwise:
+:class:`QueryTimeout` and :class:`DatabaseUnavailable` are 503).  Engine errors
+are translated into these types where they happen, in :mod:`moviedash.store`,
+so this module imports nothing of the package.
 """
 from __future__ import annotations
 
@@ -12,12 +17,16 @@ from typing import Any
 
 
 class MoviedashError(Exception):
-    """A problem to report to the user, with the HTTP status it maps to."""
+    """A problem to report to the user, with the HTTP status it maps to (``status``: the class's unless given)."""
 
-    def __init__(self, message: str, *, status: int = 400, parameter: str | None = None):
+    #: The HTTP status of this kind of error.
+    status: int = 400
+
+    def __init__(self, message: str, *, status: int | None = None, parameter: str | None = None):
         super().__init__(message)
         self.message = message
-        self.status = status
+        if status is not None:
+            self.status = status
         self.parameter = parameter
 
     @property
@@ -45,7 +54,9 @@ class DatabaseUnavailable(MoviedashError):
     path or host name tells an outsider about the server.
     """
 
-    def __init__(self, detail: str, *, status: int = 503):
+    status = 503
+
+    def __init__(self, detail: str, *, status: int | None = None):
         super().__init__(detail, status=status)
 
     @property
@@ -61,9 +72,32 @@ class DatabaseNotFound(DatabaseUnavailable):
         self.path = path
 
 
-def query_timeout_error(limit: float) -> MoviedashError:
+class DatabaseFault(DatabaseUnavailable):
+    """A database error met while answering (a ``movies`` table not in the form served, a value the driver
+    cannot convert, a file swapped under a running server): a 503; the details go to the server log.
+    """
+
+    @property
+    def public_message(self) -> str:
+        return (
+            "the database cannot be read: its movies table is not in the form moviedash serves "
+            "(load the data with 'moviedash load')"
+        )
+
+
+class QueryTimeout(MoviedashError):
+    """A request stopped by its time limit of ``limit`` seconds (either backend): a 503."""
+
+    status = 503
+
+    def __init__(self, limit: float):
+        super().__init__(f"the query took longer than the limit of {limit:g} s and was stopped")
+        self.limit = limit
+
+
+def query_timeout_error(limit: float) -> QueryTimeout:
     """The 503 answered for a query stopped by the time limit of ``limit`` seconds (any backend)."""
-    return MoviedashError(f"the query took longer than the limit of {limit:g} s and was stopped", status=503)
+    return QueryTimeout(limit)
 
 
 def log_database_error(error: DatabaseUnavailable) -> None:

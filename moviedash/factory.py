@@ -90,7 +90,8 @@ def create_app(db: str | os.PathLike[str] = "moviedb", **config: Any) -> dash.Da
     The database must exist (it is opened read-only per request; nothing is
     created); a PostgreSQL server is connected to once here, so a wrong URL,
     password or database fails now with a clear :class:`MoviedashError`, and
-    so does a ``movies`` table not in the form moviedash serves (:mod:`moviedash.foreign`).  Extra keyword arguments go into the Flask config.  Returns the
+    so does a ``movies`` table not in the form moviedash serves (:mod:`moviedash.foreign`).
+    Extra keyword arguments go into the Flask config.  Returns the
     Dash app; ``app.server`` is the Flask server that also serves ``/data/...``.
     """
     if "MOVIEDASH_QUERY_TIMEOUT" in config:
@@ -143,4 +144,3 @@ def freeze_startup_objects() -> None:
         return
     gc.collect()
     gc.freeze()
-

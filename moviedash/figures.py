@@ -41,7 +41,7 @@ __all__ = ["series", "unique_users", "minutes_watched", "top_titles", "heatmap",
 @contextmanager
 def connection(db: Database) -> Iterator[Connection]:
     """A read-only connection to ``db``; one that was passed in is left open."""
-    if not isinstance(db, (str, os.PathLike)):  # an open connection (sqlite3 or moviedash.pg)
+    if not isinstance(db, (str, os.PathLike)):  # an open connection (sqlite3 or moviedash.store.postgres)
         yield db
         return
     conn = connect_readonly(db)

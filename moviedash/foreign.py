@@ -1,7 +1,7 @@
 """The start-up check of a database to serve: is its ``movies`` table in the form moviedash serves?
 
 Databases made by ``moviedash load`` (or ``demo``) are checked row by row as
-they are written, and their derived data record it (:mod:`moviedash.derived`):
+they are written, and their derived data record it (:mod:`moviedash.rollups`):
 they are trusted without a scan.  Others (sqlite's ``.import``, another tool,
 rows appended with plain SQL) get one SQL pass over the rows not covered, at
 start only: missing columns, event dates that are not ``YYYY-MM-DD`` text

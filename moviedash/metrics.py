@@ -95,7 +95,7 @@ class Distribution:
             return None
         rank = math.ceil(q * total)
         seen = 0
-        for edge, count in zip(self.edges, counts):
+        for edge, count in zip(self.edges, counts, strict=False):
             seen += count
             if seen >= rank:
                 return edge

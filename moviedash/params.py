@@ -196,7 +196,7 @@ class Filters:
         sessiontype: Any = None,
         device: Any = None,
         market: Any = None,
-    ) -> "Filters":
+    ) -> Filters:
         """Validate loose values (strings, dates, lists) into a :class:`Filters`."""
         start_d = parse_date(start, "start")
         end_d = parse_date(end, "end")
@@ -210,7 +210,7 @@ class Filters:
             market=_parse_values(market, "market"),
         )
 
-    def with_range(self, start: dt.date | None, end: dt.date | None) -> "Filters":
+    def with_range(self, start: dt.date | None, end: dt.date | None) -> Filters:
         """The same value filters over another date range."""
         return replace(self, start=start, end=end)
 

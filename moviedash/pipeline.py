@@ -9,7 +9,6 @@ they show the same numbers.  No Dash and no Flask here.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,13 +17,13 @@ import plotly.graph_objects as go
 
 from . import analysis, charts, metrics
 from .params import Filters, SeriesQuery, TopQuery
-from .store import check_deadline
+from .store import Connection, check_deadline
 
-SeriesFunction = Callable[[sqlite3.Connection, SeriesQuery], pd.DataFrame]
+SeriesFunction = Callable[[Connection, SeriesQuery], pd.DataFrame]
 
 
 def _series_function(name: str) -> SeriesFunction:
-    def compute(conn: sqlite3.Connection, query: SeriesQuery) -> pd.DataFrame:
+    def compute(conn: Connection, query: SeriesQuery) -> pd.DataFrame:
         return analysis.series(conn, name, query)
 
     compute.__doc__ = f"{metrics.measure(name).label} per period, zero-filled: columns ``date``, ``values``."
@@ -52,31 +51,34 @@ class ChartData:
 
 
 def export_name(base: str, filters: Filters) -> str:
-    """A file name (no extension) naming the chart and the date range, e.g. ``unique_users_weekly_2013-03-01_2013-06-30``."""
+    """A file name (no extension) naming the chart and the date range.
+
+    For example ``unique_users_weekly_2013-03-01_2013-06-30``.
+    """
     parts = [base]
     if filters.start or filters.end:
         parts.append(f"{filters.start or 'start'}_{filters.end or 'end'}")
     return "_".join(parts)
 
 
-def series_data(conn: sqlite3.Connection, metric: str, query: SeriesQuery) -> ChartData:
+def series_data(conn: Connection, metric: str, query: SeriesQuery) -> ChartData:
     """A declared measure per period (e.g. ``unique_users``), as ``/data/<metric>/`` serves it."""
     frame = SERIES[metric](conn, query)
     return ChartData(frame, query, export_name(f"{metric}_{query.resolution}", query.filters))
 
 
-def top_data(conn: sqlite3.Connection, query: TopQuery) -> ChartData:
+def top_data(conn: Connection, query: TopQuery) -> ChartData:
     """The top titles, as ``/data/toplist/`` serves them."""
     frame = analysis.toplist(conn, query)
     return ChartData(frame, query, export_name(f"toplist_{query.rank}_top{query.num}", query.filters))
 
 
-def heatmap_data(conn: sqlite3.Connection, filters: Filters) -> ChartData:
+def heatmap_data(conn: Connection, filters: Filters) -> ChartData:
     """Plays by weekday and hour started."""
     return ChartData(analysis.heatmap(conn, filters), filters, export_name("heatmap", filters))
 
 
-def date_bounds(conn: sqlite3.Connection, filters: Filters) -> tuple[dt.date, dt.date] | None:
+def date_bounds(conn: Connection, filters: Filters) -> tuple[dt.date, dt.date] | None:
     """The first and last day the selection covers (open ends: the data's span)."""
     whole = analysis.span(conn)
     start, end = filters.start or whole.first, filters.end or whole.last
@@ -84,7 +86,7 @@ def date_bounds(conn: sqlite3.Connection, filters: Filters) -> tuple[dt.date, dt
 
 
 def series_figure(
-    conn: sqlite3.Connection, metric: str, query: SeriesQuery, *, theme: str = "light",
+    conn: Connection, metric: str, query: SeriesQuery, *, theme: str = "light",
     title: str | None = charts.DEFAULT_TITLE,
 ) -> tuple[go.Figure, ChartData]:
     """The chart of a declared measure per period and the data behind it."""
@@ -98,7 +100,7 @@ def series_figure(
 
 
 def top_figure(
-    conn: sqlite3.Connection, query: TopQuery, *, theme: str = "light", title: str | None = charts.DEFAULT_TITLE
+    conn: Connection, query: TopQuery, *, theme: str = "light", title: str | None = charts.DEFAULT_TITLE
 ) -> tuple[go.Figure, ChartData]:
     """The top-titles bar chart and the data behind it."""
     data = top_data(conn, query)
@@ -107,7 +109,7 @@ def top_figure(
 
 
 def heatmap_figure(
-    conn: sqlite3.Connection, filters: Filters, *, theme: str = "light", title: str | None = charts.DEFAULT_TITLE
+    conn: Connection, filters: Filters, *, theme: str = "light", title: str | None = charts.DEFAULT_TITLE
 ) -> tuple[go.Figure, ChartData]:
     """The weekday x hour heatmap and the data behind it."""
     data = heatmap_data(conn, filters)
@@ -115,7 +117,7 @@ def heatmap_figure(
     return charts.heatmap_figure(data.frame, theme=theme, title=title), data
 
 
-def kpis(conn: sqlite3.Connection, filters: Filters) -> list[charts.Kpi]:
+def kpis(conn: Connection, filters: Filters) -> list[charts.Kpi]:
     """The four KPIs of the selection, each against the previous period of equal length."""
     comparison = analysis.compare_previous(conn, filters)
     check_deadline(conn)

@@ -107,7 +107,9 @@ def options_from_env(environ: Mapping[str, str] = os.environ) -> ServerOptions:
     if environ.get("MOVIEDASH_CONNECTION_LIMIT"):
         options["connection_limit"] = parse_count(environ["MOVIEDASH_CONNECTION_LIMIT"], "MOVIEDASH_CONNECTION_LIMIT")
     if environ.get("MOVIEDASH_CHANNEL_TIMEOUT"):
-        options["channel_timeout"] = parse_seconds(environ["MOVIEDASH_CHANNEL_TIMEOUT"], "MOVIEDASH_CHANNEL_TIMEOUT", positive=True)
+        options["channel_timeout"] = parse_seconds(
+            environ["MOVIEDASH_CHANNEL_TIMEOUT"], "MOVIEDASH_CHANNEL_TIMEOUT", positive=True
+        )
     if environ.get("MOVIEDASH_SHUTDOWN_TIMEOUT"):
         options["shutdown_timeout"] = parse_seconds(environ["MOVIEDASH_SHUTDOWN_TIMEOUT"], "MOVIEDASH_SHUTDOWN_TIMEOUT")
     return ServerOptions(**options)
@@ -175,6 +177,7 @@ class MoviedashParser(HTTPRequestParser):
 
     request_line_length: int | None = None
     _head_seen = 0
+    error: Exception | None  # set by waitress's parser (untyped); declared for the checks below
 
     def received(self, data: bytes) -> int:
         if self.body_rcv is None and self.request_line_length is None and not self.completed:
@@ -199,6 +202,7 @@ class MoviedashChannel(HTTPChannel):
     parser_class = MoviedashParser
 
     linger_on_close = False
+    request: HTTPRequestParser | None  # the request being received (waitress's, untyped); declared for the checks
     lingering_until = 0.0  # > 0 while the connection is lingering
     request_started = 0.0  # when the first bytes of the request being received arrived
 
@@ -270,8 +274,13 @@ class MoviedashServer(TcpWSGIServer):
     channel_class = MoviedashChannel
     draining = False
 
-    def __init__(self, *args: Any, security_headers: Iterable[tuple[str, str]] = (),
-                 channel_timeout: float = DEFAULT_CHANNEL_TIMEOUT, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        security_headers: Iterable[tuple[str, str]] = (),
+        channel_timeout: float = DEFAULT_CHANNEL_TIMEOUT,
+        **kwargs: Any,
+    ) -> None:
         self.security_headers = list(security_headers)
         self.timeout = channel_timeout
         super().__init__(*args, **kwargs)
@@ -361,20 +370,31 @@ def _raise_file_limit(connections: int, say: Callable[[str], None]) -> int:
             pass
         if soft < needed:
             usable = max(1, soft - SPARE_FILES)
-            say(f"warning: the open-file limit ({soft}) allows {usable} connections, not {connections}; "
-                "raise it (ulimit -n) for more")
+            say(
+                f"warning: the open-file limit ({soft}) allows {usable} connections, not {connections}; "
+                "raise it (ulimit -n) for more"
+            )
             return usable
     return connections
 
 
-def bind(wsgi_app: Callable[..., Any], host: str, port: int, threads: int, options: ServerOptions,
-         security_headers: Iterable[tuple[str, str]] = (),
-         say: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> "Serving":
+def bind(
+    wsgi_app: Callable[..., Any],
+    host: str,
+    port: int,
+    threads: int,
+    options: ServerOptions,
+    security_headers: Iterable[tuple[str, str]] = (),
+    say: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+) -> Serving:
     """Bind ``host:port`` for ``wsgi_app``; a busy port or a bad address is a :class:`MoviedashError`."""
     connection_limit = _raise_file_limit(options.connection_limit, say)
     try:
         adj = Adjustments(
-            host=host, port=port, threads=threads, ident="moviedash",
+            host=host,
+            port=port,
+            threads=threads,
+            ident="moviedash",
             connection_limit=connection_limit,  # plus waitress's own sockets: see Serving.run
             cleanup_interval=1,  # how often the time limits are checked
             channel_timeout=max(1, math.ceil(options.channel_timeout)),  # ours is MoviedashServer.timeout
@@ -384,22 +404,35 @@ def bind(wsgi_app: Callable[..., Any], host: str, port: int, threads: int, optio
             expose_tracebacks=False,
         )
     except ValueError:
-        raise MoviedashError(f"cannot listen on {host}:{port}: not a valid host name or address", parameter="host") from None
+        raise MoviedashError(
+            f"cannot listen on {host}:{port}: not a valid host name or address", parameter="host"
+        ) from None
     socket_map: dict[int, Any] = {}
     dispatcher = ThreadedTaskDispatcher()
     servers: list[MoviedashServer] = []
     try:
         for sockinfo in adj.listen:
-            servers.append(MoviedashServer(
-                wsgi_app, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=sockinfo,
-                security_headers=security_headers, channel_timeout=options.channel_timeout,
-            ))
+            servers.append(
+                MoviedashServer(
+                    wsgi_app,
+                    socket_map,
+                    dispatcher=dispatcher,
+                    adj=adj,
+                    sockinfo=sockinfo,
+                    security_headers=security_headers,
+                    channel_timeout=options.channel_timeout,
+                )
+            )
     except OSError as exc:
         wasyncore.close_all(socket_map)
         if exc.errno == errno.EADDRINUSE:
-            message = f"port {port} on {host} is already in use (is another server running?); choose another with --port"
+            message = (
+                f"port {port} on {host} is already in use (is another server running?); choose another with --port"
+            )
         elif exc.errno == errno.EACCES:
-            message = f"not allowed to listen on {host}:{port} (ports below 1024 need privileges); choose another with --port"
+            message = (
+                f"not allowed to listen on {host}:{port} (ports below 1024 need privileges); choose another with --port"
+            )
         else:
             message = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
         raise MoviedashError(message, parameter="port") from None
@@ -410,8 +443,15 @@ def bind(wsgi_app: Callable[..., Any], host: str, port: int, threads: int, optio
 class Serving:
     """Bound servers sharing one socket map and one pool of worker threads."""
 
-    def __init__(self, servers: list[MoviedashServer], socket_map: dict[int, Any], dispatcher: ThreadedTaskDispatcher,
-                 adj: Adjustments, options: ServerOptions, say: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        servers: list[MoviedashServer],
+        socket_map: dict[int, Any],
+        dispatcher: ThreadedTaskDispatcher,
+        adj: Adjustments,
+        options: ServerOptions,
+        say: Callable[[str], None],
+    ) -> None:
         self.servers = servers
         self.map = socket_map
         self.dispatcher = dispatcher
@@ -451,8 +491,10 @@ class Serving:
             server.draining = True
             server.stop_listening()
         busy = [c for c in self.channels() if c.busy]
-        self.say(f"moviedash: {signals.name} received: not accepting connections; finishing "
-                 f"{len(busy)} request(s) in progress (up to {self.options.shutdown_timeout:g} s)")
+        self.say(
+            f"moviedash: {signals.name} received: not accepting connections; finishing "
+            f"{len(busy)} request(s) in progress (up to {self.options.shutdown_timeout:g} s)"
+        )
         while True:
             for channel in self.channels():
                 if not channel.busy:
@@ -464,8 +506,9 @@ class Serving:
             for channel in busy:
                 if channel.lingering_until and now >= channel.lingering_until:
                     channel.handle_close()
-            wasyncore.loop(timeout=min(0.2, max(0.0, deadline - time.monotonic())), map=self.map,
-                           use_poll=True, count=1)
+            wasyncore.loop(
+                timeout=min(0.2, max(0.0, deadline - time.monotonic())), map=self.map, use_poll=True, count=1
+            )
         if busy:
             self.say(f"moviedash: stopped with {len(busy)} request(s) unfinished (shutdown timeout)")
         else:

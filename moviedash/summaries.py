@@ -51,7 +51,7 @@ def top_summary(frame: pd.DataFrame, rank: str) -> str:
     words = _RANK_WORDS[rank]
     if frame.empty:
         return f"Top titles by {words}: no titled events in this selection."
-    rows = list(zip(frame["title"], frame["values"]))
+    rows = list(zip(frame["title"], frame["values"], strict=False))
     named = "; ".join(f"{i}. {title}, {_n(value)}" for i, (title, value) in enumerate(rows[:_TOP_NAMED], start=1))
     return f"Top {len(rows)} title{'s' if len(rows) != 1 else ''} by {words}: {named}."
 

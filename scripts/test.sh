@@ -8,6 +8,8 @@
 #     PostgreSQL half of the backend-parametrised tests (unless MOVIEDASH_TEST_PG
 #     already names a server), and stopped and removed on exit
 #   - the pinned Python packages, runtime and test (requirements-test.txt), into .venv
+# Before pytest: `ruff check .` (lint and import order) and `mypy` (types of the
+# package), both configured in pyproject.toml; any finding fails the run.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k routes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +46,11 @@ if [ "${#APT_PACKAGES[@]}" -gt 0 ]; then
 fi
 
 bash scripts/install.sh --test
+
+echo "ruff check ."
+.venv/bin/ruff check .
+echo "mypy (moviedash)"
+.venv/bin/mypy
 
 if [ -z "${MOVIEDASH_TEST_PG:-}" ]; then
   PG_BIN="$(find_pg_bin)"

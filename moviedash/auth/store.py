@@ -50,8 +50,10 @@ USERS, TOKENS, SECRET = "moviedash_users", "moviedash_tokens", "moviedash_secret
 
 #: The same statements on both backends.
 SCHEMA = (
-    f"CREATE TABLE IF NOT EXISTS {USERS} (name text PRIMARY KEY, password_hash text NOT NULL, created_at text NOT NULL)",
-    f"CREATE TABLE IF NOT EXISTS {TOKENS} (name text PRIMARY KEY, token_hash text NOT NULL UNIQUE, created_at text NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {USERS} "
+    "(name text PRIMARY KEY, password_hash text NOT NULL, created_at text NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {TOKENS} "
+    "(name text PRIMARY KEY, token_hash text NOT NULL UNIQUE, created_at text NOT NULL)",
     f"CREATE TABLE IF NOT EXISTS {SECRET} (id integer PRIMARY KEY CHECK (id = 1), secret text NOT NULL)",
 )
 
@@ -61,7 +63,10 @@ _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 
 
 class Reader(Protocol):
-    """A connection with sqlite3's ``execute(sql, params)`` (sqlite3, or :class:`moviedash.pg.PgConnection`)."""
+    """A connection with sqlite3's ``execute(sql, params)``.
+
+    sqlite3's, or :class:`moviedash.store.postgres.PgConnection`.
+    """
 
     def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
 
@@ -109,7 +114,7 @@ def fingerprint(password_hash: str) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 # --------------------------------------------------------------------------- #
@@ -139,9 +144,7 @@ def read_has_accounts(conn: Reader) -> bool:
     """True when any user or token exists: then every page and route needs credentials."""
     if not read_tables_exist(conn):
         return False
-    row = conn.execute(
-        f"SELECT EXISTS (SELECT 1 FROM {USERS}) OR EXISTS (SELECT 1 FROM {TOKENS})", []
-    ).fetchone()
+    row = conn.execute(f"SELECT EXISTS (SELECT 1 FROM {USERS}) OR EXISTS (SELECT 1 FROM {TOKENS})", []).fetchone()
     return bool(row[0])
 
 
@@ -171,8 +174,9 @@ def connect_auth_file(path: str | os.PathLike[str]) -> sqlite3.Connection:
     """A read-only connection to an auth file (for serving)."""
     file = Path(path)
     if not file.is_file():
-        raise MoviedashError(f"auth file not found: {path}. Create it with 'moviedash users add NAME --auth-file {path}'",
-                             status=503)
+        raise MoviedashError(
+            f"auth file not found: {path}. Create it with 'moviedash users add NAME --auth-file {path}'", status=503
+        )
     try:
         return sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
     except sqlite3.Error as exc:
@@ -234,8 +238,9 @@ class Store:
             if target.is_postgres:
                 store = cls(postgres.connect(target.location), target.display, postgres=True)
             else:
-                conn = sqlite3.connect(f"{target.path.resolve().as_uri()}?mode=rw", uri=True,
-                                       isolation_level=None, timeout=30)
+                conn = sqlite3.connect(
+                    f"{target.path.resolve().as_uri()}?mode=rw", uri=True, isolation_level=None, timeout=30
+                )
                 store = cls(conn, target.display, postgres=False)
         try:
             yield store
@@ -268,8 +273,9 @@ class Store:
         """Create the tables and the session secret if missing (inside a transaction)."""
         for statement in SCHEMA:
             self._execute(statement)
-        self._execute(f"INSERT INTO {SECRET} (id, secret) VALUES (1, ?) ON CONFLICT (id) DO NOTHING",
-                      [secrets.token_urlsafe(48)])
+        self._execute(
+            f"INSERT INTO {SECRET} (id, secret) VALUES (1, ?) ON CONFLICT (id) DO NOTHING", [secrets.token_urlsafe(48)]
+        )
 
     def _tables_exist(self) -> bool:
         return read_tables_exist(_Adapter(self))
@@ -284,8 +290,9 @@ class Store:
             self._ensure_schema()
             if self._execute(f"SELECT 1 FROM {USERS} WHERE name = ?", [name]).fetchone():
                 raise MoviedashError(f"user {name!r} already exists in {self.display}")
-            self._execute(f"INSERT INTO {USERS} (name, password_hash, created_at) VALUES (?, ?, ?)",
-                          [name, hashed, _now()])
+            self._execute(
+                f"INSERT INTO {USERS} (name, password_hash, created_at) VALUES (?, ?, ?)", [name, hashed, _now()]
+            )
         return name
 
     def users(self) -> list[Entry]:
@@ -305,8 +312,10 @@ class Store:
             self._ensure_schema()
             if self._execute(f"SELECT 1 FROM {TOKENS} WHERE name = ?", [name]).fetchone():
                 raise MoviedashError(f"token {name!r} already exists in {self.display}; revoke it first")
-            self._execute(f"INSERT INTO {TOKENS} (name, token_hash, created_at) VALUES (?, ?, ?)",
-                          [name, hash_token(token), _now()])
+            self._execute(
+                f"INSERT INTO {TOKENS} (name, token_hash, created_at) VALUES (?, ?, ?)",
+                [name, hash_token(token), _now()],
+            )
         return token
 
     def tokens(self) -> list[Entry]:

@@ -51,6 +51,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response as BaseResponse
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -207,7 +208,7 @@ def load_token_user(req: Request) -> Account | None:
 # --------------------------------------------------------------------------- #
 
 
-def gate() -> Response | None:
+def gate() -> BaseResponse | None:
     """Let the request through, or answer it: a redirect to the login page (``/``) or a 401."""
     path = request.path
     if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
@@ -247,7 +248,7 @@ def _page(form: LoginForm | None, message: str | None, status: int, headers: dic
     return response
 
 
-def login() -> Response:
+def login() -> BaseResponse:
     """The login page (GET) and the sign-in (POST)."""
     target = safe_next(request.args.get("next"))
     if not auth_active():
@@ -268,6 +269,7 @@ def login() -> Response:
     if not store.verify_password(stored, form.password.data):
         g._moviedash_login_failed = True  # counted by the rate limits
         return _page(form, "Wrong user name or password.", 401, {"WWW-Authenticate": REALM})
+    assert stored is not None  # verify_password refuses a missing hash
     session.clear()
     login_user(Account(name, "session", store.fingerprint(stored)))
     session.permanent = True  # expires PERMANENT_SESSION_LIFETIME after the last request
@@ -279,7 +281,7 @@ def login() -> Response:
     return redirect(target)
 
 
-def logout() -> Response:
+def logout() -> BaseResponse:
     """End the session (POST with the CSRF token from the dashboard's header), then show the login page."""
     if current_app.secret_key and session_user():
         if not SignOutForm().validate_on_submit():

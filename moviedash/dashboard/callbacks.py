@@ -130,7 +130,7 @@ def _register_url_state(app: dash.Dash) -> None:
         wanted, problems = selection.restore(get_connection(), search)
         values = [
             no_update if _same(wanted[name], value) else wanted[name]
-            for name, value in zip(CONTROL_NAMES, current)
+            for name, value in zip(CONTROL_NAMES, current, strict=False)
         ]
         notice = layout.notice(problems)
         return [*values, notice]

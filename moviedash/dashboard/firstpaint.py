@@ -58,7 +58,9 @@ def _attributes(props: dict[str, Any]) -> str:
             key = "class"
         elif key == "style":
             value = _css(value)
-        elif key not in ("title", "href", "type", "role", "hidden", "disabled") and not key.startswith(("aria-", "data-")):
+        elif key not in ("title", "href", "type", "role", "hidden", "disabled") and not key.startswith(
+            ("aria-", "data-")
+        ):
             continue
         out.append(f" {key}" if value is True else f' {key}="{escape(str(value))}"')
     return "".join(out)
@@ -99,13 +101,13 @@ def _control(component: Component) -> str:
         return _element("div", {"className": box},
                         html.Span(text, className="first-paint-value"))
     if isinstance(component, dcc.RadioItems):
-        labels = [
+        options: list[Any] = [
             html.Span(option["label"], className="dash-options-list-option"
                       + (" selected" if option["value"] == props.get("value") else ""))
             for option in props.get("options", [])
         ]
         group = " ".join(filter(None, (props.get("className"), "dash-radioitems")))
-        return _element("div", {"className": group}, labels)
+        return _element("div", {"className": group}, options)
     if isinstance(component, dcc.DatePickerRange):
         days = [_day(props.get(end)) for end in ("start_date", "end_date")]
         return _element("div", {"className": "dash-datepicker-input-wrapper first-paint-box"},
@@ -188,7 +190,7 @@ class FirstPaintDash(dash.Dash):
         dash_start = self.renderer.replace("var renderer =", "window.renderer =", 1)
         self.renderer = _START % (LATER, dash_start)
 
-    def interpolate_index(self, **kwargs: Any) -> str:
+    def interpolate_index(self, **kwargs: Any) -> str:  # type: ignore[override]  # dash calls it with keywords only
         scripts = _POLYFILL.sub("", kwargs.get("scripts", ""))
         sources = _SOURCE.findall(scripts)
         kwargs["css"] = kwargs.get("css", "") + "".join(

@@ -69,6 +69,11 @@ def day_text(day: Any) -> str:
     return f"{day.day} {day:%b %Y}" if day else "—"
 
 
+def attrs(names: dict[str, str]) -> dict[str, Any]:
+    """HTML attributes whose names are not Python identifiers (``aria-*``, ``data-*``), as Dash keyword arguments."""
+    return names
+
+
 def _label(text: str, html_for: str | None = None, **kwargs: Any) -> html.Label:
     kwargs.setdefault("className", "control-label")
     return html.Label(text, htmlFor=html_for, **kwargs)
@@ -119,7 +124,7 @@ def header(span: analysis.Span, account: list[Any] | None = None, empty: bool = 
             [
                 html.Div(
                     [
-                        html.Span(className="logo", **{"aria-hidden": "true"}),
+                        html.Span(className="logo", **attrs({"aria-hidden": "true"})),
                         html.Div(
                             [html.H1(PRODUCT, className="brand"), html.P(facts, id="data-span", className="facts")],
                         ),
@@ -135,7 +140,7 @@ def header(span: analysis.Span, account: list[Any] | None = None, empty: bool = 
                             type="button",
                             title="Download an HTML report of this view (opens offline, prints cleanly)",
                             disabled=empty,
-                            **{"aria-label": "Download an HTML report of this view"},
+                            **attrs({"aria-label": "Download an HTML report of this view"}),
                         ),
                         dcc.Download(id=ids.REPORT_DOWNLOAD),
                         _segmented(
@@ -175,7 +180,7 @@ def filter_bar(span: analysis.Span, options: dict[str, list[str]], controls: dic
                 ],
                 className="control control-dates",
                 role="group",
-                **{"aria-labelledby": f"{ids.DATE_RANGE}-label"},
+                **attrs({"aria-labelledby": f"{ids.DATE_RANGE}-label"}),
             ),
             _segmented(
                 ids.SESSIONTYPE,
@@ -199,7 +204,7 @@ def filter_bar(span: analysis.Span, options: dict[str, list[str]], controls: dic
             html.A("Reset", href="./", className="reset", title="Back to the default view"),
         ],
         className="filters",
-        **{"aria-label": "Filters"},
+        **attrs({"aria-label": "Filters"}),
     )
 
 
@@ -234,7 +239,7 @@ def presets() -> html.Div:
         ],
         className="presets",
         role="group",
-        **{"aria-label": "Date range presets"},
+        **attrs({"aria-label": "Date range presets"}),
     )
 
 
@@ -257,7 +262,7 @@ def _multi(
         ],
         className="control control-multi",
         role="group",
-        **{"aria-labelledby": label_id},
+        **attrs({"aria-labelledby": label_id}),
     )
 
 
@@ -300,7 +305,7 @@ def kpi_row(kpis: dict[str, tuple[Any, Any, str]] | None = None) -> html.Section
             for name in ids.KPIS
         ],
         className="kpis",
-        **{"aria-label": "Key figures"},
+        **attrs({"aria-label": "Key figures"}),
     )
 
 
@@ -321,7 +326,7 @@ def _resolution(component_id: str, value: str) -> html.Div:
         className="control control-inline",
         # Dash's dropdown names itself by its value; the group gives it its label.
         role="group",
-        **{"aria-labelledby": label_id},
+        **attrs({"aria-labelledby": label_id}),
     )
 
 
@@ -333,14 +338,14 @@ def _csv_button(chart: str, what: str, disabled: bool = False) -> html.Button:
         type="button",
         disabled=disabled,
         title=f"Download the data behind {what} as CSV",
-        **{"aria-label": f"Download the data behind {what} as CSV"},
+        **attrs({"aria-label": f"Download the data behind {what} as CSV"}),
     )
 
 
 def _card(
     chart: str, title: str, subtitle: str, tools: list[Any], view: FirstView, extra: list[Any] | None = None
 ) -> html.Section:
-    """A chart card: heading and tools, the chart (as ``view`` draws it) with its loading indicator, its CSV download."""
+    """A chart card: heading and tools, the chart (as ``view`` draws it), its loading indicator and CSV download."""
     title_id = f"{chart}-title"
     graph = {"figure": placeholder_figure(), "config": graph_config(chart), **view.charts.get(chart, {})}
     return html.Section(
@@ -370,19 +375,22 @@ def _card(
                 ),
                 # The frame sets the chart's height (CSS); the top list sets its own.
                 className=f"graph-frame graph-frame-{chart}",
-                **{"aria-describedby": ids.summary(chart)},
+                **attrs({"aria-describedby": ids.summary(chart)}),
             ),
             # The plotted numbers in words, for screen readers (written with the figure).
             html.P(view.summaries.get(chart), id=ids.summary(chart), className="sr-only chart-summary"),
             dcc.Download(id=ids.download(chart)),
         ],
         className="card",
-        **{"aria-labelledby": title_id},
+        **attrs({"aria-labelledby": title_id}),
     )
 
 
 def charts_grid(controls: dict[str, Any], view: FirstView | None = None) -> html.Div:
-    """The chart cards (one per declared time-series measure, then top titles and heatmap), their controls at ``controls``' values, their charts as ``view`` draws them."""
+    """The chart cards (one per declared time-series measure, then top titles and heatmap).
+
+    Their controls are at ``controls``' values, their charts as ``view`` draws them.
+    """
     view = view or FirstView()
     empty = view.empty is not None
     top_tools = html.Div(
@@ -405,7 +413,7 @@ def charts_grid(controls: dict[str, Any], view: FirstView | None = None) -> html
                 className="control control-slider",
                 role="group",
                 # assets/a11y.js names the slider's thumb and its number box by this label.
-                **{"aria-labelledby": f"{ids.TOP_N}-label", "data-a11y-label": f"{ids.TOP_N}-label"},
+                **attrs({"aria-labelledby": f"{ids.TOP_N}-label", "data-a11y-label": f"{ids.TOP_N}-label"}),
             ),
             _segmented(
                 ids.RANK,

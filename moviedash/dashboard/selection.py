@@ -9,19 +9,19 @@ at fault; :func:`resolve_state` is the lenient variant used for URLs.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import replace
 from typing import Any
 
 from .. import analysis
+from ..charts import THEMES
 from ..errors import MoviedashError
 from ..metrics import SERIES_KEYS
 from ..params import Filters, parse_date, parse_rank, parse_resolution
+from ..store import Connection
 from ..viewstate import KEYS, ViewState, parse_query, parse_top
 
 #: The session-type control's "no filter" choice ("" can never be a real value).
 ALL = ""
-from ..charts import THEMES
 
 
 def parse_theme(value: Any) -> str:
@@ -39,7 +39,7 @@ def _date_control(value: Any, name: str) -> dt.date | None:
 
 
 def filters_from_controls(
-    conn: sqlite3.Connection,
+    conn: Connection,
     start_date: Any,
     end_date: Any,
     sessiontype: Any,
@@ -67,7 +67,9 @@ def filters_from_controls(
     )
     whole = analysis.span(conn)
     for name, day in (("start", filters.start), ("end", filters.end)):
-        if day is not None and whole.first is not None and not whole.first <= day <= whole.last:
+        if day is None or whole.first is None or whole.last is None:
+            continue  # no bound given, or no data to bound it
+        if not whole.first <= day <= whole.last:
             raise MoviedashError(
                 f"{name} must be within the data's range {whole.first} to {whole.last}", parameter=name
             )
@@ -79,11 +81,11 @@ def filters_from_controls(
     )
 
 
-def state_from_controls(conn: sqlite3.Connection, *controls: Any) -> ViewState:
+def state_from_controls(conn: Connection, *controls: Any) -> ViewState:
     """Validate every control (in :data:`CONTROL_NAMES` order) into the :class:`ViewState` the URL records."""
     if len(controls) != len(CONTROL_NAMES):
         raise MoviedashError(f"expected {len(CONTROL_NAMES)} control values, got {len(controls)}")
-    values = dict(zip(CONTROL_NAMES, controls))
+    values = dict(zip(CONTROL_NAMES, controls, strict=False))
     filters = filters_from_controls(
         conn, values["start"], values["end"], values["sessiontype"], values["device"], values["market"]
     )
@@ -99,7 +101,7 @@ def state_from_controls(conn: sqlite3.Connection, *controls: Any) -> ViewState:
     )
 
 
-def resolve_state(conn: sqlite3.Connection, state: ViewState) -> tuple[ViewState, tuple[str, ...]]:
+def resolve_state(conn: Connection, state: ViewState) -> tuple[ViewState, tuple[str, ...]]:
     """Fit a state read from a URL to the data, leniently.
 
     Dates are clamped to the data's span (outside it there is nothing to see)
@@ -143,7 +145,7 @@ def controls_from_state(state: ViewState, whole: analysis.Span) -> dict[str, Any
     start = state.start or whole.first
     end = state.end or whole.last
     return {
-        **dict(zip(SERIES_KEYS, state.resolutions)),
+        **dict(zip(SERIES_KEYS, state.resolutions, strict=False)),
         "top": state.top,
         "rank": state.rank,
         "start": start.isoformat() if start else None,
@@ -154,7 +156,7 @@ def controls_from_state(state: ViewState, whole: analysis.Span) -> dict[str, Any
     }
 
 
-def restore(conn: sqlite3.Connection, search: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+def restore(conn: Connection, search: str) -> tuple[dict[str, Any], tuple[str, ...]]:
     """The control values a URL's query string names (leniently), and the names of the parameters ignored.
 
     Used for the page's first layout (the address the browser opened) and on

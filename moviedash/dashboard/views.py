@@ -52,7 +52,10 @@ def selected_filters(values: Sequence[Any]) -> Filters:
 
 
 def series_query(chart: str, resolution: Any, filter_values: Sequence[Any]) -> SeriesQuery:
-    """A time-series chart's query (``chart``: its key, e.g. ``users``) from its controls (raises :class:`MoviedashError`)."""
+    """A time-series chart's query (``chart``: its key, e.g. ``users``) from its controls.
+
+    Raises :class:`MoviedashError` naming the control at fault.
+    """
     return SeriesQuery(parse_resolution(resolution, chart), selected_filters(filter_values))
 
 
@@ -92,6 +95,16 @@ def _render(
     return figure, graph_config(data.name), describe(data)
 
 
+def _series_query(data: ChartData) -> SeriesQuery:
+    assert isinstance(data.query, SeriesQuery)
+    return data.query
+
+
+def _top_query(data: ChartData) -> TopQuery:
+    assert isinstance(data.query, TopQuery)
+    return data.query
+
+
 def series_view(chart: str, resolution: Any, filter_values: Sequence[Any], theme_value: Any) -> tuple[Any, ...]:
     """A time-series chart at its own resolution: figure, config, text alternative."""
     metric = SERIES_CHARTS[chart]
@@ -100,7 +113,10 @@ def series_view(chart: str, resolution: Any, filter_values: Sequence[Any], theme
         query = series_query(chart, resolution, filter_values)
         return pipeline.series_figure(get_connection(), metric, query, theme=theme, title=None)
 
-    return _render(theme_value, build, lambda data: summaries.series_summary(data.frame, metric, data.query.resolution))
+    def describe(data: ChartData) -> str:
+        return summaries.series_summary(data.frame, metric, _series_query(data).resolution)
+
+    return _render(theme_value, build, describe)
 
 
 def top_view(num: Any, rank: Any, filter_values: Sequence[Any], theme_value: Any) -> tuple[Any, ...]:
@@ -110,7 +126,7 @@ def top_view(num: Any, rank: Any, filter_values: Sequence[Any], theme_value: Any
         return pipeline.top_figure(get_connection(), top_query(num, rank, filter_values), theme=theme, title=None)
 
     figure, config, summary = _render(
-        theme_value, build, lambda data: summaries.top_summary(data.frame, data.query.rank)
+        theme_value, build, lambda data: summaries.top_summary(data.frame, _top_query(data).rank)
     )
     # The graph is responsive, so its height comes from the container.
     height = figure.layout.height or charts.toplist_height(0)

@@ -47,12 +47,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..errors import MoviedashError
 from ..rollups import FED_COLUMNS, Aggregator, refresh_derived
-from ..store import COLUMNS, is_postgres
+from ..store import COLUMNS, is_postgres, postgres
 from ..store import parse as parse_target
 from ..store.sqlite import NewDatabase, insert_rows, resolve_path
+from .loader import ARROW_TYPES
 
 DEFAULT_EVENTS = 100_000
 #: The most events one demo may hold: the generator keeps every user in memory
@@ -701,17 +703,13 @@ def _write_demo_postgres(url: str, events: int, seed: int, *, force: bool) -> in
     load ledger are emptied first (``TRUNCATE``), in the same transaction, so
     readers wait for the commit and see the new data, never a mix or an empty table.
     """
-    import pyarrow as pa
-
-    from ..store import postgres
-
     display = parse_target(url).display
-    from .loader import ARROW_TYPES as types
+    types = ARROW_TYPES
     conn = postgres.connect_readwrite(url)
     written = 0
     try:
         postgres.lock_ledger(conn)
-        if conn.execute("SELECT EXISTS (SELECT 1 FROM movies)").fetchone()[0]:
+        if postgres.scalar(conn, "SELECT EXISTS (SELECT 1 FROM movies)"):
             if not force:
                 raise MoviedashError(f"{display} already holds events; use --force to replace them", parameter="path")
             conn.execute("TRUNCATE movies, moviedash_loads")

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -44,7 +44,7 @@ from ..errors import MoviedashError
 from ..escapes import decode_escapes
 from ..outputs import AtomicFile, database_files, refuse_overwrite
 from ..params import DATE_EXAMPLE, DATE_MAX, DATE_MIN, date_problem, parse_date_text
-from ..rollups import refresh_derived
+from ..rollups import Aggregator, refresh_derived
 from ..store import (
     COLUMNS,
     INTEGER_COLUMNS,
@@ -62,9 +62,6 @@ from ..store.sqlite import (
     insert_rows,
     resolve_path,
 )
-
-if TYPE_CHECKING:
-    from .. import rollups
 
 #: Arrow types of the numeric columns (the rest are strings).
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -96,7 +93,10 @@ REJECT_HEADER = ("file", "line", "reason", "raw")
 
 @dataclass
 class FileReport:
-    """What happened to one input file: ``loaded`` valid rows (written if the load committed), ``rejected`` invalid ones."""
+    """What happened to one input file.
+
+    ``loaded`` valid rows (written if the load committed), ``rejected`` invalid ones.
+    """
 
     path: Path
     loaded: int = 0
@@ -387,7 +387,7 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None],
         new = np.flatnonzero(mask & ~bad)
         if len(new):
             values = raw.take(pa.array(new)).to_pylist()
-            for j, value in zip(new, values):
+            for j, value in zip(new, values, strict=False):
                 if describe is not None:
                     why[j] = f"{column} {describe(value[:REASON_VALUE_CHARS])}"
                 else:
@@ -605,16 +605,13 @@ class _SQLiteSink:
         target = resolve_path(db)
         self.new = None if target.exists() else NewDatabase(target)
         self.conn = connect_readwrite(db) if self.new is None else self.new.connect()
-        self.aggregator: rollups.Aggregator | None = None
+        self.aggregator: Aggregator | None = None
 
     def begin(self) -> None:
         # IMMEDIATE takes the write lock now, so the duplicate check and the
         # inserts see one database state.
         self.conn.execute("BEGIN IMMEDIATE")
-        # Late: roaring bitmaps are only needed for SQLite's derived data.
-        from .. import rollups
-
-        self.aggregator = rollups.Aggregator(self.conn)
+        self.aggregator = Aggregator(self.conn)
 
     def previous_load(self, sha: str) -> tuple | None:
         return self.conn.execute(LEDGER_LOOKUP_SQL, (sha,)).fetchone()
@@ -627,7 +624,7 @@ class _SQLiteSink:
             # inserts at every row.
             values = [arrays[c].to_pylist() for c in COLUMNS]
             if not bad.any():
-                insert_rows(self.conn, zip(*values))
+                insert_rows(self.conn, zip(*values, strict=False))
             else:
                 insert_rows(self.conn, [tuple(col[j] for col in values) for j in np.flatnonzero(~bad)])
 
@@ -730,7 +727,7 @@ def content_digest(digest: Any, arrays: dict[str, pa.Array], bad: np.ndarray) ->
 
 def _read_file(
     write: Callable[[np.ndarray, dict[str, pa.Array]], None] | None, path: Path, encoding: str,
-    rejects: RejectsFile, on_rows: Callable[[int], None] | None, aggregator: rollups.Aggregator | None,
+    rejects: RejectsFile, on_rows: Callable[[int], None] | None, aggregator: Aggregator | None,
     last: bool = True,
 ) -> tuple[FileReport, str]:
     """Read one file; returns its report and the SHA-256 of its normalised accepted rows."""
@@ -818,7 +815,7 @@ def load_files(
         sha, encoding = file_digest(path)
         digests.append((sha, wide_encoding(path) or encoding))
     seen: dict[str, Path] = {}
-    for path, (sha, _) in zip(files, digests):
+    for path, (sha, _) in zip(files, digests, strict=False):
         if sha in seen and not force:  # byte-identical: known before reading
             raise MoviedashError(f"{path} has the same content as {seen[sha]}; nothing loaded")
         seen[sha] = path
@@ -830,7 +827,7 @@ def load_files(
     try:
         sink.begin()
         try:
-            for number, (path, (sha, encoding)) in enumerate(zip(files, digests), 1):
+            for number, (path, (sha, encoding)) in enumerate(zip(files, digests, strict=False), 1):
                 if not force:
                     _refuse_duplicate(sink, path, sha)  # a file loaded before, byte for byte
                 own = combined
@@ -853,7 +850,7 @@ def load_files(
                 if file_report.loaded:  # a file that added nothing may be loaded later (fixed, or as it is)
                     sink.record(
                         (content, str(path.resolve()), file_report.loaded, file_report.rejected,
-                         dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")),
+                         dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
                     )
             if combined is not None:
                 written = combined.finish()

@@ -7,7 +7,6 @@ same pipeline as the dashboard and the JSON routes.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from .. import analysis, dimensions, metrics, pipeline, summaries
 from ..errors import MoviedashError
 from ..outputs import refuse_overwrite, replace_from, temporary_name
 from ..params import NUM_DEFAULT, Filters, SeriesQuery, TopQuery
+from ..store import Connection
 from ..viewstate import ViewState
 from .html import ChartSection, KpiRow, render
 
@@ -50,7 +50,7 @@ class ReportSpec:
 
 
     @classmethod
-    def from_view(cls, state: ViewState, *, theme: str = "light", title: str = DEFAULT_TITLE) -> "ReportSpec":
+    def from_view(cls, state: ViewState, *, theme: str = "light", title: str = DEFAULT_TITLE) -> ReportSpec:
         """The report of a dashboard view (what its shareable URL records)."""
         return cls(resolutions=state.resolutions, top=state.top, rank=state.rank,
                    filters=state.filters, title=title, theme=theme)
@@ -72,11 +72,11 @@ def describe_selection(spec: ReportSpec, whole: analysis.Span) -> str:
     return " · ".join(parts)
 
 
-def chart_sections(conn: sqlite3.Connection, spec: ReportSpec) -> list[ChartSection]:
+def chart_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
     """Every chart of the dashboard for ``spec``, in the dashboard's order."""
     f = spec.filters
     sections = []
-    for measure, resolution in zip(metrics.MEASURES, spec.resolutions):
+    for measure, resolution in zip(metrics.MEASURES, spec.resolutions, strict=False):
         figure, data = pipeline.series_figure(
             conn, measure.name, SeriesQuery(resolution, f), theme=spec.theme, title=None
         )
@@ -93,9 +93,9 @@ def chart_sections(conn: sqlite3.Connection, spec: ReportSpec) -> list[ChartSect
     ]
 
 
-def render_html(conn: sqlite3.Connection, spec: ReportSpec, generated: dt.datetime | None = None) -> str:
+def render_html(conn: Connection, spec: ReportSpec, generated: dt.datetime | None = None) -> str:
     """The self-contained HTML report for ``spec`` (opens offline, prints to A4/Letter)."""
-    generated = generated or dt.datetime.now(dt.timezone.utc)
+    generated = generated or dt.datetime.now(dt.UTC)
     whole = analysis.span(conn)
     rows = [KpiRow(k.label, k.value, f"{k.change} {k.comparison}".strip()) for k in pipeline.kpis(conn, spec.filters)]
     meta = [
@@ -104,14 +104,21 @@ def render_html(conn: sqlite3.Connection, spec: ReportSpec, generated: dt.dateti
         ("Generated", generated.strftime("%Y-%m-%d %H:%M %Z").strip()),
     ]
     return render(
-        spec.title, meta, rows, chart_sections(conn, spec),
-        footer="Made with moviedash. The numbers equal those of the dashboard and of the /data/ JSON routes for this selection.",
-        width=spec.width, height=spec.height,
+        spec.title,
+        meta,
+        rows,
+        chart_sections(conn, spec),
+        footer=(
+            "Made with moviedash. The numbers equal those of the dashboard and of the /data/ JSON routes "
+            "for this selection."
+        ),
+        width=spec.width,
+        height=spec.height,
     )
 
 
 def export_images(
-    conn: sqlite3.Connection, spec: ReportSpec, out_dir: Path, fmt: str, *, protect: Sequence[Path] = ()
+    conn: Connection, spec: ReportSpec, out_dir: Path, fmt: str, *, protect: Sequence[Path] = ()
 ) -> list[Path]:
     """Write one ``fmt`` file per chart into ``out_dir`` (created if missing), named after the chart.
 
@@ -142,7 +149,7 @@ def export_images(
     try:
         # One call: kaleido starts the browser once for all charts.
         pio.write_images(figures, temps, format=fmt, width=spec.width or 1000, height=spec.height or 560)
-        for temp, path in zip(temps, paths):
+        for temp, path in zip(temps, paths, strict=False):
             replace_from(temp, path)
     except OSError as exc:
         raise MoviedashError(f"cannot write the chart images to {out_dir}: {exc.strerror or exc}") from None
@@ -158,4 +165,3 @@ def export_images(
         for temp in temps:
             temp.unlink(missing_ok=True)
     return paths
-

@@ -29,7 +29,8 @@ h2 { font-size: 18px; margin: 24px 0 4px; }
 table.kpis { border-collapse: collapse; width: 100%; margin: 12px 0 8px; font-size: 15px; }
 table.kpis th, table.kpis td { border-bottom: 1px solid var(--line); padding: 6px 8px; text-align: left; }
 table.kpis td.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.kpis th { color: var(--muted); font-weight: 600; font-size: 13px; text-transform: uppercase; letter-spacing: .03em; }
+table.kpis th { color: var(--muted); font-weight: 600; font-size: 13px; text-transform: uppercase; \
+letter-spacing: .03em; }
 section.chart { break-inside: avoid; page-break-inside: avoid; margin-bottom: 12px; }
 .chart .plot { width: 100%; }
 .chart .summary { color: var(--muted); font-size: 13px; margin: 4px 0 0; }
@@ -93,8 +94,7 @@ def render(
     esc = html.escape
     meta_html = "\n".join(f'<p class="meta">{esc(k)}: <b>{esc(v)}</b></p>' for k, v in meta)
     kpi_rows = "\n".join(
-        f"<tr><td>{esc(k.label)}</td><td class=\"num\">{esc(k.value)}</td><td>{esc(k.change)}</td></tr>"
-        for k in kpis
+        f"<tr><td>{esc(k.label)}</td><td class=\"num\">{esc(k.value)}</td><td>{esc(k.change)}</td></tr>" for k in kpis
     )
     chart_html = "\n".join(
         f'<section class="chart" id="{esc(c.key)}"><h2>{esc(c.heading)}</h2>\n'

@@ -78,7 +78,9 @@ def _bitmaps(pairs: list[np.ndarray]) -> dict[int, BitMap]:
     keys = merged >> 32
     users = (merged & 0xFFFFFFFF).astype(np.uint32)
     starts, ends = _bounds(keys)
-    return {k: BitMap(users[a:b]) for k, a, b in zip(keys[starts].tolist(), starts.tolist(), ends.tolist())}
+    return {
+        k: BitMap(users[a:b]) for k, a, b in zip(keys[starts].tolist(), starts.tolist(), ends.tolist(), strict=False)
+    }
 
 
 def _bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +99,8 @@ def group_sum(keys: np.ndarray, values: list[np.ndarray]) -> tuple[np.ndarray, l
     table = pa.table({"k": keys, **{f"v{i}": v for i, v in enumerate(values)}})
     grouped = table.group_by("k", use_threads=False).aggregate([(f"v{i}", "sum") for i in range(len(values))])
     grouped = grouped.sort_by("k")
-    return grouped["k"].to_numpy(), [grouped[f"v{i}_sum"].to_numpy().astype(np.int64, copy=False) for i in range(len(values))]
+    sums = [grouped[f"v{i}_sum"].to_numpy().astype(np.int64, copy=False) for i in range(len(values))]
+    return grouped["k"].to_numpy(), sums
 
 
 def _sum_runs(keys: np.ndarray, values: list[np.ndarray], runs: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -160,7 +163,8 @@ class Aggregator:
         self.plays = np.zeros(0, dtype=np.int64)
         self.minutes = np.zeros(0, dtype=np.int64)
         self.hours = np.zeros((0, 24), dtype=np.int64)
-        self.title_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (dense id << 31 | title), plays, minutes
+        # (dense id << 31 | title), plays, minutes
+        self.title_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.day_pairs: list[np.ndarray] = []  # dense id << 32 | user id, distinct per batch
         self.title_pairs: list[np.ndarray] = []  # title id << 32 | user id
         self.viewer_parts: list[tuple[np.ndarray, np.ndarray]] = []  # (dense id, title id << 32 | user id) per event
@@ -191,12 +195,13 @@ class Aggregator:
             return
         self.rows += n
         lengths = pc.utf8_length(dates)
-        if dates.null_count or (checked and users.null_count) or pc.min(lengths).as_py() != 19 or pc.max(lengths).as_py() != 19:
+        if (dates.null_count or (checked and users.null_count)
+                or pc.min(lengths).as_py() != 19 or pc.max(lengths).as_py() != 19):
             self.ok = False
             return
         day = self.days.encode(pc.utf8_slice_codeunits(dates, 0, 10))
         hour = pc.cast(pc.utf8_slice_codeunits(dates, 11, 13), pa.int64()).to_numpy(zero_copy_only=False)
-        dims = [codes.encode(pc.fill_null(cols[d], "")) for codes, d in zip(self.dims, DIMS)]
+        dims = [codes.encode(pc.fill_null(cols[d], "")) for codes, d in zip(self.dims, DIMS, strict=False)]
         user = self.users.encode(users)
         title_text = cols["title"]
         title = self.titles.encode(pc.if_else(pc.equal(title_text, ""), pa.scalar(None, pa.string()), title_text))
@@ -249,7 +254,8 @@ class Aggregator:
     def _key_text(self, keys: np.ndarray, days: list[str] | None = None) -> tuple[list, list, list, list]:
         mask = (1 << _DIM_BITS) - 1
         day = np.asarray(days if days is not None else self.days.names, dtype=object)[keys >> 42]
-        dims = [np.asarray(c.names, dtype=object)[(keys >> shift) & mask] for c, shift in zip(self.dims, (28, 14, 0))]
+        dims = [np.asarray(c.names, dtype=object)[(keys >> shift) & mask]
+                for c, shift in zip(self.dims, (28, 14, 0), strict=False)]
         return day.tolist(), dims[0].tolist(), dims[1].tolist(), dims[2].tolist()
 
     def _old(self, conn: sqlite3.Connection, sql: str, keys: list[tuple]) -> dict[tuple, tuple]:
@@ -279,11 +285,12 @@ class Aggregator:
         done: dict[str, Any] = {"day_users": _bitmaps(self.day_pairs), "titles": None}
         self.day_pairs = []
         if nd:
-            done["texts"] = list(zip(*self._key_text(all_keys)))
+            done["texts"] = list(zip(*self._key_text(all_keys), strict=False))
         if self.title_parts:  # each part sorted by (dense id, title): merge the runs
             c, (plays, minutes) = _sum_runs(
                 np.concatenate([part[0] for part in self.title_parts]),
-                [np.concatenate([part[1] for part in self.title_parts]), np.concatenate([part[2] for part in self.title_parts])],
+                [np.concatenate([part[1] for part in self.title_parts]),
+                 np.concatenate([part[2] for part in self.title_parts])],
                 runs=True,
             )
             self.title_parts = []
@@ -298,7 +305,8 @@ class Aggregator:
             month_keys, month_ids = np.unique(mk, return_inverse=True)
             monthly, (month_plays, month_minutes) = _sum_runs((month_ids.reshape(-1) << 31) | tt, [plays, minutes])
             done["titles"] = (tk, tt, plays, minutes)
-            done["monthly"] = (month_keys[monthly >> 31], monthly & ((1 << 31) - 1), month_plays, month_minutes, months.names)
+            done["monthly"] = (month_keys[monthly >> 31], monthly & ((1 << 31) - 1), month_plays, month_minutes,
+                               months.names)
         done["title_users"] = _bitmaps(self.title_pairs)
         self.title_pairs = []
         if self.viewer_parts:  # every event's pair, grouped by (day, dims) key
@@ -320,12 +328,14 @@ class Aggregator:
         if self.users.names:
             conn.executemany(
                 "INSERT INTO md_users (id, userid) VALUES (?, ?)",
-                zip(range(self.users.offset, self.users.offset + len(self.users.names)), self.users.names),
+                zip(range(self.users.offset, self.users.offset + len(self.users.names)), self.users.names,
+                    strict=True),
             )
         if self.titles.names:
             conn.executemany(
                 "INSERT INTO md_titles (id, title) VALUES (?, ?)",
-                zip(range(self.titles.offset, self.titles.offset + len(self.titles.names)), self.titles.names),
+                zip(range(self.titles.offset, self.titles.offset + len(self.titles.names)), self.titles.names,
+                    strict=True),
             )
             for i, name in enumerate(self.titles.names):
                 self.title_name[self.titles.offset + i] = name
@@ -347,7 +357,8 @@ class Aggregator:
             f"INSERT INTO md_day (day, {DIMS_PK}, plays, minutes, users) VALUES (?, ?, ?, ?, ?, ?, ?) "
             f"ON CONFLICT (day, {DIMS_PK}) DO UPDATE SET plays = plays + excluded.plays, "
             "minutes = minutes + excluded.minutes, users = excluded.users",
-            [(*t, p, m, b) for t, p, m, b in zip(texts, self.plays[:nd].tolist(), self.minutes[:nd].tolist(), blobs)],
+            [(*t, p, m, b)
+             for t, p, m, b in zip(texts, self.plays[:nd].tolist(), self.minutes[:nd].tolist(), blobs, strict=False)],
         )
         # md_hour: 24 plays counts per (day, dims).
         old = self._old(conn, f"SELECT day, {DIMS_PK}, hours FROM md_hour WHERE day BETWEEN ? AND ?", texts)
@@ -365,7 +376,8 @@ class Aggregator:
         )
         # md_title_day and md_title_month: per key, the titles' ids, plays and minutes as packed arrays.
         if done["titles"] is not None:
-            self._write_titles(conn, "md_title_day", "day", *done["titles"], None)
+            day_keys, day_ids, day_plays, day_minutes = done["titles"]
+            self._write_titles(conn, "md_title_day", "day", day_keys, day_ids, day_plays, day_minutes, None)
             self._write_titles(conn, "md_title_month", "month", *done["monthly"])
         if done["viewers"] is not None:
             self._write_viewers(conn, texts, *done["viewers"])
@@ -374,7 +386,8 @@ class Aggregator:
         if self.title_users:
             names = self.title_name
             wanted = {names[t] for t in self.title_users}
-            old_t = {title: blob for title, blob in conn.execute("SELECT title, users FROM md_title_users") if title in wanted}
+            old_t = {title: blob for title, blob in conn.execute("SELECT title, users FROM md_title_users")
+                     if title in wanted}
             upserts = []
             for t, users in self.title_users.items():
                 blob = old_t.get(names[t])
@@ -387,13 +400,15 @@ class Aggregator:
                 upserts,
             )
 
-    def _write_viewers(self, conn: sqlite3.Connection, texts: list[tuple], dense_ids: np.ndarray, pairs: np.ndarray) -> None:
+    def _write_viewers(
+        self, conn: sqlite3.Connection, texts: list[tuple], dense_ids: np.ndarray, pairs: np.ndarray
+    ) -> None:
         """Append each (day, dims) key's new pairs to its stored ones (``dense_ids`` sorted)."""
         starts, ends = _bounds(dense_ids)
         keys = [texts[d] for d in dense_ids[starts].tolist()]
         old = self._old(conn, f"SELECT day, {DIMS_PK}, pairs FROM md_title_viewers WHERE day BETWEEN ? AND ?", keys)
         rows = []
-        for key, a, b in zip(keys, starts.tolist(), ends.tolist()):
+        for key, a, b in zip(keys, starts.tolist(), ends.tolist(), strict=False):
             blob = pairs[a:b].astype("<i8").tobytes()
             stored = old.get(key)
             rows.append((*key, blob if stored is None else stored[0] + blob))
@@ -409,9 +424,11 @@ class Aggregator:
     ) -> None:
         """Upsert one packed row per key; ``keys`` sorted, ``ids`` sorted within a key."""
         starts, ends = _bounds(keys)
-        texts = list(zip(*self._key_text(keys[starts], periods)))
+        texts = list(zip(*self._key_text(keys[starts], periods), strict=False))
         old = self._old(
-            conn, f"SELECT {period}, {DIMS_PK}, titles, plays, minutes FROM {table} WHERE {period} BETWEEN ? AND ?", texts
+            conn,
+            f"SELECT {period}, {DIMS_PK}, titles, plays, minutes FROM {table} WHERE {period} BETWEEN ? AND ?",
+            texts
         )
         if old:
             # Merge the stored arrays of every touched key in one pass: key
@@ -434,7 +451,7 @@ class Aggregator:
         rows = [
             (*text, ids[a:b].astype("<i4").tobytes(), plays[a:b].astype("<i8").tobytes(),
              minutes[a:b].astype("<i8").tobytes())
-            for text, a, b in zip(texts, starts.tolist(), ends.tolist())
+            for text, a, b in zip(texts, starts.tolist(), ends.tolist(), strict=False)
         ]
         conn.executemany(
             f"INSERT INTO {table} ({period}, {DIMS_PK}, titles, plays, minutes) VALUES (?, ?, ?, ?, ?, ?, ?) "

@@ -109,7 +109,7 @@ def _add_rows(conn: sqlite3.Connection, covered: int, dialect: SQLiteDialect) ->
         (covered,),
     )
     while rows := cursor.fetchmany(200_000):
-        aggregator.add(dict(zip(FED_COLUMNS, (list(c) for c in zip(*rows)))), checked=False)
+        aggregator.add(dict(zip(FED_COLUMNS, (list(c) for c in zip(*rows, strict=False)), strict=False)), checked=False)
     aggregator.write(conn, dialect)
     return True
 
@@ -118,7 +118,9 @@ def store_defaults(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT) -
     """Compute the rows behind every default view from the derived tables and store them."""
     results: dict[str, Any] = {}
     everything = Filters()
-    day_rows = [(day, BitMap.deserialize(blob)) for day, blob in conn.execute("SELECT day, users FROM md_day ORDER BY day")]
+    day_rows = [
+        (day, BitMap.deserialize(blob)) for day, blob in conn.execute("SELECT day, users FROM md_day ORDER BY day")
+    ]
     results.update(default_series(conn, day_rows, dialect))
     for rank in ("plays", "minutes"):
         results[f"top:{rank}"] = top_from_tables(conn, TopQuery(TOP_STORED, rank, everything))

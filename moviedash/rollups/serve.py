@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -14,7 +13,7 @@ from .. import dimensions, metrics
 from ..escapes import decode_escapes
 from ..params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from ..periods import period_start
-from ..store import DIALECT, Dialect, SQLiteDialect
+from ..store import DIALECT, Dialect, Queryable, SQLiteDialect
 from .aggregator import distinct, group_sum
 from .tables import DIMS
 
@@ -26,7 +25,7 @@ _ADDITIVE_COLUMNS = ("plays", "minutes")
 # --------------------------------------------------------------------------- #
 
 
-def _stored(conn: sqlite3.Connection, name: str) -> Any:
+def _stored(conn: Queryable, name: str) -> Any:
     row = conn.execute("SELECT value FROM md_results WHERE name = ?", (name,)).fetchone()
     return None if row is None else json.loads(row[0])
 
@@ -74,7 +73,7 @@ def users_by_bucket(rows: Iterable[Sequence[Any]], resolution: str) -> list[list
 
 
 def sum_rows(
-    conn: sqlite3.Connection, column: str, query: SeriesQuery, dialect: Dialect = DIALECT
+    conn: Queryable, column: str, query: SeriesQuery, dialect: Dialect = DIALECT
 ) -> list[list[Any]]:
     """``[period label, total]`` rows of an additive ``md_day`` column (``plays``, ``minutes``)."""
     if column not in _ADDITIVE_COLUMNS:
@@ -90,13 +89,13 @@ def sum_rows(
     ]
 
 
-def minutes_rows(conn: sqlite3.Connection, query: SeriesQuery, dialect: SQLiteDialect = DIALECT) -> list[list[Any]]:
+def minutes_rows(conn: Queryable, query: SeriesQuery, dialect: SQLiteDialect = DIALECT) -> list[list[Any]]:
     """``[period label, minutes]`` rows."""
     return sum_rows(conn, "minutes", query, dialect)
 
 
 def series_rows(
-    conn: sqlite3.Connection, name: str, query: SeriesQuery, dialect: Dialect = DIALECT
+    conn: Queryable, name: str, query: SeriesQuery, dialect: Dialect = DIALECT
 ) -> list[list[Any]]:
     """``[period label, value]`` rows of the declared measure ``name`` (not zero-filled).
 
@@ -120,7 +119,7 @@ def series_rows(
 
 
 def default_series(
-    conn: sqlite3.Connection, day_rows: Sequence[tuple[str, BitMap]], dialect: Dialect = DIALECT
+    conn: Queryable, day_rows: Sequence[tuple[str, BitMap]], dialect: Dialect = DIALECT
 ) -> dict[str, list[list[Any]]]:
     """The unfiltered rows of every declared measure with a rollup, by ``name:resolution`` (stored at load).
 
@@ -161,7 +160,7 @@ def month_bounds(filters: Filters) -> tuple[str | None, str | None, str | None, 
     return iso(first), iso(last), iso(start), iso(end), whole
 
 
-def top_from_tables(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]]:
+def top_from_tables(conn: Queryable, query: TopQuery) -> list[list[Any]]:
     column = {"plays": "plays", "minutes": "minutes"}[query.rank]
     dims_clause, dims_params = where(Filters(**{d: getattr(query.filters, d) for d in DIMS}))
     first, last, start, end, whole = month_bounds(query.filters)
@@ -185,7 +184,8 @@ def top_from_tables(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]
         if end is not None and last is not None:
             after = (dt.date.fromisoformat(last).replace(day=28) + dt.timedelta(days=4)).replace(day=1).isoformat()
             if end >= after:  # days after the last whole month
-                parts.append((f"SELECT titles, {column} FROM md_title_day WHERE {dims_clause} AND day >= ? AND day <= ?",
+                parts.append((f"SELECT titles, {column} FROM md_title_day "
+                              f"WHERE {dims_clause} AND day >= ? AND day <= ?",
                               [*dims_params, after, end]))
     ids: list[np.ndarray] = []
     values: list[np.ndarray] = []
@@ -211,7 +211,7 @@ def rank_by_shown_title(rows: Iterable[tuple[str, int]], num: int) -> list[list[
     return [[title, int(n)] for title, n in ranked[:num]]
 
 
-def _rank_titles(conn: sqlite3.Connection, ids: np.ndarray, totals: np.ndarray, num: int) -> list[list[Any]]:
+def _rank_titles(conn: Queryable, ids: np.ndarray, totals: np.ndarray, num: int) -> list[list[Any]]:
     """The ``num`` best ``[title, total]``: most first, ties by the title as shown (:func:`rank_by_shown_title`)."""
     if len(ids) > num:
         threshold = np.partition(totals, len(totals) - num)[len(totals) - num]
@@ -221,11 +221,12 @@ def _rank_titles(conn: sqlite3.Connection, ids: np.ndarray, totals: np.ndarray, 
     if len(wanted) > 900:
         names = dict(conn.execute("SELECT id, title FROM md_titles"))
     else:
-        names = dict(conn.execute(f"SELECT id, title FROM md_titles WHERE id IN ({', '.join('?' * len(wanted))})", wanted))
-    return rank_by_shown_title(zip((names[i] for i in wanted), totals.tolist()), num)
+        marks = ", ".join("?" * len(wanted))
+        names = dict(conn.execute(f"SELECT id, title FROM md_titles WHERE id IN ({marks})", wanted))
+    return rank_by_shown_title(zip((names[i] for i in wanted), totals.tolist(), strict=False), num)
 
 
-def top_rows(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]]:
+def top_rows(conn: Queryable, query: TopQuery) -> list[list[Any]]:
     """``[raw title, value]`` rows of the top list.
 
     Distinct viewers per title of a filtered selection come from
@@ -240,7 +241,7 @@ def top_rows(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]]:
     return top_from_tables(conn, query)
 
 
-def _top_viewers_from_tables(conn: sqlite3.Connection, query: TopQuery) -> list[list[Any]]:
+def _top_viewers_from_tables(conn: Queryable, query: TopQuery) -> list[list[Any]]:
     """Distinct viewers per title of a selection: the distinct (title, user) pairs of its (day, dims) rows."""
     clause, params = where(query.filters)
     parts = [np.frombuffer(blob, dtype="<i8") for (blob,) in conn.execute(
@@ -253,7 +254,7 @@ def _top_viewers_from_tables(conn: sqlite3.Connection, query: TopQuery) -> list[
     return _rank_titles(conn, ids, viewers[ids], query.num)
 
 
-def heatmap_from_tables(conn: sqlite3.Connection, filters: Filters) -> list[list[Any]]:
+def heatmap_from_tables(conn: Queryable, filters: Filters) -> list[list[Any]]:
     clause, params = where(filters)
     grid = np.zeros((7, 24), dtype=np.int64)
     weekdays: dict[str, int] = {}
@@ -265,7 +266,7 @@ def heatmap_from_tables(conn: sqlite3.Connection, filters: Filters) -> list[list
     return [[w, h, int(grid[w, h])] for w in range(7) for h in range(24) if grid[w, h]]
 
 
-def heatmap_rows(conn: sqlite3.Connection, filters: Filters) -> list[list[Any]]:
+def heatmap_rows(conn: Queryable, filters: Filters) -> list[list[Any]]:
     """``[weekday, hour, plays]`` rows (weekday 0 = Monday)."""
     if filters.is_default():
         stored = _stored(conn, "heatmap")
@@ -275,7 +276,7 @@ def heatmap_rows(conn: sqlite3.Connection, filters: Filters) -> list[list[Any]]:
 
 
 def totals_from_tables(
-    conn: sqlite3.Connection, filters: Filters, day_rows: Iterable[Sequence[Any]] | None = None
+    conn: Queryable, filters: Filters, day_rows: Iterable[Sequence[Any]] | None = None
 ) -> tuple[int, int, int]:
     clause, params = where(filters)
     if day_rows is None:
@@ -288,27 +289,27 @@ def totals_from_tables(
     return viewers, int(plays), int(minutes)
 
 
-def totals_row(conn: sqlite3.Connection, filters: Filters) -> tuple[int, int, int]:
+def totals_row(conn: Queryable, filters: Filters) -> tuple[int, int, int]:
     """``(viewers, plays, minutes)`` of a selection."""
     if filters.is_default():
         stored = _stored(conn, "totals")
         if stored is not None:
-            return tuple(stored)  # type: ignore[return-value]
+            return tuple(stored)
     return totals_from_tables(conn, filters)
 
 
-def span_from_tables(conn: sqlite3.Connection) -> tuple[str | None, str | None, int]:
+def span_from_tables(conn: Queryable) -> tuple[str | None, str | None, int]:
     first, last, events = conn.execute("SELECT MIN(day), MAX(day), COALESCE(SUM(plays), 0) FROM md_day").fetchone()
     return first, last, int(events)
 
 
-def span_row(conn: sqlite3.Connection) -> tuple[str | None, str | None, int]:
+def span_row(conn: Queryable) -> tuple[str | None, str | None, int]:
     """``(first day, last day, events)``."""
     stored = _stored(conn, "span")
-    return tuple(stored) if stored is not None else span_from_tables(conn)  # type: ignore[return-value]
+    return tuple(stored) if stored is not None else span_from_tables(conn)
 
 
-def dim_values_from_tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
+def dim_values_from_tables(conn: Queryable) -> dict[str, list[str]]:
     """The distinct stored values of each dimension, ``''`` (NULL) included."""
     return {
         column: [str(r[0]) for r in conn.execute(f"SELECT DISTINCT {column} FROM md_day ORDER BY 1")]
@@ -316,7 +317,7 @@ def dim_values_from_tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
     }
 
 
-def options(conn: sqlite3.Connection) -> dict[str, list[str]]:
+def options(conn: Queryable) -> dict[str, list[str]]:
     """The filter values of each dimension (``unknown`` last when some events lack it, see :mod:`.dimensions`)."""
     # Stored under a name older databases do not have: theirs left out the missing values.
     stored = _stored(conn, "dim_values")
@@ -324,7 +325,7 @@ def options(conn: sqlite3.Connection) -> dict[str, list[str]]:
     return {column: dimensions.known_values(raw[column]) for column in DIMS}
 
 
-def has_value(conn: sqlite3.Connection, column: str, value: str) -> bool:
+def has_value(conn: Queryable, column: str, value: str) -> bool:
     """Whether filter value ``value`` (``unknown`` for its bucket) matches an event in dimension ``column``."""
     if column not in DIMS:
         raise ValueError(column)

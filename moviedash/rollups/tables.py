@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 from .. import dimensions
 from ..params import DATE_MAX, DATE_MIN
-from ..store import DIALECT, SQLiteDialect
+from ..store import DIALECT, Queryable, SQLiteDialect
 
 DIMS: tuple[str, ...] = dimensions.DIMS
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
@@ -119,7 +119,7 @@ SELECT (SELECT file FROM pragma_database_list WHERE name = 'main'),
 """
 
 
-def status(conn: sqlite3.Connection) -> Status | None:
+def status(conn: Queryable) -> Status | None:
     """One cheap query: ``None`` without derived data, else its version and whether it is current.
 
     Current means every row of ``movies`` is covered (``max(rowid)`` equals the

@@ -9,9 +9,12 @@ which callers name explicitly.
 from . import postgres, sqlite
 from .connection import (
     Connection,
+    Cursor,
+    Queryable,
     check_deadline,
     check_exists,
     connect_readonly,
+    database_fault,
     set_deadline,
 )
 from .dialects import (
@@ -35,7 +38,7 @@ from .target import Target, is_postgres, parse, redact
 
 __all__ = [
     "COLUMNS", "DIALECT", "INSERT_SQL", "INTEGER_COLUMNS", "LEDGER_INSERT_SQL", "LEDGER_LOOKUP_SQL",
-    "POSTGRES_DIALECT", "REAL_COLUMNS", "SCHEMA", "Connection", "Dialect", "PostgresDialect", "SQLiteDialect",
-    "Target", "check_deadline", "check_exists", "connect_readonly", "dialect_of", "is_postgres", "parse",
-    "postgres", "redact", "set_deadline", "sqlite",
+    "POSTGRES_DIALECT", "REAL_COLUMNS", "SCHEMA", "Connection", "Cursor", "Dialect", "PostgresDialect", "Queryable",
+    "SQLiteDialect", "Target", "check_deadline", "check_exists", "connect_readonly", "database_fault", "dialect_of",
+    "is_postgres", "parse", "postgres", "redact", "set_deadline", "sqlite",
 ]

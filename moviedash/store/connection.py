@@ -9,20 +9,57 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Union
+from typing import Any, Protocol
 
-from ..errors import query_timeout_error
+import psycopg
+
+from ..errors import DatabaseFault, query_timeout_error
 from . import postgres, sqlite, target
-from .postgres import PgConnection
 
-#: A read-only connection of either backend.
-Connection = Union[sqlite3.Connection, PgConnection]
+
+class Cursor(Protocol):
+    """What serving code reads from a statement's result (sqlite3's and psycopg's cursors both fit)."""
+
+    @property
+    def description(self) -> Any: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Queryable(Protocol):
+    """Anything that runs SQL with ``?`` placeholders: a serving connection, or a loading one.
+
+    Code shared by serving and loading (the rollups' queries) takes this; a
+    plain ``sqlite3.Connection`` fits.
+    """
+
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Cursor: ...
+
+    def close(self) -> None: ...
+
+
+class Connection(Queryable, Protocol):
+    """A read-only serving connection of either backend.
+
+    :class:`moviedash.store.sqlite.ServingConnection` and
+    :class:`moviedash.store.postgres.PgConnection` fit it: ``execute`` takes SQL
+    with ``?`` placeholders, ``close`` ends the request's use, and ``memo``
+    keeps what cannot change while the connection lives (the data's span, the
+    request's deadline).
+    """
+
+    memo: dict[str, object]
 
 
 def set_deadline(conn: Connection, seconds: float) -> None:
     """Give the request owning ``conn`` a deadline ``seconds`` from now (see :func:`check_deadline`)."""
-    conn.memo["deadline"] = (time.monotonic() + seconds, seconds)  # type: ignore[union-attr]
+    conn.memo["deadline"] = (time.monotonic() + seconds, seconds)
 
 
 def check_deadline(conn: object) -> None:
@@ -36,6 +73,20 @@ def check_deadline(conn: object) -> None:
     limit = memo.get("deadline") if memo else None
     if limit is not None and time.monotonic() > limit[0]:
         raise query_timeout_error(limit[1])
+
+
+def database_fault(exc: BaseException) -> DatabaseFault | None:
+    """The 503 for an engine's database error met while answering, else ``None``.
+
+    Databases not made by ``moviedash load`` can lack columns, hold sums that
+    overflow 64 bits or values the driver cannot convert, and can be swapped
+    under a running server.  Serving code lets such errors rise (some are
+    expected and caught below, e.g. a missing rollup table); the web error
+    handler asks this function, so only the store knows the engines' error types.
+    """
+    if isinstance(exc, sqlite3.DatabaseError | psycopg.Error):
+        return DatabaseFault(f"cannot answer from the database: {exc}")
+    return None
 
 
 def connect_readonly(path: str | os.PathLike[str]) -> Connection:

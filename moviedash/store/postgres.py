@@ -86,12 +86,23 @@ def _message(url: str, exc: BaseException) -> str:
 
 
 def connect(url: str, **kwargs: Any) -> psycopg.Connection:
-    """A psycopg connection to ``url`` (``kwargs`` go to ``psycopg.connect``); failures raise :class:`MoviedashError` (503)."""
+    """A psycopg connection to ``url`` (``kwargs`` go to ``psycopg.connect``).
+
+    Failures raise :class:`MoviedashError` (503).
+    """
     target = parse(url)
     try:
         return psycopg.connect(target.location, connect_timeout=max(1, int(DEFAULT_CONNECT_TIMEOUT)), **kwargs)
     except psycopg.Error as exc:
         raise DatabaseUnavailable(_message(target.location, exc)) from None
+
+
+def scalar(conn: psycopg.Connection | PgConnection, sql: str) -> Any:
+    """The one value a one-row query answers (``SELECT EXISTS ...``, ``SELECT count(*) ...``)."""
+    row = conn.execute(sql).fetchone()
+    if row is None:  # such a query always answers one row: a driver or server fault
+        raise MoviedashError(f"no answer from PostgreSQL to {sql!r}", status=503)
+    return row[0]
 
 
 def translate(sql: str) -> str:
@@ -128,7 +139,7 @@ class PgConnection:
         try:
             if params is None:
                 return self.raw.execute(sql)
-            return self.raw.execute(translate(sql), list(params))  # type: ignore[arg-type]
+            return self.raw.execute(translate(sql), list(params))
         except psycopg.errors.QueryCanceled:
             self._rollback()
             raise query_timeout_error(self.timeout or 0) from None
@@ -174,7 +185,7 @@ def connect_readonly(url: str) -> PgConnection:
 
 
 def _check_table(conn: PgConnection, target: Target) -> None:
-    found = conn.execute("SELECT to_regclass('movies') IS NOT NULL").fetchone()[0]
+    found = scalar(conn, "SELECT to_regclass('movies') IS NOT NULL")
     conn.raw.rollback()
     if not found:
         conn.close()
@@ -271,9 +282,9 @@ def connect_readwrite(url: str) -> psycopg.Connection:
     conn = connect(url)
     try:
         # Only when missing: a role allowed to load need not be allowed to create.
-        exists = conn.execute(
-            "SELECT to_regclass('movies') IS NOT NULL AND to_regclass('moviedash_loads') IS NOT NULL"
-        ).fetchone()[0]
+        exists = scalar(
+            conn, "SELECT to_regclass('movies') IS NOT NULL AND to_regclass('moviedash_loads') IS NOT NULL"
+        )
         if not exists:
             conn.execute(SCHEMA)
         conn.commit()

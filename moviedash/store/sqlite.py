@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import quote
 
-from ..errors import DatabaseNotFound, DatabaseUnavailable, MoviedashError
+from ..errors import DatabaseNotFound, DatabaseUnavailable, MoviedashError, QueryTimeout
 from . import target
 from .schema import INSERT_SQL, SCHEMA
 
@@ -26,17 +29,71 @@ def _uri(path: Path, mode: str) -> str:
     return f"file:{quote(str(path.resolve()))}?mode={mode}"
 
 
+#: SQLite virtual-machine instructions between deadline checks (cheap, ~ms granularity).
+PROGRESS_STEPS = 10_000
+
+T = TypeVar("T")
+
+
 class ServingConnection(sqlite3.Connection):
     """A read-only connection that lives for one request (or one figures-API call).
 
     ``memo`` keeps results that cannot change for such a short-lived reader
     (the data's span), so the callbacks and pipeline steps of one request do
     not scan the table for them again.
+
+    With :meth:`limit_time`, a statement still running at the deadline is
+    interrupted and raises :class:`QueryTimeout` (503) from ``execute`` or from
+    fetching its rows, as PostgreSQL's ``statement_timeout`` does for
+    :class:`moviedash.store.postgres.PgConnection`.
     """
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.memo: dict[str, object] = {}
+        self.limit: float | None = None
+
+    def limit_time(self, seconds: float) -> None:
+        """Interrupt any statement still running ``seconds`` from now (the request's time limit)."""
+        deadline = time.monotonic() + seconds
+        self.limit = seconds
+        # A non-zero return interrupts the running statement (sqlite3.OperationalError "interrupted").
+        self.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+
+    def translated(self, step: Callable[[], T]) -> T:
+        """``step()``, with SQLite's interrupt by the time limit raised as :class:`QueryTimeout`."""
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if self.limit is not None and str(exc) == "interrupted":
+                raise QueryTimeout(self.limit) from None
+            raise
+
+    def execute(self, sql: str, parameters: Any = (), /) -> ServingCursor:
+        cursor = self.cursor(ServingCursor)
+        self.translated(lambda: sqlite3.Cursor.execute(cursor, sql, parameters))
+        return cursor
+
+
+class ServingCursor(sqlite3.Cursor):
+    """A cursor of :class:`ServingConnection`: fetching rows may meet the time limit too."""
+
+    connection: ServingConnection
+
+    def fetchone(self) -> Any:
+        return self.connection.translated(super().fetchone)
+
+    def fetchmany(self, size: int | None = 1) -> list[Any]:
+        return self.connection.translated(lambda: sqlite3.Cursor.fetchmany(self, size))
+
+    def fetchall(self) -> list[Any]:
+        return self.connection.translated(super().fetchall)
+
+    def __iter__(self) -> ServingCursor:
+        return self
+
+    def __next__(self) -> Any:
+        return self.connection.translated(super().__next__)
 
 
 def connect_readonly(path: str | os.PathLike[str]) -> ServingConnection:
@@ -60,7 +117,9 @@ def connect_readonly(path: str | os.PathLike[str]) -> ServingConnection:
     except sqlite3.Error as exc:
         conn.close()
         if "no such table" in str(exc):
-            raise DatabaseUnavailable(f"cannot read database {path}: it has no movies table (not a moviedash database)") from None
+            raise DatabaseUnavailable(
+                f"cannot read database {path}: it has no movies table (not a moviedash database)"
+            ) from None
         raise not_a_database(path, exc) from None
     return conn
 

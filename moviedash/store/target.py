@@ -108,7 +108,9 @@ def check_url(url: str) -> None:
         match = _HOST_RE.fullmatch(host)
         port = match and match.group("port")
         if match is None or (port is not None and not (port.isdigit() and 1 <= int(port) <= 65535)):
-            raise MoviedashError(f"the PostgreSQL URL is malformed (a host or port is not valid); {expected}", parameter="db")
+            raise MoviedashError(
+                f"the PostgreSQL URL is malformed (a host or port is not valid); {expected}", parameter="db"
+            )
 
 
 def parse(db: str | os.PathLike[str]) -> Target:

@@ -64,7 +64,11 @@ def _ids(items: Any) -> list[tuple[str, str]] | None:
     out = []
     for item in items:
         # Pattern-matching callbacks send lists of such dicts; this app uses none.
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("property"), str):
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("id"), str)
+            or not isinstance(item.get("property"), str)
+        ):
             return None
         out.append((item["id"], item["property"].split("@")[0]))
     return out

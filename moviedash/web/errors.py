@@ -11,7 +11,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DatabaseUnavailable, MoviedashError, log_database_error
-from .context import database_fault, is_interrupted, timeout_error
+from ..store import database_fault
 
 
 def error_response(error: MoviedashError) -> Response:
@@ -23,6 +23,9 @@ def error_response(error: MoviedashError) -> Response:
 
 def handle_exception(exc: Exception) -> Response:
     """The single error handler registered on the Flask server."""
+    fault = database_fault(exc)  # an engine's error: the store's 503
+    if fault is not None:
+        exc = fault
     if isinstance(exc, DatabaseUnavailable):
         log_database_error(exc)
         return error_response(exc)
@@ -39,11 +42,6 @@ def handle_exception(exc: Exception) -> Response:
                 if name.lower() == "allow":
                     response.headers["Allow"] = value
         return response
-    if is_interrupted(exc):
-        return error_response(timeout_error())
-    fault = database_fault(exc)
-    if fault is not None:
-        return error_response(fault)
     # Anything else is our bug: log it server-side, never show it to the client.
     logging.getLogger("moviedash").exception("unhandled error")
     return error_response(MoviedashError("internal error", status=500))

@@ -31,7 +31,7 @@ from selenium.webdriver.chrome.options import Options
 
 from moviedash.factory import create_app
 from moviedash.store import connect_readonly
-from tests.conftest import build_db, event
+from tests.helpers import build_db, event
 
 #: Screenshots of the dashboard, kept as test artifacts.
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -94,11 +94,17 @@ def axe_source() -> str:
     if not target.exists():
         npm = shutil.which("npm")
         if npm is None:
-            raise RuntimeError("npm is needed to fetch axe-core for the accessibility tests (scripts/test.sh installs it)")
+            raise RuntimeError(
+                "npm is needed to fetch axe-core for the accessibility tests (scripts/test.sh installs it)"
+            )
         with tempfile.TemporaryDirectory() as folder:
             out = subprocess.run(
                 [npm, "pack", f"axe-core@{AXE_VERSION}", "--json", "--pack-destination", folder],
-                check=True, capture_output=True, text=True, timeout=300, cwd=folder,
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                cwd=folder,
             )
             tarball = Path(folder) / json.loads(out.stdout)[0]["filename"]
             with tarfile.open(tarball) as archive:
@@ -331,8 +337,7 @@ class Page:
             full = driver.execute_script("return document.documentElement.scrollHeight")
             shot = driver.execute_cdp_cmd(
                 "Page.captureScreenshot",
-                {"captureBeyondViewport": True,
-                 "clip": {"x": 0, "y": 0, "width": width, "height": full, "scale": 1}},
+                {"captureBeyondViewport": True, "clip": {"x": 0, "y": 0, "width": width, "height": full, "scale": 1}},
             )
         finally:
             driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
@@ -378,8 +383,12 @@ def browser_arguments() -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="module")
-def dash_duo(request: pytest.FixtureRequest, browser_db: Path, tmp_path_factory: pytest.TempPathFactory,
-             browser_arguments: tuple[str, ...]) -> Iterator[DashComposite]:
+def dash_duo(
+    request: pytest.FixtureRequest,
+    browser_db: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    browser_arguments: tuple[str, ...],
+) -> Iterator[DashComposite]:
     """dash[testing]'s ``dash_duo``, module-scoped: one server and one Chromium for the module.
 
     Serves ``create_app(db=browser_db)`` with a :class:`CallbackLog` attached
@@ -392,14 +401,17 @@ def dash_duo(request: pytest.FixtureRequest, browser_db: Path, tmp_path_factory:
     options = pytest_setup_options()
     for argument in browser_arguments:
         options.add_argument(argument)
-    with ThreadedRunner() as server, DashComposite(
-        server=server,
-        browser="Chrome",
-        options=[options],
-        download_path=str(downloads),
-        percy_run=False,
-        wait_timeout=10,
-    ) as duo:
+    with (
+        ThreadedRunner() as server,
+        DashComposite(
+            server=server,
+            browser="Chrome",
+            options=[options],
+            download_path=str(downloads),
+            percy_run=False,
+            wait_timeout=10,
+        ) as duo,
+    ):
         duo.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
         duo.start_server(app)
         duo.callback_log = log

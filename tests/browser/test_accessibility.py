@@ -14,10 +14,9 @@ from selenium.webdriver.common.keys import Keys
 from moviedash import analysis, summaries
 from moviedash.params import Filters, SeriesQuery, TopQuery
 from moviedash.report import ReportSpec, render_html
+from tests.helpers import choose, no_console_errors, open_offline
 
 from .conftest import VIEWPORTS, Page, axe_violations, set_viewport
-from .test_dashboard import choose, no_console_errors
-from .test_report import open_offline
 
 pytestmark = pytest.mark.browser
 

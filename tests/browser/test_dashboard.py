@@ -9,20 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from moviedash import analysis, charts, pipeline
-from moviedash.params import Filters, SeriesQuery, TopQuery
+from moviedash import analysis, charts
+from moviedash.params import Filters, SeriesQuery
 from tests.browser.conftest import DAYS, Page
+from tests.helpers import ALL, assert_view, choose, no_console_errors, select, series, shown_kpis, top, wait_for_file
 
 pytestmark = pytest.mark.browser
 
-ALL = Filters()
 CHART_OUTPUTS = ("users-graph.figure", "minutes-graph.figure", "top-graph.figure", "heatmap-graph.figure")
 KPI_OUTPUT = "kpi-viewers-value"
 RESTORE_OUTPUT = "notice.children"
@@ -32,65 +31,6 @@ URL_OUTPUT = "url-query.data"
 # --------------------------------------------------------------------------- #
 # Expected values, straight from the analysis.
 # --------------------------------------------------------------------------- #
-
-
-def series(conn: sqlite3.Connection, metric: str, resolution: str = "daily", filters: Filters = ALL) -> dict[str, Any]:
-    frame = pipeline.SERIES[metric](conn, SeriesQuery(resolution, filters))
-    return {"x": [str(d) for d in frame["date"]], "y": [int(v) for v in frame["values"]]}
-
-
-def top(conn: sqlite3.Connection, num: int = 10, rank: str = "plays", filters: Filters = ALL) -> dict[str, Any]:
-    frame = analysis.toplist(conn, TopQuery(num, rank, filters))
-    return {"y": [str(t) for t in frame["title"]], "x": [int(v) for v in frame["values"]]}
-
-
-def heat(conn: sqlite3.Connection, filters: Filters = ALL) -> dict[str, Any]:
-    return {"z": analysis.heatmap(conn, filters).to_numpy().tolist()}
-
-
-def kpi_texts(conn: sqlite3.Connection, filters: Filters) -> dict[str, tuple[str, str]]:
-    comparison = analysis.compare_previous(conn, filters)
-    return {
-        kpi.name: (kpi.value, f"{kpi.change} {kpi.comparison}".strip())
-        for kpi in charts.kpis(comparison.current, comparison.previous, comparison.days)
-    }
-
-
-def shown_kpis(page: Page) -> dict[str, tuple[str, str]]:
-    return {
-        name: (page.text(f"#kpi-{name}-value"), page.text(f"#kpi-{name}-delta"))
-        for name in ("viewers", "plays", "hours", "minutes-per-viewer")
-    }
-
-
-def assert_view(
-    page: Page,
-    conn: sqlite3.Connection,
-    filters: Filters = ALL,
-    *,
-    users: str = "daily",
-    minutes: str = "daily",
-    num: int = 10,
-    rank: str = "plays",
-) -> None:
-    """Every chart and KPI shows what the analysis gives for this selection."""
-    expected = {
-        "users-graph": series(conn, "unique_users", users, filters),
-        "minutes-graph": series(conn, "minutes_watched", minutes, filters),
-        "top-graph": top(conn, num, rank, filters),
-        "heatmap-graph": heat(conn, filters),
-    }
-    for graph, data in expected.items():
-        if any(value == [] for value in data.values()) or data.get("z") and not any(map(any, data["z"])):
-            page.wait_for_message(graph, charts.EMPTY_MESSAGE)
-        else:
-            page.wait_for_data(graph, data)
-    want = kpi_texts(conn, filters)
-    try:
-        page.wait(lambda: shown_kpis(page) == want, "KPI cards")
-    except Exception:  # noqa: BLE001 - show the difference
-        assert shown_kpis(page) == want
-        raise
 
 
 def assert_fired(page: Page, **counts: int) -> None:
@@ -108,26 +48,6 @@ def assert_fired(page: Page, **counts: int) -> None:
     assert {name: page.log.count(names[name]) for name in counts} == counts, page.log.changed
 
 
-def no_console_errors(page: Page) -> None:
-    assert page.duo.get_logs() == []
-
-
-def choose(page: Page, group: str, label: str) -> None:
-    """Click the option labelled ``label`` of the segmented control ``#group``."""
-    for option in page.duo.find_elements(f"#{group} label"):
-        if option.text == label:
-            option.click()
-            return
-    raise AssertionError(f"no option {label!r} in #{group}")
-
-
-def select(page: Page, dropdown: str, label: str) -> None:
-    """Pick ``label`` in a Dash dropdown and close its menu."""
-    page.duo.select_dcc_dropdown(f"#{dropdown}", label)
-    page.duo.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
-    page.wait(lambda: page.count(".dash-dropdown-options") == 0, "menu closed")
-
-
 def type_date(page: Page, input_id: str, text: str) -> None:
     field = page.duo.find_element(f"#{input_id}")
     field.click()
@@ -138,13 +58,6 @@ def type_date(page: Page, input_id: str, text: str) -> None:
 def fetch(page: Page, path: str) -> str:
     with urllib.request.urlopen(page.duo.server_url + path) as response:  # noqa: S310 - local test server
         return response.read().decode()
-
-
-def wait_for_file(page: Page, name: str) -> Path:
-    path = Path(page.duo.download_path) / name
-    page.wait(lambda: path.is_file() and path.stat().st_size > 0 and not Path(f"{path}.crdownload").exists(),
-              f"download {name}")
-    return path
 
 
 # --------------------------------------------------------------------------- #
@@ -513,7 +426,10 @@ def test_every_control_has_an_accessible_label(page: Page) -> None:
         const name = el => {
             if (el.getAttribute('aria-label')) return el.getAttribute('aria-label');
             if (el.tagName === 'BUTTON' && el.textContent.trim()) return el.textContent;  // named by its text
-            if (el.id) { const l = document.querySelector(`label[for="${el.id}"]`); if (l && l.textContent.trim()) return l.textContent; }
+            if (el.id) {
+                const l = document.querySelector(`label[for="${el.id}"]`);
+                if (l && l.textContent.trim()) return l.textContent;
+            }
             const wrap = el.closest('label'); if (wrap && wrap.textContent.trim()) return wrap.textContent;
             const group = el.closest('[aria-labelledby]');
             if (group) { return group.getAttribute('aria-labelledby').split(' ')
@@ -545,18 +461,21 @@ def test_layout_at_desktop_and_phone_widths(page: Page) -> None:
         "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
     )
     try:
+
         def stacked() -> bool:
             rects = driver.execute_script(
                 f"return Array.from(document.querySelectorAll('{cards}')).map(e => e.getBoundingClientRect().toJSON())"
             )
             return len({round(r["left"]) for r in rects}) == 1 and all(
-                a["bottom"] <= b["top"] for a, b in zip(rects, rects[1:])
+                a["bottom"] <= b["top"] for a, b in zip(rects, rects[1:], strict=False)
             )
 
         page.wait(stacked, "charts stacked at 390 px")
         # Nothing wider than the phone (once Plotly has redrawn): no sideways scrolling.
-        page.wait(lambda: driver.execute_script("return document.documentElement.scrollWidth") <= 390,
-                  "no horizontal overflow")
+        page.wait(
+            lambda: driver.execute_script("return document.documentElement.scrollWidth") <= 390,
+            "no horizontal overflow",
+        )
         plot_width = driver.execute_script(
             "return document.querySelector('#users-graph .main-svg').getBoundingClientRect().width"
         )
@@ -586,7 +505,9 @@ return out;
 """
 
 
-@pytest.mark.parametrize("query", ["", "?users=weekly&minutes=monthly&top=50&rank=minutes", "?start=2013-03-01&end=2013-03-07"])
+@pytest.mark.parametrize(
+    "query", ["", "?users=weekly&minutes=monthly&top=50&rank=minutes", "?start=2013-03-01&end=2013-03-07"]
+)
 def test_no_chart_label_is_cut_off_at_desktop_or_phone_width(page: Page, query: str) -> None:
     """The charts' margins are fixed (no automargin): they must still hold every label and title."""
     page.open(query)
@@ -596,9 +517,15 @@ def test_no_chart_label_is_cut_off_at_desktop_or_phone_width(page: Page, query: 
         "Emulation.setDeviceMetricsOverride", {"width": 360, "height": 800, "deviceScaleFactor": 1, "mobile": True}
     )
     try:
-        page.wait(lambda: driver.execute_script(
-            "return document.querySelector('#users-graph .main-svg').getBoundingClientRect().width") < 360,
-            "charts redrawn at 360 px")
+        page.wait(
+            lambda: (
+                driver.execute_script(
+                    "return document.querySelector('#users-graph .main-svg').getBoundingClientRect().width"
+                )
+                < 360
+            ),
+            "charts redrawn at 360 px",
+        )
         page.wait(lambda: driver.execute_script(CUT_OFF_TEXTS) == [], "every chart label inside its chart at 360 px", 3)
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

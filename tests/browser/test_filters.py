@@ -7,9 +7,9 @@ import pytest
 
 from moviedash import analysis
 from moviedash.params import Filters
+from tests.helpers import assert_view, no_console_errors, select
 
 from .conftest import Page
-from .test_dashboard import assert_view, no_console_errors, select
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +53,9 @@ def test_an_empty_selection_says_why_and_clears_the_filter_to_blame(page: Page, 
     no_console_errors(page)
 
 
-def test_an_empty_range_of_unknown_markets_clears_the_market_and_keeps_the_dates(page: Page, conn: sqlite3.Connection) -> None:
+def test_an_empty_range_of_unknown_markets_clears_the_market_and_keeps_the_dates(
+    page: Page, conn: sqlite3.Connection
+) -> None:
     # Computer events without a market fall only on every 9th day: none on 2 and 3 January.
     page.open("?market=unknown&start=2013-01-02&end=2013-01-03")
     page.wait(lambda: page.duo.find_element("#empty-state").is_displayed(), "empty state shown")

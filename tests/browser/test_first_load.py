@@ -58,7 +58,8 @@ def cold(page: Page) -> Iterator[Page]:
 def test_a_cold_load_is_small_and_nothing_jumps(cold: Page, width: int, height: int, mobile: bool) -> None:
     driver = cold.duo.driver
     driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
     )
     cold.open()  # waits until all four charts are drawn and the callbacks are quiet
     loaded = driver.execute_script(

@@ -23,10 +23,7 @@ from selenium.webdriver.common.by import By
 
 from moviedash.cli import main
 from tests.browser.conftest import FIRST_DAY, Page, browser_events
-from tests.conftest import MARKUP_TITLES, build_db, event
-
-from .test_dashboard import choose, no_console_errors, select, wait_for_file
-from .test_report import open_offline
+from tests.helpers import MARKUP_TITLES, build_db, choose, event, no_console_errors, open_offline, select, wait_for_file
 
 pytestmark = pytest.mark.browser
 
@@ -84,7 +81,9 @@ def press_every_modebar_button(page: Page, graph: str) -> list[str]:
     for title in titles:
         ActionChains(page.duo.driver).move_to_element(page.duo.driver.find_element(By.CSS_SELECTOR, graph)).perform()
         page.duo.driver.execute_script(
-            "document.querySelector(arguments[0] + ` .modebar-btn[data-title=\"${arguments[1]}\"]`).click()", graph, title
+            "document.querySelector(arguments[0] + ` .modebar-btn[data-title=\"${arguments[1]}\"]`).click()",
+            graph,
+            title,
         )
         # A confirmation dialog (plotly.js asks before sending a chart to the cloud): accept it.
         page.duo.driver.execute_script(
@@ -109,7 +108,8 @@ def test_the_dashboard_contacts_no_other_host_while_it_is_used(page: Page, tmp_p
     # The recorder sees a request to another host (here another loopback origin, which refuses it).
     page.network_requests()
     page.duo.driver.execute_async_script(
-        "const done = arguments[arguments.length - 1]; fetch('http://localhost:9/probe').catch(() => 0).then(() => done())"
+        "const done = arguments[arguments.length - 1]; "
+        "fetch('http://localhost:9/probe').catch(() => 0).then(() => done())"
     )
     assert foreign(page.network_requests(), {server}) == ["http://localhost:9/probe"]
     page.open("?top=50")  # afresh: the requests and console from here on
@@ -145,8 +145,12 @@ def test_the_report_contacts_no_other_host(page: Page, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
     # Nothing the file loads is on another host (plotly.js holds URLs in its own code, never loaded).
-    assert not re.findall(r"""<(?:script|img|link|iframe|source|video|audio|embed|object)\b[^>]*"""
-                          r"""(?:src|href|data)\s*=\s*["']?(?:https?:)?//""", html, re.IGNORECASE)
+    assert not re.findall(
+        r"""<(?:script|img|link|iframe|source|video|audio|embed|object)\b[^>]*"""
+        r"""(?:src|href|data)\s*=\s*["']?(?:https?:)?//""",
+        html,
+        re.IGNORECASE,
+    )
 
     page.network_requests()
     open_offline(page, out)
@@ -221,8 +225,24 @@ def test_markup_titles_are_shown_literally_in_the_dashboard(page: Page) -> None:
 
 def test_markup_titles_are_shown_literally_in_the_report(page: Page, tmp_path: Path) -> None:
     out = tmp_path / "report.html"
-    result = CliRunner().invoke(main, ["report", "--db", str(page.db), "--out", str(out), "--top", "50",
-                                       "--start", "2013-01-01", "--end", "2013-01-31", "--device", "Computer"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "report",
+            "--db",
+            str(page.db),
+            "--out",
+            str(out),
+            "--top",
+            "50",
+            "--start",
+            "2013-01-01",
+            "--end",
+            "2013-01-31",
+            "--device",
+            "Computer",
+        ],
+    )
     assert result.exit_code == 0, result.output
     open_offline(page, out)
     titles = page.duo.driver.execute_script("return [...document.getElementById('chart-top_titles').data[0].y]")

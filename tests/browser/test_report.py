@@ -12,31 +12,14 @@ from moviedash import metrics, pipeline
 from moviedash.cli import main
 from moviedash.params import Filters, SeriesQuery
 from moviedash.report import ReportSpec, render_html
-from moviedash.report.build import CHART_KEYS
 from moviedash.viewstate import parse_query
-
-from .test_dashboard import no_console_errors, wait_for_file
+from tests.helpers import no_console_errors, open_offline, wait_for_file
 
 pytestmark = pytest.mark.browser
 
 
 def without_generated(html: str) -> str:
     return re.sub(r"<p class=\"meta\">Generated: <b>[^<]*</b></p>", "", html)
-
-
-def open_offline(page, path: Path) -> None:
-    """Open a report file from disk and wait until plotly has drawn every chart."""
-    driver = page.duo.driver
-    driver.get(path.resolve().as_uri())
-    page.wait(
-        lambda: driver.execute_script(
-            "const plots = document.querySelectorAll('.js-plotly-plot');"
-            "return plots.length === arguments[0] && [...plots].every(p => p._fullData && p._fullData.length > 0"
-            " && p.querySelector('.main-svg'));",
-            len(CHART_KEYS),
-        ),
-        f"all {len(CHART_KEYS)} report charts drawn",
-    )
 
 
 def test_report_button_downloads_the_report_of_the_view(page, conn: sqlite3.Connection, tmp_path: Path) -> None:

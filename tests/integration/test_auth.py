@@ -14,7 +14,7 @@ from moviedash.auth import store as auth_store
 from moviedash.auth.store import Store
 from moviedash.errors import MoviedashError
 from moviedash.pipeline import CHARTS
-from tests.conftest import event, query
+from tests.helpers import event, query
 
 PASSWORD = "correct horse battery"
 EVENTS = [
@@ -198,14 +198,26 @@ def test_login_without_csrf_token_is_refused(secured):
     token = csrf_of(other.get("/login").get_data(as_text=True))
     fresh = create_app(db=db).server.test_client()
     fresh.get("/login")
-    assert fresh.post("/login", data={"csrf_token": token, "username": "alice", "password": PASSWORD}).status_code == 400
+    form = {"csrf_token": token, "username": "alice", "password": PASSWORD}
+    assert fresh.post("/login", data=form).status_code == 400
 
 
-@pytest.mark.parametrize("target", [
-    "//evil.example/", "https://evil.example/", "http:evil.example", "/\\evil.example", "\\\\evil.example",
-    "/\t/evil.example", "/%0a/evil.example".replace("%0a", "\n"), "javascript:alert(1)", " //evil.example",
-    "evil.example", "",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "https://evil.example/",
+        "http:evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/\t/evil.example",
+        "/%0a/evil.example".replace("%0a", "\n"),
+        "javascript:alert(1)",
+        " //evil.example",
+        "evil.example",
+        "",
+    ],
+)
 def test_next_never_leaves_the_site(secured, target):
     db, _ = secured
     client = create_app(db=db).server.test_client()
@@ -222,8 +234,9 @@ def test_next_returns_to_the_view_asked_for(secured):
     location = client.get("/?users=weekly&top=5").headers["Location"]
     assert location == "/login?next=%2F%3Fusers%3Dweekly%26top%3D5"
     page = client.get(location)
-    response = client.post(location, data={"csrf_token": csrf_of(page.get_data(as_text=True)),
-                                           "username": "alice", "password": PASSWORD})
+    response = client.post(
+        location, data={"csrf_token": csrf_of(page.get_data(as_text=True)), "username": "alice", "password": PASSWORD}
+    )
     assert response.headers["Location"] == "/?users=weekly&top=5"
 
 
@@ -311,9 +324,12 @@ def test_cookie_flags_and_lifetime(secured):
 
 def sign_in_over(client, base_url: str) -> str:
     page = client.get("/login", base_url=base_url)
-    response = client.post("/login", base_url=base_url, headers={"Referer": f"{base_url}/login"},
-                           data={"csrf_token": csrf_of(page.get_data(as_text=True)), "username": "alice",
-                                 "password": PASSWORD})
+    response = client.post(
+        "/login",
+        base_url=base_url,
+        headers={"Referer": f"{base_url}/login"},
+        data={"csrf_token": csrf_of(page.get_data(as_text=True)), "username": "alice", "password": PASSWORD},
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     return response.headers["Set-Cookie"]
 
@@ -339,7 +355,8 @@ def test_sign_out_needs_its_csrf_token_and_ends_the_session(secured):
     layout = client.get("/_dash-layout").get_data(as_text=True)
     assert "Sign out" in layout and "Signed in as " in layout and '"alice"' in layout
     assert "Sign out" not in app.server.test_client().get(
-        "/_dash-layout", headers={"Authorization": f"Bearer {token}"}).get_data(as_text=True)
+        "/_dash-layout", headers={"Authorization": f"Bearer {token}"}
+    ).get_data(as_text=True)
     assert client.post("/logout").status_code == 400  # no CSRF token: a cross-site form cannot sign anyone out
     assert client.get("/data/toplist/").status_code == 200
     response = client.post("/logout", data={"csrf_token": hidden_csrf(json.loads(layout))})
@@ -441,7 +458,7 @@ def test_no_auth_serves_openly_even_with_users(secured):
 
 @pytest.mark.sqlite_only
 def test_auth_file_keeps_the_database_untouched(tmp_path, backend):
-    from tests.conftest import build_db
+    from tests.helpers import build_db
 
     db = build_db(tmp_path / "m.db", EVENTS)
     before = db.read_bytes()
@@ -449,8 +466,9 @@ def test_auth_file_keeps_the_database_untouched(tmp_path, backend):
     add_user(db, auth_file=auth_file)
     token = add_token(db, auth_file=auth_file)
     assert db.read_bytes() == before
-    assert {r[0] for r in query(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'moviedash_%'")} == {
-        "moviedash_loads"}
+    assert {
+        r[0] for r in query(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'moviedash_%'")
+    } == {"moviedash_loads"}
     assert create_app(db=db).server.test_client().get("/data/toplist/").status_code == 200  # not named: open
     app = create_app(db=db, MOVIEDASH_AUTH_FILE=str(auth_file))
     client = app.server.test_client()
@@ -465,7 +483,7 @@ def test_only_hashes_are_stored(secured):
     db, token = secured
     rows = query(db, "SELECT name, token_hash FROM moviedash_tokens")
     assert rows == [("ci", auth_store.hash_token(token))] and token not in str(rows)
-    (name, password_hash), = query(db, "SELECT name, password_hash FROM moviedash_users")
+    ((name, password_hash),) = query(db, "SELECT name, password_hash FROM moviedash_users")
     assert name == "alice" and password_hash.startswith("$argon2id$") and PASSWORD not in password_hash
 
 
@@ -473,7 +491,7 @@ def test_only_hashes_are_stored(secured):
 def test_a_database_gone_while_serving_fails_closed(tmp_path, backend):
     import shutil
 
-    from tests.conftest import build_db
+    from tests.helpers import build_db
 
     db = build_db(tmp_path / "live.db", EVENTS)
     add_user(db)

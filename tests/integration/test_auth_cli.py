@@ -14,8 +14,7 @@ from click.testing import CliRunner
 
 import moviedash.cli as cli
 from moviedash.cli import main
-from tests.conftest import event, query
-from tests.integration.test_cli import free_port, wait_for
+from tests.helpers import event, free_port, query, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from moviedash import analysis, create_app, pipeline
 from moviedash.cli import main
 from moviedash.params import MAX_PERIODS
-from tests.conftest import event
+from tests.helpers import event
 
 
 @pytest.fixture
@@ -99,7 +99,9 @@ def test_the_time_limit_covers_the_kpi_callback(make_db, monkeypatch):
     dep = next(d for d in client.get("/_dash-dependencies").get_json() if "kpi" in d["output"])
     body = {
         "output": dep["output"],
-        "outputs": [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in dep["output"].strip(".").split("...")],
+        "outputs": [
+            {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in dep["output"].strip(".").split("...")
+        ],
         "inputs": [{**i, "value": None} for i in dep["inputs"]],
         "state": [{**s, "value": None} for s in dep.get("state", [])],
         "changedPropIds": [],

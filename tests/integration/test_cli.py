@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from moviedash.cli import main
-from tests.conftest import event
+from tests.helpers import event, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = "2013-01-22 17:20:56,u1,c1,Computer,NO,29,90,32.2,,MOVIE,Argo,,\n"
@@ -134,33 +133,17 @@ def test_serve_default_missing_database_suggests_demo(runner, tmp_path, monkeypa
     assert not (tmp_path / "moviedb").exists()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 60.0) -> bytes:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                return response.read()
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer in {timeout} s")
-
-
 def test_serve_runs_the_production_server(tmp_path):
     db = tmp_path / "m.db"
     (tmp_path / "ok.csv").write_text(GOOD)
-    subprocess.run([sys.executable, "-m", "moviedash.cli", "load", str(tmp_path / "ok.csv"), "--db", str(db)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "moviedash.cli", "load", str(tmp_path / "ok.csv"), "--db", str(db)], check=True
+    )
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moviedash.cli", "serve", "--db", str(db), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         body = wait_for(f"http://127.0.0.1:{port}/data/toplist/", process)
@@ -177,7 +160,8 @@ def test_python_app_py_generates_the_demo_database_when_none_is_named(tmp_path):
     port = free_port()
     script = (
         "import runpy, sys, moviedash.cli as cli\n"
-        f"cli.run_server = lambda app, host, port, threads, debug, options, notes=():  __import__('waitress').serve(app.server, host=host, port={port})\n"
+        "cli.run_server = lambda app, host, port, threads, debug, options, notes=(): "
+        f"__import__('waitress').serve(app.server, host=host, port={port})\n"
         f"runpy.run_path({str(ROOT / 'app.py')!r}, run_name='__main__')\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "MOVIEDASH_DB"}
@@ -229,6 +213,7 @@ def test_debug_binds_to_loopback_only_and_warns(runner, make_db, monkeypatch):
     calls: list[tuple[str, dict]] = []
     monkeypatch.setattr(gc, "freeze", lambda: calls.append(("gc.freeze", {})))
     monkeypatch.setattr(dash.Dash, "run", lambda self, **kw: calls.append(("dash", kw)))
+
     def run(self: server.Serving) -> None:
         calls.append(("waitress", {"addresses": self.addresses, "threads": len(self.dispatcher.threads)}))
         self.dispatcher.shutdown()
@@ -245,7 +230,9 @@ def test_debug_binds_to_loopback_only_and_warns(runner, make_db, monkeypatch):
 
     calls.clear()
     port = free_port()  # the production server binds: a free port, on loopback (the tests stay off the network)
-    result = runner.invoke(main, ["serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port), "--threads", "3"])
+    result = runner.invoke(
+        main, ["serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port), "--threads", "3"]
+    )
     assert result.exit_code == 0, result.output
     # Production serving freezes the start-up objects first (no 70 ms collections in requests).
     assert [name for name, _ in calls] == ["gc.freeze", "waitress"]
@@ -265,7 +252,9 @@ def bad_db(kind: str, tmp_path: Path) -> tuple[str, str]:
         return str(tmp_path / "data"), f"{tmp_path / 'data'} is a folder, not a database file"
     if kind == "not-sqlite":
         (tmp_path / "notes.txt").write_text("not a database\n" * 200)
-        return str(tmp_path / "notes.txt"), f"cannot read database {tmp_path / 'notes.txt'}: it is not a SQLite database"
+        return str(
+            tmp_path / "notes.txt"
+        ), f"cannot read database {tmp_path / 'notes.txt'}: it is not a SQLite database"
     return "postgresql://bob:secret@[::1/movies", "--db: the PostgreSQL URL is malformed (Invalid IPv6 URL)"
 
 
@@ -278,7 +267,11 @@ def test_a_db_that_cannot_be_used_is_one_line_and_nothing_is_served(runner, tmp_
     monkeypatch.setattr(waitress, "serve", lambda *a, **kw: served.append(a))
     db, message = bad_db(kind, tmp_path)
     (tmp_path / "ok.csv").write_text(GOOD)
-    args = {"serve": ["serve"], "load": ["load", str(tmp_path / "ok.csv")], "report": ["report", "--out", str(tmp_path / "r.html")]}
+    args = {
+        "serve": ["serve"],
+        "load": ["load", str(tmp_path / "ok.csv")],
+        "report": ["report", "--out", str(tmp_path / "r.html")],
+    }
     before = sorted(tmp_path.iterdir())
     result = runner.invoke(main, [*args[command], "--db", db])
     assert result.exit_code == 1, result.output
@@ -292,8 +285,10 @@ def test_a_malformed_postgresql_url_is_refused_by_every_command(runner, tmp_path
     for args in (["serve"], ["demo"], ["report"], ["load", __file__]):
         result = runner.invoke(main, [*args, "--db", "postgresql://[::1"])
         assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (args, result.output)
-        assert result.output == ("Error: --db: the PostgreSQL URL is malformed (Invalid IPv6 URL); "
-                                 "expected postgresql://user:pass@host:5432/dbname\n")
+        assert result.output == (
+            "Error: --db: the PostgreSQL URL is malformed (Invalid IPv6 URL); "
+            "expected postgresql://user:pass@host:5432/dbname\n"
+        )
 
 
 @pytest.mark.sqlite_only
@@ -323,7 +318,9 @@ def test_operating_system_errors_of_any_command_are_one_line(runner, make_db, tm
 def test_demo_events_has_a_documented_maximum(runner, tmp_path):
     from moviedash.ingest.demo import MAX_EVENTS
 
-    assert f"at most {MAX_EVENTS:,}" in runner.invoke(main, ["demo", "--help"]).output.replace("\n", " ").replace("  ", " ")
+    assert f"at most {MAX_EVENTS:,}" in runner.invoke(main, ["demo", "--help"]).output.replace("\n", " ").replace(
+        "  ", " "
+    )
     started = time.monotonic()
     result = runner.invoke(main, ["demo", "--db", str(tmp_path / "d.db"), "--events", "1000000000000"])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
@@ -416,7 +413,10 @@ def test_every_help_ends_with_an_example_and_no_command_list_is_cut_short(runner
         # The help's last paragraph: "Example...:" then command lines as written (not re-wrapped).
         heading, *lines = result.output.rstrip().rsplit("\n\n", 1)[-1].splitlines()
         assert heading.startswith("  Example"), (path, result.output)
-        assert lines and all(line.startswith("    moviedash ") and len(line) <= 80 for line in lines), (path, result.output)
+        assert lines and all(line.startswith("    moviedash ") and len(line) <= 80 for line in lines), (
+            path,
+            result.output,
+        )
         if isinstance(command, click.Group):
             listed = result.output.split("\nCommands:\n", 1)[1]
             assert "..." not in listed, (path, listed)

@@ -18,7 +18,7 @@ from moviedash import create_app, rollups
 from moviedash.ingest.demo import write_demo
 from moviedash.ingest.loader import load_files
 from moviedash.store import COLUMNS
-from tests.conftest import build_db
+from tests.helpers import build_db
 
 LABEL = {
     "daily": lambda t: t.strftime("%Y-%m-%d"),
@@ -82,16 +82,18 @@ def tie_rows() -> list[list[str]]:
             user = f"u{j}" if i % 2 else f"u{i}-{j}"  # half the titles share their two viewers
             rows.append([f"2013-0{1 + j}-1{i % 9} 10:00:00", user, f"c{i}", "iPad", "NO", str(minutes), "90", "", "",
                          "MOVIE", title, "", ""])
-    rows.append(["2013-03-01 10:00:00", "u9", "c9", "TV", "SE", "5", "90", "", "", "MOVIE", "<d8>isteins Blyant", "", ""])
+    rows.append(
+        ["2013-03-01 10:00:00", "u9", "c9", "TV", "SE", "5", "90", "", "", "MOVIE", "<d8>isteins Blyant", "", ""]
+    )
     return rows
 
 
 def course_made(target, rows: list[list[str]]):
     """The rows as they are after the course's import: text as written, escapes and all."""
     if isinstance(target, str):  # PostgreSQL: the movies table filled with the file's values (\copy)
-        return build_db(target, [
-            {c: (v if v != "" else None) for c, v in zip(COLUMNS, row)} for row in rows
-        ])
+        return build_db(
+            target, [{c: (v if v != "" else None) for c, v in zip(COLUMNS, row, strict=False)} for row in rows]
+        )
     conn = sqlite3.connect(target)  # sqlite3's .import: every field as text, '' for missing ones
     conn.execute(f"CREATE TABLE movies ({', '.join(COLUMNS)})")
     conn.executemany(f"INSERT INTO movies VALUES ({', '.join('?' * len(COLUMNS))})", rows)
@@ -123,13 +125,22 @@ def test_ties_are_broken_by_the_title_as_shown_in_a_course_made_and_a_loaded_dat
     plays = top(loaded_client, 20, "plays")
     assert plays[0] == {"title": "Øisteins Blyant", "values": 3}
     # The rest tie at 2 and come in the order of the titles as shown: Ø and Å after Z.
-    assert [t["title"] for t in plays[1:]] == ["Aa", "Abraham Lincoln", "Små ting", "Småland", "Zorro", "Åland", "æbler"]
+    assert [t["title"] for t in plays[1:]] == [
+        "Aa",
+        "Abraham Lincoln",
+        "Små ting",
+        "Småland",
+        "Zorro",
+        "Åland",
+        "æbler",
+    ]
     for rank in ("plays", "minutes", "viewers"):
         for num in range(1, len(TIED) + 2):
             for extra in ("", "&device=iPad", "&start=2013-01-01&end=2013-02-28"):
                 assert top(course_client, num, rank, extra) == top(loaded_client, num, rank, extra), (rank, num, extra)
     assert top(course_client, 2, "plays", "&device=iPad") == [
-        {"title": "Aa", "values": 2}, {"title": "Abraham Lincoln", "values": 2},
+        {"title": "Aa", "values": 2},
+        {"title": "Abraham Lincoln", "values": 2},
     ]
 
 

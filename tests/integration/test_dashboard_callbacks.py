@@ -19,7 +19,7 @@ from moviedash.errors import MoviedashError
 from moviedash.params import Filters
 from moviedash.store import connect_readonly
 from moviedash.viewstate import ViewState
-from tests.conftest import FORMULA_TITLES, MARKUP_TITLES, event
+from tests.helpers import DEFAULTS, FIRST, FORMULA_TITLES, LAST, MARKUP_TITLES, Dashboard, event
 
 EVENTS = [
     event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),
@@ -30,82 +30,6 @@ EVENTS = [
     event("2013-02-12 21:30:00", "a", minutes=5, title="Up", device="TV"),
     event("2013-03-01 10:00:00", "a", minutes=50, title="Argo"),
 ]
-FIRST, LAST = "2013-01-06", "2013-03-01"
-#: The controls as the page first shows them for EVENTS.
-DEFAULTS: dict[str, Any] = {
-    **{f"{ids.resolution(m.key)}.value": "daily" for m in metrics.MEASURES},
-    "top-n.value": 10,
-    "rank.value": "plays",
-    "date-range.start_date": FIRST,
-    "date-range.end_date": LAST,
-    "sessiontype.value": "",
-    "device.value": [],
-    "market.value": [],
-    "theme.value": "light",
-    "chart-theme.data": "light",
-    "url-restore.data": {"search": ""},
-    "url.search": "",
-}
-
-
-class Dashboard:
-    """Calls the app's registered callbacks the way the browser does."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.client = app.server.test_client()
-
-    def key(self, fragment: str) -> str:
-        (key,) = [k for k, spec in self.app.callback_map.items() if fragment in k and "callback" in spec]
-        return key
-
-    def post(self, fragment: str, **controls: Any) -> tuple[int, str]:
-        """POST the callback whose output contains ``fragment``.
-
-        ``controls`` are ``component_id__property`` keywords (``_`` in the id stands for ``-``).
-        """
-        key = self.key(fragment)
-        spec = self.app.callback_map[key]
-        values = dict(DEFAULTS)
-        for name, value in controls.items():
-            component, prop = name.split("__")
-            values[f"{component.replace('_', '-')}.{prop}"] = value
-
-        def with_values(items: list[dict[str, str]]) -> list[dict[str, Any]]:
-            return [dict(item, value=values.get(f"{item['id']}.{item['property']}")) for item in items]
-
-        if key.startswith(".."):
-            outputs: Any = [
-                {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
-                for part in key.strip(".").split("...")
-            ]
-        else:
-            component, prop = key.rsplit(".", 1)
-            outputs = {"id": component, "property": prop}
-        body = {
-            "output": key,
-            "outputs": outputs,
-            "inputs": with_values(spec["inputs"]),
-            "state": with_values(spec["state"]),
-            "changedPropIds": [f"{i['id']}.{i['property']}" for i in spec["inputs"]][:1],
-        }
-        response = self.client.post("/_dash-update-component", json=body)
-        return response.status_code, response.get_data(as_text=True)
-
-    def outputs(self, fragment: str, **controls: Any) -> dict[str, dict[str, Any]]:
-        status, body = self.post(fragment, **controls)
-        assert status == 200, body
-        return json.loads(body)["response"]
-
-    def figure(self, chart: str, **controls: Any) -> dict[str, Any]:
-        return self.outputs(f"{chart}-graph.figure", **controls)[f"{chart}-graph"]["figure"]
-
-    def route(self, url: str) -> Any:
-        response = self.client.get(url)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return response.get_json() if response.mimetype == "application/json" else response.get_data(as_text=True)
-
-
 @pytest.fixture
 def db(make_db):
     return make_db(EVENTS)
@@ -123,7 +47,7 @@ def conn(db, connect):
 
 def trace_xy(figure: dict[str, Any]) -> list[dict[str, Any]]:
     (trace,) = figure["data"]
-    return [{"date": x, "values": y} for x, y in zip(trace["x"], trace["y"])]
+    return [{"date": x, "values": y} for x, y in zip(trace["x"], trace["y"], strict=False)]
 
 
 def message(figure: dict[str, Any]) -> str:
@@ -142,7 +66,10 @@ SELECTIONS = [
     ({"date_range__start_date": "2013-01-07", "date_range__end_date": "2013-02-11"}, "start=2013-01-07&end=2013-02-11"),
     ({"device__value": ["iPad"]}, "device=iPad"),
     ({"market__value": ["SE", "NO"], "sessiontype__value": "MOVIE"}, "market=NO&market=SE&sessiontype=MOVIE"),
-    ({"device__value": ["Computer", "TV"], "date_range__start_date": "2013-02-01"}, "device=Computer&device=TV&start=2013-02-01"),
+    (
+        {"device__value": ["Computer", "TV"], "date_range__start_date": "2013-02-01"},
+        "device=Computer&device=TV&start=2013-02-01",
+    ),
 ]
 
 
@@ -153,8 +80,9 @@ def controls_of(controls: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(("chart", "metric"), [(m.key, m.name) for m in metrics.MEASURES])
 @pytest.mark.parametrize("resolution", ["daily", "weekly", "monthly"])
 @pytest.mark.parametrize(("controls", "query"), SELECTIONS)
-def test_series_charts_equal_the_json_routes(dash: Dashboard, chart: str, metric: str, resolution: str,
-                                             controls: dict[str, Any], query: str) -> None:
+def test_series_charts_equal_the_json_routes(
+    dash: Dashboard, chart: str, metric: str, resolution: str, controls: dict[str, Any], query: str
+) -> None:
     figure = dash.figure(chart, **{f"{chart}_resolution__value": resolution}, **controls_of(controls))
     expected = dash.route(f"/data/{metric}/?resolution={resolution}&{query}")
     assert trace_xy(figure) == expected
@@ -164,10 +92,12 @@ def test_series_charts_equal_the_json_routes(dash: Dashboard, chart: str, metric
 @pytest.mark.parametrize("rank", ["plays", "minutes", "viewers"])
 @pytest.mark.parametrize("num", [1, 2, 50])
 @pytest.mark.parametrize(("controls", "query"), SELECTIONS)
-def test_top_titles_equal_the_json_route(dash: Dashboard, rank: str, num: int, controls: dict[str, Any], query: str) -> None:
+def test_top_titles_equal_the_json_route(
+    dash: Dashboard, rank: str, num: int, controls: dict[str, Any], query: str
+) -> None:
     outputs = dash.outputs("top-graph.figure", top_n__value=num, rank__value=rank, **controls_of(controls))
     (trace,) = outputs["top-graph"]["figure"]["data"]
-    shown = [{"title": t, "values": v} for t, v in zip(trace["y"], trace["x"])]
+    shown = [{"title": t, "values": v} for t, v in zip(trace["y"], trace["x"], strict=False)]
     assert shown == dash.route(f"/data/toplist/?num={num}&rank={rank}&{query}")
     assert outputs["top-graph"]["config"]["toImageButtonOptions"]["filename"].startswith(f"toplist_{rank}_top{num}")
     assert outputs["top-graph"]["style"] == {"height": f"{charts.toplist_height(len(shown))}px"}
@@ -176,8 +106,17 @@ def test_top_titles_equal_the_json_route(dash: Dashboard, rank: str, num: int, c
 @pytest.mark.parametrize(("controls", "query"), SELECTIONS)
 def test_heatmap_and_kpis_equal_the_analysis(dash: Dashboard, conn, controls: dict[str, Any], query: str) -> None:
     filters = selection.filters_from_controls(
-        conn, *[controls_of(controls).get(k, DEFAULTS[k.replace("__", ".")]) for k in
-                ("date-range__start_date", "date-range__end_date", "sessiontype__value", "device__value", "market__value")]
+        conn,
+        *[
+            controls_of(controls).get(k, DEFAULTS[k.replace("__", ".")])
+            for k in (
+                "date-range__start_date",
+                "date-range__end_date",
+                "sessiontype__value",
+                "device__value",
+                "market__value",
+            )
+        ],
     )
     (trace,) = dash.figure("heatmap", **controls_of(controls))["data"]
     assert trace["z"] == analysis.heatmap(conn, filters).to_numpy().tolist()
@@ -203,7 +142,10 @@ def test_kpis_compare_with_the_previous_period_of_equal_length(dash: Dashboard) 
     # 11-12 Feb (2 days) against 9-10 Feb: no events then, so no comparison.
     response = dash.outputs("kpi-viewers-value", date_range__start_date="2013-02-11", date_range__end_date="2013-02-12")
     assert response["kpi-plays-value"]["children"] == "2"
-    assert [part["props"]["children"] for part in response["kpi-plays-delta"]["children"]] == ["—", " vs previous 2 days"]
+    assert [part["props"]["children"] for part in response["kpi-plays-delta"]["children"]] == [
+        "—",
+        " vs previous 2 days",
+    ]
     # 7 Jan - 1 Mar against 12 Nov - 6 Jan: one play (6 Jan) before, six now.
     response = dash.outputs("kpi-viewers-value", date_range__start_date="2013-01-07")
     assert response["kpi-plays-value"]["children"] == "6"
@@ -214,16 +156,29 @@ def test_kpis_compare_with_the_previous_period_of_equal_length(dash: Dashboard) 
 @pytest.mark.parametrize(
     ("chart", "controls", "route", "filename"),
     [
-        ("users", {"users_resolution__value": "weekly"}, "/data/unique_users/?resolution=weekly&format=csv",
-         "unique_users_weekly.csv"),
-        ("minutes", {"minutes_resolution__value": "monthly", "device__value": ["iPad"]},
-         "/data/minutes_watched/?resolution=monthly&device=iPad&format=csv", "minutes_watched_monthly.csv"),
-        ("top", {"top_n__value": 2, "rank__value": "minutes", "date-range__start_date": "2013-01-07"},
-         "/data/toplist/?num=2&rank=minutes&start=2013-01-07&format=csv", "toplist_minutes_top2_2013-01-07_end.csv"),
+        (
+            "users",
+            {"users_resolution__value": "weekly"},
+            "/data/unique_users/?resolution=weekly&format=csv",
+            "unique_users_weekly.csv",
+        ),
+        (
+            "minutes",
+            {"minutes_resolution__value": "monthly", "device__value": ["iPad"]},
+            "/data/minutes_watched/?resolution=monthly&device=iPad&format=csv",
+            "minutes_watched_monthly.csv",
+        ),
+        (
+            "top",
+            {"top_n__value": 2, "rank__value": "minutes", "date-range__start_date": "2013-01-07"},
+            "/data/toplist/?num=2&rank=minutes&start=2013-01-07&format=csv",
+            "toplist_minutes_top2_2013-01-07_end.csv",
+        ),
     ],
 )
-def test_csv_downloads_are_the_routes_csv(dash: Dashboard, chart: str, controls: dict[str, Any], route: str,
-                                          filename: str) -> None:
+def test_csv_downloads_are_the_routes_csv(
+    dash: Dashboard, chart: str, controls: dict[str, Any], route: str, filename: str
+) -> None:
     data = dash.outputs(f"{chart}-download.data", **controls)[f"{chart}-download"]["data"]
     assert data["content"] == dash.route(route)
     assert (data["filename"], data["type"]) == (filename, "text/csv")
@@ -236,8 +191,12 @@ def test_heatmap_csv_download(dash: Dashboard, conn) -> None:
 
 
 def test_chart_config_names_exported_images_after_the_view(dash: Dashboard) -> None:
-    outputs = dash.outputs("users-graph.figure", users_resolution__value="monthly",
-                           date_range__start_date="2013-01-07", date_range__end_date="2013-02-12")
+    outputs = dash.outputs(
+        "users-graph.figure",
+        users_resolution__value="monthly",
+        date_range__start_date="2013-01-07",
+        date_range__end_date="2013-02-12",
+    )
     options = outputs["users-graph"]["config"]["toImageButtonOptions"]
     assert options == {"format": "png", "filename": "unique_users_monthly_2013-01-07_2013-02-12", "scale": 2}
 
@@ -248,7 +207,11 @@ def test_an_empty_selection_shows_a_message_in_every_chart(dash: Dashboard) -> N
         assert message(dash.figure(chart, **empty)) == charts.EMPTY_MESSAGE
     response = dash.outputs("kpi-viewers-value", **empty)
     assert [response[f"kpi-{n}-value"]["children"] for n in ("viewers", "plays", "hours", "minutes-per-viewer")] == [
-        "0", "0", "0.0", "—"]
+        "0",
+        "0",
+        "0.0",
+        "—",
+    ]
 
 
 def test_the_theme_selects_the_plotly_template(dash: Dashboard) -> None:
@@ -272,7 +235,10 @@ BAD_FILTERS = [
     ({"sessiontype__value": "DOCUMENTARY"}, "sessiontype 'DOCUMENTARY' is not in the data; known values"),
     ({"sessiontype__value": ["MOVIE"]}, "sessiontype must be a single value"),
     ({"date-range__start_date": "2013-1-7"}, "start: '2013-1-7' is not a date (expected YYYY-MM-DD, e.g. 2024-02-29)"),
-    ({"date-range__start_date": "2013-02-30"}, "start: 2013-02-30 is not a real date (expected YYYY-MM-DD, e.g. 2013-02-28)"),
+    (
+        {"date-range__start_date": "2013-02-30"},
+        "start: 2013-02-30 is not a real date (expected YYYY-MM-DD, e.g. 2013-02-28)",
+    ),
     ({"date-range__start_date": 20130107}, "start must be a date YYYY-MM-DD"),
     ({"date-range__end_date": "2013-03-02"}, "end must be within the data's range 2013-01-06 to 2013-03-01"),
     ({"date-range__start_date": "2013-02-01", "date-range__end_date": "2013-01-31"}, "end must not be before start"),
@@ -302,19 +268,32 @@ def test_charts_answer_crafted_filters_with_a_message(dash: Dashboard, chart: st
         ("top-graph.figure", {"rank__value": "popularity"}, "rank must be one of plays, minutes, viewers"),
     ],
 )
-def test_charts_answer_crafted_chart_controls_with_a_message(dash: Dashboard, fragment: str,
-                                                             controls: dict[str, Any], expected: str) -> None:
+def test_charts_answer_crafted_chart_controls_with_a_message(
+    dash: Dashboard, fragment: str, controls: dict[str, Any], expected: str
+) -> None:
     status, body = dash.post(fragment, **controls)
     assert status == 200
     chart = fragment.split(".")[0]
     assert expected in message(json.loads(body)["response"][chart]["figure"])
 
 
-@pytest.mark.parametrize("fragment", ["kpi-viewers-value", "url-query.data", "users-download.data",
-                                      "minutes-download.data", "top-download.data", "heatmap-download.data"])
-@pytest.mark.parametrize(("controls", "_expected"), BAD_FILTERS[:4] + [({"top_n__value": 0}, ""), ({"rank__value": 1}, "")])
-def test_other_callbacks_ignore_crafted_values(dash: Dashboard, fragment: str, controls: dict[str, Any],
-                                               _expected: str) -> None:
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "kpi-viewers-value",
+        "url-query.data",
+        "users-download.data",
+        "minutes-download.data",
+        "top-download.data",
+        "heatmap-download.data",
+    ],
+)
+@pytest.mark.parametrize(
+    ("controls", "_expected"), BAD_FILTERS[:4] + [({"top_n__value": 0}, ""), ({"rank__value": 1}, "")]
+)
+def test_other_callbacks_ignore_crafted_values(
+    dash: Dashboard, fragment: str, controls: dict[str, Any], _expected: str
+) -> None:
     status, body = dash.post(fragment, **controls)
     uses_top_controls = fragment in ("url-query.data", "top-download.data")
     if ("top_n__value" in controls or "rank__value" in controls) and not uses_top_controls:
@@ -323,8 +302,17 @@ def test_other_callbacks_ignore_crafted_values(dash: Dashboard, fragment: str, c
         assert (status, body) == (204, "")
 
 
-@pytest.mark.parametrize("restore", [None, "?top=5", {"search": 5}, {"search": ["?x"]}, {"search": "?" + "a=1&" * 500},
-                                     {"search": "?start=9999-99-99&device=%00"}])
+@pytest.mark.parametrize(
+    "restore",
+    [
+        None,
+        "?top=5",
+        {"search": 5},
+        {"search": ["?x"]},
+        {"search": "?" + "a=1&" * 500},
+        {"search": "?start=9999-99-99&device=%00"},
+    ],
+)
 def test_restoring_from_a_crafted_url_never_fails(dash: Dashboard, restore: Any) -> None:
     status, body = dash.post("notice.children", url_restore__data=restore)
     assert status in (200, 204) and "Traceback" not in body
@@ -348,7 +336,11 @@ def test_restore_sets_the_controls_a_url_names(dash: Dashboard) -> None:
         url_restore__data={"search": "?users=weekly&top=3&rank=viewers&start=2013-01-07&sessiontype=MOVIE&device=iPad"},
     )
     assert {k: v["value"] for k, v in response.items() if "value" in v} == {
-        "users-resolution": "weekly", "top-n": 3, "rank": "viewers", "sessiontype": "MOVIE", "device": ["iPad"],
+        "users-resolution": "weekly",
+        "top-n": 3,
+        "rank": "viewers",
+        "sessiontype": "MOVIE",
+        "device": ["iPad"],
     }
     assert response["date-range"] == {"start_date": "2013-01-07"}  # the end stays at the data's last day
     assert response["notice"]["children"] is None
@@ -374,12 +366,18 @@ def test_restore_of_an_empty_url_changes_nothing(dash: Dashboard) -> None:
 
 
 def test_write_url_gives_the_canonical_query_and_whether_to_replace(dash: Dashboard) -> None:
-    data = dash.outputs("url-query.data", users_resolution__value="weekly", device__value=["iPad", "Computer"],
-                        date_range__start_date=FIRST, date_range__end_date="2013-02-01")["url-query"]["data"]
+    data = dash.outputs(
+        "url-query.data",
+        users_resolution__value="weekly",
+        device__value=["iPad", "Computer"],
+        date_range__start_date=FIRST,
+        date_range__end_date="2013-02-01",
+    )["url-query"]["data"]
     assert data == {"query": "?users=weekly&end=2013-02-01&device=Computer&device=iPad", "replace": False}
     # The address already shows this view (in another spelling): tidy it in place.
-    data = dash.outputs("url-query.data", users_resolution__value="weekly",
-                        url__search="?device=nope&users=weekly")["url-query"]["data"]
+    data = dash.outputs("url-query.data", users_resolution__value="weekly", url__search="?device=nope&users=weekly")[
+        "url-query"
+    ]["data"]
     assert data == {"query": "?users=weekly", "replace": True}
 
 
@@ -407,8 +405,10 @@ def test_selection_validates_against_the_data(conn) -> None:
 
 
 def test_resolve_state_fits_a_url_to_the_data(conn) -> None:
-    state, dropped = selection.resolve_state(conn, ViewState(start=dt.date(2012, 1, 1), end=dt.date(2013, 2, 1),
-                                                             sessiontype="OPERA", device=("iPad", "Nokia")))
+    state, dropped = selection.resolve_state(
+        conn,
+        ViewState(start=dt.date(2012, 1, 1), end=dt.date(2013, 2, 1), sessiontype="OPERA", device=("iPad", "Nokia")),
+    )
     assert state == ViewState(end=dt.date(2013, 2, 1), device=("iPad",))
     assert dropped == ("sessiontype", "device")
     state, dropped = selection.resolve_state(conn, ViewState(start=dt.date(2014, 1, 1)))
@@ -416,7 +416,11 @@ def test_resolve_state_fits_a_url_to_the_data(conn) -> None:
     span = analysis.span(conn)
     controls = selection.controls_from_state(ViewState(end=dt.date(2013, 2, 1), device=("iPad",)), span)
     assert (controls["start"], controls["end"], controls["device"], controls["sessiontype"]) == (
-        FIRST, "2013-02-01", ["iPad"], "")
+        FIRST,
+        "2013-02-01",
+        ["iPad"],
+        "",
+    )
 
 
 # --------------------------------------------------------------------------- #
@@ -506,8 +510,11 @@ def test_callbacks_use_a_read_only_connection(db) -> None:
 def hostile_dash(make_db) -> Dashboard:
     """Every formula-like and markup title watched a different number of times (a stable ranking)."""
     titles = [*FORMULA_TITLES, *MARKUP_TITLES]
-    events = [event(f"2013-01-{1 + n:02d} 10:00:00", f"u{k}", title=title)
-              for n, title in enumerate(titles) for k in range(n + 1)]
+    events = [
+        event(f"2013-01-{1 + n:02d} 10:00:00", f"u{k}", title=title)
+        for n, title in enumerate(titles)
+        for k in range(n + 1)
+    ]
     return Dashboard(create_app(db=make_db(events)))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from moviedash import create_app
-from tests.conftest import event
+from tests.helpers import event
 
 EVENTS = [
     event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),

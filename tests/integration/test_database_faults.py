@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from moviedash import create_app
-from tests.conftest import build_db, callback_body, event, server_callbacks
+from tests.helpers import build_db, callback_body, event, server_callbacks
 
 
 def test_deleted_then_restored_database(tmp_path):
@@ -85,8 +85,16 @@ def test_no_answer_names_the_database_path(tmp_path, caplog, how):
     for dep in callbacks:
         # Each callback with plausible values (a click, the default resolution), then with none.
         for values in ({0: 1}, {}):
-            answers.append((dep["output"], client.post("/_dash-update-component", data=json.dumps(callback_body(dep, values)),
-                                                       content_type="application/json")))
+            answers.append(
+                (
+                    dep["output"],
+                    client.post(
+                        "/_dash-update-component",
+                        data=json.dumps(callback_body(dep, values)),
+                        content_type="application/json",
+                    ),
+                )
+            )
     statuses = set()
     for what, response in answers:
         text = response.get_data(as_text=True)

@@ -13,7 +13,7 @@ from plotly.offline import get_plotlyjs_version
 
 from moviedash import create_app
 from moviedash.web.delivery import IMMUTABLE
-from tests.conftest import build_db, event
+from tests.helpers import build_db, event
 
 DECODE = {"br": brotli.decompress, "gzip": gzip.decompress}
 #: The lazily loaded code of each Dash component type on the page (dash's dcc async chunks).
@@ -97,7 +97,9 @@ def test_a_cold_load_transfers_at_most_1_5_mb(client):
     """Every file the page names, the layout and callbacks' set-up, and the code of each component type it uses."""
     _, layout = get(client, "/_dash-layout")
     types = set(re.findall(r'"type":\s*"(\w+)"', layout.decode()))
-    chunks = [f"/_dash-component-suites/dash/dcc/async-{ASYNC_CHUNKS[t]}.js" for t in sorted(types & ASYNC_CHUNKS.keys())]
+    chunks = [
+        f"/_dash-component-suites/dash/dcc/async-{ASYNC_CHUNKS[t]}.js" for t in sorted(types & ASYNC_CHUNKS.keys())
+    ]
     assert len(chunks) == 4
     paths = ["/", *referenced(client), "/_dash-layout", "/_dash-dependencies", *chunks]
     sizes = {}

@@ -7,8 +7,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import build_db, event
-from tests.integration.test_cli import free_port, wait_for
+from tests.helpers import build_db, event, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,8 +38,11 @@ def test_settings_from_env():
     from moviedash.factory import settings_from_env
 
     assert settings_from_env({}) == {}
-    assert settings_from_env({"MOVIEDASH_QUERY_TIMEOUT": "2.5", "MOVIEDASH_FRAME_ANCESTORS": "https://a.org http://b:8"}) == {
-        "MOVIEDASH_QUERY_TIMEOUT": 2.5, "MOVIEDASH_FRAME_ANCESTORS": ["https://a.org", "http://b:8"],
+    assert settings_from_env(
+        {"MOVIEDASH_QUERY_TIMEOUT": "2.5", "MOVIEDASH_FRAME_ANCESTORS": "https://a.org http://b:8"}
+    ) == {
+        "MOVIEDASH_QUERY_TIMEOUT": 2.5,
+        "MOVIEDASH_FRAME_ANCESTORS": ["https://a.org", "http://b:8"],
     }
     assert settings_from_env({"MOVIEDASH_POOL_SIZE": "3"}) == {"MOVIEDASH_POOL_SIZE": 3}
     for bad in ("0", "many"):

@@ -21,7 +21,7 @@ from moviedash.cli import main
 from moviedash.errors import MoviedashError
 from moviedash.store import COLUMNS
 from moviedash.web.openapi import build_document
-from tests.conftest import build_db, event
+from tests.helpers import build_db, event
 
 GOOD_ROWS = [event("2013-01-07 10:00:00", "a", title="Argo"), event("2013-02-08 21:00:00", "b", title="Up", minutes=30)]
 
@@ -62,26 +62,37 @@ def behind_the_loaders_back(path: Path, *rows: tuple) -> Path:
 FOREIGN: dict[str, Callable[[Path], Path]] = {
     "missing columns": lambda p: course_table(p, "event_date, userid", [("2013-01-07 10:00:00", "a")]),
     "no minutes column": lambda p: course_table(
-        p, "event_date, userid, sessiontype, device, market, title",
-        [("2013-01-07 10:00:00", "a", "MOVIE", "iPad", "NO", "Argo")]),
+        p,
+        "event_date, userid, sessiontype, device, market, title",
+        [("2013-01-07 10:00:00", "a", "MOVIE", "iPad", "NO", "Argo")],
+    ),
     "US dates": lambda p: course_table(p, ALL_COLUMNS, full_rows(("12/31/2013 10:00", 5), ("01/02/2014", 6))),
     "epoch integers": lambda p: course_table(p, ALL_COLUMNS, full_rows((1357000000, 5), (1388534400, 6))),
     "small epoch integers (julian days)": lambda p: course_table(p, ALL_COLUMNS, full_rows((2456293, 5), (0, 1))),
     "year 0": lambda p: course_table(p, ALL_COLUMNS, full_rows(("0000-01-01 10:00:00", 5), ("2013-01-01 10:00:00", 6))),
     "year 1": lambda p: course_table(p, ALL_COLUMNS, full_rows(("0001-01-01 00:00:00", 5), ("2013-01-01 10:00:00", 6))),
-    "year 9999": lambda p: course_table(p, ALL_COLUMNS, full_rows(("9999-12-31 23:59:59", 5), ("2013-01-01 10:00:00", 6))),
+    "year 9999": lambda p: course_table(
+        p, ALL_COLUMNS, full_rows(("9999-12-31 23:59:59", 5), ("2013-01-01 10:00:00", 6))
+    ),
     "only year 9999": lambda p: course_table(p, ALL_COLUMNS, full_rows(("9999-12-31", 5))),
-    "sums that overflow": lambda p: course_table(p, ALL_COLUMNS, full_rows(
-        *[(f"2013-01-{d:02d} 10:00:00", 2**62) for d in range(1, 29)])),
-    "huge minutes": lambda p: course_table(p, ALL_COLUMNS, full_rows(
-        *[(f"2013-01-{d % 28 + 1:02d} 10:00:00", 2**53 - 1) for d in range(1100)])),
-    "text minutes": lambda p: course_table(p, ALL_COLUMNS, full_rows(("2013-01-07 10:00:00", "lots"), ("2013-01-08", "9" * 40))),
+    "sums that overflow": lambda p: course_table(
+        p, ALL_COLUMNS, full_rows(*[(f"2013-01-{d:02d} 10:00:00", 2**62) for d in range(1, 29)])
+    ),
+    "huge minutes": lambda p: course_table(
+        p, ALL_COLUMNS, full_rows(*[(f"2013-01-{d % 28 + 1:02d} 10:00:00", 2**53 - 1) for d in range(1100)])
+    ),
+    "text minutes": lambda p: course_table(
+        p, ALL_COLUMNS, full_rows(("2013-01-07 10:00:00", "lots"), ("2013-01-08", "9" * 40))
+    ),
     "9999-12-31 behind the loader's back": lambda p: behind_the_loaders_back(
-        p, full_rows(("9999-12-31 00:00:00", 5))[0]),
+        p, full_rows(("9999-12-31 00:00:00", 5))[0]
+    ),
     "0001-01-01 behind the loader's back": lambda p: behind_the_loaders_back(
-        p, full_rows(("0001-01-01 00:00:00", 5))[0]),
+        p, full_rows(("0001-01-01 00:00:00", 5))[0]
+    ),
     "overflow behind the loader's back": lambda p: behind_the_loaders_back(
-        p, *full_rows(("2013-01-07 11:00:00", 2**62), ("2013-01-08 11:00:00", 2**62))),
+        p, *full_rows(("2013-01-07 11:00:00", 2**62), ("2013-01-08 11:00:00", 2**62))
+    ),
 }
 
 
@@ -98,8 +109,12 @@ def openapi_urls() -> list[str]:
     extra = []
     for url in urls:
         if "unique_users/" in url or "minutes_watched/" in url:
-            extra += [url + "?resolution=weekly", url + "?resolution=monthly", url + "?format=csv",
-                      url + "?start=2013-01-01&end=2013-12-31"]
+            extra += [
+                url + "?resolution=weekly",
+                url + "?resolution=monthly",
+                url + "?format=csv",
+                url + "?start=2013-01-01&end=2013-12-31",
+            ]
         if "toplist" in url:
             extra += [url + "?rank=minutes", url + "?rank=viewers", url + "?num=1000&format=csv"]
     return urls + extra + ["/", "/_dash-layout", "/figures/unique_users.json?users=weekly&start=1900-01-01"]
@@ -143,14 +158,21 @@ def callback_bodies(client) -> list[dict]:
         inputs = [item(i) for i in dep["inputs"]]
         out = dep["output"]
         if out.startswith(".."):
-            outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1].split("@")[0]}
-                       for p in out.strip(".").split("...")]
+            outputs = [
+                {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1].split("@")[0]}
+                for p in out.strip(".").split("...")
+            ]
         else:
             outputs = {"id": out.rsplit(".", 1)[0], "property": out.rsplit(".", 1)[1].split("@")[0]}
-        bodies.append({
-            "output": out, "outputs": outputs, "inputs": inputs, "state": [item(s) for s in dep.get("state", [])],
-            "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs],
-        })
+        bodies.append(
+            {
+                "output": out,
+                "outputs": outputs,
+                "inputs": inputs,
+                "state": [item(s) for s in dep.get("state", [])],
+                "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs],
+            }
+        )
     return bodies
 
 
@@ -214,8 +236,14 @@ def test_foreign_rows_appearing_while_serving_never_cause_a_500(tmp_path, kind):
 
 def test_extreme_dates_written_behind_the_loaders_back_on_either_backend(make_db):
     """9999-12-31 and 0001-01-01 rows inserted without the loader: refused at start, or never charted."""
-    db = make_db([event("9999-12-31 23:59:59", "x", title="Never"), event("0001-01-01 00:00:00", "y", title="Ever"),
-                  event("2013-01-07 10:00:00", "a", title="Argo"), event("2013-01-08 10:00:00", "b", title="Up")])
+    db = make_db(
+        [
+            event("9999-12-31 23:59:59", "x", title="Never"),
+            event("0001-01-01 00:00:00", "y", title="Ever"),
+            event("2013-01-07 10:00:00", "a", title="Argo"),
+            event("2013-01-08 10:00:00", "b", title="Up"),
+        ]
+    )
     try:
         app = create_app(db=db)
     except MoviedashError as exc:  # SQLite: the start-up scan finds them
@@ -223,7 +251,9 @@ def test_extreme_dates_written_behind_the_loaders_back_on_either_backend(make_db
         return
     client = app.server.test_client()  # PostgreSQL: typed dates, served without them on the charts
     assert client.get("/data/unique_users/").get_json() == [
-        {"date": "2013-01-07", "values": 1}, {"date": "2013-01-08", "values": 1}]
+        {"date": "2013-01-07", "values": 1},
+        {"date": "2013-01-08", "values": 1},
+    ]
     assert len(client.get("/data/minutes_watched/?resolution=monthly").get_json()) == 1
     assert assert_no_500(app) > 20
 
@@ -241,5 +271,6 @@ def test_a_movies_table_lacking_columns_is_refused_on_either_backend(backend, db
         create_app(db=target)
     assert caught.value.message.endswith(
         "the movies table lacks the column(s) totalminuteswatched, sessiontype, device, market. "
-        "Load the data with 'moviedash load', which checks every row")
+        "Load the data with 'moviedash load', which checks every row"
+    )
     assert caught.value.status == 503 and "\n" not in caught.value.message

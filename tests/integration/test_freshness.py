@@ -12,8 +12,7 @@ import pytest
 from moviedash import analysis, create_app, rollups
 from moviedash.ingest.loader import load_files
 from moviedash.store import connect_readonly
-from tests.integration.test_dashboard_callbacks import Dashboard
-from tests.unit.test_rollups import raw_path
+from tests.helpers import Dashboard, raw_path
 
 FIRST = [
     "2013-01-07 20:00:00,u1,c1,Computer,NO,30,90,33,,MOVIE,Skyfall,,",

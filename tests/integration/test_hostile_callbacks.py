@@ -7,8 +7,8 @@ import pytest
 
 from moviedash import create_app
 from moviedash.web.dashguard import MAX_BODY_BYTES
-from tests.conftest import BACKENDS, event, module_db, server_callbacks
-from tests.conftest import callback_body as body
+from tests.helpers import BACKENDS, event, module_db, server_callbacks
+from tests.helpers import callback_body as body
 
 CRAFTED = [
     None, 0, -1, 10**18, 3.5, True, "", "x", "daily'; DROP TABLE movies; --", "\u0000", "é" * 50,
@@ -91,13 +91,22 @@ def mismatches(dep: dict) -> dict[str, dict]:
         "an input without id": {**good, "inputs": [{"property": "value"}, *inputs[1:]]},
         "pattern-matching id": {**good, "inputs": [{**inputs[0], "id": {"type": "x", "index": 1}}, *inputs[1:]]},
         "state for a callback": {**good, "state": [*state, other]},
-        "state missing" if state else "state of another": {**good, "state": state[:-1]} if state else {**good, "state": [other]},
+        "state missing" if state else "state of another": {**good, "state": state[:-1]}
+        if state
+        else {**good, "state": [other]},
         "state not a list": {**good, "state": "x"},
         "outputs missing": {k: v for k, v in good.items() if k != "outputs"},
         "outputs empty": {**good, "outputs": [] if isinstance(good["outputs"], list) else {}},
-        "outputs of another component": {**good, "outputs": {"id": "nope", "property": "figure"}
-                                         if isinstance(good["outputs"], dict) else [{"id": "nope", "property": "x"}] * len(good["outputs"])},
-        "outputs of the wrong shape": {**good, "outputs": [good["outputs"]] if isinstance(good["outputs"], dict) else good["outputs"][0]},
+        "outputs of another component": {
+            **good,
+            "outputs": {"id": "nope", "property": "figure"}
+            if isinstance(good["outputs"], dict)
+            else [{"id": "nope", "property": "x"}] * len(good["outputs"]),
+        },
+        "outputs of the wrong shape": {
+            **good,
+            "outputs": [good["outputs"]] if isinstance(good["outputs"], dict) else good["outputs"][0],
+        },
         "outputs as a string": {**good, "outputs": "users-graph.figure"},
         "changedPropIds not a list": {**good, "changedPropIds": "x"},
         "changedPropIds junk": {**good, "changedPropIds": ["nope.value"]},
@@ -117,7 +126,10 @@ def test_bodies_that_do_not_match_their_callback_are_400_without_a_traceback(app
             response = client.post("/_dash-update-component", data=json.dumps(crafted), content_type="application/json")
             assert response.status_code == 400, (dep["output"], name, response.get_data(as_text=True)[:200])
             assert response.get_json() == {"error": "malformed callback request"}, (dep["output"], name)
-            assert not [r for r in caplog.records if r.exc_info or r.levelname in ("ERROR", "CRITICAL")], (dep["output"], name)
+            assert not [r for r in caplog.records if r.exc_info or r.levelname in ("ERROR", "CRITICAL")], (
+                dep["output"],
+                name,
+            )
             tried += 1
         # The untouched body still works: the check refuses only what does not match.
         ok = client.post("/_dash-update-component", data=json.dumps(body(dep, {})), content_type="application/json")
@@ -125,8 +137,9 @@ def test_bodies_that_do_not_match_their_callback_are_400_without_a_traceback(app
     assert tried > 150
 
 
-@pytest.mark.parametrize("payload", [b"[" * 100_000, b'{"output": ' + b"[" * 100_000, b"{\"a\":" * 50_000,
-                                     b"[" * 40 + b"]" * 40])
+@pytest.mark.parametrize(
+    "payload", [b"[" * 100_000, b'{"output": ' + b"[" * 100_000, b"{\"a\":" * 50_000, b"[" * 40 + b"]" * 40]
+)
 def test_deeply_nested_json_is_400(app, caplog, payload):
     response = app.server.test_client().post("/_dash-update-component", data=payload, content_type="application/json")
     assert response.status_code == 400 and response.get_json() == {"error": "malformed callback request"}

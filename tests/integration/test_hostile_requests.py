@@ -7,8 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import build_db, event
-from tests.integration.test_cli import free_port, wait_for
+from tests.helpers import build_db, event, free_port, wait_for
 
 
 @pytest.fixture(scope="module")

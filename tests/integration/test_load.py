@@ -12,7 +12,7 @@ from moviedash import create_app
 from moviedash.errors import MoviedashError
 from moviedash.escapes import decode_escapes
 from moviedash.ingest.loader import RAW_CHARS, load_files
-from tests.conftest import query
+from tests.helpers import query
 
 GOOD = [
     "2013-01-22 17:20:56,u1,c1,Computer,NO,29,,,,,,,",
@@ -38,26 +38,61 @@ def test_course_format_is_loaded_with_types_nulls_and_decoded_titles(db_target, 
     assert report.files[0].rejects_path is None
     assert rows(db) == [
         ("2013-01-22 17:20:56", "u1", "c1", "Computer", "NO", 29, None, None, None, None, None, None, None),
-        ("2013-03-09 16:33:25", "u2", "c2", "iPad", "SE", 87, 89, 97.7528, None, "MOVIE", "Sommaren på landet", None, None),
-        ("2013-03-10 20:10:48", "u3", "c3", "Computer", "NO", 21, 21, 100.0, None, "SERIES", "Solsidan, Förlossning", 1, 10),
+        (
+            "2013-03-09 16:33:25",
+            "u2",
+            "c2",
+            "iPad",
+            "SE",
+            87,
+            89,
+            97.7528,
+            None,
+            "MOVIE",
+            "Sommaren på landet",
+            None,
+            None,
+        ),
+        (
+            "2013-03-10 20:10:48",
+            "u3",
+            "c3",
+            "Computer",
+            "NO",
+            21,
+            21,
+            100.0,
+            None,
+            "SERIES",
+            "Solsidan, Förlossning",
+            1,
+            10,
+        ),
     ]
     if isinstance(db, Path):
-        assert rows(db, "SELECT typeof(totalminuteswatched), typeof(viewpercentage) FROM movies LIMIT 1") == [("integer", "null")]
+        assert rows(db, "SELECT typeof(totalminuteswatched), typeof(viewpercentage) FROM movies LIMIT 1") == [
+            ("integer", "null")
+        ]
         assert rows(db, "PRAGMA journal_mode") == [("wal",)]
     else:  # the issue's types: timestamps as timestamp, numbers as integer/double
-        assert rows(db, "SELECT pg_typeof(event_date)::text, pg_typeof(totalminuteswatched)::text, "
-                        "pg_typeof(viewpercentage)::text FROM movies LIMIT 1") == [
-            ("timestamp without time zone", "integer", "double precision")]
+        assert rows(
+            db,
+            "SELECT pg_typeof(event_date)::text, pg_typeof(totalminuteswatched)::text, "
+            "pg_typeof(viewpercentage)::text FROM movies LIMIT 1",
+        ) == [("timestamp without time zone", "integer", "double precision")]
 
 
 def test_header_form_in_any_order_with_missing_optional_columns(db_target, tmp_path):
     db = db_target()
-    path = write(tmp_path, [
-        "title,userid,EVENT_DATE,totalminuteswatched",
-        "Argo,u1,2013-01-01T10:00:00,5",
-        "Argo,u2,2013-01-02 10:00:00.123456,7",
-        ",u3,2013-01-03,9",
-    ])
+    path = write(
+        tmp_path,
+        [
+            "title,userid,EVENT_DATE,totalminuteswatched",
+            "Argo,u1,2013-01-01T10:00:00,5",
+            "Argo,u2,2013-01-02 10:00:00.123456,7",
+            ",u3,2013-01-03,9",
+        ],
+    )
     report = load_files(db, [path])
     assert (report.loaded, report.rejected) == (3, 0)
     assert rows(db, "SELECT event_date, userid, title, totalminuteswatched, device FROM movies ORDER BY 1") == [
@@ -84,13 +119,26 @@ def test_bad_headers_are_errors_and_nothing_is_written(db_target, tmp_path, head
 
 
 BAD_ROWS = [
-    ("2013-02-30 10:00:00,u,c,Computer,NO,1,,,,,,,",
-     "event_date 2013-02-30 10:00:00 is not a real date (expected YYYY-MM-DD, e.g. 2013-02-28)"),
-    ("2024-02-30,u,c,Computer,NO,1,,,,,,,", "event_date 2024-02-30 is not a real date (expected YYYY-MM-DD, e.g. 2024-02-29)"),
-    ("2013-01-01 25:00:00,u,c,Computer,NO,1,,,,,,,",
-     "event_date '2013-01-01 25:00:00' is not a date and time (expected YYYY-MM-DD HH:MM:SS"),
-    ("yesterday,u,c,Computer,NO,1,,,,,,,", "event_date 'yesterday' is not a date (expected YYYY-MM-DD, e.g. 2024-02-29)"),
-    ("2013-01-01 10:00:00+02:00,u,c,Computer,NO,1,,,,,,,", "event_date '2013-01-01 10:00:00+02:00' is not a date and time"),
+    (
+        "2013-02-30 10:00:00,u,c,Computer,NO,1,,,,,,,",
+        "event_date 2013-02-30 10:00:00 is not a real date (expected YYYY-MM-DD, e.g. 2013-02-28)",
+    ),
+    (
+        "2024-02-30,u,c,Computer,NO,1,,,,,,,",
+        "event_date 2024-02-30 is not a real date (expected YYYY-MM-DD, e.g. 2024-02-29)",
+    ),
+    (
+        "2013-01-01 25:00:00,u,c,Computer,NO,1,,,,,,,",
+        "event_date '2013-01-01 25:00:00' is not a date and time (expected YYYY-MM-DD HH:MM:SS",
+    ),
+    (
+        "yesterday,u,c,Computer,NO,1,,,,,,,",
+        "event_date 'yesterday' is not a date (expected YYYY-MM-DD, e.g. 2024-02-29)",
+    ),
+    (
+        "2013-01-01 10:00:00+02:00,u,c,Computer,NO,1,,,,,,,",
+        "event_date '2013-01-01 10:00:00+02:00' is not a date and time",
+    ),
     (",u,c,Computer,NO,1,,,,,,,", "event_date is empty"),
     ("2013-01-01 10:00:00,,c,Computer,NO,1,,,,,,,", "userid is empty"),
     ("2013-01-01 10:00:00,u,c,Computer,NO,ten,,,,,,,", "totalminuteswatched is not an integer: 'ten'"),
@@ -124,14 +172,17 @@ def test_each_kind_of_bad_row_is_rejected_with_line_number_and_reason(db_target,
 
 def test_line_numbers_count_physical_lines_with_quoted_newlines_and_blank_lines(db_target, tmp_path):
     db = db_target()
-    path = write(tmp_path, [
-        "event_date,userid,title,totalminuteswatched",
-        '2013-01-01 10:00:00,u1,"A title\nover two lines",5',
-        "",
-        " \t ",
-        "2013-01-01 10:00:00,u2,B,five",
-        "2013-01-01 10:00:00,u3,C",
-    ])
+    path = write(
+        tmp_path,
+        [
+            "event_date,userid,title,totalminuteswatched",
+            '2013-01-01 10:00:00,u1,"A title\nover two lines",5',
+            "",
+            " \t ",
+            "2013-01-01 10:00:00,u2,B,five",
+            "2013-01-01 10:00:00,u3,C",
+        ],
+    )
     report = load_files(db, [path])
     assert (report.loaded, report.rejected) == (1, 2)  # blank lines are skipped, not rejected
     with open(report.files[0].rejects_path, newline="", encoding="utf-8") as fh:
@@ -284,7 +335,11 @@ def test_database_made_the_course_way_is_served_like_a_loaded_one(tmp_path):
     course_client = create_app(db=course).server.test_client()
     loaded_client = create_app(db=loaded).server.test_client()
     for url in [
-        *(f"/data/{m}/?resolution={r}" for m in ("unique_users", "minutes_watched") for r in ("daily", "weekly", "monthly")),
+        *(
+            f"/data/{m}/?resolution={r}"
+            for m in ("unique_users", "minutes_watched")
+            for r in ("daily", "weekly", "monthly")
+        ),
         "/data/toplist/?num=10",
         "/data/toplist/?num=10&rank=minutes",
         # The empty market ('' here, NULL when loaded) and the placeholder 0 are one "unknown" bucket.
@@ -294,12 +349,15 @@ def test_database_made_the_course_way_is_served_like_a_loaded_one(tmp_path):
         assert a.status_code == b.status_code == 200
         assert a.get_json() == b.get_json(), url
     assert course_client.get("/data/minutes_watched/?resolution=weekly&device=iPad&market=unknown").get_json() == [
-        {"date": "2013-03-11", "values": 40}, {"date": "2013-03-18", "values": 50},
+        {"date": "2013-03-11", "values": 40},
+        {"date": "2013-03-18", "values": 50},
     ]
     for client in (course_client, loaded_client):  # a placeholder is no value of its own
         assert client.get("/data/minutes_watched/?market=0").status_code == 400
     assert course_client.get("/data/minutes_watched/?resolution=monthly").get_json() == [
-        {"date": "2013-01-01", "values": 29}, {"date": "2013-02-01", "values": 0}, {"date": "2013-03-01", "values": 198},
+        {"date": "2013-01-01", "values": 29},
+        {"date": "2013-02-01", "values": 0},
+        {"date": "2013-03-01", "values": 198},
     ]
 
 
@@ -333,19 +391,23 @@ def test_fast_date_check_accepts_exactly_what_the_general_one_does():
 def test_integers_with_a_leading_plus_are_loaded(db_target, tmp_path):
     """'+5' is 5 (it used to abort the whole load with Arrow's cast error); '++5' and '+' are rejected rows."""
     db = db_target()
-    path = write(tmp_path, [
-        "2013-01-01 10:00:00,u1,c,Computer,NO,+29,+90,+32.5,,MOVIE,Argo,+1,+2",
-        "2013-01-01 11:00:00,u2,c,Computer,NO,++5,,,,MOVIE,Argo,,",
-        "2013-01-01 12:00:00,u3,c,Computer,NO,+,,,,MOVIE,Argo,,",
-    ])
+    path = write(
+        tmp_path,
+        [
+            "2013-01-01 10:00:00,u1,c,Computer,NO,+29,+90,+32.5,,MOVIE,Argo,+1,+2",
+            "2013-01-01 11:00:00,u2,c,Computer,NO,++5,,,,MOVIE,Argo,,",
+            "2013-01-01 12:00:00,u3,c,Computer,NO,+,,,,MOVIE,Argo,,",
+        ],
+    )
     report = load_files(db, [path])
     assert (report.loaded, report.rejected, report.committed) == (1, 2, True)
-    assert rows(db, "SELECT totalminuteswatched, runningtime, viewpercentage, seasonnumber, episodenumber FROM movies") == [
-        (29, 90, 32.5, 1, 2)
-    ]
+    assert rows(
+        db, "SELECT totalminuteswatched, runningtime, viewpercentage, seasonnumber, episodenumber FROM movies"
+    ) == [(29, 90, 32.5, 1, 2)]
     with open(report.files[0].rejects_path, newline="", encoding="utf-8") as fh:
         assert [r["reason"] for r in csv.DictReader(fh)] == [
-            "totalminuteswatched is not an integer: '++5'", "totalminuteswatched is not an integer: '+'",
+            "totalminuteswatched is not an integer: '++5'",
+            "totalminuteswatched is not an integer: '+'",
         ]
 
 
@@ -364,7 +426,9 @@ def test_fields_over_128_kib_are_read_by_every_pass(db_target, tmp_path, where):
     assert (report.loaded, report.rejected) == (2, 1)
     assert rows(db, "SELECT length(title) FROM movies WHERE userid = 'u9'") == [(len(BIG),)]
     with open(report.files[0].rejects_path, newline="", encoding="utf-8") as fh:
-        assert [(r["line"], r["reason"]) for r in csv.DictReader(fh)] == [("3", "totalminuteswatched is negative: '-1'")]
+        assert [(r["line"], r["reason"]) for r in csv.DictReader(fh)] == [
+            ("3", "totalminuteswatched is negative: '-1'")
+        ]
     assert csv.field_size_limit() == 131072  # the process-wide limit is left as it was
 
 
@@ -408,5 +472,7 @@ def test_nul_bytes_without_a_byte_order_mark_are_refused_with_a_hint(db_target, 
     db = db_target()
     path = tmp_path / "no-bom.csv"
     path.write_bytes("2013-01-01 10:00:00,u1,c,Computer,NO,5,,,,MOVIE,Argo,,\n".encode("utf-16-le"))
-    with pytest.raises(MoviedashError, match="contains NUL bytes.*UTF-16 without a byte-order mark; save it as CSV UTF-8"):
+    with pytest.raises(
+        MoviedashError, match="contains NUL bytes.*UTF-16 without a byte-order mark; save it as CSV UTF-8"
+    ):
         load_files(db, [path])

@@ -89,7 +89,9 @@ def test_sigkill_during_a_load_into_a_new_database_leaves_no_database(tmp_path, 
 def test_a_rejected_strict_load_into_a_new_database_creates_nothing(tmp_path):
     db = tmp_path / "new.db"
     bad = tmp_path / "bad.csv"
-    bad.write_text("2013-01-01 10:00:00,u1,c,Computer,NO,5,,,,MOVIE,Argo,,\nnot a date,u2,c,Computer,NO,5,,,,MOVIE,Argo,,\n")
+    bad.write_text(
+        "2013-01-01 10:00:00,u1,c,Computer,NO,5,,,,MOVIE,Argo,,\nnot a date,u2,c,Computer,NO,5,,,,MOVIE,Argo,,\n"
+    )
     report = load_files(db, [bad], strict=True)
     assert not report.committed and report.rejected == 1
     assert not db.exists() and not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())

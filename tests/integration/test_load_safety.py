@@ -16,7 +16,7 @@ from moviedash import create_app
 from moviedash.cli import main
 from moviedash.errors import MoviedashError
 from moviedash.ingest.loader import load_files
-from tests.conftest import query
+from tests.helpers import query
 
 GOOD = [
     "2013-01-22 17:20:56,u1,c1,Computer,NO,29,,,,,,,",
@@ -53,7 +53,7 @@ def test_dates_outside_the_served_range_are_rejected_with_the_reason(db_target, 
     assert (report.loaded, report.rejected) == (len(INSIDE), len(OUTSIDE))
     found = rejects_of(report.files[0].rejects_path)
     assert [r["line"] for r in found] == [str(n + 1) for n in range(len(OUTSIDE))]
-    for row, date in zip(found, OUTSIDE):
+    for row, date in zip(found, OUTSIDE, strict=False):
         assert row["reason"] == f"event_date is outside the dates served (1900-01-01 to 2099-12-31): {date!r}"
     assert sorted(r[0][:10] for r in query(db, "SELECT event_date FROM movies")) == sorted(d[:10] for d in INSIDE)
 
@@ -84,12 +84,18 @@ def test_values_beyond_the_limits_are_rejected_per_row(db_target, tmp_path, colu
 
 def test_reals_beyond_the_limits_are_rejected(db_target, tmp_path):
     db = db_target()
-    lines = [GOOD[0], "2013-01-01 10:00:00,u,c,Computer,NO,1,10,1e10,,,,,", "2013-01-01 10:00:00,u,c,Computer,NO,1,10,5,-2e9,,,,"]
+    lines = [
+        GOOD[0],
+        "2013-01-01 10:00:00,u,c,Computer,NO,1,10,1e10,,,,,",
+        "2013-01-01 10:00:00,u,c,Computer,NO,1,10,5,-2e9,,,,",
+    ]
     report = load_files(db, [write(tmp_path / "reals.csv", lines)])
     assert (report.loaded, report.rejected) == (1, 2)
     reasons = [r["reason"] for r in rejects_of(report.files[0].rejects_path)]
-    assert reasons == ["viewpercentage is above the maximum of 1,000,000,000: '1e10'",
-                       "errorperception is below the minimum of -1,000,000,000: '-2e9'"]
+    assert reasons == [
+        "viewpercentage is above the maximum of 1,000,000,000: '1e10'",
+        "errorperception is below the minimum of -1,000,000,000: '-2e9'",
+    ]
 
 
 def test_largest_values_allowed_sum_exactly(db_target, tmp_path):
@@ -107,7 +113,8 @@ def test_largest_values_allowed_sum_exactly(db_target, tmp_path):
     assert sum(p["values"] for p in series) == 1100 * 10**7
     assert all(p["values"] >= 0 for p in series)
     assert client.get("/data/minutes_watched/?resolution=monthly").get_json() == [
-        {"date": "2013-02-01", "values": 1100 * 10**7}]
+        {"date": "2013-02-01", "values": 1100 * 10**7}
+    ]
 
 
 # --------------------------------------------------------------------------- #
@@ -131,8 +138,13 @@ def _aliases(tmp_path: Path, target: Path) -> list[str]:
     hard = tmp_path / "hard-link"
     if target.exists():
         os.link(target, hard)
-    names = [str(target), os.path.relpath(target), f"./{os.path.relpath(target)}",
-             str(target.parent / ".." / target.parent.name / target.name), str(link)]
+    names = [
+        str(target),
+        os.path.relpath(target),
+        f"./{os.path.relpath(target)}",
+        str(target.parent / ".." / target.parent.name / target.name),
+        str(link),
+    ]
     return names + ([str(hard)] if target.exists() else [])
 
 
@@ -140,8 +152,13 @@ def _aliases(tmp_path: Path, target: Path) -> list[str]:
 def test_load_refuses_a_rejects_path_that_is_the_database_or_an_input(tmp_path, loaded, monkeypatch, which):
     db, new, before = loaded
     monkeypatch.chdir(tmp_path)
-    target = {"db": db, "wal": Path(f"{db}-wal"), "shm": Path(f"{db}-shm"),
-              "journal": Path(f"{db}-journal"), "input": new}[which]
+    target = {
+        "db": db,
+        "wal": Path(f"{db}-wal"),
+        "shm": Path(f"{db}-shm"),
+        "journal": Path(f"{db}-journal"),
+        "input": new,
+    }[which]
     if which in ("wal", "shm"):
         target.write_bytes(b"")  # present while a reader has the database open
     input_bytes = new.read_bytes()
@@ -272,8 +289,9 @@ def _peak_rss_mib(tmp_path: Path, args: list[str]) -> tuple[int, float]:
         "code = subprocess.call([sys.executable, '-m', 'moviedash.cli', *sys.argv[1:]], stdout=subprocess.DEVNULL)\n"
         "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
-    out = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=True,
-                         cwd=tmp_path, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True, cwd=tmp_path, timeout=300
+    )
     code, kib = out.stdout.split()
     return int(code), int(kib) / 1024
 
@@ -343,9 +361,21 @@ def test_the_same_rows_in_another_layout_are_recognised_as_loaded(db_target, tmp
 def test_blank_lines_and_a_reordered_header_are_the_same_rows(db_target, tmp_path):
     db = db_target()
     header = "event_date,userid,totalminuteswatched,title"
-    load_files(db, [write(tmp_path / "a.csv", [header, "2013-01-01 10:00:00,u1,5,Argo", "2013-01-02 10:00:00,u2,6,Up"])])
-    other = write(tmp_path / "b.csv", ["", "title,userid,event_date,totalminuteswatched", "Argo,u1,2013-01-01 10:00:00,5",
-                                       "", "Up,u2,2013-01-02T10:00:00,6", ""], newline="\r\n")
+    load_files(
+        db, [write(tmp_path / "a.csv", [header, "2013-01-01 10:00:00,u1,5,Argo", "2013-01-02 10:00:00,u2,6,Up"])]
+    )
+    other = write(
+        tmp_path / "b.csv",
+        [
+            "",
+            "title,userid,event_date,totalminuteswatched",
+            "Argo,u1,2013-01-01 10:00:00,5",
+            "",
+            "Up,u2,2013-01-02T10:00:00,6",
+            "",
+        ],
+        newline="\r\n",
+    )
     with pytest.raises(MoviedashError, match="already loaded"):
         load_files(db, [other])
 
@@ -362,6 +392,7 @@ def test_the_same_rows_twice_in_one_command_are_refused(db_target, tmp_path):
 def test_different_rows_are_not_a_repeat(db_target, tmp_path):
     db = db_target()
     load_files(db, [write(tmp_path / "a.csv", GOOD)])
-    report = load_files(db, [write(tmp_path / "b.csv", [GOOD[0], GOOD[1], GOOD[2].replace(",21,21,", ",22,21,")],
-                                   newline="\r\n")])
+    report = load_files(
+        db, [write(tmp_path / "b.csv", [GOOD[0], GOOD[1], GOOD[2].replace(",21,21,", ",22,21,")], newline="\r\n")]
+    )
     assert report.loaded == 3

@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_db, event
-from tests.integration.test_cli import ROOT, free_port, wait_for
-from tests.integration.test_server import SECURITY, plotly_js
+from tests.helpers import ROOT, SECURITY, build_db, event, free_port, plotly_js, wait_for
 
 EXAMPLE = ROOT / "docs" / "deploy" / "nginx.conf"
 
@@ -60,15 +58,32 @@ def test_the_readme_nginx_example_serves_the_dashboard(tmp_path):
     site = tmp_path / "moviedash.conf"
     site.write_text(example_config(nginx_port, app_port))
     (tmp_path / "nginx.conf").write_text(main_config(tmp_path, site))
-    subprocess.run([nginx, "-t", "-e", "stderr", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")], check=True, capture_output=True)
+    subprocess.run(
+        [nginx, "-t", "-e", "stderr", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        check=True,
+        capture_output=True,
+    )
 
     app = subprocess.Popen(
-        [sys.executable, "-m", "moviedash.cli", "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(app_port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "moviedash.cli",
+            "serve",
+            "--db",
+            str(db),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(app_port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     proxy = subprocess.Popen(
         [nginx, "-e", "stderr", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for(f"http://127.0.0.1:{app_port}/data/toplist/", app)
@@ -79,8 +94,9 @@ def test_the_readme_nginx_example_serves_the_dashboard(tmp_path):
             assert {k: response.headers[k] for k in SECURITY} == SECURITY
             assert b"moviedash" in response.read()
         # A large answer comes through the proxy's buffers whole, compressed by nginx.
-        request = urllib.request.Request(f"{base}/_dash-component-suites/plotly/package_data/plotly.min.js",
-                                         headers={"Accept-Encoding": "gzip"})
+        request = urllib.request.Request(
+            f"{base}/_dash-component-suites/plotly/package_data/plotly.min.js", headers={"Accept-Encoding": "gzip"}
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             assert response.headers["Content-Encoding"] == "gzip"
             assert gzip.decompress(response.read()) == plotly_js()

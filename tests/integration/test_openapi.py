@@ -12,7 +12,7 @@ from moviedash import create_app, dimensions, metrics, params, viewstate
 from moviedash.charts import THEMES
 from moviedash.pipeline import CHARTS
 from moviedash.web.openapi import OPENAPI_PATH, build_document
-from tests.conftest import BACKENDS, event, module_db
+from tests.helpers import BACKENDS, event, module_db
 
 EVENTS = [
     event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),
@@ -64,7 +64,9 @@ def test_filter_parameters_list_the_databases_values(doc):
     """The served document's enums are the database's values, so a client can offer them."""
     assert _params(doc, "/data/toplist/")["device"]["schema"]["items"]["enum"] == ["Computer", "iPad"]
     assert _params(doc, "/figures/{chart}.json")["sessiontype"]["schema"]["enum"] == ["MOVIE", "SERIES"]
-    assert "`unknown` selects the events without a value" in _params(doc, "/data/unique_users/")["market"]["description"]
+    assert (
+        "`unknown` selects the events without a value" in _params(doc, "/data/unique_users/")["market"]["description"]
+    )
 
 
 def test_document_is_well_formed_openapi_3(doc):
@@ -128,7 +130,10 @@ def test_parameters_match_the_validators(doc):
     assert top["rank"]["schema"]["enum"] == list(params.RANKS)
     num = top["num"]["schema"]
     assert (num["type"], num["minimum"], num["maximum"], num["default"]) == (
-        "integer", params.NUM_MIN, params.NUM_MAX, params.NUM_DEFAULT,
+        "integer",
+        params.NUM_MIN,
+        params.NUM_MAX,
+        params.NUM_DEFAULT,
     )
 
     figure = _params(doc, "/figures/{chart}.json")
@@ -138,7 +143,8 @@ def test_parameters_match_the_validators(doc):
     for key in metrics.SERIES_KEYS:
         assert figure[key]["schema"]["enum"] == list(params.RESOLUTIONS)
     assert (figure["top"]["schema"]["minimum"], figure["top"]["schema"]["maximum"]) == (
-        viewstate.TOP_MIN, viewstate.TOP_MAX,
+        viewstate.TOP_MIN,
+        viewstate.TOP_MAX,
     )
     assert figure["sessiontype"]["schema"]["type"] == "string"  # single-valued on the dashboard
     assert figure["device"]["schema"]["type"] == figure["market"]["schema"]["type"] == "array"
@@ -159,7 +165,8 @@ def test_document_route_rejects_parameters_and_other_methods(app):
     client = app.server.test_client()
     response = client.get(OPENAPI_PATH + "?x=1")
     assert response.status_code == 400 and response.get_json() == {
-        "error": "unknown parameter 'x'; this route takes none", "parameter": "x",
+        "error": "unknown parameter 'x'; this route takes none",
+        "parameter": "x",
     }
     response = client.post(OPENAPI_PATH)
     assert response.status_code == 405 and "GET" in response.headers["Allow"]
@@ -184,7 +191,13 @@ def test_schemathesis(case, app):
     # OpenAPI cannot say "end not before start": keep generated ranges the right way round.
     query = case.query or {}
     start, end = query.get("start"), query.get("end")
-    if isinstance(start, str) and isinstance(end, str) and DATE.fullmatch(start) and DATE.fullmatch(end) and end < start:
+    if (
+        isinstance(start, str)
+        and isinstance(end, str)
+        and DATE.fullmatch(start)
+        and DATE.fullmatch(end)
+        and end < start
+    ):
         query["start"], query["end"] = end, start
     # Nor "at most MAX_PERIODS periods" (a 400 naming resolution, tested in test_bounded_answers):
     # keep generated daily ranges within it (open ends are the data's first and last day).

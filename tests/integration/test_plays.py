@@ -136,7 +136,7 @@ def reference(resolution: str, *, device: str | None = None, start: dt.date | No
     """Plays per period counted in Python over the rows the demo writes, zero-filled like the routes."""
     counts: Counter[str] = Counter()
     for frame in generate_events(DEMO_EVENTS, DEMO_SEED):
-        for when, dev in zip(frame["event_date"], frame["device"]):
+        for when, dev in zip(frame["event_date"], frame["device"], strict=False):
             day = dt.date.fromisoformat(str(when)[:10])
             if (device is not None and dev != device) or (start and day < start) or (end and day > end):
                 continue

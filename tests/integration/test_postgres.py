@@ -23,9 +23,7 @@ from moviedash.cli import main
 from moviedash.errors import MoviedashError
 from moviedash.ingest.demo import write_demo
 from moviedash.store import postgres
-from tests.conftest import close_pg_pools, query, with_database
-from tests.integration.test_cli import free_port, wait_for
-from tests.integration.test_dashboard_callbacks import Dashboard
+from tests.helpers import Dashboard, close_pg_pools, free_port, query, wait_for, with_database
 from tests.pgcluster import PASSWORD, Cluster
 
 EVENTS = 20_000
@@ -81,7 +79,12 @@ def test_every_route_and_selection_is_byte_identical_on_both_backends(twins) -> 
     for target in URLS:
         a, b = sqlite_client.get(target), pg_client.get(target)
         expected = 400 if "market=XX" in target and not target.startswith("/_dash") else 200
-        assert a.status_code == b.status_code == expected, (target, a.status_code, b.status_code, b.get_data(as_text=True))
+        assert a.status_code == b.status_code == expected, (
+            target,
+            a.status_code,
+            b.status_code,
+            b.get_data(as_text=True),
+        )
         assert a.get_data() == b.get_data(), target
         nonempty += a.get_data() not in (b"[]", b"")
     assert nonempty > len(URLS) * 0.8  # the selections compare real numbers, not empty answers
@@ -92,9 +95,16 @@ def test_dashboard_callbacks_are_identical_on_both_backends(twins) -> None:
     controls = [
         {"date_range__start_date": None, "date_range__end_date": None},
         {"date_range__start_date": "2024-01-01", "date_range__end_date": "2024-03-31", "market__value": ["SE"]},
-        {"date_range__start_date": "2023-01-01", "date_range__end_date": "2023-12-31", "device__value": ["TV"],
-         "users_resolution__value": "weekly", "minutes_resolution__value": "monthly", "rank__value": "viewers",
-         "top_n__value": 15, "sessiontype__value": "SERIES"},
+        {
+            "date_range__start_date": "2023-01-01",
+            "date_range__end_date": "2023-12-31",
+            "device__value": ["TV"],
+            "users_resolution__value": "weekly",
+            "minutes_resolution__value": "monthly",
+            "rank__value": "viewers",
+            "top_n__value": 15,
+            "sessiontype__value": "SERIES",
+        },
     ]
     sqlite_dash, pg_dash = Dashboard(create_app(db=path)), Dashboard(create_app(db=url))
     for chart in ("users", "minutes", "top", "heatmap"):
@@ -103,7 +113,9 @@ def test_dashboard_callbacks_are_identical_on_both_backends(twins) -> None:
             assert expected["data"], (chart, selection)
             assert pg_dash.figure(chart, **selection) == expected, (chart, selection)
     for selection in controls:
-        assert pg_dash.outputs("kpi-viewers-value", **selection) == sqlite_dash.outputs("kpi-viewers-value", **selection)
+        assert pg_dash.outputs("kpi-viewers-value", **selection) == sqlite_dash.outputs(
+            "kpi-viewers-value", **selection
+        )
 
 
 def test_rows_inserted_by_another_process_are_seen_at_once(pg_server, tmp_path) -> None:
@@ -112,20 +124,34 @@ def test_rows_inserted_by_another_process_are_seen_at_once(pg_server, tmp_path) 
     client = create_app(db=url).server.test_client()
     assert "Brand new" not in client.get("/data/toplist/?num=200").get_data(as_text=True)
     csv_path = tmp_path / "new.csv"
-    csv_path.write_text("".join(
-        f"2024-12-31 2{i}:00:00,n{i},c9,TV,DK,100,100,100,,MOVIE,Brand new,,\n" for i in range(3)
-    ))
+    csv_path.write_text(
+        "".join(f"2024-12-31 2{i}:00:00,n{i},c9,TV,DK,100,100,100,,MOVIE,Brand new,,\n" for i in range(3))
+    )
     done = subprocess.run(
         [sys.executable, "-m", "moviedash.cli", "load", str(csv_path), "--db", url],
-        check=False, capture_output=True, text=True, timeout=120,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     top = client.get("/data/toplist/?num=1&start=2024-12-31").get_json()
     assert top == [{"title": "Brand new", "values": 3}]
     users = client.get("/data/unique_users/?start=2024-12-31&end=2024-12-31&market=DK").get_json()
-    assert users == [{"date": "2024-12-31", "values": 3 + sum(
-        1 for _ in query(url, "SELECT DISTINCT userid FROM movies WHERE market = 'DK' AND userid NOT LIKE 'n%' "
-                              "AND event_date >= '2024-12-31'"))}]
+    assert users == [
+        {
+            "date": "2024-12-31",
+            "values": 3
+            + sum(
+                1
+                for _ in query(
+                    url,
+                    "SELECT DISTINCT userid FROM movies WHERE market = 'DK' AND userid NOT LIKE 'n%' "
+                    "AND event_date >= '2024-12-31'",
+                )
+            ),
+        }
+    ]
 
 
 def test_serving_connections_are_read_only_and_pooled(pg_server) -> None:
@@ -191,7 +217,9 @@ def test_demo_load_and_report_commands_on_postgresql(pg_server, tmp_path) -> Non
     assert repeat.exit_code == 1 and "already loaded" in repeat.output
 
     out = tmp_path / "report.html"
-    report = runner.invoke(main, ["report", "--db", url, "--out", str(out), "--start", "2013-01-01", "--end", "2013-12-31"])
+    report = runner.invoke(
+        main, ["report", "--db", url, "--out", str(out), "--start", "2013-01-01", "--end", "2013-12-31"]
+    )
     assert report.exit_code == 0, report.output
     assert "Argo" in out.read_text(encoding="utf-8")
 
@@ -204,7 +232,9 @@ def test_serve_command_on_postgresql(pg_server, tmp_path) -> None:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moviedash.cli", "serve", "--port", str(port)],
-        env={**os.environ, "MOVIEDASH_DB": url}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "MOVIEDASH_DB": url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         assert wait_for(f"http://127.0.0.1:{port}/data/toplist/", process) == expected
@@ -266,13 +296,18 @@ def assert_clean(results: list[tuple[list[str], int, str]], expected: str, secre
 
 def test_server_down_is_a_clear_error_for_every_command(tmp_path) -> None:
     # A socket folder where no server listens.
-    assert_clean(run_all(f"postgresql://someone:pw-123@/moviedash?host={tmp_path}", tmp_path),
-                 "No such file or directory", secret="pw-123")
+    assert_clean(
+        run_all(f"postgresql://someone:pw-123@/moviedash?host={tmp_path}", tmp_path),
+        "No such file or directory",
+        secret="pw-123",
+    )
 
 
 def test_wrong_password_is_a_clear_error_for_every_command(cluster, tmp_path) -> None:
     url = cluster.url(password="not-the-password")
-    assert_clean(run_all(url, tmp_path), 'password authentication failed for user "postgres"', secret="not-the-password")
+    assert_clean(
+        run_all(url, tmp_path), 'password authentication failed for user "postgres"', secret="not-the-password"
+    )
     assert "postgres:***@" in run_all(url, tmp_path)[0][2]
 
 
@@ -337,7 +372,8 @@ def test_a_load_killed_during_copy_leaves_the_database_unchanged(pg_server, tmp_
 
     process = subprocess.Popen(
         [sys.executable, "-m", "moviedash.cli", "load", str(big), "--db", url],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     # Kill it while the server is receiving rows (PostgreSQL reports COPY progress).
     deadline = time.monotonic() + 60
@@ -374,7 +410,9 @@ def test_roles_least_privilege_load_and_serve(pg_server, tmp_path) -> None:
     try:
         csv_path = tmp_path / "one.csv"
         csv_path.write_text("2013-01-22 17:20:56,u1,c1,Computer,NO,29,90,32.2,,MOVIE,Argo,,\n")
-        loaded = CliRunner().invoke(main, ["load", str(csv_path), "--db", owner_url.replace("//postgres@", f"//{loader}@")])
+        loaded = CliRunner().invoke(
+            main, ["load", str(csv_path), "--db", owner_url.replace("//postgres@", f"//{loader}@")]
+        )
         assert loaded.exit_code == 0, loaded.output
         client = create_app(db=owner_url.replace("//postgres@", f"//{reader}@")).server.test_client()
         assert client.get("/data/toplist/?num=1&end=2013-12-31").get_json() == [{"title": "Argo", "values": 1}]

@@ -9,7 +9,7 @@ import pytest
 
 from moviedash import create_app, rollups
 from moviedash.ingest.demo import write_demo
-from tests.conftest import event
+from tests.helpers import event
 
 EVENTS = [event(f"2013-01-{d:02d} 10:00:00", f"u{d % 7}", title=f"T{d % 5}") for d in range(1, 29)]
 
@@ -56,7 +56,9 @@ def test_a_dash_callback_over_the_limit_is_a_503_json_error(demo_db):
     assert client.get("/_dash-layout").status_code == 200
     heatmap = next(d for d in client.get("/_dash-dependencies").get_json() if "heatmap-graph.figure" in d["output"])
     app.server.config["MOVIEDASH_QUERY_TIMEOUT"] = 1e-9
-    outputs = [dict(zip(("id", "property"), o.split("."))) for o in heatmap["output"].strip(".").split("...")]
+    outputs = [
+        dict(zip(("id", "property"), o.split("."), strict=False)) for o in heatmap["output"].strip(".").split("...")
+    ]
     inputs = [{**i, "value": None} for i in heatmap["inputs"]]
     inputs[-1]["value"] = "light"  # the theme
     body = {"output": heatmap["output"], "outputs": outputs, "inputs": inputs, "changedPropIds": []}
@@ -89,7 +91,7 @@ def test_environment_timeouts_that_disable_the_limit_are_refused(value):
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -5.0, "nan"])
 def test_create_app_refuses_timeouts_that_disable_the_limit(tmp_path, value):
     from moviedash.errors import MoviedashError
-    from tests.conftest import build_db
+    from tests.helpers import build_db
 
     db = build_db(tmp_path / "t.db", EVENTS)
     with pytest.raises(MoviedashError, match="query timeout must be a number of seconds"):
@@ -101,7 +103,7 @@ def test_serve_refuses_timeouts_that_disable_the_limit(tmp_path, monkeypatch, va
     from click.testing import CliRunner
 
     from moviedash import cli
-    from tests.conftest import build_db
+    from tests.helpers import build_db
 
     served = []
     monkeypatch.setattr(cli, "run_server", lambda *args, **kwargs: served.append(args))  # never listen here
@@ -110,4 +112,6 @@ def test_serve_refuses_timeouts_that_disable_the_limit(tmp_path, monkeypatch, va
     assert result.exit_code != 0 and not served
     lines = result.output.strip().splitlines()
     assert "Traceback" not in result.output and len(lines) <= 4, result.output
-    assert "timeout" in result.output.lower() and ("number of seconds" in result.output or "not in the range" in result.output)
+    assert "timeout" in result.output.lower() and (
+        "number of seconds" in result.output or "not in the range" in result.output
+    )

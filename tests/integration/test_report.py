@@ -15,7 +15,7 @@ from moviedash.cli import main
 from moviedash.errors import MoviedashError
 from moviedash.params import Filters, SeriesQuery, TopQuery
 from moviedash.store import connect_readonly
-from tests.conftest import MARKUP_TITLES, event
+from tests.helpers import MARKUP_TITLES, event
 
 EVENTS = [
     event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),
@@ -156,7 +156,11 @@ def test_bad_options_are_usage_errors(db, tmp_path, args, fragment):
     [
         (["--market", "XX"], "--market", "market 'XX' is not in the data; known values: NO, SE"),
         (["--device", "ipad"], "--device", "device 'ipad' is not in the data; known values: Computer, TV, iPad"),
-        (["--sessiontype", "movie"], "--sessiontype", "sessiontype 'movie' is not in the data; known values: MOVIE, SERIES"),
+        (
+            ["--sessiontype", "movie"],
+            "--sessiontype",
+            "sessiontype 'movie' is not in the data; known values: MOVIE, SERIES",
+        ),
     ],
 )
 def test_a_value_not_in_the_data_is_a_usage_error_naming_the_known_values(db, tmp_path, args, option, message):
@@ -169,8 +173,14 @@ def test_a_value_not_in_the_data_is_a_usage_error_naming_the_known_values(db, tm
 
 def test_report_of_the_unknown_market(make_db, tmp_path):
     """Hand-worked: the events without a market (NULL and 0) are the report's "Unknown" market."""
-    db = make_db([*EVENTS, event("2013-01-08 10:00:00", "e", minutes=7, title="Brev", market=None),
-                  event("2013-01-09 10:00:00", "f", minutes=9, title="Brev", market="0")], name="unknown.db")
+    db = make_db(
+        [
+            *EVENTS,
+            event("2013-01-08 10:00:00", "e", minutes=7, title="Brev", market=None),
+            event("2013-01-09 10:00:00", "f", minutes=9, title="Brev", market="0"),
+        ],
+        name="unknown.db",
+    )
     out = tmp_path / "r.html"
     result = run("report", "--db", str(db), "--out", str(out), "--market", "unknown")
     assert result.exit_code == 0, result.output
@@ -205,7 +215,9 @@ def test_figures_api_matches_the_analysis(db):
         assert list(fig.data[0].x) == expected["values"].tolist()
 
         grid = figures.heatmap(db, start="2013-03-01").data[0].z
-        assert [list(row) for row in grid] == analysis.heatmap(conn, Filters.create(start="2013-03-01")).to_numpy().tolist()
+        assert [list(row) for row in grid] == analysis.heatmap(
+            conn, Filters.create(start="2013-03-01")
+        ).to_numpy().tolist()
 
         # 7-21 Jan (15 days) against 23 Dec - 6 Jan, which holds one play by a.
         kpis = figures.kpis(db, start="2013-01-07", end="2013-01-21")
@@ -300,12 +312,19 @@ def test_report_charts_keep_their_data_on_the_page(db, tmp_path):
     for chart in CHART_IDS:
         assert_stays_on_the_page(plotted(html, chart)["config"])
     # Nothing the report loads or links to is on another host (plotly.js's own strings aside).
-    assert not re.findall(r"""<(?:script|img|link|iframe|source|video|audio)\b[^>]*(?:src|href)\s*=\s*["']?(?:https?:)?//""", html)
+    assert not re.findall(
+        r"""<(?:script|img|link|iframe|source|video|audio)\b[^>]*(?:src|href)\s*=\s*["']?(?:https?:)?//""", html
+    )
 
 
 def test_report_shows_markup_titles_literally(make_db, tmp_path):
-    db = make_db([event(f"2013-01-{1 + n:02d} 10:00:00", f"u{k}", title=t)
-                  for n, t in enumerate(MARKUP_TITLES) for k in range(n + 1)])
+    db = make_db(
+        [
+            event(f"2013-01-{1 + n:02d} 10:00:00", f"u{k}", title=t)
+            for n, t in enumerate(MARKUP_TITLES)
+            for k in range(n + 1)
+        ]
+    )
     out = tmp_path / "r.html"
     assert run("report", "--db", str(db), "--out", str(out), "--top", "20").exit_code == 0
     top = plotted(out.read_text(encoding="utf-8"), "top_titles")

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 
-from moviedash import create_app
-from tests.conftest import event
+from moviedash import analysis, create_app
+from moviedash.errors import QueryTimeout
+from tests.helpers import event
 
 EVENTS = [
     event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),
@@ -71,13 +73,16 @@ def test_minutes_watched_weekly(client):
 
 def test_minutes_watched_monthly(client):
     assert get_json(client, "/data/minutes_watched/?resolution=monthly") == [
-        {"date": "2013-01-01", "values": 100}, {"date": "2013-02-01", "values": 0}, {"date": "2013-03-01", "values": 50},
+        {"date": "2013-01-01", "values": 100},
+        {"date": "2013-02-01", "values": 0},
+        {"date": "2013-03-01", "values": 50},
     ]
 
 
 def test_toplist(client):
     assert get_json(client, "/data/toplist/?num=10") == [
-        {"title": "Argo", "values": 2}, {"title": "Skyfall", "values": 2},
+        {"title": "Argo", "values": 2},
+        {"title": "Skyfall", "values": 2},
     ]
     assert get_json(client, "/data/toplist/?num=1") == [{"title": "Argo", "values": 2}]
 
@@ -93,13 +98,17 @@ def test_json_keys_and_bytes_match_the_course_shape(client):
 
 
 def test_filters_apply_to_every_route(client):
-    assert get_json(client, "/data/minutes_watched/?resolution=monthly&device=iPad") == [{"date": "2013-01-01", "values": 10}]
+    assert get_json(client, "/data/minutes_watched/?resolution=monthly&device=iPad") == [
+        {"date": "2013-01-01", "values": 10}
+    ]
     assert get_json(client, "/data/toplist/?market=SE") == [{"title": "Argo", "values": 1}]
     assert get_json(client, "/data/toplist/?sessiontype=MOVIE&sessiontype=SERIES&rank=minutes") == [
-        {"title": "Argo", "values": 80}, {"title": "Skyfall", "values": 30},
+        {"title": "Argo", "values": 80},
+        {"title": "Skyfall", "values": 30},
     ]
     assert get_json(client, "/data/unique_users/?resolution=daily&start=2013-01-07&end=2013-01-08") == [
-        {"date": "2013-01-07", "values": 1}, {"date": "2013-01-08", "values": 0},
+        {"date": "2013-01-07", "values": 1},
+        {"date": "2013-01-08", "values": 0},
     ]
 
 
@@ -125,17 +134,23 @@ def test_a_value_not_in_the_data_is_a_400_listing_the_known_values(client, url, 
 
 def test_unknown_selects_the_events_without_a_value(make_db):
     """Hand-worked: market NULL (a, 10), '' (b, 20) and 0 (c, 40) are the market "unknown"."""
-    client = create_app(db=make_db([
-        event("2013-01-07 10:00:00", "a", minutes=10, title="Argo", market=None),
-        event("2013-01-07 11:00:00", "b", minutes=20, title="Argo", market=""),
-        event("2013-01-08 10:00:00", "c", minutes=40, title="Brev", market="0"),
-        event("2013-01-08 11:00:00", "d", minutes=80, title="Brev", market="NO"),
-    ])).server.test_client()
+    client = create_app(
+        db=make_db(
+            [
+                event("2013-01-07 10:00:00", "a", minutes=10, title="Argo", market=None),
+                event("2013-01-07 11:00:00", "b", minutes=20, title="Argo", market=""),
+                event("2013-01-08 10:00:00", "c", minutes=40, title="Brev", market="0"),
+                event("2013-01-08 11:00:00", "d", minutes=80, title="Brev", market="NO"),
+            ]
+        )
+    ).server.test_client()
     assert get_json(client, "/data/minutes_watched/?market=unknown") == [
-        {"date": "2013-01-07", "values": 30}, {"date": "2013-01-08", "values": 40},
+        {"date": "2013-01-07", "values": 30},
+        {"date": "2013-01-08", "values": 40},
     ]
     assert get_json(client, "/data/toplist/?market=unknown&market=NO&rank=minutes") == [
-        {"title": "Brev", "values": 120}, {"title": "Argo", "values": 30},
+        {"title": "Brev", "values": 120},
+        {"title": "Argo", "values": 30},
     ]
     body = get_json(client, "/data/unique_users/?market=0", status=400)
     assert (body["parameter"], body["error"]) == ("market", "market '0' is not in the data; known values: NO, unknown")
@@ -151,7 +166,10 @@ def test_csv_format_returns_the_same_rows(client):
     response = client.get("/data/unique_users/?resolution=monthly&format=csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.get_data(as_text=True).splitlines() == [
-        "date,values", "2013-01-01,3", "2013-02-01,0", "2013-03-01,1",
+        "date,values",
+        "2013-01-01,3",
+        "2013-02-01,0",
+        "2013-03-01,1",
     ]
     assert "attachment" in response.headers["Content-Disposition"]
     top = client.get("/data/toplist/?format=csv").get_data(as_text=True).splitlines()
@@ -187,7 +205,7 @@ MALFORMED = [
     ("/data/unique_users/?foo=bar", 400, "foo"),
     ("/data/unique_users/?%FF=1", 400, None),
     ("/data/toplist/?num=%FF", 400, "num"),
-    ("/data/toplist/?" + "&".join(["device=d%d" % i for i in range(101)]), 400, "device"),
+    ("/data/toplist/?" + "&".join([f"device=d{i}" for i in range(101)]), 400, "device"),
     ("/data/unknown/", 404, None),
     ("/data/unique_users/extra/", 404, None),
     ("/data/", 404, None),
@@ -223,6 +241,41 @@ def test_error_shape_is_pinned(client):
         "error": "resolution must be one of daily, weekly, monthly",
         "parameter": "resolution",
     }
+
+
+def _raise(exc: Exception):
+    def broken(*args, **kwargs):
+        raise exc
+
+    return broken
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "broken", "status", "body"),
+    [
+        ("GET", "/data/toplist/?num=0", None, 400,
+         {"error": "num must be an integer from 1 to 1000", "parameter": "num"}),
+        ("GET", "/data/", None, 404, {"error": "not found: /data/"}),
+        ("POST", "/data/toplist/", None, 405, {"error": "method not allowed"}),
+        ("GET", "/data/toplist/", QueryTimeout(5), 503,
+         {"error": "the query took longer than the limit of 5 s and was stopped"}),
+        ("GET", "/data/toplist/", sqlite3.OperationalError("no such column: minutes"), 503,
+         {"error": "the database cannot be read: its movies table is not in the form moviedash serves "
+                   "(load the data with 'moviedash load')"}),
+        ("GET", "/data/toplist/", RuntimeError("a bug"), 500, {"error": "internal error"}),
+    ],
+    ids=["400", "404", "405", "503-timeout", "503-database-fault", "500"],
+)
+def test_every_error_status_has_the_one_json_shape(make_db, monkeypatch, method, url, broken, status, body):
+    """400/404/405/503/500 alike: ``{"error": ...}`` (and ``parameter`` when one is to blame), as JSON."""
+    app = create_app(db=make_db(EVENTS))
+    app.server.testing = False  # errors go through the production error handler
+    if broken is not None:
+        monkeypatch.setattr(analysis, "toplist", _raise(broken))
+    response = app.server.test_client().open(url, method=method)
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    assert json.loads(response.get_data()) == body
 
 
 @pytest.mark.sqlite_only  # deletes the database file

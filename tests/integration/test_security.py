@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from moviedash import create_app
 from moviedash.cli import main
 from moviedash.errors import MoviedashError
-from tests.conftest import event
+from tests.helpers import event
 
 PATHS = ["/", "/_dash-layout", "/data/toplist/", "/data/unique_users/?resolution=bad", "/data/nope/",
          "/figures/heatmap.json", "/assets/style.css"]

@@ -20,10 +20,8 @@ from click.testing import CliRunner
 from moviedash.cli import main
 from moviedash.errors import MoviedashError
 from moviedash.server import ServerOptions, options_from_env, parse_count, parse_seconds
-from tests.conftest import build_db, event
-from tests.integration.test_cli import ROOT, free_port, wait_for
+from tests.helpers import ROOT, SECURITY, build_db, event, free_port, plotly_js, wait_for
 
-SECURITY = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "X-Frame-Options": "SAMEORIGIN"}
 TOPLIST = b'[{"title":"Argo","values":1}]'
 
 
@@ -182,7 +180,8 @@ def test_serve_refuses_bad_timeouts(db, option, value):
 def test_serve_refuses_bad_connection_limits(db, value):
     result = CliRunner().invoke(main, ["serve", "--db", str(db), "--connection-limit", value])
     assert result.exit_code == 2
-    assert "Invalid value for '--connection-limit'" in result.output and ": must be a whole number, at least 1" in result.output
+    assert "Invalid value for '--connection-limit'" in result.output
+    assert ": must be a whole number, at least 1" in result.output
 
 
 def test_serve_refuses_bad_timeouts_from_the_environment(db):
@@ -213,18 +212,35 @@ def test_a_busy_port_is_one_line_and_nothing_claims_to_serve(db):
 
 # -- waitress's own answers ---------------------------------------------------------------------
 
-LONG_HEADERS = b"GET / HTTP/1.1\r\nHost: localhost\r\n" + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"p" * 1000) for i in range(300)) + b"\r\n"
+LONG_HEADERS = (
+    b"GET / HTTP/1.1\r\nHost: localhost\r\n"
+    + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"p" * 1000) for i in range(300))
+    + b"\r\n"
+)
 RAW = [
     pytest.param(b"GARBAGE\r\n\r\n", 400, "bad request", id="malformed-request-line"),
     pytest.param(b"GET / HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n", 400, "bad request", id="malformed-header"),
     pytest.param(b"GET / HTTP/1.1\r\nHost: localhost\r\nX: a\rb\r\n\r\n", 400, "bad request", id="bare-cr"),
-    pytest.param(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: x\r\n\r\n", 400, "bad request", id="bad-length"),
-    pytest.param(b"GET / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "not implemented", id="gzip-te"),
-    pytest.param(b"POST /_dash-update-component HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000000\r\n\r\n" + b"{" * 2_000_000,
-                 413, "request body too large", id="body-over-limit"),
+    pytest.param(
+        b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: x\r\n\r\n", 400, "bad request", id="bad-length"
+    ),
+    pytest.param(
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "not implemented", id="gzip-te"
+    ),
+    pytest.param(
+        b"POST /_dash-update-component HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000000\r\n\r\n"
+        + b"{" * 2_000_000,
+        413,
+        "request body too large",
+        id="body-over-limit",
+    ),
     pytest.param(LONG_HEADERS, 431, "request headers too large", id="300-KB-headers"),
-    pytest.param(b"GET /data/toplist/?q=" + b"q" * 1_000_000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n", 414,
-                 "request line too long", id="1-MB-query-string"),
+    pytest.param(
+        b"GET /data/toplist/?q=" + b"q" * 1_000_000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        414,
+        "request line too long",
+        id="1-MB-query-string",
+    ),
 ]
 
 
@@ -246,12 +262,6 @@ def test_the_server_still_answers_after_errors(shared):
 
 
 # -- stopping -----------------------------------------------------------------------------------
-
-
-def plotly_js() -> bytes:
-    import plotly
-
-    return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
 
 
 def split_responses(data: bytes, count: int) -> list[tuple[bytes, bytes]]:
@@ -281,8 +291,10 @@ def test_a_stop_signal_finishes_requests_in_progress_and_refuses_new_ones(start,
     slow.settimeout(20)
     slow.connect(("127.0.0.1", server.port))
     try:
-        slow.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: localhost\r\n\r\n"
-                     b"GET " + path + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        slow.sendall(
+            b"GET " + path + b" HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            b"GET " + path + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
         data = b""
         while len(data) < 200_000:
             data += slow.recv(8192)
@@ -329,7 +341,8 @@ def test_a_low_open_file_limit_is_raised_or_named(db):
     port = free_port()
     process = subprocess.Popen(
         ["bash", "-c", f'ulimit -n 200 && exec "$0" -m moviedash.cli serve --db {db} --port {port}', sys.executable],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         assert wait_for(f"http://127.0.0.1:{port}/data/toplist/", process) == TOPLIST
@@ -337,4 +350,7 @@ def test_a_low_open_file_limit_is_raised_or_named(db):
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=20)
     assert process.returncode == 0
-    assert "warning: the open-file limit (200) allows 136 connections, not 1000; raise it (ulimit -n) for more" in out.decode()
+    assert (
+        "warning: the open-file limit (200) allows 136 connections, not 1000; raise it (ulimit -n) for more"
+        in out.decode()
+    )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli import free_port, wait_for
+from tests.helpers import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 #: What the build reads (pyproject.toml names README.md as the long description).
@@ -53,7 +53,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
     venv = tmp / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=tmp, env=env)
     python = venv / "bin" / "python"
-    site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp, env=env).strip())
+    site = Path(
+        run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp, env=env).strip()
+    )
     borrowed = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (site / "borrowed-test-packages.pth").write_text("".join(f"{p}\n" for p in sorted(borrowed)))
     run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--quiet", wheel, cwd=tmp, env=env)
@@ -65,9 +67,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
 
 def test_the_wheel_ships_the_assets(installed):
     bin_dir, elsewhere, env = installed
-    where = run(bin_dir / "python", "-c",
-                "import moviedash, moviedash.factory as f; print(moviedash.__file__); print(f.assets_folder())",
-                cwd=elsewhere, env=env).split()
+    where = run(
+        bin_dir / "python",
+        "-c",
+        "import moviedash, moviedash.factory as f; print(moviedash.__file__); print(f.assets_folder())",
+        cwd=elsewhere,
+        env=env,
+    ).split()
     venv = bin_dir.parent
     assert Path(where[0]).is_relative_to(venv), f"moviedash imported from {where[0]}, not the new environment"
     assets = Path(where[1])
@@ -83,7 +89,10 @@ def test_the_installed_command_serves_the_dashboard_and_its_assets(installed):
     port = free_port()
     server = subprocess.Popen(
         [str(bin_dir / "moviedash"), "serve", "--db", "moviedb", "--port", str(port)],
-        cwd=elsewhere, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=elsewhere,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -9,7 +9,7 @@ import pytest
 from moviedash import analysis
 from moviedash.errors import MoviedashError
 from moviedash.params import Filters, SeriesQuery, TopQuery
-from tests.conftest import event
+from tests.helpers import event
 
 
 def records(df) -> list[tuple]:

@@ -13,7 +13,7 @@ import pytest
 
 from moviedash import charts
 from moviedash.analysis import WEEKDAYS, Totals
-from tests.conftest import MARKUP_TITLES
+from tests.helpers import MARKUP_TITLES
 
 
 def frame(dates: list[str], values: list[int]) -> pd.DataFrame:
@@ -63,7 +63,9 @@ def test_timeseries_has_one_trace_with_the_frame_values() -> None:
         ("monthly", ["2013-01-01", "2013-02-01"], "Month", ["January 2013", "February 2013"]),
     ],
 )
-def test_timeseries_hover_names_the_whole_period(resolution: str, dates: list[str], axis: str, labels: list[str]) -> None:
+def test_timeseries_hover_names_the_whole_period(
+    resolution: str, dates: list[str], axis: str, labels: list[str]
+) -> None:
     fig = charts.timeseries_figure(frame(dates, [1] * len(dates)), "unique_users", resolution)
     (trace,) = fig.data
     assert [row[0] for row in trace.customdata] == labels
@@ -81,7 +83,9 @@ def test_hover_says_when_the_range_cuts_a_period_short() -> None:
         "Week of Mon 14 Jan 2013 (partial: 2 of 7 days)",
     ]
     months = frame(["2012-02-01", "2012-03-01"], [1, 2])
-    fig = charts.timeseries_figure(months, "minutes_watched", "monthly", bounds=(dt.date(2012, 2, 10), dt.date(2012, 3, 31)))
+    fig = charts.timeseries_figure(
+        months, "minutes_watched", "monthly", bounds=(dt.date(2012, 2, 10), dt.date(2012, 3, 31))
+    )
     assert [row[0] for row in fig.data[0].customdata] == ["February 2012 (partial: 20 of 29 days)", "March 2012"]
     assert charts.partial_note(dt.date(2013, 1, 1), "daily", (dt.date(2013, 1, 1), dt.date(2013, 1, 1))) == ""
 
@@ -109,8 +113,15 @@ def test_long_monthly_series_gets_at_most_about_ten_ticks() -> None:
     assert fig.layout.xaxis.ticktext[0] == "Jan<br>2013"
 
 
-@pytest.mark.parametrize(("largest", "ticks"), [(1, {"tickformat": ",d", "dtick": 1}), (5, {"tickformat": ",d", "dtick": 1}),
-                                                (6, {"tickformat": ",d"}), (12_000, {"tickformat": "~s"})])
+@pytest.mark.parametrize(
+    ("largest", "ticks"),
+    [
+        (1, {"tickformat": ",d", "dtick": 1}),
+        (5, {"tickformat": ",d", "dtick": 1}),
+        (6, {"tickformat": ",d"}),
+        (12_000, {"tickformat": "~s"}),
+    ],
+)
 def test_count_axes_only_show_whole_numbers(largest: int, ticks: dict) -> None:
     assert charts.count_ticks(largest) == ticks
     fig = charts.timeseries_figure(frame(["2013-01-01", "2013-01-02"], [0, largest]), "unique_users", "daily")
@@ -164,8 +175,14 @@ def test_toplist_is_horizontal_bars_most_watched_at_the_top() -> None:
     assert [(a.y, a.text) for a in fig.layout.annotations] == [("Skyfall", "1,200"), ("Argo", "30"), ("Up", "2")]
 
 
-@pytest.mark.parametrize(("rank", "axis", "unit"), [("plays", "Plays", "plays"), ("minutes", "Minutes watched", "minutes"),
-                                                   ("viewers", "Unique viewers", "unique viewers")])
+@pytest.mark.parametrize(
+    ("rank", "axis", "unit"),
+    [
+        ("plays", "Plays", "plays"),
+        ("minutes", "Minutes watched", "minutes"),
+        ("viewers", "Unique viewers", "unique viewers"),
+    ],
+)
 def test_toplist_axis_and_hover_follow_the_rank(rank: str, axis: str, unit: str) -> None:
     fig = charts.toplist_figure(top_frame(["Argo"], [90]), rank)
     assert fig.layout.xaxis.title.text == axis
@@ -240,7 +257,10 @@ def test_themes_colour_the_whole_figure(theme: str) -> None:
         full = fig.layout.template.layout
         assert full.paper_bgcolor == p.paper and full.font.color == p.text
     assert figures[0].data[0].line.color == p.users
-    assert charts.timeseries_figure(frame(["2013-01-01"], [1]), "minutes_watched", "daily", theme=theme).data[0].line.color == p.minutes
+    assert (
+        charts.timeseries_figure(frame(["2013-01-01"], [1]), "minutes_watched", "daily", theme=theme).data[0].line.color
+        == p.minutes
+    )
 
 
 def test_figures_are_plain_json() -> None:
@@ -253,7 +273,9 @@ def test_the_module_imports_no_dash_and_no_database() -> None:
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not {name for name in imported if name.split(".")[0] in {"dash", "flask", "sqlite3"}}
-    assert not {name for name in imported if name.lstrip(".").split(".")[0] in {"db", "context", "analysis", "dashboard"}}
+    assert not {
+        name for name in imported if name.lstrip(".").split(".")[0] in {"db", "context", "analysis", "dashboard"}
+    }
 
 
 # --------------------------------------------------------------------------- #
@@ -284,7 +306,10 @@ def test_kpis_compare_with_the_previous_period() -> None:
 def test_kpis_without_previous_data_show_a_dash() -> None:
     kpis = charts.kpis(Totals(viewers=0, plays=0, minutes=0), None, 1)
     assert [(k.value, k.change, k.direction) for k in kpis] == [
-        ("0", "—", "none"), ("0", "—", "none"), ("0.0", "—", "none"), ("—", "—", "none")
+        ("0", "—", "none"),
+        ("0", "—", "none"),
+        ("0.0", "—", "none"),
+        ("—", "—", "none"),
     ]
     assert kpis[0].comparison == "vs previous day"
     assert charts.kpis(Totals(1, 1, 1), None, 0)[0].comparison == ""
@@ -323,7 +348,9 @@ def test_toplist_shows_markup_titles_literally(title: str, rank: str) -> None:
 @pytest.mark.parametrize("message", MARKUP_TITLES)
 def test_message_figures_show_their_text_literally(message: str) -> None:
     fig = charts.empty_figure(f"Invalid selection: device {message!r} is not in the data")
-    assert plotly_displays(fig.layout.annotations[0].text) == f"Invalid selection: device {message!r} is not in the data"
+    assert (
+        plotly_displays(fig.layout.annotations[0].text) == f"Invalid selection: device {message!r} is not in the data"
+    )
 
 
 def test_plotly_text_escapes_only_what_plotly_reads() -> None:
@@ -336,7 +363,9 @@ def test_every_chart_config_keeps_everything_on_the_page() -> None:
     assert config["showSendToCloud"] is False and config["plotlyServerURL"] == ""
     assert not config.get("showEditInChartStudio") and not config.get("showLink") and not config.get("sendData")
     assert config["displaylogo"] is False and config["displayModeBar"] == "hover"
-    assert {"sendDataToCloud", "sendChartToCloud", "editInChartStudio", "lasso2d"} <= set(config["modeBarButtonsToRemove"])
+    assert {"sendDataToCloud", "sendChartToCloud", "editInChartStudio", "lasso2d"} <= set(
+        config["modeBarButtonsToRemove"]
+    )
     assert config["toImageButtonOptions"]["filename"] == "users_daily"
 
 
@@ -348,8 +377,12 @@ def test_every_chart_config_keeps_everything_on_the_page() -> None:
 def _automargins(fig: go.Figure) -> list[object]:
     layout = fig.to_plotly_json()["layout"]
     template = layout["template"]["layout"]
-    return [axis.get("automargin") for source in (layout, template) for name, axis in source.items()
-            if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict)]
+    return [
+        axis.get("automargin")
+        for source in (layout, template)
+        for name, axis in source.items()
+        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict)
+    ]
 
 
 def test_charts_set_their_margins_instead_of_plotlys_automargin() -> None:
@@ -369,8 +402,9 @@ def test_a_single_day_keeps_automargin_for_plotlys_millisecond_labels() -> None:
     assert fig.layout.xaxis.automargin is True
 
 
-@pytest.mark.parametrize(("largest", "label"), [(3, "4"), (800, "881"), (9_990, "10,989"), (12_000, "13k"),
-                                                 (1_400_000, "1.5M")])
+@pytest.mark.parametrize(
+    ("largest", "label"), [(3, "4"), (800, "881"), (9_990, "10,989"), (12_000, "13k"), (1_400_000, "1.5M")]
+)
 def test_the_series_left_margin_fits_the_widest_tick_label(largest: int, label: str) -> None:
     # The label of the padded top of the axis, with a digit's room for rounding.
     width = charts.count_axis_width(largest)

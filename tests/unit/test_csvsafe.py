@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from moviedash import csvsafe
-from tests.conftest import FORMULA_TITLES
+from tests.helpers import FORMULA_TITLES
 
 
 def cells(text: str) -> list[list[str]]:

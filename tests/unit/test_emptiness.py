@@ -5,7 +5,7 @@ import pytest
 
 from moviedash import emptiness
 from moviedash.params import Filters
-from tests.conftest import event
+from tests.helpers import event
 
 EVENTS = (
     event("2013-01-01 10:00:00", "a", sessiontype="MOVIE", device="TV", market="NO"),

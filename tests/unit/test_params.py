@@ -46,7 +46,9 @@ def test_equal_selections_compare_equal_whatever_the_order():
     assert a == b and hash(a) == hash(b)
 
 
-@pytest.mark.parametrize("value", ["0", "1001", "-1", "abc", "", "1.5", "1e3", " ", "99999999999999999999", None, True, 2.0, [5]])
+@pytest.mark.parametrize(
+    "value", ["0", "1001", "-1", "abc", "", "1.5", "1e3", " ", "99999999999999999999", None, True, 2.0, [5]]
+)
 def test_num_out_of_range_or_not_an_integer(value):
     with pytest.raises(MoviedashError) as info:
         parse_num(value)
@@ -142,15 +144,37 @@ def test_dates_refuse_unicode_digits(value):
     assert info.value.parameter == "start"
 
 
-@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "Infinity", "-5", "-0.1", "1e400", "86401", "５", "", "soon",
-                                   float("nan"), float("inf"), -1, True, None])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "nan",
+        "NaN",
+        "inf",
+        "-inf",
+        "Infinity",
+        "-5",
+        "-0.1",
+        "1e400",
+        "86401",
+        "５",
+        "",
+        "soon",
+        float("nan"),
+        float("inf"),
+        -1,
+        True,
+        None,
+    ],
+)
 def test_query_timeout_refuses_values_that_disable_the_limit(value):
     with pytest.raises(MoviedashError) as info:
         parse_timeout(value)
     assert "MOVIEDASH_QUERY_TIMEOUT must be a number of seconds from 0 (no limit) to 86,400" in info.value.message
 
 
-@pytest.mark.parametrize(("value", "expected"), [("0", 0.0), ("2.5", 2.5), (" 10 ", 10.0), (5, 5.0), ("1e-3", 0.001), ("86400", 86400.0)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("0", 0.0), ("2.5", 2.5), (" 10 ", 10.0), (5, 5.0), ("1e-3", 0.001), ("86400", 86400.0)]
+)
 def test_query_timeout_accepts_finite_seconds(value, expected):
     assert parse_timeout(value) == expected
 

@@ -21,7 +21,7 @@ from moviedash.params import (
     top_query_from_args,
 )
 from moviedash.store import connect_readonly
-from tests.conftest import build_db, event
+from tests.helpers import build_db, event
 
 KEYS = ["resolution", "num", "rank", "start", "end", "sessiontype", "device", "market", "format", "x", ""]
 texts = st.text(max_size=30)
@@ -82,7 +82,7 @@ def test_zero_fill_covers_every_period_exactly_once(tmp_path, rows, resolution):
         labels = [dt.date.fromisoformat(d) for d in frame["date"]]
         assert labels == sorted(set(labels))  # once each, in order
         step = {"daily": 1, "weekly": 7}.get(resolution)
-        for a, b in zip(labels, labels[1:]):
+        for a, b in zip(labels, labels[1:], strict=False):
             if step:
                 assert (b - a).days == step
             else:
@@ -101,7 +101,10 @@ def test_zero_fill_covers_every_period_exactly_once(tmp_path, rows, resolution):
 def test_minutes_add_up_across_resolutions_but_users_are_distinct_per_period(tmp_path, rows):
     conn = make(tmp_path, rows)
     try:
-        totals = {r: int(analysis.minutes_watched(conn, SeriesQuery(r))["values"].sum()) for r in ("daily", "weekly", "monthly")}
+        totals = {
+            r: int(analysis.minutes_watched(conn, SeriesQuery(r))["values"].sum())
+            for r in ("daily", "weekly", "monthly")
+        }
         assert totals["daily"] == totals["weekly"] == totals["monthly"] == sum(r[3] for r in rows)
         for resolution in ("weekly", "monthly"):
             users = analysis.unique_users(conn, SeriesQuery(resolution))
@@ -119,7 +122,7 @@ def test_top_list_is_sorted_and_never_longer_than_n(tmp_path, rows, num, rank):
     try:
         frame = analysis.toplist(conn, TopQuery(num, rank))
         assert len(frame) <= num
-        pairs = list(zip(frame["values"], frame["title"]))
+        pairs = list(zip(frame["values"], frame["title"], strict=False))
         assert pairs == sorted(pairs, key=lambda p: (-p[0], p[1]))
         assert all(title for title in frame["title"])  # no empty titles
     finally:

@@ -18,16 +18,9 @@ from moviedash.params import RANKS, RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from moviedash.rollups import maintain, refresh_derived
 from moviedash.store import COLUMNS, connect_readonly
 from moviedash.store.sqlite import connect_readwrite, insert_rows
-from tests.conftest import build_db, event
+from tests.helpers import build_db, event, raw_path
 
 pytestmark = pytest.mark.sqlite_only  # the derived layer is SQLite's (PostgreSQL aggregates in the server)
-
-
-@contextmanager
-def raw_path():
-    """Force :mod:`moviedash.analysis` onto its raw ``movies`` SQL (as for a course-made database)."""
-    with mock.patch.object(rollups, "status", lambda conn: None):
-        yield
 
 
 def answers(conn: sqlite3.Connection, filters: Filters, nums=(1, 10, 1000)) -> dict:
@@ -153,7 +146,8 @@ def test_hand_made_edges_equal_raw_sql(make_db):
         # Market NULL (a, 11 min), '' (d, 13 min) and 0 (g, 2 min).
         assert analysis.totals(conn, Filters.create(market=["unknown"])) == analysis.Totals(3, 3, 26)
         assert analysis.unknown_values(conn, Filters.create(market=["0"])) == {"market": ("0",)}
-        assert [t for t in analysis.toplist(conn, TopQuery(10, "plays"))["title"]] == ["A", "Argo", "B", "Skyfall", "på tur"]
+        titles = list(analysis.toplist(conn, TopQuery(10, "plays"))["title"])
+        assert titles == ["A", "Argo", "B", "Skyfall", "på tur"]
     finally:
         conn.close()
 
@@ -169,14 +163,17 @@ def _dump(path: Path) -> dict:
         out["md_hour"] = sorted(
             (day, hour, *dims, int(n))
             for day, *dims, blob in conn.execute("SELECT day, sessiontype, device, market, hours FROM md_hour")
-            for hour, n in enumerate(np.frombuffer(blob, dtype="<i8")) if n
+            for hour, n in enumerate(np.frombuffer(blob, dtype="<i8"))
+            if n
         )
         for table, period in (("md_title_day", "day"), ("md_title_month", "month")):
             rows = conn.execute(f"SELECT {period}, sessiontype, device, market, titles, plays, minutes FROM {table}")
             out[table] = sorted(
                 (key, titles[int(t)], *dims, int(p), int(m))
                 for key, *dims, ids, plays, minutes in rows
-                for t, p, m in zip(np.frombuffer(ids, "<i4"), np.frombuffer(plays, "<i8"), np.frombuffer(minutes, "<i8"))
+                for t, p, m in zip(
+                    np.frombuffer(ids, "<i4"), np.frombuffer(plays, "<i8"), np.frombuffer(minutes, "<i8"), strict=False
+                )
             )
         out["md_day"] = sorted(
             (*row[:-1], frozenset(names[i] for i in BitMap.deserialize(row[-1])))
@@ -220,7 +217,7 @@ def test_incremental_demo_loads_equal_a_build_from_scratch(tmp_path, demo_db):
     conn = sqlite3.connect(demo_db)
     rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM movies ORDER BY rowid").fetchall()
     conn.close()
-    events = [dict(zip(COLUMNS, r)) for r in rows]
+    events = [dict(zip(COLUMNS, r, strict=False)) for r in rows]
     incremental = build_db(tmp_path / "inc.db", events[:12_000])
     _append(incremental, events[12_000:])
     scratch = build_db(tmp_path / "scratch.db", events)
@@ -247,7 +244,11 @@ def test_course_made_database_falls_back_and_then_loads_derived(tmp_path, make_d
     conn, reference = connect_readonly(course), connect_readonly(loaded)
     try:
         assert rollups.status(conn) is None
-        for filters in (Filters(), Filters.create(device=["iPad"]), Filters.create(start="2013-01-15", end="2013-03-15")):
+        for filters in (
+            Filters(),
+            Filters.create(device=["iPad"]),
+            Filters.create(start="2013-01-15", end="2013-03-15"),
+        ):
             got, want = answers(conn, filters, nums=(10,)), answers(reference, filters, nums=(10,))
             assert got == want
     finally:
@@ -347,7 +348,12 @@ def test_result_cache_is_bounded():
 def test_month_bounds():
     d = dt.date.fromisoformat
     assert rollups.month_bounds(Filters(start=d("2013-01-15"), end=d("2013-03-15"))) == (
-        "2013-02-01", "2013-02-01", "2013-01-15", "2013-03-15", True)
+        "2013-02-01",
+        "2013-02-01",
+        "2013-01-15",
+        "2013-03-15",
+        True,
+    )
     assert rollups.month_bounds(Filters(start=d("2013-01-01"), end=d("2013-01-31")))[4]
     assert not rollups.month_bounds(Filters(start=d("2013-01-02"), end=d("2013-02-27")))[4]
     assert rollups.month_bounds(Filters(start=d("2012-12-31"), end=d("2013-02-28")))[:2] == ("2013-01-01", "2013-02-01")
@@ -391,7 +397,7 @@ def _demo_events(demo_db: Path) -> list[dict]:
     conn = sqlite3.connect(demo_db)
     rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM movies ORDER BY rowid").fetchall()
     conn.close()
-    return [dict(zip(COLUMNS, r)) for r in rows]
+    return [dict(zip(COLUMNS, r, strict=False)) for r in rows]
 
 
 def _write_csv(path: Path, events) -> Path:
@@ -407,6 +413,7 @@ def _write_csv(path: Path, events) -> Path:
 @contextmanager
 def sql_path_forbidden():
     """Fail if the SQL ``GROUP BY`` path runs (the aggregator must do the work)."""
+
     def boom(*_a, **_k):
         raise AssertionError("the SQL path ran")
 
@@ -465,8 +472,11 @@ def test_aggregator_steps_aside_for_rows_it_did_not_see(tmp_path, make_db):
         conn.execute("COMMIT")
     finally:
         conn.close()
-    events = HAND_EVENTS[:4] + [event("2013-05-05 10:00:00", "zz", title="Argo", minutes=None,
-                                      sessiontype=None, device=None, market=None)] + HAND_EVENTS[4:]
+    events = (
+        HAND_EVENTS[:4]
+        + [event("2013-05-05 10:00:00", "zz", title="Argo", minutes=None, sessiontype=None, device=None, market=None)]
+        + HAND_EVENTS[4:]
+    )
     assert _dump(path) == _dump(build_db(tmp_path / "scratch.db", events))
 
 
@@ -498,7 +508,9 @@ def test_filtered_top_by_viewers_is_answered_without_scanning_movies(demo_db):
         whole = analysis.span(conn)
         statements: list[str] = []
         conn.set_trace_callback(statements.append)
-        query = TopQuery(10, "viewers", Filters.create(start=whole.first + dt.timedelta(days=20), sessiontype=["MOVIE"]))
+        query = TopQuery(
+            10, "viewers", Filters.create(start=whole.first + dt.timedelta(days=20), sessiontype=["MOVIE"])
+        )
         fast = analysis.toplist(conn, query)
         conn.set_trace_callback(None)
         # Only the status query touches movies, for max(rowid) (a B-tree lookup, not a scan).

@@ -1,0 +1,406 @@
+"""Helpers shared by the test files (fixtures are in conftest.py)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from unittest import mock
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+from moviedash import analysis, charts, metrics, pipeline, rollups
+from moviedash.dashboard import ids
+from moviedash.params import Filters, SeriesQuery, TopQuery
+from moviedash.report.build import CHART_KEYS
+from moviedash.rollups import refresh_derived
+from moviedash.store import COLUMNS
+from moviedash.store.sqlite import connect_readwrite, insert_rows
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import Page
+
+PG_ENV = "MOVIEDASH_TEST_PG"
+
+
+#: Titles holding the HTML subset Plotly interprets in text (links, styling, line breaks,
+#: entities): each must be shown literally, as typed, wherever a chart or report shows it.
+MARKUP_TITLES = (
+    '<a href="//ev.il">Top</a>',
+    "<b>Bold</b> move",
+    "<i>Slanted</i>",
+    "Line<br>break",
+    '<span style="color:red;font-size:40px">Red</span>',
+    "E=mc<sup>2</sup>",
+    "<sub>low</sub> & <em>high</em>",
+    "Tom &amp; Jerry",
+    "&lt;b&gt;not bold&lt;/b&gt;",
+    "<a href='javascript:alert(1)'>js</a>",
+)
+
+
+#: Text cells a spreadsheet would evaluate as a formula (OWASP "CSV Injection").
+FORMULA_TITLES = (
+    "=cmd|' /C calc'!A0",
+    '+1+HYPERLINK("http://ev.il","x")',
+    "-2+3",
+    "@SUM(1)",
+    "\t=1+1",
+    "\r=1+1",
+    "=HYPERLINK(\"http://ev.il\")",
+)
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def with_database(url: str, dbname: str, schema: str | None = None) -> str:
+    """``url`` pointing at ``dbname`` (and with ``schema`` first on the search path)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("options", "dbname")]
+    if schema:
+        query.append(("options", f"-csearch_path={schema}"))
+    return urlunsplit(parts._replace(path=f"/{dbname}", query=urlencode(query)))
+
+
+def close_pg_pools() -> None:
+    """Close the serving pools the test's apps opened (each holds server connections)."""
+    postgres = sys.modules.get("moviedash.store.postgres")
+    if postgres is not None:
+        postgres.close_pools()
+
+
+def module_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+              events: Iterable[Mapping[str, Any]]) -> Path | str:
+    """For module-scoped fixtures with ``params=BACKENDS``: ``events`` in a new database of that backend."""
+    if request.param == "postgresql":
+        return build_db(request.getfixturevalue("pg_server").new_database(), events)
+    return build_db(tmp_path_factory.mktemp("db") / "m.db", events)
+
+
+def query(db: str | Path, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+    """Rows of ``sql`` (``?`` placeholders) on either backend; timestamps as SQLite's text."""
+    if isinstance(db, str) and db.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(db) as conn:
+            values = list(params)
+            pg_sql = sql.replace("%", "%%").replace("?", "%s") if values else sql
+            found = conn.execute(pg_sql, values or None).fetchall()
+        return [tuple(v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v for v in row) for row in found]
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, list(params)).fetchall()
+    finally:
+        conn.close()
+
+
+def event(
+    event_date: str,
+    userid: str = "u1",
+    *,
+    minutes: int | None = 10,
+    title: str | None = "A",
+    sessiontype: str | None = "MOVIE",
+    device: str | None = "Computer",
+    market: str | None = "NO",
+    **extra: Any,
+) -> dict[str, Any]:
+    """One viewing event with sensible defaults; keys are column names."""
+    row = {
+        "event_date": event_date,
+        "userid": userid,
+        "totalminuteswatched": minutes,
+        "title": title,
+        "sessiontype": sessiontype,
+        "device": device,
+        "market": market,
+    }
+    row.update(extra)
+    return row
+
+
+def build_db(path: Path | str, events: Iterable[Mapping[str, Any]]) -> Path | str:
+    """Write ``events`` into a new moviedash database at ``path`` (a file or a PostgreSQL URL) and return it."""
+    if isinstance(path, str) and path.startswith("postgresql://"):
+        from moviedash.store import postgres
+
+        conn = postgres.connect_readwrite(path)
+        try:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    f"INSERT INTO movies ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})",
+                    [tuple(e.get(c) for c in COLUMNS) for e in events],
+                )
+            conn.commit()
+        finally:
+            conn.close()
+        return path
+    conn = connect_readwrite(path)
+    try:
+        conn.execute("BEGIN")
+        insert_rows(conn, [tuple(e.get(c) for c in COLUMNS) for e in events])
+        refresh_derived(conn)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return path
+
+
+def server_callbacks(client: Any) -> list[dict[str, Any]]:
+    """The app's server-side callbacks, as ``/_dash-dependencies`` lists them."""
+    deps = client.get("/_dash-dependencies").get_json()
+    return [d for d in deps if not d.get("clientside_function")]
+
+
+def outputs_of(spec: str) -> list[dict[str, str]] | dict[str, str]:
+    """The ``outputs`` of a callback body for the output key ``spec`` (``a.b`` or ``..a.b...c.d..``)."""
+    parts = spec.strip(".").split("...") if spec.startswith("..") else [spec]
+    outs = []
+    for part in parts:
+        component, prop = part.rsplit(".", 1)
+        outs.append({"id": component, "property": prop.split("@")[0]})
+    return outs if spec.startswith("..") else outs[0]
+
+
+def callback_body(dep: dict[str, Any], values: Mapping[int, object]) -> dict[str, Any]:
+    """A well-formed body for callback ``dep``, argument ``n`` (inputs, then state) set to ``values[n]``."""
+    inputs = [{**i, "value": values.get(n)} for n, i in enumerate(dep["inputs"])]
+    state = [{**s, "value": values.get(len(inputs) + n)} for n, s in enumerate(dep.get("state", []))]
+    return {
+        "output": dep["output"],
+        "outputs": outputs_of(dep["output"]),
+        "inputs": inputs,
+        "state": state,
+        "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs[:1]],
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 60.0) -> bytes:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read()
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer in {timeout} s")
+
+
+SECURITY = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "X-Frame-Options": "SAMEORIGIN"}
+
+
+def plotly_js() -> bytes:
+    import plotly
+
+    return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+
+
+#: The first and last day of the events of tests/integration/test_dashboard_callbacks.py.
+FIRST, LAST = "2013-01-06", "2013-03-01"
+#: The controls as the page first shows them for EVENTS.
+DEFAULTS: dict[str, Any] = {
+    **{f"{ids.resolution(m.key)}.value": "daily" for m in metrics.MEASURES},
+    "top-n.value": 10,
+    "rank.value": "plays",
+    "date-range.start_date": FIRST,
+    "date-range.end_date": LAST,
+    "sessiontype.value": "",
+    "device.value": [],
+    "market.value": [],
+    "theme.value": "light",
+    "chart-theme.data": "light",
+    "url-restore.data": {"search": ""},
+    "url.search": "",
+}
+
+
+class Dashboard:
+    """Calls the app's registered callbacks the way the browser does."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.client = app.server.test_client()
+
+    def key(self, fragment: str) -> str:
+        (key,) = [k for k, spec in self.app.callback_map.items() if fragment in k and "callback" in spec]
+        return key
+
+    def post(self, fragment: str, **controls: Any) -> tuple[int, str]:
+        """POST the callback whose output contains ``fragment``.
+
+        ``controls`` are ``component_id__property`` keywords (``_`` in the id stands for ``-``).
+        """
+        key = self.key(fragment)
+        spec = self.app.callback_map[key]
+        values = dict(DEFAULTS)
+        for name, value in controls.items():
+            component, prop = name.split("__")
+            values[f"{component.replace('_', '-')}.{prop}"] = value
+
+        def with_values(items: list[dict[str, str]]) -> list[dict[str, Any]]:
+            return [dict(item, value=values.get(f"{item['id']}.{item['property']}")) for item in items]
+
+        if key.startswith(".."):
+            outputs: Any = [
+                {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+                for part in key.strip(".").split("...")
+            ]
+        else:
+            component, prop = key.rsplit(".", 1)
+            outputs = {"id": component, "property": prop}
+        body = {
+            "output": key,
+            "outputs": outputs,
+            "inputs": with_values(spec["inputs"]),
+            "state": with_values(spec["state"]),
+            "changedPropIds": [f"{i['id']}.{i['property']}" for i in spec["inputs"]][:1],
+        }
+        response = self.client.post("/_dash-update-component", json=body)
+        return response.status_code, response.get_data(as_text=True)
+
+    def outputs(self, fragment: str, **controls: Any) -> dict[str, dict[str, Any]]:
+        status, body = self.post(fragment, **controls)
+        assert status == 200, body
+        return json.loads(body)["response"]
+
+    def figure(self, chart: str, **controls: Any) -> dict[str, Any]:
+        return self.outputs(f"{chart}-graph.figure", **controls)[f"{chart}-graph"]["figure"]
+
+    def route(self, url: str) -> Any:
+        response = self.client.get(url)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json() if response.mimetype == "application/json" else response.get_data(as_text=True)
+
+
+@contextmanager
+def raw_path():
+    """Force :mod:`moviedash.analysis` onto its raw ``movies`` SQL (as for a course-made database)."""
+    with mock.patch.object(rollups, "status", lambda conn: None):
+        yield
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# Browser tests (tests/browser): reading and driving the page of a ``Page``.
+
+
+ALL = Filters()
+
+
+def series(conn: sqlite3.Connection, metric: str, resolution: str = "daily", filters: Filters = ALL) -> dict[str, Any]:
+    frame = pipeline.SERIES[metric](conn, SeriesQuery(resolution, filters))
+    return {"x": [str(d) for d in frame["date"]], "y": [int(v) for v in frame["values"]]}
+
+
+def top(conn: sqlite3.Connection, num: int = 10, rank: str = "plays", filters: Filters = ALL) -> dict[str, Any]:
+    frame = analysis.toplist(conn, TopQuery(num, rank, filters))
+    return {"y": [str(t) for t in frame["title"]], "x": [int(v) for v in frame["values"]]}
+
+
+def heat(conn: sqlite3.Connection, filters: Filters = ALL) -> dict[str, Any]:
+    return {"z": analysis.heatmap(conn, filters).to_numpy().tolist()}
+
+
+def kpi_texts(conn: sqlite3.Connection, filters: Filters) -> dict[str, tuple[str, str]]:
+    comparison = analysis.compare_previous(conn, filters)
+    return {
+        kpi.name: (kpi.value, f"{kpi.change} {kpi.comparison}".strip())
+        for kpi in charts.kpis(comparison.current, comparison.previous, comparison.days)
+    }
+
+
+def shown_kpis(page: Page) -> dict[str, tuple[str, str]]:
+    return {
+        name: (page.text(f"#kpi-{name}-value"), page.text(f"#kpi-{name}-delta"))
+        for name in ("viewers", "plays", "hours", "minutes-per-viewer")
+    }
+
+
+def assert_view(
+    page: Page,
+    conn: sqlite3.Connection,
+    filters: Filters = ALL,
+    *,
+    users: str = "daily",
+    minutes: str = "daily",
+    num: int = 10,
+    rank: str = "plays",
+) -> None:
+    """Every chart and KPI shows what the analysis gives for this selection."""
+    expected = {
+        "users-graph": series(conn, "unique_users", users, filters),
+        "minutes-graph": series(conn, "minutes_watched", minutes, filters),
+        "top-graph": top(conn, num, rank, filters),
+        "heatmap-graph": heat(conn, filters),
+    }
+    for graph, data in expected.items():
+        if any(value == [] for value in data.values()) or data.get("z") and not any(map(any, data["z"])):
+            page.wait_for_message(graph, charts.EMPTY_MESSAGE)
+        else:
+            page.wait_for_data(graph, data)
+    want = kpi_texts(conn, filters)
+    try:
+        page.wait(lambda: shown_kpis(page) == want, "KPI cards")
+    except Exception:  # noqa: BLE001 - show the difference
+        assert shown_kpis(page) == want
+        raise
+
+
+def no_console_errors(page: Page) -> None:
+    assert page.duo.get_logs() == []
+
+
+def choose(page: Page, group: str, label: str) -> None:
+    """Click the option labelled ``label`` of the segmented control ``#group``."""
+    for option in page.duo.find_elements(f"#{group} label"):
+        if option.text == label:
+            option.click()
+            return
+    raise AssertionError(f"no option {label!r} in #{group}")
+
+
+def select(page: Page, dropdown: str, label: str) -> None:
+    """Pick ``label`` in a Dash dropdown and close its menu."""
+    page.duo.select_dcc_dropdown(f"#{dropdown}", label)
+    page.duo.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    page.wait(lambda: page.count(".dash-dropdown-options") == 0, "menu closed")
+
+
+def wait_for_file(page: Page, name: str) -> Path:
+    path = Path(page.duo.download_path) / name
+    page.wait(lambda: path.is_file() and path.stat().st_size > 0 and not Path(f"{path}.crdownload").exists(),
+              f"download {name}")
+    return path
+
+
+def open_offline(page, path: Path) -> None:
+    """Open a report file from disk and wait until plotly has drawn every chart."""
+    driver = page.duo.driver
+    driver.get(path.resolve().as_uri())
+    page.wait(
+        lambda: driver.execute_script(
+            "const plots = document.querySelectorAll('.js-plotly-plot');"
+            "return plots.length === arguments[0] && [...plots].every(p => p._fullData && p._fullData.length > 0"
+            " && p.querySelector('.main-svg'));",
+            len(CHART_KEYS),
+        ),
+        f"all {len(CHART_KEYS)} report charts drawn",
+    )
