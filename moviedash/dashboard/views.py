@@ -20,7 +20,7 @@ from dash import html, no_update
 
 from .. import charts, emptiness, pipeline, summaries, viewstate
 from ..charts import plotly_config
-from ..errors import DatabaseUnavailable, MoviedashError, log_database_error
+from ..errors import DatabaseUnavailable, MoviedashError, QueryTimeout, log_database_error
 from ..metrics import MEASURES
 from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
 from ..pipeline import ChartData
@@ -84,6 +84,8 @@ def _render(
     theme = theme_name(theme_value)
     try:
         figure, data = build(theme)
+    except QueryTimeout:
+        raise  # the request as a whole is over its limit: a 503 in the standard shape, on either backend
     except MoviedashError as exc:
         # public_message: a database fault says only that the database cannot be read;
         # the details go to the server log.
