@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import itertools
-import sqlite3
 from typing import Any
 
 import numpy as np
@@ -10,8 +9,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyroaring import BitMap
 
-from ..store import SQLiteDialect
-from .tables import DIMS, DIMS_PK, SCHEMA_VERSION, meta
+from ..store import Dialect, dialect_of
+from .tables import DAY_TABLES, DIMS, DIMS_PK, SCHEMA_VERSION, add_month_partitions, exists, meta, position
 
 # --------------------------------------------------------------------------- #
 # Streaming aggregation: the loader and the demo hand over their new rows'
@@ -132,20 +131,28 @@ class Aggregator:
     derived data.
     """
 
-    def __init__(self, conn: sqlite3.Connection, start: int | None = None) -> None:
-        self.start = conn.execute("SELECT max(rowid) FROM movies").fetchone()[0] or 0 if start is None else start
+    def __init__(self, conn: Any, start: int | None = None) -> None:
+        dialect = dialect_of(conn)
+        if dialect.load_session_sql:
+            conn.execute(dialect.load_session_sql)
+        self.start = position(conn, dialect) if start is None else start
         self.rows = 0
         self.ok = True
         self.title_name: dict[int, str] = {}
         users: dict[str, int] = {}
         titles: dict[str, int] = {}
-        try:
+        if exists(conn, "md_meta", dialect) and exists(conn, "md_users", dialect):
             self.schema_ok = meta(conn, "schema", 0) == SCHEMA_VERSION
             if self.schema_ok:
                 users = {name: uid for uid, name in conn.execute("SELECT id, userid FROM md_users")}
                 titles = {name: tid for tid, name in conn.execute("SELECT id, title FROM md_titles")}
-        except sqlite3.OperationalError:  # no derived tables yet
+            # Where position does not count rows (PostgreSQL): the rollups covered every row before this load.
+            self.current = meta(conn, "covered", -1) == self.start and bool(meta(conn, "exact", 1))
+        else:  # no derived tables yet
             self.schema_ok = True
+            self.current = False
+        if not self.current and not dialect.position_counts_rows:
+            self.current = not conn.execute("SELECT EXISTS (SELECT 1 FROM movies)").fetchone()[0]
         self.users = _Codes(max(users.values(), default=0) + 1)
         self.users.index = users
         self.titles = _Codes(max(titles.values(), default=0) + 1)
@@ -252,7 +259,7 @@ class Aggregator:
         dims = [np.asarray(c.names, dtype=object)[(keys >> shift) & mask] for c, shift in zip(self.dims, (28, 14, 0))]
         return day.tolist(), dims[0].tolist(), dims[1].tolist(), dims[2].tolist()
 
-    def _old(self, conn: sqlite3.Connection, sql: str, keys: list[tuple]) -> dict[tuple, tuple]:
+    def _old(self, conn: Any, sql: str, keys: list[tuple]) -> dict[tuple, tuple]:
         """Stored rows of the touched keys: one range scan (``sql`` takes the first and last key column value)."""
         if not keys:
             return {}
@@ -312,7 +319,7 @@ class Aggregator:
             done["viewers"] = None
         self._finished = done
 
-    def write(self, conn: sqlite3.Connection, dialect: SQLiteDialect) -> None:
+    def write(self, conn: Any, dialect: Dialect) -> None:
         """Upsert the aggregates into the derived tables (on the loading transaction)."""
         self.finish()
         done = self._finished
@@ -332,6 +339,7 @@ class Aggregator:
         nd = len(self.dense_keys)
         if not nd:
             return
+        add_month_partitions(conn, dialect, DAY_TABLES, "day", self.days.names)
         # md_day: plays, minutes and the users bitmap (ORed into the stored one).
         day_users = done["day_users"]
         texts = done["texts"]
@@ -345,8 +353,8 @@ class Aggregator:
             blobs.append(users.serialize())
         conn.executemany(
             f"INSERT INTO md_day (day, {DIMS_PK}, plays, minutes, users) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            f"ON CONFLICT (day, {DIMS_PK}) DO UPDATE SET plays = plays + excluded.plays, "
-            "minutes = minutes + excluded.minutes, users = excluded.users",
+            f"ON CONFLICT (day, {DIMS_PK}) DO UPDATE SET plays = md_day.plays + excluded.plays, "
+            "minutes = md_day.minutes + excluded.minutes, users = excluded.users",
             [(*t, p, m, b) for t, p, m, b in zip(texts, self.plays[:nd].tolist(), self.minutes[:nd].tolist(), blobs)],
         )
         # md_hour: 24 plays counts per (day, dims).
@@ -387,7 +395,7 @@ class Aggregator:
                 upserts,
             )
 
-    def _write_viewers(self, conn: sqlite3.Connection, texts: list[tuple], dense_ids: np.ndarray, pairs: np.ndarray) -> None:
+    def _write_viewers(self, conn: Any, texts: list[tuple], dense_ids: np.ndarray, pairs: np.ndarray) -> None:
         """Append each (day, dims) key's new pairs to its stored ones (``dense_ids`` sorted)."""
         starts, ends = _bounds(dense_ids)
         keys = [texts[d] for d in dense_ids[starts].tolist()]
@@ -404,7 +412,7 @@ class Aggregator:
         )
 
     def _write_titles(
-        self, conn: sqlite3.Connection, table: str, period: str, keys: np.ndarray, ids: np.ndarray,
+        self, conn: Any, table: str, period: str, keys: np.ndarray, ids: np.ndarray,
         plays: np.ndarray, minutes: np.ndarray, periods: list[str] | None,
     ) -> None:
         """Upsert one packed row per key; ``keys`` sorted, ``ids`` sorted within a key."""

@@ -14,7 +14,7 @@ from .. import dimensions
 from ..escapes import decode_escapes
 from ..params import Filters, SeriesQuery, TopQuery
 from ..periods import period_start
-from ..store import DIALECT, SQLiteDialect
+from ..store import DIALECT, Dialect
 from .aggregator import distinct, group_sum
 from .tables import DIMS
 
@@ -70,19 +70,20 @@ def users_by_bucket(rows: Iterable[Sequence[Any]], resolution: str) -> list[list
     return out
 
 
-def minutes_rows(conn: sqlite3.Connection, query: SeriesQuery, dialect: SQLiteDialect) -> list[list[Any]]:
+def minutes_rows(conn: sqlite3.Connection, query: SeriesQuery, dialect: Dialect) -> list[list[Any]]:
     clause, params = where(query.filters)
     return [
         list(r)
         for r in conn.execute(
-            f"SELECT {dialect.bucket(query.resolution, 'day')} AS date, SUM(minutes) FROM md_day "
+            f"SELECT {dialect.bucket(query.resolution, dialect.day_as_date.format(column='day'))} AS date, "
+            f"CAST(SUM(minutes) AS bigint) FROM md_day "
             f"WHERE {clause} GROUP BY 1 ORDER BY 1",
             params,
         )
     ]
 
 
-def series_rows(conn: sqlite3.Connection, metric: str, query: SeriesQuery, dialect: SQLiteDialect = DIALECT) -> list[list[Any]]:
+def series_rows(conn: sqlite3.Connection, metric: str, query: SeriesQuery, dialect: Dialect = DIALECT) -> list[list[Any]]:
     """``[period label, value]`` rows of ``unique_users`` or ``minutes_watched`` (not zero-filled)."""
     if query.filters.is_default():
         stored = _stored(conn, f"{metric}:{query.resolution}")
