@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyroaring import BitMap
 
-from ..store import Dialect, dialect_of
-from .tables import DAY_TABLES, DIMS, DIMS_PK, SCHEMA_VERSION, add_month_partitions, exists, meta, position
+from ..store import Dialect, add_month_partitions, dialect_of
+from .tables import DAY_TABLES, DIMS, DIMS_PK, SCHEMA_VERSION, exists, meta, position
 
 # --------------------------------------------------------------------------- #
 # Streaming aggregation: the loader and the demo hand over their new rows'
@@ -339,7 +339,9 @@ class Aggregator:
         nd = len(self.dense_keys)
         if not nd:
             return
-        add_month_partitions(conn, dialect, DAY_TABLES, "day", self.days.names)
+        months = {day[:7] for day in self.days.names}
+        for table in DAY_TABLES:
+            add_month_partitions(conn, dialect, table, "day", months)
         # md_day: plays, minutes and the users bitmap (ORed into the stored one).
         day_users = done["day_users"]
         texts = done["texts"]

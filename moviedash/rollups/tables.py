@@ -38,7 +38,6 @@ exactly like the raw-table results.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from collections.abc import Iterable
 from typing import Any
 
 from .. import dimensions
@@ -104,22 +103,6 @@ def exists(conn: Any, table: str, dialect: Dialect | None = None) -> bool:
     """Whether ``table`` exists (asked, not tried: a failed statement aborts a PostgreSQL transaction)."""
     dialect = dialect or dialect_of(conn)
     return bool(conn.execute(dialect.table_exists_sql, (table,)).fetchone()[0])
-
-
-def add_month_partitions(conn: Any, dialect: Dialect, tables: Iterable[str], column: str, days: Iterable[str]) -> None:
-    """Create the missing month partitions of ``tables`` for ``days`` (``YYYY-MM-DD...`` text), where the dialect partitions.
-
-    Before the rows arrive: a month's rows in the default partition would
-    forbid creating its partition later.  Existence is asked first, because
-    creating a partition locks its parent against readers until commit.
-    """
-    if not dialect.partitioned:
-        return
-    months = sorted({str(d)[:7] for d in days if d})
-    for table in tables:
-        for month in months:
-            if not conn.execute(dialect.month_partition_exists(table, month)).fetchone()[0]:
-                conn.execute(dialect.month_partition(table, column, month))
 
 
 def position(conn: Any, dialect: Dialect | None = None) -> int:

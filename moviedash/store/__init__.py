@@ -22,6 +22,7 @@ from .dialects import (
     SQLiteDialect,
     dialect_of,
 )
+from .partitions import add_month_partitions
 from .schema import (
     COLUMNS,
     INSERT_SQL,
@@ -36,6 +37,6 @@ from .target import Target, is_postgres, parse, redact
 __all__ = [
     "COLUMNS", "DIALECT", "INSERT_SQL", "INTEGER_COLUMNS", "LEDGER_INSERT_SQL", "LEDGER_LOOKUP_SQL",
     "POSTGRES_DIALECT", "REAL_COLUMNS", "SCHEMA", "Connection", "Dialect", "PostgresDialect", "SQLiteDialect",
-    "Target", "check_deadline", "check_exists", "connect_readonly", "dialect_of", "is_postgres", "parse",
+    "Target", "add_month_partitions", "check_deadline", "check_exists", "connect_readonly", "dialect_of", "is_postgres", "parse",
     "postgres", "redact", "set_deadline", "sqlite",
 ]

@@ -27,7 +27,7 @@ class SQLiteDialect:
     table_exists_sql: str = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?)"
     #: The position rollups are compared with: the largest rowid of ``movies``
     #: (rows appended behind moviedash's back move it).
-    position_sql: str = "SELECT COALESCE(max(rowid), 0) FROM movies"
+    position_sql: str = "SELECT max(rowid) FROM movies"
     #: Whether :attr:`position_sql` counts rows (SQLite) or foreign write statements (PostgreSQL).
     position_counts_rows: bool = True
     #: The rows of ``movies`` past a covered position (``?``) and the whole table when rebuilding.
@@ -53,7 +53,10 @@ class SQLiteDialect:
     #: Run at the end of a load (planner statistics).
     after_load_sql: str = "PRAGMA optimize"
 
-    def month_partition_exists(self, table: str, month: str) -> str:
+    def month_partition_allowed(self, table: str, month: str) -> str:
+        raise ValueError("SQLite tables are not partitioned")
+
+    def month_rows(self, table: str, column: str, month: str) -> str:
         raise ValueError("SQLite tables are not partitioned")
 
     def month_partition(self, table: str, column: str, month: str) -> str:
@@ -109,7 +112,8 @@ class PostgresDialect:
     text_type: str = 'text COLLATE "C"'
     blob_type: str = "bytea"
     partition_suffix: str = " PARTITION BY RANGE ({column})"
-    table_exists_sql: str = "SELECT to_regclass(CAST(? AS text)) IS NOT NULL"
+    #: Exists and may be read: a role granted ``movies`` only is served from it, raw.
+    table_exists_sql: str = "SELECT COALESCE(has_table_privilege(to_regclass(CAST(? AS text)), 'SELECT'), false)"
     #: A counter a statement-level trigger on ``movies`` bumps for every write
     #: statement not made by a moviedash load (see :mod:`moviedash.rollups.tables`).
     position_sql: str = "SELECT COALESCE((SELECT value FROM md_meta WHERE key = 'foreign_writes'), 0)"
@@ -126,11 +130,14 @@ class PostgresDialect:
     )
     rollup_setup: tuple[str, ...] = (
         # Statement level: one md_meta update per INSERT/COPY/UPDATE/DELETE/TRUNCATE, whatever its row count.
-        """CREATE OR REPLACE FUNCTION md_foreign_write() RETURNS trigger LANGUAGE plpgsql AS $body$
+        # SECURITY DEFINER: a writer allowed to write movies but not md_meta is not refused.
+        """CREATE OR REPLACE FUNCTION md_foreign_write() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
 BEGIN
     IF current_setting('moviedash.loading', true) IS DISTINCT FROM 'on' THEN
-        INSERT INTO md_meta (key, value) VALUES ('foreign_writes', 1)
-        ON CONFLICT (key) DO UPDATE SET value = md_meta.value + 1;
+        -- The md_meta next to the table written, whatever the writer's search_path.
+        EXECUTE format('INSERT INTO %I.md_meta AS m (key, value) VALUES (''foreign_writes'', 1) '
+                       'ON CONFLICT (key) DO UPDATE SET value = m.value + 1', TG_TABLE_SCHEMA);
     END IF;
     RETURN NULL;
 END
@@ -148,10 +155,25 @@ $body$""",
     #: Autovacuum analyses ``movies`` after large inserts; an ANALYZE per load cost ~0.3 s per million rows.
     after_load_sql: str = ""
 
-    def month_partition_exists(self, table: str, month: str) -> str:
-        """A query: whether ``table``'s partition for ``month`` (``YYYY-MM``) exists."""
+    def month_partition_allowed(self, table: str, month: str) -> str:
+        """A query: whether ``table``'s partition for ``month`` (``YYYY-MM``) is missing and this role may create it.
+
+        Creating a partition takes owning the parent and CREATE on its schema;
+        a loader granted only INSERT leaves new months to the default partition.
+        """
         first = dt.date.fromisoformat(month + "-01")
-        return f"SELECT to_regclass('{table}_{first:%Y_%m}') IS NOT NULL"
+        return (
+            f"SELECT to_regclass('{table}_{first:%Y_%m}') IS NULL "
+            f"AND COALESCE(pg_has_role((SELECT relowner FROM pg_class WHERE oid = to_regclass('{table}')), 'USAGE'), false) "
+            f"AND COALESCE(has_schema_privilege((SELECT relnamespace FROM pg_class WHERE oid = to_regclass('{table}')), "
+            "'CREATE'), false)"
+        )
+
+    def month_rows(self, table: str, column: str, month: str) -> str:
+        """A query: whether ``table`` holds rows of ``month`` (before its partition exists: in the default one)."""
+        first = dt.date.fromisoformat(month + "-01")
+        after = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {column} >= '{first}' AND {column} < '{after}')"
 
     def month_partition(self, table: str, column: str, month: str) -> str:
         """CREATE TABLE of ``table``'s partition for ``month`` (``YYYY-MM``, checked here: it is interpolated)."""

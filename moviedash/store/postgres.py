@@ -33,6 +33,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..errors import DatabaseUnavailable, MoviedashError, query_timeout_error
 from .dialects import POSTGRES_DIALECT
+from .partitions import add_month_partitions
 from .schema import COLUMNS
 from .target import Target, parse, password, redact
 
@@ -349,13 +350,7 @@ class MovieCopy:
             new = {m for m in pc.unique(dates).to_pylist() if m and m not in self.months}
             if new:
                 self.end()
-                for month in sorted(new):
-                    try:
-                        valid = POSTGRES_DIALECT.month_partition(MOVIES, "event_date", month)
-                    except ValueError:  # not a date: the default partition holds it
-                        continue
-                    if not self.conn.execute(POSTGRES_DIALECT.month_partition_exists(MOVIES, month)).fetchone()[0]:
-                        self.conn.execute(valid)
+                add_month_partitions(self.conn, POSTGRES_DIALECT, MOVIES, "event_date", new)
                 self.months |= new
         if self._send is None:
             self._stack = ExitStack()

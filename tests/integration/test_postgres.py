@@ -22,6 +22,7 @@ from moviedash import create_app
 from moviedash.cli import main
 from moviedash.errors import MoviedashError
 from moviedash.ingest.demo import write_demo
+from moviedash.rollups import TABLES
 from moviedash.store import postgres
 from tests.conftest import close_pg_pools, query, with_database
 from tests.integration.test_cli import free_port, wait_for
@@ -357,7 +358,7 @@ def test_a_load_killed_during_copy_leaves_the_database_unchanged(pg_server, tmp_
 
 
 def test_roles_least_privilege_load_and_serve(pg_server, tmp_path) -> None:
-    """A loader role with SELECT and INSERT only (no CREATE) can load; a SELECT-only role can serve."""
+    """A loader role with SELECT and INSERT only (no CREATE; and the rollups' rows) can load; a SELECT-only role can serve."""
     import psycopg
 
     owner_url = pg_server.new_database()
@@ -370,6 +371,9 @@ def test_roles_least_privilege_load_and_serve(pg_server, tmp_path) -> None:
             conn.execute(f"CREATE ROLE {role} LOGIN")
             conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
         conn.execute(f"GRANT SELECT, INSERT ON movies, moviedash_loads TO {loader}")
+        # A load maintains the rollups: the loader writes them (but creates no partition: a new
+        # month's rows go to the default ones).  The reader may not read them: it is served raw.
+        conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(('md_meta', *TABLES))} TO {loader}")
         conn.execute(f"GRANT SELECT ON movies TO {reader}")
     try:
         csv_path = tmp_path / "one.csv"
