@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 from pyroaring import BitMap
 
 from ..store import Dialect, add_month_partitions, dialect_of
-from .tables import DAY_TABLES, DIMS, DIMS_PK, SCHEMA_VERSION, exists, meta, position
+from .tables import DAY_TABLES, DIMS, DIMS_PK, SCHEMA_VERSION, bulk_insert, exists, meta, position
 
 # --------------------------------------------------------------------------- #
 # Streaming aggregation: the loader and the demo hand over their new rows'
@@ -325,13 +325,13 @@ class Aggregator:
         done = self._finished
         assert done is not None
         if self.users.names:
-            conn.executemany(
-                "INSERT INTO md_users (id, userid) VALUES (?, ?)",
+            bulk_insert(
+                conn, dialect, "md_users", ("id", "userid"),
                 zip(range(self.users.offset, self.users.offset + len(self.users.names)), self.users.names),
             )
         if self.titles.names:
-            conn.executemany(
-                "INSERT INTO md_titles (id, title) VALUES (?, ?)",
+            bulk_insert(
+                conn, dialect, "md_titles", ("id", "title"),
                 zip(range(self.titles.offset, self.titles.offset + len(self.titles.names)), self.titles.names),
             )
             for i, name in enumerate(self.titles.names):
@@ -353,10 +353,11 @@ class Aggregator:
             if stored is not None:
                 users |= BitMap.deserialize(stored[0])
             blobs.append(users.serialize())
-        conn.executemany(
-            f"INSERT INTO md_day (day, {DIMS_PK}, plays, minutes, users) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            f"ON CONFLICT (day, {DIMS_PK}) DO UPDATE SET plays = md_day.plays + excluded.plays, "
+        bulk_insert(
+            conn, dialect, "md_day", ("day", *DIMS, "plays", "minutes", "users"),
+            on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET plays = md_day.plays + excluded.plays, "
             "minutes = md_day.minutes + excluded.minutes, users = excluded.users",
+            rows=
             [(*t, p, m, b) for t, p, m, b in zip(texts, self.plays[:nd].tolist(), self.minutes[:nd].tolist(), blobs)],
         )
         # md_hour: 24 plays counts per (day, dims).
@@ -368,10 +369,9 @@ class Aggregator:
             if stored is not None:
                 counts = counts + np.frombuffer(stored[0], dtype="<i8")
             rows.append((*text, counts.astype("<i8").tobytes()))
-        conn.executemany(
-            f"INSERT INTO md_hour (day, {DIMS_PK}, hours) VALUES (?, ?, ?, ?, ?) "
-            f"ON CONFLICT (day, {DIMS_PK}) DO UPDATE SET hours = excluded.hours",
-            rows,
+        bulk_insert(
+            conn, dialect, "md_hour", ("day", *DIMS, "hours"),
+            on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET hours = excluded.hours", rows=rows,
         )
         # md_title_day and md_title_month: per key, the titles' ids, plays and minutes as packed arrays.
         if done["titles"] is not None:
@@ -391,10 +391,9 @@ class Aggregator:
                 if blob is not None:
                     users |= BitMap.deserialize(blob)
                 upserts.append((names[t], len(users), users.serialize()))
-            conn.executemany(
-                "INSERT INTO md_title_users (title, viewers, users) VALUES (?, ?, ?) ON CONFLICT (title) "
-                "DO UPDATE SET viewers = excluded.viewers, users = excluded.users",
-                upserts,
+            bulk_insert(
+                conn, dialect, "md_title_users", ("title", "viewers", "users"),
+                on_conflict="(title) DO UPDATE SET viewers = excluded.viewers, users = excluded.users", rows=upserts,
             )
 
     def _write_viewers(self, conn: Any, texts: list[tuple], dense_ids: np.ndarray, pairs: np.ndarray) -> None:
@@ -407,10 +406,9 @@ class Aggregator:
             blob = pairs[a:b].astype("<i8").tobytes()
             stored = old.get(key)
             rows.append((*key, blob if stored is None else stored[0] + blob))
-        conn.executemany(
-            f"INSERT INTO md_title_viewers (day, {DIMS_PK}, pairs) VALUES (?, ?, ?, ?, ?) "
-            f"ON CONFLICT (day, {DIMS_PK}) DO UPDATE SET pairs = excluded.pairs",
-            rows,
+        bulk_insert(
+            conn, dialect_of(conn), "md_title_viewers", ("day", *DIMS, "pairs"),
+            on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET pairs = excluded.pairs", rows=rows,
         )
 
     def _write_titles(
@@ -446,9 +444,9 @@ class Aggregator:
              minutes[a:b].astype("<i8").tobytes())
             for text, a, b in zip(texts, starts.tolist(), ends.tolist())
         ]
-        conn.executemany(
-            f"INSERT INTO {table} ({period}, {DIMS_PK}, titles, plays, minutes) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            f"ON CONFLICT ({period}, {DIMS_PK}) DO UPDATE "
+        bulk_insert(
+            conn, dialect_of(conn), table, (period, *DIMS, "titles", "plays", "minutes"),
+            on_conflict=f"({period}, {DIMS_PK}) DO UPDATE "
             "SET titles = excluded.titles, plays = excluded.plays, minutes = excluded.minutes",
-            rows,
+            rows=rows,
         )

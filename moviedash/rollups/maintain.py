@@ -28,6 +28,7 @@ from .tables import (
     SCHEMA_VERSION,
     TABLES,
     TOP_STORED,
+    bulk_insert,
     exists,
     meta,
     position,
@@ -168,9 +169,9 @@ def store_defaults(conn: Any, dialect: Dialect = DIALECT) -> None:
     results["totals"] = list(totals_from_tables(conn, everything, day_rows))
     results["span"] = list(span_from_tables(conn))
     results["dim_values"] = dim_values_from_tables(conn)
-    conn.executemany(
-        "INSERT INTO md_results (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-        [(name, json.dumps(value)) for name, value in results.items()],
+    bulk_insert(
+        conn, dialect, "md_results", ("name", "value"), [(name, json.dumps(value)) for name, value in results.items()],
+        on_conflict="(name) DO UPDATE SET value = excluded.value",
     )
 
 

@@ -52,6 +52,8 @@ class SQLiteDialect:
     load_session_sql: str = ""
     #: Run at the end of a load (planner statistics).
     after_load_sql: str = "PRAGMA optimize"
+    #: Whether many rows go in by COPY into a staging table (``conn.copy_rows``), not ``executemany``.
+    bulk_copy: bool = False
 
     def month_partition_allowed(self, table: str, month: str) -> str:
         raise ValueError("SQLite tables are not partitioned")
@@ -154,6 +156,7 @@ $body$""",
     load_session_sql: str = "SELECT set_config('moviedash.loading', 'on', true)"
     #: Autovacuum analyses ``movies`` after large inserts; an ANALYZE per load cost ~0.3 s per million rows.
     after_load_sql: str = ""
+    bulk_copy: bool = True
 
     def month_partition_allowed(self, table: str, month: str) -> str:
         """A query: whether ``table``'s partition for ``month`` (``YYYY-MM``) is missing and this role may create it.

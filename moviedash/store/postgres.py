@@ -152,6 +152,17 @@ class PgConnection:
         with self.raw.cursor() as cur:
             cur.executemany(translate(sql), [list(r) for r in rows])
 
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """``COPY`` ``rows`` into ``table`` in binary (``bytes`` reach ``bytea`` without hex text)."""
+        types = dict(self.raw.execute(
+            "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+            "WHERE attrelid = CAST(%s AS regclass) AND attnum > 0 AND NOT attisdropped", [table],
+        ).fetchall())
+        with self.raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types([types[c] for c in columns])
+            for row in rows:
+                copy.write_row(row)
+
     def close(self) -> None:
         """End the transaction and return the connection to its pool (or close it)."""
         self._rollback()
