@@ -76,7 +76,10 @@ def refresh(conn: Any, dialect: Dialect | None = None, aggregator: Aggregator | 
             exact = 0
     else:
         top = position(conn, dialect)
-        if aggregator is not None and aggregator.ok and aggregator.schema_ok and aggregator.current and aggregator.start == top:
+        if (
+            aggregator is not None and aggregator.ok and aggregator.schema_ok
+            and aggregator.current and aggregator.start == top
+        ):
             aggregator.write(conn, dialect)
             exact = meta(conn, "exact", 1)
         else:  # stale, never built, or built by another version: from scratch
@@ -92,7 +95,7 @@ def refresh(conn: Any, dialect: Dialect | None = None, aggregator: Aggregator | 
 
 
 def clear(conn: Any, dialect: Dialect | None = None) -> None:
-    """Forget the rollups (``movies`` is being replaced): the next :func:`refresh` builds new ones, with a new instance."""
+    """Forget the rollups (``movies`` is being replaced): the next :func:`refresh` builds new ones (new instance)."""
     dialect = dialect or dialect_of(conn)
     if exists(conn, "md_meta", dialect):
         for table in TABLES:

@@ -34,11 +34,32 @@ placeholders of :mod:`moviedash.dimensions`).
 
 The functions here return plain rows; :mod:`moviedash.analysis` shapes them
 exactly like the raw-table results.
+
+Both backends, one code path: the SQL is written once with ``?`` placeholders
+and the differences are data of :mod:`moviedash.store.dialects` (types
+``blob``/``bytea``, ``WITHOUT ROWID``, monthly range partitions of the per-day
+tables on PostgreSQL, bulk writes by ``COPY``).  How staleness is detected:
+
+- SQLite: ``md_meta.covered`` is the largest ``movies`` rowid the rollups
+  cover; ``max(rowid)`` (a B-tree lookup) differs once rows are appended
+  behind moviedash's back, and the next load folds in ``rowid > covered``.
+- PostgreSQL has no rowid.  A statement-level trigger on ``movies``
+  (``AFTER INSERT OR UPDATE OR DELETE``, and ``TRUNCATE``) adds one to
+  ``md_meta.foreign_writes`` for every write statement *not* made by a
+  moviedash load (a load marks its transaction with the setting
+  ``moviedash.loading``).  The rollups are current while ``foreign_writes``
+  equals ``covered``: exact (any foreign write, even one that changes no
+  row's aggregate, counts), and cheap (one row updated per statement, not
+  per row; one primary-key lookup per status check).  Rows of unknown
+  provenance cannot be told apart without a rowid, so the next load rebuilds
+  the rollups from every row of ``movies``, in its transaction.  A database
+  made by an older moviedash (no ``md_`` tables) is served raw until its
+  next load builds them; its ``movies`` stays unpartitioned.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .. import dimensions

@@ -37,6 +37,7 @@ from .target import Target, is_postgres, parse, redact
 __all__ = [
     "COLUMNS", "DIALECT", "INSERT_SQL", "INTEGER_COLUMNS", "LEDGER_INSERT_SQL", "LEDGER_LOOKUP_SQL",
     "POSTGRES_DIALECT", "REAL_COLUMNS", "SCHEMA", "Connection", "Dialect", "PostgresDialect", "SQLiteDialect",
-    "Target", "add_month_partitions", "check_deadline", "check_exists", "connect_readonly", "dialect_of", "is_postgres", "parse",
+    "Target", "add_month_partitions", "check_deadline", "check_exists", "connect_readonly", "dialect_of",
+    "is_postgres", "parse",
     "postgres", "redact", "set_deadline", "sqlite",
 ]

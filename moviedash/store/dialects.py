@@ -167,9 +167,10 @@ $body$""",
         first = dt.date.fromisoformat(month + "-01")
         return (
             f"SELECT to_regclass('{table}_{first:%Y_%m}') IS NULL "
-            f"AND COALESCE(pg_has_role((SELECT relowner FROM pg_class WHERE oid = to_regclass('{table}')), 'USAGE'), false) "
-            f"AND COALESCE(has_schema_privilege((SELECT relnamespace FROM pg_class WHERE oid = to_regclass('{table}')), "
-            "'CREATE'), false)"
+            "AND COALESCE(pg_has_role("
+            f"(SELECT relowner FROM pg_class WHERE oid = to_regclass('{table}')), 'USAGE'), false) "
+            "AND COALESCE(has_schema_privilege("
+            f"(SELECT relnamespace FROM pg_class WHERE oid = to_regclass('{table}')), 'CREATE'), false)"
         )
 
     def month_rows(self, table: str, column: str, month: str) -> str:

@@ -4,9 +4,13 @@ The rest of moviedash talks to a database through ``conn.execute(sql, params)``
 with ``?`` placeholders (sqlite3's interface).  :class:`PgConnection` presents
 that interface over a psycopg 3 connection, translating the placeholders, so
 the analysis runs the same SQL text on both backends; only the fragments of
-:class:`moviedash.store.dialects.PostgresDialect` differ.  Aggregation happens in the
-server: there are no derived tables and no Python-side cache on PostgreSQL, so
-rows another process inserts are seen by the next query.
+:class:`moviedash.store.dialects.PostgresDialect` differ.  Loads maintain the
+same rollups as on SQLite (:mod:`moviedash.rollups`), written by binary ``COPY``
+(:meth:`PgConnection.copy_rows`) in the loading transaction; ``movies`` and the
+per-day rollups are range partitioned by month (:class:`MovieCopy` creates a
+month's partitions before its rows arrive).  Serving transactions are
+``REPEATABLE READ``: one snapshot per request, so the rollups' status and the
+rows it vouches for are read at one instant.
 
 Serving reads in read-only transactions from a :class:`psycopg_pool.ConnectionPool`
 (one per app, created on first use), with ``statement_timeout`` as the query
@@ -158,7 +162,8 @@ class PgConnection:
             "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
             "WHERE attrelid = CAST(%s AS regclass) AND attnum > 0 AND NOT attisdropped", [table],
         ).fetchall())
-        with self.raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+        with self.raw.cursor() as cur, cur.copy(sql) as copy:
             copy.set_types([types[c] for c in columns])
             for row in rows:
                 copy.write_row(row)
