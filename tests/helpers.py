@@ -142,6 +142,7 @@ def build_db(path: Path | str, events: Iterable[Mapping[str, Any]]) -> Path | st
                     f"INSERT INTO movies ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})",
                     [tuple(e.get(c) for c in COLUMNS) for e in events],
                 )
+            refresh_derived(postgres.PgConnection(conn, path))
             conn.commit()
         finally:
             conn.close()

@@ -51,6 +51,7 @@ import pyarrow as pa
 
 from ..errors import MoviedashError
 from ..rollups import FED_COLUMNS, Aggregator, refresh_derived
+from ..rollups import clear as clear_rollups
 from ..store import COLUMNS, is_postgres, postgres
 from ..store import parse as parse_target
 from ..store.sqlite import NewDatabase, insert_rows, resolve_path
@@ -706,24 +707,30 @@ def _write_demo_postgres(url: str, events: int, seed: int, *, force: bool) -> in
     display = parse_target(url).display
     types = ARROW_TYPES
     conn = postgres.connect_readwrite(url)
+    db = postgres.PgConnection(conn, parse_target(url).location)
     written = 0
     try:
         postgres.lock_ledger(conn)
         if postgres.scalar(conn, "SELECT EXISTS (SELECT 1 FROM movies)"):
             if not force:
                 raise MoviedashError(f"{display} already holds events; use --force to replace them", parameter="path")
+            clear_rollups(db)  # before TRUNCATE: the new rows get new rollups (and a new instance)
             conn.execute("TRUNCATE movies, moviedash_loads")
-
-        def chunks() -> Iterator[memoryview]:
-            nonlocal written
+        aggregator = Aggregator(db)  # after TRUNCATE: it starts from the empty table
+        copy = postgres.MovieCopy(conn)
+        try:
             for columns in _chunks(events, seed, 200_000):
                 table = pa.Table.from_arrays(
                     [pa.array(columns[c], type=types.get(c, pa.string())) for c in COLUMNS], names=list(COLUMNS)
                 )
                 written += table.num_rows
-                yield postgres.csv_chunk(table)
-
-        postgres.copy_chunks(conn, chunks())
+                copy.send(table)
+                aggregator.add({c: columns[c] for c in FED_COLUMNS})
+        except BaseException as exc:
+            copy.abort(exc)
+            raise
+        copy.end()
+        refresh_derived(db, aggregator)
         conn.commit()
     except postgres.psycopg.Error as exc:
         raise MoviedashError(f"cannot write the demo into {display}: {exc}", status=500, parameter="path") from None

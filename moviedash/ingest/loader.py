@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from .. import rollups
 from ..errors import MoviedashError
 from ..escapes import decode_escapes
 from ..outputs import AtomicFile, database_files, refuse_overwrite
@@ -611,7 +612,7 @@ class _SQLiteSink:
         # IMMEDIATE takes the write lock now, so the duplicate check and the
         # inserts see one database state.
         self.conn.execute("BEGIN IMMEDIATE")
-        self.aggregator = Aggregator(self.conn)
+        self.aggregator = rollups.Aggregator(self.conn)
 
     def previous_load(self, sha: str) -> tuple | None:
         return self.conn.execute(LEDGER_LOOKUP_SQL, (sha,)).fetchone()
@@ -655,39 +656,47 @@ class _SQLiteSink:
 
 
 class _PostgresSink:
-    """Rows into PostgreSQL with ``COPY`` (CSV written by pyarrow), one transaction."""
-
+    """Rows into PostgreSQL with ``COPY`` (CSV written by pyarrow) and the rollups, one transaction."""
 
     def __init__(self, db: str) -> None:
         self.pg = postgres
         self.errors = (postgres.psycopg.Error,)
         self.conn = postgres.connect_readwrite(db)
-        self.aggregator = None
+        # The rollups speak sqlite3's interface (``?`` placeholders): the same adapter as serving.
+        self.db = postgres.PgConnection(self.conn, parse_target(db).location)
+        self.aggregator: rollups.Aggregator | None = None
 
     def begin(self) -> None:
         self.pg.lock_ledger(self.conn)
+        self.aggregator = rollups.Aggregator(self.db)
 
     def previous_load(self, sha: str) -> tuple | None:
         return self.conn.execute(self.pg.translate(LEDGER_LOOKUP_SQL), (sha,)).fetchone()
 
     @contextmanager
     def writer(self) -> Iterator[Callable[[np.ndarray, dict[str, pa.Array]], None]]:
-        with self.pg.copy_into_movies(self.conn) as send:
-            def write(bad: np.ndarray, arrays: dict[str, pa.Array]) -> None:
-                table = pa.Table.from_arrays([arrays[c] for c in COLUMNS], names=list(COLUMNS))
-                if bad.any():
-                    table = table.filter(pa.array(~bad))
-                send(self.pg.csv_chunk(table))
+        copy = self.pg.MovieCopy(self.conn)
 
+        def write(bad: np.ndarray, arrays: dict[str, pa.Array]) -> None:
+            table = pa.Table.from_arrays([arrays[c] for c in COLUMNS], names=list(COLUMNS))
+            if bad.any():
+                table = table.filter(pa.array(~bad))
+            copy.send(table)
+
+        try:
             yield write
+        except BaseException as exc:
+            copy.abort(exc)
+            raise
+        copy.end()
 
     def record(self, row: tuple) -> None:
         self.conn.execute(self.pg.translate(LEDGER_INSERT_SQL), row)
 
     def commit(self) -> None:
         # No ANALYZE per load: autovacuum analyses the table after large
-        # inserts, and the queries aggregate whole tables or BRIN ranges anyway
-        # (it cost ~0.3 s per million rows).  No derived tables: the server aggregates.
+        # inserts (it cost ~0.3 s per million rows).
+        refresh_derived(self.db, self.aggregator)
         self.conn.commit()
 
     def rollback(self) -> None:

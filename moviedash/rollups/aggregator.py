@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import itertools
-import sqlite3
 from typing import Any
 
 import numpy as np
@@ -10,8 +9,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyroaring import BitMap
 
-from ..store import SQLiteDialect
-from .tables import DIMS, DIMS_PK, SCHEMA_VERSION, meta
+from ..store import Dialect, add_month_partitions, dialect_of
+from .tables import DAY_TABLES, DIMS, DIMS_PK, SCHEMA_VERSION, bulk_insert, exists, meta, position
 
 # --------------------------------------------------------------------------- #
 # Streaming aggregation: the loader and the demo hand over their new rows'
@@ -135,20 +134,28 @@ class Aggregator:
     derived data.
     """
 
-    def __init__(self, conn: sqlite3.Connection, start: int | None = None) -> None:
-        self.start = conn.execute("SELECT max(rowid) FROM movies").fetchone()[0] or 0 if start is None else start
+    def __init__(self, conn: Any, start: int | None = None) -> None:
+        dialect = dialect_of(conn)
+        if dialect.load_session_sql:
+            conn.execute(dialect.load_session_sql)
+        self.start = position(conn, dialect) if start is None else start
         self.rows = 0
         self.ok = True
         self.title_name: dict[int, str] = {}
         users: dict[str, int] = {}
         titles: dict[str, int] = {}
-        try:
+        if exists(conn, "md_meta", dialect) and exists(conn, "md_users", dialect):
             self.schema_ok = meta(conn, "schema", 0) == SCHEMA_VERSION
             if self.schema_ok:
                 users = {name: uid for uid, name in conn.execute("SELECT id, userid FROM md_users")}
                 titles = {name: tid for tid, name in conn.execute("SELECT id, title FROM md_titles")}
-        except sqlite3.OperationalError:  # no derived tables yet
+            # Where position does not count rows (PostgreSQL): the rollups covered every row before this load.
+            self.current = meta(conn, "covered", -1) == self.start and bool(meta(conn, "exact", 1))
+        else:  # no derived tables yet
             self.schema_ok = True
+            self.current = False
+        if not self.current and not dialect.position_counts_rows:
+            self.current = not conn.execute("SELECT EXISTS (SELECT 1 FROM movies)").fetchone()[0]
         self.users = _Codes(max(users.values(), default=0) + 1)
         self.users.index = users
         self.titles = _Codes(max(titles.values(), default=0) + 1)
@@ -258,7 +265,7 @@ class Aggregator:
                 for c, shift in zip(self.dims, (28, 14, 0), strict=False)]
         return day.tolist(), dims[0].tolist(), dims[1].tolist(), dims[2].tolist()
 
-    def _old(self, conn: sqlite3.Connection, sql: str, keys: list[tuple]) -> dict[tuple, tuple]:
+    def _old(self, conn: Any, sql: str, keys: list[tuple]) -> dict[tuple, tuple]:
         """Stored rows of the touched keys: one range scan (``sql`` takes the first and last key column value)."""
         if not keys:
             return {}
@@ -320,20 +327,20 @@ class Aggregator:
             done["viewers"] = None
         self._finished = done
 
-    def write(self, conn: sqlite3.Connection, dialect: SQLiteDialect) -> None:
+    def write(self, conn: Any, dialect: Dialect) -> None:
         """Upsert the aggregates into the derived tables (on the loading transaction)."""
         self.finish()
         done = self._finished
         assert done is not None
         if self.users.names:
-            conn.executemany(
-                "INSERT INTO md_users (id, userid) VALUES (?, ?)",
+            bulk_insert(
+                conn, dialect, "md_users", ("id", "userid"),
                 zip(range(self.users.offset, self.users.offset + len(self.users.names)), self.users.names,
                     strict=True),
             )
         if self.titles.names:
-            conn.executemany(
-                "INSERT INTO md_titles (id, title) VALUES (?, ?)",
+            bulk_insert(
+                conn, dialect, "md_titles", ("id", "title"),
                 zip(range(self.titles.offset, self.titles.offset + len(self.titles.names)), self.titles.names,
                     strict=True),
             )
@@ -342,6 +349,9 @@ class Aggregator:
         nd = len(self.dense_keys)
         if not nd:
             return
+        months = {day[:7] for day in self.days.names}
+        for table in DAY_TABLES:
+            add_month_partitions(conn, dialect, table, "day", months)
         # md_day: plays, minutes and the users bitmap (ORed into the stored one).
         day_users = done["day_users"]
         texts = done["texts"]
@@ -353,12 +363,14 @@ class Aggregator:
             if stored is not None:
                 users |= BitMap.deserialize(stored[0])
             blobs.append(users.serialize())
-        conn.executemany(
-            f"INSERT INTO md_day (day, {DIMS_PK}, plays, minutes, users) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            f"ON CONFLICT (day, {DIMS_PK}) DO UPDATE SET plays = plays + excluded.plays, "
-            "minutes = minutes + excluded.minutes, users = excluded.users",
-            [(*t, p, m, b)
-             for t, p, m, b in zip(texts, self.plays[:nd].tolist(), self.minutes[:nd].tolist(), blobs, strict=False)],
+        bulk_insert(
+            conn, dialect, "md_day", ("day", *DIMS, "plays", "minutes", "users"),
+            on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET plays = md_day.plays + excluded.plays, "
+            "minutes = md_day.minutes + excluded.minutes, users = excluded.users",
+            rows=[
+                (*t, p, m, b)
+                for t, p, m, b in zip(texts, self.plays[:nd].tolist(), self.minutes[:nd].tolist(), blobs, strict=False)
+            ],
         )
         # md_hour: 24 plays counts per (day, dims).
         old = self._old(conn, f"SELECT day, {DIMS_PK}, hours FROM md_hour WHERE day BETWEEN ? AND ?", texts)
@@ -369,10 +381,9 @@ class Aggregator:
             if stored is not None:
                 counts = counts + np.frombuffer(stored[0], dtype="<i8")
             rows.append((*text, counts.astype("<i8").tobytes()))
-        conn.executemany(
-            f"INSERT INTO md_hour (day, {DIMS_PK}, hours) VALUES (?, ?, ?, ?, ?) "
-            f"ON CONFLICT (day, {DIMS_PK}) DO UPDATE SET hours = excluded.hours",
-            rows,
+        bulk_insert(
+            conn, dialect, "md_hour", ("day", *DIMS, "hours"),
+            on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET hours = excluded.hours", rows=rows,
         )
         # md_title_day and md_title_month: per key, the titles' ids, plays and minutes as packed arrays.
         if done["titles"] is not None:
@@ -394,15 +405,12 @@ class Aggregator:
                 if blob is not None:
                     users |= BitMap.deserialize(blob)
                 upserts.append((names[t], len(users), users.serialize()))
-            conn.executemany(
-                "INSERT INTO md_title_users (title, viewers, users) VALUES (?, ?, ?) ON CONFLICT (title) "
-                "DO UPDATE SET viewers = excluded.viewers, users = excluded.users",
-                upserts,
+            bulk_insert(
+                conn, dialect, "md_title_users", ("title", "viewers", "users"),
+                on_conflict="(title) DO UPDATE SET viewers = excluded.viewers, users = excluded.users", rows=upserts,
             )
 
-    def _write_viewers(
-        self, conn: sqlite3.Connection, texts: list[tuple], dense_ids: np.ndarray, pairs: np.ndarray
-    ) -> None:
+    def _write_viewers(self, conn: Any, texts: list[tuple], dense_ids: np.ndarray, pairs: np.ndarray) -> None:
         """Append each (day, dims) key's new pairs to its stored ones (``dense_ids`` sorted)."""
         starts, ends = _bounds(dense_ids)
         keys = [texts[d] for d in dense_ids[starts].tolist()]
@@ -412,14 +420,13 @@ class Aggregator:
             blob = pairs[a:b].astype("<i8").tobytes()
             stored = old.get(key)
             rows.append((*key, blob if stored is None else stored[0] + blob))
-        conn.executemany(
-            f"INSERT INTO md_title_viewers (day, {DIMS_PK}, pairs) VALUES (?, ?, ?, ?, ?) "
-            f"ON CONFLICT (day, {DIMS_PK}) DO UPDATE SET pairs = excluded.pairs",
-            rows,
+        bulk_insert(
+            conn, dialect_of(conn), "md_title_viewers", ("day", *DIMS, "pairs"),
+            on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET pairs = excluded.pairs", rows=rows,
         )
 
     def _write_titles(
-        self, conn: sqlite3.Connection, table: str, period: str, keys: np.ndarray, ids: np.ndarray,
+        self, conn: Any, table: str, period: str, keys: np.ndarray, ids: np.ndarray,
         plays: np.ndarray, minutes: np.ndarray, periods: list[str] | None,
     ) -> None:
         """Upsert one packed row per key; ``keys`` sorted, ``ids`` sorted within a key."""
@@ -453,9 +460,9 @@ class Aggregator:
              minutes[a:b].astype("<i8").tobytes())
             for text, a, b in zip(texts, starts.tolist(), ends.tolist(), strict=False)
         ]
-        conn.executemany(
-            f"INSERT INTO {table} ({period}, {DIMS_PK}, titles, plays, minutes) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            f"ON CONFLICT ({period}, {DIMS_PK}) DO UPDATE "
+        bulk_insert(
+            conn, dialect_of(conn), table, (period, *DIMS, "titles", "plays", "minutes"),
+            on_conflict=f"({period}, {DIMS_PK}) DO UPDATE "
             "SET titles = excluded.titles, plays = excluded.plays, minutes = excluded.minutes",
-            rows,
+            rows=rows,
         )

@@ -4,13 +4,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-import sqlite3
 from typing import Any
 
 from pyroaring import BitMap
 
 from ..params import DATE_MAX, DATE_MIN, Filters, TopQuery
-from ..store import DIALECT, SQLiteDialect
+from ..store import DIALECT, Dialect, dialect_of
 from .aggregator import FED_COLUMNS, Aggregator
 from .serve import (
     default_series,
@@ -28,7 +27,10 @@ from .tables import (
     SCHEMA_VERSION,
     TABLES,
     TOP_STORED,
+    bulk_insert,
+    exists,
     meta,
+    position,
     schema,
     set_meta,
 )
@@ -38,36 +40,51 @@ from .tables import (
 # --------------------------------------------------------------------------- #
 
 
-def refresh(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT, aggregator: Aggregator | None = None) -> None:
+def refresh(conn: Any, dialect: Dialect | None = None, aggregator: Aggregator | None = None) -> None:
     """Add the rows of ``movies`` not covered yet to the derived tables; bump the version.
 
     Must run on an open write transaction (the loader's), after the inserts.
     With an ``aggregator`` that saw exactly the rows added since the derived
     data were last current, its aggregates are written; otherwise SQL
-    ``GROUP BY`` passes over the new rows build the same data.
+    ``GROUP BY`` passes over the new rows build the same data (on PostgreSQL,
+    which has no rowid to tell new rows by, over all rows, from scratch).
     """
+    dialect = dialect or dialect_of(conn)
     _create(conn, dialect)
     if meta(conn, "schema", 0) != SCHEMA_VERSION:  # also: derived data of an older moviedash
         for table in TABLES:
-            conn.execute(f"DROP TABLE {table}")
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
         conn.execute("DELETE FROM md_meta WHERE key IN ('covered', 'exact')")
         _create(conn, dialect)
     set_meta(conn, "schema", SCHEMA_VERSION)
     if meta(conn, "instance", 0) == 0:
         set_meta(conn, "instance", secrets.randbits(62) + 1)
-    covered = meta(conn, "covered", 0)
-    exact = meta(conn, "exact", 1)
-    top = conn.execute("SELECT max(rowid) FROM movies").fetchone()[0] or 0
-    if top > covered and exact:  # inexact data are never used again: stop maintaining them
+    if dialect.position_counts_rows:
+        covered = meta(conn, "covered", 0)
+        exact = meta(conn, "exact", 1)
+        top = position(conn, dialect)
+        if top > covered and exact:  # inexact data are never used again: stop maintaining them
+            if (
+                aggregator is not None and aggregator.ok and aggregator.schema_ok
+                and aggregator.start == covered and aggregator.rows == top - covered
+            ):
+                aggregator.write(conn, dialect)
+            else:
+                exact = _add_rows(conn, covered, dialect)
+        elif top < covered:  # rows were deleted behind our back: derived data cannot be trusted
+            exact = 0
+    else:
+        top = position(conn, dialect)
         if (
             aggregator is not None and aggregator.ok and aggregator.schema_ok
-            and aggregator.start == covered and aggregator.rows == top - covered
+            and aggregator.current and aggregator.start == top
         ):
             aggregator.write(conn, dialect)
-        else:
-            exact = _add_rows(conn, covered, dialect)
-    elif top < covered:  # rows were deleted behind our back: derived data cannot be trusted
-        exact = 0
+            exact = meta(conn, "exact", 1)
+        else:  # stale, never built, or built by another version: from scratch
+            for table in TABLES:
+                conn.execute(f"DELETE FROM {table}")
+            exact = _add_rows(conn, 0, dialect)
     set_meta(conn, "covered", top)
     set_meta(conn, "exact", int(bool(exact)))
     set_meta(conn, "version", meta(conn, "version", 0) + 1)
@@ -76,27 +93,44 @@ def refresh(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT, aggregat
         store_defaults(conn, dialect)
 
 
-def _create(conn: sqlite3.Connection, dialect: SQLiteDialect) -> None:
+def clear(conn: Any, dialect: Dialect | None = None) -> None:
+    """Forget the rollups (``movies`` is being replaced): the next :func:`refresh` builds new ones (new instance)."""
+    dialect = dialect or dialect_of(conn)
+    if exists(conn, "md_meta", dialect):
+        for table in TABLES:
+            conn.execute(f"DELETE FROM {table}")
+        conn.execute("DELETE FROM md_meta WHERE key NOT IN ('foreign_writes', 'schema')")
+
+
+def _create(conn: Any, dialect: Dialect) -> None:
     # executescript() would COMMIT the open transaction: run statement by statement.
-    for statement in schema(dialect).split(";"):
-        if statement.strip():
+    # Checked first: on PostgreSQL even CREATE ... IF NOT EXISTS locks the parent of a partitioned table.
+    if not exists(conn, "md_results", dialect):
+        for statement in schema(dialect).split(";\n"):
+            if statement.strip():
+                conn.execute(statement)
+    if dialect.rollup_setup_check and not conn.execute(dialect.rollup_setup_check).fetchone()[0]:
+        for statement in dialect.rollup_setup:
             conn.execute(statement)
+    if not dialect.position_counts_rows:
+        conn.execute("INSERT INTO md_meta (key, value) VALUES ('foreign_writes', 0) ON CONFLICT (key) DO NOTHING")
 
 
-def _add_rows(conn: sqlite3.Connection, covered: int, dialect: SQLiteDialect) -> bool:
+def _add_rows(conn: Any, covered: int, dialect: Dialect) -> bool:
     """Fold ``movies.rowid > covered`` into every derived table; False if a date is not canonical.
 
     The path for rows no :class:`Aggregator` saw (a course-made database, rows
-    appended behind moviedash's back, a schema rebuild): SQLite reads the rows
-    as it would for the raw-table SQL, and an aggregator folds them in.
+    appended behind moviedash's back, a schema rebuild): the database reads
+    the rows as it would for the raw-table SQL, and an aggregator folds them in.
     """
     day = dialect.bucket("daily")
+    new = dialect.new_rows_condition
+    odd_date = dialect.odd_date.format(day=day)
     # Not canonical, outside the served dates, or minutes whose sums could overflow
     # (numpy wraps silently): the raw SQL answers such data (and reports an overflow).
     odd = conn.execute(
-        f"SELECT EXISTS (SELECT 1 FROM movies WHERE rowid > ? AND "
-        f"(event_date IS NULL OR {day} IS NULL OR {day} <> substr(event_date, 1, 10) "
-        f"OR event_date < ? OR event_date >= ? OR {MINUTES} NOT BETWEEN 0 AND ?))",
+        f"SELECT EXISTS (SELECT 1 FROM movies WHERE {new} AND "
+        f"({odd_date} OR event_date < ? OR event_date >= ? OR {MINUTES} NOT BETWEEN 0 AND ?))",
         (covered, DATE_MIN.isoformat(), (DATE_MAX + dt.timedelta(days=1)).isoformat(), MAX_MINUTES),
     ).fetchone()[0]
     if odd:
@@ -104,8 +138,8 @@ def _add_rows(conn: sqlite3.Connection, covered: int, dialect: SQLiteDialect) ->
     aggregator = Aggregator(conn, start=covered)
     dims = ", ".join(f"COALESCE(CAST({d} AS text), '')" for d in DIMS)
     cursor = conn.execute(
-        f"SELECT {day} || ' ' || strftime('%H:%M:%S', event_date), CAST(userid AS text), {dims}, "
-        f"CAST(title AS text), {MINUTES} FROM movies WHERE rowid > ?",
+        f"SELECT {dialect.event_text}, CAST(userid AS text), {dims}, "
+        f"CAST(title AS text), {MINUTES} FROM movies WHERE {new}",
         (covered,),
     )
     while rows := cursor.fetchmany(200_000):
@@ -114,7 +148,7 @@ def _add_rows(conn: sqlite3.Connection, covered: int, dialect: SQLiteDialect) ->
     return True
 
 
-def store_defaults(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT) -> None:
+def store_defaults(conn: Any, dialect: Dialect = DIALECT) -> None:
     """Compute the rows behind every default view from the derived tables and store them."""
     results: dict[str, Any] = {}
     everything = Filters()
@@ -137,20 +171,22 @@ def store_defaults(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT) -
     results["totals"] = list(totals_from_tables(conn, everything, day_rows))
     results["span"] = list(span_from_tables(conn))
     results["dim_values"] = dim_values_from_tables(conn)
-    conn.executemany(
-        "INSERT INTO md_results (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-        [(name, json.dumps(value)) for name, value in results.items()],
+    bulk_insert(
+        conn, dialect, "md_results", ("name", "value"), [(name, json.dumps(value)) for name, value in results.items()],
+        on_conflict="(name) DO UPDATE SET value = excluded.value",
     )
 
 
 
 
-def refresh_derived(conn: sqlite3.Connection, aggregator: Aggregator | None = None) -> None:
+def refresh_derived(conn: Any, aggregator: Aggregator | None = None) -> None:
     """Bring the rollups and the planner statistics up to date after rows were added.
 
     ``aggregator`` holds the new rows' aggregates when the caller streamed
     them.  Called inside the loading transaction, so readers see new rows and
     what is derived from them at the same instant.
     """
-    refresh(conn, aggregator=aggregator)
-    conn.execute("PRAGMA optimize")
+    dialect = dialect_of(conn)
+    refresh(conn, dialect, aggregator=aggregator)
+    if dialect.after_load_sql:
+        conn.execute(dialect.after_load_sql)

@@ -13,7 +13,7 @@ from .. import dimensions, metrics
 from ..escapes import decode_escapes
 from ..params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from ..periods import period_start
-from ..store import DIALECT, Dialect, Queryable, SQLiteDialect
+from ..store import DIALECT, Dialect, Queryable
 from .aggregator import distinct, group_sum
 from .tables import DIMS
 
@@ -82,14 +82,15 @@ def sum_rows(
     return [
         list(r)
         for r in conn.execute(
-            f"SELECT {dialect.bucket(query.resolution, 'day')} AS date, SUM({column}) FROM md_day "
+            f"SELECT {dialect.bucket(query.resolution, dialect.day_as_date.format(column='day'))} AS date, "
+            f"CAST(SUM({column}) AS bigint) FROM md_day "
             f"WHERE {clause} GROUP BY 1 ORDER BY 1",
             params,
         )
     ]
 
 
-def minutes_rows(conn: Queryable, query: SeriesQuery, dialect: SQLiteDialect = DIALECT) -> list[list[Any]]:
+def minutes_rows(conn: Queryable, query: SeriesQuery, dialect: Dialect = DIALECT) -> list[list[Any]]:
     """``[period label, minutes]`` rows."""
     return sum_rows(conn, "minutes", query, dialect)
 

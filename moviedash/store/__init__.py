@@ -25,6 +25,7 @@ from .dialects import (
     SQLiteDialect,
     dialect_of,
 )
+from .partitions import add_month_partitions
 from .schema import (
     COLUMNS,
     INSERT_SQL,
@@ -39,6 +40,6 @@ from .target import Target, is_postgres, parse, redact
 __all__ = [
     "COLUMNS", "DIALECT", "INSERT_SQL", "INTEGER_COLUMNS", "LEDGER_INSERT_SQL", "LEDGER_LOOKUP_SQL",
     "POSTGRES_DIALECT", "REAL_COLUMNS", "SCHEMA", "Connection", "Cursor", "Dialect", "PostgresDialect", "Queryable",
-    "SQLiteDialect", "Target", "check_deadline", "check_exists", "connect_readonly", "database_fault", "dialect_of",
-    "is_postgres", "parse", "postgres", "redact", "set_deadline", "sqlite",
+    "SQLiteDialect", "Target", "add_month_partitions", "check_deadline", "check_exists", "connect_readonly",
+    "database_fault", "dialect_of", "is_postgres", "parse", "postgres", "redact", "set_deadline", "sqlite",
 ]

@@ -4,9 +4,13 @@ The rest of moviedash talks to a database through ``conn.execute(sql, params)``
 with ``?`` placeholders (sqlite3's interface).  :class:`PgConnection` presents
 that interface over a psycopg 3 connection, translating the placeholders, so
 the analysis runs the same SQL text on both backends; only the fragments of
-:class:`moviedash.store.dialects.PostgresDialect` differ.  Aggregation happens in the
-server: there are no derived tables and no Python-side cache on PostgreSQL, so
-rows another process inserts are seen by the next query.
+:class:`moviedash.store.dialects.PostgresDialect` differ.  Loads maintain the
+same rollups as on SQLite (:mod:`moviedash.rollups`), written by binary ``COPY``
+(:meth:`PgConnection.copy_rows`) in the loading transaction; ``movies`` and the
+per-day rollups are range partitioned by month (:class:`MovieCopy` creates a
+month's partitions before its rows arrive).  Serving transactions are
+``REPEATABLE READ``: one snapshot per request, so the rollups' status and the
+rows it vouches for are read at one instant.
 
 Serving reads in read-only transactions from a :class:`psycopg_pool.ConnectionPool`
 (one per app, created on first use), with ``statement_timeout`` as the query
@@ -20,18 +24,20 @@ import atexit
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import psycopg
 import psycopg.errors
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg.copy import QueuedLibpqWriter
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..errors import DatabaseUnavailable, MoviedashError, query_timeout_error
 from .dialects import POSTGRES_DIALECT
+from .partitions import add_month_partitions
 from .schema import COLUMNS
 from .target import Target, parse, password, redact
 
@@ -53,7 +59,10 @@ CREATE TABLE IF NOT EXISTS movies (
     title text COLLATE "C",
     seasonnumber integer,
     episodenumber integer
-);
+) PARTITION BY RANGE (event_date);
+-- A month's partition is created by the load bringing its first rows (see
+-- MovieCopy); NULL and out-of-range dates land here.
+CREATE TABLE IF NOT EXISTS movies_default PARTITION OF movies DEFAULT;
 -- Date-range selections read only their part of the table.  BRIN: events
 -- arrive in time order, so block ranges map to periods; the index is tiny and
 -- nearly free to keep up during COPY (a B-tree cost ~15-20 % of the load rate).
@@ -153,6 +162,23 @@ class PgConnection:
             except psycopg.Error:  # the connection is gone; the pool discards it
                 pass
 
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for each of ``rows`` (psycopg pipelines them: one round trip per batch)."""
+        with self.raw.cursor() as cur:
+            cur.executemany(translate(sql), [list(r) for r in rows])
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """``COPY`` ``rows`` into ``table`` in binary (``bytes`` reach ``bytea`` without hex text)."""
+        types: dict[str, str] = dict(self.raw.execute(
+            "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+            "WHERE attrelid = CAST(%s AS regclass) AND attnum > 0 AND NOT attisdropped", [table],
+        ).fetchall())
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+        with self.raw.cursor() as cur, cur.copy(sql) as copy:
+            copy.set_types([types[c] for c in columns])
+            for row in rows:
+                copy.write_row(row)
+
     def close(self) -> None:
         """End the transaction and return the connection to its pool (or close it)."""
         self._rollback()
@@ -179,6 +205,7 @@ def connect_readonly(url: str) -> PgConnection:
     target = parse(url)
     raw = connect(url, options=_session_options(target.location))
     raw.read_only = True
+    raw.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     conn = PgConnection(raw, target.location)
     _check_table(conn, target)
     return conn
@@ -217,6 +244,8 @@ def make_pool(url: str, *, size: int = 8, wait: float = DEFAULT_CONNECT_TIMEOUT)
 
     def configure(conn: psycopg.Connection) -> None:
         conn.read_only = True
+        # One snapshot per request: the rollups' status and the rows it vouches for are read at one instant.
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
 
     pool = ConnectionPool(
         target.location,
@@ -315,6 +344,60 @@ def copy_into_movies(conn: psycopg.Connection) -> Iterator[Callable[[Any], None]
     """
     with conn.cursor() as cur, cur.copy(COPY_SQL, writer=QueuedLibpqWriter(cur)) as copy:
         yield copy.write
+
+
+def is_partitioned(conn: psycopg.Connection) -> bool:
+    """Whether ``movies`` is range partitioned (made by this version; older databases are not)."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_partitioned_table WHERE partrelid = CAST('movies' AS regclass))"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+class MovieCopy:
+    """``COPY`` Arrow tables into ``movies``, creating the month partitions their dates need first.
+
+    A partition cannot be created once its rows sit in the default partition,
+    and no other statement may run during a ``COPY``: when a table brings a new
+    month, the running ``COPY`` ends, the partitions are created and a new
+    ``COPY`` starts (a few times per load: events arrive in time order).
+    """
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self.partitioned = is_partitioned(conn)
+        self.months: set[str] = set()
+        self._stack: ExitStack | None = None
+        self._send: Callable[[Any], None] | None = None
+
+    def send(self, table: pa.Table) -> None:
+        """Copy ``table`` (columns in :data:`COLUMNS` order, ``event_date`` as canonical text or NULL)."""
+        if self.partitioned and table.num_rows:
+            dates = pc.utf8_slice_codeunits(pc.drop_null(table.column("event_date").cast(pa.string())), 0, 7)
+            new = {m for m in pc.unique(dates).to_pylist() if m and m not in self.months}
+            if new:
+                self.end()
+                add_month_partitions(self.conn, POSTGRES_DIALECT, MOVIES, "event_date", new)
+                self.months |= new
+        if self._send is None:
+            self._stack = ExitStack()
+            self._send = self._stack.enter_context(copy_into_movies(self.conn))
+        self._send(csv_chunk(table))
+
+    def end(self) -> None:
+        """Finish the running ``COPY`` (if any)."""
+        stack, self._stack, self._send = self._stack, None, None
+        if stack is not None:
+            stack.close()
+
+    def abort(self, exc: BaseException) -> None:
+        """Abort the running ``COPY`` after ``exc`` (the caller rolls back)."""
+        stack, self._stack, self._send = self._stack, None, None
+        if stack is not None:
+            stack.__exit__(type(exc), exc, exc.__traceback__)
+
+
+MOVIES = "movies"
 
 
 def copy_chunks(conn: psycopg.Connection, chunks: Iterable[Any]) -> None:

@@ -71,8 +71,9 @@ def dashboard_numbers(dash: Dashboard) -> dict[str, object]:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "m.db"
+def db(db_target, tmp_path: Path) -> Path:
+    """A database of FIRST, loaded by moviedash: a SQLite file or a PostgreSQL schema (both answer from rollups)."""
+    path = db_target("m.db")
     assert load_files(path, [write(tmp_path / "first.csv", FIRST)]).committed
     return path
 

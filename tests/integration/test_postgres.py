@@ -22,6 +22,7 @@ from moviedash import create_app
 from moviedash.cli import main
 from moviedash.errors import MoviedashError
 from moviedash.ingest.demo import write_demo
+from moviedash.rollups import TABLES
 from moviedash.store import postgres
 from tests.helpers import Dashboard, close_pg_pools, free_port, query, wait_for, with_database
 from tests.pgcluster import PASSWORD, Cluster
@@ -393,7 +394,8 @@ def test_a_load_killed_during_copy_leaves_the_database_unchanged(pg_server, tmp_
 
 
 def test_roles_least_privilege_load_and_serve(pg_server, tmp_path) -> None:
-    """A loader role with SELECT and INSERT only (no CREATE) can load; a SELECT-only role can serve."""
+    """A loader role with SELECT and INSERT only (no CREATE; and the rollups' rows) can load;
+    a SELECT-only role can serve."""
     import psycopg
 
     owner_url = pg_server.new_database()
@@ -406,6 +408,9 @@ def test_roles_least_privilege_load_and_serve(pg_server, tmp_path) -> None:
             conn.execute(f"CREATE ROLE {role} LOGIN")
             conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
         conn.execute(f"GRANT SELECT, INSERT ON movies, moviedash_loads TO {loader}")
+        # A load maintains the rollups: the loader writes them (but creates no partition: a new
+        # month's rows go to the default ones).  The reader may not read them: it is served raw.
+        conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(('md_meta', *TABLES))} TO {loader}")
         conn.execute(f"GRANT SELECT ON movies TO {reader}")
     try:
         csv_path = tmp_path / "one.csv"
