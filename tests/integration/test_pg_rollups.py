@@ -15,8 +15,7 @@ from moviedash.ingest.demo import generate_events, write_demo
 from moviedash.ingest.loader import load_files
 from moviedash.params import Filters
 from moviedash.store import connect_readonly
-from tests.conftest import query
-from tests.unit.test_rollups import HAND_EVENTS, answers, assert_same_as_raw, raw_path
+from tests.helpers import HAND_EVENTS, answers, assert_same_as_raw, query, raw_path
 
 ROWS = 300_000
 

@@ -23,7 +23,7 @@ from moviedash.params import SeriesQuery
 from moviedash.periods import period_labels, period_start
 from moviedash.report import ReportSpec, render_html
 from moviedash.store import connect_readonly
-from tests.conftest import BACKENDS, event
+from tests.helpers import BACKENDS, event
 
 EVENTS = [
     event("2013-01-06 23:59:59", "a", minutes=10, title="Skyfall", device="iPad"),  # a Sunday

@@ -18,7 +18,7 @@ import pytest
 from moviedash.ingest.demo import generate_events
 from moviedash.store import COLUMNS
 from tests import reference as ref
-from tests.conftest import query
+from tests.helpers import query
 
 #: Per device: the 4-decimal integers of the capped completion, the quality and the full-watch share.
 _UNITS_SQL = """

@@ -13,47 +13,16 @@ import psycopg
 import pytest
 from pyroaring import BitMap
 
-from moviedash import analysis, metrics, rollups
+from moviedash import analysis, rollups
 from moviedash.ingest.demo import write_demo
-from moviedash.params import RANKS, RESOLUTIONS, Filters, SeriesQuery, TopQuery
+from moviedash.params import Filters, SeriesQuery, TopQuery
 from moviedash.rollups import maintain, refresh_derived
 from moviedash.store import COLUMNS, connect_readonly
 from moviedash.store.sqlite import connect_readwrite, insert_rows
-from tests.helpers import build_db, event, raw_path
+from tests.helpers import HAND_EVENTS, answers, assert_same_as_raw, build_db, event, raw_path
 
 # Tests taking ``make_db``/``backend`` run on SQLite and PostgreSQL; the rest read SQLite files directly.
 sqlite_only = pytest.mark.sqlite_only
-
-
-def answers(conn: sqlite3.Connection, filters: Filters, nums=(1, 10, 1000)) -> dict:
-    """Every analysis answer for one selection (frames as records, so they compare with ==)."""
-    out: dict = {}
-    for resolution in RESOLUTIONS:
-        for name in metrics.SERIES:
-            df = analysis.series(conn, name, SeriesQuery(resolution, filters))
-            out[name, resolution] = (list(df.dtypes.astype(str)), df.to_dict("records"))
-    for rank in RANKS:
-        for num in nums:
-            df = analysis.toplist(conn, TopQuery(num, rank, filters))
-            out["top", rank, num] = (list(df.dtypes.astype(str)), df.to_dict("records"))
-    grid = analysis.heatmap(conn, filters)
-    out["heatmap"] = (grid.to_dict(), list(grid.index), list(grid.columns), str(grid.values.dtype))
-    out["totals"] = analysis.totals(conn, filters)
-    out["compare"] = analysis.compare_previous(conn, filters)
-    out["unknown"] = analysis.unknown_values(conn, filters)
-    out["span"] = analysis.span(conn)
-    out["options"] = analysis.options(conn)
-    return out
-
-
-def assert_same_as_raw(conn: sqlite3.Connection, filters: Filters, **kw) -> None:
-    assert rollups.status(conn) is not None and rollups.status(conn).usable
-    analysis.CACHE.clear()
-    fast = answers(conn, filters, **kw)
-    with raw_path():
-        slow = answers(conn, filters, **kw)
-    for key in slow:
-        assert fast[key] == slow[key], (filters, key)
 
 
 @pytest.fixture(scope="module")
@@ -97,23 +66,6 @@ def test_demo_database_derived_answers_equal_raw_sql(demo_db):
         conn.close()
 
 
-HAND_EVENTS = [
-    # A week across a month end (Mon 2013-01-28 .. Sun 2013-02-03) and a year end.
-    event("2012-12-31 00:00:00", "a", minutes=5, title="Argo"),
-    event("2013-01-01 23:59:59", "b", minutes=7, title="Argo", device=None),
-    event("2013-01-28 08:00:00", "a", minutes=11, title="Skyfall", market=None),
-    event("2013-02-03 22:00:00", "c", minutes=None, title="Skyfall", sessiontype=None),
-    event("2013-02-03 22:30:00", "c", minutes=3, title="", device=""),
-    event("2013-02-15 12:00:00", "d", minutes=13, title=None, market=""),
-    event("2013-02-28 12:00:00", "a", minutes=17, title="p<e5> tur"),  # a course-style escape
-    event("2013-03-01 00:00:00", "e", minutes=19, title="B", device="iPad"),
-    event("2013-03-31 23:00:00", "e", minutes=23, title="A", device="iPad", market="SE"),
-    event("2013-04-01 09:00:00", "f", minutes=0, title="A", sessiontype="SERIES"),
-    event("2013-04-01 09:00:00", "f", minutes=29, title="B", sessiontype="SERIES"),
-    # Placeholders of the Unknown bucket: a market 0 (as in the sample) and a literal "unknown".
-    event("2013-03-15 10:00:00", "g", minutes=2, title=None, market="0"),
-    event("2013-03-16 10:00:00", "g", minutes=4, title=None, device="unknown", sessiontype=""),
-]
 
 
 def test_hand_made_edges_equal_raw_sql(make_db):
