@@ -15,13 +15,25 @@ the course's viewing log, made up from scratch:
   popularity (a few hits and a long tail) and some non-ASCII titles;
 * minutes watched consistent with the running time: many near-complete views,
   many early drop-offs, a few slightly over 100 % (as in the real data), and
-  ``viewpercentage = round(100 * minutes / runningtime, 4)``;
+  ``viewpercentage = round(100 * minutes / runningtime, 4)``.  Series episodes
+  are finished more often than movies; each title has its own pull (about one
+  work in eight loses viewers early, pilots are tried and left, later episodes
+  are watched by fans); and poorer plays stop earlier;
+* a quality-of-experience score in ``errorperception`` (0-10, higher is worse,
+  4 decimals), mostly good like the real sample (median ~5.5, 90th percentile
+  ~7.2, ~13 % above 7): worse on iPads and in Finland (heavier upper tails),
+  better on TVs, worse at the evening peak, and one incident: market
+  :data:`INCIDENT_MARKET` (SE) is poor from 14 to 18 October 2024
+  (:data:`INCIDENT_DAYS`).  Quality is measured from :data:`QUALITY_FROM`
+  (2023-04-01) on, for ~72 % of the plays, hardly ever for content without
+  metadata, so ~62 % of all events have a value (the sample: 1,209 of 2,000);
 * about 3 % of events about content missing from the catalogue: their title,
   runningtime, viewpercentage, sessiontype, season and episode are NULL.
 
-Generation is vectorised with numpy.  Every day has its own random stream
-(seeded by the seed and the day), so the rows depend only on ``(events, seed)``,
-not on the chunk size.  :func:`write_demo` writes a temporary file next to the
+Generation is vectorised with numpy.  Every day has its own random streams
+(seeded by the seed and the day; quality in a second stream of the day, so it
+left the other draws as they were), so the rows depend only on ``(events,
+seed)``, not on the chunk size.  :func:`write_demo` writes a temporary file next to the
 target and renames it into place, so an interrupted run never leaves half a
 database behind.
 """
@@ -77,14 +89,52 @@ _HOUR_WEIGHTS = np.array(
      1.9, 2.0, 2.1, 2.3, 2.7, 3.3, 4.3, 5.6, 7.2, 7.6, 6.3, 4.2]
 )
 _WEEKEND_DAYTIME_FACTOR = 1.7  # Saturday/Sunday 10-17 h
-# Completion: (share of views, lowest fraction, width, exponent) - fraction of
-# the running time watched is ``low + width * u ** exponent`` for uniform ``u``.
+# Completion: (lowest fraction, width, exponent) of each kind of view - the
+# fraction of the running time watched is ``low + width * u ** exponent`` for
+# uniform ``u``.
 _COMPLETION = (
-    (0.30, 0.002, 0.25, 2.0),   # early drop-off
-    (0.26, 0.10, 0.80, 1.0),    # watched part of it
-    (0.39, 1.00, -0.08, 2.0),   # (almost) to the end
-    (0.05, 1.00, 0.10, 1.0),    # a bit over the running time, as in the real log
+    (0.002, 0.25, 2.0),   # early drop-off
+    (0.10, 0.80, 1.0),    # watched part of it
+    (1.00, -0.08, 2.0),   # (almost) to the end
+    (1.00, 0.10, 1.0),    # a bit over the running time, as in the real log
 )
+# Shares of those kinds before a title's hook and the play's quality act on the
+# early drop-offs: series episodes are finished more often than movies.
+_KIND_SHARES = {
+    "MOVIE": (0.22, 0.28, 0.45, 0.05),
+    "SERIES": (0.13, 0.18, 0.63, 0.06),
+}
+# Titles: each work's early-stop factor is lognormal; some works lose viewers
+# early; pilots are tried and left, later episodes are watched by fans.
+_HOOK_SIGMA = 0.35
+_EARLY_LOSER_SHARE = 0.12
+_EARLY_LOSER_FACTOR = 4.0
+_PILOT_FACTOR = 1.6
+_LATER_EPISODE_FACTOR = 0.8
+
+# Quality of experience (``errorperception``, higher is worse, 0-10 scale): a
+# normal around _QUALITY_MEAN, shifted by device, market and hour, with a heavier
+# upper tail on some devices and markets, and one incident.
+_QUALITY_MEAN = 5.0
+_QUALITY_SD = 1.2
+_QUALITY_DEVICE_SHIFT = np.array([0.0, 0.35, -0.3])   # Computer, iPad, TV
+_QUALITY_MARKET_SHIFT = {"NO": -0.1, "SE": 0.05, "DK": 0.0, "FI": 0.3}
+_QUALITY_DEVICE_TAIL = np.array([0.03, 0.10, 0.02])  # chance of an extra exponential bump
+_QUALITY_MARKET_TAIL = {"NO": 0.02, "SE": 0.03, "DK": 0.02, "FI": 0.10}
+_QUALITY_TAIL_SCALE = 1.8
+_QUALITY_EVENING_SHIFT = 0.6  # at the busiest hour, in proportion to the hour's viewing
+#: The incident: the first and last day (inclusive), the market, the shift.
+INCIDENT_MARKET = "SE"
+INCIDENT_DAYS = ("2024-10-14", "2024-10-18")
+_INCIDENT_SHIFT = 2.6
+# Poorer plays stop earlier: the early drop-off weight is multiplied by
+# ``exp(_QUALITY_STOP * (errorperception - _QUALITY_STOP_PIVOT))``.
+_QUALITY_STOP = 0.45
+_QUALITY_STOP_PIVOT = 5.5
+#: Quality was measured from this day on (the real log has none before April).
+QUALITY_FROM = "2023-04-01"
+_QUALITY_RECORDED = 0.72  # share of plays with a value once measured
+_QUALITY_RECORDED_UNLISTED = 0.03  # ... of events about content without metadata
 
 
 def _cdf(weights: np.ndarray) -> np.ndarray:
@@ -114,10 +164,15 @@ _HOUR_CDF = np.stack([
     _cdf(_HOUR_WEIGHTS * np.where((np.arange(24) >= 10) & (np.arange(24) < 18), _WEEKEND_DAYTIME_FACTOR, 1.0)),
 ])
 _DEVICE_CDF = _cdf(_DEVICE_WEIGHTS)
-_COMPLETION_CDF = _cdf(np.array([c[0] for c in _COMPLETION]))
-_COMPLETION_LOW = np.array([c[1] for c in _COMPLETION])
-_COMPLETION_WIDTH = np.array([c[2] for c in _COMPLETION])
-_COMPLETION_EXP = np.array([c[3] for c in _COMPLETION])
+_COMPLETION_LOW = np.array([c[0] for c in _COMPLETION])
+_COMPLETION_WIDTH = np.array([c[1] for c in _COMPLETION])
+_COMPLETION_EXP = np.array([c[2] for c in _COMPLETION])
+_MARKET_QUALITY_SHIFT = np.array([_QUALITY_MARKET_SHIFT[m] for m in _MARKETS])
+_MARKET_QUALITY_TAIL = np.array([_QUALITY_MARKET_TAIL[m] for m in _MARKETS])
+_EVENING = _QUALITY_EVENING_SHIFT * _HOUR_WEIGHTS / _HOUR_WEIGHTS.max()
+_INCIDENT_FIRST = int((np.datetime64(INCIDENT_DAYS[0], "D") - _FIRST_DAY).astype(np.int64))
+_INCIDENT_LAST = int((np.datetime64(INCIDENT_DAYS[1], "D") - _FIRST_DAY).astype(np.int64))
+_QUALITY_FIRST = int((np.datetime64(QUALITY_FROM, "D") - _FIRST_DAY).astype(np.int64))
 
 
 # --------------------------------------------------------------------------- #
@@ -182,6 +237,7 @@ class _Catalogue:
     season: np.ndarray      # object: int or None
     episode: np.ndarray     # object: int or None
     cdf: np.ndarray         # float64: popularity
+    hook: np.ndarray        # float64: how readily a play stops early (1 = typical, > 2 = loses viewers early)
 
 
 def _movie_title(rng: np.random.Generator) -> str:
@@ -258,6 +314,7 @@ def _catalogue() -> _Catalogue:
     seasons: list[int | None] = []
     episodes: list[int | None] = []
     weights: list[float] = []
+    works: list[int] = []  # the movie or show each item belongs to
 
     # Popularity: Zipf-like over works (movies and shows), in a random order.
     n_works = _N_MOVIES + _N_SHOWS + len(_NORDIC_SERIES)
@@ -280,11 +337,12 @@ def _catalogue() -> _Catalogue:
         seasons.append(None)
         episodes.append(None)
         weights.append(float(movie_weight[i]))
+        works.append(i)
 
     shows: list[tuple[str, list[str] | None]] = [(n, list(e)) for n, e in _NORDIC_SERIES]
     for _ in range(_N_SHOWS):
         shows.append((_unique(_show_name, rng, taken), None))
-    for (name, fixed_episodes), weight in zip(shows, show_weight):
+    for show, ((name, fixed_episodes), weight) in enumerate(zip(shows, show_weight, strict=True)):
         if fixed_episodes is not None:
             n_seasons, per_season = 1, len(fixed_episodes)
         else:
@@ -313,6 +371,7 @@ def _catalogue() -> _Catalogue:
             seasons.append(s)
             episodes.append(e)
             weights.append(float(weight) * w / total)
+            works.append(_N_MOVIES + show)
 
     n = len(titles)
     # ObjectId-like 24-hex ids: a timestamp, a machine part and a counter.
@@ -331,7 +390,26 @@ def _catalogue() -> _Catalogue:
         season=np.array(seasons, dtype=object),
         episode=np.array(episodes, dtype=object),
         cdf=_cdf(np.array(weights)),
+        hook=_hooks(np.array(works), np.array(seasons, dtype=object), np.array(episodes, dtype=object)),
     )
+
+
+def _hooks(works: np.ndarray, seasons: np.ndarray, episodes: np.ndarray) -> np.ndarray:
+    """Each item's early-stop factor: the work's (lognormal, some works lose viewers
+    early), a pilot's trial viewers, and the fans who reach later episodes.
+
+    From its own stream, so the rest of the catalogue is as before.
+    """
+    rng = np.random.default_rng([_CATALOGUE_SEED, 1])
+    n_works = int(works.max()) + 1
+    per_work = rng.lognormal(0.0, _HOOK_SIGMA, n_works)
+    per_work[rng.random(n_works) < _EARLY_LOSER_SHARE] *= _EARLY_LOSER_FACTOR
+    hook = per_work[works]
+    episode = np.array([0 if e is None else int(e) for e in episodes])
+    season = np.array([0 if s is None else int(s) for s in seasons])
+    hook[(season == 1) & (episode == 1)] *= _PILOT_FACTOR
+    hook[(season > 1) | (episode > 3)] *= _LATER_EPISODE_FACTOR
+    return hook
 
 
 # --------------------------------------------------------------------------- #
@@ -345,6 +423,7 @@ class _World:
     user_cdf: np.ndarray
     user_device: np.ndarray  # int: index into _DEVICES
     user_market: np.ndarray  # object: market code
+    user_market_index: np.ndarray  # int: index into _MARKETS
     unlisted: np.ndarray    # object: 32-hex contentids without metadata
     day_counts: np.ndarray  # int64, one per day
 
@@ -354,7 +433,8 @@ def _world(events: int, seed: int) -> _World:
     n_users = max(_MIN_USERS, events // _EVENTS_PER_USER)
     activity = rng.lognormal(0.0, _USER_ACTIVITY_SIGMA, n_users)
     user_device = _draw(_DEVICE_CDF, rng.random(n_users))
-    user_market = _MARKETS[_draw(_cdf(_MARKET_WEIGHTS), rng.random(n_users))]
+    user_market_index = _draw(_cdf(_MARKET_WEIGHTS), rng.random(n_users))
+    user_market = _MARKETS[user_market_index]
     userid = _hex_ids(rng, n_users, 16)
     unlisted = _hex_ids(rng, _UNLISTED_CONTENT, 16)
 
@@ -373,11 +453,15 @@ def _world(events: int, seed: int) -> _World:
         * rng.gamma(60.0, 1.0 / 60.0, _DAYS)  # day-to-day noise
     )
     day_counts = rng.multinomial(events, weight / weight.sum())
-    return _World(userid, _cdf(activity), user_device, user_market, unlisted, day_counts)
+    return _World(userid, _cdf(activity), user_device, user_market, user_market_index, unlisted, day_counts)
 
 
 def _day_draws(seed: int, day: int, n: int, world: _World, catalogue: _Catalogue) -> dict[str, np.ndarray]:
-    """The random part of one day's ``n`` events, from that day's own stream."""
+    """The random part of one day's ``n`` events, from that day's own streams.
+
+    The quality draws come from a second stream of the day, so adding them left
+    the other columns' draws as they were.
+    """
     rng = np.random.default_rng([seed, 1, day])
     u = rng.random((8, n))
     weekend = ((int(_FIRST_DAY.astype(np.int64)) + day + 3) % 7) >= 5
@@ -393,7 +477,52 @@ def _day_draws(seed: int, day: int, n: int, world: _World, catalogue: _Catalogue
         "depth": u[7],
         "missing": rng.random(n) < _MISSING_SHARE,
         "unlisted": rng.integers(0, _UNLISTED_CONTENT, n),
+        **_quality_draws(seed, day, n),
     }
+
+
+def _quality_draws(seed: int, day: int, n: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng([seed, 2, day])
+    u = rng.random((2, n))
+    return {
+        "q_normal": rng.standard_normal(n),
+        "q_tail": u[0],
+        "q_bump": rng.exponential(_QUALITY_TAIL_SCALE, n),
+        "q_recorded": u[1],
+    }
+
+
+def _soft_bounds(value: np.ndarray) -> np.ndarray:
+    """Keep a score inside (0.2, 10) without a pile-up at the bounds: beyond 9.5
+    and below 0.5 the value bends smoothly (slope 1 at the joint) towards the bound."""
+    high = value > 9.5
+    low = value < 0.5
+    out = value.copy()
+    out[high] = 10.0 - 0.5 * np.exp(-(value[high] - 9.5) / 0.5)
+    out[low] = 0.2 + 0.3 * np.exp((value[low] - 0.5) / 0.3)
+    return out
+
+
+def _quality(d: dict[str, np.ndarray], world: _World) -> np.ndarray:
+    """Each event's experienced quality (``errorperception`` scale, higher is worse)."""
+    device = d["device"]
+    market = world.user_market_index[d["user"]]
+    day = d["ts"] // 86_400
+    hour = (d["ts"] % 86_400) // 3600
+    tail_chance = 1.0 - (1.0 - _QUALITY_DEVICE_TAIL[device]) * (1.0 - _MARKET_QUALITY_TAIL[market])
+    incident = (
+        (_MARKETS[market] == INCIDENT_MARKET) & (day >= _INCIDENT_FIRST) & (day <= _INCIDENT_LAST)
+    )
+    value = (
+        _QUALITY_MEAN
+        + _QUALITY_SD * d["q_normal"]
+        + _QUALITY_DEVICE_SHIFT[device]
+        + _MARKET_QUALITY_SHIFT[market]
+        + _EVENING[hour]
+        + np.where(d["q_tail"] < tail_chance, d["q_bump"], 0.0)
+        + np.where(incident, _INCIDENT_SHIFT, 0.0)
+    )
+    return _soft_bounds(value)
 
 
 def _columns(draws: dict[str, np.ndarray], world: _World, catalogue: _Catalogue) -> dict[str, np.ndarray]:
@@ -410,7 +539,17 @@ def _columns(draws: dict[str, np.ndarray], world: _World, catalogue: _Catalogue)
 
     item = d["item"]
     running = catalogue.runningtime[item]
-    kind = _draw(_COMPLETION_CDF, d["completion"])
+    quality = _quality(d, world)
+    # The kind of view: the session type's shares, with the early drop-off weighted
+    # by the title's hook and by how poorly the play went.
+    shares = np.where(
+        (catalogue.sessiontype[item] == "SERIES")[:, None],
+        np.array(_KIND_SHARES["SERIES"]),
+        np.array(_KIND_SHARES["MOVIE"]),
+    )
+    shares[:, 0] *= catalogue.hook[item] * np.exp(_QUALITY_STOP * (quality - _QUALITY_STOP_PIVOT))
+    cdf = np.cumsum(shares, axis=1)
+    kind = np.minimum((d["completion"][:, None] * cdf[:, -1:] >= cdf).sum(axis=1), len(_COMPLETION) - 1)
     fraction = _COMPLETION_LOW[kind] + _COMPLETION_WIDTH[kind] * d["depth"] ** _COMPLETION_EXP[kind]
     minutes = np.maximum(1, np.rint(fraction * running)).astype(np.int64)
     percentage = np.round(100.0 * minutes / running, 4)
@@ -426,6 +565,11 @@ def _columns(draws: dict[str, np.ndarray], world: _World, catalogue: _Catalogue)
     episode = catalogue.episode[item]
     for column in (runningtime, viewpercentage, sessiontype, title, season, episode):
         column[missing] = None
+    recorded = (d["ts"] // 86_400 >= _QUALITY_FIRST) & (
+        d["q_recorded"] < np.where(missing, _QUALITY_RECORDED_UNLISTED, _QUALITY_RECORDED)
+    )
+    errorperception = np.round(quality, 4).astype(object)
+    errorperception[~recorded] = None
 
     return {
         "event_date": event_date,
@@ -436,7 +580,7 @@ def _columns(draws: dict[str, np.ndarray], world: _World, catalogue: _Catalogue)
         "totalminuteswatched": minutes,
         "runningtime": runningtime,
         "viewpercentage": viewpercentage,
-        "errorperception": np.full(n, None, dtype=object),
+        "errorperception": errorperception,
         "sessiontype": sessiontype,
         "title": title,
         "seasonnumber": season,
@@ -492,7 +636,7 @@ def generate_events(
             frame["totalminuteswatched"] = columns["totalminuteswatched"]
             frame["runningtime"] = pd.array(columns["runningtime"], dtype="Int64")
             frame["viewpercentage"] = columns["viewpercentage"].astype(np.float64)
-            frame["errorperception"] = np.full(len(frame), np.nan)
+            frame["errorperception"] = columns["errorperception"].astype(np.float64)
             frame["sessiontype"] = pd.Series(columns["sessiontype"], dtype="str")
             frame["title"] = pd.Series(columns["title"], dtype="str")
             frame["seasonnumber"] = pd.array(columns["seasonnumber"], dtype="Int64")
@@ -532,7 +676,7 @@ def write_demo(
             aggregator = Aggregator(conn)
             for columns in _chunks(events, seed, 500_000):
                 lists = [columns[c].tolist() for c in COLUMNS]
-                insert_rows(conn, zip(*lists))
+                insert_rows(conn, zip(*lists, strict=True))
                 written += len(lists[0])
                 aggregator.add({c: columns[c] for c in FED_COLUMNS})
             refresh_derived(conn, aggregator)

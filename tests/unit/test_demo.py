@@ -62,7 +62,7 @@ def test_columns_and_types(frame: pd.DataFrame) -> None:
     for column in ("runningtime", "seasonnumber", "episodenumber"):
         assert frame[column].dtype == "Int64", column
     assert frame["viewpercentage"].dtype == np.float64
-    assert frame["errorperception"].isna().all()
+    assert frame["errorperception"].dtype == np.float64
 
 
 def test_ids_are_hex(frame: pd.DataFrame, titled: pd.DataFrame) -> None:
@@ -88,7 +88,7 @@ def test_chunks_are_bounded_and_whole_days() -> None:
     frames = list(demo.generate_events(EVENTS, SEED, chunk_size=3_000))
     assert len(frames) > 3
     assert sum(len(f) for f in frames) == EVENTS
-    for before, after in zip(frames, frames[1:]):
+    for before, after in zip(frames, frames[1:], strict=False):
         assert before["event_date"].iloc[-1][:10] < after["event_date"].iloc[0][:10]
     assert all(len(f) < 3_000 + 200 for f in frames)  # a chunk overshoots by less than a day
 
@@ -206,6 +206,132 @@ def test_a_few_events_lack_metadata(frame: pd.DataFrame) -> None:
         assert frame[column].notna().all(), column
 
 
+# --- quality of experience and completion --------------------------------- #
+
+
+def _capped(frame: pd.DataFrame) -> pd.Series:
+    return frame["viewpercentage"].clip(upper=100)
+
+
+def test_errorperception_values_and_nulls(frame: pd.DataFrame) -> None:
+    quality = frame["errorperception"]
+    filled = quality.dropna()
+    # A share of events without a value, as in the real sample (1,209 of 2,000).
+    assert 0.5 < quality.notna().mean() < 0.7
+    assert ((filled > 0) & (filled <= 10)).all()
+    assert (filled == filled.round(4)).all()
+    # Mostly good, like the sample (median 5.5, 90th percentile 7.2, ~13 % above 7).
+    assert 5.0 < filled.median() < 6.0
+    assert 6.8 < filled.quantile(0.9) < 7.6
+    assert 0.08 < (filled > 7).mean() < 0.18
+    # Measured from QUALITY_FROM on; hardly ever for content without metadata.
+    assert quality[frame["event_date"] < demo.QUALITY_FROM].isna().all()
+    assert quality[frame["event_date"] >= demo.QUALITY_FROM].notna().mean() > 0.6
+    assert quality[frame["title"].isna()].notna().mean() < 0.1
+
+
+def test_heavier_tails_on_ipad_and_in_finland(frame: pd.DataFrame) -> None:
+    filled = frame[frame["errorperception"].notna()]
+    poor = filled["errorperception"] > 7
+    by_device = poor.groupby(filled["device"]).mean()
+    by_market = poor.groupby(filled["market"]).mean()
+    assert by_device["iPad"] > 1.3 * by_device["Computer"] > 1.3 * by_device["TV"]
+    assert by_market["FI"] > 1.3 * by_market["NO"]
+
+
+def test_evening_peak_degrades_quality(frame: pd.DataFrame) -> None:
+    filled = frame[frame["errorperception"].notna()]
+    hour = filled["event_date"].str[11:13].astype(int)
+    quality = filled["errorperception"]
+    assert quality[hour.between(20, 22)].mean() > quality[hour.between(3, 14)].mean() + 0.3
+
+
+def test_the_incident_is_clearly_visible(frame: pd.DataFrame) -> None:
+    first, last = demo.INCIDENT_DAYS
+    filled = frame[frame["errorperception"].notna()]
+    day = filled["event_date"].str[:10]
+    poor = filled["errorperception"] > 7
+    during = day.between(first, last)
+    incident = during & (filled["market"] == demo.INCIDENT_MARKET)
+    assert incident.sum() >= 20
+    assert poor[incident].mean() > 0.55
+    assert poor[~incident].mean() < 0.2
+    # Every incident day is poor, and the incident's week (a Monday to Friday) is
+    # the market's worst week by far.
+    market = filled["market"] == demo.INCIDENT_MARKET
+    daily = poor[market].groupby(day[market]).mean()
+    assert (daily[daily.index.to_series().between(first, last)] > 0.4).all()
+    monday = pd.to_datetime(day[market]).dt.to_period("W-SUN").dt.start_time
+    weekly = poor[market].groupby(monday).mean().sort_values(ascending=False)
+    assert weekly.index[0] == pd.Timestamp(first)
+    assert weekly.iloc[0] > 2 * weekly.iloc[1]
+    # ... and only that market is hit.
+    assert poor[during & ~market].mean() < 0.25
+
+
+def test_poor_plays_stop_earlier(frame: pd.DataFrame) -> None:
+    rated = frame[frame["errorperception"].notna() & frame["viewpercentage"].notna()]
+    completion = _capped(rated)
+    poor = rated["errorperception"] > 7
+    assert completion[poor].mean() < completion[~poor].mean() - 8
+    # Monotone over quality bins (higher is worse): good plays go furthest.
+    bins = pd.cut(rated["errorperception"], [0, 4, 6, 8, 10])
+    means = completion.groupby(bins, observed=True).mean()
+    assert means.is_monotonic_decreasing
+
+
+def test_series_are_finished_more_often_than_movies(titled: pd.DataFrame) -> None:
+    completion = _capped(titled)
+    by_kind = completion.groupby(titled["sessiontype"]).mean()
+    assert by_kind["SERIES"] > by_kind["MOVIE"] + 5
+    finished = (completion >= 90).groupby(titled["sessiontype"]).mean()
+    assert finished["SERIES"] > finished["MOVIE"] + 0.08
+
+
+def test_some_titles_lose_viewers_early(titled: pd.DataFrame) -> None:
+    completion = _capped(titled)
+    per_title = completion.groupby(titled["title"]).agg(["mean", "size"])
+    popular = per_title[per_title["size"] >= 25]["mean"]
+    assert len(popular) > 50
+    assert popular.min() < 45 < 75 < popular.max()
+    assert (popular < popular.median() - 15).sum() >= 3
+    early = (completion < 25).groupby(titled["title"]).mean()[popular.index]
+    assert early.max() > 2 * early.median()
+
+
+def test_quality_columns_do_not_depend_on_chunk_size(frame: pd.DataFrame) -> None:
+    pieces = list(demo.generate_events(EVENTS, SEED, chunk_size=777))
+    assert len(pieces) > 10
+    joined = pd.concat(pieces, ignore_index=True)
+    pd.testing.assert_series_equal(joined["errorperception"], frame["errorperception"])
+    pd.testing.assert_series_equal(joined["viewpercentage"], frame["viewpercentage"])
+
+
+def test_the_new_columns_left_the_old_draws_alone(frame: pd.DataFrame) -> None:
+    """Quality comes from its own stream: when, who, on what and which title are
+    drawn from the day's first stream exactly as before quality existed."""
+    world = demo._world(EVENTS, SEED)
+    catalogue = demo._catalogue()
+    n = int(world.day_counts[0])
+    u = np.random.default_rng([SEED, 1, 0]).random((8, n))  # day 0, a Sunday
+    seconds = demo._draw(demo._HOUR_CDF[1], u[0]) * 3600 + (u[1] * 3600).astype(np.int64)
+    user = demo._draw(world.user_cdf, u[2])
+    device = np.where(u[3] < demo._PRIMARY_DEVICE_SHARE, world.user_device[user], demo._draw(demo._DEVICE_CDF, u[4]))
+    item = demo._draw(catalogue.cdf, u[5])
+    expected = sorted(
+        (f"2023-01-01 {s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}", world.userid[k], demo._DEVICES[v],
+         catalogue.title[i])
+        for s, k, v, i in zip(seconds.tolist(), user.tolist(), device.tolist(), item.tolist(), strict=True)
+    )
+    day = frame[frame["event_date"].str[:10] == "2023-01-01"]
+    got = sorted(zip(day["event_date"], day["userid"], day["device"], day["title"], strict=True))
+    assert len(got) == n
+    # Events about content without metadata have no title: compare the rest.
+    assert [g[:3] for g in got] == [e[:3] for e in expected]
+    titled = [g for g in got if not pd.isna(g[3])]
+    assert len(titled) > 0.9 * n and set(titled) <= set(expected)
+
+
 # --- the database ----------------------------------------------------------- #
 
 
@@ -231,13 +357,15 @@ def test_missing_values_are_null_not_empty(db: Path) -> None:
         types = dict(conn.execute(
             "SELECT typeof(totalminuteswatched), COUNT(*) FROM movies GROUP BY 1"
         ).fetchall())
-        errorperception = conn.execute("SELECT COUNT(errorperception) FROM movies").fetchone()[0]
+        quality_types = dict(conn.execute("SELECT typeof(errorperception), COUNT(*) FROM movies GROUP BY 1").fetchall())
     finally:
         conn.close()
     assert empty == 0
     assert nulls > 0
     assert types == {"integer": EVENTS}
-    assert errorperception == 0
+    # Quality values are REAL, the rest NULL (never empty text or 0).
+    assert set(quality_types) == {"real", "null"}
+    assert sum(quality_types.values()) == EVENTS
 
 
 def test_database_is_complete_and_tidy(db: Path) -> None:

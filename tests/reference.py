@@ -1,0 +1,535 @@
+"""A pure-Python reference for the engagement and quality measures (issue 14).
+
+Plain Python over a list of events, each a dict keyed by the course's 13 column
+names (missing keys are NULL) or a tuple in :data:`COLUMNS` order.  No pandas, no
+numpy, no product code: the SQL and rollup answers are compared with this, so it
+must not share their mistakes.  Every function quotes the definition it follows.
+
+What a play is (the data-quality settings, :class:`Settings`):
+
+* ``min_minutes`` (default 0): "events shorter than this are not plays (they
+  still count in minutes watched)".  An event of exactly ``min_minutes`` is a
+  play.  A NULL ``totalminuteswatched`` counts as 0 minutes.
+* ``watched_threshold`` (default 90 %): "a play at or above it is completed".
+* ``exclude_users``: "user ids left out of viewer counts and audience measures
+  and reported as anonymous plays".  Their plays still count in the play
+  measures (completion, quality, full watches) and in minutes watched.
+* ``viewpercentage`` above 100 "is capped at 100 for completion, and the number
+  of capped rows is reported" (:func:`capped_rows`).
+* ``poor_quality_threshold`` (default 7.0) and ``errorperception_higher_is_worse``
+  (default true): a play is poor when its value is strictly above the threshold
+  (strictly below it when higher is better).
+
+Periods: daily, weekly (labelled by the Monday) or monthly (by the 1st), every
+period from the selection's first to its last event (or of ``start``..``end``
+when given) present, ``None`` where the period has no play with a value; an
+empty selection is an empty series.
+
+The rounding rule (one rule for every measure)
+-------------------------------------------------
+Averages of binary floats depend on the order of summation, and SQLite and
+PostgreSQL sum in different orders (and rollups add partial sums), so a float
+average cannot be byte-identical.  Instead:
+
+1. **Each value is first taken to 4 decimals as an integer** number of 0.0001
+   units: ``q = floor(value * 10000 + 0.5)``, computed in IEEE double (the same
+   operations give the same bits in Python, SQLite and PostgreSQL).  In SQL:
+   ``CAST(floor(v * 10000 + 0.5) AS BIGINT)`` -- ``floor`` first, because
+   PostgreSQL's CAST of a double to an integer rounds (half to even) where
+   SQLite's truncates; SQLite's ``floor`` needs its math functions (3.35+,
+   built into Python's sqlite3 here).  tests/integration/test_reference_sql.py
+   runs this rule on both backends.
+   4 decimals is the precision ``viewpercentage`` is stored with; a capped
+   completion is ``min(q, 1000000)``.  A play's share of a full watch is
+   ``minutes / runningtime`` taken to 4 decimals the same way, but exactly, in
+   integers (:func:`round_ratio` with 4 decimals).
+2. **Sums and counts are integers**, so they are exact, the same on both
+   backends and additive over rollups.
+3. **The answer is the exact fraction of two integers, rounded half away from
+   zero to the measure's decimals** (2 for percentages, completion and full
+   watches, 3 for quality) in integer arithmetic: ``r = (2*|n|*10**d + den) //
+   (2*den)`` with the sign of ``n`` -- integer division, which both engines do
+   exactly.  Half away from zero is also what SQLite's and PostgreSQL's
+   ``round()`` of an exact numeric do; Python's float ``round`` (half to even on
+   the binary value) is not used anywhere.
+4. **The number served is the double nearest to ``r / 10**d``** (``r / 100.0``
+   in SQL; Python's ``int / int`` is correctly rounded too), so every backend
+   hands the same double to the JSON encoder.
+
+Quantiles (:func:`quality_p90`): the nearest-rank definition over 0.01-wide bins,
+``bin = floor(q / 100)`` of the 4-decimal integer above, which is what a rollup
+of bin counts can answer exactly.  The answer is the lower edge of the bin that
+holds the value of rank ``ceil(0.9 * n)``; the exact nearest-rank value lies in
+``[answer, answer + 0.01)``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+COLUMNS: tuple[str, ...] = (
+    "event_date", "userid", "contentid", "device", "market", "totalminuteswatched", "runningtime",
+    "viewpercentage", "errorperception", "sessiontype", "title", "seasonnumber", "episodenumber",
+)
+RESOLUTIONS = ("daily", "weekly", "monthly")
+UNITS = 10_000  # values are taken to 4 decimals: integers of 0.0001
+FULL = 100 * UNITS  # 100 % in those units
+
+Event = Mapping[str, Any]
+Value = float | None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The database-level settings of issue 14, with their defaults."""
+
+    min_minutes: int = 0
+    watched_threshold: float = 90.0
+    exclude_users: frozenset[str] = field(default_factory=frozenset)
+    poor_quality_threshold: float = 7.0
+    errorperception_higher_is_worse: bool = True
+
+
+DEFAULT = Settings()
+
+
+# --------------------------------------------------------------------------- #
+# Events, plays, rounding
+# --------------------------------------------------------------------------- #
+
+
+def as_events(rows: Iterable[Event | Sequence[Any]]) -> list[dict[str, Any]]:
+    """Events as dicts of all 13 columns (tuples are in :data:`COLUMNS` order; missing keys are NULL)."""
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        if isinstance(row, Mapping):
+            out.append({c: row.get(c) for c in COLUMNS})
+        else:
+            out.append(dict(zip(COLUMNS, row, strict=True)))
+    return out
+
+
+def select(events: Iterable[Event], start: dt.date | None = None, end: dt.date | None = None,
+           **where: Any) -> list[dict[str, Any]]:
+    """The events from ``start`` to ``end`` (days, inclusive) whose columns equal ``where``'s values."""
+    out = []
+    for e in as_events(events):
+        day = event_day(e)
+        if day is None or (start and day < start) or (end and day > end):
+            continue
+        if all(e[c] == v for c, v in where.items()):
+            out.append(e)
+    return out
+
+
+def event_day(event: Event) -> dt.date | None:
+    """The day of ``event_date`` (text ``YYYY-MM-DD HH:MM:SS``), ``None`` when it is not a date."""
+    try:
+        return dt.date.fromisoformat(str(event.get("event_date"))[:10])
+    except ValueError:
+        return None
+
+
+def minutes(event: Event) -> int:
+    """``totalminuteswatched``; NULL counts as 0."""
+    value = event.get("totalminuteswatched")
+    return 0 if value is None else int(value)
+
+
+def is_play(event: Event, settings: Settings = DEFAULT) -> bool:
+    """"events shorter than [min_minutes] are not plays": an event of exactly ``min_minutes`` is one."""
+    return minutes(event) >= settings.min_minutes
+
+
+def plays(events: Iterable[Event], settings: Settings = DEFAULT) -> list[Event]:
+    """The plays among ``events`` (excluded users' plays included: they are anonymous, not dropped)."""
+    return [e for e in events if is_play(e, settings)]
+
+
+def quantise(value: float) -> int:
+    """A value taken to 4 decimals, as an integer of 0.0001 units: ``floor(value * 10000 + 0.5)`` in double."""
+    return math.floor(float(value) * UNITS + 0.5)
+
+
+def round_ratio(numerator: int, denominator: int, decimals: int) -> int:
+    """``numerator / denominator`` rounded half away from zero to ``decimals``, as an integer of 10**-decimals.
+
+    Exact: integers only.  ``denominator`` must be positive.
+    """
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    scaled = abs(numerator) * 10**decimals
+    r = (2 * scaled + denominator) // (2 * denominator)
+    return -r if numerator < 0 else r
+
+
+def served(numerator: int, denominator: int, decimals: int) -> float:
+    """The number served for ``numerator / denominator`` at ``decimals``: the double nearest the rounded decimal."""
+    return round_ratio(numerator, denominator, decimals) / 10**decimals
+
+
+def capped(event: Event) -> int | None:
+    """The play's completion in 0.0001 % units, capped at 100 %; ``None`` without a ``viewpercentage``."""
+    value = event.get("viewpercentage")
+    return None if value is None else min(quantise(value), FULL)
+
+
+def full_watch_share(event: Event) -> int | None:
+    """``minutes / runningtime`` in 0.0001 units (exact, half away from zero); ``None`` unless running time > 0."""
+    running = event.get("runningtime")
+    if running is None or int(running) <= 0:
+        return None
+    return round_ratio(minutes(event), int(running), 4)
+
+
+def quality_units(event: Event) -> int | None:
+    """``errorperception`` in 0.0001 units; ``None`` without a value."""
+    value = event.get("errorperception")
+    return None if value is None else quantise(value)
+
+
+def is_poor(units: int, settings: Settings = DEFAULT) -> bool:
+    """"the share of plays above a configurable 'poor' threshold", in the column's configured direction."""
+    threshold = quantise(settings.poor_quality_threshold)
+    return units > threshold if settings.errorperception_higher_is_worse else units < threshold
+
+
+# --------------------------------------------------------------------------- #
+# Measures of one group of events (a period, a segment, a title)
+# --------------------------------------------------------------------------- #
+
+
+def completion_of(events: Iterable[Event], settings: Settings = DEFAULT) -> tuple[Value, int]:
+    """"average completion in %, of plays with a viewpercentage, each capped at 100; 2 decimals".
+
+    Returns (value, plays it was computed from); ``None`` without such a play.
+    """
+    values = [c for e in plays(events, settings) if (c := capped(e)) is not None]
+    return (served(sum(values), len(values) * UNITS, 2) if values else None), len(values)
+
+
+def completion_rate_of(events: Iterable[Event], settings: Settings = DEFAULT) -> tuple[Value, int, int]:
+    """"% of those plays whose capped completion is at or above watched_threshold; 2 decimals".
+
+    Returns (value, completed plays, plays with a viewpercentage).
+    """
+    threshold = quantise(settings.watched_threshold)
+    values = [c for e in plays(events, settings) if (c := capped(e)) is not None]
+    done = sum(1 for c in values if c >= threshold)
+    return (served(100 * done, len(values), 2) if values else None), done, len(values)
+
+
+def full_watches_of(events: Iterable[Event], settings: Settings = DEFAULT) -> tuple[Value, int]:
+    """"Σ totalminuteswatched ÷ runningtime over plays with a running time above 0 (rewatching counts); 2 decimals".
+
+    Each play's share is taken to 4 decimals first (see the module's rounding rule).
+    """
+    shares = [s for e in plays(events, settings) if (s := full_watch_share(e)) is not None]
+    return (served(sum(shares), UNITS, 2) if shares else None), len(shares)
+
+
+def quality_of(events: Iterable[Event], settings: Settings = DEFAULT) -> tuple[Value, int]:
+    """"average errorperception of plays with a value; 3 decimals"."""
+    values = [q for e in plays(events, settings) if (q := quality_units(e)) is not None]
+    return (served(sum(values), len(values) * UNITS, 3) if values else None), len(values)
+
+
+def poor_quality_of(events: Iterable[Event], settings: Settings = DEFAULT) -> tuple[Value, int, int]:
+    """"% of those above the poor threshold; 2 decimals".  Returns (value, poor plays, plays with a value)."""
+    values = [q for e in plays(events, settings) if (q := quality_units(e)) is not None]
+    poor = sum(1 for q in values if is_poor(q, settings))
+    return (served(100 * poor, len(values), 2) if values else None), poor, len(values)
+
+
+def quality_p90_of(events: Iterable[Event], settings: Settings = DEFAULT) -> tuple[Value, int]:
+    """The "90th percentile" of ``errorperception``: nearest rank over 0.01-wide bins.
+
+    The bin of a value is ``floor(q / 100)`` (``q`` its 4-decimal integer).  The
+    answer is the lower edge of the bin of the value of rank ``ceil(0.9 * n)``
+    counted from the best play: ascending when higher is worse (the level 90 % of
+    plays are at or below), descending when higher is better.  Exact to one bin:
+    the true nearest-rank value is in ``[answer, answer + 0.01)``.
+    """
+    bins = sorted(
+        (q // 100 for e in plays(events, settings) if (q := quality_units(e)) is not None),
+        reverse=not settings.errorperception_higher_is_worse,
+    )
+    if not bins:
+        return None, 0
+    rank = (9 * len(bins) + 9) // 10  # ceil(0.9 n), in integers
+    return served(bins[rank - 1], 100, 2), len(bins)
+
+
+def quality_counted(events: Iterable[Event], settings: Settings = DEFAULT) -> tuple[int, int]:
+    """"Events without a value are left out and counted": (plays with a value, plays without)."""
+    ps = plays(events, settings)
+    with_value = sum(1 for e in ps if e.get("errorperception") is not None)
+    return with_value, len(ps) - with_value
+
+
+MEASURES: dict[str, Callable[[Iterable[Event], Settings], tuple[Any, ...]]] = {
+    "completion": completion_of,
+    "completion_rate": completion_rate_of,
+    "full_watches": full_watches_of,
+    "quality": quality_of,
+    "poor_quality": poor_quality_of,
+    "quality_p90": quality_p90_of,
+}
+
+
+# --------------------------------------------------------------------------- #
+# Settings semantics
+# --------------------------------------------------------------------------- #
+
+
+def capped_rows(events: Iterable[Event], settings: Settings = DEFAULT) -> int:
+    """"viewpercentage above 100 ... is capped at 100 for completion, and the number of capped rows is reported".
+
+    The plays whose 4-decimal ``viewpercentage`` is above 100.0000 (exactly 100 is not capped).
+    """
+    return sum(1 for e in plays(events, settings) if e.get("viewpercentage") is not None
+               and quantise(e["viewpercentage"]) > FULL)
+
+
+def viewers(events: Iterable[Event], settings: Settings = DEFAULT) -> int:
+    """Distinct users of the plays, ``exclude_users`` "left out of viewer counts"."""
+    return len({e.get("userid") for e in plays(events, settings) if e.get("userid") not in settings.exclude_users})
+
+
+def anonymous_plays(events: Iterable[Event], settings: Settings = DEFAULT) -> int:
+    """The plays of ``exclude_users``, "reported as anonymous plays"."""
+    return sum(1 for e in plays(events, settings) if e.get("userid") in settings.exclude_users)
+
+
+def minutes_watched(events: Iterable[Event]) -> int:
+    """Σ ``totalminuteswatched`` of every event: short events "still count in minutes watched", as do excluded users."""
+    return sum(minutes(e) for e in events)
+
+
+# --------------------------------------------------------------------------- #
+# Periods and time series
+# --------------------------------------------------------------------------- #
+
+
+def period_start(day: dt.date, resolution: str) -> dt.date:
+    """The label of ``day``'s period: the day, its week's Monday, or its month's 1st."""
+    if resolution == "daily":
+        return day
+    if resolution == "weekly":
+        return day - dt.timedelta(days=day.weekday())
+    if resolution == "monthly":
+        return day.replace(day=1)
+    raise ValueError(f"unknown resolution {resolution!r}")
+
+
+def period_labels(events: Sequence[Event], resolution: str, start: dt.date | None = None,
+                  end: dt.date | None = None) -> list[dt.date]:
+    """Every period from the first to the last (of the events, or ``start``..``end``); none for no events."""
+    days = [d for e in events if (d := event_day(e)) is not None]
+    if not days:
+        return []
+    label = period_start(start or min(days), resolution)
+    last = period_start(end or max(days), resolution)
+    out = []
+    while label <= last:
+        out.append(label)
+        if resolution == "daily":
+            label += dt.timedelta(days=1)
+        elif resolution == "weekly":
+            label += dt.timedelta(days=7)
+        else:
+            label = dt.date(label.year + label.month // 12, label.month % 12 + 1, 1)
+    return out
+
+
+def series(events: Iterable[Event], measure: str, resolution: str, settings: Settings = DEFAULT,
+           start: dt.date | None = None, end: dt.date | None = None) -> list[dict[str, Any]]:
+    """``GET /data/<measure>/?resolution=…`` → ``[{"date": "YYYY-MM-DD", "values": …}]``.
+
+    "every period of the range present, null where the period has no play with a value".
+    ``events`` is the selection (filters applied); ``start``/``end`` bound the range when given.
+    """
+    selected = select(events, start, end)
+    groups: dict[dt.date, list[Event]] = {}
+    for e in selected:
+        day = event_day(e)
+        assert day is not None  # select() keeps dated events only
+        groups.setdefault(period_start(day, resolution), []).append(e)
+    compute = MEASURES[measure]
+    return [
+        {"date": label.isoformat(), "values": compute(groups.get(label, []), settings)[0]}
+        for label in period_labels(selected, resolution, start, end)
+    ]
+
+
+# --------------------------------------------------------------------------- #
+# Breakdowns, top lists, distributions, segments
+# --------------------------------------------------------------------------- #
+
+
+def _key_order(key: Any) -> tuple[bool, str]:
+    """Keys ascending as text, NULL last."""
+    return (key is None, "" if key is None else str(key))
+
+
+def breakdown(events: Iterable[Event], measure: str, by: str, settings: Settings = DEFAULT) -> list[dict[str, Any]]:
+    """``GET /data/<measure>/breakdown/?by=device|market|sessiontype`` → ``[{"<by>": …, "values": …, "plays": …}]``.
+
+    One row per value of ``by`` (NULL included) that has a play; ``plays`` is the
+    number of plays the value was computed from (``values`` is ``None`` and
+    ``plays`` 0 when none has a value).  Ordered by ``plays`` descending, then
+    the key ascending (NULL last).
+    """
+    if by not in ("device", "market", "sessiontype"):
+        raise ValueError(f"cannot break down by {by!r}")
+    groups: dict[Any, list[Event]] = {}
+    for e in plays(as_events(events), settings):
+        groups.setdefault(e[by], []).append(e)
+    rows: list[dict[str, Any]] = []
+    for key, group in groups.items():
+        result = MEASURES[measure](group, settings)
+        # The last item of a measure's result is the number of plays its value was computed from.
+        rows.append({by: key, "values": result[0], "plays": int(result[-1])})
+    rows.sort(key=lambda r: (-r["plays"], _key_order(r[by])))
+    return rows
+
+
+def _by_title(events: Iterable[Event], settings: Settings) -> dict[str, list[Event]]:
+    groups: dict[str, list[Event]] = {}
+    for e in plays(as_events(events), settings):
+        if e["title"] is not None:
+            groups.setdefault(e["title"], []).append(e)
+    return groups
+
+
+def top_by_completion(events: Iterable[Event], num: int = 10, min_plays: int = 5,
+                      settings: Settings = DEFAULT) -> list[dict[str, Any]]:
+    """The top list with ``rank=completion``: titles by average completion, "min_plays ... so one lucky play
+    does not top the list".
+
+    A title needs at least ``min_plays`` plays with a ``viewpercentage``.  Ordered
+    by the served (rounded) value descending, then plays descending, then title.
+    ``[{"title": …, "values": …, "plays": …}]``.
+    """
+    rows: list[dict[str, Any]] = []
+    for title, group in _by_title(events, settings).items():
+        value, n = completion_of(group, settings)
+        if value is not None and n >= min_plays:
+            rows.append({"title": title, "values": value, "plays": n})
+    rows.sort(key=lambda r: (-r["values"], -r["plays"], r["title"]))
+    return rows[:num]
+
+
+def top_by_full_watches(events: Iterable[Event], num: int = 10,
+                        settings: Settings = DEFAULT) -> list[dict[str, Any]]:
+    """The top list with ``rank=full_watches``: titles by Σ minutes ÷ running time (as the route), most first.
+
+    Ordered by the served value descending, then plays descending, then title.
+    """
+    rows: list[dict[str, Any]] = []
+    for title, group in _by_title(events, settings).items():
+        value, n = full_watches_of(group, settings)
+        if value is not None:
+            rows.append({"title": title, "values": value, "plays": n})
+    rows.sort(key=lambda r: (-r["values"], -r["plays"], r["title"]))
+    return rows[:num]
+
+
+def completion_histogram(events: Iterable[Event], settings: Settings = DEFAULT) -> list[dict[str, Any]]:
+    """"a histogram of completion in 10 % bins (movies and series side by side)".
+
+    Bins ``[0, 10)``, …, ``[80, 90)`` and ``[90, 100]`` of the capped completion
+    (capped plays are in the last bin).  Each row has the plays of each session
+    type in the bin and their share of that type's plays (2 decimals, ``None``
+    when the type has none).  Plays without a session type or a percentage are
+    left out.
+    """
+    counts = {"MOVIE": [0] * 10, "SERIES": [0] * 10}
+    for e in plays(as_events(events), settings):
+        c = capped(e)
+        if c is not None and e["sessiontype"] in counts:
+            counts[e["sessiontype"]][min(c // (10 * UNITS), 9)] += 1
+    totals = {k: sum(v) for k, v in counts.items()}
+    return [
+        {
+            "from": 10 * b,
+            "to": 10 * b + 10,
+            "movie_plays": counts["MOVIE"][b],
+            "series_plays": counts["SERIES"][b],
+            "movie_share": served(100 * counts["MOVIE"][b], totals["MOVIE"], 2) if totals["MOVIE"] else None,
+            "series_share": served(100 * counts["SERIES"][b], totals["SERIES"], 2) if totals["SERIES"] else None,
+        }
+        for b in range(10)
+    ]
+
+
+def where_people_stop(events: Iterable[Event], title: str, settings: Settings = DEFAULT) -> list[dict[str, Any]]:
+    """"a 'where people stop' curve per title (share of plays still watching at 10 %, 20 %, …)".
+
+    Still watching at x % = capped completion at or above x.  Points at 10 … 100,
+    each ``{"at": x, "values": share (2 decimals), "plays": n}``; ``values`` is
+    ``None`` when the title has no play with a percentage.
+    """
+    values = [c for e in _by_title(events, settings).get(title, []) if (c := capped(e)) is not None]
+    out = []
+    for at in range(10, 101, 10):
+        still = sum(1 for c in values if c >= at * UNITS)
+        out.append({"at": at, "values": served(100 * still, len(values), 2) if values else None, "plays": len(values)})
+    return out
+
+
+def worst_segments(events: Iterable[Event], resolution: str, num: int = 10,
+                   settings: Settings = DEFAULT) -> list[dict[str, Any]]:
+    """"device × market × period with the largest excess of poor plays, ranked by impact = poor plays beyond
+    the overall rate".
+
+    With ``P`` poor plays of ``N`` plays with a value in the selection, a segment
+    with ``poor`` of ``n`` has impact ``poor - n * P / N`` (exact; ordered on the
+    integer ``poor * N - n * P``).  Only segments with a positive impact, the
+    largest first, then date, device, market ascending (NULL last); ``impact``
+    and ``poor_share`` served with 2 decimals.
+    """
+    segments: dict[tuple[Any, Any, str], list[int]] = {}
+    for e in plays(as_events(events), settings):
+        q = quality_units(e)
+        day = event_day(e)
+        if q is None or day is None:
+            continue
+        key = (e["device"], e["market"], period_start(day, resolution).isoformat())
+        tally = segments.setdefault(key, [0, 0])
+        tally[0] += is_poor(q, settings)
+        tally[1] += 1
+    big_n = sum(t[1] for t in segments.values())
+    big_p = sum(t[0] for t in segments.values())
+    rows = []
+    for (device, market, date), (poor, n) in segments.items():
+        excess = poor * big_n - n * big_p
+        if excess > 0:
+            rows.append((excess, date, device, market, poor, n))
+    rows.sort(key=lambda r: (-r[0], r[1], _key_order(r[2]), _key_order(r[3])))
+    return [
+        {"device": device, "market": market, "date": date, "plays": n, "poor": poor,
+         "poor_share": served(100 * poor, n, 2), "impact": served(excess, big_n, 2)}
+        for excess, date, device, market, poor, n in rows[:num]
+    ]
+
+
+def completion_by_quality(events: Iterable[Event], settings: Settings = DEFAULT) -> list[dict[str, Any]]:
+    """"quality against completion (do poorer plays stop earlier? a binned chart of completion by quality)".
+
+    Bins of ``errorperception`` one unit wide, ``[b, b + 1)`` with ``b = floor(value)``
+    (of the 4-decimal value), ascending; only bins with a play that has both values.
+    ``[{"from": b, "to": b + 1, "values": completion (2 decimals), "plays": n}]``.
+    """
+    groups: dict[int, list[int]] = {}
+    for e in plays(as_events(events), settings):
+        q, c = quality_units(e), capped(e)
+        if q is not None and c is not None:
+            groups.setdefault(q // UNITS, []).append(c)
+    return [
+        {"from": b, "to": b + 1, "values": served(sum(cs), len(cs) * UNITS, 2), "plays": len(cs)}
+        for b, cs in sorted(groups.items())
+    ]
