@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import analysis, charts, metrics
+from . import analysis, charts, engagement, metrics
 from .params import Filters, SeriesQuery, TopQuery
 from .store import check_deadline
 
@@ -60,15 +60,107 @@ def export_name(base: str, filters: Filters) -> str:
 
 
 def series_data(conn: sqlite3.Connection, metric: str, query: SeriesQuery) -> ChartData:
-    """A declared measure per period (e.g. ``unique_users``), as ``/data/<metric>/`` serves it."""
-    frame = SERIES[metric](conn, query)
+    """A declared measure per period (e.g. ``unique_users``, ``completion``), as ``/data/<metric>/`` serves it.
+
+    The engagement measures have ``None`` where a period has no play with a value.
+    """
+    if metric in metrics.ENGAGEMENT_SERIES:
+        frame = engagement.series(conn, metric, query)
+    else:
+        frame = SERIES[metric](conn, query)
     return ChartData(frame, query, export_name(f"{metric}_{query.resolution}", query.filters))
 
 
 def top_data(conn: sqlite3.Connection, query: TopQuery) -> ChartData:
-    """The top titles, as ``/data/toplist/`` serves them."""
-    frame = analysis.toplist(conn, query)
+    """The top titles, as ``/data/toplist/`` serves them (``rank=completion|full_watches`` adds ``plays``)."""
+    if query.rank in engagement.RANKS:
+        frame = engagement.toplist(conn, query.rank, query.num, query.min_plays, query.filters)
+    else:
+        frame = analysis.toplist(conn, query)
     return ChartData(frame, query, export_name(f"toplist_{query.rank}_top{query.num}", query.filters))
+
+
+def breakdown_data(conn: sqlite3.Connection, name: str, by: str, filters: Filters) -> ChartData:
+    """An engagement measure per device, market or session type: columns ``<by>``, ``values``, ``plays``."""
+    frame = engagement.breakdown(conn, name, by, filters)
+    return ChartData(frame, filters, export_name(f"{name}_by_{by}", filters))
+
+
+def distribution_data(conn: sqlite3.Connection, filters: Filters) -> ChartData:
+    """Plays per 10 % completion bin, movies and series side by side."""
+    return ChartData(engagement.completion_distribution(conn, filters), filters,
+                     export_name("completion_distribution", filters))
+
+
+def stops_data(conn: sqlite3.Connection, title: str, filters: Filters) -> ChartData:
+    """Where people stop in ``title``: the share of plays still watching at 10 %, 20 %, …"""
+    return ChartData(engagement.stops(conn, title, filters), filters, export_name("completion_stops", filters))
+
+
+def worst_segments_data(conn: sqlite3.Connection, resolution: str, filters: Filters) -> ChartData:
+    """The device × market × period segments with the most poor plays beyond the overall rate (top 10)."""
+    query = SeriesQuery(resolution, filters)
+    return ChartData(engagement.worst_segments(conn, resolution, filters), query,
+                     export_name(f"quality_worst_segments_{resolution}", filters))
+
+
+def quality_completion_data(conn: sqlite3.Connection, filters: Filters) -> ChartData:
+    """Average completion per one-unit bin of the quality score."""
+    return ChartData(engagement.completion_by_quality(conn, filters), filters,
+                     export_name("completion_by_quality", filters))
+
+
+def engagement_series_figure(
+    conn: sqlite3.Connection, metric: str, query: SeriesQuery, *, theme: str = "light",
+    title: str | None = charts.DEFAULT_TITLE,
+) -> tuple[go.Figure, ChartData]:
+    """The chart of an engagement measure per period (gaps where no play has a value)."""
+    data = series_data(conn, metric, query)
+    check_deadline(conn)
+    return charts.ratio_series_figure(data.frame, metric, query.resolution, theme=theme, title=title), data
+
+
+def breakdown_figure(
+    conn: sqlite3.Connection, name: str, by: str, filters: Filters, *, theme: str = "light",
+    title: str | None = charts.DEFAULT_TITLE,
+) -> tuple[go.Figure, ChartData]:
+    """Bars of an engagement measure per value of ``by``."""
+    data = breakdown_data(conn, name, by, filters)
+    return charts.breakdown_figure(data.frame, name, by, theme=theme, title=title), data
+
+
+def distribution_figure(
+    conn: sqlite3.Connection, filters: Filters, *, theme: str = "light", title: str | None = charts.DEFAULT_TITLE
+) -> tuple[go.Figure, ChartData]:
+    """The completion histogram, movies and series side by side."""
+    data = distribution_data(conn, filters)
+    return charts.distribution_figure(data.frame, theme=theme, title=title), data
+
+
+def stops_figure(
+    conn: sqlite3.Connection, title_name: str, filters: Filters, *, theme: str = "light",
+    title: str | None = charts.DEFAULT_TITLE,
+) -> tuple[go.Figure, ChartData]:
+    """The "where people stop" curve of one title."""
+    data = stops_data(conn, title_name, filters)
+    return charts.stops_figure(data.frame, title_name, theme=theme, title=title), data
+
+
+def worst_segments_figure(
+    conn: sqlite3.Connection, resolution: str, filters: Filters, *, theme: str = "light",
+    title: str | None = charts.DEFAULT_TITLE,
+) -> tuple[go.Figure, ChartData]:
+    """Bars of the worst segments' impact."""
+    data = worst_segments_data(conn, resolution, filters)
+    return charts.worst_segments_figure(data.frame, theme=theme, title=title), data
+
+
+def quality_completion_figure(
+    conn: sqlite3.Connection, filters: Filters, *, theme: str = "light", title: str | None = charts.DEFAULT_TITLE
+) -> tuple[go.Figure, ChartData]:
+    """Average completion per quality bin."""
+    data = quality_completion_data(conn, filters)
+    return charts.quality_completion_figure(data.frame, theme=theme, title=title), data
 
 
 def heatmap_data(conn: sqlite3.Connection, filters: Filters) -> ChartData:
