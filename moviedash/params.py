@@ -274,7 +274,9 @@ def _format_from_args(args: Mapping[str, list[str]]) -> str:
 
 SERIES_PARAMS = ("resolution", "start", "end", *FILTER_KEYS, "format")
 TOP_PARAMS = ("num", "rank", "min_plays", "start", "end", *FILTER_KEYS, "format")
-FILTER_PARAMS = ("start", "end", *FILTER_KEYS, "format")
+#: The shared selection's parameters, and those plus ``format`` (the engagement routes').
+SELECTION_PARAMS = ("start", "end", *FILTER_KEYS)
+FILTER_PARAMS = (*SELECTION_PARAMS, "format")
 BREAKDOWN_PARAMS = ("by", *FILTER_PARAMS)
 STOPS_PARAMS = ("title", *FILTER_PARAMS)
 

@@ -212,3 +212,42 @@ def kpis(conn: sqlite3.Connection, filters: Filters) -> list[charts.Kpi]:
     comparison = analysis.compare_previous(conn, filters)
     check_deadline(conn)
     return charts.kpis(comparison.current, comparison.previous, comparison.days)
+
+
+#: The engagement and quality charts of ``/figures/engagement/<chart>.json``.
+ENGAGEMENT_CHARTS: tuple[str, ...] = (
+    *metrics.ENGAGEMENT_SERIES,
+    *(f"{name}_breakdown" for name in metrics.ENGAGEMENT_SERIES),
+    "completion_distribution", "completion_stops", "quality_worst_segments", "completion_by_quality",
+)
+#: Each engagement chart's own parameter (besides the shared filters and ``theme``).
+ENGAGEMENT_CHART_PARAMS: dict[str, tuple[str, ...]] = {
+    **{name: ("resolution",) for name in metrics.ENGAGEMENT_SERIES},
+    **{f"{name}_breakdown": ("by",) for name in metrics.ENGAGEMENT_SERIES},
+    "completion_distribution": (),
+    "completion_stops": ("title",),
+    "quality_worst_segments": ("resolution",),
+    "completion_by_quality": (),
+}
+
+
+def engagement_figure(
+    conn: sqlite3.Connection, chart: str, filters: Filters, option: str | None = None, *, theme: str = "light",
+    title: str | None = charts.DEFAULT_TITLE,
+) -> tuple[go.Figure, ChartData]:
+    """The engagement chart ``chart`` (:data:`ENGAGEMENT_CHARTS`); ``option`` is its own parameter's value
+    (the resolution, ``by`` or the title; see :data:`ENGAGEMENT_CHART_PARAMS`)."""
+    own = ENGAGEMENT_CHART_PARAMS[chart]
+    if own and option is None:
+        raise ValueError(f"{chart} needs its {own[0]}")
+    if chart in metrics.ENGAGEMENT_SERIES:
+        return engagement_series_figure(conn, chart, SeriesQuery(str(option), filters), theme=theme, title=title)
+    if chart.endswith("_breakdown"):
+        return breakdown_figure(conn, chart.removesuffix("_breakdown"), str(option), filters, theme=theme, title=title)
+    if chart == "completion_distribution":
+        return distribution_figure(conn, filters, theme=theme, title=title)
+    if chart == "completion_stops":
+        return stops_figure(conn, str(option), filters, theme=theme, title=title)
+    if chart == "quality_worst_segments":
+        return worst_segments_figure(conn, str(option), filters, theme=theme, title=title)
+    return quality_completion_figure(conn, filters, theme=theme, title=title)
