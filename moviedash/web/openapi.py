@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 from .. import analysis, dimensions, metrics, params, viewstate
 from ..charts import THEMES
 from ..errors import MoviedashError
-from ..pipeline import CHARTS, ENGAGEMENT_CHARTS
+from ..pipeline import CHARTS, ENGAGEMENT_CHART_PARAMS, ENGAGEMENT_CHARTS
 from .context import get_connection
 
 OPENAPI_PATH = "/data/openapi.json"
@@ -298,23 +298,20 @@ def _engagement_paths(known: Known) -> dict[str, Any]:
     return paths
 
 
-def _engagement_figure_operation(known: Known) -> dict[str, Any]:
+def _engagement_figure_operation(chart: str, known: Known) -> dict[str, Any]:
+    own = {
+        "resolution": _single("resolution", _enum(params.RESOLUTIONS, "daily"), _RESOLUTION_TEXT),
+        "by": _required("by", {"type": "string", "enum": list(params.BREAKDOWN_KEYS)}, "The breakdown's dimension."),
+        "title": _required("title", {"type": "string", "minLength": 1, "maxLength": params.MAX_VALUE_LENGTH,
+                                     "pattern": r"^[^\u0000]+$"}, "The title (as stored)."),
+    }
     return {
         "get": {
-            "operationId": "engagement_figure",
-            "summary": "An engagement or quality chart as Plotly figure JSON, for embedding with plotly.js.",
-            "description": "Takes the shared filters, `theme`, and the chart's own parameter: `resolution` for a "
-            "measure's series and `quality_worst_segments`, `by` (required) for `<measure>_breakdown`, `title` "
-            f"(required) for `completion_stops`. {_UNKNOWN}",
+            "operationId": f"figure_{chart}",
+            "summary": f"The {chart.replace('_', ' ')} chart as Plotly figure JSON, for embedding with plotly.js.",
+            "description": f"Takes the shared filters, `theme` and the chart's own parameter. {_UNKNOWN}",
             "parameters": [
-                {
-                    "name": "chart", "in": "path", "required": True,
-                    "schema": {"type": "string", "enum": list(ENGAGEMENT_CHARTS)}, "description": "The chart.",
-                },
-                _single("resolution", _enum(params.RESOLUTIONS, "daily"), _RESOLUTION_TEXT),
-                _single("by", {"type": "string", "enum": list(params.BREAKDOWN_KEYS)}, "The breakdown's dimension."),
-                _single("title", {"type": "string", "minLength": 1, "maxLength": params.MAX_VALUE_LENGTH,
-                                  "pattern": r"^[^\u0000]+$"}, "The title of `completion_stops`."),
+                *[own[name] for name in ENGAGEMENT_CHART_PARAMS[chart]],
                 *_selection(known),
                 _single("theme", _enum(THEMES, "light"), "The colour theme."),
             ],
@@ -421,7 +418,7 @@ def build_document(known: Known | None = None) -> dict[str, Any]:
             **_engagement_paths(known),
             "/data/toplist/": _toplist_operation(known),
             "/figures/{chart}.json": _figure_operation(known),
-            "/figures/engagement/{chart}.json": _engagement_figure_operation(known),
+            **{f"/figures/engagement/{c}.json": _engagement_figure_operation(c, known) for c in ENGAGEMENT_CHARTS},
             OPENAPI_PATH: _openapi_operation(),
         },
         "components": {
