@@ -482,6 +482,7 @@ def _day_draws(seed: int, day: int, n: int, world: _World, catalogue: _Catalogue
 
 
 def _quality_draws(seed: int, day: int, n: int) -> dict[str, np.ndarray]:
+    """The random part of one day's quality scores and of which of them were recorded."""
     rng = np.random.default_rng([seed, 2, day])
     u = rng.random((2, n))
     return {
