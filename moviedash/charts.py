@@ -686,7 +686,8 @@ def distribution_figure(df: pd.DataFrame, *, theme: str = "light", title: str | 
         {
             "type": "bar", "x": bins, "y": _nullable(df[f"{kind}_share"]), "name": label,
             "customdata": _points([[int(n)] for n in df[f"{kind}_plays"]]),
-            "hovertemplate": f"<b>{label}, %{{x}}</b><br>%{{y:,}} % of plays · %{{customdata[0]:,}} plays<extra></extra>",
+            "hovertemplate": f"<b>{label}, %{{x}}</b><br>%{{y:,}} % of plays · %{{customdata[0]:,}} plays"
+            "<extra></extra>",
             "marker": {"color": colour},
         }
         for kind, label, colour in (("movie", "Movies", p.users), ("series", "Series", p.minutes))
@@ -727,7 +728,8 @@ def worst_segments_figure(df: pd.DataFrame, *, theme: str = "light",
     p = palette(theme)
     names = [f"{dimensions.label(d)} · {dimensions.label(m)} · {day}"
              for d, m, day in zip(df["device"], df["market"], df["date"], strict=True)]
-    custom = [[int(n), int(poor), float(s)] for n, poor, s in zip(df["plays"], df["poor"], df["poor_share"], strict=True)]
+    custom = [[int(n), int(poor), float(share)]
+              for n, poor, share in zip(df["plays"], df["poor"], df["poor_share"], strict=True)]
     trace = {
         "type": "bar", "orientation": "h", "y": names[::-1], "x": [float(v) for v in df["impact"]][::-1],
         "customdata": _points(custom[::-1]),

@@ -123,7 +123,7 @@ def grouped_values(
         sql = f"SELECT {key} AS k, {parts} FROM ({plays}) AS p GROUP BY {key}"
         for k, numerator, denominator, counted in conn.execute(sql, params).fetchall():
             out[k] = (aggregation.value(_int(numerator), _int(denominator), _int(counted)), _int(counted))
-    else:
+    elif isinstance(aggregation, Distribution):
         distribution = _directed(aggregation, settings)
         sql = (
             f"SELECT {key} AS k, {_bin_sql(distribution)} AS b, COUNT(*) FROM ({plays}) AS p "
@@ -136,6 +136,8 @@ def grouped_values(
         for (k,) in conn.execute(f"SELECT DISTINCT {key} FROM ({plays}) AS p", params).fetchall():
             found = counts.get(k, {})
             out[k] = (distribution.bin_quantile(found), sum(found.values()))
+    else:
+        raise ValueError(f"{name} is not an engagement measure")
     check_deadline(conn)
     return out
 
@@ -249,11 +251,11 @@ def completion_distribution(conn: sqlite3.Connection, filters: Filters, dialect:
     clause, params = where(filters)
     plays = _plays_sql(dialect, clause, settings, ["sessiontype"])
     width = _FULL // COMPLETION_BINS
+    bin_sql = f"CASE WHEN completion >= {_FULL} THEN {COMPLETION_BINS - 1} ELSE completion / {width} END"
     sql = (
-        f"SELECT sessiontype, CASE WHEN completion >= {_FULL} THEN {COMPLETION_BINS - 1} "
-        f"ELSE completion / {width} END AS b, COUNT(*) FROM ({plays}) AS p "
+        f"SELECT sessiontype, {bin_sql} AS b, COUNT(*) FROM ({plays}) AS p "
         f"WHERE completion IS NOT NULL AND sessiontype IN ({', '.join('?' * len(SESSION_TYPES))}) "
-        f"GROUP BY sessiontype, CASE WHEN completion >= {_FULL} THEN {COMPLETION_BINS - 1} ELSE completion / {width} END"
+        f"GROUP BY sessiontype, {bin_sql}"
     )
     counts = {t: [0] * COMPLETION_BINS for t in SESSION_TYPES}
     for sessiontype, b, n in conn.execute(sql, [*params, *SESSION_TYPES]).fetchall():

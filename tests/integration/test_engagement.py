@@ -233,7 +233,8 @@ def test_csv_exports(edges: Any) -> None:
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows == [["device", "values", "plays"], ["TV", "90.0", "2"], ["Computer", "100.0", "1"],
                     ["unknown", "90.0", "1"]]
-    series = list(csv.reader(io.StringIO(edges.get("/data/quality/?resolution=daily&format=csv").get_data(as_text=True))))
+    text = edges.get("/data/quality/?resolution=daily&format=csv").get_data(as_text=True)
+    series = list(csv.reader(io.StringIO(text)))
     assert series == [["date", "values"], ["2024-03-04", "6.375"], ["2024-03-05", ""], ["2024-03-06", ""]]
 
 
