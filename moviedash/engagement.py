@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from . import dimensions, metrics
-from .analysis import HAS_TITLE, where
+from .analysis import HAS_TITLE, cached, where
 from .errors import MoviedashError
 from .escapes import decode_escapes
 from .metrics import UNITS, Distribution, Measure, MeasureSettings, Ratio
@@ -105,6 +105,17 @@ def _int(value: Any) -> int:
 
 
 def grouped_values(
+    conn: sqlite3.Connection, name: str, key: str, filters: Filters, dialect: Dialect, settings: MeasureSettings,
+    extra: Sequence[str], *, dated: bool = False, condition: str = "",
+) -> dict[Any, tuple[float | None, int]]:
+    """:func:`_grouped_values`, cached per data version (:func:`moviedash.analysis.cached`)."""
+    cache_key = ("engagement", name, key, filters, dialect, settings, tuple(extra), dated, condition)
+    return cached(conn, cache_key, lambda: _grouped_values(
+        conn, name, key, filters, dialect, settings, extra, dated=dated, condition=condition
+    ))
+
+
+def _grouped_values(
     conn: sqlite3.Connection, name: str, key: str, filters: Filters, dialect: Dialect, settings: MeasureSettings,
     extra: Sequence[str], *, dated: bool = False, condition: str = "",
 ) -> dict[Any, tuple[float | None, int]]:
@@ -238,7 +249,7 @@ def _share(part: int, whole: int) -> float | None:
     return metrics.served(100 * part, whole, 2) if whole else None
 
 
-def completion_distribution(conn: sqlite3.Connection, filters: Filters, dialect: Dialect | None = None,
+def _completion_distribution(conn: sqlite3.Connection, filters: Filters, dialect: Dialect | None = None,
                             settings: MeasureSettings | None = None) -> pd.DataFrame:
     """Plays per 10 % bin of capped completion, movies and series side by side.
 
@@ -276,7 +287,7 @@ def completion_distribution(conn: sqlite3.Connection, filters: Filters, dialect:
     )
 
 
-def stops(conn: sqlite3.Connection, title: str, filters: Filters, dialect: Dialect | None = None,
+def _stops(conn: sqlite3.Connection, title: str, filters: Filters, dialect: Dialect | None = None,
           settings: MeasureSettings | None = None) -> pd.DataFrame:
     """Where people stop in ``title``: the share of its plays still watching at 10 %, 20 %, … 100 %.
 
@@ -302,7 +313,7 @@ def stops(conn: sqlite3.Connection, title: str, filters: Filters, dialect: Diale
     })
 
 
-def worst_segments(conn: sqlite3.Connection, resolution: str, filters: Filters, num: int = WORST_SEGMENTS,
+def _worst_segments(conn: sqlite3.Connection, resolution: str, filters: Filters, num: int = WORST_SEGMENTS,
                    dialect: Dialect | None = None, settings: MeasureSettings | None = None) -> pd.DataFrame:
     """Device × market × period segments with the largest excess of poor plays.
 
@@ -341,7 +352,7 @@ def worst_segments(conn: sqlite3.Connection, resolution: str, filters: Filters, 
     )
 
 
-def completion_by_quality(conn: sqlite3.Connection, filters: Filters, dialect: Dialect | None = None,
+def _completion_by_quality(conn: sqlite3.Connection, filters: Filters, dialect: Dialect | None = None,
                           settings: MeasureSettings | None = None) -> pd.DataFrame:
     """Average completion per one-unit bin of ``errorperception`` (do poorer plays stop earlier?).
 
@@ -364,3 +375,46 @@ def completion_by_quality(conn: sqlite3.Connection, filters: Filters, dialect: D
         columns=["from", "to", "values", "plays"],
     )
 
+
+def completion_distribution(
+    conn: sqlite3.Connection, filters: Filters, dialect: Dialect | None = None,
+    settings: MeasureSettings | None = None,
+) -> pd.DataFrame:
+    """:func:`_completion_distribution`, cached per data version (:func:`moviedash.analysis.cached`)."""
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    key = ("completion_distribution", filters, dialect, settings)
+    return cached(conn, key, lambda: _completion_distribution(conn, filters, dialect, settings))
+
+
+def stops(
+    conn: sqlite3.Connection, title: str, filters: Filters, dialect: Dialect | None = None,
+    settings: MeasureSettings | None = None,
+) -> pd.DataFrame:
+    """:func:`_stops`, cached per data version (:func:`moviedash.analysis.cached`)."""
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    key = ("stops", title, filters, dialect, settings)
+    return cached(conn, key, lambda: _stops(conn, title, filters, dialect, settings))
+
+
+def worst_segments(
+    conn: sqlite3.Connection, resolution: str, filters: Filters, num: int = WORST_SEGMENTS,
+    dialect: Dialect | None = None, settings: MeasureSettings | None = None,
+) -> pd.DataFrame:
+    """:func:`_worst_segments`, cached per data version (:func:`moviedash.analysis.cached`)."""
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    key = ("worst_segments", resolution, filters, num, dialect, settings)
+    return cached(conn, key, lambda: _worst_segments(conn, resolution, filters, num, dialect, settings))
+
+
+def completion_by_quality(
+    conn: sqlite3.Connection, filters: Filters, dialect: Dialect | None = None,
+    settings: MeasureSettings | None = None,
+) -> pd.DataFrame:
+    """:func:`_completion_by_quality`, cached per data version (:func:`moviedash.analysis.cached`)."""
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    key = ("completion_by_quality", filters, dialect, settings)
+    return cached(conn, key, lambda: _completion_by_quality(conn, filters, dialect, settings))

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from moviedash import create_app, metrics, pipeline
+from moviedash import analysis, create_app, metrics, pipeline
 from moviedash.ingest.demo import generate_events
 from moviedash.store import COLUMNS
 from tests import reference as ref
@@ -257,3 +257,14 @@ def test_unknown_engagement_chart_is_404(edges: Any) -> None:
 def test_series_json_is_the_reference_text(edges: Any) -> None:
     text = edges.get("/data/completion/?resolution=daily").get_data(as_text=True)
     assert json.loads(text) == ref.series(ref.as_events(EDGES), "completion", "daily")
+
+
+def test_answers_are_cached_while_the_rollups_are_current(tmp_path: Path) -> None:
+    # SQLite: a load keeps the rollups current, so the data version keys the cache.
+    client = create_app(db=build_db(tmp_path / "m.db", EDGES)).server.test_client()
+    analysis.CACHE.clear()
+    urls = ["/data/completion/?resolution=weekly", "/data/quality/worst_segments/", "/data/completion/distribution/"]
+    first = [client.get(url).get_data() for url in urls]
+    hits = analysis.CACHE.hits
+    assert [client.get(url).get_data() for url in urls] == first
+    assert analysis.CACHE.hits >= hits + len(urls)
