@@ -268,3 +268,17 @@ def test_answers_are_cached_while_the_rollups_are_current(tmp_path: Path) -> Non
     hits = analysis.CACHE.hits
     assert [client.get(url).get_data() for url in urls] == first
     assert analysis.CACHE.hits >= hits + len(urls)
+
+
+def test_figures_api_draws_the_engagement_charts(make_db: Any) -> None:
+    from moviedash import figures
+    from moviedash.errors import MoviedashError
+
+    db = make_db(EDGES)
+    line = figures.engagement("quality", db, "daily")
+    assert list(line.data[0].y) == [6.375, None, None]
+    assert list(figures.engagement("completion_breakdown", db, "device").data[0].x) == ["TV", "Computer", "Unknown"]
+    assert figures.engagement("completion_stops", db, "A").data[0].type == "scatter"
+    with pytest.raises(MoviedashError) as bad:
+        figures.engagement("completion_breakdown", db, "title")
+    assert bad.value.parameter == "by"
