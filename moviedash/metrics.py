@@ -249,7 +249,7 @@ class MeasureSettings:
 
     The measure SQL takes one of these (:meth:`sql_values`), so reading them from
     the database later changes only where the object comes from
-    (:func:`moviedash.analysis.measure_settings`).
+    (:func:`moviedash.engagement.measure_settings`).
 
     - ``min_minutes``: events shorter than this are not plays (an event of exactly it is one);
     - ``watched_threshold``: a play at or above it (capped completion, %) is completed;

@@ -282,3 +282,30 @@ def test_figures_api_draws_the_engagement_charts(make_db: Any) -> None:
     with pytest.raises(MoviedashError) as bad:
         figures.engagement("completion_breakdown", db, "title")
     assert bad.value.parameter == "by"
+
+
+def test_the_measure_sql_follows_the_settings_object(make_db: Any) -> None:
+    """Thresholds, direction and min_minutes reach the SQL through one MeasureSettings (as the reference's)."""
+    from moviedash import engagement
+    from moviedash.params import Filters, SeriesQuery
+    from moviedash.store import connect_readonly
+
+    rows = _demo_events(800, 3)
+    db = make_db(rows)
+    stored = ref.as_events(query(db, f"SELECT {', '.join(COLUMNS)} FROM movies"))
+    product = metrics.MeasureSettings(min_minutes=10, watched_threshold=85.0, poor_quality_threshold=5.5,
+                                      errorperception_higher_is_worse=False)
+    reference = ref.Settings(min_minutes=10, watched_threshold=85.0, poor_quality_threshold=5.5,
+                             errorperception_higher_is_worse=False)
+    conn = connect_readonly(db)
+    try:
+        for name in metrics.ENGAGEMENT_SERIES:
+            got = engagement.series(conn, name, SeriesQuery("monthly"), settings=product).to_dict("records")
+            assert got == ref.series(stored, name, "monthly", reference), name
+        got_segments = engagement.worst_segments(conn, "weekly", Filters(), settings=product).to_dict("records")
+        assert got_segments == ref.worst_segments(stored, "weekly", settings=reference)
+        # Different from the defaults, so the settings did change the answers.
+        assert engagement.series(conn, "poor_quality", SeriesQuery("monthly")).to_dict("records") != ref.series(
+            stored, "poor_quality", "monthly", reference)
+    finally:
+        conn.close()
