@@ -116,6 +116,16 @@ def _answer(
     return _copy(value)
 
 
+def cached(conn: Connection, key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, kept in :data:`CACHE` while the database's data version holds.
+
+    For answers computed from the raw table that do not change until the data does:
+    cached only when the rollups are current (a load moved the version), never
+    for a database changed behind moviedash's back.
+    """
+    return _answer(conn, key, compute, compute)
+
+
 def read_frame(conn: Connection, sql: str, params: list[Any]) -> pd.DataFrame:
     """The rows of ``sql`` as a frame, columns named as selected.
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import metrics
+from . import dimensions, metrics
 
 EMPTY_MESSAGE = "No data for this selection"
 THEMES: tuple[str, ...] = ("light", "dark")
@@ -648,3 +648,152 @@ def warm_up() -> None:
         toplist_figure(pd.DataFrame({"title": ["A"], "values": [1]}), "minutes", theme=theme)
         heatmap_figure(pd.DataFrame([[1]], index=["Mon"], columns=[0]), theme=theme)
         empty_figure(theme=theme).to_plotly_json()
+
+
+# --------------------------------------------------------------------------- #
+# Engagement and quality (issue 14): bar and scatter traces only (the bundle's).
+# --------------------------------------------------------------------------- #
+
+_BY_AXIS = {"device": "Device", "market": "Market", "sessiontype": "Session type"}
+
+
+def _nullable(values: Any) -> list[float | None]:
+    """Values with ``None``/NaN as ``None`` (a gap in a line, no bar)."""
+    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in values]
+
+
+def ratio_series_figure(
+    df: pd.DataFrame, metric: str, resolution: str, *, theme: str = "light", title: str | None = DEFAULT_TITLE
+) -> go.Figure:
+    """A line of an engagement measure per period; a period without a play with a value is a gap."""
+    measure = metrics.measure(metric)
+    title = _title(title, measure.label)
+    values = _nullable(df["values"]) if not df.empty else []
+    if not any(v is not None for v in values):
+        return empty_figure(title=title, theme=theme)
+    p = palette(theme)
+    colour = getattr(p, measure.colour)
+    labels = [str(d) for d in df["date"]]
+    periods = [[period_label(dt.date.fromisoformat(d), resolution)] for d in labels]
+    trace = {
+        "type": "scatter", "x": labels, "y": values, "customdata": _points(periods),
+        "hovertemplate": f"<b>%{{customdata[0]}}</b><br>%{{y:,}} {measure.unit}<extra></extra>",
+        "mode": "lines+markers", "connectgaps": False,
+        "line": {"color": colour, "width": 2}, "marker": {"size": 5, "color": colour}, "name": measure.label,
+    }
+    return _figure([trace], theme, title, {
+        "hovermode": "x",
+        "xaxis": {"title": {"text": _PERIOD_AXIS[resolution]}, "type": "date"},
+        "yaxis": {"title": {"text": measure.label}, "rangemode": "tozero"},
+    })
+
+
+def breakdown_figure(
+    df: pd.DataFrame, metric: str, by: str, *, theme: str = "light", title: str | None = DEFAULT_TITLE
+) -> go.Figure:
+    """Bars of an engagement measure per value of ``by``, with the plays each comes from in the hover text."""
+    measure = metrics.measure(metric)
+    title = _title(title, f"{measure.label} by {_BY_AXIS[by].lower()}")
+    if df.empty:
+        return empty_figure(title=title, theme=theme)
+    p = palette(theme)
+    names = [dimensions.label(str(v)) for v in df[by]]
+    trace = {
+        "type": "bar", "x": names, "y": _nullable(df["values"]),
+        "customdata": _points([[int(n)] for n in df["plays"]]),
+        "hovertemplate": f"<b>%{{x}}</b><br>%{{y:,}} {measure.unit} · %{{customdata[0]:,}} plays<extra></extra>",
+        "marker": {"color": getattr(p, measure.colour)}, "name": measure.label,
+    }
+    return _figure([trace], theme, title, {
+        "xaxis": {"title": {"text": _BY_AXIS[by]}, "type": "category"},
+        "yaxis": {"title": {"text": measure.label}, "rangemode": "tozero"},
+    })
+
+
+def distribution_figure(df: pd.DataFrame, *, theme: str = "light", title: str | None = DEFAULT_TITLE) -> go.Figure:
+    """The completion histogram: movies and series side by side (share of each type's plays per 10 % bin)."""
+    title = _title(title, "How far people get")
+    if df.empty or int(df["movie_plays"].sum() + df["series_plays"].sum()) == 0:
+        return empty_figure(title=title, theme=theme)
+    p = palette(theme)
+    bins = [f"{a}–{b} %" for a, b in zip(df["from"], df["to"], strict=True)]
+    traces = [
+        {
+            "type": "bar", "x": bins, "y": _nullable(df[f"{kind}_share"]), "name": label,
+            "customdata": _points([[int(n)] for n in df[f"{kind}_plays"]]),
+            "hovertemplate": f"<b>{label}, %{{x}}</b><br>%{{y:,}} % of plays · %{{customdata[0]:,}} plays"
+            "<extra></extra>",
+            "marker": {"color": colour},
+        }
+        for kind, label, colour in (("movie", "Movies", p.users), ("series", "Series", p.minutes))
+    ]
+    return _figure(traces, theme, title, {
+        "barmode": "group", "showlegend": True,
+        "xaxis": {"title": {"text": "Completion"}, "type": "category"},
+        "yaxis": {"title": {"text": "% of plays"}, "rangemode": "tozero"},
+    })
+
+
+def stops_figure(df: pd.DataFrame, title_name: str, *, theme: str = "light",
+                 title: str | None = DEFAULT_TITLE) -> go.Figure:
+    """Where people stop: the share of a title's plays still watching at each 10 % mark."""
+    title = _title(title, f"Where people stop: {title_name}")
+    values = _nullable(df["values"]) if not df.empty else []
+    if not any(v is not None for v in values):
+        return empty_figure(title=title, theme=theme)
+    p = palette(theme)
+    trace = {
+        "type": "scatter", "x": [int(a) for a in df["at"]], "y": values, "mode": "lines+markers",
+        "hovertemplate": "<b>At %{x} %</b><br>%{y:,} % still watching<extra></extra>",
+        "line": {"color": p.users, "width": 2, "shape": "hv"}, "marker": {"size": 6, "color": p.users},
+        "name": title_name,
+    }
+    return _figure([trace], theme, title, {
+        "xaxis": {"title": {"text": "Completion (%)"}, "range": [0, 105]},
+        "yaxis": {"title": {"text": "% of plays still watching"}, "range": [0, 105]},
+    })
+
+
+def worst_segments_figure(df: pd.DataFrame, *, theme: str = "light",
+                          title: str | None = DEFAULT_TITLE) -> go.Figure:
+    """Horizontal bars of the worst segments' impact (poor plays beyond the overall rate), the worst on top."""
+    title = _title(title, "Worst quality segments")
+    if df.empty:
+        return empty_figure(title=title, theme=theme)
+    p = palette(theme)
+    names = [f"{dimensions.label(d)} · {dimensions.label(m)} · {day}"
+             for d, m, day in zip(df["device"], df["market"], df["date"], strict=True)]
+    custom = [[int(n), int(poor), float(share)]
+              for n, poor, share in zip(df["plays"], df["poor"], df["poor_share"], strict=True)]
+    trace = {
+        "type": "bar", "orientation": "h", "y": names[::-1], "x": [float(v) for v in df["impact"]][::-1],
+        "customdata": _points(custom[::-1]),
+        "hovertemplate": "<b>%{y}</b><br>%{x:,} poor plays beyond the overall rate<br>"
+        "%{customdata[1]:,} of %{customdata[0]:,} plays poor (%{customdata[2]} %)<extra></extra>",
+        "marker": {"color": p.bars}, "name": "Impact",
+    }
+    return _figure([trace], theme, title, {
+        "xaxis": {"title": {"text": "Poor plays beyond the overall rate"}, "rangemode": "tozero"},
+        "yaxis": {"type": "category", "automargin": True},
+    })
+
+
+def quality_completion_figure(df: pd.DataFrame, *, theme: str = "light",
+                              title: str | None = DEFAULT_TITLE) -> go.Figure:
+    """Average completion per one-unit bin of the quality score (do poorer plays stop earlier?)."""
+    title = _title(title, "Completion by quality score")
+    if df.empty:
+        return empty_figure(title=title, theme=theme)
+    p = palette(theme)
+    bins = [f"{a}–{b}" for a, b in zip(df["from"], df["to"], strict=True)]
+    trace = {
+        "type": "bar", "x": bins, "y": [float(v) for v in df["values"]],
+        "customdata": _points([[int(n)] for n in df["plays"]]),
+        "hovertemplate": "<b>Quality score %{x}</b><br>%{y:,} % watched on average · %{customdata[0]:,} plays"
+        "<extra></extra>",
+        "marker": {"color": p.minutes}, "name": "Average completion",
+    }
+    return _figure([trace], theme, title, {
+        "xaxis": {"title": {"text": "Quality score (error perception)"}, "type": "category"},
+        "yaxis": {"title": {"text": "Average completion (%)"}, "rangemode": "tozero"},
+    })

@@ -23,6 +23,7 @@ import plotly.graph_objects as go
 from . import analysis, charts, metrics, pipeline
 from .errors import MoviedashError
 from .params import (
+    BREAKDOWN_KEYS,
     Filters,
     SeriesQuery,
     TopQuery,
@@ -35,7 +36,7 @@ from .store import Connection, connect_readonly
 Database = str | os.PathLike[str] | Connection
 Values = str | Sequence[str] | None
 
-__all__ = ["series", "unique_users", "minutes_watched", "top_titles", "heatmap", "kpis"]
+__all__ = ["series", "unique_users", "minutes_watched", "top_titles", "heatmap", "kpis", "engagement"]
 
 
 @contextmanager
@@ -114,6 +115,35 @@ def heatmap(
     filters = _filters(start, end, sessiontype, device, market)
     with connection(db) as conn:
         return pipeline.heatmap_figure(conn, filters, theme=theme, title=title)[0]
+
+
+def engagement(
+    chart: str, db: Database, option: str | None = None, *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+) -> go.Figure:
+    """An engagement or quality chart (:data:`moviedash.pipeline.ENGAGEMENT_CHARTS`).
+
+    ``option`` is the chart's own parameter: the resolution of a measure's series
+    (default daily) or of ``quality_worst_segments``, ``by`` of a ``<measure>_breakdown``
+    (device, market or sessiontype), the title of ``completion_stops``::
+
+        figures.engagement("completion_rate", "moviedb", "weekly", device=["TV"])
+        figures.engagement("quality_breakdown", "moviedb", "market")
+    """
+    if chart not in pipeline.ENGAGEMENT_CHARTS:
+        raise MoviedashError(f"unknown chart {chart!r}; one of {', '.join(pipeline.ENGAGEMENT_CHARTS)}",
+                             parameter="chart")
+    own = pipeline.ENGAGEMENT_CHART_PARAMS[chart]
+    if own == ("resolution",):
+        option = parse_resolution(option or "daily")
+    elif own == ("by",) and option not in BREAKDOWN_KEYS:
+        raise MoviedashError(f"by must be one of {', '.join(BREAKDOWN_KEYS)}", parameter="by")
+    elif own == ("title",) and not option:
+        raise MoviedashError("the title of the stops chart is required", parameter="title")
+    filters = _filters(start, end, sessiontype, device, market)
+    with connection(db) as conn:
+        return pipeline.engagement_figure(conn, chart, filters, option, theme=theme, title=title)[0]
 
 
 def kpis(

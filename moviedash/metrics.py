@@ -27,7 +27,7 @@ Adding a measure is adding one :class:`Measure` to :data:`MEASURES`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .dimensions import DIMENSIONS, DIMS, Dimension
@@ -58,29 +58,79 @@ class DistinctUsers:
     rollup: str | None = "users"
 
 
+def round_ratio(numerator: int, denominator: int, digits: int) -> int:
+    """``numerator / denominator`` rounded half away from zero to ``digits``, as an integer of ``10**-digits``.
+
+    Exact (integers only), so every backend and the rollups serve the same number.
+    """
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    scaled = abs(numerator) * 10**digits
+    rounded = (2 * scaled + denominator) // (2 * denominator)
+    return -rounded if numerator < 0 else rounded
+
+
+def served(numerator: int, denominator: int, digits: int) -> float:
+    """The number served for ``numerator / denominator``: the double nearest the rounded decimal."""
+    return round_ratio(numerator, denominator, digits) / 10**digits
+
+
 @dataclass(frozen=True)
 class Ratio:
-    """``sum(numerator) / sum(denominator)`` rounded to ``digits``; ``None`` where the denominator is 0.
+    """``multiplier * sum(numerator) / (sum(denominator) * divisor)`` rounded to ``digits``; ``None`` without plays.
 
-    Both parts are additive, so a period's ratio is computed from its two totals
-    (from the rollups or the raw table alike), never averaged from smaller ratios.
+    Both parts are additive integers, so a period's ratio is computed from its
+    totals (from the rollups or the raw table alike), never averaged from smaller
+    ratios, and rounded exactly (:func:`round_ratio`: half away from zero).
+    ``denominator`` may be ``None`` (a sum in fixed units, e.g. full watches in
+    0.0001 units with ``divisor=10000``).  ``plays`` counts the plays the value is computed from
+    (``None`` where it is 0; by default the denominator).
     """
 
     numerator: Count | Sum
-    denominator: Count | Sum
+    denominator: Count | Sum | None
     digits: int = 1
+    multiplier: int = 1
+    divisor: int = 1
+    plays: Count | Sum | None = None
 
-    def value(self, numerator: int, denominator: int) -> float | None:
-        """The ratio of two totals: ``None`` for a zero denominator."""
-        return None if denominator == 0 else round(numerator / denominator, self.digits)
+    def value(self, numerator: int, denominator: int, plays: int | None = None) -> float | None:
+        """``multiplier * numerator / (denominator * divisor)``, exactly rounded; ``None`` for no plays.
+
+        ``denominator`` is 1 for a ratio without one (a sum in fixed units).
+        """
+        if denominator == 0 or plays == 0:
+            return None
+        return served(int(numerator) * self.multiplier, int(denominator) * self.divisor, self.digits)
+
+    @property
+    def counted(self) -> Count | Sum:
+        """What counts the plays the value comes from (the breakdowns' ``plays``)."""
+        if self.plays is not None:
+            return self.plays
+        if self.denominator is None:
+            raise ValueError("a ratio without a denominator needs plays")
+        return self.denominator
 
 
 @dataclass(frozen=True)
 class Distribution:
-    """Events counted per bin of the SQL ``expression``: bin ``i`` holds ``edges[i] <= value < edges[i + 1]``."""
+    """Events counted per bin of the SQL ``expression``, and the ``q``-quantile read off them.
+
+    With ``edges``, bin ``i`` holds ``edges[i] <= value < edges[i + 1]``.  With
+    ``bin_units`` instead, the bins are uniform: ``expression`` is a 4-decimal
+    integer (0.0001 units) and bin ``b`` holds ``b * bin_units <= value < (b + 1) * bin_units``
+    (``bin_units=100``: 0.01-wide bins).  ``descending`` counts ranks from the top
+    (a "90th percentile" of a measure where higher is better).
+    """
 
     expression: str
-    edges: tuple[float, ...]
+    edges: tuple[float, ...] = ()
+    q: float = 0.5
+    bin_units: int = 0
+    descending: bool = False
+    #: Ranks follow ``errorperception``'s configured direction (descending when higher is better).
+    directed: bool = False
 
     def quantile(self, counts: Sequence[int], q: float) -> float | None:
         """The lower edge of the bin holding the ``q``-quantile (nearest rank) of binned ``counts``.
@@ -99,6 +149,26 @@ class Distribution:
             seen += count
             if seen >= rank:
                 return edge
+        raise AssertionError("unreachable: the counts sum to total")
+
+    def bin_quantile(self, counts: Mapping[int, int]) -> float | None:
+        """The ``q``-quantile (nearest rank) of uniform-bin ``counts`` (``{bin: events}``): its bin's lower edge.
+
+        Exact to one bin: the true nearest-rank value lies in ``[answer, answer + width)``.
+        ``None`` without events.
+        """
+        total = sum(counts.values())
+        if total == 0:
+            return None
+        # ceil(q * n) in integers (q taken to 4 decimals), so no float rounding can move the rank.
+        q_units = round(self.q * 10_000)
+        rank = (q_units * total + 9_999) // 10_000
+        seen = 0
+        for b in sorted(counts, reverse=self.descending):
+            seen += counts[b]
+            if seen >= rank:
+                digits = len(str(10_000 // self.bin_units)) - 1 if self.bin_units else 0
+                return served(b * self.bin_units, 10_000, digits)
         raise AssertionError("unreachable: the counts sum to total")
 
 
@@ -156,17 +226,130 @@ MEASURES: tuple[Measure, ...] = (
     ),
 )
 
+#: 4-decimal integer units: every real value is taken to ``floor(value * 10000 + 0.5)`` (see :data:`ROUNDING`).
+UNITS = 10_000
+#: How every engagement and quality value is computed and rounded (also the OpenAPI text).
+ROUNDING = (
+    "Each real value (viewpercentage, errorperception, minutes ÷ running time) is first taken to 4 decimals "
+    "as an integer (floor(value × 10000 + 0.5); a full-watch share exactly, half away from zero); sums and "
+    "counts are integers; the answer is the exact fraction of two integer totals rounded half away from zero "
+    "to the measure's decimals. Quantiles are nearest-rank over 0.01-wide bins (the lower edge of the bin; "
+    "the exact value is less than 0.01 above it). The same on every backend, from rollups or the raw table."
+)
+
+
+def quantise(value: float) -> int:
+    """A value taken to 4 decimals, as an integer of 0.0001 units (the SQL does the same in double)."""
+    return math.floor(float(value) * UNITS + 0.5)
+
+
+@dataclass(frozen=True)
+class MeasureSettings:
+    """The data-quality rules the engagement and quality measures follow (issue 14's database settings).
+
+    The measure SQL takes one of these (:meth:`sql_values`), so reading them from
+    the database later changes only where the object comes from
+    (:func:`moviedash.engagement.measure_settings`).
+
+    - ``min_minutes``: events shorter than this are not plays (an event of exactly it is one);
+    - ``watched_threshold``: a play at or above it (capped completion, %) is completed;
+    - ``poor_quality_threshold`` and ``errorperception_higher_is_worse``: a play is poor when
+      its ``errorperception`` is strictly above the threshold (below it when higher is better);
+    - ``exclude_users``: left out of viewer counts only; their plays count in these measures.
+    """
+
+    min_minutes: int = 0
+    watched_threshold: float = 90.0
+    poor_quality_threshold: float = 7.0
+    errorperception_higher_is_worse: bool = True
+    exclude_users: frozenset[str] = frozenset()
+
+    def sql_values(self) -> dict[str, str]:
+        """The values formatted into the measure SQL: integers and an operator, never user text."""
+        return {
+            "min_minutes": str(int(self.min_minutes)),
+            "watched": str(quantise(self.watched_threshold)),
+            "poor": str(quantise(self.poor_quality_threshold)),
+            "poor_op": ">" if self.errorperception_higher_is_worse else "<",
+        }
+
+
+#: The settings until they are read from the database.
+DEFAULT_SETTINGS = MeasureSettings()
+
+
+def _has(column: str) -> Sum:
+    """Plays with a value in the per-play unit column ``column`` (see :data:`PLAY_COLUMNS`)."""
+    return Sum(f"CASE WHEN {column} IS NOT NULL THEN 1 ELSE 0 END")
+
+
+#: The per-play columns the engagement measures' expressions read (``{watched}`` etc. are
+#: :meth:`MeasureSettings.sql_values`): ``completion`` (capped at 100 %), ``quality`` and
+#: ``full_watch`` (minutes ÷ running time) in 0.0001 units, NULL without a value.
+PLAY_COLUMNS: tuple[str, ...] = ("completion", "quality", "full_watch")
+
+#: The engagement and quality measures (issue 14), served per period, by dimension and in
+#: the top list; the overview's cards show :data:`MEASURES` only.
+ENGAGEMENT: tuple[Measure, ...] = (
+    Measure(
+        name="completion", label="Average completion", unit="% watched", short_unit="%",
+        aggregation=Ratio(Sum("completion"), _has("completion"), digits=2, divisor=UNITS),
+        description="Average completion in % of plays with a viewpercentage, each capped at 100 (2 decimals).",
+        subtitle="Average % of a title watched per play", key="completion", colour="minutes",
+    ),
+    Measure(
+        name="completion_rate", label="Completion rate", unit="% completed", short_unit="%",
+        aggregation=Ratio(Sum("CASE WHEN completion >= {watched} THEN 1 ELSE 0 END"), _has("completion"),
+                          digits=2, multiplier=100),
+        description="% of plays with a viewpercentage whose capped completion is at or above the watched "
+        "threshold (2 decimals).",
+        subtitle="Share of plays watched to the end", key="completion_rate", colour="users",
+    ),
+    Measure(
+        name="full_watches", label="Full watches", unit="full watches", short_unit="full watches",
+        aggregation=Ratio(Sum("full_watch"), None, digits=2, divisor=UNITS, plays=_has("full_watch")),
+        description="Σ minutes watched ÷ running time over plays with a running time above 0 (rewatching "
+        "counts; 2 decimals).",
+        subtitle="Minutes watched in whole titles", key="full_watches", colour="bars",
+    ),
+    Measure(
+        name="quality", label="Average quality score", unit="error perception", short_unit="score",
+        aggregation=Ratio(Sum("quality"), _has("quality"), digits=3, divisor=UNITS),
+        description="Average errorperception of plays with a value (3 decimals).",
+        subtitle="Average error perception per play", key="quality", colour="minutes",
+    ),
+    Measure(
+        name="poor_quality", label="Poor-quality plays", unit="% poor", short_unit="%",
+        aggregation=Ratio(Sum("CASE WHEN quality {poor_op} {poor} THEN 1 ELSE 0 END"), _has("quality"),
+                          digits=2, multiplier=100),
+        description="% of plays with an errorperception beyond the poor threshold (2 decimals).",
+        subtitle="Share of plays above the poor threshold", key="poor_quality", colour="users",
+    ),
+    Measure(
+        name="quality_p90", label="Quality score, 90th percentile", unit="error perception", short_unit="score",
+        aggregation=Distribution("quality", q=0.9, bin_units=100, directed=True),
+        description="The 90th percentile of errorperception, nearest rank over 0.01-wide bins (2 decimals).",
+        subtitle="The level 90 % of plays are at or better than", key="quality_p90", colour="bars",
+    ),
+)
+
+#: Every measure served at ``/data/<name>/``.
+ALL_MEASURES: tuple[Measure, ...] = (*MEASURES, *ENGAGEMENT)
+#: The engagement measures' names.
+ENGAGEMENT_SERIES: tuple[str, ...] = tuple(m.name for m in ENGAGEMENT)
+
 #: The measures by name.
-BY_NAME: dict[str, Measure] = {m.name: m for m in MEASURES}
-#: The time-series measures' names (routes ``/data/<name>/``, charts, figures API).
-SERIES: tuple[str, ...] = tuple(BY_NAME)
+BY_NAME: dict[str, Measure] = {m.name: m for m in ALL_MEASURES}
+#: The overview's time-series measures' names (its charts, the report, the figures API).
+SERIES: tuple[str, ...] = tuple(m.name for m in MEASURES)
 #: The dashboard keys of the time-series charts (URL parameters of their resolutions).
 SERIES_KEYS: tuple[str, ...] = tuple(m.key for m in MEASURES)
 
 __all__ = [
-    "BY_NAME", "DIMENSIONS", "DIMS", "MEASURES", "MINUTES", "SERIES", "SERIES_KEYS", "Additive", "Aggregation",
-    "Count", "Dimension", "DistinctUsers", "Distribution", "Measure", "Ratio", "Sum", "measure", "raw_aggregate",
-    "rollup_column",
+    "ALL_MEASURES", "BY_NAME", "DEFAULT_SETTINGS", "DIMENSIONS", "DIMS", "ENGAGEMENT", "ENGAGEMENT_SERIES", "MEASURES",
+    "MINUTES", "PLAY_COLUMNS", "ROUNDING", "SERIES", "SERIES_KEYS", "UNITS", "Additive", "Aggregation", "Count",
+    "Dimension", "DistinctUsers", "Distribution", "Measure", "MeasureSettings", "Ratio", "Sum", "measure", "quantise",
+    "raw_aggregate", "rollup_column", "round_ratio", "served",
 ]
 
 
@@ -203,4 +386,4 @@ def _check(measures: tuple[Measure, ...]) -> None:
         raise ValueError(f"measure names and keys must not be route or parameter names: {sorted(clash)}")
 
 
-_check(MEASURES)
+_check(ALL_MEASURES)

@@ -20,6 +20,12 @@ from .errors import MoviedashError
 
 RESOLUTIONS: tuple[str, ...] = ("daily", "weekly", "monthly")
 RANKS: tuple[str, ...] = ("plays", "minutes", "viewers")
+#: The ranks of the ``/data/toplist/`` route: also the engagement measures (:mod:`moviedash.engagement`).
+TOP_RANKS: tuple[str, ...] = (*RANKS, "completion", "full_watches")
+#: ``rank=completion`` counts a title with at least this many plays with a percentage (``min_plays``).
+MIN_PLAYS_DEFAULT, MIN_PLAYS_MAX = 5, 1_000_000
+#: The dimensions an engagement measure is broken down by (``by``).
+BREAKDOWN_KEYS: tuple[str, ...] = DIMS
 FORMATS: tuple[str, ...] = ("json", "csv")
 #: The filter parameters: the declared dimensions (:mod:`moviedash.dimensions`).
 FILTER_KEYS: tuple[str, ...] = DIMS
@@ -55,10 +61,10 @@ def parse_resolution(value: Any, name: str = "resolution") -> str:
     return str(value)
 
 
-def parse_rank(value: Any, name: str = "rank") -> str:
-    """``plays``, ``minutes`` or ``viewers``."""
-    if value not in RANKS:
-        raise MoviedashError(f"{name} must be one of {', '.join(RANKS)}", parameter=name)
+def parse_rank(value: Any, name: str = "rank", ranks: tuple[str, ...] = RANKS) -> str:
+    """``plays``, ``minutes`` or ``viewers`` (or one of ``ranks``)."""
+    if value not in ranks:
+        raise MoviedashError(f"{name} must be one of {', '.join(ranks)}", parameter=name)
     return str(value)
 
 
@@ -234,6 +240,8 @@ class TopQuery:
     num: int = NUM_DEFAULT
     rank: str = "plays"
     filters: Filters = field(default_factory=Filters)
+    #: With ``rank="completion"``: the fewest plays with a percentage a listed title has.
+    min_plays: int = MIN_PLAYS_DEFAULT
 
 
 def _check_known(args: Mapping[str, list[str]], allowed: Iterable[str]) -> None:
@@ -265,7 +273,12 @@ def _format_from_args(args: Mapping[str, list[str]]) -> str:
 
 
 SERIES_PARAMS = ("resolution", "start", "end", *FILTER_KEYS, "format")
-TOP_PARAMS = ("num", "rank", "start", "end", *FILTER_KEYS, "format")
+TOP_PARAMS = ("num", "rank", "min_plays", "start", "end", *FILTER_KEYS, "format")
+#: The shared selection's parameters, and those plus ``format`` (the engagement routes').
+SELECTION_PARAMS = ("start", "end", *FILTER_KEYS)
+FILTER_PARAMS = (*SELECTION_PARAMS, "format")
+BREAKDOWN_PARAMS = ("by", *FILTER_PARAMS)
+STOPS_PARAMS = ("title", *FILTER_PARAMS)
 
 
 def series_query_from_args(args: Mapping[str, list[str]]) -> tuple[SeriesQuery, str]:
@@ -279,5 +292,36 @@ def top_query_from_args(args: Mapping[str, list[str]]) -> tuple[TopQuery, str]:
     """Parse the top-list route's query string (``{key: [values]}``) and output format."""
     _check_known(args, TOP_PARAMS)
     num = parse_num(_one("num", args["num"])) if "num" in args else NUM_DEFAULT
-    rank = parse_rank(_one("rank", args["rank"])) if "rank" in args else "plays"
-    return TopQuery(num, rank, _filters_from_args(args)), _format_from_args(args)
+    rank = parse_rank(_one("rank", args["rank"]), ranks=TOP_RANKS) if "rank" in args else "plays"
+    min_plays = MIN_PLAYS_DEFAULT
+    if "min_plays" in args:
+        min_plays = parse_num(_one("min_plays", args["min_plays"]), "min_plays", MIN_PLAYS_MAX)
+    return TopQuery(num, rank, _filters_from_args(args), min_plays), _format_from_args(args)
+
+
+def filters_from_args(args: Mapping[str, list[str]], allowed: Iterable[str] = FILTER_PARAMS) -> tuple[Filters, str]:
+    """Parse a route's shared filters and output format; any parameter outside ``allowed`` is a 400."""
+    _check_known(args, allowed)
+    return _filters_from_args(args), _format_from_args(args)
+
+
+def parse_by(args: Mapping[str, list[str]]) -> str:
+    """The required ``by`` of a breakdown: one of :data:`BREAKDOWN_KEYS`."""
+    if "by" not in args:
+        raise MoviedashError(f"by is required: one of {', '.join(BREAKDOWN_KEYS)}", parameter="by")
+    value = _one("by", args["by"])
+    if value not in BREAKDOWN_KEYS:
+        raise MoviedashError(f"by must be one of {', '.join(BREAKDOWN_KEYS)}", parameter="by")
+    return value
+
+
+def parse_title(args: Mapping[str, list[str]]) -> str:
+    """The required ``title`` of a per-title route (a non-empty text of at most MAX_VALUE_LENGTH characters)."""
+    if "title" not in args:
+        raise MoviedashError("title is required", parameter="title")
+    value = _one("title", args["title"])
+    if not value or len(value) > MAX_VALUE_LENGTH or "\x00" in value:
+        raise MoviedashError(
+            f"title must be a non-empty text of at most {MAX_VALUE_LENGTH} characters without NUL", parameter="title"
+        )
+    return value

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import analysis, charts, metrics
+from . import analysis, charts, engagement, metrics
 from .params import Filters, SeriesQuery, TopQuery
 from .store import Connection, check_deadline
 
@@ -62,15 +62,107 @@ def export_name(base: str, filters: Filters) -> str:
 
 
 def series_data(conn: Connection, metric: str, query: SeriesQuery) -> ChartData:
-    """A declared measure per period (e.g. ``unique_users``), as ``/data/<metric>/`` serves it."""
-    frame = SERIES[metric](conn, query)
+    """A declared measure per period (e.g. ``unique_users``, ``completion``), as ``/data/<metric>/`` serves it.
+
+    The engagement measures have ``None`` where a period has no play with a value.
+    """
+    if metric in metrics.ENGAGEMENT_SERIES:
+        frame = engagement.series(conn, metric, query)
+    else:
+        frame = SERIES[metric](conn, query)
     return ChartData(frame, query, export_name(f"{metric}_{query.resolution}", query.filters))
 
 
 def top_data(conn: Connection, query: TopQuery) -> ChartData:
-    """The top titles, as ``/data/toplist/`` serves them."""
-    frame = analysis.toplist(conn, query)
+    """The top titles, as ``/data/toplist/`` serves them (``rank=completion|full_watches`` adds ``plays``)."""
+    if query.rank in engagement.RANKS:
+        frame = engagement.toplist(conn, query.rank, query.num, query.min_plays, query.filters)
+    else:
+        frame = analysis.toplist(conn, query)
     return ChartData(frame, query, export_name(f"toplist_{query.rank}_top{query.num}", query.filters))
+
+
+def breakdown_data(conn: Connection, name: str, by: str, filters: Filters) -> ChartData:
+    """An engagement measure per device, market or session type: columns ``<by>``, ``values``, ``plays``."""
+    frame = engagement.breakdown(conn, name, by, filters)
+    return ChartData(frame, filters, export_name(f"{name}_by_{by}", filters))
+
+
+def distribution_data(conn: Connection, filters: Filters) -> ChartData:
+    """Plays per 10 % completion bin, movies and series side by side."""
+    return ChartData(engagement.completion_distribution(conn, filters), filters,
+                     export_name("completion_distribution", filters))
+
+
+def stops_data(conn: Connection, title: str, filters: Filters) -> ChartData:
+    """Where people stop in ``title``: the share of plays still watching at 10 %, 20 %, …"""
+    return ChartData(engagement.stops(conn, title, filters), filters, export_name("completion_stops", filters))
+
+
+def worst_segments_data(conn: Connection, resolution: str, filters: Filters) -> ChartData:
+    """The device × market × period segments with the most poor plays beyond the overall rate (top 10)."""
+    query = SeriesQuery(resolution, filters)
+    return ChartData(engagement.worst_segments(conn, resolution, filters), query,
+                     export_name(f"quality_worst_segments_{resolution}", filters))
+
+
+def quality_completion_data(conn: Connection, filters: Filters) -> ChartData:
+    """Average completion per one-unit bin of the quality score."""
+    return ChartData(engagement.completion_by_quality(conn, filters), filters,
+                     export_name("completion_by_quality", filters))
+
+
+def engagement_series_figure(
+    conn: Connection, metric: str, query: SeriesQuery, *, theme: str = "light",
+    title: str | None = charts.DEFAULT_TITLE,
+) -> tuple[go.Figure, ChartData]:
+    """The chart of an engagement measure per period (gaps where no play has a value)."""
+    data = series_data(conn, metric, query)
+    check_deadline(conn)
+    return charts.ratio_series_figure(data.frame, metric, query.resolution, theme=theme, title=title), data
+
+
+def breakdown_figure(
+    conn: Connection, name: str, by: str, filters: Filters, *, theme: str = "light",
+    title: str | None = charts.DEFAULT_TITLE,
+) -> tuple[go.Figure, ChartData]:
+    """Bars of an engagement measure per value of ``by``."""
+    data = breakdown_data(conn, name, by, filters)
+    return charts.breakdown_figure(data.frame, name, by, theme=theme, title=title), data
+
+
+def distribution_figure(
+    conn: Connection, filters: Filters, *, theme: str = "light", title: str | None = charts.DEFAULT_TITLE
+) -> tuple[go.Figure, ChartData]:
+    """The completion histogram, movies and series side by side."""
+    data = distribution_data(conn, filters)
+    return charts.distribution_figure(data.frame, theme=theme, title=title), data
+
+
+def stops_figure(
+    conn: Connection, title_name: str, filters: Filters, *, theme: str = "light",
+    title: str | None = charts.DEFAULT_TITLE,
+) -> tuple[go.Figure, ChartData]:
+    """The "where people stop" curve of one title."""
+    data = stops_data(conn, title_name, filters)
+    return charts.stops_figure(data.frame, title_name, theme=theme, title=title), data
+
+
+def worst_segments_figure(
+    conn: Connection, resolution: str, filters: Filters, *, theme: str = "light",
+    title: str | None = charts.DEFAULT_TITLE,
+) -> tuple[go.Figure, ChartData]:
+    """Bars of the worst segments' impact."""
+    data = worst_segments_data(conn, resolution, filters)
+    return charts.worst_segments_figure(data.frame, theme=theme, title=title), data
+
+
+def quality_completion_figure(
+    conn: Connection, filters: Filters, *, theme: str = "light", title: str | None = charts.DEFAULT_TITLE
+) -> tuple[go.Figure, ChartData]:
+    """Average completion per quality bin."""
+    data = quality_completion_data(conn, filters)
+    return charts.quality_completion_figure(data.frame, theme=theme, title=title), data
 
 
 def heatmap_data(conn: Connection, filters: Filters) -> ChartData:
@@ -122,3 +214,42 @@ def kpis(conn: Connection, filters: Filters) -> list[charts.Kpi]:
     comparison = analysis.compare_previous(conn, filters)
     check_deadline(conn)
     return charts.kpis(comparison.current, comparison.previous, comparison.days)
+
+
+#: The engagement and quality charts of ``/figures/engagement/<chart>.json``.
+ENGAGEMENT_CHARTS: tuple[str, ...] = (
+    *metrics.ENGAGEMENT_SERIES,
+    *(f"{name}_breakdown" for name in metrics.ENGAGEMENT_SERIES),
+    "completion_distribution", "completion_stops", "quality_worst_segments", "completion_by_quality",
+)
+#: Each engagement chart's own parameter (besides the shared filters and ``theme``).
+ENGAGEMENT_CHART_PARAMS: dict[str, tuple[str, ...]] = {
+    **{name: ("resolution",) for name in metrics.ENGAGEMENT_SERIES},
+    **{f"{name}_breakdown": ("by",) for name in metrics.ENGAGEMENT_SERIES},
+    "completion_distribution": (),
+    "completion_stops": ("title",),
+    "quality_worst_segments": ("resolution",),
+    "completion_by_quality": (),
+}
+
+
+def engagement_figure(
+    conn: Connection, chart: str, filters: Filters, option: str | None = None, *, theme: str = "light",
+    title: str | None = charts.DEFAULT_TITLE,
+) -> tuple[go.Figure, ChartData]:
+    """The engagement chart ``chart`` (:data:`ENGAGEMENT_CHARTS`); ``option`` is its own parameter's value
+    (the resolution, ``by`` or the title; see :data:`ENGAGEMENT_CHART_PARAMS`)."""
+    own = ENGAGEMENT_CHART_PARAMS[chart]
+    if own and option is None:
+        raise ValueError(f"{chart} needs its {own[0]}")
+    if chart in metrics.ENGAGEMENT_SERIES:
+        return engagement_series_figure(conn, chart, SeriesQuery(str(option), filters), theme=theme, title=title)
+    if chart.endswith("_breakdown"):
+        return breakdown_figure(conn, chart.removesuffix("_breakdown"), str(option), filters, theme=theme, title=title)
+    if chart == "completion_distribution":
+        return distribution_figure(conn, filters, theme=theme, title=title)
+    if chart == "completion_stops":
+        return stops_figure(conn, str(option), filters, theme=theme, title=title)
+    if chart == "quality_worst_segments":
+        return worst_segments_figure(conn, str(option), filters, theme=theme, title=title)
+    return quality_completion_figure(conn, filters, theme=theme, title=title)

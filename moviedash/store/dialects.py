@@ -98,6 +98,18 @@ class SQLiteDialect:
         """
         return f"{column} IS NOT NULL AND {column} <> ''"
 
+    def units(self, column: str) -> str:
+        """``column`` (a real) taken to 4 decimals as an integer: ``floor(v * 10000 + 0.5)``, NULL stays NULL.
+
+        ``floor`` before the cast: SQLite's CAST truncates (PostgreSQL's rounds).
+        An empty text (sqlite's ``.import``) is NULL.
+        """
+        return f"CAST(floor(NULLIF({column}, '') * 10000 + 0.5) AS INTEGER)"
+
+    def integer(self, column: str) -> str:
+        """``column`` as a 64-bit integer; an empty text (sqlite's ``.import``) is NULL."""
+        return f"CAST(NULLIF({column}, '') AS INTEGER)"
+
 
 @dataclass(frozen=True)
 class PostgresDialect:
@@ -220,6 +232,17 @@ $body$""",
     def has_date(self, column: str = "event_date") -> str:
         """A condition true where ``column`` holds a date (a timestamp cannot be '')."""
         return f"{column} IS NOT NULL"
+
+    def units(self, column: str) -> str:
+        """``column`` (a double) taken to 4 decimals as an integer: ``floor(v * 10000 + 0.5)``.
+
+        ``floor`` before the cast: PostgreSQL's CAST of a double rounds half to even.
+        """
+        return f"CAST(floor({column} * 10000 + 0.5) AS BIGINT)"
+
+    def integer(self, column: str) -> str:
+        """``column`` as a 64-bit integer (products of minutes overflow ``integer``)."""
+        return f"CAST({column} AS BIGINT)"
 
 
 Dialect = SQLiteDialect | PostgresDialect

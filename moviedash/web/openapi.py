@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 from .. import analysis, dimensions, metrics, params, viewstate
 from ..charts import THEMES
 from ..errors import MoviedashError
-from ..pipeline import CHARTS
+from ..pipeline import CHARTS, ENGAGEMENT_CHART_PARAMS, ENGAGEMENT_CHARTS
 from .context import get_connection
 
 OPENAPI_PATH = "/data/openapi.json"
@@ -128,13 +128,17 @@ def _rows_response(item_ref: str, description: str) -> dict[str, Any]:
     }
 
 
-def _series_operation(metric: str, summary: str, known: Known) -> dict[str, Any]:
+def _series_operation(metric: str, summary: str, known: Known, *, engagement: bool = False) -> dict[str, Any]:
+    if engagement:
+        text = (f"Every period between the first and the last one is present, with null where no play has a value. "
+                f"{metrics.ROUNDING} {_UNKNOWN}")
+    else:
+        text = f"Every period between the first and the last one is present, with 0 where nothing happened. {_UNKNOWN}"
     return {
         "get": {
             "operationId": metric,
             "summary": summary,
-            "description": "Every period between the first and the last one is present, with 0 where "
-            f"nothing happened. {_UNKNOWN}",
+            "description": text,
             "parameters": [
                 _single("resolution", _enum(params.RESOLUTIONS, "daily"), _RESOLUTION_TEXT),
                 *_dates(),
@@ -142,7 +146,9 @@ def _series_operation(metric: str, summary: str, known: Known) -> dict[str, Any]
                 _format(),
             ],
             "responses": {
-                "200": _rows_response("#/components/schemas/SeriesRow", "One row per period."),
+                "200": _rows_response(
+                    "#/components/schemas/" + ("EngagementRow" if engagement else "SeriesRow"), "One row per period."
+                ),
                 **_errors(),
             },
         }
@@ -151,6 +157,8 @@ def _series_operation(metric: str, summary: str, known: Known) -> dict[str, Any]
 
 def _toplist_operation(known: Known) -> dict[str, Any]:
     num = {"type": "integer", "minimum": params.NUM_MIN, "maximum": params.NUM_MAX, "default": params.NUM_DEFAULT}
+    min_plays = {"type": "integer", "minimum": params.NUM_MIN, "maximum": params.MIN_PLAYS_MAX,
+                 "default": params.MIN_PLAYS_DEFAULT}
     return {
         "get": {
             "operationId": "toplist",
@@ -158,7 +166,13 @@ def _toplist_operation(known: Known) -> dict[str, Any]:
             "description": f"Empty or NULL titles are left out. {_UNKNOWN}",
             "parameters": [
                 _single("num", num, "How many titles."),
-                _single("rank", _enum(params.RANKS, "plays"), "What the list counts."),
+                _single(
+                    "rank", _enum(params.TOP_RANKS, "plays"),
+                    "What the list counts: plays, minutes, viewers, or the engagement measures `completion` "
+                    "(average completion of titles with at least `min_plays` plays with a percentage) and "
+                    "`full_watches` (these rows add `plays`; ties by plays, then title).",
+                ),
+                _single("min_plays", min_plays, "With `rank=completion`: the fewest plays a listed title has."),
                 *_dates(),
                 *[_multi(key, known) for key in params.FILTER_KEYS],
                 _format(),
@@ -221,6 +235,138 @@ def _figure_operation(known: Known) -> dict[str, Any]:
     }
 
 
+def _selection(known: Known) -> list[dict[str, Any]]:
+    return [*_dates(), *[_multi(key, known) for key in params.FILTER_KEYS]]
+
+
+def _engagement_operation(operation_id: str, summary: str, description: str, own: list[dict[str, Any]],
+                          item: str, known: Known) -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": summary,
+            "description": f"{description} {metrics.ROUNDING} {_UNKNOWN}",
+            "parameters": [*own, *_selection(known), _format()],
+            "responses": {
+                "200": _rows_response(f"#/components/schemas/{item}", "One row per group."),
+                **_errors(),
+            },
+        }
+    }
+
+
+def _required(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    parameter = _single(name, schema, description)
+    parameter["required"] = True
+    return parameter
+
+
+def _engagement_paths(known: Known) -> dict[str, Any]:
+    resolution = _single("resolution", _enum(params.RESOLUTIONS, "daily"), _RESOLUTION_TEXT)
+    by = _required("by", {"type": "string", "enum": list(params.BREAKDOWN_KEYS)}, "The dimension to break down by.")
+    title = _required(
+        "title", {"type": "string", "minLength": 1, "maxLength": params.MAX_VALUE_LENGTH, "pattern": r"^[^\u0000]+$"},
+        "The title (as stored).",
+    )
+    paths: dict[str, Any] = {
+        f"/data/{m.name}/breakdown/": _engagement_operation(
+            f"{m.name}_breakdown", f"{m.label} by device, market or session type.",
+            "One row per value with a play (missing values as `unknown`), most plays first; `plays` counts the "
+            "plays with a value.", [by], "BreakdownRow", known,
+        )
+        for m in metrics.ENGAGEMENT
+    }
+    paths["/data/completion/distribution/"] = _engagement_operation(
+        "completion_distribution", "Plays per 10 % bin of completion, movies and series side by side.",
+        "Bins 0–10 … 90–100 (100 % and capped plays in the last); shares are % of the session type's plays.",
+        [], "DistributionRow", known,
+    )
+    paths["/data/completion/stops/"] = _engagement_operation(
+        "completion_stops", "Where people stop in a title: % of its plays still watching at 10 %, 20 %, … 100 %.",
+        "`values` is null when the title has no play with a percentage.", [title], "StopRow", known,
+    )
+    paths["/data/quality/worst_segments/"] = _engagement_operation(
+        "quality_worst_segments", "The 10 device × market × period segments with the most poor plays beyond the "
+        "overall rate.",
+        "impact = poor plays − plays × the selection's poor rate (as Mux ranks insights); only positive impacts.",
+        [resolution], "SegmentRow", known,
+    )
+    paths["/data/quality/completion/"] = _engagement_operation(
+        "quality_completion", "Average completion per one-unit bin of the quality score (errorperception).",
+        "Bins with a play that has both values, ascending.", [], "QualityCompletionRow", known,
+    )
+    return paths
+
+
+def _engagement_figure_operation(chart: str, known: Known) -> dict[str, Any]:
+    own = {
+        "resolution": _single("resolution", _enum(params.RESOLUTIONS, "daily"), _RESOLUTION_TEXT),
+        "by": _required("by", {"type": "string", "enum": list(params.BREAKDOWN_KEYS)}, "The breakdown's dimension."),
+        "title": _required("title", {"type": "string", "minLength": 1, "maxLength": params.MAX_VALUE_LENGTH,
+                                     "pattern": r"^[^\u0000]+$"}, "The title (as stored)."),
+    }
+    return {
+        "get": {
+            "operationId": f"figure_{chart}",
+            "summary": f"The {chart.replace('_', ' ')} chart as Plotly figure JSON, for embedding with plotly.js.",
+            "description": f"Takes the shared filters, `theme` and the chart's own parameter. {_UNKNOWN}",
+            "parameters": [
+                *[own[name] for name in ENGAGEMENT_CHART_PARAMS[chart]],
+                *_selection(known),
+                _single("theme", _enum(THEMES, "light"), "The colour theme."),
+            ],
+            "responses": {
+                "200": {
+                    "description": "A Plotly figure.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Figure"}}},
+                },
+                **_errors(),
+            },
+        }
+    }
+
+
+def _nullable_number(description: str) -> dict[str, Any]:
+    return {"type": "number", "nullable": True, "description": description}
+
+
+def _rows(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties, "additionalProperties": False}
+
+
+def _engagement_schemas() -> dict[str, Any]:
+    count = {"type": "integer", "minimum": 0}
+    bound = {"type": "integer"}
+    return {
+        "EngagementRow": _rows({
+            "date": {"type": "string", "format": "date", "description": "The first day of the period."},
+            "values": _nullable_number("null where the period has no play with a value."),
+        }, ["date", "values"]),
+        "BreakdownRow": {
+            "type": "object", "required": ["values", "plays"],
+            "properties": {
+                **{key: {"type": "string"} for key in params.BREAKDOWN_KEYS},
+                "values": _nullable_number("null where no play of the group has a value."), "plays": count,
+            },
+            "minProperties": 3, "maxProperties": 3, "additionalProperties": False,
+        },
+        "DistributionRow": _rows({
+            "from": bound, "to": bound, "movie_plays": count, "series_plays": count,
+            "movie_share": _nullable_number("% of the movies' plays."),
+            "series_share": _nullable_number("% of the series' plays."),
+        }, ["from", "to", "movie_plays", "series_plays", "movie_share", "series_share"]),
+        "StopRow": _rows({"at": bound, "values": _nullable_number("% still watching."), "plays": count},
+                         ["at", "values", "plays"]),
+        "SegmentRow": _rows({
+            "device": {"type": "string"}, "market": {"type": "string"},
+            "date": {"type": "string", "format": "date"}, "plays": count, "poor": count,
+            "poor_share": {"type": "number"}, "impact": {"type": "number"},
+        }, ["device", "market", "date", "plays", "poor", "poor_share", "impact"]),
+        "QualityCompletionRow": _rows({"from": bound, "to": bound, "values": {"type": "number"}, "plays": count},
+                                      ["from", "to", "values", "plays"]),
+    }
+
+
 def _openapi_operation() -> dict[str, Any]:
     return {
         "get": {
@@ -265,8 +411,14 @@ def build_document(known: Known | None = None) -> dict[str, Any]:
         },
         "paths": {
             **{f"/data/{m.name}/": _series_operation(m.name, m.description, known) for m in metrics.MEASURES},
+            **{
+                f"/data/{m.name}/": _series_operation(m.name, m.description, known, engagement=True)
+                for m in metrics.ENGAGEMENT
+            },
+            **_engagement_paths(known),
             "/data/toplist/": _toplist_operation(known),
             "/figures/{chart}.json": _figure_operation(known),
+            **{f"/figures/engagement/{c}.json": _engagement_figure_operation(c, known) for c in ENGAGEMENT_CHARTS},
             OPENAPI_PATH: _openapi_operation(),
         },
         "components": {
@@ -286,6 +438,7 @@ def build_document(known: Known | None = None) -> dict[str, Any]:
                     "properties": {
                         "title": {"type": "string", "minLength": 1},
                         "values": {"type": "number", "minimum": 0},
+                        "plays": {"type": "integer", "minimum": 0, "description": "With an engagement rank."},
                     },
                     "additionalProperties": False,
                 },
@@ -302,6 +455,7 @@ def build_document(known: Known | None = None) -> dict[str, Any]:
                         },
                     },
                 },
+                **_engagement_schemas(),
                 "Error": error,
             }
         },

@@ -15,7 +15,18 @@ from plotly.io.json import to_json_plotly
 from .. import analysis, csvsafe, metrics, pipeline
 from ..charts import THEMES, plotly_config
 from ..errors import MoviedashError
-from ..params import series_query_from_args, top_query_from_args
+from ..params import (
+    BREAKDOWN_PARAMS,
+    FILTER_PARAMS,
+    SELECTION_PARAMS,
+    STOPS_PARAMS,
+    filters_from_args,
+    parse_by,
+    parse_resolution,
+    parse_title,
+    series_query_from_args,
+    top_query_from_args,
+)
 from ..pipeline import SERIES
 from ..viewstate import ViewState, parse_query
 from .context import get_connection
@@ -42,22 +53,84 @@ def series(metric: str) -> Response:
     """A declared measure (unique users, minutes watched, ...) per day, week or month, zero-filled."""
     if metric == "toplist":
         return toplist()
-    compute = SERIES.get(metric)
-    if compute is None:
-        choices = ", ".join([*SERIES, "toplist"])
+    if metric not in SERIES and metric not in metrics.ENGAGEMENT_SERIES:
+        choices = ", ".join([*SERIES, *metrics.ENGAGEMENT_SERIES, "toplist"])
         raise MoviedashError(f"unknown metric {metric!r}; one of {choices}", status=404)
     query, fmt = series_query_from_args(_args())
     conn = get_connection()
     analysis.check_known(conn, query.filters)  # a value not in the data: 400, not a series of zeros
-    return frame_response(compute(conn, query), fmt, f"{metric}_{query.resolution}")
+    return frame_response(pipeline.series_data(conn, metric, query).frame, fmt, f"{metric}_{query.resolution}")
 
 
 def toplist() -> Response:
-    """The N most watched titles."""
+    """The N most watched titles (or the most completed, the most fully watched)."""
     query, fmt = top_query_from_args(_args())
     conn = get_connection()
     analysis.check_known(conn, query.filters)
-    return frame_response(analysis.toplist(conn, query), fmt, f"toplist_{query.rank}")
+    return frame_response(pipeline.top_data(conn, query).frame, fmt, f"toplist_{query.rank}")
+
+
+def _resolution(args: dict[str, list[str]]) -> str:
+    values = args.get("resolution", ["daily"])
+    if len(values) != 1:
+        raise MoviedashError("resolution may be given only once", parameter="resolution")
+    return parse_resolution(values[0])
+
+
+def breakdown(measure: str) -> Response:
+    """An engagement measure per device, market or session type."""
+    args = _args()
+    filters, fmt = filters_from_args(args, BREAKDOWN_PARAMS)
+    by = parse_by(args)
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    data = pipeline.breakdown_data(conn, measure, by, filters)
+    return frame_response(data.frame, fmt, f"{measure}_by_{by}")
+
+
+for _name in metrics.ENGAGEMENT_SERIES:
+    bp.add_url_rule(f"/{_name}/breakdown/", f"breakdown_{_name}", lambda _m=_name: breakdown(_m), methods=["GET"])
+
+
+@bp.get("/completion/distribution/")
+def completion_distribution() -> Response:
+    """Plays per 10 % completion bin, movies and series side by side."""
+    filters, fmt = filters_from_args(_args())
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    return frame_response(pipeline.distribution_data(conn, filters).frame, fmt, "completion_distribution")
+
+
+@bp.get("/completion/stops/")
+def completion_stops() -> Response:
+    """Where people stop in one title."""
+    args = _args()
+    filters, fmt = filters_from_args(args, STOPS_PARAMS)
+    title = parse_title(args)
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    return frame_response(pipeline.stops_data(conn, title, filters).frame, fmt, "completion_stops")
+
+
+@bp.get("/quality/worst_segments/")
+def worst_segments() -> Response:
+    """The device × market × period segments with the most poor plays beyond the overall rate."""
+    args = _args()
+    filters, fmt = filters_from_args(args, ("resolution", *FILTER_PARAMS))
+    resolution = _resolution(args)
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    data = pipeline.worst_segments_data(conn, resolution, filters)
+    return frame_response(data.frame, fmt, f"quality_worst_segments_{resolution}")
+
+
+@bp.get("/quality/completion/")
+def quality_completion() -> Response:
+    """Average completion per one-unit bin of the quality score."""
+    filters, fmt = filters_from_args(_args())
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    return frame_response(pipeline.quality_completion_data(conn, filters).frame, fmt, "completion_by_quality")
 
 
 @bp.route("/", defaults={"rest": ""})
@@ -100,6 +173,33 @@ def figure(chart: str) -> Response:
         fig, data = pipeline.heatmap_figure(conn, state.filters, theme=theme)
     # The figure plus the config to draw it with (no "Share chart…" upload to Plotly Cloud):
     # Plotly.newPlot(el, figure.data, figure.layout, figure.config).
+    body = {**fig.to_plotly_json(), "config": plotly_config(data.name)}
+    return Response(to_json_plotly(body), mimetype="application/json")
+
+
+@figures_bp.get("/engagement/<chart>.json")
+def engagement_figure(chart: str) -> Response:
+    """An engagement or quality chart as Plotly figure JSON: the shared filters, ``theme`` and the chart's own
+    parameter (``resolution`` for a series or the worst segments, ``by`` for a breakdown, ``title`` for stops)."""
+    if chart not in pipeline.ENGAGEMENT_CHARTS:
+        raise MoviedashError(
+            f"unknown chart {chart!r}; one of {', '.join(pipeline.ENGAGEMENT_CHARTS)}", status=404
+        )
+    args = _args()
+    theme_values = args.pop("theme", ["light"])
+    if len(theme_values) != 1 or theme_values[0] not in THEMES:
+        raise MoviedashError(f"theme must be one of {', '.join(THEMES)}", parameter="theme")
+    own = pipeline.ENGAGEMENT_CHART_PARAMS[chart]
+    filters, _ = filters_from_args(args, (*own, *SELECTION_PARAMS))
+    conn = get_connection()
+    option = {
+        "resolution": lambda: _resolution(args),
+        "by": lambda: parse_by(args),
+        "title": lambda: parse_title(args),
+    }
+    value = option[own[0]]() if own else None
+    analysis.check_known(conn, filters)
+    fig, data = pipeline.engagement_figure(conn, chart, filters, value, theme=theme_values[0])
     body = {**fig.to_plotly_json(), "config": plotly_config(data.name)}
     return Response(to_json_plotly(body), mimetype="application/json")
 

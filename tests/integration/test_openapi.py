@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 
 from moviedash import create_app, dimensions, metrics, params, viewstate
 from moviedash.charts import THEMES
-from moviedash.pipeline import CHARTS
+from moviedash.pipeline import CHARTS, ENGAGEMENT_CHART_PARAMS, ENGAGEMENT_CHARTS
 from moviedash.web.openapi import OPENAPI_PATH, build_document
 from tests.helpers import BACKENDS, event, module_db
 
@@ -23,7 +23,14 @@ EVENTS = [
 
 #: The filter values of EVENTS: the served document's enums.
 KNOWN = {dim: dimensions.known_values(e[dim] for e in EVENTS) for dim in dimensions.DIMS}
-ROUTES = {*(f"/data/{name}/" for name in metrics.SERIES), "/data/toplist/", "/figures/{chart}.json", OPENAPI_PATH}
+ROUTES = {
+    *(f"/data/{name}/" for name in metrics.SERIES), "/data/toplist/", "/figures/{chart}.json", OPENAPI_PATH,
+    # The engagement and quality routes (issue 14).
+    *(f"/data/{name}/" for name in metrics.ENGAGEMENT_SERIES),
+    *(f"/data/{name}/breakdown/" for name in metrics.ENGAGEMENT_SERIES),
+    "/data/completion/distribution/", "/data/completion/stops/", "/data/quality/worst_segments/",
+    "/data/quality/completion/", *(f"/figures/engagement/{chart}.json" for chart in ENGAGEMENT_CHARTS),
+}
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -110,7 +117,10 @@ def test_document_lists_every_route(app, doc):
     rules = {rule.rule for rule in app.server.url_map.iter_rules() if rule.rule.startswith(("/data/", "/figures/"))}
     documented = {path.replace("{chart}", "<chart>") for path in doc["paths"]}
     # Every route of the JSON blueprints is documented, except the catch-alls (JSON 404s).
-    assert rules - documented == {"/data/<metric>/", "/data/", "/data/<path:rest>", "/figures/", "/figures/<path:rest>"}
+    assert rules - documented == {
+        "/data/<metric>/", "/data/", "/data/<path:rest>", "/figures/", "/figures/<path:rest>",
+        "/figures/engagement/<chart>.json",  # documented chart by chart, each with its own parameter
+    }
 
 
 def test_parameters_match_the_validators(doc):
@@ -127,7 +137,20 @@ def test_parameters_match_the_validators(doc):
 
     top = _params(doc, "/data/toplist/")
     assert set(top) == set(params.TOP_PARAMS)
-    assert top["rank"]["schema"]["enum"] == list(params.RANKS)
+    assert top["rank"]["schema"]["enum"] == list(params.TOP_RANKS)
+    assert top["min_plays"]["schema"]["default"] == params.MIN_PLAYS_DEFAULT
+
+    for name in metrics.ENGAGEMENT_SERIES:
+        assert _params(doc, f"/data/{name}/") == series
+        breakdown = _params(doc, f"/data/{name}/breakdown/")
+        assert set(breakdown) == set(params.BREAKDOWN_PARAMS)
+        assert breakdown["by"]["required"] is True and breakdown["by"]["schema"]["enum"] == list(params.BREAKDOWN_KEYS)
+    assert set(_params(doc, "/data/completion/stops/")) == set(params.STOPS_PARAMS)
+    assert set(_params(doc, "/data/completion/distribution/")) == set(params.FILTER_PARAMS)
+    assert set(_params(doc, "/data/quality/worst_segments/")) == {"resolution", *params.FILTER_PARAMS}
+    for chart in ENGAGEMENT_CHARTS:
+        engagement = _params(doc, f"/figures/engagement/{chart}.json")
+        assert set(engagement) == {"theme", *ENGAGEMENT_CHART_PARAMS[chart], *params.SELECTION_PARAMS}
     num = top["num"]["schema"]
     assert (num["type"], num["minimum"], num["maximum"], num["default"]) == (
         "integer",

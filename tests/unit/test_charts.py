@@ -423,3 +423,29 @@ def test_margins_grow_with_the_labels() -> None:
     short = charts.heatmap_figure(pd.DataFrame([[1]], index=["Mo"], columns=[0]))
     long = charts.heatmap_figure(pd.DataFrame([[1]], index=["Monday"], columns=[0]))
     assert short.layout.margin.l < long.layout.margin.l
+
+
+def test_engagement_figures_use_the_bundles_traces_and_say_when_empty() -> None:
+    series = pd.DataFrame({"date": ["2024-03-04", "2024-03-05"], "values": [92.5, None]})
+    line = charts.ratio_series_figure(series, "completion", "daily")
+    assert line.data[0].type == "scatter" and list(line.data[0].y) == [92.5, None]
+    assert line.layout.title.text == "Average completion"
+    by = pd.DataFrame({"device": ["TV", "unknown"], "values": [90.0, None], "plays": [2, 0]})
+    bars = charts.breakdown_figure(by, "completion", "device", theme="dark")
+    assert bars.data[0].type == "bar" and list(bars.data[0].x) == ["TV", "Unknown"]
+    assert "plays" in bars.data[0].hovertemplate
+    histogram = pd.DataFrame({"from": [0, 90], "to": [10, 100], "movie_plays": [1, 3], "series_plays": [0, 0],
+                              "movie_share": [25.0, 75.0], "series_share": [None, None]})
+    grouped = charts.distribution_figure(histogram)
+    assert [t.name for t in grouped.data] == ["Movies", "Series"] and grouped.layout.barmode == "group"
+    stops = pd.DataFrame({"at": [10, 20], "values": [100.0, 50.0], "plays": [2, 2]})
+    assert charts.stops_figure(stops, "A").data[0].type == "scatter"
+    segments = pd.DataFrame([{"device": "TV", "market": "NO", "date": "2024-03-04", "plays": 3, "poor": 3,
+                              "poor_share": 100.0, "impact": 2.5}])
+    assert charts.worst_segments_figure(segments).data[0].orientation == "h"
+    bins = pd.DataFrame({"from": [5], "to": [6], "values": [70.0], "plays": [3]})
+    assert list(charts.quality_completion_figure(bins).data[0].y) == [70.0]
+    # Nothing to draw: the empty-state figure, not an empty axis.
+    nothing = pd.DataFrame({"date": ["2024-03-04"], "values": [None]})
+    assert charts.ratio_series_figure(nothing, "quality", "daily").layout.annotations[0].text == charts.EMPTY_MESSAGE
+    assert charts.worst_segments_figure(segments.iloc[0:0]).layout.annotations

@@ -24,8 +24,8 @@ LAYERS: list[set[str]] = [
     {"rollups"},
     # Answers (rollup or raw), foreign-database checks, loading and the demo.
     {"analysis", "foreign", "ingest"},
-    # Data + figure pipelines, why a selection is empty.
-    {"pipeline", "emptiness"},
+    # Data + figure pipelines, engagement answers, why a selection is empty.
+    {"pipeline", "emptiness", "engagement"},
     # Reports, the figures API, the Flask face.
     {"report", "figures", "web"},
     {"auth"},

@@ -1,0 +1,419 @@
+"""The engagement and quality measures (completion, full watches, quality of experience), from the raw table.
+
+Every number follows one rounding rule (:data:`moviedash.metrics.ROUNDING`):
+each play's real values are taken to 4 decimals as integers in SQL (the
+dialect's :meth:`units`), SQL only sums and counts integers, and Python
+divides the integer totals exactly (:func:`moviedash.metrics.served`).  So
+SQLite and PostgreSQL serve the same doubles, and additive totals are what a
+rollup can keep.
+
+The SQL is built from the declarations (:data:`moviedash.metrics.ENGAGEMENT`),
+the dialect's fragments and a :class:`~moviedash.metrics.MeasureSettings`;
+user values are only ever bound parameters.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from . import dimensions, metrics
+from .analysis import HAS_TITLE, cached, where
+from .errors import MoviedashError
+from .escapes import decode_escapes
+from .metrics import UNITS, Distribution, Measure, MeasureSettings, Ratio
+from .params import Filters, SeriesQuery
+from .periods import check_periods, period_labels, period_start
+from .store import Connection, Dialect, check_deadline, dialect_of
+
+#: The dimensions a measure can be broken down by.
+BREAKDOWNS: tuple[str, ...] = dimensions.DIMS
+#: The top list's engagement ranks (``rank=completion`` needs ``min_plays`` plays with a value).
+RANKS: tuple[str, ...] = ("completion", "full_watches")
+#: The completion histogram's bins (10 % wide; 100 % falls in the last) and the stop curve's points.
+COMPLETION_BINS = 10
+STOP_POINTS: tuple[int, ...] = tuple(range(10, 101, 10))
+#: The session types the completion histogram sets side by side.
+SESSION_TYPES: tuple[str, ...] = ("MOVIE", "SERIES")
+#: How many worst segments are listed.
+WORST_SEGMENTS = 10
+_FULL = 100 * UNITS
+
+
+def measure_settings(conn: Connection) -> MeasureSettings:
+    """The settings the measures of ``conn``'s database follow: the one place they are read.
+
+    The defaults for now; database-level settings replace this body.
+    """
+    return metrics.DEFAULT_SETTINGS
+
+
+def _plays_sql(dialect: Dialect, clause: str, settings: MeasureSettings, extra: Sequence[str] = ()) -> str:
+    """The plays of a selection with their per-play unit columns (:data:`moviedash.metrics.PLAY_COLUMNS`)."""
+    percentage = dialect.units("viewpercentage")
+    running = dialect.integer("runningtime")
+    minutes = f"COALESCE({dialect.integer('totalminuteswatched')}, 0)"
+    completion = f"CASE WHEN {percentage} > {_FULL} THEN {_FULL} ELSE {percentage} END"
+    # minutes / running time to 4 decimals, half away from zero, in integers (minutes of a play are >= 0).
+    full_watch = f"CASE WHEN {running} > 0 THEN (2 * {minutes} * {UNITS} + {running}) / (2 * {running}) END"
+    columns = ", ".join(extra)
+    return (
+        f"SELECT {columns + ', ' if columns else ''}{completion} AS completion, "
+        f"{dialect.units('errorperception')} AS quality, {full_watch} AS full_watch "
+        f"FROM movies WHERE {clause} AND {minutes} >= {int(settings.min_minutes)}"
+    )
+
+
+def _aggregate(part: metrics.Count | metrics.Sum, settings: MeasureSettings) -> str:
+    return metrics.raw_aggregate(part).format(**settings.sql_values())
+
+
+def _ratio_parts(ratio: Ratio, settings: MeasureSettings) -> list[str]:
+    """The SQL totals of a ratio: numerator, denominator (1 without one) and plays."""
+    denominator = "1" if ratio.denominator is None else _aggregate(ratio.denominator, settings)
+    return [_aggregate(ratio.numerator, settings), denominator, _aggregate(ratio.counted, settings)]
+
+
+def _bin_sql(distribution: Distribution) -> str:
+    """The uniform bin of the distribution's integer expression (floor division, also below 0)."""
+    if not distribution.bin_units:
+        raise ValueError("only distributions of uniform bins (bin_units) are served")
+    x, b = distribution.expression, distribution.bin_units
+    return f"CASE WHEN {x} >= 0 THEN {x} / {b} ELSE -((-{x} + {b - 1}) / {b}) END"
+
+
+def _directed(distribution: Distribution, settings: MeasureSettings) -> Distribution:
+    if distribution.directed and not settings.errorperception_higher_is_worse:
+        return Distribution(distribution.expression, distribution.edges, distribution.q, distribution.bin_units,
+                            not distribution.descending)
+    return distribution
+
+
+def _engagement(name: str) -> Measure:
+    measure = metrics.measure(name)
+    if not isinstance(measure.aggregation, (Ratio, Distribution)):
+        raise ValueError(f"{name} is not an engagement measure")
+    return measure
+
+
+def _int(value: Any) -> int:
+    return 0 if value is None else int(value)
+
+
+def grouped_values(
+    conn: Connection, name: str, key: str, filters: Filters, dialect: Dialect, settings: MeasureSettings,
+    extra: Sequence[str], *, dated: bool = False, condition: str = "",
+) -> dict[Any, tuple[float | None, int]]:
+    """:func:`_grouped_values`, cached per data version (:func:`moviedash.analysis.cached`)."""
+    cache_key = ("engagement", name, key, filters, dialect, settings, tuple(extra), dated, condition)
+    return cached(conn, cache_key, lambda: _grouped_values(
+        conn, name, key, filters, dialect, settings, extra, dated=dated, condition=condition
+    ))
+
+
+def _grouped_values(
+    conn: Connection, name: str, key: str, filters: Filters, dialect: Dialect, settings: MeasureSettings,
+    extra: Sequence[str], *, dated: bool = False, condition: str = "",
+) -> dict[Any, tuple[float | None, int]]:
+    """``{group: (value, plays)}`` of the measure ``name`` grouped by the SQL ``key`` over the plays.
+
+    ``extra``: the raw columns the key reads (selected into the plays subquery).
+    Groups with plays but no value have ``(None, 0)``.  ``condition``: a further
+    SQL condition on the plays (code constants only).
+    """
+    aggregation = _engagement(name).aggregation
+    clause, params = where(filters, dated=dated)
+    plays = _plays_sql(dialect, f"{clause} AND {condition}" if condition else clause, settings, extra)
+    out: dict[Any, tuple[float | None, int]] = {}
+    if isinstance(aggregation, Ratio):
+        parts = ", ".join(_ratio_parts(aggregation, settings))
+        sql = f"SELECT {key} AS k, {parts} FROM ({plays}) AS p GROUP BY {key}"
+        for k, numerator, denominator, counted in conn.execute(sql, params).fetchall():
+            out[k] = (aggregation.value(_int(numerator), _int(denominator), _int(counted)), _int(counted))
+    elif isinstance(aggregation, Distribution):
+        distribution = _directed(aggregation, settings)
+        sql = (
+            f"SELECT {key} AS k, {_bin_sql(distribution)} AS b, COUNT(*) FROM ({plays}) AS p "
+            f"WHERE {distribution.expression} IS NOT NULL GROUP BY {key}, {_bin_sql(distribution)}"
+        )
+        counts: dict[Any, dict[int, int]] = {}
+        for k, b, n in conn.execute(sql, params).fetchall():
+            counts.setdefault(k, {})[int(b)] = int(n)
+        # Groups with plays but no value: every group of the plays.
+        for (k,) in conn.execute(f"SELECT DISTINCT {key} FROM ({plays}) AS p", params).fetchall():
+            found = counts.get(k, {})
+            out[k] = (distribution.bin_quantile(found), sum(found.values()))
+    else:
+        raise ValueError(f"{name} is not an engagement measure")
+    check_deadline(conn)
+    return out
+
+
+def series(conn: Connection, name: str, query: SeriesQuery, dialect: Dialect | None = None,
+           settings: MeasureSettings | None = None) -> pd.DataFrame:
+    """An engagement measure per period: columns ``date``, ``values`` (``None`` where no play has a value).
+
+    Every period from the first to the last event (or of the selected range) is present.
+    """
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    key = dialect.bucket(query.resolution)
+    groups = grouped_values(conn, name, key, query.filters, dialect, settings, ["event_date"], dated=True)
+    values = {str(k)[:10]: v for k, (v, _) in groups.items() if k is not None}
+    return _filled(values, query.resolution, query.filters.start, query.filters.end)
+
+
+def _filled(values: dict[str, float | None], resolution: str, start: dt.date | None,
+            end: dt.date | None) -> pd.DataFrame:
+    if not values:
+        return pd.DataFrame({"date": pd.Series([], dtype=object), "values": pd.Series([], dtype=object)})
+    first = period_start(start, resolution) if start else dt.date.fromisoformat(min(values))
+    last = period_start(end, resolution) if end else dt.date.fromisoformat(max(values))
+    check_periods(first, last, resolution)
+    labels = period_labels(first, last, resolution)
+    return pd.DataFrame({
+        "date": pd.Series(labels, dtype=object),
+        "values": pd.Series([values.get(label) for label in labels], dtype=object),
+    })
+
+
+def _bucket(column: str) -> str:
+    """A dimension's value with the placeholders of a missing value as ``unknown`` (:mod:`.dimensions`)."""
+    placeholders = ", ".join(f"'{p}'" for p in dimensions.PLACEHOLDERS)  # constants of the code, not user text
+    return f"CASE WHEN {column} IS NULL OR {column} IN ({placeholders}) THEN '{dimensions.UNKNOWN}' ELSE {column} END"
+
+
+def _order(key: str) -> tuple[bool, str]:
+    return (key == dimensions.UNKNOWN, key)
+
+
+def breakdown(conn: Connection, name: str, by: str, filters: Filters, dialect: Dialect | None = None,
+              settings: MeasureSettings | None = None) -> pd.DataFrame:
+    """The measure ``name`` per value of ``by``: columns ``<by>``, ``values``, ``plays``.
+
+    One row per value with a play (missing values together as ``unknown``);
+    ``plays`` counts the plays with a value.  Most plays first, then by value
+    (``unknown`` last).
+    """
+    if by not in BREAKDOWNS:
+        raise MoviedashError(f"by must be one of {', '.join(BREAKDOWNS)}", parameter="by")
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    groups = grouped_values(conn, name, _bucket(by), filters, dialect, settings, [by])
+    rows = sorted(((str(k), v, n) for k, (v, n) in groups.items()), key=lambda r: (-r[2], _order(r[0])))
+    return pd.DataFrame({
+        by: pd.Series([r[0] for r in rows], dtype=object),
+        "values": pd.Series([r[1] for r in rows], dtype=object),
+        "plays": pd.Series([r[2] for r in rows], dtype="int64"),
+    })
+
+
+@dataclass(frozen=True)
+class RankedTitle:
+    """A title of an engagement top list."""
+
+    title: str
+    value: float
+    plays: int
+
+
+def toplist(conn: Connection, rank: str, num: int, min_plays: int, filters: Filters,
+            dialect: Dialect | None = None, settings: MeasureSettings | None = None) -> pd.DataFrame:
+    """The top ``num`` titles by ``rank`` (``completion``: at least ``min_plays`` plays with a value):
+    columns ``title``, ``values``, ``plays``; highest value first, then plays, then the title as shown."""
+    if rank not in RANKS:
+        raise MoviedashError(f"rank must be one of {', '.join(RANKS)}", parameter="rank")
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    groups = grouped_values(
+        conn, rank, "title", filters, dialect, settings, ["title"], condition=HAS_TITLE
+    )
+    needed = min_plays if rank == "completion" else 1
+    ranked = sorted(
+        (RankedTitle(decode_escapes(str(title)), value, n) for title, (value, n) in groups.items()
+         if value is not None and n >= needed),
+        key=lambda r: (-r.value, -r.plays, r.title),
+    )[:num]
+    return pd.DataFrame({
+        "title": pd.Series([r.title for r in ranked], dtype=object),
+        "values": pd.Series([r.value for r in ranked], dtype=object),
+        "plays": pd.Series([r.plays for r in ranked], dtype="int64"),
+    })
+
+
+def _share(part: int, whole: int) -> float | None:
+    return metrics.served(100 * part, whole, 2) if whole else None
+
+
+def _completion_distribution(conn: Connection, filters: Filters, dialect: Dialect | None = None,
+                            settings: MeasureSettings | None = None) -> pd.DataFrame:
+    """Plays per 10 % bin of capped completion, movies and series side by side.
+
+    Columns ``from``, ``to``, ``movie_plays``, ``series_plays``, ``movie_share``,
+    ``series_share`` (% of that session type's plays, 2 decimals; ``None`` without plays).
+    A capped or full play (100 %) is in the last bin.
+    """
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    clause, params = where(filters)
+    plays = _plays_sql(dialect, clause, settings, ["sessiontype"])
+    width = _FULL // COMPLETION_BINS
+    bin_sql = f"CASE WHEN completion >= {_FULL} THEN {COMPLETION_BINS - 1} ELSE completion / {width} END"
+    sql = (
+        f"SELECT sessiontype, {bin_sql} AS b, COUNT(*) FROM ({plays}) AS p "
+        f"WHERE completion IS NOT NULL AND sessiontype IN ({', '.join('?' * len(SESSION_TYPES))}) "
+        f"GROUP BY sessiontype, {bin_sql}"
+    )
+    counts = {t: [0] * COMPLETION_BINS for t in SESSION_TYPES}
+    for sessiontype, b, n in conn.execute(sql, [*params, *SESSION_TYPES]).fetchall():
+        counts[str(sessiontype)][int(b)] += int(n)
+    check_deadline(conn)
+    totals = {t: sum(c) for t, c in counts.items()}
+    step = 100 // COMPLETION_BINS
+    return pd.DataFrame([
+        {
+            "from": step * b, "to": step * (b + 1),
+            "movie_plays": counts["MOVIE"][b], "series_plays": counts["SERIES"][b],
+            "movie_share": _share(counts["MOVIE"][b], totals["MOVIE"]),
+            "series_share": _share(counts["SERIES"][b], totals["SERIES"]),
+        }
+        for b in range(COMPLETION_BINS)
+    ], columns=["from", "to", "movie_plays", "series_plays", "movie_share", "series_share"]).astype(
+        {"movie_share": object, "series_share": object}
+    )
+
+
+def _stops(conn: Connection, title: str, filters: Filters, dialect: Dialect | None = None,
+          settings: MeasureSettings | None = None) -> pd.DataFrame:
+    """Where people stop in ``title``: the share of its plays still watching at 10 %, 20 %, … 100 %.
+
+    Columns ``at``, ``values`` (% of the title's plays with a percentage whose capped
+    completion is at least ``at``; 2 decimals, ``None`` without such plays), ``plays``.
+    """
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    clause, params = where(filters)
+    plays = _plays_sql(dialect, f"{clause} AND title = ?", settings)
+    reached = ", ".join(
+        f"COALESCE(SUM(CASE WHEN completion >= {at * UNITS} THEN 1 ELSE 0 END), 0)" for at in STOP_POINTS
+    )
+    row = conn.execute(
+        f"SELECT COUNT(*), {reached} FROM ({plays}) AS p WHERE completion IS NOT NULL", [*params, title]
+    ).fetchone()
+    check_deadline(conn)
+    total = int(row[0])
+    return pd.DataFrame({
+        "at": pd.Series(STOP_POINTS, dtype="int64"),
+        "values": pd.Series([_share(int(n), total) for n in row[1:]], dtype=object),
+        "plays": pd.Series([total] * len(STOP_POINTS), dtype="int64"),
+    })
+
+
+def _worst_segments(conn: Connection, resolution: str, filters: Filters, num: int = WORST_SEGMENTS,
+                   dialect: Dialect | None = None, settings: MeasureSettings | None = None) -> pd.DataFrame:
+    """Device × market × period segments with the largest excess of poor plays.
+
+    With ``P`` poor of ``N`` plays with a quality value in the selection, a segment
+    with ``poor`` of ``n`` has impact ``poor - n * P / N`` (the poor plays beyond the
+    overall rate; ranked exactly on ``poor * N - n * P``).  Only positive impacts,
+    largest first (then date, device, market; ``unknown`` last).  Columns ``device``,
+    ``market``, ``date``, ``plays``, ``poor``, ``poor_share`` (%), ``impact`` (2 decimals).
+    """
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    values = settings.sql_values()
+    clause, params = where(filters, dated=True)
+    plays = _plays_sql(dialect, clause, settings, ["event_date", "device", "market"])
+    period = dialect.bucket(resolution)
+    sql = (
+        f"SELECT {_bucket('device')}, {_bucket('market')}, {period}, COUNT(*), "
+        f"SUM(CASE WHEN quality {values['poor_op']} {values['poor']} THEN 1 ELSE 0 END) "
+        f"FROM ({plays}) AS p WHERE quality IS NOT NULL GROUP BY 1, 2, 3"
+    )
+    segments = [(str(d), str(m), str(day)[:10], int(n), int(poor)) for d, m, day, n, poor in
+                conn.execute(sql, params).fetchall()]
+    check_deadline(conn)
+    big_n = sum(s[3] for s in segments)
+    big_p = sum(s[4] for s in segments)
+    ranked = sorted(
+        ((poor * big_n - n * big_p, day, device, market, n, poor) for device, market, day, n, poor in segments
+         if poor * big_n - n * big_p > 0),
+        key=lambda r: (-r[0], r[1], _order(r[2]), _order(r[3])),
+    )[:num]
+    return pd.DataFrame(
+        [{"device": device, "market": market, "date": day, "plays": n, "poor": poor,
+          "poor_share": metrics.served(100 * poor, n, 2), "impact": metrics.served(excess, big_n, 2)}
+         for excess, day, device, market, n, poor in ranked],
+        columns=["device", "market", "date", "plays", "poor", "poor_share", "impact"],
+    )
+
+
+def _completion_by_quality(conn: Connection, filters: Filters, dialect: Dialect | None = None,
+                          settings: MeasureSettings | None = None) -> pd.DataFrame:
+    """Average completion per one-unit bin of ``errorperception`` (do poorer plays stop earlier?).
+
+    Bins ``[b, b + 1)`` ascending, only those with a play that has both values.
+    Columns ``from``, ``to``, ``values`` (average capped completion, 2 decimals), ``plays``.
+    """
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    clause, params = where(filters)
+    plays = _plays_sql(dialect, clause, settings)
+    unit_bin = _bin_sql(Distribution("quality", bin_units=UNITS))
+    sql = (
+        f"SELECT {unit_bin} AS b, COALESCE(SUM(completion), 0), COUNT(*) FROM ({plays}) AS p "
+        f"WHERE quality IS NOT NULL AND completion IS NOT NULL GROUP BY {unit_bin} ORDER BY 1"
+    )
+    rows = [(int(b), int(total), int(n)) for b, total, n in conn.execute(sql, params).fetchall()]
+    check_deadline(conn)
+    return pd.DataFrame(
+        [{"from": b, "to": b + 1, "values": metrics.served(total, n * UNITS, 2), "plays": n} for b, total, n in rows],
+        columns=["from", "to", "values", "plays"],
+    )
+
+
+def completion_distribution(
+    conn: Connection, filters: Filters, dialect: Dialect | None = None,
+    settings: MeasureSettings | None = None,
+) -> pd.DataFrame:
+    """:func:`_completion_distribution`, cached per data version (:func:`moviedash.analysis.cached`)."""
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    key = ("completion_distribution", filters, dialect, settings)
+    return cached(conn, key, lambda: _completion_distribution(conn, filters, dialect, settings))
+
+
+def stops(
+    conn: Connection, title: str, filters: Filters, dialect: Dialect | None = None,
+    settings: MeasureSettings | None = None,
+) -> pd.DataFrame:
+    """:func:`_stops`, cached per data version (:func:`moviedash.analysis.cached`)."""
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    key = ("stops", title, filters, dialect, settings)
+    return cached(conn, key, lambda: _stops(conn, title, filters, dialect, settings))
+
+
+def worst_segments(
+    conn: Connection, resolution: str, filters: Filters, num: int = WORST_SEGMENTS,
+    dialect: Dialect | None = None, settings: MeasureSettings | None = None,
+) -> pd.DataFrame:
+    """:func:`_worst_segments`, cached per data version (:func:`moviedash.analysis.cached`)."""
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    key = ("worst_segments", resolution, filters, num, dialect, settings)
+    return cached(conn, key, lambda: _worst_segments(conn, resolution, filters, num, dialect, settings))
+
+
+def completion_by_quality(
+    conn: Connection, filters: Filters, dialect: Dialect | None = None,
+    settings: MeasureSettings | None = None,
+) -> pd.DataFrame:
+    """:func:`_completion_by_quality`, cached per data version (:func:`moviedash.analysis.cached`)."""
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    key = ("completion_by_quality", filters, dialect, settings)
+    return cached(conn, key, lambda: _completion_by_quality(conn, filters, dialect, settings))
