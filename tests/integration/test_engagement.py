@@ -19,7 +19,7 @@ from moviedash import analysis, create_app, metrics, pipeline
 from moviedash.ingest.demo import generate_events
 from moviedash.store import COLUMNS
 from tests import reference as ref
-from tests.conftest import BACKENDS, build_db, event, module_db, query
+from tests.helpers import BACKENDS, build_db, event, module_db, query
 
 RESOLUTIONS = ("daily", "weekly", "monthly")
 
