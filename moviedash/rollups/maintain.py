@@ -10,7 +10,7 @@ from typing import Any
 from pyroaring import BitMap
 
 from ..params import DATE_MAX, DATE_MIN, Filters, TopQuery
-from ..store import DIALECT, SQLiteDialect
+from ..store import DIALECT, SQLiteDialect, dialect_of
 from .aggregator import FED_COLUMNS, Aggregator
 from .serve import (
     default_series,
@@ -74,6 +74,26 @@ def refresh(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT, aggregat
     conn.execute("DELETE FROM md_results")
     if exact:
         store_defaults(conn, dialect)
+
+
+def rebuild(conn: sqlite3.Connection, dialect: SQLiteDialect | None = None) -> bool:
+    """Build the rollups again from the raw table, on the caller's open write transaction.
+
+    For a change of what they embody (the data-quality settings of
+    :mod:`moviedash.settings`, read by the :class:`Aggregator` in this
+    transaction): the caller commits the change and the rebuilt rollups
+    together, or neither.  False, and nothing done, when the database has no
+    rollups (one made the course's way is answered by the raw SQL, which reads
+    the settings itself).
+    """
+    dialect = dialect or dialect_of(conn)
+    if not conn.execute(dialect.table_exists_sql, ("md_meta",)).fetchone()[0]:
+        return False
+    for table in TABLES:
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("DELETE FROM md_meta WHERE key IN ('covered', 'exact')")
+    refresh(conn, dialect)  # type: ignore[arg-type]
+    return True
 
 
 def _create(conn: sqlite3.Connection, dialect: SQLiteDialect) -> None:

@@ -13,6 +13,7 @@ from .connection import (
     check_exists,
     connect_readonly,
     set_deadline,
+    write_transaction,
 )
 from .dialects import (
     DIALECT,
@@ -30,12 +31,14 @@ from .schema import (
     LEDGER_LOOKUP_SQL,
     REAL_COLUMNS,
     SCHEMA,
+    SETTINGS_DDL,
 )
 from .target import Target, is_postgres, parse, redact
 
 __all__ = [
     "COLUMNS", "DIALECT", "INSERT_SQL", "INTEGER_COLUMNS", "LEDGER_INSERT_SQL", "LEDGER_LOOKUP_SQL",
-    "POSTGRES_DIALECT", "REAL_COLUMNS", "SCHEMA", "Connection", "Dialect", "PostgresDialect", "SQLiteDialect",
+    "POSTGRES_DIALECT", "REAL_COLUMNS", "SCHEMA", "SETTINGS_DDL", "Connection", "Dialect", "PostgresDialect",
+    "SQLiteDialect", "write_transaction",
     "Target", "check_deadline", "check_exists", "connect_readonly", "dialect_of", "is_postgres", "parse",
     "postgres", "redact", "set_deadline", "sqlite",
 ]

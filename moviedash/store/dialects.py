@@ -17,6 +17,8 @@ class SQLiteDialect:
     name: str = "sqlite"
     #: Appended to CREATE TABLE of the derived tables: store rows in primary-key order.
     clustered_suffix: str = " WITHOUT ROWID"
+    #: One row, one column: whether the table named by the parameter exists (asked, not tried).
+    table_exists_sql: str = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?)"
 
     def bucket(self, resolution: str, column: str = "event_date") -> str:
         """An expression giving the period label ``YYYY-MM-DD`` of ``column``.
@@ -64,6 +66,7 @@ class PostgresDialect:
 
     name: str = "postgresql"
     clustered_suffix: str = ""
+    table_exists_sql: str = "SELECT to_regclass(CAST(? AS text)) IS NOT NULL"
 
     def bucket(self, resolution: str, column: str = "event_date") -> str:
         """The period label ``YYYY-MM-DD`` of ``column`` (weeks start on Monday)."""
