@@ -160,7 +160,12 @@ def ensure_demo_database(db: str, named: bool) -> None:
 
 
 def load_command(db: str) -> str:
-    """``moviedash load FILE.csv --db DB`` as it runs from a fresh shell in the current folder.
+    """``moviedash load FILE.csv --db DB`` as it runs from a fresh shell in the current folder."""
+    return command_line(db, "load", "FILE.csv")
+
+
+def command_line(db: str, *args: str) -> str:
+    """``moviedash ARGS... --db DB`` as it runs from a fresh shell in the current folder.
 
     A virtual environment's ``bin`` is not on a fresh shell's PATH, so the
     command is named by its path (``.venv/bin/moviedash``) when it sits beside
@@ -173,7 +178,7 @@ def load_command(db: str) -> str:
     else:
         command = "moviedash"
     target = db if is_postgres(db) or os.path.dirname(db) else f"./{db}"
-    return f"{shlex.quote(command)} load FILE.csv --db {shlex.quote(target)}"
+    return " ".join(shlex.quote(part) for part in (command, *args, "--db", target))
 
 
 def run_server(app: Any, host: str, port: int, threads: int, debug: bool,
@@ -337,8 +342,31 @@ def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, f
         sys.exit(1)
     click.echo(f"loaded {report.loaded:,}, rejected {report.rejected:,} into {target} in {elapsed:.1f} s"
                f"{load_rate(report.loaded, elapsed)}")
+    for notice in load_notices(db, report.anonymous, report.capped):
+        click.echo(notice)
     if report.rejected:
         sys.exit(1)
+
+
+def load_notices(db: str, anonymous: int, capped: int) -> list[str]:
+    """What a load tells about the data-quality settings: the anonymous user id and capped completions."""
+    notices = []
+    if anonymous:
+        user = data_settings.ANONYMOUS_USER
+        conn = store.connect_readonly(db)
+        try:
+            excluded = user in data_settings.load(conn).exclude_users
+        finally:
+            conn.close()
+        what = f"{plural(anonymous, 'event')} {'has' if anonymous == 1 else 'have'} the anonymous user id {user}"
+        if excluded:
+            notices.append(f"{what}; left out of viewer counts (setting exclude_users)")
+        else:
+            command = command_line(db, "settings", "set", "exclude_users", user)
+            notices.append(f"{what}; to leave it out of viewer counts: {command}")
+    if capped:
+        notices.append(f"{plural(capped, 'row')} with viewpercentage above 100 (capped at 100 for completion)")
+    return notices
 
 
 @main.command(short_help="Write a synthetic demo database to DB.",
