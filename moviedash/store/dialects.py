@@ -66,7 +66,8 @@ class PostgresDialect:
 
     name: str = "postgresql"
     clustered_suffix: str = ""
-    table_exists_sql: str = "SELECT to_regclass(CAST(? AS text)) IS NOT NULL"
+    #: A table this role may not read counts as absent (a least-privilege reader or loader).
+    table_exists_sql: str = "SELECT COALESCE(has_table_privilege(to_regclass(CAST(? AS text)), 'SELECT'), false)"
 
     def bucket(self, resolution: str, column: str = "event_date") -> str:
         """The period label ``YYYY-MM-DD`` of ``column`` (weeks start on Monday)."""
