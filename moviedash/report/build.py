@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import analysis, dimensions, metrics, pipeline, summaries
+from .. import analysis, dataquality, dimensions, metrics, pipeline, summaries
+from .. import settings as data_settings
 from ..errors import MoviedashError
 from ..outputs import refuse_overwrite, replace_from, temporary_name
 from ..params import NUM_DEFAULT, Filters, SeriesQuery, TopQuery
@@ -93,6 +94,22 @@ def chart_sections(conn: sqlite3.Connection, spec: ReportSpec) -> list[ChartSect
     ]
 
 
+def about_lines(about: dataquality.About) -> list[str]:
+    """The "About this data" section: every data-quality setting in force and what it acts on."""
+    lines = []
+    for shown in data_settings.describe(about.settings):
+        state = "default" if not shown.changed else f"default {shown.default}"
+        lines.append(f"{shown.name} = {shown.value} ({state}): {shown.help}")
+    lines.append(
+        f"{about.events:,} events in the database; {about.anonymous_plays:,} anonymous plays (of excluded users); "
+        f"{about.capped_rows:,} plays with viewpercentage above 100, capped at 100 for completion."
+    )
+    if about.anonymous_id_events and not about.anonymous_id_excluded:
+        lines.append(f"{about.anonymous_id_events:,} events have the anonymous user id {data_settings.ANONYMOUS_USER}, "
+                     "which counts as one viewer (moviedash settings set exclude_users leaves it out).")
+    return lines
+
+
 def render_html(conn: sqlite3.Connection, spec: ReportSpec, generated: dt.datetime | None = None) -> str:
     """The self-contained HTML report for ``spec`` (opens offline, prints to A4/Letter)."""
     generated = generated or dt.datetime.now(dt.timezone.utc)
@@ -106,7 +123,7 @@ def render_html(conn: sqlite3.Connection, spec: ReportSpec, generated: dt.dateti
     return render(
         spec.title, meta, rows, chart_sections(conn, spec),
         footer="Made with moviedash. The numbers equal those of the dashboard and of the /data/ JSON routes for this selection.",
-        width=spec.width, height=spec.height,
+        width=spec.width, height=spec.height, about=about_lines(dataquality.about(conn)),
     )
 
 
