@@ -94,6 +94,10 @@ def chart_sections(conn: sqlite3.Connection, spec: ReportSpec) -> list[ChartSect
     ]
 
 
+def _count(number: int, word: str) -> str:
+    return f"{number:,} {word}" if number == 1 else f"{number:,} {word}s"
+
+
 def about_lines(about: dataquality.About) -> list[str]:
     """The "About this data" section: every data-quality setting in force and what it acts on."""
     lines = []
@@ -101,11 +105,12 @@ def about_lines(about: dataquality.About) -> list[str]:
         state = "default" if not shown.changed else f"default {shown.default}"
         lines.append(f"{shown.name} = {shown.value} ({state}): {shown.help}")
     lines.append(
-        f"{about.events:,} events in the database; {about.anonymous_plays:,} anonymous plays (of excluded users); "
-        f"{about.capped_rows:,} plays with viewpercentage above 100, capped at 100 for completion."
+        f"{_count(about.events, 'event')} in the database; {_count(about.anonymous_plays, 'anonymous play')} "
+        f"(of excluded users); {_count(about.capped_rows, 'play')} with viewpercentage above 100, "
+        "capped at 100 for completion."
     )
     if about.anonymous_id_events and not about.anonymous_id_excluded:
-        lines.append(f"{about.anonymous_id_events:,} events have the anonymous user id {data_settings.ANONYMOUS_USER}, "
+        lines.append(f"{_count(about.anonymous_id_events, 'event')} with the anonymous user id {data_settings.ANONYMOUS_USER}, "
                      "which counts as one viewer (moviedash settings set exclude_users leaves it out).")
     return lines
 
