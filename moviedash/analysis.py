@@ -332,12 +332,14 @@ def _raw_toplist(conn: sqlite3.Connection, query: TopQuery) -> pd.DataFrame:
     # is decided by the shown (decoded) title, which SQL cannot order by.
     clause, params = where(query.filters)
     aggregate, aggregate_params = _rank_aggregate(conn, query.rank)
+    # Under the settings a title may have events but no plays or viewers: it is not listed (as from the rollups).
+    having, having_params = (f" HAVING {aggregate} > 0", aggregate_params) if aggregate_params else ("", [])
     sql = (
         f"SELECT title, n FROM (SELECT title, {aggregate} AS n, "
         f"RANK() OVER (ORDER BY {aggregate} DESC) AS place FROM movies "
-        f"WHERE {clause} AND {HAS_TITLE} GROUP BY title) AS ranked WHERE place <= ?"
+        f"WHERE {clause} AND {HAS_TITLE} GROUP BY title{having}) AS ranked WHERE place <= ?"
     )
-    rows = conn.execute(sql, [*aggregate_params, *aggregate_params, *params, query.num]).fetchall()
+    rows = conn.execute(sql, [*aggregate_params, *aggregate_params, *params, *having_params, query.num]).fetchall()
     top = rollups.rank_by_shown_title([(str(title), int(n)) for title, n in rows], query.num)
     return _top_frame([t for t, _ in top], [n for _, n in top])
 

@@ -157,6 +157,7 @@ def test_min_minutes_events_of_exactly_it_are_plays_and_minutes_do_not_move(db: 
     assert got["top:plays"] == {"A": 2, "C": 2, "B": 1}
     assert got["minutes_watched"] == before["minutes_watched"] and got["top:minutes"] == before["top:minutes"]
     assert got["heatmap"] == 5 and got["span"] == 5
+    assert got["top:viewers:day2"] == {"C": 2} and got["top:plays"]["B"] == 1  # day 2's A and B: no play
     assert got["day2"] == analysis.Totals(viewers=2, plays=2, minutes=43)
     # Both settings together.
     set_value(db, "exclude_users", ANON)
