@@ -206,7 +206,9 @@ def _rank_aggregate(conn: sqlite3.Connection, rank: str) -> tuple[str, list[Any]
     raise ValueError(rank)
 
 
-def _raw_aggregate(conn: sqlite3.Connection, aggregation: metrics.Additive | metrics.DistinctUsers) -> tuple[str, list[Any]]:
+def _raw_aggregate(
+    conn: sqlite3.Connection, aggregation: metrics.Additive | metrics.DistinctUsers
+) -> tuple[str, list[Any]]:
     """The measure's raw-table aggregate under the database's settings (plays and viewers follow them)."""
     if isinstance(aggregation, metrics.Count):
         return plays_aggregate(data_settings.load(conn))
@@ -278,7 +280,8 @@ def series(conn: sqlite3.Connection, name: str, query: SeriesQuery, dialect: Dia
 
 
 def _raw_series(
-    conn: sqlite3.Connection, query: SeriesQuery, aggregate: str, dialect: Dialect, aggregate_params: list[Any] | None = None,
+    conn: sqlite3.Connection, query: SeriesQuery, aggregate: str, dialect: Dialect,
+    aggregate_params: list[Any] | None = None,
 ) -> pd.DataFrame:
     clause, params = where(query.filters, dated=True)
     params = [*(aggregate_params or []), *params]
@@ -417,7 +420,7 @@ def _grid(df: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Span:
-    """What the database holds: first and last event day and the number of plays (every event under the default settings)."""
+    """What the database holds: first and last event day and the number of plays (events, under the default settings)."""
 
     first: dt.date | None
     last: dt.date | None

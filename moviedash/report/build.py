@@ -110,7 +110,8 @@ def about_lines(about: dataquality.About) -> list[str]:
         "capped at 100 for completion."
     )
     if about.anonymous_id_events and not about.anonymous_id_excluded:
-        lines.append(f"{_count(about.anonymous_id_events, 'event')} with the anonymous user id {data_settings.ANONYMOUS_USER}, "
+        lines.append(f"{_count(about.anonymous_id_events, 'event')} with the anonymous user id "
+                     f"{data_settings.ANONYMOUS_USER}, "
                      "which counts as one viewer (moviedash settings set exclude_users leaves it out).")
     return lines
 

@@ -107,7 +107,8 @@ def render(
     about_html = ""
     if about:
         items = "\n".join(f"<li>{esc(line)}</li>" for line in about)
-        about_html = f'<section class="about" id="about-this-data"><h2>About this data</h2>\n<ul>\n{items}\n</ul></section>\n'
+        about_html = (f'<section class="about" id="about-this-data"><h2>About this data</h2>\n'
+                      f"<ul>\n{items}\n</ul></section>\n")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -32,6 +32,7 @@ from .tables import (
 
 __all__ = [
     "FED_COLUMNS", "MAX_MINUTES", "MINUTES", "SCHEMA_VERSION", "TABLES", "TOP_STORED", "Aggregator", "Status",
-    "has_value", "heatmap_rows", "month_bounds", "options", "rank_by_shown_title", "rebuild", "refresh", "refresh_derived",
+    "has_value", "heatmap_rows", "month_bounds", "options", "rank_by_shown_title", "rebuild", "refresh",
+    "refresh_derived",
     "schema", "series_rows", "span_row", "status", "store_defaults", "top_rows", "totals_row", "where",
 ]

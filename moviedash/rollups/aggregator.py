@@ -243,7 +243,8 @@ class Aggregator:
         self.plays[:nd] += np.bincount(played, minlength=nd)
         np.add.at(self.minutes, dk, minutes)
         hour_keys = dk * 24 + hour
-        self.hours[:nd] += np.bincount(hour_keys if play is None else hour_keys[play], minlength=nd * 24).reshape(nd, 24)
+        hour_keys = hour_keys if play is None else hour_keys[play]
+        self.hours[:nd] += np.bincount(hour_keys, minlength=nd * 24).reshape(nd, 24)
         titled = title >= 0
         title_ones = np.ones(int(titled.sum()), dtype=np.int64) if play is None else play[titled].astype(np.int64)
         title_keys, (title_plays, title_minutes) = group_sum(

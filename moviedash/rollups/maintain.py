@@ -76,7 +76,7 @@ def refresh(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT, aggregat
         store_defaults(conn, dialect)
 
 
-def rebuild(conn: sqlite3.Connection, dialect: SQLiteDialect | None = None) -> bool:
+def rebuild(conn: Any, dialect: SQLiteDialect | None = None) -> bool:
     """Build the rollups again from the raw table, on the caller's open write transaction.
 
     For a change of what they embody (the data-quality settings of

@@ -83,11 +83,12 @@ def answers(path: Any) -> dict[str, Any]:
             out[name] = analysis.series(conn, name, daily)["values"].tolist()
         for rank in ("plays", "minutes", "viewers"):
             frame = analysis.toplist(conn, TopQuery(10, rank, Filters()))
-            out[f"top:{rank}"] = dict(zip(frame["title"], frame["values"].tolist()))
+            out[f"top:{rank}"] = dict(zip(frame["title"], frame["values"].tolist(), strict=True))
         # A filtered selection too: not the stored default rows.
         one_day = Filters(start=ref.dt.date(2013, 1, 2), end=ref.dt.date(2013, 1, 2))
         out["day2"] = analysis.totals(conn, one_day)
-        out["top:viewers:day2"] = dict(zip(*analysis.toplist(conn, TopQuery(10, "viewers", one_day)).to_dict("list").values()))
+        frame = analysis.toplist(conn, TopQuery(10, "viewers", one_day))
+        out["top:viewers:day2"] = dict(zip(frame["title"], frame["values"].tolist(), strict=True))
         out["heatmap"] = int(analysis.heatmap(conn, Filters()).to_numpy().sum())
         out["span"] = analysis.span(conn).events
         return out
@@ -149,8 +150,9 @@ def test_min_minutes_events_of_exactly_it_are_plays_and_minutes_do_not_move(db: 
     got = answers(db)
     assert got["source"] == source
     settings = ref.Settings(min_minutes=5)
-    assert got["totals"] == analysis.Totals(viewers=ref.viewers(EVENTS, settings), plays=len(ref.plays(EVENTS, settings)),
-                                            minutes=ref.minutes_watched(EVENTS))
+    assert got["totals"] == analysis.Totals(
+        viewers=ref.viewers(EVENTS, settings), plays=len(ref.plays(EVENTS, settings)),
+        minutes=ref.minutes_watched(EVENTS))
     assert got["totals"] == analysis.Totals(viewers=4, plays=5, minutes=78)
     assert got["plays"] == [3, 2]  # 10, 5 (exactly 5), 20 | 30, 5 (exactly 5); not 0, 4, 4, NULL
     assert got["unique_users"] == [3, 2]
@@ -204,8 +206,8 @@ def test_rollups_a_load_adds_follow_the_settings(make_db: Any, tmp_path: Path) -
     result = CliRunner().invoke(main, ["load", str(csv_path), "--db", str(path)])
     assert result.exit_code == 0, result.output
     settings = ref.Settings(min_minutes=5, exclude_users=frozenset({ANON}))
-    everything = [*EVENTS[:4], event("2013-01-02 11:00:00", ANON, minutes=40), event("2013-01-02 12:00:00", "u5", minutes=4),
-                  event("2013-01-02 13:00:00", "u6", minutes=5)]
+    everything = [*EVENTS[:4], event("2013-01-02 11:00:00", ANON, minutes=40),
+                  event("2013-01-02 12:00:00", "u5", minutes=4), event("2013-01-02 13:00:00", "u6", minutes=5)]
     got = answers(path)
     assert got["totals"] == analysis.Totals(ref.viewers(everything, settings), len(ref.plays(everything, settings)),
                                             ref.minutes_watched(everything))
@@ -259,7 +261,8 @@ def test_settings_show_set_reset_round_trip(make_db: Any) -> None:
         (["set", "watched_threshold", "101"], "watched_threshold: '101' must be a percentage above 0 and at most 100"),
         (["set", "watched_threshold", "nan"], "watched_threshold: 'nan' must be a percentage"),
         (["set", "poor_quality_threshold", "inf"], "poor_quality_threshold: 'inf' must be a finite number"),
-        (["set", "errorperception_higher_is_worse", "maybe"], "errorperception_higher_is_worse: 'maybe' not true or false"),
+        (["set", "errorperception_higher_is_worse", "maybe"],
+         "errorperception_higher_is_worse: 'maybe' not true or false"),
         (["reset", "nope"], "unknown setting 'nope'"),
     ],
 )
@@ -306,7 +309,8 @@ def test_the_load_names_the_anonymous_id_and_the_capped_rows(db_target: Any, tmp
     more = tmp_path / "more.csv"
     more.write_text(f"2013-01-23 17:20:56,{ANON},c1,Computer,NO,29,,,,,,,\n")
     again = runner.invoke(main, ["load", str(more), "--db", path])
-    assert f"1 event has the anonymous user id {ANON}; left out of viewer counts (setting exclude_users)" in again.output
+    assert (f"1 event has the anonymous user id {ANON}; left out of viewer counts (setting exclude_users)"
+            in again.output)
 
 
 def test_report_has_an_about_this_data_section(make_db: Any) -> None:
@@ -319,10 +323,12 @@ def test_report_has_an_about_this_data_section(make_db: Any) -> None:
         page = render_html(conn, ReportSpec())
     finally:
         conn.close()
-    section = page.split('<section class="about" id="about-this-data"><h2>About this data</h2>', 1)[1].split("</section>")[0]
+    heading = '<section class="about" id="about-this-data"><h2>About this data</h2>'
+    section = page.split(heading, 1)[1].split("</section>")[0]
     assert "<li>min_minutes = 5 (default 0): Events shorter than this are not plays" in section
     assert "<li>exclude_users = none (default): " in section
-    assert "9 events in the database; 0 anonymous plays (of excluded users); 1 play with viewpercentage above 100" in section
+    assert ("9 events in the database; 0 anonymous plays (of excluded users); "
+            "1 play with viewpercentage above 100") in section
     assert f"2 events with the anonymous user id {ANON}, which counts as one viewer" in section
 
 

@@ -97,6 +97,7 @@ def test_describe_shows_values_as_the_command_line_takes_them() -> None:
     assert shown["exclude_users"].default == "none"
     assert shown["watched_threshold"].value == "90" and not shown["watched_threshold"].changed
     assert shown["errorperception_higher_is_worse"].value == "true"
-    for line in shown.values():
+    for line in shown.values():  # what show prints, set takes back
         declared = data_settings.setting(line.name)
-        assert declared.check(declared.parse(line.value)) == declared.check(declared.parse(line.default)) or line.changed
+        value, default = (declared.check(declared.parse(text)) for text in (line.value, line.default))
+        assert (value == default) != line.changed
