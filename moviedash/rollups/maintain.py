@@ -10,7 +10,7 @@ from typing import Any
 from pyroaring import BitMap
 
 from ..params import DATE_MAX, DATE_MIN, Filters, TopQuery
-from ..store import DIALECT, SQLiteDialect, dialect_of
+from ..store import DIALECT, Dialect, SQLiteDialect, dialect_of
 from .aggregator import FED_COLUMNS, Aggregator
 from .serve import (
     default_series,
@@ -76,7 +76,7 @@ def refresh(conn: sqlite3.Connection, dialect: SQLiteDialect = DIALECT, aggregat
         store_defaults(conn, dialect)
 
 
-def rebuild(conn: Any, dialect: SQLiteDialect | None = None) -> bool:
+def rebuild(conn: Any, dialect: Dialect | None = None) -> bool:
     """Build the rollups again from the raw table, on the caller's open write transaction.
 
     For a change of what they embody (the data-quality settings of
