@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from . import dimensions, metrics, rollups
+from . import settings as data_settings
 from .errors import MoviedashError
 from .escapes import decode_escapes
 from .params import DATE_MAX, DATE_MIN, Filters, SeriesQuery, TopQuery
@@ -41,7 +42,6 @@ MINUTES = metrics.MINUTES
 #: A title that counts in the top list: not NULL and not empty.
 HAS_TITLE = "title IS NOT NULL AND title <> ''"
 
-_RANK_EXPR = {"plays": "COUNT(*)", "minutes": f"COALESCE(SUM({MINUTES}), 0)", "viewers": "COUNT(DISTINCT userid)"}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -169,6 +169,64 @@ def where(filters: Filters, dated: bool = False) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
+# --------------------------------------------------------------------------- #
+# The data-quality settings in the raw SQL (the rollups embody them when built).
+# --------------------------------------------------------------------------- #
+
+
+def play_condition(current: data_settings.Settings) -> tuple[str, list[Any]]:
+    """A condition true for the events that are plays (``min_minutes``; NULL minutes are 0), and its parameters."""
+    if not current.min_minutes:
+        return "1 = 1", []
+    return f"COALESCE({MINUTES}, 0) >= ?", [current.min_minutes]
+
+
+def plays_aggregate(current: data_settings.Settings) -> tuple[str, list[Any]]:
+    """The SQL aggregate counting plays, and its parameters (``COUNT(*)`` under the defaults)."""
+    if not current.min_minutes:
+        return "COUNT(*)", []
+    condition, params = play_condition(current)
+    return f"COUNT(CASE WHEN {condition} THEN 1 END)", params
+
+
+def viewers_aggregate(current: data_settings.Settings) -> tuple[str, list[Any]]:
+    """The SQL aggregate counting viewers: distinct users of plays, ``exclude_users`` left out."""
+    if current.is_play_default():
+        return "COUNT(DISTINCT userid)", []
+    conditions: list[str] = []
+    params: list[Any] = []
+    if current.min_minutes:
+        condition, params = play_condition(current)
+        conditions.append(condition)
+    if current.exclude_users:
+        excluded = sorted(current.exclude_users)
+        conditions.append(f"userid NOT IN ({', '.join('?' * len(excluded))})")
+        params = [*params, *excluded]
+    return f"COUNT(DISTINCT CASE WHEN {' AND '.join(conditions)} THEN userid END)", params
+
+
+def _rank_aggregate(conn: Connection, rank: str) -> tuple[str, list[Any]]:
+    current = data_settings.load(conn)
+    if rank == "plays":
+        return plays_aggregate(current)
+    if rank == "viewers":
+        return viewers_aggregate(current)
+    if rank == "minutes":
+        return f"COALESCE(SUM({MINUTES}), 0)", []
+    raise ValueError(rank)
+
+
+def _raw_aggregate(
+    conn: Connection, aggregation: metrics.Additive | metrics.DistinctUsers
+) -> tuple[str, list[Any]]:
+    """The measure's raw-table aggregate under the database's settings (plays and viewers follow them)."""
+    if isinstance(aggregation, metrics.Count):
+        return plays_aggregate(data_settings.load(conn))
+    if isinstance(aggregation, metrics.DistinctUsers):
+        return viewers_aggregate(data_settings.load(conn))
+    return metrics.raw_aggregate(aggregation), []
+
+
 def _label_date(text: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(text)[:10])
@@ -223,15 +281,20 @@ def series(conn: Connection, name: str, query: SeriesQuery, dialect: Dialect | N
         return zero_fill(df, query.resolution, query.filters.start, query.filters.end)
 
     def from_movies() -> pd.DataFrame:
-        return _raw_series(conn, query, metrics.raw_aggregate(aggregation), dialect)
+        aggregate, aggregate_params = _raw_aggregate(conn, aggregation)
+        return _raw_series(conn, query, aggregate, dialect, aggregate_params)
 
     if metrics.rollup_column(aggregation) is None:
         return from_movies()
     return _answer(conn, (name, query, dialect), from_rollups, from_movies)
 
 
-def _raw_series(conn: Connection, query: SeriesQuery, aggregate: str, dialect: Dialect) -> pd.DataFrame:
+def _raw_series(
+    conn: Connection, query: SeriesQuery, aggregate: str, dialect: Dialect,
+    aggregate_params: list[Any] | None = None,
+) -> pd.DataFrame:
     clause, params = where(query.filters, dated=True)
+    params = [*(aggregate_params or []), *params]
     key = dialect.bucket_key(query.resolution)
     sql = (
         f"SELECT {dialect.bucket(query.resolution)} AS date, {aggregate} AS n "
@@ -281,12 +344,15 @@ def _raw_toplist(conn: Connection, query: TopQuery) -> pd.DataFrame:
     # RANK() keeps every title tied with the N-th: which of them make the list
     # is decided by the shown (decoded) title, which SQL cannot order by.
     clause, params = where(query.filters)
+    aggregate, aggregate_params = _rank_aggregate(conn, query.rank)
+    # Under the settings a title may have events but no plays or viewers: it is not listed (as from the rollups).
+    having, having_params = (f" HAVING {aggregate} > 0", aggregate_params) if aggregate_params else ("", [])
     sql = (
-        f"SELECT title, n FROM (SELECT title, {_RANK_EXPR[query.rank]} AS n, "
-        f"RANK() OVER (ORDER BY {_RANK_EXPR[query.rank]} DESC) AS place FROM movies "
-        f"WHERE {clause} AND {HAS_TITLE} GROUP BY title) AS ranked WHERE place <= ?"
+        f"SELECT title, n FROM (SELECT title, {aggregate} AS n, "
+        f"RANK() OVER (ORDER BY {aggregate} DESC) AS place FROM movies "
+        f"WHERE {clause} AND {HAS_TITLE} GROUP BY title{having}) AS ranked WHERE place <= ?"
     )
-    rows = conn.execute(sql, [*params, query.num]).fetchall()
+    rows = conn.execute(sql, [*aggregate_params, *aggregate_params, *params, *having_params, query.num]).fetchall()
     top = rollups.rank_by_shown_title([(str(title), int(n)) for title, n in rows], query.num)
     return _top_frame([t for t, _ in top], [n for _, n in top])
 
@@ -320,9 +386,12 @@ def totals(conn: Connection, filters: Filters) -> Totals:
 
 def _raw_totals(conn: Connection, filters: Filters) -> Totals:
     clause, params = where(filters)
+    current = data_settings.load(conn)
+    viewers, viewers_params = viewers_aggregate(current)
+    plays, plays_params = plays_aggregate(current)
     row = conn.execute(
-        f"SELECT COUNT(DISTINCT userid), COUNT(*), COALESCE(SUM({MINUTES}), 0) FROM movies WHERE {clause}",
-        params,
+        f"SELECT {viewers}, {plays}, COALESCE(SUM({MINUTES}), 0) FROM movies WHERE {clause}",
+        [*viewers_params, *plays_params, *params],
     ).fetchone()
     return Totals(viewers=int(row[0]), plays=int(row[1]), minutes=int(row[2]))
 
@@ -340,11 +409,12 @@ def heatmap(conn: Connection, filters: Filters, dialect: Dialect | None = None) 
 
 def _raw_heatmap(conn: Connection, filters: Filters, dialect: Dialect) -> pd.DataFrame:
     clause, params = where(filters, dated=True)
+    plays, plays_params = plays_aggregate(data_settings.load(conn))
     sql = (
-        f"SELECT {dialect.weekday()} AS weekday, {dialect.hour()} AS hour, COUNT(*) AS n "
+        f"SELECT {dialect.weekday()} AS weekday, {dialect.hour()} AS hour, {plays} AS n "
         f"FROM movies WHERE {clause} GROUP BY 1, 2"
     )
-    return _grid(read_frame(conn, sql, params).dropna())
+    return _grid(read_frame(conn, sql, [*plays_params, *params]).dropna())
 
 
 def _grid(df: pd.DataFrame) -> pd.DataFrame:
@@ -360,7 +430,10 @@ def _grid(df: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Span:
-    """What the database holds: first and last event day and the number of events."""
+    """What the database holds: first and last event day and the number of plays.
+
+    Plays are the events under the default settings.
+    """
 
     first: dt.date | None
     last: dt.date | None
@@ -390,8 +463,9 @@ def _span(first: Any, last: Any, events: Any) -> Span:
 
 def _raw_span(conn: Connection) -> Span:
     clause, params = where(Filters(), dated=True)  # events a chart can place
+    plays, plays_params = plays_aggregate(data_settings.load(conn))
     first, last, events = conn.execute(
-        f"SELECT MIN(event_date), MAX(event_date), COUNT(*) FROM movies WHERE {clause}", params
+        f"SELECT MIN(event_date), MAX(event_date), {plays} FROM movies WHERE {clause}", [*plays_params, *params]
     ).fetchone()
     return _span(first, last, events)
 

@@ -25,6 +25,7 @@ import click
 from click.core import ParameterSource
 
 from . import metrics, server, store
+from . import settings as data_settings
 from .errors import DatabaseNotFound, MoviedashError
 from .params import parse_date_text
 from .server import ServerOptions
@@ -161,7 +162,12 @@ def ensure_demo_database(db: str, named: bool) -> None:
 
 
 def load_command(db: str) -> str:
-    """``moviedash load FILE.csv --db DB`` as it runs from a fresh shell in the current folder.
+    """``moviedash load FILE.csv --db DB`` as it runs from a fresh shell in the current folder."""
+    return command_line(db, "load", "FILE.csv")
+
+
+def command_line(db: str, *args: str) -> str:
+    """``moviedash ARGS... --db DB`` as it runs from a fresh shell in the current folder.
 
     A virtual environment's ``bin`` is not on a fresh shell's PATH, so the
     command is named by its path (``.venv/bin/moviedash``) when it sits beside
@@ -174,7 +180,7 @@ def load_command(db: str) -> str:
     else:
         command = "moviedash"
     target = db if is_postgres(db) or os.path.dirname(db) else f"./{db}"
-    return f"{shlex.quote(command)} load FILE.csv --db {shlex.quote(target)}"
+    return " ".join(shlex.quote(part) for part in (command, *args, "--db", target))
 
 
 def run_server(
@@ -431,8 +437,31 @@ def load(db: str, files: tuple[Path, ...], strict: bool, rejects: Path | None, f
         f"loaded {report.loaded:,}, rejected {report.rejected:,} into {target} in {elapsed:.1f} s"
         f"{load_rate(report.loaded, elapsed)}"
     )
+    for notice in load_notices(db, report.anonymous, report.capped):
+        click.echo(notice)
     if report.rejected:
         sys.exit(1)
+
+
+def load_notices(db: str, anonymous: int, capped: int) -> list[str]:
+    """What a load tells about the data-quality settings: the anonymous user id and capped completions."""
+    notices = []
+    if anonymous:
+        user = data_settings.ANONYMOUS_USER
+        conn = store.connect_readonly(db)
+        try:
+            excluded = user in data_settings.load(conn).exclude_users
+        finally:
+            conn.close()
+        what = f"{plural(anonymous, 'event')} {'has' if anonymous == 1 else 'have'} the anonymous user id {user}"
+        if excluded:
+            notices.append(f"{what}; left out of viewer counts (setting exclude_users)")
+        else:
+            command = command_line(db, "settings", "set", "exclude_users", user)
+            notices.append(f"{what}; to leave it out of viewer counts: {command}")
+    if capped:
+        notices.append(f"{plural(capped, 'row')} with viewpercentage above 100 (capped at 100 for completion)")
+    return notices
 
 
 @main.command(
@@ -724,6 +753,101 @@ def tokens_revoke(db: str, auth_file: Path | None, name: str) -> None:
 
     with Store.open(db, auth_file) as store:
         click.echo(f"revoked token {store.revoke_token(name)} in {store.display}")
+
+
+# --------------------------------------------------------------------------- #
+# Data-quality settings (declared in moviedash.settings).
+# --------------------------------------------------------------------------- #
+
+
+class SettingUsageError(click.ClickException):
+    """An unknown setting or a bad value: one line, exit status 2 (a usage error, as click's own)."""
+
+    exit_code = 2
+
+
+def setting_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A :class:`~moviedash.settings.SettingError` becomes one line and exit status 2; other faults as usual."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except data_settings.SettingError as exc:
+            raise SettingUsageError(exc.message) from None
+
+    return wrapper
+
+
+@main.group(short_help="Show and change what counts as a play and as a viewer.",
+            epilog=example("moviedash settings set min_minutes 2 --db moviedb"))
+def settings() -> None:
+    """Show and change DB's data-quality settings: what counts as a play, who
+    counts as a viewer, when a play is completed or of poor quality.
+
+    They are kept in DB; the defaults reproduce moviedash's answers without them.
+    """
+
+
+@settings.command("show", short_help="List every setting with its value and default.",
+                  epilog=example("moviedash settings show --db moviedb"))
+@db_option
+@domain_errors
+def settings_show(db: str) -> None:
+    """List every setting: its value, its default and what it changes."""
+    from .dataquality import about
+
+    conn = store.connect_readonly(store.check_exists(db))
+    try:
+        current = about(conn)
+    finally:
+        conn.close()
+    for shown in data_settings.describe(current.settings):
+        mark = "" if shown.changed else " (default)"
+        click.echo(f"{shown.name} = {shown.value}{mark}")
+        click.echo(f"    default {shown.default} ({shown.kind}). {shown.help}")
+    click.echo(f"{plural(current.events, 'event')}; {plural(current.anonymous_plays, 'anonymous play')} "
+               f"(excluded users); {plural(current.capped_rows, 'play')} with viewpercentage above 100 "
+               "(capped at 100 for completion)")
+
+
+def _report_change(db: str, name: str, value: Any) -> None:
+    from .dataquality import change
+
+    done = change(db, name, value)
+    shown = data_settings.setting(name).show
+    rebuilt = "; rollups rebuilt" if done.rebuilt else ""
+    click.echo(f"{name}: {shown(done.before)} -> {shown(done.after)} in {store.parse(db).display}{rebuilt}")
+
+
+@settings.command("set", short_help="Change a setting and rebuild what depends on it.",
+                  epilog=example("moviedash settings set exclude_users d41d8cd98f00b204e9800998ecf8427e",
+                                 "moviedash settings set watched_threshold 85 --db moviedb"))
+@db_option
+@click.argument("key")
+@click.argument("value")
+@domain_errors
+@setting_errors
+def settings_set(db: str, key: str, value: str) -> None:
+    """Set setting KEY to VALUE and rebuild the rollups that depend on it, in
+    one transaction: if anything fails, DB stays exactly as it was.
+
+    'moviedash settings show' lists the keys; exclude_users takes user ids
+    separated by commas ('none' for none).
+    """
+    _report_change(db, key, data_settings.parse(key, value))
+
+
+@settings.command("reset", short_help="Put a setting back to its default.",
+                  epilog=example("moviedash settings reset min_minutes --db moviedb"))
+@db_option
+@click.argument("key")
+@domain_errors
+@setting_errors
+def settings_reset(db: str, key: str) -> None:
+    """Put setting KEY back to its default (and rebuild the rollups, in one transaction)."""
+    data_settings.setting(key)
+    _report_change(db, key, None)
 
 
 if __name__ == "__main__":  # pragma: no cover

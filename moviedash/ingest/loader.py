@@ -46,6 +46,7 @@ from ..escapes import decode_escapes
 from ..outputs import AtomicFile, database_files, refuse_overwrite
 from ..params import DATE_EXAMPLE, DATE_MAX, DATE_MIN, date_problem, parse_date_text
 from ..rollups import Aggregator, refresh_derived
+from ..settings import ANONYMOUS_USER
 from ..store import (
     COLUMNS,
     INTEGER_COLUMNS,
@@ -104,6 +105,10 @@ class FileReport:
     rejected: int = 0
     rejects_path: Path | None = None
     sha256: str = ""
+    #: Valid rows with the course's anonymous user id (:data:`moviedash.settings.ANONYMOUS_USER`).
+    anonymous: int = 0
+    #: Valid rows whose ``viewpercentage`` is above 100 (to 4 decimals): capped at 100 for completion.
+    capped: int = 0
 
 
 @dataclass
@@ -120,6 +125,26 @@ class LoadReport:
     @property
     def rejected(self) -> int:
         return sum(f.rejected for f in self.files)
+
+    @property
+    def anonymous(self) -> int:
+        return sum(f.anonymous for f in self.files)
+
+    @property
+    def capped(self) -> int:
+        return sum(f.capped for f in self.files)
+
+
+def _notable(arrays: dict[str, pa.Array], bad: np.ndarray) -> tuple[int, int]:
+    """Among the valid rows: how many have the anonymous user id, and a ``viewpercentage`` above 100.
+
+    Above 100 is judged to 4 decimals (``floor(v * 10000 + 0.5) > 1000000``), as completion caps it.
+    """
+    good = pa.array(~bad)
+    anonymous = pc.sum(pc.and_(pc.equal(arrays["userid"], ANONYMOUS_USER), good)).as_py() or 0
+    units = pc.floor(pc.add(pc.multiply(pc.cast(arrays["viewpercentage"], pa.float64()), 10_000.0), 0.5))
+    capped = pc.sum(pc.and_(pc.greater(units, 1_000_000.0), good)).as_py() or 0
+    return int(anonymous), int(capped)
 
 
 def file_digest(path: Path) -> tuple[str, str]:
@@ -757,6 +782,9 @@ def _read_file(
         checked = validate_batch(batch)
         bad, _why, arrays = checked
         content_digest(digest, arrays, bad)
+        anonymous, capped = _notable(arrays, bad)
+        report.anonymous += anonymous
+        report.capped += capped
         if write is not None and aggregator is not None:
             fed = {c: arrays[c] for c in aggregator.columns}
             if bad.any():

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import analysis, dimensions, metrics, pipeline, summaries
+from .. import analysis, dataquality, dimensions, metrics, pipeline, summaries
+from .. import settings as data_settings
 from ..errors import MoviedashError
 from ..outputs import refuse_overwrite, replace_from, temporary_name
 from ..params import NUM_DEFAULT, Filters, SeriesQuery, TopQuery
@@ -93,6 +94,28 @@ def chart_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
     ]
 
 
+def _count(number: int, word: str) -> str:
+    return f"{number:,} {word}" if number == 1 else f"{number:,} {word}s"
+
+
+def about_lines(about: dataquality.About) -> list[str]:
+    """The "About this data" section: every data-quality setting in force and what it acts on."""
+    lines = []
+    for shown in data_settings.describe(about.settings):
+        state = "default" if not shown.changed else f"default {shown.default}"
+        lines.append(f"{shown.name} = {shown.value} ({state}): {shown.help}")
+    lines.append(
+        f"{_count(about.events, 'event')} in the database; {_count(about.anonymous_plays, 'anonymous play')} "
+        f"(of excluded users); {_count(about.capped_rows, 'play')} with viewpercentage above 100, "
+        "capped at 100 for completion."
+    )
+    if about.anonymous_id_events and not about.anonymous_id_excluded:
+        lines.append(f"{_count(about.anonymous_id_events, 'event')} with the anonymous user id "
+                     f"{data_settings.ANONYMOUS_USER}, "
+                     "which counts as one viewer (moviedash settings set exclude_users leaves it out).")
+    return lines
+
+
 def render_html(conn: Connection, spec: ReportSpec, generated: dt.datetime | None = None) -> str:
     """The self-contained HTML report for ``spec`` (opens offline, prints to A4/Letter)."""
     generated = generated or dt.datetime.now(dt.UTC)
@@ -114,6 +137,7 @@ def render_html(conn: Connection, spec: ReportSpec, generated: dt.datetime | Non
         ),
         width=spec.width,
         height=spec.height,
+        about=about_lines(dataquality.about(conn)),
     )
 
 

@@ -34,6 +34,7 @@ letter-spacing: .03em; }
 section.chart { break-inside: avoid; page-break-inside: avoid; margin-bottom: 12px; }
 .chart .plot { width: 100%; }
 .chart .summary { color: var(--muted); font-size: 13px; margin: 4px 0 0; }
+.about ul { color: var(--muted); font-size: 13px; margin: 4px 0; padding-left: 20px; }
 footer { color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); margin-top: 24px; padding-top: 8px; }
 @page { size: auto; margin: 14mm; }
 @media print {
@@ -89,8 +90,9 @@ def render(
     *,
     width: int | None = None,
     height: int | None = None,
+    about: Sequence[str] = (),
 ) -> str:
-    """The whole report as one HTML document (UTF-8 text)."""
+    """The whole report as one HTML document (UTF-8 text); ``about``: the lines of "About this data"."""
     esc = html.escape
     meta_html = "\n".join(f'<p class="meta">{esc(k)}: <b>{esc(v)}</b></p>' for k, v in meta)
     kpi_rows = "\n".join(
@@ -102,6 +104,11 @@ def render(
         f'<p class="summary">{esc(c.summary)}</p></section>'
         for c in charts
     )
+    about_html = ""
+    if about:
+        items = "\n".join(f"<li>{esc(line)}</li>" for line in about)
+        about_html = (f'<section class="about" id="about-this-data"><h2>About this data</h2>\n'
+                      f"<ul>\n{items}\n</ul></section>\n")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -126,7 +133,7 @@ def render(
 </tbody>
 </table>
 {chart_html}
-</main>
+{about_html}</main>
 <footer>{esc(footer)}</footer>
 </body>
 </html>

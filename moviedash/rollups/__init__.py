@@ -6,7 +6,7 @@
 - :mod:`.serve` -- the serving queries, answering like the raw-table SQL.
 """
 from .aggregator import FED_COLUMNS, Aggregator
-from .maintain import clear, refresh, refresh_derived, store_defaults
+from .maintain import clear, rebuild, refresh, refresh_derived, store_defaults
 from .serve import (
     has_value,
     heatmap_rows,
@@ -32,6 +32,7 @@ from .tables import (
 
 __all__ = [
     "FED_COLUMNS", "MAX_MINUTES", "MINUTES", "SCHEMA_VERSION", "TABLES", "TOP_STORED", "Aggregator", "Status", "clear",
-    "has_value", "heatmap_rows", "month_bounds", "options", "rank_by_shown_title", "refresh", "refresh_derived",
+    "has_value", "heatmap_rows", "month_bounds", "options", "rank_by_shown_title", "rebuild", "refresh",
+    "refresh_derived",
     "schema", "series_rows", "span_row", "status", "store_defaults", "top_rows", "totals_row", "where",
 ]

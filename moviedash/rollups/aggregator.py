@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyroaring import BitMap
 
+from .. import settings as data_settings
 from ..store import Dialect, add_month_partitions, dialect_of
 from .tables import DAY_TABLES, DIMS, DIMS_PK, SCHEMA_VERSION, bulk_insert, exists, meta, position
 
@@ -161,6 +162,9 @@ class Aggregator:
         self.titles = _Codes(max(titles.values(), default=0) + 1)
         self.titles.index = titles
         self.title_name = {tid: name for name, tid in titles.items()}
+        # What counts as a play and who as a viewer (:mod:`moviedash.settings`), read in the writing transaction.
+        self.settings = data_settings.load(conn)
+        self._excluded = pa.array(sorted(self.settings.exclude_users), type=pa.string())
         self.days = _Codes()
         self.dims = [_Codes() for _ in DIMS]
         # Each (day, dims) key seen gets a dense id; plays, minutes and hours are
@@ -222,6 +226,15 @@ class Aggregator:
             return
         key = (day << 42) | (dims[0] << 28) | (dims[1] << 14) | dims[2]
         minutes = pc.fill_null(pc.cast(cols["totalminuteswatched"], pa.int64()), 0).to_numpy(zero_copy_only=False)
+        # Settings: an event shorter than min_minutes is no play (its minutes still count), and
+        # neither it nor an excluded user makes a viewer.  The defaults skip this work entirely.
+        play: np.ndarray | None = None
+        if self.settings.min_minutes:
+            play = minutes >= self.settings.min_minutes
+            user = np.where(play, user, -1)
+        if len(self._excluded):
+            dropped = pc.fill_null(pc.is_in(users, value_set=self._excluded), False).to_numpy(zero_copy_only=False)
+            user = np.where(dropped, -1, user)
         unique, inverse = np.unique(key, return_inverse=True)
         local = np.empty(len(unique), dtype=np.int64)
         dense, dense_keys = self.dense, self.dense_keys
@@ -238,12 +251,16 @@ class Aggregator:
             self.plays = np.concatenate([self.plays, np.zeros(size - len(self.plays), dtype=np.int64)])
             self.minutes = np.concatenate([self.minutes, np.zeros(size - len(self.minutes), dtype=np.int64)])
             self.hours = np.concatenate([self.hours, np.zeros((size - len(self.hours), 24), dtype=np.int64)])
-        self.plays[:nd] += np.bincount(dk, minlength=nd)
+        played = dk if play is None else dk[play]
+        self.plays[:nd] += np.bincount(played, minlength=nd)
         np.add.at(self.minutes, dk, minutes)
-        self.hours[:nd] += np.bincount(dk * 24 + hour, minlength=nd * 24).reshape(nd, 24)
+        hour_keys = dk * 24 + hour
+        hour_keys = hour_keys if play is None else hour_keys[play]
+        self.hours[:nd] += np.bincount(hour_keys, minlength=nd * 24).reshape(nd, 24)
         titled = title >= 0
+        title_ones = np.ones(int(titled.sum()), dtype=np.int64) if play is None else play[titled].astype(np.int64)
         title_keys, (title_plays, title_minutes) = group_sum(
-            (dk[titled] << 31) | title[titled], [np.ones(int(titled.sum()), dtype=np.int64), minutes[titled]]
+            (dk[titled] << 31) | title[titled], [title_ones, minutes[titled]]
         )
         self.title_parts.append((title_keys, title_plays, title_minutes))
         known = user >= 0

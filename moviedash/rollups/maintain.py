@@ -102,6 +102,26 @@ def clear(conn: Any, dialect: Dialect | None = None) -> None:
         conn.execute("DELETE FROM md_meta WHERE key NOT IN ('foreign_writes', 'schema')")
 
 
+def rebuild(conn: Any, dialect: Dialect | None = None) -> bool:
+    """Build the rollups again from the raw table, on the caller's open write transaction.
+
+    For a change of what they embody (the data-quality settings of
+    :mod:`moviedash.settings`, read by the :class:`Aggregator` in this
+    transaction): the caller commits the change and the rebuilt rollups
+    together, or neither.  False, and nothing done, when the database has no
+    rollups (one made the course's way is answered by the raw SQL, which reads
+    the settings itself).
+    """
+    dialect = dialect or dialect_of(conn)
+    if not exists(conn, "md_meta", dialect):
+        return False
+    for table in TABLES:
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("DELETE FROM md_meta WHERE key IN ('covered', 'exact')")
+    refresh(conn, dialect)
+    return True
+
+
 def _create(conn: Any, dialect: Dialect) -> None:
     # executescript() would COMMIT the open transaction: run statement by statement.
     # Checked first: on PostgreSQL even CREATE ... IF NOT EXISTS locks the parent of a partitioned table.

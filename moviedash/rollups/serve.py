@@ -197,6 +197,9 @@ def top_from_tables(conn: Queryable, query: TopQuery) -> list[list[Any]]:
     if not ids:
         return []
     title_ids, (totals,) = group_sum(np.concatenate(ids), [np.concatenate(values)])
+    if column == "plays":  # a title whose events are all shorter than min_minutes has no plays: not listed
+        played = totals > 0
+        title_ids, totals = title_ids[played], totals[played]
     return _rank_titles(conn, title_ids, totals, query.num)
 
 

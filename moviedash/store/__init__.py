@@ -16,6 +16,7 @@ from .connection import (
     connect_readonly,
     database_fault,
     set_deadline,
+    write_transaction,
 )
 from .dialects import (
     DIALECT,
@@ -34,12 +35,15 @@ from .schema import (
     LEDGER_LOOKUP_SQL,
     REAL_COLUMNS,
     SCHEMA,
+    SETTINGS_DDL,
 )
 from .target import Target, is_postgres, parse, redact
 
 __all__ = [
     "COLUMNS", "DIALECT", "INSERT_SQL", "INTEGER_COLUMNS", "LEDGER_INSERT_SQL", "LEDGER_LOOKUP_SQL",
-    "POSTGRES_DIALECT", "REAL_COLUMNS", "SCHEMA", "Connection", "Cursor", "Dialect", "PostgresDialect", "Queryable",
-    "SQLiteDialect", "Target", "add_month_partitions", "check_deadline", "check_exists", "connect_readonly",
+    "POSTGRES_DIALECT", "REAL_COLUMNS", "SCHEMA", "SETTINGS_DDL", "Connection", "Cursor", "Dialect", "PostgresDialect",
+    "Queryable", "SQLiteDialect", "Target", "add_month_partitions", "check_deadline", "check_exists",
+    "connect_readonly",
     "database_fault", "dialect_of", "is_postgres", "parse", "postgres", "redact", "set_deadline", "sqlite",
+    "write_transaction",
 ]

@@ -10,6 +10,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -116,3 +117,37 @@ def check_exists(path: str | os.PathLike[str]) -> Path | str:
     # start, not with a 503 on every request.
     sqlite.connect_readonly(path).close()
     return db_path
+
+
+@contextmanager
+def write_transaction(path: str | os.PathLike[str]) -> Iterator[Queryable]:
+    """One write transaction on an existing database: committed when the block ends, rolled back if it raises.
+
+    Yields a connection with the same ``execute(sql, params)`` interface as
+    :func:`connect_readonly`.  SQLite takes the write lock at once
+    (``BEGIN IMMEDIATE``), as a load does; on PostgreSQL the transaction
+    serialises with loads through the ledger's advisory lock.
+    """
+    check_exists(path)
+    if target.is_postgres(path):
+        url = os.fspath(path)
+        raw = postgres.connect_readwrite(url)
+        pg = postgres.PgConnection(raw, target.parse(url).location)
+        try:
+            postgres.lock_ledger(raw)
+            yield pg
+            raw.commit()
+        finally:
+            pg.close()  # rolls back whatever was not committed
+        return
+    conn = sqlite.connect_readwrite(path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+    finally:
+        conn.close()

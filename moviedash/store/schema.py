@@ -30,6 +30,9 @@ REAL_COLUMNS: tuple[str, ...] = ("viewpercentage", "errorperception")
 LEDGER_LOOKUP_SQL = "SELECT filename, loaded_at FROM moviedash_loads WHERE sha256 = ? ORDER BY id DESC LIMIT 1"
 LEDGER_INSERT_SQL = "INSERT INTO moviedash_loads (sha256, filename, rows, rejected, loaded_at) VALUES (?, ?, ?, ?, ?)"
 
+#: The database-level data-quality settings (:mod:`moviedash.settings`): one JSON value per key.
+SETTINGS_DDL = "CREATE TABLE IF NOT EXISTS moviedash_settings (key text PRIMARY KEY, value text NOT NULL)"
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS movies (
     event_date timestamp,
@@ -56,6 +59,6 @@ CREATE TABLE IF NOT EXISTS moviedash_loads (
     loaded_at text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS moviedash_loads_sha256 ON moviedash_loads(sha256);
-"""
+""" + SETTINGS_DDL + ";\n"
 
 INSERT_SQL = f"INSERT INTO movies ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"

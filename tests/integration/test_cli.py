@@ -43,7 +43,7 @@ def test_help_lists_every_command_and_option(runner):
         sub = runner.invoke(main, [command, "--help"])
         assert sub.exit_code == 0
         assert "--db" in sub.output and "MOVIEDASH_DB" in sub.output
-    assert sorted(main.commands) == ["demo", "load", "report", "serve", "tokens", "users"]
+    assert sorted(main.commands) == ["demo", "load", "report", "serve", "settings", "tokens", "users"]
 
 
 def test_load_prints_summary_and_exit_status(runner, tmp_path):

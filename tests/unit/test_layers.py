@@ -18,14 +18,14 @@ LAYERS: list[set[str]] = [
     {"errors", "escapes", "dimensions", "metrics", "charts", "csvsafe"},
     # Query parameters, the HTTP server, text summaries, and the only code that knows an engine.
     {"params", "server", "summaries", "store"},
-    # Periods, the view state of an address, atomic output files.
-    {"periods", "viewstate", "outputs"},
+    # Periods, the view state of an address, atomic output files, the data-quality settings.
+    {"periods", "viewstate", "outputs", "settings"},
     # Rollup tables: DDL, streaming aggregator, maintenance, serving queries.
     {"rollups"},
     # Answers (rollup or raw), foreign-database checks, loading and the demo.
     {"analysis", "foreign", "ingest"},
     # Data + figure pipelines, engagement answers, why a selection is empty.
-    {"pipeline", "emptiness", "engagement"},
+    {"pipeline", "emptiness", "engagement", "dataquality"},
     # Reports, the figures API, the Flask face.
     {"report", "figures", "web"},
     {"auth"},
