@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from . import dimensions, metrics
+from . import settings as data_settings
 from .analysis import HAS_TITLE, cached, where
 from .errors import MoviedashError
 from .escapes import decode_escapes
@@ -44,11 +45,8 @@ _FULL = 100 * UNITS
 
 
 def measure_settings(conn: Connection) -> MeasureSettings:
-    """The settings the measures of ``conn``'s database follow: the one place they are read.
-
-    The defaults for now; database-level settings replace this body.
-    """
-    return metrics.DEFAULT_SETTINGS
+    """The settings the measures of ``conn``'s database follow (``moviedash settings``), read once per request."""
+    return data_settings.load(conn)
 
 
 def _plays_sql(dialect: Dialect, clause: str, settings: MeasureSettings, extra: Sequence[str] = ()) -> str:

@@ -247,9 +247,9 @@ def quantise(value: float) -> int:
 class MeasureSettings:
     """The data-quality rules the engagement and quality measures follow (issue 14's database settings).
 
-    The measure SQL takes one of these (:meth:`sql_values`), so reading them from
-    the database later changes only where the object comes from
-    (:func:`moviedash.engagement.measure_settings`).
+    Declared once here; :mod:`moviedash.settings` stores them in the database
+    (``moviedash settings set``) and reads them back as one of these
+    (:func:`moviedash.settings.load`).  The measure SQL takes it (:meth:`sql_values`).
 
     - ``min_minutes``: events shorter than this are not plays (an event of exactly it is one);
     - ``watched_threshold``: a play at or above it (capped completion, %) is completed;
@@ -264,6 +264,10 @@ class MeasureSettings:
     errorperception_higher_is_worse: bool = True
     exclude_users: frozenset[str] = frozenset()
 
+    def is_play_default(self) -> bool:
+        """True when every event is a play and every user a viewer (the raw SQL needs no condition)."""
+        return self.min_minutes == 0 and not self.exclude_users
+
     def sql_values(self) -> dict[str, str]:
         """The values formatted into the measure SQL: integers and an operator, never user text."""
         return {
@@ -274,7 +278,7 @@ class MeasureSettings:
         }
 
 
-#: The settings until they are read from the database.
+#: The defaults: today's answers, unchanged.
 DEFAULT_SETTINGS = MeasureSettings()
 
 

@@ -29,10 +29,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from .errors import MoviedashError
+from .metrics import MeasureSettings
 from .store import SETTINGS_DDL, dialect_of
 
 #: The course data's anonymous user id: the MD5 of the empty string.
@@ -49,19 +50,8 @@ class SettingError(MoviedashError):
     """An unknown setting or a value it refuses (the CLI exits with status 2)."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The settings in force; the defaults reproduce moviedash's answers from before the settings."""
-
-    min_minutes: int = 0
-    watched_threshold: float = 90.0
-    exclude_users: frozenset[str] = field(default_factory=frozenset)
-    poor_quality_threshold: float = 7.0
-    errorperception_higher_is_worse: bool = True
-
-    def is_play_default(self) -> bool:
-        """True when every event is a play and every user a viewer (the raw SQL needs no condition)."""
-        return self.min_minutes == 0 and not self.exclude_users
+#: The settings in force, as the measures take them: one declaration, in the metric model.
+Settings = MeasureSettings
 
 
 DEFAULT = Settings()

@@ -15,9 +15,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from moviedash import analysis, create_app, metrics, pipeline
+from moviedash import analysis, create_app, dataquality, engagement, metrics, pipeline
 from moviedash.ingest.demo import generate_events
-from moviedash.store import COLUMNS
+from moviedash.params import Filters, SeriesQuery
+from moviedash.store import COLUMNS, connect_readonly
 from tests import reference as ref
 from tests.helpers import BACKENDS, build_db, event, module_db, query
 
@@ -286,10 +287,6 @@ def test_figures_api_draws_the_engagement_charts(make_db: Any) -> None:
 
 def test_the_measure_sql_follows_the_settings_object(make_db: Any) -> None:
     """Thresholds, direction and min_minutes reach the SQL through one MeasureSettings (as the reference's)."""
-    from moviedash import engagement
-    from moviedash.params import Filters, SeriesQuery
-    from moviedash.store import connect_readonly
-
     rows = _demo_events(800, 3)
     db = make_db(rows)
     stored = ref.as_events(query(db, f"SELECT {', '.join(COLUMNS)} FROM movies"))
@@ -309,3 +306,26 @@ def test_the_measure_sql_follows_the_settings_object(make_db: Any) -> None:
             stored, "poor_quality", "monthly", reference)
     finally:
         conn.close()
+
+
+def test_the_routes_follow_the_database_settings(make_db: Any) -> None:
+    """``moviedash settings set`` (dataquality.change) reaches every engagement route, rollups or not."""
+    rows = _demo_events(800, 4)
+    db = make_db(rows)
+    stored = ref.as_events(query(db, f"SELECT {', '.join(COLUMNS)} FROM movies"))
+    client = create_app(db=db).server.test_client()
+    before = {name: get_json(client, f"/data/{name}/?resolution=monthly") for name in metrics.ENGAGEMENT_SERIES}
+    changes = {"min_minutes": 10, "watched_threshold": 80.0, "poor_quality_threshold": 6.0,
+               "errorperception_higher_is_worse": False}
+    for name, value in changes.items():
+        dataquality.change(db, name, value)
+    reference = ref.Settings(**changes)
+    client = create_app(db=db).server.test_client()
+    for name in metrics.ENGAGEMENT_SERIES:
+        got = get_json(client, f"/data/{name}/?resolution=monthly")
+        assert got == ref.series(stored, name, "monthly", reference), name
+        assert got != before[name], name
+    assert get_json(client, "/data/quality/worst_segments/?resolution=weekly") == ref.worst_segments(
+        stored, "weekly", settings=reference)
+    assert get_json(client, "/data/toplist/?rank=completion&num=15") == ref.top_by_completion(
+        stored, 15, 5, reference)

@@ -51,6 +51,8 @@ DEFERRED_IMPORTS: dict[tuple[str, str], str] = {
     ("cli.py", "tokens_create"): "start-up time of the command line",
     ("cli.py", "tokens_list"): "start-up time of the command line",
     ("cli.py", "tokens_revoke"): "start-up time of the command line",
+    ("cli.py", "settings_show"): "start-up time of the command line",
+    ("cli.py", "_report_change"): "start-up time of the command line",
     # `import moviedash` (e.g. by `python -m moviedash.cli load`) must not pull in Dash and Flask.
     ("__init__.py", "__getattr__"): "start-up time of the command line",
     # kaleido (and its choreographer) is the optional `export` extra: imported only when exporting images.
