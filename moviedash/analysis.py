@@ -100,30 +100,32 @@ def _copy(value: T) -> T:
 
 
 def _answer(
-    conn: Connection, key: tuple, from_derived: Callable[[], T], from_movies: Callable[[], T]
+    conn: Connection, key: tuple, from_derived: Callable[[], T], from_movies: Callable[[], T],
+    cache: ResultCache = CACHE,
 ) -> T:
-    """``from_derived()`` (cached) when the derived data are current, else ``from_movies()``."""
+    """``from_derived()`` (cached in ``cache``) when the derived data are current, else ``from_movies()``."""
     status = rollups.status(conn)
     if status is None or not status.usable:
         return from_movies()
     if not status.database:  # an in-memory database has no name to key a cache on
         return from_derived()
     full_key = (status.database, status.instance, status.version, *key)
-    found, value = CACHE.get(full_key)
+    found, value = cache.get(full_key)
     if not found:
         value = from_derived()
-        CACHE.put(full_key, value)
+        cache.put(full_key, value)
     return _copy(value)
 
 
-def cached(conn: Connection, key: tuple, compute: Callable[[], T]) -> T:
+def cached(conn: Connection, key: tuple, compute: Callable[[], T], cache: ResultCache = CACHE) -> T:
     """``compute()``, kept in :data:`CACHE` while the database's data version holds.
 
     For answers computed from the raw table that do not change until the data does:
     cached only when the rollups are current (a load moved the version), never
-    for a database changed behind moviedash's back.
+    for a database changed behind moviedash's back.  ``cache``: another
+    :class:`ResultCache` for values of another size (e.g. a page's figures).
     """
-    return _answer(conn, key, compute, compute)
+    return _answer(conn, key, compute, compute, cache)
 
 
 def read_frame(conn: Connection, sql: str, params: list[Any]) -> pd.DataFrame:

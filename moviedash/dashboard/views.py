@@ -11,6 +11,7 @@ chart functions: a chart shows the problem as its message.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import plotly.graph_objects as go
 from dash import html, no_update
 
-from .. import charts, emptiness, pipeline, summaries, viewstate
+from .. import analysis, charts, emptiness, pipeline, summaries, viewstate
 from ..charts import plotly_config
 from ..errors import DatabaseUnavailable, MoviedashError, QueryTimeout, log_database_error
 from ..metrics import MEASURES
@@ -78,9 +79,13 @@ def theme_name(value: Any) -> str:
 
 
 def _render(
-    theme_value: Any, build: Callable[[str], tuple[go.Figure, ChartData]], describe: Callable[[ChartData], str]
+    theme_value: Any, build: Callable[[str], tuple[go.Figure, ChartData]], describe: Callable[[ChartData], str],
+    faults: list[MoviedashError] | None = None,
 ) -> tuple[go.Figure, Any, str]:
-    """A chart's figure, Plotly config and text alternative, or a message figure when the selection is invalid."""
+    """A chart's figure, Plotly config and text alternative, or a message figure when the selection is invalid.
+
+    A database fault shown as the chart's message is appended to ``faults`` (the first layout is not cached then).
+    """
     theme = theme_name(theme_value)
     try:
         figure, data = build(theme)
@@ -91,6 +96,8 @@ def _render(
         # the details go to the server log.
         if isinstance(exc, DatabaseUnavailable):
             log_database_error(exc)
+            if faults is not None:
+                faults.append(exc)
         text = exc.public_message
         message = f"Invalid selection: {text}" if exc.status == 400 else text[:1].upper() + text[1:]
         return charts.empty_figure(message, theme=theme), no_update, message
@@ -107,7 +114,10 @@ def _top_query(data: ChartData) -> TopQuery:
     return data.query
 
 
-def series_view(chart: str, resolution: Any, filter_values: Sequence[Any], theme_value: Any) -> tuple[Any, ...]:
+def series_view(
+    chart: str, resolution: Any, filter_values: Sequence[Any], theme_value: Any,
+    faults: list[MoviedashError] | None = None,
+) -> tuple[Any, ...]:
     """A time-series chart at its own resolution: figure, config, text alternative."""
     metric = SERIES_CHARTS[chart]
 
@@ -118,30 +128,34 @@ def series_view(chart: str, resolution: Any, filter_values: Sequence[Any], theme
     def describe(data: ChartData) -> str:
         return summaries.series_summary(data.frame, metric, _series_query(data).resolution)
 
-    return _render(theme_value, build, describe)
+    return _render(theme_value, build, describe, faults)
 
 
-def top_view(num: Any, rank: Any, filter_values: Sequence[Any], theme_value: Any) -> tuple[Any, ...]:
+def top_view(
+    num: Any, rank: Any, filter_values: Sequence[Any], theme_value: Any, faults: list[MoviedashError] | None = None
+) -> tuple[Any, ...]:
     """The top-N titles chart, as tall as its bars need: figure, config, style, text alternative."""
 
     def build(theme: str) -> tuple[go.Figure, ChartData]:
         return pipeline.top_figure(get_connection(), top_query(num, rank, filter_values), theme=theme, title=None)
 
     figure, config, summary = _render(
-        theme_value, build, lambda data: summaries.top_summary(data.frame, _top_query(data).rank)
+        theme_value, build, lambda data: summaries.top_summary(data.frame, _top_query(data).rank), faults
     )
     # The graph is responsive, so its height comes from the container.
     height = figure.layout.height or charts.toplist_height(0)
     return figure, config, {"height": f"{height}px"}, summary
 
 
-def heatmap_view(filter_values: Sequence[Any], theme_value: Any) -> tuple[Any, ...]:
+def heatmap_view(
+    filter_values: Sequence[Any], theme_value: Any, faults: list[MoviedashError] | None = None
+) -> tuple[Any, ...]:
     """The weekday x hour heatmap of plays: figure, config, text alternative."""
 
     def build(theme: str) -> tuple[go.Figure, ChartData]:
         return pipeline.heatmap_figure(get_connection(), selected_filters(filter_values), theme=theme, title=None)
 
-    return _render(theme_value, build, lambda data: summaries.heatmap_summary(data.frame))
+    return _render(theme_value, build, lambda data: summaries.heatmap_summary(data.frame), faults)
 
 
 def kpi_view(filters: Filters) -> list[Any]:
@@ -187,13 +201,46 @@ class FirstView:
     empty: emptiness.Emptiness | None = None
 
 
+#: First views kept while the data's version holds (few: each holds the figures of a whole page).
+VIEW_CACHE = analysis.ResultCache(maxsize=32)
+
+
+class _Uncacheable(Exception):
+    """A first view drawn while the database could not be read: shown once, never kept."""
+
+    def __init__(self, view: FirstView) -> None:
+        super().__init__("first view with a database fault")
+        self.view = view
+
+
 def first_view(controls: dict[str, Any], *, draw_charts: bool = True) -> FirstView:
     """The outputs for ``controls`` (keyed like :data:`~.selection.CONTROL_NAMES`), drawn in :data:`FIRST_THEME`
-    (``draw_charts=False``: the key figures and the empty state only)."""
+    (``draw_charts=False``: the key figures and the empty state only).
+
+    Kept in :data:`VIEW_CACHE` while the data's version holds, as the answers behind it are
+    (:func:`moviedash.analysis.cached`): a repeated first load does not build its figures again.
+    The view is shared between requests, so nothing may change it.
+    """
+    key = ("first_view", json.dumps(controls, sort_keys=True, default=str), draw_charts)
+
+    def compute() -> FirstView:
+        faults: list[MoviedashError] = []
+        view = _first_view(controls, draw_charts, faults)
+        if faults:
+            raise _Uncacheable(view)
+        return view
+
+    try:
+        return analysis.cached(get_connection(), key, compute, cache=VIEW_CACHE)
+    except _Uncacheable as exc:
+        return exc.view
+
+
+def _first_view(controls: dict[str, Any], draw_charts: bool, faults: list[MoviedashError]) -> FirstView:
     filter_values = [controls[name] for name in ("start", "end", "sessiontype", "device", "market")]
     view = FirstView()
     if draw_charts:
-        _draw_charts(view, controls, filter_values)
+        _draw_charts(view, controls, filter_values, faults)
     else:
         # The top list's frame at the height of a full list, as the chart will most often need.
         view.charts["top"] = {"style": {"height": f"{charts.toplist_height(controls['top'])}px"}}
@@ -205,21 +252,24 @@ def first_view(controls: dict[str, Any], *, draw_charts: bool = True) -> FirstVi
         # The cards keep their "…" (the charts say why); details go to the log.
         if isinstance(exc, DatabaseUnavailable):
             log_database_error(exc)
+            faults.append(exc)
         return view
     for index, name in enumerate(ids.KPIS):
         view.kpis[name] = (values[3 * index], values[3 * index + 1], values[3 * index + 2])
     return view
 
 
-def _draw_charts(view: FirstView, controls: dict[str, Any], filter_values: list[Any]) -> None:
+def _draw_charts(
+    view: FirstView, controls: dict[str, Any], filter_values: list[Any], faults: list[MoviedashError]
+) -> None:
     for chart in SERIES_CHARTS:
-        figure, config, summary = series_view(chart, controls[chart], filter_values, FIRST_THEME)
+        figure, config, summary = series_view(chart, controls[chart], filter_values, FIRST_THEME, faults)
         view.charts[chart] = _graph_props(figure, config)
         view.summaries[chart] = summary
-    figure, config, style, summary = top_view(controls["top"], controls["rank"], filter_values, FIRST_THEME)
+    figure, config, style, summary = top_view(controls["top"], controls["rank"], filter_values, FIRST_THEME, faults)
     view.charts["top"] = {**_graph_props(figure, config), "style": style}
     view.summaries["top"] = summary
-    figure, config, summary = heatmap_view(filter_values, FIRST_THEME)
+    figure, config, summary = heatmap_view(filter_values, FIRST_THEME, faults)
     view.charts["heatmap"] = _graph_props(figure, config)
     view.summaries["heatmap"] = summary
 

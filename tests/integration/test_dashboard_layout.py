@@ -6,13 +6,15 @@ charts' first callbacks need not wait for the restore callback's round trip.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from moviedash import create_app
+from moviedash import create_app, pipeline
+from moviedash.errors import DatabaseUnavailable
 from tests.helpers import event
 
 EVENTS = [
@@ -137,3 +139,41 @@ def test_a_link_with_bad_values_has_a_first_paint_with_the_defaults(client: Any)
     shell = page[page.index('<div id="first-paint"'):page.index('<div id="react-entry-point"')]
     assert '<span class="first-paint-value">All devices</span>' in shell
     assert "Part of this link was not understood" in shell
+
+
+def test_a_repeated_first_layout_reuses_its_drawn_view(make_db, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The figures of a first layout are built once per data version, then served as they were."""
+    client = create_app(db=make_db(EVENTS)).server.test_client()
+    client.get("/_dash-dependencies")  # Dash's set-up on its first request draws the layout once more
+    built: list[str] = []
+    real = pipeline.heatmap_figure
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built.append("heatmap")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "heatmap_figure", counting)
+    first = client.get("/_dash-layout", headers={"Referer": PAGE + "?device=iPad"}).get_data()
+    again = client.get("/_dash-layout", headers={"Referer": PAGE + "?device=iPad"}).get_data()
+    assert again == first and built == ["heatmap"]
+    other = client.get("/_dash-layout", headers={"Referer": PAGE + "?market=SE"}).get_data()
+    assert other != first and built == ["heatmap", "heatmap"]  # another view is drawn for itself
+
+
+def test_a_first_layout_drawn_during_a_database_fault_is_not_kept(make_db, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = create_app(db=make_db(EVENTS)).server.test_client()
+    client.get("/_dash-dependencies")  # Dash's set-up on its first request draws the layout once more
+    real = pipeline.heatmap_figure
+    faults = [DatabaseUnavailable("the database cannot be read")]
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        if faults:
+            raise faults.pop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "heatmap_figure", flaky)
+    during = layout(client, PAGE + "?device=iPad")
+    assert "cannot be read" in json.dumps(during["heatmap-graph"]["figure"])
+    after = layout(client, PAGE + "?device=iPad")
+    assert "cannot be read" not in json.dumps(after["heatmap-graph"]["figure"])
+    assert after["heatmap-graph"]["figure"]["data"][0]["type"] == "heatmap"
