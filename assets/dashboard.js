@@ -105,6 +105,21 @@
                 return name === drawn ? noUpdate() : name;
             },
 
+            /** The engagement page's selection: filters and chart theme, passed on only while that page is shown,
+             *  so the overview's filter changes start no request for the hidden page's charts. */
+            engagementSelection: function (start, end, sessiontype, device, market, theme, page) {
+                if (page !== "engagement") {
+                    return noUpdate();
+                }
+                return {filters: [start, end, sessiontype, device, market], theme: theme};
+            },
+
+            /** The tab bar's links carry the current view's query (written by the server as url-query). */
+            pageLinks: function (data) {
+                var query = data && typeof data.query === "string" ? data.query : window.location.search;
+                return ["/" + query, "/engagement" + query];
+            },
+
             /** Light/dark: a class on the app and a data attribute on <html> (dropdown menus render in a portal). */
             applyTheme: function (theme) {
                 var name = theme === "dark" ? "dark" : "light";

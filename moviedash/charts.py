@@ -657,6 +657,12 @@ def warm_up() -> None:
 _BY_AXIS = {"device": "Device", "market": "Market", "sessiontype": "Session type"}
 
 
+def _value_margin(values: Any) -> dict[str, int]:
+    """Margins fitting the tick labels of a value axis holding ``values`` (``None`` ignored)."""
+    largest = max((float(v) for v in values if v is not None and v == v), default=1.0)
+    return _series_margin(max(1, math.ceil(largest)))
+
+
 def _nullable(values: Any) -> list[float | None]:
     """Values with ``None``/NaN as ``None`` (a gap in a line, no bar)."""
     return [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in values]
@@ -685,6 +691,7 @@ def ratio_series_figure(
         "hovermode": "x",
         "xaxis": {"title": {"text": _PERIOD_AXIS[resolution]}, "type": "date"},
         "yaxis": {"title": {"text": measure.label}, "rangemode": "tozero"},
+        "margin": _value_margin(trace["y"]),
     })
 
 
@@ -707,6 +714,7 @@ def breakdown_figure(
     return _figure([trace], theme, title, {
         "xaxis": {"title": {"text": _BY_AXIS[by]}, "type": "category"},
         "yaxis": {"title": {"text": measure.label}, "rangemode": "tozero"},
+        "margin": _value_margin(trace["y"]),
     })
 
 
@@ -731,6 +739,7 @@ def distribution_figure(df: pd.DataFrame, *, theme: str = "light", title: str | 
         "barmode": "group", "showlegend": True,
         "xaxis": {"title": {"text": "Completion"}, "type": "category"},
         "yaxis": {"title": {"text": "% of plays"}, "rangemode": "tozero"},
+        "margin": _value_margin([100]),
     })
 
 
@@ -751,6 +760,7 @@ def stops_figure(df: pd.DataFrame, title_name: str, *, theme: str = "light",
     return _figure([trace], theme, title, {
         "xaxis": {"title": {"text": "Completion (%)"}, "range": [0, 105]},
         "yaxis": {"title": {"text": "% of plays still watching"}, "range": [0, 105]},
+        "margin": _value_margin([100]),
     })
 
 
@@ -796,4 +806,5 @@ def quality_completion_figure(df: pd.DataFrame, *, theme: str = "light",
     return _figure([trace], theme, title, {
         "xaxis": {"title": {"text": "Quality score (error perception)"}, "type": "category"},
         "yaxis": {"title": {"text": "Average completion (%)"}, "rangemode": "tozero"},
+        "margin": _value_margin([100]),
     })

@@ -22,7 +22,8 @@ import pandas as pd
 
 from . import dimensions, metrics
 from . import settings as data_settings
-from .analysis import HAS_TITLE, cached, where
+from .analysis import HAS_TITLE, cached, span, where
+from .charts import Kpi, comparison_text
 from .errors import MoviedashError
 from .escapes import decode_escapes
 from .metrics import UNITS, Distribution, Measure, MeasureSettings, Ratio
@@ -415,3 +416,49 @@ def completion_by_quality(
     settings = settings or measure_settings(conn)
     key = ("completion_by_quality", filters, dialect, settings)
     return cached(conn, key, lambda: _completion_by_quality(conn, filters, dialect, settings))
+
+
+#: The engagement page's key figures: (card name, measure, label).
+KPI_MEASURES: tuple[tuple[str, str, str], ...] = (
+    ("completion-rate", "completion_rate", "Completion rate"),
+    ("poor-quality", "poor_quality", "Poor-quality plays"),
+)
+#: One group for the whole selection (an expression: PostgreSQL refuses a bare constant in GROUP BY).
+_WHOLE = "CAST(1 AS integer)"
+
+
+def overall(conn: Connection, name: str, filters: Filters, dialect: Dialect | None = None,
+            settings: MeasureSettings | None = None) -> tuple[float | None, int]:
+    """The measure ``name`` over the whole selection, and its plays with a value (``(None, 0)``: none)."""
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    groups = grouped_values(conn, name, _WHOLE, filters, dialect, settings, [], dated=True)
+    return next(iter(groups.values()), (None, 0))
+
+
+def kpis(conn: Connection, filters: Filters) -> list[Kpi]:
+    """Completion rate and poor-quality share of the selection, each against the previous period of equal length.
+
+    The change is in percentage points (both are shares); ``—`` when either period has no play with a value.
+    """
+    whole = span(conn)
+    start, end = filters.start or whole.first, filters.end or whole.last
+    previous: Filters | None = None
+    days = 0
+    if start is not None and end is not None and start <= end:
+        days = (end - start).days + 1
+        length = dt.timedelta(days=days)
+        previous = filters.with_range(start - length, start - dt.timedelta(days=1))
+    out = []
+    for card, name, label in KPI_MEASURES:
+        now, _ = overall(conn, name, filters)
+        before = overall(conn, name, previous)[0] if previous is not None else None
+        value = "—" if now is None else f"{now:,.1f} %"
+        if now is None or before is None:
+            change, direction = "—", "none"
+        else:
+            points = round(now - before, 1)
+            change = f"{points:+.1f} pp"
+            direction = "flat" if points == 0 else ("up" if points > 0 else "down")
+        out.append(Kpi(card, label, value, change, direction, comparison_text(days) if days and change != "—" else ""))
+    return out

@@ -72,3 +72,25 @@ def heatmap_summary(grid: pd.DataFrame) -> str:
         f"{hour_range(int(by_hour.idxmax()))} ({_n(by_hour.max())} plays); "
         f"{int((stacked == 0).sum())} of 168 weekday-hours have no plays."
     )
+
+
+def engagement_summary(frame: pd.DataFrame, what: str, key: str, unit: str) -> str:
+    """An engagement chart's numbers in words: ``what`` per ``key`` (a column of ``frame``) with ``values``.
+
+    E.g. ``Completion rate by device (%): TV 71.2, Computer 64.0; no value for 1.``  Rows without a
+    value (no play with one) are counted, not listed.
+    """
+    if frame.empty or "values" not in frame or key not in frame:
+        return f"{what}: no plays with a value in this selection."
+    rows = [(str(k), v) for k, v in zip(frame[key], frame["values"], strict=False)]
+    shown = [(k, float(v)) for k, v in rows if v is not None and v == v]
+    missing = len(rows) - len(shown)
+    if not shown:
+        return f"{what}: no plays with a value in this selection."
+    low = min(shown, key=lambda r: r[1])
+    high = max(shown, key=lambda r: r[1])
+    listed = "; ".join(f"{k} {v:,.2f}" for k, v in shown[:_TOP_NAMED])
+    more = f" (first {_TOP_NAMED} of {len(shown)})" if len(shown) > _TOP_NAMED else ""
+    gap = f"; no value for {missing}" if missing else ""
+    return (f"{what} ({unit}), {len(shown)} with a value{more}: lowest {low[1]:,.2f} ({low[0]}), "
+            f"highest {high[1]:,.2f} ({high[0]}); {listed}{gap}.")

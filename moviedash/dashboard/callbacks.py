@@ -23,7 +23,7 @@ from ..errors import DatabaseUnavailable, MoviedashError, log_database_error
 from ..metrics import SERIES_KEYS
 from ..pipeline import ChartData
 from ..web.context import get_connection
-from . import ids, layout, selection, views
+from . import engagement_page, ids, layout, selection, views
 from .selection import CONTROL_NAMES
 from .views import SERIES_CHARTS, selected_filters, series_query, top_query
 
@@ -85,6 +85,7 @@ def register_callbacks(app: dash.Dash) -> None:
     _register_downloads(app)
     _register_report(app)
     _register_empty_state(app)
+    _register_engagement(app)
 
 
 def _inputs(props: Sequence[tuple[str, str]]) -> list[Input]:
@@ -391,3 +392,105 @@ def _register_empty_state(app: dash.Dash) -> None:
             first if everything or target == "dates" else no_update,
             last if everything or target == "dates" else no_update,
         ]
+
+
+#: Each engagement chart's own controls (they redraw it); the page's other controls are read as they are.
+ENGAGEMENT_INPUTS: dict[str, tuple[str, ...]] = {
+    "completion": (ids.COMPLETION_MEASURE, ids.COMPLETION_RESOLUTION),
+    "breakdown": (ids.COMPLETION_MEASURE, ids.BREAKDOWN_BY),
+    "distribution": (),
+    "stops": (ids.STOPS_TITLE,),
+    "quality": (ids.QUALITY_MEASURE, ids.QUALITY_RESOLUTION),
+    "segments": (ids.QUALITY_RESOLUTION,),
+    "quality-completion": (),
+}
+
+
+def _register_engagement(app: dash.Dash) -> None:
+    """The engagement page: its selection (client side, only while shown), charts, key figures, titles, tabs."""
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "engagementSelection"),
+        Output(ids.ENGAGEMENT_SELECTION, "data"),
+        *_inputs(FILTER_PROPS),
+        Input(ids.CHART_THEME, "data"),
+        State(ids.PAGE, "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "pageLinks"),
+        Output(ids.NAV_OVERVIEW, "href"),
+        Output(ids.NAV_ENGAGEMENT, "href"),
+        Input(ids.URL_QUERY, "data"),
+        prevent_initial_call=True,
+    )
+    for chart in engagement_page.CHART_KEYS:
+        _register_engagement_chart(app, chart)
+
+    outputs = []
+    for name, _label in engagement_page.KPIS:
+        outputs += [Output(ids.kpi_value(name), "children"), Output(ids.kpi_delta(name), "children"),
+                    Output(ids.kpi_delta(name), "className")]
+
+    @app.callback(*outputs, Input(ids.ENGAGEMENT_SELECTION, "data"), prevent_initial_call=True)
+    def update_engagement_kpis(selection_data: Any) -> list[Any]:
+        """Completion rate and poor-quality share, each against the previous period."""
+        filter_values, _theme = _engagement_selection(selection_data)
+        try:
+            return engagement_page.kpi_view(filter_values)
+        except DatabaseUnavailable as exc:
+            log_database_error(exc)
+            raise PreventUpdate from None
+        except MoviedashError:
+            raise PreventUpdate from None
+
+    @app.callback(
+        Output(ids.STOPS_TITLE, "options"),
+        Output(ids.STOPS_TITLE, "value"),
+        Input(ids.ENGAGEMENT_SELECTION, "data"),
+        State(ids.STOPS_TITLE, "value"),
+        prevent_initial_call=True,
+    )
+    def update_titles(selection_data: Any, current: Any) -> tuple[Any, Any]:
+        """The selection's most played titles; the chosen one kept while it is among them."""
+        filter_values, _theme = _engagement_selection(selection_data)
+        options = engagement_page.title_options(filter_values)
+        values = [o["value"] for o in options]
+        chosen = current if current in values else (values[0] if values else None)
+        return options, chosen if chosen != current else no_update
+
+
+def _engagement_selection(data: Any) -> tuple[list[Any], str]:
+    if not isinstance(data, dict) or not isinstance(data.get("filters"), list) or len(data["filters"]) != 5:
+        raise PreventUpdate
+    try:
+        return list(data["filters"]), selection.parse_theme(data.get("theme"))
+    except MoviedashError:
+        raise PreventUpdate from None
+
+
+def _register_engagement_chart(app: dash.Dash, chart: str) -> None:
+    own = ENGAGEMENT_INPUTS[chart]
+    others = [c for c in engagement_page.CONTROLS if c not in own]
+
+    @app.callback(
+        Output(ids.graph(chart), "figure"),
+        Output(ids.graph(chart), "config"),
+        Output(ids.summary(chart), "children"),
+        Output(ids.csv_link(chart), "href"),
+        Output(ids.csv_link(chart), "hidden"),
+        *[Input(c, "value") for c in own],
+        Input(ids.ENGAGEMENT_SELECTION, "data"),
+        *[State(c, "value") for c in others],
+        State(ids.PAGE, "data"),
+        prevent_initial_call=True,
+    )
+    def update_engagement_chart(*values: Any) -> tuple[Any, ...]:
+        """One engagement chart, for the page's selection and its controls."""
+        own_values, (selection_data, *rest) = values[: len(own)], values[len(own):]
+        *other_values, page = rest
+        if page != "engagement":
+            raise PreventUpdate
+        filter_values, theme = _engagement_selection(selection_data)
+        controls = dict(zip(own, own_values, strict=True)) | dict(zip(others, other_values, strict=True))
+        figure, config, summary, href = engagement_page.chart_view(chart, controls, filter_values, theme)
+        return figure, config, summary, href or "", href is None

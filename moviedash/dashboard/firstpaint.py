@@ -199,7 +199,8 @@ class FirstPaintDash(dash.Dash):
         if has_request_context():
             query = request.query_string.decode("utf-8", "replace")
             try:
-                page = layout.page_layout(f"?{query}" if query else "", draw_charts=False)
+                page = layout.page_layout(f"?{query}" if query else "", draw_charts=False,
+                                          page=layout.page_of(request.path))
             except MoviedashError:
                 page = None  # the page still loads; Dash's own page says what is wrong
             if page is not None:

@@ -68,3 +68,28 @@ def download(chart: str) -> str:
 def summary(chart: str) -> str:
     """The chart's text alternative (visually hidden)."""
     return f"{chart}-summary"
+
+
+#: The pages: the tab bar's links and each page's content.
+NAV = "page-nav"
+NAV_OVERVIEW = "nav-overview"
+NAV_ENGAGEMENT = "nav-engagement"
+OVERVIEW_SECTION = "overview-section"
+ENGAGEMENT_SECTION = "engagement-section"
+#: Which page the layout shows (``overview`` or ``engagement``).
+PAGE = "page"
+
+#: The engagement page's filters and chart theme (written client side while the page is shown).
+ENGAGEMENT_SELECTION = "engagement-selection"
+#: The engagement page's controls.
+COMPLETION_MEASURE = "completion-measure"
+COMPLETION_RESOLUTION = "completion-resolution"
+BREAKDOWN_BY = "breakdown-by"
+STOPS_TITLE = "stops-title-select"
+QUALITY_MEASURE = "quality-measure"
+QUALITY_RESOLUTION = "quality-resolution"
+
+
+def csv_link(chart: str) -> str:
+    """An engagement chart's CSV link (the JSON route of its numbers)."""
+    return f"{chart}-csv-link"

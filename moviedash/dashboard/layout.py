@@ -21,7 +21,7 @@ from ..charts import placeholder_figure
 from ..params import RESOLUTIONS
 from ..viewstate import TOP_MAX, TOP_MIN, ViewState, to_query
 from ..web.context import get_connection
-from . import ids, views
+from . import engagement_page, ids, views
 from .selection import (
     ALL,
     CONTROL_NAMES,
@@ -476,6 +476,41 @@ def page_search() -> str | None:
     return f"?{parts.query}" if parts.query else ""
 
 
+#: The pages: (path, tab label, page name).
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("/", "Overview", "overview"),
+    (engagement_page.PATH, "Engagement and quality", "engagement"),
+)
+
+
+def page_of(path: str | None) -> str:
+    """The page shown at ``path`` (the overview for any other)."""
+    return next((name for page_path, _, name in PAGES if page_path == path), "overview")
+
+
+def page_path() -> str | None:
+    """The path of the page this layout request comes from (its ``Referer``), ``None`` if unknown."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    return parts.path if parts.netloc == request.host else None
+
+
+def page_nav(page: str, query: str) -> html.Nav:
+    """The tab bar: a link to each page with the current view's query, the shown page marked ``aria-current``.
+
+    Real links (a new page load keeps the filters through the query); a client-side callback keeps
+    their query current as the controls change.
+    """
+    links = []
+    for path, label, name in PAGES:
+        current: dict[str, str] = {"aria-current": "page"} if name == page else {}
+        links.append(html.A(label, href=path + query, id=ids.NAV_OVERVIEW if name == "overview" else ids.NAV_ENGAGEMENT,
+                            className="tab tab-current" if name == page else "tab", **attrs(current)))
+    return html.Nav(links, id=ids.NAV, className="tabs", **attrs({"aria-label": "Pages"}))
+
+
 def serve_layout() -> html.Div:
     """Build the page for the current request's database, its controls showing the page's address.
 
@@ -486,11 +521,11 @@ def serve_layout() -> html.Div:
     """
     if not has_request_context():
         return build_layout(analysis.Span(None, None, 0), {"sessiontype": [], "device": [], "market": []})
-    return page_layout(page_search())
+    return page_layout(page_search(), page=page_of(page_path()))
 
 
-def page_layout(search: str | None, *, draw_charts: bool = True) -> html.Div:
-    """The page showing the address ``search`` (``None``: unknown, the defaults), for the current request.
+def page_layout(search: str | None, *, draw_charts: bool = True, page: str = "overview") -> html.Div:
+    """The page ``page`` showing the address ``search`` (``None``: unknown, the defaults), for the current request.
 
     ``draw_charts=False`` leaves the figures out (the static first paint has no use for them).
     """
@@ -500,11 +535,20 @@ def page_layout(search: str | None, *, draw_charts: bool = True) -> html.Div:
     if search is None:
         controls = controls_from_state(ViewState(), span)
         return build_layout(span, options, account_controls(), controls=controls,
-                            view=first_view(controls, draw_charts=draw_charts))
+                            view=first_view(controls, draw_charts=draw_charts), page=page,
+                            engagement=_engagement_view(page, controls, draw_charts))
     controls, problems = restore(conn, search)
     state = state_from_controls(conn, *(controls[name] for name in CONTROL_NAMES))
     return build_layout(span, options, account_controls(), controls=controls, search=search, problems=problems,
-                        view=first_view(controls, draw_charts=draw_charts), query=to_query(state))
+                        view=first_view(controls, draw_charts=draw_charts), query=to_query(state), page=page,
+                        engagement=_engagement_view(page, controls, draw_charts))
+
+
+def _engagement_view(page: str, controls: dict[str, Any], draw_charts: bool) -> engagement_page.EngagementView | None:
+    if page != "engagement" or not draw_charts:
+        return None
+    filter_values = [controls[name] for name in ("start", "end", "sessiontype", "device", "market")]
+    return engagement_page.first_view(filter_values, views.FIRST_THEME)
 
 
 def build_layout(
@@ -517,6 +561,8 @@ def build_layout(
     problems: tuple[str, ...] = (),
     view: FirstView | None = None,
     query: str | None = None,
+    page: str = "overview",
+    engagement: engagement_page.EngagementView | None = None,
 ) -> html.Div:
     """The page for a database with this span and these filter options (``account``: the header's sign-out).
 
@@ -526,7 +572,9 @@ def build_layout(
     as the address already shown, so the page does not restore it again, and
     ``query`` (the controls' canonical query string) replaces it in the history.
     ``view`` holds the outputs drawn for ``controls`` (default: placeholders
-    that the callbacks fill).
+    that the callbacks fill).  ``page`` is the page shown (:data:`PAGES`); the other's
+    content is in the layout, hidden (its callbacks draw it only when shown), and
+    ``engagement`` holds the engagement page's outputs when it is shown.
     """
     controls = controls or controls_from_state(ViewState(), span)
     assert set(controls) == set(CONTROL_NAMES)
@@ -543,15 +591,18 @@ def build_layout(
             dcc.Store(id=ids.URL_ECHO),
             # The first layout's charts are drawn light; a stored dark theme changes this and redraws them.
             dcc.Store(id=ids.CHART_THEME, data=views.FIRST_THEME),
+            dcc.Store(id=ids.PAGE, data=page),
             html.A("Skip to the content", href="#main", className="skip-link"),
             header(span, account, empty=view.empty is not None),
             html.Main(
                 [
+                    page_nav(page, (query if query is not None else search) or ""),
                     filter_bar(span, options, controls),
                     html.Div(notice(problems), id=ids.NOTICE, className="notice", role="status"),
                     empty_state(view.empty),
-                    kpi_row(view.kpis),
-                    charts_grid(controls, view),
+                    html.Div([kpi_row(view.kpis), charts_grid(controls, view)], id=ids.OVERVIEW_SECTION,
+                             hidden=page != "overview"),
+                    engagement_page.section(engagement, shown=page == "engagement"),
                     html.Footer(
                         ["The same numbers are served as JSON and CSV at ", *_routes_text(), "."],
                         className="footer",

@@ -175,6 +175,10 @@ def browser_events() -> list[dict[str, Any]]:
                     market=market,
                 )
             )
+            # Completion and quality without drawing from ``rng`` (the rows above stay as they were).
+            minutes = rows[-1]["totalminuteswatched"]
+            rows[-1].update(runningtime=120, viewpercentage=round(minutes * 100 / 120, 4),
+                            errorperception=round(((day * 7 + minutes) % 90) / 10 + (3 if market == "SE" else 0), 1))
     return rows
 
 

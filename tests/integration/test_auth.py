@@ -23,7 +23,7 @@ EVENTS = [
 ]
 #: Every GET route: the page, Dash's JSON, the data and figure routes, the OpenAPI document.
 ROUTES = [
-    "/", "/?users=weekly&top=5", "/_dash-layout", "/_dash-dependencies",
+    "/", "/?users=weekly&top=5", "/engagement", "/engagement?market=SE", "/_dash-layout", "/_dash-dependencies",
     "/data/unique_users/", "/data/minutes_watched/?resolution=weekly", "/data/toplist/?num=3",
     "/data/toplist/?format=csv", "/data/openapi.json",
     *[f"/figures/{chart}.json" for chart in CHARTS],
@@ -69,12 +69,14 @@ def secured(db):
 
 
 def assert_denied(response, path: str) -> None:
-    if path.startswith("/?") or path == "/":
+    if path.startswith(("/?", "/engagement")) or path == "/":
         assert response.status_code == 302, path
         location = response.headers["Location"]
         assert location.startswith("/login"), location  # relative: never a Host header copied in
-        if path != "/":
+        if path.startswith("/?"):
             assert "next=%2F%3F" in location
+        if path.startswith("/engagement"):
+            assert "next=%2Fengagement" in location
     else:
         assert response.status_code == 401, path
         assert response.get_json()["error"].startswith("sign-in required")

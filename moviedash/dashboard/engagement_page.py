@@ -1,0 +1,355 @@
+"""The engagement page (``/engagement``): completion and quality charts under the shared filters.
+
+Components and what each output shows, for the first layout and the callbacks
+alike (:mod:`.callbacks` registers the callbacks).  The page shares the
+header, filter bar and URL state with the overview; its charts are drawn only
+when the page is shown: the first layout of ``/engagement`` draws them, and
+on the overview their callbacks do nothing.  Each chart's numbers come from
+:func:`moviedash.pipeline.engagement_figure`, the function behind
+``/figures/engagement/<chart>.json``, and its CSV link is the JSON route of
+the same numbers (``format=csv``).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from .. import charts, engagement, metrics, pipeline, summaries
+from ..charts import placeholder_figure
+from ..errors import DatabaseUnavailable, MoviedashError, QueryTimeout, log_database_error
+from ..params import RESOLUTIONS, Filters, parse_resolution
+from ..viewstate import ENGAGEMENT_PATH
+from ..web.context import get_connection
+from . import ids
+from .views import graph_config, selected_filters
+
+#: The page's path, next to the overview's ``/``.
+PATH = ENGAGEMENT_PATH
+#: The measures of the completion and quality charts (declared in :mod:`moviedash.metrics`).
+COMPLETION_MEASURES = ("completion_rate", "completion", "full_watches")
+QUALITY_MEASURES = ("poor_quality", "quality", "quality_p90")
+#: The page's controls and their first values (the URL does not record them).
+DEFAULTS: dict[str, str] = {
+    ids.COMPLETION_MEASURE: "completion_rate",
+    ids.COMPLETION_RESOLUTION: "weekly",
+    ids.BREAKDOWN_BY: "device",
+    ids.STOPS_TITLE: "",
+    ids.QUALITY_MEASURE: "poor_quality",
+    ids.QUALITY_RESOLUTION: "weekly",
+}
+#: The controls in the order the callbacks pass them.
+CONTROLS: tuple[str, ...] = tuple(DEFAULTS)
+_BY_LABELS = {"device": "Device", "market": "Market", "sessiontype": "Session type"}
+_RESOLUTION_LABELS = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
+#: Titles offered for "where people stop": the most played of the selection.
+STOP_TITLES = 50
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One card of the page: its id, heading, subtitle, and the column its numbers are keyed by."""
+
+    key: str
+    title: str
+    subtitle: str
+
+
+CHARTS: tuple[Chart, ...] = (
+    Chart("completion", "Completion over time", "How much of each play was watched (capped at 100 %)"),
+    Chart("breakdown", "Completion by segment", "The selected completion measure per device, market or type"),
+    Chart("distribution", "How far people get", "Plays per 10 % of completion, movies and series side by side"),
+    Chart("stops", "Where people stop", "Share of a title's plays still watching at 10 %, 20 %, …"),
+    Chart("quality", "Quality of experience", "From errorperception: higher is worse unless set otherwise"),
+    Chart("segments", "Worst segments", "Device × market × period with the most poor plays beyond the overall rate"),
+    Chart("quality-completion", "Quality against completion", "Average completion per quality score bin"),
+)
+CHART_KEYS: tuple[str, ...] = tuple(c.key for c in CHARTS)
+KPIS: tuple[tuple[str, str], ...] = (("completion-rate", "Completion rate"), ("poor-quality", "Poor-quality plays"))
+
+
+def _choice(value: Any, allowed: Sequence[str], name: str) -> str:
+    if value not in allowed:
+        raise MoviedashError(f"{name} must be one of {', '.join(allowed)}", parameter=name)
+    return str(value)
+
+
+def chart_request(chart: str, controls: dict[str, Any]) -> tuple[str, str | None]:
+    """Which :data:`moviedash.pipeline.ENGAGEMENT_CHARTS` chart a card shows, and its own parameter's value."""
+    completion = _choice(controls[ids.COMPLETION_MEASURE], COMPLETION_MEASURES, "completion measure")
+    quality = _choice(controls[ids.QUALITY_MEASURE], QUALITY_MEASURES, "quality measure")
+    if chart == "completion":
+        return completion, parse_resolution(controls[ids.COMPLETION_RESOLUTION], "resolution")
+    if chart == "breakdown":
+        return f"{completion}_breakdown", _choice(controls[ids.BREAKDOWN_BY], engagement.BREAKDOWNS, "by")
+    if chart == "distribution":
+        return "completion_distribution", None
+    if chart == "stops":
+        return "completion_stops", str(controls[ids.STOPS_TITLE] or "")
+    if chart == "quality":
+        return quality, parse_resolution(controls[ids.QUALITY_RESOLUTION], "resolution")
+    if chart == "segments":
+        return "quality_worst_segments", parse_resolution(controls[ids.QUALITY_RESOLUTION], "resolution")
+    return "completion_by_quality", None
+
+
+#: Each pipeline chart's JSON route (``{option}``: its own parameter) and the name of that parameter.
+def _route(name: str, option: str | None) -> tuple[str, dict[str, str]]:
+    if name in metrics.ENGAGEMENT_SERIES:
+        return f"/data/{name}/", {"resolution": str(option)}
+    if name.endswith("_breakdown"):
+        return f"/data/{name.removesuffix('_breakdown')}/breakdown/", {"by": str(option)}
+    if name == "completion_distribution":
+        return "/data/completion/distribution/", {}
+    if name == "completion_stops":
+        return "/data/completion/stops/", {"title": str(option)}
+    if name == "quality_worst_segments":
+        return "/data/quality/worst_segments/", {"resolution": str(option)}
+    return "/data/quality/completion/", {}
+
+
+def filter_params(filters: Filters) -> list[tuple[str, str]]:
+    """The shared filters as the JSON routes take them."""
+    out: list[tuple[str, str]] = []
+    if filters.start:
+        out.append(("start", filters.start.isoformat()))
+    if filters.end:
+        out.append(("end", filters.end.isoformat()))
+    for name in ("sessiontype", "device", "market"):
+        out += [(name, value) for value in getattr(filters, name)]
+    return out
+
+
+def csv_href(name: str, option: str | None, filters: Filters) -> str:
+    """The address of the CSV of a chart's numbers (its JSON route with ``format=csv``)."""
+    path, own = _route(name, option)
+    return f"{path}?{urlencode([*own.items(), *filter_params(filters), ('format', 'csv')], quote_via=quote)}"
+
+
+def _share(value: Any) -> str:
+    return "no plays" if value is None or value != value else f"{float(value):.2f} %"
+
+
+def _describe(name: str, chart: str, frame: Any) -> str:
+    if name in metrics.ENGAGEMENT_SERIES:
+        measure = metrics.measure(name)
+        return summaries.engagement_summary(frame, f"{measure.label} per period", "date", measure.short_unit)
+    if name.endswith("_breakdown"):
+        measure = metrics.measure(name.removesuffix("_breakdown"))
+        key = next(c for c in frame.columns if c not in ("values", "plays")) if len(frame.columns) else "values"
+        return summaries.engagement_summary(frame, f"{measure.label} by {key}", key, measure.short_unit)
+    if name == "completion_stops":
+        return summaries.engagement_summary(frame, "Plays still watching", "at", "% of the title's plays")
+    if name == "quality_worst_segments":
+        if frame.empty:
+            return "Worst segments: no plays with a quality score in this selection."
+        rows = "; ".join(f"{r['device']} in {r['market']} from {r['date']}: {r['poor']:,} poor of {r['plays']:,} "
+                         f"plays ({r['poor_share']:.2f} %)" for r in frame.to_dict("records"))
+        return f"Worst segments, most poor plays beyond the overall rate first: {rows}."
+    if name == "completion_distribution":
+        if frame.empty:
+            return "How far people get: no plays with a completion in this selection."
+        rows = "; ".join(f"{r['from']}–{r['to']} %: movies {_share(r['movie_share'])}, "
+                         f"series {_share(r['series_share'])}" for r in frame.to_dict("records"))
+        return f"Share of plays per completion bin: {rows}."
+    frame = frame.assign(bin=[f"{a}–{b}" for a, b in zip(frame["from"], frame["to"], strict=False)]) \
+        if len(frame) else frame
+    return summaries.engagement_summary(frame, "Average completion per quality score bin", "bin", "%")
+
+
+def chart_view(
+    chart: str, controls: dict[str, Any], filter_values: Sequence[Any], theme: str,
+    faults: list[MoviedashError] | None = None,
+) -> tuple[go.Figure, dict[str, Any], str, str | None]:
+    """A card's figure, Plotly config, text alternative and CSV address (``None``: no numbers to export).
+
+    A selection the controls cannot make (only a crafted request sends one) is the chart's message.
+    """
+    try:
+        filters = selected_filters(filter_values)
+        name, option = chart_request(chart, controls)
+        if name == "completion_stops" and not option:
+            message = "Choose a title to see where its viewers stop."
+            return charts.empty_figure(message, theme=theme), graph_config(chart), message, None
+        figure, data = pipeline.engagement_figure(get_connection(), name, filters, option, theme=theme, title=None)
+    except QueryTimeout:
+        raise
+    except MoviedashError as exc:
+        if isinstance(exc, DatabaseUnavailable):
+            log_database_error(exc)
+            if faults is not None:
+                faults.append(exc)
+        text = exc.public_message
+        message = f"Invalid selection: {text}" if exc.status == 400 else text[:1].upper() + text[1:]
+        return charts.empty_figure(message, theme=theme), graph_config(chart), message, None
+    frame = data.frame
+    numbers = not frame.empty and ("values" not in frame or bool(frame["values"].notna().any()))
+    href = csv_href(name, option, filters) if numbers else None
+    return figure, graph_config(data.name), _describe(name, chart, data.frame), href
+
+
+def title_options(filter_values: Sequence[Any]) -> list[dict[str, str]]:
+    """The titles "where people stop" offers: the selection's most played, most first."""
+    try:
+        filters = selected_filters(filter_values)
+        data = pipeline.top_data(get_connection(), pipeline.TopQuery(STOP_TITLES, "plays", filters))
+    except MoviedashError:
+        return []
+    return [{"label": str(t), "value": str(t)} for t in data.frame["title"]]
+
+
+def kpi_view(filter_values: Sequence[Any]) -> list[Any]:
+    """The two cards (value, change, change class each): completion rate and poor-quality share."""
+    filters = selected_filters(filter_values)
+    return [part for kpi in engagement.kpis(get_connection(), filters) for part in
+            (kpi.value, kpi.change, f"kpi-delta kpi-{kpi.direction}")]
+
+
+@dataclass
+class EngagementView:
+    """Every output of the page for the controls it starts at (the first layout of ``/engagement``)."""
+
+    controls: dict[str, Any] = field(default_factory=lambda: dict(DEFAULTS))
+    titles: list[dict[str, str]] = field(default_factory=list)
+    charts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    summaries: dict[str, str] = field(default_factory=dict)
+    csv: dict[str, str | None] = field(default_factory=dict)
+    kpis: list[Any] = field(default_factory=list)
+
+
+def first_view(filter_values: Sequence[Any], theme: str) -> EngagementView:
+    """The page drawn for the filters it starts at, with the first title of "where people stop" chosen."""
+    view = EngagementView()
+    view.titles = title_options(filter_values)
+    view.controls[ids.STOPS_TITLE] = view.titles[0]["value"] if view.titles else ""
+    for chart in CHART_KEYS:
+        figure, config, summary, href = chart_view(chart, view.controls, filter_values, theme)
+        view.charts[chart] = {"figure": figure, "config": config}
+        view.summaries[chart] = summary
+        view.csv[chart] = href
+    try:
+        view.kpis = kpi_view(filter_values)
+    except MoviedashError:
+        view.kpis = []
+    return view
+
+
+# --------------------------------------------------------------------------- #
+# Components.
+# --------------------------------------------------------------------------- #
+
+
+def _attrs(names: dict[str, str]) -> dict[str, Any]:
+    """HTML attributes whose names are not Python identifiers (``aria-*``), as Dash keyword arguments."""
+    return names
+
+
+def _dropdown(component_id: str, label: str, options: list[dict[str, str]], value: Any, **kwargs: Any) -> html.Div:
+    label_id = f"{component_id}-label"
+    return html.Div(
+        [
+            html.Label(label, htmlFor=component_id, id=label_id, className="control-label"),
+            dcc.Dropdown(id=component_id, options=options, value=value, clearable=False,
+                         className="dropdown dropdown-small", **kwargs),
+        ],
+        className="control control-inline",
+        role="group",
+        **_attrs({"aria-labelledby": label_id}),
+    )
+
+
+def _resolution(component_id: str, value: str) -> html.Div:
+    return _dropdown(component_id, "Resolution", [{"label": _RESOLUTION_LABELS[r], "value": r} for r in RESOLUTIONS],
+                     value, searchable=False)
+
+
+def _measure(component_id: str, names: Sequence[str], value: str, label: str) -> html.Div:
+    return _dropdown(component_id, label, [{"label": metrics.measure(n).label, "value": n} for n in names], value,
+                     searchable=False)
+
+
+def _tools(chart: str, view: EngagementView) -> list[Any]:
+    controls = view.controls
+    tools: list[Any] = []
+    if chart == "completion":
+        tools += [_measure(ids.COMPLETION_MEASURE, COMPLETION_MEASURES, controls[ids.COMPLETION_MEASURE], "Measure"),
+                  _resolution(ids.COMPLETION_RESOLUTION, controls[ids.COMPLETION_RESOLUTION])]
+    elif chart == "breakdown":
+        tools.append(_dropdown(ids.BREAKDOWN_BY, "By", [{"label": _BY_LABELS[b], "value": b}
+                                                       for b in engagement.BREAKDOWNS],
+                               controls[ids.BREAKDOWN_BY], searchable=False))
+    elif chart == "stops":
+        tools.append(_dropdown(ids.STOPS_TITLE, "Title", view.titles, controls[ids.STOPS_TITLE] or None))
+    elif chart == "quality":
+        tools += [_measure(ids.QUALITY_MEASURE, QUALITY_MEASURES, controls[ids.QUALITY_MEASURE], "Measure"),
+                  _resolution(ids.QUALITY_RESOLUTION, controls[ids.QUALITY_RESOLUTION])]
+    href = view.csv.get(chart)
+    what = chart.replace("-", " ")
+    tools.append(html.A("CSV", id=ids.csv_link(chart), href=href or "", className="btn btn-link",
+                        hidden=href is None, download="",
+                        title="Download the numbers of this chart as CSV",
+                        **_attrs({"aria-label": f"Download the numbers of the {what} chart as CSV"})))
+    return tools
+
+
+def _card(chart: Chart, view: EngagementView) -> html.Section:
+    title_id = f"{chart.key}-title"
+    graph = {"figure": placeholder_figure(), "config": graph_config(chart.key), **view.charts.get(chart.key, {})}
+    return html.Section(
+        [
+            html.Div(
+                [
+                    html.Div([html.H2(chart.title, id=title_id), html.P(chart.subtitle, className="card-sub")]),
+                    html.Div(_tools(chart.key, view), className="card-tools"),
+                ],
+                className="card-head",
+            ),
+            html.Div(
+                dcc.Loading(
+                    dcc.Graph(id=ids.graph(chart.key), **graph, responsive=True, className="graph"),
+                    type="circle", delay_show=150, overlay_style={"visibility": "visible", "opacity": 0.45},
+                    parent_className="graph-loading", className="graph-loading-inner",
+                ),
+                className="graph-frame graph-frame-engagement",
+                **_attrs({"aria-describedby": ids.summary(chart.key)}),
+            ),
+            html.P(view.summaries.get(chart.key), id=ids.summary(chart.key), className="sr-only chart-summary"),
+        ],
+        className="card",
+        **_attrs({"aria-labelledby": title_id}),
+    )
+
+
+def kpi_cards(values: list[Any]) -> html.Section:
+    """Completion rate and poor-quality share of the selection, each against the previous period."""
+    cards = []
+    for index, (name, label) in enumerate(KPIS):
+        have = len(values) >= 3 * (index + 1)
+        cards.append(html.Div(
+            [
+                html.H2(label, className="kpi-label"),
+                html.Div(values[3 * index] if have else "…", id=ids.kpi_value(name), className="kpi-value"),
+                html.Div(values[3 * index + 1] if have else "", id=ids.kpi_delta(name),
+                         className=values[3 * index + 2] if have else "kpi-delta"),
+            ],
+            className="kpi",
+        ))
+    return html.Section(cards, className="kpis kpis-engagement", **_attrs({"aria-label": "Engagement key figures"}))
+
+
+def section(view: EngagementView | None, shown: bool) -> html.Div:
+    """The page's content: its key figures and chart cards (``view``: as drawn; ``None``: placeholders)."""
+    view = view or EngagementView()
+    return html.Div(
+        [
+            dcc.Store(id=ids.ENGAGEMENT_SELECTION),
+            kpi_cards(view.kpis),
+            html.Div([_card(chart, view) for chart in CHARTS], className="grid"),
+        ],
+        id=ids.ENGAGEMENT_SECTION,
+        hidden=not shown,
+    )
