@@ -11,6 +11,7 @@ the same numbers (``format=csv``).
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,14 +20,14 @@ from urllib.parse import quote, urlencode
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from .. import charts, engagement, metrics, pipeline, summaries
+from .. import analysis, charts, engagement, metrics, pipeline, summaries
 from ..charts import placeholder_figure
 from ..errors import DatabaseUnavailable, MoviedashError, QueryTimeout, log_database_error
 from ..params import RESOLUTIONS, Filters, parse_resolution
 from ..viewstate import ENGAGEMENT_PATH
 from ..web.context import get_connection
 from . import ids
-from .views import graph_config, selected_filters
+from .views import VIEW_CACHE, graph_config, selected_filters
 
 #: The page's path, next to the overview's ``/``.
 PATH = ENGAGEMENT_PATH
@@ -222,17 +223,46 @@ class EngagementView:
 
 
 def first_view(filter_values: Sequence[Any], theme: str) -> EngagementView:
-    """The page drawn for the filters it starts at, with the first title of "where people stop" chosen."""
+    """The page drawn for the filters it starts at, with the first title of "where people stop" chosen.
+
+    Kept in :data:`.views.VIEW_CACHE` while the data's version holds (not when drawn during a database fault).
+    """
+    key = ("engagement_view", json.dumps(list(filter_values), default=str), theme)
+    faults: list[MoviedashError] = []
+    computed: list[EngagementView] = []
+
+    def compute() -> EngagementView:
+        view = _draw(filter_values, theme, faults)
+        if faults:
+            computed.append(view)
+            raise _Unkept
+        return view
+
+    try:
+        return analysis.cached(get_connection(), key, compute, cache=VIEW_CACHE)
+    except _Unkept:
+        return computed[0]
+
+
+class _Unkept(Exception):
+    """A view drawn while the database could not be read: shown, not kept."""
+
+
+def _draw(filter_values: Sequence[Any], theme: str, faults: list[MoviedashError]) -> EngagementView:
     view = EngagementView()
     view.titles = title_options(filter_values)
     view.controls[ids.STOPS_TITLE] = view.titles[0]["value"] if view.titles else ""
     for chart in CHART_KEYS:
-        figure, config, summary, href = chart_view(chart, view.controls, filter_values, theme)
+        figure, config, summary, href = chart_view(chart, view.controls, filter_values, theme, faults)
         view.charts[chart] = {"figure": figure, "config": config}
         view.summaries[chart] = summary
         view.csv[chart] = href
     try:
         view.kpis = kpi_view(filter_values)
+    except DatabaseUnavailable as exc:
+        log_database_error(exc)
+        faults.append(exc)
+        view.kpis = []
     except MoviedashError:
         view.kpis = []
     return view

@@ -130,6 +130,8 @@ def render(node: Any) -> str:
         return ""
     if isinstance(node, Component) and node._namespace == "dash_html_components":
         props = _props(node)
+        if props.get("hidden") is True:
+            return ""  # not shown (the other page's content): nothing to paint
         return _element(node._type.lower(), props, props.get("children"))
     if isinstance(node, Component):
         return _control(node)

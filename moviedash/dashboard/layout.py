@@ -507,8 +507,8 @@ def page_nav(page: str, query: str) -> html.Nav:
     for path, label, name in PAGES:
         current: dict[str, str] = {"aria-current": "page"} if name == page else {}
         links.append(html.A(label, href=path + query, id=ids.NAV_OVERVIEW if name == "overview" else ids.NAV_ENGAGEMENT,
-                            className="tab tab-current" if name == page else "tab", **attrs(current)))
-    return html.Nav(links, id=ids.NAV, className="tabs", **attrs({"aria-label": "Pages"}))
+                            className="page-tab page-tab-current" if name == page else "page-tab", **attrs(current)))
+    return html.Nav(links, id=ids.NAV, className="page-tabs", **attrs({"aria-label": "Pages"}))
 
 
 def serve_layout() -> html.Div:

@@ -447,7 +447,7 @@ def test_every_control_has_an_accessible_label(page: Page) -> None:
 
 def test_layout_at_desktop_and_phone_widths(page: Page) -> None:
     page.open("?users=weekly")
-    cards = ".card"
+    cards = "#overview-section .card"
     boxes = page.duo.driver.execute_script(
         f"return Array.from(document.querySelectorAll('{cards}')).map(e => e.getBoundingClientRect().toJSON())"
     )
