@@ -370,6 +370,7 @@ def _worst_segments(conn: Connection, resolution: str, filters: Filters, num: in
     overall rate; ranked exactly on ``poor * N - n * P``).  Only positive impacts,
     largest first (then date, device, market; ``unknown`` last).  Columns ``device``,
     ``market``, ``date``, ``plays``, ``poor``, ``poor_share`` (%), ``impact`` (2 decimals).
+    The segments' counts come from ``md_engagement`` when :func:`from_rollups`, else from ``movies``.
     """
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
