@@ -12,7 +12,7 @@ time) into a temporary SQLite file, and a copy of it without rollups (its
 - cold: the first request with the answer cache empty (median of 5, the cache
   cleared before each; the file is in the OS page cache),
 - warm: the 95th percentile of ``--repeat`` requests (answers cached per data version);
-  the raw database has no data version, so nothing is cached: 3 and 3 requests.
+  the raw database has no data version, so nothing is cached: one request each.
 
 Also checks both databases answer every URL with the same bytes, and gives the
 rollups' share of the file (SQLite's ``dbstat``).  Prints a Markdown table
@@ -34,6 +34,9 @@ from pathlib import Path
 from moviedash import analysis, create_app
 
 from .common import machine
+
+#: The query time limit while timing (the served default, 5 s, stops some raw answers at 1M on a busy machine).
+TIMEOUT = "120"
 
 URLS = [
     *(f"/data/{m}/?resolution={r}" for m in ("completion", "completion_rate", "full_watches", "quality",
@@ -84,6 +87,7 @@ def sizes(db: Path) -> tuple[int, int, int]:
 
 def time_urls(db: Path, repeat: int, cold: int = 5) -> dict[str, tuple[float, float, bytes]]:
     """``{url: (cold ms (median of ``cold``), warm p95 ms (of ``repeat``), body)}``."""
+    os.environ["MOVIEDASH_QUERY_TIMEOUT"] = TIMEOUT
     client = create_app(db=str(db)).server.test_client()
     out = {}
     for url in URLS:
@@ -94,8 +98,8 @@ def time_urls(db: Path, repeat: int, cold: int = 5) -> dict[str, tuple[float, fl
             started = time.perf_counter()
             response = client.get(url)
             colds.append(1000 * (time.perf_counter() - started))
-            assert response.status_code == 200, (url, response.get_data(as_text=True))
-            body = response.get_data()
+            # the raw path may pass the query deadline on a busy machine: recorded, not fatal
+            body = response.get_data() if response.status_code == 200 else b"(error %d)" % response.status_code
         warms = []
         for _ in range(repeat):
             started = time.perf_counter()
@@ -124,7 +128,7 @@ def main() -> None:
         conn.close()
         total, rollup_bytes, engagement_bytes = sizes(db)
         from_rollups = time_urls(db, args.repeat)
-        from_raw = time_urls(raw, 3, 3)  # never cached (no rollups, no data version): warm is cold
+        from_raw = time_urls(raw, 1, 1)  # never cached (no rollups, no data version): warm is cold
     lines = [
         f"# Engagement routes, SQLite, {args.events:,} demo events",
         "",
@@ -137,8 +141,10 @@ def main() -> None:
         f"({100 * rollup_bytes / total:.1f} %); `md_engagement` {engagement_bytes / 2**20:.2f} MiB "
         f"({100 * engagement_bytes / total:.2f} %)",
         "- cold: median of 5 first requests with the answer cache emptied; warm: p95 of "
-        f"{args.repeat} requests (raw: nothing is cached without rollups; 3 and 3 requests). "
-        f"Same bytes from both databases for every URL: {all(from_rollups[u][2] == from_raw[u][2] for u in URLS)}.",
+        f"{args.repeat} requests (raw: nothing is cached without rollups; 1 and 1 request). "
+        f"Same bytes from both databases for every URL answered by both: "
+        f"{all(from_rollups[u][2] == from_raw[u][2] for u in URLS if not from_raw[u][2].startswith(b'(error'))}; "
+        f"raw answers past the query deadline: {sum(from_raw[u][2].startswith(b'(error') for u in URLS)}.",
         "",
         "| URL | rollups cold ms | rollups warm p95 ms | raw cold ms | raw warm p95 ms |",
         "|---|---:|---:|---:|---:|",
