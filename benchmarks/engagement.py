@@ -87,8 +87,7 @@ def sizes(db: Path) -> tuple[int, int, int]:
 
 def time_urls(db: Path, repeat: int, cold: int = 5) -> dict[str, tuple[float, float, bytes]]:
     """``{url: (cold ms (median of ``cold``), warm p95 ms (of ``repeat``), body)}``."""
-    os.environ["MOVIEDASH_QUERY_TIMEOUT"] = TIMEOUT
-    client = create_app(db=str(db)).server.test_client()
+    client = create_app(db=str(db), MOVIEDASH_QUERY_TIMEOUT=TIMEOUT).server.test_client()
     out = {}
     for url in URLS:
         colds = []
