@@ -7,6 +7,15 @@ divides the integer totals exactly (:func:`moviedash.metrics.served`).  So
 SQLite and PostgreSQL serve the same doubles, and additive totals are what a
 rollup can keep.
 
+Served from the rollups (``md_engagement``, :mod:`moviedash.rollups`) when they
+are current and were built under the settings asked for: the time series of
+every ratio measure (every resolution, shared filters), the breakdowns, the
+whole-selection figures (:func:`overall`, the key figures) and the worst
+segments -- each is a grouping of per-(day, dims) integer sums, so the
+answers equal the raw table's exactly.  From the raw table (cached per data
+version): ``quality_p90`` (a distribution), the top lists (per title), the
+completion distribution, the stop curves and completion by quality.
+
 The SQL is built from the declarations (:data:`moviedash.metrics.ENGAGEMENT`),
 the dialect's fragments and a :class:`~moviedash.metrics.MeasureSettings`;
 user values are only ever bound parameters.
@@ -20,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import dimensions, metrics
+from . import dimensions, metrics, rollups
 from . import settings as data_settings
 from .analysis import HAS_TITLE, cached, span, where
 from .charts import Kpi, comparison_text
@@ -102,15 +111,54 @@ def _int(value: Any) -> int:
     return 0 if value is None else int(value)
 
 
+def from_rollups(conn: Connection, settings: MeasureSettings) -> bool:
+    """Whether the rollups may answer: current, and built under ``settings`` (those stored in the database)."""
+    status = rollups.status(conn)
+    return status is not None and status.usable and settings == measure_settings(conn)
+
+
 def grouped_values(
     conn: Connection, name: str, key: str, filters: Filters, dialect: Dialect, settings: MeasureSettings,
-    extra: Sequence[str], *, dated: bool = False, condition: str = "",
+    extra: Sequence[str], *, dated: bool = False, condition: str = "", rollup_keys: Sequence[str] | None = None,
 ) -> dict[Any, tuple[float | None, int]]:
-    """:func:`_grouped_values`, cached per data version (:func:`moviedash.analysis.cached`)."""
-    cache_key = ("engagement", name, key, filters, dialect, settings, tuple(extra), dated, condition)
+    """:func:`_grouped_values`, cached per data version (:func:`moviedash.analysis.cached`).
+
+    ``rollup_keys``: the same grouping over ``md_engagement`` (``[]``: one group), for a ratio
+    measure answered from the rollups when :func:`from_rollups`; ``None``: only the raw table can.
+    """
+    use_rollups = (rollup_keys is not None and isinstance(_engagement(name).aggregation, Ratio)
+                   and from_rollups(conn, settings))
+    cache_key = ("engagement", name, key, filters, dialect, settings, tuple(extra), dated, condition, use_rollups)
+    if use_rollups:
+        assert rollup_keys is not None
+        keys = tuple(rollup_keys)
+        return cached(conn, cache_key, lambda: _rollup_values(conn, name, keys, filters))
     return cached(conn, cache_key, lambda: _grouped_values(
         conn, name, key, filters, dialect, settings, extra, dated=dated, condition=condition
     ))
+
+
+def _rollup_values(
+    conn: Connection, name: str, keys: Sequence[str], filters: Filters,
+) -> dict[Any, tuple[float | None, int]]:
+    """:func:`_grouped_values` of a ratio measure from ``md_engagement``'s sums (one group per key with a play)."""
+    aggregation = _engagement(name).aggregation
+    if not isinstance(aggregation, Ratio):
+        raise ValueError(f"{name} is not a ratio")
+    columns = metrics.ratio_rollups(aggregation)
+    if columns is None:
+        raise ValueError(f"no rollup answers {name}")
+    numerator, denominator, counted = columns
+    summed = [numerator, counted] if denominator is None else [numerator, counted, denominator]
+    out: dict[Any, tuple[float | None, int]] = {}
+    width = len(keys)
+    for row in rollups.engagement_rows(conn, keys, summed, filters):
+        k = row[0] if width == 1 else (tuple(row[:width]) if width else 1)
+        total, plays = _int(row[width]), _int(row[width + 1])
+        below = 1 if denominator is None else _int(row[width + 2])
+        out[k] = (aggregation.value(total, below, plays), plays)
+    check_deadline(conn)
+    return out
 
 
 def _grouped_values(
@@ -160,7 +208,9 @@ def series(conn: Connection, name: str, query: SeriesQuery, dialect: Dialect | N
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
     key = dialect.bucket(query.resolution)
-    groups = grouped_values(conn, name, key, query.filters, dialect, settings, ["event_date"], dated=True)
+    rollup_key = dialect.bucket(query.resolution, dialect.day_as_date.format(column="day"))
+    groups = grouped_values(conn, name, key, query.filters, dialect, settings, ["event_date"], dated=True,
+                            rollup_keys=[rollup_key])
     values = {str(k)[:10]: v for k, (v, _) in groups.items() if k is not None}
     return _filled(values, query.resolution, query.filters.start, query.filters.end)
 
@@ -201,7 +251,7 @@ def breakdown(conn: Connection, name: str, by: str, filters: Filters, dialect: D
         raise MoviedashError(f"by must be one of {', '.join(BREAKDOWNS)}", parameter="by")
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
-    groups = grouped_values(conn, name, _bucket(by), filters, dialect, settings, [by])
+    groups = grouped_values(conn, name, _bucket(by), filters, dialect, settings, [by], rollup_keys=[_bucket(by)])
     rows = sorted(((str(k), v, n) for k, (v, n) in groups.items()), key=lambda r: (-r[2], _order(r[0])))
     return pd.DataFrame({
         by: pd.Series([r[0] for r in rows], dtype=object),
@@ -320,20 +370,28 @@ def _worst_segments(conn: Connection, resolution: str, filters: Filters, num: in
     overall rate; ranked exactly on ``poor * N - n * P``).  Only positive impacts,
     largest first (then date, device, market; ``unknown`` last).  Columns ``device``,
     ``market``, ``date``, ``plays``, ``poor``, ``poor_share`` (%), ``impact`` (2 decimals).
+    The segments' counts come from ``md_engagement`` when :func:`from_rollups`, else from ``movies``.
     """
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
-    values = settings.sql_values()
-    clause, params = where(filters, dated=True)
-    plays = _plays_sql(dialect, clause, settings, ["event_date", "device", "market"])
-    period = dialect.bucket(resolution)
-    sql = (
-        f"SELECT {_bucket('device')}, {_bucket('market')}, {period}, COUNT(*), "
-        f"SUM(CASE WHEN quality {values['poor_op']} {values['poor']} THEN 1 ELSE 0 END) "
-        f"FROM ({plays}) AS p WHERE quality IS NOT NULL GROUP BY 1, 2, 3"
-    )
-    segments = [(str(d), str(m), str(day)[:10], int(n), int(poor)) for d, m, day, n, poor in
-                conn.execute(sql, params).fetchall()]
+    if from_rollups(conn, settings):  # the rollups' quality plays and poor plays per (device, market, period)
+        period = dialect.bucket(resolution, dialect.day_as_date.format(column="day"))
+        found = [
+            row for row in rollups.engagement_rows(
+                conn, [_bucket("device"), _bucket("market"), period], ["quality_plays", "poor_plays"], filters
+            ) if _int(row[3])
+        ]
+    else:
+        values = settings.sql_values()
+        clause, params = where(filters, dated=True)
+        plays = _plays_sql(dialect, clause, settings, ["event_date", "device", "market"])
+        sql = (
+            f"SELECT {_bucket('device')}, {_bucket('market')}, {dialect.bucket(resolution)}, COUNT(*), "
+            f"SUM(CASE WHEN quality {values['poor_op']} {values['poor']} THEN 1 ELSE 0 END) "
+            f"FROM ({plays}) AS p WHERE quality IS NOT NULL GROUP BY 1, 2, 3"
+        )
+        found = conn.execute(sql, params).fetchall()
+    segments = [(str(d), str(m), str(day)[:10], int(n), int(poor)) for d, m, day, n, poor in found]
     check_deadline(conn)
     big_n = sum(s[3] for s in segments)
     big_p = sum(s[4] for s in segments)
@@ -432,7 +490,7 @@ def overall(conn: Connection, name: str, filters: Filters, dialect: Dialect | No
     """The measure ``name`` over the whole selection, and its plays with a value (``(None, 0)``: none)."""
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
-    groups = grouped_values(conn, name, _WHOLE, filters, dialect, settings, [], dated=True)
+    groups = grouped_values(conn, name, _WHOLE, filters, dialect, settings, [], dated=True, rollup_keys=[])
     return next(iter(groups.values()), (None, 0))
 
 

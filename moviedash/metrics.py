@@ -283,8 +283,8 @@ DEFAULT_SETTINGS = MeasureSettings()
 
 
 def _has(column: str) -> Sum:
-    """Plays with a value in the per-play unit column ``column`` (see :data:`PLAY_COLUMNS`)."""
-    return Sum(f"CASE WHEN {column} IS NOT NULL THEN 1 ELSE 0 END")
+    """Plays with a value in the per-play unit column ``column`` (:data:`PLAY_COLUMNS`); rollup ``<column>_plays``."""
+    return Sum(f"CASE WHEN {column} IS NOT NULL THEN 1 ELSE 0 END", rollup=f"{column}_plays")
 
 
 #: The per-play columns the engagement measures' expressions read (``{watched}`` etc. are
@@ -297,13 +297,15 @@ PLAY_COLUMNS: tuple[str, ...] = ("completion", "quality", "full_watch")
 ENGAGEMENT: tuple[Measure, ...] = (
     Measure(
         name="completion", label="Average completion", unit="% watched", short_unit="%",
-        aggregation=Ratio(Sum("completion"), _has("completion"), digits=2, divisor=UNITS),
+        aggregation=Ratio(Sum("completion", rollup="completion_units"), _has("completion"), digits=2,
+                          divisor=UNITS),
         description="Average completion in % of plays with a viewpercentage, each capped at 100 (2 decimals).",
         subtitle="Average % of a title watched per play", key="completion", colour="minutes",
     ),
     Measure(
         name="completion_rate", label="Completion rate", unit="% completed", short_unit="%",
-        aggregation=Ratio(Sum("CASE WHEN completion >= {watched} THEN 1 ELSE 0 END"), _has("completion"),
+        aggregation=Ratio(Sum("CASE WHEN completion >= {watched} THEN 1 ELSE 0 END", rollup="completed"),
+                          _has("completion"),
                           digits=2, multiplier=100),
         description="% of plays with a viewpercentage whose capped completion is at or above the watched "
         "threshold (2 decimals).",
@@ -311,20 +313,22 @@ ENGAGEMENT: tuple[Measure, ...] = (
     ),
     Measure(
         name="full_watches", label="Full watches", unit="full watches", short_unit="full watches",
-        aggregation=Ratio(Sum("full_watch"), None, digits=2, divisor=UNITS, plays=_has("full_watch")),
+        aggregation=Ratio(Sum("full_watch", rollup="full_watch_units"), None, digits=2, divisor=UNITS,
+                          plays=_has("full_watch")),
         description="Σ minutes watched ÷ running time over plays with a running time above 0 (rewatching "
         "counts; 2 decimals).",
         subtitle="Minutes watched in whole titles", key="full_watches", colour="bars",
     ),
     Measure(
         name="quality", label="Average quality score", unit="error perception", short_unit="score",
-        aggregation=Ratio(Sum("quality"), _has("quality"), digits=3, divisor=UNITS),
+        aggregation=Ratio(Sum("quality", rollup="quality_units"), _has("quality"), digits=3, divisor=UNITS),
         description="Average errorperception of plays with a value (3 decimals).",
         subtitle="Average error perception per play", key="quality", colour="minutes",
     ),
     Measure(
         name="poor_quality", label="Poor-quality plays", unit="% poor", short_unit="%",
-        aggregation=Ratio(Sum("CASE WHEN quality {poor_op} {poor} THEN 1 ELSE 0 END"), _has("quality"),
+        aggregation=Ratio(Sum("CASE WHEN quality {poor_op} {poor} THEN 1 ELSE 0 END", rollup="poor_plays"),
+                          _has("quality"),
                           digits=2, multiplier=100),
         description="% of plays with an errorperception beyond the poor threshold (2 decimals).",
         subtitle="Share of plays above the poor threshold", key="poor_quality", colour="users",
@@ -336,6 +340,26 @@ ENGAGEMENT: tuple[Measure, ...] = (
         subtitle="The level 90 % of plays are at or better than", key="quality_p90", colour="bars",
     ),
 )
+
+
+
+def ratio_rollups(ratio: Ratio) -> tuple[str, str | None, str] | None:
+    """The rollup columns of a ratio's numerator, denominator (``None`` without one) and plays, or ``None``."""
+    parts = (ratio.numerator, ratio.denominator, ratio.counted)
+    if any(p is not None and p.rollup is None for p in parts):
+        return None
+    numerator, denominator, counted = (None if p is None else p.rollup for p in parts)
+    assert numerator is not None and counted is not None
+    return numerator, denominator, counted
+
+
+#: The additive per-(day, dims) rollup columns of the engagement ratios, in declaration order
+#: (the integer sums a rollup keeps so that any selection's ratio is exact).
+ENGAGEMENT_ROLLUPS: tuple[str, ...] = tuple(dict.fromkeys(
+    column
+    for m in ENGAGEMENT if isinstance(m.aggregation, Ratio)
+    for column in (ratio_rollups(m.aggregation) or ()) if column is not None
+))
 
 #: Every measure served at ``/data/<name>/``.
 ALL_MEASURES: tuple[Measure, ...] = (*MEASURES, *ENGAGEMENT)
@@ -350,10 +374,11 @@ SERIES: tuple[str, ...] = tuple(m.name for m in MEASURES)
 SERIES_KEYS: tuple[str, ...] = tuple(m.key for m in MEASURES)
 
 __all__ = [
-    "ALL_MEASURES", "BY_NAME", "DEFAULT_SETTINGS", "DIMENSIONS", "DIMS", "ENGAGEMENT", "ENGAGEMENT_SERIES", "MEASURES",
+    "ALL_MEASURES", "BY_NAME", "DEFAULT_SETTINGS", "DIMENSIONS", "DIMS", "ENGAGEMENT", "ENGAGEMENT_ROLLUPS",
+    "ENGAGEMENT_SERIES", "MEASURES",
     "MINUTES", "PLAY_COLUMNS", "ROUNDING", "SERIES", "SERIES_KEYS", "UNITS", "Additive", "Aggregation", "Count",
     "Dimension", "DistinctUsers", "Distribution", "Measure", "MeasureSettings", "Ratio", "Sum", "measure", "quantise",
-    "raw_aggregate", "rollup_column", "round_ratio", "served",
+    "ratio_rollups", "raw_aggregate", "rollup_column", "round_ratio", "served",
 ]
 
 

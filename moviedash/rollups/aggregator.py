@@ -10,8 +10,19 @@ import pyarrow.compute as pc
 from pyroaring import BitMap
 
 from .. import settings as data_settings
+from ..metrics import UNITS, MeasureSettings
 from ..store import Dialect, add_month_partitions, dialect_of
-from .tables import DAY_TABLES, DIMS, DIMS_PK, SCHEMA_VERSION, bulk_insert, exists, meta, position
+from .tables import (
+    DAY_TABLES,
+    DIMS,
+    DIMS_PK,
+    ENGAGEMENT_COLUMNS,
+    SCHEMA_VERSION,
+    bulk_insert,
+    exists,
+    meta,
+    position,
+)
 
 # --------------------------------------------------------------------------- #
 # Streaming aggregation: the loader and the demo hand over their new rows'
@@ -19,8 +30,60 @@ from .tables import DAY_TABLES, DIMS, DIMS_PK, SCHEMA_VERSION, bulk_insert, exis
 # --------------------------------------------------------------------------- #
 
 #: The columns a batch must hand to :meth:`Aggregator.add`.
-FED_COLUMNS: tuple[str, ...] = ("event_date", "userid", *DIMS, "title", "totalminuteswatched")
+FED_COLUMNS: tuple[str, ...] = (
+    "event_date", "userid", *DIMS, "title", "totalminuteswatched", "viewpercentage", "runningtime", "errorperception",
+)
+#: Fed columns that are integers and reals (the rest are text).
+_INTEGER_COLUMNS = ("totalminuteswatched", "runningtime")
+_REAL_COLUMNS = ("viewpercentage", "errorperception")
+_FULL = 100 * UNITS
 _DAY_BITS, _DIM_BITS = 21, 14  # key = day << 42 | sessiontype << 28 | device << 14 | market
+
+
+def _units(array: pa.Array | pa.ChunkedArray, quantised: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A real column taken to 4 decimals as integers (``floor(v * 10000 + 0.5)``, as the SQL does in
+    double) and its validity; ``quantised``: the column already holds those integers."""
+    if quantised:
+        valid = pc.is_valid(array).to_numpy(zero_copy_only=False)
+        return pc.fill_null(pc.cast(array, pa.int64()), 0).to_numpy(zero_copy_only=False), valid
+    values = pc.fill_null(pc.cast(array, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+    valid = ~np.isnan(values)
+    return np.where(valid, np.floor(values * 10_000.0 + 0.5), 0).astype(np.int64), valid
+
+
+def engagement_sums(
+    columns: dict[str, Any], minutes: np.ndarray, settings: MeasureSettings, quantised: bool = False,
+) -> dict[str, np.ndarray]:
+    """Each event's contribution to :data:`~.tables.ENGAGEMENT_COLUMNS` (int64), as the raw SQL of
+    :mod:`moviedash.engagement` computes it per play under ``settings``; 0 for an event that is no play.
+
+    ``minutes``: the events' minutes, NULL as 0.  ``quantised``: ``viewpercentage`` and
+    ``errorperception`` are already 0.0001-unit integers (read back with SQL).
+    """
+    percentage, has_completion = _units(columns["viewpercentage"], quantised)
+    completion = np.minimum(percentage, _FULL)
+    running = pc.fill_null(pc.cast(columns["runningtime"], pa.int64()), 0).to_numpy(zero_copy_only=False)
+    has_running = running > 0
+    safe = np.where(has_running, running, 1)
+    # minutes / running time to 4 decimals, half away from zero, in integers (as the SQL).
+    full_watch = np.where(has_running, (2 * minutes * UNITS + safe) // (2 * safe), 0)
+    quality, has_quality = _units(columns["errorperception"], quantised)
+    values = settings.sql_values()
+    watched, poor = int(values["watched"]), int(values["poor"])
+    beyond = quality > poor if settings.errorperception_higher_is_worse else quality < poor
+    play = minutes >= int(settings.min_minutes)
+    out = {
+        "plays": play,
+        "completion_units": np.where(has_completion, completion, 0),
+        "completion_plays": has_completion,
+        "completed": has_completion & (completion >= watched),
+        "full_watch_units": full_watch,
+        "full_watch_plays": has_running,
+        "quality_units": np.where(has_quality, quality, 0),
+        "quality_plays": has_quality,
+        "poor_plays": has_quality & beyond,
+    }
+    return {c: np.where(play, out[c], 0).astype(np.int64) for c in ENGAGEMENT_COLUMNS}
 
 
 class _Codes:
@@ -174,6 +237,7 @@ class Aggregator:
         self.plays = np.zeros(0, dtype=np.int64)
         self.minutes = np.zeros(0, dtype=np.int64)
         self.hours = np.zeros((0, 24), dtype=np.int64)
+        self.engagement = np.zeros((0, len(ENGAGEMENT_COLUMNS)), dtype=np.int64)
         # (dense id << 31 | title), plays, minutes
         self.title_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.day_pairs: list[np.ndarray] = []  # dense id << 32 | user id, distinct per batch
@@ -184,12 +248,13 @@ class Aggregator:
     #: The columns :meth:`add` needs.
     columns = FED_COLUMNS
 
-    def add(self, columns: dict[str, Any], checked: bool = True) -> None:
+    def add(self, columns: dict[str, Any], checked: bool = True, quantised: bool = False) -> None:
         """Aggregate one batch: ``columns`` maps :data:`FED_COLUMNS` to pyarrow arrays or sequences.
 
         ``checked`` (the loader, the demo): every ``event_date`` is canonical
         ``YYYY-MM-DD HH:MM:SS`` text and every row has a user id, else the
-        aggregator steps aside (``ok`` False).
+        aggregator steps aside (``ok`` False).  ``quantised``: ``viewpercentage`` and
+        ``errorperception`` are 0.0001-unit integers already (:func:`engagement_sums`).
         """
         if self._finished is not None:
             raise RuntimeError("Aggregator.add() after finish()")
@@ -197,7 +262,8 @@ class Aggregator:
             return
         cols = {
             c: v if isinstance(v, (pa.Array, pa.ChunkedArray))
-            else pa.array(v, type=pa.int64() if c == "totalminuteswatched" else pa.string())
+            else pa.array(v, type=pa.int64() if c in _INTEGER_COLUMNS or (quantised and c in _REAL_COLUMNS)
+                          else pa.float64() if c in _REAL_COLUMNS else pa.string())
             for c, v in columns.items()
         }
         dates, users = cols["event_date"], cols["userid"]
@@ -251,9 +317,15 @@ class Aggregator:
             self.plays = np.concatenate([self.plays, np.zeros(size - len(self.plays), dtype=np.int64)])
             self.minutes = np.concatenate([self.minutes, np.zeros(size - len(self.minutes), dtype=np.int64)])
             self.hours = np.concatenate([self.hours, np.zeros((size - len(self.hours), 24), dtype=np.int64)])
+            self.engagement = np.concatenate(
+                [self.engagement, np.zeros((size - len(self.engagement), len(ENGAGEMENT_COLUMNS)), dtype=np.int64)]
+            )
         played = dk if play is None else dk[play]
         self.plays[:nd] += np.bincount(played, minlength=nd)
         np.add.at(self.minutes, dk, minutes)
+        sums = engagement_sums(cols, minutes, self.settings, quantised)
+        engaged, totals = group_sum(dk, [sums[c] for c in ENGAGEMENT_COLUMNS])
+        self.engagement[engaged] += np.stack(totals, axis=1)
         hour_keys = dk * 24 + hour
         hour_keys = hour_keys if play is None else hour_keys[play]
         self.hours[:nd] += np.bincount(hour_keys, minlength=nd * 24).reshape(nd, 24)
@@ -388,6 +460,13 @@ class Aggregator:
                 (*t, p, m, b)
                 for t, p, m, b in zip(texts, self.plays[:nd].tolist(), self.minutes[:nd].tolist(), blobs, strict=False)
             ],
+        )
+        # md_engagement: the engagement sums, added to the stored ones.
+        updates = ", ".join(f"{c} = md_engagement.{c} + excluded.{c}" for c in ENGAGEMENT_COLUMNS)
+        bulk_insert(
+            conn, dialect, "md_engagement", ("day", *DIMS, *ENGAGEMENT_COLUMNS),
+            on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET {updates}",
+            rows=[(*t, *sums) for t, sums in zip(texts, self.engagement[:nd].tolist(), strict=True)],
         )
         # md_hour: 24 plays counts per (day, dims).
         old = self._old(conn, f"SELECT day, {DIMS_PK}, hours FROM md_hour WHERE day BETWEEN ? AND ?", texts)

@@ -159,11 +159,14 @@ def _add_rows(conn: Any, covered: int, dialect: Dialect) -> bool:
     dims = ", ".join(f"COALESCE(CAST({d} AS text), '')" for d in DIMS)
     cursor = conn.execute(
         f"SELECT {dialect.event_text}, CAST(userid AS text), {dims}, "
-        f"CAST(title AS text), {MINUTES} FROM movies WHERE {new}",
+        f"CAST(title AS text), {MINUTES}, {dialect.units('viewpercentage')}, {dialect.integer('runningtime')}, "
+        f"{dialect.units('errorperception')} FROM movies WHERE {new}",
         (covered,),
     )
     while rows := cursor.fetchmany(200_000):
-        aggregator.add(dict(zip(FED_COLUMNS, (list(c) for c in zip(*rows, strict=False)), strict=False)), checked=False)
+        # The reals come as the raw SQL's own 0.0001-unit integers (``quantised``).
+        aggregator.add(dict(zip(FED_COLUMNS, (list(c) for c in zip(*rows, strict=False)), strict=False)),
+                       checked=False, quantised=True)
     aggregator.write(conn, dialect)
     return True
 

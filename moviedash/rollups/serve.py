@@ -15,7 +15,7 @@ from ..params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from ..periods import period_start
 from ..store import DIALECT, Dialect, Queryable
 from .aggregator import distinct, group_sum
-from .tables import DIMS
+from .tables import DIMS, ENGAGEMENT_COLUMNS
 
 #: The additive columns of ``md_day`` a measure may sum.
 _ADDITIVE_COLUMNS = ("plays", "minutes")
@@ -335,3 +335,25 @@ def has_value(conn: Queryable, column: str, value: str) -> bool:
         raise ValueError(column)
     clause, params = dimensions.condition(column, [value], nullable=False)
     return bool(conn.execute(f"SELECT EXISTS (SELECT 1 FROM md_day WHERE {clause})", params).fetchone()[0])
+
+
+def engagement_rows(
+    conn: Queryable, keys: Sequence[str], columns: Sequence[str], filters: Filters,
+) -> list[tuple[Any, ...]]:
+    """``(*keys, *sums)`` rows of ``md_engagement`` grouped by the SQL ``keys`` (code constants over its
+    ``day`` and dimension columns), one per group with a play: the raw engagement SQL's groups.
+
+    ``columns``: which of :data:`~.tables.ENGAGEMENT_COLUMNS` to sum (as 64-bit integers).
+    """
+    unknown = set(columns) - set(ENGAGEMENT_COLUMNS)
+    if unknown:
+        raise ValueError(f"not engagement rollup columns: {sorted(unknown)}")
+    clause, params = where(filters)
+    selected = ", ".join([*keys, *(f"CAST(SUM({c}) AS bigint)" for c in columns)])
+    groups = ", ".join(str(i + 1) for i in range(len(keys)))
+    sql = f"SELECT {selected} FROM md_engagement WHERE {clause}"
+    if keys:
+        sql += f" GROUP BY {groups} HAVING SUM(plays) > 0"
+    else:
+        sql += " HAVING SUM(plays) > 0"
+    return [tuple(row) for row in conn.execute(sql, params).fetchall()]

@@ -17,6 +17,13 @@ rows (``movies.rowid > covered``) to
 - ``md_title_viewers``: per (day, dims) the ``title id << 32 | user id`` pair
   of every titled event, packed: distinct viewers per title of any selection
   are the distinct pairs of the matching rows (8 bytes per event, ~6% of ``movies``),
+- ``md_engagement``: per (day, dims) the integer sums of the engagement
+  ratios (:data:`moviedash.metrics.ENGAGEMENT_ROLLUPS`, one column per
+  declared numerator, denominator and play count, in 0.0001 units or plays)
+  and ``plays`` (events that are plays under ``min_minutes``), computed under
+  the data-quality settings in force (a settings change rebuilds them): any
+  selection's completion, completion rate, full watches, quality and
+  poor-quality share are the exact ratio of its summed columns,
 - ``md_results``: the rows behind the default (unfiltered) views, recomputed
   at load so the first view after an import is as fast as the next one,
 - ``md_meta``: the ``movies`` rowid covered, a data ``version`` counter and
@@ -62,17 +69,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import dimensions
+from .. import dimensions, metrics
 from ..params import DATE_MAX, DATE_MIN
 from ..store import DIALECT, Dialect, dialect_of
 
 DIMS: tuple[str, ...] = dimensions.DIMS
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 TABLES: tuple[str, ...] = (
     "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users",
-    "md_title_viewers", "md_results",
+    "md_title_viewers", "md_engagement", "md_results",
 )
+#: ``md_engagement``'s additive columns: the plays, then the declared engagement sums.
+ENGAGEMENT_COLUMNS: tuple[str, ...] = ("plays", *metrics.ENGAGEMENT_ROLLUPS)
 #: Stored default top lists hold this many titles (the largest N a query may ask).
 TOP_STORED = 1000
 
@@ -85,7 +94,7 @@ DIMS_PK = ", ".join(DIMS)
 
 
 #: Rollups keyed by day, range partitioned by month where the dialect partitions.
-DAY_TABLES: tuple[str, ...] = ("md_day", "md_hour", "md_title_day", "md_title_viewers")
+DAY_TABLES: tuple[str, ...] = ("md_day", "md_hour", "md_title_day", "md_title_viewers", "md_engagement")
 
 
 def schema(dialect: Dialect = DIALECT) -> str:
@@ -95,6 +104,7 @@ def schema(dialect: Dialect = DIALECT) -> str:
     dims = ", ".join(f"{d} {text} NOT NULL" for d in DIMS)
     by_day = dialect.partition_suffix.format(column="day")
     day_clustered = by_day or clustered
+    sums = ", ".join(f"{c} {big} NOT NULL" for c in ENGAGEMENT_COLUMNS)
     sql = f"""
 CREATE TABLE IF NOT EXISTS md_meta (key {text} PRIMARY KEY, value {big} NOT NULL);
 CREATE TABLE IF NOT EXISTS md_users (id integer PRIMARY KEY, userid {text} NOT NULL UNIQUE);
@@ -114,6 +124,8 @@ CREATE TABLE IF NOT EXISTS md_title_users (
     title {text} PRIMARY KEY, viewers {big} NOT NULL, users {blob} NOT NULL){clustered};
 CREATE TABLE IF NOT EXISTS md_title_viewers (
     day {text} NOT NULL, {dims}, pairs {blob} NOT NULL, PRIMARY KEY (day, {DIMS_PK})){by_day};
+CREATE TABLE IF NOT EXISTS md_engagement (
+    day {text} NOT NULL, {dims}, {sums}, PRIMARY KEY (day, {DIMS_PK})){day_clustered};
 CREATE TABLE IF NOT EXISTS md_results (name {text} PRIMARY KEY, value {text} NOT NULL);
 """
     if dialect.partitioned:  # rows of a day no month partition holds (none, as loads create them first)
