@@ -23,7 +23,7 @@ from ..errors import DatabaseUnavailable, MoviedashError, log_database_error
 from ..metrics import SERIES_KEYS
 from ..pipeline import ChartData
 from ..web.context import get_connection
-from . import engagement_page, ids, layout, selection, views
+from . import about, engagement_page, ids, layout, selection, views
 from .selection import CONTROL_NAMES
 from .views import SERIES_CHARTS, selected_filters, series_query, top_query
 
@@ -437,6 +437,19 @@ def _register_engagement(app: dash.Dash) -> None:
         filter_values, _theme = _engagement_selection(selection_data)
         try:
             return engagement_page.kpi_view(filter_values)
+        except DatabaseUnavailable as exc:
+            log_database_error(exc)
+            raise PreventUpdate from None
+        except MoviedashError:
+            raise PreventUpdate from None
+
+    @app.callback(Output(ids.ABOUT_BODY, "children"), Input(ids.ENGAGEMENT_SELECTION, "data"),
+                  prevent_initial_call=True)
+    def update_about(selection_data: Any) -> list[Any]:
+        """The "About this data" lines (the whole database's: the selection only says the page is shown)."""
+        _engagement_selection(selection_data)
+        try:
+            return about.body(about.lines())
         except DatabaseUnavailable as exc:
             log_database_error(exc)
             raise PreventUpdate from None

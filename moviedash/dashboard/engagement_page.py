@@ -26,7 +26,7 @@ from ..errors import DatabaseUnavailable, MoviedashError, QueryTimeout, log_data
 from ..params import RESOLUTIONS, Filters, parse_resolution
 from ..viewstate import ENGAGEMENT_PATH
 from ..web.context import get_connection
-from . import ids
+from . import about, ids
 from .views import VIEW_CACHE, graph_config, selected_filters
 
 #: The page's path, next to the overview's ``/``.
@@ -220,6 +220,7 @@ class EngagementView:
     summaries: dict[str, str] = field(default_factory=dict)
     csv: dict[str, str | None] = field(default_factory=dict)
     kpis: list[Any] = field(default_factory=list)
+    about: list[str] = field(default_factory=list)
 
 
 def first_view(filter_values: Sequence[Any], theme: str) -> EngagementView:
@@ -265,6 +266,14 @@ def _draw(filter_values: Sequence[Any], theme: str, faults: list[MoviedashError]
         view.kpis = []
     except MoviedashError:
         view.kpis = []
+    try:
+        view.about = about.lines()
+    except DatabaseUnavailable as exc:
+        log_database_error(exc)
+        faults.append(exc)
+        view.about = []
+    except MoviedashError:
+        view.about = []
     return view
 
 
@@ -379,6 +388,7 @@ def section(view: EngagementView | None, shown: bool) -> html.Div:
             dcc.Store(id=ids.ENGAGEMENT_SELECTION),
             kpi_cards(view.kpis),
             html.Div([_card(chart, view) for chart in CHARTS], className="grid"),
+            about.panel(view.about),
         ],
         id=ids.ENGAGEMENT_SECTION,
         hidden=not shown,

@@ -2,10 +2,13 @@
 from .build import (
     DEFAULT_TITLE,
     ReportSpec,
+    about_lines,
     chart_sections,
     describe_selection,
     export_images,
     render_html,
 )
 
-__all__ = ["DEFAULT_TITLE", "ReportSpec", "chart_sections", "describe_selection", "export_images", "render_html"]
+__all__ = [
+    "DEFAULT_TITLE", "ReportSpec", "about_lines", "chart_sections", "describe_selection", "export_images", "render_html",
+]
