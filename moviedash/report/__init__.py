@@ -10,5 +10,6 @@ from .build import (
 )
 
 __all__ = [
-    "DEFAULT_TITLE", "ReportSpec", "about_lines", "chart_sections", "describe_selection", "export_images", "render_html",
+    "DEFAULT_TITLE", "ReportSpec", "about_lines", "chart_sections", "describe_selection", "export_images",
+    "render_html",
 ]
