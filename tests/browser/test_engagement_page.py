@@ -74,6 +74,11 @@ def test_the_tabs_keep_the_view(page: Page) -> None:
     assert "market=SE" in page.query_string() and "device=iPad" in page.query_string()
     assert page.figure("completion-graph")["data"][0]["y"] == expected_y(
         page, "completion_rate", Filters(market=("SE",), device=("iPad",)), "weekly")
+    # "About this data", not drawn for the overview, is filled once the page is shown.
+    page.wait(lambda: page.count("#about-data-body li") > 0, "about this data filled")
+    page.duo.find_element("#about-data summary").click()
+    assert f"{page.conn.execute('SELECT COUNT(*) FROM movies').fetchone()[0]:,} events in the database" in page.text(
+        "#about-data-body")
     no_console_errors(page)
 
 
@@ -89,6 +94,9 @@ def test_the_page_has_no_axe_violations(page: Page, theme: str, viewport: str) -
             page.wait(lambda: driver.execute_script("return document.documentElement.dataset.theme") == "dark",
                       "dark theme")
             page.log.settle()
+        page.duo.find_element("#about-data summary").click()  # audited open, with its lines
+        page.wait(lambda: driver.execute_script("return document.getElementById('about-data').open") is True,
+                  "about this data open")
         violations = axe_violations(driver)
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
