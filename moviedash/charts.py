@@ -680,10 +680,18 @@ def ratio_series_figure(
     p = palette(theme)
     colour = getattr(p, measure.colour)
     labels = [str(d) for d in df["date"]]
-    periods = [[period_label(dt.date.fromisoformat(d), resolution)] for d in labels]
+    periods = [period_label(dt.date.fromisoformat(d), resolution) for d in labels]
+    if "plays" in df:  # the counts behind each value (engagement.series_detail)
+        hits = df["hits"] if "hits" in df else [None] * len(labels)
+        custom = [[period, int(n), 0 if h is None else int(h)]
+                  for period, n, h in zip(periods, df["plays"], hits, strict=True)]
+        share = isinstance(measure.aggregation, metrics.Ratio) and measure.aggregation.of_plays
+        counts = " · %{customdata[2]:,} of %{customdata[1]:,} plays" if share else " · %{customdata[1]:,} plays"
+    else:
+        custom, counts = [[period] for period in periods], ""
     trace = {
-        "type": "scatter", "x": labels, "y": values, "customdata": _points(periods),
-        "hovertemplate": f"<b>%{{customdata[0]}}</b><br>%{{y:,}} {measure.unit}<extra></extra>",
+        "type": "scatter", "x": labels, "y": values, "customdata": _points(custom),
+        "hovertemplate": f"<b>%{{customdata[0]}}</b><br>%{{y:,}} {measure.unit}{counts}<extra></extra>",
         "mode": "lines+markers", "connectgaps": False,
         "line": {"color": colour, "width": 2}, "marker": {"size": 5, "color": colour}, "name": measure.label,
     }

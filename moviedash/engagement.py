@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -111,6 +111,15 @@ def _int(value: Any) -> int:
     return 0 if value is None else int(value)
 
 
+class Group(NamedTuple):
+    """A measure's value for one group, the plays it comes from and, for a share, the plays counted."""
+
+    value: float | None
+    plays: int
+    #: For a share of plays (:attr:`moviedash.metrics.Ratio.of_plays`): the plays in the numerator.
+    hits: int | None = None
+
+
 def from_rollups(conn: Connection, settings: MeasureSettings) -> bool:
     """Whether the rollups may answer: current, and built under ``settings`` (those stored in the database)."""
     status = rollups.status(conn)
@@ -120,7 +129,7 @@ def from_rollups(conn: Connection, settings: MeasureSettings) -> bool:
 def grouped_values(
     conn: Connection, name: str, key: str, filters: Filters, dialect: Dialect, settings: MeasureSettings,
     extra: Sequence[str], *, dated: bool = False, condition: str = "", rollup_keys: Sequence[str] | None = None,
-) -> dict[Any, tuple[float | None, int]]:
+) -> dict[Any, Group]:
     """:func:`_grouped_values`, cached per data version (:func:`moviedash.analysis.cached`).
 
     ``rollup_keys``: the same grouping over ``md_engagement`` (``[]``: one group), for a ratio
@@ -140,7 +149,7 @@ def grouped_values(
 
 def _rollup_values(
     conn: Connection, name: str, keys: Sequence[str], filters: Filters,
-) -> dict[Any, tuple[float | None, int]]:
+) -> dict[Any, Group]:
     """:func:`_grouped_values` of a ratio measure from ``md_engagement``'s sums (one group per key with a play)."""
     aggregation = _engagement(name).aggregation
     if not isinstance(aggregation, Ratio):
@@ -150,13 +159,13 @@ def _rollup_values(
         raise ValueError(f"no rollup answers {name}")
     numerator, denominator, counted = columns
     summed = [numerator, counted] if denominator is None else [numerator, counted, denominator]
-    out: dict[Any, tuple[float | None, int]] = {}
+    out: dict[Any, Group] = {}
     width = len(keys)
     for row in rollups.engagement_rows(conn, keys, summed, filters):
         k = row[0] if width == 1 else (tuple(row[:width]) if width else 1)
         total, plays = _int(row[width]), _int(row[width + 1])
         below = 1 if denominator is None else _int(row[width + 2])
-        out[k] = (aggregation.value(total, below, plays), plays)
+        out[k] = Group(aggregation.value(total, below, plays), plays, total if aggregation.of_plays else None)
     check_deadline(conn)
     return out
 
@@ -164,7 +173,7 @@ def _rollup_values(
 def _grouped_values(
     conn: Connection, name: str, key: str, filters: Filters, dialect: Dialect, settings: MeasureSettings,
     extra: Sequence[str], *, dated: bool = False, condition: str = "",
-) -> dict[Any, tuple[float | None, int]]:
+) -> dict[Any, Group]:
     """``{group: (value, plays)}`` of the measure ``name`` grouped by the SQL ``key`` over the plays.
 
     ``extra``: the raw columns the key reads (selected into the plays subquery).
@@ -174,12 +183,13 @@ def _grouped_values(
     aggregation = _engagement(name).aggregation
     clause, params = where(filters, dated=dated)
     plays = _plays_sql(dialect, f"{clause} AND {condition}" if condition else clause, settings, extra)
-    out: dict[Any, tuple[float | None, int]] = {}
+    out: dict[Any, Group] = {}
     if isinstance(aggregation, Ratio):
         parts = ", ".join(_ratio_parts(aggregation, settings))
         sql = f"SELECT {key} AS k, {parts} FROM ({plays}) AS p GROUP BY {key}"
         for k, numerator, denominator, counted in conn.execute(sql, params).fetchall():
-            out[k] = (aggregation.value(_int(numerator), _int(denominator), _int(counted)), _int(counted))
+            hits = _int(numerator) if aggregation.of_plays else None
+            out[k] = Group(aggregation.value(_int(numerator), _int(denominator), _int(counted)), _int(counted), hits)
     elif isinstance(aggregation, Distribution):
         distribution = _directed(aggregation, settings)
         sql = (
@@ -192,7 +202,7 @@ def _grouped_values(
         # Groups with plays but no value: every group of the plays.
         for (k,) in conn.execute(f"SELECT DISTINCT {key} FROM ({plays}) AS p", params).fetchall():
             found = counts.get(k, {})
-            out[k] = (distribution.bin_quantile(found), sum(found.values()))
+            out[k] = Group(distribution.bin_quantile(found), sum(found.values()))
     else:
         raise ValueError(f"{name} is not an engagement measure")
     check_deadline(conn)
@@ -205,14 +215,28 @@ def series(conn: Connection, name: str, query: SeriesQuery, dialect: Dialect | N
 
     Every period from the first to the last event (or of the selected range) is present.
     """
+    return series_detail(conn, name, query, dialect, settings)[["date", "values"]]
+
+
+def series_detail(conn: Connection, name: str, query: SeriesQuery, dialect: Dialect | None = None,
+                  settings: MeasureSettings | None = None) -> pd.DataFrame:
+    """:func:`series` with the counts behind each value, for hover texts: ``plays`` (the plays
+    with a value, 0 in a gap) and ``hits`` (for a share, the plays counted; else ``None``)."""
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
     key = dialect.bucket(query.resolution)
     rollup_key = dialect.bucket(query.resolution, dialect.day_as_date.format(column="day"))
     groups = grouped_values(conn, name, key, query.filters, dialect, settings, ["event_date"], dated=True,
                             rollup_keys=[rollup_key])
-    values = {str(k)[:10]: v for k, (v, _) in groups.items() if k is not None}
-    return _filled(values, query.resolution, query.filters.start, query.filters.end)
+    found = {str(k)[:10]: g for k, g in groups.items() if k is not None}
+    frame = _filled({d: g.value for d, g in found.items()}, query.resolution, query.filters.start,
+                    query.filters.end)
+    aggregation = _engagement(name).aggregation
+    empty = Group(None, 0, 0 if isinstance(aggregation, Ratio) and aggregation.of_plays else None)
+    counts = [found.get(str(d), empty) for d in frame["date"]]
+    frame["plays"] = pd.Series([g.plays for g in counts], dtype="int64")
+    frame["hits"] = pd.Series([g.hits for g in counts], dtype=object)
+    return frame
 
 
 def _filled(values: dict[str, float | None], resolution: str, start: dt.date | None,
@@ -252,7 +276,7 @@ def breakdown(conn: Connection, name: str, by: str, filters: Filters, dialect: D
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
     groups = grouped_values(conn, name, _bucket(by), filters, dialect, settings, [by], rollup_keys=[_bucket(by)])
-    rows = sorted(((str(k), v, n) for k, (v, n) in groups.items()), key=lambda r: (-r[2], _order(r[0])))
+    rows = sorted(((str(k), g.value, g.plays) for k, g in groups.items()), key=lambda r: (-r[2], _order(r[0])))
     return pd.DataFrame({
         by: pd.Series([r[0] for r in rows], dtype=object),
         "values": pd.Series([r[1] for r in rows], dtype=object),
@@ -282,8 +306,8 @@ def toplist(conn: Connection, rank: str, num: int, min_plays: int, filters: Filt
     )
     needed = min_plays if rank == "completion" else 1
     ranked = sorted(
-        (RankedTitle(decode_escapes(str(title)), value, n) for title, (value, n) in groups.items()
-         if value is not None and n >= needed),
+        (RankedTitle(decode_escapes(str(title)), g.value, g.plays) for title, g in groups.items()
+         if g.value is not None and g.plays >= needed),
         key=lambda r: (-r.value, -r.plays, r.title),
     )[:num]
     return pd.DataFrame({
@@ -491,7 +515,8 @@ def overall(conn: Connection, name: str, filters: Filters, dialect: Dialect | No
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
     groups = grouped_values(conn, name, _WHOLE, filters, dialect, settings, [], dated=True, rollup_keys=[])
-    return next(iter(groups.values()), (None, 0))
+    found = next(iter(groups.values()), Group(None, 0))
+    return found.value, found.plays
 
 
 def kpis(conn: Connection, filters: Filters) -> list[Kpi]:

@@ -93,6 +93,8 @@ class Ratio:
     multiplier: int = 1
     divisor: int = 1
     plays: Count | Sum | None = None
+    #: The numerator counts plays, so the value is a share of them (shown as "412 of 606 plays").
+    of_plays: bool = False
 
     def value(self, numerator: int, denominator: int, plays: int | None = None) -> float | None:
         """``multiplier * numerator / (denominator * divisor)``, exactly rounded; ``None`` for no plays.
@@ -306,7 +308,7 @@ ENGAGEMENT: tuple[Measure, ...] = (
         name="completion_rate", label="Completion rate", unit="% completed", short_unit="%",
         aggregation=Ratio(Sum("CASE WHEN completion >= {watched} THEN 1 ELSE 0 END", rollup="completed"),
                           _has("completion"),
-                          digits=2, multiplier=100),
+                          digits=2, multiplier=100, of_plays=True),
         description="% of plays with a viewpercentage whose capped completion is at or above the watched "
         "threshold (2 decimals).",
         subtitle="Share of plays watched to the end", key="completion_rate", colour="users",
@@ -329,7 +331,7 @@ ENGAGEMENT: tuple[Measure, ...] = (
         name="poor_quality", label="Poor-quality plays", unit="% poor", short_unit="%",
         aggregation=Ratio(Sum("CASE WHEN quality {poor_op} {poor} THEN 1 ELSE 0 END", rollup="poor_plays"),
                           _has("quality"),
-                          digits=2, multiplier=100),
+                          digits=2, multiplier=100, of_plays=True),
         description="% of plays with an errorperception beyond the poor threshold (2 decimals).",
         subtitle="Share of plays above the poor threshold", key="poor_quality", colour="users",
     ),

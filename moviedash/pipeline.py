@@ -117,9 +117,10 @@ def engagement_series_figure(
     title: str | None = charts.DEFAULT_TITLE,
 ) -> tuple[go.Figure, ChartData]:
     """The chart of an engagement measure per period (gaps where no play has a value)."""
-    data = series_data(conn, metric, query)
+    detail = engagement.series_detail(conn, metric, query)
     check_deadline(conn)
-    return charts.ratio_series_figure(data.frame, metric, query.resolution, theme=theme, title=title), data
+    data = ChartData(detail[["date", "values"]], query, export_name(f"{metric}_{query.resolution}", query.filters))
+    return charts.ratio_series_figure(detail, metric, query.resolution, theme=theme, title=title), data
 
 
 def breakdown_figure(

@@ -365,6 +365,24 @@ def series(events: Iterable[Event], measure: str, resolution: str, settings: Set
     ]
 
 
+
+def series_counts(events: Iterable[Event], measure: str, resolution: str, settings: Settings = DEFAULT,
+                  start: dt.date | None = None, end: dt.date | None = None) -> list[tuple[int, int | None]]:
+    """The counts behind each value of :func:`series` (a chart's hover text): per period, the plays
+    the value comes from, and for a share of plays (completion rate, poor quality) the plays counted
+    ("412 of 606 plays"); ``None`` for the other measures."""
+    selected = select(events, start, end)
+    groups: dict[dt.date, list[Event]] = {}
+    for e in selected:
+        day = event_day(e)
+        assert day is not None
+        groups.setdefault(period_start(day, resolution), []).append(e)
+    out: list[tuple[int, int | None]] = []
+    for label in period_labels(selected, resolution, start, end):
+        result = MEASURES[measure](groups.get(label, []), settings)
+        out.append((int(result[-1]), int(result[1]) if len(result) == 3 else None))
+    return out
+
 # --------------------------------------------------------------------------- #
 # Breakdowns, top lists, distributions, segments
 # --------------------------------------------------------------------------- #

@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from moviedash import analysis, create_app, dataquality, engagement, metrics, pipeline
+from moviedash import analysis, create_app, dataquality, engagement, figures, metrics, pipeline
+from moviedash.errors import MoviedashError
 from moviedash.ingest.demo import generate_events
 from moviedash.params import Filters, SeriesQuery
 from moviedash.store import COLUMNS, connect_readonly
@@ -255,6 +256,20 @@ def test_unknown_engagement_chart_is_404(edges: Any) -> None:
     assert get_json(edges, "/figures/engagement/nope.json", 404)["error"].startswith("unknown chart")
 
 
+def test_series_hover_texts_give_units_and_counts(make_db: Any) -> None:
+    """"75 % completed · 3 of 4 plays": the counts behind each point, a gap counting none."""
+    db = make_db(EDGES)
+    rate = figures.engagement("completion_rate", db, "daily").data[0]
+    assert "%{y:,} % completed · %{customdata[2]:,} of %{customdata[1]:,} plays" in rate.hovertemplate
+    # Day 1: 3 of the 4 plays with a percentage completed; day 2 has no play, day 3 one without a value.
+    assert [list(row)[1:] for row in rate.customdata] == [[4, 3], [0, 0], [0, 0]]
+    poor = figures.engagement("poor_quality", db, "daily").data[0]
+    assert [list(row)[1:] for row in poor.customdata][0] == [4, 2]  # 7.0001 and 9.5 of 4 with a value
+    full = figures.engagement("full_watches", db, "daily").data[0]
+    assert "%{y:,} full watches · %{customdata[1]:,} plays" in full.hovertemplate
+    assert [list(row)[1] for row in full.customdata] == [3, 0, 0]  # running time 0 or missing left out
+
+
 def test_series_json_is_the_reference_text(edges: Any) -> None:
     text = edges.get("/data/completion/?resolution=daily").get_data(as_text=True)
     assert json.loads(text) == ref.series(ref.as_events(EDGES), "completion", "daily")
@@ -272,9 +287,6 @@ def test_answers_are_cached_while_the_rollups_are_current(tmp_path: Path) -> Non
 
 
 def test_figures_api_draws_the_engagement_charts(make_db: Any) -> None:
-    from moviedash import figures
-    from moviedash.errors import MoviedashError
-
     db = make_db(EDGES)
     line = figures.engagement("quality", db, "daily")
     assert list(line.data[0].y) == [6.375, None, None]

@@ -97,6 +97,8 @@ def answers(path: str, events: list[dict[str, Any]]) -> dict[str, Any]:
         for name in RATIOS:
             for resolution in RESOLUTIONS:
                 out[f"{name}:{resolution}"] = records(engagement.series(conn, name, SeriesQuery(resolution, Filters())))
+                detail = engagement.series_detail(conn, name, SeriesQuery(resolution, Filters()))
+                out[f"{name}:{resolution}:counts"] = list(zip(detail["plays"].tolist(), detail["hits"], strict=True))
             out[f"{name}:window"] = records(engagement.series(conn, name, SeriesQuery("weekly", window)))
             for by in BYS:
                 out[f"{name}:by:{by}"] = records(engagement.breakdown(conn, name, by, Filters()))
@@ -119,6 +121,7 @@ def reference(events: list[dict[str, Any]], settings: ref.Settings) -> dict[str,
     for name in RATIOS:
         for resolution in RESOLUTIONS:
             out[f"{name}:{resolution}"] = ref.series(events, name, resolution, settings)
+            out[f"{name}:{resolution}:counts"] = ref.series_counts(events, name, resolution, settings)
         out[f"{name}:window"] = ref.series(selected, name, "weekly", settings, start=start, end=end)
         for by in BYS:
             out[f"{name}:by:{by}"] = [{**row, by: "unknown" if row[by] is None else row[by]}

@@ -430,6 +430,16 @@ def test_engagement_figures_use_the_bundles_traces_and_say_when_empty() -> None:
     line = charts.ratio_series_figure(series, "completion", "daily")
     assert line.data[0].type == "scatter" and list(line.data[0].y) == [92.5, None]
     assert line.layout.title.text == "Average completion"
+    assert line.data[0].hovertemplate == "<b>%{customdata[0]}</b><br>%{y:,} % watched<extra></extra>"
+    counted = series.assign(plays=[606, 0], hits=[412, 0])
+    rate = charts.ratio_series_figure(counted, "completion_rate", "daily")
+    assert rate.data[0].hovertemplate == (
+        "<b>%{customdata[0]}</b><br>%{y:,} % completed · %{customdata[2]:,} of %{customdata[1]:,} plays"
+        "<extra></extra>"
+    )
+    assert [list(row) for row in rate.data[0].customdata] == [["Mon 4 Mar 2024", 606, 412], ["Tue 5 Mar 2024", 0, 0]]
+    plain = charts.ratio_series_figure(counted.assign(hits=[None, None]), "completion", "daily")
+    assert plain.data[0].hovertemplate.endswith("% watched · %{customdata[1]:,} plays<extra></extra>")
     by = pd.DataFrame({"device": ["TV", "unknown"], "values": [90.0, None], "plays": [2, 0]})
     bars = charts.breakdown_figure(by, "completion", "device", theme="dark")
     assert bars.data[0].type == "bar" and list(bars.data[0].x) == ["TV", "Unknown"]
