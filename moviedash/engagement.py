@@ -43,10 +43,10 @@ from .store import Connection, Dialect, check_deadline, dialect_of
 #: The dimensions a measure can be broken down by.
 BREAKDOWNS: tuple[str, ...] = dimensions.DIMS
 #: The top list's engagement ranks (``rank=completion`` needs ``min_plays`` plays with a value).
-RANKS: tuple[str, ...] = ("completion", "full_watches")
+RANKS: tuple[str, ...] = metrics.TITLE_RANKS
 #: The completion histogram's bins (10 % wide; 100 % falls in the last) and the stop curve's points.
 COMPLETION_BINS = 10
-STOP_POINTS: tuple[int, ...] = tuple(range(10, 101, 10))
+STOP_POINTS: tuple[int, ...] = metrics.STOP_POINTS
 #: The session types the completion histogram sets side by side.
 SESSION_TYPES: tuple[str, ...] = ("MOVIE", "SERIES")
 #: How many worst segments are listed.
@@ -301,9 +301,11 @@ def toplist(conn: Connection, rank: str, num: int, min_plays: int, filters: Filt
         raise MoviedashError(f"rank must be one of {', '.join(RANKS)}", parameter="rank")
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
-    groups = grouped_values(
-        conn, rank, "title", filters, dialect, settings, ["title"], condition=HAS_TITLE
-    )
+    if from_rollups(conn, settings):
+        key = ("engagement_titles", rank, filters, dialect, settings)
+        groups = cached(conn, key, lambda: _rollup_title_values(conn, rank, filters))
+    else:
+        groups = grouped_values(conn, rank, "title", filters, dialect, settings, ["title"], condition=HAS_TITLE)
     needed = min_plays if rank == "completion" else 1
     ranked = sorted(
         (RankedTitle(decode_escapes(str(title)), g.value, g.plays) for title, g in groups.items()
@@ -315,6 +317,29 @@ def toplist(conn: Connection, rank: str, num: int, min_plays: int, filters: Filt
         "values": pd.Series([r.value for r in ranked], dtype=object),
         "plays": pd.Series([r.plays for r in ranked], dtype="int64"),
     })
+
+
+def _rollup_title_values(conn: Connection, name: str, filters: Filters) -> dict[Any, Group]:
+    """The raw ``grouped_values`` by ``title`` of a top-list rank from the per-title rollups: the stored
+    title of every title with a play counted (one without has no value, and no place in a top list)."""
+    aggregation = _engagement(name).aggregation
+    if not isinstance(aggregation, Ratio):
+        raise ValueError(f"{name} is not a ratio")
+    columns = metrics.ratio_rollups(aggregation)
+    if columns is None:
+        raise ValueError(f"no per-title rollup answers {name}")
+    numerator, denominator, counted = columns
+    ids, totals = rollups.title_engagement(conn, filters)
+    plays = totals[counted]
+    kept = plays > 0
+    names = rollups.title_names(conn, ids[kept].tolist())
+    tops = totals[numerator][kept].tolist()
+    bottoms = totals[denominator][kept].tolist() if denominator is not None else [1] * len(tops)
+    out: dict[Any, Group] = {}
+    for title_id, total, below, n in zip(ids[kept].tolist(), tops, bottoms, plays[kept].tolist(), strict=True):
+        out[names[title_id]] = Group(aggregation.value(total, below, n), n, total if aggregation.of_plays else None)
+    check_deadline(conn)
+    return out
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -368,14 +393,18 @@ def _stops(conn: Connection, title: str, filters: Filters, dialect: Dialect | No
     """
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
-    clause, params = where(filters)
-    plays = _plays_sql(dialect, f"{clause} AND title = ?", settings)
-    reached = ", ".join(
-        f"COALESCE(SUM(CASE WHEN completion >= {at * UNITS} THEN 1 ELSE 0 END), 0)" for at in STOP_POINTS
-    )
-    row = conn.execute(
-        f"SELECT COUNT(*), {reached} FROM ({plays}) AS p WHERE completion IS NOT NULL", [*params, title]
-    ).fetchone()
+    if from_rollups(conn, settings):  # the title's plays per completion decile: those at or above each point
+        deciles = rollups.title_deciles(conn, title, filters)
+        row = [int(deciles.sum())] + [int(deciles[at * UNITS // rollups.DECILE_UNITS:].sum()) for at in STOP_POINTS]
+    else:
+        clause, params = where(filters)
+        plays = _plays_sql(dialect, f"{clause} AND title = ?", settings)
+        reached = ", ".join(
+            f"COALESCE(SUM(CASE WHEN completion >= {at * UNITS} THEN 1 ELSE 0 END), 0)" for at in STOP_POINTS
+        )
+        row = conn.execute(
+            f"SELECT COUNT(*), {reached} FROM ({plays}) AS p WHERE completion IS NOT NULL", [*params, title]
+        ).fetchone()
     check_deadline(conn)
     total = int(row[0])
     return pd.DataFrame({

@@ -363,6 +363,19 @@ ENGAGEMENT_ROLLUPS: tuple[str, ...] = tuple(dict.fromkeys(
     for column in (ratio_rollups(m.aggregation) or ()) if column is not None
 ))
 
+#: The engagement measures the top list ranks titles by (``rank=completion|full_watches``).
+TITLE_RANKS: tuple[str, ...] = ("completion", "full_watches")
+#: The per-title rollup columns of those ranks' ratios (numerators, denominators, play counts),
+#: in declaration order: what a rollup keeps per (period, dims, title) so that any selection's
+#: per-title value is exact.
+TITLE_ROLLUPS: tuple[str, ...] = tuple(dict.fromkeys(
+    column
+    for m in ENGAGEMENT if m.name in TITLE_RANKS and isinstance(m.aggregation, Ratio)
+    for column in (ratio_rollups(m.aggregation) or ()) if column is not None
+))
+#: The points of the "where people stop" curve: % of a title's plays whose capped completion is at least each.
+STOP_POINTS: tuple[int, ...] = tuple(range(10, 101, 10))
+
 #: Every measure served at ``/data/<name>/``.
 ALL_MEASURES: tuple[Measure, ...] = (*MEASURES, *ENGAGEMENT)
 #: The engagement measures' names.
@@ -378,7 +391,8 @@ SERIES_KEYS: tuple[str, ...] = tuple(m.key for m in MEASURES)
 __all__ = [
     "ALL_MEASURES", "BY_NAME", "DEFAULT_SETTINGS", "DIMENSIONS", "DIMS", "ENGAGEMENT", "ENGAGEMENT_ROLLUPS",
     "ENGAGEMENT_SERIES", "MEASURES",
-    "MINUTES", "PLAY_COLUMNS", "ROUNDING", "SERIES", "SERIES_KEYS", "UNITS", "Additive", "Aggregation", "Count",
+    "MINUTES", "PLAY_COLUMNS", "ROUNDING", "SERIES", "SERIES_KEYS", "STOP_POINTS", "TITLE_RANKS", "TITLE_ROLLUPS",
+    "UNITS", "Additive", "Aggregation", "Count",
     "Dimension", "DistinctUsers", "Distribution", "Measure", "MeasureSettings", "Ratio", "Sum", "measure", "quantise",
     "ratio_rollups", "raw_aggregate", "rollup_column", "round_ratio", "served",
 ]

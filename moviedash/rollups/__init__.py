@@ -3,7 +3,8 @@
 - :mod:`.tables` -- the tables, their schema version and :func:`status`;
 - :mod:`.aggregator` -- the streaming :class:`Aggregator` the loader and the demo feed;
 - :mod:`.maintain` -- :func:`refresh` inside the loading transaction;
-- :mod:`.serve` -- the serving queries, answering like the raw-table SQL.
+- :mod:`.serve` -- the serving queries, answering like the raw-table SQL;
+- :mod:`.packing` -- the compact packing of the per-title engagement arrays.
 """
 from .aggregator import FED_COLUMNS, Aggregator
 from .maintain import clear, rebuild, refresh, refresh_derived, store_defaults
@@ -16,16 +17,22 @@ from .serve import (
     rank_by_shown_title,
     series_rows,
     span_row,
+    title_deciles,
+    title_engagement,
+    title_names,
     top_rows,
     totals_row,
     where,
 )
 from .tables import (
+    DECILE_UNITS,
+    DECILES,
     ENGAGEMENT_COLUMNS,
     MAX_MINUTES,
     MINUTES,
     SCHEMA_VERSION,
     TABLES,
+    TITLE_ENGAGEMENT_COLUMNS,
     TOP_STORED,
     Status,
     schema,
@@ -33,9 +40,11 @@ from .tables import (
 )
 
 __all__ = [
-    "ENGAGEMENT_COLUMNS", "FED_COLUMNS", "MAX_MINUTES", "MINUTES", "SCHEMA_VERSION", "TABLES", "TOP_STORED",
+    "DECILES", "DECILE_UNITS", "ENGAGEMENT_COLUMNS", "FED_COLUMNS", "MAX_MINUTES", "MINUTES", "SCHEMA_VERSION",
+    "TABLES", "TITLE_ENGAGEMENT_COLUMNS", "TOP_STORED",
     "Aggregator", "Status", "clear", "engagement_rows",
     "has_value", "heatmap_rows", "month_bounds", "options", "rank_by_shown_title", "rebuild", "refresh",
     "refresh_derived",
-    "schema", "series_rows", "span_row", "status", "store_defaults", "top_rows", "totals_row", "where",
+    "schema", "series_rows", "span_row", "status", "store_defaults", "title_deciles", "title_engagement",
+    "title_names", "top_rows", "totals_row", "where",
 ]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -12,12 +12,16 @@ from pyroaring import BitMap
 from .. import settings as data_settings
 from ..metrics import UNITS, MeasureSettings
 from ..store import Dialect, add_month_partitions, dialect_of
+from .packing import pack_codes, pack_columns, unpack_codes, unpack_columns
 from .tables import (
     DAY_TABLES,
+    DECILE_UNITS,
+    DECILES,
     DIMS,
     DIMS_PK,
     ENGAGEMENT_COLUMNS,
     SCHEMA_VERSION,
+    TITLE_ENGAGEMENT_COLUMNS,
     bulk_insert,
     exists,
     meta,
@@ -38,6 +42,13 @@ _INTEGER_COLUMNS = ("totalminuteswatched", "runningtime")
 _REAL_COLUMNS = ("viewpercentage", "errorperception")
 _FULL = 100 * UNITS
 _DAY_BITS, _DIM_BITS = 21, 14  # key = day << 42 | sessiontype << 28 | device << 14 | market
+_TITLE_BITS = 31  # a title entry = dense key << 31 | title id
+_TITLE_MASK = (1 << _TITLE_BITS) - 1
+_CODE_BITS = 4  # a decile entry = title entry << 4 | decile code
+_DENSE_LIMIT = 1 << (63 - _TITLE_BITS - _CODE_BITS)
+#: The per-title columns summed per (key, title): plays, minutes, then the engagement sums.
+_TITLE_VALUES = ("plays", "minutes", *TITLE_ENGAGEMENT_COLUMNS)
+_COMPLETION_PLAYS = TITLE_ENGAGEMENT_COLUMNS.index("completion_plays")
 
 
 def _units(array: pa.Array | pa.ChunkedArray, quantised: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -238,8 +249,10 @@ class Aggregator:
         self.minutes = np.zeros(0, dtype=np.int64)
         self.hours = np.zeros((0, 24), dtype=np.int64)
         self.engagement = np.zeros((0, len(ENGAGEMENT_COLUMNS)), dtype=np.int64)
-        # (dense id << 31 | title), plays, minutes
-        self.title_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        # (dense id << 31 | title) and its _TITLE_VALUES sums
+        self.title_parts: list[tuple[np.ndarray, list[np.ndarray]]] = []
+        # ((dense id << 31 | title) << 4 | completion decile) and its plays
+        self.decile_parts: list[tuple[np.ndarray, np.ndarray]] = []
         self.day_pairs: list[np.ndarray] = []  # dense id << 32 | user id, distinct per batch
         self.title_pairs: list[np.ndarray] = []  # title id << 32 | user id
         self.viewer_parts: list[tuple[np.ndarray, np.ndarray]] = []  # (dense id, title id << 32 | user id) per event
@@ -312,6 +325,9 @@ class Aggregator:
             local[i] = d
         dk = local[inverse.reshape(-1)]
         nd = len(dense_keys)
+        if nd >= _DENSE_LIMIT:  # decile entries would not fit an int64
+            self.ok = False
+            return
         if nd > len(self.plays):
             size = max(nd, 2 * len(self.plays))
             self.plays = np.concatenate([self.plays, np.zeros(size - len(self.plays), dtype=np.int64)])
@@ -331,10 +347,17 @@ class Aggregator:
         self.hours[:nd] += np.bincount(hour_keys, minlength=nd * 24).reshape(nd, 24)
         titled = title >= 0
         title_ones = np.ones(int(titled.sum()), dtype=np.int64) if play is None else play[titled].astype(np.int64)
-        title_keys, (title_plays, title_minutes) = group_sum(
-            (dk[titled] << 31) | title[titled], [title_ones, minutes[titled]]
+        entries = (dk[titled] << _TITLE_BITS) | title[titled]
+        self.title_parts.append(group_sum(
+            entries, [title_ones, minutes[titled], *(sums[c][titled] for c in TITLE_ENGAGEMENT_COLUMNS)]
+        ))
+        # Each play with a percentage by its completion decile, for the stop curves.
+        rated = sums["completion_plays"][titled] > 0
+        codes = np.clip(sums["completion_units"][titled][rated] // DECILE_UNITS, 0, DECILES - 1)
+        decile_keys, (decile_plays,) = group_sum(
+            (entries[rated] << _CODE_BITS) | codes, [np.ones(len(codes), dtype=np.int64)]
         )
-        self.title_parts.append((title_keys, title_plays, title_minutes))
+        self.decile_parts.append((decile_keys, decile_plays))
         known = user >= 0
         self.day_pairs.append(distinct((dk[known] << 32) | user[known]))
         both = known & titled
@@ -383,26 +406,37 @@ class Aggregator:
         if nd:
             done["texts"] = list(zip(*self._key_text(all_keys), strict=False))
         if self.title_parts:  # each part sorted by (dense id, title): merge the runs
-            c, (plays, minutes) = _sum_runs(
+            c, values = _sum_runs(
                 np.concatenate([part[0] for part in self.title_parts]),
-                [np.concatenate([part[1] for part in self.title_parts]),
-                 np.concatenate([part[2] for part in self.title_parts])],
+                [np.concatenate([part[1][i] for part in self.title_parts]) for i in range(len(_TITLE_VALUES))],
                 runs=True,
             )
-            self.title_parts = []
+            d, (decile_plays,) = _sum_runs(
+                np.concatenate([part[0] for part in self.decile_parts]),
+                [np.concatenate([part[1] for part in self.decile_parts])],
+                runs=True,
+            )
+            self.title_parts, self.decile_parts = [], []
         else:
             c = np.zeros(0, dtype=np.int64)
         if len(c):
-            tk, tt = all_keys[c >> 31], c & ((1 << 31) - 1)
+            tt = c & _TITLE_MASK
             months = _Codes()
             month_code = months.encode(pa.array([d[:7] + "-01" for d in self.days.names], type=pa.string()))
-            mk = (month_code[tk >> 42] << 42) | (tk & ((1 << 42) - 1))
             # (month, dims) keys get dense ids so that key and title fit one int64.
-            month_keys, month_ids = np.unique(mk, return_inverse=True)
-            monthly, (month_plays, month_minutes) = _sum_runs((month_ids.reshape(-1) << 31) | tt, [plays, minutes])
-            done["titles"] = (tk, tt, plays, minutes)
-            done["monthly"] = (month_keys[monthly >> 31], monthly & ((1 << 31) - 1), month_plays, month_minutes,
-                               months.names)
+            dense_month = (month_code[all_keys >> 42] << 42) | (all_keys & ((1 << 42) - 1))
+            month_keys, month_of = np.unique(dense_month, return_inverse=True)
+            month_of = month_of.reshape(-1)
+            monthly, month_values = _sum_runs((month_of[c >> _TITLE_BITS] << _TITLE_BITS) | tt, values)
+            decile_entries = d >> _CODE_BITS
+            month_deciles, (month_decile_plays,) = _sum_runs(
+                (((month_of[decile_entries >> _TITLE_BITS] << _TITLE_BITS) | (decile_entries & _TITLE_MASK))
+                 << _CODE_BITS) | (d & ((1 << _CODE_BITS) - 1)),
+                [decile_plays],
+            )
+            done["titles"] = (all_keys[c >> _TITLE_BITS], tt, values, _TitleDeciles.of(c, d, decile_plays), None)
+            done["monthly"] = (month_keys[monthly >> _TITLE_BITS], monthly & _TITLE_MASK, month_values,
+                               _TitleDeciles.of(monthly, month_deciles, month_decile_plays), months.names)
         done["title_users"] = _bitmaps(self.title_pairs)
         self.title_pairs = []
         if self.viewer_parts:  # every event's pair, grouped by (day, dims) key
@@ -481,10 +515,9 @@ class Aggregator:
             conn, dialect, "md_hour", ("day", *DIMS, "hours"),
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET hours = excluded.hours", rows=rows,
         )
-        # md_title_day and md_title_month: per key, the titles' ids, plays and minutes as packed arrays.
+        # md_title_day and md_title_month: per key, the titles' ids, plays, minutes and engagement, packed.
         if done["titles"] is not None:
-            day_keys, day_ids, day_plays, day_minutes = done["titles"]
-            self._write_titles(conn, "md_title_day", "day", day_keys, day_ids, day_plays, day_minutes, None)
+            self._write_titles(conn, "md_title_day", "day", *done["titles"])
             self._write_titles(conn, "md_title_month", "month", *done["monthly"])
         if done["viewers"] is not None:
             self._write_viewers(conn, texts, *done["viewers"])
@@ -523,42 +556,70 @@ class Aggregator:
 
     def _write_titles(
         self, conn: Any, table: str, period: str, keys: np.ndarray, ids: np.ndarray,
-        plays: np.ndarray, minutes: np.ndarray, periods: list[str] | None,
+        values: list[np.ndarray], deciles: _TitleDeciles, periods: list[str] | None,
     ) -> None:
-        """Upsert one packed row per key; ``keys`` sorted, ``ids`` sorted within a key."""
+        """Upsert one packed row per key; ``keys`` sorted, ``ids`` sorted within a key, ``values``
+        (:data:`_TITLE_VALUES`) and ``deciles`` per entry."""
         starts, ends = _bounds(keys)
         texts = list(zip(*self._key_text(keys[starts], periods), strict=False))
         old = self._old(
             conn,
-            f"SELECT {period}, {DIMS_PK}, titles, plays, minutes FROM {table} WHERE {period} BETWEEN ? AND ?",
+            f"SELECT {period}, {DIMS_PK}, titles, plays, minutes, engagement, deciles FROM {table} "
+            f"WHERE {period} BETWEEN ? AND ?",
             texts
         )
+        # Entries as key position << 31 | title id (sorted), decile entries as entry << 4 | code.
+        entries = (np.repeat(np.arange(len(texts), dtype=np.int64), ends - starts) << _TITLE_BITS) | ids
+        coded = (entries[deciles.entry] << _CODE_BITS) | deciles.code
+        plays = deciles.plays
         if old:
-            # Merge the stored arrays of every touched key in one pass: key
-            # position << 31 | title id, summed over the new and stored entries.
+            # Merge the stored arrays of every touched key in one pass, summed per entry with the new ones.
             position = {text: k for k, text in enumerate(texts)}
-            key_pos = [np.repeat(np.arange(len(texts), dtype=np.int64), ends - starts)]
-            all_ids, all_plays, all_minutes = [ids.astype(np.int64)], [plays], [minutes]
-            for text, (blob_ids, blob_plays, blob_minutes) in old.items():
+            all_entries, all_values = [entries], [[v] for v in values]
+            all_coded, all_plays = [coded], [plays]
+            for text, (blob_ids, blob_plays, blob_minutes, blob_engagement, blob_deciles) in old.items():
                 stored_ids = np.frombuffer(blob_ids, dtype="<i4").astype(np.int64)
-                key_pos.append(np.full(len(stored_ids), position[text], dtype=np.int64))
-                all_ids.append(stored_ids)
-                all_plays.append(np.frombuffer(blob_plays, dtype="<i8"))
-                all_minutes.append(np.frombuffer(blob_minutes, dtype="<i8"))
-            merged, (plays, minutes) = _sum_runs(
-                (np.concatenate(key_pos) << 31) | np.concatenate(all_ids),
-                [np.concatenate(all_plays), np.concatenate(all_minutes)],
-            )
-            ids = merged & ((1 << 31) - 1)
-            starts, ends = _bounds(merged >> 31)
+                stored = (np.int64(position[text]) << _TITLE_BITS) | stored_ids
+                sums = unpack_columns(blob_engagement, len(TITLE_ENGAGEMENT_COLUMNS), len(stored))
+                all_entries.append(stored)
+                for column, array in zip(all_values, [np.frombuffer(blob_plays, dtype="<i8"),
+                                                      np.frombuffer(blob_minutes, dtype="<i8"), *sums], strict=True):
+                    column.append(array)
+                rated = sums[_COMPLETION_PLAYS]
+                codes = unpack_codes(blob_deciles, int(rated.sum())).astype(np.int64)
+                all_coded.append((np.repeat(stored, rated) << _CODE_BITS) | codes)  # one per play
+                all_plays.append(np.ones(len(codes), dtype=np.int64))
+            entries, values = _sum_runs(np.concatenate(all_entries), [np.concatenate(v) for v in all_values])
+            coded, (plays,) = _sum_runs(np.concatenate(all_coded), [np.concatenate(all_plays)])
+            ids = entries & _TITLE_MASK
+            starts, ends = _bounds(entries >> _TITLE_BITS)
+        # Each entry's plays with a percentage as their decile codes, ascending (one code per play).
+        codes = np.repeat(coded & ((1 << _CODE_BITS) - 1), plays)
+        first_code = np.concatenate(([0], np.cumsum(plays)))[np.searchsorted(coded >> _CODE_BITS, entries[starts])]
+        last_code = np.concatenate((first_code[1:], [len(codes)]))
         rows = [
-            (*text, ids[a:b].astype("<i4").tobytes(), plays[a:b].astype("<i8").tobytes(),
-             minutes[a:b].astype("<i8").tobytes())
-            for text, a, b in zip(texts, starts.tolist(), ends.tolist(), strict=False)
+            (*text, ids[a:b].astype("<i4").tobytes(), values[0][a:b].astype("<i8").tobytes(),
+             values[1][a:b].astype("<i8").tobytes(), pack_columns([v[a:b] for v in values[2:]]),
+             pack_codes(codes[p:q]))
+            for text, a, b, p, q in zip(texts, starts.tolist(), ends.tolist(), first_code.tolist(),
+                                        last_code.tolist(), strict=True)
         ]
         bulk_insert(
-            conn, dialect_of(conn), table, (period, *DIMS, "titles", "plays", "minutes"),
-            on_conflict=f"({period}, {DIMS_PK}) DO UPDATE "
-            "SET titles = excluded.titles, plays = excluded.plays, minutes = excluded.minutes",
+            conn, dialect_of(conn), table, (period, *DIMS, "titles", "plays", "minutes", "engagement", "deciles"),
+            on_conflict=f"({period}, {DIMS_PK}) DO UPDATE SET titles = excluded.titles, plays = excluded.plays, "
+            "minutes = excluded.minutes, engagement = excluded.engagement, deciles = excluded.deciles",
             rows=rows,
         )
+
+
+class _TitleDeciles(NamedTuple):
+    """The completion deciles of title entries: per (entry, code) pair, sorted, the plays."""
+
+    entry: np.ndarray  # index into the entries
+    code: np.ndarray
+    plays: np.ndarray
+
+    @classmethod
+    def of(cls, entries: np.ndarray, coded: np.ndarray, plays: np.ndarray) -> _TitleDeciles:
+        """From sorted ``entries`` and sorted ``entry << 4 | code`` keys (each entry among ``entries``)."""
+        return cls(np.searchsorted(entries, coded >> _CODE_BITS), coded & ((1 << _CODE_BITS) - 1), plays)

@@ -15,7 +15,8 @@ from ..params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from ..periods import period_start
 from ..store import DIALECT, Dialect, Queryable
 from .aggregator import distinct, group_sum
-from .tables import DIMS, ENGAGEMENT_COLUMNS
+from .packing import unpack_codes, unpack_columns
+from .tables import DECILES, DIMS, ENGAGEMENT_COLUMNS, TITLE_ENGAGEMENT_COLUMNS
 
 #: The additive columns of ``md_day`` a measure may sum.
 _ADDITIVE_COLUMNS = ("plays", "minutes")
@@ -161,14 +162,16 @@ def month_bounds(filters: Filters) -> tuple[str | None, str | None, str | None, 
     return iso(first), iso(last), iso(start), iso(end), whole
 
 
-def top_from_tables(conn: Queryable, query: TopQuery) -> list[list[Any]]:
-    column = {"plays": "plays", "minutes": "minutes"}[query.rank]
-    dims_clause, dims_params = where(Filters(**{d: getattr(query.filters, d) for d in DIMS}))
-    first, last, start, end, whole = month_bounds(query.filters)
+def _title_queries(filters: Filters, columns: str) -> list[tuple[str, list[Any]]]:
+    """The queries of ``columns`` over the per-title rollups covering a selection: its whole months from
+    ``md_title_month``, the days before and after them (or all its days, without a whole month) from
+    ``md_title_day``."""
+    dims_clause, dims_params = where(Filters(**{d: getattr(filters, d) for d in DIMS}))
+    first, last, start, end, whole = month_bounds(filters)
     parts: list[tuple[str, list[Any]]] = []
     if not whole:
-        clause, p = where(query.filters)
-        parts.append((f"SELECT titles, {column} FROM md_title_day WHERE {clause}", p))
+        clause, p = where(filters)
+        parts.append((f"SELECT titles, {columns} FROM md_title_day WHERE {clause}", p))
     else:
         month_clause = [dims_clause]
         month_params = list(dims_params)
@@ -178,16 +181,22 @@ def top_from_tables(conn: Queryable, query: TopQuery) -> list[list[Any]]:
         if last is not None:
             month_clause.append("month <= ?")
             month_params.append(last)
-        parts.append((f"SELECT titles, {column} FROM md_title_month WHERE {' AND '.join(month_clause)}", month_params))
+        parts.append((f"SELECT titles, {columns} FROM md_title_month WHERE {' AND '.join(month_clause)}", month_params))
         if start is not None and first is not None and start < first:  # days before the first whole month
-            parts.append((f"SELECT titles, {column} FROM md_title_day WHERE {dims_clause} AND day >= ? AND day < ?",
+            parts.append((f"SELECT titles, {columns} FROM md_title_day WHERE {dims_clause} AND day >= ? AND day < ?",
                           [*dims_params, start, first]))
         if end is not None and last is not None:
             after = (dt.date.fromisoformat(last).replace(day=28) + dt.timedelta(days=4)).replace(day=1).isoformat()
             if end >= after:  # days after the last whole month
-                parts.append((f"SELECT titles, {column} FROM md_title_day "
+                parts.append((f"SELECT titles, {columns} FROM md_title_day "
                               f"WHERE {dims_clause} AND day >= ? AND day <= ?",
                               [*dims_params, after, end]))
+    return parts
+
+
+def top_from_tables(conn: Queryable, query: TopQuery) -> list[list[Any]]:
+    column = {"plays": "plays", "minutes": "minutes"}[query.rank]
+    parts = _title_queries(query.filters, column)
     ids: list[np.ndarray] = []
     values: list[np.ndarray] = []
     for sql, params in parts:
@@ -222,11 +231,7 @@ def _rank_titles(conn: Queryable, ids: np.ndarray, totals: np.ndarray, num: int)
         keep = totals >= threshold
         ids, totals = ids[keep], totals[keep]
     wanted = ids.tolist()
-    if len(wanted) > 900:
-        names = dict(conn.execute("SELECT id, title FROM md_titles"))
-    else:
-        marks = ", ".join("?" * len(wanted))
-        names = dict(conn.execute(f"SELECT id, title FROM md_titles WHERE id IN ({marks})", wanted))
+    names = title_names(conn, wanted)
     return rank_by_shown_title(zip((names[i] for i in wanted), totals.tolist(), strict=False), num)
 
 
@@ -357,3 +362,57 @@ def engagement_rows(
     else:
         sql += " HAVING SUM(plays) > 0"
     return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+
+
+def title_engagement(conn: Queryable, filters: Filters) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The title ids with an event in a selection and their summed :data:`~.tables.TITLE_ENGAGEMENT_COLUMNS`
+    (int64, by column name), from the per-title rollups (whole months from ``md_title_month``)."""
+    count = len(TITLE_ENGAGEMENT_COLUMNS)
+    ids: list[np.ndarray] = []
+    columns: list[list[np.ndarray]] = [[] for _ in TITLE_ENGAGEMENT_COLUMNS]
+    for sql, params in _title_queries(filters, "engagement"):
+        for blob_ids, blob in conn.execute(sql, params):
+            titles = np.frombuffer(blob_ids, dtype="<i4")
+            ids.append(titles)
+            for parts, values in zip(columns, unpack_columns(blob, count, len(titles)), strict=True):
+                parts.append(values)
+    if not ids:
+        return np.zeros(0, dtype=np.int64), {c: np.zeros(0, dtype=np.int64) for c in TITLE_ENGAGEMENT_COLUMNS}
+    title_ids, totals = group_sum(np.concatenate(ids).astype(np.int64), [np.concatenate(c) for c in columns])
+    return title_ids, dict(zip(TITLE_ENGAGEMENT_COLUMNS, totals, strict=True))
+
+
+def title_names(conn: Queryable, ids: Sequence[int]) -> dict[int, str]:
+    """The stored titles of title ids (``md_titles``)."""
+    if len(ids) > 900:  # beyond a safe number of bound parameters: the whole (small) dictionary
+        return {int(i): str(t) for i, t in conn.execute("SELECT id, title FROM md_titles")}
+    if not ids:
+        return {}
+    marks = ", ".join("?" * len(ids))
+    return {int(i): str(t) for i, t in conn.execute(f"SELECT id, title FROM md_titles WHERE id IN ({marks})",
+                                                      [int(i) for i in ids])}
+
+
+def title_deciles(conn: Queryable, title: str, filters: Filters) -> np.ndarray:
+    """The plays with a percentage of stored title ``title`` in a selection, per completion decile
+    (:data:`~.tables.DECILES` counts, int64; all 0 for a title without such plays)."""
+    counts = np.zeros(DECILES, dtype=np.int64)
+    row = conn.execute("SELECT id FROM md_titles WHERE title = ?", (title,)).fetchone()
+    if row is None:
+        return counts
+    wanted = int(row[0])
+    count = len(TITLE_ENGAGEMENT_COLUMNS)
+    rated_column = TITLE_ENGAGEMENT_COLUMNS.index("completion_plays")
+    for sql, params in _title_queries(filters, "engagement, deciles"):
+        for blob_ids, blob, blob_deciles in conn.execute(sql, params):
+            titles = np.frombuffer(blob_ids, dtype="<i4")
+            at = int(np.searchsorted(titles, wanted))
+            if at == len(titles) or titles[at] != wanted:
+                continue
+            rated = unpack_columns(blob, count, len(titles))[rated_column]
+            if not rated[at]:
+                continue
+            first = int(rated[:at].sum())
+            codes = unpack_codes(blob_deciles, int(rated.sum()))[first:first + int(rated[at])]
+            counts += np.bincount(codes, minlength=DECILES)
+    return counts

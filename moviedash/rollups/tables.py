@@ -12,6 +12,14 @@ rows (``movies.rowid > covered``) to
 - ``md_titles``: a dictionary of titles,
 - ``md_title_day`` / ``md_title_month``: per (day or month, dims) the titles'
   ids, plays and minutes as packed arrays (one row per key, not per title),
+  and the titles' engagement under the settings in force: ``engagement``, the
+  per-title sums of the top list's ratios (:data:`TITLE_ENGAGEMENT_COLUMNS`,
+  derived from :data:`moviedash.metrics.TITLE_RANKS`: capped completion units,
+  plays with a percentage, full-watch units, plays with a running time), and
+  ``deciles``, each such play's completion decile (:data:`DECILES` codes, the
+  "where people stop" histogram), both compactly packed
+  (:mod:`.packing`): any selection's ``rank=completion|full_watches`` top list
+  and stop curve are exact sums of them,
 - ``md_title_users``: each title's all-time viewers (bitmap and count), for
   the default top list by viewers,
 - ``md_title_viewers``: per (day, dims) the ``title id << 32 | user id`` pair
@@ -75,13 +83,22 @@ from ..store import DIALECT, Dialect, dialect_of
 
 DIMS: tuple[str, ...] = dimensions.DIMS
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 TABLES: tuple[str, ...] = (
     "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users",
     "md_title_viewers", "md_engagement", "md_results",
 )
 #: ``md_engagement``'s additive columns: the plays, then the declared engagement sums.
 ENGAGEMENT_COLUMNS: tuple[str, ...] = ("plays", *metrics.ENGAGEMENT_ROLLUPS)
+#: The per-title engagement sums of ``md_title_day``/``md_title_month`` (their ``engagement`` blob, packed
+#: by :func:`.packing.pack_columns` in this order): the ratio parts of the top list's engagement ranks.
+TITLE_ENGAGEMENT_COLUMNS: tuple[str, ...] = metrics.TITLE_ROLLUPS
+#: A play's completion decile (its ``deciles`` code): ``capped completion // DECILE_UNITS``, 0-10 (10: exactly
+#: 100 %; below 0 counts as 0), so the plays at or above a stop point ``at`` % have codes ``>= at // 10``.
+DECILE_UNITS = 10 * metrics.UNITS
+DECILES = 100 * metrics.UNITS // DECILE_UNITS + 1
+if any(at * metrics.UNITS % DECILE_UNITS for at in metrics.STOP_POINTS):
+    raise ValueError("every stop point must be a decile edge")
 #: Stored default top lists hold this many titles (the largest N a query may ask).
 TOP_STORED = 1000
 
@@ -116,10 +133,10 @@ CREATE TABLE IF NOT EXISTS md_hour (
     day {text} NOT NULL, {dims}, hours {blob} NOT NULL, PRIMARY KEY (day, {DIMS_PK})){by_day};
 CREATE TABLE IF NOT EXISTS md_title_day (
     day {text} NOT NULL, {dims}, titles {blob} NOT NULL, plays {blob} NOT NULL, minutes {blob} NOT NULL,
-    PRIMARY KEY (day, {DIMS_PK})){by_day};
+    engagement {blob} NOT NULL, deciles {blob} NOT NULL, PRIMARY KEY (day, {DIMS_PK})){by_day};
 CREATE TABLE IF NOT EXISTS md_title_month (
     month {text} NOT NULL, {dims}, titles {blob} NOT NULL, plays {blob} NOT NULL, minutes {blob} NOT NULL,
-    PRIMARY KEY (month, {DIMS_PK}));
+    engagement {blob} NOT NULL, deciles {blob} NOT NULL, PRIMARY KEY (month, {DIMS_PK}));
 CREATE TABLE IF NOT EXISTS md_title_users (
     title {text} PRIMARY KEY, viewers {big} NOT NULL, users {blob} NOT NULL){clustered};
 CREATE TABLE IF NOT EXISTS md_title_viewers (
