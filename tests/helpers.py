@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from unittest import mock
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import numpy as np
 import pytest
 from selenium.webdriver.common.keys import Keys
 
@@ -24,6 +25,7 @@ from moviedash.dashboard import ids
 from moviedash.params import RANKS, RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from moviedash.report.build import CHART_KEYS
 from moviedash.rollups import refresh_derived
+from moviedash.rollups.packing import unpack_codes, unpack_columns
 from moviedash.store import COLUMNS
 from moviedash.store.sqlite import connect_readwrite, insert_rows
 
@@ -426,6 +428,33 @@ def answers(conn: sqlite3.Connection, filters: Filters, nums=(1, 10, 1000)) -> d
     out["span"] = analysis.span(conn)
     out["options"] = analysis.options(conn)
     return out
+
+
+def title_entries(conn: Any, table: str) -> list[tuple[Any, ...]]:
+    """Every (period, dims, title) entry of ``md_title_day`` or ``md_title_month`` unpacked:
+    ``(period, sessiontype, device, market, title, plays, minutes, {engagement column: sum}, deciles)``,
+    sorted; ``deciles``: the entry's plays per completion decile (the codes must number its
+    ``completion_plays``).  ``conn``: any connection of the database (SQLite or PostgreSQL)."""
+    period = "day" if table == "md_title_day" else "month"
+    names = {int(i): str(t) for i, t in conn.execute("SELECT id, title FROM md_titles").fetchall()}
+    columns = rollups.TITLE_ENGAGEMENT_COLUMNS
+    rated = columns.index("completion_plays")
+    out = []
+    sql = (f"SELECT {period}, sessiontype, device, market, titles, plays, minutes, engagement, deciles "
+           f"FROM {table}")
+    for key, *dims, blob_ids, blob_plays, blob_minutes, engagement, deciles in conn.execute(sql).fetchall():
+        ids = np.frombuffer(bytes(blob_ids), dtype="<i4")
+        plays, minutes = (np.frombuffer(bytes(b), dtype="<i8") for b in (blob_plays, blob_minutes))
+        sums = unpack_columns(bytes(engagement), len(columns), len(ids))
+        codes = unpack_codes(bytes(deciles), int(sums[rated].sum()))
+        ends = np.cumsum(sums[rated])
+        for i, title in enumerate(ids.tolist()):
+            own = codes[ends[i] - sums[rated][i]:ends[i]]
+            assert list(own) == sorted(own), "codes ascend within an entry"
+            out.append((str(key)[:10], *dims, names[title], int(plays[i]), int(minutes[i]),
+                        {c: int(s[i]) for c, s in zip(columns, sums, strict=True)},
+                        tuple(np.bincount(own, minlength=rollups.DECILES).tolist())))
+    return sorted(out, key=lambda e: e[:5])
 
 
 def assert_same_as_raw(conn: sqlite3.Connection, filters: Filters, **kw) -> None:

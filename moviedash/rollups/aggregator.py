@@ -12,7 +12,7 @@ from pyroaring import BitMap
 from .. import settings as data_settings
 from ..metrics import UNITS, MeasureSettings
 from ..store import Dialect, add_month_partitions, dialect_of
-from .packing import pack_codes, pack_columns, unpack_codes, unpack_columns
+from .packing import pack_code_runs, pack_column_rows, unpack_codes, unpack_columns
 from .tables import (
     DAY_TABLES,
     DECILE_UNITS,
@@ -596,13 +596,16 @@ class Aggregator:
         # Each entry's plays with a percentage as their decile codes, ascending (one code per play).
         codes = np.repeat(coded & ((1 << _CODE_BITS) - 1), plays)
         first_code = np.concatenate(([0], np.cumsum(plays)))[np.searchsorted(coded >> _CODE_BITS, entries[starts])]
-        last_code = np.concatenate((first_code[1:], [len(codes)]))
+        code_runs = np.diff(np.concatenate((first_code, [len(codes)])))
+        ids_bytes, plays_bytes, minutes_bytes = (
+            ids.astype("<i4").tobytes(), values[0].astype("<i8").tobytes(), values[1].astype("<i8").tobytes()
+        )
         rows = [
-            (*text, ids[a:b].astype("<i4").tobytes(), values[0][a:b].astype("<i8").tobytes(),
-             values[1][a:b].astype("<i8").tobytes(), pack_columns([v[a:b] for v in values[2:]]),
-             pack_codes(codes[p:q]))
-            for text, a, b, p, q in zip(texts, starts.tolist(), ends.tolist(), first_code.tolist(),
-                                        last_code.tolist(), strict=True)
+            (*text, ids_bytes[4 * a:4 * b], plays_bytes[8 * a:8 * b], minutes_bytes[8 * a:8 * b], engagement,
+             deciles_blob)
+            for text, a, b, engagement, deciles_blob in zip(
+                texts, starts.tolist(), ends.tolist(), pack_column_rows(values[2:], starts, ends),
+                pack_code_runs(codes, code_runs), strict=True)
         ]
         bulk_insert(
             conn, dialect_of(conn), table, (period, *DIMS, "titles", "plays", "minutes", "engagement", "deciles"),

@@ -19,7 +19,7 @@ from moviedash.params import Filters, SeriesQuery, TopQuery
 from moviedash.rollups import maintain, refresh_derived
 from moviedash.store import COLUMNS, connect_readonly
 from moviedash.store.sqlite import connect_readwrite, insert_rows
-from tests.helpers import HAND_EVENTS, answers, assert_same_as_raw, build_db, event, raw_path
+from tests.helpers import HAND_EVENTS, answers, assert_same_as_raw, build_db, event, raw_path, title_entries
 
 # Tests taking ``make_db``/``backend`` run on SQLite and PostgreSQL; the rest read SQLite files directly.
 sqlite_only = pytest.mark.sqlite_only
@@ -113,7 +113,6 @@ def _dump(path: Path) -> dict:
     try:
         names = dict(conn.execute("SELECT id, userid FROM md_users"))
         out = {}
-        titles = dict(conn.execute("SELECT id, title FROM md_titles"))
         # Packed arrays back to one row per hour or title (title ids depend on load order too).
         out["md_hour"] = sorted(
             (day, hour, *dims, int(n))
@@ -121,15 +120,8 @@ def _dump(path: Path) -> dict:
             for hour, n in enumerate(np.frombuffer(blob, dtype="<i8"))
             if n
         )
-        for table, period in (("md_title_day", "day"), ("md_title_month", "month")):
-            rows = conn.execute(f"SELECT {period}, sessiontype, device, market, titles, plays, minutes FROM {table}")
-            out[table] = sorted(
-                (key, titles[int(t)], *dims, int(p), int(m))
-                for key, *dims, ids, plays, minutes in rows
-                for t, p, m in zip(
-                    np.frombuffer(ids, "<i4"), np.frombuffer(plays, "<i8"), np.frombuffer(minutes, "<i8"), strict=False
-                )
-            )
+        for table in ("md_title_day", "md_title_month"):  # with the per-title engagement and deciles
+            out[table] = title_entries(conn, table)
         out["md_day"] = sorted(
             (*row[:-1], frozenset(names[i] for i in BitMap.deserialize(row[-1])))
             for row in conn.execute("SELECT day, sessiontype, device, market, plays, minutes, users FROM md_day")
