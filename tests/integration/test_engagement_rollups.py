@@ -1,9 +1,11 @@
-"""The engagement answers served from the rollups (``md_engagement``) on both backends.
+"""The engagement answers served from the rollups (``md_engagement``, and the per-title engagement of
+``md_title_day``/``md_title_month``) on both backends.
 
-Series (every resolution, filtered too), breakdowns, whole-selection figures
-and worst segments must be what the raw-table SQL answers (rollups removed)
-and what the plain-Python reference (tests/reference.py) computes, on demo
-rows: as ``moviedash demo`` streams them, after settings changes (rebuilt
+Series (every resolution, filtered too), breakdowns, whole-selection figures,
+worst segments, the ``rank=completion|full_watches`` top lists (``min_plays``
+edges) and the stop curves must be what the raw-table SQL answers (rollups
+removed) and what the plain-Python reference (tests/reference.py) computes, on
+demo rows: as ``moviedash demo`` streams them, after settings changes (rebuilt
 from SQL) and after a second load appending rows (streamed by the loader).
 """
 from __future__ import annotations
@@ -28,25 +30,33 @@ from moviedash.params import Filters, SeriesQuery
 from moviedash.rollups import maintain
 from moviedash.store import COLUMNS, connect_readonly
 from tests import reference as ref
-from tests.helpers import query
+from tests.helpers import build_db, event, query, title_entries
 
 RESOLUTIONS = ("daily", "weekly", "monthly")
 #: The ratio measures, which the rollups answer (``quality_p90`` stays raw).
 RATIOS = tuple(m.name for m in metrics.ENGAGEMENT if isinstance(m.aggregation, metrics.Ratio))
 BYS = ("device", "market", "sessiontype")
+#: The rollup readers, each noted in ``calls`` when it answers.
+READERS = ("engagement_rows", "title_engagement", "title_deciles")
+#: A title no event has.
+NO_SUCH_TITLE = "No such title (2099)"
 
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Counts the queries of ``md_engagement`` (so a test knows which path answered)."""
+    """Notes the rollup readers called (so a test knows which path answered)."""
     seen: list[str] = []
-    original = rollups.engagement_rows
 
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        seen.append("md_engagement")
-        return original(*args, **kwargs)
+    def spy(name: str) -> Callable[..., Any]:
+        original = getattr(rollups, name)
 
-    monkeypatch.setattr(rollups, "engagement_rows", spy)
+        def read(*args: Any, **kwargs: Any) -> Any:
+            seen.append(name)
+            return original(*args, **kwargs)
+        return read
+
+    for name in READERS:
+        monkeypatch.setattr(rollups, name, spy(name))
     return seen
 
 
@@ -83,6 +93,30 @@ def _window(events: list[dict[str, Any]]) -> tuple[dt.date, dt.date, str]:
     return days[len(days) // 3], days[2 * len(days) // 3], str(devices.index[0])
 
 
+def _month(events: list[dict[str, Any]]) -> tuple[dt.date, dt.date]:
+    """Days inside one month and no whole month (the per-title answers from ``md_title_day`` alone)."""
+    start = _window(events)[0]
+    return start.replace(day=3), start.replace(day=20)
+
+
+def _stop_titles(events: list[dict[str, Any]]) -> list[str]:
+    """The titles whose stop curves are checked: the most played, one with no event in the window, one
+    whose plays have no percentage (where the demo has one) and one no event has."""
+    start, end, device = _window(events)
+    counts = pd.Series([e["title"] for e in events if e["title"]]).value_counts()
+    inside = {e["title"] for e in ref.select(events, start, end, device=device)}
+    absent = sorted(t for t in counts.index if t not in inside)[:1]
+    rated = {e["title"] for e in events if e["viewpercentage"] is not None}
+    unrated = sorted(t for t in counts.index if t not in rated)[:1]
+    return [str(counts.index[0]), *absent, *unrated, NO_SUCH_TITLE]
+
+
+def _min_plays_edges(events: list[dict[str, Any]], settings: ref.Settings) -> list[int]:
+    """``min_plays`` at a title's plays with a percentage exactly, one more, and more than any title has."""
+    ranked = sorted({row["plays"] for row in ref.top_by_completion(events, 10**6, 1, settings)})
+    return [1, ranked[len(ranked) // 2], ranked[len(ranked) // 2] + 1, ranked[-1] + 1]
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in frame.to_dict("records")]
 
@@ -108,6 +142,16 @@ def answers(path: str, events: list[dict[str, Any]]) -> dict[str, Any]:
             out[f"worst:{resolution}"] = records(engagement.worst_segments(conn, resolution, Filters()))
         out["worst:window"] = records(engagement.worst_segments(conn, "weekly", window))
         out["kpis"] = engagement.kpis(conn, window)
+        first, last = _month(events)
+        selections = {"all": Filters(), "window": window, "month": Filters(start=first, end=last)}
+        for label, filters in selections.items():
+            for rank in engagement.RANKS:
+                out[f"top:{rank}:{label}"] = records(engagement.toplist(conn, rank, 15, 5, filters))
+            for title in _stop_titles(events):
+                out[f"stops:{title}:{label}"] = records(engagement.stops(conn, title, filters))
+        for min_plays in _min_plays_edges(events, current_settings(path)):
+            out[f"top:completion:min{min_plays}"] = records(engagement.toplist(conn, "completion", 1000, min_plays,
+                                                                                Filters()))
         return out
     finally:
         conn.close()
@@ -134,6 +178,15 @@ def reference(events: list[dict[str, Any]], settings: ref.Settings) -> dict[str,
     for resolution in RESOLUTIONS:
         out[f"worst:{resolution}"] = _unknown(ref.worst_segments(events, resolution, settings=settings))
     out["worst:window"] = _unknown(ref.worst_segments(ref.select(selected, start, end), "weekly", settings=settings))
+    first, last = _month(events)
+    selections = {"all": events, "window": ref.select(selected, start, end), "month": ref.select(events, first, last)}
+    for label, chosen in selections.items():
+        out[f"top:completion:{label}"] = ref.top_by_completion(chosen, 15, 5, settings)
+        out[f"top:full_watches:{label}"] = ref.top_by_full_watches(chosen, 15, settings)
+        for title in _stop_titles(events):
+            out[f"stops:{title}:{label}"] = ref.where_people_stop(chosen, title, settings)
+    for min_plays in _min_plays_edges(events, settings):
+        out[f"top:completion:min{min_plays}"] = ref.top_by_completion(events, 1000, min_plays, settings)
     return out
 
 
@@ -156,11 +209,19 @@ def check(path: str, calls: list[str]) -> dict[str, Any]:
     events = stored(path)
     calls.clear()
     from_rollups = answers(path, events)
-    assert len(calls) > 0, "the rollups did not answer"
+    assert set(calls) == set(READERS), "the rollups did not answer"
     expected = reference(events, current_settings(path))
     assert {k: v for k, v in from_rollups.items() if k in expected} == expected
     assert any(row["values"] is not None for row in from_rollups["completion:daily"])
     assert from_rollups["worst:daily"], "the demo's incident makes worst segments"
+    # The per-title answers are not vacuous: lists in every selection, curves with and without plays.
+    assert all(from_rollups[f"top:{rank}:all"] for rank in engagement.RANKS)
+    assert from_rollups["top:full_watches:window"] and from_rollups["top:full_watches:month"]
+    edges = [from_rollups[k] for k in from_rollups if k.startswith("top:completion:min")]
+    assert len(edges[1]) > len(edges[2]) > 0 and edges[3] == []
+    assert from_rollups[f"stops:{NO_SUCH_TITLE}:all"][0] == {"at": 10, "values": None, "plays": 0}
+    absent = _stop_titles(events)[1]
+    assert from_rollups[f"stops:{absent}:window"][0]["plays"] == 0 < from_rollups[f"stops:{absent}:all"][0]["plays"]
     write(path, "DROP TABLE md_meta")
     calls.clear()
     raw = answers(path, events)
@@ -234,3 +295,107 @@ def test_rollups_with_users_excluded_and_min_minutes(demo_db: str, calls: list[s
     # The engagement measures keep excluded users' plays (check() ends with the rollups removed:
     # min_minutes is covered by test_rollups_follow_a_settings_change).
     assert check(demo_db, calls) == before
+
+
+# --------------------------------------------------------------------------- #
+# The per-title engagement rollup's content, hand-worked edges
+# --------------------------------------------------------------------------- #
+
+#: Completion at the decile edges (exactly 10 % and 90 %, just below 20 %), capped (104.5 %) and below 0,
+#: no percentage; running time 0 and missing; a short event (a play only while min_minutes <= 4).
+TITLE_EDGES = [
+    event("2024-01-05 10:00:00", "a", minutes=45, title="A", viewpercentage=10.0, runningtime=50),
+    event("2024-01-05 11:00:00", "b", minutes=30, title="A", viewpercentage=104.5, runningtime=0),
+    event("2024-01-05 12:00:00", "c", minutes=10, title="A", viewpercentage=None, runningtime=None),
+    event("2024-01-05 13:00:00", "d", minutes=4, title="A", viewpercentage=19.99994, runningtime=8),
+    event("2024-01-05 14:00:00", "e", minutes=50, title="A", viewpercentage=90.0, runningtime=100),
+    event("2024-01-06 09:00:00", "a", minutes=12, title="A", viewpercentage=-3.0, runningtime=40, device="TV"),
+    event("2024-01-31 23:00:00", "a", minutes=20, title="B", viewpercentage=100.0, runningtime=20),
+    event("2024-02-01 08:00:00", "f", minutes=7, title="B", viewpercentage=55.5, runningtime=14),
+    event("2024-02-01 08:30:00", "f", minutes=7, title=None, viewpercentage=55.5, runningtime=14),
+    event("2024-02-02 10:00:00", "g", minutes=30, title="C", viewpercentage=None, runningtime=None),  # no value
+]
+
+
+def _expected_entries(events: list[dict[str, Any]], period: str, settings: ref.Settings) -> list[tuple[Any, ...]]:
+    """:func:`tests.helpers.title_entries` computed in plain Python from the events."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for e in ref.as_events(events):
+        if e["title"]:
+            day = e["event_date"][:10] if period == "day" else e["event_date"][:8] + "01"
+            key = (day, e["sessiontype"] or "", e["device"] or "", e["market"] or "", e["title"])
+            groups.setdefault(key, []).append(e)
+    out = []
+    for key, group in groups.items():
+        played = ref.plays(group, settings)
+        completions = [c for e in played if (c := ref.capped(e)) is not None]
+        shares = [s for e in played if (s := ref.full_watch_share(e)) is not None]
+        deciles = [0] * rollups.DECILES
+        for c in completions:
+            deciles[min(max(c, 0) // rollups.DECILE_UNITS, rollups.DECILES - 1)] += 1
+        sums = {"completion_units": sum(completions), "completion_plays": len(completions),
+                "full_watch_units": sum(shares), "full_watch_plays": len(shares)}
+        out.append((*key, len(played), sum(ref.minutes(e) for e in group), sums, tuple(deciles)))
+    return sorted(out, key=lambda e: e[:5])
+
+
+def _entries(path: str) -> dict[str, list[tuple[Any, ...]]]:
+    conn = connect_readonly(path)
+    try:
+        return {table: title_entries(conn, table) for table in ("md_title_day", "md_title_month")}
+    finally:
+        conn.close()
+
+
+def test_per_title_engagement_rollup_by_hand(db_target: Callable[[str], str | Path], calls: list[str]) -> None:
+    """Each (period, dims, title) entry holds the raw SQL's per-title sums and deciles, under the settings."""
+    path = str(build_db(db_target("edges"), TITLE_EDGES))
+    assert _entries(path) == {
+        "md_title_day": _expected_entries(TITLE_EDGES, "day", ref.DEFAULT),
+        "md_title_month": _expected_entries(TITLE_EDGES, "month", ref.DEFAULT),
+    }
+    day = {e[4]: e for e in _entries(path)["md_title_day"] if e[0] == "2024-01-05"}
+    # 10 % -> decile 1, 104.5 % -> 10 (capped), 19.99994 % -> 19.9999 (decile 1), 90 % -> 9; no percentage: none.
+    assert day["A"][7] == {"completion_units": 100_000 + 1_000_000 + 199_999 + 900_000, "completion_plays": 4,
+                           "full_watch_units": 9_000 + 5_000 + 5_000, "full_watch_plays": 3}
+    assert day["A"][8] == (0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 1)
+    stops = _stop_curve(path, "A")
+    assert stops == ref.where_people_stop(TITLE_EDGES, "A")
+    assert [s["values"] for s in stops] == [80.0, 40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 40.0, 20.0]
+    assert _stop_curve(path, "C") == ref.where_people_stop(TITLE_EDGES, "C") == [
+        {"at": at, "values": None, "plays": 0} for at in metrics.STOP_POINTS
+    ]
+    assert _tops(path) == _reference_tops(ref.DEFAULT)
+    assert [row["title"] for row in _tops(path)["completion:2"]] == ["B", "A"]  # 77.75 %, 43.4 %; C has no value
+    assert set(calls) == {"title_deciles", "title_engagement"}
+    assert dataquality.change(path, "min_minutes", 5).rebuilt  # the 4-minute event is no play any more
+    settings = ref.Settings(min_minutes=5)
+    assert _entries(path)["md_title_day"] == _expected_entries(TITLE_EDGES, "day", settings)
+    assert _stop_curve(path, "A") == ref.where_people_stop(TITLE_EDGES, "A", settings)
+    assert _tops(path) == _reference_tops(settings)
+
+
+def _stop_curve(path: str, title: str) -> list[dict[str, Any]]:
+    conn = connect_readonly(path)
+    try:
+        return records(engagement.stops(conn, title, Filters()))
+    finally:
+        conn.close()
+
+
+def _tops(path: str) -> dict[str, list[dict[str, Any]]]:
+    """Both engagement top lists, ``completion`` at every ``min_plays`` from 1 to one beyond A's plays."""
+    conn = connect_readonly(path)
+    try:
+        out = {f"completion:{n}": records(engagement.toplist(conn, "completion", 10, n, Filters()))
+               for n in range(1, 7)}
+        out["full_watches"] = records(engagement.toplist(conn, "full_watches", 10, 1, Filters()))
+        return out
+    finally:
+        conn.close()
+
+
+def _reference_tops(settings: ref.Settings) -> dict[str, list[dict[str, Any]]]:
+    out = {f"completion:{n}": ref.top_by_completion(TITLE_EDGES, 10, n, settings) for n in range(1, 7)}
+    out["full_watches"] = ref.top_by_full_watches(TITLE_EDGES, 10, settings)
+    return out
