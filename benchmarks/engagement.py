@@ -1,4 +1,4 @@
-"""The engagement routes on SQLite: from the rollups (``md_engagement``) and from the raw table.
+"""The engagement routes on SQLite: from the rollups (``md_engagement``, the per-title engagement) and raw.
 
     python -m benchmarks.engagement --events 1000000 [--repeat 20] [--baseline-src DIR] [--out FILE]
 
@@ -51,6 +51,10 @@ URLS = [
     "/data/quality/worst_segments/?resolution=weekly&device=TV",
     "/data/toplist/?num=10&rank=completion",
     "/data/toplist/?num=10&rank=full_watches",
+    "/data/toplist/?num=10&rank=completion&min_plays=20&start=2024-03-10&end=2024-06-20&device=TV",
+    # The demo's most played title (seed 7), whole range and a filtered span with edge days.
+    "/data/completion/stops/?title=The%20Bitter%20Engine",
+    "/data/completion/stops/?title=The%20Bitter%20Engine&start=2024-03-10&end=2024-06-20&market=SE",
     "/data/completion/distribution/",
     "/data/quality/completion/",
 ]
@@ -70,19 +74,24 @@ def demo(db: Path, events: int, src: str | None = None) -> float:
     return time.perf_counter() - started
 
 
-def sizes(db: Path) -> tuple[int, int, int]:
-    """Bytes of the whole file, of every rollup table (``md_*``) and of ``md_engagement``."""
+def sizes(db: Path) -> tuple[int, int, int, int]:
+    """Bytes of the whole file, of every rollup table (``md_*``), of ``md_engagement`` and of the per-title
+    engagement blobs (``engagement`` and ``deciles`` of ``md_title_day`` and ``md_title_month``)."""
     conn = sqlite3.connect(db)
     try:
         total = db.stat().st_size
         rows = conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").fetchall()
+        titles = sum(
+            conn.execute(f"SELECT COALESCE(SUM(length(engagement) + length(deciles)), 0) FROM {table}").fetchone()[0]
+            for table in ("md_title_day", "md_title_month")
+        )
     except sqlite3.OperationalError:  # SQLite without dbstat
-        return db.stat().st_size, 0, 0
+        return db.stat().st_size, 0, 0, 0
     finally:
         conn.close()
     rollups = sum(n for name, n in rows if name.startswith("md_") or name.startswith("sqlite_autoindex_md_"))
     engagement = sum(n for name, n in rows if "md_engagement" in name)
-    return total, rollups, engagement
+    return total, rollups, engagement, titles
 
 
 def time_urls(db: Path, repeat: int, cold: int = 5) -> dict[str, tuple[float, float, bytes]]:
@@ -125,7 +134,7 @@ def main() -> None:
         conn.execute("DROP TABLE md_meta")
         conn.commit()
         conn.close()
-        total, rollup_bytes, engagement_bytes = sizes(db)
+        total, rollup_bytes, engagement_bytes, title_bytes = sizes(db)
         from_rollups = time_urls(db, args.repeat)
         from_raw = time_urls(raw, 1, 1)  # never cached (no rollups, no data version): warm is cold
     lines = [
@@ -138,7 +147,8 @@ def main() -> None:
            if baseline else ""),
         f"- database {total / 2**20:.1f} MiB; every rollup table {rollup_bytes / 2**20:.1f} MiB "
         f"({100 * rollup_bytes / total:.1f} %); `md_engagement` {engagement_bytes / 2**20:.2f} MiB "
-        f"({100 * engagement_bytes / total:.2f} %)",
+        f"({100 * engagement_bytes / total:.2f} %); the per-title engagement (`engagement` and `deciles` of "
+        f"`md_title_day`/`md_title_month`, payload) {title_bytes / 2**20:.2f} MiB ({100 * title_bytes / total:.2f} %)",
         "- cold: median of 5 first requests with the answer cache emptied; warm: p95 of "
         f"{args.repeat} requests (raw: nothing is cached without rollups; 1 and 1 request). "
         f"Same bytes from both databases for every URL answered by both: "

@@ -12,9 +12,12 @@ are current and were built under the settings asked for: the time series of
 every ratio measure (every resolution, shared filters), the breakdowns, the
 whole-selection figures (:func:`overall`, the key figures) and the worst
 segments -- each is a grouping of per-(day, dims) integer sums, so the
-answers equal the raw table's exactly.  From the raw table (cached per data
-version): ``quality_p90`` (a distribution), the top lists (per title), the
-completion distribution, the stop curves and completion by quality.
+answers equal the raw table's exactly; and from the per-title engagement of
+``md_title_day``/``md_title_month``, the top lists by ``completion`` and
+``full_watches`` (per-title sums) and the stop curves (per-title plays per
+completion decile).  From the raw table (cached per data version):
+``quality_p90`` (a distribution), the completion distribution and completion
+by quality.
 
 The SQL is built from the declarations (:data:`moviedash.metrics.ENGAGEMENT`),
 the dialect's fragments and a :class:`~moviedash.metrics.MeasureSettings`;
