@@ -304,12 +304,16 @@ def toplist(conn: Connection, rank: str, num: int, min_plays: int, filters: Filt
         raise MoviedashError(f"rank must be one of {', '.join(RANKS)}", parameter="rank")
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
-    if from_rollups(conn, settings):
-        key = ("engagement_titles", rank, filters, dialect, settings)
-        groups = cached(conn, key, lambda: _rollup_title_values(conn, rank, filters))
-    else:
-        groups = grouped_values(conn, rank, "title", filters, dialect, settings, ["title"], condition=HAS_TITLE)
     needed = min_plays if rank == "completion" else 1
+    if from_rollups(conn, settings):  # cached ranked (the titles' values would cost a deep copy per hit)
+        key = ("engagement_top", rank, num, needed, filters, dialect, settings)
+        return cached(conn, key, lambda: _ranked(_rollup_title_values(conn, rank, filters, needed), needed, num))
+    groups = grouped_values(conn, rank, "title", filters, dialect, settings, ["title"], condition=HAS_TITLE)
+    return _ranked(groups, needed, num)
+
+
+def _ranked(groups: dict[Any, Group], needed: int, num: int) -> pd.DataFrame:
+    """The top list of titles' ``groups``: the ``num`` best with a value from at least ``needed`` plays."""
     ranked = sorted(
         (RankedTitle(decode_escapes(str(title)), g.value, g.plays) for title, g in groups.items()
          if g.value is not None and g.plays >= needed),
@@ -322,9 +326,9 @@ def toplist(conn: Connection, rank: str, num: int, min_plays: int, filters: Filt
     })
 
 
-def _rollup_title_values(conn: Connection, name: str, filters: Filters) -> dict[Any, Group]:
-    """The raw ``grouped_values`` by ``title`` of a top-list rank from the per-title rollups: the stored
-    title of every title with a play counted (one without has no value, and no place in a top list)."""
+def _rollup_title_values(conn: Connection, name: str, filters: Filters, needed: int) -> dict[Any, Group]:
+    """The raw ``grouped_values`` by ``title`` of a top-list rank from the per-title rollups, for the
+    stored titles with at least ``needed`` (and 1) plays counted: no other can be listed."""
     aggregation = _engagement(name).aggregation
     if not isinstance(aggregation, Ratio):
         raise ValueError(f"{name} is not a ratio")
@@ -334,7 +338,7 @@ def _rollup_title_values(conn: Connection, name: str, filters: Filters) -> dict[
     numerator, denominator, counted = columns
     ids, totals = rollups.title_engagement(conn, filters)
     plays = totals[counted]
-    kept = plays > 0
+    kept = plays >= max(needed, 1)
     names = rollups.title_names(conn, ids[kept].tolist())
     tops = totals[numerator][kept].tolist()
     bottoms = totals[denominator][kept].tolist() if denominator is not None else [1] * len(tops)
