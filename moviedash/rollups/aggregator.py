@@ -418,7 +418,8 @@ class Aggregator:
             )
             self.title_parts, self.decile_parts = [], []
         else:
-            c = np.zeros(0, dtype=np.int64)
+            c = d = decile_plays = np.zeros(0, dtype=np.int64)
+            values = []
         if len(c):
             tt = c & _TITLE_MASK
             months = _Codes()
