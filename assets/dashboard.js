@@ -105,15 +105,6 @@
                 return name === drawn ? noUpdate() : name;
             },
 
-            /** The overview's filters and theme, passed on only while the overview is shown, so the
-             *  engagement page's filter changes start no request for the hidden overview's charts. */
-            overviewSelection: function (start, end, sessiontype, device, market, theme, page) {
-                if (page !== "overview") {
-                    return noUpdate();
-                }
-                return {filters: [start, end, sessiontype, device, market], theme: theme};
-            },
-
             /** The engagement page's selection: filters and chart theme, passed on only while that page is shown,
              *  so the overview's filter changes start no request for the hidden page's charts. */
             engagementSelection: function (start, end, sessiontype, device, market, theme, page) {

@@ -29,8 +29,6 @@ USERS_RESOLUTION, MINUTES_RESOLUTION, TOP_N, RANK, THEME = (
     "theme",
 )
 URL, URL_RESTORE, URL_QUERY = "url", "url-restore", "url-query"
-#: The overview's selection store (what its chart and KPI callbacks read) and the chart theme.
-OVERVIEW_SELECTION, CHART_THEME = "overview-selection", "chart-theme"
 
 #: Callbacks measured, found by one of their output ``id.property``.
 CHART_CALLBACKS: dict[str, str] = {
@@ -240,7 +238,7 @@ class Page:
         values[(URL, "search")] = ""
         values[(URL_RESTORE, "data")] = {"search": ""}
         values[(URL_QUERY, "data")] = None
-        return with_selection(values)
+        return values
 
     def values_for(self, selection: Selection) -> dict[tuple[str, str], Any]:
         """Control values showing ``selection`` (the whole span when it has no dates)."""
@@ -250,18 +248,7 @@ class Page:
         values[(SESSIONTYPE, "value")] = selection.sessiontype or ""
         values[(DEVICE, "value")] = list(selection.device)
         values[(MARKET, "value")] = list(selection.market)
-        return with_selection(values)
-
-
-def with_selection(values: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
-    """``values`` with the overview's selection store as the page's script writes it from the filters."""
-    filters = [(DATE_RANGE, "start_date"), (DATE_RANGE, "end_date"), (SESSIONTYPE, "value"), (DEVICE, "value"),
-               (MARKET, "value")]
-    values[(OVERVIEW_SELECTION, "data")] = {
-        "filters": [values.get(key) for key in filters],
-        "theme": values.get((CHART_THEME, "data"), "light"),
-    }
-    return values
+        return values
 
 
 def changed_props(selection: Selection) -> list[str]:
@@ -284,11 +271,6 @@ def request_body(callback: Callback, values: dict[tuple[str, str], Any], changed
     def fill(deps: list[dict[str, str]]) -> list[dict[str, Any]]:
         return [{"id": d["id"], "property": d["property"], "value": values.get((d["id"], d["property"]))} for d in deps]
 
-    reads = {f"{d['id']}.{d['property']}" for d in callback.inputs}
-    selection = f"{OVERVIEW_SELECTION}.data"
-    if selection in reads and any(prop not in reads for prop in changed):
-        # A filter change reaches the overview's callbacks through its selection store.
-        changed = [prop for prop in changed if prop in reads] + [selection]
     body: dict[str, Any] = {
         "output": callback.output,
         "outputs": callback.outputs,

@@ -22,7 +22,6 @@ from selenium.webdriver.common.keys import Keys
 
 from moviedash import analysis, charts, metrics, pipeline, rollups
 from moviedash.dashboard import ids
-from moviedash.dashboard.callbacks import FILTER_PROPS
 from moviedash.params import RANKS, RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from moviedash.report.build import CHART_KEYS
 from moviedash.rollups import refresh_derived
@@ -259,11 +258,6 @@ class Dashboard:
         for name, value in controls.items():
             component, prop = name.split("__")
             values[f"{component.replace('_', '-')}.{prop}"] = value
-        # The overview's selection, as assets/dashboard.js's overviewSelection writes it from the controls.
-        values.setdefault(f"{ids.OVERVIEW_SELECTION}.data", {
-            "filters": [values.get(f"{component}.{prop}") for component, prop in FILTER_PROPS],
-            "theme": values.get(f"{ids.CHART_THEME}.data"),
-        })
 
         def with_values(items: list[dict[str, str]]) -> list[dict[str, Any]]:
             return [dict(item, value=values.get(f"{item['id']}.{item['property']}")) for item in items]

@@ -210,10 +210,9 @@ def _register_kpis(app: dash.Dash) -> None:
                     Output(ids.kpi_delta(name), "className")]
 
     # The first layout already shows the cards (views.first_view): no call on a first load.
-    @app.callback(*outputs, Input(ids.OVERVIEW_SELECTION, "data"), prevent_initial_call=True)
-    def update_kpis(selection_data: Any) -> list[Any]:
+    @app.callback(*outputs, *_inputs(FILTER_PROPS), prevent_initial_call=True)
+    def update_kpis(*filter_values: Any) -> list[Any]:
         """The four KPI cards, each against the previous period of equal length."""
-        filter_values, _theme = _page_selection(selection_data)
         try:
             filters = selected_filters(filter_values)
         except MoviedashError:
@@ -239,24 +238,26 @@ def _register_charts(app: dash.Dash) -> None:
         Output(ids.summary("top"), "children"),
         Input(ids.TOP_N, "value"),
         Input(ids.RANK, "value"),
-        Input(ids.OVERVIEW_SELECTION, "data"),
+        *_inputs(FILTER_PROPS),
+        Input(ids.CHART_THEME, "data"),
         prevent_initial_call=True,
     )
-    def update_top(num: Any, rank: Any, selection_data: Any) -> tuple[Any, ...]:
+    def update_top(num: Any, rank: Any, *values: Any) -> tuple[Any, ...]:
         """The top-N titles chart, as tall as its bars need."""
-        filter_values, theme_value = _page_selection(selection_data)
+        *filter_values, theme_value = values
         return views.top_view(num, rank, filter_values, theme_value)
 
     @app.callback(
         Output(ids.graph("heatmap"), "figure"),
         Output(ids.graph("heatmap"), "config"),
         Output(ids.summary("heatmap"), "children"),
-        Input(ids.OVERVIEW_SELECTION, "data"),
+        *_inputs(FILTER_PROPS),
+        Input(ids.CHART_THEME, "data"),
         prevent_initial_call=True,
     )
-    def update_heatmap(selection_data: Any) -> tuple[Any, ...]:
+    def update_heatmap(*values: Any) -> tuple[Any, ...]:
         """The weekday x hour heatmap of plays."""
-        filter_values, theme_value = _page_selection(selection_data)
+        *filter_values, theme_value = values
         return views.heatmap_view(filter_values, theme_value)
 
 
@@ -266,12 +267,13 @@ def _register_series_chart(app: dash.Dash, chart: str) -> None:
         Output(ids.graph(chart), "config"),
         Output(ids.summary(chart), "children"),
         Input(ids.resolution(chart), "value"),
-        Input(ids.OVERVIEW_SELECTION, "data"),
+        *_inputs(FILTER_PROPS),
+        Input(ids.CHART_THEME, "data"),
         prevent_initial_call=True,
     )
-    def update_series(resolution: Any, selection_data: Any) -> tuple[Any, ...]:
+    def update_series(resolution: Any, *values: Any) -> tuple[Any, ...]:
         """A time-series chart at its own resolution."""
-        filter_values, theme_value = _page_selection(selection_data)
+        *filter_values, theme_value = values
         return views.series_view(chart, resolution, filter_values, theme_value)
 
 
@@ -407,14 +409,6 @@ ENGAGEMENT_INPUTS: dict[str, tuple[str, ...]] = {
 def _register_engagement(app: dash.Dash) -> None:
     """The engagement page: its selection (client side, only while shown), charts, key figures, titles, tabs."""
     app.clientside_callback(
-        ClientsideFunction("moviedash", "overviewSelection"),
-        Output(ids.OVERVIEW_SELECTION, "data"),
-        *_inputs(FILTER_PROPS),
-        Input(ids.CHART_THEME, "data"),
-        State(ids.PAGE, "data"),
-        prevent_initial_call=True,
-    )
-    app.clientside_callback(
         ClientsideFunction("moviedash", "engagementSelection"),
         Output(ids.ENGAGEMENT_SELECTION, "data"),
         *_inputs(FILTER_PROPS),
@@ -440,7 +434,7 @@ def _register_engagement(app: dash.Dash) -> None:
     @app.callback(*outputs, Input(ids.ENGAGEMENT_SELECTION, "data"), prevent_initial_call=True)
     def update_engagement_kpis(selection_data: Any) -> list[Any]:
         """Completion rate and poor-quality share, each against the previous period."""
-        filter_values, _theme = _page_selection(selection_data)
+        filter_values, _theme = _engagement_selection(selection_data)
         try:
             return engagement_page.kpi_view(filter_values)
         except DatabaseUnavailable as exc:
@@ -453,7 +447,7 @@ def _register_engagement(app: dash.Dash) -> None:
                   prevent_initial_call=True)
     def update_about(selection_data: Any) -> list[Any]:
         """The "About this data" lines (the whole database's: the selection only says the page is shown)."""
-        _page_selection(selection_data)
+        _engagement_selection(selection_data)
         try:
             return about.body(about.lines())
         except DatabaseUnavailable as exc:
@@ -471,18 +465,20 @@ def _register_engagement(app: dash.Dash) -> None:
     )
     def update_titles(selection_data: Any, current: Any) -> tuple[Any, Any]:
         """The selection's most played titles; the chosen one kept while it is among them."""
-        filter_values, _theme = _page_selection(selection_data)
+        filter_values, _theme = _engagement_selection(selection_data)
         options = engagement_page.title_options(filter_values)
         values = [o["value"] for o in options]
         chosen = current if current in values else (values[0] if values else None)
         return options, chosen if chosen != current else no_update
 
 
-def _page_selection(data: Any) -> tuple[list[Any], str]:
-    """The filter values and chart theme a page's selection store holds (written client side)."""
+def _engagement_selection(data: Any) -> tuple[list[Any], str]:
     if not isinstance(data, dict) or not isinstance(data.get("filters"), list) or len(data["filters"]) != 5:
         raise PreventUpdate
-    return list(data["filters"]), views.theme_name(data.get("theme"))  # a crafted theme: light
+    try:
+        return list(data["filters"]), selection.parse_theme(data.get("theme"))
+    except MoviedashError:
+        raise PreventUpdate from None
 
 
 def _register_engagement_chart(app: dash.Dash, chart: str) -> None:
@@ -507,7 +503,7 @@ def _register_engagement_chart(app: dash.Dash, chart: str) -> None:
         *other_values, page = rest
         if page != "engagement":
             raise PreventUpdate
-        filter_values, theme = _page_selection(selection_data)
+        filter_values, theme = _engagement_selection(selection_data)
         controls = dict(zip(own, own_values, strict=True)) | dict(zip(others, other_values, strict=True))
         figure, config, summary, href = engagement_page.chart_view(chart, controls, filter_values, theme)
         return figure, config, summary, href or "", href is None

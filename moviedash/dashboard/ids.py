@@ -81,8 +81,6 @@ PAGE = "page"
 
 #: The engagement page's filters and chart theme (written client side while the page is shown).
 ENGAGEMENT_SELECTION = "engagement-selection"
-#: The overview's filters and chart theme (written client side while the overview is shown).
-OVERVIEW_SELECTION = "overview-selection"
 ABOUT = "about-data"
 ABOUT_BODY = "about-data-body"
 #: The engagement page's controls.
