@@ -8,6 +8,7 @@
 from .aggregator import FED_COLUMNS, Aggregator
 from .maintain import clear, rebuild, refresh, refresh_derived, store_defaults
 from .serve import (
+    bin_rows,
     engagement_rows,
     has_value,
     heatmap_rows,
@@ -21,6 +22,7 @@ from .serve import (
     where,
 )
 from .tables import (
+    BIN_COLUMNS,
     ENGAGEMENT_COLUMNS,
     MAX_MINUTES,
     MINUTES,
@@ -33,8 +35,9 @@ from .tables import (
 )
 
 __all__ = [
-    "ENGAGEMENT_COLUMNS", "FED_COLUMNS", "MAX_MINUTES", "MINUTES", "SCHEMA_VERSION", "TABLES", "TOP_STORED",
-    "Aggregator", "Status", "clear", "engagement_rows",
+    "BIN_COLUMNS", "ENGAGEMENT_COLUMNS", "FED_COLUMNS",
+    "MAX_MINUTES", "MINUTES", "SCHEMA_VERSION", "TABLES", "TOP_STORED",
+    "Aggregator", "Status", "bin_rows", "clear", "engagement_rows",
     "has_value", "heatmap_rows", "month_bounds", "options", "rank_by_shown_title", "rebuild", "refresh",
     "refresh_derived",
     "schema", "series_rows", "span_row", "status", "store_defaults", "top_rows", "totals_row", "where",

@@ -9,10 +9,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyroaring import BitMap
 
+from .. import metrics
 from .. import settings as data_settings
 from ..metrics import UNITS, MeasureSettings
 from ..store import Dialect, add_month_partitions, dialect_of
 from .tables import (
+    BIN_ARRAYS,
+    BIN_COLUMNS,
     DAY_TABLES,
     DIMS,
     DIMS_PK,
@@ -20,8 +23,11 @@ from .tables import (
     SCHEMA_VERSION,
     bulk_insert,
     exists,
+    item_size,
     meta,
+    pack,
     position,
+    unpack,
 )
 
 # --------------------------------------------------------------------------- #
@@ -51,23 +57,35 @@ def _units(array: pa.Array | pa.ChunkedArray, quantised: bool) -> tuple[np.ndarr
     return np.where(valid, np.floor(values * 10_000.0 + 0.5), 0).astype(np.int64), valid
 
 
+def play_units(columns: dict[str, Any], quantised: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each event's ``completion`` (capped at 100 %) and ``quality`` in 0.0001 units, with their
+    validity (:data:`moviedash.metrics.PLAY_COLUMNS`, as the raw SQL's plays subquery computes them)."""
+    percentage, has_completion = _units(columns["viewpercentage"], quantised)
+    return {
+        "completion": (np.minimum(percentage, _FULL), has_completion),
+        "quality": _units(columns["errorperception"], quantised),
+    }
+
+
 def engagement_sums(
     columns: dict[str, Any], minutes: np.ndarray, settings: MeasureSettings, quantised: bool = False,
+    units: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Each event's contribution to :data:`~.tables.ENGAGEMENT_COLUMNS` (int64), as the raw SQL of
     :mod:`moviedash.engagement` computes it per play under ``settings``; 0 for an event that is no play.
 
     ``minutes``: the events' minutes, NULL as 0.  ``quantised``: ``viewpercentage`` and
-    ``errorperception`` are already 0.0001-unit integers (read back with SQL).
+    ``errorperception`` are already 0.0001-unit integers (read back with SQL).  ``units``:
+    :func:`play_units` of ``columns`` when already computed.
     """
-    percentage, has_completion = _units(columns["viewpercentage"], quantised)
-    completion = np.minimum(percentage, _FULL)
+    units = units or play_units(columns, quantised)
+    completion, has_completion = units["completion"]
     running = pc.fill_null(pc.cast(columns["runningtime"], pa.int64()), 0).to_numpy(zero_copy_only=False)
     has_running = running > 0
     safe = np.where(has_running, running, 1)
     # minutes / running time to 4 decimals, half away from zero, in integers (as the SQL).
     full_watch = np.where(has_running, (2 * minutes * UNITS + safe) // (2 * safe), 0)
-    quality, has_quality = _units(columns["errorperception"], quantised)
+    quality, has_quality = units["quality"]
     values = settings.sql_values()
     watched, poor = int(values["watched"]), int(values["poor"])
     beyond = quality > poor if settings.errorperception_higher_is_worse else quality < poor
@@ -84,6 +102,50 @@ def engagement_sums(
         "poor_plays": has_quality & beyond,
     }
     return {c: np.where(play, out[c], 0).astype(np.int64) for c in ENGAGEMENT_COLUMNS}
+
+
+#: The sparse binned columns of ``md_engagement_bins`` that count plays per bin of a distribution.
+_DISTRIBUTIONS: tuple[tuple[str, metrics.Distribution], ...] = tuple(
+    (m.aggregation.rollup, m.aggregation) for m in metrics.ENGAGEMENT
+    if isinstance(m.aggregation, metrics.Distribution) and m.aggregation.rollup
+)
+_HISTOGRAM = str(metrics.COMPLETION_HISTOGRAM.rollup)
+_BY_QUALITY = str(metrics.COMPLETION_BY_QUALITY.rollup)
+
+
+def engagement_bins(
+    keys: np.ndarray, units: dict[str, tuple[np.ndarray, np.ndarray]], play: np.ndarray,
+) -> dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
+    """The binned counts of one batch's plays (``play``) for :data:`~.tables.BIN_COLUMNS`: per column
+    ``(keys, bins, values)`` with one entry per play counted (values: the plays, 1 each, and for
+    completion by quality their completion units), as the raw SQL of :mod:`moviedash.engagement` bins them."""
+    out: dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]] = {}
+    completion, has_completion = units["completion"]
+    for column, distribution in _DISTRIBUTIONS:
+        values, valid = units[distribution.expression]
+        counted = play & valid
+        out[column] = (keys[counted], distribution.bin_of(values[counted]),
+                       [np.ones(int(counted.sum()), dtype=np.int64)])
+    counted = play & has_completion
+    out[_HISTOGRAM] = (keys[counted], metrics.completion_bin(completion[counted]),
+                       [np.ones(int(counted.sum()), dtype=np.int64)])
+    by = metrics.COMPLETION_BY_QUALITY
+    values, valid = units[by.expression]
+    counted = play & valid & has_completion
+    out[_BY_QUALITY] = (keys[counted], by.bin_of(values[counted]),
+                        [np.ones(int(counted.sum()), dtype=np.int64), completion[counted]])
+    return out
+
+
+def pair_sum(keys: np.ndarray, bins: np.ndarray, values: list[np.ndarray]
+              ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Distinct ``(key, bin)`` pairs, sorted, and the int64 sums of ``values`` per pair (pyarrow, GIL released)."""
+    table = pa.table({"k": keys, "b": bins, **{f"v{i}": v for i, v in enumerate(values)}})
+    grouped = table.group_by(["k", "b"], use_threads=False).aggregate([(f"v{i}", "sum") for i in range(len(values))])
+    grouped = grouped.sort_by([("k", "ascending"), ("b", "ascending")])
+    sums = [grouped[f"v{i}_sum"].to_numpy().astype(np.int64, copy=False) for i in range(len(values))]
+    return (grouped["k"].to_numpy().astype(np.int64, copy=False),
+            grouped["b"].to_numpy().astype(np.int64, copy=False), sums)
 
 
 class _Codes:
@@ -238,6 +300,10 @@ class Aggregator:
         self.minutes = np.zeros(0, dtype=np.int64)
         self.hours = np.zeros((0, 24), dtype=np.int64)
         self.engagement = np.zeros((0, len(ENGAGEMENT_COLUMNS)), dtype=np.int64)
+        # md_engagement_bins: per batch (dense id, bin, sums) of each packed column
+        self.bin_parts: dict[str, list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]]] = {
+            c: [] for c in BIN_COLUMNS
+        }
         # (dense id << 31 | title), plays, minutes
         self.title_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.day_pairs: list[np.ndarray] = []  # dense id << 32 | user id, distinct per batch
@@ -323,9 +389,13 @@ class Aggregator:
         played = dk if play is None else dk[play]
         self.plays[:nd] += np.bincount(played, minlength=nd)
         np.add.at(self.minutes, dk, minutes)
-        sums = engagement_sums(cols, minutes, self.settings, quantised)
+        units = play_units(cols, quantised)
+        sums = engagement_sums(cols, minutes, self.settings, quantised, units)
         engaged, totals = group_sum(dk, [sums[c] for c in ENGAGEMENT_COLUMNS])
         self.engagement[engaged] += np.stack(totals, axis=1)
+        counted = np.ones(n, dtype=bool) if play is None else play
+        for column, (bin_keys, bins, values) in engagement_bins(dk, units, counted).items():
+            self.bin_parts[column].append(pair_sum(bin_keys, bins, values))
         hour_keys = dk * 24 + hour
         hour_keys = hour_keys if play is None else hour_keys[play]
         self.hours[:nd] += np.bincount(hour_keys, minlength=nd * 24).reshape(nd, 24)
@@ -403,6 +473,14 @@ class Aggregator:
             done["titles"] = (tk, tt, plays, minutes)
             done["monthly"] = (month_keys[monthly >> 31], monthly & ((1 << 31) - 1), month_plays, month_minutes,
                                months.names)
+        done["bins"] = {}
+        for column, parts in self.bin_parts.items():  # each part sorted by (dense id, bin): summed again
+            if parts:
+                done["bins"][column] = pair_sum(
+                    np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                    [np.concatenate([p[2][i] for p in parts]) for i in range(len(parts[0][2]))],
+                )
+        self.bin_parts = {c: [] for c in BIN_COLUMNS}
         done["title_users"] = _bitmaps(self.title_pairs)
         self.title_pairs = []
         if self.viewer_parts:  # every event's pair, grouped by (day, dims) key
@@ -468,6 +546,7 @@ class Aggregator:
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET {updates}",
             rows=[(*t, *sums) for t, sums in zip(texts, self.engagement[:nd].tolist(), strict=True)],
         )
+        self._write_bins(conn, dialect, texts, done["bins"])
         # md_hour: 24 plays counts per (day, dims).
         old = self._old(conn, f"SELECT day, {DIMS_PK}, hours FROM md_hour WHERE day BETWEEN ? AND ?", texts)
         rows = []
@@ -505,6 +584,57 @@ class Aggregator:
                 conn, dialect, "md_title_users", ("title", "viewers", "users"),
                 on_conflict="(title) DO UPDATE SET viewers = excluded.viewers, users = excluded.users", rows=upserts,
             )
+
+    def _write_bins(self, conn: Any, dialect: Dialect, texts: list[tuple],
+                    bins: dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]]) -> None:
+        """md_engagement_bins: one packed row per (day, dims) key, added to the stored one."""
+        nd = len(texts)
+        blobs: dict[str, list[bytes]] = {}
+        cells: dict[str, list[list[np.ndarray]]] = {}  # each key's int64 arrays, for merging with stored rows
+        for column in BIN_COLUMNS:
+            empty = np.zeros(0, dtype=np.int64)
+            keys, values, sums = bins.get(column) or (empty, empty, [empty] * (max(BIN_ARRAYS[column], 2) - 1))
+            if BIN_ARRAYS[column] == 1:  # dense: the values are the histogram's bins 0-9
+                dense = np.zeros((nd, metrics.COMPLETION_BINS), dtype=np.int64)
+                np.add.at(dense, (keys, values), sums[0])
+                parts = [dense.reshape(-1)]
+                starts = np.arange(nd) * metrics.COMPLETION_BINS
+                ends = starts + metrics.COMPLETION_BINS
+            else:
+                parts = [values, *sums]
+                starts = np.searchsorted(keys, np.arange(nd), side="left")
+                ends = np.searchsorted(keys, np.arange(nd), side="right")
+            size = item_size(parts)
+            typed = [p.astype(f"<i{size}") for p in parts]  # converted once, sliced per key
+            blobs[column] = [pack([p[a:b] for p in typed], size) for a, b in zip(starts.tolist(), ends.tolist(),
+                                                                                 strict=True)]
+            cells[column] = [[p[a:b] for p in parts] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+        old = self._old(
+            conn, f"SELECT day, {DIMS_PK}, {', '.join(BIN_COLUMNS)} FROM md_engagement_bins WHERE day BETWEEN ? AND ?",
+            texts,
+        )
+        for d, text in enumerate(texts):
+            stored = old.get(text)
+            if stored is None:
+                continue
+            for column, blob in zip(BIN_COLUMNS, stored, strict=True):
+                cell = cells[column][d]
+                previous = unpack(blob, BIN_ARRAYS[column])
+                if BIN_ARRAYS[column] == 1:
+                    merged = [cell[0] + previous[0]]
+                else:
+                    distinct_bins, sums = _sum_runs(
+                        np.concatenate([cell[0], previous[0]]),
+                        [np.concatenate([a, b]) for a, b in zip(cell[1:], previous[1:], strict=True)],
+                    )
+                    merged = [distinct_bins, *sums]
+                blobs[column][d] = pack(merged)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in BIN_COLUMNS)
+        bulk_insert(
+            conn, dialect, "md_engagement_bins", ("day", *DIMS, *BIN_COLUMNS),
+            on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET {updates}",
+            rows=[(*text, *(blobs[c][d] for c in BIN_COLUMNS)) for d, text in enumerate(texts)],
+        )
 
     def _write_viewers(self, conn: Any, texts: list[tuple], dense_ids: np.ndarray, pairs: np.ndarray) -> None:
         """Append each (day, dims) key's new pairs to its stored ones (``dense_ids`` sorted)."""

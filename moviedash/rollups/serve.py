@@ -14,8 +14,8 @@ from ..escapes import decode_escapes
 from ..params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from ..periods import period_start
 from ..store import DIALECT, Dialect, Queryable
-from .aggregator import distinct, group_sum
-from .tables import DIMS, ENGAGEMENT_COLUMNS
+from .aggregator import distinct, group_sum, pair_sum
+from .tables import BIN_ARRAYS, DIMS, ENGAGEMENT_COLUMNS, unpack
 
 #: The additive columns of ``md_day`` a measure may sum.
 _ADDITIVE_COLUMNS = ("plays", "minutes")
@@ -357,3 +357,50 @@ def engagement_rows(
     else:
         sql += " HAVING SUM(plays) > 0"
     return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+
+
+def bin_rows(
+    conn: Queryable, keys: Sequence[str], column: str, filters: Filters,
+    condition: str = "", condition_params: Sequence[Any] = (),
+) -> dict[Any, list[np.ndarray]]:
+    """The binned counts of ``md_engagement_bins``' ``column`` summed per group of the SQL ``keys``
+    (as :func:`engagement_rows`; a group is the key's value, a tuple of several, ``1`` for none).
+
+    Per group, int64 arrays: a sparse column's bins (ascending, only those with a play) and their
+    sums; the dense completion histogram's counts of its bins.  Groups whose rows hold no bin are
+    left out.  ``condition``: a further SQL condition (code constants, ``?`` for ``condition_params``).
+    """
+    if column not in BIN_ARRAYS:
+        raise ValueError(f"not an engagement bins column: {column}")
+    count = BIN_ARRAYS[column]
+    clause, params = where(filters)
+    if condition:
+        clause, params = f"{clause} AND {condition}", [*params, *condition_params]
+    width = len(keys)
+    groups: dict[Any, int] = {}
+    dense: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+    parts: list[list[np.ndarray]] = []
+    for row in conn.execute(f"SELECT {', '.join([*keys, column])} FROM md_engagement_bins WHERE {clause}", params):
+        key = row[0] if width == 1 else (tuple(row[:width]) if width else 1)
+        arrays = unpack(row[width], count)
+        if not len(arrays[0]):
+            continue
+        group = groups.setdefault(key, len(groups))
+        if count == 1:  # dense: added up per group
+            if group == len(dense):
+                dense.append(arrays[0].copy())
+            else:
+                dense[group] += arrays[0]
+            continue
+        owners.append(np.full(len(arrays[0]), group, dtype=np.int64))
+        parts.append(arrays)
+    if count == 1:
+        return {key: [dense[group]] for key, group in groups.items()}
+    if not parts:
+        return {}
+    owner, bins, sums = pair_sum(np.concatenate(owners), np.concatenate([p[0] for p in parts]),
+                                 [np.concatenate([p[i] for p in parts]) for i in range(1, count)])
+    starts = np.searchsorted(owner, np.arange(len(groups)), side="left")
+    ends = np.searchsorted(owner, np.arange(len(groups)), side="right")
+    return {key: [bins[starts[g]:ends[g]], *(v[starts[g]:ends[g]] for v in sums)] for key, g in groups.items()}

@@ -24,6 +24,16 @@ rows (``movies.rowid > covered``) to
   the data-quality settings in force (a settings change rebuilds them): any
   selection's completion, completion rate, full watches, quality and
   poor-quality share are the exact ratio of its summed columns,
+- ``md_engagement_bins``: per (day, dims) the binned counts of the same plays under the same
+  settings, as packed integer arrays (:func:`pack`): ``completion_bins``, the plays per 10 %
+  bin of capped completion (:data:`moviedash.metrics.COMPLETION_HISTOGRAM`; a row's session
+  type is one of its dims, so movies and series are its rows of either type);
+  ``quality_bins``, the plays per non-empty 0.01-wide bin of ``errorperception`` (the bin width
+  of the ``quality_p90`` :class:`~moviedash.metrics.Distribution`), sparse; and
+  ``quality_completion``, per non-empty one-unit bin of ``errorperception``
+  (:data:`~moviedash.metrics.COMPLETION_BY_QUALITY`) the plays with both values and the sum of
+  their capped completion: any selection's 90th percentile, completion histogram and completion
+  by quality are read off its summed bins, exactly as the raw SQL's,
 - ``md_results``: the rows behind the default (unfiltered) views, recomputed
   at load so the first view after an import is as fast as the next one,
 - ``md_meta``: the ``movies`` rowid covered, a data ``version`` counter and
@@ -69,19 +79,31 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .. import dimensions, metrics
 from ..params import DATE_MAX, DATE_MIN
 from ..store import DIALECT, Dialect, dialect_of
 
 DIMS: tuple[str, ...] = dimensions.DIMS
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 TABLES: tuple[str, ...] = (
     "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users",
-    "md_title_viewers", "md_engagement", "md_results",
+    "md_title_viewers", "md_engagement", "md_engagement_bins", "md_results",
 )
 #: ``md_engagement``'s additive columns: the plays, then the declared engagement sums.
 ENGAGEMENT_COLUMNS: tuple[str, ...] = ("plays", *metrics.ENGAGEMENT_ROLLUPS)
+#: ``md_engagement_bins``' packed columns (:data:`moviedash.metrics.BIN_ROLLUPS`).
+BIN_COLUMNS: tuple[str, ...] = metrics.BIN_ROLLUPS
+#: How many equal-length arrays each of them packs (:func:`pack`): a distribution's bins and plays;
+#: the completion histogram's plays of its bins 0-9 (dense); completion by quality's bins, plays
+#: with both values and their capped completion in 0.0001 units.
+BIN_ARRAYS: dict[str, int] = {
+    **{c: 2 for c in BIN_COLUMNS},
+    str(metrics.COMPLETION_HISTOGRAM.rollup): 1,
+    str(metrics.COMPLETION_BY_QUALITY.rollup): 3,
+}
 #: Stored default top lists hold this many titles (the largest N a query may ask).
 TOP_STORED = 1000
 
@@ -94,7 +116,9 @@ DIMS_PK = ", ".join(DIMS)
 
 
 #: Rollups keyed by day, range partitioned by month where the dialect partitions.
-DAY_TABLES: tuple[str, ...] = ("md_day", "md_hour", "md_title_day", "md_title_viewers", "md_engagement")
+DAY_TABLES: tuple[str, ...] = (
+    "md_day", "md_hour", "md_title_day", "md_title_viewers", "md_engagement", "md_engagement_bins",
+)
 
 
 def schema(dialect: Dialect = DIALECT) -> str:
@@ -105,6 +129,7 @@ def schema(dialect: Dialect = DIALECT) -> str:
     by_day = dialect.partition_suffix.format(column="day")
     day_clustered = by_day or clustered
     sums = ", ".join(f"{c} {big} NOT NULL" for c in ENGAGEMENT_COLUMNS)
+    bins = ", ".join(f"{c} {blob} NOT NULL" for c in BIN_COLUMNS)
     sql = f"""
 CREATE TABLE IF NOT EXISTS md_meta (key {text} PRIMARY KEY, value {big} NOT NULL);
 CREATE TABLE IF NOT EXISTS md_users (id integer PRIMARY KEY, userid {text} NOT NULL UNIQUE);
@@ -126,11 +151,43 @@ CREATE TABLE IF NOT EXISTS md_title_viewers (
     day {text} NOT NULL, {dims}, pairs {blob} NOT NULL, PRIMARY KEY (day, {DIMS_PK})){by_day};
 CREATE TABLE IF NOT EXISTS md_engagement (
     day {text} NOT NULL, {dims}, {sums}, PRIMARY KEY (day, {DIMS_PK})){day_clustered};
+CREATE TABLE IF NOT EXISTS md_engagement_bins (
+    day {text} NOT NULL, {dims}, {bins}, PRIMARY KEY (day, {DIMS_PK})){by_day};
 CREATE TABLE IF NOT EXISTS md_results (name {text} PRIMARY KEY, value {text} NOT NULL);
 """
     if dialect.partitioned:  # rows of a day no month partition holds (none, as loads create them first)
         sql += "".join(f"CREATE TABLE IF NOT EXISTS {t}_default PARTITION OF {t} DEFAULT;\n" for t in DAY_TABLES)
     return sql
+
+
+def item_size(arrays: Sequence[np.ndarray]) -> int:
+    """4 when every value of ``arrays`` fits a signed 32-bit integer, else 8."""
+    for array in arrays:
+        if len(array) and (int(array.min()) < -(2**31) or int(array.max()) >= 2**31):
+            return 8
+    return 4
+
+
+def pack(arrays: Sequence[np.ndarray], size: int | None = None) -> bytes:
+    """Equal-length integer arrays as one blob: a byte giving the item size, then each array in turn.
+
+    The item size is 4 (little-endian int32) when every value fits, else 8 (int64): the
+    common counts and bins take half the room, and no value is ever cut.  ``size``: one
+    already known to fit (:func:`item_size` of arrays holding these).
+    """
+    size = size or item_size(arrays)
+    kind = f"<i{size}"
+    return bytes([size]) + b"".join(np.asarray(a).astype(kind, copy=False).tobytes() for a in arrays)
+
+
+def unpack(blob: bytes, count: int) -> list[np.ndarray]:
+    """The ``count`` int64 arrays of a :func:`pack` blob."""
+    data = memoryview(blob)
+    size = data[0]
+    if size not in (4, 8) or (len(data) - 1) % (size * count):
+        raise ValueError("not a packed blob of that many arrays")
+    values = np.frombuffer(data[1:], dtype=f"<i{size}").astype(np.int64)
+    return list(values.reshape(count, -1))
 
 
 def exists(conn: Any, table: str, dialect: Dialect | None = None) -> bool:
