@@ -1,7 +1,8 @@
-"""The engagement answers served from the rollups (``md_engagement``) on both backends.
+"""The engagement answers served from the rollups (``md_engagement``, ``md_engagement_bins``) on both backends.
 
-Series (every resolution, filtered too), breakdowns, whole-selection figures
-and worst segments must be what the raw-table SQL answers (rollups removed)
+Series (every resolution, filtered too), breakdowns, whole-selection figures,
+worst segments, the 90th percentile of quality, the completion distribution
+and completion by quality must be what the raw-table SQL answers (rollups removed)
 and what the plain-Python reference (tests/reference.py) computes, on demo
 rows: as ``moviedash demo`` streams them, after settings changes (rebuilt
 from SQL) and after a second load appending rows (streamed by the loader).
@@ -28,25 +29,29 @@ from moviedash.params import Filters, SeriesQuery
 from moviedash.rollups import maintain
 from moviedash.store import COLUMNS, connect_readonly
 from tests import reference as ref
-from tests.helpers import query
+from tests.helpers import event, query
 
 RESOLUTIONS = ("daily", "weekly", "monthly")
-#: The ratio measures, which the rollups answer (``quality_p90`` stays raw).
+#: The ratio measures (``md_engagement``) and the distributions (``quality_p90``: ``md_engagement_bins``).
 RATIOS = tuple(m.name for m in metrics.ENGAGEMENT if isinstance(m.aggregation, metrics.Ratio))
+DISTRIBUTIONS = tuple(m.name for m in metrics.ENGAGEMENT if isinstance(m.aggregation, metrics.Distribution))
+MEASURES = (*RATIOS, *DISTRIBUTIONS)
 BYS = ("device", "market", "sessiontype")
 
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Counts the queries of ``md_engagement`` (so a test knows which path answered)."""
+    """Counts the queries of ``md_engagement`` and ``md_engagement_bins`` (so a test knows which path answered)."""
     seen: list[str] = []
-    original = rollups.engagement_rows
 
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        seen.append("md_engagement")
-        return original(*args, **kwargs)
+    def spy(table: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            seen.append(table)
+            return original(*args, **kwargs)
+        return call
 
-    monkeypatch.setattr(rollups, "engagement_rows", spy)
+    monkeypatch.setattr(rollups, "engagement_rows", spy("md_engagement", rollups.engagement_rows))
+    monkeypatch.setattr(rollups, "bin_rows", spy("md_engagement_bins", rollups.bin_rows))
     return seen
 
 
@@ -94,7 +99,7 @@ def answers(path: str, events: list[dict[str, Any]]) -> dict[str, Any]:
     conn = connect_readonly(path)
     try:
         out: dict[str, Any] = {}
-        for name in RATIOS:
+        for name in MEASURES:
             for resolution in RESOLUTIONS:
                 out[f"{name}:{resolution}"] = records(engagement.series(conn, name, SeriesQuery(resolution, Filters())))
                 detail = engagement.series_detail(conn, name, SeriesQuery(resolution, Filters()))
@@ -108,6 +113,9 @@ def answers(path: str, events: list[dict[str, Any]]) -> dict[str, Any]:
             out[f"worst:{resolution}"] = records(engagement.worst_segments(conn, resolution, Filters()))
         out["worst:window"] = records(engagement.worst_segments(conn, "weekly", window))
         out["kpis"] = engagement.kpis(conn, window)
+        for selection, filters in (("all", Filters()), ("window", window)):
+            out[f"distribution:{selection}"] = records(engagement.completion_distribution(conn, filters))
+            out[f"by_quality:{selection}"] = records(engagement.completion_by_quality(conn, filters))
         return out
     finally:
         conn.close()
@@ -118,7 +126,7 @@ def reference(events: list[dict[str, Any]], settings: ref.Settings) -> dict[str,
     start, end, device = _window(events)
     selected = ref.select(events, device=device)
     out: dict[str, Any] = {}
-    for name in RATIOS:
+    for name in MEASURES:
         for resolution in RESOLUTIONS:
             out[f"{name}:{resolution}"] = ref.series(events, name, resolution, settings)
             out[f"{name}:{resolution}:counts"] = ref.series_counts(events, name, resolution, settings)
@@ -134,6 +142,9 @@ def reference(events: list[dict[str, Any]], settings: ref.Settings) -> dict[str,
     for resolution in RESOLUTIONS:
         out[f"worst:{resolution}"] = _unknown(ref.worst_segments(events, resolution, settings=settings))
     out["worst:window"] = _unknown(ref.worst_segments(ref.select(selected, start, end), "weekly", settings=settings))
+    for selection, chosen in (("all", events), ("window", ref.select(selected, start, end))):
+        out[f"distribution:{selection}"] = ref.completion_histogram(chosen, settings)
+        out[f"by_quality:{selection}"] = ref.completion_by_quality(chosen, settings)
     return out
 
 
@@ -156,10 +167,13 @@ def check(path: str, calls: list[str]) -> dict[str, Any]:
     events = stored(path)
     calls.clear()
     from_rollups = answers(path, events)
-    assert len(calls) > 0, "the rollups did not answer"
+    assert {"md_engagement", "md_engagement_bins"} <= set(calls), "the rollups did not answer"
     expected = reference(events, current_settings(path))
     assert {k: v for k, v in from_rollups.items() if k in expected} == expected
+    assert set(expected) | {"kpis"} == set(from_rollups)
     assert any(row["values"] is not None for row in from_rollups["completion:daily"])
+    assert any(row["values"] is not None for row in from_rollups["quality_p90:weekly"])
+    assert from_rollups["by_quality:all"] and sum(r["movie_plays"] for r in from_rollups["distribution:all"])
     assert from_rollups["worst:daily"], "the demo's incident makes worst segments"
     write(path, "DROP TABLE md_meta")
     calls.clear()
@@ -234,3 +248,59 @@ def test_rollups_with_users_excluded_and_min_minutes(demo_db: str, calls: list[s
     # The engagement measures keep excluded users' plays (check() ends with the rollups removed:
     # min_minutes is covered by test_rollups_follow_a_settings_change).
     assert check(demo_db, calls) == before
+
+
+#: Bin edges, by hand: completions 0, just below 10 %, 10 %, 99.99994 % (99.9999), exactly 100 %, capped 130 %
+#: and below 0 (first bin); qualities at bin edges (7.0, 7.00995 -> 7.0100), below 0, and one far beyond int32 bins.
+BIN_EDGES = [
+    event("2024-03-04 10:00:00", "a", viewpercentage=0.0, errorperception=7.0),
+    event("2024-03-04 11:00:00", "b", viewpercentage=9.99994, errorperception=7.00995),
+    event("2024-03-04 12:00:00", "c", viewpercentage=10.0, errorperception=-0.005, sessiontype="SERIES"),
+    event("2024-03-04 13:00:00", "d", viewpercentage=99.99994, errorperception=6.99999, device="TV"),
+    event("2024-03-05 10:00:00", "e", viewpercentage=100.0, errorperception=None, sessiontype="SERIES"),
+    event("2024-03-05 11:00:00", "f", viewpercentage=130.0, errorperception=2.5e8, market=""),
+    event("2024-03-05 12:00:00", "g", viewpercentage=-15.0, errorperception=1.0, sessiontype=None),
+    event("2024-03-05 13:00:00", "h", viewpercentage=-250.0, errorperception=0.0, minutes=3),
+    event("2024-03-06 10:00:00", "i", viewpercentage=None, errorperception=9.99999, device="TV"),
+]
+
+
+def test_hand_worked_bins_from_rollups_and_raw(make_db: Callable[..., Any], calls: list[str]) -> None:
+    """The rollups' bins answer edge values as the raw SQL and the reference, by hand."""
+    path = str(make_db(BIN_EDGES))
+    events = stored(path)
+
+    def served() -> dict[str, Any]:
+        conn = connect_readonly(path)
+        try:
+            return {
+                "distribution": records(engagement.completion_distribution(conn, Filters())),
+                "by_quality": records(engagement.completion_by_quality(conn, Filters())),
+                "p90": records(engagement.series(conn, "quality_p90", SeriesQuery("daily", Filters()))),
+                "p90:device": records(engagement.breakdown(conn, "quality_p90", "device", Filters())),
+            }
+        finally:
+            conn.close()
+
+    calls.clear()
+    got = served()
+    assert set(calls) == {"md_engagement", "md_engagement_bins"}
+    movies = [r["movie_plays"] for r in got["distribution"]]
+    series = [r["series_plays"] for r in got["distribution"]]
+    # 0, 9.9999, -15 and -250 % in the first bin; 99.9999, 130 (capped) in the last; no session type: left out.
+    assert movies == [3, 0, 0, 0, 0, 0, 0, 0, 0, 2] and series == [0, 1, 0, 0, 0, 0, 0, 0, 0, 1]
+    assert got["distribution"] == ref.completion_histogram(events)
+    # One-unit bins: -0.005 is in [-1, 0); 6.99999 is 7.0000: (0 + 9.9999 + 99.9999) / 3 = 36.6666 in [7, 8);
+    # 2.5e8 in its own bin, far beyond 32-bit 0.01 bins.
+    assert [(r["from"], r["plays"], r["values"]) for r in got["by_quality"]] == [
+        (-1, 1, 10.0), (0, 1, -250.0), (1, 1, -15.0), (7, 3, 36.67), (250_000_000, 1, 100.0),
+    ]
+    assert got["by_quality"] == ref.completion_by_quality(events)
+    # Day 1: -0.005 (bin -1), 6.99999 (7.0000: 700), 7.0, 7.00995 (7.0100) -> rank ceil(3.6) = 4: 7.01;
+    # day 2: 0, 1, 2.5e8 -> rank 3; day 3: 9.99999 (10.0000).
+    assert [r["values"] for r in got["p90"]] == [7.01, 250_000_000.0, 10.0]
+    assert got["p90"] == ref.series(events, "quality_p90", "daily")
+    write(path, "DROP TABLE md_meta")
+    calls.clear()
+    assert served() == got
+    assert calls == []
