@@ -1,4 +1,4 @@
-"""The engagement routes on SQLite: from the rollups (``md_engagement``) and from the raw table.
+"""The engagement routes on SQLite: from the rollups (``md_engagement``, ``md_engagement_bins``) and from the raw table.
 
     python -m benchmarks.engagement --events 1000000 [--repeat 20] [--baseline-src DIR] [--out FILE]
 
@@ -41,7 +41,8 @@ TIMEOUT = "120"
 URLS = [
     *(f"/data/{m}/?resolution={r}" for m in ("completion", "completion_rate", "full_watches", "quality",
                                                "poor_quality") for r in ("daily", "weekly", "monthly")),
-    "/data/quality_p90/?resolution=weekly",
+    *(f"/data/quality_p90/?resolution={r}" for r in ("daily", "weekly", "monthly")),
+    "/data/quality_p90/?resolution=daily&start=2024-06-01&end=2024-06-30&device=TV",
     "/data/completion/?resolution=daily&start=2024-06-01&end=2024-06-30&device=TV",
     "/data/poor_quality/?resolution=weekly&market=SE",
     *(f"/data/{m}/breakdown/?by={b}" for m in ("completion", "completion_rate", "full_watches", "quality",
@@ -52,7 +53,9 @@ URLS = [
     "/data/toplist/?num=10&rank=completion",
     "/data/toplist/?num=10&rank=full_watches",
     "/data/completion/distribution/",
+    "/data/completion/distribution/?start=2024-01-01&end=2024-03-31&market=SE",
     "/data/quality/completion/",
+    "/data/quality/completion/?start=2024-04-01&end=2024-06-30&device=TV",
 ]
 
 
@@ -70,19 +73,23 @@ def demo(db: Path, events: int, src: str | None = None) -> float:
     return time.perf_counter() - started
 
 
-def sizes(db: Path) -> tuple[int, int, int]:
-    """Bytes of the whole file, of every rollup table (``md_*``) and of ``md_engagement``."""
+def sizes(db: Path) -> tuple[int, int, int, int]:
+    """Bytes of the whole file, of every rollup table (``md_*``), of ``md_engagement`` and of ``md_engagement_bins``
+    (each with its indexes)."""
     conn = sqlite3.connect(db)
     try:
         total = db.stat().st_size
         rows = conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").fetchall()
     except sqlite3.OperationalError:  # SQLite without dbstat
-        return db.stat().st_size, 0, 0
+        return db.stat().st_size, 0, 0, 0
     finally:
         conn.close()
     rollups = sum(n for name, n in rows if name.startswith("md_") or name.startswith("sqlite_autoindex_md_"))
-    engagement = sum(n for name, n in rows if "md_engagement" in name)
-    return total, rollups, engagement
+
+    def table(name: str) -> int:
+        return sum(n for found, n in rows if found in (name, f"sqlite_autoindex_{name}_1"))
+
+    return total, rollups, table("md_engagement"), table("md_engagement_bins")
 
 
 def time_urls(db: Path, repeat: int, cold: int = 5) -> dict[str, tuple[float, float, bytes]]:
@@ -125,7 +132,7 @@ def main() -> None:
         conn.execute("DROP TABLE md_meta")
         conn.commit()
         conn.close()
-        total, rollup_bytes, engagement_bytes = sizes(db)
+        total, rollup_bytes, engagement_bytes, bins_bytes = sizes(db)
         from_rollups = time_urls(db, args.repeat)
         from_raw = time_urls(raw, 1, 1)  # never cached (no rollups, no data version): warm is cold
     lines = [
@@ -138,7 +145,8 @@ def main() -> None:
            if baseline else ""),
         f"- database {total / 2**20:.1f} MiB; every rollup table {rollup_bytes / 2**20:.1f} MiB "
         f"({100 * rollup_bytes / total:.1f} %); `md_engagement` {engagement_bytes / 2**20:.2f} MiB "
-        f"({100 * engagement_bytes / total:.2f} %)",
+        f"({100 * engagement_bytes / total:.2f} %); `md_engagement_bins` {bins_bytes / 2**20:.2f} MiB "
+        f"({100 * bins_bytes / total:.2f} %)",
         "- cold: median of 5 first requests with the answer cache emptied; warm: p95 of "
         f"{args.repeat} requests (raw: nothing is cached without rollups; 1 and 1 request). "
         f"Same bytes from both databases for every URL answered by both: "
