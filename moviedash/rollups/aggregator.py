@@ -23,9 +23,9 @@ from .tables import (
     SCHEMA_VERSION,
     bulk_insert,
     exists,
-    item_size,
     meta,
     pack,
+    pack_rows,
     position,
     unpack,
 )
@@ -116,36 +116,58 @@ _BY_QUALITY = str(metrics.COMPLETION_BY_QUALITY.rollup)
 def engagement_bins(
     keys: np.ndarray, units: dict[str, tuple[np.ndarray, np.ndarray]], play: np.ndarray,
 ) -> dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
-    """The binned counts of one batch's plays (``play``) for :data:`~.tables.BIN_COLUMNS`: per column
-    ``(keys, bins, values)`` with one entry per play counted (values: the plays, 1 each, and for
-    completion by quality their completion units), as the raw SQL of :mod:`moviedash.engagement` bins them."""
+    """What one batch's plays (``play``) add to :data:`~.tables.BIN_COLUMNS`, as the raw SQL of
+    :mod:`moviedash.engagement` bins them: per column ``(keys, bins, values)``, one entry per play
+    counted, ``values`` what it adds beyond its count (completion by quality: its completion units)."""
     out: dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]] = {}
     completion, has_completion = units["completion"]
     for column, distribution in _DISTRIBUTIONS:
         values, valid = units[distribution.expression]
         counted = play & valid
-        out[column] = (keys[counted], distribution.bin_of(values[counted]),
-                       [np.ones(int(counted.sum()), dtype=np.int64)])
+        out[column] = (keys[counted], distribution.bin_of(values[counted]), [])
     counted = play & has_completion
-    out[_HISTOGRAM] = (keys[counted], metrics.completion_bin(completion[counted]),
-                       [np.ones(int(counted.sum()), dtype=np.int64)])
+    out[_HISTOGRAM] = (keys[counted], metrics.completion_bin(completion[counted]), [])
     by = metrics.COMPLETION_BY_QUALITY
     values, valid = units[by.expression]
     counted = play & valid & has_completion
-    out[_BY_QUALITY] = (keys[counted], by.bin_of(values[counted]),
-                        [np.ones(int(counted.sum()), dtype=np.int64), completion[counted]])
+    out[_BY_QUALITY] = (keys[counted], by.bin_of(values[counted]), [completion[counted]])
     return out
 
 
-def pair_sum(keys: np.ndarray, bins: np.ndarray, values: list[np.ndarray]
-              ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Distinct ``(key, bin)`` pairs, sorted, and the int64 sums of ``values`` per pair (pyarrow, GIL released)."""
-    table = pa.table({"k": keys, "b": bins, **{f"v{i}": v for i, v in enumerate(values)}})
-    grouped = table.group_by(["k", "b"], use_threads=False).aggregate([(f"v{i}", "sum") for i in range(len(values))])
-    grouped = grouped.sort_by([("k", "ascending"), ("b", "ascending")])
-    sums = [grouped[f"v{i}_sum"].to_numpy().astype(np.int64, copy=False) for i in range(len(values))]
-    return (grouped["k"].to_numpy().astype(np.int64, copy=False),
-            grouped["b"].to_numpy().astype(np.int64, copy=False), sums)
+def pair_sum(keys: np.ndarray, bins: np.ndarray, values: list[np.ndarray], counted: bool = False,
+             ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Distinct ``(key, bin)`` pairs, sorted, and per pair the int64 sums of ``values``; ``counted``:
+    preceded by the number of entries of the pair.
+
+    One sort of ``key * span + bin`` (numpy) where that fits 62 bits (always, but for absurd
+    bins), else pyarrow's hash aggregation on the two columns.
+    """
+    if not len(keys):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, [empty] * (len(values) + counted)
+    low, high, top = int(bins.min()), int(bins.max()), int(keys.max())
+    span = high - low + 1
+    if int(keys.min()) < 0 or span * (top + 1) >= 2**62:
+        ones = [np.ones(len(keys), dtype=np.int64)] if counted else []
+        table = pa.table({"k": keys, "b": bins, **{f"v{i}": v for i, v in enumerate([*ones, *values])}})
+        names = [f"v{i}" for i in range(len(values) + counted)]
+        grouped = table.group_by(["k", "b"], use_threads=False).aggregate([(n, "sum") for n in names])
+        grouped = grouped.sort_by([("k", "ascending"), ("b", "ascending")])
+        return (grouped["k"].to_numpy().astype(np.int64, copy=False),
+                grouped["b"].to_numpy().astype(np.int64, copy=False),
+                [grouped[f"{n}_sum"].to_numpy().astype(np.int64, copy=False) for n in names])
+    combined = keys.astype(np.int64) * span + (bins - low)
+    order = None
+    if values:
+        order = np.argsort(combined, kind="stable")
+        combined = combined[order]
+    else:
+        combined = np.sort(combined)
+    starts = np.flatnonzero(np.concatenate(([True], combined[1:] != combined[:-1])))
+    distinct_pairs = combined[starts]
+    sums = [np.diff(np.append(starts, len(combined)))] if counted else []
+    sums += [np.add.reduceat(v[order].astype(np.int64, copy=False), starts) for v in values]
+    return distinct_pairs // span, distinct_pairs % span + low, sums
 
 
 class _Codes:
@@ -299,10 +321,12 @@ class Aggregator:
         self.plays = np.zeros(0, dtype=np.int64)
         self.minutes = np.zeros(0, dtype=np.int64)
         self.hours = np.zeros((0, 24), dtype=np.int64)
+        self.completion_bins = np.zeros((0, metrics.COMPLETION_BINS), dtype=np.int64)
         self.engagement = np.zeros((0, len(ENGAGEMENT_COLUMNS)), dtype=np.int64)
-        # md_engagement_bins: per batch (dense id, bin, sums) of each packed column
+        # md_engagement_bins: the histogram as a running total per dense id (like the hours), the
+        # sparse columns as per-batch (dense id, bin, [plays, *sums]) partials.
         self.bin_parts: dict[str, list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]]] = {
-            c: [] for c in BIN_COLUMNS
+            c: [] for c in BIN_COLUMNS if c != _HISTOGRAM
         }
         # (dense id << 31 | title), plays, minutes
         self.title_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -383,6 +407,10 @@ class Aggregator:
             self.plays = np.concatenate([self.plays, np.zeros(size - len(self.plays), dtype=np.int64)])
             self.minutes = np.concatenate([self.minutes, np.zeros(size - len(self.minutes), dtype=np.int64)])
             self.hours = np.concatenate([self.hours, np.zeros((size - len(self.hours), 24), dtype=np.int64)])
+            self.completion_bins = np.concatenate([
+                self.completion_bins,
+                np.zeros((size - len(self.completion_bins), metrics.COMPLETION_BINS), dtype=np.int64),
+            ])
             self.engagement = np.concatenate(
                 [self.engagement, np.zeros((size - len(self.engagement), len(ENGAGEMENT_COLUMNS)), dtype=np.int64)]
             )
@@ -395,7 +423,12 @@ class Aggregator:
         self.engagement[engaged] += np.stack(totals, axis=1)
         counted = np.ones(n, dtype=bool) if play is None else play
         for column, (bin_keys, bins, values) in engagement_bins(dk, units, counted).items():
-            self.bin_parts[column].append(pair_sum(bin_keys, bins, values))
+            if column == _HISTOGRAM:
+                width = metrics.COMPLETION_BINS
+                self.completion_bins[:nd] += np.bincount(
+                    bin_keys * width + bins, minlength=nd * width).reshape(nd, width)
+            else:
+                self.bin_parts[column].append(pair_sum(bin_keys, bins, values, counted=True))
         hour_keys = dk * 24 + hour
         hour_keys = hour_keys if play is None else hour_keys[play]
         self.hours[:nd] += np.bincount(hour_keys, minlength=nd * 24).reshape(nd, 24)
@@ -480,7 +513,7 @@ class Aggregator:
                     np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
                     [np.concatenate([p[2][i] for p in parts]) for i in range(len(parts[0][2]))],
                 )
-        self.bin_parts = {c: [] for c in BIN_COLUMNS}
+        self.bin_parts = {c: [] for c in self.bin_parts}
         done["title_users"] = _bitmaps(self.title_pairs)
         self.title_pairs = []
         if self.viewer_parts:  # every event's pair, grouped by (day, dims) key
@@ -589,51 +622,45 @@ class Aggregator:
                     bins: dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]]) -> None:
         """md_engagement_bins: one packed row per (day, dims) key, added to the stored one."""
         nd = len(texts)
-        blobs: dict[str, list[bytes]] = {}
-        cells: dict[str, list[list[np.ndarray]]] = {}  # each key's int64 arrays, for merging with stored rows
+        arrays: dict[str, tuple[list[np.ndarray], np.ndarray, np.ndarray]] = {}  # per column: arrays, starts, ends
         for column in BIN_COLUMNS:
+            if column == _HISTOGRAM:  # dense: each key's 10 counts
+                starts = np.arange(nd, dtype=np.int64) * metrics.COMPLETION_BINS
+                arrays[column] = ([self.completion_bins[:nd].reshape(-1)], starts, starts + metrics.COMPLETION_BINS)
+                continue
             empty = np.zeros(0, dtype=np.int64)
-            keys, values, sums = bins.get(column) or (empty, empty, [empty] * (max(BIN_ARRAYS[column], 2) - 1))
-            if BIN_ARRAYS[column] == 1:  # dense: the values are the histogram's bins 0-9
-                dense = np.zeros((nd, metrics.COMPLETION_BINS), dtype=np.int64)
-                np.add.at(dense, (keys, values), sums[0])
-                parts = [dense.reshape(-1)]
-                starts = np.arange(nd) * metrics.COMPLETION_BINS
-                ends = starts + metrics.COMPLETION_BINS
-            else:
-                parts = [values, *sums]
-                starts = np.searchsorted(keys, np.arange(nd), side="left")
-                ends = np.searchsorted(keys, np.arange(nd), side="right")
-            size = item_size(parts)
-            typed = [p.astype(f"<i{size}") for p in parts]  # converted once, sliced per key
-            blobs[column] = [pack([p[a:b] for p in typed], size) for a, b in zip(starts.tolist(), ends.tolist(),
-                                                                                 strict=True)]
-            cells[column] = [[p[a:b] for p in parts] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+            keys, values, sums = bins.get(column) or (empty, empty, [empty] * (BIN_ARRAYS[column] - 1))
+            ids = np.arange(nd)
+            arrays[column] = ([values, *sums], np.searchsorted(keys, ids, side="left"),
+                              np.searchsorted(keys, ids, side="right"))
+        blobs = {c: pack_rows(*arrays[c]) for c in BIN_COLUMNS}
         old = self._old(
             conn, f"SELECT day, {DIMS_PK}, {', '.join(BIN_COLUMNS)} FROM md_engagement_bins WHERE day BETWEEN ? AND ?",
             texts,
         )
-        for d, text in enumerate(texts):
-            stored = old.get(text)
-            if stored is None:
-                continue
-            for column, blob in zip(BIN_COLUMNS, stored, strict=True):
-                cell = cells[column][d]
-                previous = unpack(blob, BIN_ARRAYS[column])
-                if BIN_ARRAYS[column] == 1:
-                    merged = [cell[0] + previous[0]]
-                else:
-                    distinct_bins, sums = _sum_runs(
-                        np.concatenate([cell[0], previous[0]]),
-                        [np.concatenate([a, b]) for a, b in zip(cell[1:], previous[1:], strict=True)],
-                    )
-                    merged = [distinct_bins, *sums]
-                blobs[column][d] = pack(merged)
+        if old:
+            for d, text in enumerate(texts):
+                stored = old.get(text)
+                if stored is None:
+                    continue
+                for column, blob in zip(BIN_COLUMNS, stored, strict=True):
+                    parts, starts, ends = arrays[column]
+                    cell = [p[starts[d]:ends[d]] for p in parts]
+                    previous = unpack(blob, BIN_ARRAYS[column])
+                    if column == _HISTOGRAM:
+                        merged = [cell[0] + previous[0]]
+                    else:
+                        distinct_bins, summed = _sum_runs(
+                            np.concatenate([cell[0], previous[0]]),
+                            [np.concatenate([a, b]) for a, b in zip(cell[1:], previous[1:], strict=True)],
+                        )
+                        merged = [distinct_bins, *summed]
+                    blobs[column][d] = pack(merged)
         updates = ", ".join(f"{c} = excluded.{c}" for c in BIN_COLUMNS)
         bulk_insert(
             conn, dialect, "md_engagement_bins", ("day", *DIMS, *BIN_COLUMNS),
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET {updates}",
-            rows=[(*text, *(blobs[c][d] for c in BIN_COLUMNS)) for d, text in enumerate(texts)],
+            rows=[(*text, *cells) for text, *cells in zip(texts, *(blobs[c] for c in BIN_COLUMNS), strict=True)],
         )
 
     def _write_viewers(self, conn: Any, texts: list[tuple], dense_ids: np.ndarray, pairs: np.ndarray) -> None:

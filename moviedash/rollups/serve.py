@@ -15,7 +15,7 @@ from ..params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from ..periods import period_start
 from ..store import DIALECT, Dialect, Queryable
 from .aggregator import distinct, group_sum, pair_sum
-from .tables import BIN_ARRAYS, DIMS, ENGAGEMENT_COLUMNS, unpack
+from .tables import BIN_ARRAYS, DIMS, ENGAGEMENT_COLUMNS, unpack_rows
 
 #: The additive columns of ``md_day`` a measure may sum.
 _ADDITIVE_COLUMNS = ("plays", "minutes")
@@ -377,30 +377,33 @@ def bin_rows(
     if condition:
         clause, params = f"{clause} AND {condition}", [*params, *condition_params]
     width = len(keys)
-    groups: dict[Any, int] = {}
-    dense: list[np.ndarray] = []
-    owners: list[np.ndarray] = []
-    parts: list[list[np.ndarray]] = []
-    for row in conn.execute(f"SELECT {', '.join([*keys, column])} FROM md_engagement_bins WHERE {clause}", params):
-        key = row[0] if width == 1 else (tuple(row[:width]) if width else 1)
-        arrays = unpack(row[width], count)
-        if not len(arrays[0]):
-            continue
-        group = groups.setdefault(key, len(groups))
-        if count == 1:  # dense: added up per group
-            if group == len(dense):
-                dense.append(arrays[0].copy())
-            else:
-                dense[group] += arrays[0]
-            continue
-        owners.append(np.full(len(arrays[0]), group, dtype=np.int64))
-        parts.append(arrays)
-    if count == 1:
-        return {key: [dense[group]] for key, group in groups.items()}
-    if not parts:
+    rows = conn.execute(f"SELECT {', '.join([*keys, column])} FROM md_engagement_bins WHERE {clause}",
+                        params).fetchall()
+    if not rows:
         return {}
-    owner, bins, sums = pair_sum(np.concatenate(owners), np.concatenate([p[0] for p in parts]),
-                                 [np.concatenate([p[i] for p in parts]) for i in range(1, count)])
-    starts = np.searchsorted(owner, np.arange(len(groups)), side="left")
-    ends = np.searchsorted(owner, np.arange(len(groups)), side="right")
-    return {key: [bins[starts[g]:ends[g]], *(v[starts[g]:ends[g]] for v in sums)] for key, g in groups.items()}
+    groups: dict[Any, int] = {}
+    owner = np.fromiter(
+        (groups.setdefault(row[0] if width == 1 else (tuple(row[:width]) if width else 1), len(groups))
+         for row in rows), dtype=np.int64, count=len(rows),
+    )
+    lengths, arrays = unpack_rows([row[width] for row in rows], count)
+    owners = np.repeat(owner, lengths)
+    if count == 1:  # dense: the histogram's bins are each entry's place in its row
+        bins = np.arange(len(owners), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        owners, bins, sums = pair_sum(owners, bins, arrays)
+    else:
+        owners, bins, sums = pair_sum(owners, arrays[0], arrays[1:])
+    starts = np.searchsorted(owners, np.arange(len(groups)), side="left")
+    ends = np.searchsorted(owners, np.arange(len(groups)), side="right")
+    out = {}
+    for key, g in groups.items():
+        a, b = int(starts[g]), int(ends[g])
+        if a == b:
+            continue
+        if count == 1:  # every bin, empty ones too
+            counts = np.zeros(metrics.COMPLETION_BINS, dtype=np.int64)
+            counts[bins[a:b]] = sums[0][a:b]
+            out[key] = [counts]
+        else:
+            out[key] = [bins[a:b], *(v[a:b] for v in sums)]
+    return out

@@ -180,6 +180,31 @@ def pack(arrays: Sequence[np.ndarray], size: int | None = None) -> bytes:
     return bytes([size]) + b"".join(np.asarray(a).astype(kind, copy=False).tobytes() for a in arrays)
 
 
+def pack_rows(arrays: Sequence[np.ndarray], starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
+    """``pack([a[start:end] for a in arrays])`` of every ``(start, end)`` row, at once (one gather, one
+    byte string, sliced): a load packs a row per (day, dims) key.  One item size for all the rows."""
+    size = item_size(arrays)
+    header = bytes([size])
+    lengths = (np.asarray(ends) - np.asarray(starts)).astype(np.int64)
+    count = len(arrays)
+    if not len(lengths):
+        return []
+    if not len(arrays[0]) or not lengths.sum():
+        return [header] * len(lengths)
+    flat = np.stack([np.asarray(a, dtype=np.int64) for a in arrays]).astype(f"<i{size}").reshape(-1)
+    # Row r's entries, array by array: flat[j * n + starts[r] + t] for j < count, t < lengths[r].
+    spans = lengths * count
+    total = int(spans.sum())
+    offsets = np.concatenate(([0], np.cumsum(spans)))
+    row = np.repeat(np.arange(len(lengths)), spans)
+    within = np.arange(total, dtype=np.int64) - offsets[:-1][row]
+    safe = np.maximum(lengths, 1)[row]
+    index = (within // safe) * len(arrays[0]) + np.asarray(starts, dtype=np.int64)[row] + within % safe
+    data = flat[index].tobytes()
+    edges = (offsets * size).tolist()
+    return [header + data[a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
 def unpack(blob: bytes, count: int) -> list[np.ndarray]:
     """The ``count`` int64 arrays of a :func:`pack` blob."""
     data = memoryview(blob)
@@ -188,6 +213,36 @@ def unpack(blob: bytes, count: int) -> list[np.ndarray]:
         raise ValueError("not a packed blob of that many arrays")
     values = np.frombuffer(data[1:], dtype=f"<i{size}").astype(np.int64)
     return list(values.reshape(count, -1))
+
+
+def unpack_rows(blobs: Sequence[bytes], count: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`unpack` of many blobs at once: each blob's entries per array (``lengths``) and the
+    ``count`` int64 arrays of every blob's entries, concatenated in blob order."""
+    lengths = np.zeros(len(blobs), dtype=np.int64)
+    out: list[list[np.ndarray]] = [[] for _ in range(count)]
+    order: list[np.ndarray] = []
+    for size in (4, 8):  # blobs of either item size, each kind gathered at once
+        chosen = [i for i, blob in enumerate(blobs) if blob[0] == size]
+        if not chosen:
+            continue
+        sizes = np.array([len(blobs[i]) - 1 for i in chosen], dtype=np.int64)
+        if (sizes % (size * count)).any():
+            raise ValueError("not packed blobs of that many arrays")
+        values = np.frombuffer(b"".join(memoryview(blobs[i])[1:] for i in chosen), dtype=f"<i{size}")
+        n = sizes // (size * count)
+        lengths[chosen] = n
+        # Entry t of array j of a blob starting at o: values[o + j * n + t].
+        row = np.repeat(np.arange(len(chosen)), n)
+        starts = np.concatenate(([0], np.cumsum(n * count)[:-1]))[row]
+        within = np.arange(len(row), dtype=np.int64) - np.concatenate(([0], np.cumsum(n)[:-1]))[row]
+        for j in range(count):
+            out[j].append(values[starts + j * n[row] + within].astype(np.int64))
+        order.append(np.repeat(np.asarray(chosen, dtype=np.int64), n))
+    if len(order) < 2:
+        return lengths, [parts[0] if parts else np.zeros(0, dtype=np.int64) for parts in out]
+    # Both item sizes: back into blob order.
+    back = np.argsort(np.concatenate(order), kind="stable")
+    return lengths, [np.concatenate(parts)[back] for parts in out]
 
 
 def exists(conn: Any, table: str, dialect: Dialect | None = None) -> bool:

@@ -16,7 +16,7 @@ from moviedash.params import Filters
 from moviedash.rollups import BIN_COLUMNS
 from moviedash.rollups.aggregator import engagement_bins, pair_sum, play_units
 from moviedash.rollups.serve import bin_rows
-from moviedash.rollups.tables import BIN_ARRAYS, pack, unpack
+from moviedash.rollups.tables import BIN_ARRAYS, pack, pack_rows, unpack, unpack_rows
 
 P90 = metrics.measure("quality_p90").aggregation
 assert isinstance(P90, metrics.Distribution)
@@ -79,28 +79,59 @@ def _contributions(settings: MeasureSettings) -> dict[str, list[list[int]]]:
 
 def test_hand_worked_contributions() -> None:
     assert _contributions(MeasureSettings()) == {
-        # (key, 0.01 bin, plays): 7.00005 is 70001 units, in bin 700 with 7.0
-        "quality_bins": [[0, 0, 1, 0], [700, 700, 950, 125], [1, 1, 1, 1]],
-        "completion_bins": [[0, 0, 1, 0], [9, 9, 5, 9], [1, 1, 1, 1]],
-        # (key, one-unit bin, plays, capped completion units)
-        "quality_completion": [[0, 0, 1, 0], [7, 7, 9, 1], [1, 1, 1, 1], [900_000, 1_000_000, 500_000, 900_000]],
+        # (key, 0.01 bin) of each play counted: 7.00005 is 70001 units, in bin 700 with 7.0
+        "quality_bins": [[0, 0, 1, 0], [700, 700, 950, 125]],
+        "completion_bins": [[0, 0, 1, 0], [9, 9, 5, 9]],
+        # (key, one-unit bin, capped completion units)
+        "quality_completion": [[0, 0, 1, 0], [7, 7, 9, 1], [900_000, 1_000_000, 500_000, 900_000]],
     }
     # min_minutes: the 4-minute event is no play; the settings of direction and thresholds bin nothing.
     other = MeasureSettings(min_minutes=10, watched_threshold=50, poor_quality_threshold=1,
                             errorperception_higher_is_worse=False)
     assert _contributions(other) == {
-        "quality_bins": [[0, 0, 0], [700, 700, 125], [1, 1, 1]],
-        "completion_bins": [[0, 0, 0], [9, 9, 9], [1, 1, 1]],
-        "quality_completion": [[0, 0, 0], [7, 7, 1], [1, 1, 1], [900_000, 1_000_000, 900_000]],
+        "quality_bins": [[0, 0, 0], [700, 700, 125]],
+        "completion_bins": [[0, 0, 0], [9, 9, 9]],
+        "quality_completion": [[0, 0, 0], [7, 7, 1], [900_000, 1_000_000, 900_000]],
     }
 
 
 def test_pair_sum_groups_key_and_bin() -> None:
-    keys, bins, (plays, units) = pair_sum(ints(1, 0, 1, 1, 0), ints(7, -3, 7, 2, -3), [ints(1, 1, 1, 1, 1),
-                                                                                         ints(5, 6, 7, 8, 9)])
+    keys, bins, (plays, units) = pair_sum(ints(1, 0, 1, 1, 0), ints(7, -3, 7, 2, -3), [ints(5, 6, 7, 8, 9)],
+                                          counted=True)
     assert (keys.tolist(), bins.tolist(), plays.tolist(), units.tolist()) == (
         [0, 1, 1], [-3, 2, 7], [2, 1, 2], [15, 8, 12]
     )
+    # Bins too far apart for one 62-bit sort key: the same sums by the other way.
+    far = pair_sum(ints(1, 0, 1), ints(2**61, -(2**61), 2**61), [ints(1, 2, 3)])
+    assert [a.tolist() for a in (far[0], far[1], *far[2])] == [[0, 1], [-(2**61), 2**61], [2, 4]]
+    (counts,) = pair_sum(ints(0, 0), ints(1, 1), [], counted=True)[2]
+    assert counts.tolist() == [2]
+    assert [a.tolist() for a in (*pair_sum(ints(), ints(), [ints()])[:2],)] == [[], []]
+
+
+def test_blobs_are_unpacked_at_once_as_one_by_one() -> None:
+    blobs = [pack([ints(1, 2), ints(3, 4)]), pack([ints(), ints()]), pack([ints(2**40), ints(5)]),
+             pack([ints(-7), ints(9)])]
+    lengths, (bins, counts) = unpack_rows(blobs, 2)
+    assert lengths.tolist() == [2, 0, 1, 1]
+    assert (bins.tolist(), counts.tolist()) == ([1, 2, 2**40, -7], [3, 4, 5, 9])  # in blob order, int64 or not
+    assert [a.tolist() for a in unpack_rows([], 3)[1]] == [[], [], []]
+    with pytest.raises(ValueError):
+        unpack_rows([b"\x04" + struct.pack("<3i", 1, 2, 3)], 2)
+
+
+def test_rows_are_packed_at_once_as_one_by_one() -> None:
+    bins, counts = ints(3, 5, 700, 1, 2), ints(1, 2, 3, 4, 5)
+    starts, ends = ints(0, 3, 3, 4), ints(3, 3, 4, 5)  # three entries, none, one, one
+    assert pack_rows([bins, counts], starts, ends) == [
+        pack([bins[a:b], counts[a:b]]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
+    assert pack_rows([bins, counts], starts, ends)[0] == b"\x04" + struct.pack("<6i", 3, 5, 700, 1, 2, 3)
+    # One value beyond int32: every row of the batch is int64 (each blob says so).
+    wide = pack_rows([ints(1, 2**40)], ints(0, 1), ints(1, 2))
+    assert wide == [b"\x08" + struct.pack("<q", 1), b"\x08" + struct.pack("<q", 2**40)]
+    assert pack_rows([ints(), ints()], ints(0, 0), ints(0, 0)) == [b"\x04", b"\x04"]
+    assert pack_rows([ints()], ints(), ints()) == []
 
 
 class Rows:
@@ -110,8 +141,11 @@ class Rows:
         self.rows = rows
         self.sql: list[str] = []
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
         self.sql.append(sql)
+        return self
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
         return list(self.rows)
 
 
