@@ -138,7 +138,8 @@ def main() -> None:
     lines = [
         f"# Engagement routes, SQLite, {args.events:,} demo events",
         "",
-        f"`python -m benchmarks.engagement --events {args.events} --repeat {args.repeat}` on {machine()}.",
+        f"`python -m benchmarks.engagement --events {args.events} --repeat {args.repeat}"
+        + (" --baseline-src DIR" if args.baseline_src else "") + f"` on {machine()}.",
         "",
         f"- load (`moviedash demo`, with the engagement rollups): {load:.1f} s"
         + (f"; the same load by the baseline code: {baseline:.1f} s ({100 * (load / baseline - 1):+.1f} %)"
