@@ -792,7 +792,10 @@ def worst_segments_figure(df: pd.DataFrame, *, theme: str = "light",
     }
     return _figure([trace], theme, title, {
         "xaxis": {"title": {"text": "Poor plays beyond the overall rate"}, "rangemode": "tozero"},
-        "yaxis": {"type": "category", "automargin": True},
+        "yaxis": {"type": "category"},
+        # Room for the longest segment name on the left and for the ticks and the axis title below
+        # (fixed margins: automargin would draw the chart twice, see the template).
+        "margin": {"l": 16 + math.ceil(max(map(tick_label_width, names))), "b": _SERIES_BOTTOM},
     })
 
 

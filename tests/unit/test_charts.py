@@ -452,7 +452,11 @@ def test_engagement_figures_use_the_bundles_traces_and_say_when_empty() -> None:
     assert charts.stops_figure(stops, "A").data[0].type == "scatter"
     segments = pd.DataFrame([{"device": "TV", "market": "NO", "date": "2024-03-04", "plays": 3, "poor": 3,
                               "poor_share": 100.0, "impact": 2.5}])
-    assert charts.worst_segments_figure(segments).data[0].orientation == "h"
+    worst = charts.worst_segments_figure(segments)
+    assert worst.data[0].orientation == "h"
+    # Fixed margins that hold the segment names and, below the ticks, the axis title (no automargin).
+    assert worst.layout.margin.l >= charts.tick_label_width("TV · NO · 2024-03-04")
+    assert worst.layout.margin.b >= 44 and not worst.layout.yaxis.automargin
     bins = pd.DataFrame({"from": [5], "to": [6], "values": [70.0], "plays": [3]})
     assert list(charts.quality_completion_figure(bins).data[0].y) == [70.0]
     # Nothing to draw: the empty-state figure, not an empty axis.
