@@ -401,7 +401,9 @@ def open_offline(page, path: Path) -> None:
     page.wait(
         lambda: driver.execute_script(
             "const plots = document.querySelectorAll('.js-plotly-plot');"
-            "return plots.length === arguments[0] && [...plots].every(p => p._fullData && p._fullData.length > 0"
+            # A chart with no numbers draws its message (an annotation) instead of traces.
+            "return plots.length === arguments[0] && [...plots].every(p => p._fullData"
+            " && (p._fullData.length > 0 || (p._fullLayout.annotations || []).length > 0)"
             " && p.querySelector('.main-svg'));",
             len(CHART_KEYS),
         ),

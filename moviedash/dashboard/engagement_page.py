@@ -20,10 +20,11 @@ from urllib.parse import quote, urlencode
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from .. import analysis, charts, engagement, metrics, pipeline, summaries
+from .. import analysis, charts, engagement, metrics, pipeline
+from .. import engagement_cards as cards
 from ..charts import placeholder_figure
 from ..errors import DatabaseUnavailable, MoviedashError, QueryTimeout, log_database_error
-from ..params import RESOLUTIONS, Filters, parse_resolution
+from ..params import RESOLUTIONS, Filters
 from ..viewstate import ENGAGEMENT_PATH
 from ..web.context import get_connection
 from . import about, ids
@@ -31,71 +32,33 @@ from .views import VIEW_CACHE, graph_config, selected_filters
 
 #: The page's path, next to the overview's ``/``.
 PATH = ENGAGEMENT_PATH
-#: The measures of the completion and quality charts (declared in :mod:`moviedash.metrics`).
-COMPLETION_MEASURES = ("completion_rate", "completion", "full_watches")
-QUALITY_MEASURES = ("poor_quality", "quality", "quality_p90")
-#: The page's controls and their first values (the URL does not record them).
-DEFAULTS: dict[str, str] = {
-    ids.COMPLETION_MEASURE: "completion_rate",
-    ids.COMPLETION_RESOLUTION: "weekly",
-    ids.BREAKDOWN_BY: "device",
-    ids.STOPS_TITLE: "",
-    ids.QUALITY_MEASURE: "poor_quality",
-    ids.QUALITY_RESOLUTION: "weekly",
+COMPLETION_MEASURES = cards.COMPLETION_MEASURES
+QUALITY_MEASURES = cards.QUALITY_MEASURES
+#: Each control's component id, by its key in :data:`moviedash.engagement_cards.DEFAULTS`.
+CONTROL_IDS: dict[str, str] = {
+    "completion_measure": ids.COMPLETION_MEASURE,
+    "completion_resolution": ids.COMPLETION_RESOLUTION,
+    "breakdown_by": ids.BREAKDOWN_BY,
+    "stops_title": ids.STOPS_TITLE,
+    "quality_measure": ids.QUALITY_MEASURE,
+    "quality_resolution": ids.QUALITY_RESOLUTION,
 }
+#: The page's controls (by component id) and their first values (the URL does not record them).
+DEFAULTS: dict[str, str] = {CONTROL_IDS[key]: value for key, value in cards.DEFAULTS.items()}
 #: The controls in the order the callbacks pass them.
 CONTROLS: tuple[str, ...] = tuple(DEFAULTS)
 _BY_LABELS = {"device": "Device", "market": "Market", "sessiontype": "Session type"}
 _RESOLUTION_LABELS = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}
 #: Titles offered for "where people stop": the most played of the selection.
 STOP_TITLES = 50
-
-
-@dataclass(frozen=True)
-class Chart:
-    """One card of the page: its id, heading, subtitle, and the column its numbers are keyed by."""
-
-    key: str
-    title: str
-    subtitle: str
-
-
-CHARTS: tuple[Chart, ...] = (
-    Chart("completion", "Completion over time", "How much of each play was watched (capped at 100 %)"),
-    Chart("breakdown", "Completion by segment", "The selected completion measure per device, market or type"),
-    Chart("distribution", "How far people get", "Plays per 10 % of completion, movies and series side by side"),
-    Chart("stops", "Where people stop", "Share of a title's plays still watching at 10 %, 20 %, …"),
-    Chart("quality", "Quality of experience", "From errorperception: higher is worse unless set otherwise"),
-    Chart("segments", "Worst segments", "Device × market × period with the most poor plays beyond the overall rate"),
-    Chart("quality-completion", "Quality against completion", "Average completion per quality score bin"),
-)
-CHART_KEYS: tuple[str, ...] = tuple(c.key for c in CHARTS)
+CHARTS = cards.CARDS
+CHART_KEYS: tuple[str, ...] = cards.CARD_KEYS
 KPIS: tuple[tuple[str, str], ...] = (("completion-rate", "Completion rate"), ("poor-quality", "Poor-quality plays"))
 
 
-def _choice(value: Any, allowed: Sequence[str], name: str) -> str:
-    if value not in allowed:
-        raise MoviedashError(f"{name} must be one of {', '.join(allowed)}", parameter=name)
-    return str(value)
-
-
 def chart_request(chart: str, controls: dict[str, Any]) -> tuple[str, str | None]:
-    """Which :data:`moviedash.pipeline.ENGAGEMENT_CHARTS` chart a card shows, and its own parameter's value."""
-    completion = _choice(controls[ids.COMPLETION_MEASURE], COMPLETION_MEASURES, "completion measure")
-    quality = _choice(controls[ids.QUALITY_MEASURE], QUALITY_MEASURES, "quality measure")
-    if chart == "completion":
-        return completion, parse_resolution(controls[ids.COMPLETION_RESOLUTION], "resolution")
-    if chart == "breakdown":
-        return f"{completion}_breakdown", _choice(controls[ids.BREAKDOWN_BY], engagement.BREAKDOWNS, "by")
-    if chart == "distribution":
-        return "completion_distribution", None
-    if chart == "stops":
-        return "completion_stops", str(controls[ids.STOPS_TITLE] or "")
-    if chart == "quality":
-        return quality, parse_resolution(controls[ids.QUALITY_RESOLUTION], "resolution")
-    if chart == "segments":
-        return "quality_worst_segments", parse_resolution(controls[ids.QUALITY_RESOLUTION], "resolution")
-    return "completion_by_quality", None
+    """Which :data:`moviedash.pipeline.ENGAGEMENT_CHARTS` chart a card shows for the controls (by component id)."""
+    return cards.chart_request(chart, {key: controls[cid] for key, cid in CONTROL_IDS.items()})
 
 
 #: Each pipeline chart's JSON route (``{option}``: its own parameter) and the name of that parameter.
@@ -131,37 +94,6 @@ def csv_href(name: str, option: str | None, filters: Filters) -> str:
     return f"{path}?{urlencode([*own.items(), *filter_params(filters), ('format', 'csv')], quote_via=quote)}"
 
 
-def _share(value: Any) -> str:
-    return "no plays" if value is None or value != value else f"{float(value):.2f} %"
-
-
-def _describe(name: str, chart: str, frame: Any) -> str:
-    if name in metrics.ENGAGEMENT_SERIES:
-        measure = metrics.measure(name)
-        return summaries.engagement_summary(frame, f"{measure.label} per period", "date", measure.short_unit)
-    if name.endswith("_breakdown"):
-        measure = metrics.measure(name.removesuffix("_breakdown"))
-        key = next(c for c in frame.columns if c not in ("values", "plays")) if len(frame.columns) else "values"
-        return summaries.engagement_summary(frame, f"{measure.label} by {key}", key, measure.short_unit)
-    if name == "completion_stops":
-        return summaries.engagement_summary(frame, "Plays still watching", "at", "% of the title's plays")
-    if name == "quality_worst_segments":
-        if frame.empty:
-            return "Worst segments: no plays with a quality score in this selection."
-        rows = "; ".join(f"{r['device']} in {r['market']} from {r['date']}: {r['poor']:,} poor of {r['plays']:,} "
-                         f"plays ({r['poor_share']:.2f} %)" for r in frame.to_dict("records"))
-        return f"Worst segments, most poor plays beyond the overall rate first: {rows}."
-    if name == "completion_distribution":
-        if frame.empty:
-            return "How far people get: no plays with a completion in this selection."
-        rows = "; ".join(f"{r['from']}–{r['to']} %: movies {_share(r['movie_share'])}, "
-                         f"series {_share(r['series_share'])}" for r in frame.to_dict("records"))
-        return f"Share of plays per completion bin: {rows}."
-    frame = frame.assign(bin=[f"{a}–{b}" for a, b in zip(frame["from"], frame["to"], strict=False)]) \
-        if len(frame) else frame
-    return summaries.engagement_summary(frame, "Average completion per quality score bin", "bin", "%")
-
-
 def chart_view(
     chart: str, controls: dict[str, Any], filter_values: Sequence[Any], theme: str,
     faults: list[MoviedashError] | None = None,
@@ -190,7 +122,7 @@ def chart_view(
     frame = data.frame
     numbers = not frame.empty and ("values" not in frame or bool(frame["values"].notna().any()))
     href = csv_href(name, option, filters) if numbers else None
-    return figure, graph_config(data.name), _describe(name, chart, data.frame), href
+    return figure, graph_config(data.name), cards.describe(name, data.frame), href
 
 
 def title_options(filter_values: Sequence[Any]) -> list[dict[str, str]]:
@@ -335,7 +267,7 @@ def _tools(chart: str, view: EngagementView) -> list[Any]:
     return tools
 
 
-def _card(chart: Chart, view: EngagementView) -> html.Section:
+def _card(chart: cards.Card, view: EngagementView) -> html.Section:
     title_id = f"{chart.key}-title"
     graph = {"figure": placeholder_figure(), "config": graph_config(chart.key), **view.charts.get(chart.key, {})}
     return html.Section(

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import analysis, dataquality, dimensions, metrics, pipeline, summaries
+from .. import analysis, charts, dataquality, dimensions, engagement, metrics, pipeline, summaries
+from .. import engagement_cards as cards
 from .. import settings as data_settings
 from ..errors import MoviedashError
 from ..outputs import refuse_overwrite, replace_from, temporary_name
@@ -22,8 +23,11 @@ from .html import ChartSection, KpiRow, render
 
 FORMATS: tuple[str, ...] = ("html", "png", "svg", "pdf")
 IMAGE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
-#: The charts of a report, in the dashboard's order (also the image files' names).
-CHART_KEYS: tuple[str, ...] = (*metrics.SERIES, "top_titles", "heatmap")
+#: The engagement page's charts in a report (image files ``engagement_<card>``), as the page first shows them.
+ENGAGEMENT_KEYS: tuple[str, ...] = tuple(f"engagement_{key.replace('-', '_')}" for key in cards.CARD_KEYS)
+#: The charts of a report, in the dashboard's order: the overview's, then the engagement page's
+#: (also the image files' names).
+CHART_KEYS: tuple[str, ...] = (*metrics.SERIES, "top_titles", "heatmap", *ENGAGEMENT_KEYS)
 DEFAULT_TITLE = "moviedash report"
 _RANK_TEXT = {"plays": "plays", "minutes": "minutes watched", "viewers": "unique viewers"}
 INSTALL_CHROMIUM = (
@@ -91,7 +95,40 @@ def chart_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
                      summaries.top_summary(top_data.frame, spec.rank)),
         ChartSection("heatmap", "When people watch: plays by weekday and hour started", heat,
                      summaries.heatmap_summary(heat_data.frame)),
+        *engagement_sections(conn, spec),
     ]
+
+
+def _engagement_heading(card: cards.Card, name: str, option: str | None) -> str:
+    if name in metrics.ENGAGEMENT_SERIES or card.key == "segments":
+        what = metrics.measure(name).label if name in metrics.ENGAGEMENT_SERIES else card.title
+        return f"{what} ({option})"
+    if name.endswith("_breakdown"):
+        return f"{metrics.measure(name.removesuffix('_breakdown')).label} by {option}"
+    if name == "completion_stops":
+        return f"{card.title}: {option}" if option else card.title
+    return card.title
+
+
+def engagement_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
+    """The engagement page's charts for ``spec``'s selection, with the page's first controls.
+
+    "Where people stop" follows the selection's most played title, as the page starts.
+    """
+    f = spec.filters
+    most_played = pipeline.top_data(conn, TopQuery(1, "plays", f)).frame
+    controls = {**cards.DEFAULTS, "stops_title": str(most_played["title"].iloc[0]) if len(most_played) else ""}
+    sections = []
+    for key, card in zip(ENGAGEMENT_KEYS, cards.CARDS, strict=True):
+        name, option = cards.chart_request(card.key, controls)
+        if name == "completion_stops" and not option:
+            text = "Where people stop: no plays in this selection."
+            figure = charts.empty_figure(theme=spec.theme)
+        else:
+            figure, data = pipeline.engagement_figure(conn, name, f, option, theme=spec.theme, title=None)
+            text = cards.describe(name, data.frame)
+        sections.append(ChartSection(key, _engagement_heading(card, name, option), figure, text))
+    return sections
 
 
 def _count(number: int, word: str) -> str:
@@ -120,7 +157,8 @@ def render_html(conn: Connection, spec: ReportSpec, generated: dt.datetime | Non
     """The self-contained HTML report for ``spec`` (opens offline, prints to A4/Letter)."""
     generated = generated or dt.datetime.now(dt.UTC)
     whole = analysis.span(conn)
-    rows = [KpiRow(k.label, k.value, f"{k.change} {k.comparison}".strip()) for k in pipeline.kpis(conn, spec.filters)]
+    rows = [KpiRow(k.label, k.value, f"{k.change} {k.comparison}".strip())
+            for k in [*pipeline.kpis(conn, spec.filters), *engagement.kpis(conn, spec.filters)]]
     meta = [
         ("Selection", describe_selection(spec, whole)),
         ("Data", f"{whole.events:,} events from {_day(whole.first)} to {_day(whole.last)}"),

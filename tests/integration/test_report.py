@@ -14,6 +14,7 @@ from moviedash import analysis, create_app, figures, metrics
 from moviedash.cli import main
 from moviedash.errors import MoviedashError
 from moviedash.params import Filters, SeriesQuery, TopQuery
+from moviedash.report import build
 from moviedash.store import connect_readonly
 from tests.helpers import MARKUP_TITLES, event
 
@@ -25,7 +26,20 @@ EVENTS = [
     event("2013-03-01 10:00:00", "a", minutes=50, title="Argo", device="TV"),
     event("2013-03-02 20:00:00", "d", minutes=60, title="Argo", device="TV"),
 ]
-CHART_IDS = (*metrics.SERIES, "top_titles", "heatmap")
+#: The overview's charts (also at /figures/<chart>.json); a report adds the engagement page's.
+OVERVIEW_IDS = (*metrics.SERIES, "top_titles", "heatmap")
+CHART_IDS = (*OVERVIEW_IDS, *build.ENGAGEMENT_KEYS)
+#: Plays with completion and quality: Argo is the most played (the stop curve's title).
+ENGAGED = [
+    event("2013-01-07 10:00:00", "a", title="Argo", device="TV", viewpercentage=95.0, runningtime=100,
+          errorperception=8.5),
+    event("2013-01-08 10:00:00", "b", title="Argo", device="TV", viewpercentage=40.0, runningtime=100,
+          errorperception=3.0),
+    event("2013-01-15 10:00:00", "c", title="Argo", device="iPad", viewpercentage=120.0, runningtime=100,
+          errorperception=7.5),
+    event("2013-01-16 10:00:00", "a", title="Skyfall", device="iPad", viewpercentage=89.99, runningtime=0,
+          errorperception=None),
+]
 
 
 @pytest.fixture
@@ -70,7 +84,8 @@ def test_html_report_is_self_contained_and_has_every_chart(db, tmp_path):
     assert "6 Jan 2013 – 2 Mar 2013 (all time)" in html
     assert "6 events from 6 Jan 2013 to 2 Mar 2013" in html
     assert "Generated: <b>" in html
-    for label in ("Unique viewers", "Plays", "Hours watched", "Avg. minutes per viewer"):
+    for label in ("Unique viewers", "Plays", "Hours watched", "Avg. minutes per viewer", "Completion rate",
+                  "Poor-quality plays"):
         assert f"<td>{label}</td>" in html
     assert "@media print" in html and "page-break-inside: avoid" in html
 
@@ -97,6 +112,36 @@ def test_report_numbers_equal_the_json_routes(db, client, tmp_path):
     grid = analysis.heatmap(conn, Filters.create(start="2013-01-01", end="2013-03-31", market=["NO", "SE"]))
     conn.close()
     assert heat["z"] == grid.to_numpy().tolist()
+
+
+def test_report_has_the_engagement_page_charts_with_the_routes_numbers(make_db, tmp_path):
+    db = make_db(ENGAGED)
+    out = tmp_path / "r.html"
+    assert run("report", "--db", str(db), "--out", str(out), "--start", "2013-01-01", "--end", "2013-01-31",
+               ).exit_code == 0
+    html = out.read_text(encoding="utf-8")
+    client = create_app(db=db).server.test_client()
+    query = "start=2013-01-01&end=2013-01-31"
+
+    def values(url: str, key: str = "values") -> list:
+        return [row[key] for row in client.get(f"{url}{query}").get_json()]
+
+    # The page's first controls: completion rate and poor-quality share weekly, completion rate by device.
+    assert plotted(html, "engagement_completion")["data"][0]["y"] == values("/data/completion_rate/?resolution=weekly&")
+    # By hand: the week of 7 Jan, 95 % (completed) and 40 %; of 14 Jan, 120 % capped (completed) and 89.99 %.
+    assert values("/data/completion_rate/?resolution=weekly&") == [None, 50.0, 50.0, None, None]
+    assert plotted(html, "engagement_quality")["data"][0]["y"] == values("/data/poor_quality/?resolution=weekly&")
+    bars = plotted(html, "engagement_breakdown")["data"][0]
+    assert bars["y"] == values("/data/completion_rate/breakdown/?by=device&")
+    assert [str(x) for x in bars["x"]] == ["TV", "iPad"]
+    # Where people stop: the selection's most played title, as the page starts.
+    assert "Where people stop: Argo" in html
+    assert plotted(html, "engagement_stops")["data"][0]["y"] == values("/data/completion/stops/?title=Argo&")
+    # The text alternatives are the page's; the key figures are the engagement page's cards.
+    assert "Completion rate per period (%)" in html
+    # 2 of 4 plays completed; 2 of the 3 with a quality score poor (the previous month has no play: no change).
+    assert '<td>Completion rate</td><td class="num">50.0 %</td><td>—</td>' in html
+    assert '<td>Poor-quality plays</td><td class="num">66.7 %</td><td>—</td>' in html
 
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -258,7 +303,7 @@ def test_figure_route_serves_the_dashboard_charts(client):
     assert figure["data"][0]["y"] == [r["values"] for r in route]
     top = client.get("/figures/top_titles.json?top=1&rank=minutes&theme=dark").get_json()
     assert top["data"][0]["x"] == [r["values"] for r in client.get("/data/toplist/?num=1&rank=minutes").get_json()]
-    for chart in CHART_IDS:
+    for chart in OVERVIEW_IDS:
         assert client.get(f"/figures/{chart}.json").status_code == 200
 
 
@@ -297,7 +342,7 @@ def assert_stays_on_the_page(config: dict) -> None:
 
 
 def test_figure_route_includes_a_config_that_keeps_the_chart_on_the_page(client):
-    for chart in CHART_IDS:
+    for chart in OVERVIEW_IDS:
         figure = client.get(f"/figures/{chart}.json?top=3").get_json()
         assert set(figure) == {"data", "layout", "config"}
         assert_stays_on_the_page(figure["config"])

@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     # Answers (rollup or raw), foreign-database checks, loading and the demo.
     {"analysis", "foreign", "ingest"},
     # Data + figure pipelines, engagement answers, why a selection is empty.
-    {"pipeline", "emptiness", "engagement", "dataquality"},
+    {"pipeline", "emptiness", "engagement", "engagement_cards", "dataquality"},
     # Reports, the figures API, the Flask face.
     {"report", "figures", "web"},
     {"auth"},
