@@ -242,8 +242,10 @@ class Mismatch:
 
 
 #: Parts of an answer that differ on every response by design, masked before comparing:
-#: Dash's per-response ``end_id`` in the page's config (``/`` only).
+#: Dash's per-response ``end_id`` in the page's config (the pages' HTML only: :data:`PAGES`).
 _PER_RESPONSE = re.compile(rb'"end_id":"[^"]*"')
+#: The dashboard's pages (HTML): the overview and the engagement page.
+PAGES = ("/", "/engagement")
 #: Both servers run with the same hash seed: Python's per-process string hashing
 #: otherwise orders some sets differently in each process (``/_dash-layout`` lists a
 #: component's props in a different order from one server process to the next,
@@ -252,8 +254,8 @@ SERVER_ENV = {**os.environ, "PYTHONHASHSEED": "0"}
 
 
 def comparable(path: str, body: bytes) -> bytes:
-    """``body`` with its by-design per-response parts masked (the page's ``end_id``)."""
-    return _PER_RESPONSE.sub(b'"end_id":"~"', body) if path == "/" else body
+    """``body`` with its by-design per-response parts masked (a page's ``end_id``)."""
+    return _PER_RESPONSE.sub(b'"end_id":"~"', body) if path.split("?", 1)[0] in PAGES else body
 
 
 def first_difference(a: bytes, b: bytes) -> str:

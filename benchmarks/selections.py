@@ -179,8 +179,14 @@ class Callback:
     state: list[dict[str, str]]
 
 
-def find_callbacks(dependencies: list[dict[str, Any]]) -> dict[str, Callback]:
-    """The server callbacks to measure, by name.  Chart and KPI callbacks must exist."""
+def find_callbacks(dependencies: list[dict[str, Any]], wanted: dict[str, str] | None = None) -> dict[str, Callback]:
+    """The server callbacks to measure, by name.
+
+    ``wanted``: ``{name: one of its outputs' id.property}``, each of which must exist; by default the
+    overview's chart, KPI and URL callbacks (:data:`CHART_CALLBACKS` must exist, :data:`URL_CALLBACKS` may).
+    """
+    searched = {**CHART_CALLBACKS, **URL_CALLBACKS} if wanted is None else wanted
+    required = CHART_CALLBACKS if wanted is None else wanted
     found: dict[str, Callback] = {}
     for dep in dependencies:
         if dep.get("clientside_function"):
@@ -189,10 +195,10 @@ def find_callbacks(dependencies: list[dict[str, Any]]) -> dict[str, Callback]:
         keys = {
             f"{o['id']}.{o['property'].split('@')[0]}" for o in (outputs if isinstance(outputs, list) else [outputs])
         }
-        for name, key in {**CHART_CALLBACKS, **URL_CALLBACKS}.items():
+        for name, key in searched.items():
             if key in keys:
                 found[name] = Callback(name, dep["output"], outputs, dep.get("inputs", []), dep.get("state", []))
-    missing = [name for name in CHART_CALLBACKS if name not in found]
+    missing = [name for name in required if name not in found]
     if missing:
         raise BenchmarkError(f"/_dash-dependencies has no server callback for {', '.join(missing)}")
     return found
