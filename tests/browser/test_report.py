@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from moviedash import metrics, pipeline
 from moviedash.cli import main
-from moviedash.params import Filters, SeriesQuery
+from moviedash.params import Filters, SeriesQuery, TopQuery
 from moviedash.report import ReportSpec, render_html
 from moviedash.viewstate import parse_query
 from tests.helpers import no_console_errors, open_offline, wait_for_file
@@ -49,7 +49,8 @@ def test_report_button_downloads_the_report_of_the_view(page, conn: sqlite3.Conn
     assert [e for e in page.duo.driver.get_log("browser") if e["level"] == "SEVERE"] == []
 
 
-def test_cli_report_opens_from_a_file_url_with_no_console_errors(page, tmp_path: Path) -> None:
+def test_cli_report_opens_from_a_file_url_with_no_console_errors(page, conn: sqlite3.Connection,
+                                                                 tmp_path: Path) -> None:
     out = tmp_path / "report.html"
     result = CliRunner().invoke(
         main, ["report", "--db", str(page.db), "--out", str(out), "--resolution", "weekly", "--device", "TV"]
@@ -58,9 +59,16 @@ def test_cli_report_opens_from_a_file_url_with_no_console_errors(page, tmp_path:
     page.duo.driver.get_log("browser")  # drop anything logged before
     open_offline(page, out)
     headings = [h.text for h in page.duo.find_elements("section.chart h2")]
-    assert headings == [
+    assert headings[:len(metrics.MEASURES) + 2] == [
         *(f"{m.label} (weekly)" for m in metrics.MEASURES), "Top 10 titles by plays",
         "When people watch: plays by weekday and hour started",
+    ]
+    # Then the engagement page's charts, as the page first shows them.
+    most_played = pipeline.top_data(conn, TopQuery(1, "plays", Filters(device=("TV",)))).frame["title"][0]
+    assert headings[len(metrics.MEASURES) + 2:] == [
+        "Completion rate (weekly)", "Completion rate by device", "How far people get",
+        f"Where people stop: {most_played}",
+        "Poor-quality plays (weekly)", "Worst segments (weekly)", "Quality against completion",
     ]
     assert headings[:2] == ["Unique users (weekly)", "Minutes watched (weekly)"]
     assert [e for e in page.duo.driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []
