@@ -150,13 +150,16 @@ def grouped_values(
     )
     use_rollups = rollup_view is not None and served_by_rollups and from_rollups(conn, settings)
     cache_key = ("engagement", name, key, filters, dialect, settings, tuple(extra), dated, condition, use_rollups)
+    # Cached as a tuple of (group, Group) pairs, all immutable: a hit is a new dict, not a deep copy.
     if use_rollups:
         assert rollup_view is not None
         view = rollup_view
-        return cached(conn, cache_key, lambda: _rollup_values(conn, name, view, filters, dialect, settings))
-    return cached(conn, cache_key, lambda: _grouped_values(
+        return dict(cached(conn, cache_key, lambda: tuple(
+            _rollup_values(conn, name, view, filters, dialect, settings).items()
+        )))
+    return dict(cached(conn, cache_key, lambda: tuple(_grouped_values(
         conn, name, key, filters, dialect, settings, extra, dated=dated, condition=condition
-    ))
+    ).items())))
 
 
 def _key(row: Sequence[Any], width: int) -> Any:
