@@ -79,8 +79,8 @@ def demo(db: Path, events: int, src: str | None = None) -> float:
 
 def sizes(db: Path) -> tuple[int, int, int, int, int]:
     """Bytes of the whole file, of every rollup table (``md_*``), of ``md_engagement``, of ``md_engagement_bins``
-    (each with its indexes) and of the per-title engagement blobs (``engagement`` and ``deciles`` of
-    ``md_title_day`` and ``md_title_month``)."""
+    and its monthly companion (each with its indexes) and of the per-title engagement blobs (``engagement`` and
+    ``deciles`` of ``md_title_day`` and ``md_title_month``)."""
     conn = sqlite3.connect(db)
     try:
         total = db.stat().st_size
@@ -98,7 +98,8 @@ def sizes(db: Path) -> tuple[int, int, int, int, int]:
     def table(name: str) -> int:
         return sum(n for found, n in rows if found in (name, f"sqlite_autoindex_{name}_1"))
 
-    return total, rollups, table("md_engagement"), table("md_engagement_bins"), titles
+    bins = table("md_engagement_bins") + table("md_engagement_bins_month")
+    return total, rollups, table("md_engagement"), bins, titles
 
 
 def time_urls(db: Path, repeat: int, cold: int = 5) -> dict[str, tuple[float, float, bytes]]:
@@ -155,7 +156,7 @@ def main() -> None:
            if baseline else ""),
         f"- database {total / 2**20:.1f} MiB; every rollup table {rollup_bytes / 2**20:.1f} MiB "
         f"({100 * rollup_bytes / total:.1f} %); `md_engagement` {engagement_bytes / 2**20:.2f} MiB "
-        f"({100 * engagement_bytes / total:.2f} %); `md_engagement_bins` {bins_bytes / 2**20:.2f} MiB "
+        f"({100 * engagement_bytes / total:.2f} %); `md_engagement_bins` and `_month` {bins_bytes / 2**20:.2f} MiB "
         f"({100 * bins_bytes / total:.2f} %); the per-title engagement (`engagement` and `deciles` of "
         f"`md_title_day`/`md_title_month`, payload) {title_bytes / 2**20:.2f} MiB ({100 * title_bytes / total:.2f} %)",
         "- cold: median of 5 first requests with the answer cache emptied; warm: p95 of "
