@@ -27,7 +27,7 @@ temporary folder removed at the end:
 4. **Sizes**: the database (SQLite: the file; PostgreSQL: ``pg_database_size``), every
    rollup table (``md_*``, indexes included; SQLite ``dbstat``, PostgreSQL
    ``pg_total_relation_size`` summed over each table's partitions), and the rollups of
-   issue 14: ``md_engagement``, ``md_engagement_bins`` and the ``engagement``/``deciles``
+   issue 14: ``md_engagement``, ``md_engagement_bins``, ``md_engagement_bins_month`` and the ``engagement``/``deciles``
    columns of ``md_title_day``/``md_title_month`` (payload: ``length``, ``pg_column_size``).
 5. **Serving**, in process (Flask's test client on ``create_app`` of each current
    database, no network): the engagement ``/data`` routes (:func:`route_urls`), the
@@ -211,7 +211,7 @@ class Sizes:
     total: int  # the whole database
     rollups: int  # every md_* table, indexes included
     engagement: int  # md_engagement
-    bins: int  # md_engagement_bins
+    bins: int  # md_engagement_bins and md_engagement_bins_month
     titles: int  # the engagement and deciles columns of md_title_day and md_title_month
 
     @property
@@ -232,7 +232,8 @@ class Sizes:
                 name = name.removeprefix("sqlite_autoindex_").rsplit("_", 1)[0]
             per[name] = per.get(name, 0) + size
         rollups = sum(n for name, n in per.items() if name.startswith("md_"))
-        return cls(total, rollups, per.get("md_engagement", 0), per.get("md_engagement_bins", 0), titles)
+        bins = per.get("md_engagement_bins", 0) + per.get("md_engagement_bins_month", 0)
+        return cls(total, rollups, per.get("md_engagement", 0), bins, titles)
 
 
 @dataclass
@@ -800,7 +801,8 @@ def render(
         "|---|---:|---:|---:|---:|",
     ]
     rows = [("database", "total"), ("every rollup table (`md_*`)", "rollups"), ("`md_engagement`", "engagement"),
-            ("`md_engagement_bins`", "bins"), ("`engagement` + `deciles` of `md_title_day`/`md_title_month`", "titles"),
+            ("`md_engagement_bins` and `md_engagement_bins_month`", "bins"),
+            ("`engagement` + `deciles` of `md_title_day`/`md_title_month`", "titles"),
             ("**issue 14's rollups** (the three above)", "issue14")]
     for name, attr in rows:
         cells = []

@@ -90,3 +90,10 @@ def condition(column: str, values: Sequence[str], *, nullable: bool = True) -> t
     if UNKNOWN in values and nullable:
         clause = f"({clause} OR {column} IS NULL)"
     return clause, params
+
+
+def bucket(column: str) -> str:
+    """SQL giving a dimension's value, with NULL and the :data:`PLACEHOLDERS` as :data:`UNKNOWN`: what
+    the breakdowns group by (on ``movies`` and on the derived tables alike)."""
+    placeholders = ", ".join(f"'{p}'" for p in PLACEHOLDERS)  # constants of the code, not user text
+    return f"CASE WHEN {column} IS NULL OR {column} IN ({placeholders}) THEN '{UNKNOWN}' ELSE {column} END"

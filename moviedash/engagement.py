@@ -12,10 +12,12 @@ are current and were built under the settings asked for: the time series of
 every ratio measure (every resolution, shared filters), the breakdowns, the
 whole-selection figures (:func:`overall`, the key figures) and the worst
 segments -- each is a grouping of per-(day, dims) integer sums, so the
-answers equal the raw table's exactly; from ``md_engagement_bins``
-``quality_p90`` (its series and breakdowns: nearest rank over the summed
-0.01-wide bins), the completion distribution and completion by quality
-(summed bin counts); and from the per-title engagement of
+answers equal the raw table's exactly; from ``md_engagement_bins`` (whole
+months from ``md_engagement_bins_month``) ``quality_p90`` (its series and
+breakdowns: nearest rank over the summed 0.01-wide bins), the completion
+distribution and completion by quality (summed bin counts), their default
+views stored at load (:func:`moviedash.rollups.quantile_rows`,
+:func:`moviedash.rollups.binned_rows`); and from the per-title engagement of
 ``md_title_day``/``md_title_month``, the top lists by ``completion`` and
 ``full_watches`` (per-title sums) and the stop curves (per-title plays per
 completion decile).
@@ -26,7 +28,6 @@ user values are only ever bound parameters.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,12 +107,6 @@ def _bin_sql(distribution: Distribution) -> str:
     return f"CASE WHEN {x} >= 0 THEN {x} / {b} ELSE -((-{x} + {b - 1}) / {b}) END"
 
 
-def _directed(distribution: Distribution, settings: MeasureSettings) -> Distribution:
-    if distribution.directed and not settings.errorperception_higher_is_worse:
-        return dataclasses.replace(distribution, descending=not distribution.descending)
-    return distribution
-
-
 def _engagement(name: str) -> Measure:
     measure = metrics.measure(name)
     if not isinstance(measure.aggregation, (Ratio, Distribution)):
@@ -140,27 +135,31 @@ def from_rollups(conn: Connection, settings: MeasureSettings) -> bool:
 
 def grouped_values(
     conn: Connection, name: str, key: str, filters: Filters, dialect: Dialect, settings: MeasureSettings,
-    extra: Sequence[str], *, dated: bool = False, condition: str = "", rollup_keys: Sequence[str] | None = None,
+    extra: Sequence[str], *, dated: bool = False, condition: str = "", rollup_view: str | None = None,
 ) -> dict[Any, Group]:
     """:func:`_grouped_values`, cached per data version (:func:`moviedash.analysis.cached`).
 
-    ``rollup_keys``: the same grouping over ``md_engagement`` (``[]``: one group), for a ratio
-    measure or a distribution with a rollup (``md_engagement_bins``) answered from the rollups when
+    ``rollup_view``: the same grouping over the rollups (:data:`moviedash.rollups.VIEWS`: a
+    resolution's periods, ``by:<dimension>``, ``all``), for a ratio measure (``md_engagement``) or a
+    distribution with a rollup (``md_engagement_bins``) answered from the rollups when
     :func:`from_rollups`; ``None``: only the raw table can.
     """
     aggregation = _engagement(name).aggregation
     served_by_rollups = isinstance(aggregation, Ratio) or (
         isinstance(aggregation, Distribution) and aggregation.rollup is not None
     )
-    use_rollups = rollup_keys is not None and served_by_rollups and from_rollups(conn, settings)
+    use_rollups = rollup_view is not None and served_by_rollups and from_rollups(conn, settings)
     cache_key = ("engagement", name, key, filters, dialect, settings, tuple(extra), dated, condition, use_rollups)
+    # Cached as a tuple of (group, Group) pairs, all immutable: a hit is a new dict, not a deep copy.
     if use_rollups:
-        assert rollup_keys is not None
-        keys = tuple(rollup_keys)
-        return cached(conn, cache_key, lambda: _rollup_values(conn, name, keys, filters, settings))
-    return cached(conn, cache_key, lambda: _grouped_values(
+        assert rollup_view is not None
+        view = rollup_view
+        return dict(cached(conn, cache_key, lambda: tuple(
+            _rollup_values(conn, name, view, filters, dialect, settings).items()
+        )))
+    return dict(cached(conn, cache_key, lambda: tuple(_grouped_values(
         conn, name, key, filters, dialect, settings, extra, dated=dated, condition=condition
-    ))
+    ).items())))
 
 
 def _key(row: Sequence[Any], width: int) -> Any:
@@ -169,13 +168,16 @@ def _key(row: Sequence[Any], width: int) -> Any:
 
 
 def _rollup_values(
-    conn: Connection, name: str, keys: Sequence[str], filters: Filters, settings: MeasureSettings,
+    conn: Connection, name: str, view: str, filters: Filters, dialect: Dialect, settings: MeasureSettings,
 ) -> dict[Any, Group]:
-    """:func:`_grouped_values` from the rollups (one group per key with a play): a ratio from
-    ``md_engagement``'s sums, a distribution's quantile from ``md_engagement_bins``' summed bins."""
+    """:func:`_grouped_values` from the rollups (one group per group of ``view`` with a play): a ratio
+    from ``md_engagement``'s sums, a distribution's quantile from ``md_engagement_bins``' summed bins
+    (:func:`moviedash.rollups.quantile_rows`: the default views' are stored at load)."""
     aggregation = _engagement(name).aggregation
     if isinstance(aggregation, Distribution):
-        return _rollup_quantiles(conn, aggregation, keys, filters, settings)
+        rows = rollups.quantile_rows(conn, name, view, filters, settings, dialect)
+        check_deadline(conn)
+        return {group: Group(value, plays) for group, value, plays in rows}
     if not isinstance(aggregation, Ratio):
         raise ValueError(f"{name} is not a ratio")
     columns = metrics.ratio_rollups(aggregation)
@@ -184,30 +186,13 @@ def _rollup_values(
     numerator, denominator, counted = columns
     summed = [numerator, counted] if denominator is None else [numerator, counted, denominator]
     out: dict[Any, Group] = {}
+    keys = rollups.view_keys(view, dialect)
     width = len(keys)
     for row in rollups.engagement_rows(conn, keys, summed, filters):
         k = _key(row, width)
         total, plays = _int(row[width]), _int(row[width + 1])
         below = 1 if denominator is None else _int(row[width + 2])
         out[k] = Group(aggregation.value(total, below, plays), plays, total if aggregation.of_plays else None)
-    check_deadline(conn)
-    return out
-
-
-def _rollup_quantiles(
-    conn: Connection, aggregation: Distribution, keys: Sequence[str], filters: Filters, settings: MeasureSettings,
-) -> dict[Any, Group]:
-    """A distribution's quantile per group from its summed bins; a group with plays but no value: ``(None, 0)``."""
-    if aggregation.rollup is None:
-        raise ValueError("no rollup answers this distribution")
-    distribution = _directed(aggregation, settings)
-    binned = rollups.bin_rows(conn, keys, aggregation.rollup, filters)
-    out: dict[Any, Group] = {}
-    for row in rollups.engagement_rows(conn, keys, ["plays"], filters):  # the groups with a play
-        k = _key(row, len(keys))
-        found = binned.get(k)
-        counts = {} if found is None else dict(zip(found[0].tolist(), found[1].tolist(), strict=True))
-        out[k] = Group(distribution.bin_quantile(counts), sum(counts.values()))
     check_deadline(conn)
     return out
 
@@ -233,7 +218,7 @@ def _grouped_values(
             hits = _int(numerator) if aggregation.of_plays else None
             out[k] = Group(aggregation.value(_int(numerator), _int(denominator), _int(counted)), _int(counted), hits)
     elif isinstance(aggregation, Distribution):
-        distribution = _directed(aggregation, settings)
+        distribution = aggregation.under(settings)
         sql = (
             f"SELECT {key} AS k, {_bin_sql(distribution)} AS b, COUNT(*) FROM ({plays}) AS p "
             f"WHERE {distribution.expression} IS NOT NULL GROUP BY {key}, {_bin_sql(distribution)}"
@@ -267,9 +252,8 @@ def series_detail(conn: Connection, name: str, query: SeriesQuery, dialect: Dial
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
     key = dialect.bucket(query.resolution)
-    rollup_key = dialect.bucket(query.resolution, dialect.day_as_date.format(column="day"))
     groups = grouped_values(conn, name, key, query.filters, dialect, settings, ["event_date"], dated=True,
-                            rollup_keys=[rollup_key])
+                            rollup_view=query.resolution)
     found = {str(k)[:10]: g for k, g in groups.items() if k is not None}
     frame = _filled({d: g.value for d, g in found.items()}, query.resolution, query.filters.start,
                     query.filters.end)
@@ -295,10 +279,8 @@ def _filled(values: dict[str, float | None], resolution: str, start: dt.date | N
     })
 
 
-def _bucket(column: str) -> str:
-    """A dimension's value with the placeholders of a missing value as ``unknown`` (:mod:`.dimensions`)."""
-    placeholders = ", ".join(f"'{p}'" for p in dimensions.PLACEHOLDERS)  # constants of the code, not user text
-    return f"CASE WHEN {column} IS NULL OR {column} IN ({placeholders}) THEN '{dimensions.UNKNOWN}' ELSE {column} END"
+#: A dimension's value with the placeholders of a missing value as ``unknown`` (:mod:`.dimensions`).
+_bucket = dimensions.bucket
 
 
 def _order(key: str) -> tuple[bool, str]:
@@ -317,7 +299,7 @@ def breakdown(conn: Connection, name: str, by: str, filters: Filters, dialect: D
         raise MoviedashError(f"by must be one of {', '.join(BREAKDOWNS)}", parameter="by")
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
-    groups = grouped_values(conn, name, _bucket(by), filters, dialect, settings, [by], rollup_keys=[_bucket(by)])
+    groups = grouped_values(conn, name, _bucket(by), filters, dialect, settings, [by], rollup_view=f"by:{by}")
     rows = sorted(((str(k), g.value, g.plays) for k, g in groups.items()), key=lambda r: (-r[2], _order(r[0])))
     return pd.DataFrame({
         by: pd.Series([r[0] for r in rows], dtype=object),
@@ -405,11 +387,10 @@ def _completion_distribution(conn: Connection, filters: Filters, dialect: Dialec
     settings = settings or measure_settings(conn)
     counts = {t: [0] * COMPLETION_BINS for t in SESSION_TYPES}
     types = f"sessiontype IN ({', '.join('?' * len(SESSION_TYPES))})"
-    if from_rollups(conn, settings):  # the summed histograms of the rows of either session type
-        column = str(COMPLETION_HISTOGRAM.rollup)
-        for sessiontype, (summed,) in rollups.bin_rows(conn, ["sessiontype"], column, filters, types,
-                                                        SESSION_TYPES).items():
-            counts[str(sessiontype)] = [int(n) for n in summed]
+    if from_rollups(conn, settings):  # the summed histograms of the rows of each session type
+        for sessiontype, summed in rollups.binned_rows(conn, "completion_histogram", filters, dialect):
+            if sessiontype in counts:
+                counts[sessiontype] = [int(n) for n in summed]
     else:
         clause, params = where(filters)
         plays = _plays_sql(dialect, clause, settings, ["sessiontype"])
@@ -527,9 +508,9 @@ def _completion_by_quality(conn: Connection, filters: Filters, dialect: Dialect 
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
     if from_rollups(conn, settings):  # the summed (bin, plays, completion units) of the selection
-        found = rollups.bin_rows(conn, [], str(COMPLETION_BY_QUALITY.rollup), filters).get(1)
-        rows = [] if found is None else [
-            (b, total, n) for b, n, total in zip(*(a.tolist() for a in found), strict=True) if n
+        rows = [
+            (b, total, n) for _whole, *found in rollups.binned_rows(conn, "completion_by_quality", filters, dialect)
+            for b, n, total in zip(*found, strict=True) if n
         ]
     else:
         clause, params = where(filters)
@@ -606,7 +587,7 @@ def overall(conn: Connection, name: str, filters: Filters, dialect: Dialect | No
     """The measure ``name`` over the whole selection, and its plays with a value (``(None, 0)``: none)."""
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
-    groups = grouped_values(conn, name, _WHOLE, filters, dialect, settings, [], dated=True, rollup_keys=[])
+    groups = grouped_values(conn, name, _WHOLE, filters, dialect, settings, [], dated=True, rollup_view="all")
     found = next(iter(groups.values()), Group(None, 0))
     return found.value, found.plays
 

@@ -26,6 +26,7 @@ Adding a measure is adding one :class:`Measure` to :data:`MEASURES`.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -171,16 +172,31 @@ class Distribution:
         total = sum(counts.values())
         if total == 0:
             return None
-        # ceil(q * n) in integers (q taken to 4 decimals), so no float rounding can move the rank.
-        q_units = round(self.q * 10_000)
-        rank = (q_units * total + 9_999) // 10_000
+        rank = self.rank(total)
         seen = 0
         for b in sorted(counts, reverse=self.descending):
             seen += counts[b]
             if seen >= rank:
-                digits = len(str(10_000 // self.bin_units)) - 1 if self.bin_units else 0
-                return served(b * self.bin_units, 10_000, digits)
+                return self.bin_value(b)
         raise AssertionError("unreachable: the counts sum to total")
+
+    def rank(self, total: int) -> int:
+        """The nearest rank of the ``q``-quantile of ``total`` events (at least 1): ``ceil(q * total)``,
+        in integers (``q`` taken to 4 decimals), so no float rounding can move it."""
+        q_units = round(self.q * 10_000)
+        return (q_units * total + 9_999) // 10_000
+
+    def bin_value(self, b: int) -> float:
+        """The value served for uniform bin ``b``: its lower edge, to the decimals of the bin width."""
+        digits = len(str(10_000 // self.bin_units)) - 1 if self.bin_units else 0
+        return served(b * self.bin_units, 10_000, digits)
+
+    def under(self, settings: MeasureSettings) -> Distribution:
+        """The distribution as ``settings`` rank it: a :attr:`directed` one counts from the top when a
+        higher ``errorperception`` is better."""
+        if self.directed and not settings.errorperception_higher_is_worse:
+            return dataclasses.replace(self, descending=not self.descending)
+        return self
 
 
 Additive = Count | Sum

@@ -9,12 +9,16 @@
 from .aggregator import FED_COLUMNS, Aggregator
 from .maintain import clear, rebuild, refresh, refresh_derived, store_defaults
 from .serve import (
+    BINNED,
+    VIEWS,
     bin_rows,
+    binned_rows,
     engagement_rows,
     has_value,
     heatmap_rows,
     month_bounds,
     options,
+    quantile_rows,
     rank_by_shown_title,
     series_rows,
     span_row,
@@ -23,6 +27,7 @@ from .serve import (
     title_names,
     top_rows,
     totals_row,
+    view_keys,
     where,
 )
 from .tables import (
@@ -42,11 +47,11 @@ from .tables import (
 )
 
 __all__ = [
-    "BIN_COLUMNS", "DECILES", "DECILE_UNITS", "ENGAGEMENT_COLUMNS", "FED_COLUMNS", "MAX_MINUTES", "MINUTES",
-    "SCHEMA_VERSION", "TABLES", "TITLE_ENGAGEMENT_COLUMNS", "TOP_STORED",
-    "Aggregator", "Status", "bin_rows", "clear", "engagement_rows",
-    "has_value", "heatmap_rows", "month_bounds", "options", "rank_by_shown_title", "rebuild", "refresh",
-    "refresh_derived",
+    "BINNED", "BIN_COLUMNS", "DECILES", "DECILE_UNITS", "ENGAGEMENT_COLUMNS", "FED_COLUMNS", "MAX_MINUTES", "MINUTES",
+    "SCHEMA_VERSION", "TABLES", "TITLE_ENGAGEMENT_COLUMNS", "TOP_STORED", "VIEWS",
+    "Aggregator", "Status", "bin_rows", "binned_rows", "clear", "engagement_rows",
+    "has_value", "heatmap_rows", "month_bounds", "options", "quantile_rows", "rank_by_shown_title", "rebuild",
+    "refresh", "refresh_derived",
     "schema", "series_rows", "span_row", "status", "store_defaults", "title_deciles", "title_engagement",
-    "title_names", "top_rows", "totals_row", "where",
+    "title_names", "top_rows", "totals_row", "view_keys", "where",
 ]

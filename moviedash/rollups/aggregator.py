@@ -145,12 +145,22 @@ def engagement_bins(
     return out
 
 
+#: :func:`pair_sum` sums into a ``(key, bin)`` grid of up to 16 cells per entry (a cell costs far less
+#: than an entry's share of a sort), or of this many whatever the entries, but never of more than
+#: ``_LARGE_GRID`` cells (16 MiB per summed array; a daily series of two years by 0.01-wide bins
+#: of 0-10 has 0.7M).
+_SMALL_GRID = 1 << 16
+_LARGE_GRID = 1 << 21
+
+
 def pair_sum(keys: np.ndarray, bins: np.ndarray, values: list[np.ndarray], counted: bool = False,
              ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """Distinct ``(key, bin)`` pairs, sorted, and per pair the int64 sums of ``values``; ``counted``:
     preceded by the number of entries of the pair.
 
-    One sort of ``key * span + bin`` (numpy) where that fits 62 bits (always, but for absurd
+    Where the ``(key, bin)`` grid is small next to the entries (a selection's groups by a
+    distribution's bins, as served), sums into the grid (``bincount``, ``add.at``: no sort);
+    else one sort of ``key * span + bin`` (numpy) where that fits 62 bits (always, but for absurd
     bins), else pyarrow's hash aggregation on the two columns.
     """
     if not len(keys):
@@ -158,6 +168,17 @@ def pair_sum(keys: np.ndarray, bins: np.ndarray, values: list[np.ndarray], count
         return empty, empty, [empty] * (len(values) + counted)
     low, high, top = int(bins.min()), int(bins.max()), int(keys.max())
     span = high - low + 1
+    cells = span * (top + 1)
+    if int(keys.min()) >= 0 and cells <= min(max(16 * len(keys), _SMALL_GRID), _LARGE_GRID):
+        places = keys.astype(np.int64) * span + (bins - low)
+        present = np.bincount(places, minlength=cells)
+        at = np.flatnonzero(present)
+        grid_sums = [present[at]] if counted else []
+        for v in values:
+            grid = np.zeros(cells, dtype=np.int64)
+            np.add.at(grid, places, v)
+            grid_sums.append(grid[at])
+        return at // span, at % span + low, grid_sums
     if int(keys.min()) < 0 or span * (top + 1) >= 2**62:
         ones = [np.ones(len(keys), dtype=np.int64)] if counted else []
         table = pa.table({"k": keys, "b": bins, **{f"v{i}": v for i, v in enumerate([*ones, *values])}})
@@ -506,8 +527,16 @@ class Aggregator:
         all_keys = np.asarray(self.dense_keys, dtype=np.int64)
         done: dict[str, Any] = {"day_users": _bitmaps(self.day_pairs), "titles": None}
         self.day_pairs = []
+        months = _Codes()
+        month_keys = month_of = np.zeros(0, dtype=np.int64)
         if nd:
             done["texts"] = list(zip(*self._key_text(all_keys), strict=False))
+            month_code = months.encode(pa.array([d[:7] + "-01" for d in self.days.names], type=pa.string()))
+            # Each (day, dims) key's (month, dims) key, numbered densely (so that key and title fit one int64).
+            dense_month = (month_code[all_keys >> 42] << 42) | (all_keys & ((1 << 42) - 1))
+            month_keys, month_of = np.unique(dense_month, return_inverse=True)
+            month_of = month_of.reshape(-1)
+            done["month_texts"] = list(zip(*self._key_text(month_keys, months.names), strict=False))
         if self.title_parts:  # each part sorted by (dense id, title): merge the runs
             c, values = _sum_runs(
                 np.concatenate([part[0] for part in self.title_parts]),
@@ -525,12 +554,6 @@ class Aggregator:
             values = []
         if len(c):
             tt = c & _TITLE_MASK
-            months = _Codes()
-            month_code = months.encode(pa.array([d[:7] + "-01" for d in self.days.names], type=pa.string()))
-            # (month, dims) keys get dense ids so that key and title fit one int64.
-            dense_month = (month_code[all_keys >> 42] << 42) | (all_keys & ((1 << 42) - 1))
-            month_keys, month_of = np.unique(dense_month, return_inverse=True)
-            month_of = month_of.reshape(-1)
             monthly, month_values = _sum_runs((month_of[c >> _TITLE_BITS] << _TITLE_BITS) | tt, values)
             decile_entries = d >> _CODE_BITS
             month_deciles, (month_decile_plays,) = _sum_runs(
@@ -541,14 +564,18 @@ class Aggregator:
             done["titles"] = (all_keys[c >> _TITLE_BITS], tt, values, _TitleDeciles.of(c, d, decile_plays), None)
             done["monthly"] = (month_keys[monthly >> _TITLE_BITS], monthly & _TITLE_MASK, month_values,
                                _TitleDeciles.of(monthly, month_deciles, month_decile_plays), months.names)
-        done["bins"] = {}
+        # md_engagement_bins per (day, dims) key and, summed again per (month, dims) key, its monthly companion.
+        done["bins"], done["month_bins"] = {}, {}
         for column, parts in self.bin_parts.items():  # each part sorted by (dense id, bin): summed again
             if parts:
-                done["bins"][column] = pair_sum(
+                keys, bins, sums = done["bins"][column] = pair_sum(
                     np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
                     [np.concatenate([p[2][i] for p in parts]) for i in range(len(parts[0][2]))],
                 )
+                done["month_bins"][column] = pair_sum(month_of[keys], bins, sums)
         self.bin_parts = {c: [] for c in self.bin_parts}
+        done["month_histogram"] = np.zeros((len(month_keys), metrics.COMPLETION_BINS), dtype=np.int64)
+        np.add.at(done["month_histogram"], month_of, self.completion_bins[:nd])
         done["title_users"] = _bitmaps(self.title_pairs)
         self.title_pairs = []
         if self.viewer_parts:  # every event's pair, grouped by (day, dims) key
@@ -614,7 +641,9 @@ class Aggregator:
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET {updates}",
             rows=[(*t, *sums) for t, sums in zip(texts, self.engagement[:nd].tolist(), strict=True)],
         )
-        self._write_bins(conn, dialect, texts, done["bins"])
+        self._write_bins(conn, dialect, "md_engagement_bins", "day", texts, done["bins"], self.completion_bins[:nd])
+        self._write_bins(conn, dialect, "md_engagement_bins_month", "month", done["month_texts"], done["month_bins"],
+                         done["month_histogram"])
         # md_hour: 24 plays counts per (day, dims).
         old = self._old(conn, f"SELECT day, {DIMS_PK}, hours FROM md_hour WHERE day BETWEEN ? AND ?", texts)
         rows = []
@@ -652,15 +681,16 @@ class Aggregator:
                 on_conflict="(title) DO UPDATE SET viewers = excluded.viewers, users = excluded.users", rows=upserts,
             )
 
-    def _write_bins(self, conn: Any, dialect: Dialect, texts: list[tuple],
-                    bins: dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]]) -> None:
-        """md_engagement_bins: one packed row per (day, dims) key, added to the stored one."""
+    def _write_bins(self, conn: Any, dialect: Dialect, table: str, period: str, texts: list[tuple],
+                    bins: dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]], histogram: np.ndarray) -> None:
+        """md_engagement_bins or its monthly companion: one packed row per (``period``, dims) key (``texts``;
+        ``bins`` and ``histogram`` by key number), added to the stored one."""
         nd = len(texts)
         arrays: dict[str, tuple[list[np.ndarray], np.ndarray, np.ndarray]] = {}  # per column: arrays, starts, ends
         for column in BIN_COLUMNS:
             if column == _HISTOGRAM:  # dense: each key's 10 counts
                 starts = np.arange(nd, dtype=np.int64) * metrics.COMPLETION_BINS
-                arrays[column] = ([self.completion_bins[:nd].reshape(-1)], starts, starts + metrics.COMPLETION_BINS)
+                arrays[column] = ([histogram.reshape(-1)], starts, starts + metrics.COMPLETION_BINS)
                 continue
             empty = np.zeros(0, dtype=np.int64)
             keys, values, sums = bins.get(column) or (empty, empty, [empty] * (BIN_ARRAYS[column] - 1))
@@ -669,7 +699,7 @@ class Aggregator:
                               np.searchsorted(keys, ids, side="right"))
         blobs = {c: pack_rows(*arrays[c]) for c in BIN_COLUMNS}
         old = self._old(
-            conn, f"SELECT day, {DIMS_PK}, {', '.join(BIN_COLUMNS)} FROM md_engagement_bins WHERE day BETWEEN ? AND ?",
+            conn, f"SELECT {period}, {DIMS_PK}, {', '.join(BIN_COLUMNS)} FROM {table} WHERE {period} BETWEEN ? AND ?",
             texts,
         )
         if old:
@@ -692,8 +722,8 @@ class Aggregator:
                     blobs[column][d] = pack(merged)
         updates = ", ".join(f"{c} = excluded.{c}" for c in BIN_COLUMNS)
         bulk_insert(
-            conn, dialect, "md_engagement_bins", ("day", *DIMS, *BIN_COLUMNS),
-            on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET {updates}",
+            conn, dialect, table, (period, *DIMS, *BIN_COLUMNS),
+            on_conflict=f"({period}, {DIMS_PK}) DO UPDATE SET {updates}",
             rows=[(*text, *cells) for text, *cells in zip(texts, *(blobs[c] for c in BIN_COLUMNS), strict=True)],
         )
 

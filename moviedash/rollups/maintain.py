@@ -8,10 +8,12 @@ from typing import Any
 
 from pyroaring import BitMap
 
+from .. import settings as data_settings
 from ..params import DATE_MAX, DATE_MIN, Filters, TopQuery
 from ..store import DIALECT, Dialect, dialect_of
 from .aggregator import FED_COLUMNS, Aggregator
 from .serve import (
+    default_binned,
     default_series,
     dim_values_from_tables,
     heatmap_from_tables,
@@ -194,6 +196,8 @@ def store_defaults(conn: Any, dialect: Dialect = DIALECT) -> None:
     results["totals"] = list(totals_from_tables(conn, everything, day_rows))
     results["span"] = list(span_from_tables(conn))
     results["dim_values"] = dim_values_from_tables(conn)
+    # The binned engagement answers embody the settings the rollups were built with (read in this transaction).
+    results.update(default_binned(conn, data_settings.load(conn), dialect))
     bulk_insert(
         conn, dialect, "md_results", ("name", "value"), [(name, json.dumps(value)) for name, value in results.items()],
         on_conflict="(name) DO UPDATE SET value = excluded.value",

@@ -16,7 +16,15 @@ from ..periods import period_start
 from ..store import DIALECT, Dialect, Queryable
 from .aggregator import distinct, group_sum, pair_sum
 from .packing import unpack_codes, unpack_columns
-from .tables import BIN_ARRAYS, DECILES, DIMS, ENGAGEMENT_COLUMNS, TITLE_ENGAGEMENT_COLUMNS, unpack_rows
+from .tables import (
+    BIN_ARRAYS,
+    DECILES,
+    DIMS,
+    DIMS_PK,
+    ENGAGEMENT_COLUMNS,
+    TITLE_ENGAGEMENT_COLUMNS,
+    unpack_rows,
+)
 
 #: The additive columns of ``md_day`` a measure may sum.
 _ADDITIVE_COLUMNS = ("plays", "minutes")
@@ -162,36 +170,40 @@ def month_bounds(filters: Filters) -> tuple[str | None, str | None, str | None, 
     return iso(first), iso(last), iso(start), iso(end), whole
 
 
-def _title_queries(filters: Filters, columns: str) -> list[tuple[str, list[Any]]]:
-    """The queries of ``columns`` over the per-title rollups covering a selection: its whole months from
-    ``md_title_month``, the days before and after them (or all its days, without a whole month) from
-    ``md_title_day``."""
+def month_split(filters: Filters, month_column: str = "month") -> list[tuple[bool, str, list[Any]]]:
+    """The parts covering a selection, each ``(monthly, condition, params)`` with its dimensions: its whole
+    months from a monthly table (``condition`` over ``month_column``, a month's first day), then the days
+    before and after them, or all its days without a whole month, from the daily one (over ``day``)."""
     dims_clause, dims_params = where(Filters(**{d: getattr(filters, d) for d in DIMS}))
     first, last, start, end, whole = month_bounds(filters)
-    parts: list[tuple[str, list[Any]]] = []
     if not whole:
-        clause, p = where(filters)
-        parts.append((f"SELECT titles, {columns} FROM md_title_day WHERE {clause}", p))
-    else:
-        month_clause = [dims_clause]
-        month_params = list(dims_params)
-        if first is not None:
-            month_clause.append("month >= ?")
-            month_params.append(first)
-        if last is not None:
-            month_clause.append("month <= ?")
-            month_params.append(last)
-        parts.append((f"SELECT titles, {columns} FROM md_title_month WHERE {' AND '.join(month_clause)}", month_params))
-        if start is not None and first is not None and start < first:  # days before the first whole month
-            parts.append((f"SELECT titles, {columns} FROM md_title_day WHERE {dims_clause} AND day >= ? AND day < ?",
-                          [*dims_params, start, first]))
-        if end is not None and last is not None:
-            after = (dt.date.fromisoformat(last).replace(day=28) + dt.timedelta(days=4)).replace(day=1).isoformat()
-            if end >= after:  # days after the last whole month
-                parts.append((f"SELECT titles, {columns} FROM md_title_day "
-                              f"WHERE {dims_clause} AND day >= ? AND day <= ?",
-                              [*dims_params, after, end]))
+        clause, params = where(filters)
+        return [(False, clause, params)]
+    month_clause = [dims_clause]
+    month_params = list(dims_params)
+    if first is not None:
+        month_clause.append(f"{month_column} >= ?")
+        month_params.append(first)
+    if last is not None:
+        month_clause.append(f"{month_column} <= ?")
+        month_params.append(last)
+    parts: list[tuple[bool, str, list[Any]]] = [(True, " AND ".join(month_clause), month_params)]
+    if start is not None and first is not None and start < first:  # days before the first whole month
+        parts.append((False, f"{dims_clause} AND day >= ? AND day < ?", [*dims_params, start, first]))
+    if end is not None and last is not None:
+        after = (dt.date.fromisoformat(last).replace(day=28) + dt.timedelta(days=4)).replace(day=1).isoformat()
+        if end >= after:  # days after the last whole month
+            parts.append((False, f"{dims_clause} AND day >= ? AND day <= ?", [*dims_params, after, end]))
     return parts
+
+
+def _title_queries(filters: Filters, columns: str) -> list[tuple[str, list[Any]]]:
+    """The queries of ``columns`` over the per-title rollups covering a selection (:func:`month_split`): its
+    whole months from ``md_title_month``, the other days from ``md_title_day``."""
+    return [
+        (f"SELECT titles, {columns} FROM {'md_title_month' if monthly else 'md_title_day'} WHERE {clause}", params)
+        for monthly, clause, params in month_split(filters)
+    ]
 
 
 def top_from_tables(conn: Queryable, query: TopQuery) -> list[list[Any]]:
@@ -418,33 +430,57 @@ def title_deciles(conn: Queryable, title: str, filters: Filters) -> np.ndarray:
     return counts
 
 
-def bin_rows(
-    conn: Queryable, keys: Sequence[str], column: str, filters: Filters,
-    condition: str = "", condition_params: Sequence[Any] = (),
-) -> dict[Any, list[np.ndarray]]:
-    """The binned counts of ``md_engagement_bins``' ``column`` summed per group of the SQL ``keys``
-    (as :func:`engagement_rows`; a group is the key's value, a tuple of several, ``1`` for none).
+#: The groupings of the engagement answers (:mod:`moviedash.engagement`), by view: ``daily``,
+#: ``weekly``, ``monthly`` (the periods of ``day``), ``by:<dimension>`` (its values, the missing ones as
+#: ``unknown``) and ``all`` (the whole selection, one group ``1``).
+VIEWS: tuple[str, ...] = (*RESOLUTIONS, *(f"by:{d}" for d in DIMS), "all")
+#: The views whose groups are unions of whole months (so read whole months from the monthly companions).
+MONTHLY_VIEWS: frozenset[str] = frozenset(v for v in VIEWS if v not in ("daily", "weekly"))
 
-    Per group, int64 arrays: a sparse column's bins (ascending, only those with a play) and their
-    sums; the dense completion histogram's counts of its bins.  Groups whose rows hold no bin are
-    left out.  ``condition``: a further SQL condition (code constants, ``?`` for ``condition_params``).
-    """
+
+def view_keys(view: str, dialect: Dialect = DIALECT) -> list[str]:
+    """The SQL keys (over a rollup table's ``day`` and dimension columns) grouping the rows of ``view``."""
+    if view == "daily":  # a rollup's day is its canonical label already (no date function per row)
+        return ["day"]
+    if view in RESOLUTIONS:
+        return [dialect.bucket(view, dialect.day_as_date.format(column="day"))]
+    if view.startswith("by:") and view[3:] in DIMS:
+        return [dimensions.bucket(view[3:])]
+    if view == "all":
+        return []
+    raise ValueError(f"unknown view {view!r}")
+
+
+def _group(row: Sequence[Any], width: int) -> Any:
+    """A row's group: the value of its one key, a tuple of several, ``1`` for none."""
+    return row[0] if width == 1 else (tuple(row[:width]) if width else 1)
+
+
+def _summed_bins(
+    conn: Queryable, keys: Sequence[str], column: str, filters: Filters, monthly: bool,
+) -> tuple[list[Any], np.ndarray, np.ndarray, list[np.ndarray]]:
+    """The groups of a selection's ``md_engagement_bins`` rows by the SQL ``keys`` and their summed
+    ``column``: ``(groups, owners, bins, sums)``, per distinct (group number, bin), sorted, the sums of
+    the column's other arrays (:func:`.aggregator.pair_sum`).  ``monthly``: the keys group whole months
+    together, so a range's whole months are read from ``md_engagement_bins_month`` (a row's ``day`` is
+    its month's first day there)."""
     if column not in BIN_ARRAYS:
         raise ValueError(f"not an engagement bins column: {column}")
     count = BIN_ARRAYS[column]
-    clause, params = where(filters)
-    if condition:
-        clause, params = f"{clause} AND {condition}", [*params, *condition_params]
+    if monthly:
+        month_rows = f"(SELECT month AS day, {DIMS_PK}, {column} FROM md_engagement_bins_month) AS m"
+        parts = [(month_rows if by_month else "md_engagement_bins", clause, params)
+                 for by_month, clause, params in month_split(filters, "day")]
+    else:
+        clause, params = where(filters)
+        parts = [("md_engagement_bins", clause, params)]
     width = len(keys)
-    rows = conn.execute(f"SELECT {', '.join([*keys, column])} FROM md_engagement_bins WHERE {clause}",
-                        params).fetchall()
-    if not rows:
-        return {}
-    groups: dict[Any, int] = {}
-    owner = np.fromiter(
-        (groups.setdefault(row[0] if width == 1 else (tuple(row[:width]) if width else 1), len(groups))
-         for row in rows), dtype=np.int64, count=len(rows),
-    )
+    rows: list[Sequence[Any]] = []
+    for source, clause, params in parts:
+        rows += conn.execute(f"SELECT {', '.join([*keys, column])} FROM {source} WHERE {clause}", params).fetchall()
+    index: dict[Any, int] = {}
+    owner = np.fromiter((index.setdefault(_group(row, width), len(index)) for row in rows),
+                        dtype=np.int64, count=len(rows))
     lengths, arrays = unpack_rows([row[width] for row in rows], count)
     owners = np.repeat(owner, lengths)
     if count == 1:  # dense: the histogram's bins are each entry's place in its row
@@ -452,17 +488,128 @@ def bin_rows(
         owners, bins, sums = pair_sum(owners, bins, arrays)
     else:
         owners, bins, sums = pair_sum(owners, arrays[0], arrays[1:])
-    starts = np.searchsorted(owners, np.arange(len(groups)), side="left")
-    ends = np.searchsorted(owners, np.arange(len(groups)), side="right")
+    return list(index), owners, bins, sums
+
+
+def bin_rows(
+    conn: Queryable, keys: Sequence[str], column: str, filters: Filters, *, monthly: bool = False,
+) -> dict[Any, list[np.ndarray]]:
+    """The binned counts of ``md_engagement_bins``' ``column`` summed per group of the SQL ``keys``
+    (as :func:`engagement_rows`; a group is the key's value, a tuple of several, ``1`` for none).
+
+    Per group, int64 arrays: a sparse column's bins (ascending, only those with a play) and their
+    sums; the dense completion histogram's counts of its bins.  Groups whose rows hold no bin are
+    left out.  ``monthly``: the keys group whole months together (a monthly period of ``day``,
+    dimensions), so whole months are read from ``md_engagement_bins_month``.
+    """
+    groups, owners, bins, sums = _summed_bins(conn, keys, column, filters, monthly)
+    ids = np.arange(len(groups))
+    starts = np.searchsorted(owners, ids, side="left").tolist()
+    ends = np.searchsorted(owners, ids, side="right").tolist()
     out = {}
-    for key, g in groups.items():
-        a, b = int(starts[g]), int(ends[g])
+    for key, a, b in zip(groups, starts, ends, strict=True):
         if a == b:
             continue
-        if count == 1:  # every bin, empty ones too
+        if BIN_ARRAYS[column] == 1:  # every bin, empty ones too
             counts = np.zeros(metrics.COMPLETION_BINS, dtype=np.int64)
             counts[bins[a:b]] = sums[0][a:b]
             out[key] = [counts]
         else:
             out[key] = [bins[a:b], *(v[a:b] for v in sums)]
+    return out
+
+
+def _quantiles(distribution: metrics.Distribution, groups: int, owners: np.ndarray, bins: np.ndarray,
+               counts: np.ndarray) -> tuple[list[float | None], list[int]]:
+    """Per group number, the quantile of its summed bins (``owners``, ``bins`` sorted, ``counts``) and
+    its count: :meth:`~moviedash.metrics.Distribution.bin_quantile` of every group at once."""
+    ids = np.arange(groups)
+    before = np.concatenate(([0], np.cumsum(counts)))  # before[i]: the counts of the entries before i
+    base = before[np.searchsorted(owners, ids, side="left")]
+    totals = before[np.searchsorted(owners, ids, side="right")] - base
+    found = np.flatnonzero(totals > 0)
+    ranks = np.array([distribution.rank(t) for t in totals[found].tolist()], dtype=np.int64)
+    if distribution.descending:  # from the top: the highest bin with at least ``rank`` counts at or above it
+        at = np.searchsorted(before[:-1], base[found] + totals[found] - ranks, side="right") - 1
+    else:  # the lowest bin with at least ``rank`` counts at or below it
+        at = np.searchsorted(before[1:], base[found] + ranks, side="left")
+    values: list[float | None] = [None] * groups
+    for g, b in zip(found.tolist(), bins[at].tolist(), strict=True):
+        values[g] = distribution.bin_value(b)
+    return values, totals.tolist()
+
+
+def _distribution(name: str, settings: metrics.MeasureSettings) -> metrics.Distribution:
+    aggregation = metrics.measure(name).aggregation
+    if not isinstance(aggregation, metrics.Distribution) or aggregation.rollup is None:
+        raise ValueError(f"no binned rollup answers {name}")
+    return aggregation.under(settings)
+
+
+def _quantile_rows(conn: Queryable, name: str, view: str, filters: Filters, settings: metrics.MeasureSettings,
+                   dialect: Dialect) -> list[list[Any]]:
+    distribution = _distribution(name, settings)
+    keys = view_keys(view, dialect)
+    groups, owners, bins, sums = _summed_bins(conn, keys, str(distribution.rollup), filters, view in MONTHLY_VIEWS)
+    values, totals = _quantiles(distribution, len(groups), owners, bins, sums[0])
+    found = {g: (v, n) for g, v, n in zip(groups, values, totals, strict=True) if n}
+    width = len(keys)
+    played = sorted(_group(row, width) for row in engagement_rows(conn, keys, ["plays"], filters))
+    return [[group, *found.get(group, (None, 0))] for group in played]
+
+
+def quantile_rows(
+    conn: Queryable, name: str, view: str, filters: Filters, settings: metrics.MeasureSettings,
+    dialect: Dialect = DIALECT,
+) -> list[list[Any]]:
+    """``[group, value, plays]`` of the declared distribution ``name`` per group of ``view``
+    (:data:`VIEWS`) of a selection, one per group with a play (as :func:`engagement_rows`, in order): the
+    quantile of its summed bins ranked as ``settings`` say, and the plays with a value (``None``
+    and 0: plays without one).  The default views' rows are stored at load (:func:`default_binned`).
+    """
+    if filters.is_default():
+        stored = _stored(conn, f"{name}:{view}")
+        if stored is not None:
+            return stored
+    return _quantile_rows(conn, name, view, filters, settings, dialect)
+
+
+#: The binned answers besides the distributions' quantiles, by name: a column of ``md_engagement_bins``
+#: summed per group of a view (:mod:`moviedash.engagement`: the completion histogram, movies and series
+#: side by side, and completion by quality over the whole selection).
+BINNED: dict[str, tuple[str, str]] = {
+    "completion_histogram": (str(metrics.COMPLETION_HISTOGRAM.rollup), "by:sessiontype"),
+    "completion_by_quality": (str(metrics.COMPLETION_BY_QUALITY.rollup), "all"),
+}
+
+
+def _binned_rows(conn: Queryable, name: str, filters: Filters, dialect: Dialect) -> list[list[Any]]:
+    column, view = BINNED[name]
+    summed = bin_rows(conn, view_keys(view, dialect), column, filters, monthly=view in MONTHLY_VIEWS)
+    return [[group, *(a.tolist() for a in summed[group])] for group in sorted(summed)]
+
+
+def binned_rows(conn: Queryable, name: str, filters: Filters, dialect: Dialect = DIALECT) -> list[list[Any]]:
+    """``[group, *arrays]`` of the binned answer ``name`` (:data:`BINNED`): per group of its view with a
+    bin, in order, its column's summed arrays (:func:`bin_rows`) as lists.  The default view's rows are
+    stored at load."""
+    if filters.is_default():
+        stored = _stored(conn, name)
+        if stored is not None:
+            return stored
+    return _binned_rows(conn, name, filters, dialect)
+
+
+def default_binned(conn: Queryable, settings: metrics.MeasureSettings, dialect: Dialect = DIALECT) -> dict[str, Any]:
+    """The unfiltered rows of every binned answer (stored at load): each declared distribution with a
+    rollup (:data:`moviedash.metrics.ENGAGEMENT`) in every view (``name:view``), and :data:`BINNED`."""
+    out: dict[str, Any] = {}
+    everything = Filters()
+    for measure in metrics.ENGAGEMENT:
+        aggregation = measure.aggregation
+        if isinstance(aggregation, metrics.Distribution) and aggregation.rollup is not None:
+            for view in VIEWS:
+                out[f"{measure.name}:{view}"] = _quantile_rows(conn, measure.name, view, everything, settings, dialect)
+    for name in BINNED:
+        out[name] = _binned_rows(conn, name, everything, dialect)
     return out

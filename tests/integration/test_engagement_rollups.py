@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,13 +25,15 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from moviedash import dataquality, engagement, metrics, rollups
+from moviedash import analysis, dataquality, engagement, metrics, rollups
 from moviedash import settings as data_settings
 from moviedash.cli import main
 from moviedash.ingest.demo import generate_events
 from moviedash.params import Filters, SeriesQuery
 from moviedash.rollups import maintain
-from moviedash.store import COLUMNS, connect_readonly
+from moviedash.rollups.serve import default_binned
+from moviedash.rollups.tables import BIN_ARRAYS, unpack
+from moviedash.store import COLUMNS, connect_readonly, dialect_of, write_transaction
 from tests import reference as ref
 from tests.helpers import build_db, event, query, title_entries
 
@@ -41,7 +44,7 @@ DISTRIBUTIONS = tuple(m.name for m in metrics.ENGAGEMENT if isinstance(m.aggrega
 MEASURES = (*RATIOS, *DISTRIBUTIONS)
 BYS = ("device", "market", "sessiontype")
 #: The rollup readers, each noted in ``calls`` when it answers.
-READERS = ("engagement_rows", "bin_rows", "title_engagement", "title_deciles")
+READERS = ("engagement_rows", "quantile_rows", "binned_rows", "title_engagement", "title_deciles")
 #: A title no event has.
 NO_SUCH_TITLE = "No such title (2099)"
 
@@ -235,6 +238,12 @@ def check(path: str, calls: list[str]) -> dict[str, Any]:
     assert from_rollups[f"stops:{NO_SUCH_TITLE}:all"][0] == {"at": 10, "values": None, "plays": 0}
     absent = _stop_titles(events)[1]
     assert from_rollups[f"stops:{absent}:window"][0]["plays"] == 0 < from_rollups[f"stops:{absent}:all"][0]["plays"]
+    # The default views without their stored rows: the same from the tables (whole months from the monthly ones).
+    stored_names = {name for (name,) in query(path, "SELECT name FROM md_results")}
+    assert {f"{name}:{view}" for name in DISTRIBUTIONS for view in rollups.VIEWS} | set(rollups.BINNED) <= stored_names
+    write(path, "DELETE FROM md_results")
+    analysis.CACHE.clear()
+    assert answers(path, events) == from_rollups
     write(path, "DROP TABLE md_meta")
     calls.clear()
     raw = answers(path, events)
@@ -273,6 +282,77 @@ def more_csv(tmp_path: Path) -> Iterator[Path]:
     yield path
 
 
+def binned_state(path: str) -> dict[str, Any]:
+    """``md_engagement_bins`` and ``md_engagement_bins_month`` unpacked (``{(period, *dims): {column: arrays}}``,
+    empty rows left out) and the stored rows of the binned default views (``md_results``, rows sorted)."""
+    out: dict[str, Any] = {}
+    for table, period in (("md_engagement_bins", "day"), ("md_engagement_bins_month", "month")):
+        rows = query(path, f"SELECT {period}, sessiontype, device, market, "
+                           f"{', '.join(rollups.BIN_COLUMNS)} FROM {table}")
+        out[table] = {
+            tuple(row[:4]): {c: [a.tolist() for a in unpack(bytes(blob), BIN_ARRAYS[c])]
+                             for c, blob in zip(rollups.BIN_COLUMNS, row[4:], strict=True)}
+            for row in rows
+        }
+    names = [f"{name}:{view}" for name in DISTRIBUTIONS for view in rollups.VIEWS] + list(rollups.BINNED)
+    results = dict(query(path, "SELECT name, value FROM md_results"))
+    out["md_results"] = {name: sorted(json.loads(results[name]), key=repr) for name in names}
+    return out
+
+
+def month_sums(days: dict[tuple[Any, ...], dict[str, list[list[int]]]]) -> dict[tuple[Any, ...], Any]:
+    """Per (month, dims), the sums of its days' bins (as ``md_engagement_bins_month`` must hold them)."""
+    summed: dict[tuple[Any, ...], dict[str, dict[int, list[int]]]] = {}
+    for (day, *dims), columns in days.items():
+        month = summed.setdefault((str(day)[:8] + "01", *dims), {c: {} for c in rollups.BIN_COLUMNS})
+        for column, arrays in columns.items():
+            if BIN_ARRAYS[column] == 1:  # dense: the histogram's bins are the places
+                arrays = [list(range(len(arrays[0]))), arrays[0]]
+            for b, *values in zip(*arrays, strict=True):
+                found = month[column].setdefault(b, [0] * len(values))
+                month[column][b] = [x + y for x, y in zip(found, values, strict=True)]
+    out = {}
+    for key, columns in summed.items():
+        out[key] = {}
+        for column, by_bin in columns.items():
+            ordered = sorted(by_bin)
+            if BIN_ARRAYS[column] == 1:
+                out[key][column] = [[by_bin.get(b, [0])[0] for b in range(metrics.COMPLETION_BINS)]]
+            else:
+                out[key][column] = [ordered, *([by_bin[b][i] for b in ordered] for i in range(BIN_ARRAYS[column] - 1))]
+    return out
+
+
+def check_binned(path: str) -> dict[str, Any]:
+    """The monthly companion holds its days' sums; the stored default rows are what the tables answer."""
+    state = binned_state(path)
+    assert state["md_engagement_bins_month"] == month_sums(state["md_engagement_bins"])
+    assert len(state["md_engagement_bins_month"]) < len(state["md_engagement_bins"])
+    conn = connect_readonly(path)
+    try:
+        settings = data_settings.load(conn)
+        computed = {name: sorted(rows, key=repr)
+                    for name, rows in default_binned(conn, settings, dialect_of(conn)).items()}
+    finally:
+        conn.close()
+    assert json.loads(json.dumps(computed)) == state["md_results"]
+    return state
+
+
+def test_binned_rollups_after_a_settings_change(demo_db: str) -> None:
+    """The monthly companion and the stored default rows are rebuilt with the rest (``settings set``)."""
+    before = check_binned(demo_db)
+    assert before["md_results"]["quality_p90:daily"] and before["md_results"]["completion_histogram"]
+    dataquality.change(demo_db, "errorperception_higher_is_worse", False)
+    reversed_ranks = check_binned(demo_db)
+    assert reversed_ranks["md_engagement_bins"] == before["md_engagement_bins"]  # the same bins, other quantiles
+    assert reversed_ranks["md_results"]["quality_p90:daily"] != before["md_results"]["quality_p90:daily"]
+    dataquality.change(demo_db, "min_minutes", 20)
+    fewer = check_binned(demo_db)
+    assert fewer["md_engagement_bins_month"] != before["md_engagement_bins_month"]
+    assert fewer["md_results"]["completion_histogram"] != before["md_results"]["completion_histogram"]
+
+
 def test_rollups_after_a_second_load_appending_rows(
     demo_db: str, calls: list[str], more_csv: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -295,6 +375,11 @@ def test_rollups_after_a_second_load_appending_rows(
     finally:
         conn.close()
     assert status is not None and status.usable
+    # The bins added to the stored ones (days and months) are those a build from scratch makes.
+    incremental = check_binned(demo_db)
+    with write_transaction(demo_db) as conn:
+        assert rollups.rebuild(conn)
+    assert check_binned(demo_db) == incremental
     check(demo_db, calls)
 
 
@@ -446,7 +531,7 @@ def test_hand_worked_bins_from_rollups_and_raw(make_db: Callable[..., Any], call
 
     calls.clear()
     got = served()
-    assert set(calls) == {"engagement_rows", "bin_rows"}
+    assert set(calls) == {"quantile_rows", "binned_rows"}
     movies = [r["movie_plays"] for r in got["distribution"]]
     series = [r["series_plays"] for r in got["distribution"]]
     # 0, 9.9999, -15 and -250 % in the first bin; 99.9999, 130 (capped) in the last; no session type: left out.
@@ -462,6 +547,9 @@ def test_hand_worked_bins_from_rollups_and_raw(make_db: Callable[..., Any], call
     # day 2: 0, 1, 2.5e8 -> rank 3; day 3: 9.99999 (10.0000).
     assert [r["values"] for r in got["p90"]] == [7.01, 250_000_000.0, 10.0]
     assert got["p90"] == ref.series(events, "quality_p90", "daily")
+    write(path, "DELETE FROM md_results")  # not the stored default rows: the same from the tables
+    analysis.CACHE.clear()
+    assert served() == got
     write(path, "DROP TABLE md_meta")
     calls.clear()
     assert served() == got

@@ -15,7 +15,7 @@ from moviedash.metrics import MeasureSettings
 from moviedash.params import Filters
 from moviedash.rollups import BIN_COLUMNS
 from moviedash.rollups.aggregator import engagement_bins, pair_sum, play_units
-from moviedash.rollups.serve import bin_rows
+from moviedash.rollups.serve import _quantiles, bin_rows
 from moviedash.rollups.tables import BIN_ARRAYS, pack, pack_rows, unpack, unpack_rows
 
 P90 = metrics.measure("quality_p90").aggregation
@@ -176,3 +176,51 @@ def test_served_dense_histogram_and_completion_by_quality() -> None:
     assert (bins.tolist(), plays.tolist(), units.tolist()) == ([1, 7], [1, 3], [100, 350])
     with pytest.raises(ValueError):
         bin_rows(conn, [], "plays", Filters())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("spread", [5, 3_000, 20_000, 2**40, 2**61])
+def test_pair_sum_into_a_grid_or_by_a_sort_as_by_hand(spread: int) -> None:
+    """The (key, bin) grid (few keys and bins: as served), the sort (as loaded) and pyarrow (absurd bins) sum alike."""
+    rng = np.random.default_rng(spread)
+    keys = rng.integers(0, 7, 5_000)
+    bins = rng.integers(-spread, spread, 5_000)
+    values = [rng.integers(-(2**40), 2**40, 5_000), rng.integers(0, 3, 5_000)]
+    expected: dict[tuple[int, int], list[int]] = {}
+    for k, b, *v in zip(keys.tolist(), bins.tolist(), *(a.tolist() for a in values), strict=True):
+        found = expected.setdefault((k, b), [0, 0, 0])
+        expected[(k, b)] = [found[0] + 1, found[1] + v[0], found[2] + v[1]]
+    got_keys, got_bins, sums = pair_sum(keys, bins, values, counted=True)
+    pairs = sorted(expected)
+    assert list(zip(got_keys.tolist(), got_bins.tolist(), strict=True)) == pairs
+    assert [s.tolist() for s in sums] == [[expected[p][i] for p in pairs] for i in range(3)]
+    assert all(s.dtype == np.int64 for s in sums)
+
+
+@pytest.mark.parametrize("q", [0.9, 0.5, 0.01, 1.0, 0.333])
+@pytest.mark.parametrize("descending", [False, True])
+def test_quantiles_of_every_group_at_once_as_one_by_one(q: float, descending: bool) -> None:
+    distribution = dataclasses.replace(P90, q=q, descending=descending)
+    rng = np.random.default_rng(round(q * 1000) + descending)
+    keys = rng.integers(0, 40, 3_000)
+    keys[keys == 13] = 12  # a group without a bin
+    bins = rng.integers(-50, 1_200, 3_000)
+    counts = rng.integers(0, 4, 3_000)  # zero counts too: a group of only zeros has no value
+    keys = np.append(keys, [39, 39])
+    bins, counts = np.append(bins, [5, 6]), np.append(counts, [0, 0])
+    owners, summed_bins, (summed,) = pair_sum(keys, bins, [counts])
+    values, totals = _quantiles(distribution, 41, owners, summed_bins, summed)
+    for g in range(41):
+        mine = owners == g
+        found = dict(zip(summed_bins[mine].tolist(), summed[mine].tolist(), strict=True))
+        assert values[g] == distribution.bin_quantile(found), g
+        assert totals[g] == sum(found.values())
+    assert values[13] is None and totals[13] == 0 and values[40] is None
+
+
+def test_blobs_of_postgresql_memoryviews_unpack_alike() -> None:
+    blobs = [pack([ints(1, 2), ints(3, 4), ints(5, 6)]), pack([ints(7), ints(2**33), ints(9)])]
+    lengths, arrays = unpack_rows([memoryview(b) for b in blobs], 3)
+    assert lengths.tolist() == [2, 1]
+    assert [a.tolist() for a in arrays] == [[1, 2, 7], [3, 4, 2**33], [5, 6, 9]]
+    with pytest.raises(ValueError):
+        unpack_rows([b"\x02\x00\x00"], 1)
