@@ -35,6 +35,11 @@ FILTER_PROPS: tuple[tuple[str, str], ...] = (
     (ids.DEVICE, "value"),
     (ids.MARKET, "value"),
 )
+#: What a chart with controls of its own reads when its page's selection store is still empty
+#: (its own control changed before any filter): the filters and the chart theme, as state.
+SELECTION_STATES: tuple[tuple[str, str], ...] = (*FILTER_PROPS, (ids.CHART_THEME, "data"))
+
+
 #: Every control the URL records, in :data:`selection.CONTROL_NAMES` order.
 CONTROL_PROPS: tuple[tuple[str, str], ...] = (
     *[(ids.resolution(key), "value") for key in SERIES_KEYS],
@@ -240,11 +245,12 @@ def _register_charts(app: dash.Dash) -> None:
         Input(ids.TOP_N, "value"),
         Input(ids.RANK, "value"),
         Input(ids.OVERVIEW_SELECTION, "data"),
+        *_states(SELECTION_STATES),
         prevent_initial_call=True,
     )
-    def update_top(num: Any, rank: Any, selection_data: Any) -> tuple[Any, ...]:
+    def update_top(num: Any, rank: Any, selection_data: Any, *fallback: Any) -> tuple[Any, ...]:
         """The top-N titles chart, as tall as its bars need."""
-        filter_values, theme_value = _page_selection(selection_data)
+        filter_values, theme_value = _page_selection(selection_data, fallback)
         return views.top_view(num, rank, filter_values, theme_value)
 
     @app.callback(
@@ -267,11 +273,12 @@ def _register_series_chart(app: dash.Dash, chart: str) -> None:
         Output(ids.summary(chart), "children"),
         Input(ids.resolution(chart), "value"),
         Input(ids.OVERVIEW_SELECTION, "data"),
+        *_states(SELECTION_STATES),
         prevent_initial_call=True,
     )
-    def update_series(resolution: Any, selection_data: Any) -> tuple[Any, ...]:
+    def update_series(resolution: Any, selection_data: Any, *fallback: Any) -> tuple[Any, ...]:
         """A time-series chart at its own resolution."""
-        filter_values, theme_value = _page_selection(selection_data)
+        filter_values, theme_value = _page_selection(selection_data, fallback)
         return views.series_view(chart, resolution, filter_values, theme_value)
 
 
@@ -478,8 +485,14 @@ def _register_engagement(app: dash.Dash) -> None:
         return options, chosen if chosen != current else no_update
 
 
-def _page_selection(data: Any) -> tuple[list[Any], str]:
-    """The filter values and chart theme a page's selection store holds (written client side)."""
+def _page_selection(data: Any, fallback: Sequence[Any] | None = None) -> tuple[list[Any], str]:
+    """The filter values and chart theme a page's selection store holds (written client side).
+
+    ``fallback``: the values of :data:`SELECTION_STATES`, used while the store is empty.
+    """
+    if data is None and fallback is not None:
+        *filters, theme = fallback
+        data = {"filters": list(filters), "theme": theme}
     if not isinstance(data, dict) or not isinstance(data.get("filters"), list) or len(data["filters"]) != 5:
         raise PreventUpdate
     return list(data["filters"]), views.theme_name(data.get("theme"))  # a crafted theme: light
@@ -499,15 +512,17 @@ def _register_engagement_chart(app: dash.Dash, chart: str) -> None:
         Input(ids.ENGAGEMENT_SELECTION, "data"),
         *[State(c, "value") for c in others],
         State(ids.PAGE, "data"),
+        *_states(SELECTION_STATES),
         prevent_initial_call=True,
     )
     def update_engagement_chart(*values: Any) -> tuple[Any, ...]:
         """One engagement chart, for the page's selection and its controls."""
         own_values, (selection_data, *rest) = values[: len(own)], values[len(own):]
-        *other_values, page = rest
+        fallback = rest[len(rest) - len(SELECTION_STATES):]
+        *other_values, page = rest[: len(rest) - len(SELECTION_STATES)]
         if page != "engagement":
             raise PreventUpdate
-        filter_values, theme = _page_selection(selection_data)
+        filter_values, theme = _page_selection(selection_data, fallback)
         controls = dict(zip(own, own_values, strict=True)) | dict(zip(others, other_values, strict=True))
         figure, config, summary, href = engagement_page.chart_view(chart, controls, filter_values, theme)
         return figure, config, summary, href or "", href is None
