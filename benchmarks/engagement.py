@@ -1,4 +1,4 @@
-"""The engagement routes on SQLite: from the rollups (``md_engagement``, the per-title engagement) and raw.
+"""The engagement routes on SQLite, from the rollups (``md_engagement``, ``md_engagement_bins``, per-title) and raw.
 
     python -m benchmarks.engagement --events 1000000 [--repeat 20] [--baseline-src DIR] [--out FILE]
 
@@ -41,7 +41,8 @@ TIMEOUT = "120"
 URLS = [
     *(f"/data/{m}/?resolution={r}" for m in ("completion", "completion_rate", "full_watches", "quality",
                                                "poor_quality") for r in ("daily", "weekly", "monthly")),
-    "/data/quality_p90/?resolution=weekly",
+    *(f"/data/quality_p90/?resolution={r}" for r in ("daily", "weekly", "monthly")),
+    "/data/quality_p90/?resolution=daily&start=2024-06-01&end=2024-06-30&device=TV",
     "/data/completion/?resolution=daily&start=2024-06-01&end=2024-06-30&device=TV",
     "/data/poor_quality/?resolution=weekly&market=SE",
     *(f"/data/{m}/breakdown/?by={b}" for m in ("completion", "completion_rate", "full_watches", "quality",
@@ -56,7 +57,9 @@ URLS = [
     "/data/completion/stops/?title=The%20Bitter%20Engine",
     "/data/completion/stops/?title=The%20Bitter%20Engine&start=2024-03-10&end=2024-06-20&market=SE",
     "/data/completion/distribution/",
+    "/data/completion/distribution/?start=2024-01-01&end=2024-03-31&market=SE",
     "/data/quality/completion/",
+    "/data/quality/completion/?start=2024-04-01&end=2024-06-30&device=TV",
 ]
 
 
@@ -74,9 +77,10 @@ def demo(db: Path, events: int, src: str | None = None) -> float:
     return time.perf_counter() - started
 
 
-def sizes(db: Path) -> tuple[int, int, int, int]:
-    """Bytes of the whole file, of every rollup table (``md_*``), of ``md_engagement`` and of the per-title
-    engagement blobs (``engagement`` and ``deciles`` of ``md_title_day`` and ``md_title_month``)."""
+def sizes(db: Path) -> tuple[int, int, int, int, int]:
+    """Bytes of the whole file, of every rollup table (``md_*``), of ``md_engagement``, of ``md_engagement_bins``
+    (each with its indexes) and of the per-title engagement blobs (``engagement`` and ``deciles`` of
+    ``md_title_day`` and ``md_title_month``)."""
     conn = sqlite3.connect(db)
     try:
         total = db.stat().st_size
@@ -86,12 +90,15 @@ def sizes(db: Path) -> tuple[int, int, int, int]:
             for table in ("md_title_day", "md_title_month")
         )
     except sqlite3.OperationalError:  # SQLite without dbstat
-        return db.stat().st_size, 0, 0, 0
+        return db.stat().st_size, 0, 0, 0, 0
     finally:
         conn.close()
     rollups = sum(n for name, n in rows if name.startswith("md_") or name.startswith("sqlite_autoindex_md_"))
-    engagement = sum(n for name, n in rows if "md_engagement" in name)
-    return total, rollups, engagement, titles
+
+    def table(name: str) -> int:
+        return sum(n for found, n in rows if found in (name, f"sqlite_autoindex_{name}_1"))
+
+    return total, rollups, table("md_engagement"), table("md_engagement_bins"), titles
 
 
 def time_urls(db: Path, repeat: int, cold: int = 5) -> dict[str, tuple[float, float, bytes]]:
@@ -134,20 +141,22 @@ def main() -> None:
         conn.execute("DROP TABLE md_meta")
         conn.commit()
         conn.close()
-        total, rollup_bytes, engagement_bytes, title_bytes = sizes(db)
+        total, rollup_bytes, engagement_bytes, bins_bytes, title_bytes = sizes(db)
         from_rollups = time_urls(db, args.repeat)
         from_raw = time_urls(raw, 1, 1)  # never cached (no rollups, no data version): warm is cold
     lines = [
         f"# Engagement routes, SQLite, {args.events:,} demo events",
         "",
-        f"`python -m benchmarks.engagement --events {args.events} --repeat {args.repeat}` on {machine()}.",
+        f"`python -m benchmarks.engagement --events {args.events} --repeat {args.repeat}"
+        + (" --baseline-src DIR" if args.baseline_src else "") + f"` on {machine()}.",
         "",
         f"- load (`moviedash demo`, with the engagement rollups): {load:.1f} s"
         + (f"; the same load by the baseline code: {baseline:.1f} s ({100 * (load / baseline - 1):+.1f} %)"
            if baseline else ""),
         f"- database {total / 2**20:.1f} MiB; every rollup table {rollup_bytes / 2**20:.1f} MiB "
         f"({100 * rollup_bytes / total:.1f} %); `md_engagement` {engagement_bytes / 2**20:.2f} MiB "
-        f"({100 * engagement_bytes / total:.2f} %); the per-title engagement (`engagement` and `deciles` of "
+        f"({100 * engagement_bytes / total:.2f} %); `md_engagement_bins` {bins_bytes / 2**20:.2f} MiB "
+        f"({100 * bins_bytes / total:.2f} %); the per-title engagement (`engagement` and `deciles` of "
         f"`md_title_day`/`md_title_month`, payload) {title_bytes / 2**20:.2f} MiB ({100 * title_bytes / total:.2f} %)",
         "- cold: median of 5 first requests with the answer cache emptied; warm: p95 of "
         f"{args.repeat} requests (raw: nothing is cached without rollups; 1 and 1 request). "

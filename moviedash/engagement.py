@@ -12,12 +12,13 @@ are current and were built under the settings asked for: the time series of
 every ratio measure (every resolution, shared filters), the breakdowns, the
 whole-selection figures (:func:`overall`, the key figures) and the worst
 segments -- each is a grouping of per-(day, dims) integer sums, so the
-answers equal the raw table's exactly; and from the per-title engagement of
+answers equal the raw table's exactly; from ``md_engagement_bins``
+``quality_p90`` (its series and breakdowns: nearest rank over the summed
+0.01-wide bins), the completion distribution and completion by quality
+(summed bin counts); and from the per-title engagement of
 ``md_title_day``/``md_title_month``, the top lists by ``completion`` and
 ``full_watches`` (per-title sums) and the stop curves (per-title plays per
-completion decile).  From the raw table (cached per data version):
-``quality_p90`` (a distribution), the completion distribution and completion
-by quality.
+completion decile).
 
 The SQL is built from the declarations (:data:`moviedash.metrics.ENGAGEMENT`),
 the dialect's fragments and a :class:`~moviedash.metrics.MeasureSettings`;
@@ -25,6 +26,7 @@ user values are only ever bound parameters.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,7 +40,16 @@ from .analysis import HAS_TITLE, cached, span, where
 from .charts import Kpi, comparison_text
 from .errors import MoviedashError
 from .escapes import decode_escapes
-from .metrics import UNITS, Distribution, Measure, MeasureSettings, Ratio
+from .metrics import (
+    COMPLETION_BINS,
+    COMPLETION_BY_QUALITY,
+    COMPLETION_HISTOGRAM,
+    UNITS,
+    Distribution,
+    Measure,
+    MeasureSettings,
+    Ratio,
+)
 from .params import Filters, SeriesQuery
 from .periods import check_periods, period_labels, period_start
 from .store import Connection, Dialect, check_deadline, dialect_of
@@ -47,8 +58,7 @@ from .store import Connection, Dialect, check_deadline, dialect_of
 BREAKDOWNS: tuple[str, ...] = dimensions.DIMS
 #: The top list's engagement ranks (``rank=completion`` needs ``min_plays`` plays with a value).
 RANKS: tuple[str, ...] = metrics.TITLE_RANKS
-#: The completion histogram's bins (10 % wide; 100 % falls in the last) and the stop curve's points.
-COMPLETION_BINS = 10
+#: The stop curve's points (the completion histogram's bins: :data:`moviedash.metrics.COMPLETION_BINS`).
 STOP_POINTS: tuple[int, ...] = metrics.STOP_POINTS
 #: The session types the completion histogram sets side by side.
 SESSION_TYPES: tuple[str, ...] = ("MOVIE", "SERIES")
@@ -98,8 +108,7 @@ def _bin_sql(distribution: Distribution) -> str:
 
 def _directed(distribution: Distribution, settings: MeasureSettings) -> Distribution:
     if distribution.directed and not settings.errorperception_higher_is_worse:
-        return Distribution(distribution.expression, distribution.edges, distribution.q, distribution.bin_units,
-                            not distribution.descending)
+        return dataclasses.replace(distribution, descending=not distribution.descending)
     return distribution
 
 
@@ -136,25 +145,37 @@ def grouped_values(
     """:func:`_grouped_values`, cached per data version (:func:`moviedash.analysis.cached`).
 
     ``rollup_keys``: the same grouping over ``md_engagement`` (``[]``: one group), for a ratio
-    measure answered from the rollups when :func:`from_rollups`; ``None``: only the raw table can.
+    measure or a distribution with a rollup (``md_engagement_bins``) answered from the rollups when
+    :func:`from_rollups`; ``None``: only the raw table can.
     """
-    use_rollups = (rollup_keys is not None and isinstance(_engagement(name).aggregation, Ratio)
-                   and from_rollups(conn, settings))
+    aggregation = _engagement(name).aggregation
+    served_by_rollups = isinstance(aggregation, Ratio) or (
+        isinstance(aggregation, Distribution) and aggregation.rollup is not None
+    )
+    use_rollups = rollup_keys is not None and served_by_rollups and from_rollups(conn, settings)
     cache_key = ("engagement", name, key, filters, dialect, settings, tuple(extra), dated, condition, use_rollups)
     if use_rollups:
         assert rollup_keys is not None
         keys = tuple(rollup_keys)
-        return cached(conn, cache_key, lambda: _rollup_values(conn, name, keys, filters))
+        return cached(conn, cache_key, lambda: _rollup_values(conn, name, keys, filters, settings))
     return cached(conn, cache_key, lambda: _grouped_values(
         conn, name, key, filters, dialect, settings, extra, dated=dated, condition=condition
     ))
 
 
+def _key(row: Sequence[Any], width: int) -> Any:
+    """A rollup row's group, as :func:`moviedash.rollups.engagement_rows` keys it."""
+    return row[0] if width == 1 else (tuple(row[:width]) if width else 1)
+
+
 def _rollup_values(
-    conn: Connection, name: str, keys: Sequence[str], filters: Filters,
+    conn: Connection, name: str, keys: Sequence[str], filters: Filters, settings: MeasureSettings,
 ) -> dict[Any, Group]:
-    """:func:`_grouped_values` of a ratio measure from ``md_engagement``'s sums (one group per key with a play)."""
+    """:func:`_grouped_values` from the rollups (one group per key with a play): a ratio from
+    ``md_engagement``'s sums, a distribution's quantile from ``md_engagement_bins``' summed bins."""
     aggregation = _engagement(name).aggregation
+    if isinstance(aggregation, Distribution):
+        return _rollup_quantiles(conn, aggregation, keys, filters, settings)
     if not isinstance(aggregation, Ratio):
         raise ValueError(f"{name} is not a ratio")
     columns = metrics.ratio_rollups(aggregation)
@@ -165,10 +186,28 @@ def _rollup_values(
     out: dict[Any, Group] = {}
     width = len(keys)
     for row in rollups.engagement_rows(conn, keys, summed, filters):
-        k = row[0] if width == 1 else (tuple(row[:width]) if width else 1)
+        k = _key(row, width)
         total, plays = _int(row[width]), _int(row[width + 1])
         below = 1 if denominator is None else _int(row[width + 2])
         out[k] = Group(aggregation.value(total, below, plays), plays, total if aggregation.of_plays else None)
+    check_deadline(conn)
+    return out
+
+
+def _rollup_quantiles(
+    conn: Connection, aggregation: Distribution, keys: Sequence[str], filters: Filters, settings: MeasureSettings,
+) -> dict[Any, Group]:
+    """A distribution's quantile per group from its summed bins; a group with plays but no value: ``(None, 0)``."""
+    if aggregation.rollup is None:
+        raise ValueError("no rollup answers this distribution")
+    distribution = _directed(aggregation, settings)
+    binned = rollups.bin_rows(conn, keys, aggregation.rollup, filters)
+    out: dict[Any, Group] = {}
+    for row in rollups.engagement_rows(conn, keys, ["plays"], filters):  # the groups with a play
+        k = _key(row, len(keys))
+        found = binned.get(k)
+        counts = {} if found is None else dict(zip(found[0].tolist(), found[1].tolist(), strict=True))
+        out[k] = Group(distribution.bin_quantile(counts), sum(counts.values()))
     check_deadline(conn)
     return out
 
@@ -359,22 +398,31 @@ def _completion_distribution(conn: Connection, filters: Filters, dialect: Dialec
 
     Columns ``from``, ``to``, ``movie_plays``, ``series_plays``, ``movie_share``,
     ``series_share`` (% of that session type's plays, 2 decimals; ``None`` without plays).
-    A capped or full play (100 %) is in the last bin.
+    A capped or full play (100 %) is in the last bin, one below 0 % in the first.  From
+    ``md_engagement_bins`` when :func:`from_rollups`, else from ``movies``.
     """
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
-    clause, params = where(filters)
-    plays = _plays_sql(dialect, clause, settings, ["sessiontype"])
-    width = _FULL // COMPLETION_BINS
-    bin_sql = f"CASE WHEN completion >= {_FULL} THEN {COMPLETION_BINS - 1} ELSE completion / {width} END"
-    sql = (
-        f"SELECT sessiontype, {bin_sql} AS b, COUNT(*) FROM ({plays}) AS p "
-        f"WHERE completion IS NOT NULL AND sessiontype IN ({', '.join('?' * len(SESSION_TYPES))}) "
-        f"GROUP BY sessiontype, {bin_sql}"
-    )
     counts = {t: [0] * COMPLETION_BINS for t in SESSION_TYPES}
-    for sessiontype, b, n in conn.execute(sql, [*params, *SESSION_TYPES]).fetchall():
-        counts[str(sessiontype)][int(b)] += int(n)
+    types = f"sessiontype IN ({', '.join('?' * len(SESSION_TYPES))})"
+    if from_rollups(conn, settings):  # the summed histograms of the rows of either session type
+        column = str(COMPLETION_HISTOGRAM.rollup)
+        for sessiontype, (summed,) in rollups.bin_rows(conn, ["sessiontype"], column, filters, types,
+                                                        SESSION_TYPES).items():
+            counts[str(sessiontype)] = [int(n) for n in summed]
+    else:
+        clause, params = where(filters)
+        plays = _plays_sql(dialect, clause, settings, ["sessiontype"])
+        width, last = COMPLETION_HISTOGRAM.bin_units, COMPLETION_BINS - 1
+        # As metrics.completion_bin: 100 % in the last bin, below 0 % in the first.
+        bin_sql = (f"CASE WHEN completion >= {_FULL} THEN {last} WHEN completion < 0 THEN 0 "
+                   f"ELSE completion / {width} END")
+        sql = (
+            f"SELECT sessiontype, {bin_sql} AS b, COUNT(*) FROM ({plays}) AS p "
+            f"WHERE completion IS NOT NULL AND {types} GROUP BY sessiontype, {bin_sql}"
+        )
+        for sessiontype, b, n in conn.execute(sql, [*params, *SESSION_TYPES]).fetchall():
+            counts[str(sessiontype)][int(b)] += int(n)
     check_deadline(conn)
     totals = {t: sum(c) for t, c in counts.items()}
     step = 100 // COMPLETION_BINS
@@ -474,17 +522,25 @@ def _completion_by_quality(conn: Connection, filters: Filters, dialect: Dialect 
 
     Bins ``[b, b + 1)`` ascending, only those with a play that has both values.
     Columns ``from``, ``to``, ``values`` (average capped completion, 2 decimals), ``plays``.
+    From ``md_engagement_bins`` when :func:`from_rollups`, else from ``movies``.
     """
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
-    clause, params = where(filters)
-    plays = _plays_sql(dialect, clause, settings)
-    unit_bin = _bin_sql(Distribution("quality", bin_units=UNITS))
-    sql = (
-        f"SELECT {unit_bin} AS b, COALESCE(SUM(completion), 0), COUNT(*) FROM ({plays}) AS p "
-        f"WHERE quality IS NOT NULL AND completion IS NOT NULL GROUP BY {unit_bin} ORDER BY 1"
-    )
-    rows = [(int(b), int(total), int(n)) for b, total, n in conn.execute(sql, params).fetchall()]
+    if from_rollups(conn, settings):  # the summed (bin, plays, completion units) of the selection
+        found = rollups.bin_rows(conn, [], str(COMPLETION_BY_QUALITY.rollup), filters).get(1)
+        rows = [] if found is None else [
+            (b, total, n) for b, n, total in zip(*(a.tolist() for a in found), strict=True) if n
+        ]
+    else:
+        clause, params = where(filters)
+        plays = _plays_sql(dialect, clause, settings)
+        unit_bin = _bin_sql(COMPLETION_BY_QUALITY)
+        sql = (
+            f"SELECT {unit_bin} AS b, COALESCE(SUM(completion), 0), COUNT(*) FROM ({plays}) AS p "
+            f"WHERE {COMPLETION_BY_QUALITY.expression} IS NOT NULL AND completion IS NOT NULL "
+            f"GROUP BY {unit_bin} ORDER BY 1"
+        )
+        rows = [(int(b), int(total), int(n)) for b, total, n in conn.execute(sql, params).fetchall()]
     check_deadline(conn)
     return pd.DataFrame(
         [{"from": b, "to": b + 1, "values": metrics.served(total, n * UNITS, 2), "plays": n} for b, total, n in rows],

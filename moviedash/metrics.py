@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .dimensions import DIMENSIONS, DIMS, Dimension
 
@@ -133,6 +134,14 @@ class Distribution:
     descending: bool = False
     #: Ranks follow ``errorperception``'s configured direction (descending when higher is better).
     directed: bool = False
+    #: The rollup column of its per-(day, dims) bin counts (sparse, ``bin_units`` wide), or ``None``.
+    rollup: str | None = None
+
+    def bin_of(self, units: Any) -> Any:
+        """The uniform bin of 4-decimal integer ``units`` (an int or an int64 array): floor division, also below 0."""
+        if not self.bin_units:
+            raise ValueError("only distributions of uniform bins (bin_units) have bins")
+        return units // self.bin_units
 
     def quantile(self, counts: Sequence[int], q: float) -> float | None:
         """The lower edge of the bin holding the ``q``-quantile (nearest rank) of binned ``counts``.
@@ -337,7 +346,7 @@ ENGAGEMENT: tuple[Measure, ...] = (
     ),
     Measure(
         name="quality_p90", label="Quality score, 90th percentile", unit="error perception", short_unit="score",
-        aggregation=Distribution("quality", q=0.9, bin_units=100, directed=True),
+        aggregation=Distribution("quality", q=0.9, bin_units=100, directed=True, rollup="quality_bins"),
         description="The 90th percentile of errorperception, nearest rank over 0.01-wide bins (2 decimals).",
         subtitle="The level 90 % of plays are at or better than", key="quality_p90", colour="bars",
     ),
@@ -375,6 +384,29 @@ TITLE_ROLLUPS: tuple[str, ...] = tuple(dict.fromkeys(
 ))
 #: The points of the "where people stop" curve: % of a title's plays whose capped completion is at least each.
 STOP_POINTS: tuple[int, ...] = tuple(range(10, 101, 10))
+#: The completion histogram (``/data/completion/distribution/``): plays per 10 % bin of capped completion,
+#: ``bin_units`` (0.0001 units) wide; 100 % is in the last bin and a value below 0 % in the first.
+COMPLETION_BINS = 10
+COMPLETION_HISTOGRAM = Distribution("completion", bin_units=100 * UNITS // COMPLETION_BINS, rollup="completion_bins")
+#: Completion by quality (``/data/quality/completion/``): per one-unit bin of ``errorperception``, the
+#: plays with both values and the sum of their capped completion (0.0001 units).
+COMPLETION_BY_QUALITY = Distribution("quality", bin_units=UNITS, rollup="quality_completion")
+
+
+def completion_bin(units: Any) -> Any:
+    """The completion histogram's bin of capped completion ``units`` (an int or an int64 array): 0 … 9."""
+    width = COMPLETION_HISTOGRAM.bin_units
+    if isinstance(units, int):
+        return min(max(units, 0) // width, COMPLETION_BINS - 1)
+    return (units.clip(0, None) // width).clip(None, COMPLETION_BINS - 1)
+
+
+#: The rollup columns of binned counts (``md_engagement_bins``): the distributions' sparse bins,
+#: in declaration order, then the completion histogram and completion by quality.
+BIN_ROLLUPS: tuple[str, ...] = tuple(dict.fromkeys([
+    *(m.aggregation.rollup for m in ENGAGEMENT if isinstance(m.aggregation, Distribution) and m.aggregation.rollup),
+    str(COMPLETION_HISTOGRAM.rollup), str(COMPLETION_BY_QUALITY.rollup),
+]))
 
 #: Every measure served at ``/data/<name>/``.
 ALL_MEASURES: tuple[Measure, ...] = (*MEASURES, *ENGAGEMENT)
@@ -389,12 +421,13 @@ SERIES: tuple[str, ...] = tuple(m.name for m in MEASURES)
 SERIES_KEYS: tuple[str, ...] = tuple(m.key for m in MEASURES)
 
 __all__ = [
-    "ALL_MEASURES", "BY_NAME", "DEFAULT_SETTINGS", "DIMENSIONS", "DIMS", "ENGAGEMENT", "ENGAGEMENT_ROLLUPS",
+    "ALL_MEASURES", "BIN_ROLLUPS", "BY_NAME", "COMPLETION_BINS", "COMPLETION_BY_QUALITY", "COMPLETION_HISTOGRAM",
+    "DEFAULT_SETTINGS", "DIMENSIONS", "DIMS", "ENGAGEMENT", "ENGAGEMENT_ROLLUPS",
     "ENGAGEMENT_SERIES", "MEASURES",
     "MINUTES", "PLAY_COLUMNS", "ROUNDING", "SERIES", "SERIES_KEYS", "STOP_POINTS", "TITLE_RANKS", "TITLE_ROLLUPS",
     "UNITS", "Additive", "Aggregation", "Count",
     "Dimension", "DistinctUsers", "Distribution", "Measure", "MeasureSettings", "Ratio", "Sum", "measure", "quantise",
-    "ratio_rollups", "raw_aggregate", "rollup_column", "round_ratio", "served",
+    "completion_bin", "ratio_rollups", "raw_aggregate", "rollup_column", "round_ratio", "served",
 ]
 
 

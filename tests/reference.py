@@ -460,7 +460,7 @@ def completion_histogram(events: Iterable[Event], settings: Settings = DEFAULT) 
     """"a histogram of completion in 10 % bins (movies and series side by side)".
 
     Bins ``[0, 10)``, …, ``[80, 90)`` and ``[90, 100]`` of the capped completion
-    (capped plays are in the last bin).  Each row has the plays of each session
+    (capped plays are in the last bin, a percentage below 0 in the first).  Each row has the plays of each session
     type in the bin and their share of that type's plays (2 decimals, ``None``
     when the type has none).  Plays without a session type or a percentage are
     left out.
@@ -469,7 +469,7 @@ def completion_histogram(events: Iterable[Event], settings: Settings = DEFAULT) 
     for e in plays(as_events(events), settings):
         c = capped(e)
         if c is not None and e["sessiontype"] in counts:
-            counts[e["sessiontype"]][min(c // (10 * UNITS), 9)] += 1
+            counts[e["sessiontype"]][min(max(c, 0) // (10 * UNITS), 9)] += 1
     totals = {k: sum(v) for k, v in counts.items()}
     return [
         {

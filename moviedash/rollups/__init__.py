@@ -9,6 +9,7 @@
 from .aggregator import FED_COLUMNS, Aggregator
 from .maintain import clear, rebuild, refresh, refresh_derived, store_defaults
 from .serve import (
+    bin_rows,
     engagement_rows,
     has_value,
     heatmap_rows,
@@ -25,6 +26,7 @@ from .serve import (
     where,
 )
 from .tables import (
+    BIN_COLUMNS,
     DECILE_UNITS,
     DECILES,
     ENGAGEMENT_COLUMNS,
@@ -40,9 +42,9 @@ from .tables import (
 )
 
 __all__ = [
-    "DECILES", "DECILE_UNITS", "ENGAGEMENT_COLUMNS", "FED_COLUMNS", "MAX_MINUTES", "MINUTES", "SCHEMA_VERSION",
-    "TABLES", "TITLE_ENGAGEMENT_COLUMNS", "TOP_STORED",
-    "Aggregator", "Status", "clear", "engagement_rows",
+    "BIN_COLUMNS", "DECILES", "DECILE_UNITS", "ENGAGEMENT_COLUMNS", "FED_COLUMNS", "MAX_MINUTES", "MINUTES",
+    "SCHEMA_VERSION", "TABLES", "TITLE_ENGAGEMENT_COLUMNS", "TOP_STORED",
+    "Aggregator", "Status", "bin_rows", "clear", "engagement_rows",
     "has_value", "heatmap_rows", "month_bounds", "options", "rank_by_shown_title", "rebuild", "refresh",
     "refresh_derived",
     "schema", "series_rows", "span_row", "status", "store_defaults", "title_deciles", "title_engagement",

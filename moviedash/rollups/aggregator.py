@@ -9,11 +9,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyroaring import BitMap
 
+from .. import metrics
 from .. import settings as data_settings
 from ..metrics import UNITS, MeasureSettings
 from ..store import Dialect, add_month_partitions, dialect_of
 from .packing import pack_code_runs, pack_column_rows, unpack_codes, unpack_columns
 from .tables import (
+    BIN_ARRAYS,
+    BIN_COLUMNS,
     DAY_TABLES,
     DECILE_UNITS,
     DECILES,
@@ -25,7 +28,10 @@ from .tables import (
     bulk_insert,
     exists,
     meta,
+    pack,
+    pack_rows,
     position,
+    unpack,
 )
 
 # --------------------------------------------------------------------------- #
@@ -62,23 +68,35 @@ def _units(array: pa.Array | pa.ChunkedArray, quantised: bool) -> tuple[np.ndarr
     return np.where(valid, np.floor(values * 10_000.0 + 0.5), 0).astype(np.int64), valid
 
 
+def play_units(columns: dict[str, Any], quantised: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each event's ``completion`` (capped at 100 %) and ``quality`` in 0.0001 units, with their
+    validity (:data:`moviedash.metrics.PLAY_COLUMNS`, as the raw SQL's plays subquery computes them)."""
+    percentage, has_completion = _units(columns["viewpercentage"], quantised)
+    return {
+        "completion": (np.minimum(percentage, _FULL), has_completion),
+        "quality": _units(columns["errorperception"], quantised),
+    }
+
+
 def engagement_sums(
     columns: dict[str, Any], minutes: np.ndarray, settings: MeasureSettings, quantised: bool = False,
+    units: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Each event's contribution to :data:`~.tables.ENGAGEMENT_COLUMNS` (int64), as the raw SQL of
     :mod:`moviedash.engagement` computes it per play under ``settings``; 0 for an event that is no play.
 
     ``minutes``: the events' minutes, NULL as 0.  ``quantised``: ``viewpercentage`` and
-    ``errorperception`` are already 0.0001-unit integers (read back with SQL).
+    ``errorperception`` are already 0.0001-unit integers (read back with SQL).  ``units``:
+    :func:`play_units` of ``columns`` when already computed.
     """
-    percentage, has_completion = _units(columns["viewpercentage"], quantised)
-    completion = np.minimum(percentage, _FULL)
+    units = units or play_units(columns, quantised)
+    completion, has_completion = units["completion"]
     running = pc.fill_null(pc.cast(columns["runningtime"], pa.int64()), 0).to_numpy(zero_copy_only=False)
     has_running = running > 0
     safe = np.where(has_running, running, 1)
     # minutes / running time to 4 decimals, half away from zero, in integers (as the SQL).
     full_watch = np.where(has_running, (2 * minutes * UNITS + safe) // (2 * safe), 0)
-    quality, has_quality = _units(columns["errorperception"], quantised)
+    quality, has_quality = units["quality"]
     values = settings.sql_values()
     watched, poor = int(values["watched"]), int(values["poor"])
     beyond = quality > poor if settings.errorperception_higher_is_worse else quality < poor
@@ -95,6 +113,72 @@ def engagement_sums(
         "poor_plays": has_quality & beyond,
     }
     return {c: np.where(play, out[c], 0).astype(np.int64) for c in ENGAGEMENT_COLUMNS}
+
+
+#: The sparse binned columns of ``md_engagement_bins`` that count plays per bin of a distribution.
+_DISTRIBUTIONS: tuple[tuple[str, metrics.Distribution], ...] = tuple(
+    (m.aggregation.rollup, m.aggregation) for m in metrics.ENGAGEMENT
+    if isinstance(m.aggregation, metrics.Distribution) and m.aggregation.rollup
+)
+_HISTOGRAM = str(metrics.COMPLETION_HISTOGRAM.rollup)
+_BY_QUALITY = str(metrics.COMPLETION_BY_QUALITY.rollup)
+
+
+def engagement_bins(
+    keys: np.ndarray, units: dict[str, tuple[np.ndarray, np.ndarray]], play: np.ndarray,
+) -> dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
+    """What one batch's plays (``play``) add to :data:`~.tables.BIN_COLUMNS`, as the raw SQL of
+    :mod:`moviedash.engagement` bins them: per column ``(keys, bins, values)``, one entry per play
+    counted, ``values`` what it adds beyond its count (completion by quality: its completion units)."""
+    out: dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]] = {}
+    completion, has_completion = units["completion"]
+    for column, distribution in _DISTRIBUTIONS:
+        values, valid = units[distribution.expression]
+        counted = play & valid
+        out[column] = (keys[counted], distribution.bin_of(values[counted]), [])
+    counted = play & has_completion
+    out[_HISTOGRAM] = (keys[counted], metrics.completion_bin(completion[counted]), [])
+    by = metrics.COMPLETION_BY_QUALITY
+    values, valid = units[by.expression]
+    counted = play & valid & has_completion
+    out[_BY_QUALITY] = (keys[counted], by.bin_of(values[counted]), [completion[counted]])
+    return out
+
+
+def pair_sum(keys: np.ndarray, bins: np.ndarray, values: list[np.ndarray], counted: bool = False,
+             ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Distinct ``(key, bin)`` pairs, sorted, and per pair the int64 sums of ``values``; ``counted``:
+    preceded by the number of entries of the pair.
+
+    One sort of ``key * span + bin`` (numpy) where that fits 62 bits (always, but for absurd
+    bins), else pyarrow's hash aggregation on the two columns.
+    """
+    if not len(keys):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, [empty] * (len(values) + counted)
+    low, high, top = int(bins.min()), int(bins.max()), int(keys.max())
+    span = high - low + 1
+    if int(keys.min()) < 0 or span * (top + 1) >= 2**62:
+        ones = [np.ones(len(keys), dtype=np.int64)] if counted else []
+        table = pa.table({"k": keys, "b": bins, **{f"v{i}": v for i, v in enumerate([*ones, *values])}})
+        names = [f"v{i}" for i in range(len(values) + counted)]
+        grouped = table.group_by(["k", "b"], use_threads=False).aggregate([(n, "sum") for n in names])
+        grouped = grouped.sort_by([("k", "ascending"), ("b", "ascending")])
+        return (grouped["k"].to_numpy().astype(np.int64, copy=False),
+                grouped["b"].to_numpy().astype(np.int64, copy=False),
+                [grouped[f"{n}_sum"].to_numpy().astype(np.int64, copy=False) for n in names])
+    combined = keys.astype(np.int64) * span + (bins - low)
+    order = None
+    if values:
+        order = np.argsort(combined, kind="stable")
+        combined = combined[order]
+    else:
+        combined = np.sort(combined)
+    starts = np.flatnonzero(np.concatenate(([True], combined[1:] != combined[:-1])))
+    distinct_pairs = combined[starts]
+    sums = [np.diff(np.append(starts, len(combined)))] if counted else []
+    sums += [np.add.reduceat(v[order].astype(np.int64, copy=False), starts) for v in values]
+    return distinct_pairs // span, distinct_pairs % span + low, sums
 
 
 class _Codes:
@@ -248,11 +332,17 @@ class Aggregator:
         self.plays = np.zeros(0, dtype=np.int64)
         self.minutes = np.zeros(0, dtype=np.int64)
         self.hours = np.zeros((0, 24), dtype=np.int64)
+        self.completion_bins = np.zeros((0, metrics.COMPLETION_BINS), dtype=np.int64)
         self.engagement = np.zeros((0, len(ENGAGEMENT_COLUMNS)), dtype=np.int64)
         # (dense id << 31 | title) and its _TITLE_VALUES sums
         self.title_parts: list[tuple[np.ndarray, list[np.ndarray]]] = []
         # ((dense id << 31 | title) << 4 | completion decile) and its plays
         self.decile_parts: list[tuple[np.ndarray, np.ndarray]] = []
+        # md_engagement_bins: the histogram as a running total per dense id (like the hours), the
+        # sparse columns as per-batch (dense id, bin, [plays, *sums]) partials.
+        self.bin_parts: dict[str, list[tuple[np.ndarray, np.ndarray, list[np.ndarray]]]] = {
+            c: [] for c in BIN_COLUMNS if c != _HISTOGRAM
+        }
         self.day_pairs: list[np.ndarray] = []  # dense id << 32 | user id, distinct per batch
         self.title_pairs: list[np.ndarray] = []  # title id << 32 | user id
         self.viewer_parts: list[tuple[np.ndarray, np.ndarray]] = []  # (dense id, title id << 32 | user id) per event
@@ -333,15 +423,28 @@ class Aggregator:
             self.plays = np.concatenate([self.plays, np.zeros(size - len(self.plays), dtype=np.int64)])
             self.minutes = np.concatenate([self.minutes, np.zeros(size - len(self.minutes), dtype=np.int64)])
             self.hours = np.concatenate([self.hours, np.zeros((size - len(self.hours), 24), dtype=np.int64)])
+            self.completion_bins = np.concatenate([
+                self.completion_bins,
+                np.zeros((size - len(self.completion_bins), metrics.COMPLETION_BINS), dtype=np.int64),
+            ])
             self.engagement = np.concatenate(
                 [self.engagement, np.zeros((size - len(self.engagement), len(ENGAGEMENT_COLUMNS)), dtype=np.int64)]
             )
         played = dk if play is None else dk[play]
         self.plays[:nd] += np.bincount(played, minlength=nd)
         np.add.at(self.minutes, dk, minutes)
-        sums = engagement_sums(cols, minutes, self.settings, quantised)
+        units = play_units(cols, quantised)
+        sums = engagement_sums(cols, minutes, self.settings, quantised, units)
         engaged, totals = group_sum(dk, [sums[c] for c in ENGAGEMENT_COLUMNS])
         self.engagement[engaged] += np.stack(totals, axis=1)
+        counted = np.ones(n, dtype=bool) if play is None else play
+        for column, (bin_keys, bins, values) in engagement_bins(dk, units, counted).items():
+            if column == _HISTOGRAM:
+                width = metrics.COMPLETION_BINS
+                self.completion_bins[:nd] += np.bincount(
+                    bin_keys * width + bins, minlength=nd * width).reshape(nd, width)
+            else:
+                self.bin_parts[column].append(pair_sum(bin_keys, bins, values, counted=True))
         hour_keys = dk * 24 + hour
         hour_keys = hour_keys if play is None else hour_keys[play]
         self.hours[:nd] += np.bincount(hour_keys, minlength=nd * 24).reshape(nd, 24)
@@ -438,6 +541,14 @@ class Aggregator:
             done["titles"] = (all_keys[c >> _TITLE_BITS], tt, values, _TitleDeciles.of(c, d, decile_plays), None)
             done["monthly"] = (month_keys[monthly >> _TITLE_BITS], monthly & _TITLE_MASK, month_values,
                                _TitleDeciles.of(monthly, month_deciles, month_decile_plays), months.names)
+        done["bins"] = {}
+        for column, parts in self.bin_parts.items():  # each part sorted by (dense id, bin): summed again
+            if parts:
+                done["bins"][column] = pair_sum(
+                    np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                    [np.concatenate([p[2][i] for p in parts]) for i in range(len(parts[0][2]))],
+                )
+        self.bin_parts = {c: [] for c in self.bin_parts}
         done["title_users"] = _bitmaps(self.title_pairs)
         self.title_pairs = []
         if self.viewer_parts:  # every event's pair, grouped by (day, dims) key
@@ -503,6 +614,7 @@ class Aggregator:
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET {updates}",
             rows=[(*t, *sums) for t, sums in zip(texts, self.engagement[:nd].tolist(), strict=True)],
         )
+        self._write_bins(conn, dialect, texts, done["bins"])
         # md_hour: 24 plays counts per (day, dims).
         old = self._old(conn, f"SELECT day, {DIMS_PK}, hours FROM md_hour WHERE day BETWEEN ? AND ?", texts)
         rows = []
@@ -539,6 +651,51 @@ class Aggregator:
                 conn, dialect, "md_title_users", ("title", "viewers", "users"),
                 on_conflict="(title) DO UPDATE SET viewers = excluded.viewers, users = excluded.users", rows=upserts,
             )
+
+    def _write_bins(self, conn: Any, dialect: Dialect, texts: list[tuple],
+                    bins: dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]]) -> None:
+        """md_engagement_bins: one packed row per (day, dims) key, added to the stored one."""
+        nd = len(texts)
+        arrays: dict[str, tuple[list[np.ndarray], np.ndarray, np.ndarray]] = {}  # per column: arrays, starts, ends
+        for column in BIN_COLUMNS:
+            if column == _HISTOGRAM:  # dense: each key's 10 counts
+                starts = np.arange(nd, dtype=np.int64) * metrics.COMPLETION_BINS
+                arrays[column] = ([self.completion_bins[:nd].reshape(-1)], starts, starts + metrics.COMPLETION_BINS)
+                continue
+            empty = np.zeros(0, dtype=np.int64)
+            keys, values, sums = bins.get(column) or (empty, empty, [empty] * (BIN_ARRAYS[column] - 1))
+            ids = np.arange(nd)
+            arrays[column] = ([values, *sums], np.searchsorted(keys, ids, side="left"),
+                              np.searchsorted(keys, ids, side="right"))
+        blobs = {c: pack_rows(*arrays[c]) for c in BIN_COLUMNS}
+        old = self._old(
+            conn, f"SELECT day, {DIMS_PK}, {', '.join(BIN_COLUMNS)} FROM md_engagement_bins WHERE day BETWEEN ? AND ?",
+            texts,
+        )
+        if old:
+            for d, text in enumerate(texts):
+                stored = old.get(text)
+                if stored is None:
+                    continue
+                for column, blob in zip(BIN_COLUMNS, stored, strict=True):
+                    parts, starts, ends = arrays[column]
+                    cell = [p[starts[d]:ends[d]] for p in parts]
+                    previous = unpack(blob, BIN_ARRAYS[column])
+                    if column == _HISTOGRAM:
+                        merged = [cell[0] + previous[0]]
+                    else:
+                        distinct_bins, summed = _sum_runs(
+                            np.concatenate([cell[0], previous[0]]),
+                            [np.concatenate([a, b]) for a, b in zip(cell[1:], previous[1:], strict=True)],
+                        )
+                        merged = [distinct_bins, *summed]
+                    blobs[column][d] = pack(merged)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in BIN_COLUMNS)
+        bulk_insert(
+            conn, dialect, "md_engagement_bins", ("day", *DIMS, *BIN_COLUMNS),
+            on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET {updates}",
+            rows=[(*text, *cells) for text, *cells in zip(texts, *(blobs[c] for c in BIN_COLUMNS), strict=True)],
+        )
 
     def _write_viewers(self, conn: Any, texts: list[tuple], dense_ids: np.ndarray, pairs: np.ndarray) -> None:
         """Append each (day, dims) key's new pairs to its stored ones (``dense_ids`` sorted)."""

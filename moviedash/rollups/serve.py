@@ -14,9 +14,9 @@ from ..escapes import decode_escapes
 from ..params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from ..periods import period_start
 from ..store import DIALECT, Dialect, Queryable
-from .aggregator import distinct, group_sum
+from .aggregator import distinct, group_sum, pair_sum
 from .packing import unpack_codes, unpack_columns
-from .tables import DECILES, DIMS, ENGAGEMENT_COLUMNS, TITLE_ENGAGEMENT_COLUMNS
+from .tables import BIN_ARRAYS, DECILES, DIMS, ENGAGEMENT_COLUMNS, TITLE_ENGAGEMENT_COLUMNS, unpack_rows
 
 #: The additive columns of ``md_day`` a measure may sum.
 _ADDITIVE_COLUMNS = ("plays", "minutes")
@@ -416,3 +416,53 @@ def title_deciles(conn: Queryable, title: str, filters: Filters) -> np.ndarray:
             codes = unpack_codes(blob_deciles, int(rated.sum()))[first:first + int(rated[at])]
             counts += np.bincount(codes, minlength=DECILES)
     return counts
+
+
+def bin_rows(
+    conn: Queryable, keys: Sequence[str], column: str, filters: Filters,
+    condition: str = "", condition_params: Sequence[Any] = (),
+) -> dict[Any, list[np.ndarray]]:
+    """The binned counts of ``md_engagement_bins``' ``column`` summed per group of the SQL ``keys``
+    (as :func:`engagement_rows`; a group is the key's value, a tuple of several, ``1`` for none).
+
+    Per group, int64 arrays: a sparse column's bins (ascending, only those with a play) and their
+    sums; the dense completion histogram's counts of its bins.  Groups whose rows hold no bin are
+    left out.  ``condition``: a further SQL condition (code constants, ``?`` for ``condition_params``).
+    """
+    if column not in BIN_ARRAYS:
+        raise ValueError(f"not an engagement bins column: {column}")
+    count = BIN_ARRAYS[column]
+    clause, params = where(filters)
+    if condition:
+        clause, params = f"{clause} AND {condition}", [*params, *condition_params]
+    width = len(keys)
+    rows = conn.execute(f"SELECT {', '.join([*keys, column])} FROM md_engagement_bins WHERE {clause}",
+                        params).fetchall()
+    if not rows:
+        return {}
+    groups: dict[Any, int] = {}
+    owner = np.fromiter(
+        (groups.setdefault(row[0] if width == 1 else (tuple(row[:width]) if width else 1), len(groups))
+         for row in rows), dtype=np.int64, count=len(rows),
+    )
+    lengths, arrays = unpack_rows([row[width] for row in rows], count)
+    owners = np.repeat(owner, lengths)
+    if count == 1:  # dense: the histogram's bins are each entry's place in its row
+        bins = np.arange(len(owners), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        owners, bins, sums = pair_sum(owners, bins, arrays)
+    else:
+        owners, bins, sums = pair_sum(owners, arrays[0], arrays[1:])
+    starts = np.searchsorted(owners, np.arange(len(groups)), side="left")
+    ends = np.searchsorted(owners, np.arange(len(groups)), side="right")
+    out = {}
+    for key, g in groups.items():
+        a, b = int(starts[g]), int(ends[g])
+        if a == b:
+            continue
+        if count == 1:  # every bin, empty ones too
+            counts = np.zeros(metrics.COMPLETION_BINS, dtype=np.int64)
+            counts[bins[a:b]] = sums[0][a:b]
+            out[key] = [counts]
+        else:
+            out[key] = [bins[a:b], *(v[a:b] for v in sums)]
+    return out

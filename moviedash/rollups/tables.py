@@ -32,6 +32,16 @@ rows (``movies.rowid > covered``) to
   the data-quality settings in force (a settings change rebuilds them): any
   selection's completion, completion rate, full watches, quality and
   poor-quality share are the exact ratio of its summed columns,
+- ``md_engagement_bins``: per (day, dims) the binned counts of the same plays under the same
+  settings, as packed integer arrays (:func:`pack`): ``completion_bins``, the plays per 10 %
+  bin of capped completion (:data:`moviedash.metrics.COMPLETION_HISTOGRAM`; a row's session
+  type is one of its dims, so movies and series are its rows of either type);
+  ``quality_bins``, the plays per non-empty 0.01-wide bin of ``errorperception`` (the bin width
+  of the ``quality_p90`` :class:`~moviedash.metrics.Distribution`), sparse; and
+  ``quality_completion``, per non-empty one-unit bin of ``errorperception``
+  (:data:`~moviedash.metrics.COMPLETION_BY_QUALITY`) the plays with both values and the sum of
+  their capped completion: any selection's 90th percentile, completion histogram and completion
+  by quality are read off its summed bins, exactly as the raw SQL's,
 - ``md_results``: the rows behind the default (unfiltered) views, recomputed
   at load so the first view after an import is as fast as the next one,
 - ``md_meta``: the ``movies`` rowid covered, a data ``version`` counter and
@@ -77,16 +87,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .. import dimensions, metrics
 from ..params import DATE_MAX, DATE_MIN
 from ..store import DIALECT, Dialect, dialect_of
 
 DIMS: tuple[str, ...] = dimensions.DIMS
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 TABLES: tuple[str, ...] = (
     "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users",
-    "md_title_viewers", "md_engagement", "md_results",
+    "md_title_viewers", "md_engagement", "md_engagement_bins", "md_results",
 )
 #: ``md_engagement``'s additive columns: the plays, then the declared engagement sums.
 ENGAGEMENT_COLUMNS: tuple[str, ...] = ("plays", *metrics.ENGAGEMENT_ROLLUPS)
@@ -99,6 +111,16 @@ DECILE_UNITS = 10 * metrics.UNITS
 DECILES = 100 * metrics.UNITS // DECILE_UNITS + 1
 if any(at * metrics.UNITS % DECILE_UNITS for at in metrics.STOP_POINTS):
     raise ValueError("every stop point must be a decile edge")
+#: ``md_engagement_bins``' packed columns (:data:`moviedash.metrics.BIN_ROLLUPS`).
+BIN_COLUMNS: tuple[str, ...] = metrics.BIN_ROLLUPS
+#: How many equal-length arrays each of them packs (:func:`pack`): a distribution's bins and plays;
+#: the completion histogram's plays of its bins 0-9 (dense); completion by quality's bins, plays
+#: with both values and their capped completion in 0.0001 units.
+BIN_ARRAYS: dict[str, int] = {
+    **{c: 2 for c in BIN_COLUMNS},
+    str(metrics.COMPLETION_HISTOGRAM.rollup): 1,
+    str(metrics.COMPLETION_BY_QUALITY.rollup): 3,
+}
 #: Stored default top lists hold this many titles (the largest N a query may ask).
 TOP_STORED = 1000
 
@@ -111,7 +133,9 @@ DIMS_PK = ", ".join(DIMS)
 
 
 #: Rollups keyed by day, range partitioned by month where the dialect partitions.
-DAY_TABLES: tuple[str, ...] = ("md_day", "md_hour", "md_title_day", "md_title_viewers", "md_engagement")
+DAY_TABLES: tuple[str, ...] = (
+    "md_day", "md_hour", "md_title_day", "md_title_viewers", "md_engagement", "md_engagement_bins",
+)
 
 
 def schema(dialect: Dialect = DIALECT) -> str:
@@ -122,6 +146,7 @@ def schema(dialect: Dialect = DIALECT) -> str:
     by_day = dialect.partition_suffix.format(column="day")
     day_clustered = by_day or clustered
     sums = ", ".join(f"{c} {big} NOT NULL" for c in ENGAGEMENT_COLUMNS)
+    bins = ", ".join(f"{c} {blob} NOT NULL" for c in BIN_COLUMNS)
     sql = f"""
 CREATE TABLE IF NOT EXISTS md_meta (key {text} PRIMARY KEY, value {big} NOT NULL);
 CREATE TABLE IF NOT EXISTS md_users (id integer PRIMARY KEY, userid {text} NOT NULL UNIQUE);
@@ -143,11 +168,98 @@ CREATE TABLE IF NOT EXISTS md_title_viewers (
     day {text} NOT NULL, {dims}, pairs {blob} NOT NULL, PRIMARY KEY (day, {DIMS_PK})){by_day};
 CREATE TABLE IF NOT EXISTS md_engagement (
     day {text} NOT NULL, {dims}, {sums}, PRIMARY KEY (day, {DIMS_PK})){day_clustered};
+CREATE TABLE IF NOT EXISTS md_engagement_bins (
+    day {text} NOT NULL, {dims}, {bins}, PRIMARY KEY (day, {DIMS_PK})){by_day};
 CREATE TABLE IF NOT EXISTS md_results (name {text} PRIMARY KEY, value {text} NOT NULL);
 """
     if dialect.partitioned:  # rows of a day no month partition holds (none, as loads create them first)
         sql += "".join(f"CREATE TABLE IF NOT EXISTS {t}_default PARTITION OF {t} DEFAULT;\n" for t in DAY_TABLES)
     return sql
+
+
+def item_size(arrays: Sequence[np.ndarray]) -> int:
+    """4 when every value of ``arrays`` fits a signed 32-bit integer, else 8."""
+    for array in arrays:
+        if len(array) and (int(array.min()) < -(2**31) or int(array.max()) >= 2**31):
+            return 8
+    return 4
+
+
+def pack(arrays: Sequence[np.ndarray], size: int | None = None) -> bytes:
+    """Equal-length integer arrays as one blob: a byte giving the item size, then each array in turn.
+
+    The item size is 4 (little-endian int32) when every value fits, else 8 (int64): the
+    common counts and bins take half the room, and no value is ever cut.  ``size``: one
+    already known to fit (:func:`item_size` of arrays holding these).
+    """
+    size = size or item_size(arrays)
+    kind = f"<i{size}"
+    return bytes([size]) + b"".join(np.asarray(a).astype(kind, copy=False).tobytes() for a in arrays)
+
+
+def pack_rows(arrays: Sequence[np.ndarray], starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
+    """``pack([a[start:end] for a in arrays])`` of every ``(start, end)`` row, at once (one gather, one
+    byte string, sliced): a load packs a row per (day, dims) key.  One item size for all the rows."""
+    size = item_size(arrays)
+    header = bytes([size])
+    lengths = (np.asarray(ends) - np.asarray(starts)).astype(np.int64)
+    count = len(arrays)
+    if not len(lengths):
+        return []
+    if not len(arrays[0]) or not lengths.sum():
+        return [header] * len(lengths)
+    flat = np.stack([np.asarray(a, dtype=np.int64) for a in arrays]).astype(f"<i{size}").reshape(-1)
+    # Row r's entries, array by array: flat[j * n + starts[r] + t] for j < count, t < lengths[r].
+    spans = lengths * count
+    total = int(spans.sum())
+    offsets = np.concatenate(([0], np.cumsum(spans)))
+    row = np.repeat(np.arange(len(lengths)), spans)
+    within = np.arange(total, dtype=np.int64) - offsets[:-1][row]
+    safe = np.maximum(lengths, 1)[row]
+    index = (within // safe) * len(arrays[0]) + np.asarray(starts, dtype=np.int64)[row] + within % safe
+    data = flat[index].tobytes()
+    edges = (offsets * size).tolist()
+    return [header + data[a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def unpack(blob: bytes, count: int) -> list[np.ndarray]:
+    """The ``count`` int64 arrays of a :func:`pack` blob."""
+    data = memoryview(blob)
+    size = data[0]
+    if size not in (4, 8) or (len(data) - 1) % (size * count):
+        raise ValueError("not a packed blob of that many arrays")
+    values = np.frombuffer(data[1:], dtype=f"<i{size}").astype(np.int64)
+    return list(values.reshape(count, -1))
+
+
+def unpack_rows(blobs: Sequence[bytes], count: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`unpack` of many blobs at once: each blob's entries per array (``lengths``) and the
+    ``count`` int64 arrays of every blob's entries, concatenated in blob order."""
+    lengths = np.zeros(len(blobs), dtype=np.int64)
+    out: list[list[np.ndarray]] = [[] for _ in range(count)]
+    order: list[np.ndarray] = []
+    for size in (4, 8):  # blobs of either item size, each kind gathered at once
+        chosen = [i for i, blob in enumerate(blobs) if blob[0] == size]
+        if not chosen:
+            continue
+        sizes = np.array([len(blobs[i]) - 1 for i in chosen], dtype=np.int64)
+        if (sizes % (size * count)).any():
+            raise ValueError("not packed blobs of that many arrays")
+        values = np.frombuffer(b"".join(memoryview(blobs[i])[1:] for i in chosen), dtype=f"<i{size}")
+        n = sizes // (size * count)
+        lengths[chosen] = n
+        # Entry t of array j of a blob starting at o: values[o + j * n + t].
+        row = np.repeat(np.arange(len(chosen)), n)
+        starts = np.concatenate(([0], np.cumsum(n * count)[:-1]))[row]
+        within = np.arange(len(row), dtype=np.int64) - np.concatenate(([0], np.cumsum(n)[:-1]))[row]
+        for j in range(count):
+            out[j].append(values[starts + j * n[row] + within].astype(np.int64))
+        order.append(np.repeat(np.asarray(chosen, dtype=np.int64), n))
+    if len(order) < 2:
+        return lengths, [parts[0] if parts else np.zeros(0, dtype=np.int64) for parts in out]
+    # Both item sizes: back into blob order.
+    back = np.argsort(np.concatenate(order), kind="stable")
+    return lengths, [np.concatenate(parts)[back] for parts in out]
 
 
 def exists(conn: Any, table: str, dialect: Dialect | None = None) -> bool:

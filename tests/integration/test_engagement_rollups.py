@@ -1,11 +1,13 @@
-"""The engagement answers served from the rollups (``md_engagement``, and the per-title engagement of
-``md_title_day``/``md_title_month``) on both backends.
+"""The engagement answers served from the rollups (``md_engagement``, ``md_engagement_bins`` and the
+per-title engagement of ``md_title_day``/``md_title_month``) on both backends.
 
 Series (every resolution, filtered too), breakdowns, whole-selection figures,
-worst segments, the ``rank=completion|full_watches`` top lists (``min_plays``
-edges) and the stop curves must be what the raw-table SQL answers (rollups
-removed) and what the plain-Python reference (tests/reference.py) computes, on
-demo rows: as ``moviedash demo`` streams them, after settings changes (rebuilt
+worst segments, the 90th percentile of quality, the completion distribution,
+completion by quality, the ``rank=completion|full_watches`` top lists
+(``min_plays`` edges) and the stop curves must be what the raw-table SQL
+answers (rollups removed) and what the plain-Python reference
+(tests/reference.py) computes, on demo rows: as ``moviedash demo`` streams
+them, after settings changes (rebuilt
 from SQL) and after a second load appending rows (streamed by the loader).
 """
 from __future__ import annotations
@@ -33,11 +35,13 @@ from tests import reference as ref
 from tests.helpers import build_db, event, query, title_entries
 
 RESOLUTIONS = ("daily", "weekly", "monthly")
-#: The ratio measures, which the rollups answer (``quality_p90`` stays raw).
+#: The ratio measures (``md_engagement``) and the distributions (``quality_p90``: ``md_engagement_bins``).
 RATIOS = tuple(m.name for m in metrics.ENGAGEMENT if isinstance(m.aggregation, metrics.Ratio))
+DISTRIBUTIONS = tuple(m.name for m in metrics.ENGAGEMENT if isinstance(m.aggregation, metrics.Distribution))
+MEASURES = (*RATIOS, *DISTRIBUTIONS)
 BYS = ("device", "market", "sessiontype")
 #: The rollup readers, each noted in ``calls`` when it answers.
-READERS = ("engagement_rows", "title_engagement", "title_deciles")
+READERS = ("engagement_rows", "bin_rows", "title_engagement", "title_deciles")
 #: A title no event has.
 NO_SUCH_TITLE = "No such title (2099)"
 
@@ -128,7 +132,7 @@ def answers(path: str, events: list[dict[str, Any]]) -> dict[str, Any]:
     conn = connect_readonly(path)
     try:
         out: dict[str, Any] = {}
-        for name in RATIOS:
+        for name in MEASURES:
             for resolution in RESOLUTIONS:
                 out[f"{name}:{resolution}"] = records(engagement.series(conn, name, SeriesQuery(resolution, Filters())))
                 detail = engagement.series_detail(conn, name, SeriesQuery(resolution, Filters()))
@@ -152,6 +156,9 @@ def answers(path: str, events: list[dict[str, Any]]) -> dict[str, Any]:
         for min_plays in _min_plays_edges(events, current_settings(path)):
             out[f"top:completion:min{min_plays}"] = records(engagement.toplist(conn, "completion", 1000, min_plays,
                                                                                 Filters()))
+        for selection, filters in (("all", Filters()), ("window", window)):
+            out[f"distribution:{selection}"] = records(engagement.completion_distribution(conn, filters))
+            out[f"by_quality:{selection}"] = records(engagement.completion_by_quality(conn, filters))
         return out
     finally:
         conn.close()
@@ -162,7 +169,7 @@ def reference(events: list[dict[str, Any]], settings: ref.Settings) -> dict[str,
     start, end, device = _window(events)
     selected = ref.select(events, device=device)
     out: dict[str, Any] = {}
-    for name in RATIOS:
+    for name in MEASURES:
         for resolution in RESOLUTIONS:
             out[f"{name}:{resolution}"] = ref.series(events, name, resolution, settings)
             out[f"{name}:{resolution}:counts"] = ref.series_counts(events, name, resolution, settings)
@@ -187,6 +194,9 @@ def reference(events: list[dict[str, Any]], settings: ref.Settings) -> dict[str,
             out[f"stops:{title}:{label}"] = ref.where_people_stop(chosen, title, settings)
     for min_plays in _min_plays_edges(events, settings):
         out[f"top:completion:min{min_plays}"] = ref.top_by_completion(events, 1000, min_plays, settings)
+    for selection, chosen in (("all", events), ("window", ref.select(selected, start, end))):
+        out[f"distribution:{selection}"] = ref.completion_histogram(chosen, settings)
+        out[f"by_quality:{selection}"] = ref.completion_by_quality(chosen, settings)
     return out
 
 
@@ -212,7 +222,10 @@ def check(path: str, calls: list[str]) -> dict[str, Any]:
     assert set(calls) == set(READERS), "the rollups did not answer"
     expected = reference(events, current_settings(path))
     assert {k: v for k, v in from_rollups.items() if k in expected} == expected
+    assert set(expected) | {"kpis"} == set(from_rollups)
     assert any(row["values"] is not None for row in from_rollups["completion:daily"])
+    assert any(row["values"] is not None for row in from_rollups["quality_p90:weekly"])
+    assert from_rollups["by_quality:all"] and sum(r["movie_plays"] for r in from_rollups["distribution:all"])
     assert from_rollups["worst:daily"], "the demo's incident makes worst segments"
     # The per-title answers are not vacuous: lists in every selection, curves with and without plays.
     assert all(from_rollups[f"top:{rank}:all"] for rank in engagement.RANKS)
@@ -399,3 +412,57 @@ def _reference_tops(settings: ref.Settings) -> dict[str, list[dict[str, Any]]]:
     out = {f"completion:{n}": ref.top_by_completion(TITLE_EDGES, 10, n, settings) for n in range(1, 7)}
     out["full_watches"] = ref.top_by_full_watches(TITLE_EDGES, 10, settings)
     return out
+#: Bin edges, by hand: completions 0, just below 10 %, 10 %, 99.99994 % (99.9999), exactly 100 %, capped 130 %
+#: and below 0 (first bin); qualities at bin edges (7.0, 7.00995 -> 7.0100), below 0, and one far beyond int32 bins.
+BIN_EDGES = [
+    event("2024-03-04 10:00:00", "a", viewpercentage=0.0, errorperception=7.0),
+    event("2024-03-04 11:00:00", "b", viewpercentage=9.99994, errorperception=7.00995),
+    event("2024-03-04 12:00:00", "c", viewpercentage=10.0, errorperception=-0.005, sessiontype="SERIES"),
+    event("2024-03-04 13:00:00", "d", viewpercentage=99.99994, errorperception=6.99999, device="TV"),
+    event("2024-03-05 10:00:00", "e", viewpercentage=100.0, errorperception=None, sessiontype="SERIES"),
+    event("2024-03-05 11:00:00", "f", viewpercentage=130.0, errorperception=2.5e8, market=""),
+    event("2024-03-05 12:00:00", "g", viewpercentage=-15.0, errorperception=1.0, sessiontype=None),
+    event("2024-03-05 13:00:00", "h", viewpercentage=-250.0, errorperception=0.0, minutes=3),
+    event("2024-03-06 10:00:00", "i", viewpercentage=None, errorperception=9.99999, device="TV"),
+]
+
+
+def test_hand_worked_bins_from_rollups_and_raw(make_db: Callable[..., Any], calls: list[str]) -> None:
+    """The rollups' bins answer edge values as the raw SQL and the reference, by hand."""
+    path = str(make_db(BIN_EDGES))
+    events = stored(path)
+
+    def served() -> dict[str, Any]:
+        conn = connect_readonly(path)
+        try:
+            return {
+                "distribution": records(engagement.completion_distribution(conn, Filters())),
+                "by_quality": records(engagement.completion_by_quality(conn, Filters())),
+                "p90": records(engagement.series(conn, "quality_p90", SeriesQuery("daily", Filters()))),
+                "p90:device": records(engagement.breakdown(conn, "quality_p90", "device", Filters())),
+            }
+        finally:
+            conn.close()
+
+    calls.clear()
+    got = served()
+    assert set(calls) == {"engagement_rows", "bin_rows"}
+    movies = [r["movie_plays"] for r in got["distribution"]]
+    series = [r["series_plays"] for r in got["distribution"]]
+    # 0, 9.9999, -15 and -250 % in the first bin; 99.9999, 130 (capped) in the last; no session type: left out.
+    assert movies == [3, 0, 0, 0, 0, 0, 0, 0, 0, 2] and series == [0, 1, 0, 0, 0, 0, 0, 0, 0, 1]
+    assert got["distribution"] == ref.completion_histogram(events)
+    # One-unit bins: -0.005 is in [-1, 0); 6.99999 is 7.0000: (0 + 9.9999 + 99.9999) / 3 = 36.6666 in [7, 8);
+    # 2.5e8 in its own bin, far beyond 32-bit 0.01 bins.
+    assert [(r["from"], r["plays"], r["values"]) for r in got["by_quality"]] == [
+        (-1, 1, 10.0), (0, 1, -250.0), (1, 1, -15.0), (7, 3, 36.67), (250_000_000, 1, 100.0),
+    ]
+    assert got["by_quality"] == ref.completion_by_quality(events)
+    # Day 1: -0.005 (bin -1), 6.99999 (7.0000: 700), 7.0, 7.00995 (7.0100) -> rank ceil(3.6) = 4: 7.01;
+    # day 2: 0, 1, 2.5e8 -> rank 3; day 3: 9.99999 (10.0000).
+    assert [r["values"] for r in got["p90"]] == [7.01, 250_000_000.0, 10.0]
+    assert got["p90"] == ref.series(events, "quality_p90", "daily")
+    write(path, "DROP TABLE md_meta")
+    calls.clear()
+    assert served() == got
+    assert calls == []
