@@ -105,13 +105,22 @@
                 return name === drawn ? noUpdate() : name;
             },
 
-            /** The overview's filters and theme, passed on only while the overview is shown, so the
-             *  engagement page's filter changes start no request for the hidden overview's charts. */
+            /** The overview's filters and theme (its charts' trigger), passed on only while the overview is
+             *  shown, so the engagement page's filter changes start no request for the hidden overview's charts. */
             overviewSelection: function (start, end, sessiontype, device, market, theme, page) {
                 if (page !== "overview") {
                     return noUpdate();
                 }
                 return {filters: [start, end, sessiontype, device, market], theme: theme};
+            },
+
+            /** The overview's filters alone (its key figures' trigger): a theme switch redraws the charts
+             *  but leaves the numbers be; passed on only while the overview is shown. */
+            overviewFilters: function (start, end, sessiontype, device, market, page) {
+                if (page !== "overview") {
+                    return noUpdate();
+                }
+                return {filters: [start, end, sessiontype, device, market]};
             },
 
             /** The engagement page's selection: filters and chart theme, passed on only while that page is shown,

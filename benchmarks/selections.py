@@ -29,8 +29,8 @@ USERS_RESOLUTION, MINUTES_RESOLUTION, TOP_N, RANK, THEME = (
     "theme",
 )
 URL, URL_RESTORE, URL_QUERY = "url", "url-restore", "url-query"
-#: The overview's selection store (what its chart and KPI callbacks read) and the chart theme.
-OVERVIEW_SELECTION, CHART_THEME = "overview-selection", "chart-theme"
+#: The overview's selection stores (what its chart callbacks read; what its KPI callback reads) and the chart theme.
+OVERVIEW_SELECTION, OVERVIEW_FILTERS, CHART_THEME = "overview-selection", "overview-filters", "chart-theme"
 
 #: Callbacks measured, found by one of their output ``id.property``.
 CHART_CALLBACKS: dict[str, str] = {
@@ -254,13 +254,12 @@ class Page:
 
 
 def with_selection(values: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
-    """``values`` with the overview's selection store as the page's script writes it from the filters."""
-    filters = [(DATE_RANGE, "start_date"), (DATE_RANGE, "end_date"), (SESSIONTYPE, "value"), (DEVICE, "value"),
-               (MARKET, "value")]
-    values[(OVERVIEW_SELECTION, "data")] = {
-        "filters": [values.get(key) for key in filters],
-        "theme": values.get((CHART_THEME, "data"), "light"),
-    }
+    """``values`` with the overview's selection stores as the page's script writes them from the filters."""
+    keys = [(DATE_RANGE, "start_date"), (DATE_RANGE, "end_date"), (SESSIONTYPE, "value"), (DEVICE, "value"),
+            (MARKET, "value")]
+    filters = [values.get(key) for key in keys]
+    values[(OVERVIEW_SELECTION, "data")] = {"filters": filters, "theme": values.get((CHART_THEME, "data"), "light")}
+    values[(OVERVIEW_FILTERS, "data")] = {"filters": filters}
     return values
 
 
@@ -285,10 +284,10 @@ def request_body(callback: Callback, values: dict[tuple[str, str], Any], changed
         return [{"id": d["id"], "property": d["property"], "value": values.get((d["id"], d["property"]))} for d in deps]
 
     reads = {f"{d['id']}.{d['property']}" for d in callback.inputs}
-    selection = f"{OVERVIEW_SELECTION}.data"
-    if selection in reads and any(prop not in reads for prop in changed):
-        # A filter change reaches the overview's callbacks through its selection store.
-        changed = [prop for prop in changed if prop in reads] + [selection]
+    stores = [f"{store}.data" for store in (OVERVIEW_SELECTION, OVERVIEW_FILTERS) if f"{store}.data" in reads]
+    if stores and any(prop not in reads for prop in changed):
+        # A filter change reaches the overview's callbacks through its selection stores.
+        changed = [prop for prop in changed if prop in reads] + stores
     body: dict[str, Any] = {
         "output": callback.output,
         "outputs": callback.outputs,

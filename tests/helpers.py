@@ -259,11 +259,13 @@ class Dashboard:
         for name, value in controls.items():
             component, prop = name.split("__")
             values[f"{component.replace('_', '-')}.{prop}"] = value
-        # The overview's selection, as assets/dashboard.js's overviewSelection writes it from the controls.
+        # The overview's selection stores, as assets/dashboard.js's overviewSelection and overviewFilters
+        # write them from the controls.
+        filters = [values.get(f"{component}.{prop}") for component, prop in FILTER_PROPS]
         values.setdefault(f"{ids.OVERVIEW_SELECTION}.data", {
-            "filters": [values.get(f"{component}.{prop}") for component, prop in FILTER_PROPS],
-            "theme": values.get(f"{ids.CHART_THEME}.data"),
+            "filters": filters, "theme": values.get(f"{ids.CHART_THEME}.data"),
         })
+        values.setdefault(f"{ids.OVERVIEW_FILTERS}.data", {"filters": filters})
 
         def with_values(items: list[dict[str, str]]) -> list[dict[str, Any]]:
             return [dict(item, value=values.get(f"{item['id']}.{item['property']}")) for item in items]

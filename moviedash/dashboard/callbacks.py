@@ -36,9 +36,8 @@ FILTER_PROPS: tuple[tuple[str, str], ...] = (
     (ids.MARKET, "value"),
 )
 #: What a chart with controls of its own reads when its page's selection store is still empty
-#: (its own control changed before any filter): the filters and the chart theme, as state.
+#: (its own control changed before any filter or theme change): the filters and the chart theme, as state.
 SELECTION_STATES: tuple[tuple[str, str], ...] = (*FILTER_PROPS, (ids.CHART_THEME, "data"))
-
 
 #: Every control the URL records, in :data:`selection.CONTROL_NAMES` order.
 CONTROL_PROPS: tuple[tuple[str, str], ...] = (
@@ -85,6 +84,7 @@ def register_callbacks(app: dash.Dash) -> None:
     """Attach every callback of the dashboard to ``app``."""
     _register_url_state(app)
     _register_client_side(app)
+    _register_overview_selection(app)
     _register_kpis(app)
     _register_charts(app)
     _register_downloads(app)
@@ -208,6 +208,30 @@ def _register_client_side(app: dash.Dash) -> None:
     )
 
 
+def _register_overview_selection(app: dash.Dash) -> None:
+    """The overview's selection stores, written client side only while the overview is shown.
+
+    A filter changed on the engagement page so starts no request for the hidden overview. The charts
+    read the filters and the chart theme; the key figures the filters alone, so a theme switch
+    redraws the charts but does not fetch the numbers again.
+    """
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "overviewSelection"),
+        Output(ids.OVERVIEW_SELECTION, "data"),
+        *_inputs(FILTER_PROPS),
+        Input(ids.CHART_THEME, "data"),
+        State(ids.PAGE, "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "overviewFilters"),
+        Output(ids.OVERVIEW_FILTERS, "data"),
+        *_inputs(FILTER_PROPS),
+        State(ids.PAGE, "data"),
+        prevent_initial_call=True,
+    )
+
+
 def _register_kpis(app: dash.Dash) -> None:
     outputs = []
     for name in ids.KPIS:
@@ -215,10 +239,11 @@ def _register_kpis(app: dash.Dash) -> None:
                     Output(ids.kpi_delta(name), "className")]
 
     # The first layout already shows the cards (views.first_view): no call on a first load.
-    @app.callback(*outputs, Input(ids.OVERVIEW_SELECTION, "data"), prevent_initial_call=True)
-    def update_kpis(selection_data: Any) -> list[Any]:
+    # They follow the overview's filters alone: a theme switch leaves the numbers as they are.
+    @app.callback(*outputs, Input(ids.OVERVIEW_FILTERS, "data"), prevent_initial_call=True)
+    def update_kpis(filters_data: Any) -> list[Any]:
         """The four KPI cards, each against the previous period of equal length."""
-        filter_values, _theme = _page_selection(selection_data)
+        filter_values, _theme = _page_selection(filters_data)
         try:
             filters = selected_filters(filter_values)
         except MoviedashError:
@@ -414,14 +439,6 @@ ENGAGEMENT_INPUTS: dict[str, tuple[str, ...]] = {
 def _register_engagement(app: dash.Dash) -> None:
     """The engagement page: its selection (client side, only while shown), charts, key figures, titles, tabs."""
     app.clientside_callback(
-        ClientsideFunction("moviedash", "overviewSelection"),
-        Output(ids.OVERVIEW_SELECTION, "data"),
-        *_inputs(FILTER_PROPS),
-        Input(ids.CHART_THEME, "data"),
-        State(ids.PAGE, "data"),
-        prevent_initial_call=True,
-    )
-    app.clientside_callback(
         ClientsideFunction("moviedash", "engagementSelection"),
         Output(ids.ENGAGEMENT_SELECTION, "data"),
         *_inputs(FILTER_PROPS),
@@ -488,9 +505,11 @@ def _register_engagement(app: dash.Dash) -> None:
 def _page_selection(data: Any, fallback: Sequence[Any] | None = None) -> tuple[list[Any], str]:
     """The filter values and chart theme a page's selection store holds (written client side).
 
-    ``fallback``: the values of :data:`SELECTION_STATES`, used while the store is empty.
+    ``fallback``: the values of :data:`SELECTION_STATES`, used while the store is empty (a chart's
+    own control changed before any filter: the store is written only when a filter or the theme
+    changes). Anything else (only a crafted request sends it) is ignored: ``PreventUpdate``.
     """
-    if data is None and fallback is not None:
+    if data is None and fallback is not None and len(fallback) == len(SELECTION_STATES):
         *filters, theme = fallback
         data = {"filters": list(filters), "theme": theme}
     if not isinstance(data, dict) or not isinstance(data.get("filters"), list) or len(data["filters"]) != 5:

@@ -81,8 +81,11 @@ PAGE = "page"
 
 #: The engagement page's filters and chart theme (written client side while the page is shown).
 ENGAGEMENT_SELECTION = "engagement-selection"
-#: The overview's filters and chart theme (written client side while the overview is shown).
+#: The overview's filters and chart theme (written client side while the overview is shown): its charts' trigger.
 OVERVIEW_SELECTION = "overview-selection"
+#: The overview's filters alone (written client side while the overview is shown): the key figures' trigger,
+#: which a theme switch leaves alone.
+OVERVIEW_FILTERS = "overview-filters"
 ABOUT = "about-data"
 ABOUT_BODY = "about-data-body"
 #: The engagement page's controls.
