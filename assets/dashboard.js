@@ -132,6 +132,15 @@
                 return {filters: [start, end, sessiontype, device, market], theme: theme};
             },
 
+            /** The engagement page's filters alone (its key figures', "About this data"'s and title list's
+             *  trigger): a theme switch redraws the charts only; passed on only while that page is shown. */
+            engagementFilters: function (start, end, sessiontype, device, market, page) {
+                if (page !== "engagement") {
+                    return noUpdate();
+                }
+                return {filters: [start, end, sessiontype, device, market]};
+            },
+
             /** The tab bar's links carry the current view's query (written by the server as url-query). */
             pageLinks: function (data) {
                 var query = data && typeof data.query === "string" ? data.query : window.location.search;

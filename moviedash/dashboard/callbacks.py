@@ -446,6 +446,15 @@ def _register_engagement(app: dash.Dash) -> None:
         State(ids.PAGE, "data"),
         prevent_initial_call=True,
     )
+    # The key figures, "About this data" and the title list follow the filters alone: a theme switch
+    # redraws the charts only.
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "engagementFilters"),
+        Output(ids.ENGAGEMENT_FILTERS, "data"),
+        *_inputs(FILTER_PROPS),
+        State(ids.PAGE, "data"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(
         ClientsideFunction("moviedash", "pageLinks"),
         Output(ids.NAV_OVERVIEW, "href"),
@@ -461,10 +470,10 @@ def _register_engagement(app: dash.Dash) -> None:
         outputs += [Output(ids.kpi_value(name), "children"), Output(ids.kpi_delta(name), "children"),
                     Output(ids.kpi_delta(name), "className")]
 
-    @app.callback(*outputs, Input(ids.ENGAGEMENT_SELECTION, "data"), prevent_initial_call=True)
-    def update_engagement_kpis(selection_data: Any) -> list[Any]:
+    @app.callback(*outputs, Input(ids.ENGAGEMENT_FILTERS, "data"), prevent_initial_call=True)
+    def update_engagement_kpis(filters_data: Any) -> list[Any]:
         """Completion rate and poor-quality share, each against the previous period."""
-        filter_values, _theme = _page_selection(selection_data)
+        filter_values, _theme = _page_selection(filters_data)
         try:
             return engagement_page.kpi_view(filter_values)
         except DatabaseUnavailable as exc:
@@ -473,11 +482,11 @@ def _register_engagement(app: dash.Dash) -> None:
         except MoviedashError:
             raise PreventUpdate from None
 
-    @app.callback(Output(ids.ABOUT_BODY, "children"), Input(ids.ENGAGEMENT_SELECTION, "data"),
+    @app.callback(Output(ids.ABOUT_BODY, "children"), Input(ids.ENGAGEMENT_FILTERS, "data"),
                   prevent_initial_call=True)
-    def update_about(selection_data: Any) -> list[Any]:
-        """The "About this data" lines (the whole database's: the selection only says the page is shown)."""
-        _page_selection(selection_data)
+    def update_about(filters_data: Any) -> list[Any]:
+        """The "About this data" lines (the whole database's: the filters only say the page is shown)."""
+        _page_selection(filters_data)
         try:
             return about.body(about.lines())
         except DatabaseUnavailable as exc:
@@ -489,13 +498,13 @@ def _register_engagement(app: dash.Dash) -> None:
     @app.callback(
         Output(ids.STOPS_TITLE, "options"),
         Output(ids.STOPS_TITLE, "value"),
-        Input(ids.ENGAGEMENT_SELECTION, "data"),
+        Input(ids.ENGAGEMENT_FILTERS, "data"),
         State(ids.STOPS_TITLE, "value"),
         prevent_initial_call=True,
     )
-    def update_titles(selection_data: Any, current: Any) -> tuple[Any, Any]:
+    def update_titles(filters_data: Any, current: Any) -> tuple[Any, Any]:
         """The selection's most played titles; the chosen one kept while it is among them."""
-        filter_values, _theme = _page_selection(selection_data)
+        filter_values, _theme = _page_selection(filters_data)
         options = engagement_page.title_options(filter_values)
         values = [o["value"] for o in options]
         chosen = current if current in values else (values[0] if values else None)

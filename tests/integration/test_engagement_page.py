@@ -155,7 +155,9 @@ def test_the_callbacks_draw_only_the_shown_page(db: Any) -> None:
                        engagement_selection__data=selection_data(), **{**controls, "breakdown_by__value": "title"})
     assert "by must be one of" in json.dumps(bad[ids.graph("breakdown")]["figure"])
     # 1-11 February (the data's last day); the previous 11 days, 21-31 January, hold no play.
-    kpis = dash.outputs("kpi-completion-rate-value.children", engagement_selection__data=selection_data(
+    kpis = dash.outputs("kpi-completion-rate-value.children", engagement_filters__data=selection_data(
         start="2013-02-01", end="2013-02-11"))
     assert kpis[ids.kpi_value("poor-quality")]["children"] == "100.0 %"
     assert kpis[ids.kpi_delta("poor-quality")]["children"] == "—"
+    # The key figures follow the filters store alone (not the charts' selection, which holds the theme too).
+    assert dash.post("kpi-completion-rate-value.children", engagement_selection__data=selection_data()) == (204, "")
