@@ -105,6 +105,24 @@
                 return name === drawn ? noUpdate() : name;
             },
 
+            /** The overview's filters and theme (its charts' trigger), passed on only while the overview is
+             *  shown, so the engagement page's filter changes start no request for the hidden overview's charts. */
+            overviewSelection: function (start, end, sessiontype, device, market, theme, page) {
+                if (page !== "overview") {
+                    return noUpdate();
+                }
+                return {filters: [start, end, sessiontype, device, market], theme: theme};
+            },
+
+            /** The overview's filters alone (its key figures' trigger): a theme switch redraws the charts
+             *  but leaves the numbers be; passed on only while the overview is shown. */
+            overviewFilters: function (start, end, sessiontype, device, market, page) {
+                if (page !== "overview") {
+                    return noUpdate();
+                }
+                return {filters: [start, end, sessiontype, device, market]};
+            },
+
             /** The engagement page's selection: filters and chart theme, passed on only while that page is shown,
              *  so the overview's filter changes start no request for the hidden page's charts. */
             engagementSelection: function (start, end, sessiontype, device, market, theme, page) {
@@ -112,6 +130,15 @@
                     return noUpdate();
                 }
                 return {filters: [start, end, sessiontype, device, market], theme: theme};
+            },
+
+            /** The engagement page's filters alone (its key figures', "About this data"'s and title list's
+             *  trigger): a theme switch redraws the charts only; passed on only while that page is shown. */
+            engagementFilters: function (start, end, sessiontype, device, market, page) {
+                if (page !== "engagement") {
+                    return noUpdate();
+                }
+                return {filters: [start, end, sessiontype, device, market]};
             },
 
             /** The tab bar's links carry the current view's query (written by the server as url-query). */

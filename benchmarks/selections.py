@@ -29,6 +29,8 @@ USERS_RESOLUTION, MINUTES_RESOLUTION, TOP_N, RANK, THEME = (
     "theme",
 )
 URL, URL_RESTORE, URL_QUERY = "url", "url-restore", "url-query"
+#: The overview's selection stores (what its chart callbacks read; what its KPI callback reads) and the chart theme.
+OVERVIEW_SELECTION, OVERVIEW_FILTERS, CHART_THEME = "overview-selection", "overview-filters", "chart-theme"
 
 #: Callbacks measured, found by one of their output ``id.property``.
 CHART_CALLBACKS: dict[str, str] = {
@@ -244,7 +246,7 @@ class Page:
         values[(URL, "search")] = ""
         values[(URL_RESTORE, "data")] = {"search": ""}
         values[(URL_QUERY, "data")] = None
-        return values
+        return with_selection(values)
 
     def values_for(self, selection: Selection) -> dict[tuple[str, str], Any]:
         """Control values showing ``selection`` (the whole span when it has no dates)."""
@@ -254,7 +256,17 @@ class Page:
         values[(SESSIONTYPE, "value")] = selection.sessiontype or ""
         values[(DEVICE, "value")] = list(selection.device)
         values[(MARKET, "value")] = list(selection.market)
-        return values
+        return with_selection(values)
+
+
+def with_selection(values: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
+    """``values`` with the overview's selection stores as the page's script writes them from the filters."""
+    keys = [(DATE_RANGE, "start_date"), (DATE_RANGE, "end_date"), (SESSIONTYPE, "value"), (DEVICE, "value"),
+            (MARKET, "value")]
+    filters = [values.get(key) for key in keys]
+    values[(OVERVIEW_SELECTION, "data")] = {"filters": filters, "theme": values.get((CHART_THEME, "data"), "light")}
+    values[(OVERVIEW_FILTERS, "data")] = {"filters": filters}
+    return values
 
 
 def changed_props(selection: Selection) -> list[str]:
@@ -277,6 +289,11 @@ def request_body(callback: Callback, values: dict[tuple[str, str], Any], changed
     def fill(deps: list[dict[str, str]]) -> list[dict[str, Any]]:
         return [{"id": d["id"], "property": d["property"], "value": values.get((d["id"], d["property"]))} for d in deps]
 
+    reads = {f"{d['id']}.{d['property']}" for d in callback.inputs}
+    stores = [f"{store}.data" for store in (OVERVIEW_SELECTION, OVERVIEW_FILTERS) if f"{store}.data" in reads]
+    if stores and any(prop not in reads for prop in changed):
+        # A filter change reaches the overview's callbacks through its selection stores.
+        changed = [prop for prop in changed if prop in reads] + stores
     body: dict[str, Any] = {
         "output": callback.output,
         "outputs": callback.outputs,

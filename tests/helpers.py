@@ -22,6 +22,7 @@ from selenium.webdriver.common.keys import Keys
 
 from moviedash import analysis, charts, metrics, pipeline, rollups
 from moviedash.dashboard import ids
+from moviedash.dashboard.callbacks import FILTER_PROPS
 from moviedash.params import RANKS, RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from moviedash.report.build import CHART_KEYS
 from moviedash.rollups import refresh_derived
@@ -258,6 +259,13 @@ class Dashboard:
         for name, value in controls.items():
             component, prop = name.split("__")
             values[f"{component.replace('_', '-')}.{prop}"] = value
+        # The overview's selection stores, as assets/dashboard.js's overviewSelection and overviewFilters
+        # write them from the controls.
+        filters = [values.get(f"{component}.{prop}") for component, prop in FILTER_PROPS]
+        values.setdefault(f"{ids.OVERVIEW_SELECTION}.data", {
+            "filters": filters, "theme": values.get(f"{ids.CHART_THEME}.data"),
+        })
+        values.setdefault(f"{ids.OVERVIEW_FILTERS}.data", {"filters": filters})
 
         def with_values(items: list[dict[str, str]]) -> list[dict[str, Any]]:
             return [dict(item, value=values.get(f"{item['id']}.{item['property']}")) for item in items]

@@ -35,6 +35,10 @@ FILTER_PROPS: tuple[tuple[str, str], ...] = (
     (ids.DEVICE, "value"),
     (ids.MARKET, "value"),
 )
+#: What a chart with controls of its own reads when its page's selection store is still empty
+#: (its own control changed before any filter or theme change): the filters and the chart theme, as state.
+SELECTION_STATES: tuple[tuple[str, str], ...] = (*FILTER_PROPS, (ids.CHART_THEME, "data"))
+
 #: Every control the URL records, in :data:`selection.CONTROL_NAMES` order.
 CONTROL_PROPS: tuple[tuple[str, str], ...] = (
     *[(ids.resolution(key), "value") for key in SERIES_KEYS],
@@ -80,6 +84,7 @@ def register_callbacks(app: dash.Dash) -> None:
     """Attach every callback of the dashboard to ``app``."""
     _register_url_state(app)
     _register_client_side(app)
+    _register_overview_selection(app)
     _register_kpis(app)
     _register_charts(app)
     _register_downloads(app)
@@ -203,6 +208,30 @@ def _register_client_side(app: dash.Dash) -> None:
     )
 
 
+def _register_overview_selection(app: dash.Dash) -> None:
+    """The overview's selection stores, written client side only while the overview is shown.
+
+    A filter changed on the engagement page so starts no request for the hidden overview. The charts
+    read the filters and the chart theme; the key figures the filters alone, so a theme switch
+    redraws the charts but does not fetch the numbers again.
+    """
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "overviewSelection"),
+        Output(ids.OVERVIEW_SELECTION, "data"),
+        *_inputs(FILTER_PROPS),
+        Input(ids.CHART_THEME, "data"),
+        State(ids.PAGE, "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "overviewFilters"),
+        Output(ids.OVERVIEW_FILTERS, "data"),
+        *_inputs(FILTER_PROPS),
+        State(ids.PAGE, "data"),
+        prevent_initial_call=True,
+    )
+
+
 def _register_kpis(app: dash.Dash) -> None:
     outputs = []
     for name in ids.KPIS:
@@ -210,9 +239,11 @@ def _register_kpis(app: dash.Dash) -> None:
                     Output(ids.kpi_delta(name), "className")]
 
     # The first layout already shows the cards (views.first_view): no call on a first load.
-    @app.callback(*outputs, *_inputs(FILTER_PROPS), prevent_initial_call=True)
-    def update_kpis(*filter_values: Any) -> list[Any]:
+    # They follow the overview's filters alone: a theme switch leaves the numbers as they are.
+    @app.callback(*outputs, Input(ids.OVERVIEW_FILTERS, "data"), prevent_initial_call=True)
+    def update_kpis(filters_data: Any) -> list[Any]:
         """The four KPI cards, each against the previous period of equal length."""
+        filter_values, _theme = _page_selection(filters_data)
         try:
             filters = selected_filters(filter_values)
         except MoviedashError:
@@ -238,26 +269,25 @@ def _register_charts(app: dash.Dash) -> None:
         Output(ids.summary("top"), "children"),
         Input(ids.TOP_N, "value"),
         Input(ids.RANK, "value"),
-        *_inputs(FILTER_PROPS),
-        Input(ids.CHART_THEME, "data"),
+        Input(ids.OVERVIEW_SELECTION, "data"),
+        *_states(SELECTION_STATES),
         prevent_initial_call=True,
     )
-    def update_top(num: Any, rank: Any, *values: Any) -> tuple[Any, ...]:
+    def update_top(num: Any, rank: Any, selection_data: Any, *fallback: Any) -> tuple[Any, ...]:
         """The top-N titles chart, as tall as its bars need."""
-        *filter_values, theme_value = values
+        filter_values, theme_value = _page_selection(selection_data, fallback)
         return views.top_view(num, rank, filter_values, theme_value)
 
     @app.callback(
         Output(ids.graph("heatmap"), "figure"),
         Output(ids.graph("heatmap"), "config"),
         Output(ids.summary("heatmap"), "children"),
-        *_inputs(FILTER_PROPS),
-        Input(ids.CHART_THEME, "data"),
+        Input(ids.OVERVIEW_SELECTION, "data"),
         prevent_initial_call=True,
     )
-    def update_heatmap(*values: Any) -> tuple[Any, ...]:
+    def update_heatmap(selection_data: Any) -> tuple[Any, ...]:
         """The weekday x hour heatmap of plays."""
-        *filter_values, theme_value = values
+        filter_values, theme_value = _page_selection(selection_data)
         return views.heatmap_view(filter_values, theme_value)
 
 
@@ -267,13 +297,13 @@ def _register_series_chart(app: dash.Dash, chart: str) -> None:
         Output(ids.graph(chart), "config"),
         Output(ids.summary(chart), "children"),
         Input(ids.resolution(chart), "value"),
-        *_inputs(FILTER_PROPS),
-        Input(ids.CHART_THEME, "data"),
+        Input(ids.OVERVIEW_SELECTION, "data"),
+        *_states(SELECTION_STATES),
         prevent_initial_call=True,
     )
-    def update_series(resolution: Any, *values: Any) -> tuple[Any, ...]:
+    def update_series(resolution: Any, selection_data: Any, *fallback: Any) -> tuple[Any, ...]:
         """A time-series chart at its own resolution."""
-        *filter_values, theme_value = values
+        filter_values, theme_value = _page_selection(selection_data, fallback)
         return views.series_view(chart, resolution, filter_values, theme_value)
 
 
@@ -416,6 +446,15 @@ def _register_engagement(app: dash.Dash) -> None:
         State(ids.PAGE, "data"),
         prevent_initial_call=True,
     )
+    # The key figures, "About this data" and the title list follow the filters alone: a theme switch
+    # redraws the charts only.
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "engagementFilters"),
+        Output(ids.ENGAGEMENT_FILTERS, "data"),
+        *_inputs(FILTER_PROPS),
+        State(ids.PAGE, "data"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(
         ClientsideFunction("moviedash", "pageLinks"),
         Output(ids.NAV_OVERVIEW, "href"),
@@ -431,10 +470,10 @@ def _register_engagement(app: dash.Dash) -> None:
         outputs += [Output(ids.kpi_value(name), "children"), Output(ids.kpi_delta(name), "children"),
                     Output(ids.kpi_delta(name), "className")]
 
-    @app.callback(*outputs, Input(ids.ENGAGEMENT_SELECTION, "data"), prevent_initial_call=True)
-    def update_engagement_kpis(selection_data: Any) -> list[Any]:
+    @app.callback(*outputs, Input(ids.ENGAGEMENT_FILTERS, "data"), prevent_initial_call=True)
+    def update_engagement_kpis(filters_data: Any) -> list[Any]:
         """Completion rate and poor-quality share, each against the previous period."""
-        filter_values, _theme = _engagement_selection(selection_data)
+        filter_values, _theme = _page_selection(filters_data)
         try:
             return engagement_page.kpi_view(filter_values)
         except DatabaseUnavailable as exc:
@@ -443,11 +482,11 @@ def _register_engagement(app: dash.Dash) -> None:
         except MoviedashError:
             raise PreventUpdate from None
 
-    @app.callback(Output(ids.ABOUT_BODY, "children"), Input(ids.ENGAGEMENT_SELECTION, "data"),
+    @app.callback(Output(ids.ABOUT_BODY, "children"), Input(ids.ENGAGEMENT_FILTERS, "data"),
                   prevent_initial_call=True)
-    def update_about(selection_data: Any) -> list[Any]:
-        """The "About this data" lines (the whole database's: the selection only says the page is shown)."""
-        _engagement_selection(selection_data)
+    def update_about(filters_data: Any) -> list[Any]:
+        """The "About this data" lines (the whole database's: the filters only say the page is shown)."""
+        _page_selection(filters_data)
         try:
             return about.body(about.lines())
         except DatabaseUnavailable as exc:
@@ -459,26 +498,32 @@ def _register_engagement(app: dash.Dash) -> None:
     @app.callback(
         Output(ids.STOPS_TITLE, "options"),
         Output(ids.STOPS_TITLE, "value"),
-        Input(ids.ENGAGEMENT_SELECTION, "data"),
+        Input(ids.ENGAGEMENT_FILTERS, "data"),
         State(ids.STOPS_TITLE, "value"),
         prevent_initial_call=True,
     )
-    def update_titles(selection_data: Any, current: Any) -> tuple[Any, Any]:
+    def update_titles(filters_data: Any, current: Any) -> tuple[Any, Any]:
         """The selection's most played titles; the chosen one kept while it is among them."""
-        filter_values, _theme = _engagement_selection(selection_data)
+        filter_values, _theme = _page_selection(filters_data)
         options = engagement_page.title_options(filter_values)
         values = [o["value"] for o in options]
         chosen = current if current in values else (values[0] if values else None)
         return options, chosen if chosen != current else no_update
 
 
-def _engagement_selection(data: Any) -> tuple[list[Any], str]:
+def _page_selection(data: Any, fallback: Sequence[Any] | None = None) -> tuple[list[Any], str]:
+    """The filter values and chart theme a page's selection store holds (written client side).
+
+    ``fallback``: the values of :data:`SELECTION_STATES`, used while the store is empty (a chart's
+    own control changed before any filter: the store is written only when a filter or the theme
+    changes). Anything else (only a crafted request sends it) is ignored: ``PreventUpdate``.
+    """
+    if data is None and fallback is not None and len(fallback) == len(SELECTION_STATES):
+        *filters, theme = fallback
+        data = {"filters": list(filters), "theme": theme}
     if not isinstance(data, dict) or not isinstance(data.get("filters"), list) or len(data["filters"]) != 5:
         raise PreventUpdate
-    try:
-        return list(data["filters"]), selection.parse_theme(data.get("theme"))
-    except MoviedashError:
-        raise PreventUpdate from None
+    return list(data["filters"]), views.theme_name(data.get("theme"))  # a crafted theme: light
 
 
 def _register_engagement_chart(app: dash.Dash, chart: str) -> None:
@@ -495,15 +540,17 @@ def _register_engagement_chart(app: dash.Dash, chart: str) -> None:
         Input(ids.ENGAGEMENT_SELECTION, "data"),
         *[State(c, "value") for c in others],
         State(ids.PAGE, "data"),
+        *_states(SELECTION_STATES),
         prevent_initial_call=True,
     )
     def update_engagement_chart(*values: Any) -> tuple[Any, ...]:
         """One engagement chart, for the page's selection and its controls."""
         own_values, (selection_data, *rest) = values[: len(own)], values[len(own):]
-        *other_values, page = rest
+        fallback = rest[len(rest) - len(SELECTION_STATES):]
+        *other_values, page = rest[: len(rest) - len(SELECTION_STATES)]
         if page != "engagement":
             raise PreventUpdate
-        filter_values, theme = _engagement_selection(selection_data)
+        filter_values, theme = _page_selection(selection_data, fallback)
         controls = dict(zip(own, own_values, strict=True)) | dict(zip(others, other_values, strict=True))
         figure, config, summary, href = engagement_page.chart_view(chart, controls, filter_values, theme)
         return figure, config, summary, href or "", href is None

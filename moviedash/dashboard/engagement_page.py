@@ -317,7 +317,9 @@ def section(view: EngagementView | None, shown: bool) -> html.Div:
     view = view or EngagementView()
     return html.Div(
         [
+            # Written client side only while the page is shown (empty at first: filling them would run the callbacks).
             dcc.Store(id=ids.ENGAGEMENT_SELECTION),
+            dcc.Store(id=ids.ENGAGEMENT_FILTERS),
             kpi_cards(view.kpis),
             html.Div([_card(chart, view) for chart in CHARTS], className="grid"),
             about.panel(view.about),

@@ -79,8 +79,16 @@ ENGAGEMENT_SECTION = "engagement-section"
 #: Which page the layout shows (``overview`` or ``engagement``).
 PAGE = "page"
 
-#: The engagement page's filters and chart theme (written client side while the page is shown).
+#: The engagement page's filters and chart theme (written client side while the page is shown): its charts' trigger.
 ENGAGEMENT_SELECTION = "engagement-selection"
+#: The engagement page's filters alone (written client side while the page is shown): the trigger of its key
+#: figures, "About this data" and title list, which a theme switch leaves alone.
+ENGAGEMENT_FILTERS = "engagement-filters"
+#: The overview's filters and chart theme (written client side while the overview is shown): its charts' trigger.
+OVERVIEW_SELECTION = "overview-selection"
+#: The overview's filters alone (written client side while the overview is shown): the key figures' trigger,
+#: which a theme switch leaves alone.
+OVERVIEW_FILTERS = "overview-filters"
 ABOUT = "about-data"
 ABOUT_BODY = "about-data-body"
 #: The engagement page's controls.

@@ -592,6 +592,11 @@ def build_layout(
             # The first layout's charts are drawn light; a stored dark theme changes this and redraws them.
             dcc.Store(id=ids.CHART_THEME, data=views.FIRST_THEME),
             dcc.Store(id=ids.PAGE, data=page),
+            # The filters and theme (the charts' trigger) and the filters alone (the key figures'),
+            # written only while the overview is shown: a filter changed on the engagement page
+            # costs the hidden overview nothing. Empty at first: filling them would run the callbacks.
+            dcc.Store(id=ids.OVERVIEW_SELECTION),
+            dcc.Store(id=ids.OVERVIEW_FILTERS),
             html.A("Skip to the content", href="#main", className="skip-link"),
             header(span, account, empty=view.empty is not None),
             html.Main(

@@ -233,15 +233,15 @@ class CallbackLog:
             return next(b for b in reversed(self.bodies) if fragment in str(b.get("output")))
 
     def settle(self, quiet: float = 0.6, timeout: float = 10) -> None:
-        """Wait until no callback request arrived for ``quiet`` seconds."""
+        """Wait until no callback request arrived for ``quiet`` seconds and each one was answered."""
         end = time.time() + timeout
         seen, since = -1, time.time()
         while time.time() < end:
             with self._lock:
-                now = len(self.requests)
+                now, answered = len(self.requests), len(self.responses)
             if now != seen:
                 seen, since = now, time.time()
-            elif time.time() - since >= quiet:
+            elif time.time() - since >= quiet and answered >= now:
                 return
             time.sleep(0.05)
 
@@ -427,6 +427,9 @@ def page(dash_duo: DashComposite, browser_db: Path) -> Iterator[Page]:
     """The dashboard page, its callback log and the database behind it."""
     page = Page(dash_duo, dash_duo.callback_log, browser_db)
     yield page
+    # Let the last test's callbacks finish: the server stops with the module, and a request
+    # still being answered then fails the teardown (seen after a theme switch back to light).
+    page.log.settle()
     page.conn.close()
 
 

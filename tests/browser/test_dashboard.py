@@ -16,6 +16,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from moviedash import analysis, charts
+from moviedash.dashboard.callbacks import FILTER_PROPS
 from moviedash.params import Filters, SeriesQuery
 from tests.browser.conftest import DAYS, Page
 from tests.helpers import ALL, assert_view, choose, no_console_errors, select, series, shown_kpis, top, wait_for_file
@@ -326,10 +327,22 @@ def test_crafted_callback_requests_are_rejected_cleanly(page: Page, conn: sqlite
     users = page.log.body("users-graph.figure")
     url = page.log.body(URL_OUTPUT)
 
-    def crafted(body: dict[str, Any], component: str, value: Any) -> dict[str, Any]:
-        inputs = [dict(item, value=value) if item["id"] == component else item for item in body["inputs"]]
-        return page.post_callback(dict(body, inputs=inputs))
+    def crafted(body: dict[str, Any], component: str, value: Any, *, stored: bool = False) -> dict[str, Any]:
+        """``body`` with ``component`` set to ``value`` wherever it is read: as input, as state and, with
+        ``stored``, in the overview's selection store (else left empty, so the chart reads the filters' state)."""
+        def put(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [dict(item, value=value) if item["id"] == component else item for item in items]
 
+        state = put(body.get("state", []))
+        inputs = put(body["inputs"])
+        if stored:
+            values = {f"{item['id']}.{item['property']}": item["value"] for item in state}
+            data = {"filters": [values[f"{c}.{p}"] for c, p in FILTER_PROPS], "theme": values["chart-theme.data"]}
+            inputs = [dict(item, value=data) if item["id"] == "overview-selection" else item for item in inputs]
+        return page.post_callback(dict(body, inputs=inputs, state=state))
+
+    # The store is still empty (only the resolution changed): the chart reads the filters as state.
+    assert [i.get("value") for i in users["inputs"] if i["id"] == "overview-selection"] == [None]
     for component, value, message in [
         ("users-resolution", "hourly", "users must be one of daily, weekly, monthly"),
         ("device", ["Nokia"], "device 'Nokia' is not in the data; known values"),
@@ -338,10 +351,15 @@ def test_crafted_callback_requests_are_rejected_cleanly(page: Page, conn: sqlite
         ("date-range", "yesterday", "start: 'yesterday' is not a date (expected YYYY-MM-DD"),
         ("market", ["x" * 500], "market values must be non-empty strings"),
     ]:
-        response = crafted(users, component, value)
-        assert response["status"] == 200, response
-        assert "Invalid selection" in response["body"] and message in response["body"], response
-        assert "Traceback" not in response["body"]
+        for stored in (False, True):
+            response = crafted(users, component, value, stored=stored)
+            assert response["status"] == 200, (stored, response)
+            assert "Invalid selection" in response["body"] and message in response["body"], (stored, response)
+            assert "Traceback" not in response["body"]
+    for data in ["light", {"filters": ["2013-01-01"]}, {"filters": None}, [1, 2, 3, 4, 5]]:
+        response = page.post_callback(dict(users, inputs=[
+            dict(item, value=data) if item["id"] == "overview-selection" else item for item in users["inputs"]]))
+        assert response["status"] == 204, response  # a malformed selection store: ignored
     for component, value in [("top-n", 500), ("rank", "popularity"), ("date-range", "2099-01-01")]:
         response = crafted(url, component, value)
         assert response["status"] == 204, response  # ignored: the URL keeps the last valid view

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from moviedash import engagement, pipeline
-from moviedash.dashboard import engagement_page
+from moviedash import charts, engagement, pipeline
+from moviedash.dashboard import engagement_page, ids
 from moviedash.params import Filters
-from tests.helpers import choose, no_console_errors, select
+from tests.helpers import choose, kpi_texts, no_console_errors, select
 
 from .conftest import VIEWPORTS, Page, axe_violations, set_viewport
 
@@ -80,6 +80,75 @@ def test_the_tabs_keep_the_view(page: Page) -> None:
     assert f"{page.conn.execute('SELECT COUNT(*) FROM movies').fetchone()[0]:,} events in the database" in page.text(
         "#about-data-body")
     no_console_errors(page)
+
+
+#: Outputs of each page's callbacks, as the callback log names them.
+OVERVIEW_OUTPUTS = (*[ids.graph(chart) for chart in ids.CHARTS], *[ids.kpi_value(name) for name in ids.KPIS])
+#: What the engagement page draws besides its charts: a theme switch leaves it alone.
+ENGAGEMENT_FIGURES = (*[ids.kpi_value(name) for name, _label in engagement_page.KPIS], ids.ABOUT_BODY, ids.STOPS_TITLE)
+ENGAGEMENT_OUTPUTS = (*GRAPHS, *ENGAGEMENT_FIGURES)
+
+
+def requested(page: Page, outputs: tuple[str, ...]) -> list[str]:
+    """The callback requests since the log was cleared that asked for any of ``outputs``."""
+    page.log.settle()
+    return [request for request in page.log.requests if any(f"{output}." in request for output in outputs)]
+
+
+def test_a_page_starts_no_request_for_the_hidden_one(page: Page) -> None:
+    """A filter change or a theme switch redraws the page shown, and asks nothing for the other page;
+    a theme switch redraws the charts only (not the key figures)."""
+    driver = page.duo.driver
+    open_engagement(page)
+    # A chart's own control before any filter change (the page's selection store still empty).
+    select(page, "quality-measure", "Average quality score")
+    page.wait_for_data("quality-graph", {"y": expected_y(page, "quality", Filters(), "weekly")})
+    select(page, "market", "Sweden (SE)")
+    filters = Filters(market=("SE",))
+    page.wait_for_data("completion-graph", {"y": expected_y(page, "completion_rate", filters, "weekly")})
+    page.wait(lambda: page.text("#kpi-poor-quality-value") == engagement.kpis(page.conn, filters)[1].value,
+              "poor-quality card for SE")
+    assert requested(page, OVERVIEW_OUTPUTS) == []
+    assert len(requested(page, (ids.kpi_value("completion-rate"),))) == 1
+    page.log.clear()
+    choose(page, "theme", "Dark")
+    try:
+        page.wait(lambda: driver.execute_script("return document.documentElement.dataset.theme") == "dark",
+                  "dark theme")
+        for graph in GRAPHS:
+            page.wait(lambda graph=graph: page.figure(graph)["paper_bgcolor"] == charts.palette("dark").paper,
+                      f"{graph} dark")
+        assert requested(page, OVERVIEW_OUTPUTS) == []
+        assert requested(page, ENGAGEMENT_FIGURES) == []
+        assert len(requested(page, GRAPHS)) == len(GRAPHS)
+    finally:
+        choose(page, "theme", "Light")
+    page.wait(lambda: page.figure("completion-graph")["paper_bgcolor"] == charts.palette("light").paper,
+              "light engagement charts")
+
+    page.open()
+    select(page, "market", "Sweden (SE)")
+    page.wait(lambda: page.text("#kpi-plays-value") == shown_plays(page, filters), "plays card for SE")
+    page.log.clear()
+    select(page, "device", "iPad")
+    page.wait(lambda: page.text("#kpi-plays-value") == shown_plays(page, Filters(market=("SE",), device=("iPad",))),
+              "plays card for SE on iPad")
+    assert len(requested(page, OVERVIEW_OUTPUTS)) == len(ids.CHARTS) + 1  # each chart, and the cards in one
+    assert requested(page, ENGAGEMENT_OUTPUTS) == []
+    page.log.clear()
+    choose(page, "theme", "Dark")
+    try:
+        page.wait(lambda: page.figure("heatmap-graph")["paper_bgcolor"] == charts.palette("dark").paper,
+                  "dark overview charts")
+        assert requested(page, ENGAGEMENT_OUTPUTS) == []
+    finally:
+        choose(page, "theme", "Light")
+    no_console_errors(page)
+
+
+def shown_plays(page: Page, filters: Filters) -> str:
+    """The overview's plays card for ``filters``, as drawn."""
+    return kpi_texts(page.conn, filters)["plays"][0]
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))

@@ -54,11 +54,11 @@ def test_the_engagement_page_draws_the_panel_and_the_overview_leaves_it_empty(db
 def test_the_panel_follows_the_settings(db: Any) -> None:
     dataquality.change(db, "exclude_users", data_settings.parse("exclude_users", "x"))
     dash = Dashboard(create_app(db=db))
-    selection = {"filters": [None, None, "", [], ["SE"]], "theme": "light"}
-    shown = lines(dash.outputs("about-data-body.children", engagement_selection__data=selection)[ids.ABOUT_BODY]
+    selection = {"filters": [None, None, "", [], ["SE"]]}
+    shown = lines(dash.outputs("about-data-body.children", engagement_filters__data=selection)[ids.ABOUT_BODY]
                   ["children"])
     # The filters do not change it: the panel describes the whole database.
     assert any(line.startswith("exclude_users = x (default none)") for line in shown)
     assert any(line.startswith("4 events in the database; 2 anonymous plays") for line in shown)
-    status, _body = dash.post("about-data-body.children", engagement_selection__data=None)
+    status, _body = dash.post("about-data-body.children", engagement_filters__data=None)
     assert status == 204  # no selection yet: nothing to draw

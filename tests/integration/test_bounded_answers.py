@@ -103,7 +103,8 @@ def test_the_time_limit_covers_the_kpi_callback(make_db, monkeypatch):
         "outputs": [
             {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in dep["output"].strip(".").split("...")
         ],
-        "inputs": [{**i, "value": None} for i in dep["inputs"]],
+        # The overview's filters store as the page's script writes it (no filter set: the whole data).
+        "inputs": [{**i, "value": {"filters": [None] * 5}} for i in dep["inputs"]],
         "state": [{**s, "value": None} for s in dep.get("state", [])],
         "changedPropIds": [],
     }

@@ -222,6 +222,26 @@ def test_the_theme_selects_the_plotly_template(dash: Dashboard) -> None:
     assert dash.figure("users", chart_theme__data="neon")["layout"]["template"]["layout"]["paper_bgcolor"] == "#ffffff"
 
 
+def test_the_overview_reads_its_selection_stores(dash: Dashboard) -> None:
+    """The charts read the overview's selection (filters and theme), or the filters and theme as state while it
+    is empty (a chart's own control changed first); the key figures read the overview's filters store."""
+    sweden = [FIRST, LAST, "", [], ["SE"]]
+    wanted = dash.figure("users", market__value=["SE"], chart_theme__data="dark")
+    assert wanted != dash.figure("users")
+    assert dash.figure("users", overview_selection__data={"filters": sweden, "theme": "dark"}) == wanted
+    assert dash.figure("users", overview_selection__data=None, market__value=["SE"], chart_theme__data="dark") == wanted
+    assert dash.figure("top", overview_selection__data=None, market__value=["SE"]) == dash.figure(
+        "top", market__value=["SE"])
+    kpis = dash.outputs("kpi-viewers-value", overview_filters__data={"filters": sweden})
+    assert kpis == dash.outputs("kpi-viewers-value", market__value=["SE"]) != dash.outputs("kpi-viewers-value")
+    # The heatmap and the key figures have no control of their own: their store is never empty when they run.
+    assert dash.post("heatmap-graph.figure", overview_selection__data=None) == (204, "")
+    assert dash.post("kpi-viewers-value", overview_filters__data=None) == (204, "")
+    for crafted in ["light", {"filters": sweden[:1]}, {"filters": None}, sweden]:
+        assert dash.post("users-graph.figure", overview_selection__data=crafted) == (204, "")
+        assert dash.post("kpi-viewers-value", overview_filters__data=crafted) == (204, "")
+
+
 # --------------------------------------------------------------------------- #
 # Crafted requests.
 # --------------------------------------------------------------------------- #

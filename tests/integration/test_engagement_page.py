@@ -120,6 +120,21 @@ def selection_data(**filters: Any) -> dict[str, Any]:
     return {"filters": values, "theme": "light"}
 
 
+def test_a_charts_own_control_draws_it_before_any_filter_change(db: Any) -> None:
+    """The page's selection store is written only when a filter or the theme changes: until then a chart
+    reads the filters and the theme as state."""
+    dash = Dashboard(create_app(db=db))
+    controls = {f"{c.replace('-', '_')}__value": v for c, v in engagement_page.DEFAULTS.items()}
+    controls["breakdown_by__value"] = "market"
+    stored = dash.outputs("breakdown-graph.figure", page__data="engagement",
+                          engagement_selection__data=selection_data(end="2013-01-31"), **controls)
+    unstored = dash.outputs("breakdown-graph.figure", page__data="engagement", engagement_selection__data=None,
+                            date_range__start_date=None, date_range__end_date="2013-01-31", **controls)
+    assert unstored == stored
+    assert stored != dash.outputs("breakdown-graph.figure", page__data="engagement",
+                                  engagement_selection__data=selection_data(), **controls)
+
+
 def test_the_callbacks_draw_only_the_shown_page(db: Any) -> None:
     dash = Dashboard(create_app(db=db))
     controls = {f"{c.replace('-', '_')}__value": v for c, v in engagement_page.DEFAULTS.items()}
@@ -140,7 +155,9 @@ def test_the_callbacks_draw_only_the_shown_page(db: Any) -> None:
                        engagement_selection__data=selection_data(), **{**controls, "breakdown_by__value": "title"})
     assert "by must be one of" in json.dumps(bad[ids.graph("breakdown")]["figure"])
     # 1-11 February (the data's last day); the previous 11 days, 21-31 January, hold no play.
-    kpis = dash.outputs("kpi-completion-rate-value.children", engagement_selection__data=selection_data(
+    kpis = dash.outputs("kpi-completion-rate-value.children", engagement_filters__data=selection_data(
         start="2013-02-01", end="2013-02-11"))
     assert kpis[ids.kpi_value("poor-quality")]["children"] == "100.0 %"
     assert kpis[ids.kpi_delta("poor-quality")]["children"] == "—"
+    # The key figures follow the filters store alone (not the charts' selection, which holds the theme too).
+    assert dash.post("kpi-completion-rate-value.children", engagement_selection__data=selection_data()) == (204, "")

@@ -59,8 +59,8 @@ def test_a_dash_callback_over_the_limit_is_a_503_json_error(demo_db):
     outputs = [
         dict(zip(("id", "property"), o.split("."), strict=False)) for o in heatmap["output"].strip(".").split("...")
     ]
-    inputs = [{**i, "value": None} for i in heatmap["inputs"]]
-    inputs[-1]["value"] = "light"  # the theme
+    # The overview's selection store as the page's script writes it: no filter set, the light theme.
+    inputs = [{**i, "value": {"filters": [None] * 5, "theme": "light"}} for i in heatmap["inputs"]]
     body = {"output": heatmap["output"], "outputs": outputs, "inputs": inputs, "changedPropIds": []}
     response = client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
     assert response.status_code == 503
