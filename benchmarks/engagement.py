@@ -465,15 +465,21 @@ def selection_data(values: dict[tuple[str, str], Any]) -> dict[str, Any]:
 def page_values(page: Page, selection: Selection) -> dict[tuple[str, str], Any]:
     values = page.values_for(selection)
     values[(ids.ENGAGEMENT_SELECTION, "data")] = selection_data(values)
+    # The key figures, "About this data" and the title list read the filters-only store (no theme).
+    values[(ids.ENGAGEMENT_FILTERS, "data")] = {"filters": selection_data(values)["filters"]}
     values[(ids.PAGE, "data")] = "engagement"
     return values
 
 
 def callback_requests(page: Page, found: dict[str, Callback]) -> list[Request]:
     """The page's callbacks: the default view, each control variant, and :data:`FILTERED`."""
-    changed = [f"{ids.ENGAGEMENT_SELECTION}.data"]
+    def changed(cb: Callback) -> list[str]:
+        """A filter change, as it reaches ``cb``: through the page's selection or filters store."""
+        reads = {f"{d['id']}.{d['property']}" for d in cb.inputs}
+        return [p for p in (f"{ids.ENGAGEMENT_SELECTION}.data", f"{ids.ENGAGEMENT_FILTERS}.data") if p in reads]
+
     defaults = page_values(page, Selection("default"))
-    out = [Request("callback", f"callback {name}", DASH_UPDATE, request_body(cb, defaults, changed))
+    out = [Request("callback", f"callback {name}", DASH_UPDATE, request_body(cb, defaults, changed(cb)))
            for name, cb in found.items()]
     for control, value in VARIANTS:
         values = {**defaults, (control, "value"): value}
@@ -482,8 +488,8 @@ def callback_requests(page: Page, found: dict[str, Callback]) -> list[Request]:
                 out.append(Request("callback", f"callback {name} ({control}={value})", DASH_UPDATE,
                                    request_body(cb, values, [f"{control}.value"])))
     filtered = page_values(page, FILTERED)
-    out += [Request("callback", f"callback {name} [{FILTERED.name}]", DASH_UPDATE, request_body(cb, filtered, changed))
-            for name, cb in found.items()]
+    out += [Request("callback", f"callback {name} [{FILTERED.name}]", DASH_UPDATE,
+                    request_body(cb, filtered, changed(cb))) for name, cb in found.items()]
     return out
 
 
