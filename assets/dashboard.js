@@ -20,6 +20,26 @@
         return window.dash_clientside.no_update;
     }
 
+    /** A page's selection store writer: the filters and the chart theme while ``page`` is shown, else no change. */
+    function pageSelection(page) {
+        return function (start, end, sessiontype, device, market, theme, shown) {
+            if (shown !== page) {
+                return noUpdate();
+            }
+            return {filters: [start, end, sessiontype, device, market], theme: theme};
+        };
+    }
+
+    /** A page's filters store writer: the filters alone while ``page`` is shown, else no change. */
+    function pageFilters(page) {
+        return function (start, end, sessiontype, device, market, shown) {
+            if (shown !== page) {
+                return noUpdate();
+            }
+            return {filters: [start, end, sessiontype, device, market]};
+        };
+    }
+
     /** The ISO day ``days - 1`` days before ``last`` (so the range holds ``days`` days). */
     function daysBefore(last, days) {
         var end = new Date(last + "T00:00:00Z");
@@ -105,41 +125,14 @@
                 return name === drawn ? noUpdate() : name;
             },
 
-            /** The overview's filters and theme (its charts' trigger), passed on only while the overview is
-             *  shown, so the engagement page's filter changes start no request for the hidden overview's charts. */
-            overviewSelection: function (start, end, sessiontype, device, market, theme, page) {
-                if (page !== "overview") {
-                    return noUpdate();
-                }
-                return {filters: [start, end, sessiontype, device, market], theme: theme};
-            },
-
-            /** The overview's filters alone (its key figures' trigger): a theme switch redraws the charts
-             *  but leaves the numbers be; passed on only while the overview is shown. */
-            overviewFilters: function (start, end, sessiontype, device, market, page) {
-                if (page !== "overview") {
-                    return noUpdate();
-                }
-                return {filters: [start, end, sessiontype, device, market]};
-            },
-
-            /** The engagement page's selection: filters and chart theme, passed on only while that page is shown,
-             *  so the overview's filter changes start no request for the hidden page's charts. */
-            engagementSelection: function (start, end, sessiontype, device, market, theme, page) {
-                if (page !== "engagement") {
-                    return noUpdate();
-                }
-                return {filters: [start, end, sessiontype, device, market], theme: theme};
-            },
-
-            /** The engagement page's filters alone (its key figures', "About this data"'s and title list's
-             *  trigger): a theme switch redraws the charts only; passed on only while that page is shown. */
-            engagementFilters: function (start, end, sessiontype, device, market, page) {
-                if (page !== "engagement") {
-                    return noUpdate();
-                }
-                return {filters: [start, end, sessiontype, device, market]};
-            },
+            /** Each page's selection stores, passed on only while that page is shown, so a filter change on
+             *  the other page starts no request for the hidden one: ``<page>Selection`` holds the filters and
+             *  the chart theme (the charts' trigger), ``<page>Filters`` the filters alone (the trigger of the
+             *  page's other numbers: a theme switch redraws the charts only). */
+            overviewSelection: pageSelection("overview"),
+            overviewFilters: pageFilters("overview"),
+            engagementSelection: pageSelection("engagement"),
+            engagementFilters: pageFilters("engagement"),
 
             /** The tab bar's links carry the current view's query (written by the server as url-query). */
             pageLinks: function (data) {

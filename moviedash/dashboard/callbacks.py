@@ -84,7 +84,7 @@ def register_callbacks(app: dash.Dash) -> None:
     """Attach every callback of the dashboard to ``app``."""
     _register_url_state(app)
     _register_client_side(app)
-    _register_overview_selection(app)
+    _register_page_stores(app, "overview", ids.OVERVIEW_SELECTION, ids.OVERVIEW_FILTERS)
     _register_kpis(app)
     _register_charts(app)
     _register_downloads(app)
@@ -208,24 +208,25 @@ def _register_client_side(app: dash.Dash) -> None:
     )
 
 
-def _register_overview_selection(app: dash.Dash) -> None:
-    """The overview's selection stores, written client side only while the overview is shown.
+def _register_page_stores(app: dash.Dash, page: str, selection: str, filters: str) -> None:
+    """A page's selection stores, written client side only while ``page`` is shown.
 
-    A filter changed on the engagement page so starts no request for the hidden overview. The charts
-    read the filters and the chart theme; the key figures the filters alone, so a theme switch
-    redraws the charts but does not fetch the numbers again.
+    A filter changed on the other page so starts no request for this hidden one. ``selection``
+    (filters and chart theme) drives the page's charts; ``filters`` (the filters alone) its key
+    figures and other numbers, so a theme switch redraws the charts but fetches no numbers again.
+    The script's functions are ``<page>Selection`` and ``<page>Filters``.
     """
     app.clientside_callback(
-        ClientsideFunction("moviedash", "overviewSelection"),
-        Output(ids.OVERVIEW_SELECTION, "data"),
+        ClientsideFunction("moviedash", f"{page}Selection"),
+        Output(selection, "data"),
         *_inputs(FILTER_PROPS),
         Input(ids.CHART_THEME, "data"),
         State(ids.PAGE, "data"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
-        ClientsideFunction("moviedash", "overviewFilters"),
-        Output(ids.OVERVIEW_FILTERS, "data"),
+        ClientsideFunction("moviedash", f"{page}Filters"),
+        Output(filters, "data"),
         *_inputs(FILTER_PROPS),
         State(ids.PAGE, "data"),
         prevent_initial_call=True,
@@ -438,23 +439,8 @@ ENGAGEMENT_INPUTS: dict[str, tuple[str, ...]] = {
 
 def _register_engagement(app: dash.Dash) -> None:
     """The engagement page: its selection (client side, only while shown), charts, key figures, titles, tabs."""
-    app.clientside_callback(
-        ClientsideFunction("moviedash", "engagementSelection"),
-        Output(ids.ENGAGEMENT_SELECTION, "data"),
-        *_inputs(FILTER_PROPS),
-        Input(ids.CHART_THEME, "data"),
-        State(ids.PAGE, "data"),
-        prevent_initial_call=True,
-    )
-    # The key figures, "About this data" and the title list follow the filters alone: a theme switch
-    # redraws the charts only.
-    app.clientside_callback(
-        ClientsideFunction("moviedash", "engagementFilters"),
-        Output(ids.ENGAGEMENT_FILTERS, "data"),
-        *_inputs(FILTER_PROPS),
-        State(ids.PAGE, "data"),
-        prevent_initial_call=True,
-    )
+    # The key figures, "About this data" and the title list follow the filters store alone.
+    _register_page_stores(app, "engagement", ids.ENGAGEMENT_SELECTION, ids.ENGAGEMENT_FILTERS)
     app.clientside_callback(
         ClientsideFunction("moviedash", "pageLinks"),
         Output(ids.NAV_OVERVIEW, "href"),
