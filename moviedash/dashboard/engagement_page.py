@@ -28,7 +28,7 @@ from ..params import RESOLUTIONS, Filters
 from ..viewstate import ENGAGEMENT_PATH
 from ..web.context import get_connection
 from . import about, ids
-from .views import VIEW_CACHE, graph_config, selected_filters
+from .views import VIEW_CACHE, figure_props, graph_config, selected_filters
 
 #: The page's path, next to the overview's ``/``.
 PATH = ENGAGEMENT_PATH
@@ -187,7 +187,7 @@ def _draw(filter_values: Sequence[Any], theme: str, faults: list[MoviedashError]
     view.controls[ids.STOPS_TITLE] = view.titles[0]["value"] if view.titles else ""
     for chart in CHART_KEYS:
         figure, config, summary, href = chart_view(chart, view.controls, filter_values, theme, faults)
-        view.charts[chart] = {"figure": figure, "config": config}
+        view.charts[chart] = {"figure": figure_props(figure), "config": config}
         view.summaries[chart] = summary
         view.csv[chart] = href
     try:

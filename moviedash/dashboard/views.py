@@ -205,6 +205,16 @@ class FirstView:
 VIEW_CACHE = analysis.ResultCache(maxsize=32)
 
 
+def figure_props(figure: go.Figure) -> dict[str, Any]:
+    """``figure`` as the plain dict a kept first view holds.
+
+    Converted once, when the view is drawn: each page request then writes it
+    as JSON directly, without Plotly's deep copy and array encoding of a
+    figure object (the same JSON either way).
+    """
+    return figure.to_dict()
+
+
 class _Uncacheable(Exception):
     """A first view drawn while the database could not be read: shown once, never kept."""
 
@@ -275,7 +285,7 @@ def _draw_charts(
 
 
 def _graph_props(figure: go.Figure, config: Any) -> dict[str, Any]:
-    props: dict[str, Any] = {"figure": figure}
+    props: dict[str, Any] = {"figure": figure_props(figure)}
     if config is not no_update:
         props["config"] = config
     return props
