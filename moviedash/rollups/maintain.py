@@ -33,6 +33,7 @@ from .tables import (
     exists,
     meta,
     position,
+    record_range,
     schema,
     set_meta,
 )
@@ -89,6 +90,7 @@ def refresh(conn: Any, dialect: Dialect | None = None, aggregator: Aggregator | 
             exact = _add_rows(conn, 0, dialect)
     set_meta(conn, "covered", top)
     set_meta(conn, "exact", int(bool(exact)))
+    record_range(conn)
     set_meta(conn, "version", meta(conn, "version", 0) + 1)
     conn.execute("DELETE FROM md_results")
     if exact:

@@ -340,9 +340,13 @@ SELECT ({database}),
        (SELECT value FROM md_meta WHERE key = 'exact'),
        (SELECT value FROM md_meta WHERE key = 'schema'),
        ({position}),
-       (SELECT min(day) FROM md_day),
-       (SELECT max(day) FROM md_day)
+       (SELECT value FROM md_meta WHERE key = 'in_range')
 """
+#: Whether every day of ``md_day`` is within the served dates, for rollups built before
+#: :func:`record_range` kept the answer in ``md_meta`` (a scan of the per-day table's index).
+_RANGE_SQL = "SELECT min(day), max(day) FROM md_day"
+#: Where a serving connection keeps :func:`status` for the rest of its request.
+_MEMO_KEY = "rollups.status"
 
 
 def status(conn: Any) -> Status | None:
@@ -354,17 +358,44 @@ def status(conn: Any) -> Status | None:
     data built before the loader checked that), and the tables are of this
     version's schema.
     """
+    memo = getattr(conn, "memo", None)
+    if memo is not None and _MEMO_KEY in memo:
+        return memo[_MEMO_KEY]
+    result = _read_status(conn)
+    if memo is not None:
+        # A serving connection lives for one request: its callbacks and steps all ask, and
+        # one answer per request also keys every cached answer of it to the same version.
+        memo[_MEMO_KEY] = result
+    return result
+
+
+def _read_status(conn: Any) -> Status | None:
     dialect = dialect_of(conn)
     if not exists(conn, "md_meta", dialect):  # a database made the course's way, or by an older moviedash
         return None
     sql = _STATUS_SQL.format(database=dialect.database_name_sql, position=dialect.position_sql)
-    path, version, instance, covered, exact, schema_version, top, first, last = conn.execute(sql).fetchone()
+    path, version, instance, covered, exact, schema_version, top, in_range = conn.execute(sql).fetchone()
     if version is None:
         return None
-    in_range = first is None or (str(first) >= DATE_MIN.isoformat() and str(last) <= DATE_MAX.isoformat())
+    if in_range is None:
+        in_range = _in_range(*conn.execute(_RANGE_SQL).fetchone())
     # Derived data of another moviedash version are rebuilt at the next load; until then, raw SQL.
-    usable = bool(exact) and in_range and (top or 0) == (covered or 0) and schema_version == SCHEMA_VERSION
+    usable = bool(exact) and bool(in_range) and (top or 0) == (covered or 0) and schema_version == SCHEMA_VERSION
     return Status(str(path or ""), int(instance or 0), int(version), usable)
+
+
+def _in_range(first: Any, last: Any) -> bool:
+    return first is None or (str(first) >= DATE_MIN.isoformat() and str(last) <= DATE_MAX.isoformat())
+
+
+def record_range(conn: Any) -> None:
+    """Keep in ``md_meta`` whether every day of the rollups is within the served dates.
+
+    :func:`status` reads it with the other keys instead of the per-day table's
+    first and last day: on PostgreSQL, planning that over every partition of
+    ``md_day`` would cost each request more than the rest of the status.
+    """
+    set_meta(conn, "in_range", int(_in_range(*conn.execute(_RANGE_SQL).fetchone())))
 
 
 

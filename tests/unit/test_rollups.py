@@ -519,3 +519,61 @@ def test_postgresql_rollups_answer_like_its_raw_sql_and_like_sqlite(pg_demo_db, 
     finally:
         pg.close()
         lite.close()
+
+
+@sqlite_only
+def test_status_is_read_once_per_serving_connection(make_db):
+    path = make_db(HAND_EVENTS)
+    conn = connect_readonly(path)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        first = rollups.status(conn)
+        again = rollups.status(conn)
+    finally:
+        conn.close()
+    assert first is not None and first.usable and again is first
+    assert sum("md_meta" in s for s in statements) == 2  # the table's presence and the keys, once each
+    fresh = connect_readonly(path)  # the next request reads it again
+    try:
+        assert rollups.status(fresh) == first and rollups.status(fresh) is not first
+    finally:
+        fresh.close()
+
+
+@sqlite_only
+def test_status_reads_the_stored_date_check_and_falls_back_without_it(make_db):
+    path = make_db(HAND_EVENTS)
+
+    def status_and_statements() -> tuple[rollups.Status | None, list[str]]:
+        conn = connect_readonly(path)
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        try:
+            return rollups.status(conn), statements
+        finally:
+            conn.close()
+
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT value FROM md_meta WHERE key = 'in_range'").fetchone() == (1,)
+    status, statements = status_and_statements()
+    assert status is not None and status.usable
+    assert not any("FROM md_day" in s for s in statements)  # no look at the per-day table
+    with sqlite3.connect(path) as raw:  # rollups built before the check was kept
+        raw.execute("DELETE FROM md_meta WHERE key = 'in_range'")
+    status, statements = status_and_statements()
+    assert status is not None and status.usable and any("FROM md_day" in s for s in statements)
+    with sqlite3.connect(path) as raw:  # ... and such rollups holding a day the served dates exclude
+        raw.execute("UPDATE md_day SET day = '2100-01-01' WHERE day = (SELECT max(day) FROM md_day)")
+    status, _ = status_and_statements()
+    assert status is not None and not status.usable
+
+
+def test_a_load_keeps_the_date_check_current(make_db, backend):
+    path = make_db(HAND_EVENTS)
+    conn = connect_readonly(path)
+    try:
+        assert conn.execute("SELECT value FROM md_meta WHERE key = 'in_range'").fetchone()[0] == 1
+        assert rollups.status(conn).usable
+    finally:
+        conn.close()
