@@ -338,6 +338,26 @@ def dim_values_from_tables(conn: Queryable) -> dict[str, list[str]]:
     }
 
 
+def _dim_values(conn: Queryable) -> dict[str, frozenset[str]] | None:
+    """The stored distinct values of each dimension (``None``: rollups stored before they were kept).
+
+    Kept in a serving connection's ``memo`` for its request: one read of
+    ``md_results`` checks every filter value (on PostgreSQL a look-up in
+    ``md_day`` per value is planned over each of its partitions).
+    """
+    memo = getattr(conn, "memo", None)
+    if memo is not None and _DIM_VALUES_MEMO in memo:
+        return memo[_DIM_VALUES_MEMO]
+    stored = _stored(conn, "dim_values")
+    result = None if stored is None else {column: frozenset(stored[column]) for column in DIMS}
+    if memo is not None:
+        memo[_DIM_VALUES_MEMO] = result
+    return result
+
+
+_DIM_VALUES_MEMO = "rollups.dim_values"
+
+
 def options(conn: Queryable) -> dict[str, list[str]]:
     """The filter values of each dimension (``unknown`` last when some events lack it, see :mod:`.dimensions`)."""
     # Stored under a name older databases do not have: theirs left out the missing values.
@@ -350,6 +370,12 @@ def has_value(conn: Queryable, column: str, value: str) -> bool:
     """Whether filter value ``value`` (``unknown`` for its bucket) matches an event in dimension ``column``."""
     if column not in DIMS:
         raise ValueError(column)
+    stored = _dim_values(conn)
+    if stored is not None:  # the stored distinct values: what the query below would find in md_day
+        held = stored[column]
+        if value == dimensions.UNKNOWN:
+            return any(p in held for p in dimensions.PLACEHOLDERS)
+        return value in held
     clause, params = dimensions.condition(column, [value], nullable=False)
     return bool(conn.execute(f"SELECT EXISTS (SELECT 1 FROM md_day WHERE {clause})", params).fetchone()[0])
 

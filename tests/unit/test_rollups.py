@@ -14,6 +14,7 @@ import pytest
 from pyroaring import BitMap
 
 from moviedash import analysis, rollups
+from moviedash.dimensions import DIMS
 from moviedash.ingest.demo import write_demo
 from moviedash.params import Filters, SeriesQuery, TopQuery
 from moviedash.rollups import maintain, refresh_derived
@@ -577,3 +578,27 @@ def test_a_load_keeps_the_date_check_current(make_db, backend):
         assert rollups.status(conn).usable
     finally:
         conn.close()
+
+
+@sqlite_only
+def test_filter_values_are_checked_against_the_stored_values_as_md_day_would_answer(make_db):
+    path = make_db(HAND_EVENTS)
+    candidates = {"unknown", "nope", "", "0", "ipad", *(str(e[c] or "") for e in HAND_EVENTS for c in DIMS)}
+
+    def answers() -> tuple[dict[tuple[str, str], bool], list[str]]:
+        conn = connect_readonly(path)
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        try:
+            return {(c, v): rollups.has_value(conn, c, v) for c in DIMS for v in candidates}, statements
+        finally:
+            conn.close()
+
+    stored, statements = answers()
+    assert sum("md_results" in s for s in statements) == 1 and not any("md_day" in s for s in statements)
+    with sqlite3.connect(path) as raw:  # rollups stored before the values were kept: md_day answers
+        raw.execute("DELETE FROM md_results WHERE name = 'dim_values'")
+    scanned, statements = answers()
+    assert any("md_day" in s for s in statements)
+    assert stored == scanned
+    assert stored["device", "iPad"] and not stored["device", "ipad"] and stored["market", "unknown"]
