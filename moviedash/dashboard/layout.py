@@ -511,15 +511,21 @@ def page_nav(page: str, query: str) -> html.Nav:
     return html.Nav(links, id=ids.NAV, className="page-tabs", **attrs({"aria-label": "Pages"}))
 
 
+#: The end of Dash's route that serves the layout (after any path prefix).
+LAYOUT_ROUTE = "/_dash-layout"
+
+
 def serve_layout() -> html.Div:
     """Build the page for the current request's database, its controls showing the page's address.
 
     The charts, key figures and empty state are drawn into the layout
     (:func:`.views.first_view`), so a first load makes no callback request.
-    Dash also calls this once at start-up, outside any request, to validate the
-    callbacks against the layout: that call gets the same components without data.
+    Dash also calls this to validate the layout when it sets itself up: at the
+    first request the server gets, whichever it is (a JSON route, a figure).
+    That call, like one outside any request, gets the same components without
+    data, so the first request after a start does not draw a page nobody asked for.
     """
-    if not has_request_context():
+    if not has_request_context() or not request.path.endswith(LAYOUT_ROUTE):
         return build_layout(analysis.Span(None, None, 0), {"sessiontype": [], "device": [], "market": []})
     return page_layout(page_search(), page=page_of(page_path()))
 

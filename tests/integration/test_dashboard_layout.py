@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from moviedash import create_app, pipeline
+from moviedash.dashboard import layout as dashboard_layout
 from moviedash.errors import DatabaseUnavailable
 from tests.helpers import event
 
@@ -177,3 +178,17 @@ def test_a_first_layout_drawn_during_a_database_fault_is_not_kept(make_db, monke
     after = layout(client, PAGE + "?device=iPad")
     assert "cannot be read" not in json.dumps(after["heatmap-graph"]["figure"])
     assert after["heatmap-graph"]["figure"]["data"][0]["type"] == "heatmap"
+
+
+@pytest.mark.parametrize("first", ["/data/unique_users/?resolution=daily", "/figures/unique_users.json"])
+def test_the_first_request_after_a_start_draws_no_page_it_was_not_asked_for(make_db, monkeypatch, first) -> None:
+    # Dash validates the layout on the server's first request, whichever it is.
+    drawn: list[Any] = []
+    real = dashboard_layout.first_view
+    monkeypatch.setattr(dashboard_layout, "first_view", lambda *a, **kw: drawn.append(a) or real(*a, **kw))
+    client = create_app(make_db(EVENTS)).server.test_client()
+    response = client.get(first)
+    assert response.status_code == 200
+    assert drawn == []
+    layout_response = client.get("/_dash-layout")  # the page itself is still drawn in its layout
+    assert layout_response.status_code == 200 and len(drawn) == 1
