@@ -31,6 +31,7 @@ from .serve import (
     where,
 )
 from .tables import (
+    ABOUT_COUNTS,
     BIN_COLUMNS,
     DECILE_UNITS,
     DECILES,
@@ -47,7 +48,8 @@ from .tables import (
 )
 
 __all__ = [
-    "BINNED", "BIN_COLUMNS", "DECILES", "DECILE_UNITS", "ENGAGEMENT_COLUMNS", "FED_COLUMNS", "MAX_MINUTES", "MINUTES",
+    "ABOUT_COUNTS", "BINNED", "BIN_COLUMNS", "DECILES", "DECILE_UNITS", "ENGAGEMENT_COLUMNS", "FED_COLUMNS",
+    "MAX_MINUTES", "MINUTES",
     "SCHEMA_VERSION", "TABLES", "TITLE_ENGAGEMENT_COLUMNS", "TOP_STORED", "VIEWS",
     "Aggregator", "Status", "bin_rows", "binned_rows", "clear", "engagement_rows",
     "has_value", "heatmap_rows", "month_bounds", "options", "quantile_rows", "rank_by_shown_title", "rebuild",
