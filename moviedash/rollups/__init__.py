@@ -55,8 +55,7 @@ __all__ = [
     "SCHEMA_VERSION", "SEGMENT_COLUMNS", "TABLES", "TITLE_ENGAGEMENT_COLUMNS", "TOP_STORED", "VIEWS",
     "Aggregator", "Status", "bin_rows", "binned_rows", "clear", "engagement_rows",
     "has_value", "heatmap_rows", "month_bounds", "options", "quantile_rows", "rank_by_shown_title", "rebuild",
-    "segment_keys",
     "refresh", "refresh_derived",
-    "schema", "series_rows", "span_row", "status", "store_defaults", "title_deciles", "title_engagement",
-    "title_names", "top_rows", "totals_row", "view_keys", "where",
+    "schema", "segment_keys", "series_rows", "span_row", "status", "store_defaults", "title_deciles",
+    "title_engagement", "title_names", "top_rows", "totals_row", "view_keys", "where",
 ]

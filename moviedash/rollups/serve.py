@@ -371,7 +371,8 @@ def engagement_rows(
     if stored is not None and filters.is_default():
         found = _stored(conn, f"engagement:{stored}")
         # Checked, not trusted: the stored grouping must be this one and hold every column asked.
-        if (found is not None and engagement_groupings(dialect_of(conn))[stored][0] == list(keys)
+        grouping = engagement_groupings(dialect_of(conn)).get(stored)
+        if (found is not None and grouping is not None and grouping[0] == list(keys)
                 and set(columns) <= set(found["columns"])):
             width = len(keys)
             at = [width + found["columns"].index(c) for c in columns]
@@ -532,7 +533,8 @@ def engagement_groupings(dialect: Dialect = DIALECT) -> dict[str, tuple[list[str
     """The ``md_engagement`` groupings whose unfiltered rows are stored at load, by name: their keys and
     columns.  Each view of :data:`VIEWS` (every column) and the worst segments' weekly and monthly groups."""
     out = {view: (view_keys(view, dialect), ENGAGEMENT_COLUMNS) for view in VIEWS}
-    # Not the daily segments: ten times the weekly rows (350 kB at 10M events), summed at load for a variant.
+    # Not the daily segments: ten times the weekly rows (350 kB at 10M events) for a variant no first
+    # layout shows; summed live when asked.
     out.update({f"segments:{r}": (segment_keys(r, dialect), SEGMENT_COLUMNS) for r in RESOLUTIONS if r != "daily"})
     return out
 

@@ -58,10 +58,16 @@ def assert_stored_equal_live(path: str) -> None:
             rated += int(got.sum())
         assert rated > 0
         assert not any("md_engagement" in s or "md_title_month" in s for s in recording.statements)
-        # A filtered selection is summed live.
+        # A filtered selection is summed live, and so is a grouping not stored (the daily segments).
         recording.statements.clear()
         keys, columns = serve.engagement_groupings(dialect)["weekly"]
         rollups.engagement_rows(recording, keys, columns, Filters(device=("iPad",)), stored="weekly")
+        assert any("md_engagement" in s for s in recording.statements)
+        recording.statements.clear()
+        daily = rollups.segment_keys("daily", dialect)
+        assert sorted(rollups.engagement_rows(recording, daily, rollups.SEGMENT_COLUMNS, Filters(),
+                                              stored="segments:daily")) == sorted(
+            rollups.engagement_rows(conn, daily, rollups.SEGMENT_COLUMNS, EVERYTHING))
         assert any("md_engagement" in s for s in recording.statements)
     finally:
         conn.close()
