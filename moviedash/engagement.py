@@ -188,7 +188,7 @@ def _rollup_values(
     out: dict[Any, Group] = {}
     keys = rollups.view_keys(view, dialect)
     width = len(keys)
-    for row in rollups.engagement_rows(conn, keys, summed, filters):
+    for row in rollups.engagement_rows(conn, keys, summed, filters, stored=view):
         k = _key(row, width)
         total, plays = _int(row[width]), _int(row[width + 1])
         below = 1 if denominator is None else _int(row[width + 2])
@@ -464,10 +464,10 @@ def _worst_segments(conn: Connection, resolution: str, filters: Filters, num: in
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
     if from_rollups(conn, settings):  # the rollups' quality plays and poor plays per (device, market, period)
-        period = dialect.bucket(resolution, dialect.day_as_date.format(column="day"))
         found = [
             row for row in rollups.engagement_rows(
-                conn, [_bucket("device"), _bucket("market"), period], ["quality_plays", "poor_plays"], filters
+                conn, rollups.segment_keys(resolution, dialect), rollups.SEGMENT_COLUMNS, filters,
+                stored=f"segments:{resolution}",
             ) if _int(row[3])
         ]
     else:

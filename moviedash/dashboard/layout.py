@@ -538,15 +538,18 @@ def page_layout(search: str | None, *, draw_charts: bool = True, page: str = "ov
     conn = get_connection()
     span = analysis.span(conn)
     options = analysis.options(conn)
+    # The overview's charts only where the overview is shown: on the engagement page they stay hidden
+    # (the tabs are links, a new page load), as the engagement page's charts stay undrawn on the overview.
+    overview_charts = draw_charts and page == "overview"
     if search is None:
         controls = controls_from_state(ViewState(), span)
         return build_layout(span, options, account_controls(), controls=controls,
-                            view=first_view(controls, draw_charts=draw_charts), page=page,
+                            view=first_view(controls, draw_charts=overview_charts), page=page,
                             engagement=_engagement_view(page, controls, draw_charts))
     controls, problems = restore(conn, search)
     state = state_from_controls(conn, *(controls[name] for name in CONTROL_NAMES))
     return build_layout(span, options, account_controls(), controls=controls, search=search, problems=problems,
-                        view=first_view(controls, draw_charts=draw_charts), query=to_query(state), page=page,
+                        view=first_view(controls, draw_charts=overview_charts), query=to_query(state), page=page,
                         engagement=_engagement_view(page, controls, draw_charts))
 
 

@@ -10,6 +10,7 @@ from .aggregator import FED_COLUMNS, Aggregator
 from .maintain import clear, rebuild, refresh, refresh_derived, store_defaults
 from .serve import (
     BINNED,
+    SEGMENT_COLUMNS,
     VIEWS,
     bin_rows,
     binned_rows,
@@ -20,6 +21,7 @@ from .serve import (
     options,
     quantile_rows,
     rank_by_shown_title,
+    segment_keys,
     series_rows,
     span_row,
     title_deciles,
@@ -31,6 +33,7 @@ from .serve import (
     where,
 )
 from .tables import (
+    ABOUT_COUNTS,
     BIN_COLUMNS,
     DECILE_UNITS,
     DECILES,
@@ -47,11 +50,12 @@ from .tables import (
 )
 
 __all__ = [
-    "BINNED", "BIN_COLUMNS", "DECILES", "DECILE_UNITS", "ENGAGEMENT_COLUMNS", "FED_COLUMNS", "MAX_MINUTES", "MINUTES",
-    "SCHEMA_VERSION", "TABLES", "TITLE_ENGAGEMENT_COLUMNS", "TOP_STORED", "VIEWS",
+    "ABOUT_COUNTS", "BINNED", "BIN_COLUMNS", "DECILES", "DECILE_UNITS", "ENGAGEMENT_COLUMNS", "FED_COLUMNS",
+    "MAX_MINUTES", "MINUTES",
+    "SCHEMA_VERSION", "SEGMENT_COLUMNS", "TABLES", "TITLE_ENGAGEMENT_COLUMNS", "TOP_STORED", "VIEWS",
     "Aggregator", "Status", "bin_rows", "binned_rows", "clear", "engagement_rows",
     "has_value", "heatmap_rows", "month_bounds", "options", "quantile_rows", "rank_by_shown_title", "rebuild",
     "refresh", "refresh_derived",
-    "schema", "series_rows", "span_row", "status", "store_defaults", "title_deciles", "title_engagement",
-    "title_names", "top_rows", "totals_row", "view_keys", "where",
+    "schema", "segment_keys", "series_rows", "span_row", "status", "store_defaults", "title_deciles",
+    "title_engagement", "title_names", "top_rows", "totals_row", "view_keys", "where",
 ]

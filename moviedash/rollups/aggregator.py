@@ -15,6 +15,7 @@ from ..metrics import UNITS, MeasureSettings
 from ..store import Dialect, add_month_partitions, dialect_of
 from .packing import pack_code_runs, pack_column_rows, unpack_codes, unpack_columns
 from .tables import (
+    ABOUT_COUNTS,
     BIN_ARRAYS,
     BIN_COLUMNS,
     DAY_TABLES,
@@ -47,6 +48,7 @@ FED_COLUMNS: tuple[str, ...] = (
 _INTEGER_COLUMNS = ("totalminuteswatched", "runningtime")
 _REAL_COLUMNS = ("viewpercentage", "errorperception")
 _FULL = 100 * UNITS
+_ANONYMOUS = data_settings.ANONYMOUS_USER
 _DAY_BITS, _DIM_BITS = 21, 14  # key = day << 42 | sessiontype << 28 | device << 14 | market
 _TITLE_BITS = 31  # a title entry = dense key << 31 | title id
 _TITLE_MASK = (1 << _TITLE_BITS) - 1
@@ -70,11 +72,13 @@ def _units(array: pa.Array | pa.ChunkedArray, quantised: bool) -> tuple[np.ndarr
 
 def play_units(columns: dict[str, Any], quantised: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each event's ``completion`` (capped at 100 %) and ``quality`` in 0.0001 units, with their
-    validity (:data:`moviedash.metrics.PLAY_COLUMNS`, as the raw SQL's plays subquery computes them)."""
+    validity (:data:`moviedash.metrics.PLAY_COLUMNS`, as the raw SQL's plays subquery computes them),
+    and its uncapped ``percentage`` (the About counts tell the capped plays by it)."""
     percentage, has_completion = _units(columns["viewpercentage"], quantised)
     return {
         "completion": (np.minimum(percentage, _FULL), has_completion),
         "quality": _units(columns["errorperception"], quantised),
+        "percentage": (percentage, has_completion),
     }
 
 
@@ -344,6 +348,8 @@ class Aggregator:
         # What counts as a play and who as a viewer (:mod:`moviedash.settings`), read in the writing transaction.
         self.settings = data_settings.load(conn)
         self._excluded = pa.array(sorted(self.settings.exclude_users), type=pa.string())
+        # md_about: the rows' About counts (ABOUT_COUNTS), under the same settings.
+        self.about = np.zeros(len(ABOUT_COUNTS), dtype=np.int64)
         self.days = _Codes()
         self.dims = [_Codes() for _ in DIMS]
         # Each (day, dims) key seen gets a dense id; plays, minutes and hours are
@@ -422,8 +428,10 @@ class Aggregator:
         if self.settings.min_minutes:
             play = minutes >= self.settings.min_minutes
             user = np.where(play, user, -1)
+        anonymous_plays = 0
         if len(self._excluded):
             dropped = pc.fill_null(pc.is_in(users, value_set=self._excluded), False).to_numpy(zero_copy_only=False)
+            anonymous_plays = int(np.count_nonzero(dropped if play is None else dropped & play))
             user = np.where(dropped, -1, user)
         unique, inverse = np.unique(key, return_inverse=True)
         local = np.empty(len(unique), dtype=np.int64)
@@ -455,6 +463,12 @@ class Aggregator:
         self.plays[:nd] += np.bincount(played, minlength=nd)
         np.add.at(self.minutes, dk, minutes)
         units = play_units(cols, quantised)
+        percentage, rated = units["percentage"]
+        capped = rated & (percentage > _FULL)
+        self.about += np.array([
+            n, anonymous_plays, int(pc.sum(pc.equal(users, _ANONYMOUS)).as_py() or 0),
+            int(np.count_nonzero(capped if play is None else capped & play)),
+        ], dtype=np.int64)
         sums = engagement_sums(cols, minutes, self.settings, quantised, units)
         engaged, totals = group_sum(dk, [sums[c] for c in ENGAGEMENT_COLUMNS])
         self.engagement[engaged] += np.stack(totals, axis=1)
@@ -594,6 +608,12 @@ class Aggregator:
         self.finish()
         done = self._finished
         assert done is not None
+        # Added to the stored counts: after a rebuild (tables emptied first) they are the whole table's.
+        conn.execute(
+            f"INSERT INTO md_about (name, value) VALUES {', '.join(['(?, ?)'] * len(ABOUT_COUNTS))} "
+            "ON CONFLICT (name) DO UPDATE SET value = md_about.value + excluded.value",
+            [v for pair in zip(ABOUT_COUNTS, self.about.tolist(), strict=True) for v in pair],
+        )
         if self.users.names:
             bulk_insert(
                 conn, dialect, "md_users", ("id", "userid"),

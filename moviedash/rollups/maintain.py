@@ -14,6 +14,7 @@ from ..store import DIALECT, Dialect, dialect_of
 from .aggregator import FED_COLUMNS, Aggregator
 from .serve import (
     default_binned,
+    default_engagement,
     default_series,
     dim_values_from_tables,
     heatmap_from_tables,
@@ -200,6 +201,7 @@ def store_defaults(conn: Any, dialect: Dialect = DIALECT) -> None:
     results["dim_values"] = dim_values_from_tables(conn)
     # The binned engagement answers embody the settings the rollups were built with (read in this transaction).
     results.update(default_binned(conn, data_settings.load(conn), dialect))
+    results.update(default_engagement(conn, dialect))
     bulk_insert(
         conn, dialect, "md_results", ("name", "value"), [(name, json.dumps(value)) for name, value in results.items()],
         on_conflict="(name) DO UPDATE SET value = excluded.value",

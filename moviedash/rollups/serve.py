@@ -1,6 +1,7 @@
 """Serving: the same answers as the raw-table SQL, from the rollup tables."""
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
@@ -13,7 +14,7 @@ from .. import dimensions, metrics
 from ..escapes import decode_escapes
 from ..params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from ..periods import period_start
-from ..store import DIALECT, Dialect, Queryable
+from ..store import DIALECT, Dialect, Queryable, dialect_of
 from .aggregator import distinct, group_sum, pair_sum
 from .packing import unpack_codes, unpack_columns
 from .tables import (
@@ -381,16 +382,33 @@ def has_value(conn: Queryable, column: str, value: str) -> bool:
 
 
 def engagement_rows(
-    conn: Queryable, keys: Sequence[str], columns: Sequence[str], filters: Filters,
+    conn: Queryable, keys: Sequence[str], columns: Sequence[str], filters: Filters, stored: str | None = None,
 ) -> list[tuple[Any, ...]]:
     """``(*keys, *sums)`` rows of ``md_engagement`` grouped by the SQL ``keys`` (code constants over its
     ``day`` and dimension columns), one per group with a play: the raw engagement SQL's groups.
 
     ``columns``: which of :data:`~.tables.ENGAGEMENT_COLUMNS` to sum (as 64-bit integers).
+    ``stored``: the grouping's name in :func:`engagement_groupings`, whose unfiltered rows are
+    stored at load (:func:`default_engagement`): read, not summed again, for an unfiltered selection.
     """
     unknown = set(columns) - set(ENGAGEMENT_COLUMNS)
     if unknown:
         raise ValueError(f"not engagement rollup columns: {sorted(unknown)}")
+    if stored is not None and filters.is_default():
+        found = _stored(conn, f"engagement:{stored}")
+        # Checked, not trusted: the stored grouping must be this one and hold every column asked.
+        grouping = engagement_groupings(dialect_of(conn)).get(stored)
+        if (found is not None and grouping is not None and grouping[0] == list(keys)
+                and set(columns) <= set(found["columns"])):
+            width = len(keys)
+            at = [width + found["columns"].index(c) for c in columns]
+            return [(*row[:width], *(row[i] for i in at)) for row in found["rows"]]
+    return _engagement_rows(conn, keys, columns, filters)
+
+
+def _engagement_rows(
+    conn: Queryable, keys: Sequence[str], columns: Sequence[str], filters: Filters,
+) -> list[tuple[Any, ...]]:
     clause, params = where(filters)
     selected = ", ".join([*keys, *(f"CAST(SUM({c}) AS bigint)" for c in columns)])
     groups = ", ".join(str(i + 1) for i in range(len(keys)))
@@ -433,8 +451,19 @@ def title_names(conn: Queryable, ids: Sequence[int]) -> dict[int, str]:
 
 def title_deciles(conn: Queryable, title: str, filters: Filters) -> np.ndarray:
     """The plays with a percentage of stored title ``title`` in a selection, per completion decile
-    (:data:`~.tables.DECILES` counts, int64; all 0 for a title without such plays)."""
+    (:data:`~.tables.DECILES` counts, int64; all 0 for a title without such plays).
+
+    An unfiltered selection's are stored at load for every title (:func:`all_title_deciles`): one
+    title's curve would otherwise read every packed row of ``md_title_month`` (7 MB at 10M events).
+    """
     counts = np.zeros(DECILES, dtype=np.int64)
+    if filters.is_default():
+        found = _stored(conn, "title_deciles")
+        if found is not None:
+            at = bisect.bisect_left(found["titles"], title)
+            if at < len(found["titles"]) and found["titles"][at] == title:
+                return np.asarray(found["counts"][DECILES * at:DECILES * (at + 1)], dtype=np.int64)
+            return counts
     row = conn.execute("SELECT id FROM md_titles WHERE title = ?", (title,)).fetchone()
     if row is None:
         return counts
@@ -456,6 +485,45 @@ def title_deciles(conn: Queryable, title: str, filters: Filters) -> np.ndarray:
     return counts
 
 
+def all_title_deciles(conn: Queryable) -> dict[str, list[Any]]:
+    """Every title's plays per completion decile over all the data (for :func:`title_deciles`):
+    ``titles`` (sorted; those with such plays) and ``counts``, :data:`~.tables.DECILES` per title in turn.
+    By title, not id: the stored text is the same on either backend."""
+    count = len(TITLE_ENGAGEMENT_COLUMNS)
+    rated_column = TITLE_ENGAGEMENT_COLUMNS.index("completion_plays")
+    owners: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    plays: list[np.ndarray] = []
+    for blob_ids, blob, blob_deciles in conn.execute("SELECT titles, engagement, deciles FROM md_title_month"):
+        titles = np.frombuffer(blob_ids, dtype="<i4").astype(np.int64)
+        rated = unpack_columns(blob, count, len(titles))[rated_column]
+        row_codes = unpack_codes(blob_deciles, int(rated.sum()))
+        if not len(row_codes):
+            continue
+        # An entry's codes ascend (one per play): its runs of equal codes are its decile counts, found
+        # without a title per play (10M plays at 10M events).
+        ends = np.cumsum(rated)
+        starts = np.empty(len(row_codes), dtype=bool)
+        starts[0] = True
+        np.not_equal(row_codes[1:], row_codes[:-1], out=starts[1:])
+        starts[(ends - rated)[rated > 0]] = True
+        at = np.flatnonzero(starts)
+        owners.append(titles[np.searchsorted(ends, at, side="right")])
+        codes.append(row_codes[at].astype(np.int64))
+        plays.append(np.diff(np.append(at, len(row_codes))))
+    if not owners:
+        return {"titles": [], "counts": []}
+    owner = np.concatenate(owners)
+    ids = distinct(owner)
+    # Float weights are exact here: a count of plays is far below 2**53.
+    table = np.bincount(np.searchsorted(ids, owner) * DECILES + np.concatenate(codes),
+                        weights=np.concatenate(plays), minlength=len(ids) * DECILES)
+    names = title_names(conn, ids.tolist())
+    order = sorted(range(len(ids)), key=lambda i: names[int(ids[i])])
+    table = table.astype(np.int64).reshape(len(ids), DECILES)[order]
+    return {"titles": [names[int(ids[i])] for i in order], "counts": table.reshape(-1).tolist()}
+
+
 #: The groupings of the engagement answers (:mod:`moviedash.engagement`), by view: ``daily``,
 #: ``weekly``, ``monthly`` (the periods of ``day``), ``by:<dimension>`` (its values, the missing ones as
 #: ``unknown``) and ``all`` (the whole selection, one group ``1``).
@@ -475,6 +543,40 @@ def view_keys(view: str, dialect: Dialect = DIALECT) -> list[str]:
     if view == "all":
         return []
     raise ValueError(f"unknown view {view!r}")
+
+
+def segment_keys(resolution: str, dialect: Dialect = DIALECT) -> list[str]:
+    """The SQL keys of the worst segments' groups: device, market and the period of ``resolution``."""
+    return [dimensions.bucket("device"), dimensions.bucket("market"),
+            dialect.bucket(resolution, dialect.day_as_date.format(column="day"))]
+
+
+#: The columns the worst segments sum.
+SEGMENT_COLUMNS: tuple[str, ...] = ("quality_plays", "poor_plays")
+
+
+def engagement_groupings(dialect: Dialect = DIALECT) -> dict[str, tuple[list[str], tuple[str, ...]]]:
+    """The ``md_engagement`` groupings whose unfiltered rows are stored at load, by name: their keys and
+    columns.  Each view of :data:`VIEWS` (every column) and the worst segments' weekly and monthly groups."""
+    out = {view: (view_keys(view, dialect), ENGAGEMENT_COLUMNS) for view in VIEWS}
+    # Not the daily segments: ten times the weekly rows (350 kB at 10M events) for a variant no first
+    # layout shows; summed live when asked.
+    out.update({f"segments:{r}": (segment_keys(r, dialect), SEGMENT_COLUMNS) for r in RESOLUTIONS if r != "daily"})
+    return out
+
+
+def default_engagement(conn: Queryable, dialect: Dialect = DIALECT) -> dict[str, Any]:
+    """The unfiltered rows of every :func:`engagement_groupings` grouping (``engagement:<name>``) and
+    every title's completion deciles (``title_deciles``), stored at load: the engagement page's first
+    layout reads them instead of summing ``md_engagement`` and unpacking ``md_title_month`` again."""
+    # Rows sorted: the same stored text on either backend (their GROUP BY orders differ).
+    out: dict[str, Any] = {
+        f"engagement:{name}": {"columns": list(columns),
+                               "rows": sorted(_engagement_rows(conn, keys, columns, Filters()))}
+        for name, (keys, columns) in engagement_groupings(dialect).items()
+    }
+    out["title_deciles"] = all_title_deciles(conn)
+    return out
 
 
 def _group(row: Sequence[Any], width: int) -> Any:

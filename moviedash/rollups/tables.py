@@ -51,6 +51,9 @@ rows (``movies.rowid > covered``) to
   the binned engagement answers (the 90th percentile's series and breakdowns,
   the completion histogram, completion by quality), computed under the settings
   the rollups embody, so a settings change (a rebuild) recomputes them too,
+- ``md_about``: the whole table's counts behind "About this data" (:data:`ABOUT_COUNTS`: events,
+  plays of ``exclude_users``, events of the anonymous user id, plays above 100 %), under the
+  settings the rollups embody, added to at each load: the panel reads four numbers, not ``movies``,
 - ``md_meta``: the ``movies`` rowid covered, a data ``version`` counter and
   whether the data are ``exact`` (every event date is a canonical date).
 
@@ -102,11 +105,13 @@ from ..store import DIALECT, Dialect, dialect_of
 
 DIMS: tuple[str, ...] = dimensions.DIMS
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 TABLES: tuple[str, ...] = (
     "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users",
-    "md_title_viewers", "md_engagement", "md_engagement_bins", "md_engagement_bins_month", "md_results",
+    "md_title_viewers", "md_engagement", "md_engagement_bins", "md_engagement_bins_month", "md_about", "md_results",
 )
+#: ``md_about``'s counts (its ``name`` column), in :class:`moviedash.dataquality.About`'s order.
+ABOUT_COUNTS: tuple[str, ...] = ("events", "anonymous_plays", "anonymous_id_events", "capped_rows")
 #: ``md_engagement``'s additive columns: the plays, then the declared engagement sums.
 ENGAGEMENT_COLUMNS: tuple[str, ...] = ("plays", *metrics.ENGAGEMENT_ROLLUPS)
 #: The per-title engagement sums of ``md_title_day``/``md_title_month`` (their ``engagement`` blob, packed
@@ -179,6 +184,7 @@ CREATE TABLE IF NOT EXISTS md_engagement_bins (
     day {text} NOT NULL, {dims}, {bins}, PRIMARY KEY (day, {DIMS_PK})){by_day};
 CREATE TABLE IF NOT EXISTS md_engagement_bins_month (
     month {text} NOT NULL, {dims}, {bins}, PRIMARY KEY (month, {DIMS_PK}));
+CREATE TABLE IF NOT EXISTS md_about (name {text} PRIMARY KEY, value {big} NOT NULL){clustered};
 CREATE TABLE IF NOT EXISTS md_results (name {text} PRIMARY KEY, value {text} NOT NULL);
 """
     if dialect.partitioned:  # rows of a day no month partition holds (none, as loads create them first)
@@ -358,15 +364,23 @@ def status(conn: Any) -> Status | None:
     data built before the loader checked that), and the tables are of this
     version's schema.
     """
-    memo = getattr(conn, "memo", None)
+    memo = _status_memo(conn)
     if memo is not None and _MEMO_KEY in memo:
-        return memo[_MEMO_KEY]
+        return memo[_MEMO_KEY]  # type: ignore[return-value]
     result = _read_status(conn)
     if memo is not None:
-        # A serving connection lives for one request: its callbacks and steps all ask, and
-        # one answer per request also keys every cached answer of it to the same version.
+        # Every answer of a request asks (some 60 for the engagement page's first layout); one
+        # answer per request also keys all its cached answers to the same version.
         memo[_MEMO_KEY] = result
     return result
+
+
+def _status_memo(conn: Any) -> dict[str, object] | None:
+    """Where a serving connection keeps :func:`status`: a PostgreSQL one for its snapshot (until the
+    transaction ends), a SQLite one for its request (it lives for one); ``None`` for any other."""
+    if hasattr(conn, "snapshot_memo"):
+        return conn.snapshot_memo
+    return getattr(conn, "memo", None)
 
 
 def _read_status(conn: Any) -> Status | None:

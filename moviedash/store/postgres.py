@@ -141,7 +141,17 @@ class PgConnection:
         self.url = url
         self.timeout = timeout
         self.memo: dict[str, object] = {}
+        self._snapshot_memo: dict[str, object] = {}
         self._release = release
+
+    @property
+    def snapshot_memo(self) -> dict[str, object] | None:
+        """Values read in the open transaction's snapshot, kept until it ends; ``None`` unless the
+        connection serves (read-only, ``REPEATABLE READ``: every statement of a request reads the
+        one snapshot, so what was read once cannot change before the transaction ends)."""
+        if self.raw.read_only and self.raw.isolation_level == psycopg.IsolationLevel.REPEATABLE_READ:
+            return self._snapshot_memo
+        return None
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> psycopg.Cursor:
         """Run one statement; returns the cursor (``fetchone``/``fetchall``/``description``)."""
@@ -156,6 +166,7 @@ class PgConnection:
             raise DatabaseUnavailable(_message(self.url, exc)) from None
 
     def _rollback(self) -> None:
+        self._snapshot_memo.clear()  # the next statement starts a new snapshot
         if not self.raw.closed:
             try:
                 self.raw.rollback()
