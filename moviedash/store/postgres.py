@@ -370,8 +370,11 @@ class MovieCopy:
         self._stack: ExitStack | None = None
         self._send: Callable[[Any], None] | None = None
 
-    def send(self, table: pa.Table) -> None:
-        """Copy ``table`` (columns in :data:`COLUMNS` order, ``event_date`` as canonical text or NULL)."""
+    def send(self, table: pa.Table, chunk: memoryview | None = None) -> None:
+        """Copy ``table`` (columns in :data:`COLUMNS` order, ``event_date`` as canonical text or NULL).
+
+        ``chunk``: :func:`csv_chunk` of ``table``, when the caller has it already (the loader hashes it too).
+        """
         if self.partitioned and table.num_rows:
             dates = pc.utf8_slice_codeunits(pc.drop_null(table.column("event_date").cast(pa.string())), 0, 7)
             new = {m for m in pc.unique(dates).to_pylist() if m and m not in self.months}
@@ -382,7 +385,7 @@ class MovieCopy:
         if self._send is None:
             self._stack = ExitStack()
             self._send = self._stack.enter_context(copy_into_movies(self.conn))
-        self._send(csv_chunk(table))
+        self._send(csv_chunk(table) if chunk is None else chunk)
 
     def end(self) -> None:
         """Finish the running ``COPY`` (if any)."""
