@@ -32,6 +32,7 @@ from .tables import (
     pack_rows,
     position,
     unpack,
+    upsert,
 )
 
 # --------------------------------------------------------------------------- #
@@ -625,8 +626,8 @@ class Aggregator:
             if stored is not None:
                 users |= BitMap.deserialize(stored[0])
             blobs.append(users.serialize())
-        bulk_insert(
-            conn, dialect, "md_day", ("day", *DIMS, "plays", "minutes", "users"),
+        upsert(
+            conn, dialect, "md_day", ("day", *DIMS, "plays", "minutes", "users"), stored=old,
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET plays = md_day.plays + excluded.plays, "
             "minutes = md_day.minutes + excluded.minutes, users = excluded.users",
             rows=[
@@ -636,8 +637,10 @@ class Aggregator:
         )
         # md_engagement: the engagement sums, added to the stored ones.
         updates = ", ".join(f"{c} = md_engagement.{c} + excluded.{c}" for c in ENGAGEMENT_COLUMNS)
-        bulk_insert(
-            conn, dialect, "md_engagement", ("day", *DIMS, *ENGAGEMENT_COLUMNS),
+        engaged = {} if not dialect.bulk_copy else self._old(  # (only a bulk copy tells stored keys from new ones)
+            conn, f"SELECT day, {DIMS_PK} FROM md_engagement WHERE day BETWEEN ? AND ?", texts)
+        upsert(
+            conn, dialect, "md_engagement", ("day", *DIMS, *ENGAGEMENT_COLUMNS), stored=engaged,
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET {updates}",
             rows=[(*t, *sums) for t, sums in zip(texts, self.engagement[:nd].tolist(), strict=True)],
         )
@@ -653,8 +656,8 @@ class Aggregator:
             if stored is not None:
                 counts = counts + np.frombuffer(stored[0], dtype="<i8")
             rows.append((*text, counts.astype("<i8").tobytes()))
-        bulk_insert(
-            conn, dialect, "md_hour", ("day", *DIMS, "hours"),
+        upsert(
+            conn, dialect, "md_hour", ("day", *DIMS, "hours"), stored=old,
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET hours = excluded.hours", rows=rows,
         )
         # md_title_day and md_title_month: per key, the titles' ids, plays, minutes and engagement, packed.
@@ -676,8 +679,9 @@ class Aggregator:
                 if blob is not None:
                     users |= BitMap.deserialize(blob)
                 upserts.append((names[t], len(users), users.serialize()))
-            bulk_insert(
-                conn, dialect, "md_title_users", ("title", "viewers", "users"),
+            upsert(
+                conn, dialect, "md_title_users", ("title", "viewers", "users"), stored={(title,) for title in old_t},
+                key_columns=1,
                 on_conflict="(title) DO UPDATE SET viewers = excluded.viewers, users = excluded.users", rows=upserts,
             )
 
@@ -721,8 +725,8 @@ class Aggregator:
                         merged = [distinct_bins, *summed]
                     blobs[column][d] = pack(merged)
         updates = ", ".join(f"{c} = excluded.{c}" for c in BIN_COLUMNS)
-        bulk_insert(
-            conn, dialect, table, (period, *DIMS, *BIN_COLUMNS),
+        upsert(
+            conn, dialect, table, (period, *DIMS, *BIN_COLUMNS), stored=old,
             on_conflict=f"({period}, {DIMS_PK}) DO UPDATE SET {updates}",
             rows=[(*text, *cells) for text, *cells in zip(texts, *(blobs[c] for c in BIN_COLUMNS), strict=True)],
         )
@@ -737,8 +741,8 @@ class Aggregator:
             blob = pairs[a:b].astype("<i8").tobytes()
             stored = old.get(key)
             rows.append((*key, blob if stored is None else stored[0] + blob))
-        bulk_insert(
-            conn, dialect_of(conn), "md_title_viewers", ("day", *DIMS, "pairs"),
+        upsert(
+            conn, dialect_of(conn), "md_title_viewers", ("day", *DIMS, "pairs"), stored=old,
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET pairs = excluded.pairs", rows=rows,
         )
 
@@ -795,8 +799,9 @@ class Aggregator:
                 texts, starts.tolist(), ends.tolist(), pack_column_rows(values[2:], starts, ends),
                 pack_code_runs(codes, code_runs), strict=True)
         ]
-        bulk_insert(
+        upsert(
             conn, dialect_of(conn), table, (period, *DIMS, "titles", "plays", "minutes", "engagement", "deciles"),
+            stored=old,
             on_conflict=f"({period}, {DIMS_PK}) DO UPDATE SET titles = excluded.titles, plays = excluded.plays, "
             "minutes = excluded.minutes, engagement = excluded.engagement, deciles = excluded.deciles",
             rows=rows,
