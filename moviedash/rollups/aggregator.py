@@ -25,8 +25,8 @@ from .tables import (
     ENGAGEMENT_COLUMNS,
     SCHEMA_VERSION,
     TITLE_ENGAGEMENT_COLUMNS,
-    bulk_insert,
     exists,
+    insert_columns,
     meta,
     pack,
     pack_rows,
@@ -309,6 +309,28 @@ def _sum_runs(keys: np.ndarray, values: list[np.ndarray], runs: bool = False) ->
     return _sorted_sums(keys, values, runs)
 
 
+#: Per :data:`~.tables.BIN_COLUMNS` column: its arrays and each key's ``[start, end)`` in them, and its
+#: packed blob per key (:func:`_bin_cells`).
+_BinCells = tuple[dict[str, tuple[list[np.ndarray], np.ndarray, np.ndarray]], dict[str, list[bytes]]]
+
+
+def _bin_cells(nd: int, bins: dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]],
+               histogram: np.ndarray) -> _BinCells:
+    """The ``md_engagement_bins`` cells of ``nd`` keys (``bins`` and ``histogram`` by key number), packed."""
+    arrays: dict[str, tuple[list[np.ndarray], np.ndarray, np.ndarray]] = {}  # per column: arrays, starts, ends
+    for column in BIN_COLUMNS:
+        if column == _HISTOGRAM:  # dense: each key's 10 counts
+            starts = np.arange(nd, dtype=np.int64) * metrics.COMPLETION_BINS
+            arrays[column] = ([histogram.reshape(-1)], starts, starts + metrics.COMPLETION_BINS)
+            continue
+        empty = np.zeros(0, dtype=np.int64)
+        keys, values, sums = bins.get(column) or (empty, empty, [empty] * (BIN_ARRAYS[column] - 1))
+        ids = np.arange(nd)
+        arrays[column] = ([values, *sums], np.searchsorted(keys, ids, side="left"),
+                          np.searchsorted(keys, ids, side="right"))
+    return arrays, {c: pack_rows(*arrays[c]) for c in BIN_COLUMNS}
+
+
 class Aggregator:
     """Partial aggregates of the rows one load inserts, merged into the derived tables at :func:`refresh`.
 
@@ -589,6 +611,9 @@ class Aggregator:
         self.bin_parts = {c: [] for c in self.bin_parts}
         done["month_histogram"] = np.zeros((len(month_keys), metrics.COMPLETION_BINS), dtype=np.int64)
         np.add.at(done["month_histogram"], month_of, self.completion_bins[:nd])
+        # Packed here, while the loader's last rows are still being copied (merged with stored rows at write()).
+        done["bin_cells"] = _bin_cells(nd, done["bins"], self.completion_bins[:nd])
+        done["month_bin_cells"] = _bin_cells(len(month_keys), done["month_bins"], done["month_histogram"])
         done["title_users"] = _bitmaps(self.title_pairs)
         self.title_pairs = []
         if self.viewer_parts:  # every event's pair, grouped by (day, dims) key
@@ -608,17 +633,15 @@ class Aggregator:
         done = self._finished
         assert done is not None
         if self.users.names:
-            bulk_insert(
-                conn, dialect, "md_users", ("id", "userid"),
-                zip(range(self.users.offset, self.users.offset + len(self.users.names)), self.users.names,
-                    strict=True),
-            )
+            insert_columns(conn, dialect, "md_users", {
+                "id": np.arange(self.users.offset, self.users.offset + len(self.users.names), dtype=np.int64),
+                "userid": self.users.names,
+            })
         if self.titles.names:
-            bulk_insert(
-                conn, dialect, "md_titles", ("id", "title"),
-                zip(range(self.titles.offset, self.titles.offset + len(self.titles.names)), self.titles.names,
-                    strict=True),
-            )
+            insert_columns(conn, dialect, "md_titles", {
+                "id": np.arange(self.titles.offset, self.titles.offset + len(self.titles.names), dtype=np.int64),
+                "title": self.titles.names,
+            })
             for i, name in enumerate(self.titles.names):
                 self.title_name[self.titles.offset + i] = name
         nd = len(self.dense_keys)
@@ -656,9 +679,9 @@ class Aggregator:
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET {updates}",
             rows=[(*t, *sums) for t, sums in zip(texts, self.engagement[:nd].tolist(), strict=True)],
         )
-        self._write_bins(conn, dialect, "md_engagement_bins", "day", texts, done["bins"], self.completion_bins[:nd])
-        self._write_bins(conn, dialect, "md_engagement_bins_month", "month", done["month_texts"], done["month_bins"],
-                         done["month_histogram"])
+        self._write_bins(conn, dialect, "md_engagement_bins", "day", texts, done["bin_cells"])
+        self._write_bins(conn, dialect, "md_engagement_bins_month", "month", done["month_texts"],
+                         done["month_bin_cells"])
         # md_hour: 24 plays counts per (day, dims).
         old = self._old(conn, f"SELECT day, {DIMS_PK}, hours FROM md_hour WHERE day BETWEEN ? AND ?", texts)
         rows = []
@@ -698,22 +721,10 @@ class Aggregator:
             )
 
     def _write_bins(self, conn: Any, dialect: Dialect, table: str, period: str, texts: list[tuple],
-                    bins: dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]], histogram: np.ndarray) -> None:
+                    cells: _BinCells) -> None:
         """md_engagement_bins or its monthly companion: one packed row per (``period``, dims) key (``texts``;
-        ``bins`` and ``histogram`` by key number), added to the stored one."""
-        nd = len(texts)
-        arrays: dict[str, tuple[list[np.ndarray], np.ndarray, np.ndarray]] = {}  # per column: arrays, starts, ends
-        for column in BIN_COLUMNS:
-            if column == _HISTOGRAM:  # dense: each key's 10 counts
-                starts = np.arange(nd, dtype=np.int64) * metrics.COMPLETION_BINS
-                arrays[column] = ([histogram.reshape(-1)], starts, starts + metrics.COMPLETION_BINS)
-                continue
-            empty = np.zeros(0, dtype=np.int64)
-            keys, values, sums = bins.get(column) or (empty, empty, [empty] * (BIN_ARRAYS[column] - 1))
-            ids = np.arange(nd)
-            arrays[column] = ([values, *sums], np.searchsorted(keys, ids, side="left"),
-                              np.searchsorted(keys, ids, side="right"))
-        blobs = {c: pack_rows(*arrays[c]) for c in BIN_COLUMNS}
+        ``cells`` by key number), added to the stored one."""
+        arrays, blobs = cells
         old = self._old(
             conn, f"SELECT {period}, {DIMS_PK}, {', '.join(BIN_COLUMNS)} FROM {table} WHERE {period} BETWEEN ? AND ?",
             texts,
@@ -740,7 +751,7 @@ class Aggregator:
         upsert(
             conn, dialect, table, (period, *DIMS, *BIN_COLUMNS), stored=old,
             on_conflict=f"({period}, {DIMS_PK}) DO UPDATE SET {updates}",
-            rows=[(*text, *cells) for text, *cells in zip(texts, *(blobs[c] for c in BIN_COLUMNS), strict=True)],
+            rows=[(*text, *row) for text, *row in zip(texts, *(blobs[c] for c in BIN_COLUMNS), strict=True)],
         )
 
     def _write_viewers(self, conn: Any, texts: list[tuple], dense_ids: np.ndarray, pairs: np.ndarray) -> None:

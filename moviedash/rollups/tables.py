@@ -95,6 +95,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from .. import dimensions, metrics
 from ..params import DATE_MAX, DATE_MIN
@@ -305,6 +306,19 @@ def bulk_insert(
     conn.copy_rows(stage, columns, rows)
     conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}{suffix}")
     conn.execute(f"DROP TABLE {stage}")
+
+
+def insert_columns(conn: Any, dialect: Dialect, table: str, data: dict[str, np.ndarray | Sequence[Any]]) -> None:
+    """Insert rows given as columns (text and integers, no NULL) into a rollup table, where no row can conflict.
+
+    Where the dialect copies in bulk, as one CSV ``COPY`` that pyarrow writes (a load adds a row per new
+    user id: Python-level rows would cost more than the copy itself).
+    """
+    if dialect.bulk_copy:
+        conn.copy_table(table, pa.table({name: pa.array(values) for name, values in data.items()}))
+        return
+    columns = [v.tolist() if isinstance(v, np.ndarray) else list(v) for v in data.values()]  # numpy ints: int
+    bulk_insert(conn, dialect, table, tuple(data), zip(*columns, strict=True))
 
 
 def upsert(

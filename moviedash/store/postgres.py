@@ -179,6 +179,13 @@ class PgConnection:
             for row in rows:
                 copy.write_row(row)
 
+    def copy_table(self, table: str, data: pa.Table) -> None:
+        """``COPY`` an Arrow table (columns named as ``table``'s) into ``table`` as CSV that pyarrow writes:
+        for many rows of text and numbers, far cheaper than :meth:`copy_rows`' row-by-row Python."""
+        sql = f"COPY {table} ({', '.join(data.column_names)}) FROM STDIN (FORMAT csv)"
+        with self.raw.cursor() as cur, cur.copy(sql) as copy:
+            copy.write(csv_chunk(data))
+
     def close(self) -> None:
         """End the transaction and return the connection to its pool (or close it)."""
         self._rollback()
