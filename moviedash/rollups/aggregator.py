@@ -596,9 +596,12 @@ class Aggregator:
                  << _CODE_BITS) | (d & ((1 << _CODE_BITS) - 1)),
                 [decile_plays],
             )
-            done["titles"] = (all_keys[c >> _TITLE_BITS], tt, values, _TitleDeciles.of(c, d, decile_plays), None)
-            done["monthly"] = (month_keys[monthly >> _TITLE_BITS], monthly & _TITLE_MASK, month_values,
-                               _TitleDeciles.of(monthly, month_deciles, month_decile_plays), months.names)
+            # Packed here, while the loader's last rows are still being copied (merged with stored rows at write()).
+            done["titles"] = self._prepare_titles(
+                all_keys[c >> _TITLE_BITS], tt, values, _TitleDeciles.of(c, d, decile_plays), None)
+            done["monthly"] = self._prepare_titles(
+                month_keys[monthly >> _TITLE_BITS], monthly & _TITLE_MASK, month_values,
+                _TitleDeciles.of(monthly, month_deciles, month_decile_plays), months.names)
         # md_engagement_bins per (day, dims) key and, summed again per (month, dims) key, its monthly companion.
         done["bins"], done["month_bins"] = {}, {}
         for column, parts in self.bin_parts.items():  # each part sorted by (dense id, bin): summed again
@@ -697,8 +700,8 @@ class Aggregator:
         )
         # md_title_day and md_title_month: per key, the titles' ids, plays, minutes and engagement, packed.
         if done["titles"] is not None:
-            self._write_titles(conn, "md_title_day", "day", *done["titles"])
-            self._write_titles(conn, "md_title_month", "month", *done["monthly"])
+            self._write_titles(conn, "md_title_day", "day", done["titles"])
+            self._write_titles(conn, "md_title_month", "month", done["monthly"])
         if done["viewers"] is not None:
             self._write_viewers(conn, texts, *done["viewers"])
         self.title_users = done["title_users"]
@@ -769,24 +772,29 @@ class Aggregator:
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET pairs = excluded.pairs", rows=rows,
         )
 
-    def _write_titles(
-        self, conn: Any, table: str, period: str, keys: np.ndarray, ids: np.ndarray,
-        values: list[np.ndarray], deciles: _TitleDeciles, periods: list[str] | None,
-    ) -> None:
-        """Upsert one packed row per key; ``keys`` sorted, ``ids`` sorted within a key, ``values``
-        (:data:`_TITLE_VALUES`) and ``deciles`` per entry."""
+    def _prepare_titles(
+        self, keys: np.ndarray, ids: np.ndarray, values: list[np.ndarray], deciles: _TitleDeciles,
+        periods: list[str] | None,
+    ) -> _Titles:
+        """One packed row per key, for :meth:`_write_titles`; ``keys`` sorted, ``ids`` sorted within a key,
+        ``values`` (:data:`_TITLE_VALUES`) and ``deciles`` per entry."""
         starts, ends = _bounds(keys)
         texts = list(zip(*self._key_text(keys[starts], periods), strict=False))
+        # Entries as key position << 31 | title id (sorted), decile entries as entry << 4 | code.
+        entries = (np.repeat(np.arange(len(texts), dtype=np.int64), ends - starts) << _TITLE_BITS) | ids
+        coded = (entries[deciles.entry] << _CODE_BITS) | deciles.code
+        return _Titles(texts, entries, values, coded, deciles.plays,
+                       _title_rows(texts, entries, values, coded, deciles.plays))
+
+    def _write_titles(self, conn: Any, table: str, period: str, titles: _Titles) -> None:
+        """Upsert one packed row per key: the prepared ones, or for keys stored already, new ones merged."""
+        texts, entries, values, coded, plays, rows = titles
         old = self._old(
             conn,
             f"SELECT {period}, {DIMS_PK}, titles, plays, minutes, engagement, deciles FROM {table} "
             f"WHERE {period} BETWEEN ? AND ?",
             texts
         )
-        # Entries as key position << 31 | title id (sorted), decile entries as entry << 4 | code.
-        entries = (np.repeat(np.arange(len(texts), dtype=np.int64), ends - starts) << _TITLE_BITS) | ids
-        coded = (entries[deciles.entry] << _CODE_BITS) | deciles.code
-        plays = deciles.plays
         if old:
             # Merge the stored arrays of every touched key in one pass, summed per entry with the new ones.
             position = {text: k for k, text in enumerate(texts)}
@@ -806,22 +814,7 @@ class Aggregator:
                 all_plays.append(np.ones(len(codes), dtype=np.int64))
             entries, values = _sum_runs(np.concatenate(all_entries), [np.concatenate(v) for v in all_values])
             coded, (plays,) = _sum_runs(np.concatenate(all_coded), [np.concatenate(all_plays)])
-            ids = entries & _TITLE_MASK
-            starts, ends = _bounds(entries >> _TITLE_BITS)
-        # Each entry's plays with a percentage as their decile codes, ascending (one code per play).
-        codes = np.repeat(coded & ((1 << _CODE_BITS) - 1), plays)
-        first_code = np.concatenate(([0], np.cumsum(plays)))[np.searchsorted(coded >> _CODE_BITS, entries[starts])]
-        code_runs = np.diff(np.concatenate((first_code, [len(codes)])))
-        ids_bytes, plays_bytes, minutes_bytes = (
-            ids.astype("<i4").tobytes(), values[0].astype("<i8").tobytes(), values[1].astype("<i8").tobytes()
-        )
-        rows = [
-            (*text, ids_bytes[4 * a:4 * b], plays_bytes[8 * a:8 * b], minutes_bytes[8 * a:8 * b], engagement,
-             deciles_blob)
-            for text, a, b, engagement, deciles_blob in zip(
-                texts, starts.tolist(), ends.tolist(), pack_column_rows(values[2:], starts, ends),
-                pack_code_runs(codes, code_runs), strict=True)
-        ]
+            rows = _title_rows(texts, entries, values, coded, plays)
         upsert(
             conn, dialect_of(conn), table, (period, *DIMS, "titles", "plays", "minutes", "engagement", "deciles"),
             stored=old,
@@ -829,6 +822,38 @@ class Aggregator:
             "minutes = excluded.minutes, engagement = excluded.engagement, deciles = excluded.deciles",
             rows=rows,
         )
+
+
+class _Titles(NamedTuple):
+    """A load's per-title rows of ``md_title_day`` or ``md_title_month`` (:meth:`Aggregator._prepare_titles`)."""
+
+    texts: list[tuple]  # the keys, as text
+    entries: np.ndarray  # key position << 31 | title id, sorted
+    values: list[np.ndarray]  # per entry, :data:`_TITLE_VALUES`
+    coded: np.ndarray  # entry << 4 | completion decile code, sorted
+    plays: np.ndarray  # per ``coded``
+    rows: list[tuple]  # packed, one per key (as written where no key is stored yet)
+
+
+def _title_rows(texts: list[tuple], entries: np.ndarray, values: list[np.ndarray], coded: np.ndarray,
+                plays: np.ndarray) -> list[tuple]:
+    """One row per key of ``texts``: its entries' title ids, plays, minutes, engagement and deciles, packed."""
+    ids = entries & _TITLE_MASK
+    starts, ends = _bounds(entries >> _TITLE_BITS)
+    # Each entry's plays with a percentage as their decile codes, ascending (one code per play).
+    codes = np.repeat(coded & ((1 << _CODE_BITS) - 1), plays)
+    first_code = np.concatenate(([0], np.cumsum(plays)))[np.searchsorted(coded >> _CODE_BITS, entries[starts])]
+    code_runs = np.diff(np.concatenate((first_code, [len(codes)])))
+    ids_bytes, plays_bytes, minutes_bytes = (
+        ids.astype("<i4").tobytes(), values[0].astype("<i8").tobytes(), values[1].astype("<i8").tobytes()
+    )
+    return [
+        (*text, ids_bytes[4 * a:4 * b], plays_bytes[8 * a:8 * b], minutes_bytes[8 * a:8 * b], engagement,
+         deciles_blob)
+        for text, a, b, engagement, deciles_blob in zip(
+            texts, starts.tolist(), ends.tolist(), pack_column_rows(values[2:], starts, ends),
+            pack_code_runs(codes, code_runs), strict=True)
+    ]
 
 
 class _TitleDeciles(NamedTuple):
