@@ -576,6 +576,8 @@ class RejectsFile:
 
 
 _DONE = object()
+#: A sink's writer: writes a batch's accepted rows (``bad`` marks the rest); may return their CSV.
+Writer = Callable[[np.ndarray, dict[str, pa.Array]], memoryview | None]
 
 
 def _prefetch(items: Iterator, depth: int = 2) -> Iterator:
@@ -642,8 +644,11 @@ class _SQLiteSink:
     def previous_load(self, sha: str) -> tuple | None:
         return self.conn.execute(LEDGER_LOOKUP_SQL, (sha,)).fetchone()
 
+    #: :meth:`writer`'s ``write`` hands back no CSV of the rows (the digest is made while reading).
+    sends_csv = False
+
     @contextmanager
-    def writer(self) -> Iterator[Callable[[np.ndarray, dict[str, pa.Array]], None]]:
+    def writer(self) -> Iterator[Writer]:
         def write(bad: np.ndarray, arrays: dict[str, pa.Array]) -> None:
             # executemany takes Python rows; they are made here, in the writing
             # thread: GIL-held work in the reading thread would stall the
@@ -698,15 +703,18 @@ class _PostgresSink:
     def previous_load(self, sha: str) -> tuple | None:
         return self.conn.execute(self.pg.translate(LEDGER_LOOKUP_SQL), (sha,)).fetchone()
 
+    #: :meth:`writer`'s ``write`` hands back the CSV it copied: :func:`content_digest`'s bytes.
+    sends_csv = True
+
     @contextmanager
-    def writer(self) -> Iterator[Callable[[np.ndarray, dict[str, pa.Array]], None]]:
+    def writer(self) -> Iterator[Writer]:
         copy = self.pg.MovieCopy(self.conn)
 
-        def write(bad: np.ndarray, arrays: dict[str, pa.Array]) -> None:
-            table = pa.Table.from_arrays([arrays[c] for c in COLUMNS], names=list(COLUMNS))
-            if bad.any():
-                table = table.filter(pa.array(~bad))
-            copy.send(table)
+        def write(bad: np.ndarray, arrays: dict[str, pa.Array]) -> memoryview:
+            table = accepted_table(arrays, bad)
+            chunk = self.pg.csv_chunk(table)
+            copy.send(table, chunk)
+            return chunk
 
         try:
             yield write
@@ -741,7 +749,16 @@ def _load_file(
 ) -> tuple[FileReport, str]:
     """Validate and (with ``insert``) write one file on the sink's open transaction (``last``: the load's last file)."""
     with sink.writer() as write:
-        return _read_file(write if insert else None, path, encoding, rejects, on_rows, sink.aggregator, last)
+        return _read_file(write if insert else None, path, encoding, rejects, on_rows, sink.aggregator, last,
+                          sends_csv=sink.sends_csv)
+
+
+def accepted_table(arrays: dict[str, pa.Array], bad: np.ndarray) -> pa.Table:
+    """The accepted rows of a batch as a table of the converted columns in table order."""
+    table = pa.Table.from_arrays([arrays[c] for c in COLUMNS], names=list(COLUMNS))
+    if bad.any():
+        table = table.filter(pa.array(~bad))
+    return table
 
 
 def content_digest(digest: Any, arrays: dict[str, pa.Array], bad: np.ndarray) -> None:
@@ -750,21 +767,23 @@ def content_digest(digest: Any, arrays: dict[str, pa.Array], bad: np.ndarray) ->
     Row by row (CSV of the converted columns in table order), so the result
     does not depend on how the file was cut into batches, its line ends, a
     byte-order mark, a trailing newline, blank lines or the order of a header's columns.
+    The CSV is the one PostgreSQL's ``COPY`` gets (:func:`moviedash.store.postgres.csv_chunk`), so the
+    PostgreSQL loader hashes what it sent instead of writing the CSV twice.
     """
-    table = pa.Table.from_arrays([arrays[c] for c in COLUMNS], names=list(COLUMNS))
-    if bad.any():
-        table = table.filter(pa.array(~bad))
-    buf = pa.BufferOutputStream()
-    pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False))
-    digest.update(buf.getvalue())
+    digest.update(postgres.csv_chunk(accepted_table(arrays, bad)))
 
 
 def _read_file(
-    write: Callable[[np.ndarray, dict[str, pa.Array]], None] | None, path: Path, encoding: str,
+    write: Writer | None, path: Path, encoding: str,
     rejects: RejectsFile, on_rows: Callable[[int], None] | None, aggregator: Aggregator | None,
-    last: bool = True,
+    last: bool = True, *, sends_csv: bool = False,
 ) -> tuple[FileReport, str]:
-    """Read one file; returns its report and the SHA-256 of its normalised accepted rows."""
+    """Read one file; returns its report and the SHA-256 of its normalised accepted rows.
+
+    ``sends_csv``: ``write`` returns :func:`content_digest`'s CSV of the rows it wrote, which is
+    hashed in the writing thread (the reading thread, the load's bottleneck, is spared writing it).
+    """
+    hash_sent = write is not None and sends_csv
     report = FileReport(path=path)
     columns, skip_lines = sniff_columns(path, encoding)
     bad_ordinals: dict[int, str] = {}
@@ -781,7 +800,8 @@ def _read_file(
     def prepare(batch: pa.RecordBatch) -> tuple:
         checked = validate_batch(batch)
         bad, _why, arrays = checked
-        content_digest(digest, arrays, bad)
+        if not hash_sent:
+            content_digest(digest, arrays, bad)
         anonymous, capped = _notable(arrays, bad)
         report.anonymous += anonymous
         report.capped += capped
@@ -806,7 +826,10 @@ def _read_file(
         for j in np.flatnonzero(bad):
             bad_ordinals[ordinal + int(j)] = why[j] or "invalid row"
         if write is not None:
-            write(bad, arrays)
+            sent = write(bad, arrays)
+            if hash_sent:
+                assert sent is not None
+                digest.update(sent)  # batches in file order, as when hashed while reading
         report.loaded += kept
         ordinal += batch.num_rows
         if on_rows is not None:

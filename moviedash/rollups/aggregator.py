@@ -26,13 +26,14 @@ from .tables import (
     ENGAGEMENT_COLUMNS,
     SCHEMA_VERSION,
     TITLE_ENGAGEMENT_COLUMNS,
-    bulk_insert,
     exists,
+    insert_columns,
     meta,
     pack,
     pack_rows,
     position,
     unpack,
+    upsert,
 )
 
 # --------------------------------------------------------------------------- #
@@ -272,18 +273,35 @@ def _bounds(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(([0], cuts)), np.concatenate((cuts, [len(keys)]))
 
 
-def group_sum(keys: np.ndarray, values: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Distinct ``keys`` (sorted) and the int64 sums of ``values`` per key.
+def _sorted_sums(keys: np.ndarray, values: list[np.ndarray], runs: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Distinct ``keys`` (sorted; ``runs``: by timsort, see :func:`_sum_runs`) and the int64 sums of ``values`` per key.
 
-    pyarrow's hash aggregation: it releases the GIL, so in the loader it does
-    not hold up the inserts running in the other thread (:func:`_sum_runs`
-    is the numpy version, for keys that are already sorted runs).
+    One sort of the keys, then per column a scatter-add (``np.add.at``) by each entry's group: no
+    gather of the columns in key order, and far cheaper than pyarrow's grouping of a batch (its
+    set-up cost per call dominates at the loader's batch sizes).
     """
-    table = pa.table({"k": keys, **{f"v{i}": v for i, v in enumerate(values)}})
-    grouped = table.group_by("k", use_threads=False).aggregate([(f"v{i}", "sum") for i in range(len(values))])
-    grouped = grouped.sort_by("k")
-    sums = [grouped[f"v{i}_sum"].to_numpy().astype(np.int64, copy=False) for i in range(len(values))]
-    return grouped["k"].to_numpy(), sums
+    order = np.argsort(keys, kind="stable") if runs else np.argsort(keys)
+    ordered = keys[order]
+    if not len(ordered):
+        return ordered, [np.zeros(0, dtype=np.int64) for _ in values]
+    first = np.empty(len(ordered), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    group = np.empty(len(ordered), dtype=np.intp)
+    group[order] = np.cumsum(first) - 1
+    distinct_keys = ordered[first]
+    sums = []
+    for v in values:
+        total = np.zeros(len(distinct_keys), dtype=np.int64)
+        np.add.at(total, group, np.asarray(v).astype(np.int64, copy=False))
+        sums.append(total)
+    return distinct_keys, sums
+
+
+def group_sum(keys: np.ndarray, values: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Distinct ``keys`` (sorted) and the int64 sums of ``values`` per key (:func:`_sum_runs` for keys
+    that are concatenated sorted runs)."""
+    return _sorted_sums(keys, values, False)
 
 
 def _sum_runs(keys: np.ndarray, values: list[np.ndarray], runs: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -292,12 +310,29 @@ def _sum_runs(keys: np.ndarray, values: list[np.ndarray], runs: bool = False) ->
     ``runs``: ``keys`` is a concatenation of sorted runs (per-batch partials),
     which timsort (``kind="stable"``) merges rather than sorting anew.
     """
-    order = np.argsort(keys, kind="stable" if runs else None)
-    keys = keys[order]
-    if not len(keys):
-        return keys, [v[order] for v in values]
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-    return keys[starts], [np.add.reduceat(v[order].astype(np.int64, copy=False), starts) for v in values]
+    return _sorted_sums(keys, values, runs)
+
+
+#: Per :data:`~.tables.BIN_COLUMNS` column: its arrays and each key's ``[start, end)`` in them, and its
+#: packed blob per key (:func:`_bin_cells`).
+_BinCells = tuple[dict[str, tuple[list[np.ndarray], np.ndarray, np.ndarray]], dict[str, list[bytes]]]
+
+
+def _bin_cells(nd: int, bins: dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]],
+               histogram: np.ndarray) -> _BinCells:
+    """The ``md_engagement_bins`` cells of ``nd`` keys (``bins`` and ``histogram`` by key number), packed."""
+    arrays: dict[str, tuple[list[np.ndarray], np.ndarray, np.ndarray]] = {}  # per column: arrays, starts, ends
+    for column in BIN_COLUMNS:
+        if column == _HISTOGRAM:  # dense: each key's 10 counts
+            starts = np.arange(nd, dtype=np.int64) * metrics.COMPLETION_BINS
+            arrays[column] = ([histogram.reshape(-1)], starts, starts + metrics.COMPLETION_BINS)
+            continue
+        empty = np.zeros(0, dtype=np.int64)
+        keys, values, sums = bins.get(column) or (empty, empty, [empty] * (BIN_ARRAYS[column] - 1))
+        ids = np.arange(nd)
+        arrays[column] = ([values, *sums], np.searchsorted(keys, ids, side="left"),
+                          np.searchsorted(keys, ids, side="right"))
+    return arrays, {c: pack_rows(*arrays[c]) for c in BIN_COLUMNS}
 
 
 class Aggregator:
@@ -575,9 +610,12 @@ class Aggregator:
                  << _CODE_BITS) | (d & ((1 << _CODE_BITS) - 1)),
                 [decile_plays],
             )
-            done["titles"] = (all_keys[c >> _TITLE_BITS], tt, values, _TitleDeciles.of(c, d, decile_plays), None)
-            done["monthly"] = (month_keys[monthly >> _TITLE_BITS], monthly & _TITLE_MASK, month_values,
-                               _TitleDeciles.of(monthly, month_deciles, month_decile_plays), months.names)
+            # Packed here, while the loader's last rows are still being copied (merged with stored rows at write()).
+            done["titles"] = self._prepare_titles(
+                all_keys[c >> _TITLE_BITS], tt, values, _TitleDeciles.of(c, d, decile_plays), None)
+            done["monthly"] = self._prepare_titles(
+                month_keys[monthly >> _TITLE_BITS], monthly & _TITLE_MASK, month_values,
+                _TitleDeciles.of(monthly, month_deciles, month_decile_plays), months.names)
         # md_engagement_bins per (day, dims) key and, summed again per (month, dims) key, its monthly companion.
         done["bins"], done["month_bins"] = {}, {}
         for column, parts in self.bin_parts.items():  # each part sorted by (dense id, bin): summed again
@@ -590,6 +628,9 @@ class Aggregator:
         self.bin_parts = {c: [] for c in self.bin_parts}
         done["month_histogram"] = np.zeros((len(month_keys), metrics.COMPLETION_BINS), dtype=np.int64)
         np.add.at(done["month_histogram"], month_of, self.completion_bins[:nd])
+        # Packed here, while the loader's last rows are still being copied (merged with stored rows at write()).
+        done["bin_cells"] = _bin_cells(nd, done["bins"], self.completion_bins[:nd])
+        done["month_bin_cells"] = _bin_cells(len(month_keys), done["month_bins"], done["month_histogram"])
         done["title_users"] = _bitmaps(self.title_pairs)
         self.title_pairs = []
         if self.viewer_parts:  # every event's pair, grouped by (day, dims) key
@@ -615,17 +656,15 @@ class Aggregator:
             [v for pair in zip(ABOUT_COUNTS, self.about.tolist(), strict=True) for v in pair],
         )
         if self.users.names:
-            bulk_insert(
-                conn, dialect, "md_users", ("id", "userid"),
-                zip(range(self.users.offset, self.users.offset + len(self.users.names)), self.users.names,
-                    strict=True),
-            )
+            insert_columns(conn, dialect, "md_users", {
+                "id": np.arange(self.users.offset, self.users.offset + len(self.users.names), dtype=np.int64),
+                "userid": self.users.names,
+            })
         if self.titles.names:
-            bulk_insert(
-                conn, dialect, "md_titles", ("id", "title"),
-                zip(range(self.titles.offset, self.titles.offset + len(self.titles.names)), self.titles.names,
-                    strict=True),
-            )
+            insert_columns(conn, dialect, "md_titles", {
+                "id": np.arange(self.titles.offset, self.titles.offset + len(self.titles.names), dtype=np.int64),
+                "title": self.titles.names,
+            })
             for i, name in enumerate(self.titles.names):
                 self.title_name[self.titles.offset + i] = name
         nd = len(self.dense_keys)
@@ -645,8 +684,8 @@ class Aggregator:
             if stored is not None:
                 users |= BitMap.deserialize(stored[0])
             blobs.append(users.serialize())
-        bulk_insert(
-            conn, dialect, "md_day", ("day", *DIMS, "plays", "minutes", "users"),
+        upsert(
+            conn, dialect, "md_day", ("day", *DIMS, "plays", "minutes", "users"), stored=old,
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET plays = md_day.plays + excluded.plays, "
             "minutes = md_day.minutes + excluded.minutes, users = excluded.users",
             rows=[
@@ -656,14 +695,16 @@ class Aggregator:
         )
         # md_engagement: the engagement sums, added to the stored ones.
         updates = ", ".join(f"{c} = md_engagement.{c} + excluded.{c}" for c in ENGAGEMENT_COLUMNS)
-        bulk_insert(
-            conn, dialect, "md_engagement", ("day", *DIMS, *ENGAGEMENT_COLUMNS),
+        engaged = {} if not dialect.bulk_copy else self._old(  # (only a bulk copy tells stored keys from new ones)
+            conn, f"SELECT day, {DIMS_PK} FROM md_engagement WHERE day BETWEEN ? AND ?", texts)
+        upsert(
+            conn, dialect, "md_engagement", ("day", *DIMS, *ENGAGEMENT_COLUMNS), stored=engaged,
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET {updates}",
             rows=[(*t, *sums) for t, sums in zip(texts, self.engagement[:nd].tolist(), strict=True)],
         )
-        self._write_bins(conn, dialect, "md_engagement_bins", "day", texts, done["bins"], self.completion_bins[:nd])
-        self._write_bins(conn, dialect, "md_engagement_bins_month", "month", done["month_texts"], done["month_bins"],
-                         done["month_histogram"])
+        self._write_bins(conn, dialect, "md_engagement_bins", "day", texts, done["bin_cells"])
+        self._write_bins(conn, dialect, "md_engagement_bins_month", "month", done["month_texts"],
+                         done["month_bin_cells"])
         # md_hour: 24 plays counts per (day, dims).
         old = self._old(conn, f"SELECT day, {DIMS_PK}, hours FROM md_hour WHERE day BETWEEN ? AND ?", texts)
         rows = []
@@ -673,14 +714,14 @@ class Aggregator:
             if stored is not None:
                 counts = counts + np.frombuffer(stored[0], dtype="<i8")
             rows.append((*text, counts.astype("<i8").tobytes()))
-        bulk_insert(
-            conn, dialect, "md_hour", ("day", *DIMS, "hours"),
+        upsert(
+            conn, dialect, "md_hour", ("day", *DIMS, "hours"), stored=old,
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET hours = excluded.hours", rows=rows,
         )
         # md_title_day and md_title_month: per key, the titles' ids, plays, minutes and engagement, packed.
         if done["titles"] is not None:
-            self._write_titles(conn, "md_title_day", "day", *done["titles"])
-            self._write_titles(conn, "md_title_month", "month", *done["monthly"])
+            self._write_titles(conn, "md_title_day", "day", done["titles"])
+            self._write_titles(conn, "md_title_month", "month", done["monthly"])
         if done["viewers"] is not None:
             self._write_viewers(conn, texts, *done["viewers"])
         self.title_users = done["title_users"]
@@ -696,28 +737,17 @@ class Aggregator:
                 if blob is not None:
                     users |= BitMap.deserialize(blob)
                 upserts.append((names[t], len(users), users.serialize()))
-            bulk_insert(
-                conn, dialect, "md_title_users", ("title", "viewers", "users"),
+            upsert(
+                conn, dialect, "md_title_users", ("title", "viewers", "users"), stored={(title,) for title in old_t},
+                key_columns=1,
                 on_conflict="(title) DO UPDATE SET viewers = excluded.viewers, users = excluded.users", rows=upserts,
             )
 
     def _write_bins(self, conn: Any, dialect: Dialect, table: str, period: str, texts: list[tuple],
-                    bins: dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]], histogram: np.ndarray) -> None:
+                    cells: _BinCells) -> None:
         """md_engagement_bins or its monthly companion: one packed row per (``period``, dims) key (``texts``;
-        ``bins`` and ``histogram`` by key number), added to the stored one."""
-        nd = len(texts)
-        arrays: dict[str, tuple[list[np.ndarray], np.ndarray, np.ndarray]] = {}  # per column: arrays, starts, ends
-        for column in BIN_COLUMNS:
-            if column == _HISTOGRAM:  # dense: each key's 10 counts
-                starts = np.arange(nd, dtype=np.int64) * metrics.COMPLETION_BINS
-                arrays[column] = ([histogram.reshape(-1)], starts, starts + metrics.COMPLETION_BINS)
-                continue
-            empty = np.zeros(0, dtype=np.int64)
-            keys, values, sums = bins.get(column) or (empty, empty, [empty] * (BIN_ARRAYS[column] - 1))
-            ids = np.arange(nd)
-            arrays[column] = ([values, *sums], np.searchsorted(keys, ids, side="left"),
-                              np.searchsorted(keys, ids, side="right"))
-        blobs = {c: pack_rows(*arrays[c]) for c in BIN_COLUMNS}
+        ``cells`` by key number), added to the stored one."""
+        arrays, blobs = cells
         old = self._old(
             conn, f"SELECT {period}, {DIMS_PK}, {', '.join(BIN_COLUMNS)} FROM {table} WHERE {period} BETWEEN ? AND ?",
             texts,
@@ -741,10 +771,10 @@ class Aggregator:
                         merged = [distinct_bins, *summed]
                     blobs[column][d] = pack(merged)
         updates = ", ".join(f"{c} = excluded.{c}" for c in BIN_COLUMNS)
-        bulk_insert(
-            conn, dialect, table, (period, *DIMS, *BIN_COLUMNS),
+        upsert(
+            conn, dialect, table, (period, *DIMS, *BIN_COLUMNS), stored=old,
             on_conflict=f"({period}, {DIMS_PK}) DO UPDATE SET {updates}",
-            rows=[(*text, *cells) for text, *cells in zip(texts, *(blobs[c] for c in BIN_COLUMNS), strict=True)],
+            rows=[(*text, *row) for text, *row in zip(texts, *(blobs[c] for c in BIN_COLUMNS), strict=True)],
         )
 
     def _write_viewers(self, conn: Any, texts: list[tuple], dense_ids: np.ndarray, pairs: np.ndarray) -> None:
@@ -757,29 +787,34 @@ class Aggregator:
             blob = pairs[a:b].astype("<i8").tobytes()
             stored = old.get(key)
             rows.append((*key, blob if stored is None else stored[0] + blob))
-        bulk_insert(
-            conn, dialect_of(conn), "md_title_viewers", ("day", *DIMS, "pairs"),
+        upsert(
+            conn, dialect_of(conn), "md_title_viewers", ("day", *DIMS, "pairs"), stored=old,
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET pairs = excluded.pairs", rows=rows,
         )
 
-    def _write_titles(
-        self, conn: Any, table: str, period: str, keys: np.ndarray, ids: np.ndarray,
-        values: list[np.ndarray], deciles: _TitleDeciles, periods: list[str] | None,
-    ) -> None:
-        """Upsert one packed row per key; ``keys`` sorted, ``ids`` sorted within a key, ``values``
-        (:data:`_TITLE_VALUES`) and ``deciles`` per entry."""
+    def _prepare_titles(
+        self, keys: np.ndarray, ids: np.ndarray, values: list[np.ndarray], deciles: _TitleDeciles,
+        periods: list[str] | None,
+    ) -> _Titles:
+        """One packed row per key, for :meth:`_write_titles`; ``keys`` sorted, ``ids`` sorted within a key,
+        ``values`` (:data:`_TITLE_VALUES`) and ``deciles`` per entry."""
         starts, ends = _bounds(keys)
         texts = list(zip(*self._key_text(keys[starts], periods), strict=False))
+        # Entries as key position << 31 | title id (sorted), decile entries as entry << 4 | code.
+        entries = (np.repeat(np.arange(len(texts), dtype=np.int64), ends - starts) << _TITLE_BITS) | ids
+        coded = (entries[deciles.entry] << _CODE_BITS) | deciles.code
+        return _Titles(texts, entries, values, coded, deciles.plays,
+                       _title_rows(texts, entries, values, coded, deciles.plays))
+
+    def _write_titles(self, conn: Any, table: str, period: str, titles: _Titles) -> None:
+        """Upsert one packed row per key: the prepared ones, or for keys stored already, new ones merged."""
+        texts, entries, values, coded, plays, rows = titles
         old = self._old(
             conn,
             f"SELECT {period}, {DIMS_PK}, titles, plays, minutes, engagement, deciles FROM {table} "
             f"WHERE {period} BETWEEN ? AND ?",
             texts
         )
-        # Entries as key position << 31 | title id (sorted), decile entries as entry << 4 | code.
-        entries = (np.repeat(np.arange(len(texts), dtype=np.int64), ends - starts) << _TITLE_BITS) | ids
-        coded = (entries[deciles.entry] << _CODE_BITS) | deciles.code
-        plays = deciles.plays
         if old:
             # Merge the stored arrays of every touched key in one pass, summed per entry with the new ones.
             position = {text: k for k, text in enumerate(texts)}
@@ -799,28 +834,46 @@ class Aggregator:
                 all_plays.append(np.ones(len(codes), dtype=np.int64))
             entries, values = _sum_runs(np.concatenate(all_entries), [np.concatenate(v) for v in all_values])
             coded, (plays,) = _sum_runs(np.concatenate(all_coded), [np.concatenate(all_plays)])
-            ids = entries & _TITLE_MASK
-            starts, ends = _bounds(entries >> _TITLE_BITS)
-        # Each entry's plays with a percentage as their decile codes, ascending (one code per play).
-        codes = np.repeat(coded & ((1 << _CODE_BITS) - 1), plays)
-        first_code = np.concatenate(([0], np.cumsum(plays)))[np.searchsorted(coded >> _CODE_BITS, entries[starts])]
-        code_runs = np.diff(np.concatenate((first_code, [len(codes)])))
-        ids_bytes, plays_bytes, minutes_bytes = (
-            ids.astype("<i4").tobytes(), values[0].astype("<i8").tobytes(), values[1].astype("<i8").tobytes()
-        )
-        rows = [
-            (*text, ids_bytes[4 * a:4 * b], plays_bytes[8 * a:8 * b], minutes_bytes[8 * a:8 * b], engagement,
-             deciles_blob)
-            for text, a, b, engagement, deciles_blob in zip(
-                texts, starts.tolist(), ends.tolist(), pack_column_rows(values[2:], starts, ends),
-                pack_code_runs(codes, code_runs), strict=True)
-        ]
-        bulk_insert(
+            rows = _title_rows(texts, entries, values, coded, plays)
+        upsert(
             conn, dialect_of(conn), table, (period, *DIMS, "titles", "plays", "minutes", "engagement", "deciles"),
+            stored=old,
             on_conflict=f"({period}, {DIMS_PK}) DO UPDATE SET titles = excluded.titles, plays = excluded.plays, "
             "minutes = excluded.minutes, engagement = excluded.engagement, deciles = excluded.deciles",
             rows=rows,
         )
+
+
+class _Titles(NamedTuple):
+    """A load's per-title rows of ``md_title_day`` or ``md_title_month`` (:meth:`Aggregator._prepare_titles`)."""
+
+    texts: list[tuple]  # the keys, as text
+    entries: np.ndarray  # key position << 31 | title id, sorted
+    values: list[np.ndarray]  # per entry, :data:`_TITLE_VALUES`
+    coded: np.ndarray  # entry << 4 | completion decile code, sorted
+    plays: np.ndarray  # per ``coded``
+    rows: list[tuple]  # packed, one per key (as written where no key is stored yet)
+
+
+def _title_rows(texts: list[tuple], entries: np.ndarray, values: list[np.ndarray], coded: np.ndarray,
+                plays: np.ndarray) -> list[tuple]:
+    """One row per key of ``texts``: its entries' title ids, plays, minutes, engagement and deciles, packed."""
+    ids = entries & _TITLE_MASK
+    starts, ends = _bounds(entries >> _TITLE_BITS)
+    # Each entry's plays with a percentage as their decile codes, ascending (one code per play).
+    codes = np.repeat(coded & ((1 << _CODE_BITS) - 1), plays)
+    first_code = np.concatenate(([0], np.cumsum(plays)))[np.searchsorted(coded >> _CODE_BITS, entries[starts])]
+    code_runs = np.diff(np.concatenate((first_code, [len(codes)])))
+    ids_bytes, plays_bytes, minutes_bytes = (
+        ids.astype("<i4").tobytes(), values[0].astype("<i8").tobytes(), values[1].astype("<i8").tobytes()
+    )
+    return [
+        (*text, ids_bytes[4 * a:4 * b], plays_bytes[8 * a:8 * b], minutes_bytes[8 * a:8 * b], engagement,
+         deciles_blob)
+        for text, a, b, engagement, deciles_blob in zip(
+            texts, starts.tolist(), ends.tolist(), pack_column_rows(values[2:], starts, ends),
+            pack_code_runs(codes, code_runs), strict=True)
+    ]
 
 
 class _TitleDeciles(NamedTuple):

@@ -93,11 +93,12 @@ tables on PostgreSQL, bulk writes by ``COPY``).  How staleness is detected:
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from .. import dimensions, metrics
 from ..params import DATE_MAX, DATE_MIN
@@ -311,6 +312,43 @@ def bulk_insert(
     conn.copy_rows(stage, columns, rows)
     conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}{suffix}")
     conn.execute(f"DROP TABLE {stage}")
+
+
+def insert_columns(conn: Any, dialect: Dialect, table: str, data: dict[str, np.ndarray | Sequence[Any]]) -> None:
+    """Insert rows given as columns (text and integers, no NULL) into a rollup table, where no row can conflict.
+
+    Where the dialect copies in bulk, as one CSV ``COPY`` that pyarrow writes (a load adds a row per new
+    user id: Python-level rows would cost more than the copy itself).
+    """
+    if dialect.bulk_copy:
+        conn.copy_table(table, pa.table({name: pa.array(values) for name, values in data.items()}))
+        return
+    columns = [v.tolist() if isinstance(v, np.ndarray) else list(v) for v in data.values()]  # numpy ints: int
+    bulk_insert(conn, dialect, table, tuple(data), zip(*columns, strict=True))
+
+
+def upsert(
+    conn: Any, dialect: Dialect, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+    on_conflict: str, stored: Container[tuple], key_columns: int = 4,
+) -> None:
+    """:func:`bulk_insert` with ``on_conflict`` of ``rows`` whose key (their first ``key_columns`` values)
+    is among ``stored``, every key the table holds that a row could meet.
+
+    Where the dialect copies in bulk, the other rows, whose keys the table does not hold, cannot
+    conflict: they are copied straight into the table, without the staging table and the upsert
+    (on a first load, every row).  SQLite upserts every row, as its upsert costs no more than an insert.
+    """
+    if not dialect.bulk_copy:
+        bulk_insert(conn, dialect, table, columns, rows, on_conflict)
+        return
+    fresh: list[Sequence[Any]] = []
+    known: list[Sequence[Any]] = []
+    for row in rows:
+        (known if tuple(row[:key_columns]) in stored else fresh).append(row)
+    if fresh:
+        bulk_insert(conn, dialect, table, columns, fresh)
+    if known:
+        bulk_insert(conn, dialect, table, columns, known, on_conflict)
 
 
 def position(conn: Any, dialect: Dialect | None = None) -> int:

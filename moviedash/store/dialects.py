@@ -165,7 +165,14 @@ $body$""",
         "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'md_movies_written' "
         "AND tgrelid = CAST('movies' AS regclass))"
     )
-    load_session_sql: str = "SELECT set_config('moviedash.loading', 'on', true)"
+    #: Also, for this transaction, lz4 for the values TOAST compresses (the rollups' large bytea blobs),
+    #: where the server has it (PostgreSQL 14+ built with lz4): pglz's compression costs the server far
+    #: more time while the load waits on it, for about the same size.  Readers decompress either.
+    load_session_sql: str = (
+        "SELECT set_config('moviedash.loading', 'on', true), "
+        "(SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings "
+        "WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals))"
+    )
     #: Autovacuum analyses ``movies`` after large inserts; an ANALYZE per load cost ~0.3 s per million rows.
     after_load_sql: str = ""
     bulk_copy: bool = True

@@ -190,6 +190,13 @@ class PgConnection:
             for row in rows:
                 copy.write_row(row)
 
+    def copy_table(self, table: str, data: pa.Table) -> None:
+        """``COPY`` an Arrow table (columns named as ``table``'s) into ``table`` as CSV that pyarrow writes:
+        for many rows of text and numbers, far cheaper than :meth:`copy_rows`' row-by-row Python."""
+        sql = f"COPY {table} ({', '.join(data.column_names)}) FROM STDIN (FORMAT csv)"
+        with self.raw.cursor() as cur, cur.copy(sql) as copy:
+            copy.write(csv_chunk(data))
+
     def close(self) -> None:
         """End the transaction and return the connection to its pool (or close it)."""
         self._rollback()
@@ -381,8 +388,11 @@ class MovieCopy:
         self._stack: ExitStack | None = None
         self._send: Callable[[Any], None] | None = None
 
-    def send(self, table: pa.Table) -> None:
-        """Copy ``table`` (columns in :data:`COLUMNS` order, ``event_date`` as canonical text or NULL)."""
+    def send(self, table: pa.Table, chunk: memoryview | None = None) -> None:
+        """Copy ``table`` (columns in :data:`COLUMNS` order, ``event_date`` as canonical text or NULL).
+
+        ``chunk``: :func:`csv_chunk` of ``table``, when the caller has it already (the loader hashes it too).
+        """
         if self.partitioned and table.num_rows:
             dates = pc.utf8_slice_codeunits(pc.drop_null(table.column("event_date").cast(pa.string())), 0, 7)
             new = {m for m in pc.unique(dates).to_pylist() if m and m not in self.months}
@@ -393,7 +403,7 @@ class MovieCopy:
         if self._send is None:
             self._stack = ExitStack()
             self._send = self._stack.enter_context(copy_into_movies(self.conn))
-        self._send(csv_chunk(table))
+        self._send(csv_chunk(table) if chunk is None else chunk)
 
     def end(self) -> None:
         """Finish the running ``COPY`` (if any)."""

@@ -47,9 +47,11 @@ def test_sigkill_while_the_rollups_are_written_leaves_rows_and_rollups_as_before
         [sys.executable, "-m", "moviedash.cli", "load", str(big_csv), "--db", url],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    # Kill it once its COPY is over and it writes the rollups (a statement on an md_ table).
+    # Kill it once its COPY is over and it writes the rollups (a statement on an md_ table: rows of new
+    # keys are copied straight in, the others upserted).
+    writing = "(query LIKE 'INSERT INTO md\\_%' OR query LIKE 'COPY md\\_%')"
     deadline = time.monotonic() + 120
-    while not query(url, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'INSERT INTO md\\_%' AND state = 'active' "
+    while not query(url, f"SELECT 1 FROM pg_stat_activity WHERE {writing} AND state = 'active' "
                          "AND pid <> pg_backend_pid()"):
         assert process.poll() is None, "the load ended before it wrote the rollups"
         assert time.monotonic() < deadline
@@ -59,7 +61,7 @@ def test_sigkill_while_the_rollups_are_written_leaves_rows_and_rollups_as_before
     # The server rolls the dead session's transaction back once it notices.
     deadline = time.monotonic() + 30
     while query(url, "SELECT 1 FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' OR "
-                     "(query LIKE 'INSERT INTO md\\_%' AND pid <> pg_backend_pid())"):
+                     f"({writing} AND pid <> pg_backend_pid())"):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert rollup_state(url) == before
@@ -221,3 +223,33 @@ def test_an_unpartitioned_database_of_an_older_version_is_served_raw_then_gets_r
             assert answers(conn, Filters(), nums=(10,))["span"].events == old["span"].events + 1
     finally:
         conn.close()
+
+
+def test_a_load_meeting_stored_keys_leaves_the_rollups_of_one_load_of_both(pg_server, tmp_path) -> None:
+    """New keys are copied straight into the rollups, stored ones upserted: two loads, one meeting the
+    other's (day, dims) keys, titles and users, build what one load of both files builds."""
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text(
+        "2013-01-01 10:00:00,u1,c,Computer,NO,50,100,50.0,1.5,MOVIE,Argo,,\n"
+        "2013-01-01 11:00:00,u2,c,Computer,NO,90,100,90.0,0.5,MOVIE,Skyfall,,\n"
+        "2013-01-02 12:00:00,u1,c,TV,SE,30,60,,,SERIES,Skyfall,1,2\n"
+    )
+    second.write_text(
+        "2013-01-01 10:30:00,u3,c,Computer,NO,70,100,70.0,2.5,MOVIE,Argo,,\n"  # a stored key, title, new user
+        "2013-01-01 20:00:00,u1,c,TV,NO,10,100,10.0,,MOVIE,Brand new,,\n"  # a new key in a stored day
+        "2013-02-03 09:00:00,u2,c,TV,SE,120,100,120.0,3.0,MOVIE,Skyfall,,\n"  # a new month
+    )
+    apart, together = pg_server.new_database(), pg_server.new_database()
+    assert load_files(apart, [first]).committed
+    assert load_files(apart, [second]).committed
+    assert load_files(together, [first, second]).committed
+    tables = [t for t in rollups.TABLES if t not in ("md_results", "md_meta")]
+    digest = "SELECT count(*), md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} AS t"
+    for table in tables:
+        assert query(apart, digest.format(table)) == query(together, digest.format(table)), table
+    for url in (apart, together):
+        conn = connect_readonly(url)
+        try:
+            assert_same_as_raw(conn, Filters.create(start="2013-01-01", end="2013-02-28"))
+        finally:
+            conn.close()
