@@ -17,6 +17,7 @@ from unittest import mock
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
+import psycopg
 import pytest
 from selenium.webdriver.common.keys import Keys
 
@@ -94,8 +95,6 @@ def module_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 def query(db: str | Path, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
     """Rows of ``sql`` (``?`` placeholders) on either backend; timestamps as SQLite's text."""
     if isinstance(db, str) and db.startswith("postgresql://"):
-        import psycopg
-
         with psycopg.connect(db) as conn:
             values = list(params)
             pg_sql = sql.replace("%", "%%").replace("?", "%s") if values else sql
@@ -106,6 +105,35 @@ def query(db: str | Path, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
         return conn.execute(sql, list(params)).fetchall()
     finally:
         conn.close()
+
+
+def write_sql(db: str | Path, sql: str) -> None:
+    """Run one writing statement on either backend and commit it: a change made behind moviedash's back."""
+    if isinstance(db, str) and db.startswith("postgresql://"):
+        with psycopg.connect(db, autocommit=True) as conn:
+            conn.execute(sql)
+        return
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute(sql)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+class Recording:
+    """A connection (any backend) that records the statements run on it."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.statements: list[str] = []
+
+    def execute(self, sql: str, parameters: Any = ()) -> Any:
+        self.statements.append(sql)
+        return self.conn.execute(sql, parameters)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
 
 
 def event(

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from moviedash import dataquality, rollups
@@ -23,7 +22,7 @@ from moviedash.ingest.demo import write_demo
 from moviedash.ingest.loader import load_files
 from moviedash.store import COLUMNS, connect_readonly, dialect_of
 from tests import reference as ref
-from tests.helpers import event, query
+from tests.helpers import Recording, event, query, write_sql
 
 ANON = data_settings.ANONYMOUS_USER
 #: Hand-worked: 8 events, 3 of the anonymous id; minutes NULL, 0 and short; viewpercentage exactly 100,
@@ -62,21 +61,6 @@ def test_hand_worked_counts_equal_the_reference() -> None:
     assert counts_of([*EVENTS, *MORE], ref.Settings(min_minutes=5, exclude_users=EXCLUDE)) == (11, 4, 4, 4)
 
 
-class Recording:
-    """A connection that records the statements run on it (any backend)."""
-
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-        self.statements: list[str] = []
-
-    def execute(self, sql: str, parameters: Any = ()) -> Any:
-        self.statements.append(sql)
-        return self.conn.execute(sql, parameters)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.conn, name)
-
-
 def read_movies(statements: list[str], dialect: Any) -> list[str]:
     """The statements that read ``movies`` (the status check's position lookup aside)."""
     return [s for s in statements if "movies" in s.replace(dialect.position_sql, "")]
@@ -113,21 +97,6 @@ def write_csv(path: Path, events: Iterable[Mapping[str, Any]]) -> Path:
         for e in events:
             out.writerow(["" if e.get(c) is None else e[c] for c in COLUMNS])
     return path
-
-
-def write_behind_our_back(path: Any, sql: str) -> None:
-    if isinstance(path, str) and path.startswith("postgresql://"):
-        with psycopg.connect(path, autocommit=True) as conn:
-            conn.execute(sql)
-        return
-    import sqlite3
-
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute(sql)
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def change(path: Any, name: str, text: str) -> None:
@@ -185,11 +154,11 @@ def test_without_usable_rollups_the_raw_pass_answers(db_target: Any, tmp_path: P
     assert load_files(path, [write_csv(tmp_path / "first.csv", EVENTS)]).committed
     events = EVENTS
     if how.startswith("rows"):
-        write_behind_our_back(path, f"INSERT INTO movies (event_date, userid, totalminuteswatched, viewpercentage) "
+        write_sql(path, f"INSERT INTO movies (event_date, userid, totalminuteswatched, viewpercentage) "
                                     f"VALUES ('2013-01-05 10:00:00', '{ANON}', 3, 150.0)")
         events = [*EVENTS, event("2013-01-05 10:00:00", ANON, minutes=3, viewpercentage=150.0)]
     else:
-        write_behind_our_back(path, f"UPDATE md_meta SET value = {rollups.SCHEMA_VERSION - 1} WHERE key = 'schema'")
+        write_sql(path, f"UPDATE md_meta SET value = {rollups.SCHEMA_VERSION - 1} WHERE key = 'schema'")
     got, raw, usable, scans = about_counts(path)
     assert not usable
     assert len(scans) == 1 and "COUNT(*)" in scans[0]  # the one pass

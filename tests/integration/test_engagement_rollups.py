@@ -15,13 +15,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import psycopg
 import pytest
 from click.testing import CliRunner
 
@@ -35,7 +33,7 @@ from moviedash.rollups.serve import default_binned
 from moviedash.rollups.tables import BIN_ARRAYS, unpack
 from moviedash.store import COLUMNS, connect_readonly, dialect_of, write_transaction
 from tests import reference as ref
-from tests.helpers import build_db, event, query, title_entries
+from tests.helpers import build_db, event, query, title_entries, write_sql
 
 RESOLUTIONS = ("daily", "weekly", "monthly")
 #: The ratio measures (``md_engagement``) and the distributions (``quality_p90``: ``md_engagement_bins``).
@@ -74,19 +72,6 @@ def demo_db(db_target: Callable[[str], str | Path]) -> str:
     result = CliRunner().invoke(main, ["demo", "--db", target, "--events", "3000", "--seed", "5", "--force"])
     assert result.exit_code == 0, result.output
     return target
-
-
-def write(path: str, sql: str) -> None:
-    if path.startswith("postgresql://"):
-        with psycopg.connect(path, autocommit=True) as conn:
-            conn.execute(sql)
-        return
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute(sql)
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def stored(path: str) -> list[dict[str, Any]]:
@@ -241,10 +226,10 @@ def check(path: str, calls: list[str]) -> dict[str, Any]:
     # The default views without their stored rows: the same from the tables (whole months from the monthly ones).
     stored_names = {name for (name,) in query(path, "SELECT name FROM md_results")}
     assert {f"{name}:{view}" for name in DISTRIBUTIONS for view in rollups.VIEWS} | set(rollups.BINNED) <= stored_names
-    write(path, "DELETE FROM md_results")
+    write_sql(path, "DELETE FROM md_results")
     analysis.CACHE.clear()
     assert answers(path, events) == from_rollups
-    write(path, "DROP TABLE md_meta")
+    write_sql(path, "DROP TABLE md_meta")
     calls.clear()
     raw = answers(path, events)
     assert calls == []
@@ -547,10 +532,10 @@ def test_hand_worked_bins_from_rollups_and_raw(make_db: Callable[..., Any], call
     # day 2: 0, 1, 2.5e8 -> rank 3; day 3: 9.99999 (10.0000).
     assert [r["values"] for r in got["p90"]] == [7.01, 250_000_000.0, 10.0]
     assert got["p90"] == ref.series(events, "quality_p90", "daily")
-    write(path, "DELETE FROM md_results")  # not the stored default rows: the same from the tables
+    write_sql(path, "DELETE FROM md_results")  # not the stored default rows: the same from the tables
     analysis.CACHE.clear()
     assert served() == got
-    write(path, "DROP TABLE md_meta")
+    write_sql(path, "DROP TABLE md_meta")
     calls.clear()
     assert served() == got
     assert calls == []

@@ -6,11 +6,9 @@ reference (tests/reference.py), from the rollups and from the raw SQL.
 from __future__ import annotations
 
 import shlex
-import sqlite3
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from click.testing import CliRunner
 
@@ -20,7 +18,7 @@ from moviedash.cli import main
 from moviedash.params import Filters, SeriesQuery, TopQuery
 from moviedash.store import connect_readonly, dialect_of
 from tests import reference as ref
-from tests.helpers import event, query
+from tests.helpers import event, query, write_sql
 
 ANON = data_settings.ANONYMOUS_USER
 EVENTS = [
@@ -50,21 +48,8 @@ def db(make_db: Any, source: str) -> Any:
     conn.close()
     assert has_rollups  # both backends keep rollups
     if source == "raw":
-        query_write(path, "DROP TABLE md_meta")
+        write_sql(path, "DROP TABLE md_meta")
     return path
-
-
-def query_write(path: Any, sql: str) -> None:
-    if isinstance(path, str) and path.startswith("postgresql://"):
-        with psycopg.connect(path, autocommit=True) as conn:
-            conn.execute(sql)
-        return
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute(sql)
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def answers(path: Any) -> dict[str, Any]:
@@ -210,7 +195,7 @@ def test_rollups_a_load_adds_follow_the_settings(make_db: Any, tmp_path: Path) -
                                             ref.minutes_watched(everything))
     assert got["unique_users"] == [2, 1] and got["plays"] == [3, 2]
     if got["source"] == "rollups":
-        query_write(path, "DROP TABLE md_meta")
+        write_sql(path, "DROP TABLE md_meta")
     assert answers(path)["totals"] == got["totals"]  # the raw SQL agrees
 
 

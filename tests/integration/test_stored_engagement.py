@@ -17,23 +17,10 @@ from moviedash.cli import main
 from moviedash.params import Filters
 from moviedash.rollups import serve
 from moviedash.store import connect_readonly, dialect_of
-from tests.helpers import event
+from tests.helpers import Recording, event
 
 #: Everything, but not the unfiltered selection: the rollups sum it live.
 EVERYTHING = Filters(start=dt.date(2000, 1, 1))
-
-
-class Recording:
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-        self.statements: list[str] = []
-
-    def execute(self, sql: str, parameters: Any = ()) -> Any:
-        self.statements.append(sql)
-        return self.conn.execute(sql, parameters)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.conn, name)
 
 
 def assert_stored_equal_live(path: str) -> None:
