@@ -7,9 +7,30 @@ the course's viewing log, made up from scratch:
   ``YYYY-MM-DD HH:MM:SS``), in chronological order, with more viewing on Friday to
   Sunday, an evening peak (20-22 h, little at 3-6 h), a winter high, a
   Christmas bump and a mild growth trend;
-* ``max(50, events // 15)`` users (32-hex ids) with a heavy-tailed activity, so a
-  minority of heavy viewers makes a large share of the events; each user has
-  one market (NO/SE/DK/FI) and mostly one device (Computer/iPad/TV);
+* ``max(50, events // 15)`` users (32-hex ids; not all of them get an event),
+  each with one market (NO/SE/DK/FI) and mostly one device (Computer/iPad/TV),
+  and a **lifecycle**: a first active day and a last one, after which they churn.
+  About 12 % were already viewers when the log begins (first day 2023-01-01,
+  most of them loyal); the others arrive over the two years, twice as many a day
+  at the end as at the start.  A quarter of the users are loyal (exponential
+  lifetime, mean ~4 years, so most stay to the end), the rest casual (mean 45
+  days).  A day's sittings are drawn among the users active that day in
+  proportion to a heavy-tailed (lognormal) activity, so every week has new and
+  returning viewers, weekly and monthly cohorts decay (about 40 % of a cohort
+  is back the week after its first, about 20 % eight weeks on), and viewing is
+  concentrated (Gini of minutes per viewer ~0.7; the top 10 % watch ~60 % of
+  the minutes);
+* **binge-watching**: 30 % of the users are binge-watchers.  A sitting is a single
+  play or, with a user's own chance (14 % for binge-watchers, 1.2 % for
+  others), a **run**: 3-8 consecutive episodes of one season of a show in
+  episode order (3 most often, fewer the longer), each starting 0-30 minutes
+  after the previous one ended (its start plus minutes watched), or, for 7 % of
+  them, 2-4 hours later (which breaks the binge); runs go on after midnight.
+  A run starts at a season's first episode three times as often as its
+  popularity alone would have it (about a third of runs), else at a later one,
+  and never runs past a season's end.  About 30 %
+  of the series plays are in binges (>= 3 episodes, <= 2 h apart); single plays
+  of series are fewer, so episodes stay about half of all events;
 * a fixed catalogue of made-up movies (80-150 min) and series episodes (20-60
   min, titled ``"Show, Episode"`` with season and episode numbers), with Zipf-like
   popularity (a few hits and a long tail) and some non-ASCII titles;
@@ -18,7 +39,9 @@ the course's viewing log, made up from scratch:
   ``viewpercentage = round(100 * minutes / runningtime, 4)``.  Series episodes
   are finished more often than movies; each title has its own pull (about one
   work in eight loses viewers early, pilots are tried and left, later episodes
-  are watched by fans); and poorer plays stop earlier;
+  are watched by fans); and poorer plays stop earlier.  A season's later
+  episodes have fewer viewers (pilots are tried by more; popularity falls 8 %
+  an episode and 30 % a season), so episode drop-off curves fall;
 * a quality-of-experience score in ``errorperception`` (0-10, higher is worse,
   4 decimals), mostly good like the real sample (median ~5.5, 90th percentile
   ~7.2, ~13 % above 7): worse on iPads and in Finland (heavier upper tails),
@@ -31,11 +54,14 @@ the course's viewing log, made up from scratch:
   runningtime, viewpercentage, sessiontype, season and episode are NULL.
 
 Generation is vectorised with numpy.  Every day has its own random streams
-(seeded by the seed and the day; quality in a second stream of the day, so it
-left the other draws as they were), so the rows depend only on ``(events,
-seed)``, not on the chunk size.  :func:`write_demo` writes a temporary file next to the
-target and renames it into place, so an interrupted run never leaves half a
-database behind.
+(seeded by the seed and the day; quality in a second stream of the day and the
+sittings -- who, and which are runs -- in a third; the lifecycles in a stream of
+the seed's own), so the rows depend only on ``(events, seed)``, not on the chunk
+size.  ``events`` counts exactly: a day's share of them is its sittings' events,
+and a run's episodes after midnight are carried to the next day (the span's
+last hours keep theirs on the last day).  :func:`write_demo` writes a temporary
+file next to the target and renames it into place, so an interrupted run never
+leaves half a database behind.
 """
 from __future__ import annotations
 
@@ -77,12 +103,36 @@ _DEVICE_WEIGHTS = np.array([0.55, 0.25, 0.20])
 _PRIMARY_DEVICE_SHARE = 0.75  # otherwise an event's device is drawn afresh
 _MARKETS = np.array(["NO", "SE", "DK", "FI"], dtype=object)
 _MARKET_WEIGHTS = np.array([0.45, 0.33, 0.13, 0.09])
-_USER_ACTIVITY_SIGMA = 1.3  # lognormal: top 10 % of users make ~half the events
+_USER_ACTIVITY_SIGMA = 1.0  # lognormal; with the lifetimes, top 10 % of users make ~half the events
 _EVENTS_PER_USER = 15
 _MIN_USERS = 50
 _MISSING_SHARE = 0.03
 _UNLISTED_CONTENT = 64  # distinct contentids of the events without metadata
 _SERIES_SHARE = 0.52
+
+# Viewer lifecycles (their own stream, [seed, 3]): when each user starts and
+# stops watching.  Some were already viewers when the log begins (their first
+# active day is the first day; more of them are loyal, as the viewers present at
+# any moment are mostly the long-lived ones); the others arrive over the span,
+# more of them later (growth).  A user's lifetime is exponential: most are
+# casual viewers who churn within weeks, a share are loyal for years.
+_ALREADY_WATCHING = 0.12
+_ALREADY_WATCHING_LOYAL = 0.6
+_ARRIVAL_GROWTH = 1.0  # arrivals per day grow linearly to (1 + this) x the first day's
+_LOYAL_SHARE = 0.25
+_LOYAL_LIFETIME = 1500.0  # days, mean
+_CASUAL_LIFETIME = 45.0  # days, mean
+# Binge-watching: a share of users are binge-watchers; each sitting of a user is
+# a run of consecutive episodes with this chance (else one play).
+_BINGE_WATCHER_SHARE = 0.3
+_RUN_CHANCE = (0.012, 0.14)  # (other users, binge-watchers)
+_RUN_MIN, _RUN_MAX = 3, 8
+_RUN_LENGTH_DECAY = 0.72  # P(length) ~ decay ** (length - 3), 3..8 episodes
+_RUN_FROM_THE_START = 3.0  # a run starts at a season's first episode this many times as often
+_PILOT_TRIALS = 1.4  # a single play is of a season's first episode this many times as often (tried, left)
+_RUN_GAP = 1800  # seconds between one episode's end and the next's start: uniform 0..this ...
+_RUN_BREAK_SHARE = 0.07  # ... except this share, which wait 2-4 h (breaking the run)
+_RUN_BREAK = (7201, 14_400)
 
 # Monday .. Sunday.
 _WEEKDAY_FACTOR = np.array([0.86, 0.84, 0.88, 0.94, 1.14, 1.26, 1.22])
@@ -167,6 +217,8 @@ _HOUR_CDF = np.stack([
     _cdf(_HOUR_WEIGHTS * np.where((np.arange(24) >= 10) & (np.arange(24) < 18), _WEEKEND_DAYTIME_FACTOR, 1.0)),
 ])
 _DEVICE_CDF = _cdf(_DEVICE_WEIGHTS)
+_RUN_CHANCES = np.array(_RUN_CHANCE)
+_RUN_LENGTH_CDF = _cdf(_RUN_LENGTH_DECAY ** np.arange(_RUN_MAX - _RUN_MIN + 1))
 _COMPLETION_LOW = np.array([c[0] for c in _COMPLETION])
 _COMPLETION_WIDTH = np.array([c[1] for c in _COMPLETION])
 _COMPLETION_EXP = np.array([c[2] for c in _COMPLETION])
@@ -241,6 +293,10 @@ class _Catalogue:
     episode: np.ndarray     # object: int or None
     cdf: np.ndarray         # float64: popularity
     hook: np.ndarray        # float64: how readily a play stops early (1 = typical, > 2 = loses viewers early)
+    solo_cdf: np.ndarray    # float64: popularity of a single play (series weighed down: runs add episodes)
+    run_start: np.ndarray   # int64: the items a binge run may start at (>= _RUN_MIN episodes left in the season)
+    run_cdf: np.ndarray     # float64: over run_start
+    season_last: np.ndarray  # int64: the item of the last episode of each item's season (a movie: itself)
 
 
 def _movie_title(rng: np.random.Generator) -> str:
@@ -394,7 +450,54 @@ def _catalogue() -> _Catalogue:
         episode=np.array(episodes, dtype=object),
         cdf=_cdf(np.array(weights)),
         hook=_hooks(np.array(works), np.array(seasons, dtype=object), np.array(episodes, dtype=object)),
+        **_runs(np.array(weights), np.array(works), np.array([0 if e is None else e for e in episodes])),
     )
+
+
+def _run_mean_length() -> float:
+    """The mean length of a binge run before a season's end cuts it."""
+    weights = _RUN_LENGTH_DECAY ** np.arange(_RUN_MAX - _RUN_MIN + 1)
+    return float((weights * np.arange(_RUN_MIN, _RUN_MAX + 1)).sum() / weights.sum())
+
+
+def _runs(weights: np.ndarray, works: np.ndarray, episodes: np.ndarray) -> dict[str, np.ndarray]:
+    """What binge runs need of the catalogue: where each season ends, where a run
+    may start, and single plays' popularity with series weighed down so that
+    episodes stay about :data:`_SERIES_SHARE` of all events once runs add theirs.
+
+    Items of one season are contiguous and in episode order (see :func:`_catalogue`).
+    """
+    n = len(weights)
+    series = episodes > 0
+    # A season ends where the next item is not its next episode.
+    index = np.arange(n)
+    ends = np.ones(n, dtype=bool)
+    ends[:-1] = ~(series[1:] & (episodes[1:] == episodes[:-1] + 1) & (works[1:] == works[:-1]))
+    season_last = np.minimum.accumulate(np.where(ends, index, n)[::-1])[::-1]
+    left = season_last - index + 1
+    start = series & (left >= _RUN_MIN)
+    # Runs start mostly at a season's first episode (a new viewer of the season),
+    # else where a viewer left off (later episodes, less often: their popularity).
+    run_weight = np.where(start, weights * np.where(episodes == 1, _RUN_FROM_THE_START, 1.0), 0.0)
+    # Expected share of sittings that are runs, and the series share a single play
+    # needs so that all events are ~_SERIES_SHARE episodes: (s (1 - q) + q L) / (1 - q + q L).
+    low, high = _RUN_CHANCE
+    q = _BINGE_WATCHER_SHARE * high + (1.0 - _BINGE_WATCHER_SHARE) * low
+    mean = _run_mean_length()
+    solo_series = (_SERIES_SHARE * (1.0 - q + q * mean) - q * mean) / (1.0 - q)
+    trials = np.where(episodes == 1, _PILOT_TRIALS, 1.0)
+    series_weight = weights * trials * series
+    solo = np.where(
+        series,
+        series_weight * (solo_series / series_weight.sum()),
+        weights * ((1.0 - solo_series) / weights[~series].sum()),
+    )
+    return {
+        "solo_cdf": _cdf(solo),
+        "run_start": np.flatnonzero(start),
+        "run_cdf": _cdf(run_weight[start]),
+        "season_last": season_last,
+    }
 
 
 def _hooks(works: np.ndarray, seasons: np.ndarray, episodes: np.ndarray) -> np.ndarray:
@@ -423,12 +526,18 @@ def _hooks(works: np.ndarray, seasons: np.ndarray, episodes: np.ndarray) -> np.n
 @dataclass(frozen=True)
 class _World:
     userid: np.ndarray      # object: 32-hex
-    user_cdf: np.ndarray
     user_device: np.ndarray  # int: index into _DEVICES
     user_market: np.ndarray  # object: market code
     user_market_index: np.ndarray  # int: index into _MARKETS
     unlisted: np.ndarray    # object: 32-hex contentids without metadata
     day_counts: np.ndarray  # int64, one per day
+    first_day: np.ndarray   # int16: the day each user starts watching
+    last_day: np.ndarray    # int16: ... and the last day before they churn (capped at the last day)
+    binge_watcher: np.ndarray  # bool: each user's chance that a sitting is a binge run is the higher one
+    user_order: np.ndarray  # int32 (int64 beyond): users by first day, then last day descending
+    activity_cum: np.ndarray  # float64: 0, then the cumulative activity over user_order
+    cohort_start: np.ndarray  # int64: where each first day's users begin in user_order (one more at the end)
+    alive: np.ndarray       # int64 [first day, day]: how many of that first day's users are active on the day
 
 
 def _world(events: int, seed: int) -> _World:
@@ -456,32 +565,139 @@ def _world(events: int, seed: int) -> _World:
         * rng.gamma(60.0, 1.0 / 60.0, _DAYS)  # day-to-day noise
     )
     day_counts = rng.multinomial(events, weight / weight.sum())
-    return _World(userid, _cdf(activity), user_device, user_market, user_market_index, unlisted, day_counts)
+    first, last, binge_watcher = _lifecycles(seed, n_users)
+    # Users by first day, and within a first day the longest-lived first: the users
+    # active on day d are then, for each first day f <= d, a prefix of f's users,
+    # so a day's draw needs one cumulative sum per first day, not one per user.
+    order = np.lexsort((-last, first)).astype(np.int32 if n_users < 2**31 else np.int64)
+    activity_cum = np.concatenate([[0.0], np.cumsum(activity[order])])
+    cohort_start = np.searchsorted(first[order], np.arange(_DAYS + 1))
+    ended = np.bincount(first * np.int64(_DAYS) + last, minlength=_DAYS * _DAYS).reshape(_DAYS, _DAYS)
+    alive = np.cumsum(ended[:, ::-1], axis=1)[:, ::-1]
+    return _World(
+        userid, user_device, user_market, user_market_index, unlisted, day_counts,
+        first, last, binge_watcher, order, activity_cum, cohort_start, alive,
+    )
+
+
+def _lifecycles(seed: int, n_users: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each user's first and last active day and whether they binge-watch, from
+    the seed's own lifecycle stream (so the other draws of the world are as before)."""
+    rng = np.random.default_rng([seed, 3])
+    u = rng.random((4, n_users))
+    already = u[0] < _ALREADY_WATCHING
+    # Arrivals with a density growing linearly over the span (inverse of its CDF).
+    g = _ARRIVAL_GROWTH
+    arrival = (np.sqrt(1.0 + g * (2.0 + g) * u[1]) - 1.0) / g
+    first = np.where(already, 0, np.minimum((arrival * _DAYS).astype(np.int64), _DAYS - 1))
+    loyal = u[2] < np.where(already, _ALREADY_WATCHING_LOYAL, _LOYAL_SHARE)
+    lifetime = rng.exponential(1.0, n_users) * np.where(loyal, _LOYAL_LIFETIME, _CASUAL_LIFETIME)
+    last = np.minimum(first + np.minimum(lifetime, _DAYS), _DAYS - 1).astype(np.int16)
+    return first.astype(np.int16), last, u[3] < _BINGE_WATCHER_SHARE
+
+
+def _active_users(world: _World, day: int, u: np.ndarray) -> np.ndarray:
+    """Users drawn in proportion to their activity among those active on ``day``
+    (``u`` uniform in [0, 1)): by first day, then within that first day's active prefix."""
+    starts = world.cohort_start[: day + 1]
+    counts = world.alive[: day + 1, day]
+    cum = world.activity_cum
+    weight = cum[starts + counts] - cum[starts]
+    if not (weight > 0).any():  # nobody active (only with a handful of users): anyone
+        index = np.searchsorted(cum, u * cum[-1], side="right") - 1
+        return world.user_order[np.minimum(index, len(world.user_order) - 1)]
+    before = np.cumsum(weight)
+    x = u * before[-1]
+    cohort = np.minimum(np.searchsorted(before, x, side="right"), np.flatnonzero(weight > 0)[-1])
+    target = cum[starts[cohort]] + (x - (before[cohort] - weight[cohort]))
+    index = np.searchsorted(cum, target, side="right") - 1
+    index = np.clip(index, starts[cohort], starts[cohort] + counts[cohort] - 1)
+    return world.user_order[index]
 
 
 def _day_draws(seed: int, day: int, n: int, world: _World, catalogue: _Catalogue) -> dict[str, np.ndarray]:
-    """The random part of one day's ``n`` events, from that day's own streams.
+    """One day's ``n`` events, from that day's own streams, in no particular order.
 
-    The quality draws come from a second stream of the day, so adding them left
-    the other columns' draws as they were.
+    The ``n`` events are the day's sittings: most are one play, some are a binge
+    run (a user's consecutive episodes of one season, each starting a few minutes
+    after the previous one ended), so a run's later episodes may fall on the next
+    day (:func:`_chunks` carries them there).  The quality draws come from a
+    second stream of the day and the sittings from a third, so adding either left
+    the other draws as they were.
     """
     rng = np.random.default_rng([seed, 1, day])
     u = rng.random((8, n))
     weekend = ((int(_FIRST_DAY.astype(np.int64)) + day + 3) % 7) >= 5
     seconds = _draw(_HOUR_CDF[int(weekend)], u[0]) * 3600 + (u[1] * 3600).astype(np.int64)
-    user = _draw(world.user_cdf, u[2])
-    device = np.where(u[3] < _PRIMARY_DEVICE_SHARE, world.user_device[user], _draw(_DEVICE_CDF, u[4]))
-    return {
+    missing = rng.random(n) < _MISSING_SHARE
+    unlisted = rng.integers(0, _UNLISTED_CONTENT, n)
+
+    # Sittings: sitting j draws its user with u[2][j] among the users active
+    # today, and may be a run; its events are the next ``length`` of the day's n.
+    s = np.random.default_rng([seed, 3, day]).random((5, n))
+    user = _active_users(world, day, u[2])
+    run = np.flatnonzero(s[0] < _RUN_CHANCES[world.binge_watcher[user].astype(np.intp)])
+    start = catalogue.run_start[_draw(catalogue.run_cdf, s[1][run])]
+    length = np.ones(n, dtype=np.int64)
+    length[run] = np.minimum(_RUN_MIN + _draw(_RUN_LENGTH_CDF, s[2][run]), catalogue.season_last[start] - start + 1)
+    ends = np.cumsum(length)
+    sittings = int(np.searchsorted(ends, n)) + 1  # the first sittings that make n events
+    length = length[:sittings]
+    length[-1] -= int(ends[sittings - 1]) - n  # the last one cut to fit
+    sitting = np.repeat(np.arange(sittings), length)
+    lead = (np.cumsum(length) - length)[sitting]  # each event's first event of its sitting
+    position = np.arange(n) - lead
+    first_item = np.full(n, -1)
+    first_item[run] = start
+    first_item = first_item[sitting]
+    in_run = first_item >= 0
+    user = user[sitting]
+    item = np.where(in_run, first_item + position, _draw(catalogue.solo_cdf, u[5]))
+    # One sitting, one device; a run's events are catalogued episodes.
+    device = np.where(u[3] < _PRIMARY_DEVICE_SHARE, world.user_device[user], _draw(_DEVICE_CDF, u[4]))[lead]
+    missing &= ~in_run
+
+    d = {
         "ts": day * 86_400 + seconds,
         "user": user,
-        "item": _draw(catalogue.cdf, u[5]),
+        "item": item,
         "device": device,
         "completion": u[6],
         "depth": u[7],
-        "missing": rng.random(n) < _MISSING_SHARE,
-        "unlisted": rng.integers(0, _UNLISTED_CONTENT, n),
+        "missing": missing,
+        "unlisted": unlisted,
         **_quality_draws(seed, day, n),
+        "position": position,
+        "own_seconds": seconds,
+        # The gap before a run's later episode: 0-30 min, some 2-4 h.
+        "gap": np.where(
+            s[3] < _RUN_BREAK_SHARE,
+            _RUN_BREAK[0] + (s[4] * (_RUN_BREAK[1] - _RUN_BREAK[0])).astype(np.int64),
+            (s[4] * (_RUN_GAP + 1)).astype(np.int64),
+        ),
     }
+    return d
+
+
+def _time_runs(d: dict[str, np.ndarray], world: _World, catalogue: _Catalogue) -> None:
+    """Set the start of each run's later episodes in ``d["ts"]``: the previous
+    episode's start plus its minutes watched plus the gap, position by position.
+
+    ``d`` holds whole days' draws (a run's episodes next to each other, in order);
+    any number of days at once gives the same times, so it is done per chunk (a
+    few calls) rather than per day.  The plays' minutes are worked out again for
+    the whole chunk in :func:`_columns`, from the same draws.
+    """
+    ts, position = d["ts"], d["position"]
+    ahead = np.flatnonzero(position[1:] > 0)  # events followed by their run's next episode
+    for step in range(int(position.max(initial=0))):
+        now = ahead[position[ahead] == step]
+        _, minutes = _play({k: d[k][now] for k in _PLAY_INPUTS}, world, catalogue)
+        following = now + 1
+        later = ts[now] + 60 * minutes + d["gap"][following]
+        # Past the span's last second: on the last day at the event's own hour
+        # instead (only runs of the last hours are cut).
+        ts[following] = np.where(later < _DAYS * 86_400, later, (_DAYS - 1) * 86_400 + d["own_seconds"][following])
 
 
 def _quality_draws(seed: int, day: int, n: int) -> dict[str, np.ndarray]:
@@ -529,20 +745,12 @@ def _quality(d: dict[str, np.ndarray], world: _World) -> np.ndarray:
     return _soft_bounds(value)
 
 
-def _columns(draws: dict[str, np.ndarray], world: _World, catalogue: _Catalogue) -> dict[str, np.ndarray]:
-    """Turn a chunk's draws into the table's columns (object arrays and int64)."""
-    order = np.argsort(draws["ts"], kind="stable")
-    d = {k: v[order] for k, v in draws.items()}
-    n = len(order)
+_PLAY_INPUTS = ("ts", "user", "item", "device", "completion", "depth", "q_normal", "q_tail", "q_bump")
 
-    stamps = (d["ts"] + _EPOCH_SECONDS).astype("datetime64[s]")
-    text = np.datetime_as_string(stamps, unit="s").astype("U19")  # 'YYYY-MM-DDTHH:MM:SS'
-    chars = text.view("U1").reshape(n, 19)
-    chars[:, 10] = " "
-    event_date = text.astype(object)
 
+def _play(d: dict[str, np.ndarray], world: _World, catalogue: _Catalogue) -> tuple[np.ndarray, np.ndarray]:
+    """Each play's experienced quality and minutes watched."""
     item = d["item"]
-    running = catalogue.runningtime[item]
     quality = _quality(d, world)
     # The kind of view: the session type's shares, with the early drop-off weighted
     # by the title's hook and by how poorly the play went.
@@ -555,7 +763,22 @@ def _columns(draws: dict[str, np.ndarray], world: _World, catalogue: _Catalogue)
     cdf = np.cumsum(shares, axis=1)
     kind = np.minimum((d["completion"][:, None] * cdf[:, -1:] >= cdf).sum(axis=1), len(_COMPLETION) - 1)
     fraction = _COMPLETION_LOW[kind] + _COMPLETION_WIDTH[kind] * d["depth"] ** _COMPLETION_EXP[kind]
-    minutes = np.maximum(1, np.rint(fraction * running)).astype(np.int64)
+    minutes = np.maximum(1, np.rint(fraction * catalogue.runningtime[item])).astype(np.int64)
+    return quality, minutes
+
+
+def _columns(d: dict[str, np.ndarray], world: _World, catalogue: _Catalogue) -> dict[str, np.ndarray]:
+    """Turn a chunk's events (in date order) into the table's columns (object arrays and int64)."""
+    n = len(d["ts"])
+    stamps = (d["ts"] + _EPOCH_SECONDS).astype("datetime64[s]")
+    text = np.datetime_as_string(stamps, unit="s").astype("U19")  # 'YYYY-MM-DDTHH:MM:SS'
+    chars = text.view("U1").reshape(n, 19)
+    chars[:, 10] = " "
+    event_date = text.astype(object)
+
+    item = d["item"]
+    running = catalogue.runningtime[item]
+    quality, minutes = _play(d, world, catalogue)
     percentage = np.round(100.0 * minutes / running, 4)
 
     missing = d["missing"]
@@ -606,18 +829,40 @@ def _chunks(events: int, seed: int, chunk_size: int) -> Iterator[dict[str, np.nd
     world = _world(int(events), int(seed))
     pending: list[dict[str, np.ndarray]] = []
     rows = 0
+    carried: dict[str, np.ndarray] | None = None  # runs' episodes that fall after the last chunk
+    last = len(world.day_counts) - 1
     for day, n in enumerate(world.day_counts.tolist()):
-        if n == 0:
-            continue
-        pending.append(_day_draws(int(seed), day, n, world, catalogue))
-        rows += n
-        if rows >= chunk_size:
-            draws = {k: np.concatenate([p[k] for p in pending]) for k in pending[0]}
+        if n:
+            pending.append(_day_draws(int(seed), day, n, world, catalogue))
+            rows += n
+        if (pending or carried is not None) and (rows >= chunk_size or day == last):
+            draws, carried = _whole_days(pending, carried, day, world, catalogue)
             yield _columns(draws, world, catalogue)
             pending, rows = [], 0
-    if pending:
-        draws = {k: np.concatenate([p[k] for p in pending]) for k in pending[0]}
-        yield _columns(draws, world, catalogue)
+
+
+def _whole_days(
+    pending: list[dict[str, np.ndarray]], carried: dict[str, np.ndarray] | None, day: int,
+    world: _World, catalogue: _Catalogue,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    """The events up to the end of ``day``, in time order, and those that fall later.
+
+    ``pending`` are days' draws; ``carried`` the earlier chunks' run episodes that
+    fell after them (already timed: their positions are zeroed, so none follows
+    another).  Events are in the order of their day of draw, so the stable sort
+    orders ties the same way whatever the chunk size.
+    """
+    parts = pending if carried is None else [carried, *pending]
+    draws = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    _time_runs(draws, world, catalogue)
+    later = draws["ts"] >= (day + 1) * 86_400
+    ahead: dict[str, np.ndarray] | None = None
+    if later.any():
+        ahead = {k: v[later] for k, v in draws.items()}
+        ahead["position"] = np.zeros_like(ahead["position"])
+    now = np.flatnonzero(~later)
+    now = now[np.argsort(draws["ts"][now], kind="stable")]
+    return {k: v[now] for k, v in draws.items()}, ahead
 
 
 def generate_events(

@@ -1,7 +1,9 @@
 """The synthetic demo database: shape, realism, determinism and safe writing."""
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,7 @@ import pytest
 
 from moviedash.errors import MoviedashError
 from moviedash.ingest import demo
+from moviedash.shows import split_title
 from moviedash.store import COLUMNS, connect_readonly
 
 EVENTS = 20_000
@@ -102,6 +105,17 @@ def test_same_seed_gives_the_same_rows(frame: pd.DataFrame) -> None:
 
 def test_rows_do_not_depend_on_chunk_size(frame: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(_frame(chunk_size=1_234), frame)
+
+
+def test_runs_across_midnight_do_not_depend_on_chunk_size(frame: pd.DataFrame) -> None:
+    """Chunks of a day or two: a run that goes on after a chunk's last midnight is
+    carried into the next chunk, and the rows are the same."""
+    pieces = list(demo.generate_events(EVENTS, SEED, chunk_size=60))
+    assert len(pieces) > 200
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), frame)
+    piece_of = {dt.date.fromisoformat(day): i for i, piece in enumerate(pieces) for day in piece["event_date"].str[:10]}
+    carried = [run for run in _binges(frame) if piece_of[run[0].start.date()] != piece_of[run[-1].start.date()]]
+    assert len(carried) >= 3  # the carrying is exercised
 
 
 def test_different_seed_gives_different_rows(frame: pd.DataFrame) -> None:
@@ -307,29 +321,29 @@ def test_quality_columns_do_not_depend_on_chunk_size(frame: pd.DataFrame) -> Non
     pd.testing.assert_series_equal(joined["viewpercentage"], frame["viewpercentage"])
 
 
-def test_the_new_columns_left_the_old_draws_alone(frame: pd.DataFrame) -> None:
-    """Quality comes from its own stream: when, who, on what and which title are
-    drawn from the day's first stream exactly as before quality existed."""
+def test_each_sitting_starts_at_a_time_of_its_day_s_first_stream(frame: pd.DataFrame) -> None:
+    """Quality and sittings come from streams of their own: the hour and minute of
+    each sitting are drawn from the day's first stream as before; only a binge
+    run's later episodes start elsewhere (when the previous one ended, plus a gap)."""
     world = demo._world(EVENTS, SEED)
-    catalogue = demo._catalogue()
     n = int(world.day_counts[0])
     u = np.random.default_rng([SEED, 1, 0]).random((8, n))  # day 0, a Sunday
     seconds = demo._draw(demo._HOUR_CDF[1], u[0]) * 3600 + (u[1] * 3600).astype(np.int64)
-    user = demo._draw(world.user_cdf, u[2])
-    device = np.where(u[3] < demo._PRIMARY_DEVICE_SHARE, world.user_device[user], demo._draw(demo._DEVICE_CDF, u[4]))
-    item = demo._draw(catalogue.cdf, u[5])
-    expected = sorted(
-        (f"2023-01-01 {s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}", world.userid[k], demo._DEVICES[v],
-         catalogue.title[i])
-        for s, k, v, i in zip(seconds.tolist(), user.tolist(), device.tolist(), item.tolist(), strict=True)
-    )
+    drawn = {f"2023-01-01 {s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}" for s in seconds.tolist()}
     day = frame[frame["event_date"].str[:10] == "2023-01-01"]
-    got = sorted(zip(day["event_date"], day["userid"], day["device"], day["title"], strict=True))
-    assert len(got) == n
-    # Events about content without metadata have no title: compare the rest.
-    assert [g[:3] for g in got] == [e[:3] for e in expected]
-    titled = [g for g in got if not pd.isna(g[3])]
-    assert len(titled) > 0.9 * n and set(titled) <= set(expected)
+    assert len(day) >= 0.9 * n  # a few of the day's runs went on after midnight
+    elsewhere = day[~day["event_date"].isin(drawn)]
+    assert len(elsewhere) < 0.3 * len(day)
+    for row in elsewhere.itertuples():
+        earlier = day[(day["userid"] == row.userid) & (day["event_date"] < row.event_date)].iloc[-1]
+        pause = _seconds(row.event_date) - _seconds(earlier["event_date"]) - 60 * earlier["totalminuteswatched"]
+        assert earlier["title"].split(", ")[0] == row.title.split(", ")[0]
+        assert (earlier["seasonnumber"], earlier["episodenumber"] + 1) == (row.seasonnumber, row.episodenumber)
+        assert 0 <= pause <= demo._RUN_GAP or demo._RUN_BREAK[0] <= pause <= demo._RUN_BREAK[1]
+
+
+def _seconds(stamp: str) -> int:
+    return int(dt.datetime.fromisoformat(stamp).timestamp())
 
 
 # --- the database ----------------------------------------------------------- #
@@ -457,3 +471,222 @@ def test_invalid_seed_and_chunk_size(kwargs: dict, parameter: str) -> None:
     with pytest.raises(MoviedashError) as info:
         demo.generate_events(100, **kwargs)
     assert info.value.parameter == parameter
+
+
+# --- audience: viewer lifecycles, binge runs, episode drop-off ------------- #
+#
+# The Series and Audience pages need the demo to show binge-watchers, new and
+# returning viewers, churn and concentrated viewing.  Counted here in plain
+# Python / pandas on the generated rows, by the definitions of issue 15 (a binge:
+# >= 3 episodes of one show by one viewer, <= 2 h from the end of one -- start
+# plus minutes watched -- to the start of the next).
+
+AUDIENCE_EVENTS = 50_000
+BINGE_GAP = dt.timedelta(hours=2)
+
+
+class Play:
+    """A series play as the binge definition reads it."""
+
+    def __init__(self, row: tuple) -> None:
+        self.user, stamp, self.minutes, title, self.season, self.episode = row
+        self.start = dt.datetime.fromisoformat(stamp)
+        self.end = self.start + dt.timedelta(minutes=int(self.minutes))
+        self.show = split_title(title, "SERIES").show
+
+
+def _binges(frame: pd.DataFrame, least: int = 3) -> list[list[Play]]:
+    """Each viewer's runs of >= ``least`` plays of one show, <= 2 h from one's end to the next's start."""
+    series = frame[frame["sessiontype"] == "SERIES"]
+    columns = ["userid", "event_date", "totalminuteswatched", "title", "seasonnumber", "episodenumber"]
+    by_user: dict[str, list[Play]] = defaultdict(list)
+    for row in series[columns].itertuples(index=False, name=None):
+        by_user[row[0]].append(Play(row))
+    runs: list[list[Play]] = []
+    for plays in by_user.values():
+        plays.sort(key=lambda p: (p.start, p.season, p.episode))
+        run = [plays[0]]
+        for play in plays[1:]:
+            if play.show == run[-1].show and play.start - run[-1].end <= BINGE_GAP:
+                run.append(play)
+            else:
+                runs.append(run)
+                run = [play]
+        runs.append(run)
+    return [run for run in runs if len(run) >= least]
+
+
+def _gini(values: np.ndarray) -> float:
+    """The Gini coefficient of non-negative values (0: all equal, 1: one has everything)."""
+    ordered = np.sort(values.astype(np.float64))
+    n = len(ordered)
+    return float((2 * np.arange(1, n + 1) - n - 1).dot(ordered) / (n * ordered.sum()))
+
+
+@pytest.fixture(scope="module")
+def audience() -> pd.DataFrame:
+    """A 50,000-event demo with each event's day, Monday week and month."""
+    frame = _frame(AUDIENCE_EVENTS, SEED)
+    day = pd.to_datetime(frame["event_date"].str[:10])
+    frame["day"] = day
+    frame["week"] = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
+    frame["month"] = day.dt.to_period("M")
+    return frame
+
+
+@pytest.fixture(scope="module")
+def binges(audience: pd.DataFrame) -> list[list[Play]]:
+    return _binges(audience)
+
+
+def test_gini_by_hand() -> None:
+    # Equal minutes: 0.  One of four has everything: (2*4 - 4 - 1) * 1 / (4 * 1) = 3/4.
+    assert _gini(np.array([5, 5, 5, 5])) == 0.0
+    assert _gini(np.array([0, 0, 0, 8])) == 0.75
+    # 1, 2, 3: (-2*1 + 0*2 + 2*3) / (3 * 6) = 4/18.
+    assert abs(_gini(np.array([3, 1, 2])) - 4 / 18) < 1e-12
+
+
+def test_binges_by_hand() -> None:
+    """The plain-Python count above on hand-written plays: a gap of exactly 2 h
+    still joins, 2 h and 1 s breaks, another show or another viewer breaks."""
+    rows = [
+        # user a: 3 episodes, 10 min and exactly 2 h apart (end = start + minutes) -> one binge of 3,
+        ("a", "2024-03-01 20:00:00", 40, "Show, E1", 1, 1),
+        ("a", "2024-03-01 20:50:00", 40, "Show, E2", 1, 2),   # ended 20:40, 10 min gap
+        ("a", "2024-03-01 23:30:00", 45, "Show, E3", 1, 3),   # ended 21:30, exactly 2 h
+        # ... then 2 h 1 s after the end of E3 (00:15): a new run of 1.
+        ("a", "2024-03-02 02:15:01", 45, "Show, E4", 1, 4),
+        # user b: two shows interleaved -> no run of 3.
+        ("b", "2024-03-01 20:00:00", 30, "Show, E1", 1, 1),
+        ("b", "2024-03-01 20:35:00", 30, "Other, E1", 1, 1),
+        ("b", "2024-03-01 21:10:00", 30, "Show, E2", 1, 2),
+        # user c: across midnight, 5 min gaps -> one binge of 3 over two dates.
+        ("c", "2024-12-31 23:00:00", 50, "Show, E1", 2, 1),
+        ("c", "2024-12-31 23:55:00", 50, "Show, E2", 2, 2),
+        ("c", "2025-01-01 00:50:00", 50, "Show, E3", 2, 3),
+    ]
+    frame = pd.DataFrame(rows, columns=["userid", "event_date", "totalminuteswatched", "title", "seasonnumber",
+                                        "episodenumber"]).assign(sessiontype="SERIES")
+    found = _binges(frame)
+    assert [(run[0].user, [p.episode for p in run]) for run in sorted(found, key=lambda r: r[0].user)] == [
+        ("a", [1, 2, 3]),
+        ("c", [1, 2, 3]),
+    ]
+
+
+def test_binge_runs_exist(audience: pd.DataFrame, binges: list[list[Play]]) -> None:
+    series = int((audience["sessiontype"] == "SERIES").sum())
+    in_binges = sum(len(run) for run in binges)
+    assert len(binges) > 500
+    assert 0.15 < in_binges / series < 0.5  # a share of series plays, not all
+    lengths = pd.Series([len(run) for run in binges])
+    assert lengths.between(3, 8).mean() > 0.97  # 3-8 episodes (a few chance meetings of two plays join)
+    assert (lengths >= 6).sum() > 20
+    # Binge-watchers: a minority of viewers make most binges.
+    per_user = pd.Series([run[0].user for run in binges]).value_counts()
+    assert per_user.iloc[: max(1, len(per_user) // 5)].sum() > 0.4 * len(binges)
+    assert audience["userid"].nunique() > 2 * len(per_user)
+
+
+def test_binge_runs_follow_the_episode_order(binges: list[list[Play]]) -> None:
+    def in_order(run: list[Play]) -> bool:
+        return all(
+            (b.season, b.episode) == (a.season, a.episode + 1) for a, b in zip(run, run[1:], strict=False)
+        )
+
+    assert sum(in_order(run) for run in binges) > 0.95 * len(binges)
+    gaps = pd.Series([(b.start - a.end).total_seconds() for run in binges for a, b in zip(run, run[1:],
+                                                                                          strict=False)])
+    assert (gaps >= 0).mean() > 0.99
+    assert (gaps <= 30 * 60).mean() > 0.95  # a few minutes between episodes
+    across = [run for run in binges if run[0].start.date() != run[-1].start.date()]
+    assert len(across) > 0.05 * len(binges)  # some go on after midnight
+
+
+def test_some_runs_are_broken_by_a_long_pause(audience: pd.DataFrame) -> None:
+    """The next episode 2-4 h after the previous ended: two runs (the pause breaks the binge)."""
+    pairs = _binges(audience, least=1)
+    by_user: dict[str, list[Play]] = defaultdict(list)
+    for run in pairs:
+        by_user[run[0].user].extend(run)
+    broken = 0
+    for plays in by_user.values():
+        plays.sort(key=lambda p: p.start)
+        for a, b in zip(plays, plays[1:], strict=False):
+            pause = b.start - a.end
+            next_episode = (b.show, b.season, b.episode) == (a.show, a.season, a.episode + 1)
+            broken += next_episode and BINGE_GAP < pause <= dt.timedelta(hours=4)
+    assert broken > 30
+
+
+def test_later_episodes_have_fewer_viewers(audience: pd.DataFrame) -> None:
+    series = audience[audience["sessiontype"] == "SERIES"]
+    show = series["title"].str.split(", ", n=1).str[0]
+    viewers = series.groupby([show, series["seasonnumber"], series["episodenumber"]])["userid"].nunique()
+    first, last, slopes = [], [], []
+    for _, season in viewers.groupby(level=[0, 1]):
+        season = season.droplevel([0, 1]).sort_index()
+        if season.get(1, 0) < 20:
+            continue
+        first.append(season[1])
+        last.append(season.iloc[-1])
+        slopes.append(np.polyfit(season.index.to_numpy(float), season.to_numpy(float), 1)[0])
+    assert len(first) >= 20
+    first_, last_ = np.array(first), np.array(last)
+    assert (last_ < first_).mean() > 0.9
+    assert (last_ / first_).mean() < 0.7
+    assert np.mean(np.array(slopes) < 0) > 0.8
+
+
+def test_users_watch_only_while_they_are_viewers(audience: pd.DataFrame) -> None:
+    """Each user has a first active day and a last one (churn); a run may go on after its last midnight."""
+    world = demo._world(AUDIENCE_EVENTS, SEED)
+    index = {user: i for i, user in enumerate(world.userid.tolist())}
+    user = audience["userid"].map(index).to_numpy()
+    day = ((audience["day"] - pd.Timestamp("2023-01-01")).dt.days).to_numpy()
+    assert (day >= world.first_day[user]).all()
+    assert (day <= world.last_day[user] + 2).all()
+    assert (day <= world.last_day[user]).mean() > 0.995
+
+
+def test_new_and_returning_viewers_in_every_period(audience: pd.DataFrame) -> None:
+    for period in ("week", "month"):
+        first = audience.groupby("userid")[period].transform("min")
+        active = audience.assign(new=audience[period] == first).drop_duplicates([period, "userid"])
+        counts = active.groupby(period)["new"].agg(new="sum", users="size")
+        later = counts.iloc[1:]
+        both = (later["new"] > 0) & (later["users"] > later["new"])
+        assert both.mean() > (0.9 if period == "week" else 0.99), period
+        # Most of a later period's viewers came back; newcomers are a real share, too.
+        assert (later["new"] / later["users"]).median() < 0.3, period
+        assert (later["new"] / later["users"]).median() > 0.03, period
+
+
+def test_cohorts_decay(audience: pd.DataFrame) -> None:
+    """Weekly cohorts by first event: fewer of a cohort are active 8 weeks on than 1 week on."""
+    week = (audience["week"] - audience["week"].min()).dt.days // 7
+    cohort = week.groupby(audience["userid"]).transform("min")
+    active = pd.DataFrame({"userid": audience["userid"], "cohort": cohort, "age": week - cohort}).drop_duplicates()
+    weeks = int(week.max())
+    grown = active[active["cohort"] <= weeks - 12]  # cohorts that had 12 weeks to come back
+    size = grown[grown["age"] == 0]["userid"].nunique()
+    retention = {age: grown[grown["age"] == age]["userid"].nunique() / size for age in (1, 4, 8, 12)}
+    assert retention[1] > retention[4] > retention[8] > 0.05
+    assert retention[1] > 1.4 * retention[8]
+    # Every quarter brings new cohorts, and loyal viewers stay: some of the first
+    # month's viewers still watch in the last one.
+    quarters = audience.groupby("userid")["day"].min().dt.to_period("Q").value_counts()
+    assert len(quarters) == 8 and quarters.min() > 0.04 * quarters.sum()
+    first_month = set(audience.loc[audience["month"] == audience["month"].min(), "userid"])
+    last_month = set(audience.loc[audience["month"] == audience["month"].max(), "userid"])
+    assert 0.05 < len(first_month & last_month) / len(first_month) < 0.5  # churned, not all
+
+
+def test_viewing_is_concentrated(audience: pd.DataFrame) -> None:
+    minutes = audience.groupby("userid")["totalminuteswatched"].sum().sort_values(ascending=False)
+    assert 0.5 < _gini(minutes.to_numpy()) < 0.8
+    total = minutes.sum()
+    assert minutes.iloc[: len(minutes) // 10].sum() > 0.4 * total
+    assert minutes.iloc[: len(minutes) // 100].sum() > 0.08 * total
+    assert minutes.iloc[len(minutes) // 2:].sum() < 0.15 * total
