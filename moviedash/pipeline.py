@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import analysis, charts, engagement, metrics
+from . import analysis, charts, engagement, metrics, showstats
 from .params import Filters, SeriesQuery, TopQuery
 from .store import Connection, check_deadline
 
@@ -79,7 +79,19 @@ def top_data(conn: Connection, query: TopQuery) -> ChartData:
         frame = engagement.toplist(conn, query.rank, query.num, query.min_plays, query.filters)
     else:
         frame = analysis.toplist(conn, query)
-    return ChartData(frame, query, export_name(f"toplist_{query.rank}_top{query.num}", query.filters))
+    shows = "_shows" if query.group == "shows" else ""  # the course's file names unchanged for titles
+    return ChartData(frame, query, export_name(f"toplist{shows}_{query.rank}_top{query.num}", query.filters))
+
+
+def show_result(conn: Connection, name: str, filters: Filters) -> dict:
+    """One show's numbers, as ``/data/show/`` serves them (:mod:`moviedash.showstats`); 404 for an unknown show."""
+    return showstats.show(conn, name, filters)
+
+
+def show_data(conn: Connection, name: str, part: str, filters: Filters) -> ChartData:
+    """One of a show's tables (``seasons``, ``episodes``, ``grid``): the CSV exports of the show page."""
+    frame = showstats.frame(show_result(conn, name, filters), part)
+    return ChartData(frame, filters, export_name(f"show_{part}", filters))
 
 
 def breakdown_data(conn: Connection, name: str, by: str, filters: Filters) -> ChartData:
