@@ -285,7 +285,17 @@ SELECTION_PARAMS = ("start", "end", *FILTER_KEYS)
 FILTER_PARAMS = (*SELECTION_PARAMS, "format")
 BREAKDOWN_PARAMS = ("by", *FILTER_PARAMS)
 STOPS_PARAMS = ("title", *FILTER_PARAMS)
-SHOW_PARAMS = ("name", *FILTER_PARAMS)
+SHOW_PARAMS = ("name", "table", *FILTER_PARAMS)
+#: The tables of the show route (``table``, with ``format=csv``; the JSON holds them all).
+SHOW_TABLES: tuple[str, ...] = ("episodes", "seasons", "grid")
+
+
+def parse_show_table(args: Mapping[str, list[str]]) -> str:
+    """The show route's ``table`` (default ``episodes``)."""
+    value = _one("table", args["table"]) if "table" in args else "episodes"
+    if value not in SHOW_TABLES:
+        raise MoviedashError(f"table must be one of {', '.join(SHOW_TABLES)}", parameter="table")
+    return value
 
 
 def series_query_from_args(args: Mapping[str, list[str]]) -> tuple[SeriesQuery, str]:

@@ -30,9 +30,12 @@ from .params import (
 
 #: The top-N slider's range.
 TOP_MIN, TOP_MAX = 1, 50
-#: The dashboard's pages: the overview and the engagement page (the view's query applies to both).
+#: The dashboard's pages: the overview, the engagement page and the series page (the view's query applies to all).
 ENGAGEMENT_PATH = "/engagement"
-PAGE_PATHS: tuple[str, ...] = ("/", ENGAGEMENT_PATH)
+SERIES_PATH = "/series"
+PAGE_PATHS: tuple[str, ...] = ("/", ENGAGEMENT_PATH, SERIES_PATH)
+#: A show's page: ``/show/<name>`` (the name URL-encoded), with the same query.
+SHOW_PREFIX = "/show/"
 #: The query-string keys, in the order they are written: the resolution of each
 #: time-series chart (keyed as declared in :mod:`moviedash.metrics`), then the rest.
 KEYS: tuple[str, ...] = (*SERIES_KEYS, "top", "rank", "start", "end", "sessiontype", "device", "market")

@@ -206,9 +206,14 @@ def _show_operation(known: Known) -> dict[str, Any]:
             "wins; a movie is its own show). An episode is a (season, episode) number pair (null: no number); "
             "`share_of_first` is the episode's viewers as % of its season's first episode's viewers; `grid` "
             "counts, per season of N episodes, the viewers who watched 1 … N distinct episodes of it. "
-            "`format=csv` gives the `episodes` table. An unknown show is a `404` naming `name`; a known show "
-            f"without events in the selection has empty tables. {metrics.ROUNDING} {_UNKNOWN}",
-            "parameters": [name, *_selection(known), _format()],
+            "`format=csv` gives one `table` (default `episodes`). An unknown show is a `404` naming `name`; "
+            f"a known show without events in the selection has empty tables. {metrics.ROUNDING} {_UNKNOWN}",
+            "parameters": [
+                name,
+                _single("table", _enum(params.SHOW_TABLES, "episodes"),
+                        "With `format=csv`: which table (the JSON holds them all)."),
+                *_selection(known), _format(),
+            ],
             "responses": {
                 "200": {
                     "description": "The show's numbers.",

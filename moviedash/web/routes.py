@@ -25,6 +25,7 @@ from ..params import (
     filters_from_args,
     parse_by,
     parse_resolution,
+    parse_show_table,
     parse_title,
     series_query_from_args,
     top_query_from_args,
@@ -138,14 +139,15 @@ def quality_completion() -> Response:
 
 @bp.get("/show/")
 def show() -> Response:
-    """One show: per season and episode, episode drop-off and the episode grid (``format=csv``: the episodes)."""
+    """One show: per season and episode, episode drop-off and the episode grid (``format=csv``: one ``table``)."""
     args = _args()
     filters, fmt = filters_from_args(args, SHOW_PARAMS)
     name = parse_title(args, "name")
+    table = parse_show_table(args)
     conn = get_connection()
     analysis.check_known(conn, filters)
     if fmt == "csv":
-        return frame_response(pipeline.show_data(conn, name, "episodes", filters).frame, fmt, "show_episodes")
+        return frame_response(pipeline.show_data(conn, name, table, filters).frame, fmt, f"show_{table}")
     return Response(json.dumps(pipeline.show_result(conn, name, filters)), mimetype="application/json")
 
 
