@@ -144,6 +144,14 @@
                 return ["/" + query, "/engagement" + query, "/series" + query];
             },
 
+            /** The overview's top list in its Shows mode: a click on a show opens its page (as openShow). */
+            openGroupedShow: function (clickData, group, data) {
+                if (group !== "shows") {
+                    return noUpdate();
+                }
+                return window.dash_clientside.moviedash.openShow(clickData, data);
+            },
+
             /** A click on a show's bar opens its page (/show/<name>), with the current view's query. */
             openShow: function (clickData, data) {
                 var point = clickData && clickData.points && clickData.points[0];

@@ -44,6 +44,7 @@ CONTROL_PROPS: tuple[tuple[str, str], ...] = (
     *[(ids.resolution(key), "value") for key in SERIES_KEYS],
     (ids.TOP_N, "value"),
     (ids.RANK, "value"),
+    (ids.GROUP, "value"),
     *FILTER_PROPS,
 )
 assert len(CONTROL_PROPS) == len(CONTROL_NAMES)
@@ -60,9 +61,9 @@ def series_data(chart: str, resolution: Any, filter_values: Sequence[Any]) -> Ch
     return pipeline.series_data(get_connection(), SERIES_CHARTS[chart], series_query(chart, resolution, filter_values))
 
 
-def top_data(num: Any, rank: Any, filter_values: Sequence[Any]) -> ChartData:
-    """The top-titles data, computed like ``/data/toplist/``."""
-    return pipeline.top_data(get_connection(), top_query(num, rank, filter_values))
+def top_data(num: Any, rank: Any, filter_values: Sequence[Any], group: Any = "titles") -> ChartData:
+    """The top-titles data (top shows with ``group=shows``), computed like ``/data/toplist/``."""
+    return pipeline.top_data(get_connection(), top_query(num, rank, filter_values, group))
 
 
 def heatmap_data(filter_values: Sequence[Any]) -> ChartData:
@@ -271,14 +272,25 @@ def _register_charts(app: dash.Dash) -> None:
         Output(ids.summary("top"), "children"),
         Input(ids.TOP_N, "value"),
         Input(ids.RANK, "value"),
+        Input(ids.GROUP, "value"),
         Input(ids.OVERVIEW_SELECTION, "data"),
         *_states(SELECTION_STATES),
         prevent_initial_call=True,
     )
-    def update_top(num: Any, rank: Any, selection_data: Any, *fallback: Any) -> tuple[Any, ...]:
-        """The top-N titles chart, as tall as its bars need."""
+    def update_top(num: Any, rank: Any, group: Any, selection_data: Any, *fallback: Any) -> tuple[Any, ...]:
+        """The top-N titles (or shows) chart, as tall as its bars need."""
         filter_values, theme_value = _page_selection(selection_data, fallback)
-        return views.top_view(num, rank, filter_values, theme_value)
+        return views.top_view(num, rank, filter_values, theme_value, group=group)
+
+    # In the Shows mode, a click on a show opens its page.
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "openGroupedShow"),
+        Output(ids.SHOW_OPEN, "data", allow_duplicate=True),
+        Input(ids.graph("top"), "clickData"),
+        State(ids.GROUP, "value"),
+        State(ids.URL_QUERY, "data"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(
         Output(ids.graph("heatmap"), "figure"),
@@ -337,11 +349,12 @@ def _register_downloads(app: dash.Dash) -> None:
         Input(ids.csv_button("top"), "n_clicks"),
         State(ids.TOP_N, "value"),
         State(ids.RANK, "value"),
+        State(ids.GROUP, "value"),
         *_states(FILTER_PROPS),
         prevent_initial_call=True,
     )
-    def download_top(_clicks: Any, num: Any, rank: Any, *filter_values: Any) -> dict[str, Any]:
-        return download(lambda: top_data(num, rank, filter_values))
+    def download_top(_clicks: Any, num: Any, rank: Any, group: Any, *filter_values: Any) -> dict[str, Any]:
+        return download(lambda: top_data(num, rank, filter_values, group))
 
     @app.callback(
         Output(ids.download("heatmap"), "data"),

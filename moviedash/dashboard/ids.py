@@ -31,6 +31,8 @@ MARKET = "market"
 
 TOP_N = "top-n"
 RANK = "rank"
+#: The overview top list's Titles / Shows toggle.
+GROUP = "group"
 
 KPIS = ("viewers", "plays", "hours", "minutes-per-viewer")
 

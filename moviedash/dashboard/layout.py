@@ -421,6 +421,12 @@ def charts_grid(controls: dict[str, Any], view: FirstView | None = None) -> html
                 controls["rank"],
                 "Rank by",
             ),
+            _segmented(
+                ids.GROUP,
+                [{"label": "Titles", "value": "titles"}, {"label": "Shows", "value": "shows"}],
+                controls["group"],
+                "List",
+            ),
         ],
         className="card-controls",
     )

@@ -68,7 +68,7 @@ class ReportSpec:
     def from_view(cls, state: ViewState, *, theme: str = "light", title: str = DEFAULT_TITLE) -> ReportSpec:
         """The report of a dashboard view (what its shareable URL records)."""
         return cls(resolutions=state.resolutions, top=state.top, rank=state.rank,
-                   filters=state.filters, title=title, theme=theme)
+                   filters=state.filters, title=title, theme=theme, group=state.group)
 
 
 def _day(day: dt.date | None) -> str:

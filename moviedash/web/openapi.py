@@ -265,6 +265,8 @@ def _figure_operation(known: Known) -> dict[str, Any]:
         },
         "top": _single("top", top, "How many titles the top-titles chart shows."),
         "rank": _single("rank", _enum(params.RANKS, "plays"), "What the top-titles chart counts."),
+        "group": _single("group", _enum(params.GROUPS, "titles"),
+                         "The top-titles chart lists titles, or movies and whole shows together."),
         "sessiontype": _single(
             "sessiontype", _values_schema(known.get("sessiontype")), f"Keep only this session type. {_VALUES_NOTE}"
         ),
