@@ -133,11 +133,34 @@
             overviewFilters: pageFilters("overview"),
             engagementSelection: pageSelection("engagement"),
             engagementFilters: pageFilters("engagement"),
+            seriesSelection: pageSelection("series"),
+            seriesFilters: pageFilters("series"),
+            showSelection: pageSelection("show"),
+            showFilters: pageFilters("show"),
 
             /** The tab bar's links carry the current view's query (written by the server as url-query). */
             pageLinks: function (data) {
                 var query = data && typeof data.query === "string" ? data.query : window.location.search;
-                return ["/" + query, "/engagement" + query];
+                return ["/" + query, "/engagement" + query, "/series" + query];
+            },
+
+            /** The overview's top list in its Shows mode: a click on a show opens its page (as openShow). */
+            openGroupedShow: function (clickData, group, data) {
+                if (group !== "shows") {
+                    return noUpdate();
+                }
+                return window.dash_clientside.moviedash.openShow(clickData, data);
+            },
+
+            /** A click on a show's bar opens its page (/show/<name>), with the current view's query. */
+            openShow: function (clickData, data) {
+                var point = clickData && clickData.points && clickData.points[0];
+                if (!point || typeof point.y !== "string" || !point.y) {
+                    return noUpdate();
+                }
+                var query = data && typeof data.query === "string" ? data.query : window.location.search;
+                window.location.assign("/show/" + encodeURIComponent(point.y) + query);
+                return noUpdate();
             },
 
             /** Light/dark: a class on the app and a data attribute on <html> (dropdown menus render in a portal). */

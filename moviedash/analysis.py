@@ -28,12 +28,13 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from . import dimensions, metrics, rollups
+from . import dimensions, metrics, rollups, shows
 from . import settings as data_settings
 from .errors import MoviedashError
 from .escapes import decode_escapes
 from .params import DATE_MAX, DATE_MIN, Filters, SeriesQuery, TopQuery
 from .periods import check_periods, period_labels, period_start
+from .rollups.showmap import named_shows
 from .store import Connection, Dialect, check_deadline, dialect_of
 
 #: Minutes as an integer, also in databases made with sqlite's ``.import``
@@ -343,6 +344,9 @@ def _top_frame(titles: list[Any], values: Any) -> pd.DataFrame:
 
 
 def _raw_toplist(conn: Connection, query: TopQuery) -> pd.DataFrame:
+    if query.group == "shows":
+        top = _raw_top_shows(conn, query)
+        return _top_frame([t for t, _ in top], [n for _, n in top])
     # RANK() keeps every title tied with the N-th: which of them make the list
     # is decided by the shown (decoded) title, which SQL cannot order by.
     clause, params = where(query.filters)
@@ -357,6 +361,52 @@ def _raw_toplist(conn: Connection, query: TopQuery) -> pd.DataFrame:
     rows = conn.execute(sql, [*aggregate_params, *aggregate_params, *params, *having_params, query.num]).fetchall()
     top = rollups.rank_by_shown_title([(str(title), int(n)) for title, n in rows], query.num)
     return _top_frame([t for t, _ in top], [n for _, n in top])
+
+
+def _raw_top_shows(conn: Connection, query: TopQuery) -> list[list[Any]]:
+    """The top list by show from the raw table: SQL groups by (title, session type), the rule of
+    :mod:`moviedash.shows` (in Python, its one place) maps each group to its show.
+
+    Viewers: the distinct (title, session type, user) of the plays of counted users, mapped to
+    (show, user) and counted once per show (a user of several episodes is one viewer of the show).
+    """
+    clause, params = where(query.filters)
+    current = data_settings.load(conn)
+    named = named_shows(conn)
+    totals: dict[str, int] = {}
+    if query.rank == "viewers":
+        conditions: list[str] = ["userid IS NOT NULL"]
+        condition_params: list[Any] = []
+        if current.min_minutes:
+            condition, condition_params = play_condition(current)
+            conditions.append(condition)
+        if current.exclude_users:
+            excluded = sorted(current.exclude_users)
+            conditions.append(f"userid NOT IN ({', '.join('?' * len(excluded))})")
+            condition_params = [*condition_params, *excluded]
+        rows = conn.execute(
+            f"SELECT title, sessiontype, userid FROM movies WHERE {clause} AND {HAS_TITLE} "
+            f"AND {' AND '.join(conditions)} GROUP BY title, sessiontype, userid",
+            [*params, *condition_params],
+        ).fetchall()
+        viewers: dict[str, set[str]] = {}
+        for title, sessiontype, user in rows:
+            show = shows.show_of(str(title), sessiontype, named=named) or str(title)
+            viewers.setdefault(show, set()).add(str(user))
+        totals = {show: len(users) for show, users in viewers.items()}
+    else:
+        aggregate, aggregate_params = _rank_aggregate(conn, query.rank)
+        rows = conn.execute(
+            f"SELECT title, sessiontype, {aggregate} FROM movies WHERE {clause} AND {HAS_TITLE} "
+            "GROUP BY title, sessiontype",
+            [*aggregate_params, *params],
+        ).fetchall()
+        for title, sessiontype, n in rows:
+            show = shows.show_of(str(title), sessiontype, named=named) or str(title)
+            totals[show] = totals.get(show, 0) + int(n)
+        if query.rank == "plays":  # a show without plays under the settings is not listed (as a title is not)
+            totals = {show: n for show, n in totals.items() if n > 0}
+    return rollups.rank_by_shown_title(totals.items(), query.num)
 
 
 @dataclass(frozen=True)

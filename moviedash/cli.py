@@ -544,6 +544,19 @@ def demo(db: str, events: int | None, seed: int | None, force: bool) -> None:
 @click.option("--market", multiple=True, help="Only this market (unknown: events without one); repeat for several.")
 @click.option("--title", default="moviedash report", show_default=True, help="Title of the report.")
 @click.option(
+    "--page",
+    default="all",
+    show_default=True,
+    help="The dashboard page whose charts the report holds (overview, engagement, series, ...), or all of them.",
+)
+@click.option(
+    "--group",
+    type=click.Choice(["titles", "shows"]),
+    default="titles",
+    show_default=True,
+    help="The overview's top list: each title, or movies and whole shows together.",
+)
+@click.option(
     "--width", type=click.IntRange(200, 4000), help="Chart width in pixels  [default: page width; 1000 for images]."
 )
 @click.option(
@@ -563,6 +576,8 @@ def report(
     device: tuple[str, ...],
     market: tuple[str, ...],
     title: str,
+    page: str,
+    group: str,
     width: int | None,
     height: int | None,
 ) -> None:
@@ -571,7 +586,7 @@ def report(
     from .foreign import check_database
     from .outputs import AtomicFile, database_files, refuse_overwrite
     from .params import Filters
-    from .report import ReportSpec, export_images, render_html
+    from .report import ReportSpec, export_images, render_html, report_pages
     from .store import connect_readonly
 
     if start and end and end < start:
@@ -586,8 +601,12 @@ def report(
         )
     except MoviedashError as exc:
         raise click.BadParameter(exc.message, param_hint=f"--{exc.parameter}") from None
+    try:  # the pages are a registry of the report module (imported only here: the CLI starts fast)
+        report_pages(page)
+    except MoviedashError as exc:
+        raise click.BadParameter(exc.message, param_hint="--page") from None
     spec = ReportSpec(resolutions=(resolution,) * len(metrics.MEASURES), top=top, rank=rank, filters=filters,
-                      title=title, width=width, height=height)
+                      title=title, width=width, height=height, page=page, group=group)
     database = database_files(db)
     target = out or Path("report.html" if fmt == "html" else "report")
     check_out_path(target.parent if fmt == "html" else target)

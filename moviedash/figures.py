@@ -27,16 +27,19 @@ from .params import (
     Filters,
     SeriesQuery,
     TopQuery,
+    parse_group,
     parse_num,
     parse_rank,
     parse_resolution,
+    parse_title,
 )
 from .store import Connection, connect_readonly
 
 Database = str | os.PathLike[str] | Connection
 Values = str | Sequence[str] | None
 
-__all__ = ["series", "unique_users", "minutes_watched", "top_titles", "heatmap", "kpis", "engagement"]
+__all__ = ["series", "unique_users", "minutes_watched", "top_titles", "top_shows", "show", "heatmap", "kpis",
+           "engagement"]
 
 
 @contextmanager
@@ -98,10 +101,13 @@ def minutes_watched(
 def top_titles(
     db: Database, num: int = 10, rank: str = "plays", *, start: object = None, end: object = None,
     sessiontype: Values = None, device: Values = None, market: Values = None,
-    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE, group: str = "titles",
 ) -> go.Figure:
-    """The ``num`` most watched titles by ``plays``, ``minutes`` or ``viewers``."""
-    query = TopQuery(parse_num(num), parse_rank(rank), _filters(start, end, sessiontype, device, market))
+    """The ``num`` most watched titles by ``plays``, ``minutes`` or ``viewers`` (``group="shows"``: movies
+    and whole shows together, a series' episodes summed into their show)."""
+    rank = parse_rank(rank)
+    query = TopQuery(parse_num(num), rank, _filters(start, end, sessiontype, device, market),
+                     group=parse_group(group, rank))
     with connection(db) as conn:
         return pipeline.top_figure(conn, query, theme=theme, title=title)[0]
 
@@ -144,6 +150,35 @@ def engagement(
     filters = _filters(start, end, sessiontype, device, market)
     with connection(db) as conn:
         return pipeline.engagement_figure(conn, chart, filters, option, theme=theme, title=title)[0]
+
+
+def top_shows(
+    db: Database, num: int = 10, rank: str = "plays", *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+) -> go.Figure:
+    """The ``num`` most watched shows and movies (:func:`top_titles` with ``group="shows"``)."""
+    return top_titles(db, num, rank, start=start, end=end, sessiontype=sessiontype, device=device, market=market,
+                      theme=theme, title=title, group="shows")
+
+
+def show(
+    chart: str, db: Database, name: str, *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+) -> go.Figure:
+    """A chart of the show ``name`` (:data:`moviedash.pipeline.SHOW_CHARTS`): ``show_episodes`` (viewers per
+    episode), ``show_dropoff`` (episode drop-off), ``show_grid`` (episodes watched per viewer)::
+
+        figures.show("show_dropoff", "moviedb", "Game of Thrones", market=["NO"])
+    """
+    if chart not in pipeline.SHOW_CHARTS:
+        raise MoviedashError(f"unknown chart {chart!r}; one of {', '.join(pipeline.SHOW_CHARTS)}",
+                             parameter="chart")
+    name = parse_title({"name": [name]}, "name")
+    filters = _filters(start, end, sessiontype, device, market)
+    with connection(db) as conn:
+        return pipeline.show_figure(conn, chart, name, filters, theme=theme, title=title)[0]
 
 
 def kpis(

@@ -22,6 +22,10 @@ RESOLUTIONS: tuple[str, ...] = ("daily", "weekly", "monthly")
 RANKS: tuple[str, ...] = ("plays", "minutes", "viewers")
 #: The ranks of the ``/data/toplist/`` route: also the engagement measures (:mod:`moviedash.engagement`).
 TOP_RANKS: tuple[str, ...] = (*RANKS, "completion", "full_watches")
+#: What the top list ranks (``group``): each title, or whole shows and movies together (:mod:`moviedash.shows`).
+GROUPS: tuple[str, ...] = ("titles", "shows")
+#: The ranks ``group=shows`` serves (a show's engagement ranks are not declared yet).
+SHOW_RANKS: tuple[str, ...] = RANKS
 #: ``rank=completion`` counts a title with at least this many plays with a percentage (``min_plays``).
 MIN_PLAYS_DEFAULT, MIN_PLAYS_MAX = 5, 1_000_000
 #: The dimensions an engagement measure is broken down by (``by``).
@@ -242,6 +246,8 @@ class TopQuery:
     filters: Filters = field(default_factory=Filters)
     #: With ``rank="completion"``: the fewest plays with a percentage a listed title has.
     min_plays: int = MIN_PLAYS_DEFAULT
+    #: ``titles`` (each title, the course's list) or ``shows`` (a series' episodes summed into their show).
+    group: str = "titles"
 
 
 def _check_known(args: Mapping[str, list[str]], allowed: Iterable[str]) -> None:
@@ -273,12 +279,23 @@ def _format_from_args(args: Mapping[str, list[str]]) -> str:
 
 
 SERIES_PARAMS = ("resolution", "start", "end", *FILTER_KEYS, "format")
-TOP_PARAMS = ("num", "rank", "min_plays", "start", "end", *FILTER_KEYS, "format")
+TOP_PARAMS = ("num", "rank", "min_plays", "group", "start", "end", *FILTER_KEYS, "format")
 #: The shared selection's parameters, and those plus ``format`` (the engagement routes').
 SELECTION_PARAMS = ("start", "end", *FILTER_KEYS)
 FILTER_PARAMS = (*SELECTION_PARAMS, "format")
 BREAKDOWN_PARAMS = ("by", *FILTER_PARAMS)
 STOPS_PARAMS = ("title", *FILTER_PARAMS)
+SHOW_PARAMS = ("name", "table", *FILTER_PARAMS)
+#: The tables of the show route (``table``, with ``format=csv``; the JSON holds them all).
+SHOW_TABLES: tuple[str, ...] = ("episodes", "seasons", "grid")
+
+
+def parse_show_table(args: Mapping[str, list[str]]) -> str:
+    """The show route's ``table`` (default ``episodes``)."""
+    value = _one("table", args["table"]) if "table" in args else "episodes"
+    if value not in SHOW_TABLES:
+        raise MoviedashError(f"table must be one of {', '.join(SHOW_TABLES)}", parameter="table")
+    return value
 
 
 def series_query_from_args(args: Mapping[str, list[str]]) -> tuple[SeriesQuery, str]:
@@ -296,7 +313,17 @@ def top_query_from_args(args: Mapping[str, list[str]]) -> tuple[TopQuery, str]:
     min_plays = MIN_PLAYS_DEFAULT
     if "min_plays" in args:
         min_plays = parse_num(_one("min_plays", args["min_plays"]), "min_plays", MIN_PLAYS_MAX)
-    return TopQuery(num, rank, _filters_from_args(args), min_plays), _format_from_args(args)
+    group = parse_group(_one("group", args["group"]), rank) if "group" in args else "titles"
+    return TopQuery(num, rank, _filters_from_args(args), min_plays, group), _format_from_args(args)
+
+
+def parse_group(value: Any, rank: str = "plays", name: str = "group") -> str:
+    """``titles`` or ``shows``; ``shows`` only with a rank of :data:`SHOW_RANKS`."""
+    if value not in GROUPS:
+        raise MoviedashError(f"{name} must be one of {', '.join(GROUPS)}", parameter=name)
+    if value == "shows" and rank not in SHOW_RANKS:
+        raise MoviedashError(f"{name}=shows ranks by {', '.join(SHOW_RANKS)} only, not {rank}", parameter=name)
+    return str(value)
 
 
 def filters_from_args(args: Mapping[str, list[str]], allowed: Iterable[str] = FILTER_PARAMS) -> tuple[Filters, str]:
@@ -315,13 +342,14 @@ def parse_by(args: Mapping[str, list[str]]) -> str:
     return value
 
 
-def parse_title(args: Mapping[str, list[str]]) -> str:
-    """The required ``title`` of a per-title route (a non-empty text of at most MAX_VALUE_LENGTH characters)."""
-    if "title" not in args:
-        raise MoviedashError("title is required", parameter="title")
-    value = _one("title", args["title"])
+def parse_title(args: Mapping[str, list[str]], name: str = "title") -> str:
+    """The required ``title`` (or ``name``) of a per-title route: a non-empty text of at most
+    MAX_VALUE_LENGTH characters."""
+    if name not in args:
+        raise MoviedashError(f"{name} is required", parameter=name)
+    value = _one(name, args[name])
     if not value or len(value) > MAX_VALUE_LENGTH or "\x00" in value:
         raise MoviedashError(
-            f"title must be a non-empty text of at most {MAX_VALUE_LENGTH} characters without NUL", parameter="title"
+            f"{name} must be a non-empty text of at most {MAX_VALUE_LENGTH} characters without NUL", parameter=name
         )
     return value

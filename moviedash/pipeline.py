@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import analysis, charts, engagement, metrics
+from . import analysis, charts, engagement, metrics, show_charts, showstats
+from .escapes import decode_escapes
 from .params import Filters, SeriesQuery, TopQuery
 from .store import Connection, check_deadline
 
@@ -79,7 +80,19 @@ def top_data(conn: Connection, query: TopQuery) -> ChartData:
         frame = engagement.toplist(conn, query.rank, query.num, query.min_plays, query.filters)
     else:
         frame = analysis.toplist(conn, query)
-    return ChartData(frame, query, export_name(f"toplist_{query.rank}_top{query.num}", query.filters))
+    shows = "_shows" if query.group == "shows" else ""  # the course's file names unchanged for titles
+    return ChartData(frame, query, export_name(f"toplist{shows}_{query.rank}_top{query.num}", query.filters))
+
+
+def show_result(conn: Connection, name: str, filters: Filters) -> dict:
+    """One show's numbers, as ``/data/show/`` serves them (:mod:`moviedash.showstats`); 404 for an unknown show."""
+    return showstats.show(conn, name, filters)
+
+
+def show_data(conn: Connection, name: str, part: str, filters: Filters) -> ChartData:
+    """One of a show's tables (``seasons``, ``episodes``, ``grid``): the CSV exports of the show page."""
+    frame = showstats.frame(show_result(conn, name, filters), part)
+    return ChartData(frame, filters, export_name(f"show_{part}", filters))
 
 
 def breakdown_data(conn: Connection, name: str, by: str, filters: Filters) -> ChartData:
@@ -195,10 +208,27 @@ def series_figure(
 def top_figure(
     conn: Connection, query: TopQuery, *, theme: str = "light", title: str | None = charts.DEFAULT_TITLE
 ) -> tuple[go.Figure, ChartData]:
-    """The top-titles bar chart and the data behind it."""
+    """The top-titles bar chart (top shows with ``group=shows``) and the data behind it."""
     data = top_data(conn, query)
     check_deadline(conn)
+    if query.group == "shows":
+        return show_charts.top_shows_figure(data.frame, query.rank, theme=theme, title=title), data
     return charts.toplist_figure(data.frame, query.rank, theme=theme, title=title), data
+
+
+#: The show page's charts (:mod:`moviedash.show_charts`), each drawn from one of the show's tables.
+SHOW_CHARTS: tuple[str, ...] = show_charts.SHOW_CHARTS
+
+
+def show_figure(
+    conn: Connection, chart: str, name: str, filters: Filters, *, theme: str = "light",
+    title: str | None = charts.DEFAULT_TITLE,
+) -> tuple[go.Figure, ChartData]:
+    """A chart of the show ``name`` (:data:`SHOW_CHARTS`) and its table (404 for an unknown show)."""
+    data = show_data(conn, name, show_charts.SHOW_CHART_PARTS[chart], filters)
+    check_deadline(conn)
+    shown = decode_escapes(name)
+    return show_charts.SHOW_FIGURES[chart](data.frame, shown, theme=theme, title=title), data
 
 
 def heatmap_figure(

@@ -33,6 +33,8 @@ SEPARATOR = ", "
 #: The session type whose titles are split (compared case-insensitively).
 SERIES = "SERIES"
 
+#: The optional column of a header CSV naming each row's show (not one of ``movies``' columns).
+SHOW_COLUMN = "show"
 #: Shows named by a loaded CSV's ``show`` column: ``title`` -> ``show`` (the rule's exceptions).
 SHOWS_DDL = "CREATE TABLE IF NOT EXISTS moviedash_shows (title text PRIMARY KEY, show text NOT NULL)"
 

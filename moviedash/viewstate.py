@@ -1,6 +1,6 @@
 """The dashboard's view state and its query string, both ways (pure functions, no Dash).
 
-``?users=weekly&minutes=monthly&top=5&rank=plays&start=2013-03-01&end=2013-06-30
+``?users=weekly&minutes=monthly&top=5&rank=plays&group=shows&start=2013-03-01&end=2013-06-30
 &sessiontype=MOVIE&device=iPad&market=NO`` - multi-value keys repeat.  Defaults are
 left out, so the plain page is ``/`` and every view has exactly one URL.
 
@@ -23,6 +23,7 @@ from .params import (
     SeriesQuery,
     TopQuery,
     parse_date,
+    parse_group,
     parse_num,
     parse_rank,
     parse_resolution,
@@ -30,12 +31,15 @@ from .params import (
 
 #: The top-N slider's range.
 TOP_MIN, TOP_MAX = 1, 50
-#: The dashboard's pages: the overview and the engagement page (the view's query applies to both).
+#: The dashboard's pages: the overview, the engagement page and the series page (the view's query applies to all).
 ENGAGEMENT_PATH = "/engagement"
-PAGE_PATHS: tuple[str, ...] = ("/", ENGAGEMENT_PATH)
+SERIES_PATH = "/series"
+PAGE_PATHS: tuple[str, ...] = ("/", ENGAGEMENT_PATH, SERIES_PATH)
+#: A show's page: ``/show/<name>`` (the name URL-encoded), with the same query.
+SHOW_PREFIX = "/show/"
 #: The query-string keys, in the order they are written: the resolution of each
 #: time-series chart (keyed as declared in :mod:`moviedash.metrics`), then the rest.
-KEYS: tuple[str, ...] = (*SERIES_KEYS, "top", "rank", "start", "end", "sessiontype", "device", "market")
+KEYS: tuple[str, ...] = (*SERIES_KEYS, "top", "rank", "group", "start", "end", "sessiontype", "device", "market")
 _MULTI = ("device", "market")
 #: More fields than any real link has: refuse to parse absurd query strings.
 _MAX_FIELDS = 200
@@ -54,6 +58,8 @@ class ViewState:
     resolutions: tuple[str, ...] = ("daily",) * len(SERIES_KEYS)
     top: int = NUM_DEFAULT
     rank: str = "plays"
+    #: The top list's ``group``: ``titles`` or ``shows`` (:data:`moviedash.params.GROUPS`).
+    group: str = "titles"
     start: dt.date | None = None
     end: dt.date | None = None
     sessiontype: str | None = None
@@ -66,6 +72,7 @@ class ViewState:
         resolutions: Sequence[str] | None = None,
         top: int = NUM_DEFAULT,
         rank: str = "plays",
+        group: str = "titles",
         start: dt.date | None = None,
         end: dt.date | None = None,
         sessiontype: str | None = None,
@@ -79,7 +86,7 @@ class ViewState:
         base = tuple(resolutions) if resolutions is not None else ("daily",) * len(SERIES_KEYS)
         values = {
             "resolutions": tuple(series.get(key, base[i]) for i, key in enumerate(SERIES_KEYS)),
-            "top": top, "rank": rank, "start": start, "end": end, "sessiontype": sessiontype,
+            "top": top, "rank": rank, "group": group, "start": start, "end": end, "sessiontype": sessiontype,
             "device": device, "market": market,
         }
         for name, value in values.items():
@@ -105,8 +112,8 @@ class ViewState:
         return SeriesQuery(self.resolution(key), self.filters)
 
     def top_query(self) -> TopQuery:
-        """The query of the top-titles chart."""
-        return TopQuery(self.top, self.rank, self.filters)
+        """The query of the top-titles chart (top shows with ``group=shows``)."""
+        return TopQuery(self.top, self.rank, self.filters, group=self.group)
 
 
 def parse_top(value: object) -> int:
@@ -128,6 +135,7 @@ _SINGLE_PARSERS: dict[str, Callable[[object], object]] = {
     **{key: _resolution_parser(key) for key in SERIES_KEYS},
     "top": parse_top,
     "rank": parse_rank,
+    "group": parse_group,
     "start": lambda v: parse_date(v, "start"),
     "end": lambda v: parse_date(v, "end"),
 }

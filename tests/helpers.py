@@ -253,6 +253,7 @@ DEFAULTS: dict[str, Any] = {
     **{f"{ids.resolution(m.key)}.value": "daily" for m in metrics.MEASURES},
     "top-n.value": 10,
     "rank.value": "plays",
+    "group.value": "titles",
     "date-range.start_date": FIRST,
     "date-range.end_date": LAST,
     "sessiontype.value": "",

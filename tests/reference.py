@@ -551,3 +551,95 @@ def completion_by_quality(events: Iterable[Event], settings: Settings = DEFAULT)
         {"from": b, "to": b + 1, "values": served(sum(cs), len(cs) * UNITS, 2), "plays": len(cs)}
         for b, cs in sorted(groups.items())
     ]
+
+
+# --------------------------------------------------------------------------- #
+# Shows (issue 15): the top list by show and the show page
+# --------------------------------------------------------------------------- #
+
+
+def show_of(event: Event, named: Mapping[str, str] | None = None) -> str | None:
+    """The event's show under the one declared rule (:mod:`moviedash.shows`: the references share it)."""
+    from moviedash.shows import show_of as rule
+
+    title = event.get("title")
+    return rule(title, event.get("sessiontype"), named=named) if title else None
+
+
+def top_shows(events: Iterable[Event], num: int = 10, rank: str = "plays", settings: Settings = DEFAULT,
+              named: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """The top list with ``group=shows``: "movies and whole shows together (a movie is its own show)".
+
+    ``plays``: the shows' plays (a show without a play is not listed); ``minutes``: Σ minutes of every
+    titled event; ``viewers``: "distinct users over all its episodes" (users of plays, ``exclude_users``
+    left out).  Most first, ties by the show's name.  ``[{"title": show, "values": n}]``.
+    """
+    totals: dict[str, int] = {}
+    users: dict[str, set[Any]] = {}
+    for e in as_events(events):
+        show = show_of(e, named)
+        if show is None:
+            continue
+        if rank == "minutes":
+            totals[show] = totals.get(show, 0) + minutes(e)
+        elif rank == "plays":
+            totals[show] = totals.get(show, 0) + int(is_play(e, settings))
+        elif is_play(e, settings) and e.get("userid") is not None and e["userid"] not in settings.exclude_users:
+            users.setdefault(show, set()).add(e["userid"])
+    if rank == "viewers":
+        totals = {show: len(u) for show, u in users.items()}
+    if rank == "plays":
+        totals = {show: n for show, n in totals.items() if n > 0}
+    ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [{"title": show, "values": n} for show, n in ranked[:num]]
+
+
+def _number(value: Any) -> int | None:
+    return None if value is None or value == "" else int(value)
+
+
+def _episode_record(group: list[dict[str, Any]], settings: Settings) -> dict[str, Any]:
+    return {
+        "plays": len(plays(group, settings)),
+        "viewers": viewers(group, settings),
+        "minutes": minutes_watched(group),
+        "completion": completion_of(group, settings)[0],
+    }
+
+
+def show_page(events: Iterable[Event], name: str, settings: Settings = DEFAULT,
+              named: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``/data/show/?name=…``: the show's events per season and per (season, episode) number (``None``
+    last), episode drop-off ("viewers of each episode as a share of episode 1's viewers of that
+    season, in episode order": the season's first episode, % with 1 decimal) and the grid ("how many
+    viewers watched 1, 2, … N distinct episodes of a season", every count listed)."""
+    from moviedash.shows import split_title
+
+    mine = [e for e in as_events(events) if show_of(e, named) == name]
+    order = lambda n: (n is None, n or 0)  # noqa: E731
+    seasons = sorted({_number(e["seasonnumber"]) for e in mine}, key=order)
+    out_seasons, out_episodes, grid = [], [], []
+    for season in seasons:
+        in_season = [e for e in mine if _number(e["seasonnumber"]) == season]
+        numbers = sorted({_number(e["episodenumber"]) for e in in_season}, key=order)
+        out_seasons.append({"season": season, "episodes": len(numbers), **_episode_record(in_season, settings)})
+        by_episode = {n: [e for e in in_season if _number(e["episodenumber"]) == n] for n in numbers}
+        first = viewers(by_episode[numbers[0]], settings)
+        for n in numbers:
+            group = by_episode[n]
+            names = sorted({p for e in group if (p := split_title(e["title"], e["sessiontype"], named=named).episode)})
+            record = _episode_record(group, settings)
+            out_episodes.append({
+                "season": season, "episode": n, "episode_name": names[0] if names else None, **record,
+                "share_of_first": served(100 * record["viewers"], first, 1) if first else None,
+            })
+        watched: dict[Any, set[Any]] = {}
+        for n, group in by_episode.items():
+            for e in plays(group, settings):
+                if e.get("userid") is not None and e["userid"] not in settings.exclude_users:
+                    watched.setdefault(e["userid"], set()).add(n)
+        for k in range(1, len(numbers) + 1):
+            grid.append({"season": season, "episodes_watched": k,
+                         "viewers": sum(1 for seen in watched.values() if len(seen) == k)})
+    return {"show": name, **_episode_record(mine, settings), "seasons": out_seasons, "episodes": out_episodes,
+            "grid": grid}

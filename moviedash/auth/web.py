@@ -56,7 +56,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..errors import MoviedashError
-from ..viewstate import PAGE_PATHS
+from ..viewstate import PAGE_PATHS, SHOW_PREFIX
 from ..web.context import get_connection
 from ..web.errors import error_response
 from . import store
@@ -223,7 +223,7 @@ def gate() -> BaseResponse | None:
             # callbacks themselves do then, "no update", so the page keeps what it shows.
             return Response(status=204)
         raise
-    if path in PAGE_PATHS and request.method in ("GET", "HEAD"):
+    if (path in PAGE_PATHS or path.startswith(SHOW_PREFIX)) and request.method in ("GET", "HEAD"):
         query = request.query_string.decode("utf-8", "replace")
         return redirect(login_location(path + (f"?{query}" if query else "")), code=302)
     if g.get("_moviedash_bad_token"):

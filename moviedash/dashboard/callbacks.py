@@ -23,7 +23,7 @@ from ..errors import DatabaseUnavailable, MoviedashError, log_database_error
 from ..metrics import SERIES_KEYS
 from ..pipeline import ChartData
 from ..web.context import get_connection
-from . import about, engagement_page, ids, layout, selection, views
+from . import about, engagement_page, ids, layout, selection, series_page, views
 from .selection import CONTROL_NAMES
 from .views import SERIES_CHARTS, selected_filters, series_query, top_query
 
@@ -44,6 +44,7 @@ CONTROL_PROPS: tuple[tuple[str, str], ...] = (
     *[(ids.resolution(key), "value") for key in SERIES_KEYS],
     (ids.TOP_N, "value"),
     (ids.RANK, "value"),
+    (ids.GROUP, "value"),
     *FILTER_PROPS,
 )
 assert len(CONTROL_PROPS) == len(CONTROL_NAMES)
@@ -60,9 +61,9 @@ def series_data(chart: str, resolution: Any, filter_values: Sequence[Any]) -> Ch
     return pipeline.series_data(get_connection(), SERIES_CHARTS[chart], series_query(chart, resolution, filter_values))
 
 
-def top_data(num: Any, rank: Any, filter_values: Sequence[Any]) -> ChartData:
-    """The top-titles data, computed like ``/data/toplist/``."""
-    return pipeline.top_data(get_connection(), top_query(num, rank, filter_values))
+def top_data(num: Any, rank: Any, filter_values: Sequence[Any], group: Any = "titles") -> ChartData:
+    """The top-titles data (top shows with ``group=shows``), computed like ``/data/toplist/``."""
+    return pipeline.top_data(get_connection(), top_query(num, rank, filter_values, group))
 
 
 def heatmap_data(filter_values: Sequence[Any]) -> ChartData:
@@ -91,6 +92,7 @@ def register_callbacks(app: dash.Dash) -> None:
     _register_report(app)
     _register_empty_state(app)
     _register_engagement(app)
+    _register_series(app)
 
 
 def _inputs(props: Sequence[tuple[str, str]]) -> list[Input]:
@@ -270,14 +272,25 @@ def _register_charts(app: dash.Dash) -> None:
         Output(ids.summary("top"), "children"),
         Input(ids.TOP_N, "value"),
         Input(ids.RANK, "value"),
+        Input(ids.GROUP, "value"),
         Input(ids.OVERVIEW_SELECTION, "data"),
         *_states(SELECTION_STATES),
         prevent_initial_call=True,
     )
-    def update_top(num: Any, rank: Any, selection_data: Any, *fallback: Any) -> tuple[Any, ...]:
-        """The top-N titles chart, as tall as its bars need."""
+    def update_top(num: Any, rank: Any, group: Any, selection_data: Any, *fallback: Any) -> tuple[Any, ...]:
+        """The top-N titles (or shows) chart, as tall as its bars need."""
         filter_values, theme_value = _page_selection(selection_data, fallback)
-        return views.top_view(num, rank, filter_values, theme_value)
+        return views.top_view(num, rank, filter_values, theme_value, group=group)
+
+    # In the Shows mode, a click on a show opens its page.
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "openGroupedShow"),
+        Output(ids.SHOW_OPEN, "data", allow_duplicate=True),
+        Input(ids.graph("top"), "clickData"),
+        State(ids.GROUP, "value"),
+        State(ids.URL_QUERY, "data"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(
         Output(ids.graph("heatmap"), "figure"),
@@ -336,11 +349,12 @@ def _register_downloads(app: dash.Dash) -> None:
         Input(ids.csv_button("top"), "n_clicks"),
         State(ids.TOP_N, "value"),
         State(ids.RANK, "value"),
+        State(ids.GROUP, "value"),
         *_states(FILTER_PROPS),
         prevent_initial_call=True,
     )
-    def download_top(_clicks: Any, num: Any, rank: Any, *filter_values: Any) -> dict[str, Any]:
-        return download(lambda: top_data(num, rank, filter_values))
+    def download_top(_clicks: Any, num: Any, rank: Any, group: Any, *filter_values: Any) -> dict[str, Any]:
+        return download(lambda: top_data(num, rank, filter_values, group))
 
     @app.callback(
         Output(ids.download("heatmap"), "data"),
@@ -443,8 +457,7 @@ def _register_engagement(app: dash.Dash) -> None:
     _register_page_stores(app, "engagement", ids.ENGAGEMENT_SELECTION, ids.ENGAGEMENT_FILTERS)
     app.clientside_callback(
         ClientsideFunction("moviedash", "pageLinks"),
-        Output(ids.NAV_OVERVIEW, "href"),
-        Output(ids.NAV_ENGAGEMENT, "href"),
+        *[Output(layout.NAV_IDS[name], "href") for _path, _label, name in layout.PAGES],
         Input(ids.URL_QUERY, "data"),
         prevent_initial_call=True,
     )
@@ -539,4 +552,79 @@ def _register_engagement_chart(app: dash.Dash, chart: str) -> None:
         filter_values, theme = _page_selection(selection_data, fallback)
         controls = dict(zip(own, own_values, strict=True)) | dict(zip(others, other_values, strict=True))
         figure, config, summary, href = engagement_page.chart_view(chart, controls, filter_values, theme)
+        return figure, config, summary, href or "", href is None
+
+
+def _register_series(app: dash.Dash) -> None:
+    """The series page and a show's page: their selections (client side, only while shown), their charts and
+    the show table, and a click on a show (which opens its page)."""
+    _register_page_stores(app, "series", ids.SERIES_SELECTION, ids.SERIES_FILTERS)
+    _register_page_stores(app, layout.SHOW_PAGE, ids.SHOW_SELECTION, ids.SHOW_FILTERS)
+    for card in series_page.CARDS:
+        _register_series_card(app, card.key)
+        if card.opens_shows:
+            app.clientside_callback(
+                ClientsideFunction("moviedash", "openShow"),
+                Output(ids.SHOW_OPEN, "data", allow_duplicate=True),
+                Input(ids.graph(card.key), "clickData"),
+                State(ids.URL_QUERY, "data"),
+                prevent_initial_call=True,
+            )
+    for key in series_page.SHOW_CHART_KEYS:
+        _register_show_chart(app, key)
+
+    @app.callback(
+        Output(ids.SHOW_TABLE, "children"),
+        Input(ids.SHOW_FILTERS, "data"),
+        State(ids.SHOW_NAME, "data"),
+        State(ids.PAGE, "data"),
+        prevent_initial_call=True,
+    )
+    def update_show_table(filters_data: Any, name: Any, page: Any) -> list[Any]:
+        """The show's per-episode table for the page's filters."""
+        if page != layout.SHOW_PAGE or series_page.show_name(series_page.show_path(str(name))) is None:
+            raise PreventUpdate
+        filter_values, _theme = _page_selection(filters_data)
+        return series_page.table(series_page.table_rows(str(name), filter_values))
+
+
+def _register_series_card(app: dash.Dash, key: str) -> None:
+    @app.callback(
+        Output(ids.graph(key), "figure"),
+        Output(ids.graph(key), "config"),
+        Output(ids.summary(key), "children"),
+        Output(ids.csv_link(key), "href"),
+        Output(ids.csv_link(key), "hidden"),
+        Input(ids.SERIES_SELECTION, "data"),
+        State(ids.PAGE, "data"),
+        prevent_initial_call=True,
+    )
+    def update_series_card(selection_data: Any, page: Any) -> tuple[Any, ...]:
+        """One card of the series page, for its selection."""
+        if page != "series":
+            raise PreventUpdate
+        filter_values, theme = _page_selection(selection_data)
+        figure, config, summary, href = series_page.card_view(key, filter_values, theme)
+        return figure, config, summary, href or "", href is None
+
+
+def _register_show_chart(app: dash.Dash, key: str) -> None:
+    @app.callback(
+        Output(ids.graph(key), "figure"),
+        Output(ids.graph(key), "config"),
+        Output(ids.summary(key), "children"),
+        Output(ids.csv_link(key), "href"),
+        Output(ids.csv_link(key), "hidden"),
+        Input(ids.SHOW_SELECTION, "data"),
+        State(ids.SHOW_NAME, "data"),
+        State(ids.PAGE, "data"),
+        prevent_initial_call=True,
+    )
+    def update_show_chart(selection_data: Any, name: Any, page: Any) -> tuple[Any, ...]:
+        """One chart of a show's page, for its selection."""
+        if page != layout.SHOW_PAGE or not isinstance(name, str) or series_page.show_name(
+                series_page.show_path(name)) is None:
+            raise PreventUpdate  # only a crafted request names no show, or one the routes refuse
+        filter_values, theme = _page_selection(selection_data)
+        figure, config, summary, href = series_page.show_chart_view(key, name, filter_values, theme)
         return figure, config, summary, href or "", href is None

@@ -26,7 +26,7 @@ from dash.development.base_component import Component
 from flask import has_request_context, request
 
 from ..errors import MoviedashError
-from . import layout
+from . import layout, series_page
 
 #: The element holding the first paint (assets/dashboard.js and style.css know it by this id).
 SHELL_ID = "first-paint"
@@ -202,7 +202,8 @@ class FirstPaintDash(dash.Dash):
             query = request.query_string.decode("utf-8", "replace")
             try:
                 page = layout.page_layout(f"?{query}" if query else "", draw_charts=False,
-                                          page=layout.page_of(request.path))
+                                          page=layout.page_of(request.path),
+                                          show=series_page.show_name(request.path))
             except MoviedashError:
                 page = None  # the page still loads; Dash's own page says what is wrong
             if page is not None:

@@ -31,6 +31,8 @@ MARKET = "market"
 
 TOP_N = "top-n"
 RANK = "rank"
+#: The overview top list's Titles / Shows toggle.
+GROUP = "group"
 
 KPIS = ("viewers", "plays", "hours", "minutes-per-viewer")
 
@@ -74,8 +76,21 @@ def summary(chart: str) -> str:
 NAV = "page-nav"
 NAV_OVERVIEW = "nav-overview"
 NAV_ENGAGEMENT = "nav-engagement"
+NAV_SERIES = "nav-series"
 OVERVIEW_SECTION = "overview-section"
 ENGAGEMENT_SECTION = "engagement-section"
+SERIES_SECTION = "series-section"
+SHOW_SECTION = "show-section"
+#: The series page's and the show page's selection stores (as the engagement page's, below).
+SERIES_SELECTION = "series-selection"
+SERIES_FILTERS = "series-filters"
+SHOW_SELECTION = "show-selection"
+SHOW_FILTERS = "show-filters"
+#: The show a show page shows (its path's name), and the store a click on a show writes (it opens the page).
+SHOW_NAME = "show-name"
+SHOW_OPEN = "show-open"
+#: The show page's per-episode table.
+SHOW_TABLE = "show-table"
 #: Which page the layout shows (``overview`` or ``engagement``).
 PAGE = "page"
 

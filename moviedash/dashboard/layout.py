@@ -21,7 +21,7 @@ from ..charts import placeholder_figure
 from ..params import RESOLUTIONS
 from ..viewstate import TOP_MAX, TOP_MIN, ViewState, to_query
 from ..web.context import get_connection
-from . import engagement_page, ids, views
+from . import engagement_page, ids, series_page, views
 from .selection import (
     ALL,
     CONTROL_NAMES,
@@ -421,6 +421,12 @@ def charts_grid(controls: dict[str, Any], view: FirstView | None = None) -> html
                 controls["rank"],
                 "Rank by",
             ),
+            _segmented(
+                ids.GROUP,
+                [{"label": "Titles", "value": "titles"}, {"label": "Shows", "value": "shows"}],
+                controls["group"],
+                "List",
+            ),
         ],
         className="card-controls",
     )
@@ -480,11 +486,18 @@ def page_search() -> str | None:
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("/", "Overview", "overview"),
     (engagement_page.PATH, "Engagement and quality", "engagement"),
+    (series_page.PATH, "Series", "series"),
 )
+#: Each page's tab link (its id).
+NAV_IDS: dict[str, str] = {"overview": ids.NAV_OVERVIEW, "engagement": ids.NAV_ENGAGEMENT, "series": ids.NAV_SERIES}
+#: A show's page (``/show/<name>``): under the series tab.
+SHOW_PAGE = "show"
 
 
 def page_of(path: str | None) -> str:
-    """The page shown at ``path`` (the overview for any other)."""
+    """The page shown at ``path`` (``show`` for a show's page; the overview for any other)."""
+    if series_page.show_name(path) is not None:
+        return SHOW_PAGE
     return next((name for page_path, _, name in PAGES if page_path == path), "overview")
 
 
@@ -504,10 +517,11 @@ def page_nav(page: str, query: str) -> html.Nav:
     their query current as the controls change.
     """
     links = []
+    tab = "series" if page == SHOW_PAGE else page  # a show's page is under the series tab
     for path, label, name in PAGES:
-        current: dict[str, str] = {"aria-current": "page"} if name == page else {}
-        links.append(html.A(label, href=path + query, id=ids.NAV_OVERVIEW if name == "overview" else ids.NAV_ENGAGEMENT,
-                            className="page-tab page-tab-current" if name == page else "page-tab", **attrs(current)))
+        current: dict[str, str] = {"aria-current": "page"} if name == tab else {}
+        links.append(html.A(label, href=path + query, id=NAV_IDS[name],
+                            className="page-tab page-tab-current" if name == tab else "page-tab", **attrs(current)))
     return html.Nav(links, id=ids.NAV, className="page-tabs", **attrs({"aria-label": "Pages"}))
 
 
@@ -527,11 +541,15 @@ def serve_layout() -> html.Div:
     """
     if not has_request_context() or not request.path.endswith(LAYOUT_ROUTE):
         return build_layout(analysis.Span(None, None, 0), {"sessiontype": [], "device": [], "market": []})
-    return page_layout(page_search(), page=page_of(page_path()))
+    path = page_path()
+    return page_layout(page_search(), page=page_of(path), show=series_page.show_name(path))
 
 
-def page_layout(search: str | None, *, draw_charts: bool = True, page: str = "overview") -> html.Div:
+def page_layout(search: str | None, *, draw_charts: bool = True, page: str = "overview",
+                show: str | None = None) -> html.Div:
     """The page ``page`` showing the address ``search`` (``None``: unknown, the defaults), for the current request.
+
+    ``show``: the show of a show's page (``page="show"``).
 
     ``draw_charts=False`` leaves the figures out (the static first paint has no use for them).
     """
@@ -545,12 +563,14 @@ def page_layout(search: str | None, *, draw_charts: bool = True, page: str = "ov
         controls = controls_from_state(ViewState(), span)
         return build_layout(span, options, account_controls(), controls=controls,
                             view=first_view(controls, draw_charts=overview_charts), page=page,
-                            engagement=_engagement_view(page, controls, draw_charts))
+                            engagement=_engagement_view(page, controls, draw_charts),
+                            series=_series_view(page, controls, draw_charts, show), show=show)
     controls, problems = restore(conn, search)
     state = state_from_controls(conn, *(controls[name] for name in CONTROL_NAMES))
     return build_layout(span, options, account_controls(), controls=controls, search=search, problems=problems,
                         view=first_view(controls, draw_charts=overview_charts), query=to_query(state), page=page,
-                        engagement=_engagement_view(page, controls, draw_charts))
+                        engagement=_engagement_view(page, controls, draw_charts),
+                        series=_series_view(page, controls, draw_charts, show), show=show)
 
 
 def _engagement_view(page: str, controls: dict[str, Any], draw_charts: bool) -> engagement_page.EngagementView | None:
@@ -558,6 +578,17 @@ def _engagement_view(page: str, controls: dict[str, Any], draw_charts: bool) -> 
         return None
     filter_values = [controls[name] for name in ("start", "end", "sessiontype", "device", "market")]
     return engagement_page.first_view(filter_values, views.FIRST_THEME)
+
+
+def _series_view(page: str, controls: dict[str, Any], draw_charts: bool,
+                 show: str | None) -> series_page.SeriesView | None:
+    """The series page's outputs, or a show page's, when one of them is shown."""
+    if not draw_charts or page not in ("series", SHOW_PAGE):
+        return None
+    filter_values = [controls[name] for name in ("start", "end", "sessiontype", "device", "market")]
+    if page == SHOW_PAGE:
+        return series_page.first_show_view(str(show), filter_values, views.FIRST_THEME)
+    return series_page.first_view(filter_values, views.FIRST_THEME)
 
 
 def build_layout(
@@ -572,6 +603,8 @@ def build_layout(
     query: str | None = None,
     page: str = "overview",
     engagement: engagement_page.EngagementView | None = None,
+    series: series_page.SeriesView | None = None,
+    show: str | None = None,
 ) -> html.Div:
     """The page for a database with this span and these filter options (``account``: the header's sign-out).
 
@@ -583,7 +616,8 @@ def build_layout(
     ``view`` holds the outputs drawn for ``controls`` (default: placeholders
     that the callbacks fill).  ``page`` is the page shown (:data:`PAGES`); the other's
     content is in the layout, hidden (its callbacks draw it only when shown), and
-    ``engagement`` holds the engagement page's outputs when it is shown.
+    ``engagement`` holds the engagement page's outputs when it is shown, ``series`` the series page's or
+    a show page's (``show``: its show).
     """
     controls = controls or controls_from_state(ViewState(), span)
     assert set(controls) == set(CONTROL_NAMES)
@@ -617,6 +651,9 @@ def build_layout(
                     html.Div([kpi_row(view.kpis), charts_grid(controls, view)], id=ids.OVERVIEW_SECTION,
                              hidden=page != "overview"),
                     engagement_page.section(engagement, shown=page == "engagement"),
+                    series_page.section(series if page == "series" else None, shown=page == "series"),
+                    series_page.show_section(series if page == SHOW_PAGE else None, show,
+                                             shown=page == SHOW_PAGE),
                     html.Footer(
                         ["The same numbers are served as JSON and CSV at ", *_routes_text(), "."],
                         className="footer",

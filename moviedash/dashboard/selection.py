@@ -16,7 +16,7 @@ from .. import analysis
 from ..charts import THEMES
 from ..errors import MoviedashError
 from ..metrics import SERIES_KEYS
-from ..params import Filters, parse_date, parse_rank, parse_resolution
+from ..params import Filters, parse_date, parse_group, parse_rank, parse_resolution
 from ..store import Connection
 from ..viewstate import KEYS, ViewState, parse_query, parse_top
 
@@ -93,6 +93,7 @@ def state_from_controls(conn: Connection, *controls: Any) -> ViewState:
         resolutions=[parse_resolution(values[key], key) for key in SERIES_KEYS],
         top=parse_top(values["top"]),
         rank=parse_rank(values["rank"]),
+        group=parse_group(values["group"]),
         start=filters.start,
         end=filters.end,
         sessiontype=filters.sessiontype[0] if filters.sessiontype else None,
@@ -148,6 +149,7 @@ def controls_from_state(state: ViewState, whole: analysis.Span) -> dict[str, Any
         **dict(zip(SERIES_KEYS, state.resolutions, strict=False)),
         "top": state.top,
         "rank": state.rank,
+        "group": state.group,
         "start": start.isoformat() if start else None,
         "end": end.isoformat() if end else None,
         "sessiontype": state.sessiontype or ALL,

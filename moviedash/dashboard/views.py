@@ -23,7 +23,7 @@ from .. import analysis, charts, emptiness, pipeline, summaries, viewstate
 from ..charts import plotly_config
 from ..errors import DatabaseUnavailable, MoviedashError, QueryTimeout, log_database_error
 from ..metrics import MEASURES
-from ..params import Filters, SeriesQuery, TopQuery, parse_rank, parse_resolution
+from ..params import Filters, SeriesQuery, TopQuery, parse_group, parse_rank, parse_resolution
 from ..pipeline import ChartData
 from ..web.context import get_connection
 from . import ids, selection
@@ -60,9 +60,10 @@ def series_query(chart: str, resolution: Any, filter_values: Sequence[Any]) -> S
     return SeriesQuery(parse_resolution(resolution, chart), selected_filters(filter_values))
 
 
-def top_query(num: Any, rank: Any, filter_values: Sequence[Any]) -> TopQuery:
+def top_query(num: Any, rank: Any, filter_values: Sequence[Any], group: Any = "titles") -> TopQuery:
     """The top-titles chart's query from its controls (raises :class:`MoviedashError`)."""
-    return TopQuery(viewstate.parse_top(num), parse_rank(rank), selected_filters(filter_values))
+    rank = parse_rank(rank)
+    return TopQuery(viewstate.parse_top(num), rank, selected_filters(filter_values), group=parse_group(group, rank))
 
 
 def theme_name(value: Any) -> str:
@@ -132,12 +133,15 @@ def series_view(
 
 
 def top_view(
-    num: Any, rank: Any, filter_values: Sequence[Any], theme_value: Any, faults: list[MoviedashError] | None = None
+    num: Any, rank: Any, filter_values: Sequence[Any], theme_value: Any, faults: list[MoviedashError] | None = None,
+    group: Any = "titles",
 ) -> tuple[Any, ...]:
-    """The top-N titles chart, as tall as its bars need: figure, config, style, text alternative."""
+    """The top-N titles (``group``: or shows) chart, as tall as its bars need: figure, config, style, text
+    alternative."""
 
     def build(theme: str) -> tuple[go.Figure, ChartData]:
-        return pipeline.top_figure(get_connection(), top_query(num, rank, filter_values), theme=theme, title=None)
+        return pipeline.top_figure(get_connection(), top_query(num, rank, filter_values, group), theme=theme,
+                                   title=None)
 
     figure, config, summary = _render(
         theme_value, build, lambda data: summaries.top_summary(data.frame, _top_query(data).rank), faults
@@ -276,7 +280,8 @@ def _draw_charts(
         figure, config, summary = series_view(chart, controls[chart], filter_values, FIRST_THEME, faults)
         view.charts[chart] = _graph_props(figure, config)
         view.summaries[chart] = summary
-    figure, config, style, summary = top_view(controls["top"], controls["rank"], filter_values, FIRST_THEME, faults)
+    figure, config, style, summary = top_view(controls["top"], controls["rank"], filter_values, FIRST_THEME, faults,
+                                              group=controls["group"])
     view.charts["top"] = {**_graph_props(figure, config), "style": style}
     view.summaries["top"] = summary
     figure, config, summary = heatmap_view(filter_values, FIRST_THEME, faults)

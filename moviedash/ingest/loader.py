@@ -46,13 +46,16 @@ from ..escapes import decode_escapes
 from ..outputs import AtomicFile, database_files, refuse_overwrite
 from ..params import DATE_EXAMPLE, DATE_MAX, DATE_MIN, date_problem, parse_date_text
 from ..rollups import Aggregator, refresh_derived
+from ..rollups.tables import bulk_insert
 from ..settings import ANONYMOUS_USER
+from ..shows import SHOW_COLUMN, SHOWS_DDL
 from ..store import (
     COLUMNS,
     INTEGER_COLUMNS,
     LEDGER_INSERT_SQL,
     LEDGER_LOOKUP_SQL,
     REAL_COLUMNS,
+    dialect_of,
     is_postgres,
     postgres,
 )
@@ -220,11 +223,11 @@ def _header_columns(first: Sequence[str]) -> list[str] | None:
     names = [f.strip().lower() for f in first]
     if "event_date" not in names:
         return None
-    unknown = [n for n in names if n not in COLUMNS]
+    unknown = [n for n in names if n not in COLUMNS and n != SHOW_COLUMN]
     if unknown:
         raise MoviedashError(
             f"unknown column(s) in header: {', '.join(repr(u) for u in unknown)}; "
-            f"known columns: {', '.join(COLUMNS)}"
+            f"known columns: {', '.join(COLUMNS)} (and {SHOW_COLUMN}, naming each row's show)"
         )
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -471,7 +474,31 @@ def validate_batch(batch: pa.RecordBatch) -> tuple[np.ndarray, list[str | None],
                         values[j] = decode_escapes(values[j])
                 array = pa.array(values, type=pa.string())
         arrays[column] = array
+    if SHOW_COLUMN in names:  # the show a row's title belongs to (moviedash_shows), not a column of movies
+        raw = pc.utf8_trim_whitespace(batch.column(names.index(SHOW_COLUMN)))
+        arrays[SHOW_COLUMN] = pc.if_else(pc.equal(raw, ""), None, raw)
     return bad, why, arrays
+
+
+def named_shows(arrays: dict[str, pa.Array], bad: np.ndarray) -> dict[str, str]:
+    """``title`` -> ``show`` of a batch's accepted rows whose ``show`` column is not empty (the last row wins)."""
+    if SHOW_COLUMN not in arrays:
+        return {}
+    both = pc.and_(pc.is_valid(arrays["title"]), pc.is_valid(arrays[SHOW_COLUMN])).to_numpy(zero_copy_only=False)
+    keep = np.flatnonzero(both & ~bad)
+    if not len(keep):
+        return {}
+    index = pa.array(keep)
+    return dict(zip(arrays["title"].take(index).to_pylist(), arrays[SHOW_COLUMN].take(index).to_pylist(),
+                    strict=True))
+
+
+def write_named_shows(conn: Any, named: dict[str, str]) -> None:
+    """Keep the shows a load's CSV named (``moviedash_shows``), before the rollups map the titles to shows."""
+    if named:
+        conn.execute(SHOWS_DDL)  # a database made before the table was part of the base schema
+        bulk_insert(conn, dialect_of(conn), "moviedash_shows", ("title", "show"), sorted(named.items()),
+                            on_conflict="(title) DO UPDATE SET show = excluded.show")
 
 
 def rejected_rows(
@@ -634,6 +661,7 @@ class _SQLiteSink:
         self.new = None if target.exists() else NewDatabase(target)
         self.conn = connect_readwrite(db) if self.new is None else self.new.connect()
         self.aggregator: Aggregator | None = None
+        self.named: dict[str, str] = {}  # title -> show, from a CSV's show column
 
     def begin(self) -> None:
         # IMMEDIATE takes the write lock now, so the duplicate check and the
@@ -665,6 +693,7 @@ class _SQLiteSink:
         self.conn.execute(LEDGER_INSERT_SQL, row)
 
     def commit(self) -> None:
+        write_named_shows(self.conn, self.named)
         refresh_derived(self.conn, self.aggregator)
         self.conn.execute("COMMIT")
         if self.new is None:
@@ -695,6 +724,7 @@ class _PostgresSink:
         # The rollups speak sqlite3's interface (``?`` placeholders): the same adapter as serving.
         self.db = postgres.PgConnection(self.conn, parse_target(db).location)
         self.aggregator: rollups.Aggregator | None = None
+        self.named: dict[str, str] = {}  # title -> show, from a CSV's show column
 
     def begin(self) -> None:
         self.pg.lock_ledger(self.conn)
@@ -729,6 +759,7 @@ class _PostgresSink:
     def commit(self) -> None:
         # No ANALYZE per load: autovacuum analyses the table after large
         # inserts (it cost ~0.3 s per million rows).
+        write_named_shows(self.db, self.named)
         refresh_derived(self.db, self.aggregator)
         self.conn.commit()
 
@@ -750,7 +781,7 @@ def _load_file(
     """Validate and (with ``insert``) write one file on the sink's open transaction (``last``: the load's last file)."""
     with sink.writer() as write:
         return _read_file(write if insert else None, path, encoding, rejects, on_rows, sink.aggregator, last,
-                          sends_csv=sink.sends_csv)
+                          sends_csv=sink.sends_csv, named=sink.named)
 
 
 def accepted_table(arrays: dict[str, pa.Array], bad: np.ndarray) -> pa.Table:
@@ -776,12 +807,13 @@ def content_digest(digest: Any, arrays: dict[str, pa.Array], bad: np.ndarray) ->
 def _read_file(
     write: Writer | None, path: Path, encoding: str,
     rejects: RejectsFile, on_rows: Callable[[int], None] | None, aggregator: Aggregator | None,
-    last: bool = True, *, sends_csv: bool = False,
+    last: bool = True, *, sends_csv: bool = False, named: dict[str, str] | None = None,
 ) -> tuple[FileReport, str]:
     """Read one file; returns its report and the SHA-256 of its normalised accepted rows.
 
     ``sends_csv``: ``write`` returns :func:`content_digest`'s CSV of the rows it wrote, which is
     hashed in the writing thread (the reading thread, the load's bottleneck, is spared writing it).
+    ``named``: gets the shows a ``show`` column names (:func:`named_shows`).
     """
     hash_sent = write is not None and sends_csv
     report = FileReport(path=path)
@@ -805,6 +837,8 @@ def _read_file(
         anonymous, capped = _notable(arrays, bad)
         report.anonymous += anonymous
         report.capped += capped
+        if write is not None and named is not None:
+            named.update(named_shows(arrays, bad))
         if write is not None and aggregator is not None:
             fed = {c: arrays[c] for c in aggregator.columns}
             if bad.any():

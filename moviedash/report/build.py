@@ -7,9 +7,12 @@ same pipeline as the dashboard and the JSON routes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from .. import analysis, charts, dataquality, dimensions, engagement, metrics, pipeline, summaries
 from .. import engagement_cards as cards
@@ -17,6 +20,7 @@ from .. import settings as data_settings
 from ..errors import MoviedashError
 from ..outputs import refuse_overwrite, replace_from, temporary_name
 from ..params import NUM_DEFAULT, Filters, SeriesQuery, TopQuery
+from ..show_charts import episode_label, season_label
 from ..store import Connection
 from ..viewstate import ViewState
 from .html import ChartSection, KpiRow, render
@@ -25,9 +29,11 @@ FORMATS: tuple[str, ...] = ("html", "png", "svg", "pdf")
 IMAGE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 #: The engagement page's charts in a report (image files ``engagement_<card>``), as the page first shows them.
 ENGAGEMENT_KEYS: tuple[str, ...] = tuple(f"engagement_{key.replace('-', '_')}" for key in cards.CARD_KEYS)
-#: The charts of a report, in the dashboard's order: the overview's, then the engagement page's
-#: (also the image files' names).
-CHART_KEYS: tuple[str, ...] = (*metrics.SERIES, "top_titles", "heatmap", *ENGAGEMENT_KEYS)
+#: The overview's charts in a report.
+OVERVIEW_KEYS: tuple[str, ...] = (*metrics.SERIES, "top_titles", "heatmap")
+#: The series page's charts in a report: the top shows, then the charts of the selection's most played
+#: show (as "where people stop" follows the most played title).
+SERIES_KEYS: tuple[str, ...] = ("series_top_shows", *(f"series_{chart}" for chart in pipeline.SHOW_CHARTS))
 DEFAULT_TITLE = "moviedash report"
 _RANK_TEXT = {"plays": "plays", "minutes": "minutes watched", "viewers": "unique viewers"}
 INSTALL_CHROMIUM = (
@@ -42,6 +48,8 @@ class ReportSpec:
     """What a report shows: the dashboard's selection plus presentation options.
 
     ``resolutions``: each time-series chart's, in the order of :data:`moviedash.metrics.MEASURES`.
+    ``page``: the dashboard page whose charts it holds (:data:`PAGE_CHOICES`; ``all``: every page's).
+    ``group``: the overview's top list of ``titles`` or of ``shows`` (:data:`moviedash.params.GROUPS`).
     """
 
     resolutions: tuple[str, ...] = ("daily",) * len(metrics.MEASURES)
@@ -52,13 +60,15 @@ class ReportSpec:
     width: int | None = None
     height: int | None = None
     theme: str = "light"
+    page: str = "all"
+    group: str = "titles"
 
 
     @classmethod
     def from_view(cls, state: ViewState, *, theme: str = "light", title: str = DEFAULT_TITLE) -> ReportSpec:
         """The report of a dashboard view (what its shareable URL records)."""
         return cls(resolutions=state.resolutions, top=state.top, rank=state.rank,
-                   filters=state.filters, title=title, theme=theme)
+                   filters=state.filters, title=title, theme=theme, group=state.group)
 
 
 def _day(day: dt.date | None) -> str:
@@ -78,7 +88,12 @@ def describe_selection(spec: ReportSpec, whole: analysis.Span) -> str:
 
 
 def chart_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
-    """Every chart of the dashboard for ``spec``, in the dashboard's order."""
+    """Every chart of ``spec``'s page (all pages: the dashboard's, in its order) for its selection."""
+    return [section for page in report_pages(spec.page) for section in page.sections(conn, spec)]
+
+
+def overview_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
+    """The overview's charts for ``spec``, in the dashboard's order."""
     f = spec.filters
     sections = []
     for measure, resolution in zip(metrics.MEASURES, spec.resolutions, strict=False):
@@ -87,16 +102,59 @@ def chart_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
         )
         sections.append(ChartSection(measure.name, f"{measure.label} ({resolution})", figure,
                                      summaries.series_summary(data.frame, measure.name, resolution)))
-    top, top_data = pipeline.top_figure(conn, TopQuery(spec.top, spec.rank, f), theme=spec.theme, title=None)
+    top, top_data = pipeline.top_figure(conn, TopQuery(spec.top, spec.rank, f, group=spec.group),
+                                        theme=spec.theme, title=None)
     heat, heat_data = pipeline.heatmap_figure(conn, f, theme=spec.theme, title=None)
     return [
         *sections,
-        ChartSection("top_titles", f"Top {spec.top} titles by {_RANK_TEXT[spec.rank]}", top,
+        ChartSection("top_titles", f"Top {spec.top} {spec.group} by {_RANK_TEXT[spec.rank]}", top,
                      summaries.top_summary(top_data.frame, spec.rank)),
         ChartSection("heatmap", "When people watch: plays by weekday and hour started", heat,
                      summaries.heatmap_summary(heat_data.frame)),
-        *engagement_sections(conn, spec),
     ]
+
+
+def series_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
+    """The series page's charts for ``spec``: its top shows (``spec.top`` by ``spec.rank``), then the
+    episodes, drop-off and episode grid of the selection's most played show."""
+    f = spec.filters
+    top, top_data = pipeline.top_figure(conn, TopQuery(spec.top, spec.rank, f, group="shows"),
+                                        theme=spec.theme, title=None)
+    sections = [ChartSection("series_top_shows", f"Top {spec.top} shows by {_RANK_TEXT[spec.rank]}", top,
+                             summaries.top_summary(top_data.frame, spec.rank))]
+    most = pipeline.top_data(conn, TopQuery(1, "plays", f, group="shows")).frame
+    name = str(most["title"].iloc[0]) if len(most) else None
+    for key, chart in zip(SERIES_KEYS[1:], pipeline.SHOW_CHARTS, strict=True):
+        heading = _SHOW_HEADINGS[chart]
+        if name is None:
+            sections.append(ChartSection(key, heading, charts.empty_figure(theme=spec.theme),
+                                         f"{heading}: no plays in this selection."))
+            continue
+        figure, data = pipeline.show_figure(conn, chart, name, f, theme=spec.theme, title=None)
+        sections.append(ChartSection(key, f"{heading}: {name}", figure, _show_text(chart, name, data.frame)))
+    return sections
+
+
+_SHOW_HEADINGS = {"show_episodes": "Viewers per episode", "show_dropoff": "Episode drop-off",
+                  "show_grid": "Episodes watched per viewer"}
+
+
+def _show_text(chart: str, name: str, frame: Any) -> str:
+    """A show chart's numbers in words (the report's text alternative)."""
+    if frame.empty:
+        return f"{_SHOW_HEADINGS[chart]} of {name}: no plays in this selection."
+    if chart == "show_grid":
+        parts = [f"{season_label(r.season)}: {int(r.viewers):,} watched {int(r.episodes_watched)}"
+                 for r in frame.itertuples() if r.viewers]
+        return f"Viewers by distinct episodes watched of {name}: " + "; ".join(parts) + "."
+    rows = list(frame.itertuples())
+    if chart == "show_dropoff":
+        shares = [f"{episode_label(r.season, r.episode)} {r.share_of_first} %" for r in rows
+                  if pd.notna(r.share_of_first)]
+        return f"Episode drop-off of {name} (% of each season's first episode's viewers): {', '.join(shares)}."
+    viewers = [f"{int(r.viewers):,}" for r in rows]
+    return f"Viewers per episode of {name}, in episode order: {', '.join(viewers)}."
+
 
 
 def _engagement_heading(card: cards.Card, name: str, option: str | None) -> str:
@@ -129,6 +187,37 @@ def engagement_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection
             text = cards.describe(name, data.frame)
         sections.append(ChartSection(key, _engagement_heading(card, name, option), figure, text))
     return sections
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    """A dashboard page in reports: its charts' keys (image files' names) and what draws them."""
+
+    name: str
+    keys: tuple[str, ...]
+    sections: Callable[[Connection, ReportSpec], list[ChartSection]]
+
+
+#: The pages a report may hold (``moviedash report --page``), in the dashboard's order: a new page is one entry.
+REPORT_PAGES: dict[str, ReportPage] = {page.name: page for page in (
+    ReportPage("overview", OVERVIEW_KEYS, overview_sections),
+    ReportPage("engagement", ENGAGEMENT_KEYS, engagement_sections),
+    ReportPage("series", SERIES_KEYS, series_sections),
+)}
+#: ``--page``'s values: each page, or ``all`` of them.
+ALL_PAGES = "all"
+PAGE_CHOICES: tuple[str, ...] = (*REPORT_PAGES, ALL_PAGES)
+#: The charts of a report of every page, in the dashboard's order (also the image files' names).
+CHART_KEYS: tuple[str, ...] = tuple(key for page in REPORT_PAGES.values() for key in page.keys)
+
+
+def report_pages(page: str) -> list[ReportPage]:
+    """The pages of a report of ``page`` (:data:`PAGE_CHOICES`); a 400 naming ``page`` for another."""
+    if page == ALL_PAGES:
+        return list(REPORT_PAGES.values())
+    if page not in REPORT_PAGES:
+        raise MoviedashError(f"page must be one of {', '.join(PAGE_CHOICES)}", parameter="page")
+    return [REPORT_PAGES[page]]
 
 
 def _count(number: int, word: str) -> str:
@@ -191,7 +280,7 @@ def export_images(
     """
     if fmt not in IMAGE_FORMATS:
         raise MoviedashError(f"format must be one of {', '.join(IMAGE_FORMATS)}", parameter="format")
-    paths = [out_dir / f"{key}.{fmt}" for key in CHART_KEYS]
+    paths = [out_dir / f"{key}.{fmt}" for page in report_pages(spec.page) for key in page.keys]
     for path in paths:
         refuse_overwrite(path, database=protect, what="chart image")
     import plotly.io as pio

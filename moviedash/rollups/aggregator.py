@@ -13,6 +13,7 @@ from .. import metrics
 from .. import settings as data_settings
 from ..metrics import UNITS, MeasureSettings
 from ..store import Dialect, add_month_partitions, dialect_of
+from . import showmap
 from .packing import pack_code_runs, pack_column_rows, unpack_codes, unpack_columns
 from .tables import (
     ABOUT_COUNTS,
@@ -667,6 +668,8 @@ class Aggregator:
             })
             for i, name in enumerate(self.titles.names):
                 self.title_name[self.titles.offset + i] = name
+        # Each new title's show (and every CSV-named title's), for the top list by show.
+        showmap.write(conn, dialect, self.titles.index, self.titles.names)
         nd = len(self.dense_keys)
         if not nd:
             return

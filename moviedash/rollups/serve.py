@@ -17,6 +17,7 @@ from ..periods import period_start
 from ..store import DIALECT, Dialect, Queryable, dialect_of
 from .aggregator import distinct, group_sum, pair_sum
 from .packing import unpack_codes, unpack_columns
+from .showmap import ShowMap
 from .tables import (
     BIN_ARRAYS,
     DECILES,
@@ -249,11 +250,13 @@ def _rank_titles(conn: Queryable, ids: np.ndarray, totals: np.ndarray, num: int)
 
 
 def top_rows(conn: Queryable, query: TopQuery) -> list[list[Any]]:
-    """``[raw title, value]`` rows of the top list.
+    """``[raw title, value]`` rows of the top list (``[raw show, value]`` with ``group=shows``).
 
     Distinct viewers per title of a filtered selection come from
     ``md_title_viewers``: the (title, user) pairs of the selected days and dims.
     """
+    if query.group == "shows":
+        return top_shows_from_tables(conn, query)
     if query.filters.is_default():
         stored = _stored(conn, f"top:{query.rank}")
         if stored is not None:
@@ -274,6 +277,53 @@ def _top_viewers_from_tables(conn: Queryable, query: TopQuery) -> list[list[Any]
     viewers = np.bincount(pairs >> 32)
     ids = np.flatnonzero(viewers)
     return _rank_titles(conn, ids, viewers[ids], query.num)
+
+
+def top_shows_from_tables(conn: Queryable, query: TopQuery) -> list[list[Any]]:
+    """``[show, value]`` rows of the top list by show (``group=shows``): movies and whole shows together.
+
+    Each per-title entry of a rollup row is mapped to its show by the row's session type
+    (:class:`.showmap.ShowMap`), then summed per show (plays, minutes) or its (show, user)
+    pairs counted once (viewers: distinct users over all the show's episodes, exactly).
+    """
+    shows = ShowMap(conn)
+    ids: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    if query.rank == "viewers":
+        clause, params = where(query.filters)
+        for sessiontype, blob in conn.execute(f"SELECT sessiontype, pairs FROM md_title_viewers WHERE {clause}",
+                                              params):
+            pairs = np.frombuffer(blob, dtype="<i8")
+            values.append((shows.of(pairs >> 32, sessiontype) << 32) | (pairs & 0xFFFFFFFF))
+        if not values:
+            return []
+        show_pairs = distinct(np.concatenate(values))
+        viewers = np.bincount(show_pairs >> 32)
+        show_ids = np.flatnonzero(viewers)
+        return _rank_shows(shows, show_ids, viewers[show_ids], query.num)
+    column = {"plays": "plays", "minutes": "minutes"}[query.rank]
+    for sql, params in _title_queries(query.filters, f"{column}, sessiontype"):
+        for blob_ids, blob_values, sessiontype in conn.execute(sql, params):
+            ids.append(shows.of(np.frombuffer(blob_ids, dtype="<i4").astype(np.int64), sessiontype))
+            values.append(np.frombuffer(blob_values, dtype="<i8"))
+    if not ids:
+        return []
+    show_ids, (totals,) = group_sum(np.concatenate(ids), [np.concatenate(values)])
+    if column == "plays":  # a show whose events are all shorter than min_minutes has no plays: not listed
+        played = totals > 0
+        show_ids, totals = show_ids[played], totals[played]
+    return _rank_shows(shows, show_ids, totals, query.num)
+
+
+def _rank_shows(shows: ShowMap, ids: np.ndarray, totals: np.ndarray, num: int) -> list[list[Any]]:
+    """The ``num`` best ``[show, total]``: most first, ties by the show as shown (:func:`rank_by_shown_title`)."""
+    if len(ids) > num:
+        threshold = np.partition(totals, len(totals) - num)[len(totals) - num]
+        keep = totals >= threshold
+        ids, totals = ids[keep], totals[keep]
+    wanted = ids.tolist()
+    names = shows.names(wanted)
+    return rank_by_shown_title(zip((names[i] for i in wanted), totals.tolist(), strict=False), num)
 
 
 def heatmap_from_tables(conn: Queryable, filters: Filters) -> list[list[Any]]:

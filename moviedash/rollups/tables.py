@@ -46,6 +46,10 @@ rows (``movies.rowid > covered``) to
   whole months (a monthly series, a breakdown, the histogram, completion by quality) reads one
   row per (month, dims) of a range's whole months instead of ~30 (the days at either edge come
   from ``md_engagement_bins``, as ``md_title_month`` and ``md_title_day`` share a top list),
+- ``md_shows`` / ``md_title_shows``: a dictionary of shows, and each title's show ids as an event
+  of a series (``split``) or of any other session type (``own``) under :mod:`moviedash.shows`'
+  rule (:mod:`.showmap`): the top list by show (``group=shows``) maps the per-title rollups'
+  entries to shows by their row's session type,
 - ``md_results``: the rows behind the default (unfiltered) views, recomputed
   at load so the first view after an import is as fast as the next one; with
   the binned engagement answers (the 90th percentile's series and breakdowns,
@@ -106,10 +110,11 @@ from ..store import DIALECT, Dialect, dialect_of
 
 DIMS: tuple[str, ...] = dimensions.DIMS
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 TABLES: tuple[str, ...] = (
     "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users",
     "md_title_viewers", "md_engagement", "md_engagement_bins", "md_engagement_bins_month", "md_about", "md_results",
+    "md_shows", "md_title_shows",
 )
 #: ``md_about``'s counts (its ``name`` column), in :class:`moviedash.dataquality.About`'s order.
 ABOUT_COUNTS: tuple[str, ...] = ("events", "anonymous_plays", "anonymous_id_events", "capped_rows")
@@ -187,6 +192,8 @@ CREATE TABLE IF NOT EXISTS md_engagement_bins_month (
     month {text} NOT NULL, {dims}, {bins}, PRIMARY KEY (month, {DIMS_PK}));
 CREATE TABLE IF NOT EXISTS md_about (name {text} PRIMARY KEY, value {big} NOT NULL){clustered};
 CREATE TABLE IF NOT EXISTS md_results (name {text} PRIMARY KEY, value {text} NOT NULL);
+CREATE TABLE IF NOT EXISTS md_shows (id integer PRIMARY KEY, show {text} NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS md_title_shows (title integer PRIMARY KEY, own integer NOT NULL, split integer NOT NULL);
 """
     if dialect.partitioned:  # rows of a day no month partition holds (none, as loads create them first)
         sql += "".join(f"CREATE TABLE IF NOT EXISTS {t}_default PARTITION OF {t} DEFAULT;\n" for t in DAY_TABLES)

@@ -38,7 +38,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from ..errors import DatabaseUnavailable, MoviedashError, query_timeout_error
 from .dialects import POSTGRES_DIALECT
 from .partitions import add_month_partitions
-from .schema import COLUMNS, SETTINGS_DDL
+from .schema import COLUMNS, SETTINGS_DDL, SHOWS_DDL
 from .target import Target, parse, password, redact
 
 #: The course's table with PostgreSQL types.  Text is compared in the "C"
@@ -77,7 +77,7 @@ CREATE TABLE IF NOT EXISTS moviedash_loads (
     loaded_at text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS moviedash_loads_sha256 ON moviedash_loads (sha256);
-""" + SETTINGS_DDL + ";\n"
+""" + SETTINGS_DDL + ";\n" + SHOWS_DDL + ";\n"
 
 COPY_SQL = f"COPY movies ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv)"
 

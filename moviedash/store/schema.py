@@ -5,6 +5,8 @@ keeps the same columns in the same order.
 """
 from __future__ import annotations
 
+from ..shows import SHOWS_DDL  # the CSV-named shows: a plain table of the base schema, on both backends
+
 #: The course's table, unchanged in name, columns and order.
 COLUMNS: tuple[str, ...] = (
     "event_date",
@@ -59,6 +61,6 @@ CREATE TABLE IF NOT EXISTS moviedash_loads (
     loaded_at text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS moviedash_loads_sha256 ON moviedash_loads(sha256);
-""" + SETTINGS_DDL + ";\n"
+""" + SETTINGS_DDL + ";\n" + SHOWS_DDL + ";\n"
 
 INSERT_SQL = f"INSERT INTO movies ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"

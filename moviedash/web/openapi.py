@@ -173,6 +173,13 @@ def _toplist_operation(known: Known) -> dict[str, Any]:
                     "`full_watches` (these rows add `plays`; ties by plays, then title).",
                 ),
                 _single("min_plays", min_plays, "With `rank=completion`: the fewest plays a listed title has."),
+                _single(
+                    "group", _enum(params.GROUPS, "titles"),
+                    "`titles` ranks each title; `shows` ranks movies and whole shows together (a series' episodes "
+                    "summed into their show, the part of the title before the first `\", \"`; `title` is then the "
+                    f"show; viewers are distinct over all its episodes). `shows` takes rank "
+                    f"{', '.join(params.SHOW_RANKS)} only.",
+                ),
                 *_dates(),
                 *[_multi(key, known) for key in params.FILTER_KEYS],
                 _format(),
@@ -182,6 +189,68 @@ def _toplist_operation(known: Known) -> dict[str, Any]:
                 **_errors(),
             },
         }
+    }
+
+
+def _show_operation(known: Known) -> dict[str, Any]:
+    name = _required(
+        "name", {"type": "string", "minLength": 1, "maxLength": params.MAX_VALUE_LENGTH, "pattern": r"^[^\u0000]+$"},
+        "The show (as the top list with `group=shows` names it; a movie is its own show).",
+    )
+    return {
+        "get": {
+            "operationId": "show",
+            "summary": "One show: plays, viewers, minutes and completion per season and per episode, episode "
+            "drop-off and the viewer × episode grid.",
+            "description": "A show is the part of a series title before the first `\", \"` (a CSV's `show` column "
+            "wins; a movie is its own show). An episode is a (season, episode) number pair (null: no number); "
+            "`share_of_first` is the episode's viewers as % of its season's first episode's viewers; `grid` "
+            "counts, per season of N episodes, the viewers who watched 1 … N distinct episodes of it. "
+            "`format=csv` gives one `table` (default `episodes`). An unknown show is a `404` naming `name`; "
+            f"a known show without events in the selection has empty tables. {metrics.ROUNDING} {_UNKNOWN}",
+            "parameters": [
+                name,
+                _single("table", _enum(params.SHOW_TABLES, "episodes"),
+                        "With `format=csv`: which table (the JSON holds them all)."),
+                *_selection(known), _format(),
+            ],
+            "responses": {
+                "200": {
+                    "description": "The show's numbers.",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Show"}},
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
+                **_errors(),
+            },
+        }
+    }
+
+
+def _show_schemas() -> dict[str, Any]:
+    count = {"type": "integer", "minimum": 0}
+    number = {"type": "integer", "nullable": True, "description": "null: events without a number."}
+    measures = {
+        "plays": count, "viewers": count, "minutes": count,
+        "completion": _nullable_number("Average completion in % (null without a play with a percentage)."),
+    }
+    return {
+        "Show": _rows({
+            "show": {"type": "string"}, **measures,
+            "seasons": {"type": "array", "items": {"$ref": "#/components/schemas/ShowSeason"}},
+            "episodes": {"type": "array", "items": {"$ref": "#/components/schemas/ShowEpisode"}},
+            "grid": {"type": "array", "items": {"$ref": "#/components/schemas/ShowGridCell"}},
+        }, ["show", *measures, "seasons", "episodes", "grid"]),
+        "ShowSeason": _rows({"season": number, "episodes": count, **measures},
+                            ["season", "episodes", *measures]),
+        "ShowEpisode": _rows({
+            "season": number, "episode": number,
+            "episode_name": {"type": "string", "nullable": True}, **measures,
+            "share_of_first": _nullable_number("Viewers as % of the season's first episode's viewers."),
+        }, ["season", "episode", "episode_name", *measures, "share_of_first"]),
+        "ShowGridCell": _rows({"season": number, "episodes_watched": {"type": "integer", "minimum": 1},
+                               "viewers": count}, ["season", "episodes_watched", "viewers"]),
     }
 
 
@@ -196,6 +265,8 @@ def _figure_operation(known: Known) -> dict[str, Any]:
         },
         "top": _single("top", top, "How many titles the top-titles chart shows."),
         "rank": _single("rank", _enum(params.RANKS, "plays"), "What the top-titles chart counts."),
+        "group": _single("group", _enum(params.GROUPS, "titles"),
+                         "The top-titles chart lists titles, or movies and whole shows together."),
         "sessiontype": _single(
             "sessiontype", _values_schema(known.get("sessiontype")), f"Keep only this session type. {_VALUES_NOTE}"
         ),
@@ -417,6 +488,7 @@ def build_document(known: Known | None = None) -> dict[str, Any]:
             },
             **_engagement_paths(known),
             "/data/toplist/": _toplist_operation(known),
+            "/data/show/": _show_operation(known),
             "/figures/{chart}.json": _figure_operation(known),
             **{f"/figures/engagement/{c}.json": _engagement_figure_operation(c, known) for c in ENGAGEMENT_CHARTS},
             OPENAPI_PATH: _openapi_operation(),
@@ -456,6 +528,7 @@ def build_document(known: Known | None = None) -> dict[str, Any]:
                     },
                 },
                 **_engagement_schemas(),
+                **_show_schemas(),
                 "Error": error,
             }
         },

@@ -6,6 +6,7 @@ and an optional ``format=csv``.
 """
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -19,10 +20,12 @@ from ..params import (
     BREAKDOWN_PARAMS,
     FILTER_PARAMS,
     SELECTION_PARAMS,
+    SHOW_PARAMS,
     STOPS_PARAMS,
     filters_from_args,
     parse_by,
     parse_resolution,
+    parse_show_table,
     parse_title,
     series_query_from_args,
     top_query_from_args,
@@ -67,7 +70,8 @@ def toplist() -> Response:
     query, fmt = top_query_from_args(_args())
     conn = get_connection()
     analysis.check_known(conn, query.filters)
-    return frame_response(pipeline.top_data(conn, query).frame, fmt, f"toplist_{query.rank}")
+    data = pipeline.top_data(conn, query)
+    return frame_response(data.frame, fmt, f"toplist{'_shows' if query.group == 'shows' else ''}_{query.rank}")
 
 
 def _resolution(args: dict[str, list[str]]) -> str:
@@ -131,6 +135,20 @@ def quality_completion() -> Response:
     conn = get_connection()
     analysis.check_known(conn, filters)
     return frame_response(pipeline.quality_completion_data(conn, filters).frame, fmt, "completion_by_quality")
+
+
+@bp.get("/show/")
+def show() -> Response:
+    """One show: per season and episode, episode drop-off and the episode grid (``format=csv``: one ``table``)."""
+    args = _args()
+    filters, fmt = filters_from_args(args, SHOW_PARAMS)
+    name = parse_title(args, "name")
+    table = parse_show_table(args)
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    if fmt == "csv":
+        return frame_response(pipeline.show_data(conn, name, table, filters).frame, fmt, f"show_{table}")
+    return Response(json.dumps(pipeline.show_result(conn, name, filters)), mimetype="application/json")
 
 
 @bp.route("/", defaults={"rest": ""})

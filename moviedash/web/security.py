@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, Response, request
 
 from ..errors import MoviedashError
-from ..viewstate import PAGE_PATHS
+from ..viewstate import PAGE_PATHS, SHOW_PREFIX
 
 #: A scheme://host[:port] origin, nothing more (no paths, spaces or quotes).
 _ORIGIN_RE = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\*\.[A-Za-z0-9.-]+(:[0-9]{1,5})?")
@@ -38,7 +38,7 @@ def parse_origins(origins: Iterable[str]) -> tuple[str, ...]:
 
 #: What the server answers: the page at ``/``, Dash's own routes, assets and the JSON routes.
 #: Everything else is a 404 (Dash alone would serve its page for any path, ``/console`` included).
-SERVED_PREFIXES = ("/_dash-", "/_reload-hash", "/_favicon.ico", "/assets/", "/data", "/figures/")
+SERVED_PREFIXES = ("/_dash-", "/_reload-hash", "/_favicon.ico", "/assets/", "/data", "/figures/", SHOW_PREFIX)
 #: Single pages: the dashboard's pages, and sign-in's login and logout (:mod:`moviedash.auth`).
 SERVED_PATHS = frozenset({*PAGE_PATHS, "/login", "/logout"})
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from moviedash import analysis, charts, create_app, metrics
-from moviedash.dashboard import engagement_page, ids, selection
+from moviedash.dashboard import engagement_page, ids, selection, series_page
 from moviedash.errors import MoviedashError
 from moviedash.params import Filters
 from moviedash.store import connect_readonly
@@ -415,10 +415,15 @@ def test_selection_validates_against_the_data(conn) -> None:
         selection.filters_from_controls(conn, "2013-01-05", LAST, "", [], [])
     assert error.value.parameter == "start"
     controls = {**dict.fromkeys(metrics.SERIES_KEYS, "daily"), "users": "weekly", "top": 5, "rank": "minutes",
-                "start": FIRST, "end": "2013-02-01", "sessiontype": "MOVIE", "device": [], "market": ["NO"]}
+                "group": "shows", "start": FIRST, "end": "2013-02-01", "sessiontype": "MOVIE", "device": [],
+                "market": ["NO"]}
     state = selection.state_from_controls(conn, *[controls[name] for name in selection.CONTROL_NAMES])
-    assert state == ViewState(users="weekly", top=5, rank="minutes", end=dt.date(2013, 2, 1),
+    assert state == ViewState(users="weekly", top=5, rank="minutes", group="shows", end=dt.date(2013, 2, 1),
                               sessiontype="MOVIE", market=("NO",))
+    with pytest.raises(MoviedashError) as bad_group:
+        selection.state_from_controls(conn, *[{**controls, "group": "seasons"}[name]
+                                              for name in selection.CONTROL_NAMES])
+    assert bad_group.value.parameter == "group"
     assert selection.parse_theme("dark") == "dark"
     with pytest.raises(MoviedashError):
         selection.parse_theme("sepia")
@@ -495,8 +500,10 @@ def test_every_chart_has_a_loading_indicator_a_download_and_a_csv_button(dash: D
         return []
 
     wrapped = {loading["props"]["children"]["props"]["id"] for loading in loadings(tree)}
-    # The overview's charts, and the engagement page's (their CSV is a link: tests/integration/test_engagement_page.py).
-    assert wrapped == {ids.graph(chart) for chart in (*ids.CHARTS, *engagement_page.CHART_KEYS)}
+    # The overview's charts, and the engagement, series and show pages' (their CSV is a link:
+    # tests/integration/test_engagement_page.py, tests/integration/test_series_page.py).
+    assert wrapped == {ids.graph(chart) for chart in (*ids.CHARTS, *engagement_page.CHART_KEYS,
+                                                      *series_page.CARD_KEYS, *series_page.SHOW_CHART_KEYS)}
     for chart in ids.CHARTS:
         assert find(tree, f"{chart}-download")["type"] == "Download"
         assert find(tree, f"{chart}-csv")["props"]["aria-label"].endswith("as CSV")
@@ -630,3 +637,17 @@ def test_the_first_layout_holds_what_the_callbacks_would_answer(dash: Dashboard,
     assert server_side and all(d["prevent_initial_call"] is True for d in server_side), \
         [d["output"] for d in server_side if d["prevent_initial_call"] is not True]
 
+
+
+def test_the_top_list_by_show(dash: Dashboard) -> None:
+    """The overview's Titles / Shows toggle: group=shows as the JSON route serves it, in the address."""
+    for rank in ("plays", "viewers"):
+        outputs = dash.outputs("top-graph.figure", top_n__value=5, rank__value=rank, group__value="shows")
+        (trace,) = outputs["top-graph"]["figure"]["data"]
+        shown = [{"title": t, "values": v} for t, v in zip(trace["y"], trace["x"], strict=False)]
+        assert shown == dash.route(f"/data/toplist/?num=5&rank={rank}&group=shows")
+        assert outputs["top-graph"]["config"]["toImageButtonOptions"]["filename"].startswith(
+            f"toplist_shows_{rank}_top5")
+    # A crafted group is the chart's message, not a 500.
+    bad = dash.outputs("top-graph.figure", group__value="seasons")["top-graph"]["figure"]
+    assert "group must be one of titles, shows" in message(bad)

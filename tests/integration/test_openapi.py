@@ -30,6 +30,8 @@ ROUTES = {
     *(f"/data/{name}/breakdown/" for name in metrics.ENGAGEMENT_SERIES),
     "/data/completion/distribution/", "/data/completion/stops/", "/data/quality/worst_segments/",
     "/data/quality/completion/", *(f"/figures/engagement/{chart}.json" for chart in ENGAGEMENT_CHARTS),
+    # The show route (issue 15).
+    "/data/show/",
 }
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -139,6 +141,10 @@ def test_parameters_match_the_validators(doc):
     assert set(top) == set(params.TOP_PARAMS)
     assert top["rank"]["schema"]["enum"] == list(params.TOP_RANKS)
     assert top["min_plays"]["schema"]["default"] == params.MIN_PLAYS_DEFAULT
+    assert top["group"]["schema"]["enum"] == list(params.GROUPS) and top["group"]["schema"]["default"] == "titles"
+    show = _params(doc, "/data/show/")
+    assert set(show) == set(params.SHOW_PARAMS)
+    assert show["name"]["required"] is True and show["name"]["schema"]["maxLength"] == params.MAX_VALUE_LENGTH
 
     for name in metrics.ENGAGEMENT_SERIES:
         assert _params(doc, f"/data/{name}/") == series

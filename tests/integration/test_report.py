@@ -26,9 +26,9 @@ EVENTS = [
     event("2013-03-01 10:00:00", "a", minutes=50, title="Argo", device="TV"),
     event("2013-03-02 20:00:00", "d", minutes=60, title="Argo", device="TV"),
 ]
-#: The overview's charts (also at /figures/<chart>.json); a report adds the engagement page's.
+#: The overview's charts (also at /figures/<chart>.json); a report adds the engagement and series pages'.
 OVERVIEW_IDS = (*metrics.SERIES, "top_titles", "heatmap")
-CHART_IDS = (*OVERVIEW_IDS, *build.ENGAGEMENT_KEYS)
+CHART_IDS = (*OVERVIEW_IDS, *build.ENGAGEMENT_KEYS, *build.SERIES_KEYS)
 #: Plays with completion and quality: Argo is the most played (the stop curve's title).
 ENGAGED = [
     event("2013-01-07 10:00:00", "a", title="Argo", device="TV", viewpercentage=95.0, runningtime=100,

@@ -18,7 +18,7 @@ def test_the_dimensions_are_spelled_once() -> None:
     value_fields = [f.name for f in dataclasses.fields(Filters) if f.name not in ("start", "end")]
     assert value_fields == list(dimensions.DIMS)
     assert set(params.SERIES_PARAMS) == {"resolution", "start", "end", "format", *dimensions.DIMS}
-    assert set(params.TOP_PARAMS) == {"num", "rank", "min_plays", "start", "end", "format", *dimensions.DIMS}
+    assert set(params.TOP_PARAMS) == {"num", "rank", "min_plays", "group", "start", "end", "format", *dimensions.DIMS}
 
 
 def test_every_list_of_time_series_comes_from_the_measures() -> None:
@@ -26,7 +26,7 @@ def test_every_list_of_time_series_comes_from_the_measures() -> None:
     assert names[:2] == ("unique_users", "minutes_watched")  # the course's routes keep their place
     assert tuple(pipeline.SERIES) == names == metrics.SERIES
     assert pipeline.CHARTS == (*names, "top_titles", "heatmap")
-    assert build.CHART_KEYS == (*pipeline.CHARTS, *build.ENGAGEMENT_KEYS)
+    assert build.CHART_KEYS == (*pipeline.CHARTS, *build.ENGAGEMENT_KEYS, *build.SERIES_KEYS)
     keys = tuple(m.key for m in metrics.MEASURES)
     assert viewstate.KEYS[: len(keys)] == keys == metrics.SERIES_KEYS
     assert selection.CONTROL_NAMES == viewstate.KEYS

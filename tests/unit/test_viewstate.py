@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 
+from moviedash.errors import MoviedashError
 from moviedash.metrics import SERIES_KEYS
 from moviedash.params import Filters, SeriesQuery, TopQuery
 from moviedash.viewstate import KEYS, TOP_MAX, ViewState, parse_query, to_query
@@ -60,7 +61,7 @@ def test_keys_are_written_in_a_fixed_order_and_multi_values_repeat() -> None:
     state = ViewState(market=("NO", "SE"), device=("iPad",), users="weekly", end=dt.date(2013, 5, 1))
     assert to_query(state) == "?users=weekly&end=2013-05-01&device=iPad&market=NO&market=SE"
     order = [pair.split("=")[0] for pair in to_query(ViewState(
-        **dict.fromkeys(SERIES_KEYS, "weekly"), top=3, rank="minutes", start=dt.date(2013, 1, 2),
+        **dict.fromkeys(SERIES_KEYS, "weekly"), top=3, rank="minutes", group="shows", start=dt.date(2013, 1, 2),
         end=dt.date(2013, 1, 3), sessiontype="MOVIE", device=("a",), market=("b",),
     )).lstrip("?").split("&")]
     assert order == list(KEYS)
@@ -123,3 +124,16 @@ def test_the_state_gives_the_queries_of_the_charts() -> None:
     assert state.series_query("users") == SeriesQuery("weekly", filters)
     assert state.series_query("minutes") == SeriesQuery("monthly", filters)
     assert state.top_query() == TopQuery(7, "viewers", filters)
+
+
+def test_the_top_lists_group_is_part_of_the_address() -> None:
+    state, ignored = parse_query("?group=shows&rank=viewers")
+    assert (state.group, ignored) == ("shows", ())
+    assert state.top_query().group == "shows" and state.top_query().rank == "viewers"
+    assert to_query(state) == "?rank=viewers&group=shows"
+    assert to_query(ViewState(group="titles")) == ""  # the default is left out
+    # Lenient for a shared link, strict for API callers.
+    assert parse_query("?group=episodes") == (ViewState(), ("group",))
+    with pytest.raises(MoviedashError) as bad:
+        parse_query("?group=episodes", strict=True)
+    assert bad.value.parameter == "group"
