@@ -1,0 +1,325 @@
+"""Binge sessions: who watches episode after episode of one show, and how much of series viewing that is.
+
+Definitions (issue 15; the thresholds are the data-quality settings
+``binge_min_episodes``, default 3, and ``binge_max_gap_minutes``, default 120,
+of :mod:`moviedash.settings`):
+
+- An **episode** is a *play* (``min_minutes``, NULL minutes are 0) of a series
+  event (:func:`moviedash.shows.is_series`) with a title, a placed date (as every
+  dated query: :func:`moviedash.analysis.where` with ``dated``) and a *viewer*:
+  a ``userid`` that is not NULL and not in ``exclude_users`` -- the viewer rule of
+  every viewer count.  Excluded users (and rows without a user) have no binge
+  sessions; their minutes still count in series minutes, as in minutes watched.
+  Its show is :func:`moviedash.shows.show_of` (with the shows a CSV named, when
+  the database has them).
+- Runs are **per (viewer, show)**: a viewer's episodes of one show, ordered by
+  start (``event_date``).  Plays of another show (or a movie) in between do not
+  break a run -- a viewer alternating two shows on one evening binges both.  An
+  episode **continues** the run when it starts at most ``binge_max_gap_minutes``
+  after the *end* of the episodes before it (end = ``event_date`` +
+  ``totalminuteswatched`` minutes, to the second; with overlapping episodes, the
+  latest end so far: a viewer still in a long episode has not stopped).  A gap
+  of exactly the threshold continues it, one second more does not, and an
+  episode starting before the previous one ended (overlap) continues it.
+  So adding an episode never lengthens a gap: a late-arriving older event can
+  join runs (or start its own), never split one.
+- A **binge session** is a run of at least ``binge_min_episodes`` episodes.
+  Runs cross midnight and year ends freely.
+
+How a selection (dates and the shared filters) counts them:
+
+- Sessions are found over **all** of a viewer's episodes, whatever the
+  selection: a selection never cuts a session in two.
+- A **session belongs to its first episode**: to that episode's period and to
+  its session type, device and market.  It counts in a selection when its first
+  episode does (a session started on 31 December at 23:00 is December's, and
+  the previous year's).
+- **Minutes belong to their own episode**: the binge share of a period is the
+  minutes of the selection's series events (every series event, plays or not,
+  any user) that are episodes of a binge session, over the minutes of all the
+  selection's series events, in % to 2 decimals (the exact rounding of
+  :func:`moviedash.metrics.served`; ``None`` without series minutes).  So a
+  share never exceeds 100 %.
+- The **top binged shows** rank shows by the sessions of the selection, then
+  their viewers (distinct users with such a session), then the name;
+  ``episodes_per_session`` is their episodes over their sessions (2 decimals).
+
+The answers are computed in Python from the raw rows' integers (seconds and
+minutes), so SQLite and PostgreSQL give the same numbers; the whole database's
+sessions are found once per data version (:func:`moviedash.analysis.cached`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import dimensions, metrics, shows
+from . import settings as data_settings
+from .analysis import MINUTES, cached, where
+from .escapes import decode_escapes
+from .metrics import MeasureSettings
+from .params import Filters, SeriesQuery
+from .periods import check_periods, period_labels, period_start
+from .store import Connection, Dialect, check_deadline, dialect_of
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a binge answer: its name, how it reads and its unit (the charts' and docs' words)."""
+
+    name: str
+    label: str
+    unit: str
+
+
+#: The columns of ``/data/binge/`` (per period) and ``/data/binge/overall/`` (the selection), declared once.
+PERIOD_COLUMNS: tuple[Column, ...] = (
+    Column("sessions", "Binge sessions", "sessions started"),
+    Column("binge_minutes", "Minutes in binges", "minutes"),
+    Column("series_minutes", "Series minutes", "minutes"),
+    Column("share", "Share of series minutes in binges", "%"),
+)
+OVERALL_COLUMNS: tuple[Column, ...] = (
+    Column("sessions", "Binge sessions", "sessions"),
+    Column("viewers", "Binge viewers", "viewers"),
+    Column("episodes", "Episodes in binges", "episodes"),
+    *PERIOD_COLUMNS[1:],
+)
+#: The columns of ``/data/binge/shows/``.
+SHOW_COLUMNS: tuple[Column, ...] = (
+    Column("show", "Show", ""),
+    Column("sessions", "Binge sessions", "sessions"),
+    Column("viewers", "Binge viewers", "viewers"),
+    Column("episodes", "Episodes in binges", "episodes"),
+    Column("episodes_per_session", "Episodes per session", "episodes"),
+)
+#: The share's decimals (a percentage, as the engagement shares).
+SHARE_DIGITS = 2
+_SERIES_LIKE = "%SERIES%"
+
+
+def measure_settings(conn: Connection) -> MeasureSettings:
+    """The settings of ``conn``'s database (the thresholds and the viewer rule), read once per request."""
+    return data_settings.load(conn)
+
+
+def share(part: int, whole: int) -> float | None:
+    """``part`` of ``whole`` minutes in %, to :data:`SHARE_DIGITS` decimals exactly; ``None`` for no minutes."""
+    return metrics.served(100 * part, whole, SHARE_DIGITS) if whole else None
+
+
+def runs(user: np.ndarray, show: np.ndarray, start: np.ndarray, minutes: np.ndarray,
+         max_gap_minutes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The runs of episodes: ``(order, run)`` -- the episodes in run order and each one's run number.
+
+    ``user`` and ``show`` are integer codes, ``start`` seconds, ``minutes``
+    whole minutes (all int64 arrays of one length).  ``order`` sorts the
+    episodes by (user, show, start, minutes); ``run[i]`` is the run of episode
+    ``order[i]``, numbered from 0 in that order.  Vectorised: a new run starts
+    where the (user, show) changes or the start is more than ``max_gap_minutes``
+    after the latest end of the (user, show)'s earlier episodes (after a break
+    every earlier episode ended before it, so that is also the run's latest end).
+    """
+    order = np.lexsort((minutes, start, show, user))
+    u, s, t, m = user[order], show[order], start[order], minutes[order]
+    end = t + 60 * m
+    new = np.ones(len(order), dtype=bool)
+    if len(order) > 1:
+        new[1:] = (u[1:] != u[:-1]) | (s[1:] != s[:-1])
+        group = np.cumsum(new)
+        latest = pd.Series(end).groupby(group).cummax().to_numpy()
+        follows = ~new[1:]
+        new[1:] |= follows & (t[1:] - latest[:-1] > 60 * int(max_gap_minutes))
+    return order, np.cumsum(new) - 1
+
+
+def _timestamps(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds since 1970 (int64) and whether each stored ``event_date`` is a date at all.
+
+    SQLite stores ``YYYY-MM-DD HH:MM:SS`` text and PostgreSQL a timestamp; both
+    are read as the same text first, so both backends give the same seconds.
+    """
+    text = pd.Series([v.isoformat(sep=" ") if isinstance(v, dt.datetime) else str(v) for v in values],
+                     dtype=object).str.slice(0, 19)
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    ok = parsed.notna().to_numpy()
+    seconds = np.zeros(len(text), dtype="int64")
+    if ok.any():
+        seconds[ok] = parsed[ok].to_numpy(dtype="datetime64[s]").astype("int64")
+    return seconds, ok
+
+
+def named_shows(conn: Connection, dialect: Dialect) -> dict[str, str]:
+    """The shows a loaded CSV named (``moviedash_shows``: title -> show), when the database has the table."""
+    if not conn.execute(dialect.table_exists_sql, ("moviedash_shows",)).fetchone()[0]:
+        return {}
+    return {str(t): str(s) for t, s in conn.execute("SELECT title, show FROM moviedash_shows").fetchall()}
+
+
+def _series_events(conn: Connection, dialect: Dialect, settings: MeasureSettings) -> pd.DataFrame:
+    """Every dated series event of the database, each with its binge session (or none), unfiltered.
+
+    Columns ``day`` (``YYYY-MM-DD``), ``sessiontype``, ``device``, ``market`` (as
+    stored), ``minutes``, ``session`` (-1 outside a binge session) and, per
+    session (on its first episode only, else -1/empty): ``user``, ``show``, ``episodes``.
+    """
+    clause, params = where(Filters(), dated=True)
+    # LIKE narrows the rows read; the exact rule (any case, surrounding spaces) is shows.is_series.
+    sql = (f"SELECT event_date, userid, title, sessiontype, device, market, COALESCE({MINUTES}, 0) "
+           f"FROM movies WHERE {clause} AND UPPER(sessiontype) LIKE ?")
+    rows = conn.execute(sql, [*params, _SERIES_LIKE]).fetchall()
+    check_deadline(conn)
+    frame = pd.DataFrame.from_records(
+        rows, columns=["event_date", "userid", "title", "sessiontype", "device", "market", "minutes"])
+    frame = frame[[shows.is_series(v) for v in frame["sessiontype"]]].reset_index(drop=True)
+    seconds, dated = _timestamps(frame["event_date"])
+    frame = frame[dated].reset_index(drop=True)
+    seconds = seconds[dated]
+    frame["minutes"] = frame["minutes"].astype("int64")
+    frame["day"] = pd.Series(seconds.astype("datetime64[s]").astype("datetime64[D]").astype(str), dtype=object)
+    named = named_shows(conn, dialect)
+    by_title = {t: shows.show_of(t, "SERIES", named=named) for t in frame["title"].dropna().unique()}
+    show = frame["title"].map(by_title)
+    excluded = settings.exclude_users
+    episode = (
+        (frame["minutes"].to_numpy() >= int(settings.min_minutes))
+        & show.notna().to_numpy()
+        & frame["userid"].notna().to_numpy()
+        & ~frame["userid"].isin(list(excluded)).to_numpy()
+    )
+    picked = np.flatnonzero(episode)
+    user_codes, _users = pd.factorize(frame["userid"].to_numpy()[picked])
+    show_codes, _names = pd.factorize(show.to_numpy()[picked])
+    order, run = runs(user_codes.astype("int64"), show_codes.astype("int64"), seconds[picked],
+                      frame["minutes"].to_numpy()[picked], settings.binge_max_gap_minutes)
+    sizes = np.bincount(run) if len(run) else np.zeros(0, dtype="int64")
+    binge = sizes[run] >= int(settings.binge_min_episodes)
+    # Sessions numbered 0.. in run order; each row of a session gets its number.
+    session_of_run = np.full(len(sizes), -1, dtype="int64")
+    is_session = sizes >= int(settings.binge_min_episodes)
+    session_of_run[is_session] = np.arange(int(is_session.sum()))
+    session = np.full(len(frame), -1, dtype="int64")
+    rows_in_order = picked[order]
+    session[rows_in_order[binge]] = session_of_run[run[binge]]
+    first = np.zeros(len(frame), dtype=bool)
+    starts = np.ones(len(run), dtype=bool)
+    starts[1:] = run[1:] != run[:-1]
+    first[rows_in_order[starts & binge]] = True
+    frame["session"] = session
+    frame["first"] = first
+    frame["user"] = pd.Series(np.where(first, frame["userid"].to_numpy(dtype=object), None), dtype=object)
+    frame["show"] = pd.Series(np.where(first, show.to_numpy(dtype=object), None), dtype=object)
+    episodes = np.zeros(len(frame), dtype="int64")
+    episodes[rows_in_order[starts & binge]] = sizes[run[starts & binge]]
+    frame["episodes"] = episodes
+    return frame[["day", "sessiontype", "device", "market", "minutes", "session", "first", "user", "show",
+                  "episodes"]]
+
+
+def series_events(conn: Connection, dialect: Dialect | None = None,
+                  settings: MeasureSettings | None = None) -> pd.DataFrame:
+    """:func:`_series_events`, cached per data version (:func:`moviedash.analysis.cached`)."""
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    return cached(conn, ("binge_events", dialect, settings), lambda: _series_events(conn, dialect, settings))
+
+
+def _matches(column: pd.Series, values: tuple[str, ...]) -> np.ndarray:
+    """The shared filter's rule on stored values (:mod:`moviedash.dimensions`: ``unknown`` is its bucket)."""
+    real = [v for v in values if v != dimensions.UNKNOWN]
+    text = column.map(lambda v: None if v is None else str(v))
+    hit = text.isin(real).to_numpy()
+    if dimensions.UNKNOWN in values:
+        hit |= text.isna().to_numpy() | text.isin(list(dimensions.PLACEHOLDERS)).to_numpy()
+    return hit
+
+
+def selected(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """The rows of :func:`series_events` in the selection: their own day in the range, their values filtered."""
+    keep = np.ones(len(frame), dtype=bool)
+    if filters.start is not None:
+        keep &= (frame["day"] >= filters.start.isoformat()).to_numpy()
+    if filters.end is not None:
+        keep &= (frame["day"] <= filters.end.isoformat()).to_numpy()
+    for column in dimensions.DIMS:
+        values = getattr(filters, column)
+        if values:
+            keep &= _matches(frame[column], values)
+    return frame[keep]
+
+
+def _labels(days: pd.Series, resolution: str, filters: Filters) -> list[str]:
+    """Every period from the selection's first to its last series event (or of ``start``..``end``)."""
+    if days.empty:
+        return []
+    first = period_start(filters.start or dt.date.fromisoformat(days.min()), resolution)
+    last = period_start(filters.end or dt.date.fromisoformat(days.max()), resolution)
+    check_periods(first, last, resolution)
+    return period_labels(first, last, resolution)
+
+
+def _period_of(days: pd.Series, resolution: str) -> pd.Series:
+    return days.map(lambda d: period_start(dt.date.fromisoformat(d), resolution).isoformat())
+
+
+def per_period(conn: Connection, query: SeriesQuery) -> pd.DataFrame:
+    """Binge sessions started, minutes in binges, series minutes and the binge share per period, zero-filled.
+
+    Columns ``date``, ``sessions``, ``binge_minutes``, ``series_minutes``, ``share``
+    (``None`` in a period without series minutes).  Every period from the selection's
+    first to its last series event (or of the selected range); none without series events.
+    """
+    rows = selected(series_events(conn), query.filters)
+    labels = _labels(rows["day"], query.resolution, query.filters)
+    period = _period_of(rows["day"], query.resolution)
+    sessions = period[rows["first"].to_numpy()].value_counts()
+    binge_minutes = rows["minutes"][rows["session"].to_numpy() >= 0].groupby(
+        period[rows["session"].to_numpy() >= 0]).sum()
+    series_minutes = rows["minutes"].groupby(period).sum()
+    out = pd.DataFrame({
+        "date": pd.Series(labels, dtype=object),
+        "sessions": pd.Series([int(sessions.get(p, 0)) for p in labels], dtype="int64"),
+        "binge_minutes": pd.Series([int(binge_minutes.get(p, 0)) for p in labels], dtype="int64"),
+        "series_minutes": pd.Series([int(series_minutes.get(p, 0)) for p in labels], dtype="int64"),
+    })
+    out["share"] = pd.Series([share(int(b), int(s)) for b, s in zip(out["binge_minutes"], out["series_minutes"],
+                                                                    strict=True)], dtype=object)
+    return out
+
+
+def overall(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """The selection's binge figures in one row: ``sessions``, ``viewers``, ``episodes``, ``binge_minutes``,
+    ``series_minutes``, ``share``."""
+    rows = selected(series_events(conn), filters)
+    firsts = rows[rows["first"].to_numpy()]
+    binge_minutes = int(rows["minutes"][rows["session"].to_numpy() >= 0].sum())
+    series_minutes = int(rows["minutes"].sum())
+    return pd.DataFrame([{
+        "sessions": len(firsts), "viewers": int(firsts["user"].nunique()), "episodes": int(firsts["episodes"].sum()),
+        "binge_minutes": binge_minutes, "series_minutes": series_minutes,
+        "share": share(binge_minutes, series_minutes),
+    }], columns=[c.name for c in OVERALL_COLUMNS]).astype({"share": object})
+
+
+def top_shows(conn: Connection, num: int, filters: Filters) -> pd.DataFrame:
+    """The ``num`` most binged shows of the selection: ``show``, ``sessions``, ``viewers``, ``episodes``,
+    ``episodes_per_session`` (most sessions first, then most viewers, then the name)."""
+    rows = selected(series_events(conn), filters)
+    firsts = rows[rows["first"].to_numpy()]
+    found: dict[str, list[Any]] = {}
+    for show, user, episodes in zip(firsts["show"], firsts["user"], firsts["episodes"], strict=True):
+        entry = found.setdefault(decode_escapes(str(show)), [0, set(), 0])
+        entry[0] += 1
+        entry[1].add(user)
+        entry[2] += int(episodes)
+    ranked = sorted(((name, n, len(users), eps) for name, (n, users, eps) in found.items()),
+                    key=lambda r: (-r[1], -r[2], r[0]))[:num]
+    return pd.DataFrame(
+        [{"show": name, "sessions": n, "viewers": v, "episodes": eps,
+          "episodes_per_session": metrics.served(eps, n, 2)} for name, n, v, eps in ranked],
+        columns=[c.name for c in SHOW_COLUMNS],
+    )
