@@ -279,6 +279,9 @@ SELECTION_PARAMS = ("start", "end", *FILTER_KEYS)
 FILTER_PARAMS = (*SELECTION_PARAMS, "format")
 BREAKDOWN_PARAMS = ("by", *FILTER_PARAMS)
 STOPS_PARAMS = ("title", *FILTER_PARAMS)
+#: The top binged shows' parameters (``/data/binge/shows/``); the per-period binge route takes
+#: :data:`SERIES_PARAMS`, its overall sibling :data:`FILTER_PARAMS`.
+BINGE_SHOWS_PARAMS = ("num", *FILTER_PARAMS)
 
 
 def series_query_from_args(args: Mapping[str, list[str]]) -> tuple[SeriesQuery, str]:
@@ -325,3 +328,10 @@ def parse_title(args: Mapping[str, list[str]]) -> str:
             f"title must be a non-empty text of at most {MAX_VALUE_LENGTH} characters without NUL", parameter="title"
         )
     return value
+
+
+def binge_shows_from_args(args: Mapping[str, list[str]]) -> tuple[int, Filters, str]:
+    """Parse ``/data/binge/shows/``: ``num`` (1..:data:`NUM_MAX`, default :data:`NUM_DEFAULT`), filters, format."""
+    _check_known(args, BINGE_SHOWS_PARAMS)
+    num = parse_num(_one("num", args["num"])) if "num" in args else NUM_DEFAULT
+    return num, _filters_from_args(args), _format_from_args(args)

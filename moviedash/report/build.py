@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import analysis, charts, dataquality, dimensions, engagement, metrics, pipeline, summaries
+from .. import analysis, binge_cards, charts, dataquality, dimensions, engagement, metrics, pipeline, summaries
 from .. import engagement_cards as cards
 from .. import settings as data_settings
 from ..errors import MoviedashError
@@ -128,6 +128,24 @@ def engagement_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection
             figure, data = pipeline.engagement_figure(conn, name, f, option, theme=spec.theme, title=None)
             text = cards.describe(name, data.frame)
         sections.append(ChartSection(key, _engagement_heading(card, name, option), figure, text))
+    return sections
+
+
+#: The binge cards' charts in a report (image files ``binge_<card>``), for the series page's report.
+BINGE_KEYS: tuple[str, ...] = tuple(key.replace("-", "_") for key in binge_cards.CARD_KEYS)
+
+
+def binge_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
+    """The binge cards' charts for ``spec``'s selection, with the cards' first controls.
+
+    The cards are :mod:`moviedash.binge_cards`' (the series page's); image files ``binge_<card>``.
+    """
+    sections = []
+    for key, card in zip(BINGE_KEYS, binge_cards.CARDS, strict=True):
+        name, option = binge_cards.chart_request(card.key, binge_cards.DEFAULTS)
+        figure, data = pipeline.binge_figure(conn, name, spec.filters, option, theme=spec.theme, title=None)
+        heading = f"{card.title} ({option})" if isinstance(option, str) else f"{card.title} (top {option})"
+        sections.append(ChartSection(key, heading, figure, binge_cards.describe(name, data.frame)))
     return sections
 
 
