@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -160,13 +160,25 @@ def named_shows(conn: Connection, dialect: Dialect) -> dict[str, str]:
     return {str(t): str(s) for t, s in conn.execute("SELECT title, show FROM moviedash_shows").fetchall()}
 
 
-def _series_events(conn: Connection, dialect: Dialect, settings: MeasureSettings) -> pd.DataFrame:
-    """Every dated series event of the database, each with its binge session (or none), unfiltered.
+class Binges(NamedTuple):
+    """The database's binge figures, unfiltered, small enough to keep per data version.
 
-    Columns ``day`` (``YYYY-MM-DD``), ``sessiontype``, ``device``, ``market`` (as
-    stored), ``minutes``, ``session`` (-1 outside a binge session) and, per
-    session (on its first episode only, else -1/empty): ``user``, ``show``, ``episodes``.
+    ``minutes``: per (``day``, ``sessiontype``, ``device``, ``market``) with a series
+    event, ``series_minutes`` and ``binge_minutes`` (of its events in a binge session).
+    ``sessions``: one row per binge session: its first episode's ``day`` and values,
+    ``user``, ``show`` and ``episodes``.  Missing values are ``''`` (as in the rollups).
     """
+
+    minutes: pd.DataFrame
+    sessions: pd.DataFrame
+
+
+_KEYS = ["day", *dimensions.DIMS]
+
+
+def _read_series(conn: Connection) -> tuple[pd.DataFrame, np.ndarray]:
+    """The database's dated series events (``day``, the dimensions, ``userid``, ``title``, ``minutes``)
+    and each one's start in seconds."""
     clause, params = where(Filters(), dated=True)
     # LIKE narrows the rows read; the exact rule (any case, surrounding spaces) is shows.is_series.
     sql = (f"SELECT event_date, userid, title, sessiontype, device, market, COALESCE({MINUTES}, 0) "
@@ -175,71 +187,70 @@ def _series_events(conn: Connection, dialect: Dialect, settings: MeasureSettings
     check_deadline(conn)
     frame = pd.DataFrame.from_records(
         rows, columns=["event_date", "userid", "title", "sessiontype", "device", "market", "minutes"])
-    frame = frame[[shows.is_series(v) for v in frame["sessiontype"]]].reset_index(drop=True)
+    keep = np.array([shows.is_series(v) for v in frame["sessiontype"]], dtype=bool)
     seconds, dated = _timestamps(frame["event_date"])
-    frame = frame[dated].reset_index(drop=True)
-    seconds = seconds[dated]
+    keep &= dated
+    frame = frame[keep].reset_index(drop=True)
     frame["minutes"] = frame["minutes"].astype("int64")
-    frame["day"] = pd.Series(seconds.astype("datetime64[s]").astype("datetime64[D]").astype(str), dtype=object)
+    frame["day"] = pd.Series(seconds[keep].astype("datetime64[s]").astype("datetime64[D]").astype(str), dtype=object)
+    for column in dimensions.DIMS:  # '' for NULL, as the rollups store it: both are the unknown bucket
+        frame[column] = frame[column].map(lambda v: "" if v is None else str(v)).astype(object)
+    return frame, seconds[keep]
+
+
+def _binges(conn: Connection, dialect: Dialect, settings: MeasureSettings) -> Binges:
+    """:class:`Binges` from the raw rows: the runs of every (viewer, show) (:func:`runs`), then sums."""
+    frame, seconds = _read_series(conn)
     named = named_shows(conn, dialect)
     by_title = {t: shows.show_of(t, "SERIES", named=named) for t in frame["title"].dropna().unique()}
     show = frame["title"].map(by_title)
-    excluded = settings.exclude_users
     episode = (
         (frame["minutes"].to_numpy() >= int(settings.min_minutes))
         & show.notna().to_numpy()
         & frame["userid"].notna().to_numpy()
-        & ~frame["userid"].isin(list(excluded)).to_numpy()
+        & ~frame["userid"].isin(list(settings.exclude_users)).to_numpy()
     )
     picked = np.flatnonzero(episode)
-    user_codes, _users = pd.factorize(frame["userid"].to_numpy()[picked])
-    show_codes, _names = pd.factorize(show.to_numpy()[picked])
+    user_codes, _ = pd.factorize(frame["userid"].to_numpy()[picked])
+    show_codes, _ = pd.factorize(show.to_numpy()[picked])
     order, run = runs(user_codes.astype("int64"), show_codes.astype("int64"), seconds[picked],
                       frame["minutes"].to_numpy()[picked], settings.binge_max_gap_minutes)
     sizes = np.bincount(run) if len(run) else np.zeros(0, dtype="int64")
-    binge = sizes[run] >= int(settings.binge_min_episodes)
-    # Sessions numbered 0.. in run order; each row of a session gets its number.
-    session_of_run = np.full(len(sizes), -1, dtype="int64")
-    is_session = sizes >= int(settings.binge_min_episodes)
-    session_of_run[is_session] = np.arange(int(is_session.sum()))
-    session = np.full(len(frame), -1, dtype="int64")
-    rows_in_order = picked[order]
-    session[rows_in_order[binge]] = session_of_run[run[binge]]
-    first = np.zeros(len(frame), dtype=bool)
+    in_session = sizes[run] >= int(settings.binge_min_episodes)
+    rows = picked[order]  # the frame's rows in run order
+    binged = np.zeros(len(frame), dtype=bool)
+    binged[rows[in_session]] = True
     starts = np.ones(len(run), dtype=bool)
     starts[1:] = run[1:] != run[:-1]
-    first[rows_in_order[starts & binge]] = True
-    frame["session"] = session
-    frame["first"] = first
-    frame["user"] = pd.Series(np.where(first, frame["userid"].to_numpy(dtype=object), None), dtype=object)
-    frame["show"] = pd.Series(np.where(first, show.to_numpy(dtype=object), None), dtype=object)
-    episodes = np.zeros(len(frame), dtype="int64")
-    episodes[rows_in_order[starts & binge]] = sizes[run[starts & binge]]
-    frame["episodes"] = episodes
-    return frame[["day", "sessiontype", "device", "market", "minutes", "session", "first", "user", "show",
-                  "episodes"]]
+    firsts = rows[starts & in_session]
+    frame["binge_minutes"] = np.where(binged, frame["minutes"].to_numpy(), 0)
+    minutes = frame.groupby(_KEYS, sort=True).agg(
+        series_minutes=("minutes", "sum"), binge_minutes=("binge_minutes", "sum")).reset_index()
+    sessions = frame.iloc[firsts][_KEYS].reset_index(drop=True)
+    sessions["user"] = frame["userid"].to_numpy(dtype=object)[firsts]
+    sessions["show"] = show.to_numpy(dtype=object)[firsts]
+    sessions["episodes"] = sizes[run[starts & in_session]].astype("int64")
+    return Binges(minutes, sessions)
 
 
-def series_events(conn: Connection, dialect: Dialect | None = None,
-                  settings: MeasureSettings | None = None) -> pd.DataFrame:
-    """:func:`_series_events`, cached per data version (:func:`moviedash.analysis.cached`)."""
+def binges(conn: Connection, dialect: Dialect | None = None, settings: MeasureSettings | None = None) -> Binges:
+    """:func:`_binges`, cached per data version (:func:`moviedash.analysis.cached`; a tuple: not copied,
+    and never changed by its readers)."""
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
-    return cached(conn, ("binge_events", dialect, settings), lambda: _series_events(conn, dialect, settings))
+    return cached(conn, ("binges", dialect, settings), lambda: _binges(conn, dialect, settings))
 
 
 def _matches(column: pd.Series, values: tuple[str, ...]) -> np.ndarray:
     """The shared filter's rule on stored values (:mod:`moviedash.dimensions`: ``unknown`` is its bucket)."""
     real = [v for v in values if v != dimensions.UNKNOWN]
-    text = column.map(lambda v: None if v is None else str(v))
-    hit = text.isin(real).to_numpy()
     if dimensions.UNKNOWN in values:
-        hit |= text.isna().to_numpy() | text.isin(list(dimensions.PLACEHOLDERS)).to_numpy()
-    return hit
+        real = [*real, *dimensions.PLACEHOLDERS]  # stored NULLs are '' here
+    return column.isin(real).to_numpy()
 
 
 def selected(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
-    """The rows of :func:`series_events` in the selection: their own day in the range, their values filtered."""
+    """The rows of a :class:`Binges` frame in the selection: their ``day`` in the range, their values filtered."""
     keep = np.ones(len(frame), dtype=bool)
     if filters.start is not None:
         keep &= (frame["day"] >= filters.start.isoformat()).to_numpy()
@@ -273,49 +284,46 @@ def per_period(conn: Connection, query: SeriesQuery) -> pd.DataFrame:
     (``None`` in a period without series minutes).  Every period from the selection's
     first to its last series event (or of the selected range); none without series events.
     """
-    rows = selected(series_events(conn), query.filters)
-    labels = _labels(rows["day"], query.resolution, query.filters)
-    period = _period_of(rows["day"], query.resolution)
-    sessions = period[rows["first"].to_numpy()].value_counts()
-    binge_minutes = rows["minutes"][rows["session"].to_numpy() >= 0].groupby(
-        period[rows["session"].to_numpy() >= 0]).sum()
-    series_minutes = rows["minutes"].groupby(period).sum()
-    out = pd.DataFrame({
+    found = binges(conn)
+    minutes = selected(found.minutes, query.filters)
+    sessions = selected(found.sessions, query.filters)
+    labels = _labels(minutes["day"], query.resolution, query.filters)
+    sums = minutes.groupby(_period_of(minutes["day"], query.resolution))[["binge_minutes", "series_minutes"]].sum()
+    started = _period_of(sessions["day"], query.resolution).value_counts()
+    binge_minutes = [int(sums["binge_minutes"].get(p, 0)) for p in labels]
+    series_minutes = [int(sums["series_minutes"].get(p, 0)) for p in labels]
+    return pd.DataFrame({
         "date": pd.Series(labels, dtype=object),
-        "sessions": pd.Series([int(sessions.get(p, 0)) for p in labels], dtype="int64"),
-        "binge_minutes": pd.Series([int(binge_minutes.get(p, 0)) for p in labels], dtype="int64"),
-        "series_minutes": pd.Series([int(series_minutes.get(p, 0)) for p in labels], dtype="int64"),
+        "sessions": pd.Series([int(started.get(p, 0)) for p in labels], dtype="int64"),
+        "binge_minutes": pd.Series(binge_minutes, dtype="int64"),
+        "series_minutes": pd.Series(series_minutes, dtype="int64"),
+        "share": pd.Series([share(b, m) for b, m in zip(binge_minutes, series_minutes, strict=True)], dtype=object),
     })
-    out["share"] = pd.Series([share(int(b), int(s)) for b, s in zip(out["binge_minutes"], out["series_minutes"],
-                                                                    strict=True)], dtype=object)
-    return out
 
 
 def overall(conn: Connection, filters: Filters) -> pd.DataFrame:
     """The selection's binge figures in one row: ``sessions``, ``viewers``, ``episodes``, ``binge_minutes``,
     ``series_minutes``, ``share``."""
-    rows = selected(series_events(conn), filters)
-    firsts = rows[rows["first"].to_numpy()]
-    binge_minutes = int(rows["minutes"][rows["session"].to_numpy() >= 0].sum())
-    series_minutes = int(rows["minutes"].sum())
+    found = binges(conn)
+    minutes = selected(found.minutes, filters)
+    sessions = selected(found.sessions, filters)
+    binge_minutes, series_minutes = int(minutes["binge_minutes"].sum()), int(minutes["series_minutes"].sum())
     return pd.DataFrame([{
-        "sessions": len(firsts), "viewers": int(firsts["user"].nunique()), "episodes": int(firsts["episodes"].sum()),
-        "binge_minutes": binge_minutes, "series_minutes": series_minutes,
-        "share": share(binge_minutes, series_minutes),
+        "sessions": len(sessions), "viewers": int(sessions["user"].nunique()),
+        "episodes": int(sessions["episodes"].sum()), "binge_minutes": binge_minutes,
+        "series_minutes": series_minutes, "share": share(binge_minutes, series_minutes),
     }], columns=[c.name for c in OVERALL_COLUMNS]).astype({"share": object})
 
 
 def top_shows(conn: Connection, num: int, filters: Filters) -> pd.DataFrame:
     """The ``num`` most binged shows of the selection: ``show``, ``sessions``, ``viewers``, ``episodes``,
     ``episodes_per_session`` (most sessions first, then most viewers, then the name)."""
-    rows = selected(series_events(conn), filters)
-    firsts = rows[rows["first"].to_numpy()]
-    found: dict[str, list[Any]] = {}
-    for show, user, episodes in zip(firsts["show"], firsts["user"], firsts["episodes"], strict=True):
-        entry = found.setdefault(decode_escapes(str(show)), [0, set(), 0])
-        entry[0] += 1
-        entry[1].add(user)
-        entry[2] += int(episodes)
+    sessions = selected(binges(conn).sessions, filters)
+    found: dict[str, tuple[int, set[Any], int]] = {}
+    for show, user, episodes in zip(sessions["show"], sessions["user"], sessions["episodes"], strict=True):
+        n, users, total = found.get(decode_escapes(str(show)), (0, set(), 0))
+        users.add(user)
+        found[decode_escapes(str(show))] = (n + 1, users, total + int(episodes))
     ranked = sorted(((name, n, len(users), eps) for name, (n, users, eps) in found.items()),
                     key=lambda r: (-r[1], -r[2], r[0]))[:num]
     return pd.DataFrame(

@@ -136,6 +136,22 @@ def test_sessions_follow_their_first_episode_and_minutes_their_own(hand: Any) ->
         {"show": "Alpha", "sessions": 1, "viewers": 1, "episodes": 3, "episodes_per_session": 3.0}]
 
 
+def test_no_series_events_is_an_empty_answer_and_unknown_values_are_a_bucket(make_db: Any) -> None:
+    movies = [event("2024-06-01 10:00:00", "u1", title="Film", minutes=100)]
+    client = create_app(db=make_db(movies)).server.test_client()
+    assert get_json(client, "/data/binge/?resolution=weekly") == []
+    assert get_json(client, "/data/binge/shows/") == []
+    assert get_json(client, "/data/binge/overall/") == [
+        {"sessions": 0, "viewers": 0, "episodes": 0, "binge_minutes": 0, "series_minutes": 0, "share": None}]
+    # Three 10-minute episodes of "Eta" half an hour apart on no known device, in any case of "series".
+    eta = [event(f"2024-06-01 1{h}:00:00", "u6", minutes=10, title=f"Eta, {h}", sessiontype=kind, device=None)
+           for h, kind in ((0, "SERIES"), (1, " series "), (2, "Series"))]
+    client = create_app(db=make_db([*movies, *eta], "eta.db")).server.test_client()
+    assert get_json(client, "/data/binge/overall/?device=unknown") == [
+        {"sessions": 1, "viewers": 1, "episodes": 3, "binge_minutes": 30, "series_minutes": 30, "share": 100.0}]
+    assert get_json(client, "/data/binge/overall/?device=Computer")[0]["sessions"] == 0
+
+
 def test_the_thresholds_are_database_settings(make_db: Any) -> None:
     db = make_db(HAND)
     # Two episodes make a session: u4's Beta (2 episodes) and u2's second run (22:41, 23:20) now count.
