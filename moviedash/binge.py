@@ -137,20 +137,24 @@ def runs(user: np.ndarray, show: np.ndarray, start: np.ndarray, minutes: np.ndar
     return order, np.cumsum(new) - 1
 
 
-def _timestamps(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _timestamps(values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     """Seconds since 1970 (int64) and whether each stored ``event_date`` is a date at all.
 
     SQLite stores ``YYYY-MM-DD HH:MM:SS`` text and PostgreSQL a timestamp; both
-    are read as the same text first, so both backends give the same seconds.
+    are read as the same text first (``str`` of a timestamp is that text), so both
+    backends give the same seconds.  numpy parses a whole column of such text at
+    once; only a column holding something else is parsed value by value.
     """
-    text = pd.Series([v.isoformat(sep=" ") if isinstance(v, dt.datetime) else str(v) for v in values],
-                     dtype=object).str.slice(0, 19)
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    ok = parsed.notna().to_numpy()
-    seconds = np.zeros(len(text), dtype="int64")
-    if ok.any():
+    text = np.array([str(v)[:19] for v in values], dtype=object)
+    try:
+        seconds = text.astype("datetime64[s]").astype("int64")
+        return seconds, np.ones(len(text), dtype=bool)
+    except ValueError:
+        parsed = pd.to_datetime(pd.Series(text, dtype=object), format="ISO8601", errors="coerce")
+        ok = parsed.notna().to_numpy()
+        seconds = np.zeros(len(text), dtype="int64")
         seconds[ok] = parsed[ok].to_numpy(dtype="datetime64[s]").astype("int64")
-    return seconds, ok
+        return seconds, ok
 
 
 def named_shows(conn: Connection, dialect: Dialect) -> dict[str, str]:
@@ -185,16 +189,20 @@ def _read_series(conn: Connection) -> tuple[pd.DataFrame, np.ndarray]:
            f"FROM movies WHERE {clause} AND UPPER(sessiontype) LIKE ?")
     rows = conn.execute(sql, [*params, _SERIES_LIKE]).fetchall()
     check_deadline(conn)
-    frame = pd.DataFrame.from_records(
-        rows, columns=["event_date", "userid", "title", "sessiontype", "device", "market", "minutes"])
-    keep = np.array([shows.is_series(v) for v in frame["sessiontype"]], dtype=bool)
-    seconds, dated = _timestamps(frame["event_date"])
+    names = ["event_date", "userid", "title", "sessiontype", "device", "market", "minutes"]
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in names]
+    del rows
+    # Object columns (not pandas' Arrow strings), mapped through their few distinct values.
+    data = {n: pd.Series(c, dtype="int64" if n == "minutes" else object) for n, c in zip(names, columns, strict=True)}
+    kinds = data["sessiontype"]
+    keep = np.array(kinds.map({k: shows.is_series(k) for k in kinds.unique()}), dtype=bool)
+    seconds, dated = _timestamps(columns[0])
     keep &= dated
-    frame = frame[keep].reset_index(drop=True)
-    frame["minutes"] = frame["minutes"].astype("int64")
+    frame = pd.DataFrame({n: data[n][keep].reset_index(drop=True) for n in names[1:]})
     frame["day"] = pd.Series(seconds[keep].astype("datetime64[s]").astype("datetime64[D]").astype(str), dtype=object)
     for column in dimensions.DIMS:  # '' for NULL, as the rollups store it: both are the unknown bucket
-        frame[column] = frame[column].map(lambda v: "" if v is None else str(v)).astype(object)
+        values = frame[column]
+        frame[column] = values.map({v: "" if v is None else str(v) for v in values.unique()}).astype(object)
     return frame, seconds[keep]
 
 
