@@ -45,8 +45,13 @@ How a selection (dates and the shared filters) counts them:
   ``episodes_per_session`` is their episodes over their sessions (2 decimals).
 
 The answers are computed in Python from the raw rows' integers (seconds and
-minutes), so SQLite and PostgreSQL give the same numbers; the whole database's
-sessions are found once per data version (:func:`moviedash.analysis.cached`).
+minutes), so SQLite and PostgreSQL give the same numbers.  The whole database's
+sessions are found once per data version (:func:`moviedash.analysis.cached`,
+which keeps answers while the rollups are current): what is kept is small --
+the series and binge minutes per (day, session type, device, market) and one
+row per session (:class:`Binges`) -- and every selection is answered from it.
+There are no binge rollups yet, so the first answer after each load reads all
+series events (about 15 s for a 1M-event demo database on SQLite).
 """
 from __future__ import annotations
 
