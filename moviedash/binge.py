@@ -62,13 +62,14 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import dimensions, metrics, shows
+from . import dimensions, metrics, rollups, shows
 from . import settings as data_settings
-from .analysis import MINUTES, cached, where
+from .analysis import MINUTES, cached, read_frame, where
 from .escapes import decode_escapes
 from .metrics import MeasureSettings
 from .params import Filters, SeriesQuery
 from .periods import check_periods, period_labels, period_start
+from .rollups import binges as binge_rollups
 from .store import Connection, Dialect, check_deadline, dialect_of
 
 
@@ -117,31 +118,6 @@ def share(part: int, whole: int) -> float | None:
     return metrics.served(100 * part, whole, SHARE_DIGITS) if whole else None
 
 
-def runs(user: np.ndarray, show: np.ndarray, start: np.ndarray, minutes: np.ndarray,
-         max_gap_minutes: int) -> tuple[np.ndarray, np.ndarray]:
-    """The runs of episodes: ``(order, run)`` -- the episodes in run order and each one's run number.
-
-    ``user`` and ``show`` are integer codes, ``start`` seconds, ``minutes``
-    whole minutes (all int64 arrays of one length).  ``order`` sorts the
-    episodes by (user, show, start, minutes); ``run[i]`` is the run of episode
-    ``order[i]``, numbered from 0 in that order.  Vectorised: a new run starts
-    where the (user, show) changes or the start is more than ``max_gap_minutes``
-    after the latest end of the (user, show)'s earlier episodes (after a break
-    every earlier episode ended before it, so that is also the run's latest end).
-    """
-    order = np.lexsort((minutes, start, show, user))
-    u, s, t, m = user[order], show[order], start[order], minutes[order]
-    end = t + 60 * m
-    new = np.ones(len(order), dtype=bool)
-    if len(order) > 1:
-        new[1:] = (u[1:] != u[:-1]) | (s[1:] != s[:-1])
-        group = np.cumsum(new)
-        latest = pd.Series(end).groupby(group).cummax().to_numpy()
-        follows = ~new[1:]
-        new[1:] |= follows & (t[1:] - latest[:-1] > 60 * int(max_gap_minutes))
-    return order, np.cumsum(new) - 1
-
-
 def _timestamps(values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     """Seconds since 1970 (int64) and whether each stored ``event_date`` is a date at all.
 
@@ -160,13 +136,6 @@ def _timestamps(values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
         seconds = np.zeros(len(text), dtype="int64")
         seconds[ok] = parsed[ok].to_numpy(dtype="datetime64[s]").astype("int64")
         return seconds, ok
-
-
-def named_shows(conn: Connection, dialect: Dialect) -> dict[str, str]:
-    """The shows a loaded CSV named (``moviedash_shows``: title -> show), when the database has the table."""
-    if not conn.execute(dialect.table_exists_sql, ("moviedash_shows",)).fetchone()[0]:
-        return {}
-    return {str(t): str(s) for t, s in conn.execute("SELECT title, show FROM moviedash_shows").fetchall()}
 
 
 class Binges(NamedTuple):
@@ -211,47 +180,48 @@ def _read_series(conn: Connection) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, seconds[keep]
 
 
-def _binges(conn: Connection, dialect: Dialect, settings: MeasureSettings) -> Binges:
-    """:class:`Binges` from the raw rows: the runs of every (viewer, show) (:func:`runs`), then sums."""
+def _raw_binges(conn: Connection, dialect: Dialect, settings: MeasureSettings) -> Binges:
+    """:class:`Binges` from the raw rows: the runs of every (viewer, show) (:func:`~.rollups.binges.runs`)."""
     frame, seconds = _read_series(conn)
-    named = named_shows(conn, dialect)
+    named = binge_rollups.named_shows(conn, dialect)
     by_title = {t: shows.show_of(t, "SERIES", named=named) for t in frame["title"].dropna().unique()}
-    show = frame["title"].map(by_title)
-    episode = (
-        (frame["minutes"].to_numpy() >= int(settings.min_minutes))
-        & show.notna().to_numpy()
-        & frame["userid"].notna().to_numpy()
-        & ~frame["userid"].isin(list(settings.exclude_users)).to_numpy()
-    )
-    picked = np.flatnonzero(episode)
-    user_codes, _ = pd.factorize(frame["userid"].to_numpy()[picked])
-    show_codes, _ = pd.factorize(show.to_numpy()[picked])
-    order, run = runs(user_codes.astype("int64"), show_codes.astype("int64"), seconds[picked],
-                      frame["minutes"].to_numpy()[picked], settings.binge_max_gap_minutes)
-    sizes = np.bincount(run) if len(run) else np.zeros(0, dtype="int64")
-    in_session = sizes[run] >= int(settings.binge_min_episodes)
-    rows = picked[order]  # the frame's rows in run order
-    binged = np.zeros(len(frame), dtype=bool)
-    binged[rows[in_session]] = True
-    starts = np.ones(len(run), dtype=bool)
-    starts[1:] = run[1:] != run[:-1]
-    firsts = rows[starts & in_session]
-    frame["binge_minutes"] = np.where(binged, frame["minutes"].to_numpy(), 0)
+    frame["show"] = frame["title"].map(by_title).astype(object)
+    frame["start"] = seconds
+    episodes = frame[binge_rollups.episode_mask(frame, settings)]
+    sessions, binged = binge_rollups.sessions_of(episodes, settings)
+    frame["binge_minutes"] = 0
+    frame.loc[episodes.index[binged], "binge_minutes"] = episodes["minutes"][binged]
     minutes = frame.groupby(_KEYS, sort=True).agg(
         series_minutes=("minutes", "sum"), binge_minutes=("binge_minutes", "sum")).reset_index()
-    sessions = frame.iloc[firsts][_KEYS].reset_index(drop=True)
-    sessions["user"] = frame["userid"].to_numpy(dtype=object)[firsts]
-    sessions["show"] = show.to_numpy(dtype=object)[firsts]
-    sessions["episodes"] = sizes[run[starts & in_session]].astype("int64")
+    return Binges(minutes, sessions[[*_KEYS, "userid", "show", "episodes"]])
+
+
+def _stored_binges(conn: Connection) -> Binges:
+    """:class:`Binges` from the binge rollups (``md_binge_day``, ``md_binges``)."""
+    keys = ", ".join(_KEYS)
+    minutes = read_frame(conn, f"SELECT {keys}, series_minutes, binge_minutes FROM md_binge_day", [])
+    sessions = read_frame(conn, f"SELECT {keys}, userid, show, episodes FROM md_binges", [])
+    check_deadline(conn)
+    minutes = minutes.astype({k: object for k in _KEYS} | {"series_minutes": "int64", "binge_minutes": "int64"})
+    sessions = sessions.astype({k: object for k in [*_KEYS, "userid", "show"]} | {"episodes": "int64"})
     return Binges(minutes, sessions)
 
 
+def from_rollups(conn: Connection, settings: MeasureSettings) -> bool:
+    """Whether the binge rollups may answer: current, and built under ``settings`` (those stored)."""
+    status = rollups.status(conn)
+    return status is not None and status.usable and settings == measure_settings(conn)
+
+
 def binges(conn: Connection, dialect: Dialect | None = None, settings: MeasureSettings | None = None) -> Binges:
-    """:func:`_binges`, cached per data version (:func:`moviedash.analysis.cached`; a tuple: not copied,
-    and never changed by its readers)."""
+    """The database's :class:`Binges`, from the rollups when they may answer, else from the raw rows;
+    cached per data version (:func:`moviedash.analysis.cached`; a tuple: not copied, and never
+    changed by its readers)."""
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
-    return cached(conn, ("binges", dialect, settings), lambda: _binges(conn, dialect, settings))
+    stored = from_rollups(conn, settings)
+    return cached(conn, ("binges", dialect, settings, stored),
+                  lambda: _stored_binges(conn) if stored else _raw_binges(conn, dialect, settings))
 
 
 def _matches(column: pd.Series, values: tuple[str, ...]) -> np.ndarray:
@@ -322,7 +292,7 @@ def overall(conn: Connection, filters: Filters) -> pd.DataFrame:
     sessions = selected(found.sessions, filters)
     binge_minutes, series_minutes = int(minutes["binge_minutes"].sum()), int(minutes["series_minutes"].sum())
     return pd.DataFrame([{
-        "sessions": len(sessions), "viewers": int(sessions["user"].nunique()),
+        "sessions": len(sessions), "viewers": int(sessions["userid"].nunique()),
         "episodes": int(sessions["episodes"].sum()), "binge_minutes": binge_minutes,
         "series_minutes": series_minutes, "share": share(binge_minutes, series_minutes),
     }], columns=[c.name for c in OVERALL_COLUMNS]).astype({"share": object})
@@ -333,7 +303,7 @@ def top_shows(conn: Connection, num: int, filters: Filters) -> pd.DataFrame:
     ``episodes_per_session`` (most sessions first, then most viewers, then the name)."""
     sessions = selected(binges(conn).sessions, filters)
     found: dict[str, tuple[int, set[Any], int]] = {}
-    for show, user, episodes in zip(sessions["show"], sessions["user"], sessions["episodes"], strict=True):
+    for show, user, episodes in zip(sessions["show"], sessions["userid"], sessions["episodes"], strict=True):
         n, users, total = found.get(decode_escapes(str(show)), (0, set(), 0))
         users.add(user)
         found[decode_escapes(str(show))] = (n + 1, users, total + int(episodes))

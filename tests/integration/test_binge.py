@@ -13,17 +13,21 @@ import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from moviedash import create_app, dataquality, figures, pipeline
+from moviedash import binge, create_app, dataquality, figures, pipeline
+from moviedash import settings as data_settings
 from moviedash.ingest.demo import generate_events
 from moviedash.ingest.loader import load_files
 from moviedash.params import Filters, SeriesQuery
 from moviedash.report.build import ReportSpec, binge_sections
-from moviedash.store import COLUMNS, connect_readonly
+from moviedash.rollups.binges import BingeParts
+from moviedash.store import COLUMNS, connect_readonly, dialect_of, write_transaction
 from tests import reference as ref
-from tests.helpers import BACKENDS, build_db, event, module_db, query
+from tests.helpers import BACKENDS, Recording, build_db, event, module_db, query, write_sql
 
 RESOLUTIONS = ("daily", "weekly", "monthly")
 
@@ -60,6 +64,24 @@ HAND = [
     _episode("2024-03-05 20:00:00", "u4", "Alpha, Three", 30),
 ]
 # Series minutes: u1 120 + u2 80 + u3 165 + u4 150 = 515; in binges: u1 120 + u3 165 + u4's Alpha 90 = 375.
+
+
+def assert_rollups_equal_raw(db: Any) -> binge.Binges:
+    """The binge rollups answer (current, non-empty) and hold exactly what the raw rows give."""
+    conn = connect_readonly(db)
+    try:
+        settings = binge.measure_settings(conn)
+        assert binge.from_rollups(conn, settings)
+        stored = binge._stored_binges(conn)
+        raw = binge._raw_binges(conn, dialect_of(conn), settings)
+    finally:
+        conn.close()
+    for got, want in zip(stored, raw, strict=True):
+        order = list(want.columns)
+        left = got[order].sort_values(order).reset_index(drop=True)
+        right = want.sort_values(order).reset_index(drop=True)
+        pd.testing.assert_frame_equal(left, right, check_dtype=False)
+    return stored
 
 
 def get_json(client: Any, url: str, status: int = 200) -> Any:
@@ -136,6 +158,40 @@ def test_sessions_follow_their_first_episode_and_minutes_their_own(hand: Any) ->
         {"show": "Alpha", "sessions": 1, "viewers": 1, "episodes": 3, "episodes_per_session": 3.0}]
 
 
+def test_the_rollups_hold_what_the_raw_rows_give_and_step_aside_when_stale(make_db: Any) -> None:
+    db = make_db(HAND)
+    stored = assert_rollups_equal_raw(db)
+    assert len(stored.sessions) == 3 and int(stored.minutes["binge_minutes"].sum()) == 375
+    # A row appended behind moviedash's back: the rollups are stale, the raw rows answer (u2's fourth episode,
+    # 23:40, 10 minutes after 23:30: u2's second run becomes a session of 3).
+    write_sql(db, "INSERT INTO movies (event_date, userid, title, sessiontype, totalminuteswatched) "
+                  "VALUES ('2024-03-01 23:40:00', 'u2', 'Alpha, Four', 'SERIES', 5)")
+    client = create_app(db=db).server.test_client()
+    assert get_json(client, "/data/binge/overall/") == [
+        {"sessions": 4, "viewers": 4, "episodes": 12, "binge_minutes": 420, "series_minutes": 520, "share": 80.77}]
+    # Without the rollups at all (a database made the course's way): the same from the raw rows.
+    write_sql(db, "DROP TABLE md_meta")
+    client = create_app(db=db).server.test_client()
+    assert get_json(client, "/data/binge/overall/")[0]["sessions"] == 4
+
+
+def test_a_load_reads_the_touched_viewers_episodes_not_movies(make_db: Any) -> None:
+    db = make_db(HAND)
+    with write_transaction(db) as conn:
+        recording = Recording(conn)
+        parts = BingeParts(data_settings.load(conn))
+        # u2 at 23:35 for 10 minutes, 5 after their 23:20 episode ended: 22:41, 23:20, 23:35 are a session.
+        parts.add({"event_date": pa.array(["2024-03-01 23:35:00"]), "userid": pa.array(["u2"]),
+                   "title": pa.array(["Alpha, Four"]), "sessiontype": pa.array(["SERIES"]),
+                   "device": pa.array([None], pa.string()), "market": pa.array(["NO"])}, np.array([10]))
+        parts.write(recording, dialect_of(conn))
+        assert recording.statements and not any("movies" in sql for sql in recording.statements)
+        assert conn.execute("SELECT COUNT(*), SUM(episodes) FROM md_binges").fetchone() == (4, 12)
+        # 375 + u2's 30 + 10 + 10 of 515 + 10 minutes.
+        assert conn.execute("SELECT SUM(binge_minutes), SUM(series_minutes) FROM md_binge_day").fetchone() == (
+            425, 525)
+
+
 def test_no_series_events_is_an_empty_answer_and_unknown_values_are_a_bucket(make_db: Any) -> None:
     movies = [event("2024-06-01 10:00:00", "u1", title="Film", minutes=100)]
     client = create_app(db=make_db(movies)).server.test_client()
@@ -198,7 +254,9 @@ def test_a_later_load_extends_an_open_run_and_older_events_join_runs(make_db: An
         pd.DataFrame([{c: r.get(c) for c in COLUMNS} for r in rows]).to_csv(path, index=False)
         assert load_files(db, [path]).committed
 
+    assert assert_rollups_equal_raw(db).sessions.empty
     load([_episode("2024-05-01 22:40:00", "u5", "Delta, 3", 30)], "a.csv")
+    assert len(assert_rollups_equal_raw(db).sessions) == 1
     client = create_app(db=db).server.test_client()
     assert get_json(client, "/data/binge/shows/") == [
         {"show": "Delta", "sessions": 1, "viewers": 1, "episodes": 3, "episodes_per_session": 3.0}]
@@ -206,6 +264,7 @@ def test_a_later_load_extends_an_open_run_and_older_events_join_runs(make_db: An
     # another, a day later, starts a run of its own (1 episode).  Still one session, now of 4 from 17:30.
     load([_episode("2024-05-01 17:30:00", "u5", "Delta, 0", 30), _episode("2024-05-02 12:00:00", "u5", "Delta, 4", 5)],
          "b.csv")
+    assert assert_rollups_equal_raw(db).sessions["episodes"].tolist() == [4]
     client = create_app(db=db).server.test_client()
     assert get_json(client, "/data/binge/shows/") == [
         {"show": "Delta", "sessions": 1, "viewers": 1, "episodes": 4, "episodes_per_session": 4.0}]
@@ -213,6 +272,7 @@ def test_a_later_load_extends_an_open_run_and_older_events_join_runs(make_db: An
     # (20:30) counts from the latest end so far (20:30), so it cannot split the run: 5 episodes,
     # 30 + 30 + 5 + 30 + 30 = 125 of 130 series minutes (the lone 5-minute episode of 2 May) = 96.153… %.
     load([_episode("2024-05-01 20:10:00", "u5", "Delta, x", 5)], "c.csv")
+    assert assert_rollups_equal_raw(db).sessions["episodes"].tolist() == [5]
     client = create_app(db=db).server.test_client()
     assert get_json(client, "/data/binge/overall/") == [
         {"sessions": 1, "viewers": 1, "episodes": 5, "binge_minutes": 125, "series_minutes": 130, "share": 96.15}]
@@ -251,22 +311,23 @@ def _demo_events(rows: int = 3_000, seed: int = 11) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[dict]]:
+def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[dict], Any]:
+    """A client over demo rows with binge bursts, the rows as stored (the reference's input), the database."""
     db = module_db(request, tmp_path_factory, _demo_events())
     stored = ref.as_events(query(db, f"SELECT {', '.join(COLUMNS)} FROM movies"))
-    return create_app(db=db).server.test_client(), stored
+    return create_app(db=db).server.test_client(), stored, db
 
 
 @pytest.mark.parametrize("resolution", RESOLUTIONS)
-def test_series_equal_the_reference(demo: tuple[Any, list[dict]], resolution: str) -> None:
-    client, stored = demo
+def test_series_equal_the_reference(demo: tuple[Any, list[dict], Any], resolution: str) -> None:
+    client, stored, db = demo
     got = get_json(client, f"/data/binge/?resolution={resolution}")
     assert got == ref.binge_series(stored, resolution)
     assert sum(row["sessions"] for row in got) > 10  # the demo data has binge-watchers
 
 
-def test_filtered_answers_equal_the_reference(demo: tuple[Any, list[dict]]) -> None:
-    client, stored = demo
+def test_filtered_answers_equal_the_reference(demo: tuple[Any, list[dict], Any]) -> None:
+    client, stored, db = demo
     start, end = dt.date(2023, 6, 1), dt.date(2023, 9, 30)
     selection = "start=2023-06-01&end=2023-09-30&device=TV"
     assert get_json(client, f"/data/binge/?resolution=weekly&{selection}") == ref.binge_series(
@@ -277,8 +338,9 @@ def test_filtered_answers_equal_the_reference(demo: tuple[Any, list[dict]]) -> N
         stored, 5, start=start, end=end, device="TV")
 
 
-def test_overall_and_shows_equal_the_reference(demo: tuple[Any, list[dict]]) -> None:
-    client, stored = demo
+def test_overall_and_shows_equal_the_reference(demo: tuple[Any, list[dict], Any]) -> None:
+    client, stored, db = demo
+    assert len(assert_rollups_equal_raw(db).sessions) > 10
     overall = get_json(client, "/data/binge/overall/")
     assert overall == [ref.binge_overall(stored)]
     assert 0 < overall[0]["share"] < 100

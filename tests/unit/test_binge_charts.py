@@ -7,6 +7,7 @@ import pytest
 
 from moviedash import binge, binge_cards, binge_charts
 from moviedash.errors import MoviedashError
+from moviedash.rollups import binges as binge_rollups
 
 PERIODS = pd.DataFrame({
     "date": ["2024-01-01", "2024-02-01", "2024-03-01"],
@@ -84,14 +85,14 @@ def test_runs_on_arrays() -> None:
     show = np.array([0, 0, 1, 0, 0], dtype="int64")
     start = 60 * np.array([160, 0, 0, 40, 281], dtype="int64")
     minutes = np.zeros(5, dtype="int64")
-    order, run = binge.runs(user, show, start, minutes, 120)
+    order, run = binge_rollups.runs(user, show, start, minutes, 120)
     assert order.tolist() == [1, 3, 0, 4, 2]
     assert run.tolist() == [0, 0, 0, 1, 2]
 
 
 def test_runs_measure_the_gap_from_the_latest_end() -> None:
     # 0+100 (ends 100), 10+1 (ends 11), 220: 120 after the long one's end, though 209 after the short one's.
-    order, run = binge.runs(np.zeros(3, "int64"), np.zeros(3, "int64"), 60 * np.array([0, 10, 220], "int64"),
+    order, run = binge_rollups.runs(np.zeros(3, "int64"), np.zeros(3, "int64"), 60 * np.array([0, 10, 220], "int64"),
                             np.array([100, 1, 5], "int64"), 120)
     assert run.tolist() == [0, 0, 0]
     assert binge.share(1, 3) == 33.33 and binge.share(0, 0) is None
