@@ -115,6 +115,11 @@ def _binge_minutes(episodes: pd.DataFrame, binged: np.ndarray) -> pd.Series:
     return episodes[binged].groupby(list(KEYS))["minutes"].sum()
 
 
+def _rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """The rows of ``frame``'s ``columns`` as tuples of Python values (numpy integers as ``int``)."""
+    return list(zip(*(frame[c].tolist() for c in columns), strict=True))
+
+
 class BingeParts:
     """The series events of one load, batch by batch, folded into the binge rollups at :meth:`write`."""
 
@@ -133,7 +138,8 @@ class BingeParts:
         if not len(picked):
             return
         index = pa.array(picked)
-        text = {c: pc.take(cols[c], index).to_numpy(zero_copy_only=False)
+        # NULL values as '' (as the other rollups store them), in pyarrow rather than row by row.
+        text = {c: pc.take(pc.fill_null(cols[c], "") if c in DIMS else cols[c], index).to_numpy(zero_copy_only=False)
                 for c in ("event_date", "userid", "title", *DIMS)}
         dates = text["event_date"].astype(str)
         frame = pd.DataFrame({
@@ -144,7 +150,7 @@ class BingeParts:
             "day": pd.Series(dates.astype("U10"), dtype=object),
         })
         for d in DIMS:
-            frame[d] = pd.Series(text[d], dtype=object).map(lambda v: "" if v is None else str(v)).astype(object)
+            frame[d] = pd.Series(text[d], dtype=object)
         self.parts.append(frame)
 
     def write(self, conn: Any, dialect: Dialect) -> None:
@@ -166,14 +172,14 @@ class BingeParts:
             sessions, binged = sessions_of(both, self.settings)
             delta = delta.add(_binge_minutes(both, binged), fill_value=0).sub(
                 _binge_minutes(old, old_binged), fill_value=0).astype("int64")
-            pairs = list(episodes[["userid", "show"]].drop_duplicates().itertuples(index=False, name=None))
-            conn.executemany("DELETE FROM md_binges WHERE userid = ? AND show = ?", pairs)
+            # Only pairs with stored episodes can have stored sessions to replace (none on a first load).
+            stale = list(old[["userid", "show"]].drop_duplicates().itertuples(index=False, name=None))
+            if stale:
+                conn.executemany("DELETE FROM md_binges WHERE userid = ? AND show = ?", stale)
             columns = ("userid", "show", "start", *KEYS, "episodes")
-            bulk_insert(conn, dialect, "md_binges", columns,
-                        [tuple(r) for r in sessions[list(columns)].itertuples(index=False, name=None)])
+            bulk_insert(conn, dialect, "md_binges", columns, _rows(sessions, columns))
             columns = ("userid", "show", "start", "minutes", *KEYS)
-            bulk_insert(conn, dialect, "md_binge_episodes", columns,
-                        [tuple(r) for r in episodes[list(columns)].itertuples(index=False, name=None)])
+            bulk_insert(conn, dialect, "md_binge_episodes", columns, _rows(episodes, columns))
         sums = pd.DataFrame({"series_minutes": series.reindex(delta.index, fill_value=0), "binge_minutes": delta})
         rows = [(*key, int(s), int(b)) for key, s, b in zip(
             sums.index, sums["series_minutes"], sums["binge_minutes"], strict=True)]
