@@ -44,14 +44,20 @@ How a selection (dates and the shared filters) counts them:
   their viewers (distinct users with such a session), then the name;
   ``episodes_per_session`` is their episodes over their sessions (2 decimals).
 
-The answers are computed in Python from the raw rows' integers (seconds and
-minutes), so SQLite and PostgreSQL give the same numbers.  The whole database's
-sessions are found once per data version (:func:`moviedash.analysis.cached`,
-which keeps answers while the rollups are current): what is kept is small --
-the series and binge minutes per (day, session type, device, market) and one
-row per session (:class:`Binges`) -- and every selection is answered from it.
-There are no binge rollups yet, so the first answer after each load reads all
-series events (about 15 s for a 1M-event demo database on SQLite).
+The answers are computed in Python from integers (seconds and minutes), so
+SQLite and PostgreSQL give the same numbers, from one of two sources holding the
+same :class:`Binges` (the series and binge minutes per (day, session type,
+device, market) and one row per session):
+
+- the binge rollups (:mod:`moviedash.rollups.binges`: ``md_binge_day``,
+  ``md_binges``), maintained incrementally by every load, when the rollups are
+  current and were built under the settings in force;
+- the raw rows otherwise (a database made the course's way, rollups of an older
+  moviedash, rows appended behind moviedash's back): every series event is read
+  and the runs found with the same functions.
+
+Either is kept per data version (:func:`moviedash.analysis.cached`) and every
+selection is answered from it.
 """
 from __future__ import annotations
 
