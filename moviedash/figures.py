@@ -24,6 +24,7 @@ from . import analysis, charts, metrics, pipeline
 from .errors import MoviedashError
 from .params import (
     BREAKDOWN_KEYS,
+    NUM_DEFAULT,
     Filters,
     SeriesQuery,
     TopQuery,
@@ -39,7 +40,7 @@ Database = str | os.PathLike[str] | Connection
 Values = str | Sequence[str] | None
 
 __all__ = ["series", "unique_users", "minutes_watched", "top_titles", "top_shows", "show", "heatmap", "kpis",
-           "engagement"]
+           "engagement", "binge"]
 
 
 @contextmanager
@@ -179,6 +180,29 @@ def show(
     filters = _filters(start, end, sessiontype, device, market)
     with connection(db) as conn:
         return pipeline.show_figure(conn, chart, name, filters, theme=theme, title=title)[0]
+def binge(
+    chart: str, db: Database, option: str | int | None = None, *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+) -> go.Figure:
+    """A binge chart (:data:`moviedash.pipeline.BINGE_CHARTS`, :mod:`moviedash.binge`).
+
+    ``option`` is the chart's own parameter: the resolution of ``binge_sessions`` and
+    ``binge_share`` (default daily), ``num`` of ``binge_shows`` (default 10)::
+
+        figures.binge("binge_sessions", "moviedb", "weekly", device=["TV"])
+        figures.binge("binge_shows", "moviedb", 20)
+    """
+    if chart not in pipeline.BINGE_CHARTS:
+        raise MoviedashError(f"unknown chart {chart!r}; one of {', '.join(pipeline.BINGE_CHARTS)}",
+                             parameter="chart")
+    if pipeline.BINGE_CHART_PARAMS[chart] == ("num",):
+        value: str | int = parse_num(NUM_DEFAULT if option is None else option)
+    else:
+        value = parse_resolution(option or "daily")
+    filters = _filters(start, end, sessiontype, device, market)
+    with connection(db) as conn:
+        return pipeline.binge_figure(conn, chart, filters, value, theme=theme, title=title)[0]
 
 
 def kpis(

@@ -282,7 +282,10 @@ class MeasureSettings:
     - ``watched_threshold``: a play at or above it (capped completion, %) is completed;
     - ``poor_quality_threshold`` and ``errorperception_higher_is_worse``: a play is poor when
       its ``errorperception`` is strictly above the threshold (below it when higher is better);
-    - ``exclude_users``: left out of viewer counts only; their plays count in these measures.
+    - ``exclude_users``: left out of viewer counts only; their plays count in these measures;
+    - ``binge_min_episodes`` and ``binge_max_gap_minutes``: what a binge session is
+      (:mod:`moviedash.binge`): at least this many episodes of one show, each starting at
+      most this many minutes after the previous one ended.
     """
 
     min_minutes: int = 0
@@ -290,6 +293,8 @@ class MeasureSettings:
     poor_quality_threshold: float = 7.0
     errorperception_higher_is_worse: bool = True
     exclude_users: frozenset[str] = frozenset()
+    binge_min_episodes: int = 3
+    binge_max_gap_minutes: int = 120
 
     def is_play_default(self) -> bool:
         """True when every event is a play and every user a viewer (the raw SQL needs no condition)."""

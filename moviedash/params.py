@@ -296,6 +296,9 @@ def parse_show_table(args: Mapping[str, list[str]]) -> str:
     if value not in SHOW_TABLES:
         raise MoviedashError(f"table must be one of {', '.join(SHOW_TABLES)}", parameter="table")
     return value
+#: The top binged shows' parameters (``/data/binge/shows/``); the per-period binge route takes
+#: :data:`SERIES_PARAMS`, its overall sibling :data:`FILTER_PARAMS`.
+BINGE_SHOWS_PARAMS = ("num", *FILTER_PARAMS)
 
 
 def series_query_from_args(args: Mapping[str, list[str]]) -> tuple[SeriesQuery, str]:
@@ -353,3 +356,10 @@ def parse_title(args: Mapping[str, list[str]], name: str = "title") -> str:
             f"{name} must be a non-empty text of at most {MAX_VALUE_LENGTH} characters without NUL", parameter=name
         )
     return value
+
+
+def binge_shows_from_args(args: Mapping[str, list[str]]) -> tuple[int, Filters, str]:
+    """Parse ``/data/binge/shows/``: ``num`` (1..:data:`NUM_MAX`, default :data:`NUM_DEFAULT`), filters, format."""
+    _check_known(args, BINGE_SHOWS_PARAMS)
+    num = parse_num(_one("num", args["num"])) if "num" in args else NUM_DEFAULT
+    return num, _filters_from_args(args), _format_from_args(args)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import analysis, charts, engagement, metrics, show_charts, showstats
+from . import analysis, binge, binge_charts, charts, engagement, metrics, show_charts, showstats
 from .escapes import decode_escapes
 from .params import Filters, SeriesQuery, TopQuery
 from .store import Connection, check_deadline
@@ -284,3 +284,54 @@ def engagement_figure(
     if chart == "quality_worst_segments":
         return worst_segments_figure(conn, str(option), filters, theme=theme, title=title)
     return quality_completion_figure(conn, filters, theme=theme, title=title)
+
+
+# --------------------------------------------------------------------------- #
+# Binge sessions (issue 15, :mod:`moviedash.binge`)
+# --------------------------------------------------------------------------- #
+
+#: The binge charts of ``/figures/binge/<chart>.json`` and the figures API, and each one's own
+#: parameter (besides the shared filters and ``theme``).
+BINGE_CHART_PARAMS: dict[str, tuple[str, ...]] = {
+    "binge_sessions": ("resolution",),
+    "binge_share": ("resolution",),
+    "binge_shows": ("num",),
+}
+BINGE_CHARTS: tuple[str, ...] = tuple(BINGE_CHART_PARAMS)
+
+
+def binge_data(conn: Connection, query: SeriesQuery) -> ChartData:
+    """Binge sessions, minutes in binges, series minutes and the binge share per period, as ``/data/binge/``."""
+    return ChartData(binge.per_period(conn, query), query, export_name(f"binge_{query.resolution}", query.filters))
+
+
+def binge_overall_data(conn: Connection, filters: Filters) -> ChartData:
+    """The selection's binge figures in one row, as ``/data/binge/overall/``."""
+    return ChartData(binge.overall(conn, filters), filters, export_name("binge_overall", filters))
+
+
+def binge_shows_data(conn: Connection, num: int, filters: Filters) -> ChartData:
+    """The ``num`` most binged shows, as ``/data/binge/shows/``."""
+    return ChartData(binge.top_shows(conn, num, filters), filters, export_name(f"binge_shows_top{num}", filters))
+
+
+def binge_figure(
+    conn: Connection, chart: str, filters: Filters, option: str | int, *, theme: str = "light",
+    title: str | None = charts.DEFAULT_TITLE,
+) -> tuple[go.Figure, ChartData]:
+    """The binge chart ``chart`` (:data:`BINGE_CHARTS`) and the data behind it (exported as CSV);
+    ``option`` is its own parameter's value: the resolution, or ``num`` of the top shows."""
+    if chart == "binge_shows":
+        data = binge_shows_data(conn, int(option), filters)
+        check_deadline(conn)
+        return binge_charts.shows_figure(data.frame, theme=theme, title=title), data
+    query = SeriesQuery(str(option), filters)
+    data = binge_data(conn, query)
+    check_deadline(conn)
+    if chart == "binge_sessions":
+        frame = data.frame[["date", "sessions"]]
+        figure = binge_charts.sessions_figure(frame, query.resolution, theme=theme, title=title)
+        return figure, ChartData(frame, query, export_name(f"binge_sessions_{query.resolution}", filters))
+    frame = data.frame[["date", "binge_minutes", "series_minutes", "share"]]
+    figure = binge_charts.share_figure(frame, query.resolution, theme=theme, title=title)
+    return figure, ChartData(frame, query, export_name(f"binge_share_{query.resolution}", filters))

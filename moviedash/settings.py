@@ -23,6 +23,8 @@ What they change (the defaults change nothing):
   anonymous plays.
 - ``watched_threshold``, ``poor_quality_threshold``,
   ``errorperception_higher_is_worse``: read by the completion and quality measures.
+- ``binge_min_episodes``, ``binge_max_gap_minutes``: what a binge session is
+  (:mod:`moviedash.binge`); the binge rollups are rebuilt when one changes.
 """
 from __future__ import annotations
 
@@ -42,6 +44,9 @@ ANONYMOUS_USER = "d41d8cd98f00b204e9800998ecf8427e"
 MAX_MIN_MINUTES = 100_000
 MAX_EXCLUDED_USERS = 1000
 MAX_USER_ID_LENGTH = 200
+#: The most episodes a binge may need, and the longest gap between two of its episodes (a week).
+MAX_BINGE_EPISODES = 1000
+MAX_BINGE_GAP_MINUTES = 7 * 24 * 60
 
 _MEMO_KEY = "settings"
 
@@ -115,6 +120,18 @@ def _check_min_minutes(value: Any) -> int:
     return value
 
 
+def _check_binge_episodes(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 2 <= value <= MAX_BINGE_EPISODES:
+        raise ValueError(f"must be a whole number of episodes from 2 to {MAX_BINGE_EPISODES:,}")
+    return value
+
+
+def _check_binge_gap(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_BINGE_GAP_MINUTES:
+        raise ValueError(f"must be a whole number of minutes from 0 to {MAX_BINGE_GAP_MINUTES:,}")
+    return value
+
+
 def _check_percent(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 100:
         raise ValueError("must be a percentage above 0 and at most 100")
@@ -177,6 +194,16 @@ SETTINGS: tuple[Setting, ...] = (
         "errorperception_higher_is_worse", "true/false",
         "Whether a higher errorperception means a worse experience.",
         _boolean, _check_boolean, lambda v: "true" if v else "false",
+    ),
+    Setting(
+        "binge_min_episodes", "whole episodes",
+        "A binge session is a viewer's run of at least this many episodes of one show.",
+        _integer, _check_binge_episodes, str,
+    ),
+    Setting(
+        "binge_max_gap_minutes", "whole minutes",
+        "In a binge session each episode starts at most this many minutes after the previous one ended.",
+        _integer, _check_binge_gap, str,
     ),
 )
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -91,6 +91,8 @@ class Settings:
     exclude_users: frozenset[str] = field(default_factory=frozenset)
     poor_quality_threshold: float = 7.0
     errorperception_higher_is_worse: bool = True
+    binge_min_episodes: int = 3
+    binge_max_gap_minutes: int = 120
 
 
 DEFAULT = Settings()
@@ -643,3 +645,147 @@ def show_page(events: Iterable[Event], name: str, settings: Settings = DEFAULT,
                          "viewers": sum(1 for seen in watched.values() if len(seen) == k)})
     return {"show": name, **_episode_record(mine, settings), "seasons": out_seasons, "episodes": out_episodes,
             "grid": grid}
+# Binge sessions (issue 15)
+# --------------------------------------------------------------------------- #
+
+
+def start_time(event: Event) -> dt.datetime | None:
+    """``event_date`` to the second (its first 19 characters); ``None`` when it is not a date."""
+    try:
+        return dt.datetime.fromisoformat(str(event.get("event_date"))[:19])
+    except ValueError:
+        return None
+
+
+def is_series_event(event: Event) -> bool:
+    """"series events only are episodes": session type ``SERIES`` in any case, spaces around ignored."""
+    value = event.get("sessiontype")
+    return isinstance(value, str) and value.strip().upper() == "SERIES"
+
+
+def show_name(title: str) -> str:
+    """"the part of ``title`` before the first ``", "``"; a title that does not split is its own show."""
+    head, found, tail = title.partition(", ")
+    return head if found and head.strip() and tail.strip() else title
+
+
+def binge_sessions(events: Iterable[Event], settings: Settings = DEFAULT) -> list[list[dict[str, Any]]]:
+    """Every binge session of the database, each the list of its episodes in order.
+
+    "a viewer's run of >= binge_min_episodes plays of episodes of the same show where
+    each next episode starts at most binge_max_gap_minutes after the end of the
+    previous one (end = event_date + totalminuteswatched minutes); gap exactly at the
+    threshold counts".  Episodes: series plays with a title and a user not in
+    ``exclude_users``; runs per (viewer, show), ordered by start then minutes; with
+    overlapping episodes "the end of the previous one" is the latest end so far.
+    """
+    runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    # Not as_events(): the callers' events keep their "_id" (which event is in a binge).
+    for e in (e for e in events if is_play(e, settings)):
+        when = start_time(e)
+        user, title = e.get("userid"), e.get("title")
+        if when is None or not is_series_event(e) or not title or user is None or user in settings.exclude_users:
+            continue
+        runs.setdefault((user, show_name(title)), []).append({**e, "_start": when})
+    sessions: list[list[dict[str, Any]]] = []
+    gap = dt.timedelta(minutes=settings.binge_max_gap_minutes)
+    for (user, show), episodes in runs.items():
+        episodes.sort(key=lambda x: (x["_start"], minutes(x)))
+        current: list[dict[str, Any]] = []
+        latest_end = dt.datetime.min
+        for x in episodes:
+            if current and x["_start"] - latest_end > gap:
+                if len(current) >= settings.binge_min_episodes:
+                    sessions.append(current)
+                current = []
+            end = x["_start"] + dt.timedelta(minutes=minutes(x))
+            latest_end = max(latest_end, end) if current else end
+            current.append({**x, "_user": user, "_show": show})
+        if len(current) >= settings.binge_min_episodes:
+            sessions.append(current)
+    return sessions
+
+
+def _in_selection(event: Event, start: dt.date | None, end: dt.date | None, where: Mapping[str, Any]) -> bool:
+    day = event_day(event)
+    return (day is not None and not (start and day < start) and not (end and day > end)
+            and all(event.get(c) == v for c, v in where.items()))
+
+
+def _binge_parts(events: Sequence[Event], settings: Settings, start: dt.date | None, end: dt.date | None,
+                 where: Mapping[str, Any]) -> tuple[list[list[dict[str, Any]]], list[tuple[Event, bool]]]:
+    """The sessions whose first episode is selected, and the selected series events with "in a binge"."""
+    sessions = binge_sessions(events, settings)
+    in_binge = {id_ for s in sessions for id_ in (x["_id"] for x in s)}
+    chosen = [s for s in sessions if _in_selection(s[0], start, end, where)]
+    series_rows = [(e, e["_id"] in in_binge) for e in events
+                   if is_series_event(e) and start_time(e) is not None and _in_selection(e, start, end, where)]
+    return chosen, series_rows
+
+
+def _numbered(events: Iterable[Event]) -> list[dict[str, Any]]:
+    return [{**e, "_id": i} for i, e in enumerate(as_events(events))]
+
+
+def binge_series(events: Iterable[Event], resolution: str, settings: Settings = DEFAULT,
+                 start: dt.date | None = None, end: dt.date | None = None, **where: Any) -> list[dict[str, Any]]:
+    """``GET /data/binge/?resolution=…`` → ``[{"date", "sessions", "binge_minutes", "series_minutes", "share"}]``.
+
+    "sessions belong to the period -- and filter values -- of their first episode";
+    minutes to their own event.  Every period from the selection's first to last series
+    event (or ``start``..``end``); share = binge minutes / series minutes in %, 2 decimals.
+    """
+    numbered = _numbered(events)
+    chosen, series_rows = _binge_parts(numbered, settings, start, end, where)
+    days = [event_day(e) for e, _ in series_rows]
+    if not days:
+        return []
+    label = period_start(start or min(d for d in days if d), resolution)
+    last = period_start(end or max(d for d in days if d), resolution)
+    table: dict[dt.date, list[int]] = {}
+    while label <= last:
+        table[label] = [0, 0, 0]
+        if resolution == "daily":
+            label += dt.timedelta(days=1)
+        elif resolution == "weekly":
+            label += dt.timedelta(days=7)
+        else:
+            label = dt.date(label.year + label.month // 12, label.month % 12 + 1, 1)
+    for s in chosen:
+        first_day = event_day(s[0])
+        assert first_day is not None
+        table[period_start(first_day, resolution)][0] += 1
+    for e, binged in series_rows:
+        day = event_day(e)
+        assert day is not None
+        row = table[period_start(day, resolution)]
+        row[2] += minutes(e)
+        if binged:
+            row[1] += minutes(e)
+    return [{"date": d.isoformat(), "sessions": n, "binge_minutes": b, "series_minutes": m,
+             "share": served(100 * b, m, 2) if m else None} for d, (n, b, m) in table.items()]
+
+
+def binge_overall(events: Iterable[Event], settings: Settings = DEFAULT, start: dt.date | None = None,
+                  end: dt.date | None = None, **where: Any) -> dict[str, Any]:
+    """``GET /data/binge/overall/`` → one row: sessions, viewers, episodes, binge and series minutes, share."""
+    chosen, series_rows = _binge_parts(_numbered(events), settings, start, end, where)
+    binged = sum(minutes(e) for e, b in series_rows if b)
+    total = sum(minutes(e) for e, _ in series_rows)
+    return {"sessions": len(chosen), "viewers": len({s[0]["_user"] for s in chosen}),
+            "episodes": sum(len(s) for s in chosen), "binge_minutes": binged, "series_minutes": total,
+            "share": served(100 * binged, total, 2) if total else None}
+
+
+def binge_shows(events: Iterable[Event], num: int = 10, settings: Settings = DEFAULT, start: dt.date | None = None,
+                end: dt.date | None = None, **where: Any) -> list[dict[str, Any]]:
+    """``GET /data/binge/shows/?num=…`` → the most binged shows: most sessions, then viewers, then name."""
+    chosen, _ = _binge_parts(_numbered(events), settings, start, end, where)
+    by_show: dict[str, list[list[dict[str, Any]]]] = {}
+    for s in chosen:
+        by_show.setdefault(s[0]["_show"], []).append(s)
+    rows = [{"show": show, "sessions": len(ss), "viewers": len({s[0]["_user"] for s in ss}),
+             "episodes": sum(len(s) for s in ss), "episodes_per_session": served(sum(len(s) for s in ss), len(ss), 2)}
+            for show, ss in by_show.items()]
+    rows.sort(key=lambda r: (-r["sessions"], -r["viewers"], r["show"]))
+    return rows[:num]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import analysis, charts, dataquality, dimensions, engagement, metrics, pipeline, summaries
+from .. import analysis, binge_cards, charts, dataquality, dimensions, engagement, metrics, pipeline, summaries
 from .. import engagement_cards as cards
 from .. import settings as data_settings
 from ..errors import MoviedashError
@@ -189,6 +189,29 @@ def engagement_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection
     return sections
 
 
+#: The binge cards' charts in a report (image files ``binge_<card>``), for the series page's report.
+BINGE_KEYS: tuple[str, ...] = tuple(key.replace("-", "_") for key in binge_cards.CARD_KEYS)
+
+
+def binge_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
+    """The binge cards' charts for ``spec``'s selection, with the cards' first controls.
+
+    The cards are :mod:`moviedash.binge_cards`' (the series page's); image files ``binge_<card>``.
+    """
+    sections = []
+    for key, card in zip(BINGE_KEYS, binge_cards.CARDS, strict=True):
+        name, option = binge_cards.chart_request(card.key, binge_cards.DEFAULTS)
+        figure, data = pipeline.binge_figure(conn, name, spec.filters, option, theme=spec.theme, title=None)
+        heading = f"{card.title} ({option})" if isinstance(option, str) else f"{card.title} (top {option})"
+        sections.append(ChartSection(key, heading, figure, binge_cards.describe(name, data.frame)))
+    return sections
+
+
+def series_page_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
+    """The series page in a report: its shows' charts, then the binge cards'."""
+    return series_sections(conn, spec) + binge_sections(conn, spec)
+
+
 @dataclass(frozen=True)
 class ReportPage:
     """A dashboard page in reports: its charts' keys (image files' names) and what draws them."""
@@ -202,7 +225,7 @@ class ReportPage:
 REPORT_PAGES: dict[str, ReportPage] = {page.name: page for page in (
     ReportPage("overview", OVERVIEW_KEYS, overview_sections),
     ReportPage("engagement", ENGAGEMENT_KEYS, engagement_sections),
-    ReportPage("series", SERIES_KEYS, series_sections),
+    ReportPage("series", SERIES_KEYS + BINGE_KEYS, series_page_sections),
 )}
 #: ``--page``'s values: each page, or ``all`` of them.
 ALL_PAGES = "all"

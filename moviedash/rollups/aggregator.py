@@ -14,6 +14,7 @@ from .. import settings as data_settings
 from ..metrics import UNITS, MeasureSettings
 from ..store import Dialect, add_month_partitions, dialect_of
 from . import showmap
+from .binges import BingeParts
 from .packing import pack_code_runs, pack_column_rows, unpack_codes, unpack_columns
 from .tables import (
     ABOUT_COUNTS,
@@ -384,6 +385,8 @@ class Aggregator:
         # What counts as a play and who as a viewer (:mod:`moviedash.settings`), read in the writing transaction.
         self.settings = data_settings.load(conn)
         self._excluded = pa.array(sorted(self.settings.exclude_users), type=pa.string())
+        # The load's series events, for the binge rollups (:mod:`.binges`).
+        self.binges = BingeParts(self.settings)
         # md_about: the rows' About counts (ABOUT_COUNTS), under the same settings.
         self.about = np.zeros(len(ABOUT_COUNTS), dtype=np.int64)
         self.days = _Codes()
@@ -541,6 +544,7 @@ class Aggregator:
         order = np.argsort(keys, kind="stable")
         self.viewer_parts.append((keys[order], pairs[order]))
         self.title_pairs.append(distinct(pairs))
+        self.binges.add(cols, minutes)
 
     # ------------------------------------------------------------------ #
 
@@ -745,6 +749,7 @@ class Aggregator:
                 key_columns=1,
                 on_conflict="(title) DO UPDATE SET viewers = excluded.viewers, users = excluded.users", rows=upserts,
             )
+        self.binges.write(conn, dialect)
 
     def _write_bins(self, conn: Any, dialect: Dialect, table: str, period: str, texts: list[tuple],
                     cells: _BinCells) -> None:

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 from .. import analysis, dimensions, metrics, params, viewstate
 from ..charts import THEMES
 from ..errors import MoviedashError
-from ..pipeline import CHARTS, ENGAGEMENT_CHART_PARAMS, ENGAGEMENT_CHARTS
+from ..pipeline import BINGE_CHART_PARAMS, BINGE_CHARTS, CHARTS, ENGAGEMENT_CHART_PARAMS, ENGAGEMENT_CHARTS
 from .context import get_connection
 
 OPENAPI_PATH = "/data/openapi.json"
@@ -438,6 +438,66 @@ def _engagement_schemas() -> dict[str, Any]:
     }
 
 
+_BINGE_TEXT = (
+    "A binge session is a viewer's run of at least `binge_min_episodes` (default 3) episodes of one show, each "
+    "starting at most `binge_max_gap_minutes` (default 120) after the previous one ended (database settings). "
+    "Sessions are found over all the data and belong to the period and filter values of their first episode; "
+    "minutes belong to their own event. `share` is % of series minutes, 2 decimals, null without series minutes."
+)
+
+
+def _binge_num() -> dict[str, Any]:
+    return _single("num", {"type": "integer", "minimum": params.NUM_MIN, "maximum": params.NUM_MAX,
+                           "default": params.NUM_DEFAULT}, "How many shows.")
+
+
+def _binge_paths(known: Known) -> dict[str, Any]:
+    resolution = _single("resolution", _enum(params.RESOLUTIONS, "daily"), _RESOLUTION_TEXT)
+    return {
+        "/data/binge/": _engagement_operation(
+            "binge", "Binge sessions started, minutes in binges, series minutes and the binge share per period.",
+            f"Every period between the first and the last series event (or of the range) is present. {_BINGE_TEXT}",
+            [resolution], "BingeRow", known,
+        ),
+        "/data/binge/overall/": _engagement_operation(
+            "binge_overall", "The selection's binge sessions, viewers, episodes and share of series minutes.",
+            f"One row. {_BINGE_TEXT}", [], "BingeOverallRow", known,
+        ),
+        "/data/binge/shows/": _engagement_operation(
+            "binge_shows", "The most binged shows: sessions, viewers, episodes and episodes per session.",
+            f"Most sessions first, then most viewers, then the name. {_BINGE_TEXT}", [_binge_num()],
+            "BingeShowRow", known,
+        ),
+    }
+
+
+def _binge_figure_operation(chart: str, known: Known) -> dict[str, Any]:
+    own = {"resolution": _single("resolution", _enum(params.RESOLUTIONS, "daily"), _RESOLUTION_TEXT),
+           "num": _binge_num()}
+    operation = _engagement_figure_operation("completion", known)
+    operation["get"]["operationId"] = f"figure_{chart}"
+    operation["get"]["summary"] = f"The {chart.replace('_', ' ')} chart as Plotly figure JSON, for embedding."
+    operation["get"]["parameters"] = [*[own[name] for name in BINGE_CHART_PARAMS[chart]], *_selection(known),
+                                      _single("theme", _enum(THEMES, "light"), "The colour theme.")]
+    return operation
+
+
+def _binge_schemas() -> dict[str, Any]:
+    count = {"type": "integer", "minimum": 0}
+    share = _nullable_number("% of series minutes in binges; null without series minutes.")
+    minutes = {"binge_minutes": count, "series_minutes": count, "share": share}
+    return {
+        "BingeRow": _rows({"date": {"type": "string", "format": "date", "description": "The first day of the period."},
+                           "sessions": count, **minutes},
+                          ["date", "sessions", "binge_minutes", "series_minutes", "share"]),
+        "BingeOverallRow": _rows({"sessions": count, "viewers": count, "episodes": count, **minutes},
+                                 ["sessions", "viewers", "episodes", "binge_minutes", "series_minutes", "share"]),
+        "BingeShowRow": _rows({"show": {"type": "string", "minLength": 1}, "sessions": count, "viewers": count,
+                               "episodes": count, "episodes_per_session": {"type": "number", "minimum": 0}},
+                              ["show", "sessions", "viewers", "episodes", "episodes_per_session"]),
+    }
+
+
 def _openapi_operation() -> dict[str, Any]:
     return {
         "get": {
@@ -487,10 +547,12 @@ def build_document(known: Known | None = None) -> dict[str, Any]:
                 for m in metrics.ENGAGEMENT
             },
             **_engagement_paths(known),
+            **_binge_paths(known),
             "/data/toplist/": _toplist_operation(known),
             "/data/show/": _show_operation(known),
             "/figures/{chart}.json": _figure_operation(known),
             **{f"/figures/engagement/{c}.json": _engagement_figure_operation(c, known) for c in ENGAGEMENT_CHARTS},
+            **{f"/figures/binge/{c}.json": _binge_figure_operation(c, known) for c in BINGE_CHARTS},
             OPENAPI_PATH: _openapi_operation(),
         },
         "components": {
@@ -529,6 +591,7 @@ def build_document(known: Known | None = None) -> dict[str, Any]:
                 },
                 **_engagement_schemas(),
                 **_show_schemas(),
+                **_binge_schemas(),
                 "Error": error,
             }
         },

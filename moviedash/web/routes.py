@@ -19,11 +19,14 @@ from ..errors import MoviedashError
 from ..params import (
     BREAKDOWN_PARAMS,
     FILTER_PARAMS,
+    NUM_DEFAULT,
     SELECTION_PARAMS,
     SHOW_PARAMS,
     STOPS_PARAMS,
+    binge_shows_from_args,
     filters_from_args,
     parse_by,
+    parse_num,
     parse_resolution,
     parse_show_table,
     parse_title,
@@ -151,6 +154,33 @@ def show() -> Response:
     return Response(json.dumps(pipeline.show_result(conn, name, filters)), mimetype="application/json")
 
 
+@bp.get("/binge/")
+def binge_series() -> Response:
+    """Binge sessions started, minutes in binges, series minutes and the binge share per period, zero-filled."""
+    query, fmt = series_query_from_args(_args())
+    conn = get_connection()
+    analysis.check_known(conn, query.filters)
+    return frame_response(pipeline.binge_data(conn, query).frame, fmt, f"binge_{query.resolution}")
+
+
+@bp.get("/binge/overall/")
+def binge_overall() -> Response:
+    """The selection's binge sessions, viewers, episodes and share of series minutes, in one row."""
+    filters, fmt = filters_from_args(_args())
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    return frame_response(pipeline.binge_overall_data(conn, filters).frame, fmt, "binge_overall")
+
+
+@bp.get("/binge/shows/")
+def binge_shows() -> Response:
+    """The most binged shows: sessions, viewers, episodes and episodes per session."""
+    num, filters, fmt = binge_shows_from_args(_args())
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    return frame_response(pipeline.binge_shows_data(conn, num, filters).frame, fmt, f"binge_shows_top{num}")
+
+
 @bp.route("/", defaults={"rest": ""})
 @bp.route("/<path:rest>")
 def not_found(rest: str) -> Response:
@@ -218,6 +248,32 @@ def engagement_figure(chart: str) -> Response:
     value = option[own[0]]() if own else None
     analysis.check_known(conn, filters)
     fig, data = pipeline.engagement_figure(conn, chart, filters, value, theme=theme_values[0])
+    body = {**fig.to_plotly_json(), "config": plotly_config(data.name)}
+    return Response(to_json_plotly(body), mimetype="application/json")
+
+
+@figures_bp.get("/binge/<chart>.json")
+def binge_figure(chart: str) -> Response:
+    """A binge chart as Plotly figure JSON: the shared filters, ``theme`` and the chart's own parameter
+    (``resolution`` of the sessions and the share, ``num`` of the top shows)."""
+    if chart not in pipeline.BINGE_CHARTS:
+        raise MoviedashError(f"unknown chart {chart!r}; one of {', '.join(pipeline.BINGE_CHARTS)}", status=404)
+    args = _args()
+    theme_values = args.pop("theme", ["light"])
+    if len(theme_values) != 1 or theme_values[0] not in THEMES:
+        raise MoviedashError(f"theme must be one of {', '.join(THEMES)}", parameter="theme")
+    own = pipeline.BINGE_CHART_PARAMS[chart]
+    filters, _ = filters_from_args(args, (*own, *SELECTION_PARAMS))
+    if own == ("num",):
+        values = args.get("num", [str(NUM_DEFAULT)])
+        if len(values) != 1:
+            raise MoviedashError("num may be given only once", parameter="num")
+        option: str | int = parse_num(values[0])
+    else:
+        option = _resolution(args)
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    fig, data = pipeline.binge_figure(conn, chart, filters, option, theme=theme_values[0])
     body = {**fig.to_plotly_json(), "config": plotly_config(data.name)}
     return Response(to_json_plotly(body), mimetype="application/json")
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 
 from moviedash import create_app, dimensions, metrics, params, viewstate
 from moviedash.charts import THEMES
-from moviedash.pipeline import CHARTS, ENGAGEMENT_CHART_PARAMS, ENGAGEMENT_CHARTS
+from moviedash.pipeline import BINGE_CHARTS, CHARTS, ENGAGEMENT_CHART_PARAMS, ENGAGEMENT_CHARTS
 from moviedash.web.openapi import OPENAPI_PATH, build_document
 from tests.helpers import BACKENDS, event, module_db
 
@@ -32,6 +32,9 @@ ROUTES = {
     "/data/quality/completion/", *(f"/figures/engagement/{chart}.json" for chart in ENGAGEMENT_CHARTS),
     # The show route (issue 15).
     "/data/show/",
+    # Binge sessions (issue 15).
+    "/data/binge/", "/data/binge/overall/", "/data/binge/shows/",
+    *(f"/figures/binge/{chart}.json" for chart in BINGE_CHARTS),
 }
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -122,7 +125,18 @@ def test_document_lists_every_route(app, doc):
     assert rules - documented == {
         "/data/<metric>/", "/data/", "/data/<path:rest>", "/figures/", "/figures/<path:rest>",
         "/figures/engagement/<chart>.json",  # documented chart by chart, each with its own parameter
+        "/figures/binge/<chart>.json",
     }
+
+
+def test_binge_parameters_match_the_validators(doc):
+    assert set(_params(doc, "/data/binge/")) == set(params.SERIES_PARAMS)
+    assert set(_params(doc, "/data/binge/overall/")) == set(params.FILTER_PARAMS)
+    shows = _params(doc, "/data/binge/shows/")
+    assert set(shows) == set(params.BINGE_SHOWS_PARAMS)
+    assert (shows["num"]["schema"]["minimum"], shows["num"]["schema"]["maximum"]) == (params.NUM_MIN, params.NUM_MAX)
+    assert set(_params(doc, "/figures/binge/binge_shows.json")) == {"num", "theme", *params.SELECTION_PARAMS}
+    assert set(_params(doc, "/figures/binge/binge_share.json")) == {"resolution", "theme", *params.SELECTION_PARAMS}
 
 
 def test_parameters_match_the_validators(doc):

@@ -35,6 +35,9 @@ def test_defaults_are_the_reference_ones_and_every_field_is_declared_once() -> N
         ("poor_quality_threshold", "-2.5", -2.5),
         ("errorperception_higher_is_worse", "No", False),
         ("errorperception_higher_is_worse", "true", True),
+        ("binge_min_episodes", " 2", 2),
+        ("binge_max_gap_minutes", "0", 0),
+        ("binge_max_gap_minutes", "10080", 10080),
     ],
 )
 def test_parse(name: str, text: str, value: object) -> None:
@@ -53,6 +56,10 @@ def test_parse(name: str, text: str, value: object) -> None:
         ("errorperception_higher_is_worse", "2", "not true or false"),
         ("exclude_users", ",".join(f"u{i}" for i in range(1001)), "at most 1,000 user ids"),
         ("exclude_users", "x" * 201, "is not a user id"),
+        ("binge_min_episodes", "1", "from 2 to 1,000"),
+        ("binge_min_episodes", "3.5", "not a whole number"),
+        ("binge_max_gap_minutes", "-1", "from 0 to 10,080"),
+        ("binge_max_gap_minutes", "10081", "from 0 to 10,080"),
     ],
 )
 def test_bad_values_are_refused_with_the_reason(name: str, text: str, reason: str) -> None:
@@ -65,7 +72,8 @@ def test_unknown_key_names_the_known_ones() -> None:
     with pytest.raises(data_settings.SettingError) as caught:
         data_settings.parse("min_minute", "1")
     assert caught.value.message == ("unknown setting 'min_minute'; settings: min_minutes, watched_threshold, "
-                                    "exclude_users, poor_quality_threshold, errorperception_higher_is_worse")
+                                    "exclude_users, poor_quality_threshold, errorperception_higher_is_worse, "
+                                    "binge_min_episodes, binge_max_gap_minutes")
 
 
 def test_save_and_load_round_trip_and_defaults_store_no_row() -> None:

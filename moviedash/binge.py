@@ -1,0 +1,322 @@
+"""Binge sessions: who watches episode after episode of one show, and how much of series viewing that is.
+
+Definitions (issue 15; the thresholds are the data-quality settings
+``binge_min_episodes``, default 3, and ``binge_max_gap_minutes``, default 120,
+of :mod:`moviedash.settings`):
+
+- An **episode** is a *play* (``min_minutes``, NULL minutes are 0) of a series
+  event (:func:`moviedash.shows.is_series`) with a title, a placed date (as every
+  dated query: :func:`moviedash.analysis.where` with ``dated``) and a *viewer*:
+  a ``userid`` that is not NULL and not in ``exclude_users`` -- the viewer rule of
+  every viewer count.  Excluded users (and rows without a user) have no binge
+  sessions; their minutes still count in series minutes, as in minutes watched.
+  Its show is :func:`moviedash.shows.show_of` (with the shows a CSV named, when
+  the database has them).
+- Runs are **per (viewer, show)**: a viewer's episodes of one show, ordered by
+  start (``event_date``).  Plays of another show (or a movie) in between do not
+  break a run -- a viewer alternating two shows on one evening binges both.  An
+  episode **continues** the run when it starts at most ``binge_max_gap_minutes``
+  after the *end* of the episodes before it (end = ``event_date`` +
+  ``totalminuteswatched`` minutes, to the second; with overlapping episodes, the
+  latest end so far: a viewer still in a long episode has not stopped).  A gap
+  of exactly the threshold continues it, one second more does not, and an
+  episode starting before the previous one ended (overlap) continues it.
+  So adding an episode never lengthens a gap: a late-arriving older event can
+  join runs (or start its own), never split one.
+- A **binge session** is a run of at least ``binge_min_episodes`` episodes.
+  Runs cross midnight and year ends freely.
+
+How a selection (dates and the shared filters) counts them:
+
+- Sessions are found over **all** of a viewer's episodes, whatever the
+  selection: a selection never cuts a session in two.
+- A **session belongs to its first episode**: to that episode's period and to
+  its session type, device and market.  It counts in a selection when its first
+  episode does (a session started on 31 December at 23:00 is December's, and
+  the previous year's).
+- **Minutes belong to their own episode**: the binge share of a period is the
+  minutes of the selection's series events (every series event, plays or not,
+  any user) that are episodes of a binge session, over the minutes of all the
+  selection's series events, in % to 2 decimals (the exact rounding of
+  :func:`moviedash.metrics.served`; ``None`` without series minutes).  So a
+  share never exceeds 100 %.
+- The **top binged shows** rank shows by the sessions of the selection, then
+  their viewers (distinct users with such a session), then the name;
+  ``episodes_per_session`` is their episodes over their sessions (2 decimals).
+
+The answers are computed in Python from integers (seconds and minutes), so
+SQLite and PostgreSQL give the same numbers, from one of two sources holding the
+same :class:`Binges` (the series and binge minutes per (day, session type,
+device, market) and one row per session):
+
+- the binge rollups (:mod:`moviedash.rollups.binges`: ``md_binge_day``,
+  ``md_binges``), maintained incrementally by every load, when the rollups are
+  current and were built under the settings in force;
+- the raw rows otherwise (a database made the course's way, rollups of an older
+  moviedash, rows appended behind moviedash's back): every series event is read
+  and the runs found with the same functions.
+
+Either is kept per data version (:func:`moviedash.analysis.cached`) and every
+selection is answered from it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from . import dimensions, metrics, rollups, shows
+from . import settings as data_settings
+from .analysis import MINUTES, cached, read_frame, where
+from .escapes import decode_escapes
+from .metrics import MeasureSettings
+from .params import Filters, SeriesQuery
+from .periods import check_periods, period_labels, period_start
+from .rollups import binges as binge_rollups
+from .store import Connection, Dialect, check_deadline, dialect_of
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a binge answer: its name, how it reads and its unit (the charts' and docs' words)."""
+
+    name: str
+    label: str
+    unit: str
+
+
+#: The columns of ``/data/binge/`` (per period) and ``/data/binge/overall/`` (the selection), declared once.
+PERIOD_COLUMNS: tuple[Column, ...] = (
+    Column("sessions", "Binge sessions", "sessions started"),
+    Column("binge_minutes", "Minutes in binges", "minutes"),
+    Column("series_minutes", "Series minutes", "minutes"),
+    Column("share", "Share of series minutes in binges", "%"),
+)
+OVERALL_COLUMNS: tuple[Column, ...] = (
+    Column("sessions", "Binge sessions", "sessions"),
+    Column("viewers", "Binge viewers", "viewers"),
+    Column("episodes", "Episodes in binges", "episodes"),
+    *PERIOD_COLUMNS[1:],
+)
+#: The columns of ``/data/binge/shows/``.
+SHOW_COLUMNS: tuple[Column, ...] = (
+    Column("show", "Show", ""),
+    Column("sessions", "Binge sessions", "sessions"),
+    Column("viewers", "Binge viewers", "viewers"),
+    Column("episodes", "Episodes in binges", "episodes"),
+    Column("episodes_per_session", "Episodes per session", "episodes"),
+)
+#: The share's decimals (a percentage, as the engagement shares).
+SHARE_DIGITS = 2
+_SERIES_LIKE = "%SERIES%"
+
+
+def measure_settings(conn: Connection) -> MeasureSettings:
+    """The settings of ``conn``'s database (the thresholds and the viewer rule), read once per request."""
+    return data_settings.load(conn)
+
+
+def share(part: int, whole: int) -> float | None:
+    """``part`` of ``whole`` minutes in %, to :data:`SHARE_DIGITS` decimals exactly; ``None`` for no minutes."""
+    return metrics.served(100 * part, whole, SHARE_DIGITS) if whole else None
+
+
+def _timestamps(values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds since 1970 (int64) and whether each stored ``event_date`` is a date at all.
+
+    SQLite stores ``YYYY-MM-DD HH:MM:SS`` text and PostgreSQL a timestamp; both
+    are read as the same text first (``str`` of a timestamp is that text), so both
+    backends give the same seconds.  numpy parses a whole column of such text at
+    once; only a column holding something else is parsed value by value.
+    """
+    text = np.array([str(v)[:19] for v in values], dtype=object)
+    try:
+        seconds = text.astype("datetime64[s]").astype("int64")
+        return seconds, np.ones(len(text), dtype=bool)
+    except ValueError:
+        parsed = pd.to_datetime(pd.Series(text, dtype=object), format="ISO8601", errors="coerce")
+        ok = parsed.notna().to_numpy()
+        seconds = np.zeros(len(text), dtype="int64")
+        seconds[ok] = parsed[ok].to_numpy(dtype="datetime64[s]").astype("int64")
+        return seconds, ok
+
+
+class Binges(NamedTuple):
+    """The database's binge figures, unfiltered, small enough to keep per data version.
+
+    ``minutes``: per (``day``, ``sessiontype``, ``device``, ``market``) with a series
+    event, ``series_minutes`` and ``binge_minutes`` (of its events in a binge session).
+    ``sessions``: one row per binge session: its first episode's ``day`` and values,
+    ``user``, ``show`` and ``episodes``.  Missing values are ``''`` (as in the rollups).
+    """
+
+    minutes: pd.DataFrame
+    sessions: pd.DataFrame
+
+
+_KEYS = ["day", *dimensions.DIMS]
+
+
+def _read_series(conn: Connection) -> tuple[pd.DataFrame, np.ndarray]:
+    """The database's dated series events (``day``, the dimensions, ``userid``, ``title``, ``minutes``)
+    and each one's start in seconds."""
+    clause, params = where(Filters(), dated=True)
+    # LIKE narrows the rows read; the exact rule (any case, surrounding spaces) is shows.is_series.
+    sql = (f"SELECT event_date, userid, title, sessiontype, device, market, COALESCE({MINUTES}, 0) "
+           f"FROM movies WHERE {clause} AND UPPER(sessiontype) LIKE ?")
+    rows = conn.execute(sql, [*params, _SERIES_LIKE]).fetchall()
+    check_deadline(conn)
+    names = ["event_date", "userid", "title", "sessiontype", "device", "market", "minutes"]
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in names]
+    del rows
+    # Object columns (not pandas' Arrow strings), mapped through their few distinct values.
+    data = {n: pd.Series(c, dtype="int64" if n == "minutes" else object) for n, c in zip(names, columns, strict=True)}
+    kinds = data["sessiontype"]
+    keep = np.array(kinds.map({k: shows.is_series(k) for k in kinds.unique()}), dtype=bool)
+    seconds, dated = _timestamps(columns[0])
+    keep &= dated
+    frame = pd.DataFrame({n: data[n][keep].reset_index(drop=True) for n in names[1:]})
+    frame["day"] = pd.Series(seconds[keep].astype("datetime64[s]").astype("datetime64[D]").astype(str), dtype=object)
+    for column in dimensions.DIMS:  # '' for NULL, as the rollups store it: both are the unknown bucket
+        values = frame[column]
+        frame[column] = values.map({v: "" if v is None else str(v) for v in values.unique()}).astype(object)
+    return frame, seconds[keep]
+
+
+def _raw_binges(conn: Connection, dialect: Dialect, settings: MeasureSettings) -> Binges:
+    """:class:`Binges` from the raw rows: the runs of every (viewer, show) (:func:`~.rollups.binges.runs`)."""
+    frame, seconds = _read_series(conn)
+    named = binge_rollups.named_shows(conn, dialect)
+    by_title = {t: shows.show_of(t, "SERIES", named=named) for t in frame["title"].dropna().unique()}
+    frame["show"] = frame["title"].map(by_title).astype(object)
+    frame["start"] = seconds
+    episodes = frame[binge_rollups.episode_mask(frame, settings)]
+    sessions, binged = binge_rollups.sessions_of(episodes, settings)
+    frame["binge_minutes"] = 0
+    frame.loc[episodes.index[binged], "binge_minutes"] = episodes["minutes"][binged]
+    minutes = frame.groupby(_KEYS, sort=True).agg(
+        series_minutes=("minutes", "sum"), binge_minutes=("binge_minutes", "sum")).reset_index()
+    return Binges(minutes, sessions[[*_KEYS, "userid", "show", "episodes"]])
+
+
+def _stored_binges(conn: Connection) -> Binges:
+    """:class:`Binges` from the binge rollups (``md_binge_day``, ``md_binges``)."""
+    keys = ", ".join(_KEYS)
+    minutes = read_frame(conn, f"SELECT {keys}, series_minutes, binge_minutes FROM md_binge_day", [])
+    sessions = read_frame(conn, f"SELECT {keys}, userid, show, episodes FROM md_binges", [])
+    check_deadline(conn)
+    minutes = minutes.astype({k: object for k in _KEYS} | {"series_minutes": "int64", "binge_minutes": "int64"})
+    sessions = sessions.astype({k: object for k in [*_KEYS, "userid", "show"]} | {"episodes": "int64"})
+    return Binges(minutes, sessions)
+
+
+def from_rollups(conn: Connection, settings: MeasureSettings) -> bool:
+    """Whether the binge rollups may answer: current, and built under ``settings`` (those stored)."""
+    status = rollups.status(conn)
+    return status is not None and status.usable and settings == measure_settings(conn)
+
+
+def binges(conn: Connection, dialect: Dialect | None = None, settings: MeasureSettings | None = None) -> Binges:
+    """The database's :class:`Binges`, from the rollups when they may answer, else from the raw rows;
+    cached per data version (:func:`moviedash.analysis.cached`; a tuple: not copied, and never
+    changed by its readers)."""
+    dialect = dialect or dialect_of(conn)
+    settings = settings or measure_settings(conn)
+    stored = from_rollups(conn, settings)
+    return cached(conn, ("binges", dialect, settings, stored),
+                  lambda: _stored_binges(conn) if stored else _raw_binges(conn, dialect, settings))
+
+
+def _matches(column: pd.Series, values: tuple[str, ...]) -> np.ndarray:
+    """The shared filter's rule on stored values (:mod:`moviedash.dimensions`: ``unknown`` is its bucket)."""
+    real = [v for v in values if v != dimensions.UNKNOWN]
+    if dimensions.UNKNOWN in values:
+        real = [*real, *dimensions.PLACEHOLDERS]  # stored NULLs are '' here
+    return column.isin(real).to_numpy()
+
+
+def selected(frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """The rows of a :class:`Binges` frame in the selection: their ``day`` in the range, their values filtered."""
+    keep = np.ones(len(frame), dtype=bool)
+    if filters.start is not None:
+        keep &= (frame["day"] >= filters.start.isoformat()).to_numpy()
+    if filters.end is not None:
+        keep &= (frame["day"] <= filters.end.isoformat()).to_numpy()
+    for column in dimensions.DIMS:
+        values = getattr(filters, column)
+        if values:
+            keep &= _matches(frame[column], values)
+    return frame[keep]
+
+
+def _labels(days: pd.Series, resolution: str, filters: Filters) -> list[str]:
+    """Every period from the selection's first to its last series event (or of ``start``..``end``)."""
+    if days.empty:
+        return []
+    first = period_start(filters.start or dt.date.fromisoformat(days.min()), resolution)
+    last = period_start(filters.end or dt.date.fromisoformat(days.max()), resolution)
+    check_periods(first, last, resolution)
+    return period_labels(first, last, resolution)
+
+
+def _period_of(days: pd.Series, resolution: str) -> pd.Series:
+    return days.map(lambda d: period_start(dt.date.fromisoformat(d), resolution).isoformat())
+
+
+def per_period(conn: Connection, query: SeriesQuery) -> pd.DataFrame:
+    """Binge sessions started, minutes in binges, series minutes and the binge share per period, zero-filled.
+
+    Columns ``date``, ``sessions``, ``binge_minutes``, ``series_minutes``, ``share``
+    (``None`` in a period without series minutes).  Every period from the selection's
+    first to its last series event (or of the selected range); none without series events.
+    """
+    found = binges(conn)
+    minutes = selected(found.minutes, query.filters)
+    sessions = selected(found.sessions, query.filters)
+    labels = _labels(minutes["day"], query.resolution, query.filters)
+    sums = minutes.groupby(_period_of(minutes["day"], query.resolution))[["binge_minutes", "series_minutes"]].sum()
+    started = _period_of(sessions["day"], query.resolution).value_counts()
+    binge_minutes = [int(sums["binge_minutes"].get(p, 0)) for p in labels]
+    series_minutes = [int(sums["series_minutes"].get(p, 0)) for p in labels]
+    return pd.DataFrame({
+        "date": pd.Series(labels, dtype=object),
+        "sessions": pd.Series([int(started.get(p, 0)) for p in labels], dtype="int64"),
+        "binge_minutes": pd.Series(binge_minutes, dtype="int64"),
+        "series_minutes": pd.Series(series_minutes, dtype="int64"),
+        "share": pd.Series([share(b, m) for b, m in zip(binge_minutes, series_minutes, strict=True)], dtype=object),
+    })
+
+
+def overall(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """The selection's binge figures in one row: ``sessions``, ``viewers``, ``episodes``, ``binge_minutes``,
+    ``series_minutes``, ``share``."""
+    found = binges(conn)
+    minutes = selected(found.minutes, filters)
+    sessions = selected(found.sessions, filters)
+    binge_minutes, series_minutes = int(minutes["binge_minutes"].sum()), int(minutes["series_minutes"].sum())
+    return pd.DataFrame([{
+        "sessions": len(sessions), "viewers": int(sessions["userid"].nunique()),
+        "episodes": int(sessions["episodes"].sum()), "binge_minutes": binge_minutes,
+        "series_minutes": series_minutes, "share": share(binge_minutes, series_minutes),
+    }], columns=[c.name for c in OVERALL_COLUMNS]).astype({"share": object})
+
+
+def top_shows(conn: Connection, num: int, filters: Filters) -> pd.DataFrame:
+    """The ``num`` most binged shows of the selection: ``show``, ``sessions``, ``viewers``, ``episodes``,
+    ``episodes_per_session`` (most sessions first, then most viewers, then the name)."""
+    sessions = selected(binges(conn).sessions, filters)
+    found: dict[str, tuple[int, set[Any], int]] = {}
+    for show, user, episodes in zip(sessions["show"], sessions["userid"], sessions["episodes"], strict=True):
+        n, users, total = found.get(decode_escapes(str(show)), (0, set(), 0))
+        users.add(user)
+        found[decode_escapes(str(show))] = (n + 1, users, total + int(episodes))
+    ranked = sorted(((name, n, len(users), eps) for name, (n, users, eps) in found.items()),
+                    key=lambda r: (-r[1], -r[2], r[0]))[:num]
+    return pd.DataFrame(
+        [{"show": name, "sessions": n, "viewers": v, "episodes": eps,
+          "episodes_per_session": metrics.served(eps, n, 2)} for name, n, v, eps in ranked],
+        columns=[c.name for c in SHOW_COLUMNS],
+    )
