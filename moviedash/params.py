@@ -19,6 +19,8 @@ from .dimensions import DIMS
 from .errors import MoviedashError
 
 RESOLUTIONS: tuple[str, ...] = ("daily", "weekly", "monthly")
+#: The cohort periods of ``/data/cohorts/`` (``period``) and the resolution each groups first-seen days by.
+COHORT_PERIODS: dict[str, str] = {"week": "weekly", "month": "monthly"}
 RANKS: tuple[str, ...] = ("plays", "minutes", "viewers")
 #: The ranks of the ``/data/toplist/`` route: also the engagement measures (:mod:`moviedash.engagement`).
 TOP_RANKS: tuple[str, ...] = (*RANKS, "completion", "full_watches")
@@ -58,6 +60,13 @@ def parse_resolution(value: Any, name: str = "resolution") -> str:
     """``daily``, ``weekly`` or ``monthly``."""
     if value not in RESOLUTIONS:
         raise MoviedashError(f"{name} must be one of {', '.join(RESOLUTIONS)}", parameter=name)
+    return str(value)
+
+
+def parse_period(value: Any, name: str = "period") -> str:
+    """A cohort period: ``week`` or ``month``."""
+    if value not in COHORT_PERIODS:
+        raise MoviedashError(f"{name} must be one of {', '.join(COHORT_PERIODS)}", parameter=name)
     return str(value)
 
 
@@ -279,6 +288,8 @@ SELECTION_PARAMS = ("start", "end", *FILTER_KEYS)
 FILTER_PARAMS = (*SELECTION_PARAMS, "format")
 BREAKDOWN_PARAMS = ("by", *FILTER_PARAMS)
 STOPS_PARAMS = ("title", *FILTER_PARAMS)
+#: ``/data/cohorts/``'s parameters (``/data/audience/`` takes :data:`SERIES_PARAMS`).
+COHORT_PARAMS = ("period", *FILTER_PARAMS)
 
 
 def series_query_from_args(args: Mapping[str, list[str]]) -> tuple[SeriesQuery, str]:
@@ -325,3 +336,10 @@ def parse_title(args: Mapping[str, list[str]]) -> str:
             f"title must be a non-empty text of at most {MAX_VALUE_LENGTH} characters without NUL", parameter="title"
         )
     return value
+
+
+def cohort_query_from_args(args: Mapping[str, list[str]]) -> tuple[str, Filters, str]:
+    """Parse ``/data/cohorts/``'s query string: the cohort ``period`` (default ``week``), filters and format."""
+    _check_known(args, COHORT_PARAMS)
+    period = parse_period(_one("period", args["period"])) if "period" in args else "week"
+    return period, _filters_from_args(args), _format_from_args(args)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import analysis, charts, engagement, metrics
+from . import analysis, audience, charts, engagement, metrics
 from .params import Filters, SeriesQuery, TopQuery
 from .store import Connection, check_deadline
 
@@ -164,6 +164,17 @@ def quality_completion_figure(
     """Average completion per quality bin."""
     data = quality_completion_data(conn, filters)
     return charts.quality_completion_figure(data.frame, theme=theme, title=title), data
+
+
+def audience_data(conn: Connection, query: SeriesQuery) -> ChartData:
+    """New and returning viewers per period, as ``/data/audience/`` serves them: ``date``, ``new``, ``returning``."""
+    return ChartData(audience.new_returning(conn, query), query,
+                     export_name(f"audience_{query.resolution}", query.filters))
+
+
+def cohorts_data(conn: Connection, period: str, filters: Filters) -> ChartData:
+    """The cohort triangle (one row per cohort and offset), as ``/data/cohorts/?format=csv`` serves it."""
+    return ChartData(audience.cohorts(conn, period, filters), filters, export_name(f"cohorts_{period}", filters))
 
 
 def heatmap_data(conn: Connection, filters: Filters) -> ChartData:

@@ -13,6 +13,7 @@ from .. import metrics
 from .. import settings as data_settings
 from ..metrics import UNITS, MeasureSettings
 from ..store import Dialect, add_month_partitions, dialect_of
+from .firstseen import FirstSeen
 from .packing import pack_code_runs, pack_column_rows, unpack_codes, unpack_columns
 from .tables import (
     ABOUT_COUNTS,
@@ -377,6 +378,8 @@ class Aggregator:
             self.current = not conn.execute("SELECT EXISTS (SELECT 1 FROM movies)").fetchone()[0]
         self.users = _Codes(max(users.values(), default=0) + 1)
         self.users.index = users
+        # md_first_seen / md_first_day: each viewer's first day (only users coded before can have one stored).
+        self.first_seen = FirstSeen(self.users.offset)
         self.titles = _Codes(max(titles.values(), default=0) + 1)
         self.titles.index = titles
         self.title_name = {tid: name for name, tid in titles.items()}
@@ -533,6 +536,7 @@ class Aggregator:
         self.decile_parts.append((decile_keys, decile_plays))
         known = user >= 0
         self.day_pairs.append(distinct((dk[known] << 32) | user[known]))
+        self.first_seen.add(user, day, self.days.names)
         both = known & titled
         pairs = (title[both] << 32) | user[both]
         # Sorted by key per batch, so that finish() merges sorted runs.
@@ -576,6 +580,7 @@ class Aggregator:
         all_keys = np.asarray(self.dense_keys, dtype=np.int64)
         done: dict[str, Any] = {"day_users": _bitmaps(self.day_pairs), "titles": None}
         self.day_pairs = []
+        self.first_seen.finish()
         months = _Codes()
         month_keys = month_of = np.zeros(0, dtype=np.int64)
         if nd:
@@ -667,6 +672,7 @@ class Aggregator:
             })
             for i, name in enumerate(self.titles.names):
                 self.title_name[self.titles.offset + i] = name
+        self.first_seen.write(conn, dialect)
         nd = len(self.dense_keys)
         if not nd:
             return

@@ -54,6 +54,8 @@ rows (``movies.rowid > covered``) to
 - ``md_about``: the whole table's counts behind "About this data" (:data:`ABOUT_COUNTS`: events,
   plays of ``exclude_users``, events of the anonymous user id, plays above 100 %), under the
   settings the rollups embody, added to at each load: the panel reads four numbers, not ``movies``,
+- ``md_first_seen`` / ``md_first_day``: each viewer's first day and per day the bitmap of the
+  users first seen then, for new vs returning viewers and cohorts (:mod:`.firstseen`),
 - ``md_meta``: the ``movies`` rowid covered, a data ``version`` counter and
   whether the data are ``exact`` (every event date is a canonical date).
 
@@ -106,10 +108,11 @@ from ..store import DIALECT, Dialect, dialect_of
 
 DIMS: tuple[str, ...] = dimensions.DIMS
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 TABLES: tuple[str, ...] = (
     "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users",
     "md_title_viewers", "md_engagement", "md_engagement_bins", "md_engagement_bins_month", "md_about", "md_results",
+    "md_first_seen", "md_first_day",
 )
 #: ``md_about``'s counts (its ``name`` column), in :class:`moviedash.dataquality.About`'s order.
 ABOUT_COUNTS: tuple[str, ...] = ("events", "anonymous_plays", "anonymous_id_events", "capped_rows")
@@ -187,6 +190,10 @@ CREATE TABLE IF NOT EXISTS md_engagement_bins_month (
     month {text} NOT NULL, {dims}, {bins}, PRIMARY KEY (month, {DIMS_PK}));
 CREATE TABLE IF NOT EXISTS md_about (name {text} PRIMARY KEY, value {big} NOT NULL){clustered};
 CREATE TABLE IF NOT EXISTS md_results (name {text} PRIMARY KEY, value {text} NOT NULL);
+"""
+    # Each viewer's first day and the users first seen per day (:mod:`.firstseen`).
+    sql += f"""CREATE TABLE IF NOT EXISTS md_first_seen (user_id integer PRIMARY KEY, day {text} NOT NULL);
+CREATE TABLE IF NOT EXISTS md_first_day (day {text} PRIMARY KEY, users {blob} NOT NULL){clustered};
 """
     if dialect.partitioned:  # rows of a day no month partition holds (none, as loads create them first)
         sql += "".join(f"CREATE TABLE IF NOT EXISTS {t}_default PARTITION OF {t} DEFAULT;\n" for t in DAY_TABLES)

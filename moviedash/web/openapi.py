@@ -326,6 +326,54 @@ def _engagement_figure_operation(chart: str, known: Known) -> dict[str, Any]:
     }
 
 
+def _audience_paths(known: Known) -> dict[str, Any]:
+    """``/data/audience/`` and ``/data/cohorts/`` (the declared :data:`moviedash.metrics.AUDIENCE`)."""
+    measures = {m.name: m for m in metrics.AUDIENCE}
+    first_seen = ("A viewer's first-seen day is their first play in the whole database, whatever the filters "
+                  "(the viewer rules of unique users: min_minutes, exclude_users).")
+    period = _single("period", _enum(tuple(params.COHORT_PERIODS), "week"),
+                     "Cohorts by the week (Monday) or month their members were first seen.")
+    cohorts = _engagement_operation(
+        "cohorts", measures["cohorts"].description,
+        f"{first_seen} The filters and the date range apply to activity only; the cohorts listed are those of "
+        "the range's periods (the data's span when open), each with every period from its own (offset 0) to the "
+        "last, 0 where none of its members was active. CSV: one row per (cohort, offset).",
+        [period], "CohortRow", known,
+    )
+    cohorts["get"]["responses"]["200"]["description"] = "One object per cohort, oldest first."
+    return {
+        "/data/audience/": {"get": {
+            **_series_operation("audience", measures["audience"].description, known)["get"],
+            "description": f"{first_seen} Every period between the first and the last one is present, with 0 "
+            f"where nothing happened. {_UNKNOWN}",
+            "responses": {"200": _rows_response("#/components/schemas/AudienceRow", "One row per period."),
+                          **_errors()},
+        }},
+        "/data/cohorts/": cohorts,
+    }
+
+
+def _audience_schemas() -> dict[str, Any]:
+    count = {"type": "integer", "minimum": 0}
+    period = {
+        "type": "object", "additionalProperties": False, "required": ["offset", "period", "active", "share"],
+        "properties": {
+            "offset": count, "period": {"type": "string", "format": "date"}, "active": count,
+            "share": {"type": "number", "minimum": 0, "maximum": 100, "description": "% of the cohort's size."},
+        },
+    }
+    return {
+        "AudienceRow": _rows({
+            "date": {"type": "string", "format": "date", "description": "The first day of the period."},
+            "new": count, "returning": count,
+        }, ["date", "new", "returning"]),
+        "CohortRow": _rows({
+            "cohort": {"type": "string", "format": "date", "description": "The first day of the cohort's period."},
+            "size": {"type": "integer", "minimum": 1}, "periods": {"type": "array", "items": period},
+        }, ["cohort", "size", "periods"]),
+    }
+
+
 def _nullable_number(description: str) -> dict[str, Any]:
     return {"type": "number", "nullable": True, "description": description}
 
@@ -416,6 +464,7 @@ def build_document(known: Known | None = None) -> dict[str, Any]:
                 for m in metrics.ENGAGEMENT
             },
             **_engagement_paths(known),
+            **_audience_paths(known),
             "/data/toplist/": _toplist_operation(known),
             "/figures/{chart}.json": _figure_operation(known),
             **{f"/figures/engagement/{c}.json": _engagement_figure_operation(c, known) for c in ENGAGEMENT_CHARTS},
@@ -456,6 +505,7 @@ def build_document(known: Known | None = None) -> dict[str, Any]:
                     },
                 },
                 **_engagement_schemas(),
+                **_audience_schemas(),
                 "Error": error,
             }
         },

@@ -6,13 +6,14 @@ and an optional ``format=csv``.
 """
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 import pandas as pd
 from flask import Blueprint, Response, request
 from plotly.io.json import to_json_plotly
 
-from .. import analysis, csvsafe, metrics, pipeline
+from .. import analysis, audience, csvsafe, metrics, pipeline
 from ..charts import THEMES, plotly_config
 from ..errors import MoviedashError
 from ..params import (
@@ -20,6 +21,7 @@ from ..params import (
     FILTER_PARAMS,
     SELECTION_PARAMS,
     STOPS_PARAMS,
+    cohort_query_from_args,
     filters_from_args,
     parse_by,
     parse_resolution,
@@ -131,6 +133,30 @@ def quality_completion() -> Response:
     conn = get_connection()
     analysis.check_known(conn, filters)
     return frame_response(pipeline.quality_completion_data(conn, filters).frame, fmt, "completion_by_quality")
+
+
+@bp.get("/audience/")
+def audience_series() -> Response:
+    """New and returning viewers per day, week or month (first seen over all data), zero-filled."""
+    query, fmt = series_query_from_args(_args())
+    conn = get_connection()
+    analysis.check_known(conn, query.filters)
+    return frame_response(pipeline.audience_data(conn, query).frame, fmt, f"audience_{query.resolution}")
+
+
+@bp.get("/cohorts/")
+def cohorts() -> Response:
+    """Cohort retention: per cohort (week or month first seen) its size and the share active in each later period.
+
+    JSON nests each cohort's periods; CSV has one row per (cohort, offset).
+    """
+    period, filters, fmt = cohort_query_from_args(_args())
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    frame = pipeline.cohorts_data(conn, period, filters).frame
+    if fmt == "csv":
+        return frame_response(frame, fmt, f"cohorts_{period}")
+    return Response(json.dumps(audience.cohort_records(frame)), mimetype="application/json")
 
 
 @bp.route("/", defaults={"rest": ""})
