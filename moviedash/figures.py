@@ -28,6 +28,7 @@ from .params import (
     SeriesQuery,
     TopQuery,
     parse_num,
+    parse_period,
     parse_rank,
     parse_resolution,
 )
@@ -36,7 +37,9 @@ from .store import Connection, connect_readonly
 Database = str | os.PathLike[str] | Connection
 Values = str | Sequence[str] | None
 
-__all__ = ["series", "unique_users", "minutes_watched", "top_titles", "heatmap", "kpis", "engagement"]
+__all__ = [
+    "series", "unique_users", "minutes_watched", "top_titles", "heatmap", "kpis", "engagement", "audience", "cohorts",
+]
 
 
 @contextmanager
@@ -144,6 +147,30 @@ def engagement(
     filters = _filters(start, end, sessiontype, device, market)
     with connection(db) as conn:
         return pipeline.engagement_figure(conn, chart, filters, option, theme=theme, title=title)[0]
+
+
+def audience(
+    db: Database, resolution: str = "weekly", *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+) -> go.Figure:
+    """New (first seen in the whole database in the period) and returning viewers per day, week or month."""
+    query_resolution = parse_resolution(resolution)
+    filters = _filters(start, end, sessiontype, device, market)
+    with connection(db) as conn:
+        return pipeline.audience_figure(conn, "audience", filters, query_resolution, theme=theme, title=title)[0]
+
+
+def cohorts(
+    db: Database, period: str = "month", *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+) -> go.Figure:
+    """The cohort retention triangle: viewers by the ``week`` or ``month`` first seen, the share active later."""
+    cohort_period = parse_period(period)
+    filters = _filters(start, end, sessiontype, device, market)
+    with connection(db) as conn:
+        return pipeline.audience_figure(conn, "cohorts", filters, cohort_period, theme=theme, title=title)[0]
 
 
 def kpis(

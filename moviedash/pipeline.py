@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import analysis, audience, charts, engagement, metrics
+from . import analysis, audience, audience_charts, charts, engagement, metrics
 from .params import Filters, SeriesQuery, TopQuery
 from .store import Connection, check_deadline
 
@@ -265,3 +265,26 @@ def engagement_figure(
     if chart == "quality_worst_segments":
         return worst_segments_figure(conn, str(option), filters, theme=theme, title=title)
     return quality_completion_figure(conn, filters, theme=theme, title=title)
+
+
+#: The audience charts of ``/figures/audience/<chart>.json`` (the ``/audience`` page's cards,
+#: :data:`moviedash.audience_cards.CARDS`), and each one's own parameter.
+AUDIENCE_CHARTS: tuple[str, ...] = ("audience", "cohorts")
+AUDIENCE_CHART_PARAMS: dict[str, tuple[str, ...]] = {"audience": ("resolution",), "cohorts": ("period",)}
+
+
+def audience_figure(
+    conn: Connection, chart: str, filters: Filters, option: str | None = None, *, theme: str = "light",
+    title: str | None = charts.DEFAULT_TITLE,
+) -> tuple[go.Figure, ChartData]:
+    """The audience chart ``chart`` (:data:`AUDIENCE_CHARTS`) and the data behind it; ``option`` is its own
+    parameter's value (the resolution of ``audience``, the period of ``cohorts``)."""
+    if chart == "audience":
+        data = audience_data(conn, SeriesQuery(str(option or "daily"), filters))
+        check_deadline(conn)
+        return audience_charts.audience_figure(data.frame, str(option or "daily"), theme=theme, title=title), data
+    if chart == "cohorts":
+        data = cohorts_data(conn, str(option or "week"), filters)
+        check_deadline(conn)
+        return audience_charts.cohorts_figure(data.frame, str(option or "week"), theme=theme, title=title), data
+    raise ValueError(f"unknown audience chart {chart!r}")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import analysis, charts, dataquality, dimensions, engagement, metrics, pipeline, summaries
+from .. import analysis, audience_cards, charts, dataquality, dimensions, engagement, metrics, pipeline, summaries
 from .. import engagement_cards as cards
 from .. import settings as data_settings
 from ..errors import MoviedashError
@@ -128,6 +128,22 @@ def engagement_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection
             figure, data = pipeline.engagement_figure(conn, name, f, option, theme=spec.theme, title=None)
             text = cards.describe(name, data.frame)
         sections.append(ChartSection(key, _engagement_heading(card, name, option), figure, text))
+    return sections
+
+
+#: The audience page's charts in a report (image files ``audience_<card>``), as the page first shows them.
+AUDIENCE_KEYS: tuple[str, ...] = tuple(f"audience_{key.replace('-', '_')}" for key in audience_cards.CARD_KEYS)
+
+
+def audience_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
+    """The audience page's charts for ``spec``'s selection, with the page's first controls (the report's
+    ``audience`` page; registered with the other pages' sections by the page registry)."""
+    sections = []
+    for key, card in zip(AUDIENCE_KEYS, audience_cards.CARDS, strict=True):
+        name, option = audience_cards.chart_request(card.key, audience_cards.DEFAULTS)
+        figure, data = pipeline.audience_figure(conn, name, spec.filters, option, theme=spec.theme, title=None)
+        heading = f"{card.title} ({option})" if option else card.title
+        sections.append(ChartSection(key, heading, figure, audience_cards.describe(name, option, data.frame)))
     return sections
 
 

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 from .. import analysis, dimensions, metrics, params, viewstate
 from ..charts import THEMES
 from ..errors import MoviedashError
-from ..pipeline import CHARTS, ENGAGEMENT_CHART_PARAMS, ENGAGEMENT_CHARTS
+from ..pipeline import AUDIENCE_CHART_PARAMS, AUDIENCE_CHARTS, CHARTS, ENGAGEMENT_CHART_PARAMS, ENGAGEMENT_CHARTS
 from .context import get_connection
 
 OPENAPI_PATH = "/data/openapi.json"
@@ -299,6 +299,7 @@ def _engagement_paths(known: Known) -> dict[str, Any]:
 
 
 def _engagement_figure_operation(chart: str, known: Known) -> dict[str, Any]:
+    """``/figures/engagement/<chart>.json`` (another chart's name: only the shared parameters)."""
     own = {
         "resolution": _single("resolution", _enum(params.RESOLUTIONS, "daily"), _RESOLUTION_TEXT),
         "by": _required("by", {"type": "string", "enum": list(params.BREAKDOWN_KEYS)}, "The breakdown's dimension."),
@@ -311,7 +312,7 @@ def _engagement_figure_operation(chart: str, known: Known) -> dict[str, Any]:
             "summary": f"The {chart.replace('_', ' ')} chart as Plotly figure JSON, for embedding with plotly.js.",
             "description": f"Takes the shared filters, `theme` and the chart's own parameter. {_UNKNOWN}",
             "parameters": [
-                *[own[name] for name in ENGAGEMENT_CHART_PARAMS[chart]],
+                *[own[name] for name in ENGAGEMENT_CHART_PARAMS.get(chart, ())],
                 *_selection(known),
                 _single("theme", _enum(THEMES, "light"), "The colour theme."),
             ],
@@ -341,7 +342,16 @@ def _audience_paths(known: Known) -> dict[str, Any]:
         [period], "CohortRow", known,
     )
     cohorts["get"]["responses"]["200"]["description"] = "One object per cohort, oldest first."
+    figures: dict[str, Any] = {}
+    for chart in AUDIENCE_CHARTS:
+        figure = _engagement_figure_operation("audience" if chart == "audience" else "retention", known)
+        figure["get"]["operationId"] = f"figure_audience_{chart}"
+        own = _single("resolution", _enum(params.RESOLUTIONS, "daily"), _RESOLUTION_TEXT) \
+            if AUDIENCE_CHART_PARAMS[chart] == ("resolution",) else period
+        figure["get"]["parameters"] = [own, *figure["get"]["parameters"]]
+        figures[f"/figures/audience/{chart}.json"] = figure
     return {
+        **figures,
         "/data/audience/": {"get": {
             **_series_operation("audience", measures["audience"].description, known)["get"],
             "description": f"{first_seen} Every period between the first and the last one is present, with 0 "

@@ -24,6 +24,7 @@ from ..params import (
     cohort_query_from_args,
     filters_from_args,
     parse_by,
+    parse_period,
     parse_resolution,
     parse_title,
     series_query_from_args,
@@ -226,6 +227,32 @@ def engagement_figure(chart: str) -> Response:
     value = option[own[0]]() if own else None
     analysis.check_known(conn, filters)
     fig, data = pipeline.engagement_figure(conn, chart, filters, value, theme=theme_values[0])
+    body = {**fig.to_plotly_json(), "config": plotly_config(data.name)}
+    return Response(to_json_plotly(body), mimetype="application/json")
+
+
+@figures_bp.get("/audience/<chart>.json")
+def audience_figure(chart: str) -> Response:
+    """An audience chart as Plotly figure JSON: the shared filters, ``theme`` and the chart's own parameter
+    (``resolution`` of ``audience``, ``period`` of ``cohorts``)."""
+    if chart not in pipeline.AUDIENCE_CHARTS:
+        raise MoviedashError(f"unknown chart {chart!r}; one of {', '.join(pipeline.AUDIENCE_CHARTS)}", status=404)
+    args = _args()
+    theme_values = args.pop("theme", ["light"])
+    if len(theme_values) != 1 or theme_values[0] not in THEMES:
+        raise MoviedashError(f"theme must be one of {', '.join(THEMES)}", parameter="theme")
+    own = pipeline.AUDIENCE_CHART_PARAMS[chart]
+    filters, _ = filters_from_args(args, (*own, *SELECTION_PARAMS))
+    if own == ("resolution",):
+        option = _resolution(args)
+    else:
+        values = args.get("period", ["week"])
+        if len(values) != 1:
+            raise MoviedashError("period may be given only once", parameter="period")
+        option = parse_period(values[0])
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    fig, data = pipeline.audience_figure(conn, chart, filters, option, theme=theme_values[0])
     body = {**fig.to_plotly_json(), "config": plotly_config(data.name)}
     return Response(to_json_plotly(body), mimetype="application/json")
 

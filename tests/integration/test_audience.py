@@ -376,3 +376,53 @@ def test_rows_behind_moviedashs_back_are_answered_from_the_raw_table(make_db: An
     assert got[0] == {"date": "2023-12-25", "new": 1, "returning": 0}
     assert got[2] == {"date": "2024-01-08", "new": 0, "returning": 3}
     assert cohorts == ref.cohorts(stored, "month")
+
+
+# --------------------------------------------------------------------------- #
+# Figures (route and API), text alternatives, report sections
+# --------------------------------------------------------------------------- #
+
+
+def test_figure_route_draws_the_numbers(hand: Any) -> None:
+    fig = get_json(hand, "/figures/audience/audience.json?resolution=monthly&theme=dark")
+    returning, new = fig["data"]
+    assert (returning["name"], new["name"]) == ("Returning", "New")
+    assert fig["layout"]["barmode"] == "stack"
+    # The hand-worked months: January 3 new, 0 returning; February 1 new, 1 returning.
+    assert new["y"] == [3, 1] and returning["y"] == [0, 1]
+    assert fig["config"]["toImageButtonOptions"]["filename"] == "audience_monthly"
+    fig = get_json(hand, "/figures/audience/cohorts.json?period=month&device=TV")
+    (cells,) = fig["data"]
+    # Rows: January (3 viewers), February (1); columns Month 0, Month 1; the triangle's empty cell is null.
+    assert cells["z"] == [[33.33, 0.0], [100.0, None]]
+    assert cells["y"] == ["January 2024 · 3", "February 2024 · 1"]
+    assert cells["x"] == ["Month 0", "Month 1"]
+    assert get_json(hand, "/figures/audience/cohorts.json?period=year", 400)["parameter"] == "period"
+    assert get_json(hand, "/figures/audience/audience.json?resolution=weekly&by=device", 400)["parameter"] == "by"
+    assert get_json(hand, "/figures/audience/nope.json", 404)["error"].startswith("unknown chart")
+
+
+def test_figures_api_and_report_sections(make_db: Any) -> None:
+    from moviedash import audience_cards, figures
+    from moviedash.report.build import ReportSpec, audience_sections
+
+    db = make_db(HAND)
+    fig = figures.audience(db, "weekly", device=["Computer"])
+    assert [list(t.y) for t in fig.data] == [[0, 2, 0, 0, 0, 1], [1, 1, 0, 0, 0, 0]]
+    assert list(figures.cohorts(db, "month").data[0].z[0]) == [100.0, 33.33]
+    with pytest.raises(Exception, match="period must be one of week, month"):
+        figures.cohorts(db, "day")
+    conn = connect_readonly(db)
+    try:
+        sections = audience_sections(conn, ReportSpec())
+    finally:
+        conn.close()
+    assert [s.key for s in sections] == ["audience_audience", "audience_cohorts"]
+    assert [s.heading for s in sections] == ["New and returning viewers (weekly)", "Cohort retention (month)"]
+    assert sections[0].summary.startswith("New and returning viewers per week, Week of Mon 1 Jan 2024 to Week of "
+                                          "Mon 5 Feb 2024 (6 weeks): 4 new and 3 returning in all")
+    assert sections[1].summary == (
+        "Cohort retention by month, 2 cohorts, share of each cohort active month by month: January 2024 "
+        "(3 viewers): month 0 100.00 %, month 1 33.33 %; February 2024 (1 viewer): month 0 100.00 %.")
+    assert audience_cards.describe("cohorts", "week", pd.DataFrame()) == (
+        "Cohort retention by week: no viewers in this selection.")
