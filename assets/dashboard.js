@@ -133,11 +133,12 @@
             overviewFilters: pageFilters("overview"),
             engagementSelection: pageSelection("engagement"),
             engagementFilters: pageFilters("engagement"),
+            audienceSelection: pageSelection("audience"),
 
             /** The tab bar's links carry the current view's query (written by the server as url-query). */
             pageLinks: function (data) {
                 var query = data && typeof data.query === "string" ? data.query : window.location.search;
-                return ["/" + query, "/engagement" + query];
+                return ["/" + query, "/engagement" + query, "/audience" + query];
             },
 
             /** Light/dark: a class on the app and a data attribute on <html> (dropdown menus render in a portal). */

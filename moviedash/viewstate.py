@@ -32,7 +32,8 @@ from .params import (
 TOP_MIN, TOP_MAX = 1, 50
 #: The dashboard's pages: the overview and the engagement page (the view's query applies to both).
 ENGAGEMENT_PATH = "/engagement"
-PAGE_PATHS: tuple[str, ...] = ("/", ENGAGEMENT_PATH)
+AUDIENCE_PATH = "/audience"
+PAGE_PATHS: tuple[str, ...] = ("/", ENGAGEMENT_PATH, AUDIENCE_PATH)
 #: The query-string keys, in the order they are written: the resolution of each
 #: time-series chart (keyed as declared in :mod:`moviedash.metrics`), then the rest.
 KEYS: tuple[str, ...] = (*SERIES_KEYS, "top", "rank", "start", "end", "sessiontype", "device", "market")

@@ -74,8 +74,14 @@ def summary(chart: str) -> str:
 NAV = "page-nav"
 NAV_OVERVIEW = "nav-overview"
 NAV_ENGAGEMENT = "nav-engagement"
+NAV_AUDIENCE = "nav-audience"
+#: Each page's tab link, by page name.
+NAV_LINKS: dict[str, str] = {"overview": NAV_OVERVIEW, "engagement": NAV_ENGAGEMENT, "audience": NAV_AUDIENCE}
 OVERVIEW_SECTION = "overview-section"
 ENGAGEMENT_SECTION = "engagement-section"
+AUDIENCE_SECTION = "audience-section"
+#: The audience page's filters and chart theme (written client side while the page is shown): its charts' trigger.
+AUDIENCE_SELECTION = "audience-selection"
 #: Which page the layout shows (``overview`` or ``engagement``).
 PAGE = "page"
 

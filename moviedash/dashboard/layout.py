@@ -21,7 +21,7 @@ from ..charts import placeholder_figure
 from ..params import RESOLUTIONS
 from ..viewstate import TOP_MAX, TOP_MIN, ViewState, to_query
 from ..web.context import get_connection
-from . import engagement_page, ids, views
+from . import audience_page, engagement_page, ids, views
 from .selection import (
     ALL,
     CONTROL_NAMES,
@@ -480,6 +480,7 @@ def page_search() -> str | None:
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("/", "Overview", "overview"),
     (engagement_page.PATH, "Engagement and quality", "engagement"),
+    (audience_page.PATH, "Audience", "audience"),
 )
 
 
@@ -506,7 +507,7 @@ def page_nav(page: str, query: str) -> html.Nav:
     links = []
     for path, label, name in PAGES:
         current: dict[str, str] = {"aria-current": "page"} if name == page else {}
-        links.append(html.A(label, href=path + query, id=ids.NAV_OVERVIEW if name == "overview" else ids.NAV_ENGAGEMENT,
+        links.append(html.A(label, href=path + query, id=ids.NAV_LINKS[name],
                             className="page-tab page-tab-current" if name == page else "page-tab", **attrs(current)))
     return html.Nav(links, id=ids.NAV, className="page-tabs", **attrs({"aria-label": "Pages"}))
 
@@ -545,12 +546,14 @@ def page_layout(search: str | None, *, draw_charts: bool = True, page: str = "ov
         controls = controls_from_state(ViewState(), span)
         return build_layout(span, options, account_controls(), controls=controls,
                             view=first_view(controls, draw_charts=overview_charts), page=page,
-                            engagement=_engagement_view(page, controls, draw_charts))
+                            engagement=_engagement_view(page, controls, draw_charts),
+                            audience=_audience_view(page, controls, draw_charts))
     controls, problems = restore(conn, search)
     state = state_from_controls(conn, *(controls[name] for name in CONTROL_NAMES))
     return build_layout(span, options, account_controls(), controls=controls, search=search, problems=problems,
                         view=first_view(controls, draw_charts=overview_charts), query=to_query(state), page=page,
-                        engagement=_engagement_view(page, controls, draw_charts))
+                        engagement=_engagement_view(page, controls, draw_charts),
+                        audience=_audience_view(page, controls, draw_charts))
 
 
 def _engagement_view(page: str, controls: dict[str, Any], draw_charts: bool) -> engagement_page.EngagementView | None:
@@ -558,6 +561,13 @@ def _engagement_view(page: str, controls: dict[str, Any], draw_charts: bool) -> 
         return None
     filter_values = [controls[name] for name in ("start", "end", "sessiontype", "device", "market")]
     return engagement_page.first_view(filter_values, views.FIRST_THEME)
+
+
+def _audience_view(page: str, controls: dict[str, Any], draw_charts: bool) -> audience_page.AudienceView | None:
+    if page != "audience" or not draw_charts:
+        return None
+    filter_values = [controls[name] for name in ("start", "end", "sessiontype", "device", "market")]
+    return audience_page.first_view(filter_values, views.FIRST_THEME)
 
 
 def build_layout(
@@ -572,6 +582,7 @@ def build_layout(
     query: str | None = None,
     page: str = "overview",
     engagement: engagement_page.EngagementView | None = None,
+    audience: audience_page.AudienceView | None = None,
 ) -> html.Div:
     """The page for a database with this span and these filter options (``account``: the header's sign-out).
 
@@ -583,7 +594,7 @@ def build_layout(
     ``view`` holds the outputs drawn for ``controls`` (default: placeholders
     that the callbacks fill).  ``page`` is the page shown (:data:`PAGES`); the other's
     content is in the layout, hidden (its callbacks draw it only when shown), and
-    ``engagement`` holds the engagement page's outputs when it is shown.
+    ``engagement`` and ``audience`` hold those pages' outputs when shown.
     """
     controls = controls or controls_from_state(ViewState(), span)
     assert set(controls) == set(CONTROL_NAMES)
@@ -617,6 +628,7 @@ def build_layout(
                     html.Div([kpi_row(view.kpis), charts_grid(controls, view)], id=ids.OVERVIEW_SECTION,
                              hidden=page != "overview"),
                     engagement_page.section(engagement, shown=page == "engagement"),
+                    audience_page.section(audience, shown=page == "audience"),
                     html.Footer(
                         ["The same numbers are served as JSON and CSV at ", *_routes_text(), "."],
                         className="footer",
