@@ -17,8 +17,8 @@ Definitions (also in ``docs/series-and-audience.md``):
   course's series.
 - **Cohorts** (``/data/cohorts/``): users grouped by the week or month of their first-seen day
   (membership and size fixed over all data; the filters never move a user between cohorts or change
-  a size).  The cohorts listed are those of the periods from the date range's first to its last
-  (the data's span when open), and for each, every period from its own (offset 0) to the last:
+  a size).  The cohorts listed are those of the periods from the date range's first to its last,
+  within the data's span (the whole span when open), and for each, every period from its own (offset 0) to the last:
   the number of its members active in that period under the filters and the date range, and that
   number as a % of the cohort's size (2 decimals, exact rounding).  A cohort with no later activity
   shows 0 and 0.0 %, never a gap.
@@ -143,10 +143,13 @@ def new_returning(conn: Connection, query: SeriesQuery, dialect: Dialect | None 
 
 
 def _bounds(conn: Connection, filters: Filters, resolution: str) -> tuple[dt.date, dt.date, dt.date] | None:
-    """The first and last cohort period labels of the selection (the data's span where open), and its last day."""
+    """The first and last cohort period labels of the selection, and its last day: the date range within the
+    data's span (no cohort is first seen outside it, and no member active after it)."""
     whole = analysis.span(conn)
-    start, end = filters.start or whole.first, filters.end or whole.last
-    if start is None or end is None:
+    if whole.first is None or whole.last is None:
+        return None
+    start, end = max(filters.start or whole.first, whole.first), min(filters.end or whole.last, whole.last)
+    if start > end:
         return None
     first, last = period_start(start, resolution), period_start(end, resolution)
     check_periods(first, last, resolution)

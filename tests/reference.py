@@ -609,16 +609,17 @@ def new_returning(events: Sequence[Event], resolution: str, settings: Settings =
 def cohorts(events: Sequence[Event], period: str, settings: Settings = DEFAULT,
             start: dt.date | None = None, end: dt.date | None = None, **where: Any) -> list[dict[str, Any]]:
     """The cohort triangle: "users grouped by the week or month of their first event" (over all data),
-    for each cohort of the range's periods and each period from its own to the range's last, the members
-    active under the filters and their % of the cohort's size (2 decimals, :func:`served`); one row per
-    (cohort, offset), cohorts with no later activity at 0."""
+    for each cohort of the range's periods (within the data's span) and each period from its own to the
+    range's last, the members active under the filters and their % of the cohort's size (2 decimals,
+    :func:`served`); one row per (cohort, offset), cohorts with no later activity at 0."""
     resolution = {"week": "weekly", "month": "monthly"}[period]
     days = [d for e in as_events(events) if (d := event_day(e)) is not None]
     if not days:
         return []
     labels: list[dt.date] = []
-    label = period_start(start or min(days), resolution)
-    last = period_start(end or max(days), resolution)
+    # The range within the data's span: no one is first seen before it, no one active after it.
+    label = period_start(max(start or min(days), min(days)), resolution)
+    last = period_start(min(end or max(days), max(days)), resolution)
     while label <= last:
         labels.append(label)
         label = label + dt.timedelta(days=7) if resolution == "weekly" else dt.date(

@@ -30,6 +30,8 @@ ROUTES = {
     *(f"/data/{name}/breakdown/" for name in metrics.ENGAGEMENT_SERIES),
     "/data/completion/distribution/", "/data/completion/stops/", "/data/quality/worst_segments/",
     "/data/quality/completion/", *(f"/figures/engagement/{chart}.json" for chart in ENGAGEMENT_CHARTS),
+    # The audience routes (issue 15).
+    "/data/audience/", "/data/cohorts/", "/figures/audience/audience.json", "/figures/audience/cohorts.json",
 }
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -120,6 +122,7 @@ def test_document_lists_every_route(app, doc):
     assert rules - documented == {
         "/data/<metric>/", "/data/", "/data/<path:rest>", "/figures/", "/figures/<path:rest>",
         "/figures/engagement/<chart>.json",  # documented chart by chart, each with its own parameter
+        "/figures/audience/<chart>.json",
     }
 
 
@@ -151,6 +154,12 @@ def test_parameters_match_the_validators(doc):
     for chart in ENGAGEMENT_CHARTS:
         engagement = _params(doc, f"/figures/engagement/{chart}.json")
         assert set(engagement) == {"theme", *ENGAGEMENT_CHART_PARAMS[chart], *params.SELECTION_PARAMS}
+    assert set(_params(doc, "/data/audience/")) == set(params.SERIES_PARAMS)
+    cohorts = _params(doc, "/data/cohorts/")
+    assert set(cohorts) == set(params.COHORT_PARAMS)
+    assert cohorts["period"]["schema"]["enum"] == list(params.COHORT_PERIODS)
+    assert set(_params(doc, "/figures/audience/audience.json")) == {"theme", "resolution", *params.SELECTION_PARAMS}
+    assert set(_params(doc, "/figures/audience/cohorts.json")) == {"theme", "period", *params.SELECTION_PARAMS}
     num = top["num"]["schema"]
     assert (num["type"], num["minimum"], num["maximum"], num["default"]) == (
         "integer",
