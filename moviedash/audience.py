@@ -39,7 +39,7 @@ from . import settings as data_settings
 from .errors import MoviedashError
 from .params import COHORT_PERIODS, Filters, SeriesQuery, parse_period
 from .periods import check_periods, period_count, period_labels, period_start
-from .rollups import firstseen
+from .rollups import firstseen_serve as firstseen
 from .store import Connection, Dialect, check_deadline, dialect_of
 
 #: The decimals of a cohort's share (the declared :class:`moviedash.metrics.Retention`).
