@@ -20,7 +20,7 @@ from .serve import _stored, where
 
 
 def _by_period(rows: Iterable[Sequence[Any]], resolution: str) -> dict[str, BitMap]:
-    """``(day, bitmap blob)`` rows into the union of each period's bitmaps, by period label."""
+    """``(day, bitmap or its serialization)`` rows into the union of each period's bitmaps, by period label."""
     parts: dict[str, list[BitMap]] = {}
     labels: dict[str, str] = {}
     for day, blob in rows:
@@ -28,7 +28,7 @@ def _by_period(rows: Iterable[Sequence[Any]], resolution: str) -> dict[str, BitM
         label = labels.get(text)
         if label is None:
             label = labels[text] = period_start(dt.date.fromisoformat(text), resolution).isoformat()
-        parts.setdefault(label, []).append(BitMap.deserialize(blob))
+        parts.setdefault(label, []).append(blob if isinstance(blob, BitMap) else BitMap.deserialize(blob))
     return {label: BitMap.union(*maps) for label, maps in parts.items()}
 
 
@@ -58,6 +58,11 @@ def audience_rows(conn: Queryable, filters: Filters, resolution: str) -> list[li
     if not active:
         return []
     firsts = first_by_period(conn, resolution, min(active), None if filters.end is None else filters.end.isoformat())
+    return _split(active, firsts)
+
+
+def _split(active: dict[str, BitMap], firsts: dict[str, BitMap]) -> list[list[Any]]:
+    """``[label, new, returning]`` of each period of ``active``: its users first seen in it, and the others."""
     out = []
     for label in sorted(active):
         users = active[label]
@@ -70,8 +75,12 @@ def cohort_rows(conn: Queryable, filters: Filters, resolution: str, first: str,
                 last: str) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
     """Each cohort first seen from the period of ``first`` to ``last`` (days) with its size, and per
     (cohort, period) with one its viewers under ``filters`` (sparse: no entry for none)."""
-    cohorts = first_by_period(conn, resolution, first, last)
-    active = active_by_period(conn, filters, resolution)
+    return _retention(first_by_period(conn, resolution, first, last), active_by_period(conn, filters, resolution))
+
+
+def _retention(cohorts: dict[str, BitMap],
+               active: dict[str, BitMap]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """Each non-empty cohort's size, and its members active in each period from its own (sparse)."""
     sizes = {cohort: len(members) for cohort, members in cohorts.items() if members}
     hits: dict[tuple[str, str], int] = {}
     for cohort in sizes:
@@ -94,20 +103,28 @@ def stored_result(conn: Queryable, name: str) -> Any:
     return _stored(conn, name)
 
 
-def default_results(conn: Queryable) -> dict[str, Any]:
+def default_results(conn: Queryable, day_rows: Sequence[tuple[str, BitMap]]) -> dict[str, Any]:
     """The unfiltered new/returning rows of every resolution (``audience:<resolution>``) and cohort sizes
-    and hits of each cohort resolution (``cohorts:<resolution>``), stored at load (``md_results``)."""
+    and hits of each cohort resolution (``cohorts:<resolution>``), stored at load (``md_results``).
+
+    ``day_rows``: every ``(day, users bitmap)`` of ``md_day``, ordered by day (read once by the caller):
+    each day's union is taken once, and each coarser period's from those (a load pays no second read).
+    """
     out: dict[str, Any] = {}
+    active_days = _by_period(day_rows, "daily")
+    first_days = _by_period(conn.execute("SELECT day, users FROM md_first_day"), "daily")
+    active = {r: _by_period(active_days.items(), r) for r in RESOLUTIONS}
+    firsts = {r: _by_period(first_days.items(), r) for r in RESOLUTIONS}
     for resolution in RESOLUTIONS:
-        out[f"audience:{resolution}"] = audience_rows(conn, Filters(), resolution)
-    first, last = conn.execute("SELECT min(day), max(day) FROM md_day").fetchone()
+        out[f"audience:{resolution}"] = _split(active[resolution], firsts[resolution])
+    first, last = (min(active_days), max(active_days)) if active_days else (None, None)
     for resolution in COHORT_RESOLUTIONS:
-        if first is not None and period_count(
-            period_start(dt.date.fromisoformat(str(first)[:10]), resolution),
-            period_start(dt.date.fromisoformat(str(last)[:10]), resolution), resolution,
+        if first is not None and last is not None and period_count(
+            period_start(dt.date.fromisoformat(first), resolution),
+            period_start(dt.date.fromisoformat(last), resolution), resolution,
         ) > MAX_STORED_PERIODS:
             continue  # too wide to serve (a 400): nothing to store
-        sizes, hits = ({}, {}) if first is None else cohort_rows(conn, Filters(), resolution, str(first), str(last))
+        sizes, hits = _retention(firsts[resolution], active[resolution])
         out[f"cohorts:{resolution}"] = {
             "sizes": sorted(sizes.items()), "hits": sorted([c, p, n] for (c, p), n in hits.items()),
         }
