@@ -137,11 +137,12 @@
             seriesFilters: pageFilters("series"),
             showSelection: pageSelection("show"),
             showFilters: pageFilters("show"),
+            audienceSelection: pageSelection("audience"),
 
             /** The tab bar's links carry the current view's query (written by the server as url-query). */
             pageLinks: function (data) {
                 var query = data && typeof data.query === "string" ? data.query : window.location.search;
-                return ["/" + query, "/engagement" + query, "/series" + query];
+                return ["/" + query, "/engagement" + query, "/series" + query, "/audience" + query];
             },
 
             /** The overview's top list in its Shows mode: a click on a show opens its page (as openShow). */

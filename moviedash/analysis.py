@@ -192,10 +192,9 @@ def plays_aggregate(current: data_settings.Settings) -> tuple[str, list[Any]]:
     return f"COUNT(CASE WHEN {condition} THEN 1 END)", params
 
 
-def viewers_aggregate(current: data_settings.Settings) -> tuple[str, list[Any]]:
-    """The SQL aggregate counting viewers: distinct users of plays, ``exclude_users`` left out."""
-    if current.is_play_default():
-        return "COUNT(DISTINCT userid)", []
+def viewer_condition(current: data_settings.Settings) -> tuple[str, list[Any]]:
+    """A condition true for the events that make their user a viewer (plays, ``exclude_users`` left
+    out; ``1 = 1`` under the defaults), and its parameters: one rule for every viewer count."""
     conditions: list[str] = []
     params: list[Any] = []
     if current.min_minutes:
@@ -205,7 +204,15 @@ def viewers_aggregate(current: data_settings.Settings) -> tuple[str, list[Any]]:
         excluded = sorted(current.exclude_users)
         conditions.append(f"userid NOT IN ({', '.join('?' * len(excluded))})")
         params = [*params, *excluded]
-    return f"COUNT(DISTINCT CASE WHEN {' AND '.join(conditions)} THEN userid END)", params
+    return (" AND ".join(conditions) or "1 = 1"), params
+
+
+def viewers_aggregate(current: data_settings.Settings) -> tuple[str, list[Any]]:
+    """The SQL aggregate counting viewers: distinct users of plays, ``exclude_users`` left out."""
+    if current.is_play_default():
+        return "COUNT(DISTINCT userid)", []
+    condition, params = viewer_condition(current)
+    return f"COUNT(DISTINCT CASE WHEN {condition} THEN userid END)", params
 
 
 def _rank_aggregate(conn: Connection, rank: str) -> tuple[str, list[Any]]:

@@ -30,6 +30,7 @@ from .params import (
     TopQuery,
     parse_group,
     parse_num,
+    parse_period,
     parse_rank,
     parse_resolution,
     parse_title,
@@ -40,7 +41,7 @@ Database = str | os.PathLike[str] | Connection
 Values = str | Sequence[str] | None
 
 __all__ = ["series", "unique_users", "minutes_watched", "top_titles", "top_shows", "show", "heatmap", "kpis",
-           "engagement", "binge"]
+           "engagement", "binge", "audience", "cohorts"]
 
 
 @contextmanager
@@ -180,6 +181,8 @@ def show(
     filters = _filters(start, end, sessiontype, device, market)
     with connection(db) as conn:
         return pipeline.show_figure(conn, chart, name, filters, theme=theme, title=title)[0]
+
+
 def binge(
     chart: str, db: Database, option: str | int | None = None, *, start: object = None, end: object = None,
     sessiontype: Values = None, device: Values = None, market: Values = None,
@@ -203,6 +206,30 @@ def binge(
     filters = _filters(start, end, sessiontype, device, market)
     with connection(db) as conn:
         return pipeline.binge_figure(conn, chart, filters, value, theme=theme, title=title)[0]
+
+
+def audience(
+    db: Database, resolution: str = "weekly", *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+) -> go.Figure:
+    """New (first seen in the whole database in the period) and returning viewers per day, week or month."""
+    query_resolution = parse_resolution(resolution)
+    filters = _filters(start, end, sessiontype, device, market)
+    with connection(db) as conn:
+        return pipeline.audience_figure(conn, "audience", filters, query_resolution, theme=theme, title=title)[0]
+
+
+def cohorts(
+    db: Database, period: str = "month", *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+) -> go.Figure:
+    """The cohort retention triangle: viewers by the ``week`` or ``month`` first seen, the share active later."""
+    cohort_period = parse_period(period)
+    filters = _filters(start, end, sessiontype, device, market)
+    with connection(db) as conn:
+        return pipeline.audience_figure(conn, "cohorts", filters, cohort_period, theme=theme, title=title)[0]
 
 
 def kpis(

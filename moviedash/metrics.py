@@ -199,8 +199,26 @@ class Distribution:
         return self
 
 
+@dataclass(frozen=True)
+class FirstSeenSplit:
+    """Distinct viewers per period split by their first-seen day over all data (:mod:`moviedash.audience`):
+    ``new`` (first seen in the period) and ``returning`` (before it); they add up to :class:`DistinctUsers`.
+    ``rollup``: the table of per-day bitmaps of the users first seen that day."""
+
+    rollup: str | None = "md_first_day"
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Cohorts of viewers by the ``period`` (week or month) of their first-seen day over all data, and
+    per later period the share of each cohort active under the filters (:mod:`moviedash.audience`)."""
+
+    digits: int = 2
+    rollup: str | None = "md_first_day"
+
+
 Additive = Count | Sum
-Aggregation = Count | Sum | DistinctUsers | Ratio | Distribution
+Aggregation = Count | Sum | DistinctUsers | Ratio | Distribution | FirstSeenSplit | Retention
 
 
 @dataclass(frozen=True)
@@ -429,6 +447,25 @@ BIN_ROLLUPS: tuple[str, ...] = tuple(dict.fromkeys([
     str(COMPLETION_HISTOGRAM.rollup), str(COMPLETION_BY_QUALITY.rollup),
 ]))
 
+#: The audience measures (issue 15), each with its own route (``/data/<name>/``) and chart on the
+#: ``/audience`` page; not per-period values of one number, so outside :data:`ALL_MEASURES`.
+AUDIENCE: tuple[Measure, ...] = (
+    Measure(
+        name="audience", label="New and returning viewers", unit="viewers", short_unit="viewers",
+        aggregation=FirstSeenSplit(),
+        description="Viewers per period split into new (first seen in the whole database in that period) and "
+        "returning (first seen earlier); new + returning = unique users.",
+        subtitle="Viewers first seen in the period, and those who came back", key="audience", colour="users",
+    ),
+    Measure(
+        name="cohorts", label="Cohort retention", unit="% active", short_unit="%",
+        aggregation=Retention(),
+        description="Viewers grouped by the week or month they were first seen (over all data); for each cohort, "
+        "its size and the members active in each later period under the filters, and their share (2 decimals).",
+        subtitle="Share of each cohort active in later periods", key="cohorts", colour="users",
+    ),
+)
+
 #: Every measure served at ``/data/<name>/``.
 ALL_MEASURES: tuple[Measure, ...] = (*MEASURES, *ENGAGEMENT)
 #: The engagement measures' names.
@@ -442,7 +479,8 @@ SERIES: tuple[str, ...] = tuple(m.name for m in MEASURES)
 SERIES_KEYS: tuple[str, ...] = tuple(m.key for m in MEASURES)
 
 __all__ = [
-    "ALL_MEASURES", "BIN_ROLLUPS", "BY_NAME", "COMPLETION_BINS", "COMPLETION_BY_QUALITY", "COMPLETION_HISTOGRAM",
+    "ALL_MEASURES", "AUDIENCE", "BIN_ROLLUPS", "FirstSeenSplit", "Retention",
+    "BY_NAME", "COMPLETION_BINS", "COMPLETION_BY_QUALITY", "COMPLETION_HISTOGRAM",
     "DEFAULT_SETTINGS", "DIMENSIONS", "DIMS", "ENGAGEMENT", "ENGAGEMENT_ROLLUPS",
     "ENGAGEMENT_SERIES", "MEASURES",
     "MINUTES", "PLAY_COLUMNS", "ROUNDING", "SERIES", "SERIES_KEYS", "STOP_POINTS", "TITLE_RANKS", "TITLE_ROLLUPS",
@@ -485,4 +523,4 @@ def _check(measures: tuple[Measure, ...]) -> None:
         raise ValueError(f"measure names and keys must not be route or parameter names: {sorted(clash)}")
 
 
-_check(ALL_MEASURES)
+_check((*ALL_MEASURES, *AUDIENCE))

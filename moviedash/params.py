@@ -19,6 +19,8 @@ from .dimensions import DIMS
 from .errors import MoviedashError
 
 RESOLUTIONS: tuple[str, ...] = ("daily", "weekly", "monthly")
+#: The cohort periods of ``/data/cohorts/`` (``period``) and the resolution each groups first-seen days by.
+COHORT_PERIODS: dict[str, str] = {"week": "weekly", "month": "monthly"}
 RANKS: tuple[str, ...] = ("plays", "minutes", "viewers")
 #: The ranks of the ``/data/toplist/`` route: also the engagement measures (:mod:`moviedash.engagement`).
 TOP_RANKS: tuple[str, ...] = (*RANKS, "completion", "full_watches")
@@ -62,6 +64,13 @@ def parse_resolution(value: Any, name: str = "resolution") -> str:
     """``daily``, ``weekly`` or ``monthly``."""
     if value not in RESOLUTIONS:
         raise MoviedashError(f"{name} must be one of {', '.join(RESOLUTIONS)}", parameter=name)
+    return str(value)
+
+
+def parse_period(value: Any, name: str = "period") -> str:
+    """A cohort period: ``week`` or ``month``."""
+    if value not in COHORT_PERIODS:
+        raise MoviedashError(f"{name} must be one of {', '.join(COHORT_PERIODS)}", parameter=name)
     return str(value)
 
 
@@ -296,9 +305,15 @@ def parse_show_table(args: Mapping[str, list[str]]) -> str:
     if value not in SHOW_TABLES:
         raise MoviedashError(f"table must be one of {', '.join(SHOW_TABLES)}", parameter="table")
     return value
+
+
 #: The top binged shows' parameters (``/data/binge/shows/``); the per-period binge route takes
 #: :data:`SERIES_PARAMS`, its overall sibling :data:`FILTER_PARAMS`.
 BINGE_SHOWS_PARAMS = ("num", *FILTER_PARAMS)
+
+
+#: ``/data/cohorts/``'s parameters (``/data/audience/`` takes :data:`SERIES_PARAMS`).
+COHORT_PARAMS = ("period", *FILTER_PARAMS)
 
 
 def series_query_from_args(args: Mapping[str, list[str]]) -> tuple[SeriesQuery, str]:
@@ -363,3 +378,10 @@ def binge_shows_from_args(args: Mapping[str, list[str]]) -> tuple[int, Filters, 
     _check_known(args, BINGE_SHOWS_PARAMS)
     num = parse_num(_one("num", args["num"])) if "num" in args else NUM_DEFAULT
     return num, _filters_from_args(args), _format_from_args(args)
+
+
+def cohort_query_from_args(args: Mapping[str, list[str]]) -> tuple[str, Filters, str]:
+    """Parse ``/data/cohorts/``'s query string: the cohort ``period`` (default ``week``), filters and format."""
+    _check_known(args, COHORT_PARAMS)
+    period = parse_period(_one("period", args["period"])) if "period" in args else "week"
+    return period, _filters_from_args(args), _format_from_args(args)

@@ -15,7 +15,18 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import analysis, binge, binge_charts, charts, engagement, metrics, show_charts, showstats
+from . import (
+    analysis,
+    audience,
+    audience_charts,
+    binge,
+    binge_charts,
+    charts,
+    engagement,
+    metrics,
+    show_charts,
+    showstats,
+)
 from .escapes import decode_escapes
 from .params import Filters, SeriesQuery, TopQuery
 from .store import Connection, check_deadline
@@ -179,6 +190,17 @@ def quality_completion_figure(
     return charts.quality_completion_figure(data.frame, theme=theme, title=title), data
 
 
+def audience_data(conn: Connection, query: SeriesQuery) -> ChartData:
+    """New and returning viewers per period, as ``/data/audience/`` serves them: ``date``, ``new``, ``returning``."""
+    return ChartData(audience.new_returning(conn, query), query,
+                     export_name(f"audience_{query.resolution}", query.filters))
+
+
+def cohorts_data(conn: Connection, period: str, filters: Filters) -> ChartData:
+    """The cohort triangle (one row per cohort and offset), as ``/data/cohorts/?format=csv`` serves it."""
+    return ChartData(audience.cohorts(conn, period, filters), filters, export_name(f"cohorts_{period}", filters))
+
+
 def heatmap_data(conn: Connection, filters: Filters) -> ChartData:
     """Plays by weekday and hour started."""
     return ChartData(analysis.heatmap(conn, filters), filters, export_name("heatmap", filters))
@@ -335,3 +357,26 @@ def binge_figure(
     frame = data.frame[["date", "binge_minutes", "series_minutes", "share"]]
     figure = binge_charts.share_figure(frame, query.resolution, theme=theme, title=title)
     return figure, ChartData(frame, query, export_name(f"binge_share_{query.resolution}", filters))
+
+
+#: The audience charts of ``/figures/audience/<chart>.json`` (the ``/audience`` page's cards,
+#: :data:`moviedash.audience_cards.CARDS`), and each one's own parameter.
+AUDIENCE_CHARTS: tuple[str, ...] = ("audience", "cohorts")
+AUDIENCE_CHART_PARAMS: dict[str, tuple[str, ...]] = {"audience": ("resolution",), "cohorts": ("period",)}
+
+
+def audience_figure(
+    conn: Connection, chart: str, filters: Filters, option: str | None = None, *, theme: str = "light",
+    title: str | None = charts.DEFAULT_TITLE,
+) -> tuple[go.Figure, ChartData]:
+    """The audience chart ``chart`` (:data:`AUDIENCE_CHARTS`) and the data behind it; ``option`` is its own
+    parameter's value (the resolution of ``audience``, the period of ``cohorts``)."""
+    if chart == "audience":
+        data = audience_data(conn, SeriesQuery(str(option or "daily"), filters))
+        check_deadline(conn)
+        return audience_charts.audience_figure(data.frame, str(option or "daily"), theme=theme, title=title), data
+    if chart == "cohorts":
+        data = cohorts_data(conn, str(option or "week"), filters)
+        check_deadline(conn)
+        return audience_charts.cohorts_figure(data.frame, str(option or "week"), theme=theme, title=title), data
+    raise ValueError(f"unknown audience chart {chart!r}")

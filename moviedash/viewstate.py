@@ -34,7 +34,8 @@ TOP_MIN, TOP_MAX = 1, 50
 #: The dashboard's pages: the overview, the engagement page and the series page (the view's query applies to all).
 ENGAGEMENT_PATH = "/engagement"
 SERIES_PATH = "/series"
-PAGE_PATHS: tuple[str, ...] = ("/", ENGAGEMENT_PATH, SERIES_PATH)
+AUDIENCE_PATH = "/audience"
+PAGE_PATHS: tuple[str, ...] = ("/", ENGAGEMENT_PATH, SERIES_PATH, AUDIENCE_PATH)
 #: A show's page: ``/show/<name>`` (the name URL-encoded), with the same query.
 SHOW_PREFIX = "/show/"
 #: The query-string keys, in the order they are written: the resolution of each

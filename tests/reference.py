@@ -789,3 +789,89 @@ def binge_shows(events: Iterable[Event], num: int = 10, settings: Settings = DEF
             for show, ss in by_show.items()]
     rows.sort(key=lambda r: (-r["sessions"], -r["viewers"], r["show"]))
     return rows[:num]
+
+
+# Audience: new vs returning viewers, cohort retention (issue 15)
+# --------------------------------------------------------------------------- #
+
+
+def is_viewer_event(event: Event, settings: Settings = DEFAULT) -> bool:
+    """An event that makes its user a viewer: a play whose user is not excluded ("left out of viewer
+    counts and audience measures") and not NULL (a NULL user is nobody)."""
+    user = event.get("userid")
+    return user is not None and is_play(event, settings) and user not in settings.exclude_users
+
+
+def first_seen(events: Iterable[Event], settings: Settings = DEFAULT) -> dict[str, dt.date]:
+    """Each viewer's first-seen day: "the user's first event in the whole database", counting only the
+    events that make them a viewer, whatever the filters."""
+    out: dict[str, dt.date] = {}
+    for e in as_events(events):
+        day = event_day(e)
+        if day is not None and is_viewer_event(e, settings):
+            user = str(e["userid"])
+            if user not in out or day < out[user]:
+                out[user] = day
+    return out
+
+
+def _active(selected: Iterable[Event], resolution: str, settings: Settings) -> dict[dt.date, set[str]]:
+    """The viewers of each period of the selection."""
+    out: dict[dt.date, set[str]] = {}
+    for e in selected:
+        day = event_day(e)
+        assert day is not None
+        users = out.setdefault(period_start(day, resolution), set())
+        if is_viewer_event(e, settings):
+            users.add(str(e["userid"]))
+    return out
+
+
+def new_returning(events: Sequence[Event], resolution: str, settings: Settings = DEFAULT,
+                  start: dt.date | None = None, end: dt.date | None = None, **where: Any) -> list[dict[str, Any]]:
+    """``GET /data/audience/`` → ``[{"date", "new", "returning"}]``: "new = the user's first event in the
+    whole database falls in the period; returning = active in the period (under the filters and date
+    range) and first seen earlier", every period of the selection present (zero-filled)."""
+    first = first_seen(events, settings)
+    selected = select(events, start, end, **where)
+    active = _active(selected, resolution, settings)
+    out = []
+    for label in period_labels(selected, resolution, start, end):
+        users = active.get(label, set())
+        new = sum(1 for u in users if period_start(first[u], resolution) == label)
+        out.append({"date": label.isoformat(), "new": new, "returning": len(users) - new})
+    return out
+
+
+def cohorts(events: Sequence[Event], period: str, settings: Settings = DEFAULT,
+            start: dt.date | None = None, end: dt.date | None = None, **where: Any) -> list[dict[str, Any]]:
+    """The cohort triangle: "users grouped by the week or month of their first event" (over all data),
+    for each cohort of the range's periods (within the data's span) and each period from its own to the
+    range's last, the members active under the filters and their % of the cohort's size (2 decimals,
+    :func:`served`); one row per (cohort, offset), cohorts with no later activity at 0."""
+    resolution = {"week": "weekly", "month": "monthly"}[period]
+    days = [d for e in as_events(events) if (d := event_day(e)) is not None]
+    if not days:
+        return []
+    labels: list[dt.date] = []
+    # The range within the data's span: no one is first seen before it, no one active after it.
+    label = period_start(max(start or min(days), min(days)), resolution)
+    last = period_start(min(end or max(days), max(days)), resolution)
+    while label <= last:
+        labels.append(label)
+        label = label + dt.timedelta(days=7) if resolution == "weekly" else dt.date(
+            label.year + label.month // 12, label.month % 12 + 1, 1)
+    members: dict[dt.date, set[str]] = {}
+    for user, day in first_seen(events, settings).items():
+        members.setdefault(period_start(day, resolution), set()).add(user)
+    active = _active(select(events, start, end, **where), resolution, settings)
+    out = []
+    for i, cohort in enumerate(labels):
+        group = members.get(cohort, set())
+        if not group:
+            continue
+        for offset, label in enumerate(labels[i:]):
+            n = len(group & active.get(label, set()))
+            out.append({"cohort": cohort.isoformat(), "size": len(group), "offset": offset,
+                        "period": label.isoformat(), "active": n, "share": served(100 * n, len(group), 2)})
+    return out

@@ -23,7 +23,7 @@ from ..errors import DatabaseUnavailable, MoviedashError, log_database_error
 from ..metrics import SERIES_KEYS
 from ..pipeline import ChartData
 from ..web.context import get_connection
-from . import about, engagement_page, ids, layout, selection, series_page, views
+from . import about, audience_page, engagement_page, ids, layout, selection, series_page, views
 from .selection import CONTROL_NAMES
 from .views import SERIES_CHARTS, selected_filters, series_query, top_query
 
@@ -93,6 +93,7 @@ def register_callbacks(app: dash.Dash) -> None:
     _register_empty_state(app)
     _register_engagement(app)
     _register_series(app)
+    _register_audience(app)
 
 
 def _inputs(props: Sequence[tuple[str, str]]) -> list[Input]:
@@ -457,7 +458,7 @@ def _register_engagement(app: dash.Dash) -> None:
     _register_page_stores(app, "engagement", ids.ENGAGEMENT_SELECTION, ids.ENGAGEMENT_FILTERS)
     app.clientside_callback(
         ClientsideFunction("moviedash", "pageLinks"),
-        *[Output(layout.NAV_IDS[name], "href") for _path, _label, name in layout.PAGES],
+        *[Output(ids.NAV_LINKS[name], "href") for _path, _label, name in layout.PAGES],
         Input(ids.URL_QUERY, "data"),
         prevent_initial_call=True,
     )
@@ -627,4 +628,48 @@ def _register_show_chart(app: dash.Dash, key: str) -> None:
             raise PreventUpdate  # only a crafted request names no show, or one the routes refuse
         filter_values, theme = _page_selection(selection_data)
         figure, config, summary, href = series_page.show_chart_view(key, name, filter_values, theme)
+        return figure, config, summary, href or "", href is None
+
+
+def _register_audience(app: dash.Dash) -> None:
+    """The audience page: its selection store (client side, only while shown) and one callback per card."""
+    app.clientside_callback(
+        ClientsideFunction("moviedash", "audienceSelection"),
+        Output(ids.AUDIENCE_SELECTION, "data"),
+        *_inputs(FILTER_PROPS),
+        Input(ids.CHART_THEME, "data"),
+        State(ids.PAGE, "data"),
+        prevent_initial_call=True,
+    )
+    for chart in audience_page.CHART_KEYS:
+        _register_audience_chart(app, chart)
+
+
+def _register_audience_chart(app: dash.Dash, chart: str) -> None:
+    own = audience_page.chart_inputs(chart)
+    others = [c for c in audience_page.CONTROLS if c not in own]
+
+    @app.callback(
+        Output(ids.graph(chart), "figure"),
+        Output(ids.graph(chart), "config"),
+        Output(ids.summary(chart), "children"),
+        Output(ids.csv_link(chart), "href"),
+        Output(ids.csv_link(chart), "hidden"),
+        *[Input(c, "value") for c in own],
+        Input(ids.AUDIENCE_SELECTION, "data"),
+        *[State(c, "value") for c in others],
+        State(ids.PAGE, "data"),
+        *_states(SELECTION_STATES),
+        prevent_initial_call=True,
+    )
+    def update_audience_chart(*values: Any) -> tuple[Any, ...]:
+        """One audience chart, for the page's selection and its controls."""
+        own_values, (selection_data, *rest) = values[: len(own)], values[len(own):]
+        fallback = rest[len(rest) - len(SELECTION_STATES):]
+        *other_values, page = rest[: len(rest) - len(SELECTION_STATES)]
+        if page != "audience":
+            raise PreventUpdate
+        filter_values, theme = _page_selection(selection_data, fallback)
+        controls = dict(zip(own, own_values, strict=True)) | dict(zip(others, other_values, strict=True))
+        figure, config, summary, href = audience_page.chart_view(chart, controls, filter_values, theme)
         return figure, config, summary, href or "", href is None

@@ -77,10 +77,15 @@ NAV = "page-nav"
 NAV_OVERVIEW = "nav-overview"
 NAV_ENGAGEMENT = "nav-engagement"
 NAV_SERIES = "nav-series"
+NAV_AUDIENCE = "nav-audience"
+#: Each page's tab link, by page name.
+NAV_LINKS: dict[str, str] = {"overview": NAV_OVERVIEW, "engagement": NAV_ENGAGEMENT, "series": NAV_SERIES,
+                             "audience": NAV_AUDIENCE}
 OVERVIEW_SECTION = "overview-section"
 ENGAGEMENT_SECTION = "engagement-section"
 SERIES_SECTION = "series-section"
 SHOW_SECTION = "show-section"
+AUDIENCE_SECTION = "audience-section"
 #: The series page's and the show page's selection stores (as the engagement page's, below).
 SERIES_SELECTION = "series-selection"
 SERIES_FILTERS = "series-filters"
@@ -91,6 +96,8 @@ SHOW_NAME = "show-name"
 SHOW_OPEN = "show-open"
 #: The show page's per-episode table.
 SHOW_TABLE = "show-table"
+#: The audience page's filters and chart theme (written client side while the page is shown): its charts' trigger.
+AUDIENCE_SELECTION = "audience-selection"
 #: Which page the layout shows (``overview`` or ``engagement``).
 PAGE = "page"
 

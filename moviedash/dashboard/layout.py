@@ -21,7 +21,7 @@ from ..charts import placeholder_figure
 from ..params import RESOLUTIONS
 from ..viewstate import TOP_MAX, TOP_MIN, ViewState, to_query
 from ..web.context import get_connection
-from . import engagement_page, ids, series_page, views
+from . import audience_page, engagement_page, ids, series_page, views
 from .selection import (
     ALL,
     CONTROL_NAMES,
@@ -487,9 +487,8 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("/", "Overview", "overview"),
     (engagement_page.PATH, "Engagement and quality", "engagement"),
     (series_page.PATH, "Series", "series"),
+    (audience_page.PATH, "Audience", "audience"),
 )
-#: Each page's tab link (its id).
-NAV_IDS: dict[str, str] = {"overview": ids.NAV_OVERVIEW, "engagement": ids.NAV_ENGAGEMENT, "series": ids.NAV_SERIES}
 #: A show's page (``/show/<name>``): under the series tab.
 SHOW_PAGE = "show"
 
@@ -520,7 +519,7 @@ def page_nav(page: str, query: str) -> html.Nav:
     tab = "series" if page == SHOW_PAGE else page  # a show's page is under the series tab
     for path, label, name in PAGES:
         current: dict[str, str] = {"aria-current": "page"} if name == tab else {}
-        links.append(html.A(label, href=path + query, id=NAV_IDS[name],
+        links.append(html.A(label, href=path + query, id=ids.NAV_LINKS[name],
                             className="page-tab page-tab-current" if name == tab else "page-tab", **attrs(current)))
     return html.Nav(links, id=ids.NAV, className="page-tabs", **attrs({"aria-label": "Pages"}))
 
@@ -564,13 +563,15 @@ def page_layout(search: str | None, *, draw_charts: bool = True, page: str = "ov
         return build_layout(span, options, account_controls(), controls=controls,
                             view=first_view(controls, draw_charts=overview_charts), page=page,
                             engagement=_engagement_view(page, controls, draw_charts),
-                            series=_series_view(page, controls, draw_charts, show), show=show)
+                            series=_series_view(page, controls, draw_charts, show), show=show,
+                            audience=_audience_view(page, controls, draw_charts))
     controls, problems = restore(conn, search)
     state = state_from_controls(conn, *(controls[name] for name in CONTROL_NAMES))
     return build_layout(span, options, account_controls(), controls=controls, search=search, problems=problems,
                         view=first_view(controls, draw_charts=overview_charts), query=to_query(state), page=page,
                         engagement=_engagement_view(page, controls, draw_charts),
-                        series=_series_view(page, controls, draw_charts, show), show=show)
+                        series=_series_view(page, controls, draw_charts, show), show=show,
+                        audience=_audience_view(page, controls, draw_charts))
 
 
 def _engagement_view(page: str, controls: dict[str, Any], draw_charts: bool) -> engagement_page.EngagementView | None:
@@ -591,6 +592,13 @@ def _series_view(page: str, controls: dict[str, Any], draw_charts: bool,
     return series_page.first_view(filter_values, views.FIRST_THEME)
 
 
+def _audience_view(page: str, controls: dict[str, Any], draw_charts: bool) -> audience_page.AudienceView | None:
+    if page != "audience" or not draw_charts:
+        return None
+    filter_values = [controls[name] for name in ("start", "end", "sessiontype", "device", "market")]
+    return audience_page.first_view(filter_values, views.FIRST_THEME)
+
+
 def build_layout(
     span: analysis.Span,
     options: dict[str, list[str]],
@@ -605,6 +613,7 @@ def build_layout(
     engagement: engagement_page.EngagementView | None = None,
     series: series_page.SeriesView | None = None,
     show: str | None = None,
+    audience: audience_page.AudienceView | None = None,
 ) -> html.Div:
     """The page for a database with this span and these filter options (``account``: the header's sign-out).
 
@@ -616,8 +625,8 @@ def build_layout(
     ``view`` holds the outputs drawn for ``controls`` (default: placeholders
     that the callbacks fill).  ``page`` is the page shown (:data:`PAGES`); the other's
     content is in the layout, hidden (its callbacks draw it only when shown), and
-    ``engagement`` holds the engagement page's outputs when it is shown, ``series`` the series page's or
-    a show page's (``show``: its show).
+    ``engagement``, ``series`` and ``audience`` hold those pages' outputs when shown (``series`` also a
+    show page's; ``show``: its show).
     """
     controls = controls or controls_from_state(ViewState(), span)
     assert set(controls) == set(CONTROL_NAMES)
@@ -654,6 +663,7 @@ def build_layout(
                     series_page.section(series if page == "series" else None, shown=page == "series"),
                     series_page.show_section(series if page == SHOW_PAGE else None, show,
                                              shown=page == SHOW_PAGE),
+                    audience_page.section(audience, shown=page == "audience"),
                     html.Footer(
                         ["The same numbers are served as JSON and CSV at ", *_routes_text(), "."],
                         className="footer",

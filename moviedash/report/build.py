@@ -14,7 +14,18 @@ from typing import Any
 
 import pandas as pd
 
-from .. import analysis, binge_cards, charts, dataquality, dimensions, engagement, metrics, pipeline, summaries
+from .. import (
+    analysis,
+    audience_cards,
+    binge_cards,
+    charts,
+    dataquality,
+    dimensions,
+    engagement,
+    metrics,
+    pipeline,
+    summaries,
+)
 from .. import engagement_cards as cards
 from .. import settings as data_settings
 from ..errors import MoviedashError
@@ -212,6 +223,21 @@ def series_page_sections(conn: Connection, spec: ReportSpec) -> list[ChartSectio
     return series_sections(conn, spec) + binge_sections(conn, spec)
 
 
+AUDIENCE_KEYS: tuple[str, ...] = tuple(f"audience_{key.replace('-', '_')}" for key in audience_cards.CARD_KEYS)
+
+
+def audience_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
+    """The audience page's charts for ``spec``'s selection, with the page's first controls (the report's
+    ``audience`` page; registered with the other pages' sections by the page registry)."""
+    sections = []
+    for key, card in zip(AUDIENCE_KEYS, audience_cards.CARDS, strict=True):
+        name, option = audience_cards.chart_request(card.key, audience_cards.DEFAULTS)
+        figure, data = pipeline.audience_figure(conn, name, spec.filters, option, theme=spec.theme, title=None)
+        heading = f"{card.title} ({option})" if option else card.title
+        sections.append(ChartSection(key, heading, figure, audience_cards.describe(name, option, data.frame)))
+    return sections
+
+
 @dataclass(frozen=True)
 class ReportPage:
     """A dashboard page in reports: its charts' keys (image files' names) and what draws them."""
@@ -226,6 +252,7 @@ REPORT_PAGES: dict[str, ReportPage] = {page.name: page for page in (
     ReportPage("overview", OVERVIEW_KEYS, overview_sections),
     ReportPage("engagement", ENGAGEMENT_KEYS, engagement_sections),
     ReportPage("series", SERIES_KEYS + BINGE_KEYS, series_page_sections),
+    ReportPage("audience", AUDIENCE_KEYS, audience_sections),
 )}
 #: ``--page``'s values: each page, or ``all`` of them.
 ALL_PAGES = "all"
@@ -243,6 +270,7 @@ def report_pages(page: str) -> list[ReportPage]:
     return [REPORT_PAGES[page]]
 
 
+#: The audience page's charts in a report (image files ``audience_<card>``), as the page first shows them.
 def _count(number: int, word: str) -> str:
     return f"{number:,} {word}" if number == 1 else f"{number:,} {word}s"
 

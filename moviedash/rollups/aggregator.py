@@ -15,6 +15,7 @@ from ..metrics import UNITS, MeasureSettings
 from ..store import Dialect, add_month_partitions, dialect_of
 from . import showmap
 from .binges import BingeParts
+from .firstseen import FirstSeen
 from .packing import pack_code_runs, pack_column_rows, unpack_codes, unpack_columns
 from .tables import (
     ABOUT_COUNTS,
@@ -379,6 +380,8 @@ class Aggregator:
             self.current = not conn.execute("SELECT EXISTS (SELECT 1 FROM movies)").fetchone()[0]
         self.users = _Codes(max(users.values(), default=0) + 1)
         self.users.index = users
+        # md_first_seen / md_first_day: each viewer's first day (only users coded before can have one stored).
+        self.first_seen = FirstSeen(self.users.offset)
         self.titles = _Codes(max(titles.values(), default=0) + 1)
         self.titles.index = titles
         self.title_name = {tid: name for name, tid in titles.items()}
@@ -537,6 +540,7 @@ class Aggregator:
         self.decile_parts.append((decile_keys, decile_plays))
         known = user >= 0
         self.day_pairs.append(distinct((dk[known] << 32) | user[known]))
+        self.first_seen.add(user, day, self.days.names)
         both = known & titled
         pairs = (title[both] << 32) | user[both]
         # Sorted by key per batch, so that finish() merges sorted runs.
@@ -581,6 +585,7 @@ class Aggregator:
         all_keys = np.asarray(self.dense_keys, dtype=np.int64)
         done: dict[str, Any] = {"day_users": _bitmaps(self.day_pairs), "titles": None}
         self.day_pairs = []
+        self.first_seen.finish()
         months = _Codes()
         month_keys = month_of = np.zeros(0, dtype=np.int64)
         if nd:
@@ -674,6 +679,7 @@ class Aggregator:
                 self.title_name[self.titles.offset + i] = name
         # Each new title's show (and every CSV-named title's), for the top list by show.
         showmap.write(conn, dialect, self.titles.index, self.titles.names)
+        self.first_seen.write(conn, dialect)
         nd = len(self.dense_keys)
         if not nd:
             return

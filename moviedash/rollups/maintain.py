@@ -11,6 +11,7 @@ from pyroaring import BitMap
 from .. import settings as data_settings
 from ..params import DATE_MAX, DATE_MIN, Filters, TopQuery
 from ..store import DIALECT, Dialect, dialect_of
+from . import firstseen_serve
 from .aggregator import FED_COLUMNS, Aggregator
 from .serve import (
     default_binned,
@@ -202,6 +203,7 @@ def store_defaults(conn: Any, dialect: Dialect = DIALECT) -> None:
     # The binned engagement answers embody the settings the rollups were built with (read in this transaction).
     results.update(default_binned(conn, data_settings.load(conn), dialect))
     results.update(default_engagement(conn, dialect))
+    results.update(firstseen_serve.default_results(conn, day_rows))
     bulk_insert(
         conn, dialect, "md_results", ("name", "value"), [(name, json.dumps(value)) for name, value in results.items()],
         on_conflict="(name) DO UPDATE SET value = excluded.value",

@@ -58,6 +58,8 @@ rows (``movies.rowid > covered``) to
 - ``md_about``: the whole table's counts behind "About this data" (:data:`ABOUT_COUNTS`: events,
   plays of ``exclude_users``, events of the anonymous user id, plays above 100 %), under the
   settings the rollups embody, added to at each load: the panel reads four numbers, not ``movies``,
+- ``md_first_seen`` / ``md_first_day``: each viewer's first day and per day the bitmap of the
+  users first seen then, for new vs returning viewers and cohorts (:mod:`.firstseen`),
 - ``md_meta``: the ``movies`` rowid covered, a data ``version`` counter and
   whether the data are ``exact`` (every event date is a canonical date).
 
@@ -117,6 +119,7 @@ TABLES: tuple[str, ...] = (
     "md_shows", "md_title_shows",
     # Binge sessions (issue 15, :mod:`.binges`).
     "md_binge_episodes", "md_binges", "md_binge_day",
+    "md_first_seen", "md_first_day",
 )
 #: ``md_about``'s counts (its ``name`` column), in :class:`moviedash.dataquality.About`'s order.
 ABOUT_COUNTS: tuple[str, ...] = ("events", "anonymous_plays", "anonymous_id_events", "capped_rows")
@@ -206,6 +209,10 @@ CREATE TABLE IF NOT EXISTS md_binges (
 CREATE TABLE IF NOT EXISTS md_binge_day (
     day {text} NOT NULL, {dims}, series_minutes {big} NOT NULL, binge_minutes {big} NOT NULL,
     PRIMARY KEY (day, {DIMS_PK}));
+"""
+    # Each viewer's first day and the users first seen per day (:mod:`.firstseen`).
+    sql += f"""CREATE TABLE IF NOT EXISTS md_first_seen (user_id integer PRIMARY KEY, day {text} NOT NULL);
+CREATE TABLE IF NOT EXISTS md_first_day (day {text} PRIMARY KEY, users {blob} NOT NULL){clustered};
 """
     if dialect.partitioned:  # rows of a day no month partition holds (none, as loads create them first)
         sql += "".join(f"CREATE TABLE IF NOT EXISTS {t}_default PARTITION OF {t} DEFAULT;\n" for t in DAY_TABLES)

@@ -15,7 +15,15 @@ from flask import Blueprint, Response, jsonify, request
 from .. import analysis, dimensions, metrics, params, viewstate
 from ..charts import THEMES
 from ..errors import MoviedashError
-from ..pipeline import BINGE_CHART_PARAMS, BINGE_CHARTS, CHARTS, ENGAGEMENT_CHART_PARAMS, ENGAGEMENT_CHARTS
+from ..pipeline import (
+    AUDIENCE_CHART_PARAMS,
+    AUDIENCE_CHARTS,
+    BINGE_CHART_PARAMS,
+    BINGE_CHARTS,
+    CHARTS,
+    ENGAGEMENT_CHART_PARAMS,
+    ENGAGEMENT_CHARTS,
+)
 from .context import get_connection
 
 OPENAPI_PATH = "/data/openapi.json"
@@ -370,6 +378,7 @@ def _engagement_paths(known: Known) -> dict[str, Any]:
 
 
 def _engagement_figure_operation(chart: str, known: Known) -> dict[str, Any]:
+    """``/figures/engagement/<chart>.json`` (another chart's name: only the shared parameters)."""
     own = {
         "resolution": _single("resolution", _enum(params.RESOLUTIONS, "daily"), _RESOLUTION_TEXT),
         "by": _required("by", {"type": "string", "enum": list(params.BREAKDOWN_KEYS)}, "The breakdown's dimension."),
@@ -382,7 +391,7 @@ def _engagement_figure_operation(chart: str, known: Known) -> dict[str, Any]:
             "summary": f"The {chart.replace('_', ' ')} chart as Plotly figure JSON, for embedding with plotly.js.",
             "description": f"Takes the shared filters, `theme` and the chart's own parameter. {_UNKNOWN}",
             "parameters": [
-                *[own[name] for name in ENGAGEMENT_CHART_PARAMS[chart]],
+                *[own[name] for name in ENGAGEMENT_CHART_PARAMS.get(chart, ())],
                 *_selection(known),
                 _single("theme", _enum(THEMES, "light"), "The colour theme."),
             ],
@@ -394,6 +403,63 @@ def _engagement_figure_operation(chart: str, known: Known) -> dict[str, Any]:
                 **_errors(),
             },
         }
+    }
+
+
+def _audience_paths(known: Known) -> dict[str, Any]:
+    """``/data/audience/`` and ``/data/cohorts/`` (the declared :data:`moviedash.metrics.AUDIENCE`)."""
+    measures = {m.name: m for m in metrics.AUDIENCE}
+    first_seen = ("A viewer's first-seen day is their first play in the whole database, whatever the filters "
+                  "(the viewer rules of unique users: min_minutes, exclude_users).")
+    period = _single("period", _enum(tuple(params.COHORT_PERIODS), "week"),
+                     "Cohorts by the week (Monday) or month their members were first seen.")
+    cohorts = _engagement_operation(
+        "cohorts", measures["cohorts"].description,
+        f"{first_seen} The filters and the date range apply to activity only; the cohorts listed are those of "
+        "the range's periods (the data's span when open), each with every period from its own (offset 0) to the "
+        "last, 0 where none of its members was active. CSV: one row per (cohort, offset).",
+        [period], "CohortRow", known,
+    )
+    cohorts["get"]["responses"]["200"]["description"] = "One object per cohort, oldest first."
+    figures: dict[str, Any] = {}
+    for chart in AUDIENCE_CHARTS:
+        figure = _engagement_figure_operation("audience" if chart == "audience" else "retention", known)
+        figure["get"]["operationId"] = f"figure_audience_{chart}"
+        own = _single("resolution", _enum(params.RESOLUTIONS, "daily"), _RESOLUTION_TEXT) \
+            if AUDIENCE_CHART_PARAMS[chart] == ("resolution",) else period
+        figure["get"]["parameters"] = [own, *figure["get"]["parameters"]]
+        figures[f"/figures/audience/{chart}.json"] = figure
+    return {
+        **figures,
+        "/data/audience/": {"get": {
+            **_series_operation("audience", measures["audience"].description, known)["get"],
+            "description": f"{first_seen} Every period between the first and the last one is present, with 0 "
+            f"where nothing happened. {_UNKNOWN}",
+            "responses": {"200": _rows_response("#/components/schemas/AudienceRow", "One row per period."),
+                          **_errors()},
+        }},
+        "/data/cohorts/": cohorts,
+    }
+
+
+def _audience_schemas() -> dict[str, Any]:
+    count = {"type": "integer", "minimum": 0}
+    period = {
+        "type": "object", "additionalProperties": False, "required": ["offset", "period", "active", "share"],
+        "properties": {
+            "offset": count, "period": {"type": "string", "format": "date"}, "active": count,
+            "share": {"type": "number", "minimum": 0, "maximum": 100, "description": "% of the cohort's size."},
+        },
+    }
+    return {
+        "AudienceRow": _rows({
+            "date": {"type": "string", "format": "date", "description": "The first day of the period."},
+            "new": count, "returning": count,
+        }, ["date", "new", "returning"]),
+        "CohortRow": _rows({
+            "cohort": {"type": "string", "format": "date", "description": "The first day of the cohort's period."},
+            "size": {"type": "integer", "minimum": 1}, "periods": {"type": "array", "items": period},
+        }, ["cohort", "size", "periods"]),
     }
 
 
@@ -548,6 +614,7 @@ def build_document(known: Known | None = None) -> dict[str, Any]:
             },
             **_engagement_paths(known),
             **_binge_paths(known),
+            **_audience_paths(known),
             "/data/toplist/": _toplist_operation(known),
             "/data/show/": _show_operation(known),
             "/figures/{chart}.json": _figure_operation(known),
@@ -592,6 +659,7 @@ def build_document(known: Known | None = None) -> dict[str, Any]:
                 **_engagement_schemas(),
                 **_show_schemas(),
                 **_binge_schemas(),
+                **_audience_schemas(),
                 "Error": error,
             }
         },

@@ -13,7 +13,7 @@ import pandas as pd
 from flask import Blueprint, Response, request
 from plotly.io.json import to_json_plotly
 
-from .. import analysis, csvsafe, metrics, pipeline
+from .. import analysis, audience, csvsafe, metrics, pipeline
 from ..charts import THEMES, plotly_config
 from ..errors import MoviedashError
 from ..params import (
@@ -24,9 +24,11 @@ from ..params import (
     SHOW_PARAMS,
     STOPS_PARAMS,
     binge_shows_from_args,
+    cohort_query_from_args,
     filters_from_args,
     parse_by,
     parse_num,
+    parse_period,
     parse_resolution,
     parse_show_table,
     parse_title,
@@ -181,6 +183,30 @@ def binge_shows() -> Response:
     return frame_response(pipeline.binge_shows_data(conn, num, filters).frame, fmt, f"binge_shows_top{num}")
 
 
+@bp.get("/audience/")
+def audience_series() -> Response:
+    """New and returning viewers per day, week or month (first seen over all data), zero-filled."""
+    query, fmt = series_query_from_args(_args())
+    conn = get_connection()
+    analysis.check_known(conn, query.filters)
+    return frame_response(pipeline.audience_data(conn, query).frame, fmt, f"audience_{query.resolution}")
+
+
+@bp.get("/cohorts/")
+def cohorts() -> Response:
+    """Cohort retention: per cohort (week or month first seen) its size and the share active in each later period.
+
+    JSON nests each cohort's periods; CSV has one row per (cohort, offset).
+    """
+    period, filters, fmt = cohort_query_from_args(_args())
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    frame = pipeline.cohorts_data(conn, period, filters).frame
+    if fmt == "csv":
+        return frame_response(frame, fmt, f"cohorts_{period}")
+    return Response(json.dumps(audience.cohort_records(frame)), mimetype="application/json")
+
+
 @bp.route("/", defaults={"rest": ""})
 @bp.route("/<path:rest>")
 def not_found(rest: str) -> Response:
@@ -274,6 +300,32 @@ def binge_figure(chart: str) -> Response:
     conn = get_connection()
     analysis.check_known(conn, filters)
     fig, data = pipeline.binge_figure(conn, chart, filters, option, theme=theme_values[0])
+    body = {**fig.to_plotly_json(), "config": plotly_config(data.name)}
+    return Response(to_json_plotly(body), mimetype="application/json")
+
+
+@figures_bp.get("/audience/<chart>.json")
+def audience_figure(chart: str) -> Response:
+    """An audience chart as Plotly figure JSON: the shared filters, ``theme`` and the chart's own parameter
+    (``resolution`` of ``audience``, ``period`` of ``cohorts``)."""
+    if chart not in pipeline.AUDIENCE_CHARTS:
+        raise MoviedashError(f"unknown chart {chart!r}; one of {', '.join(pipeline.AUDIENCE_CHARTS)}", status=404)
+    args = _args()
+    theme_values = args.pop("theme", ["light"])
+    if len(theme_values) != 1 or theme_values[0] not in THEMES:
+        raise MoviedashError(f"theme must be one of {', '.join(THEMES)}", parameter="theme")
+    own = pipeline.AUDIENCE_CHART_PARAMS[chart]
+    filters, _ = filters_from_args(args, (*own, *SELECTION_PARAMS))
+    if own == ("resolution",):
+        option: str = _resolution(args)
+    else:
+        values = args.get("period", ["week"])
+        if len(values) != 1:
+            raise MoviedashError("period may be given only once", parameter="period")
+        option = parse_period(values[0])
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    fig, data = pipeline.audience_figure(conn, chart, filters, option, theme=theme_values[0])
     body = {**fig.to_plotly_json(), "config": plotly_config(data.name)}
     return Response(to_json_plotly(body), mimetype="application/json")
 

@@ -35,6 +35,8 @@ ROUTES = {
     # Binge sessions (issue 15).
     "/data/binge/", "/data/binge/overall/", "/data/binge/shows/",
     *(f"/figures/binge/{chart}.json" for chart in BINGE_CHARTS),
+    # The audience routes (issue 15).
+    "/data/audience/", "/data/cohorts/", "/figures/audience/audience.json", "/figures/audience/cohorts.json",
 }
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -126,6 +128,7 @@ def test_document_lists_every_route(app, doc):
         "/data/<metric>/", "/data/", "/data/<path:rest>", "/figures/", "/figures/<path:rest>",
         "/figures/engagement/<chart>.json",  # documented chart by chart, each with its own parameter
         "/figures/binge/<chart>.json",
+        "/figures/audience/<chart>.json",
     }
 
 
@@ -171,6 +174,12 @@ def test_parameters_match_the_validators(doc):
     for chart in ENGAGEMENT_CHARTS:
         engagement = _params(doc, f"/figures/engagement/{chart}.json")
         assert set(engagement) == {"theme", *ENGAGEMENT_CHART_PARAMS[chart], *params.SELECTION_PARAMS}
+    assert set(_params(doc, "/data/audience/")) == set(params.SERIES_PARAMS)
+    cohorts = _params(doc, "/data/cohorts/")
+    assert set(cohorts) == set(params.COHORT_PARAMS)
+    assert cohorts["period"]["schema"]["enum"] == list(params.COHORT_PERIODS)
+    assert set(_params(doc, "/figures/audience/audience.json")) == {"theme", "resolution", *params.SELECTION_PARAMS}
+    assert set(_params(doc, "/figures/audience/cohorts.json")) == {"theme", "period", *params.SELECTION_PARAMS}
     num = top["num"]["schema"]
     assert (num["type"], num["minimum"], num["maximum"], num["default"]) == (
         "integer",

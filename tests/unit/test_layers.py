@@ -24,6 +24,8 @@ LAYERS: list[set[str]] = [
     {"rollups"},
     # Answers (rollup or raw), foreign-database checks, loading and the demo.
     {"analysis", "foreign", "ingest"},
+    # New vs returning viewers and cohorts (issue 15): their answers, figures and cards.
+    {"audience", "audience_charts", "audience_cards"},
     # Data + figure pipelines, engagement answers, why a selection is empty.
     {"pipeline", "emptiness", "engagement", "engagement_cards", "dataquality", "showstats", "series_cards"},
     # Reports, the figures API, the Flask face.

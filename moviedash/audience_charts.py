@@ -1,0 +1,105 @@
+"""The audience page's figures, pure functions of their frames (no Dash): new vs returning viewers
+(stacked bars per period) and the cohort retention triangle (a heat table, oldest cohort on top, as
+Umami's retention report), in the dashboard's themes (:mod:`moviedash.charts`)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import metrics
+from .charts import (
+    _PERIOD_AXIS,
+    DEFAULT_TITLE,
+    _figure,
+    _points,
+    _title,
+    _value_margin,
+    empty_figure,
+    palette,
+    period_label,
+    tick_label_width,
+)
+from .params import COHORT_PERIODS
+
+_MEASURES = {m.name: m for m in metrics.AUDIENCE}
+_OFFSET_WORDS = {"week": "Week", "month": "Month"}
+
+
+def audience_figure(df: pd.DataFrame, resolution: str, *, theme: str = "light",
+                    title: str | None = DEFAULT_TITLE) -> go.Figure:
+    """Returning viewers (below) and new viewers (on top) per period: each bar is the period's unique users."""
+    title = _title(title, _MEASURES["audience"].label)
+    if df.empty or int(df["new"].sum() + df["returning"].sum()) == 0:
+        return empty_figure(title=title, theme=theme)
+    p = palette(theme)
+    labels = [str(d) for d in df["date"]]
+    periods = [period_label(dt.date.fromisoformat(d), resolution) for d in labels]
+    totals = [int(n) + int(r) for n, r in zip(df["new"], df["returning"], strict=True)]
+    traces = [
+        {
+            "type": "bar", "x": labels, "y": [int(v) for v in df[column]], "name": name,
+            "customdata": _points([[period, total] for period, total in zip(periods, totals, strict=True)]),
+            "hovertemplate": f"<b>%{{customdata[0]}}</b><br>%{{y:,}} {name.lower()} viewers of "
+            "%{customdata[1]:,}<extra></extra>",
+            "marker": {"color": colour},
+        }
+        for column, name, colour in (("returning", "Returning", p.users), ("new", "New", p.minutes))
+    ]
+    return _figure(traces, theme, title, {
+        "barmode": "stack", "showlegend": True, "hovermode": "x",
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "xaxis": {"title": {"text": _PERIOD_AXIS[resolution]}, "type": "date"},
+        "yaxis": {"title": {"text": "Viewers"}, "rangemode": "tozero"},
+        "margin": _value_margin(totals),
+    })
+
+
+def cohort_label(cohort: str, period: str) -> str:
+    """How a cohort reads: ``Week of Mon 1 Jan 2024`` or ``January 2024``."""
+    return period_label(dt.date.fromisoformat(cohort), COHORT_PERIODS[period])
+
+
+def cohorts_figure(df: pd.DataFrame, period: str, *, theme: str = "light",
+                   title: str | None = DEFAULT_TITLE) -> go.Figure:
+    """The retention triangle: a row per cohort (its size in the label), a column per offset, the share of
+    the cohort active in that period as the cell's colour and text; cells beyond the range are empty."""
+    title = _title(title, _MEASURES["cohorts"].label)
+    if df.empty:
+        return empty_figure(title=title, theme=theme)
+    p = palette(theme)
+    cohorts = list(dict.fromkeys(str(c) for c in df["cohort"]))
+    width = int(df["offset"].max()) + 1
+    sizes = dict(zip(df["cohort"].astype(str), df["size"].astype(int), strict=False))
+    rows = [f"{cohort_label(c, period)} · {sizes[c]:,}" for c in cohorts]
+    z: list[list[float | None]] = [[None] * width for _ in cohorts]
+    text: list[list[str]] = [[""] * width for _ in cohorts]
+    custom: list[list[list[object]]] = [[["", "", 0, 0] for _ in range(width)] for _ in cohorts]
+    at = {c: i for i, c in enumerate(cohorts)}
+    for r in df.itertuples(index=False):
+        i, k = at[str(r.cohort)], int(r.offset)
+        z[i][k] = float(r.share)
+        text[i][k] = f"{float(r.share):.1f}"
+        custom[i][k] = [cohort_label(str(r.cohort), period), cohort_label(str(r.period), period), int(r.active),
+                        int(r.size)]
+    word = _OFFSET_WORDS[period]
+    scale = [[i / (len(p.scale) - 1), colour] for i, colour in enumerate(p.scale)]
+    trace = {
+        "type": "heatmap", "z": z, "x": [f"{word} {k}" for k in range(width)], "y": rows,
+        "text": text, "texttemplate": "%{text}", "textfont": {"size": 10},
+        "customdata": custom, "zmin": 0, "zmax": 100, "colorscale": scale, "xgap": 2, "ygap": 2,
+        "hoverongaps": False,
+        "hovertemplate": "<b>%{customdata[0]}</b><br>%{customdata[1]}: %{customdata[2]:,} of %{customdata[3]:,} "
+        "viewers (%{z:.2f} %)<extra></extra>",
+        "colorbar": {"title": {"text": "% active", "side": "top"}, "thickness": 10, "outlinewidth": 0,
+                     "tickfont": {"color": p.muted, "size": 11}},
+        "name": "Retention",
+    }
+    return _figure([trace], theme, title, {
+        "margin": {"l": 24 + int(max(map(tick_label_width, rows))), "b": 44},
+        "xaxis": {"title": {"text": f"{word}s since first seen"}, "type": "category", "showgrid": False,
+                  "zeroline": False, "side": "top"},
+        "yaxis": {"title": {"text": ""}, "autorange": "reversed", "type": "category", "showgrid": False,
+                  "zeroline": False},
+    })
