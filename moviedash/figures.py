@@ -36,7 +36,7 @@ from .store import Connection, connect_readonly
 Database = str | os.PathLike[str] | Connection
 Values = str | Sequence[str] | None
 
-__all__ = ["series", "unique_users", "minutes_watched", "top_titles", "heatmap", "kpis", "engagement"]
+__all__ = ["series", "unique_users", "minutes_watched", "top_titles", "heatmap", "kpis", "engagement", "viewers"]
 
 
 @contextmanager
@@ -144,6 +144,24 @@ def engagement(
     filters = _filters(start, end, sessiontype, device, market)
     with connection(db) as conn:
         return pipeline.engagement_figure(conn, chart, filters, option, theme=theme, title=title)[0]
+
+
+def viewers(
+    chart: str, db: Database, *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+) -> go.Figure:
+    """A concentration or heavy-viewers chart (:data:`moviedash.pipeline.VIEWER_CHARTS`): the Lorenz curve
+    with its Gini (``viewer_lorenz``), the top shares, or plays or minutes per viewer::
+
+        figures.viewers("viewer_lorenz", "moviedb", start="2024-01-01", device=["TV"])
+    """
+    if chart not in pipeline.VIEWER_CHARTS:
+        raise MoviedashError(f"unknown chart {chart!r}; one of {', '.join(pipeline.VIEWER_CHARTS)}",
+                             parameter="chart")
+    filters = _filters(start, end, sessiontype, device, market)
+    with connection(db) as conn:
+        return pipeline.viewer_figure(conn, chart, filters, theme=theme, title=title)[0]
 
 
 def kpis(

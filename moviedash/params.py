@@ -17,6 +17,7 @@ from typing import Any
 
 from .dimensions import DIMS
 from .errors import MoviedashError
+from .metrics import VIEWER_MEASURES
 
 RESOLUTIONS: tuple[str, ...] = ("daily", "weekly", "monthly")
 RANKS: tuple[str, ...] = ("plays", "minutes", "viewers")
@@ -279,6 +280,8 @@ SELECTION_PARAMS = ("start", "end", *FILTER_KEYS)
 FILTER_PARAMS = (*SELECTION_PARAMS, "format")
 BREAKDOWN_PARAMS = ("by", *FILTER_PARAMS)
 STOPS_PARAMS = ("title", *FILTER_PARAMS)
+#: The heavy-viewers route's parameters (``measure``: plays or minutes per viewer).
+VIEWER_PARAMS = ("measure", *FILTER_PARAMS)
 
 
 def series_query_from_args(args: Mapping[str, list[str]]) -> tuple[SeriesQuery, str]:
@@ -324,4 +327,14 @@ def parse_title(args: Mapping[str, list[str]]) -> str:
         raise MoviedashError(
             f"title must be a non-empty text of at most {MAX_VALUE_LENGTH} characters without NUL", parameter="title"
         )
+    return value
+
+
+def parse_viewer_measure(args: Mapping[str, list[str]]) -> str:
+    """The heavy-viewers route's ``measure``: ``plays`` (the default) or ``minutes`` per viewer."""
+    if "measure" not in args:
+        return VIEWER_MEASURES[0]
+    value = _one("measure", args["measure"])
+    if value not in VIEWER_MEASURES:
+        raise MoviedashError(f"measure must be one of {', '.join(VIEWER_MEASURES)}", parameter="measure")
     return value

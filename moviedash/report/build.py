@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import analysis, charts, dataquality, dimensions, engagement, metrics, pipeline, summaries
+from .. import analysis, charts, dataquality, dimensions, engagement, metrics, pipeline, summaries, viewer_cards
 from .. import engagement_cards as cards
 from .. import settings as data_settings
 from ..errors import MoviedashError
@@ -128,6 +128,20 @@ def engagement_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection
             figure, data = pipeline.engagement_figure(conn, name, f, option, theme=spec.theme, title=None)
             text = cards.describe(name, data.frame)
         sections.append(ChartSection(key, _engagement_heading(card, name, option), figure, text))
+    return sections
+
+
+#: The concentration and heavy-viewer charts in a report (image files ``viewers_<card>``), as the cards show them.
+VIEWER_KEYS: tuple[str, ...] = tuple(f"viewers_{key.replace('-', '_')}" for key in viewer_cards.CARD_KEYS)
+
+
+def viewer_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
+    """The concentration and heavy-viewer cards' charts for ``spec``'s selection (counts only, no user ids)."""
+    sections = []
+    for key, card in zip(VIEWER_KEYS, viewer_cards.CARDS, strict=True):
+        figure, data = pipeline.viewer_figure(conn, card.chart, spec.filters, theme=spec.theme, title=None)
+        gini = pipeline.concentration(conn, spec.filters).gini if card.chart == "viewer_lorenz" else None
+        sections.append(ChartSection(key, card.title, figure, viewer_cards.describe(card.chart, data.frame, gini)))
     return sections
 
 

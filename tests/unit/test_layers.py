@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "moviedash"
 LAYERS: list[set[str]] = [
     # Pure building blocks: error types, text escapes, the declared dimensions and measures,
     # figures without data, CSV safety.
-    {"errors", "escapes", "dimensions", "metrics", "charts", "csvsafe"},
+    {"errors", "escapes", "dimensions", "metrics", "charts", "viewer_charts", "csvsafe"},
     # Query parameters, the HTTP server, text summaries, and the only code that knows an engine.
     {"params", "server", "summaries", "store"},
     # Periods, the view state of an address, atomic output files, the data-quality settings.
@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     # Answers (rollup or raw), foreign-database checks, loading and the demo.
     {"analysis", "foreign", "ingest"},
     # Data + figure pipelines, engagement answers, why a selection is empty.
-    {"pipeline", "emptiness", "engagement", "engagement_cards", "dataquality"},
+    {"pipeline", "emptiness", "engagement", "engagement_cards", "viewers", "viewer_cards", "dataquality"},
     # Reports, the figures API, the Flask face.
     {"report", "figures", "web"},
     {"auth"},
