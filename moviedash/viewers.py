@@ -42,7 +42,14 @@ Heavy viewers
 
 Rounding: every share, ``y`` and the Gini are exact fractions of integer totals rounded half
 away from zero (:func:`moviedash.metrics.served`), so SQLite and PostgreSQL serve the same
-doubles.  Answered from the raw table (``GROUP BY userid``), cached per data version
+doubles.
+
+Where the numbers come from: the per-viewer totals of a selection are a group-sum by user id of the
+per-(day or month, dims) packed arrays of ``md_viewer_day``/``md_viewer_month``
+(:mod:`moviedash.rollups.viewer_sums`, maintained by every load) when the rollups are current and
+built under the settings in force; otherwise (a database without them, an older version, rows
+appended behind moviedash's back: :func:`moviedash.rollups.status`) one ``GROUP BY userid`` over
+``movies``.  Both give the same multiset of totals, so the same answers.  Cached per data version
 (:func:`moviedash.analysis.cached`); user values are bound parameters only.
 """
 from __future__ import annotations
@@ -53,9 +60,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import metrics
+from . import metrics, rollups
 from . import settings as data_settings
 from .analysis import cached, play_condition, where
+from .engagement import from_rollups
 from .metrics import GINI_DIGITS, LORENZ_POINTS, TOP_SHARES, VIEWER_BINS, VIEWER_PERCENTILES, MeasureSettings
 from .params import Filters
 from .store import Connection, check_deadline
@@ -66,10 +74,18 @@ _MINUTES = f"CASE WHEN COALESCE({metrics.MINUTES}, 0) > 0 THEN COALESCE({metrics
 
 @dataclass(frozen=True)
 class Totals:
-    """Each viewer's plays and minutes in the selection, in no particular order (never their ids)."""
+    """Each viewer's plays and minutes in the selection (int64, read-only, in no meaningful order; never ids)."""
 
-    plays: tuple[int, ...]
-    minutes: tuple[int, ...]
+    plays: np.ndarray
+    minutes: np.ndarray
+
+    @classmethod
+    def of(cls, plays: Any, minutes: Any) -> Totals:
+        """From two equal-length integer sequences, made read-only (the value is cached and shared)."""
+        arrays = [np.array(plays, dtype=np.int64), np.array(minutes, dtype=np.int64)]
+        for array in arrays:
+            array.flags.writeable = False
+        return cls(*arrays)
 
     @property
     def viewers(self) -> int:
@@ -93,12 +109,22 @@ def _totals(conn: Connection, filters: Filters, settings: MeasureSettings) -> To
     )
     rows = conn.execute(sql, [*params, *play_params, *excluded]).fetchall()
     check_deadline(conn)
-    return Totals(tuple(int(p) for p, _ in rows), tuple(int(m) for _, m in rows))
+    return Totals.of([int(p) for p, _ in rows], [int(m) for _, m in rows])
+
+
+def _rollup_totals(conn: Connection, filters: Filters) -> Totals:
+    plays, minutes = rollups.viewer_totals(conn, filters)
+    check_deadline(conn)
+    return Totals.of(plays, minutes)
 
 
 def totals(conn: Connection, filters: Filters, settings: MeasureSettings | None = None) -> Totals:
-    """:func:`_totals` (every viewer's plays and minutes), cached per data version."""
+    """Every viewer's plays and minutes in the selection, cached per data version: from the per-viewer
+    rollups (``md_viewer_day``/``md_viewer_month``) when they are current and built under ``settings``
+    (:func:`moviedash.engagement.from_rollups`), else from the raw table (:func:`_totals`)."""
     settings = settings or data_settings.load(conn)
+    if from_rollups(conn, settings):
+        return cached(conn, ("viewer_totals", filters, True), lambda: _rollup_totals(conn, filters))
     return cached(conn, ("viewer_totals", filters, settings), lambda: _totals(conn, filters, settings))
 
 

@@ -4,7 +4,8 @@
 - :mod:`.aggregator` -- the streaming :class:`Aggregator` the loader and the demo feed;
 - :mod:`.maintain` -- :func:`refresh` inside the loading transaction;
 - :mod:`.serve` -- the serving queries, answering like the raw-table SQL;
-- :mod:`.packing` -- the compact packing of the per-title engagement arrays.
+- :mod:`.packing` -- the compact packing of the per-title engagement arrays;
+- :mod:`.viewer_sums` -- the per-viewer sums (plays, minutes) per (day or month, dims), for concentration.
 """
 from .aggregator import FED_COLUMNS, Aggregator
 from .maintain import clear, rebuild, refresh, refresh_derived, store_defaults
@@ -30,6 +31,7 @@ from .serve import (
     top_rows,
     totals_row,
     view_keys,
+    viewer_totals,
     where,
 )
 from .tables import (
@@ -57,5 +59,5 @@ __all__ = [
     "has_value", "heatmap_rows", "month_bounds", "options", "quantile_rows", "rank_by_shown_title", "rebuild",
     "refresh", "refresh_derived",
     "schema", "segment_keys", "series_rows", "span_row", "status", "store_defaults", "title_deciles",
-    "title_engagement", "title_names", "top_rows", "totals_row", "view_keys", "where",
+    "title_engagement", "title_names", "top_rows", "totals_row", "view_keys", "viewer_totals", "where",
 ]

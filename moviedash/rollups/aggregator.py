@@ -35,6 +35,7 @@ from .tables import (
     unpack,
     upsert,
 )
+from .viewer_sums import ViewerSums
 
 # --------------------------------------------------------------------------- #
 # Streaming aggregation: the loader and the demo hand over their new rows'
@@ -408,6 +409,7 @@ class Aggregator:
         self.day_pairs: list[np.ndarray] = []  # dense id << 32 | user id, distinct per batch
         self.title_pairs: list[np.ndarray] = []  # title id << 32 | user id
         self.viewer_parts: list[tuple[np.ndarray, np.ndarray]] = []  # (dense id, title id << 32 | user id) per event
+        self.viewer_sums = ViewerSums()  # md_viewer_day/_month: each viewer's plays and minutes per key
         self._finished: dict[str, Any] | None = None  # set by finish()
 
     #: The columns :meth:`add` needs.
@@ -533,6 +535,7 @@ class Aggregator:
         self.decile_parts.append((decile_keys, decile_plays))
         known = user >= 0
         self.day_pairs.append(distinct((dk[known] << 32) | user[known]))
+        self.viewer_sums.add(dk, user, minutes, self.users.index)
         both = known & titled
         pairs = (title[both] << 32) | user[both]
         # Sorted by key per batch, so that finish() merges sorted runs.
@@ -631,6 +634,7 @@ class Aggregator:
         # Packed here, while the loader's last rows are still being copied (merged with stored rows at write()).
         done["bin_cells"] = _bin_cells(nd, done["bins"], self.completion_bins[:nd])
         done["month_bin_cells"] = _bin_cells(len(month_keys), done["month_bins"], done["month_histogram"])
+        self.viewer_sums.finish(month_of)
         done["title_users"] = _bitmaps(self.title_pairs)
         self.title_pairs = []
         if self.viewer_parts:  # every event's pair, grouped by (day, dims) key
@@ -724,6 +728,7 @@ class Aggregator:
             self._write_titles(conn, "md_title_month", "month", done["monthly"])
         if done["viewers"] is not None:
             self._write_viewers(conn, texts, *done["viewers"])
+        self.viewer_sums.write(conn, dialect, self._old, texts, done["month_texts"])
         self.title_users = done["title_users"]
         # md_title_users: each title's all-time viewers.
         if self.title_users:

@@ -26,6 +26,7 @@ from .tables import (
     TITLE_ENGAGEMENT_COLUMNS,
     unpack_rows,
 )
+from .viewer_sums import ARRAYS as VIEWER_ARRAYS
 
 #: The additive columns of ``md_day`` a measure may sum.
 _ADDITIVE_COLUMNS = ("plays", "minutes")
@@ -436,6 +437,25 @@ def title_engagement(conn: Queryable, filters: Filters) -> tuple[np.ndarray, dic
         return np.zeros(0, dtype=np.int64), {c: np.zeros(0, dtype=np.int64) for c in TITLE_ENGAGEMENT_COLUMNS}
     title_ids, totals = group_sum(np.concatenate(ids).astype(np.int64), [np.concatenate(c) for c in columns])
     return title_ids, dict(zip(TITLE_ENGAGEMENT_COLUMNS, totals, strict=True))
+
+
+def viewer_totals(conn: Queryable, filters: Filters) -> tuple[np.ndarray, np.ndarray]:
+    """Every viewer's plays and minutes in a selection (int64 arrays in user-id order; never the ids), from
+    the per-viewer rollups (:mod:`.viewer_sums`): whole months from ``md_viewer_month``, the other days
+    from ``md_viewer_day``, group-summed by user id."""
+    blobs: list[bytes] = []
+    for monthly, clause, params in month_split(filters):
+        table = "md_viewer_month" if monthly else "md_viewer_day"
+        blobs.extend(bytes(blob) for (blob,) in conn.execute(f"SELECT viewers FROM {table} WHERE {clause}", params))
+    if not blobs:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    _, (users, plays, minutes) = unpack_rows(blobs, len(VIEWER_ARRAYS))
+    # Exact in float64: a selection's sums stay far below 2**53 (at most MAX_MINUTES per event).
+    played = np.bincount(users, weights=plays).astype(np.int64)
+    watched = np.bincount(users, weights=minutes).astype(np.int64)
+    viewers = played > 0
+    return played[viewers], watched[viewers]
 
 
 def title_names(conn: Queryable, ids: Sequence[int]) -> dict[int, str]:

@@ -46,6 +46,9 @@ rows (``movies.rowid > covered``) to
   whole months (a monthly series, a breakdown, the histogram, completion by quality) reads one
   row per (month, dims) of a range's whole months instead of ~30 (the days at either edge come
   from ``md_engagement_bins``, as ``md_title_month`` and ``md_title_day`` share a top list),
+- ``md_viewer_day`` / ``md_viewer_month``: per (day or month, dims) the viewers' user ids, plays and
+  minutes, packed (:mod:`.viewer_sums`): any selection's per-viewer totals (concentration, heavy
+  viewers) are a group-sum by user id of its rows,
 - ``md_results``: the rows behind the default (unfiltered) views, recomputed
   at load so the first view after an import is as fast as the next one; with
   the binned engagement answers (the 90th percentile's series and breakdowns,
@@ -106,10 +109,11 @@ from ..store import DIALECT, Dialect, dialect_of
 
 DIMS: tuple[str, ...] = dimensions.DIMS
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 TABLES: tuple[str, ...] = (
     "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users",
     "md_title_viewers", "md_engagement", "md_engagement_bins", "md_engagement_bins_month", "md_about", "md_results",
+    "md_viewer_day", "md_viewer_month",
 )
 #: ``md_about``'s counts (its ``name`` column), in :class:`moviedash.dataquality.About`'s order.
 ABOUT_COUNTS: tuple[str, ...] = ("events", "anonymous_plays", "anonymous_id_events", "capped_rows")
@@ -147,7 +151,7 @@ DIMS_PK = ", ".join(DIMS)
 
 #: Rollups keyed by day, range partitioned by month where the dialect partitions.
 DAY_TABLES: tuple[str, ...] = (
-    "md_day", "md_hour", "md_title_day", "md_title_viewers", "md_engagement", "md_engagement_bins",
+    "md_day", "md_hour", "md_title_day", "md_title_viewers", "md_engagement", "md_engagement_bins", "md_viewer_day",
 )
 
 
@@ -185,6 +189,10 @@ CREATE TABLE IF NOT EXISTS md_engagement_bins (
     day {text} NOT NULL, {dims}, {bins}, PRIMARY KEY (day, {DIMS_PK})){by_day};
 CREATE TABLE IF NOT EXISTS md_engagement_bins_month (
     month {text} NOT NULL, {dims}, {bins}, PRIMARY KEY (month, {DIMS_PK}));
+CREATE TABLE IF NOT EXISTS md_viewer_day (
+    day {text} NOT NULL, {dims}, viewers {blob} NOT NULL, PRIMARY KEY (day, {DIMS_PK})){by_day};
+CREATE TABLE IF NOT EXISTS md_viewer_month (
+    month {text} NOT NULL, {dims}, viewers {blob} NOT NULL, PRIMARY KEY (month, {DIMS_PK}));
 CREATE TABLE IF NOT EXISTS md_about (name {text} PRIMARY KEY, value {big} NOT NULL){clustered};
 CREATE TABLE IF NOT EXISTS md_results (name {text} PRIMARY KEY, value {text} NOT NULL);
 """
