@@ -49,8 +49,10 @@ per-(day or month, dims) packed arrays of ``md_viewer_day``/``md_viewer_month``
 (:mod:`moviedash.rollups.viewer_sums`, maintained by every load) when the rollups are current and
 built under the settings in force; otherwise (a database without them, an older version, rows
 appended behind moviedash's back: :func:`moviedash.rollups.status`) one ``GROUP BY userid`` over
-``movies``.  Both give the same multiset of totals, so the same answers.  Cached per data version
-(:func:`moviedash.analysis.cached`); user values are bound parameters only.
+``movies``.  Both give the same multiset of totals, so the same answers.  The unfiltered answers
+are computed at load and stored (``md_results``: reading every monthly row is too slow for a first
+view at 10M events).  Cached per data version (:func:`moviedash.analysis.cached`); user values are
+bound parameters only.
 """
 from __future__ import annotations
 
@@ -58,15 +60,29 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from . import metrics, rollups
 from . import settings as data_settings
 from .analysis import cached, play_condition, where
+from .concentration import (
+    Bin,
+    Concentration,
+    TopShare,
+    ViewerDistribution,
+    concentration_of,
+    distribution_of,
+    nearest_rank,
+    top_count,
+)
 from .engagement import from_rollups
-from .metrics import GINI_DIGITS, LORENZ_POINTS, TOP_SHARES, VIEWER_BINS, VIEWER_PERCENTILES, MeasureSettings
+from .metrics import VIEWER_BINS, MeasureSettings
 from .params import Filters
 from .store import Connection, check_deadline
+
+__all__ = [
+    "Bin", "Concentration", "TopShare", "Totals", "ViewerDistribution", "concentration", "concentration_of",
+    "distribution_of", "heavy_viewers", "left_out", "nearest_rank", "top_count", "totals",
+]
 
 #: A play's minutes as summed per viewer: NULL and negative values count as 0.
 _MINUTES = f"CASE WHEN COALESCE({metrics.MINUTES}, 0) > 0 THEN COALESCE({metrics.MINUTES}, 0) ELSE 0 END"
@@ -128,182 +144,41 @@ def totals(conn: Connection, filters: Filters, settings: MeasureSettings | None 
     return cached(conn, ("viewer_totals", filters, settings), lambda: _totals(conn, filters, settings))
 
 
-# --------------------------------------------------------------------------- #
-# Concentration
-# --------------------------------------------------------------------------- #
+def _default(conn: Connection, filters: Filters, settings: MeasureSettings, name: str) -> Any:
+    """The unfiltered answer ``name`` a load stored (:func:`moviedash.rollups.serve.default_viewers`), or ``None``
+    (a filtered selection, stale rollups, other settings, or none stored)."""
+    if not filters.is_default() or not from_rollups(conn, settings):
+        return None
+    return rollups.stored_result(conn, name)
 
 
-@dataclass(frozen=True)
-class TopShare:
-    """The top ``percent`` % of viewers: how many they are, their minutes and share of all (%)."""
-
-    percent: int
-    viewers: int
-    minutes: int
-    share: float | None
-
-
-@dataclass(frozen=True)
-class Concentration:
-    """How concentrated the selection's minutes are among its viewers (see the module's definitions)."""
-
-    viewers: int
-    minutes: int
-    top: tuple[TopShare, ...]
-    gini: float | None
-    lorenz: tuple[tuple[float, float], ...]
-
-    def as_json(self) -> dict[str, Any]:
-        """The route's body: ``viewers``, ``minutes``, ``top_shares``, ``top_viewers``, ``gini``, ``lorenz``."""
-        return {
-            "viewers": self.viewers,
-            "minutes": self.minutes,
-            "top_shares": {str(t.percent): t.share for t in self.top},
-            "top_viewers": {str(t.percent): t.viewers for t in self.top},
-            "gini": self.gini,
-            "lorenz": [[x, y] for x, y in self.lorenz],
-        }
-
-    def lorenz_frame(self) -> pd.DataFrame:
-        """The Lorenz curve: columns ``viewers_share``, ``minutes_share`` (fractions 0..1)."""
-        return pd.DataFrame({
-            "viewers_share": pd.Series([x for x, _ in self.lorenz], dtype="float64"),
-            "minutes_share": pd.Series([y for _, y in self.lorenz], dtype="float64"),
-        })
-
-    def top_frame(self) -> pd.DataFrame:
-        """The top shares: columns ``top`` (% of viewers), ``viewers``, ``minutes``, ``share`` (% of minutes)."""
-        return pd.DataFrame({
-            "top": pd.Series([t.percent for t in self.top], dtype="int64"),
-            "viewers": pd.Series([t.viewers for t in self.top], dtype="int64"),
-            "minutes": pd.Series([t.minutes for t in self.top], dtype="int64"),
-            "share": pd.Series([t.share for t in self.top], dtype=object),
-        })
-
-
-def top_count(percent: int, n: int) -> int:
-    """The viewers in the top ``percent`` % of ``n``: ``ceil(percent * n / 100)`` (exact, in integers)."""
-    return (percent * n + 99) // 100
-
-
-def concentration_of(minutes: Any) -> Concentration:
-    """The concentration of per-viewer ``minutes`` (any integer sequence, one value per viewer)."""
-    ordered = np.sort(np.asarray(minutes, dtype=np.int64))
-    n = int(ordered.size)
-    # cumulative[i]: the minutes of the i lightest viewers (cumulative[0] = 0); int64 holds 10M events' sums.
-    cumulative = np.concatenate(([0], np.cumsum(ordered))).tolist()
-    total = int(cumulative[-1])
-    if total <= 0:
-        empty = tuple(TopShare(p, top_count(p, n), 0, None) for p in TOP_SHARES)
-        return Concentration(n, total, empty, None, ())
-    top = []
-    for p in TOP_SHARES:
-        k = top_count(p, n)
-        heaviest = total - int(cumulative[n - k])
-        top.append(TopShare(p, k, heaviest, metrics.served(100 * heaviest, total, 2)))
-    values = ordered.tolist()
-    steps = LORENZ_POINTS - 1
-    lorenz = []
-    for j in range(LORENZ_POINTS):
-        # t = j * n / steps = i + rest / steps: y = (S(i) + rest / steps * m(i + 1)) / M, scaled by steps.
-        i, rest = divmod(j * n, steps)
-        above = values[i] if rest else 0
-        lorenz.append((metrics.served(j, steps, 2),
-                       metrics.served(steps * int(cumulative[i]) + rest * above, steps * total, GINI_DIGITS)))
-    ranked = sum(rank * value for rank, value in enumerate(values, start=1))
-    gini = metrics.served(2 * ranked - (n + 1) * total, n * total, GINI_DIGITS)
-    return Concentration(n, total, tuple(top), gini, tuple(lorenz))
-
-
-def concentration(conn: Connection, filters: Filters, settings: MeasureSettings | None = None) -> Concentration:
-    """The concentration of the selection's minutes among its viewers."""
+def _concentration(conn: Connection, filters: Filters, settings: MeasureSettings) -> Concentration:
+    stored = _default(conn, filters, settings, "viewers:concentration")
+    if stored is not None:
+        return Concentration.from_stored(stored)
     return concentration_of(totals(conn, filters, settings).minutes)
 
 
-# --------------------------------------------------------------------------- #
-# Heavy viewers
-# --------------------------------------------------------------------------- #
-
-
-@dataclass(frozen=True)
-class Bin:
-    """A histogram bin ``[lower, upper]`` (``upper`` ``None``: open-ended), its viewers and their share (%)."""
-
-    lower: int
-    upper: int | None
-    viewers: int
-    share: float | None
-
-    @property
-    def label(self) -> str:
-        if self.upper is None:
-            return f"{self.lower:,}+"
-        return f"{self.lower:,}" if self.upper == self.lower else f"{self.lower:,}–{self.upper:,}"
-
-
-@dataclass(frozen=True)
-class ViewerDistribution:
-    """The distribution of plays or minutes per viewer: histogram and percentiles, counts only."""
-
-    measure: str
-    viewers: int
-    bins: tuple[Bin, ...]
-    #: ``p50``, ``p90``, ``p99``, ``max`` (``None`` without viewers).
-    percentiles: tuple[tuple[str, int | None], ...]
-
-    def as_json(self) -> dict[str, Any]:
-        """The route's body: ``measure``, ``viewers``, ``histogram`` (rows of :meth:`frame`), ``percentiles``."""
-        return {
-            "measure": self.measure,
-            "viewers": self.viewers,
-            "histogram": [
-                {"from": b.lower, "to": b.upper, "label": b.label, "viewers": b.viewers, "share": b.share}
-                for b in self.bins
-            ],
-            "percentiles": dict(self.percentiles),
-        }
-
-    def frame(self) -> pd.DataFrame:
-        """The histogram: columns ``from``, ``to`` (``None``: open-ended), ``label``, ``viewers``, ``share``."""
-        return pd.DataFrame({
-            "from": pd.Series([b.lower for b in self.bins], dtype="int64"),
-            "to": pd.Series([b.upper for b in self.bins], dtype="Int64"),
-            "label": pd.Series([b.label for b in self.bins], dtype=object),
-            "viewers": pd.Series([b.viewers for b in self.bins], dtype="int64"),
-            "share": pd.Series([b.share for b in self.bins], dtype=object),
-        })
-
-
-def nearest_rank(ordered: list[int], percent: int) -> int | None:
-    """The nearest-rank ``percent``-th percentile of ascending ``ordered``: rank ``ceil(percent * n / 100)``."""
-    if not ordered:
-        return None
-    return ordered[max(top_count(percent, len(ordered)), 1) - 1]
-
-
-def distribution_of(measure: str, values: Any) -> ViewerDistribution:
-    """The distribution of per-viewer ``values`` of ``measure`` (plays or minutes) over its declared bins."""
-    edges = VIEWER_BINS[measure]
-    ordered = np.sort(np.asarray(values, dtype=np.int64))
-    n = int(ordered.size)
-    # Each value's bin: the last lower edge at or below it (values below the first edge join the first bin).
-    index = np.clip(np.searchsorted(np.asarray(edges, dtype=np.int64), ordered, side="right") - 1, 0, None)
-    counts = np.bincount(index, minlength=len(edges)).tolist()
-    bins = tuple(
-        Bin(lower, edges[b + 1] - 1 if b + 1 < len(edges) else None, int(counts[b]),
-            metrics.served(100 * int(counts[b]), n, 2) if n else None)
-        for b, lower in enumerate(edges)
-    )
-    listed = ordered.tolist()
-    percentiles = (*((f"p{p}", nearest_rank(listed, p)) for p in VIEWER_PERCENTILES),
-                   ("max", listed[-1] if listed else None))
-    return ViewerDistribution(measure, n, bins, percentiles)
+def concentration(conn: Connection, filters: Filters, settings: MeasureSettings | None = None) -> Concentration:
+    """The concentration of the selection's minutes among its viewers, cached per data version."""
+    settings = settings or data_settings.load(conn)
+    return cached(conn, ("concentration", filters, settings), lambda: _concentration(conn, filters, settings))
 
 
 def heavy_viewers(conn: Connection, measure: str, filters: Filters,
                   settings: MeasureSettings | None = None) -> ViewerDistribution:
-    """The distribution of ``measure`` (plays or minutes) per viewer of the selection."""
+    """The distribution of ``measure`` (plays or minutes) per viewer of the selection, cached per data version."""
     if measure not in VIEWER_BINS:
         raise ValueError(f"unknown per-viewer measure {measure!r}")
+    settings = settings or data_settings.load(conn)
+    chosen = settings
+    return cached(conn, ("heavy_viewers", measure, filters, settings),
+                  lambda: _heavy_viewers(conn, measure, filters, chosen))
+
+
+def _heavy_viewers(conn: Connection, measure: str, filters: Filters, settings: MeasureSettings) -> ViewerDistribution:
+    stored = _default(conn, filters, settings, f"viewers:{measure}")
+    if stored is not None:
+        return ViewerDistribution.from_json(stored)
     found = totals(conn, filters, settings)
     return distribution_of(measure, found.plays if measure == "plays" else found.minutes)

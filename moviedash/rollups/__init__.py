@@ -25,6 +25,7 @@ from .serve import (
     segment_keys,
     series_rows,
     span_row,
+    stored_result,
     title_deciles,
     title_engagement,
     title_names,
@@ -58,6 +59,6 @@ __all__ = [
     "Aggregator", "Status", "bin_rows", "binned_rows", "clear", "engagement_rows",
     "has_value", "heatmap_rows", "month_bounds", "options", "quantile_rows", "rank_by_shown_title", "rebuild",
     "refresh", "refresh_derived",
-    "schema", "segment_keys", "series_rows", "span_row", "status", "store_defaults", "title_deciles",
+    "schema", "segment_keys", "series_rows", "span_row", "status", "store_defaults", "stored_result", "title_deciles",
     "title_engagement", "title_names", "top_rows", "totals_row", "view_keys", "viewer_totals", "where",
 ]

@@ -16,6 +16,7 @@ from .serve import (
     default_binned,
     default_engagement,
     default_series,
+    default_viewers,
     dim_values_from_tables,
     heatmap_from_tables,
     rank_by_shown_title,
@@ -202,6 +203,7 @@ def store_defaults(conn: Any, dialect: Dialect = DIALECT) -> None:
     # The binned engagement answers embody the settings the rollups were built with (read in this transaction).
     results.update(default_binned(conn, data_settings.load(conn), dialect))
     results.update(default_engagement(conn, dialect))
+    results.update(default_viewers(conn))
     bulk_insert(
         conn, dialect, "md_results", ("name", "value"), [(name, json.dumps(value)) for name, value in results.items()],
         on_conflict="(name) DO UPDATE SET value = excluded.value",

@@ -11,6 +11,7 @@ import numpy as np
 from pyroaring import BitMap
 
 from .. import dimensions, metrics
+from ..concentration import concentration_of, distribution_of
 from ..escapes import decode_escapes
 from ..params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from ..periods import period_start
@@ -26,7 +27,7 @@ from .tables import (
     TITLE_ENGAGEMENT_COLUMNS,
     unpack_rows,
 )
-from .viewer_sums import ARRAYS as VIEWER_ARRAYS
+from .viewer_sums import unpack_viewers
 
 #: The additive columns of ``md_day`` a measure may sum.
 _ADDITIVE_COLUMNS = ("plays", "minutes")
@@ -450,12 +451,28 @@ def viewer_totals(conn: Queryable, filters: Filters) -> tuple[np.ndarray, np.nda
     if not blobs:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    _, (users, plays, minutes) = unpack_rows(blobs, len(VIEWER_ARRAYS))
+    users, plays, minutes = unpack_viewers(blobs)
     # Exact in float64: a selection's sums stay far below 2**53 (at most MAX_MINUTES per event).
     played = np.bincount(users, weights=plays).astype(np.int64)
     watched = np.bincount(users, weights=minutes).astype(np.int64)
     viewers = played > 0
     return played[viewers], watched[viewers]
+
+
+def default_viewers(conn: Queryable) -> dict[str, Any]:
+    """The unfiltered concentration and heavy-viewer answers, stored at load (``md_results``): the whole
+    data's per-viewer totals read every monthly row, too slow for a first view at 10M events."""
+    plays, minutes = viewer_totals(conn, Filters())
+    return {
+        "viewers:concentration": concentration_of(minutes).stored(),
+        **{f"viewers:{m}": distribution_of(m, plays if m == "plays" else minutes).as_json()
+           for m in metrics.VIEWER_MEASURES},
+    }
+
+
+def stored_result(conn: Queryable, name: str) -> Any:
+    """The JSON value a load stored in ``md_results`` under ``name`` (``None``: none)."""
+    return _stored(conn, name)
 
 
 def title_names(conn: Queryable, ids: Sequence[int]) -> dict[int, str]:

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "moviedash"
 LAYERS: list[set[str]] = [
     # Pure building blocks: error types, text escapes, the declared dimensions and measures,
     # figures without data, CSV safety.
-    {"errors", "escapes", "dimensions", "metrics", "charts", "viewer_charts", "csvsafe"},
+    {"errors", "escapes", "dimensions", "metrics", "charts", "viewer_charts", "concentration", "csvsafe"},
     # Query parameters, the HTTP server, text summaries, and the only code that knows an engine.
     {"params", "server", "summaries", "store"},
     # Periods, the view state of an address, atomic output files, the data-quality settings.
