@@ -41,7 +41,7 @@ Database = str | os.PathLike[str] | Connection
 Values = str | Sequence[str] | None
 
 __all__ = ["series", "unique_users", "minutes_watched", "top_titles", "top_shows", "show", "heatmap", "kpis",
-           "engagement", "binge", "audience", "cohorts"]
+           "engagement", "binge", "audience", "cohorts", "viewers"]
 
 
 @contextmanager
@@ -230,6 +230,24 @@ def cohorts(
     filters = _filters(start, end, sessiontype, device, market)
     with connection(db) as conn:
         return pipeline.audience_figure(conn, "cohorts", filters, cohort_period, theme=theme, title=title)[0]
+
+
+def viewers(
+    chart: str, db: Database, *, start: object = None, end: object = None,
+    sessiontype: Values = None, device: Values = None, market: Values = None,
+    theme: str = "light", title: str | None = charts.DEFAULT_TITLE,
+) -> go.Figure:
+    """A concentration or heavy-viewers chart (:data:`moviedash.pipeline.VIEWER_CHARTS`): the Lorenz curve
+    with its Gini (``viewer_lorenz``), the top shares, or plays or minutes per viewer::
+
+        figures.viewers("viewer_lorenz", "moviedb", start="2024-01-01", device=["TV"])
+    """
+    if chart not in pipeline.VIEWER_CHARTS:
+        raise MoviedashError(f"unknown chart {chart!r}; one of {', '.join(pipeline.VIEWER_CHARTS)}",
+                             parameter="chart")
+    filters = _filters(start, end, sessiontype, device, market)
+    with connection(db) as conn:
+        return pipeline.viewer_figure(conn, chart, filters, theme=theme, title=title)[0]
 
 
 def kpis(

@@ -440,6 +440,24 @@ def completion_bin(units: Any) -> Any:
     return (units.clip(0, None) // width).clip(None, COMPLETION_BINS - 1)
 
 
+#: Concentration of viewing (issue 15, :mod:`moviedash.viewers`): the shares of minutes watched by the
+#: top 1 %, 10 % and 50 % of viewers (top k = ceil(p * n / 100) viewers), served in % with 2 decimals.
+TOP_SHARES: tuple[int, ...] = (1, 10, 50)
+#: The Lorenz curve's points: x = 0, 1/100, … 1 of the viewers (bounded whatever the number of viewers).
+LORENZ_POINTS = 101
+#: Decimals of the Lorenz curve's y values and of the Gini coefficient (exact, :func:`round_ratio`).
+GINI_DIGITS = 4
+#: Heavy viewers: the per-viewer measures (``/data/viewers/?measure=…``) and their histograms' bins,
+#: each bin ``[lower, next lower)`` and the last open-ended (declared here, the same in every output).
+VIEWER_MEASURES: tuple[str, ...] = ("plays", "minutes")
+VIEWER_BINS: dict[str, tuple[int, ...]] = {
+    "plays": (1, 2, 3, 6, 11, 21, 51, 101),
+    "minutes": (0, 30, 60, 120, 300, 600, 1200, 3000, 6000),
+}
+#: The nearest-rank percentiles of plays and minutes per viewer (and ``max``).
+VIEWER_PERCENTILES: tuple[int, ...] = (50, 90, 99)
+
+
 #: The rollup columns of binned counts (``md_engagement_bins``): the distributions' sparse bins,
 #: in declaration order, then the completion histogram and completion by quality.
 BIN_ROLLUPS: tuple[str, ...] = tuple(dict.fromkeys([
@@ -481,7 +499,8 @@ SERIES_KEYS: tuple[str, ...] = tuple(m.key for m in MEASURES)
 __all__ = [
     "ALL_MEASURES", "AUDIENCE", "BIN_ROLLUPS", "FirstSeenSplit", "Retention",
     "BY_NAME", "COMPLETION_BINS", "COMPLETION_BY_QUALITY", "COMPLETION_HISTOGRAM",
-    "DEFAULT_SETTINGS", "DIMENSIONS", "DIMS", "ENGAGEMENT", "ENGAGEMENT_ROLLUPS",
+    "DEFAULT_SETTINGS", "DIMENSIONS", "DIMS", "ENGAGEMENT", "ENGAGEMENT_ROLLUPS", "GINI_DIGITS", "LORENZ_POINTS",
+    "TOP_SHARES", "VIEWER_BINS", "VIEWER_MEASURES", "VIEWER_PERCENTILES",
     "ENGAGEMENT_SERIES", "MEASURES",
     "MINUTES", "PLAY_COLUMNS", "ROUNDING", "SERIES", "SERIES_KEYS", "STOP_POINTS", "TITLE_RANKS", "TITLE_ROLLUPS",
     "UNITS", "Additive", "Aggregation", "Count",

@@ -17,6 +17,7 @@ from typing import Any
 
 from .dimensions import DIMS
 from .errors import MoviedashError
+from .metrics import VIEWER_MEASURES
 
 RESOLUTIONS: tuple[str, ...] = ("daily", "weekly", "monthly")
 #: The cohort periods of ``/data/cohorts/`` (``period``) and the resolution each groups first-seen days by.
@@ -316,6 +317,10 @@ BINGE_SHOWS_PARAMS = ("num", *FILTER_PARAMS)
 COHORT_PARAMS = ("period", *FILTER_PARAMS)
 
 
+#: The heavy-viewers route's parameters (``measure``: plays or minutes per viewer).
+VIEWER_PARAMS = ("measure", *FILTER_PARAMS)
+
+
 def series_query_from_args(args: Mapping[str, list[str]]) -> tuple[SeriesQuery, str]:
     """Parse a time-series route's query string (``{key: [values]}``) and output format."""
     _check_known(args, SERIES_PARAMS)
@@ -385,3 +390,13 @@ def cohort_query_from_args(args: Mapping[str, list[str]]) -> tuple[str, Filters,
     _check_known(args, COHORT_PARAMS)
     period = parse_period(_one("period", args["period"])) if "period" in args else "week"
     return period, _filters_from_args(args), _format_from_args(args)
+
+
+def parse_viewer_measure(args: Mapping[str, list[str]]) -> str:
+    """The heavy-viewers route's ``measure``: ``plays`` (the default) or ``minutes`` per viewer."""
+    if "measure" not in args:
+        return VIEWER_MEASURES[0]
+    value = _one("measure", args["measure"])
+    if value not in VIEWER_MEASURES:
+        raise MoviedashError(f"measure must be one of {', '.join(VIEWER_MEASURES)}", parameter="measure")
+    return value

@@ -26,6 +26,8 @@ from . import (
     metrics,
     show_charts,
     showstats,
+    viewer_charts,
+    viewers,
 )
 from .escapes import decode_escapes
 from .params import Filters, SeriesQuery, TopQuery
@@ -380,3 +382,45 @@ def audience_figure(
         check_deadline(conn)
         return audience_charts.cohorts_figure(data.frame, str(option or "week"), theme=theme, title=title), data
     raise ValueError(f"unknown audience chart {chart!r}")
+
+
+#: The concentration and heavy-viewer charts (issue 15, :mod:`moviedash.viewers`): the figures API's
+#: ``/figures/viewers/<chart>.json``, the reports' viewer sections and the audience page's cards.
+VIEWER_CHARTS: tuple[str, ...] = ("viewer_lorenz", "viewer_top_shares", "viewer_plays", "viewer_minutes")
+
+
+def concentration(conn: Connection, filters: Filters) -> viewers.Concentration:
+    """The selection's concentration of minutes among viewers, as ``/data/concentration/`` serves it."""
+    return viewers.concentration(conn, filters)
+
+
+def heavy_viewers(conn: Connection, measure: str, filters: Filters) -> viewers.ViewerDistribution:
+    """The distribution of plays or minutes per viewer, as ``/data/viewers/`` serves it (counts, never ids)."""
+    return viewers.heavy_viewers(conn, measure, filters)
+
+
+def viewer_data(conn: Connection, chart: str, filters: Filters) -> ChartData:
+    """The frame behind a viewer chart (:data:`VIEWER_CHARTS`), for its CSV export."""
+    if chart == "viewer_lorenz":
+        frame = concentration(conn, filters).lorenz_frame()
+    elif chart == "viewer_top_shares":
+        frame = concentration(conn, filters).top_frame()
+    elif chart in ("viewer_plays", "viewer_minutes"):
+        frame = heavy_viewers(conn, chart.removeprefix("viewer_"), filters).frame()
+    else:
+        raise ValueError(f"unknown viewer chart {chart!r}")
+    return ChartData(frame, filters, export_name(chart, filters))
+
+
+def viewer_figure(
+    conn: Connection, chart: str, filters: Filters, *, theme: str = "light", title: str | None = charts.DEFAULT_TITLE
+) -> tuple[go.Figure, ChartData]:
+    """A viewer chart (:data:`VIEWER_CHARTS`) and the data behind it."""
+    data = viewer_data(conn, chart, filters)
+    check_deadline(conn)
+    if chart == "viewer_lorenz":
+        gini = concentration(conn, filters).gini
+        return viewer_charts.lorenz_figure(data.frame, gini, theme=theme, title=title), data
+    if chart == "viewer_top_shares":
+        return viewer_charts.top_shares_figure(data.frame, theme=theme, title=title), data
+    return viewer_charts.histogram_figure(data.frame, chart.removeprefix("viewer_"), theme=theme, title=title), data

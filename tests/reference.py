@@ -68,6 +68,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 COLUMNS: tuple[str, ...] = (
@@ -875,3 +876,85 @@ def cohorts(events: Sequence[Event], period: str, settings: Settings = DEFAULT,
             out.append({"cohort": cohort.isoformat(), "size": len(group), "offset": offset,
                         "period": label.isoformat(), "active": n, "share": served(100 * n, len(group), 2)})
     return out
+
+
+# Concentration and heavy viewers (issue 15)
+# --------------------------------------------------------------------------- #
+
+#: "the course data's anonymous user id (the MD5 of the empty string)": many people, never a viewer here.
+ANONYMOUS_USER = "d41d8cd98f00b204e9800998ecf8427e"
+#: "share of minutes watched by the top 1 %, 10 % and 50 % of viewers".
+TOP_SHARES = (1, 10, 50)
+#: The declared histogram bins: each a lower edge, ``[lower, next lower)``, the last open-ended.
+VIEWER_BINS = {"plays": (1, 2, 3, 6, 11, 21, 51, 101), "minutes": (0, 30, 60, 120, 300, 600, 1200, 3000, 6000)}
+
+
+def per_viewer(events: Iterable[Event], settings: Settings = DEFAULT) -> dict[str, tuple[int, int]]:
+    """``{userid: (plays, minutes)}`` of the viewers of ``events``' plays.
+
+    A viewer is a non-empty ``userid`` that is neither in ``exclude_users`` nor the anonymous id;
+    their minutes are the sum of their plays' minutes, a negative value counting as 0.
+    """
+    out: dict[str, tuple[int, int]] = {}
+    for e in plays(as_events(events), settings):
+        user = e.get("userid")
+        if not user or user in settings.exclude_users or user == ANONYMOUS_USER:
+            continue
+        n, m = out.get(user, (0, 0))
+        out[user] = (n + 1, m + max(minutes(e), 0))
+    return out
+
+
+def concentration(events: Iterable[Event], settings: Settings = DEFAULT) -> dict[str, Any]:
+    """"share of minutes watched by the top 1 %, 10 % and 50 % of viewers, the Lorenz curve and its Gini".
+
+    Top p %: the ``ceil(p n / 100)`` heaviest viewers (by a sort, largest first).  Lorenz: the
+    101 points ``x = j / 100``, ``y`` by linear interpolation of the cumulative shares of the
+    ascending minutes (exact fractions).  Gini: the mean absolute difference over twice the mean,
+    ``Σ_i Σ_j |m_i - m_j| / (2 n² μ)``, which equals the rank formula the product uses.  No
+    viewers or no minutes: ``None`` shares and Gini, an empty curve.
+    """
+    values = sorted(m for _, m in per_viewer(events, settings).values())
+    n, total = len(values), sum(values)
+    ks = {p: math.ceil(Fraction(p * n, 100)) for p in TOP_SHARES}
+    if total == 0:
+        return {"viewers": n, "minutes": total, "top_shares": {str(p): None for p in TOP_SHARES},
+                "top_viewers": {str(p): k for p, k in ks.items()}, "gini": None, "lorenz": []}
+    heaviest = sorted(values, reverse=True)
+    shares = {str(p): served(100 * sum(heaviest[:k]), total, 2) for p, k in ks.items()}
+    lorenz = []
+    for j in range(101):
+        t = Fraction(j * n, 100)
+        i = math.floor(t)
+        y = Fraction(sum(values[:i])) + ((t - i) * values[i] if t > i else 0)
+        y /= total
+        lorenz.append([served(j, 100, 2), served(y.numerator, y.denominator, 4)])
+    differences = sum(abs(a - b) for a in values for b in values)
+    gini = Fraction(differences, 2 * n * total)  # 2 n² μ = 2 n M
+    return {"viewers": n, "minutes": total, "top_shares": shares, "top_viewers": {str(p): k for p, k in ks.items()},
+            "gini": served(gini.numerator, gini.denominator, 4), "lorenz": lorenz}
+
+
+def heavy_viewers(events: Iterable[Event], measure: str, settings: Settings = DEFAULT) -> dict[str, Any]:
+    """"distribution of plays and minutes per viewer (histogram, percentiles)", counts only.
+
+    Histogram over :data:`VIEWER_BINS` with each bin's share of the viewers (%); the nearest-rank
+    percentiles p50, p90, p99 (the value of rank ``ceil(p n / 100)`` ascending) and the max.
+    """
+    found = per_viewer(events, settings).values()
+    values = sorted(p if measure == "plays" else m for p, m in found)
+    n = len(values)
+    edges = VIEWER_BINS[measure]
+    rows = []
+    for b, lower in enumerate(edges):
+        upper = edges[b + 1] - 1 if b + 1 < len(edges) else None
+        count = sum(1 for v in values if v >= lower and (upper is None or v <= upper))
+        label = f"{lower:,}+" if upper is None else (f"{lower:,}" if upper == lower else f"{lower:,}–{upper:,}")
+        rows.append({"from": lower, "to": upper, "label": label, "viewers": count,
+                     "share": served(100 * count, n, 2) if n else None})
+
+    def rank(p: int) -> int | None:
+        return values[math.ceil(Fraction(p * n, 100)) - 1] if n else None
+
+    return {"measure": measure, "viewers": n, "histogram": rows,
+            "percentiles": {"p50": rank(50), "p90": rank(90), "p99": rank(99), "max": values[-1] if n else None}}

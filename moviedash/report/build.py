@@ -25,6 +25,7 @@ from .. import (
     metrics,
     pipeline,
     summaries,
+    viewer_cards,
 )
 from .. import engagement_cards as cards
 from .. import settings as data_settings
@@ -238,6 +239,25 @@ def audience_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
     return sections
 
 
+#: The concentration and heavy-viewer charts in a report (image files ``viewers_<card>``), as the cards show them.
+VIEWER_KEYS: tuple[str, ...] = tuple(f"viewers_{key.replace('-', '_')}" for key in viewer_cards.CARD_KEYS)
+
+
+def viewer_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
+    """The concentration and heavy-viewer cards' charts for ``spec``'s selection (counts only, no user ids)."""
+    sections = []
+    for key, card in zip(VIEWER_KEYS, viewer_cards.CARDS, strict=True):
+        figure, data = pipeline.viewer_figure(conn, card.chart, spec.filters, theme=spec.theme, title=None)
+        gini = pipeline.concentration(conn, spec.filters).gini if card.chart == "viewer_lorenz" else None
+        sections.append(ChartSection(key, card.title, figure, viewer_cards.describe(card.chart, data.frame, gini)))
+    return sections
+
+
+def audience_page_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
+    """The audience page in a report: new vs returning and cohorts, then concentration and heavy viewers."""
+    return audience_sections(conn, spec) + viewer_sections(conn, spec)
+
+
 @dataclass(frozen=True)
 class ReportPage:
     """A dashboard page in reports: its charts' keys (image files' names) and what draws them."""
@@ -252,7 +272,7 @@ REPORT_PAGES: dict[str, ReportPage] = {page.name: page for page in (
     ReportPage("overview", OVERVIEW_KEYS, overview_sections),
     ReportPage("engagement", ENGAGEMENT_KEYS, engagement_sections),
     ReportPage("series", SERIES_KEYS + BINGE_KEYS, series_page_sections),
-    ReportPage("audience", AUDIENCE_KEYS, audience_sections),
+    ReportPage("audience", AUDIENCE_KEYS + VIEWER_KEYS, audience_page_sections),
 )}
 #: ``--page``'s values: each page, or ``all`` of them.
 ALL_PAGES = "all"
@@ -271,6 +291,8 @@ def report_pages(page: str) -> list[ReportPage]:
 
 
 #: The audience page's charts in a report (image files ``audience_<card>``), as the page first shows them.
+
+
 def _count(number: int, word: str) -> str:
     return f"{number:,} {word}" if number == 1 else f"{number:,} {word}s"
 

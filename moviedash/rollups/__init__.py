@@ -4,7 +4,8 @@
 - :mod:`.aggregator` -- the streaming :class:`Aggregator` the loader and the demo feed;
 - :mod:`.maintain` -- :func:`refresh` inside the loading transaction;
 - :mod:`.serve` -- the serving queries, answering like the raw-table SQL;
-- :mod:`.packing` -- the compact packing of the per-title engagement arrays.
+- :mod:`.packing` -- the compact packing of the per-title engagement arrays;
+- :mod:`.viewer_sums` -- the per-viewer sums (plays, minutes) per (day or month, dims), for concentration.
 """
 from .aggregator import FED_COLUMNS, Aggregator
 from .maintain import clear, rebuild, refresh, refresh_derived, store_defaults
@@ -24,12 +25,14 @@ from .serve import (
     segment_keys,
     series_rows,
     span_row,
+    stored_result,
     title_deciles,
     title_engagement,
     title_names,
     top_rows,
     totals_row,
     view_keys,
+    viewer_totals,
     where,
 )
 from .tables import (
@@ -56,6 +59,6 @@ __all__ = [
     "Aggregator", "Status", "bin_rows", "binned_rows", "clear", "engagement_rows",
     "has_value", "heatmap_rows", "month_bounds", "options", "quantile_rows", "rank_by_shown_title", "rebuild",
     "refresh", "refresh_derived",
-    "schema", "segment_keys", "series_rows", "span_row", "status", "store_defaults", "title_deciles",
-    "title_engagement", "title_names", "top_rows", "totals_row", "view_keys", "where",
+    "schema", "segment_keys", "series_rows", "span_row", "status", "store_defaults", "stored_result", "title_deciles",
+    "title_engagement", "title_names", "top_rows", "totals_row", "view_keys", "viewer_totals", "where",
 ]

@@ -38,6 +38,7 @@ from .tables import (
     unpack,
     upsert,
 )
+from .viewer_sums import ViewerSums
 
 # --------------------------------------------------------------------------- #
 # Streaming aggregation: the loader and the demo hand over their new rows'
@@ -415,6 +416,7 @@ class Aggregator:
         self.day_pairs: list[np.ndarray] = []  # dense id << 32 | user id, distinct per batch
         self.title_pairs: list[np.ndarray] = []  # title id << 32 | user id
         self.viewer_parts: list[tuple[np.ndarray, np.ndarray]] = []  # (dense id, title id << 32 | user id) per event
+        self.viewer_sums = ViewerSums()  # md_viewer_day/_month: each viewer's plays and minutes per key
         self._finished: dict[str, Any] | None = None  # set by finish()
 
     #: The columns :meth:`add` needs.
@@ -541,6 +543,7 @@ class Aggregator:
         known = user >= 0
         self.day_pairs.append(distinct((dk[known] << 32) | user[known]))
         self.first_seen.add(user, day, self.days.names)
+        self.viewer_sums.add(dk, user, minutes, self.users.index)
         both = known & titled
         pairs = (title[both] << 32) | user[both]
         # Sorted by key per batch, so that finish() merges sorted runs.
@@ -641,6 +644,7 @@ class Aggregator:
         # Packed here, while the loader's last rows are still being copied (merged with stored rows at write()).
         done["bin_cells"] = _bin_cells(nd, done["bins"], self.completion_bins[:nd])
         done["month_bin_cells"] = _bin_cells(len(month_keys), done["month_bins"], done["month_histogram"])
+        self.viewer_sums.finish(month_of)
         done["title_users"] = _bitmaps(self.title_pairs)
         self.title_pairs = []
         if self.viewer_parts:  # every event's pair, grouped by (day, dims) key
@@ -737,6 +741,7 @@ class Aggregator:
             self._write_titles(conn, "md_title_month", "month", done["monthly"])
         if done["viewers"] is not None:
             self._write_viewers(conn, texts, *done["viewers"])
+        self.viewer_sums.write(conn, dialect, self._old, texts, done["month_texts"])
         self.title_users = done["title_users"]
         # md_title_users: each title's all-time viewers.
         if self.title_users:

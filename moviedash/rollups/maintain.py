@@ -17,6 +17,7 @@ from .serve import (
     default_binned,
     default_engagement,
     default_series,
+    default_viewers,
     dim_values_from_tables,
     heatmap_from_tables,
     rank_by_shown_title,
@@ -204,6 +205,7 @@ def store_defaults(conn: Any, dialect: Dialect = DIALECT) -> None:
     results.update(default_binned(conn, data_settings.load(conn), dialect))
     results.update(default_engagement(conn, dialect))
     results.update(firstseen_serve.default_results(conn, day_rows))
+    results.update(default_viewers(conn))
     bulk_insert(
         conn, dialect, "md_results", ("name", "value"), [(name, json.dumps(value)) for name, value in results.items()],
         on_conflict="(name) DO UPDATE SET value = excluded.value",

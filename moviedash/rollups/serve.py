@@ -11,6 +11,7 @@ import numpy as np
 from pyroaring import BitMap
 
 from .. import dimensions, metrics
+from ..concentration import concentration_of, distribution_of
 from ..escapes import decode_escapes
 from ..params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from ..periods import period_start
@@ -27,6 +28,7 @@ from .tables import (
     TITLE_ENGAGEMENT_COLUMNS,
     unpack_rows,
 )
+from .viewer_sums import unpack_viewers
 
 #: The additive columns of ``md_day`` a measure may sum.
 _ADDITIVE_COLUMNS = ("plays", "minutes")
@@ -486,6 +488,41 @@ def title_engagement(conn: Queryable, filters: Filters) -> tuple[np.ndarray, dic
         return np.zeros(0, dtype=np.int64), {c: np.zeros(0, dtype=np.int64) for c in TITLE_ENGAGEMENT_COLUMNS}
     title_ids, totals = group_sum(np.concatenate(ids).astype(np.int64), [np.concatenate(c) for c in columns])
     return title_ids, dict(zip(TITLE_ENGAGEMENT_COLUMNS, totals, strict=True))
+
+
+def viewer_totals(conn: Queryable, filters: Filters) -> tuple[np.ndarray, np.ndarray]:
+    """Every viewer's plays and minutes in a selection (int64 arrays in user-id order; never the ids), from
+    the per-viewer rollups (:mod:`.viewer_sums`): whole months from ``md_viewer_month``, the other days
+    from ``md_viewer_day``, group-summed by user id."""
+    blobs: list[bytes] = []
+    for monthly, clause, params in month_split(filters):
+        table = "md_viewer_month" if monthly else "md_viewer_day"
+        blobs.extend(bytes(blob) for (blob,) in conn.execute(f"SELECT viewers FROM {table} WHERE {clause}", params))
+    if not blobs:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    users, plays, minutes = unpack_viewers(blobs)
+    # Exact in float64: a selection's sums stay far below 2**53 (at most MAX_MINUTES per event).
+    played = np.bincount(users, weights=plays).astype(np.int64)
+    watched = np.bincount(users, weights=minutes).astype(np.int64)
+    viewers = played > 0
+    return played[viewers], watched[viewers]
+
+
+def default_viewers(conn: Queryable) -> dict[str, Any]:
+    """The unfiltered concentration and heavy-viewer answers, stored at load (``md_results``): the whole
+    data's per-viewer totals read every monthly row, too slow for a first view at 10M events."""
+    plays, minutes = viewer_totals(conn, Filters())
+    return {
+        "viewers:concentration": concentration_of(minutes).stored(),
+        **{f"viewers:{m}": distribution_of(m, plays if m == "plays" else minutes).as_json()
+           for m in metrics.VIEWER_MEASURES},
+    }
+
+
+def stored_result(conn: Queryable, name: str) -> Any:
+    """The JSON value a load stored in ``md_results`` under ``name`` (``None``: none)."""
+    return _stored(conn, name)
 
 
 def title_names(conn: Queryable, ids: Sequence[int]) -> dict[int, str]:

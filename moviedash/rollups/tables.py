@@ -50,6 +50,9 @@ rows (``movies.rowid > covered``) to
   of a series (``split``) or of any other session type (``own``) under :mod:`moviedash.shows`'
   rule (:mod:`.showmap`): the top list by show (``group=shows``) maps the per-title rollups'
   entries to shows by their row's session type,
+- ``md_viewer_day`` / ``md_viewer_month``: per (day or month, dims) the viewers' user ids, plays and
+  minutes, packed (:mod:`.viewer_sums`): any selection's per-viewer totals (concentration, heavy
+  viewers) are a group-sum by user id of its rows,
 - ``md_results``: the rows behind the default (unfiltered) views, recomputed
   at load so the first view after an import is as fast as the next one; with
   the binned engagement answers (the 90th percentile's series and breakdowns,
@@ -120,6 +123,7 @@ TABLES: tuple[str, ...] = (
     # Binge sessions (issue 15, :mod:`.binges`).
     "md_binge_episodes", "md_binges", "md_binge_day",
     "md_first_seen", "md_first_day",
+    "md_viewer_day", "md_viewer_month",
 )
 #: ``md_about``'s counts (its ``name`` column), in :class:`moviedash.dataquality.About`'s order.
 ABOUT_COUNTS: tuple[str, ...] = ("events", "anonymous_plays", "anonymous_id_events", "capped_rows")
@@ -157,7 +161,7 @@ DIMS_PK = ", ".join(DIMS)
 
 #: Rollups keyed by day, range partitioned by month where the dialect partitions.
 DAY_TABLES: tuple[str, ...] = (
-    "md_day", "md_hour", "md_title_day", "md_title_viewers", "md_engagement", "md_engagement_bins",
+    "md_day", "md_hour", "md_title_day", "md_title_viewers", "md_engagement", "md_engagement_bins", "md_viewer_day",
 )
 
 
@@ -195,6 +199,10 @@ CREATE TABLE IF NOT EXISTS md_engagement_bins (
     day {text} NOT NULL, {dims}, {bins}, PRIMARY KEY (day, {DIMS_PK})){by_day};
 CREATE TABLE IF NOT EXISTS md_engagement_bins_month (
     month {text} NOT NULL, {dims}, {bins}, PRIMARY KEY (month, {DIMS_PK}));
+CREATE TABLE IF NOT EXISTS md_viewer_day (
+    day {text} NOT NULL, {dims}, viewers {blob} NOT NULL, PRIMARY KEY (day, {DIMS_PK})){by_day};
+CREATE TABLE IF NOT EXISTS md_viewer_month (
+    month {text} NOT NULL, {dims}, viewers {blob} NOT NULL, PRIMARY KEY (month, {DIMS_PK}));
 CREATE TABLE IF NOT EXISTS md_about (name {text} PRIMARY KEY, value {big} NOT NULL){clustered};
 CREATE TABLE IF NOT EXISTS md_results (name {text} PRIMARY KEY, value {text} NOT NULL);
 CREATE TABLE IF NOT EXISTS md_shows (id integer PRIMARY KEY, show {text} NOT NULL UNIQUE);

@@ -23,6 +23,7 @@ from ..pipeline import (
     CHARTS,
     ENGAGEMENT_CHART_PARAMS,
     ENGAGEMENT_CHARTS,
+    VIEWER_CHARTS,
 )
 from .context import get_connection
 
@@ -564,6 +565,109 @@ def _binge_schemas() -> dict[str, Any]:
     }
 
 
+def _object_operation(operation_id: str, summary: str, description: str, own: list[dict[str, Any]],
+                      schema: str, csv: str, known: Known) -> dict[str, Any]:
+    """A route answering one JSON object (``csv``: what ``format=csv`` returns instead)."""
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": summary,
+            "description": f"{description} `format=csv` returns {csv}. {_UNKNOWN}",
+            "parameters": [*own, *_selection(known), _format()],
+            "responses": {
+                "200": {
+                    "description": "The answer for the selection (counts only: never a user id).",
+                    "content": {
+                        "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}},
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
+                **_errors(),
+            },
+        }
+    }
+
+
+def _viewer_paths(known: Known) -> dict[str, Any]:
+    """The concentration and heavy-viewers routes (issue 15) and their figures."""
+    rule = (
+        "Viewers are the distinct user ids of the selection's plays, without `exclude_users` and without the "
+        "anonymous id (it is many people); a viewer's minutes are the sum of their plays' minutes."
+    )
+    measure = _single("measure", _enum(params.VIEWER_MEASURES, params.VIEWER_MEASURES[0]),
+                      "Plays or minutes per viewer.")
+    paths: dict[str, Any] = {
+        "/data/concentration/": _object_operation(
+            "concentration", "How concentrated viewing is: the share of minutes of the top 1 %, 10 % and 50 % of "
+            "viewers, the Lorenz curve and its Gini coefficient.",
+            f"{rule} Top p % = the ceil(p × n / 100) heaviest viewers; the Lorenz curve has "
+            f"{metrics.LORENZ_POINTS} points (x = 0, 0.01, … 1 of the viewers, lightest first; y to 4 decimals); "
+            "Gini = 2 Σ i·m(i) / (n M) − (n + 1) / n over ascending minutes (4 decimals). Shares, Gini and curve "
+            "are null/empty without viewers or minutes. Exact fractions rounded half away from zero, the same on "
+            "every backend.",
+            [], "Concentration", "the Lorenz curve's points", known,
+        ),
+        "/data/viewers/": _object_operation(
+            "heavy_viewers", "The distribution of plays or minutes per viewer: histogram and percentiles.",
+            f"{rule} Declared bins (the last open-ended); shares are % of the viewers (2 decimals); percentiles "
+            "are nearest rank (rank ceil(p × n / 100) ascending). Counts only: no user id is ever returned.",
+            [measure], "ViewerDistribution", "the histogram's rows", known,
+        ),
+    }
+    for chart in VIEWER_CHARTS:
+        paths[f"/figures/viewers/{chart}.json"] = {
+            "get": {
+                "operationId": f"figure_{chart}",
+                "summary": f"The {chart.replace('_', ' ')} chart as Plotly figure JSON, for embedding with plotly.js.",
+                "description": f"Takes the shared filters and `theme`. {_UNKNOWN}",
+                "parameters": [*_selection(known), _single("theme", _enum(THEMES, "light"), "The colour theme.")],
+                "responses": {
+                    "200": {
+                        "description": "A Plotly figure.",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Figure"}}},
+                    },
+                    **_errors(),
+                },
+            }
+        }
+    return paths
+
+
+def _viewer_schemas() -> dict[str, Any]:
+    count = {"type": "integer", "minimum": 0}
+    shares = {
+        "type": "object", "required": [str(p) for p in metrics.TOP_SHARES],
+        "properties": {str(p): _nullable_number(f"% of minutes of the top {p} % of viewers.")
+                       for p in metrics.TOP_SHARES},
+        "additionalProperties": False,
+    }
+    counts = {
+        "type": "object", "required": [str(p) for p in metrics.TOP_SHARES],
+        "properties": {str(p): count for p in metrics.TOP_SHARES}, "additionalProperties": False,
+    }
+    point = {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}, "minItems": 2, "maxItems": 2}
+    rank = {"type": "integer", "nullable": True, "minimum": 0}
+    return {
+        "Concentration": _rows({
+            "viewers": count, "minutes": count, "top_shares": shares, "top_viewers": counts,
+            "gini": _nullable_number("The Gini coefficient of minutes per viewer (0 = equal)."),
+            "lorenz": {"type": "array", "items": point, "maxItems": metrics.LORENZ_POINTS},
+        }, ["viewers", "minutes", "top_shares", "top_viewers", "gini", "lorenz"]),
+        "ViewerBin": _rows({
+            "from": count, "to": {"type": "integer", "nullable": True, "description": "null: open-ended."},
+            "label": {"type": "string"}, "viewers": count,
+            "share": _nullable_number("% of the viewers; null without viewers."),
+        }, ["from", "to", "label", "viewers", "share"]),
+        "ViewerDistribution": _rows({
+            "measure": {"type": "string", "enum": list(params.VIEWER_MEASURES)},
+            "viewers": count,
+            "histogram": {"type": "array", "items": {"$ref": "#/components/schemas/ViewerBin"}},
+            "percentiles": _rows({f"p{p}": rank for p in metrics.VIEWER_PERCENTILES} | {"max": rank},
+                                 [*(f"p{p}" for p in metrics.VIEWER_PERCENTILES), "max"]),
+        }, ["measure", "viewers", "histogram", "percentiles"]),
+    }
+
+
 def _openapi_operation() -> dict[str, Any]:
     return {
         "get": {
@@ -620,6 +724,7 @@ def build_document(known: Known | None = None) -> dict[str, Any]:
             "/figures/{chart}.json": _figure_operation(known),
             **{f"/figures/engagement/{c}.json": _engagement_figure_operation(c, known) for c in ENGAGEMENT_CHARTS},
             **{f"/figures/binge/{c}.json": _binge_figure_operation(c, known) for c in BINGE_CHARTS},
+            **_viewer_paths(known),
             OPENAPI_PATH: _openapi_operation(),
         },
         "components": {
@@ -660,6 +765,7 @@ def build_document(known: Known | None = None) -> dict[str, Any]:
                 **_show_schemas(),
                 **_binge_schemas(),
                 **_audience_schemas(),
+                **_viewer_schemas(),
                 "Error": error,
             }
         },

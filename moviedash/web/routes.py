@@ -10,7 +10,7 @@ import json
 from urllib.parse import urlencode
 
 import pandas as pd
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, jsonify, request
 from plotly.io.json import to_json_plotly
 
 from .. import analysis, audience, csvsafe, metrics, pipeline
@@ -23,6 +23,7 @@ from ..params import (
     SELECTION_PARAMS,
     SHOW_PARAMS,
     STOPS_PARAMS,
+    VIEWER_PARAMS,
     binge_shows_from_args,
     cohort_query_from_args,
     filters_from_args,
@@ -32,6 +33,7 @@ from ..params import (
     parse_resolution,
     parse_show_table,
     parse_title,
+    parse_viewer_measure,
     series_query_from_args,
     top_query_from_args,
 )
@@ -207,6 +209,38 @@ def cohorts() -> Response:
     return Response(json.dumps(audience.cohort_records(frame)), mimetype="application/json")
 
 
+@bp.get("/concentration/")
+def concentration() -> Response:
+    """How concentrated the selection's minutes are: top 1/10/50 % shares, the Lorenz curve and its Gini.
+
+    ``format=csv``: the Lorenz curve's points (the shares and the Gini are in the JSON).
+    """
+    filters, fmt = filters_from_args(_args())
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    if fmt == "csv":
+        return frame_response(pipeline.viewer_data(conn, "viewer_lorenz", filters).frame, fmt,
+                              pipeline.export_name("concentration_lorenz", filters))
+    return jsonify(pipeline.concentration(conn, filters).as_json())
+
+
+@bp.get("/viewers/")
+def heavy_viewers() -> Response:
+    """The distribution of plays or minutes per viewer: histogram and percentiles, counts only (never ids).
+
+    ``format=csv``: the histogram's rows.
+    """
+    args = _args()
+    filters, fmt = filters_from_args(args, VIEWER_PARAMS)
+    measure = parse_viewer_measure(args)
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    if fmt == "csv":
+        return frame_response(pipeline.viewer_data(conn, f"viewer_{measure}", filters).frame, fmt,
+                              pipeline.export_name(f"viewers_{measure}", filters))
+    return jsonify(pipeline.heavy_viewers(conn, measure, filters).as_json())
+
+
 @bp.route("/", defaults={"rest": ""})
 @bp.route("/<path:rest>")
 def not_found(rest: str) -> Response:
@@ -326,6 +360,23 @@ def audience_figure(chart: str) -> Response:
     conn = get_connection()
     analysis.check_known(conn, filters)
     fig, data = pipeline.audience_figure(conn, chart, filters, option, theme=theme_values[0])
+    body = {**fig.to_plotly_json(), "config": plotly_config(data.name)}
+    return Response(to_json_plotly(body), mimetype="application/json")
+
+
+@figures_bp.get("/viewers/<chart>.json")
+def viewer_figure(chart: str) -> Response:
+    """A concentration or heavy-viewers chart as Plotly figure JSON: the shared filters and ``theme``."""
+    if chart not in pipeline.VIEWER_CHARTS:
+        raise MoviedashError(f"unknown chart {chart!r}; one of {', '.join(pipeline.VIEWER_CHARTS)}", status=404)
+    args = _args()
+    theme_values = args.pop("theme", ["light"])
+    if len(theme_values) != 1 or theme_values[0] not in THEMES:
+        raise MoviedashError(f"theme must be one of {', '.join(THEMES)}", parameter="theme")
+    filters, _ = filters_from_args(args, SELECTION_PARAMS)
+    conn = get_connection()
+    analysis.check_known(conn, filters)
+    fig, data = pipeline.viewer_figure(conn, chart, filters, theme=theme_values[0])
     body = {**fig.to_plotly_json(), "config": plotly_config(data.name)}
     return Response(to_json_plotly(body), mimetype="application/json")
 

@@ -15,7 +15,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "moviedash"
 LAYERS: list[set[str]] = [
     # Pure building blocks: error types, text escapes, the declared dimensions and measures,
     # figures without data, CSV safety, the rule that splits a title into show and episode.
-    {"errors", "escapes", "dimensions", "metrics", "charts", "csvsafe", "shows", "show_charts"},
+    {"errors", "escapes", "dimensions", "metrics", "charts", "csvsafe", "shows", "show_charts", "viewer_charts",
+     "concentration"},
     # Query parameters, the HTTP server, text summaries, and the only code that knows an engine.
     {"params", "server", "summaries", "store"},
     # Periods, the view state of an address, atomic output files, the data-quality settings.
@@ -27,7 +28,8 @@ LAYERS: list[set[str]] = [
     # New vs returning viewers and cohorts (issue 15): their answers, figures and cards.
     {"audience", "audience_charts", "audience_cards"},
     # Data + figure pipelines, engagement answers, why a selection is empty.
-    {"pipeline", "emptiness", "engagement", "engagement_cards", "dataquality", "showstats", "series_cards"},
+    {"pipeline", "emptiness", "engagement", "engagement_cards", "dataquality", "showstats", "series_cards",
+     "viewers", "viewer_cards"},
     # Reports, the figures API, the Flask face.
     {"report", "figures", "web"},
     {"auth"},
