@@ -476,8 +476,8 @@ def _runs(weights: np.ndarray, works: np.ndarray, episodes: np.ndarray) -> dict[
     season_last = np.minimum.accumulate(np.where(ends, index, n)[::-1])[::-1]
     left = season_last - index + 1
     start = series & (left >= _RUN_MIN)
-    # Runs start mostly at a season's first episode (a new viewer of the season),
-    # else where a viewer left off (later episodes, less often: their popularity).
+    # Runs start more often at a season's first episode (a new viewer of the
+    # season), else where a viewer left off (a later episode, by its popularity).
     run_weight = np.where(start, weights * np.where(episodes == 1, _RUN_FROM_THE_START, 1.0), 0.0)
     # Expected share of sittings that are runs, and the series share a single play
     # needs so that all events are ~_SERIES_SHARE episodes: (s (1 - q) + q L) / (1 - q + q L).
@@ -533,7 +533,7 @@ class _World:
     day_counts: np.ndarray  # int64, one per day
     first_day: np.ndarray   # int16: the day each user starts watching
     last_day: np.ndarray    # int16: ... and the last day before they churn (capped at the last day)
-    binge_watcher: np.ndarray  # bool: each user's chance that a sitting is a binge run is the higher one
+    binge_watcher: np.ndarray  # bool: whether a user's sittings are runs with the higher of _RUN_CHANCE
     user_order: np.ndarray  # int32 (int64 beyond): users by first day, then last day descending
     activity_cum: np.ndarray  # float64: 0, then the cumulative activity over user_order
     cohort_start: np.ndarray  # int64: where each first day's users begin in user_order (one more at the end)
@@ -584,16 +584,19 @@ def _lifecycles(seed: int, n_users: int) -> tuple[np.ndarray, np.ndarray, np.nda
     """Each user's first and last active day and whether they binge-watch, from
     the seed's own lifecycle stream (so the other draws of the world are as before)."""
     rng = np.random.default_rng([seed, 3])
-    u = rng.random((4, n_users))
-    already = u[0] < _ALREADY_WATCHING
+    # One draw at a time (the same numbers as one (4, n) draw): at the largest
+    # demo a float per user is ~100 MB.
+    already = rng.random(n_users) < _ALREADY_WATCHING
     # Arrivals with a density growing linearly over the span (inverse of its CDF).
     g = _ARRIVAL_GROWTH
-    arrival = (np.sqrt(1.0 + g * (2.0 + g) * u[1]) - 1.0) / g
-    first = np.where(already, 0, np.minimum((arrival * _DAYS).astype(np.int64), _DAYS - 1))
-    loyal = u[2] < np.where(already, _ALREADY_WATCHING_LOYAL, _LOYAL_SHARE)
+    arrival = (np.sqrt(1.0 + g * (2.0 + g) * rng.random(n_users)) - 1.0) / g
+    first = np.where(already, 0, np.minimum((arrival * _DAYS).astype(np.int16), _DAYS - 1)).astype(np.int16)
+    del arrival
+    loyal = rng.random(n_users) < np.where(already, _ALREADY_WATCHING_LOYAL, _LOYAL_SHARE)
+    binge_watcher = rng.random(n_users) < _BINGE_WATCHER_SHARE
     lifetime = rng.exponential(1.0, n_users) * np.where(loyal, _LOYAL_LIFETIME, _CASUAL_LIFETIME)
     last = np.minimum(first + np.minimum(lifetime, _DAYS), _DAYS - 1).astype(np.int16)
-    return first.astype(np.int16), last, u[3] < _BINGE_WATCHER_SHARE
+    return first, last, binge_watcher
 
 
 def _active_users(world: _World, day: int, u: np.ndarray) -> np.ndarray:
