@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
 
+import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
@@ -108,7 +109,7 @@ def _describe(chart: str, name: str, frame: Any) -> str:
         return f"{title} of {name}: " + "; ".join(parts) + "."
     if chart == "show_dropoff":
         shares = [f"{show_charts.episode_label(r.season, r.episode)} {r.share_of_first} %"
-                  for r in frame.itertuples() if r.share_of_first == r.share_of_first and r.share_of_first is not None]
+                  for r in frame.itertuples() if pd.notna(r.share_of_first)]
         return f"{title} of {name}: " + ", ".join(shares) + "."
     viewers = [f"{show_charts.episode_label(r.season, r.episode)} {int(r.viewers):,}" for r in frame.itertuples()]
     return f"{title} of {name}: " + ", ".join(viewers) + "."
