@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 
 import plotly.graph_objects as go
 
-from . import pipeline, summaries
+from . import binge_cards, pipeline, summaries
 from .params import Filters, TopQuery
 from .pipeline import ChartData
 from .store import Connection
@@ -63,6 +63,21 @@ def _top_shows(conn: Connection, filters: Filters, theme: str) -> tuple[go.Figur
     return pipeline.top_figure(conn, TopQuery(TOP_SHOWS, "plays", filters, group="shows"), theme=theme, title=None)
 
 
+def _binge_card(card: binge_cards.Card) -> Card:
+    """A binge card (:mod:`moviedash.binge_cards`) on this page, at its controls' first values."""
+    name, option = binge_cards.chart_request(card.key, binge_cards.DEFAULTS)
+    if name == "binge_shows":
+        path, own = "/data/binge/shows/", [("num", str(option))]
+    else:
+        path, own = "/data/binge/", [("resolution", str(option))]
+
+    def draw(conn: Connection, filters: Filters, theme: str) -> tuple[go.Figure, ChartData]:
+        return pipeline.binge_figure(conn, name, filters, option, theme=theme, title=None)
+
+    return Card(card.key, card.title, card.subtitle, draw, lambda f: route(path, own, f),
+                lambda data: binge_cards.describe(name, data.frame), opens_shows=name == "binge_shows")
+
+
 CARDS: tuple[Card, ...] = (
     Card(
         "top-shows", "Top shows", "Movies and whole shows by plays; choose a show to open its page",
@@ -71,5 +86,7 @@ CARDS: tuple[Card, ...] = (
         lambda data: summaries.top_summary(data.frame, "plays").replace(" title", " show", 1),
         opens_shows=True,
     ),
+    # Binge sessions (:mod:`moviedash.binge`): one entry per binge card.
+    *(_binge_card(card) for card in binge_cards.CARDS),
 )
 CARD_KEYS: tuple[str, ...] = tuple(c.key for c in CARDS)

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from .. import analysis, charts, pipeline
+from .. import analysis, charts, pipeline, viewer_cards
 from .. import audience_cards as cards
 from ..charts import placeholder_figure
 from ..errors import DatabaseUnavailable, MoviedashError, QueryTimeout, log_database_error
@@ -36,11 +36,18 @@ CONTROL_IDS: dict[str, str] = {key: f"{key.replace('_', '-')}-select" for key in
 #: The page's controls (by component id) and their first values (the URL does not record them).
 DEFAULTS: dict[str, str] = {CONTROL_IDS[key]: value for key, value in cards.DEFAULTS.items()}
 CONTROLS: tuple[str, ...] = tuple(DEFAULTS)
-CHARTS = cards.CARDS
-CHART_KEYS: tuple[str, ...] = cards.CARD_KEYS
+#: The page's cards: new vs returning viewers and cohorts, then concentration and heavy viewers
+#: (:mod:`moviedash.viewer_cards`, which have no controls of their own).
+CHARTS: tuple[cards.Card, ...] = (*cards.CARDS, *(cards.Card(c.key, c.title, c.subtitle) for c in viewer_cards.CARDS))
+CHART_KEYS: tuple[str, ...] = tuple(c.key for c in CHARTS)
 #: Each chart's JSON route and the name of its own parameter there.
 ROUTES: dict[str, tuple[str, str]] = {"audience": ("/data/audience/", "resolution"),
                                       "cohorts": ("/data/cohorts/", "period")}
+#: The viewer cards' charts: their JSON route and its ``measure``, if any.
+VIEWER_ROUTES: dict[str, tuple[str, str | None]] = {
+    "viewer_lorenz": ("/data/concentration/", None), "viewer_top_shares": ("/data/concentration/", None),
+    "viewer_plays": ("/data/viewers/", "plays"), "viewer_minutes": ("/data/viewers/", "minutes"),
+}
 
 
 def chart_inputs(chart: str) -> tuple[str, ...]:
@@ -51,8 +58,12 @@ def chart_inputs(chart: str) -> tuple[str, ...]:
 
 def csv_href(name: str, option: str | None, filters: Filters) -> str:
     """The address of the CSV of a chart's numbers (its JSON route with ``format=csv``)."""
-    path, parameter = ROUTES[name]
-    own = [(parameter, str(option))] if option is not None else []
+    if name in VIEWER_ROUTES:
+        path, measure = VIEWER_ROUTES[name]
+        own = [("measure", measure)] if measure is not None else []
+    else:
+        path, parameter = ROUTES[name]
+        own = [(parameter, str(option))] if option is not None else []
     return f"{path}?{urlencode([*own, *filter_params(filters), ('format', 'csv')], quote_via=quote)}"
 
 
@@ -63,8 +74,16 @@ def chart_view(
     """A card's figure, Plotly config, text alternative and CSV address (``None``: no numbers to export)."""
     try:
         filters = selected_filters(filter_values)
-        name, option = cards.chart_request(chart, {key: controls[cid] for key, cid in CONTROL_IDS.items()})
-        figure, data = pipeline.audience_figure(get_connection(), name, filters, option, theme=theme, title=None)
+        conn = get_connection()
+        if chart in viewer_cards.CARD_KEYS:
+            name, option = viewer_cards.chart_request(chart), None
+            figure, data = pipeline.viewer_figure(conn, name, filters, theme=theme, title=None)
+            gini = pipeline.concentration(conn, filters).gini if name == "viewer_lorenz" else None
+            text = viewer_cards.describe(name, data.frame, gini)
+        else:
+            name, option = cards.chart_request(chart, {key: controls[cid] for key, cid in CONTROL_IDS.items()})
+            figure, data = pipeline.audience_figure(conn, name, filters, option, theme=theme, title=None)
+            text = cards.describe(name, option, data.frame)
     except QueryTimeout:
         raise
     except MoviedashError as exc:
@@ -76,7 +95,7 @@ def chart_view(
         message = f"Invalid selection: {text}" if exc.status == 400 else text[:1].upper() + text[1:]
         return charts.empty_figure(message, theme=theme), graph_config(chart), message, None
     href = csv_href(name, option, filters) if not data.frame.empty else None
-    return figure, graph_config(data.name), cards.describe(name, option, data.frame), href
+    return figure, graph_config(data.name), text, href
 
 
 @dataclass

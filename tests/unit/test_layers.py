@@ -16,20 +16,20 @@ LAYERS: list[set[str]] = [
     # Pure building blocks: error types, text escapes, the declared dimensions and measures,
     # figures without data, CSV safety, the rule that splits a title into show and episode.
     {"errors", "escapes", "dimensions", "metrics", "charts", "csvsafe", "shows", "show_charts", "viewer_charts",
-     "concentration"},
+     "concentration", "binge_charts"},
     # Query parameters, the HTTP server, text summaries, and the only code that knows an engine.
     {"params", "server", "summaries", "store"},
     # Periods, the view state of an address, atomic output files, the data-quality settings.
     {"periods", "viewstate", "outputs", "settings"},
     # Rollup tables: DDL, streaming aggregator, maintenance, serving queries.
     {"rollups"},
-    # Answers (rollup or raw), foreign-database checks, loading and the demo.
-    {"analysis", "foreign", "ingest"},
+    # Answers (rollup or raw), foreign-database checks, loading and the demo; binge sessions.
+    {"analysis", "foreign", "ingest", "binge"},
     # New vs returning viewers and cohorts (issue 15): their answers, figures and cards.
     {"audience", "audience_charts", "audience_cards"},
     # Data + figure pipelines, engagement answers, why a selection is empty.
     {"pipeline", "emptiness", "engagement", "engagement_cards", "dataquality", "showstats", "series_cards",
-     "viewers", "viewer_cards"},
+     "viewers", "viewer_cards", "binge_cards"},
     # Reports, the figures API, the Flask face.
     {"report", "figures", "web"},
     {"auth"},
