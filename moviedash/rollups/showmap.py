@@ -54,7 +54,9 @@ def write(conn: Any, dialect: Dialect, titles: Mapping[str, int], new: Iterable[
         return found
 
     rows: list[tuple[int, int, int]] = []
-    for title in sorted(wanted):  # sorted: the same ids whatever the order of the load's rows
+    # In title id order (the order titles were first seen): loads of two files one after the other
+    # number the shows as one load of both does.
+    for title in sorted(wanted, key=titles.__getitem__):
         own = shows.show_of(title, None, named=named) or title
         split = shows.show_of(title, shows.SERIES, named=named) or title
         rows.append((titles[title], show_id(own), show_id(split)))

@@ -65,10 +65,17 @@ def test_cli_report_opens_from_a_file_url_with_no_console_errors(page, conn: sql
     ]
     # Then the engagement page's charts, as the page first shows them.
     most_played = pipeline.top_data(conn, TopQuery(1, "plays", Filters(device=("TV",)))).frame["title"][0]
-    assert headings[len(metrics.MEASURES) + 2:] == [
+    engagement_end = len(metrics.MEASURES) + 2 + 7
+    assert headings[len(metrics.MEASURES) + 2:engagement_end] == [
         "Completion rate (weekly)", "Completion rate by device", "How far people get",
         f"Where people stop: {most_played}",
         "Poor-quality plays (weekly)", "Worst segments (weekly)", "Quality against completion",
+    ]
+    # Then the series page's: the top shows and the selection's most played show.
+    top_show = pipeline.top_data(conn, TopQuery(1, "plays", Filters(device=("TV",)), group="shows")).frame["title"][0]
+    assert headings[engagement_end:] == [
+        "Top 10 shows by plays", f"Viewers per episode: {top_show}", f"Episode drop-off: {top_show}",
+        f"Episodes watched per viewer: {top_show}",
     ]
     assert headings[:2] == ["Unique users (weekly)", "Minutes watched (weekly)"]
     assert [e for e in page.duo.driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []
