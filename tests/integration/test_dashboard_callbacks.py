@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from moviedash import analysis, charts, create_app, metrics
-from moviedash.dashboard import engagement_page, ids, selection
+from moviedash.dashboard import audience_page, engagement_page, ids, selection
 from moviedash.errors import MoviedashError
 from moviedash.params import Filters
 from moviedash.store import connect_readonly
@@ -495,8 +495,10 @@ def test_every_chart_has_a_loading_indicator_a_download_and_a_csv_button(dash: D
         return []
 
     wrapped = {loading["props"]["children"]["props"]["id"] for loading in loadings(tree)}
-    # The overview's charts, and the engagement page's (their CSV is a link: tests/integration/test_engagement_page.py).
-    assert wrapped == {ids.graph(chart) for chart in (*ids.CHARTS, *engagement_page.CHART_KEYS)}
+    # The overview's charts, and the engagement and audience pages' (their CSV is a link:
+    # tests/integration/test_engagement_page.py, test_audience_page.py).
+    assert wrapped == {ids.graph(chart) for chart in (*ids.CHARTS, *engagement_page.CHART_KEYS,
+                                                       *audience_page.CHART_KEYS)}
     for chart in ids.CHARTS:
         assert find(tree, f"{chart}-download")["type"] == "Download"
         assert find(tree, f"{chart}-csv")["props"]["aria-label"].endswith("as CSV")
