@@ -104,13 +104,9 @@ class FirstSeen:
             bulk_insert(conn, dialect, "md_first_seen", ("user_id", "day"),
                         [(u, texts[o]) for u, o in zip(users[moved].tolist(), days[moved].tolist(), strict=True)],
                         on_conflict="(user_id) DO UPDATE SET day = excluded.day")
-        added: dict[str, list[int]] = {}
-        removed: dict[str, list[int]] = {}
         changed = fresh | moved
-        for u, o in zip(users[changed].tolist(), days[changed].tolist(), strict=True):
-            added.setdefault(texts[o], []).append(u)
-        for u, o in zip(users[moved].tolist(), stored[moved].tolist(), strict=True):
-            removed.setdefault(texts[o], []).append(u)
+        added = _by_day(users[changed], days[changed], texts)
+        removed = _by_day(users[moved], stored[moved], texts)
         touched = sorted(set(added) | set(removed))
         held = {
             day: BitMap.deserialize(blob) for day, blob in conn.execute(
@@ -121,12 +117,23 @@ class FirstSeen:
         for day in touched:
             bitmap = held.get(day, BitMap())
             if day in added:
-                bitmap |= BitMap(added[day])
+                bitmap |= added[day]
             if day in removed:
-                bitmap -= BitMap(removed[day])
+                bitmap -= removed[day]
             rows.append((day, bitmap.serialize()))
         upsert(conn, dialect, "md_first_day", ("day", "users"), rows, stored={(d,) for d in held}, key_columns=1,
                on_conflict="(day) DO UPDATE SET users = excluded.users")
+
+
+def _by_day(users: np.ndarray, days: np.ndarray, texts: dict[int, str]) -> dict[str, BitMap]:
+    """``users`` grouped by their day ordinal (one sort, no loop over users), as a bitmap per day text."""
+    if not len(users):
+        return {}
+    order = np.argsort(days, kind="stable")
+    days, users = days[order], users[order].astype(np.uint32)
+    cuts = np.flatnonzero(days[1:] != days[:-1]) + 1
+    starts, ends = np.concatenate(([0], cuts)), np.concatenate((cuts, [len(days)]))
+    return {texts[int(days[a])]: BitMap(users[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)}
 
 
 def _read_first_seen(conn: Any) -> tuple[np.ndarray, np.ndarray]:

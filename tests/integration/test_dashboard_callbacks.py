@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from moviedash import analysis, charts, create_app, metrics
-from moviedash.dashboard import engagement_page, ids, selection, series_page
+from moviedash.dashboard import audience_page, engagement_page, ids, selection, series_page
 from moviedash.errors import MoviedashError
 from moviedash.params import Filters
 from moviedash.store import connect_readonly
@@ -500,10 +500,11 @@ def test_every_chart_has_a_loading_indicator_a_download_and_a_csv_button(dash: D
         return []
 
     wrapped = {loading["props"]["children"]["props"]["id"] for loading in loadings(tree)}
-    # The overview's charts, and the engagement, series and show pages' (their CSV is a link:
-    # tests/integration/test_engagement_page.py, tests/integration/test_series_page.py).
+    # The overview's charts, and the engagement, series, show and audience pages' (their CSV is a link:
+    # tests/integration/test_engagement_page.py, test_series_page.py, test_audience_page.py).
     assert wrapped == {ids.graph(chart) for chart in (*ids.CHARTS, *engagement_page.CHART_KEYS,
-                                                      *series_page.CARD_KEYS, *series_page.SHOW_CHART_KEYS)}
+                                                      *series_page.CARD_KEYS, *series_page.SHOW_CHART_KEYS,
+                                                      *audience_page.CHART_KEYS)}
     for chart in ids.CHARTS:
         assert find(tree, f"{chart}-download")["type"] == "Download"
         assert find(tree, f"{chart}-csv")["props"]["aria-label"].endswith("as CSV")
