@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 
 from moviedash import create_app, dimensions, metrics, params, viewstate
 from moviedash.charts import THEMES
-from moviedash.pipeline import BINGE_CHARTS, CHARTS, ENGAGEMENT_CHART_PARAMS, ENGAGEMENT_CHARTS
+from moviedash.pipeline import BINGE_CHARTS, CHARTS, ENGAGEMENT_CHART_PARAMS, ENGAGEMENT_CHARTS, VIEWER_CHARTS
 from moviedash.web.openapi import OPENAPI_PATH, build_document
 from tests.helpers import BACKENDS, event, module_db
 
@@ -37,6 +37,8 @@ ROUTES = {
     *(f"/figures/binge/{chart}.json" for chart in BINGE_CHARTS),
     # The audience routes (issue 15).
     "/data/audience/", "/data/cohorts/", "/figures/audience/audience.json", "/figures/audience/cohorts.json",
+    # Concentration and heavy viewers (issue 15).
+    "/data/concentration/", "/data/viewers/", *(f"/figures/viewers/{chart}.json" for chart in VIEWER_CHARTS),
 }
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -129,6 +131,7 @@ def test_document_lists_every_route(app, doc):
         "/figures/engagement/<chart>.json",  # documented chart by chart, each with its own parameter
         "/figures/binge/<chart>.json",
         "/figures/audience/<chart>.json",
+        "/figures/viewers/<chart>.json",  # documented chart by chart
     }
 
 
@@ -200,6 +203,18 @@ def test_parameters_match_the_validators(doc):
     )
     assert figure["sessiontype"]["schema"]["type"] == "string"  # single-valued on the dashboard
     assert figure["device"]["schema"]["type"] == figure["market"]["schema"]["type"] == "array"
+
+
+def test_viewer_routes_document_their_parameters_and_answers(doc):
+    assert set(_params(doc, "/data/viewers/")) == set(params.VIEWER_PARAMS)
+    assert _params(doc, "/data/viewers/")["measure"]["schema"]["enum"] == list(params.VIEWER_MEASURES)
+    assert set(_params(doc, "/data/concentration/")) == set(params.FILTER_PARAMS)
+    schemas = doc["components"]["schemas"]
+    assert set(schemas["Concentration"]["required"]) == {"viewers", "minutes", "top_shares", "top_viewers", "gini",
+                                                         "lorenz"}
+    assert schemas["Concentration"]["properties"]["lorenz"]["maxItems"] == metrics.LORENZ_POINTS
+    for chart in VIEWER_CHARTS:
+        assert set(_params(doc, f"/figures/viewers/{chart}.json")) == {*params.SELECTION_PARAMS, "theme"}
 
 
 def test_date_schema_matches_the_supported_range(doc):
