@@ -26,7 +26,8 @@ def test_every_list_of_time_series_comes_from_the_measures() -> None:
     assert names[:2] == ("unique_users", "minutes_watched")  # the course's routes keep their place
     assert tuple(pipeline.SERIES) == names == metrics.SERIES
     assert pipeline.CHARTS == (*names, "top_titles", "heatmap")
-    assert build.CHART_KEYS == (*pipeline.CHARTS, *build.ENGAGEMENT_KEYS, *build.SERIES_KEYS)
+    assert build.CHART_KEYS == (*pipeline.CHARTS, *build.ENGAGEMENT_KEYS, *build.SERIES_KEYS, *build.BINGE_KEYS,
+                                *build.AUDIENCE_KEYS, *build.VIEWER_KEYS)
     keys = tuple(m.key for m in metrics.MEASURES)
     assert viewstate.KEYS[: len(keys)] == keys == metrics.SERIES_KEYS
     assert selection.CONTROL_NAMES == viewstate.KEYS
