@@ -470,7 +470,7 @@ def test_auth_file_keeps_the_database_untouched(tmp_path, backend):
     assert db.read_bytes() == before
     assert {
         r[0] for r in query(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'moviedash_%'")
-    } == {"moviedash_loads", "moviedash_settings"}
+    } == {"moviedash_loads", "moviedash_settings", "moviedash_shows"}  # the base schema: no auth tables
     assert create_app(db=db).server.test_client().get("/data/toplist/").status_code == 200  # not named: open
     app = create_app(db=db, MOVIEDASH_AUTH_FILE=str(auth_file))
     client = app.server.test_client()
