@@ -28,7 +28,8 @@ EVENTS = [
 ]
 #: The overview's charts (also at /figures/<chart>.json); a report adds the engagement and series pages'.
 OVERVIEW_IDS = (*metrics.SERIES, "top_titles", "heatmap")
-CHART_IDS = (*OVERVIEW_IDS, *build.ENGAGEMENT_KEYS, *build.SERIES_KEYS)
+CHART_IDS = (*OVERVIEW_IDS, *build.ENGAGEMENT_KEYS, *build.SERIES_KEYS, *build.BINGE_KEYS, *build.AUDIENCE_KEYS,
+             *build.VIEWER_KEYS)
 #: Plays with completion and quality: Argo is the most played (the stop curve's title).
 ENGAGED = [
     event("2013-01-07 10:00:00", "a", title="Argo", device="TV", viewpercentage=95.0, runningtime=100,

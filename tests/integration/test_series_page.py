@@ -140,7 +140,10 @@ def test_the_show_callbacks_refuse_a_crafted_name(client: Any) -> None:
 
 
 def test_the_series_cards_are_declared() -> None:
-    assert [c.key for c in CARDS] == ["top-shows"] and series_page.CARD_KEYS == ("top-shows",)
+    # The top shows, then one card per binge card (moviedash.binge_cards), in their order.
+    keys = ["top-shows", "binge-sessions", "binge-share", "binge-shows"]
+    assert [c.key for c in CARDS] == keys and series_page.CARD_KEYS == tuple(keys)
+    assert [c.key for c in CARDS if c.opens_shows] == ["top-shows", "binge-shows"]
     assert series_page.show_name("/show/a%2Fb") == "a/b" and series_page.show_path("a/b") == "/show/a%2Fb"
     assert series_page.show_name("/show/") is None and series_page.show_name("/series") is None
     assert layout.page_of("/show/Girls") == "show" and layout.page_of("/series") == "series"
