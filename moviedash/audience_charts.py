@@ -61,6 +61,10 @@ def cohort_label(cohort: str, period: str) -> str:
     return period_label(dt.date.fromisoformat(cohort), COHORT_PERIODS[period])
 
 
+#: The widest triangle (periods since first seen) whose cells print their share.
+_CELL_TEXT_MAX = 12
+
+
 def cohorts_figure(df: pd.DataFrame, period: str, *, theme: str = "light",
                    title: str | None = DEFAULT_TITLE) -> go.Figure:
     """The retention triangle: a row per cohort (its size in the label), a column per offset, the share of
@@ -87,7 +91,8 @@ def cohorts_figure(df: pd.DataFrame, period: str, *, theme: str = "light",
     scale = [[i / (len(p.scale) - 1), colour] for i, colour in enumerate(p.scale)]
     trace = {
         "type": "heatmap", "z": z, "x": [f"{word} {k}" for k in range(width)], "y": rows,
-        "text": text, "texttemplate": "%{text}", "textfont": {"size": 10},
+        # Numbers in the cells only while they fit; wider triangles keep them in the hover text.
+        "text": text, "texttemplate": "%{text}" if width <= _CELL_TEXT_MAX else "", "textfont": {"size": 10},
         "customdata": custom, "zmin": 0, "zmax": 100, "colorscale": scale, "xgap": 2, "ygap": 2,
         "hoverongaps": False,
         "hovertemplate": "<b>%{customdata[0]}</b><br>%{customdata[1]}: %{customdata[2]:,} of %{customdata[3]:,} "

@@ -68,8 +68,9 @@ def episodes_figure(df: pd.DataFrame, show: str, *, theme: str = "light",
                              "%{customdata[2]:,} minutes<extra></extra>",
             "marker": {"color": colours[i % len(colours)]},
         })
+    # Fixed margins that fit the tick labels (the template turns automargin off: it draws a chart twice).
     return _figure(traces, theme, title, {
-        "showlegend": len(traces) > 1, "bargap": 0.15,
+        "showlegend": len(traces) > 1, "bargap": 0.15, "margin": charts._value_margin(df["viewers"]),
         "xaxis": {"type": "category", "title": {"text": "Episode"}},
         "yaxis": {"title": {"text": "Unique viewers"}, "rangemode": "tozero"},
     })
@@ -94,7 +95,7 @@ def dropoff_figure(df: pd.DataFrame, show: str, *, theme: str = "light",
             "line": {"color": colours[i % len(colours)], "width": 2}, "marker": {"size": 6},
         })
     return _figure(traces, theme, title, {
-        "showlegend": len(traces) > 1,
+        "showlegend": len(traces) > 1, "margin": charts._value_margin([100]),
         "xaxis": {"title": {"text": "Episode of the season (in order)"}, "dtick": 1},
         "yaxis": {"title": {"text": "% of the first episode's viewers"}, "rangemode": "tozero"},
     })
@@ -119,6 +120,7 @@ def grid_figure(df: pd.DataFrame, show: str, *, theme: str = "light",
     ]
     return _figure(traces, theme, title, {
         "showlegend": len(traces) > 1, "barmode": "group", "bargap": 0.15,
+        "margin": charts._value_margin(df["viewers"]),
         "xaxis": {"title": {"text": "Distinct episodes watched"}, "dtick": 1},
         "yaxis": {"title": {"text": "Viewers"}, "rangemode": "tozero"},
     })
