@@ -73,9 +73,17 @@ def test_cli_report_opens_from_a_file_url_with_no_console_errors(page, conn: sql
     ]
     # Then the series page's: the top shows and the selection's most played show.
     top_show = pipeline.top_data(conn, TopQuery(1, "plays", Filters(device=("TV",)), group="shows")).frame["title"][0]
-    assert headings[engagement_end:] == [
+    series_end = engagement_end + 4 + 3
+    assert headings[engagement_end:series_end] == [
         "Top 10 shows by plays", f"Viewers per episode: {top_show}", f"Episode drop-off: {top_show}",
         f"Episodes watched per viewer: {top_show}",
+        # The binge cards, at their first controls.
+        "Binge sessions (weekly)", "Series minutes watched in binges (weekly)", "Most binged shows (top 10)",
+    ]
+    # Then the audience page's: new and returning viewers, cohorts, concentration and heavy viewers.
+    assert headings[series_end:] == [
+        "New and returning viewers (weekly)", "Cohort retention (month)", "How concentrated viewing is",
+        "The heaviest viewers' share", "Plays per viewer", "Minutes per viewer",
     ]
     assert headings[:2] == ["Unique users (weekly)", "Minutes watched (weekly)"]
     assert [e for e in page.duo.driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []
