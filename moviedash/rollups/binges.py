@@ -110,14 +110,61 @@ def episode_mask(frame: pd.DataFrame, settings: MeasureSettings) -> np.ndarray:
     )
 
 
-def _binge_minutes(episodes: pd.DataFrame, binged: np.ndarray) -> pd.Series:
-    """The minutes of the binged episodes per :data:`KEYS`."""
-    return episodes[binged].groupby(list(KEYS))["minutes"].sum()
+def open_runs(episodes: pd.DataFrame, settings: MeasureSettings) -> np.ndarray:
+    """Which episodes of ``episodes`` (as for :func:`sessions_of`) are in their (viewer, show)'s last run."""
+    if not len(episodes):
+        return np.zeros(0, dtype=bool)
+    user_codes, _ = pd.factorize(episodes["userid"].to_numpy(dtype=object))
+    show_codes, _ = pd.factorize(episodes["show"].to_numpy(dtype=object))
+    order, run = runs(user_codes.astype("int64"), show_codes.astype("int64"),
+                      episodes["start"].to_numpy(dtype="int64"), episodes["minutes"].to_numpy(dtype="int64"),
+                      settings.binge_max_gap_minutes)
+    pair = (user_codes.astype("int64") << 32 | show_codes.astype("int64"))[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = pair[1:] != pair[:-1]
+    # Each position's pair's last run: the run at the pair's last position.
+    ends = np.flatnonzero(last)
+    pair_of = np.cumsum(np.r_[0, last[:-1]])
+    in_last = run == run[ends][pair_of]
+    mask = np.zeros(len(episodes), dtype=bool)
+    mask[order[in_last]] = True
+    return mask
+
+
+def _per_key(frame: pd.DataFrame, column: str | None = None) -> pd.Series:
+    """``column`` summed (or the rows counted) per :data:`KEYS`."""
+    if column is None:
+        return frame.groupby(list(KEYS)).size().astype("int64")
+    return frame.groupby(list(KEYS))[column].sum().astype("int64")
 
 
 def _rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
     """The rows of ``frame``'s ``columns`` as tuples of Python values (numpy integers as ``int``)."""
     return list(zip(*(frame[c].tolist() for c in columns), strict=True))
+
+
+def day_of(start: np.ndarray) -> pd.Series:
+    """The days (``YYYY-MM-DD`` text) of starts in seconds."""
+    return pd.Series(np.asarray(start, dtype="int64").astype("datetime64[s]").astype("datetime64[D]").astype(str),
+                     dtype=object)
+
+
+def _without(every: pd.DataFrame, some: pd.DataFrame) -> pd.DataFrame:
+    """The episodes of ``every`` less those of ``some`` (as multisets)."""
+    columns = ["userid", "show", "start", "minutes", *DIMS]
+    both = pd.concat([every[columns].assign(n=1), some[columns].assign(n=-1)], ignore_index=True)
+    counts = both.groupby(columns, sort=False)["n"].sum()
+    counts = counts[counts > 0]
+    left = counts.index.to_frame(index=False)
+    left = left.iloc[np.repeat(np.arange(len(counts)), counts.to_numpy())].reset_index(drop=True)
+    left["day"] = day_of(left["start"].to_numpy())
+    return left
+
+
+#: Columns of an episodes frame of the rollups (``userid`` and ``show`` are integer ids).
+_EPISODE_COLUMNS: tuple[str, ...] = ("userid", "show", "start", "minutes", *KEYS)
+#: Above this many viewers in a load, the whole ``md_binge_tail`` is read at once.
+_WHOLE_TAIL = 20_000
 
 
 class BingeParts:
@@ -127,8 +174,10 @@ class BingeParts:
         self.settings = settings
         self.parts: list[pd.DataFrame] = []
 
-    def add(self, cols: dict[str, pa.Array | pa.ChunkedArray], minutes: np.ndarray) -> None:
-        """Keep a batch's series events (``cols``: the aggregator's canonical columns; ``minutes``, NULL as 0)."""
+    def add(self, cols: dict[str, pa.Array | pa.ChunkedArray], minutes: np.ndarray,
+            user: np.ndarray | None = None) -> None:
+        """Keep a batch's series events (``cols``: the aggregator's canonical columns; ``minutes``, NULL as 0;
+        ``user``: their ``md_users`` ids, the aggregator's codes; without them, looked up at :meth:`write`)."""
         kinds = pc.unique(cols["sessiontype"]).to_pylist()
         series = [k for k in kinds if shows.is_series(k)]
         if not series:
@@ -144,6 +193,8 @@ class BingeParts:
         dates = text["event_date"].astype(str)
         frame = pd.DataFrame({
             "userid": pd.Series(text["userid"], dtype=object),
+            "user_id": (np.full(len(picked), -1, dtype="int64") if user is None
+                        else np.asarray(user)[picked].astype("int64")),
             "title": pd.Series(text["title"], dtype=object),
             "start": dates.astype("datetime64[s]").astype("int64"),
             "minutes": minutes[picked].astype("int64"),
@@ -154,7 +205,7 @@ class BingeParts:
         self.parts.append(frame)
 
     def write(self, conn: Any, dialect: Dialect) -> None:
-        """Fold the load's series events into the binge rollups (on the loading transaction)."""
+        """Fold the load's series events into the binge rollups (on the loading transaction, after its inserts)."""
         if not self.parts:
             return
         new = pd.concat(self.parts, ignore_index=True)
@@ -162,47 +213,144 @@ class BingeParts:
         named = named_shows(conn, dialect)
         by_title = {t: shows.show_of(t, "SERIES", named=named) for t in new["title"].dropna().unique()}
         new["show"] = new["title"].map(by_title).astype(object)
-        series = new.groupby(list(KEYS))["minutes"].sum()
-        delta = pd.Series(0, index=series.index, dtype="int64")
-        episodes = new[episode_mask(new, self.settings)][["userid", "show", "start", "minutes", *KEYS]]
-        if len(episodes):
-            old = self._stored(conn, episodes)
+        series = _per_key(new, "minutes")
+        delta = pd.DataFrame({"binge_minutes": 0, "sessions": 0}, index=series.index, dtype="int64")
+        picked = new[episode_mask(new, self.settings)]
+        if len(picked) and (picked["user_id"] < 0).any():
+            picked = picked.assign(user_id=self._user_ids(conn, picked))
+        if len(picked):
+            ids = self._show_ids(conn, dialect, picked["show"].unique().tolist())
+            episodes = pd.DataFrame({
+                "userid": picked["user_id"].to_numpy(dtype="int64"),
+                "show": picked["show"].map(ids).to_numpy(dtype="int64"),
+                "start": picked["start"].to_numpy(dtype="int64"),
+                "minutes": picked["minutes"].to_numpy(dtype="int64"),
+                **{k: picked[k].to_numpy(dtype=object) for k in KEYS},
+            })
+            pair = episodes["userid"].to_numpy() << 32 | episodes["show"].to_numpy()
+            tails = self._tails(conn, episodes["userid"].unique(), np.unique(pair))
+            tail_pair = tails["userid"].to_numpy(dtype="int64") << 32 | tails["show"].to_numpy(dtype="int64")
+            # Pairs with an episode of this load not after their last stored one: re-read from movies.
+            last = pd.Series(tails["start"].to_numpy(), index=tail_pair).groupby(level=0).max()
+            first = pd.Series(episodes["start"].to_numpy(), index=pair).groupby(level=0).min()
+            common = last.index.intersection(first.index)
+            older = common[first[common].to_numpy() <= last[common].to_numpy()].to_numpy(dtype="int64")
+            slow = np.isin(pair, older)
+            old = tails[~np.isin(tail_pair, older)]
+            both = pd.concat([old, episodes[~slow]], ignore_index=True)
+            if len(older):
+                users = dict(zip(picked["user_id"].to_numpy()[slow].tolist(),
+                                 picked["userid"].to_numpy()[slow].tolist(), strict=True))
+                every = self._history(conn, dialect, users, older, ids, named)
+                old = pd.concat([old, _without(every, episodes[slow])], ignore_index=True)
+                both = pd.concat([both, every], ignore_index=True)
+            old = old[list(_EPISODE_COLUMNS)].reset_index(drop=True)
+            both = both[list(_EPISODE_COLUMNS)].reset_index(drop=True)
             old_sessions, old_binged = sessions_of(old, self.settings)
-            both = pd.concat([old, episodes], ignore_index=True)
             sessions, binged = sessions_of(both, self.settings)
-            delta = delta.add(_binge_minutes(both, binged), fill_value=0).sub(
-                _binge_minutes(old, old_binged), fill_value=0).astype("int64")
-            # Only pairs with stored episodes can have stored sessions to replace (none on a first load).
-            stale = list(old[["userid", "show"]].drop_duplicates().itertuples(index=False, name=None))
-            if stale:
-                conn.executemany("DELETE FROM md_binges WHERE userid = ? AND show = ?", stale)
+            delta = delta.add(pd.DataFrame({
+                "binge_minutes": _per_key(both[binged], "minutes"),
+                "sessions": _per_key(sessions)}), fill_value=0)
+            delta = delta.sub(pd.DataFrame({
+                "binge_minutes": _per_key(old[old_binged], "minutes"),
+                "sessions": _per_key(old_sessions)}), fill_value=0).astype("int64")
+            # The sessions the old episodes made (the open runs' sessions; every session of a re-read pair)
+            # make way for those of all the episodes.
+            if len(old_sessions):
+                conn.executemany("DELETE FROM md_binges WHERE user_id = ? AND show_id = ? AND start = ?",
+                                 _rows(old_sessions, ("userid", "show", "start")))
             columns = ("userid", "show", "start", *KEYS, "episodes")
-            bulk_insert(conn, dialect, "md_binges", columns, _rows(sessions, columns))
-            columns = ("userid", "show", "start", "minutes", *KEYS)
-            bulk_insert(conn, dialect, "md_binge_episodes", columns, _rows(episodes, columns))
-        sums = pd.DataFrame({"series_minutes": series.reindex(delta.index, fill_value=0), "binge_minutes": delta})
-        rows = [(*key, int(s), int(b)) for key, s, b in zip(
-            sums.index, sums["series_minutes"], sums["binge_minutes"], strict=True)]
+            bulk_insert(conn, dialect, "md_binges", ("user_id", "show_id", "start", *KEYS, "episodes"),
+                        _rows(sessions, columns))
+            # Each touched pair's open run is its new tail.
+            stored = np.unique(tail_pair)
+            if len(stored):
+                conn.executemany("DELETE FROM md_binge_tail WHERE user_id = ? AND show_id = ?",
+                                 [(int(p >> 32), int(p & 0xFFFFFFFF)) for p in stored.tolist()])
+            tail = both[open_runs(both, self.settings)]
+            bulk_insert(conn, dialect, "md_binge_tail", ("user_id", "show_id", "start", "minutes", *DIMS),
+                        _rows(tail, ("userid", "show", "start", "minutes", *DIMS)))
+        sums = pd.DataFrame({"series_minutes": series}).join(delta, how="outer").fillna(0).astype("int64")
+        rows = [(*key, s, b, n) for key, s, b, n in zip(
+            sums.index, sums["series_minutes"].tolist(), sums["binge_minutes"].tolist(), sums["sessions"].tolist(),
+            strict=True)]
         bulk_insert(
-            conn, dialect, "md_binge_day", (*KEYS, "series_minutes", "binge_minutes"), rows,
+            conn, dialect, "md_binge_day", (*KEYS, "series_minutes", "binge_minutes", "sessions"), rows,
             on_conflict=(f"(day, {DIMS_PK}) DO UPDATE SET "
                          "series_minutes = md_binge_day.series_minutes + excluded.series_minutes, "
-                         "binge_minutes = md_binge_day.binge_minutes + excluded.binge_minutes"),
+                         "binge_minutes = md_binge_day.binge_minutes + excluded.binge_minutes, "
+                         "sessions = md_binge_day.sessions + excluded.sessions"),
         )
 
     @staticmethod
-    def _stored(conn: Any, episodes: pd.DataFrame) -> pd.DataFrame:
-        """The stored episodes of the (viewer, show) pairs of ``episodes`` (by the pairs' index)."""
-        pairs = set(episodes[["userid", "show"]].drop_duplicates().itertuples(index=False, name=None))
-        users = sorted({u for u, _ in pairs})
+    def _user_ids(conn: Any, picked: pd.DataFrame) -> np.ndarray:
+        """The ``md_users`` ids of ``picked``'s viewers (batches added without them)."""
+        names = sorted({str(u) for u in picked["userid"]})
+        ids: dict[str, int] = {}
+        for i in range(0, len(names), _CHUNK):
+            chunk = names[i:i + _CHUNK]
+            ids.update((str(n), int(u)) for u, n in conn.execute(
+                f"SELECT id, userid FROM md_users WHERE userid IN ({', '.join('?' * len(chunk))})", chunk).fetchall())
+        missing = set(names) - ids.keys()
+        if missing:
+            raise ValueError(f"viewers without an md_users id: {sorted(missing)[:5]}")
+        return np.array([ids[str(u)] for u in picked["userid"]], dtype="int64")
+
+    @staticmethod
+    def _show_ids(conn: Any, dialect: Dialect, names: list[Any]) -> dict[Any, int]:
+        """Every show's id (``md_binge_shows``), ``names`` new to it added."""
+        ids = {str(name): int(i) for i, name in conn.execute("SELECT id, show FROM md_binge_shows").fetchall()}
+        added = [n for n in names if n not in ids]
+        if added:
+            top = max(ids.values(), default=-1) + 1
+            rows = [(top + k, n) for k, n in enumerate(added)]
+            bulk_insert(conn, dialect, "md_binge_shows", ("id", "show"), rows)
+            ids.update({n: i for i, n in rows})
+        return ids
+
+    @staticmethod
+    def _tails(conn: Any, users: np.ndarray, pairs: np.ndarray) -> pd.DataFrame:
+        """The stored open runs (``md_binge_tail``) of ``pairs`` (user id << 32 | show id) of ``users``."""
+        columns = ["user_id", "show_id", "start", "minutes", *DIMS]
+        select = f"SELECT {', '.join(columns)} FROM md_binge_tail"
         found: list[tuple[Any, ...]] = []
-        columns = ["userid", "show", "start", "minutes", *KEYS]
-        for i in range(0, len(users), _CHUNK):
-            chunk = users[i:i + _CHUNK]
-            rows = conn.execute(
-                f"SELECT {', '.join(columns)} FROM md_binge_episodes WHERE userid IN ({', '.join('?' * len(chunk))})",
-                chunk,
-            ).fetchall()
-            found.extend(r for r in rows if (r[0], r[1]) in pairs)
-        frame = pd.DataFrame.from_records(found, columns=columns)
-        return frame.astype({c: object for c in ("userid", "show", *KEYS)} | {"start": "int64", "minutes": "int64"})
+        if len(users) > _WHOLE_TAIL:
+            found = conn.execute(select).fetchall()
+        else:
+            ids = sorted(int(u) for u in users)
+            for i in range(0, len(ids), _CHUNK):
+                chunk = ids[i:i + _CHUNK]
+                found.extend(conn.execute(f"{select} WHERE user_id IN ({', '.join('?' * len(chunk))})",
+                                          chunk).fetchall())
+        frame = pd.DataFrame.from_records(found, columns=["userid", "show", "start", "minutes", *DIMS])
+        frame = frame.astype({"userid": "int64", "show": "int64", "start": "int64", "minutes": "int64"}
+                             | {d: object for d in DIMS})
+        keep = np.isin(frame["userid"].to_numpy() << 32 | frame["show"].to_numpy(), pairs)
+        frame = frame[keep].reset_index(drop=True)
+        frame["day"] = day_of(frame["start"].to_numpy())
+        return frame
+
+    def _history(self, conn: Any, dialect: Dialect, users: dict[int, Any], pairs: np.ndarray,
+                 ids: dict[Any, int], named: dict[str, str]) -> pd.DataFrame:
+        """Every episode in ``movies`` (this load's too) of ``pairs`` (user id << 32 | show id) of ``users``
+        (id -> user id text): one pass over the series events."""
+        from ..binge import read_series  # the raw path's reader (a cycle at import time otherwise)
+
+        frame, seconds = read_series(conn)
+        frame["start"] = seconds
+        texts = {str(t): i for i, t in users.items()}
+        user_ids = frame["userid"].map(lambda u: texts.get(str(u), -1) if u is not None else -1)
+        frame = frame[(user_ids >= 0).to_numpy()].copy()
+        frame["user_id"] = user_ids[user_ids >= 0].to_numpy(dtype="int64")
+        by_title = {t: shows.show_of(t, "SERIES", named=named) for t in frame["title"].dropna().unique()}
+        frame["show"] = frame["title"].map(by_title).astype(object)
+        frame = frame[episode_mask(frame, self.settings)]
+        show_ids = frame["show"].map(lambda s: ids.get(s, -1)).to_numpy(dtype="int64")
+        keep = np.isin(frame["user_id"].to_numpy(dtype="int64") << 32 | show_ids, pairs) & (show_ids >= 0)
+        found = pd.DataFrame({
+            "userid": frame["user_id"].to_numpy(dtype="int64")[keep], "show": show_ids[keep],
+            "start": frame["start"].to_numpy(dtype="int64")[keep],
+            "minutes": frame["minutes"].to_numpy(dtype="int64")[keep],
+            **{k: frame[k].to_numpy(dtype=object)[keep] for k in KEYS},
+        })
+        return found
