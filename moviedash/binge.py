@@ -62,6 +62,7 @@ selection is answered from it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -73,7 +74,7 @@ from . import settings as data_settings
 from .analysis import MINUTES, cached, read_frame, where
 from .escapes import decode_escapes
 from .metrics import MeasureSettings
-from .params import Filters, SeriesQuery
+from .params import NUM_MAX, Filters, SeriesQuery
 from .periods import check_periods, period_labels, period_start
 from .rollups import binges as binge_rollups
 from .store import Connection, Dialect, check_deadline, dialect_of
@@ -292,7 +293,34 @@ def _labels(days: pd.Series, resolution: str, filters: Filters) -> list[str]:
 
 
 def _period_of(days: pd.Series, resolution: str) -> pd.Series:
-    return days.map(lambda d: period_start(dt.date.fromisoformat(d), resolution).isoformat())
+    starts = {d: period_start(dt.date.fromisoformat(d), resolution).isoformat() for d in days.unique()}
+    return days.map(starts)
+
+
+#: The dtypes of the answers' columns that are not int64.
+_DTYPES: dict[str, Any] = {"date": object, "show": object, "share": object, "episodes_per_session": "float64"}
+#: The resolutions whose unfiltered answer is stored at each load (``md_results``, ``binge:<resolution>``).
+RESOLUTIONS: tuple[str, ...] = ("daily", "weekly", "monthly")
+
+
+def _stored_default(conn: Connection, name: str, columns: tuple[Column, ...]) -> pd.DataFrame | None:
+    """The unfiltered answer ``name`` stored at the last load, when the rollups answer (else ``None``)."""
+    if not from_rollups(conn, measure_settings(conn)):
+        return None
+    row = conn.execute("SELECT value FROM md_results WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        return None
+    names = [c.name for c in columns]
+    if columns is PERIOD_COLUMNS:
+        names = ["date", *names]
+    frame = pd.DataFrame(json.loads(row[0]), columns=names)
+    return frame.astype({n: _DTYPES.get(n, "int64") for n in names})
+
+
+def _rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame``'s rows as JSON-ready dicts (``md_results``)."""
+    return [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
 
 
 def per_period(conn: Connection, query: SeriesQuery) -> pd.DataFrame:
@@ -301,8 +329,18 @@ def per_period(conn: Connection, query: SeriesQuery) -> pd.DataFrame:
     Columns ``date``, ``sessions``, ``binge_minutes``, ``series_minutes``, ``share``
     (``None`` in a period without series minutes).  Every period from the selection's
     first to its last series event (or of the selected range); none without series events.
+    The unfiltered answers come from ``md_results`` when the rollups answer.
     """
-    minutes = selected(_part(conn, "minutes"), query.filters)
+    if query.filters == Filters() and query.resolution in RESOLUTIONS:
+        found = _stored_default(conn, f"binge:{query.resolution}", PERIOD_COLUMNS)
+        if found is not None:
+            return found
+    return _per_period_of(_part(conn, "minutes"), query)
+
+
+def _per_period_of(frame: pd.DataFrame, query: SeriesQuery) -> pd.DataFrame:
+    """:func:`per_period` of a :attr:`Binges.minutes` frame."""
+    minutes = selected(frame, query.filters)
     labels = _labels(minutes["day"], query.resolution, query.filters)
     sums = minutes.groupby(_period_of(minutes["day"], query.resolution))[
         ["binge_minutes", "series_minutes", "sessions"]].sum()
@@ -318,33 +356,72 @@ def per_period(conn: Connection, query: SeriesQuery) -> pd.DataFrame:
     })
 
 
-def overall(conn: Connection, filters: Filters) -> pd.DataFrame:
-    """The selection's binge figures in one row: ``sessions``, ``viewers``, ``episodes``, ``binge_minutes``,
-    ``series_minutes``, ``share``."""
-    found = binges(conn)
-    minutes = selected(found.minutes, filters)
-    sessions = selected(found.sessions, filters)
-    binge_minutes, series_minutes = int(minutes["binge_minutes"].sum()), int(minutes["series_minutes"].sum())
+def _overall_row(sessions: int, viewers: int, episodes: int, binge_minutes: int,
+                 series_minutes: int) -> pd.DataFrame:
     return pd.DataFrame([{
-        "sessions": len(sessions), "viewers": int(sessions["userid"].nunique()),
-        "episodes": int(sessions["episodes"].sum()), "binge_minutes": binge_minutes,
+        "sessions": sessions, "viewers": viewers, "episodes": episodes, "binge_minutes": binge_minutes,
         "series_minutes": series_minutes, "share": share(binge_minutes, series_minutes),
     }], columns=[c.name for c in OVERALL_COLUMNS]).astype({"share": object})
 
 
-def top_shows(conn: Connection, num: int, filters: Filters) -> pd.DataFrame:
-    """The ``num`` most binged shows of the selection: ``show``, ``sessions``, ``viewers``, ``episodes``,
-    ``episodes_per_session`` (most sessions first, then most viewers, then the name)."""
-    sessions = selected(binges(conn).sessions, filters)
-    found: dict[str, tuple[int, set[Any], int]] = {}
-    for show, user, episodes in zip(sessions["show"], sessions["userid"], sessions["episodes"], strict=True):
-        n, users, total = found.get(decode_escapes(str(show)), (0, set(), 0))
-        users.add(user)
-        found[decode_escapes(str(show))] = (n + 1, users, total + int(episodes))
-    ranked = sorted(((name, n, len(users), eps) for name, (n, users, eps) in found.items()),
+def overall(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """The selection's binge figures in one row: ``sessions``, ``viewers``, ``episodes``, ``binge_minutes``,
+    ``series_minutes``, ``share`` (unfiltered: from ``md_results`` when the rollups answer)."""
+    if filters == Filters():
+        found = _stored_default(conn, "binge:overall", OVERALL_COLUMNS)
+        if found is not None:
+            return found
+    minutes = selected(_part(conn, "minutes"), filters)
+    sessions = selected(_part(conn, "sessions"), filters)
+    return _overall_row(len(sessions), int(sessions["userid"].nunique()), int(sessions["episodes"].sum()),
+                        int(minutes["binge_minutes"].sum()), int(minutes["series_minutes"].sum()))
+
+
+def _ranked(found: dict[str, tuple[int, int, int]], num: int) -> pd.DataFrame:
+    """The ``num`` first of ``found`` (show -> sessions, viewers, episodes) as :func:`top_shows` rows."""
+    ranked = sorted(((name, n, v, eps) for name, (n, v, eps) in found.items()),
                     key=lambda r: (-r[1], -r[2], r[0]))[:num]
     return pd.DataFrame(
         [{"show": name, "sessions": n, "viewers": v, "episodes": eps,
           "episodes_per_session": metrics.served(eps, n, 2)} for name, n, v, eps in ranked],
         columns=[c.name for c in SHOW_COLUMNS],
     )
+
+
+def top_shows(conn: Connection, num: int, filters: Filters) -> pd.DataFrame:
+    """The ``num`` most binged shows of the selection: ``show``, ``sessions``, ``viewers``, ``episodes``,
+    ``episodes_per_session`` (most sessions first, then most viewers, then the name; unfiltered: the
+    first :data:`~.params.NUM_MAX` stored in ``md_results`` when the rollups answer)."""
+    if filters == Filters():
+        stored = _stored_default(conn, "binge:shows", SHOW_COLUMNS)
+        if stored is not None:
+            return stored.iloc[:num].reset_index(drop=True)
+    sessions = selected(_part(conn, "sessions"), filters)
+    found: dict[str, tuple[int, set[Any], int]] = {}
+    for show, user, episodes in zip(sessions["show"], sessions["userid"], sessions["episodes"], strict=True):
+        n, users, total = found.get(decode_escapes(str(show)), (0, set(), 0))
+        users.add(user)
+        found[decode_escapes(str(show))] = (n + 1, users, total + int(episodes))
+    return _ranked({name: (n, len(users), eps) for name, (n, users, eps) in found.items()}, num)
+
+
+def store_defaults(conn: Connection) -> dict[str, Any]:
+    """The unfiltered answers of the binge routes from the binge rollups (for ``md_results``, at each load):
+    the per-period rows of :data:`RESOLUTIONS` from ``md_binge_day``, the overall row and the first
+    :data:`~.params.NUM_MAX` shows by SQL aggregates over ``md_binges`` (no session read into Python)."""
+    results: dict[str, Any] = {}
+    minutes = _stored_minutes(conn)
+    for resolution in RESOLUTIONS:
+        results[f"binge:{resolution}"] = _rows_of(_per_period_of(minutes, SeriesQuery(resolution, Filters())))
+    sessions, viewers, episodes = conn.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT user_id), COALESCE(SUM(episodes), 0) FROM md_binges").fetchone()
+    results["binge:overall"] = _rows_of(_overall_row(
+        int(sessions), int(viewers), int(episodes),
+        int(minutes["binge_minutes"].sum()), int(minutes["series_minutes"].sum())))
+    names = {int(i): decode_escapes(str(n)) for i, n in conn.execute("SELECT id, show FROM md_binge_shows")}
+    per_show = conn.execute(
+        "SELECT show_id, COUNT(*), COUNT(DISTINCT user_id), SUM(episodes) FROM md_binges GROUP BY show_id").fetchall()
+    found = {names[int(i)]: (int(n), int(v), int(e)) for i, n, v, e in per_show}
+    if len(found) == len(per_show):  # no two shows' names decode alike (else their viewers are not additive)
+        results["binge:shows"] = _rows_of(_ranked(found, NUM_MAX))
+    return results

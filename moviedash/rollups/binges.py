@@ -1,27 +1,37 @@
-"""The binge rollups (issue 15): every episode in compact form, the sessions, and minutes per (day, values).
+"""The binge rollups (issue 15): each (viewer, show)'s open run, the sessions, and sums per (day, values).
 
 The rule is :mod:`moviedash.binge`'s; this module holds its pure core (:func:`runs`,
 :func:`sessions_of`), used by the raw path and by these rollups alike, so both
-give the same numbers.  Three tables:
+give the same numbers.  Four tables, keyed by integer ids (viewers: ``md_users``
+ids, the aggregator's user dictionary; shows: ``md_binge_shows``):
 
-- ``md_binge_episodes``: each episode (a series play of a viewer, under the
-  settings the rollups embody): viewer, show, start (seconds), minutes, day and
-  values; indexed by (viewer, show);
+- ``md_binge_shows``: each show's id and name;
+- ``md_binge_tail``: per (viewer, show), only the episodes of its *open run* (the
+  last one, which a later episode may still extend): start (seconds; the day is
+  its date), minutes and values; indexed by (viewer, show).  Earlier runs are
+  closed: nothing later can change them;
 - ``md_binges``: each binge session: viewer, show, its first episode's start,
-  day and values, and its episodes;
+  day and values, and its episodes (for the viewers and the top shows);
 - ``md_binge_day``: per (day, session type, device, market), the series minutes
-  (every series event) and the binge minutes (of its events in a session).
+  (every series event), the binge minutes (of its events in a session) and the
+  sessions started -- all additive, so a per-period answer sums these rows alone.
 
 (Their DDL is in :func:`.tables.schema`, with the other rollups'.)
 
 **Incremental, at each load** (:class:`BingeParts`, fed by the
 :class:`~.aggregator.Aggregator`): the load's series minutes are added to
 ``md_binge_day``; for the (viewer, show) pairs the load has episodes of, the
-pairs' stored episodes are read from ``md_binge_episodes`` (by its index, never
-from ``movies``), their runs are found before and after adding the new ones,
-the difference of binge minutes goes into ``md_binge_day`` and the pairs'
-sessions are replaced.  So a load of old dates (events earlier than a pair's
-last episode) is exact too: only the touched pairs' runs are recomputed.
+pairs' open runs are read from ``md_binge_tail``.  A pair whose new episodes all
+start after its last stored episode continues from its open run alone: its runs
+are found over the open run and the new episodes, the differences of binge
+minutes and sessions go into ``md_binge_day``, the open run's session (if it was
+one) is replaced by the sessions found and the pair's last run is its new tail.
+So **a load of new events never rescans history**.  A load with events older
+than a viewer's last stored episode of that show re-reads that viewer's episodes
+of the show from ``movies`` (one pass over the series events for all such pairs
+of the load, this load's rows included): the pair's old episodes are those less
+the load's, every session of the pair is replaced and the differences are
+exact, as for the others.  A settings change rebuilds every rollup (these too).
 """
 from __future__ import annotations
 
@@ -228,13 +238,20 @@ class BingeParts:
                 **{k: picked[k].to_numpy(dtype=object) for k in KEYS},
             })
             pair = episodes["userid"].to_numpy() << 32 | episodes["show"].to_numpy()
-            tails = self._tails(conn, episodes["userid"].unique(), np.unique(pair))
-            tail_pair = tails["userid"].to_numpy(dtype="int64") << 32 | tails["show"].to_numpy(dtype="int64")
-            # Pairs with an episode of this load not after their last stored one: re-read from movies.
-            last = pd.Series(tails["start"].to_numpy(), index=tail_pair).groupby(level=0).max()
+            viewers = episodes["userid"].unique()
+            stored_tails = self._tails(conn, viewers)
+            horizons = self._horizons(conn, viewers)
+            stored_pair = (stored_tails["userid"].to_numpy(dtype="int64") << 32
+                           | stored_tails["show"].to_numpy(dtype="int64"))
+            touched = np.isin(stored_pair, pair)
+            tails, tail_pair = stored_tails[touched], stored_pair[touched]
+            # Pairs with an episode of this load not after their last stored one (their open run's, or
+            # without one, the viewer's latest episode of any show): re-read from movies.
             first = pd.Series(episodes["start"].to_numpy(), index=pair).groupby(level=0).min()
-            common = last.index.intersection(first.index)
-            older = common[first[common].to_numpy() <= last[common].to_numpy()].to_numpy(dtype="int64")
+            last = pd.Series(tails["start"].to_numpy(), index=tail_pair).groupby(level=0).max()
+            bound = pd.Series(horizons.reindex(first.index.to_numpy() >> 32).to_numpy(), index=first.index)
+            bound.loc[last.index] = last
+            older = first.index[(first <= bound).to_numpy()].to_numpy(dtype="int64")
             slow = np.isin(pair, older)
             old = tails[~np.isin(tail_pair, older)]
             both = pd.concat([old, episodes[~slow]], ignore_index=True)
@@ -262,14 +279,24 @@ class BingeParts:
             columns = ("userid", "show", "start", *KEYS, "episodes")
             bulk_insert(conn, dialect, "md_binges", ("user_id", "show_id", "start", *KEYS, "episodes"),
                         _rows(sessions, columns))
-            # Each touched pair's open run is its new tail.
-            stored = np.unique(tail_pair)
-            if len(stored):
-                conn.executemany("DELETE FROM md_binge_tail WHERE user_id = ? AND show_id = ?",
-                                 [(int(p >> 32), int(p & 0xFFFFFFFF)) for p in stored.tolist()])
-            tail = both[open_runs(both, self.settings)]
+            # Each viewer's latest episode; each touched pair's open run is its new tail, kept (as the
+            # viewer's other tails) while a later episode could still continue it.
+            latest = pd.concat([horizons, pd.Series(episodes["start"].to_numpy(), index=episodes["userid"].to_numpy())
+                                .groupby(level=0).max()]).groupby(level=0).max()
+            bulk_insert(conn, dialect, "md_binge_viewers", ("user_id", "latest"),
+                        list(zip(latest.index.tolist(), latest.tolist(), strict=True)),
+                        on_conflict="(user_id) DO UPDATE SET latest = excluded.latest")
+            if len(stored_tails):
+                conn.executemany("DELETE FROM md_binge_tail WHERE user_id = ?",
+                                 [(int(u),) for u in stored_tails["userid"].unique().tolist()])
+            tail = pd.concat([stored_tails[~touched], both[open_runs(both, self.settings)]], ignore_index=True)
+            tail_ends = (tail["start"] + 60 * tail["minutes"]).to_numpy(dtype="int64")
+            tail_key = tail["userid"].to_numpy(dtype="int64") << 32 | tail["show"].to_numpy(dtype="int64")
+            run_end = pd.Series(tail_ends).groupby(tail_key).transform("max").to_numpy(dtype="int64")
+            keep = run_end + 60 * int(self.settings.binge_max_gap_minutes) >= latest.reindex(
+                tail["userid"].to_numpy()).to_numpy(dtype="int64")
             bulk_insert(conn, dialect, "md_binge_tail", ("user_id", "show_id", "start", "minutes", *DIMS),
-                        _rows(tail, ("userid", "show", "start", "minutes", *DIMS)))
+                        _rows(tail[keep], ("userid", "show", "start", "minutes", *DIMS)))
         sums = pd.DataFrame({"series_minutes": series}).join(delta, how="outer").fillna(0).astype("int64")
         rows = [(*key, s, b, n) for key, s, b, n in zip(
             sums.index, sums["series_minutes"].tolist(), sums["binge_minutes"].tolist(), sums["sessions"].tolist(),
@@ -309,26 +336,35 @@ class BingeParts:
         return ids
 
     @staticmethod
-    def _tails(conn: Any, users: np.ndarray, pairs: np.ndarray) -> pd.DataFrame:
-        """The stored open runs (``md_binge_tail``) of ``pairs`` (user id << 32 | show id) of ``users``."""
-        columns = ["user_id", "show_id", "start", "minutes", *DIMS]
-        select = f"SELECT {', '.join(columns)} FROM md_binge_tail"
-        found: list[tuple[Any, ...]] = []
+    def _select_users(conn: Any, select: str, users: np.ndarray) -> list[tuple[Any, ...]]:
+        """The rows of ``select`` (a ``SELECT`` with a ``user_id`` column) of ``users``: in chunks, or the
+        whole (small) table for many users."""
         if len(users) > _WHOLE_TAIL:
-            found = conn.execute(select).fetchall()
-        else:
-            ids = sorted(int(u) for u in users)
-            for i in range(0, len(ids), _CHUNK):
-                chunk = ids[i:i + _CHUNK]
-                found.extend(conn.execute(f"{select} WHERE user_id IN ({', '.join('?' * len(chunk))})",
-                                          chunk).fetchall())
+            return list(conn.execute(select).fetchall())
+        found: list[tuple[Any, ...]] = []
+        ids = sorted(int(u) for u in users)
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i:i + _CHUNK]
+            found.extend(conn.execute(f"{select} WHERE user_id IN ({', '.join('?' * len(chunk))})",
+                                      chunk).fetchall())
+        return found
+
+    def _tails(self, conn: Any, users: np.ndarray) -> pd.DataFrame:
+        """The stored open runs (``md_binge_tail``) of ``users``' pairs."""
+        columns = ["user_id", "show_id", "start", "minutes", *DIMS]
+        found = self._select_users(conn, f"SELECT {', '.join(columns)} FROM md_binge_tail", users)
         frame = pd.DataFrame.from_records(found, columns=["userid", "show", "start", "minutes", *DIMS])
         frame = frame.astype({"userid": "int64", "show": "int64", "start": "int64", "minutes": "int64"}
                              | {d: object for d in DIMS})
-        keep = np.isin(frame["userid"].to_numpy() << 32 | frame["show"].to_numpy(), pairs)
-        frame = frame[keep].reset_index(drop=True)
+        frame = frame[np.isin(frame["userid"].to_numpy(), users)].reset_index(drop=True)
         frame["day"] = day_of(frame["start"].to_numpy())
         return frame
+
+    def _horizons(self, conn: Any, users: np.ndarray) -> pd.Series:
+        """Each of ``users``' latest episode start (``md_binge_viewers``), by user id."""
+        found = self._select_users(conn, "SELECT user_id, latest FROM md_binge_viewers", users)
+        latest = pd.Series([int(v) for _, v in found], index=[int(u) for u, _ in found], dtype="int64")
+        return latest[np.isin(latest.index.to_numpy(), users)]
 
     def _history(self, conn: Any, dialect: Dialect, users: dict[int, Any], pairs: np.ndarray,
                  ids: dict[Any, int], named: dict[str, str]) -> pd.DataFrame:

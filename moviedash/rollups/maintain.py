@@ -202,6 +202,9 @@ def store_defaults(conn: Any, dialect: Dialect = DIALECT) -> None:
     # The binned engagement answers embody the settings the rollups were built with (read in this transaction).
     results.update(default_binned(conn, data_settings.load(conn), dialect))
     results.update(default_engagement(conn, dialect))
+    from .. import binge  # the binge routes' own functions (binge imports this package)
+
+    results.update(binge.store_defaults(conn))
     bulk_insert(
         conn, dialect, "md_results", ("name", "value"), [(name, json.dumps(value)) for name, value in results.items()],
         on_conflict="(name) DO UPDATE SET value = excluded.value",

@@ -111,7 +111,7 @@ TABLES: tuple[str, ...] = (
     "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users",
     "md_title_viewers", "md_engagement", "md_engagement_bins", "md_engagement_bins_month", "md_about", "md_results",
     # Binge sessions (issue 15, :mod:`.binges`).
-    "md_binge_shows", "md_binge_tail", "md_binges", "md_binge_day",
+    "md_binge_shows", "md_binge_viewers", "md_binge_tail", "md_binges", "md_binge_day",
 )
 #: ``md_about``'s counts (its ``name`` column), in :class:`moviedash.dataquality.About`'s order.
 ABOUT_COUNTS: tuple[str, ...] = ("events", "anonymous_plays", "anonymous_id_events", "capped_rows")
@@ -190,6 +190,7 @@ CREATE TABLE IF NOT EXISTS md_engagement_bins_month (
 CREATE TABLE IF NOT EXISTS md_about (name {text} PRIMARY KEY, value {big} NOT NULL){clustered};
 CREATE TABLE IF NOT EXISTS md_results (name {text} PRIMARY KEY, value {text} NOT NULL);
 CREATE TABLE IF NOT EXISTS md_binge_shows (id {big} PRIMARY KEY, show {text} NOT NULL);
+CREATE TABLE IF NOT EXISTS md_binge_viewers (user_id {big} PRIMARY KEY, latest {big} NOT NULL);
 CREATE TABLE IF NOT EXISTS md_binge_tail (
     user_id {big} NOT NULL, show_id {big} NOT NULL, start {big} NOT NULL, minutes {big} NOT NULL, {dims});
 CREATE INDEX IF NOT EXISTS md_binge_tail_pair ON md_binge_tail (user_id, show_id);

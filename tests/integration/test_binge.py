@@ -481,6 +481,7 @@ def test_loads_extend_open_runs_and_only_older_events_reread_their_pair(
     first = [_episode("2024-05-01 20:00:00", "u5", "Delta, 1", 30),
              _episode("2024-05-01 20:30:00", "u5", "Delta, 2", 30),
              _episode("2024-05-01 08:00:00", "u6", "Echo, 1", 30),  # a closed run of one
+             _episode("2024-05-01 08:30:00", "u6", "Zeta, 1", 30),  # closed: over 2 hours before u6's latest
              _episode("2024-05-01 12:00:00", "u6", "Echo, 2", 30),
              _episode("2024-05-01 12:40:00", "u6", "Echo, 3", 30),
              _episode("2024-05-01 13:20:00", "u6", "Echo, 4", 30)]
@@ -499,7 +500,8 @@ def test_loads_extend_open_runs_and_only_older_events_reread_their_pair(
         pd.DataFrame([{c: r.get(c) for c in COLUMNS} for r in rows]).to_csv(path, index=False)
         assert load_files(db, [path]).committed
 
-    # Only each pair's open run is kept: not u6's 08:00 episode.
+    # Only each pair's open run is kept, while a later episode could continue it: not u6's 08:00 episode
+    # (a closed run), nor u6's Zeta (ended over 2 hours before u6's latest episode of any show).
     assert _tails(db) == [
         ("u5", "Delta", "2024-05-01 20:00", 30), ("u5", "Delta", "2024-05-01 20:30", 30),
         ("u6", "Echo", "2024-05-01 12:00", 30), ("u6", "Echo", "2024-05-01 12:40", 30),
@@ -509,10 +511,11 @@ def test_loads_extend_open_runs_and_only_older_events_reread_their_pair(
          "a.csv")
     assert reads == []
     assert sorted(assert_rollups_equal_raw(db).sessions["episodes"].tolist()) == [3, 4]
-    # An event older than u5's last stored episode: u5's Delta is re-read (one pass), u6's new run needs no history.
+    # An event older than u5's last stored episode and one of u6's Zeta before u6's latest episode: both pairs
+    # are re-read (one pass over movies); u6's new run of Echo needs no history.
     reads.clear()  # (the raw reference reads them too)
-    load([_episode("2024-05-01 17:30:00", "u5", "Delta, 0", 30), _episode("2024-05-02 12:00:00", "u6", "Echo, 6", 30)],
-         "b.csv")
+    load([_episode("2024-05-01 17:30:00", "u5", "Delta, 0", 30), _episode("2024-05-02 12:00:00", "u6", "Echo, 6", 30),
+          _episode("2024-05-01 09:00:00", "u6", "Zeta, 2", 30)], "b.csv")
     assert reads == [1]
     assert sorted(assert_rollups_equal_raw(db).sessions["episodes"].tolist()) == [4, 4]
     assert _tails(db) == [
@@ -521,7 +524,7 @@ def test_loads_extend_open_runs_and_only_older_events_reread_their_pair(
         ("u6", "Echo", "2024-05-02 12:00", 30)]
     client = create_app(db=db).server.test_client()
     assert get_json(client, "/data/binge/overall/") == [
-        {"sessions": 2, "viewers": 2, "episodes": 8, "binge_minutes": 240, "series_minutes": 300, "share": 80.0}]
+        {"sessions": 2, "viewers": 2, "episodes": 8, "binge_minutes": 240, "series_minutes": 360, "share": 66.67}]
     # A settings change rebuilds the rollups (tails included) under the new rule; later loads continue from them.
     dataquality.change(db, "binge_max_gap_minutes", 60)
     assert sorted(assert_rollups_equal_raw(db).sessions["episodes"].tolist()) == [4]  # u5: 100-minute gap splits
