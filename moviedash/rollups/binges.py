@@ -78,15 +78,18 @@ def runs(user: np.ndarray, show: np.ndarray, start: np.ndarray, minutes: np.ndar
     return order, np.cumsum(new) - 1
 
 
-def sessions_of(episodes: pd.DataFrame, settings: MeasureSettings) -> tuple[pd.DataFrame, np.ndarray]:
-    """The binge sessions of ``episodes`` (columns ``userid``, ``show``, ``start``, ``minutes`` and
-    :data:`KEYS`) and whether each episode (in the frame's order) is in one.
+def _codes(column: pd.Series) -> np.ndarray:
+    """Integer codes of a viewer or show column: integer ids as they are, texts factorized."""
+    if pd.api.types.is_integer_dtype(column.dtype):
+        return column.to_numpy(dtype="int64")
+    codes, _ = pd.factorize(column.to_numpy(dtype=object))
+    return codes.astype("int64")
 
-    The sessions: ``userid``, ``show``, ``start`` and :data:`KEYS` of the first episode, ``episodes``.
-    """
-    user_codes, _ = pd.factorize(episodes["userid"].to_numpy(dtype=object))
-    show_codes, _ = pd.factorize(episodes["show"].to_numpy(dtype=object))
-    order, run = runs(user_codes.astype("int64"), show_codes.astype("int64"),
+
+def sessions_and_open(episodes: pd.DataFrame, settings: MeasureSettings) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """:func:`sessions_of` and which episodes are in their (viewer, show)'s last run (its open run)."""
+    user_codes, show_codes = _codes(episodes["userid"]), _codes(episodes["show"])
+    order, run = runs(user_codes, show_codes,
                       episodes["start"].to_numpy(dtype="int64"), episodes["minutes"].to_numpy(dtype="int64"),
                       settings.binge_max_gap_minutes)
     sizes = np.bincount(run) if len(run) else np.zeros(0, dtype="int64")
@@ -98,6 +101,24 @@ def sessions_of(episodes: pd.DataFrame, settings: MeasureSettings) -> tuple[pd.D
     firsts = order[starts & in_session]
     sessions = episodes.iloc[firsts][["userid", "show", "start", *KEYS]].reset_index(drop=True)
     sessions["episodes"] = sizes[run[starts & in_session]].astype("int64")
+    # Each position's pair's last run: the run at the pair's last position.
+    opened = np.zeros(len(episodes), dtype=bool)
+    if len(order):
+        pair = user_codes[order], show_codes[order]
+        last = np.ones(len(order), dtype=bool)
+        last[:-1] = (pair[0][1:] != pair[0][:-1]) | (pair[1][1:] != pair[1][:-1])
+        pair_of = np.cumsum(np.r_[0, last[:-1]])
+        opened[order[run == run[np.flatnonzero(last)][pair_of]]] = True
+    return sessions, binged, opened
+
+
+def sessions_of(episodes: pd.DataFrame, settings: MeasureSettings) -> tuple[pd.DataFrame, np.ndarray]:
+    """The binge sessions of ``episodes`` (columns ``userid``, ``show``, ``start``, ``minutes`` and
+    :data:`KEYS`) and whether each episode (in the frame's order) is in one.
+
+    The sessions: ``userid``, ``show``, ``start`` and :data:`KEYS` of the first episode, ``episodes``.
+    """
+    sessions, binged, _ = sessions_and_open(episodes, settings)
     return sessions, binged
 
 
@@ -118,27 +139,6 @@ def episode_mask(frame: pd.DataFrame, settings: MeasureSettings) -> np.ndarray:
         & ~frame["userid"].isin(list(settings.exclude_users)).to_numpy(),
         dtype=bool,
     )
-
-
-def open_runs(episodes: pd.DataFrame, settings: MeasureSettings) -> np.ndarray:
-    """Which episodes of ``episodes`` (as for :func:`sessions_of`) are in their (viewer, show)'s last run."""
-    if not len(episodes):
-        return np.zeros(0, dtype=bool)
-    user_codes, _ = pd.factorize(episodes["userid"].to_numpy(dtype=object))
-    show_codes, _ = pd.factorize(episodes["show"].to_numpy(dtype=object))
-    order, run = runs(user_codes.astype("int64"), show_codes.astype("int64"),
-                      episodes["start"].to_numpy(dtype="int64"), episodes["minutes"].to_numpy(dtype="int64"),
-                      settings.binge_max_gap_minutes)
-    pair = (user_codes.astype("int64") << 32 | show_codes.astype("int64"))[order]
-    last = np.ones(len(order), dtype=bool)
-    last[:-1] = pair[1:] != pair[:-1]
-    # Each position's pair's last run: the run at the pair's last position.
-    ends = np.flatnonzero(last)
-    pair_of = np.cumsum(np.r_[0, last[:-1]])
-    in_last = run == run[ends][pair_of]
-    mask = np.zeros(len(episodes), dtype=bool)
-    mask[order[in_last]] = True
-    return mask
 
 
 def _per_key(frame: pd.DataFrame, column: str | None = None) -> pd.Series:
@@ -235,7 +235,8 @@ class BingeParts:
                 "show": picked["show"].map(ids).to_numpy(dtype="int64"),
                 "start": picked["start"].to_numpy(dtype="int64"),
                 "minutes": picked["minutes"].to_numpy(dtype="int64"),
-                **{k: picked[k].to_numpy(dtype=object) for k in KEYS},
+                # object columns (pandas would infer its Arrow strings from object arrays of text)
+                **{k: pd.Series(picked[k].to_numpy(dtype=object), dtype=object) for k in KEYS},
             })
             pair = episodes["userid"].to_numpy() << 32 | episodes["show"].to_numpy()
             viewers = episodes["userid"].unique()
@@ -243,7 +244,7 @@ class BingeParts:
             horizons = self._horizons(conn, viewers)
             stored_pair = (stored_tails["userid"].to_numpy(dtype="int64") << 32
                            | stored_tails["show"].to_numpy(dtype="int64"))
-            touched = np.isin(stored_pair, pair)
+            touched = np.isin(stored_pair, pair) if len(stored_pair) else np.zeros(0, dtype=bool)
             tails, tail_pair = stored_tails[touched], stored_pair[touched]
             # Pairs with an episode of this load not after their last stored one (their open run's, or
             # without one, the viewer's latest episode of any show): re-read from movies.
@@ -252,8 +253,8 @@ class BingeParts:
             bound = pd.Series(horizons.reindex(first.index.to_numpy() >> 32).to_numpy(), index=first.index)
             bound.loc[last.index] = last
             older = first.index[(first <= bound).to_numpy()].to_numpy(dtype="int64")
-            slow = np.isin(pair, older)
-            old = tails[~np.isin(tail_pair, older)]
+            slow = np.isin(pair, older) if len(older) else np.zeros(len(pair), dtype=bool)
+            old = tails[~np.isin(tail_pair, older)] if len(older) else tails
             both = pd.concat([old, episodes[~slow]], ignore_index=True)
             if len(older):
                 users = dict(zip(picked["user_id"].to_numpy()[slow].tolist(),
@@ -264,7 +265,7 @@ class BingeParts:
             old = old[list(_EPISODE_COLUMNS)].reset_index(drop=True)
             both = both[list(_EPISODE_COLUMNS)].reset_index(drop=True)
             old_sessions, old_binged = sessions_of(old, self.settings)
-            sessions, binged = sessions_of(both, self.settings)
+            sessions, binged, opened = sessions_and_open(both, self.settings)
             delta = delta.add(pd.DataFrame({
                 "binge_minutes": _per_key(both[binged], "minutes"),
                 "sessions": _per_key(sessions)}), fill_value=0)
@@ -289,7 +290,7 @@ class BingeParts:
             if len(stored_tails):
                 conn.executemany("DELETE FROM md_binge_tail WHERE user_id = ?",
                                  [(int(u),) for u in stored_tails["userid"].unique().tolist()])
-            tail = pd.concat([stored_tails[~touched], both[open_runs(both, self.settings)]], ignore_index=True)
+            tail = pd.concat([stored_tails[~touched], both[opened]], ignore_index=True)
             tail_ends = (tail["start"] + 60 * tail["minutes"]).to_numpy(dtype="int64")
             tail_key = tail["userid"].to_numpy(dtype="int64") << 32 | tail["show"].to_numpy(dtype="int64")
             run_end = pd.Series(tail_ends).groupby(tail_key).transform("max").to_numpy(dtype="int64")
@@ -387,6 +388,6 @@ class BingeParts:
             "userid": frame["user_id"].to_numpy(dtype="int64")[keep], "show": show_ids[keep],
             "start": frame["start"].to_numpy(dtype="int64")[keep],
             "minutes": frame["minutes"].to_numpy(dtype="int64")[keep],
-            **{k: frame[k].to_numpy(dtype=object)[keep] for k in KEYS},
+            **{k: pd.Series(frame[k].to_numpy(dtype=object)[keep], dtype=object) for k in KEYS},
         })
         return found
