@@ -6,10 +6,14 @@ give the same numbers.  Four tables, keyed by integer ids (viewers: ``md_users``
 ids, the aggregator's user dictionary; shows: ``md_binge_shows``):
 
 - ``md_binge_shows``: each show's id and name;
+- ``md_binge_viewers``: each viewer's latest episode start (any show);
 - ``md_binge_tail``: per (viewer, show), only the episodes of its *open run* (the
   last one, which a later episode may still extend): start (seconds; the day is
   its date), minutes and values; indexed by (viewer, show).  Earlier runs are
-  closed: nothing later can change them;
+  closed: nothing later can change them.  An open run is dropped once it ended
+  more than ``binge_max_gap_minutes`` before its viewer's latest episode: an
+  episode after that latest one starts a run of its own, and one before it is
+  an older event (below);
 - ``md_binges``: each binge session: viewer, show, its first episode's start,
   day and values, and its episodes (for the viewers and the top shows);
 - ``md_binge_day``: per (day, session type, device, market), the series minutes
@@ -27,8 +31,9 @@ are found over the open run and the new episodes, the differences of binge
 minutes and sessions go into ``md_binge_day``, the open run's session (if it was
 one) is replaced by the sessions found and the pair's last run is its new tail.
 So **a load of new events never rescans history**.  A load with events older
-than a viewer's last stored episode of that show re-reads that viewer's episodes
-of the show from ``movies`` (one pass over the series events for all such pairs
+than a viewer's last stored episode of that show (its open run's, or without a
+stored open run, the viewer's latest episode of any show) re-reads that viewer's
+episodes of the show from ``movies`` (one pass over the series events for all such pairs
 of the load, this load's rows included): the pair's old episodes are those less
 the load's, every session of the pair is replaced and the differences are
 exact, as for the others.  A settings change rebuilds every rollup (these too).
