@@ -160,7 +160,7 @@ class Binges(NamedTuple):
 _KEYS = ["day", *dimensions.DIMS]
 
 
-def _read_series(conn: Connection) -> tuple[pd.DataFrame, np.ndarray]:
+def read_series(conn: Connection) -> tuple[pd.DataFrame, np.ndarray]:
     """The database's dated series events (``day``, the dimensions, ``userid``, ``title``, ``minutes``)
     and each one's start in seconds."""
     clause, params = where(Filters(), dated=True)
@@ -188,7 +188,7 @@ def _read_series(conn: Connection) -> tuple[pd.DataFrame, np.ndarray]:
 
 def _raw_binges(conn: Connection, dialect: Dialect, settings: MeasureSettings) -> Binges:
     """:class:`Binges` from the raw rows: the runs of every (viewer, show) (:func:`~.rollups.binges.runs`)."""
-    frame, seconds = _read_series(conn)
+    frame, seconds = read_series(conn)
     named = binge_rollups.named_shows(conn, dialect)
     by_title = {t: shows.show_of(t, "SERIES", named=named) for t in frame["title"].dropna().unique()}
     frame["show"] = frame["title"].map(by_title).astype(object)
@@ -199,18 +199,38 @@ def _raw_binges(conn: Connection, dialect: Dialect, settings: MeasureSettings) -
     frame.loc[episodes.index[binged], "binge_minutes"] = episodes["minutes"][binged]
     minutes = frame.groupby(_KEYS, sort=True).agg(
         series_minutes=("minutes", "sum"), binge_minutes=("binge_minutes", "sum")).reset_index()
+    started = sessions.groupby(_KEYS).size().rename("sessions")
+    minutes = minutes.join(started, on=_KEYS).fillna({"sessions": 0}).astype({"sessions": "int64"})
     return Binges(minutes, sessions[[*_KEYS, "userid", "show", "episodes"]])
 
 
-def _stored_binges(conn: Connection) -> Binges:
-    """:class:`Binges` from the binge rollups (``md_binge_day``, ``md_binges``)."""
+def _stored_minutes(conn: Connection) -> pd.DataFrame:
+    """:attr:`Binges.minutes` from ``md_binge_day``."""
     keys = ", ".join(_KEYS)
-    minutes = read_frame(conn, f"SELECT {keys}, series_minutes, binge_minutes FROM md_binge_day", [])
-    sessions = read_frame(conn, f"SELECT {keys}, userid, show, episodes FROM md_binges", [])
+    minutes = read_frame(conn, f"SELECT {keys}, series_minutes, binge_minutes, sessions FROM md_binge_day", [])
     check_deadline(conn)
-    minutes = minutes.astype({k: object for k in _KEYS} | {"series_minutes": "int64", "binge_minutes": "int64"})
-    sessions = sessions.astype({k: object for k in [*_KEYS, "userid", "show"]} | {"episodes": "int64"})
-    return Binges(minutes, sessions)
+    return minutes.astype({k: object for k in _KEYS}
+                          | {"series_minutes": "int64", "binge_minutes": "int64", "sessions": "int64"})
+
+
+def _stored_sessions(conn: Connection, texts: bool = False) -> pd.DataFrame:
+    """:attr:`Binges.sessions` from ``md_binges`` (``userid``: the viewer's ``md_users`` id, or with ``texts``
+    the user id itself; ``show``: its name).  Ids serve as well as texts: only distinct viewers are counted."""
+    keys = ", ".join(f"b.{k}" for k in _KEYS)
+    user = "u.userid" if texts else "b.user_id"
+    join = " JOIN md_users u ON u.id = b.user_id" if texts else ""
+    sessions = read_frame(
+        conn, f"SELECT {keys}, {user} AS userid, b.show_id, b.episodes FROM md_binges b{join}", [])
+    names = {int(i): str(n) for i, n in conn.execute("SELECT id, show FROM md_binge_shows").fetchall()}
+    check_deadline(conn)
+    sessions["show"] = sessions.pop("show_id").map(names)
+    return sessions[[*_KEYS, "userid", "show", "episodes"]].astype(
+        {k: object for k in [*_KEYS, "show"]} | {"userid": object if texts else "int64", "episodes": "int64"})
+
+
+def _stored_binges(conn: Connection) -> Binges:
+    """:class:`Binges` from the binge rollups, the user ids as texts (as the raw path gives them)."""
+    return Binges(_stored_minutes(conn), _stored_sessions(conn, texts=True))
 
 
 def from_rollups(conn: Connection, settings: MeasureSettings) -> bool:
@@ -223,11 +243,20 @@ def binges(conn: Connection, dialect: Dialect | None = None, settings: MeasureSe
     """The database's :class:`Binges`, from the rollups when they may answer, else from the raw rows;
     cached per data version (:func:`moviedash.analysis.cached`; a tuple: not copied, and never
     changed by its readers)."""
+    return Binges(_part(conn, "minutes", dialect, settings), _part(conn, "sessions", dialect, settings))
+
+
+def _part(conn: Connection, part: str, dialect: Dialect | None = None,
+          settings: MeasureSettings | None = None) -> pd.DataFrame:
+    """One frame of :func:`binges` (``minutes`` or ``sessions``): from the rollups, only that table is read."""
     dialect = dialect or dialect_of(conn)
     settings = settings or measure_settings(conn)
-    stored = from_rollups(conn, settings)
-    return cached(conn, ("binges", dialect, settings, stored),
-                  lambda: _stored_binges(conn) if stored else _raw_binges(conn, dialect, settings))
+    if from_rollups(conn, settings):
+        read = _stored_minutes if part == "minutes" else _stored_sessions
+        frame: pd.DataFrame = cached(conn, ("binges", part, dialect, settings), lambda: read(conn))
+        return frame
+    found: Binges = cached(conn, ("binges", dialect, settings, False), lambda: _raw_binges(conn, dialect, settings))
+    return found.minutes if part == "minutes" else found.sessions
 
 
 def _matches(column: pd.Series, values: tuple[str, ...]) -> np.ndarray:
@@ -263,7 +292,8 @@ def _labels(days: pd.Series, resolution: str, filters: Filters) -> list[str]:
 
 
 def _period_of(days: pd.Series, resolution: str) -> pd.Series:
-    return days.map(lambda d: period_start(dt.date.fromisoformat(d), resolution).isoformat())
+    starts = {d: period_start(dt.date.fromisoformat(d), resolution).isoformat() for d in days.unique()}
+    return days.map(starts)
 
 
 def per_period(conn: Connection, query: SeriesQuery) -> pd.DataFrame:
@@ -273,12 +303,16 @@ def per_period(conn: Connection, query: SeriesQuery) -> pd.DataFrame:
     (``None`` in a period without series minutes).  Every period from the selection's
     first to its last series event (or of the selected range); none without series events.
     """
-    found = binges(conn)
-    minutes = selected(found.minutes, query.filters)
-    sessions = selected(found.sessions, query.filters)
+    return _per_period_of(_part(conn, "minutes"), query)
+
+
+def _per_period_of(frame: pd.DataFrame, query: SeriesQuery) -> pd.DataFrame:
+    """:func:`per_period` of a :attr:`Binges.minutes` frame."""
+    minutes = selected(frame, query.filters)
     labels = _labels(minutes["day"], query.resolution, query.filters)
-    sums = minutes.groupby(_period_of(minutes["day"], query.resolution))[["binge_minutes", "series_minutes"]].sum()
-    started = _period_of(sessions["day"], query.resolution).value_counts()
+    sums = minutes.groupby(_period_of(minutes["day"], query.resolution))[
+        ["binge_minutes", "series_minutes", "sessions"]].sum()
+    started = sums["sessions"]
     binge_minutes = [int(sums["binge_minutes"].get(p, 0)) for p in labels]
     series_minutes = [int(sums["series_minutes"].get(p, 0)) for p in labels]
     return pd.DataFrame({
@@ -290,33 +324,41 @@ def per_period(conn: Connection, query: SeriesQuery) -> pd.DataFrame:
     })
 
 
-def overall(conn: Connection, filters: Filters) -> pd.DataFrame:
-    """The selection's binge figures in one row: ``sessions``, ``viewers``, ``episodes``, ``binge_minutes``,
-    ``series_minutes``, ``share``."""
-    found = binges(conn)
-    minutes = selected(found.minutes, filters)
-    sessions = selected(found.sessions, filters)
-    binge_minutes, series_minutes = int(minutes["binge_minutes"].sum()), int(minutes["series_minutes"].sum())
+def _overall_row(sessions: int, viewers: int, episodes: int, binge_minutes: int,
+                 series_minutes: int) -> pd.DataFrame:
     return pd.DataFrame([{
-        "sessions": len(sessions), "viewers": int(sessions["userid"].nunique()),
-        "episodes": int(sessions["episodes"].sum()), "binge_minutes": binge_minutes,
+        "sessions": sessions, "viewers": viewers, "episodes": episodes, "binge_minutes": binge_minutes,
         "series_minutes": series_minutes, "share": share(binge_minutes, series_minutes),
     }], columns=[c.name for c in OVERALL_COLUMNS]).astype({"share": object})
 
 
-def top_shows(conn: Connection, num: int, filters: Filters) -> pd.DataFrame:
-    """The ``num`` most binged shows of the selection: ``show``, ``sessions``, ``viewers``, ``episodes``,
-    ``episodes_per_session`` (most sessions first, then most viewers, then the name)."""
-    sessions = selected(binges(conn).sessions, filters)
-    found: dict[str, tuple[int, set[Any], int]] = {}
-    for show, user, episodes in zip(sessions["show"], sessions["userid"], sessions["episodes"], strict=True):
-        n, users, total = found.get(decode_escapes(str(show)), (0, set(), 0))
-        users.add(user)
-        found[decode_escapes(str(show))] = (n + 1, users, total + int(episodes))
-    ranked = sorted(((name, n, len(users), eps) for name, (n, users, eps) in found.items()),
+def overall(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """The selection's binge figures in one row: ``sessions``, ``viewers``, ``episodes``, ``binge_minutes``,
+    ``series_minutes``, ``share``."""
+    minutes = selected(_part(conn, "minutes"), filters)
+    sessions = selected(_part(conn, "sessions"), filters)
+    return _overall_row(len(sessions), int(sessions["userid"].nunique()), int(sessions["episodes"].sum()),
+                        int(minutes["binge_minutes"].sum()), int(minutes["series_minutes"].sum()))
+
+
+def _ranked(found: dict[str, tuple[int, int, int]], num: int) -> pd.DataFrame:
+    """The ``num`` first of ``found`` (show -> sessions, viewers, episodes) as :func:`top_shows` rows."""
+    ranked = sorted(((name, n, v, eps) for name, (n, v, eps) in found.items()),
                     key=lambda r: (-r[1], -r[2], r[0]))[:num]
     return pd.DataFrame(
         [{"show": name, "sessions": n, "viewers": v, "episodes": eps,
           "episodes_per_session": metrics.served(eps, n, 2)} for name, n, v, eps in ranked],
         columns=[c.name for c in SHOW_COLUMNS],
     )
+
+
+def top_shows(conn: Connection, num: int, filters: Filters) -> pd.DataFrame:
+    """The ``num`` most binged shows of the selection: ``show``, ``sessions``, ``viewers``, ``episodes``,
+    ``episodes_per_session`` (most sessions first, then most viewers, then the name)."""
+    sessions = selected(_part(conn, "sessions"), filters)
+    found: dict[str, tuple[int, set[Any], int]] = {}
+    for show, user, episodes in zip(sessions["show"], sessions["userid"], sessions["episodes"], strict=True):
+        n, users, total = found.get(decode_escapes(str(show)), (0, set(), 0))
+        users.add(user)
+        found[decode_escapes(str(show))] = (n + 1, users, total + int(episodes))
+    return _ranked({name: (n, len(users), eps) for name, (n, users, eps) in found.items()}, num)

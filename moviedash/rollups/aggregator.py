@@ -551,7 +551,7 @@ class Aggregator:
         order = np.argsort(keys, kind="stable")
         self.viewer_parts.append((keys[order], pairs[order]))
         self.title_pairs.append(distinct(pairs))
-        self.binges.add(cols, minutes)
+        self.binges.add(cols, minutes, user)
 
     # ------------------------------------------------------------------ #
 

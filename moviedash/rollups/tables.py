@@ -115,13 +115,13 @@ from ..store import DIALECT, Dialect, dialect_of
 
 DIMS: tuple[str, ...] = dimensions.DIMS
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 TABLES: tuple[str, ...] = (
     "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users",
     "md_title_viewers", "md_engagement", "md_engagement_bins", "md_engagement_bins_month", "md_about", "md_results",
     "md_shows", "md_title_shows",
     # Binge sessions (issue 15, :mod:`.binges`).
-    "md_binge_episodes", "md_binges", "md_binge_day",
+    "md_binge_shows", "md_binge_viewers", "md_binge_tail", "md_binges", "md_binge_day",
     "md_first_seen", "md_first_day",
     "md_viewer_day", "md_viewer_month",
 )
@@ -207,16 +207,17 @@ CREATE TABLE IF NOT EXISTS md_about (name {text} PRIMARY KEY, value {big} NOT NU
 CREATE TABLE IF NOT EXISTS md_results (name {text} PRIMARY KEY, value {text} NOT NULL);
 CREATE TABLE IF NOT EXISTS md_shows (id integer PRIMARY KEY, show {text} NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS md_title_shows (title integer PRIMARY KEY, own integer NOT NULL, split integer NOT NULL);
-CREATE TABLE IF NOT EXISTS md_binge_episodes (
-    userid {text} NOT NULL, show {text} NOT NULL, start {big} NOT NULL, minutes {big} NOT NULL,
-    day {text} NOT NULL, {dims});
-CREATE INDEX IF NOT EXISTS md_binge_episodes_pair ON md_binge_episodes (userid, show);
+CREATE TABLE IF NOT EXISTS md_binge_shows (id {big} PRIMARY KEY, show {text} NOT NULL);
+CREATE TABLE IF NOT EXISTS md_binge_viewers (user_id {big} PRIMARY KEY, latest {big} NOT NULL);
+CREATE TABLE IF NOT EXISTS md_binge_tail (
+    user_id {big} NOT NULL, show_id {big} NOT NULL, start {big} NOT NULL, minutes {big} NOT NULL, {dims});
+CREATE INDEX IF NOT EXISTS md_binge_tail_pair ON md_binge_tail (user_id, show_id);
 CREATE TABLE IF NOT EXISTS md_binges (
-    userid {text} NOT NULL, show {text} NOT NULL, start {big} NOT NULL, day {text} NOT NULL, {dims},
-    episodes {big} NOT NULL, PRIMARY KEY (userid, show, start));
+    user_id {big} NOT NULL, show_id {big} NOT NULL, start {big} NOT NULL, day {text} NOT NULL, {dims},
+    episodes {big} NOT NULL, PRIMARY KEY (user_id, show_id, start));
 CREATE TABLE IF NOT EXISTS md_binge_day (
     day {text} NOT NULL, {dims}, series_minutes {big} NOT NULL, binge_minutes {big} NOT NULL,
-    PRIMARY KEY (day, {DIMS_PK}));
+    sessions {big} NOT NULL, PRIMARY KEY (day, {DIMS_PK}));
 """
     # Each viewer's first day and the users first seen per day (:mod:`.firstseen`).
     sql += f"""CREATE TABLE IF NOT EXISTS md_first_seen (user_id integer PRIMARY KEY, day {text} NOT NULL);

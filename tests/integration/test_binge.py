@@ -456,3 +456,89 @@ def test_report_sections_show_the_cards(make_db: Any) -> None:
     assert sections[2].summary == ("Most binged shows, most sessions first: Alpha: 2 sessions by 2 viewers, "
                                    "3.00 episodes per session; Beta: 1 sessions by 1 viewers, 3.00 episodes per "
                                    "session.")
+
+
+# --------------------------------------------------------------------------- #
+# The compact per-load state: open runs only, history re-read only for older events
+# --------------------------------------------------------------------------- #
+
+
+def _tails(db: Any) -> list[tuple[Any, ...]]:
+    """``md_binge_tail`` as (user, show, start text, minutes) rows, sorted."""
+    conn = connect_readonly(db)
+    try:
+        rows = conn.execute(
+            "SELECT u.userid, s.show, t.start, t.minutes FROM md_binge_tail t JOIN md_users u ON u.id = t.user_id "
+            "JOIN md_binge_shows s ON s.id = t.show_id").fetchall()
+    finally:
+        conn.close()
+    return sorted((str(u), str(s), str(dt.datetime.fromtimestamp(int(t), dt.UTC))[:16], int(m))
+                  for u, s, t, m in rows)
+
+
+def test_loads_extend_open_runs_and_only_older_events_reread_their_pair(
+        make_db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = [_episode("2024-05-01 20:00:00", "u5", "Delta, 1", 30),
+             _episode("2024-05-01 20:30:00", "u5", "Delta, 2", 30),
+             _episode("2024-05-01 08:00:00", "u6", "Echo, 1", 30),  # a closed run of one
+             _episode("2024-05-01 08:30:00", "u6", "Zeta, 1", 30),  # closed: over 2 hours before u6's latest
+             _episode("2024-05-01 12:00:00", "u6", "Echo, 2", 30),
+             _episode("2024-05-01 12:40:00", "u6", "Echo, 3", 30),
+             _episode("2024-05-01 13:20:00", "u6", "Echo, 4", 30)]
+    db = make_db(first)
+    reads: list[int] = []
+    real = binge.read_series
+
+    def counted(conn: Any) -> Any:
+        reads.append(1)
+        return real(conn)
+
+    monkeypatch.setattr(binge, "read_series", counted)
+
+    def load(rows: list[dict[str, Any]], name: str) -> None:
+        path = tmp_path / name
+        pd.DataFrame([{c: r.get(c) for c in COLUMNS} for r in rows]).to_csv(path, index=False)
+        assert load_files(db, [path]).committed
+
+    # Only each pair's open run is kept, while a later episode could continue it: not u6's 08:00 episode
+    # (a closed run), nor u6's Zeta (ended over 2 hours before u6's latest episode of any show).
+    assert _tails(db) == [
+        ("u5", "Delta", "2024-05-01 20:00", 30), ("u5", "Delta", "2024-05-01 20:30", 30),
+        ("u6", "Echo", "2024-05-01 12:00", 30), ("u6", "Echo", "2024-05-01 12:40", 30),
+        ("u6", "Echo", "2024-05-01 13:20", 30)]
+    # Events after their pairs' tails extend them, movies is not read: u5's run becomes a session, u6's grows.
+    load([_episode("2024-05-01 22:40:00", "u5", "Delta, 3", 30), _episode("2024-05-01 14:30:00", "u6", "Echo, 5", 30)],
+         "a.csv")
+    assert reads == []
+    assert sorted(assert_rollups_equal_raw(db).sessions["episodes"].tolist()) == [3, 4]
+    # An event older than u5's last stored episode and one of u6's Zeta before u6's latest episode: both pairs
+    # are re-read (one pass over movies); u6's new run of Echo needs no history.
+    reads.clear()  # (the raw reference reads them too)
+    load([_episode("2024-05-01 17:30:00", "u5", "Delta, 0", 30), _episode("2024-05-02 12:00:00", "u6", "Echo, 6", 30),
+          _episode("2024-05-01 09:00:00", "u6", "Zeta, 2", 30)], "b.csv")
+    assert reads == [1]
+    assert sorted(assert_rollups_equal_raw(db).sessions["episodes"].tolist()) == [4, 4]
+    assert _tails(db) == [
+        ("u5", "Delta", "2024-05-01 17:30", 30), ("u5", "Delta", "2024-05-01 20:00", 30),
+        ("u5", "Delta", "2024-05-01 20:30", 30), ("u5", "Delta", "2024-05-01 22:40", 30),
+        ("u6", "Echo", "2024-05-02 12:00", 30)]
+    client = create_app(db=db).server.test_client()
+    assert get_json(client, "/data/binge/overall/") == [
+        {"sessions": 2, "viewers": 2, "episodes": 8, "binge_minutes": 240, "series_minutes": 360, "share": 66.67}]
+    # A settings change rebuilds the rollups (tails included) under the new rule; later loads continue from them.
+    dataquality.change(db, "binge_max_gap_minutes", 60)
+    assert sorted(assert_rollups_equal_raw(db).sessions["episodes"].tolist()) == [4]  # u5: 100-minute gap splits
+    assert _tails(db)[:2] == [("u5", "Delta", "2024-05-01 22:40", 30), ("u6", "Echo", "2024-05-02 12:00", 30)]
+    load([_episode("2024-05-01 23:20:00", "u5", "Delta, 4", 30), _episode("2024-05-01 23:55:00", "u5", "Delta, 5", 30)],
+         "c.csv")
+    assert sorted(assert_rollups_equal_raw(db).sessions["episodes"].tolist()) == [3, 4]
+    # Stale rollups (a row behind moviedash's back): the raw rows answer, with the row.
+    write_sql(db, "INSERT INTO movies (event_date, userid, title, sessiontype, totalminuteswatched) "
+                  "VALUES ('2024-05-02 12:40:00', 'u6', 'Echo, 7', 'SERIES', 30)")
+    conn = connect_readonly(db)
+    try:
+        assert not binge.from_rollups(conn, binge.measure_settings(conn))
+    finally:
+        conn.close()
+    client = create_app(db=db).server.test_client()
+    assert get_json(client, "/data/binge/overall/")[0]["sessions"] == 2
