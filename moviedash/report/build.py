@@ -233,8 +233,16 @@ def audience_sections(conn: Connection, spec: ReportSpec) -> list[ChartSection]:
     sections = []
     for key, card in zip(AUDIENCE_KEYS, audience_cards.CARDS, strict=True):
         name, option = audience_cards.chart_request(card.key, audience_cards.DEFAULTS)
-        figure, data = pipeline.audience_figure(conn, name, spec.filters, option, theme=spec.theme, title=None)
         heading = f"{card.title} ({option})" if option else card.title
+        try:
+            figure, data = pipeline.audience_figure(conn, name, spec.filters, option, theme=spec.theme, title=None)
+        except MoviedashError as exc:
+            if exc.status != 400:
+                raise
+            # A triangle too wide to draw (data spanning decades): the section says so, as the page's card does.
+            message = f"{card.title}: {exc.public_message}"
+            sections.append(ChartSection(key, heading, charts.empty_figure(message, theme=spec.theme), message))
+            continue
         sections.append(ChartSection(key, heading, figure, audience_cards.describe(name, option, data.frame)))
     return sections
 

@@ -148,6 +148,8 @@ class ViewerSums:
 def _write(conn: Any, dialect: Dialect, old: OldRows, table: str, period: str, texts: Sequence[tuple],
            sums: Sums) -> None:
     """One packed row per key with sums: new keys' as they are, stored keys' merged with the stored arrays."""
+    if len(sums.entries) == 0:  # every play of the load was left out (excluded or anonymous users)
+        return
     keys = sums.entries >> _USER_BITS
     users = sums.entries & _USER_MASK
     cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
