@@ -70,12 +70,13 @@ import pandas as pd
 
 from . import dimensions, metrics, rollups, shows
 from . import settings as data_settings
-from .analysis import MINUTES, cached, read_frame, where
+from .analysis import cached, read_frame
 from .escapes import decode_escapes
 from .metrics import MeasureSettings
 from .params import Filters, SeriesQuery
 from .periods import check_periods, period_labels, period_start
 from .rollups import binges as binge_rollups
+from .rollups.binges import read_series
 from .store import Connection, Dialect, check_deadline, dialect_of
 
 
@@ -111,7 +112,6 @@ SHOW_COLUMNS: tuple[Column, ...] = (
 )
 #: The share's decimals (a percentage, as the engagement shares).
 SHARE_DIGITS = 2
-_SERIES_LIKE = "%SERIES%"
 
 
 def measure_settings(conn: Connection) -> MeasureSettings:
@@ -122,26 +122,6 @@ def measure_settings(conn: Connection) -> MeasureSettings:
 def share(part: int, whole: int) -> float | None:
     """``part`` of ``whole`` minutes in %, to :data:`SHARE_DIGITS` decimals exactly; ``None`` for no minutes."""
     return metrics.served(100 * part, whole, SHARE_DIGITS) if whole else None
-
-
-def _timestamps(values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Seconds since 1970 (int64) and whether each stored ``event_date`` is a date at all.
-
-    SQLite stores ``YYYY-MM-DD HH:MM:SS`` text and PostgreSQL a timestamp; both
-    are read as the same text first (``str`` of a timestamp is that text), so both
-    backends give the same seconds.  numpy parses a whole column of such text at
-    once; only a column holding something else is parsed value by value.
-    """
-    text = np.array([str(v)[:19] for v in values], dtype=object)
-    try:
-        seconds = text.astype("datetime64[s]").astype("int64")
-        return seconds, np.ones(len(text), dtype=bool)
-    except ValueError:
-        parsed = pd.to_datetime(pd.Series(text, dtype=object), format="ISO8601", errors="coerce")
-        ok = parsed.notna().to_numpy()
-        seconds = np.zeros(len(text), dtype="int64")
-        seconds[ok] = parsed[ok].to_numpy(dtype="datetime64[s]").astype("int64")
-        return seconds, ok
 
 
 class Binges(NamedTuple):
@@ -158,32 +138,6 @@ class Binges(NamedTuple):
 
 
 _KEYS = ["day", *dimensions.DIMS]
-
-
-def read_series(conn: Connection) -> tuple[pd.DataFrame, np.ndarray]:
-    """The database's dated series events (``day``, the dimensions, ``userid``, ``title``, ``minutes``)
-    and each one's start in seconds."""
-    clause, params = where(Filters(), dated=True)
-    # LIKE narrows the rows read; the exact rule (any case, surrounding spaces) is shows.is_series.
-    sql = (f"SELECT event_date, userid, title, sessiontype, device, market, COALESCE({MINUTES}, 0) "
-           f"FROM movies WHERE {clause} AND UPPER(sessiontype) LIKE ?")
-    rows = conn.execute(sql, [*params, _SERIES_LIKE]).fetchall()
-    check_deadline(conn)
-    names = ["event_date", "userid", "title", "sessiontype", "device", "market", "minutes"]
-    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in names]
-    del rows
-    # Object columns (not pandas' Arrow strings), mapped through their few distinct values.
-    data = {n: pd.Series(c, dtype="int64" if n == "minutes" else object) for n, c in zip(names, columns, strict=True)}
-    kinds = data["sessiontype"]
-    keep = np.array(kinds.map({k: shows.is_series(k) for k in kinds.unique()}), dtype=bool)
-    seconds, dated = _timestamps(columns[0])
-    keep &= dated
-    frame = pd.DataFrame({n: data[n][keep].reset_index(drop=True) for n in names[1:]})
-    frame["day"] = pd.Series(seconds[keep].astype("datetime64[s]").astype("datetime64[D]").astype(str), dtype=object)
-    for column in dimensions.DIMS:  # '' for NULL, as the rollups store it: both are the unknown bucket
-        values = frame[column]
-        frame[column] = values.map({v: "" if v is None else str(v) for v in values.unique()}).astype(object)
-    return frame, seconds[keep]
 
 
 def _raw_binges(conn: Connection, dialect: Dialect, settings: MeasureSettings) -> Binges:

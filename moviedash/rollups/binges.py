@@ -40,6 +40,7 @@ exact, as for the others.  A settings change rebuilds every rollup (these too).
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -47,15 +48,67 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import shows
-from ..metrics import MeasureSettings
-from ..store import Dialect
+from .. import dimensions, shows
+from ..metrics import MINUTES, MeasureSettings
+from ..params import DATE_MAX, DATE_MIN
+from ..store import Dialect, check_deadline
 from .tables import DIMS, DIMS_PK, bulk_insert, exists
 
 #: The episodes' and sessions' key columns (the day and the filter values of the event or first episode).
 KEYS: tuple[str, ...] = ("day", *DIMS)
 #: How many viewers one ``IN (...)`` reads at a time.
 _CHUNK = 500
+
+
+_SERIES_LIKE = "%SERIES%"
+
+
+def _timestamps(values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds since 1970 (int64) and whether each stored ``event_date`` is a date at all.
+
+    SQLite stores ``YYYY-MM-DD HH:MM:SS`` text and PostgreSQL a timestamp; both
+    are read as the same text first (``str`` of a timestamp is that text), so both
+    backends give the same seconds.  numpy parses a whole column of such text at
+    once; only a column holding something else is parsed value by value.
+    """
+    text = np.array([str(v)[:19] for v in values], dtype=object)
+    try:
+        seconds = text.astype("datetime64[s]").astype("int64")
+        return seconds, np.ones(len(text), dtype=bool)
+    except ValueError:
+        parsed = pd.to_datetime(pd.Series(text, dtype=object), format="ISO8601", errors="coerce")
+        ok = parsed.notna().to_numpy()
+        seconds = np.zeros(len(text), dtype="int64")
+        seconds[ok] = parsed[ok].to_numpy(dtype="datetime64[s]").astype("int64")
+        return seconds, ok
+
+
+def read_series(conn: Any) -> tuple[pd.DataFrame, np.ndarray]:
+    """The database's dated series events (``day``, the dimensions, ``userid``, ``title``, ``minutes``)
+    and each one's start in seconds."""
+    # The served dates only (as the raw answers' dated queries); the end day whole ("before the next day").
+    params = [DATE_MIN.isoformat(), (DATE_MAX + dt.timedelta(days=1)).isoformat(), _SERIES_LIKE]
+    # LIKE narrows the rows read; the exact rule (any case, surrounding spaces) is shows.is_series.
+    sql = (f"SELECT event_date, userid, title, sessiontype, device, market, COALESCE({MINUTES}, 0) "
+           "FROM movies WHERE event_date IS NOT NULL AND event_date >= ? AND event_date < ? "
+           "AND UPPER(sessiontype) LIKE ?")
+    rows = conn.execute(sql, params).fetchall()
+    check_deadline(conn)
+    names = ["event_date", "userid", "title", "sessiontype", "device", "market", "minutes"]
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in names]
+    del rows
+    # Object columns (not pandas' Arrow strings), mapped through their few distinct values.
+    data = {n: pd.Series(c, dtype="int64" if n == "minutes" else object) for n, c in zip(names, columns, strict=True)}
+    kinds = data["sessiontype"]
+    keep = np.array(kinds.map({k: shows.is_series(k) for k in kinds.unique()}), dtype=bool)
+    seconds, dated = _timestamps(columns[0])
+    keep &= dated
+    frame = pd.DataFrame({n: data[n][keep].reset_index(drop=True) for n in names[1:]})
+    frame["day"] = pd.Series(seconds[keep].astype("datetime64[s]").astype("datetime64[D]").astype(str), dtype=object)
+    for column in dimensions.DIMS:  # '' for NULL, as the rollups store it: both are the unknown bucket
+        values = frame[column]
+        frame[column] = values.map({v: "" if v is None else str(v) for v in values.unique()}).astype(object)
+    return frame, seconds[keep]
 
 
 def runs(user: np.ndarray, show: np.ndarray, start: np.ndarray, minutes: np.ndarray,
@@ -276,7 +329,7 @@ class BingeParts:
                 "sessions": _per_key(sessions)}), fill_value=0)
             delta = delta.sub(pd.DataFrame({
                 "binge_minutes": _per_key(old[old_binged], "minutes"),
-                "sessions": _per_key(old_sessions)}), fill_value=0).astype("int64")
+                "sessions": _per_key(old_sessions)}), fill_value=0).fillna(0).astype("int64")
             # The sessions the old episodes made (the open runs' sessions; every session of a re-read pair)
             # make way for those of all the episodes.
             if len(old_sessions):
@@ -376,8 +429,6 @@ class BingeParts:
                  ids: dict[Any, int], named: dict[str, str]) -> pd.DataFrame:
         """Every episode in ``movies`` (this load's too) of ``pairs`` (user id << 32 | show id) of ``users``
         (id -> user id text): one pass over the series events."""
-        from ..binge import read_series  # the raw path's reader (a cycle at import time otherwise)
-
         frame, seconds = read_series(conn)
         frame["start"] = seconds
         texts = {str(t): i for i, t in users.items()}

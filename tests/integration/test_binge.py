@@ -24,6 +24,7 @@ from moviedash.ingest.demo import generate_events
 from moviedash.ingest.loader import load_files
 from moviedash.params import Filters, SeriesQuery
 from moviedash.report.build import ReportSpec, binge_sections
+from moviedash.rollups import binges as binge_rollups
 from moviedash.rollups.binges import BingeParts
 from moviedash.store import COLUMNS, connect_readonly, dialect_of, write_transaction
 from tests import reference as ref
@@ -487,13 +488,13 @@ def test_loads_extend_open_runs_and_only_older_events_reread_their_pair(
              _episode("2024-05-01 13:20:00", "u6", "Echo, 4", 30)]
     db = make_db(first)
     reads: list[int] = []
-    real = binge.read_series
+    real = binge_rollups.read_series
 
     def counted(conn: Any) -> Any:
         reads.append(1)
         return real(conn)
 
-    monkeypatch.setattr(binge, "read_series", counted)
+    monkeypatch.setattr(binge_rollups, "read_series", counted)
 
     def load(rows: list[dict[str, Any]], name: str) -> None:
         path = tmp_path / name

@@ -120,8 +120,8 @@ def test_report_refuses_an_unknown_page_or_group(db: Any, tmp_path: Path, option
 
 
 def test_the_page_registry() -> None:
-    assert build.PAGE_CHOICES == ("overview", "engagement", "series", "all")
-    assert [p.name for p in build.report_pages("all")] == ["overview", "engagement", "series"]
+    assert build.PAGE_CHOICES == ("overview", "engagement", "series", "audience", "all")
+    assert [p.name for p in build.report_pages("all")] == ["overview", "engagement", "series", "audience"]
     assert build.report_pages("series") == [build.REPORT_PAGES["series"]]
     with pytest.raises(MoviedashError) as bad:
         build.report_pages("nope")
@@ -135,6 +135,9 @@ def test_a_series_report_of_an_empty_selection(db: Any) -> None:
         sections = build.chart_sections(conn, spec)
     finally:
         conn.close()
-    assert [s.key for s in sections] == list(build.SERIES_KEYS)
-    assert all("no plays in this selection" in s.summary for s in sections[1:])
+    # The series page's own charts, then the binge cards' (no series events: each says so).
+    assert [s.key for s in sections] == [*build.SERIES_KEYS, *build.BINGE_KEYS]
+    shows, binges = sections[:len(build.SERIES_KEYS)], sections[len(build.SERIES_KEYS):]
+    assert all("no plays in this selection" in s.summary for s in shows[1:])
+    assert all("no series events" in s.summary or "no binge sessions" in s.summary for s in binges)
     assert json.loads(sections[0].figure.to_json())["layout"]["annotations"]
