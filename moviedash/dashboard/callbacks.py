@@ -527,8 +527,15 @@ def _page_selection(data: Any, fallback: Sequence[Any] | None = None) -> tuple[l
 
 
 def _register_engagement_chart(app: dash.Dash, chart: str) -> None:
-    own = ENGAGEMENT_INPUTS[chart]
-    others = [c for c in engagement_page.CONTROLS if c not in own]
+    _register_page_chart(app, "engagement", chart, ENGAGEMENT_INPUTS[chart], engagement_page.CONTROLS,
+                         ids.ENGAGEMENT_SELECTION, engagement_page.chart_view)
+
+
+def _register_page_chart(app: dash.Dash, page_name: str, chart: str, own: Sequence[str], controls: Sequence[str],
+                         selection: str, chart_view: Callable[..., tuple[Any, Any, Any, str | None]]) -> None:
+    """One chart of a page with controls of its own (engagement, audience): redrawn by them and by the
+    page's selection store, only while ``page_name`` is shown."""
+    others = [c for c in controls if c not in own]
 
     @app.callback(
         Output(ids.graph(chart), "figure"),
@@ -537,22 +544,22 @@ def _register_engagement_chart(app: dash.Dash, chart: str) -> None:
         Output(ids.csv_link(chart), "href"),
         Output(ids.csv_link(chart), "hidden"),
         *[Input(c, "value") for c in own],
-        Input(ids.ENGAGEMENT_SELECTION, "data"),
+        Input(selection, "data"),
         *[State(c, "value") for c in others],
         State(ids.PAGE, "data"),
         *_states(SELECTION_STATES),
         prevent_initial_call=True,
     )
-    def update_engagement_chart(*values: Any) -> tuple[Any, ...]:
-        """One engagement chart, for the page's selection and its controls."""
+    def update_page_chart(*values: Any) -> tuple[Any, ...]:
+        """One chart of the page, for the page's selection and its controls."""
         own_values, (selection_data, *rest) = values[: len(own)], values[len(own):]
         fallback = rest[len(rest) - len(SELECTION_STATES):]
         *other_values, page = rest[: len(rest) - len(SELECTION_STATES)]
-        if page != "engagement":
+        if page != page_name:
             raise PreventUpdate
         filter_values, theme = _page_selection(selection_data, fallback)
-        controls = dict(zip(own, own_values, strict=True)) | dict(zip(others, other_values, strict=True))
-        figure, config, summary, href = engagement_page.chart_view(chart, controls, filter_values, theme)
+        values_of = dict(zip(own, own_values, strict=True)) | dict(zip(others, other_values, strict=True))
+        figure, config, summary, href = chart_view(chart, values_of, filter_values, theme)
         return figure, config, summary, href or "", href is None
 
 
@@ -646,30 +653,5 @@ def _register_audience(app: dash.Dash) -> None:
 
 
 def _register_audience_chart(app: dash.Dash, chart: str) -> None:
-    own = audience_page.chart_inputs(chart)
-    others = [c for c in audience_page.CONTROLS if c not in own]
-
-    @app.callback(
-        Output(ids.graph(chart), "figure"),
-        Output(ids.graph(chart), "config"),
-        Output(ids.summary(chart), "children"),
-        Output(ids.csv_link(chart), "href"),
-        Output(ids.csv_link(chart), "hidden"),
-        *[Input(c, "value") for c in own],
-        Input(ids.AUDIENCE_SELECTION, "data"),
-        *[State(c, "value") for c in others],
-        State(ids.PAGE, "data"),
-        *_states(SELECTION_STATES),
-        prevent_initial_call=True,
-    )
-    def update_audience_chart(*values: Any) -> tuple[Any, ...]:
-        """One audience chart, for the page's selection and its controls."""
-        own_values, (selection_data, *rest) = values[: len(own)], values[len(own):]
-        fallback = rest[len(rest) - len(SELECTION_STATES):]
-        *other_values, page = rest[: len(rest) - len(SELECTION_STATES)]
-        if page != "audience":
-            raise PreventUpdate
-        filter_values, theme = _page_selection(selection_data, fallback)
-        controls = dict(zip(own, own_values, strict=True)) | dict(zip(others, other_values, strict=True))
-        figure, config, summary, href = audience_page.chart_view(chart, controls, filter_values, theme)
-        return figure, config, summary, href or "", href is None
+    _register_page_chart(app, "audience", chart, audience_page.chart_inputs(chart), audience_page.CONTROLS,
+                         ids.AUDIENCE_SELECTION, audience_page.chart_view)
