@@ -186,13 +186,18 @@ def cohorts(conn: Connection, period: str, filters: Filters, dialect: Dialect | 
     first, last, end = bounds
     key = ("cohorts", resolution, filters, dialect, first, last)
 
-    def compute() -> tuple[tuple[tuple[str, int], ...], tuple[tuple[tuple[str, str], int], ...]]:
+    def compute() -> pd.DataFrame:
         sizes, hits = _cohort_parts(conn, filters, resolution, first, last, end, dialect)
-        return tuple(sorted(sizes.items())), tuple(sorted(hits.items()))
+        check_deadline(conn)
+        return _triangle(sizes, hits, period_labels(first, last, resolution))
 
-    sizes, hits = (dict(part) for part in analysis.cached(conn, key, compute))
-    check_deadline(conn)
-    labels = period_labels(first, last, resolution)
+    # The finished triangle is kept (thousands of cells for weeks): a copy handed out, as callers may change it.
+    frame: pd.DataFrame = analysis.cached(conn, key, compute)
+    return frame.copy()
+
+
+def _triangle(sizes: dict[str, int], hits: dict[tuple[str, str], int], labels: list[str]) -> pd.DataFrame:
+    """The rows of :func:`cohorts` from the cohorts' sizes and the (cohort, period) active counts."""
     rows = []
     for index, cohort in enumerate(labels):
         size = sizes.get(cohort, 0)
@@ -209,9 +214,11 @@ def cohort_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The JSON of ``/data/cohorts/``: per cohort its ``cohort`` label, ``size`` and ``periods``
     (``offset``, ``period``, ``active``, ``share``), offsets from 0."""
     out: list[dict[str, Any]] = []
-    for row in frame.itertuples(index=False):
-        if not out or out[-1]["cohort"] != row.cohort:
-            out.append({"cohort": row.cohort, "size": int(row.size), "periods": []})
-        out[-1]["periods"].append({"offset": int(row.offset), "period": row.period, "active": int(row.active),
-                                   "share": float(row.share)})
+    # Column by column as plain lists: row tuples of a frame are slow at thousands of cells.
+    columns = [frame[c].tolist() for c in COHORT_COLUMNS]
+    for cohort, size, offset, period, active, share in zip(*columns, strict=True):
+        if not out or out[-1]["cohort"] != cohort:
+            out.append({"cohort": cohort, "size": int(size), "periods": []})
+        out[-1]["periods"].append({"offset": int(offset), "period": period, "active": int(active),
+                                   "share": float(share)})
     return out

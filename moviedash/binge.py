@@ -257,7 +257,14 @@ def per_period(conn: Connection, query: SeriesQuery) -> pd.DataFrame:
     (``None`` in a period without series minutes).  Every period from the selection's
     first to its last series event (or of the selected range); none without series events.
     """
-    return _per_period_of(_part(conn, "minutes"), query)
+    settings = measure_settings(conn)
+    return _answer(conn, ("per_period", query, settings), lambda: _per_period_of(_part(conn, "minutes"), query))
+
+
+def _answer(conn: Connection, key: tuple, compute: Any) -> pd.DataFrame:
+    """``compute()``'s frame, kept per data version and selection (a copy handed out: callers may change it)."""
+    frame: pd.DataFrame = cached(conn, ("binge-answer", *key), compute)
+    return frame.copy()
 
 
 def _per_period_of(frame: pd.DataFrame, query: SeriesQuery) -> pd.DataFrame:
@@ -289,10 +296,31 @@ def _overall_row(sessions: int, viewers: int, episodes: int, binge_minutes: int,
 def overall(conn: Connection, filters: Filters) -> pd.DataFrame:
     """The selection's binge figures in one row: ``sessions``, ``viewers``, ``episodes``, ``binge_minutes``,
     ``series_minutes``, ``share``."""
-    minutes = selected(_part(conn, "minutes"), filters)
-    sessions = selected(_part(conn, "sessions"), filters)
-    return _overall_row(len(sessions), int(sessions["userid"].nunique()), int(sessions["episodes"].sum()),
-                        int(minutes["binge_minutes"].sum()), int(minutes["series_minutes"].sum()))
+    settings = measure_settings(conn)
+    if from_rollups(conn, settings):
+        return _answer(conn, ("overall", filters, settings), lambda: _stored_overall(conn, filters))
+
+    def compute() -> pd.DataFrame:
+        minutes = selected(_part(conn, "minutes"), filters)
+        sessions = selected(_part(conn, "sessions"), filters)
+        return _overall_row(len(sessions), int(sessions["userid"].nunique()), int(sessions["episodes"].sum()),
+                            int(minutes["binge_minutes"].sum()), int(minutes["series_minutes"].sum()))
+
+    return _answer(conn, ("overall", filters, settings), compute)
+
+
+def _stored_overall(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """:func:`overall` from the binge rollups, summed by the database: the selection's rows only, no frame of
+    every session (``md_binges`` has one row per session: reading them all is too slow for a first view)."""
+    clause, params = rollups.where(filters)
+    sessions, viewers, episodes = conn.execute(
+        f"SELECT COUNT(*), COUNT(DISTINCT user_id), COALESCE(SUM(episodes), 0) FROM md_binges WHERE {clause}",
+        params).fetchone()
+    binge_minutes, series_minutes = conn.execute(
+        f"SELECT COALESCE(SUM(binge_minutes), 0), COALESCE(SUM(series_minutes), 0) FROM md_binge_day WHERE {clause}",
+        params).fetchone()
+    check_deadline(conn)
+    return _overall_row(int(sessions), int(viewers), int(episodes), int(binge_minutes), int(series_minutes))
 
 
 def _ranked(found: dict[str, tuple[int, int, int]], num: int) -> pd.DataFrame:
@@ -309,10 +337,46 @@ def _ranked(found: dict[str, tuple[int, int, int]], num: int) -> pd.DataFrame:
 def top_shows(conn: Connection, num: int, filters: Filters) -> pd.DataFrame:
     """The ``num`` most binged shows of the selection: ``show``, ``sessions``, ``viewers``, ``episodes``,
     ``episodes_per_session`` (most sessions first, then most viewers, then the name)."""
-    sessions = selected(_part(conn, "sessions"), filters)
-    found: dict[str, tuple[int, set[Any], int]] = {}
-    for show, user, episodes in zip(sessions["show"], sessions["userid"], sessions["episodes"], strict=True):
-        n, users, total = found.get(decode_escapes(str(show)), (0, set(), 0))
-        users.add(user)
-        found[decode_escapes(str(show))] = (n + 1, users, total + int(episodes))
-    return _ranked({name: (n, len(users), eps) for name, (n, users, eps) in found.items()}, num)
+    settings = measure_settings(conn)
+    if from_rollups(conn, settings):
+        return _answer(conn, ("top", num, filters, settings), lambda: _ranked(_stored_per_show(conn, filters), num))
+
+    def compute() -> pd.DataFrame:
+        sessions = selected(_part(conn, "sessions"), filters)
+        found: dict[str, tuple[int, set[Any], int]] = {}
+        for show, user, episodes in zip(sessions["show"], sessions["userid"], sessions["episodes"], strict=True):
+            n, users, total = found.get(decode_escapes(str(show)), (0, set(), 0))
+            users.add(user)
+            found[decode_escapes(str(show))] = (n + 1, users, total + int(episodes))
+        return _ranked({name: (n, len(users), eps) for name, (n, users, eps) in found.items()}, num)
+
+    return _answer(conn, ("top", num, filters, settings), compute)
+
+
+def _stored_per_show(conn: Connection, filters: Filters) -> dict[str, tuple[int, int, int]]:
+    """Per show as shown: the selection's sessions, viewers and episodes, grouped by the database.
+
+    Two stored names may show alike (a course file's ``<e5>`` escape and the letter itself): their
+    viewers are counted once over both, by one more query for just those shows.
+    """
+    clause, params = rollups.where(filters)
+    rows = conn.execute(
+        f"SELECT show_id, COUNT(*), COUNT(DISTINCT user_id), SUM(episodes) FROM md_binges WHERE {clause} "
+        "GROUP BY show_id", params).fetchall()
+    names = {int(i): decode_escapes(str(n)) for i, n in conn.execute("SELECT id, show FROM md_binge_shows")}
+    ids_of: dict[str, list[int]] = {}
+    found: dict[str, tuple[int, int, int]] = {}
+    for show_id, n, viewers, episodes in rows:
+        name = names[int(show_id)]
+        ids_of.setdefault(name, []).append(int(show_id))
+        before = found.get(name, (0, 0, 0))
+        found[name] = (before[0] + int(n), before[1] + int(viewers), before[2] + int(episodes))
+    for name, ids in ids_of.items():
+        if len(ids) > 1:
+            marks = ", ".join("?" * len(ids))
+            (viewers,) = conn.execute(
+                f"SELECT COUNT(DISTINCT user_id) FROM md_binges WHERE {clause} AND show_id IN ({marks})",
+                [*params, *ids]).fetchone()
+            found[name] = (found[name][0], int(viewers), found[name][2])
+    check_deadline(conn)
+    return found

@@ -144,6 +144,24 @@ def test_hand_worked_top_shows(hand: Any) -> None:
         {"show": "Alpha", "sessions": 2, "viewers": 2, "episodes": 6, "episodes_per_session": 3.0}]
 
 
+def test_a_show_stored_escaped_and_as_its_letter_is_one_show_counting_each_viewer_once(make_db: Any) -> None:
+    # u1 binges "Sm<e5>land" (the course file's escape) on 03-01 and "Småland" on 03-02; u2 "Småland" on 03-02:
+    # shown alike, so one show of 3 sessions and 2 viewers (u1 once), on the rollups and on the raw rows.
+    def run(user: str, show: str, day: str) -> list[dict[str, Any]]:
+        return [_episode(f"2024-03-{day} 20:{m}:00", user, f"{show}, E{m}", 10) for m in ("00", "15", "30")]
+
+    db = make_db([*run("u1", "Sm<e5>land", "01"), *run("u1", "Småland", "02"), *run("u2", "Småland", "02")])
+    want = [{"show": "Småland", "sessions": 3, "viewers": 2, "episodes": 9, "episodes_per_session": 3.0}]
+    assert get_json(create_app(db=db).server.test_client(), "/data/binge/shows/") == want
+    conn = connect_readonly(db)
+    try:
+        assert binge.from_rollups(conn, binge.measure_settings(conn))
+        raw = binge._raw_binges(conn, dialect_of(conn), binge.measure_settings(conn))
+    finally:
+        conn.close()
+    assert len(raw.sessions) == 3 and raw.sessions["show"].nunique() == 2
+
+
 def test_sessions_follow_their_first_episode_and_minutes_their_own(hand: Any) -> None:
     # Only u1's first episode is on a TV: the TV selection has its session and only that episode's 40 minutes.
     assert get_json(hand, "/data/binge/overall/?device=TV") == [
