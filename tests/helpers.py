@@ -483,7 +483,7 @@ def title_entries(conn: Any, table: str) -> list[tuple[Any, ...]]:
            f"FROM {table}")
     for key, *dims, blob_ids, blob_plays, blob_minutes, engagement, deciles in conn.execute(sql).fetchall():
         ids = np.frombuffer(bytes(blob_ids), dtype="<i4")
-        plays, minutes = (np.frombuffer(bytes(b), dtype="<i8") for b in (blob_plays, blob_minutes))
+        plays, minutes = (unpack_columns(bytes(b), 1, len(ids))[0] for b in (blob_plays, blob_minutes))
         sums = unpack_columns(bytes(engagement), len(columns), len(ids))
         codes = unpack_codes(bytes(deciles), int(sums[rated].sum()))
         ends = np.cumsum(sums[rated])

@@ -16,7 +16,7 @@ from ..store import Dialect, add_month_partitions, dialect_of
 from . import showmap
 from .binges import BingeParts
 from .firstseen import FirstSeen
-from .packing import pack_code_runs, pack_column_rows, unpack_codes, unpack_columns
+from .packing import pack_code_runs, pack_column_rows, pack_pairs, unpack_codes, unpack_columns, unpack_pairs
 from .tables import (
     ABOUT_COUNTS,
     BIN_ARRAYS,
@@ -57,6 +57,7 @@ _ANONYMOUS = data_settings.ANONYMOUS_USER
 _DAY_BITS, _DIM_BITS = 21, 14  # key = day << 42 | sessiontype << 28 | device << 14 | market
 _TITLE_BITS = 31  # a title entry = dense key << 31 | title id
 _TITLE_MASK = (1 << _TITLE_BITS) - 1
+_USER_MASK = (1 << 32) - 1  # a title viewer pair = title id << 32 | user id
 _CODE_BITS = 4  # a decile entry = title entry << 4 | decile code
 _DENSE_LIMIT = 1 << (63 - _TITLE_BITS - _CODE_BITS)
 #: The per-title columns summed per (key, title): plays, minutes, then the engagement sums.
@@ -801,11 +802,17 @@ class Aggregator:
         starts, ends = _bounds(dense_ids)
         keys = [texts[d] for d in dense_ids[starts].tolist()]
         old = self._old(conn, f"SELECT day, {DIMS_PK}, pairs FROM md_title_viewers WHERE day BETWEEN ? AND ?", keys)
-        rows = []
+        # Each key's distinct pairs ordered by (user, title), with the stored ones of a key stored already.
+        parts: list[np.ndarray] = []
         for key, a, b in zip(keys, starts.tolist(), ends.tolist(), strict=False):
-            blob = pairs[a:b].astype("<i8").tobytes()
             stored = old.get(key)
-            rows.append((*key, blob if stored is None else stored[0] + blob))
+            mine = pairs[a:b] if stored is None else np.concatenate([unpack_pairs([bytes(stored[0])])[0], pairs[a:b]])
+            parts.append(np.unique(((mine & _USER_MASK) << _TITLE_BITS) | (mine >> 32)))
+        by_user = np.concatenate(parts)
+        lengths = np.array([len(p) for p in parts], dtype=np.int64)
+        cuts = np.cumsum(lengths)
+        blobs = pack_pairs(by_user >> _TITLE_BITS, by_user & _TITLE_MASK, cuts - lengths, cuts)
+        rows = [(*key, blob) for key, blob in zip(keys, blobs, strict=True)]
         upsert(
             conn, dialect_of(conn), "md_title_viewers", ("day", *DIMS, "pairs"), stored=old,
             on_conflict=f"(day, {DIMS_PK}) DO UPDATE SET pairs = excluded.pairs", rows=rows,
@@ -844,8 +851,8 @@ class Aggregator:
                 stored = (np.int64(position[text]) << _TITLE_BITS) | stored_ids
                 sums = unpack_columns(blob_engagement, len(TITLE_ENGAGEMENT_COLUMNS), len(stored))
                 all_entries.append(stored)
-                for column, array in zip(all_values, [np.frombuffer(blob_plays, dtype="<i8"),
-                                                      np.frombuffer(blob_minutes, dtype="<i8"), *sums], strict=True):
+                counts = [unpack_columns(blob, 1, len(stored))[0] for blob in (blob_plays, blob_minutes)]
+                for column, array in zip(all_values, [*counts, *sums], strict=True):
                     column.append(array)
                 rated = sums[_COMPLETION_PLAYS]
                 codes = unpack_codes(blob_deciles, int(rated.sum())).astype(np.int64)
@@ -883,14 +890,12 @@ def _title_rows(texts: list[tuple], entries: np.ndarray, values: list[np.ndarray
     codes = np.repeat(coded & ((1 << _CODE_BITS) - 1), plays)
     first_code = np.concatenate(([0], np.cumsum(plays)))[np.searchsorted(coded >> _CODE_BITS, entries[starts])]
     code_runs = np.diff(np.concatenate((first_code, [len(codes)])))
-    ids_bytes, plays_bytes, minutes_bytes = (
-        ids.astype("<i4").tobytes(), values[0].astype("<i8").tobytes(), values[1].astype("<i8").tobytes()
-    )
+    ids_bytes = ids.astype("<i4").tobytes()
     return [
-        (*text, ids_bytes[4 * a:4 * b], plays_bytes[8 * a:8 * b], minutes_bytes[8 * a:8 * b], engagement,
-         deciles_blob)
-        for text, a, b, engagement, deciles_blob in zip(
-            texts, starts.tolist(), ends.tolist(), pack_column_rows(values[2:], starts, ends),
+        (*text, ids_bytes[4 * a:4 * b], plays, minutes, engagement, deciles_blob)
+        for text, a, b, plays, minutes, engagement, deciles_blob in zip(
+            texts, starts.tolist(), ends.tolist(), pack_column_rows(values[:1], starts, ends),
+            pack_column_rows(values[1:2], starts, ends), pack_column_rows(values[2:], starts, ends),
             pack_code_runs(codes, code_runs), strict=True)
     ]
 

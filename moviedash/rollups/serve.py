@@ -15,9 +15,10 @@ from ..concentration import concentration_of, distribution_of
 from ..escapes import decode_escapes
 from ..params import RESOLUTIONS, Filters, SeriesQuery, TopQuery
 from ..periods import period_start
+from ..shows import is_series
 from ..store import DIALECT, Dialect, Queryable, dialect_of
 from .aggregator import distinct, group_sum, pair_sum
-from .packing import unpack_codes, unpack_columns
+from .packing import unpack_codes, unpack_columns, unpack_pairs
 from .showmap import ShowMap
 from .tables import (
     BIN_ARRAYS,
@@ -217,8 +218,9 @@ def top_from_tables(conn: Queryable, query: TopQuery) -> list[list[Any]]:
     values: list[np.ndarray] = []
     for sql, params in parts:
         for blob_ids, blob_values in conn.execute(sql, params):
-            ids.append(np.frombuffer(blob_ids, dtype="<i4"))
-            values.append(np.frombuffer(blob_values, dtype="<i8"))
+            titles = np.frombuffer(blob_ids, dtype="<i4")
+            ids.append(titles)
+            values.append(unpack_columns(blob_values, 1, len(titles))[0])
     if not ids:
         return []
     title_ids, (totals,) = group_sum(np.concatenate(ids), [np.concatenate(values)])
@@ -271,11 +273,10 @@ def top_rows(conn: Queryable, query: TopQuery) -> list[list[Any]]:
 def _top_viewers_from_tables(conn: Queryable, query: TopQuery) -> list[list[Any]]:
     """Distinct viewers per title of a selection: the distinct (title, user) pairs of its (day, dims) rows."""
     clause, params = where(query.filters)
-    parts = [np.frombuffer(blob, dtype="<i8") for (blob,) in conn.execute(
-        f"SELECT pairs FROM md_title_viewers WHERE {clause}", params)]
-    if not parts:
+    blobs = [bytes(blob) for (blob,) in conn.execute(f"SELECT pairs FROM md_title_viewers WHERE {clause}", params)]
+    if not blobs:
         return []
-    pairs = distinct(np.concatenate(parts))
+    pairs = distinct(unpack_pairs(blobs)[0])
     viewers = np.bincount(pairs >> 32)
     ids = np.flatnonzero(viewers)
     return _rank_titles(conn, ids, viewers[ids], query.num)
@@ -293,21 +294,21 @@ def top_shows_from_tables(conn: Queryable, query: TopQuery) -> list[list[Any]]:
     values: list[np.ndarray] = []
     if query.rank == "viewers":
         clause, params = where(query.filters)
-        for sessiontype, blob in conn.execute(f"SELECT sessiontype, pairs FROM md_title_viewers WHERE {clause}",
-                                              params):
-            pairs = np.frombuffer(blob, dtype="<i8")
-            values.append((shows.of(pairs >> 32, sessiontype) << 32) | (pairs & 0xFFFFFFFF))
-        if not values:
+        rows = conn.execute(f"SELECT sessiontype, pairs FROM md_title_viewers WHERE {clause}", params).fetchall()
+        if not rows:
             return []
-        show_pairs = distinct(np.concatenate(values))
+        pairs, sizes = unpack_pairs([bytes(blob) for _, blob in rows])
+        series = np.repeat(np.array([is_series(sessiontype) for sessiontype, _ in rows]), sizes)
+        show_pairs = distinct((shows.of_rows(pairs >> 32, series) << 32) | (pairs & 0xFFFFFFFF))
         viewers = np.bincount(show_pairs >> 32)
         show_ids = np.flatnonzero(viewers)
         return _rank_shows(shows, show_ids, viewers[show_ids], query.num)
     column = {"plays": "plays", "minutes": "minutes"}[query.rank]
     for sql, params in _title_queries(query.filters, f"{column}, sessiontype"):
         for blob_ids, blob_values, sessiontype in conn.execute(sql, params):
-            ids.append(shows.of(np.frombuffer(blob_ids, dtype="<i4").astype(np.int64), sessiontype))
-            values.append(np.frombuffer(blob_values, dtype="<i8"))
+            titles = np.frombuffer(blob_ids, dtype="<i4").astype(np.int64)
+            ids.append(shows.of(titles, sessiontype))
+            values.append(unpack_columns(blob_values, 1, len(titles))[0])
     if not ids:
         return []
     show_ids, (totals,) = group_sum(np.concatenate(ids), [np.concatenate(values)])

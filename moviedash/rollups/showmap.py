@@ -86,6 +86,10 @@ class ShowMap:
         table = self.split if shows.is_series(sessiontype) else self.own
         return table[title_ids]
 
+    def of_rows(self, title_ids: np.ndarray, series: np.ndarray) -> np.ndarray:
+        """The show ids of ``title_ids``, each entry's own session type told by ``series`` (a series or not)."""
+        return np.where(series, self.split[title_ids], self.own[title_ids])
+
     def names(self, ids: Iterable[int]) -> dict[int, str]:
         """The names of show ids."""
         wanted = sorted({int(i) for i in ids})

@@ -22,9 +22,10 @@ rows (``movies.rowid > covered``) to
   and stop curve are exact sums of them,
 - ``md_title_users``: each title's all-time viewers (bitmap and count), for
   the default top list by viewers,
-- ``md_title_viewers``: per (day, dims) the ``title id << 32 | user id`` pair
-  of every titled event, packed: distinct viewers per title of any selection
-  are the distinct pairs of the matching rows (8 bytes per event, ~6% of ``movies``),
+- ``md_title_viewers``: per (day, dims) the distinct (user id, title id) pairs
+  of its titled plays' viewers, ordered by user (:func:`.packing.pack_pairs`: the users as
+  gaps, ~4 bytes a pair): distinct viewers per title of any selection are the distinct
+  pairs of the matching rows,
 - ``md_engagement``: per (day, dims) the integer sums of the engagement
   ratios (:data:`moviedash.metrics.ENGAGEMENT_ROLLUPS`, one column per
   declared numerator, denominator and play count, in 0.0001 units or plays)
@@ -115,7 +116,7 @@ from ..store import DIALECT, Dialect, dialect_of
 
 DIMS: tuple[str, ...] = dimensions.DIMS
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 TABLES: tuple[str, ...] = (
     "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users",
     "md_title_viewers", "md_engagement", "md_engagement_bins", "md_engagement_bins_month", "md_about", "md_results",

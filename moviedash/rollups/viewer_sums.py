@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import settings as data_settings
 from ..store import Dialect
-from .packing import pack_column_rows, unpack_columns
+from .packing import pack_id_rows, unpack_id_rows
 from .tables import DIMS, DIMS_PK, upsert
 
 #: The tables (also in :data:`.tables.TABLES`; their DDL is in :func:`.tables.schema`).
@@ -43,44 +43,17 @@ _USER_MASK = (1 << _USER_BITS) - 1
 OldRows = Callable[[Any, str, list[tuple]], dict[tuple, tuple]]
 
 
-_HEADER = np.dtype([("count", "<u4"), ("first", "<u4")])
-
-
 def pack_viewers(users: np.ndarray, plays: np.ndarray, minutes: np.ndarray, starts: np.ndarray,
                  ends: np.ndarray) -> list[bytes]:
     """One blob per non-empty row ``[starts[i], ends[i])`` of the arrays (``users`` ascending within a row):
-    its entry count and first user id (two little-endian uint32), then :func:`.packing.pack_columns` of
-    the gaps between its user ids (0 first), its plays and its minutes."""
-    if not len(starts):
-        return []
-    gaps = np.diff(users, prepend=0)
-    gaps[starts] = 0
-    header = np.empty(len(starts), dtype=_HEADER)
-    header["count"] = ends - starts
-    header["first"] = users[starts]
-    heads = header.tobytes()
-    bodies = pack_column_rows([gaps, plays, minutes], starts, ends)
-    return [heads[8 * i:8 * i + 8] + body for i, body in enumerate(bodies)]
+    :func:`.packing.pack_id_rows` of the user ids with their plays and minutes."""
+    return pack_id_rows(users, [plays, minutes], starts, ends)
 
 
 def unpack_viewers(blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The entries of :func:`pack_viewers` blobs, concatenated: user ids, plays, minutes (int64)."""
-    if not blobs:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    firsts = np.zeros(len(blobs), dtype=np.int64)
-    counts = np.zeros(len(blobs), dtype=np.int64)
-    parts: list[list[np.ndarray]] = [[], [], []]
-    for i, blob in enumerate(blobs):
-        count, first = np.frombuffer(blob, dtype=_HEADER, count=1)[0].tolist()
-        counts[i], firsts[i] = count, first
-        for part, values in zip(parts, unpack_columns(blob[8:], len(ARRAYS), count), strict=True):
-            part.append(values)
-    gaps, plays, minutes = (np.concatenate(p) for p in parts)
-    # Each row's ids are its first id plus the running sum of its gaps (one cumsum over all rows).
-    running = np.cumsum(gaps)
-    before = np.concatenate(([0], running))[np.concatenate(([0], np.cumsum(counts)[:-1]))]
-    return running + np.repeat(firsts - before, counts), plays, minutes
+    users, (plays, minutes), _ = unpack_id_rows(blobs, 2)
+    return users, plays, minutes
 
 
 class Sums(NamedTuple):

@@ -11,8 +11,12 @@ from moviedash.rollups.packing import (
     pack_codes,
     pack_column_rows,
     pack_columns,
+    pack_id_rows,
+    pack_pairs,
     unpack_codes,
     unpack_columns,
+    unpack_id_rows,
+    unpack_pairs,
 )
 
 
@@ -99,3 +103,48 @@ def test_vectorised_packing_checks_its_input() -> None:
         pack_column_rows([np.array([1])], np.array([0, 1]), np.array([1, 1]))
     with pytest.raises(ValueError, match="cover"):
         pack_code_runs(np.array([1, 2]), np.array([1]))
+
+
+def test_id_rows_round_trip_whatever_each_rows_widths() -> None:
+    # Random rows of ascending ids (repeats too) and two columns of mixed ranges, so that the rows' widths
+    # differ column by column (1, 2, 4 and 8 bytes): the vectorised unpacking puts every value back in place.
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(1, 40, 200)
+    ids_parts, first, second = [], [], []
+    for n in lengths.tolist():
+        top = int(rng.choice([100, 70_000, 2**32 - 1]))
+        ids_parts.append(np.sort(rng.integers(0, top, n)))
+        scale = int(rng.choice([1, 300, 2**20, 2**40]))
+        first.append(rng.integers(-scale, scale, n))
+        second.append(rng.integers(0, 5, n))
+    ids = np.concatenate(ids_parts)
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    blobs = pack_id_rows(ids, [np.concatenate(first), np.concatenate(second)], starts, ends)
+    got_ids, (got_first, got_second), sizes = unpack_id_rows(blobs, 2)
+    assert got_ids.tolist() == ids.tolist()
+    assert got_first.tolist() == np.concatenate(first).tolist()
+    assert got_second.tolist() == np.concatenate(second).tolist()
+    assert sizes.tolist() == lengths.tolist()
+    # One blob at a time gives the same rows; a blob with a byte too many or a bad width is refused.
+    one_ids, (one_first, _), one_size = unpack_id_rows(blobs[7:8], 2)
+    assert one_ids.tolist() == ids[starts[7]:ends[7]].tolist() and one_size.tolist() == [lengths[7]]
+    assert one_first.tolist() == first[7].tolist()
+    with pytest.raises(ValueError, match="longer"):
+        unpack_id_rows([blobs[0] + b"\x00"], 2)
+    with pytest.raises(ValueError, match="width"):
+        unpack_id_rows([blobs[0][:8] + b"\x03" + blobs[0][9:]], 2)
+    empty_ids, empty_columns, empty_sizes = unpack_id_rows([], 2)
+    assert len(empty_ids) == len(empty_sizes) == 0 and [len(c) for c in empty_columns] == [0, 0]
+
+
+def test_title_viewer_pairs_pack_by_user_and_read_back_as_title_user() -> None:
+    # Row 1: users 5 (titles 2, 9) and 70,000 (title 2); row 2: user 2**32 - 1, title 2**31 - 1.
+    users = np.array([5, 5, 70_000, 2**32 - 1], dtype=np.int64)
+    titles = np.array([2, 9, 2, 2**31 - 1], dtype=np.int64)
+    blobs = pack_pairs(users, titles, np.array([0, 3]), np.array([3, 4]))
+    # 8 header bytes, then gaps 0, 0, 69,995 (4 bytes each) and titles (1 byte each), each with its width byte.
+    assert len(blobs[0]) == 8 + 1 + 3 * 4 + 1 + 3
+    pairs, sizes = unpack_pairs(blobs)
+    assert sizes.tolist() == [3, 1]
+    assert pairs.tolist() == [(2 << 32) | 5, (9 << 32) | 5, (2 << 32) | 70_000, ((2**31 - 1) << 32) | (2**32 - 1)]
