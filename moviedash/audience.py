@@ -38,7 +38,7 @@ from . import analysis, metrics, rollups
 from . import settings as data_settings
 from .errors import MoviedashError
 from .params import COHORT_PERIODS, Filters, SeriesQuery, parse_period
-from .periods import check_periods, period_count, period_labels, period_start
+from .periods import check_periods, period_count, period_end, period_labels, period_start
 from .rollups import firstseen_serve as firstseen
 from .store import Connection, Dialect, check_deadline, dialect_of
 
@@ -142,9 +142,9 @@ def new_returning(conn: Connection, query: SeriesQuery, dialect: Dialect | None 
     })
 
 
-def _bounds(conn: Connection, filters: Filters, resolution: str) -> tuple[dt.date, dt.date, dt.date] | None:
-    """The first and last cohort period labels of the selection, and its last day: the date range within the
-    data's span (no cohort is first seen outside it, and no member active after it)."""
+def _bounds(conn: Connection, filters: Filters, resolution: str) -> tuple[dt.date, dt.date] | None:
+    """The first and last cohort period labels of the selection: of the date range within the data's span
+    (no cohort is first seen outside it)."""
     whole = analysis.span(conn)
     if whole.first is None or whole.last is None:
         return None
@@ -159,18 +159,20 @@ def _bounds(conn: Connection, filters: Filters, resolution: str) -> tuple[dt.dat
             f"{MAX_COHORT_PERIODS} periods: choose period=month or a shorter range (start, end)",
             parameter="period",
         )
-    return first, last, end
+    return first, last
 
 
 def _cohort_parts(conn: Connection, filters: Filters, resolution: str, first: dt.date, last: dt.date,
-                  end: dt.date, dialect: Dialect) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+                  dialect: Dialect) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
     if not _from_rollups(conn):
         return _raw_cohorts(conn, filters, resolution, first.isoformat(), last.isoformat(), dialect)
     if filters.is_default():
         stored = firstseen.stored_result(conn, f"cohorts:{resolution}")
         if stored is not None:
             return dict(stored["sizes"]), {(c, p): n for c, p, n in stored["hits"]}
-    return firstseen.cohort_rows(conn, filters, resolution, first.isoformat(), end.isoformat())
+    # Through the last cohort's whole period: a cohort's size is its members over all data, even when the
+    # date range ends inside its period.
+    return firstseen.cohort_rows(conn, filters, resolution, first.isoformat(), period_end(last, resolution).isoformat())
 
 
 def cohorts(conn: Connection, period: str, filters: Filters, dialect: Dialect | None = None) -> pd.DataFrame:
@@ -183,11 +185,11 @@ def cohorts(conn: Connection, period: str, filters: Filters, dialect: Dialect | 
     bounds = _bounds(conn, filters, resolution)
     if bounds is None:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in COHORT_COLUMNS})
-    first, last, end = bounds
+    first, last = bounds
     key = ("cohorts", resolution, filters, dialect, first, last)
 
     def compute() -> pd.DataFrame:
-        sizes, hits = _cohort_parts(conn, filters, resolution, first, last, end, dialect)
+        sizes, hits = _cohort_parts(conn, filters, resolution, first, last, dialect)
         check_deadline(conn)
         return _triangle(sizes, hits, period_labels(first, last, resolution))
 

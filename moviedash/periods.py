@@ -21,6 +21,17 @@ def period_start(day: dt.date, resolution: str) -> dt.date:
     raise ValueError(f"unknown resolution {resolution!r}")
 
 
+def period_end(label: dt.date, resolution: str) -> dt.date:
+    """The last day of the period labelled ``label`` (its Sunday, the last of its month)."""
+    if resolution == "daily":
+        return label
+    if resolution == "weekly":
+        return label + dt.timedelta(days=6)
+    if resolution == "monthly":
+        return dt.date(label.year + label.month // 12, label.month % 12 + 1, 1) - dt.timedelta(days=1)
+    raise ValueError(f"unknown resolution {resolution!r}")
+
+
 def period_count(first: dt.date, last: dt.date, resolution: str) -> int:
     """How many periods of ``resolution`` a series from ``first`` to ``last`` (period labels) has."""
     if resolution == "monthly":

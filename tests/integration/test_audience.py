@@ -243,6 +243,8 @@ SELECTIONS: list[tuple[str, dict[str, Any]]] = [
     ("&device=TV", {"device": "TV"}),
     ("&start=2023-06-01&end=2023-09-30", {"start": dt.date(2023, 6, 1), "end": dt.date(2023, 9, 30)}),
     ("&sessiontype=SERIES&start=2023-03-15", {"sessiontype": "SERIES", "start": dt.date(2023, 3, 15)}),
+    # Ends on a Wednesday: the last week's cohort still counts its members first seen Thursday to Sunday.
+    ("&end=2023-09-27&device=TV", {"end": dt.date(2023, 9, 27), "device": "TV"}),
 ]
 
 
