@@ -193,9 +193,9 @@ def cohorts(conn: Connection, period: str, filters: Filters, dialect: Dialect | 
         check_deadline(conn)
         return _triangle(sizes, hits, period_labels(first, last, resolution))
 
-    # The finished triangle is kept (thousands of cells for weeks): a copy handed out, as callers may change it.
+    # The finished triangle is kept (thousands of cells for weeks; a copy is handed out).
     frame: pd.DataFrame = analysis.cached(conn, key, compute)
-    return frame.copy()
+    return frame
 
 
 def _triangle(sizes: dict[str, int], hits: dict[tuple[str, str], int], labels: list[str]) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -77,16 +78,32 @@ def cohorts_figure(df: pd.DataFrame, period: str, *, theme: str = "light",
     width = int(df["offset"].max()) + 1
     sizes = dict(zip(df["cohort"].astype(str), df["size"].astype(int), strict=False))
     rows = [f"{cohort_label(c, period)} · {sizes[c]:,}" for c in cohorts]
-    z: list[list[float | None]] = [[None] * width for _ in cohorts]
-    text: list[list[str]] = [[""] * width for _ in cohorts]
-    custom: list[list[list[object]]] = [[["", "", 0, 0] for _ in range(width)] for _ in cohorts]
+    # Whole arrays at once (numpy object arrays, validated as one array each): a triangle of weeks over
+    # two years has thousands of cells, too many for a Python step per cell.
+    shown: dict[str, str] = {}
+
+    def label(day: str) -> str:
+        found = shown.get(day)
+        if found is None:
+            found = shown[day] = cohort_label(day, period)
+        return found
+
     at = {c: i for i, c in enumerate(cohorts)}
-    for r in df.itertuples(index=False):
-        i, k = at[str(r.cohort)], int(r.offset)
-        z[i][k] = float(r.share)
-        text[i][k] = f"{float(r.share):.1f}"
-        custom[i][k] = [cohort_label(str(r.cohort), period), cohort_label(str(r.period), period), int(r.active),
-                        int(r.size)]
+    rows_at = [at[str(c)] for c in df["cohort"]]
+    cols_at = [int(k) for k in df["offset"]]
+    shares = [float(v) for v in df["share"]]
+    z = np.full((len(cohorts), width), None, dtype=object)
+    text = np.full((len(cohorts), width), "", dtype=object)
+    custom = np.empty((len(cohorts), width, 4), dtype=object)
+    custom[:, :, :2] = ""
+    custom[:, :, 2:] = 0
+    z[rows_at, cols_at] = shares
+    text[rows_at, cols_at] = [f"{v:.1f}" for v in shares]
+    for column, values in enumerate((
+        [label(str(c)) for c in df["cohort"]], [label(str(c)) for c in df["period"]],
+        [int(v) for v in df["active"]], [int(v) for v in df["size"]],
+    )):
+        custom[rows_at, cols_at, column] = values
     word = _OFFSET_WORDS[period]
     scale = [[i / (len(p.scale) - 1), colour] for i, colour in enumerate(p.scale)]
     trace = {

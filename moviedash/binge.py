@@ -262,9 +262,9 @@ def per_period(conn: Connection, query: SeriesQuery) -> pd.DataFrame:
 
 
 def _answer(conn: Connection, key: tuple, compute: Any) -> pd.DataFrame:
-    """``compute()``'s frame, kept per data version and selection (a copy handed out: callers may change it)."""
+    """``compute()``'s frame, kept per data version and selection (:func:`~.analysis.cached` hands out copies)."""
     frame: pd.DataFrame = cached(conn, ("binge-answer", *key), compute)
-    return frame.copy()
+    return frame
 
 
 def _per_period_of(frame: pd.DataFrame, query: SeriesQuery) -> pd.DataFrame:

@@ -559,7 +559,7 @@ def _register_page_chart(app: dash.Dash, page_name: str, chart: str, own: Sequen
             raise PreventUpdate
         filter_values, theme = _page_selection(selection_data, fallback)
         values_of = dict(zip(own, own_values, strict=True)) | dict(zip(others, other_values, strict=True))
-        figure, config, summary, href = chart_view(chart, values_of, filter_values, theme)
+        figure, config, summary, href = views.kept_chart(page_name, chart, values_of, filter_values, theme, chart_view)
         return figure, config, summary, href or "", href is None
 
 

@@ -219,6 +219,41 @@ def figure_props(figure: go.Figure) -> dict[str, Any]:
     return figure.to_dict()
 
 
+#: A page's charts as its own controls and selection draw them (callbacks), kept while the data's version
+#: holds: a triangle of weeks is thousands of cells, drawn again at every click otherwise.
+CHART_CACHE = analysis.ResultCache(maxsize=64)
+
+#: A page's ``chart_view``: (chart, its controls' values, the filter values, theme, faults) -> the chart's
+#: figure, Plotly config, text alternative and CSV address.
+ChartView = Callable[..., tuple[go.Figure, dict[str, Any], str, "str | None"]]
+
+
+def kept_chart(page: str, chart: str, controls: dict[str, Any], filter_values: Sequence[Any], theme: str,
+               chart_view: ChartView) -> tuple[dict[str, Any], dict[str, Any], str, str | None]:
+    """``chart_view``'s outputs with the figure as a plain dict (:func:`figure_props`), kept in
+    :data:`CHART_CACHE`; one drawn while the database could not be read is shown, never kept."""
+    key = ("chart", page, chart, json.dumps(controls, sort_keys=True, default=str),
+           json.dumps(list(filter_values), default=str), theme)
+    drawn: list[tuple[dict[str, Any], dict[str, Any], str, str | None]] = []
+
+    def compute() -> tuple[dict[str, Any], dict[str, Any], str, str | None]:
+        faults: list[MoviedashError] = []
+        figure, config, summary, href = chart_view(chart, controls, filter_values, theme, faults)
+        drawn.append((figure_props(figure), config, summary, href))
+        if faults:
+            raise _Unkept
+        return drawn[0]
+
+    try:
+        return analysis.cached(get_connection(), key, compute, cache=CHART_CACHE)
+    except _Unkept:
+        return drawn[0]
+
+
+class _Unkept(Exception):
+    """A chart drawn while the database could not be read: shown once, never kept."""
+
+
 class _Uncacheable(Exception):
     """A first view drawn while the database could not be read: shown once, never kept."""
 
