@@ -38,6 +38,7 @@ from .tables import (
     unpack,
     upsert,
 )
+from .title_numbers import TitleNumbers
 from .viewer_sums import ViewerSums
 
 # --------------------------------------------------------------------------- #
@@ -48,9 +49,10 @@ from .viewer_sums import ViewerSums
 #: The columns a batch must hand to :meth:`Aggregator.add`.
 FED_COLUMNS: tuple[str, ...] = (
     "event_date", "userid", *DIMS, "title", "totalminuteswatched", "viewpercentage", "runningtime", "errorperception",
+    "seasonnumber", "episodenumber",
 )
 #: Fed columns that are integers and reals (the rest are text).
-_INTEGER_COLUMNS = ("totalminuteswatched", "runningtime")
+_INTEGER_COLUMNS = ("totalminuteswatched", "runningtime", "seasonnumber", "episodenumber")
 _REAL_COLUMNS = ("viewpercentage", "errorperception")
 _FULL = 100 * UNITS
 _ANONYMOUS = data_settings.ANONYMOUS_USER
@@ -387,6 +389,8 @@ class Aggregator:
         self.titles = _Codes(max(titles.values(), default=0) + 1)
         self.titles.index = titles
         self.title_name = {tid: name for name, tid in titles.items()}
+        # md_title_numbers: each title's season and episode (only titles coded before can have a stored row).
+        self.numbers = TitleNumbers(self.titles.offset)
         # What counts as a play and who as a viewer (:mod:`moviedash.settings`), read in the writing transaction.
         self.settings = data_settings.load(conn)
         self._excluded = pa.array(sorted(self.settings.exclude_users), type=pa.string())
@@ -553,6 +557,7 @@ class Aggregator:
         self.viewer_parts.append((keys[order], pairs[order]))
         self.title_pairs.append(distinct(pairs))
         self.binges.add(cols, minutes, user)
+        self.numbers.add(title, cols["seasonnumber"], cols["episodenumber"])
 
     # ------------------------------------------------------------------ #
 
@@ -684,6 +689,7 @@ class Aggregator:
                 self.title_name[self.titles.offset + i] = name
         # Each new title's show (and every CSV-named title's), for the top list by show.
         showmap.write(conn, dialect, self.titles.index, self.titles.names)
+        self.numbers.write(conn, dialect)
         self.first_seen.write(conn, dialect)
         nd = len(self.dense_keys)
         if not nd:

@@ -167,7 +167,8 @@ def _add_rows(conn: Any, covered: int, dialect: Dialect) -> bool:
     cursor = conn.execute(
         f"SELECT {dialect.event_text}, CAST(userid AS text), {dims}, "
         f"CAST(title AS text), {MINUTES}, {dialect.units('viewpercentage')}, {dialect.integer('runningtime')}, "
-        f"{dialect.units('errorperception')} FROM movies WHERE {new}",
+        f"{dialect.units('errorperception')}, {dialect.integer('seasonnumber')}, {dialect.integer('episodenumber')} "
+        f"FROM movies WHERE {new}",
         (covered,),
     )
     while rows := cursor.fetchmany(200_000):

@@ -51,6 +51,10 @@ rows (``movies.rowid > covered``) to
   of a series (``split``) or of any other session type (``own``) under :mod:`moviedash.shows`'
   rule (:mod:`.showmap`): the top list by show (``group=shows``) maps the per-title rollups'
   entries to shows by their row's session type,
+- ``md_title_numbers``: each title's ``season`` and ``episode`` (NULL: none) and ``mixed``, 1 when its
+  events do not all carry the same pair (:mod:`.title_numbers`): the show page (per season and
+  episode, its grid) maps the per-title rollups' entries of the show to their numbers, and is
+  answered from the raw table when a title of the show is mixed,
 - ``md_viewer_day`` / ``md_viewer_month``: per (day or month, dims) the viewers' user ids, plays and
   minutes, packed (:mod:`.viewer_sums`): any selection's per-viewer totals (concentration, heavy
   viewers) are a group-sum by user id of its rows,
@@ -116,11 +120,11 @@ from ..store import DIALECT, Dialect, dialect_of
 
 DIMS: tuple[str, ...] = dimensions.DIMS
 #: Bumped when the derived tables change: a database with another version is rebuilt at its next load.
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 TABLES: tuple[str, ...] = (
     "md_users", "md_titles", "md_day", "md_hour", "md_title_day", "md_title_month", "md_title_users",
     "md_title_viewers", "md_engagement", "md_engagement_bins", "md_engagement_bins_month", "md_about", "md_results",
-    "md_shows", "md_title_shows",
+    "md_shows", "md_title_shows", "md_title_numbers",
     # Binge sessions (issue 15, :mod:`.binges`).
     "md_binge_shows", "md_binge_viewers", "md_binge_tail", "md_binges", "md_binge_day",
     "md_first_seen", "md_first_day",
@@ -208,6 +212,8 @@ CREATE TABLE IF NOT EXISTS md_about (name {text} PRIMARY KEY, value {big} NOT NU
 CREATE TABLE IF NOT EXISTS md_results (name {text} PRIMARY KEY, value {text} NOT NULL);
 CREATE TABLE IF NOT EXISTS md_shows (id integer PRIMARY KEY, show {text} NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS md_title_shows (title integer PRIMARY KEY, own integer NOT NULL, split integer NOT NULL);
+CREATE TABLE IF NOT EXISTS md_title_numbers (
+    title integer PRIMARY KEY, season {big}, episode {big}, mixed integer NOT NULL);
 CREATE TABLE IF NOT EXISTS md_binge_shows (id {big} PRIMARY KEY, show {text} NOT NULL);
 CREATE TABLE IF NOT EXISTS md_binge_viewers (user_id {big} PRIMARY KEY, latest {big} NOT NULL);
 CREATE TABLE IF NOT EXISTS md_binge_tail (
