@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import shlex
 import shutil
@@ -473,6 +474,19 @@ def pg_sizes(url: str, groups: tuple[Group, ...], baseline: Collection[str] | No
 # --------------------------------------------------------------------------- #
 
 
+def check_data_answer(status: int, body: bytes, what: str) -> None:
+    """A ``/data`` route must answer 200 with JSON: a list of rows, or one object (a show, the concentration, the
+    heavy viewers: issue 15's routes answer with objects)."""
+    if status != 200:
+        raise BenchmarkError(f"{what}: HTTP {status}: {body[:500]!r}")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise BenchmarkError(f"{what}: not JSON: {body[:300]!r}") from None
+    if not isinstance(payload, list | dict):
+        raise BenchmarkError(f"{what}: expected a JSON list or object, got {body[:300]!r}")
+
+
 @dataclass(frozen=True)
 class Request:
     """One request: a ``page`` (HTML), its ``layout``, a ``/data`` ``route``, a ``figure`` of the API, or a
@@ -500,6 +514,8 @@ class Request:
         try:
             if self.kind == "callback":
                 check_callback_answer(status, body, self.label)
+            elif self.kind == "route":
+                check_data_answer(status, body, self.path)
             else:
                 check_route_answer(status, body, mimetype, self.path, False)
         except BenchmarkError as exc:
