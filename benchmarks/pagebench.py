@@ -613,18 +613,22 @@ def time_requests(
     clients: dict[str, Any], requests: list[Request], repeat: int, cold: int = COLD,
     mismatches: list[Mismatch] | None = None,
 ) -> dict[str, dict[str, Timed]]:
-    """``{label: {backend: Timed}}``: per request, ``cold`` samples each with the caches emptied, then ``repeat``
-    warm ones; each sample sent to every backend in turn.  With ``mismatches``, every answer is compared with
-    the first backend's first answer (a page's ``end_id`` masked) and each request's first difference recorded."""
+    """``{label: {backend: Timed}}``: per request, ``cold`` samples each with the caches emptied (once per round:
+    they are keyed by database), then ``repeat`` warm ones; each sample sent to every backend in turn.  With
+    ``mismatches``, every answer is compared with the first backend's first answer (a page's ``end_id`` masked)
+    and each request's first difference recorded."""
     out: dict[str, dict[str, Timed]] = {}
     for i, req in enumerate(requests):
         got = {b: Timed() for b in clients}
         reference: bytes | None = None
         differs = False
         for round_ in range(cold + repeat):
+            # Once per cold round, before every backend: the caches are keyed by database, so each backend's
+            # answer is still computed afresh, and the last cold round's answers are kept for the warm ones
+            # (emptied before each backend, the first backend's first "warm" sample was a cold one).
+            if round_ < cold:
+                clear_caches()
             for backend, client in clients.items():
-                if round_ < cold:
-                    clear_caches()
                 ms, status, body, mimetype = req.send(client)
                 t = got[backend]
                 (t.cold_ms if round_ < cold else t.warm_ms).append(ms)

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from benchmarks import pagebench
 from benchmarks.client import BenchmarkError
 from benchmarks.pagebench import (
     FILTERED,
@@ -188,3 +189,41 @@ def test_pages_are_compared_with_their_token_masked_and_routes_may_answer_object
     with pytest.raises(BenchmarkError, match="not JSON"):
         check_data_answer(200, b"<html>", "/data/show/?name=x")
     assert Request("route", "/data/x/", "/data/x/").problem(200, b"1", "application/json") is not None
+
+
+class FakeResponse:
+    status_code = 200
+    mimetype = "application/json"
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def get_data(self) -> bytes:
+        return self.body
+
+
+class FakeClient:
+    """A test client that records each request in a shared log and answers ``body``."""
+
+    def __init__(self, name: str, log: list[str], body: bytes) -> None:
+        self.name, self.log, self.body = name, log, body
+
+    def get(self, path: str, headers: dict[str, str]) -> FakeResponse:
+        self.log.append(self.name)
+        return FakeResponse(self.body)
+
+
+def test_caches_are_emptied_once_per_cold_round_so_every_warm_sample_follows_a_kept_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log: list[str] = []
+    monkeypatch.setattr(pagebench, "clear_caches", lambda: log.append("clear"))
+    clients = {"sqlite": FakeClient("sqlite", log, b"[1]"), "postgresql": FakeClient("postgresql", log, b"[2]")}
+    mismatches: list[pagebench.Mismatch] = []
+    got = pagebench.time_requests(clients, [Request("route", "/data/x/", "/data/x/")], 2, cold=2,
+                                  mismatches=mismatches)
+    assert log == ["clear", "sqlite", "postgresql", "clear", "sqlite", "postgresql", "sqlite", "postgresql",
+                   "sqlite", "postgresql"]
+    t = got["/data/x/"]
+    assert (len(t["sqlite"].cold_ms), len(t["sqlite"].warm_ms)) == (2, 2) and t["postgresql"].body == b"[2]"
+    assert [(m.backend, m.sample) for m in mismatches] == [("postgresql", "cold 1")]  # the first difference only
