@@ -1,23 +1,13 @@
-"""The pure parts of the engagement benchmark (benchmarks/engagement.py): no server, no database."""
+"""The pure parts of the engagement benchmark (benchmarks/engagement.py on benchmarks/pagebench.py): no server,
+no database."""
 from __future__ import annotations
 
 import datetime as dt
 import math
 
 from benchmarks.backends import comparable
-from benchmarks.engagement import (
-    CALLBACKS,
-    FILTERED,
-    LoadAB,
-    Sizes,
-    Timed,
-    build_targets,
-    callback_requests,
-    figure_urls,
-    route_urls,
-    summary_lines,
-    worst,
-)
+from benchmarks.engagement import CALLBACKS, FILTERED, GROUPS, PAGE, TARGETS, figure_urls, route_urls
+from benchmarks.pagebench import LoadAB, Sizes, Timed, build_targets, callback_requests, summary_lines, worst
 from benchmarks.selections import Callback, Page, find_callbacks
 from moviedash import pipeline
 
@@ -26,12 +16,13 @@ def test_sizes_count_sqlite_autoindexes_with_their_table_and_shares_of_the_datab
     tables = {"movies": 600, "sqlite_autoindex_movies_1": 100, "md_day": 100, "sqlite_autoindex_md_day_1": 20,
               "md_engagement": 30, "sqlite_autoindex_md_engagement_1": 10, "md_engagement_bins": 50,
               "sqlite_autoindex_md_engagement_bins_1": 10, "md_title_day": 80}
-    s = Sizes.of(1000, tables, 20)
-    assert (s.rollups, s.engagement, s.bins, s.titles) == (300, 40, 60, 20)
-    assert s.issue14 == 120 and s.share(s.issue14) == 12.0 and s.share(s.rollups) == 30.0
+    s = Sizes.of(1000, tables, GROUPS, {"titles": 20})
+    assert (s["rollups"], s["engagement"], s["bins"], s["titles"]) == (300, 40, 60, 20)
+    assert s["issue14"] == 120 and s.share(s["issue14"]) == 12.0 and s.share(s["rollups"]) == 30.0
+    assert s["total"] == 1000 and s.tables["md_day"] == 120
     # PostgreSQL's rows are already one per table (partitions summed under their root).
-    assert Sizes.of(400, {"md_engagement": 40, "movies": 360}, 0).share(40) == 10.0
-    assert math.isnan(Sizes.of(0, {}, 0).share(0))
+    assert Sizes.of(400, {"md_engagement": 40, "movies": 360}, GROUPS).share(40) == 10.0
+    assert math.isnan(Sizes.of(0, {}, GROUPS).share(0))
 
 
 def test_load_ratio_is_current_over_baseline_medians() -> None:
@@ -63,8 +54,9 @@ def test_targets_per_backend_with_postgresql_allowed_twice_sqlites_latency() -> 
     }
     loads = {"sqlite": LoadAB("sqlite", [10.9], [10.0]),
              "postgresql": LoadAB("postgresql", [8.0], [], "exit 2: Error: no such option")}
-    sizes = {"sqlite": Sizes(1000, 300, 40, 60, 20), "postgresql": Sizes(1000, 500, 100, 60, 20)}
-    lines = summary_lines(build_targets(requests, loads, sizes, 20))
+    sizes = {"sqlite": Sizes(1000, {"rollups": 300, "issue14": 120}),
+             "postgresql": Sizes(1000, {"rollups": 500, "issue14": 180})}
+    lines = summary_lines(build_targets(TARGETS, requests, loads, sizes, 20))
     assert lines == [
         "- SQLite: every request cold (median of 5) ≤ 300 ms: 310.0 ms **missed** (worst: `callback y`)",
         "- SQLite: every request warm p95 (of 20) ≤ 30 ms: 20.0 ms **met** (worst: `/data/x`)",
@@ -78,7 +70,7 @@ def test_targets_per_backend_with_postgresql_allowed_twice_sqlites_latency() -> 
         "- PostgreSQL: issue 14's rollups ≤ 15 % of the database: 18.0 % **missed** (0.0 of 0.0 MiB; every rollup "
         "table 50.0 %)",
     ]
-    without = summary_lines(build_targets(requests, {}, {}, 20))
+    without = summary_lines(build_targets(TARGETS, requests, {}, {}, 20))
     assert without[4].endswith("— **not measured** (no baseline (--baseline-src))")
     assert without[6] == "- SQLite: issue 14's rollups ≤ 15 % of the database: — **not measured**"
 
@@ -114,7 +106,7 @@ def test_callback_bodies_carry_the_selection_store_and_each_control_variant() ->
     props = {"completion-measure": {"value": "completion_rate"}, "completion-resolution": {"value": "weekly"},
              "breakdown-by": {"value": "device"}, "page": {"data": "engagement"}}
     page = Page(props, dt.date(2023, 1, 1), dt.date(2024, 12, 31))
-    requests = {r.label: r for r in callback_requests(page, found)}
+    requests = {r.label: r for r in callback_requests(PAGE, page, found)}
     default = requests["callback completion"].body
     assert default is not None
     assert default["changedPropIds"] == ["engagement-selection.data"]
