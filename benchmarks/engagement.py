@@ -37,8 +37,8 @@ temporary folder removed at the end:
    default view, each control variant, one filtered selection; bodies built from
    ``/_dash-dependencies`` and ``/_dash-layout`` by ``benchmarks.selections``).  Each
    request: cold = median of 5 first requests with the answer caches emptied
-   (``analysis.CACHE`` and the first views' ``VIEW_CACHE``), warm = p95 (nearest
-   rank) of ``--repeat``; every sample sent to SQLite then PostgreSQL.
+   (``analysis.CACHE``, the first views' ``VIEW_CACHE``, the controls' charts' ``CHART_CACHE``),
+   warm = p95 (nearest rank) of ``--repeat``; every sample sent to SQLite then PostgreSQL.
 6. **Checks**: every PostgreSQL answer (cold and warm) must equal SQLite's first answer
    byte for byte (a page's per-response ``end_id`` masked); on SQLite a copy of the
    file without ``md_meta`` (every answer from the raw table; skipped with

@@ -27,8 +27,8 @@ and the figures API's charts.  :func:`main` runs it, in a temporary folder remov
    the spec's groups (named tables, a prefix, column payloads, the tables new since the baseline).
 5. **Serving**, in process (Flask's test client on ``create_app`` of each current database, no
    network): the plan's requests.  Each request: cold = median of 5 first requests with the answer
-   caches emptied (``analysis.CACHE`` and the first views' ``VIEW_CACHE``), warm = p95 (nearest
-   rank) of ``--repeat``; every sample sent to SQLite then PostgreSQL.
+   caches emptied (``analysis.CACHE``, the first views' ``VIEW_CACHE``, the controls' charts'
+   ``CHART_CACHE``), warm = p95 (nearest rank) of ``--repeat``; every sample sent to SQLite then PostgreSQL.
 6. **Checks**: every PostgreSQL answer (cold and warm) must equal SQLite's first answer byte for
    byte (a page's per-response ``end_id`` masked); on SQLite a copy of the file without
    ``md_meta`` (every answer from the raw table; skipped with ``--no-raw``) answers each
@@ -61,7 +61,7 @@ import psycopg
 
 from moviedash import analysis, create_app
 from moviedash.dashboard import ids
-from moviedash.dashboard.views import VIEW_CACHE
+from moviedash.dashboard.views import CHART_CACHE, VIEW_CACHE
 from moviedash.factory import freeze_startup_objects
 from moviedash.store import postgres as pg_store
 from moviedash.store import redact
@@ -599,6 +599,7 @@ def page_requests(
 def clear_caches() -> None:
     analysis.CACHE.clear()
     VIEW_CACHE.clear()
+    CHART_CACHE.clear()
 
 
 @dataclass
