@@ -18,8 +18,8 @@ from urllib.parse import quote, urlencode
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from .. import analysis, charts, pipeline, viewer_cards
 from .. import audience_cards as cards
+from .. import charts, pipeline, viewer_cards
 from ..charts import placeholder_figure
 from ..errors import DatabaseUnavailable, MoviedashError, QueryTimeout, log_database_error
 from ..params import Filters
@@ -27,7 +27,7 @@ from ..viewstate import AUDIENCE_PATH
 from ..web.context import get_connection
 from . import ids
 from .engagement_page import filter_params
-from .views import VIEW_CACHE, figure_props, graph_config, selected_filters
+from .views import figure_props, graph_config, kept, selected_filters
 
 #: The page's path.
 PATH = AUDIENCE_PATH
@@ -108,33 +108,20 @@ class AudienceView:
     csv: dict[str, str | None] = field(default_factory=dict)
 
 
-class _Unkept(Exception):
-    """A view drawn while the database could not be read: shown, not kept."""
-
-
-def first_view(filter_values: Sequence[Any], theme: str) -> AudienceView:
+def first_view(filter_values: Sequence[Any], theme: str, faults: list[MoviedashError] | None = None) -> AudienceView:
     """The page drawn for the filters it starts at; kept in :data:`.views.VIEW_CACHE` while the data's
-    version holds (not when drawn during a database fault)."""
-    key = ("audience_view", json.dumps(list(filter_values), default=str), theme)
-    faults: list[MoviedashError] = []
-    computed: list[AudienceView] = []
+    version holds (not when drawn during a database fault, whose faults are added to ``faults``)."""
 
-    def compute() -> AudienceView:
+    def draw(met: list[MoviedashError]) -> AudienceView:
         view = AudienceView()
         for chart in CHART_KEYS:
-            figure, config, summary, href = chart_view(chart, view.controls, filter_values, theme, faults)
+            figure, config, summary, href = chart_view(chart, view.controls, filter_values, theme, met)
             view.charts[chart] = {"figure": figure_props(figure), "config": config}
             view.summaries[chart] = summary
             view.csv[chart] = href
-        if faults:
-            computed.append(view)
-            raise _Unkept
         return view
 
-    try:
-        return analysis.cached(get_connection(), key, compute, cache=VIEW_CACHE)
-    except _Unkept:
-        return computed[0]
+    return kept(("audience_view", json.dumps(list(filter_values), default=str), theme), draw, faults=faults)
 
 
 # --------------------------------------------------------------------------- #

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from .. import analysis, charts, engagement, metrics, pipeline
+from .. import charts, engagement, metrics, pipeline
 from .. import engagement_cards as cards
 from ..charts import placeholder_figure
 from ..errors import DatabaseUnavailable, MoviedashError, QueryTimeout, log_database_error
@@ -28,7 +28,7 @@ from ..params import RESOLUTIONS, Filters
 from ..viewstate import ENGAGEMENT_PATH
 from ..web.context import get_connection
 from . import about, ids
-from .views import VIEW_CACHE, figure_props, graph_config, selected_filters
+from .views import figure_props, graph_config, kept, selected_filters
 
 #: The page's path, next to the overview's ``/``.
 PATH = ENGAGEMENT_PATH
@@ -155,30 +155,14 @@ class EngagementView:
     about: list[str] = field(default_factory=list)
 
 
-def first_view(filter_values: Sequence[Any], theme: str) -> EngagementView:
+def first_view(filter_values: Sequence[Any], theme: str, faults: list[MoviedashError] | None = None) -> EngagementView:
     """The page drawn for the filters it starts at, with the first title of "where people stop" chosen.
 
-    Kept in :data:`.views.VIEW_CACHE` while the data's version holds (not when drawn during a database fault).
+    Kept in :data:`.views.VIEW_CACHE` while the data's version holds (not when drawn during a database fault,
+    whose faults are added to ``faults``).
     """
     key = ("engagement_view", json.dumps(list(filter_values), default=str), theme)
-    faults: list[MoviedashError] = []
-    computed: list[EngagementView] = []
-
-    def compute() -> EngagementView:
-        view = _draw(filter_values, theme, faults)
-        if faults:
-            computed.append(view)
-            raise _Unkept
-        return view
-
-    try:
-        return analysis.cached(get_connection(), key, compute, cache=VIEW_CACHE)
-    except _Unkept:
-        return computed[0]
-
-
-class _Unkept(Exception):
-    """A view drawn while the database could not be read: shown, not kept."""
+    return kept(key, lambda met: _draw(filter_values, theme, met), faults=faults)
 
 
 def _draw(filter_values: Sequence[Any], theme: str, faults: list[MoviedashError]) -> EngagementView:

@@ -9,7 +9,7 @@ a ``Referer`` they start at the defaults and the restore callback applies the UR
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from dash import dcc, html
@@ -18,6 +18,7 @@ from flask import has_request_context, request
 from .. import analysis, dimensions, emptiness, metrics
 from ..auth.header import account_controls
 from ..charts import placeholder_figure
+from ..errors import MoviedashError
 from ..params import RESOLUTIONS
 from ..viewstate import TOP_MAX, TOP_MIN, ViewState, to_query
 from ..web.context import get_connection
@@ -544,6 +545,20 @@ def serve_layout() -> html.Div:
     return page_layout(page_search(), page=page_of(path), show=series_page.show_name(path))
 
 
+#: Built pages kept while the data's version holds (without the header's account controls, which are
+#: the request's own): a page of hundreds of components is not built again for the next visitor.
+LAYOUT_CACHE = analysis.ResultCache(maxsize=32)
+
+
+class _Kept(NamedTuple):
+    """A built page and what its header is drawn from (the header is the one per-request part)."""
+
+    root: html.Div
+    header_at: int
+    span: analysis.Span
+    empty: bool
+
+
 def page_layout(search: str | None, *, draw_charts: bool = True, page: str = "overview",
                 show: str | None = None) -> html.Div:
     """The page ``page`` showing the address ``search`` (``None``: unknown, the defaults), for the current request.
@@ -551,52 +566,70 @@ def page_layout(search: str | None, *, draw_charts: bool = True, page: str = "ov
     ``show``: the show of a show's page (``page="show"``).
 
     ``draw_charts=False`` leaves the figures out (the static first paint has no use for them).
+    The page is kept in :data:`LAYOUT_CACHE` (shared between requests: nothing may change it), and
+    the signed-in user's header put into a new root around its other parts.
     """
+    kept = views.kept(("page_layout", search, draw_charts, page, show),
+                      lambda met: _kept_layout(search, draw_charts, page, show, met), LAYOUT_CACHE)
+    account = account_controls()
+    if not account:
+        return kept.root
+    children = list(kept.root.children)
+    children[kept.header_at] = header(kept.span, account, empty=kept.empty)
+    return html.Div(children, id=ids.APP, className="app")
+
+
+def _kept_layout(search: str | None, draw_charts: bool, page: str, show: str | None,
+                 faults: list[MoviedashError]) -> _Kept:
+    """:func:`page_layout` built, its header without account controls (``faults``: the database faults its
+    views met, which keep it from being kept)."""
     conn = get_connection()
     span = analysis.span(conn)
     options = analysis.options(conn)
     # The overview's charts only where the overview is shown: on the engagement page they stay hidden
     # (the tabs are links, a new page load), as the engagement page's charts stay undrawn on the overview.
     overview_charts = draw_charts and page == "overview"
+    problems: tuple[str, ...] = ()
+    query: str | None = None
     if search is None:
         controls = controls_from_state(ViewState(), span)
-        return build_layout(span, options, account_controls(), controls=controls,
-                            view=first_view(controls, draw_charts=overview_charts), page=page,
-                            engagement=_engagement_view(page, controls, draw_charts),
-                            series=_series_view(page, controls, draw_charts, show), show=show,
-                            audience=_audience_view(page, controls, draw_charts))
-    controls, problems = restore(conn, search)
-    state = state_from_controls(conn, *(controls[name] for name in CONTROL_NAMES))
-    return build_layout(span, options, account_controls(), controls=controls, search=search, problems=problems,
-                        view=first_view(controls, draw_charts=overview_charts), query=to_query(state), page=page,
-                        engagement=_engagement_view(page, controls, draw_charts),
-                        series=_series_view(page, controls, draw_charts, show), show=show,
-                        audience=_audience_view(page, controls, draw_charts))
+    else:
+        controls, problems = restore(conn, search)
+        query = to_query(state_from_controls(conn, *(controls[name] for name in CONTROL_NAMES)))
+    view = first_view(controls, draw_charts=overview_charts, faults=faults)
+    root = build_layout(span, options, controls=controls, search=search, problems=problems, view=view, query=query,
+                        page=page, engagement=_engagement_view(page, controls, draw_charts, faults),
+                        series=_series_view(page, controls, draw_charts, show, faults), show=show,
+                        audience=_audience_view(page, controls, draw_charts, faults))
+    at = next(i for i, child in enumerate(root.children) if isinstance(child, html.Header))
+    return _Kept(root, at, span, view.empty is not None)
 
 
-def _engagement_view(page: str, controls: dict[str, Any], draw_charts: bool) -> engagement_page.EngagementView | None:
+def _engagement_view(page: str, controls: dict[str, Any], draw_charts: bool,
+                     faults: list[MoviedashError]) -> engagement_page.EngagementView | None:
     if page != "engagement" or not draw_charts:
         return None
     filter_values = [controls[name] for name in ("start", "end", "sessiontype", "device", "market")]
-    return engagement_page.first_view(filter_values, views.FIRST_THEME)
+    return engagement_page.first_view(filter_values, views.FIRST_THEME, faults)
 
 
-def _series_view(page: str, controls: dict[str, Any], draw_charts: bool,
-                 show: str | None) -> series_page.SeriesView | None:
+def _series_view(page: str, controls: dict[str, Any], draw_charts: bool, show: str | None,
+                 faults: list[MoviedashError]) -> series_page.SeriesView | None:
     """The series page's outputs, or a show page's, when one of them is shown."""
     if not draw_charts or page not in ("series", SHOW_PAGE):
         return None
     filter_values = [controls[name] for name in ("start", "end", "sessiontype", "device", "market")]
     if page == SHOW_PAGE:
-        return series_page.first_show_view(str(show), filter_values, views.FIRST_THEME)
-    return series_page.first_view(filter_values, views.FIRST_THEME)
+        return series_page.first_show_view(str(show), filter_values, views.FIRST_THEME, faults)
+    return series_page.first_view(filter_values, views.FIRST_THEME, faults)
 
 
-def _audience_view(page: str, controls: dict[str, Any], draw_charts: bool) -> audience_page.AudienceView | None:
+def _audience_view(page: str, controls: dict[str, Any], draw_charts: bool,
+                   faults: list[MoviedashError]) -> audience_page.AudienceView | None:
     if page != "audience" or not draw_charts:
         return None
     filter_values = [controls[name] for name in ("start", "end", "sessiontype", "device", "market")]
-    return audience_page.first_view(filter_values, views.FIRST_THEME)
+    return audience_page.first_view(filter_values, views.FIRST_THEME, faults)
 
 
 def build_layout(

@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from .. import analysis, charts, pipeline, series_cards, show_charts
+from .. import charts, pipeline, series_cards, show_charts
 from ..errors import DatabaseUnavailable, MoviedashError, QueryTimeout, log_database_error
 from ..escapes import decode_escapes
 from ..params import MAX_VALUE_LENGTH
@@ -28,7 +28,7 @@ from ..series_cards import route
 from ..viewstate import SERIES_PATH, SHOW_PREFIX
 from ..web.context import get_connection
 from . import ids
-from .views import VIEW_CACHE, figure_props, graph_config, selected_filters
+from .views import figure_props, graph_config, kept, selected_filters
 
 PATH = SERIES_PATH
 CARDS = series_cards.CARDS
@@ -136,54 +136,34 @@ class SeriesView:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _Unkept(Exception):
-    """A view drawn while the database could not be read: shown, not kept."""
-
-
-def _kept(key: tuple, draw: Any) -> SeriesView:
-    faults: list[MoviedashError] = []
-    computed: list[SeriesView] = []
-
-    def compute() -> SeriesView:
-        view = draw(faults)
-        if faults:
-            computed.append(view)
-            raise _Unkept
-        return view
-
-    try:
-        return analysis.cached(get_connection(), key, compute, cache=VIEW_CACHE)
-    except _Unkept:
-        return computed[0]
-
-
-def first_view(filter_values: Sequence[Any], theme: str) -> SeriesView:
+def first_view(filter_values: Sequence[Any], theme: str, faults: list[MoviedashError] | None = None) -> SeriesView:
     """The series page drawn for the filters it starts at (kept while the data's version holds)."""
 
-    def draw(faults: list[MoviedashError]) -> SeriesView:
+    def draw(met: list[MoviedashError]) -> SeriesView:
         view = SeriesView()
         for key in CARD_KEYS:
-            figure, config, summary, href = card_view(key, filter_values, theme, faults)
+            figure, config, summary, href = card_view(key, filter_values, theme, met)
             view.charts[key] = {"figure": figure_props(figure), "config": config}
             view.summaries[key], view.csv[key] = summary, href
         return view
 
-    return _kept(("series_view", json.dumps(list(filter_values), default=str), theme), draw)
+    return kept(("series_view", json.dumps(list(filter_values), default=str), theme), draw, faults=faults)
 
 
-def first_show_view(name: str, filter_values: Sequence[Any], theme: str) -> SeriesView:
+def first_show_view(name: str, filter_values: Sequence[Any], theme: str,
+                    faults: list[MoviedashError] | None = None) -> SeriesView:
     """A show's page drawn for the filters it starts at."""
 
-    def draw(faults: list[MoviedashError]) -> SeriesView:
+    def draw(met: list[MoviedashError]) -> SeriesView:
         view = SeriesView()
         for key in SHOW_CHART_KEYS:
-            figure, config, summary, href = show_chart_view(key, name, filter_values, theme, faults)
+            figure, config, summary, href = show_chart_view(key, name, filter_values, theme, met)
             view.charts[key] = {"figure": figure_props(figure), "config": config}
             view.summaries[key], view.csv[key] = summary, href
         view.rows = table_rows(name, filter_values)
         return view
 
-    return _kept(("show_view", name, json.dumps(list(filter_values), default=str), theme), draw)
+    return kept(("show_view", name, json.dumps(list(filter_values), default=str), theme), draw, faults=faults)
 
 
 # --------------------------------------------------------------------------- #

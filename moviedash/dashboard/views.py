@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import plotly.graph_objects as go
 from dash import html, no_update
@@ -219,6 +219,39 @@ def figure_props(figure: go.Figure) -> dict[str, Any]:
     return figure.to_dict()
 
 
+T = TypeVar("T")
+
+
+def kept(key: tuple, draw: Callable[[list[MoviedashError]], T], cache: analysis.ResultCache = VIEW_CACHE,
+         faults: list[MoviedashError] | None = None) -> T:
+    """``draw(met)``, kept in ``cache`` while the data's version holds (:func:`moviedash.analysis.cached`),
+    unless ``draw`` met a database fault (``met``: the faults it showed as messages): then it is shown
+    once and never kept, and its faults are added to ``faults`` (an outer view is not kept either).
+
+    A kept value is shared between requests, so nothing may change it.
+    """
+    drawn: list[T] = []
+    met: list[MoviedashError] = []
+
+    def compute() -> T:
+        value = draw(met)
+        if met:
+            drawn.append(value)
+            raise _Unkept
+        return value
+
+    try:
+        return analysis.cached(get_connection(), key, compute, cache=cache)
+    except _Unkept:
+        if faults is not None:
+            faults.extend(met)
+        return drawn[0]
+
+
+class _Unkept(Exception):
+    """A value drawn while the database could not be read: shown once, never kept."""
+
+
 #: A page's charts as its own controls and selection draw them (callbacks), kept while the data's version
 #: holds: a triangle of weeks is thousands of cells, drawn again at every click otherwise.
 CHART_CACHE = analysis.ResultCache(maxsize=64)
@@ -231,58 +264,27 @@ ChartView = Callable[..., tuple[go.Figure, dict[str, Any], str, "str | None"]]
 def kept_chart(page: str, chart: str, controls: dict[str, Any], filter_values: Sequence[Any], theme: str,
                chart_view: ChartView) -> tuple[dict[str, Any], dict[str, Any], str, str | None]:
     """``chart_view``'s outputs with the figure as a plain dict (:func:`figure_props`), kept in
-    :data:`CHART_CACHE`; one drawn while the database could not be read is shown, never kept."""
+    :data:`CHART_CACHE` (:func:`kept`)."""
     key = ("chart", page, chart, json.dumps(controls, sort_keys=True, default=str),
            json.dumps(list(filter_values), default=str), theme)
-    drawn: list[tuple[dict[str, Any], dict[str, Any], str, str | None]] = []
 
-    def compute() -> tuple[dict[str, Any], dict[str, Any], str, str | None]:
-        faults: list[MoviedashError] = []
-        figure, config, summary, href = chart_view(chart, controls, filter_values, theme, faults)
-        drawn.append((figure_props(figure), config, summary, href))
-        if faults:
-            raise _Unkept
-        return drawn[0]
+    def draw(met: list[MoviedashError]) -> tuple[dict[str, Any], dict[str, Any], str, str | None]:
+        figure, config, summary, href = chart_view(chart, controls, filter_values, theme, met)
+        return figure_props(figure), config, summary, href
 
-    try:
-        return analysis.cached(get_connection(), key, compute, cache=CHART_CACHE)
-    except _Unkept:
-        return drawn[0]
+    return kept(key, draw, CHART_CACHE)
 
 
-class _Unkept(Exception):
-    """A chart drawn while the database could not be read: shown once, never kept."""
-
-
-class _Uncacheable(Exception):
-    """A first view drawn while the database could not be read: shown once, never kept."""
-
-    def __init__(self, view: FirstView) -> None:
-        super().__init__("first view with a database fault")
-        self.view = view
-
-
-def first_view(controls: dict[str, Any], *, draw_charts: bool = True) -> FirstView:
+def first_view(controls: dict[str, Any], *, draw_charts: bool = True,
+               faults: list[MoviedashError] | None = None) -> FirstView:
     """The outputs for ``controls`` (keyed like :data:`~.selection.CONTROL_NAMES`), drawn in :data:`FIRST_THEME`
     (``draw_charts=False``: the key figures and the empty state only).
 
     Kept in :data:`VIEW_CACHE` while the data's version holds, as the answers behind it are
-    (:func:`moviedash.analysis.cached`): a repeated first load does not build its figures again.
-    The view is shared between requests, so nothing may change it.
+    (:func:`kept`): a repeated first load does not build its figures again.
     """
     key = ("first_view", json.dumps(controls, sort_keys=True, default=str), draw_charts)
-
-    def compute() -> FirstView:
-        faults: list[MoviedashError] = []
-        view = _first_view(controls, draw_charts, faults)
-        if faults:
-            raise _Uncacheable(view)
-        return view
-
-    try:
-        return analysis.cached(get_connection(), key, compute, cache=VIEW_CACHE)
-    except _Uncacheable as exc:
-        return exc.view
+    return kept(key, lambda met: _first_view(controls, draw_charts, met), faults=faults)
 
 
 def _first_view(controls: dict[str, Any], draw_charts: bool, faults: list[MoviedashError]) -> FirstView:

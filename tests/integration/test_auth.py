@@ -349,6 +349,23 @@ def hidden_csrf(node) -> str | None:
     return None
 
 
+def test_a_kept_page_shows_each_signed_in_user_their_own_header(secured):
+    # The page is built once and kept (dashboard.layout.LAYOUT_CACHE); its header is each request's own.
+    db, _token = secured
+    add_user(db, "bob")
+    app = create_app(db=db)
+    alice, bob = app.server.test_client(), app.server.test_client()
+    sign_in(alice)
+    sign_in(bob, "bob")
+    page = "http://localhost/series?device=TV"
+    first, second, again = (json.loads(c.get("/_dash-layout", headers={"Referer": page}).get_data(as_text=True))
+                            for c in (alice, bob, alice))
+    assert '"alice"' in json.dumps(first) and '"bob"' not in json.dumps(first)
+    assert '"bob"' in json.dumps(second) and '"alice"' not in json.dumps(second)
+    assert hidden_csrf(first) and hidden_csrf(second) and hidden_csrf(first) != hidden_csrf(second)
+    assert "\"alice\"" in json.dumps(again) and "\"bob\"" not in json.dumps(again)
+
+
 def test_sign_out_needs_its_csrf_token_and_ends_the_session(secured):
     db, token = secured
     app = create_app(db=db)
