@@ -556,7 +556,7 @@ class Aggregator:
         order = np.argsort(keys, kind="stable")
         self.viewer_parts.append((keys[order], pairs[order]))
         self.title_pairs.append(distinct(pairs))
-        self.binges.add(cols, minutes, user)
+        self.binges.add(cols, minutes, user, title=title, dims=dims)
         self.numbers.add(title, cols["seasonnumber"], cols["episodenumber"])
 
     # ------------------------------------------------------------------ #
@@ -767,7 +767,7 @@ class Aggregator:
                 key_columns=1,
                 on_conflict="(title) DO UPDATE SET viewers = excluded.viewers, users = excluded.users", rows=upserts,
             )
-        self.binges.write(conn, dialect)
+        self.binges.write(conn, dialect, dims=[c.names for c in self.dims], titles=self.title_name)
 
     def _write_bins(self, conn: Any, dialect: Dialect, table: str, period: str, texts: list[tuple],
                     cells: _BinCells) -> None:
