@@ -53,7 +53,7 @@ from .. import dimensions, shows
 from ..metrics import MINUTES, MeasureSettings
 from ..params import DATE_MAX, DATE_MIN
 from ..store import Dialect, check_deadline
-from .tables import DIMS, DIMS_PK, bulk_insert, exists
+from .tables import DIMS, DIMS_PK, bulk_insert, exists, insert_columns, upsert
 
 #: The episodes' and sessions' key columns (the day and the filter values of the event or first episode).
 KEYS: tuple[str, ...] = ("day", *DIMS)
@@ -588,19 +588,23 @@ class BingeParts:
             conn.executemany("DELETE FROM md_binges WHERE user_id = ? AND show_id = ? AND start = ?",
                              list(zip(old_firsts.user.tolist(), old_firsts.show.tolist(), old_firsts.start.tolist(),
                                       strict=True)))
+        # New sessions and tails never conflict: written as columns (PostgreSQL: one CSV COPY, no Python rows).
         firsts = both.take(runs_.firsts)
-        bulk_insert(conn, dialect, "md_binges", ("user_id", "show_id", "start", *KEYS, "episodes"), list(zip(
-            firsts.user.tolist(), firsts.show.tolist(), firsts.start.tolist(), *keys.columns(firsts.key),
-            runs_.sizes.tolist(), strict=True)))
+        if len(firsts.user):
+            insert_columns(conn, dialect, "md_binges", {
+                "user_id": firsts.user, "show_id": firsts.show, "start": firsts.start,
+                **dict(zip(KEYS, keys.columns(firsts.key), strict=True)), "episodes": runs_.sizes})
         # Each viewer's latest episode; each touched pair's open run is its new tail, kept (as the
         # viewer's other tails) while a later episode could still continue it.
         latest_users, latest = viewers, newest
         if len(horizon_users):  # every stored one is a viewer's of this load
             at = np.searchsorted(latest_users, horizon_users)
             latest[at] = np.maximum(latest[at], horizons)
-        bulk_insert(conn, dialect, "md_binge_viewers", ("user_id", "latest"),
-                    list(zip(latest_users.tolist(), latest.tolist(), strict=True)),
-                    on_conflict="(user_id) DO UPDATE SET latest = excluded.latest")
+        # Only the viewers with a stored row (the horizons read) can conflict: the others are copied straight in.
+        upsert(conn, dialect, "md_binge_viewers", ("user_id", "latest"),
+               list(zip(latest_users.tolist(), latest.tolist(), strict=True)),
+               on_conflict="(user_id) DO UPDATE SET latest = excluded.latest",
+               stored={(u,) for u in horizon_users.tolist()}, key_columns=1)
         if len(stored_tails.user):
             conn.executemany("DELETE FROM md_binge_tail WHERE user_id = ?",
                              [(u,) for u in np.unique(stored_tails.user).tolist()])
@@ -617,9 +621,10 @@ class BingeParts:
             latest_of = np.zeros(int(latest_users[-1]) + 1, dtype=np.int64)  # user ids: small dense integers
             latest_of[latest_users] = latest
             tail = tail.take(run_end + 60 * int(self.settings.binge_max_gap_minutes) >= latest_of[tail.user])
-        bulk_insert(conn, dialect, "md_binge_tail", ("user_id", "show_id", "start", "minutes", *DIMS), list(zip(
-            tail.user.tolist(), tail.show.tolist(), tail.start.tolist(), tail.minutes.tolist(),
-            *keys.columns(tail.key)[1:], strict=True)))
+        if len(tail.user):
+            insert_columns(conn, dialect, "md_binge_tail", {
+                "user_id": tail.user, "show_id": tail.show, "start": tail.start, "minutes": tail.minutes,
+                **dict(zip(DIMS, keys.columns(tail.key)[1:], strict=True))})
         binged, old_binged = both.take(runs_.binged), old.take(old_runs.binged)
         zeros = [np.zeros(n, dtype=np.int64) for n in (len(binged.key), len(old_binged.key), len(firsts.key),
                                                         len(old_firsts.key))]
