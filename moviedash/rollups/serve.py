@@ -293,6 +293,9 @@ def top_shows_from_tables(conn: Queryable, query: TopQuery) -> list[list[Any]]:
     ids: list[np.ndarray] = []
     values: list[np.ndarray] = []
     if query.rank == "viewers":
+        whole = _all_time_show_viewers(conn, shows) if query.filters.is_default() else None
+        if whole is not None:
+            return _rank_shows(shows, *whole, query.num)
         clause, params = where(query.filters)
         rows = conn.execute(f"SELECT sessiontype, pairs FROM md_title_viewers WHERE {clause}", params).fetchall()
         if not rows:
@@ -316,6 +319,35 @@ def top_shows_from_tables(conn: Queryable, query: TopQuery) -> list[list[Any]]:
         played = totals > 0
         show_ids, totals = show_ids[played], totals[played]
     return _rank_shows(shows, show_ids, totals, query.num)
+
+
+def _all_time_show_viewers(conn: Queryable, shows: ShowMap) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every show's all-time viewers (show ids with at least one, and their counts), as the union of its
+    titles' all-time viewer bitmaps (``md_title_users``): the whole data's pairs are millions at 10M events.
+
+    ``None`` (the caller counts the pairs) when a title has entries of both kinds of session type, a
+    series and another, that belong to two shows: its one bitmap holds the viewers of both.
+    """
+    size = len(shows.own)
+    kinds = np.zeros(size, dtype=np.int8)  # per title id: 1 seen on a row of another type, 2 of a series
+    for blob_ids, sessiontype in conn.execute("SELECT titles, sessiontype FROM md_title_month"):
+        ids = np.frombuffer(blob_ids, dtype="<i4")
+        if len(ids) and int(ids.max()) >= size:
+            return None  # a title the show map does not hold (not expected: both are written by every load)
+        kinds[ids] |= 2 if is_series(sessiontype) else 1
+    if np.any((kinds == 3) & (shows.own != shows.split)):
+        return None
+    show_of = np.where(kinds & 2, shows.split, shows.own)
+    ids_of = {str(t): int(i) for i, t in conn.execute("SELECT id, title FROM md_titles")}
+    members: dict[int, list[BitMap]] = {}
+    for title, blob in conn.execute("SELECT title, users FROM md_title_users"):
+        found = ids_of.get(str(title))
+        if found is None or found >= size or not kinds[found]:
+            return None
+        members.setdefault(int(show_of[found]), []).append(BitMap.deserialize(bytes(blob)))
+    counted = [(show, len(BitMap.union(*maps))) for show, maps in members.items()]
+    counted = [(show, n) for show, n in counted if n]
+    return (np.array([s for s, _ in counted], dtype=np.int64), np.array([n for _, n in counted], dtype=np.int64))
 
 
 def _rank_shows(shows: ShowMap, ids: np.ndarray, totals: np.ndarray, num: int) -> list[list[Any]]:

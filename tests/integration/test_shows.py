@@ -20,6 +20,7 @@ from moviedash import analysis, create_app, dataquality
 from moviedash.ingest.demo import generate_events
 from moviedash.ingest.loader import load_files
 from moviedash.rollups import maintain
+from moviedash.rollups import serve as rollups_serve
 from moviedash.store import COLUMNS
 from tests import reference as ref
 from tests.helpers import BACKENDS, build_db, event, module_db, query, raw_path, write_sql
@@ -143,6 +144,26 @@ def test_top_shows_come_from_the_rollups(make_db: Callable[..., Any], monkeypatc
     monkeypatch.setattr(analysis, "_raw_top_shows", no_raw)
     for rank in RANKS:
         assert top(client, rank) == HAND_TOP[rank]
+
+
+def test_the_whole_datas_top_shows_by_viewers_union_the_titles_all_time_viewers(
+        make_db: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Unfiltered, a show's viewers are the union of its titles' all-time viewer bitmaps (md_title_users), not
+    # the pairs of every (day, dims) row -- unless a title was watched as a series episode and as a movie: its
+    # one bitmap holds the viewers of two shows ("Girls" and the movie "Girls, Pilot"), so the pairs count.
+    used: list[Any] = []
+    real = rollups_serve._all_time_show_viewers
+    monkeypatch.setattr(rollups_serve, "_all_time_show_viewers", lambda *a: used.append(real(*a)) or used[-1])
+    client = create_app(db=make_db(HAND)).server.test_client()
+    assert top(client, "viewers") == HAND_TOP["viewers"] and used[-1] is not None
+    mixed = [*HAND, event("2024-01-10 10:00:00", "u5", title="Girls, Pilot", minutes=30)]
+    client = create_app(db=make_db(mixed, name="mixed.db")).server.test_client()
+    got = _both_paths(client, "/data/toplist/", rank="viewers", group="shows")
+    assert used[-1] is None
+    assert [[r["title"], r["values"]] for r in got] == [
+        ["Girls", 3], ["Solan, Ludvig og Gurin med reverompa", 2], ["Abraham Lincoln: Vampire Hunter", 1],
+        ["Girls, Pilot", 1], ["Skam", 1]]
+    assert got == ref.top_shows(mixed, 10, "viewers")
 
 
 def test_the_titles_top_list_is_unchanged_by_default(make_db: Callable[..., Any]) -> None:
