@@ -93,27 +93,26 @@ def cohorts_figure(df: pd.DataFrame, period: str, *, theme: str = "light",
     cols_at = [int(k) for k in df["offset"]]
     shares = [float(v) for v in df["share"]]
     z = np.full((len(cohorts), width), None, dtype=object)
-    text = np.full((len(cohorts), width), "", dtype=object)
-    custom = np.empty((len(cohorts), width, 4), dtype=object)
-    custom[:, :, :2] = ""
-    custom[:, :, 2:] = 0
+    # Per cell only what the row's label (the cohort and its size) does not say: its period and active members.
+    custom = np.empty((len(cohorts), width, 2), dtype=object)
+    custom[:, :, 0] = ""
+    custom[:, :, 1] = 0
     z[rows_at, cols_at] = shares
-    text[rows_at, cols_at] = [f"{v:.1f}" for v in shares]
-    for column, values in enumerate((
-        [label(str(c)) for c in df["cohort"]], [label(str(c)) for c in df["period"]],
-        [int(v) for v in df["active"]], [int(v) for v in df["size"]],
-    )):
-        custom[rows_at, cols_at, column] = values
+    custom[rows_at, cols_at, 0] = [label(str(c)) for c in df["period"]]
+    custom[rows_at, cols_at, 1] = [int(v) for v in df["active"]]
+    in_cells = width <= _CELL_TEXT_MAX  # numbers in the cells only while they fit (the hover text keeps them)
+    if in_cells:
+        text = np.full((len(cohorts), width), "", dtype=object)
+        text[rows_at, cols_at] = [f"{v:.1f}" for v in shares]
     word = _OFFSET_WORDS[period]
     scale = [[i / (len(p.scale) - 1), colour] for i, colour in enumerate(p.scale)]
     trace = {
         "type": "heatmap", "z": z, "x": [f"{word} {k}" for k in range(width)], "y": rows,
-        # Numbers in the cells only while they fit; wider triangles keep them in the hover text.
-        "text": text, "texttemplate": "%{text}" if width <= _CELL_TEXT_MAX else "", "textfont": {"size": 10},
+        **({"text": text, "texttemplate": "%{text}", "textfont": {"size": 10}} if in_cells else {}),
         "customdata": custom, "zmin": 0, "zmax": 100, "colorscale": scale, "xgap": 2, "ygap": 2,
         "hoverongaps": False,
-        "hovertemplate": "<b>%{customdata[0]}</b><br>%{customdata[1]}: %{customdata[2]:,} of %{customdata[3]:,} "
-        "viewers (%{z:.2f} %)<extra></extra>",
+        "hovertemplate": "<b>%{y} viewers</b><br>%{customdata[0]}: %{customdata[1]:,} active (%{z:.2f} %)"
+        "<extra></extra>",
         "colorbar": {"title": {"text": "% active", "side": "top"}, "thickness": 10, "outlinewidth": 0,
                      "tickfont": {"color": p.muted, "size": 11}},
         "name": "Retention",
